@@ -1,0 +1,1 @@
+"""Aspirasi core."""

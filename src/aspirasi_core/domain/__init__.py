@@ -1,0 +1,71 @@
+"""The pure domain of Aspirasi: entities, status machine, role policy, validation.
+
+Imports only the standard library, attrs, email-validator and python-stdnum —
+never SQLAlchemy, Litestar or the plugins (checked by import-linter and by a
+test that imports this package in a fresh interpreter).
+"""
+
+from .errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    IllegalTransition,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+from .model import (
+    Account,
+    Action,
+    Actor,
+    Agency,
+    Attachment,
+    Category,
+    CategoryCode,
+    LogEntry,
+    Message,
+    Notification,
+    Page,
+    Rating,
+    Reply,
+    Role,
+    Status,
+    Subcategory,
+)
+from .policy import MessageScope, Perm, PermissionDecl, Policy, RoleDecl, build_policy
+
+__all__ = [
+    "Account",
+    "Action",
+    "Actor",
+    "Agency",
+    "Attachment",
+    "Category",
+    "CategoryCode",
+    "Conflict",
+    "DomainError",
+    "FieldError",
+    "IllegalTransition",
+    "Invalid",
+    "LogEntry",
+    "Message",
+    "MessageScope",
+    "NotAllowed",
+    "NotFound",
+    "Notification",
+    "Page",
+    "Perm",
+    "PermissionDecl",
+    "Policy",
+    "Rating",
+    "Reply",
+    "Role",
+    "RoleDecl",
+    "Status",
+    "Subcategory",
+    "Throttled",
+    "Unauthenticated",
+    "build_policy",
+]

@@ -1,0 +1,114 @@
+"""Domain events: facts the use cases record and hand to plugins.
+
+Events are produced inside a transaction. Plugins turn them into outbox items
+(``aspirasi_outbox_items``, same transaction) or react to them after the
+commit (``aspirasi_after_*``). Fields marked ``repr=False`` are secrets (tokens):
+they never reach a log line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from .model import Action, Status
+
+
+@attrs.frozen
+class Event:
+    """Base class of every domain event."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+@attrs.frozen
+class MessageSubmitted(Event):
+    message_id: int
+    ticket: str
+    author_id: int
+    subject: str
+    confidential: bool
+    anonymous: bool
+    at: datetime
+
+
+@attrs.frozen
+class StatusChanged(Event):
+    message_id: int
+    ticket: str
+    author_id: int
+    action: Action
+    from_status: Status
+    to_status: Status
+    actor_id: int
+    agency_id: int | None
+    previous_agency_id: int | None
+    note: str
+    at: datetime
+
+
+@attrs.frozen
+class MessageRated(Event):
+    message_id: int
+    ticket: str
+    author_id: int
+    agency_id: int | None
+    stars: int
+    at: datetime
+
+
+@attrs.frozen
+class AccountRegistered(Event):
+    account_id: int
+    email: str
+    language: str
+    at: datetime
+
+
+@attrs.frozen
+class VerificationRequested(Event):
+    """A verification link was issued; ``token`` is the raw secret for the mail."""
+
+    account_id: int
+    email: str
+    language: str
+    token: str = attrs.field(repr=False)
+    expires_at: datetime | None = None
+    at: datetime | None = None
+
+
+@attrs.frozen
+class EmailVerified(Event):
+    account_id: int
+    at: datetime
+
+
+@attrs.frozen
+class PasswordResetRequested(Event):
+    """A reset link was issued; ``token`` is the raw secret for the mail."""
+
+    account_id: int
+    email: str
+    language: str
+    token: str = attrs.field(repr=False)
+    expires_at: datetime | None = None
+    at: datetime | None = None
+
+
+@attrs.frozen
+class PasswordChanged(Event):
+    account_id: int
+    reason: str  # "change" or "reset"
+    at: datetime
+
+
+@attrs.frozen
+class StaffAccountCreated(Event):
+    account_id: int
+    role: str
+    agency_id: int | None
+    created_by: int
+    at: datetime

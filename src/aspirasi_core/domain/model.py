@@ -1,0 +1,235 @@
+"""Entities and values of the domain (attrs, frozen).
+
+Nothing here touches a database or the web: storage converts rows into these
+classes and the use cases return them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import attrs
+
+
+class Role:
+    """The built-in account levels; plugins may declare more (see hookspecs)."""
+
+    SUPER_ADMIN = "super_admin"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    USER = "user"
+
+    BUILTIN: tuple[str, ...] = (SUPER_ADMIN, ADMIN, OPERATOR, USER)
+    STAFF: frozenset[str] = frozenset({SUPER_ADMIN, ADMIN, OPERATOR})
+
+
+class Status(enum.StrEnum):
+    """Status codes of a message (SPEC.md, "The message workflow")."""
+
+    SUBMITTED = "submitted"
+    FORWARDED = "forwarded"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Action(enum.StrEnum):
+    """What an actor can do to a message's status."""
+
+    SUBMIT = "submit"
+    FORWARD = "forward"
+    REFORWARD = "reforward"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    START = "start"
+    PROGRESS = "progress"
+    REPLY = "reply"
+
+
+class CategoryCode:
+    """The two categories the first migration creates."""
+
+    ASPIRASI = "aspirasi"
+    ADUAN = "aduan"
+
+
+@attrs.frozen
+class Actor:
+    """Who is acting: the parts of an account that access decisions need."""
+
+    account_id: int
+    role: str
+    agency_id: int | None = None
+    permissions: frozenset[str] = frozenset()
+    verified: bool = True
+    active: bool = True
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in Role.STAFF
+
+
+@attrs.frozen
+class Account:
+    """A person: citizen or staff, in the one account table."""
+
+    id: int
+    email: str
+    username: str
+    full_name: str
+    role: str
+    agency_id: int | None
+    permissions: frozenset[str]
+    is_active: bool
+    email_verified_at: datetime | None
+    language: str
+    created_at: datetime
+    password_hash: str = attrs.field(repr=False)
+    nik_masked: str | None = None
+    # Bumped whenever the password changes or a reset happens: every session
+    # or token issued under an older value is dead.
+    auth_version: int = 1
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def actor(self) -> Actor:
+        """The :class:`Actor` that acts on behalf of this account."""
+        return Actor(
+            account_id=self.id,
+            role=self.role,
+            agency_id=self.agency_id,
+            permissions=self.permissions,
+            verified=self.verified,
+            active=self.is_active,
+        )
+
+
+@attrs.frozen
+class Agency:
+    """A government agency (Perangkat Daerah)."""
+
+    id: int
+    code: str
+    name: str
+    is_active: bool = True
+
+
+@attrs.frozen
+class Category:
+    """aspirasi or aduan."""
+
+    id: int
+    code: str
+    name: str
+
+
+@attrs.frozen
+class Subcategory:
+    """A sub-category under one category, chosen by the admin when forwarding."""
+
+    id: int
+    category_id: int
+    code: str
+    name: str
+    is_active: bool = True
+
+
+@attrs.frozen
+class Attachment:
+    """A stored file belonging to a message (citizen) or a reply (operator)."""
+
+    id: int
+    message_id: int
+    kind: str  # "message" or "reply"
+    filename: str
+    content_type: str
+    size: int
+    storage_key: str = attrs.field(repr=False)
+    sha256: str = ""
+
+
+@attrs.frozen
+class Message:
+    """An aspiration or complaint sent by a citizen."""
+
+    id: int
+    ticket: str
+    author_id: int
+    subject: str
+    body: str
+    status: Status
+    confidential: bool
+    anonymous: bool
+    created_at: datetime
+    updated_at: datetime
+    category_id: int | None = None
+    subcategory_id: int | None = None
+    agency_id: int | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@attrs.frozen
+class LogEntry:
+    """One line of a message's history, written in the same transaction as the change."""
+
+    id: int
+    message_id: int
+    actor_id: int | None
+    action: str
+    from_status: Status | None
+    to_status: Status
+    note: str
+    at: datetime
+    agency_id: int | None = None
+
+
+@attrs.frozen
+class Reply:
+    """The agency's answer that closes a message."""
+
+    id: int
+    message_id: int
+    author_id: int
+    answer: str
+    created_at: datetime
+    attachment: Attachment | None = None
+
+
+@attrs.frozen
+class Rating:
+    """The citizen's satisfaction with a closed message (once)."""
+
+    message_id: int
+    stars: int
+    comment: str
+    created_at: datetime
+
+
+@attrs.frozen
+class Notification:
+    """An in-app notice for a staff member."""
+
+    id: int
+    account_id: int
+    kind: str
+    message_id: int | None
+    text: str
+    created_at: datetime
+    read_at: datetime | None = None
+    params: dict[str, str] = attrs.field(factory=dict)
+
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a keyset-paginated list; ``next_cursor`` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None

@@ -1,0 +1,62 @@
+"""NIK (Nomor Induk Kependudukan): validation and masking.
+
+Format ``PPKKCC DDMMYY SSSS``: province, regency and district codes, birth date
+(40 added to the day for women) and a serial that is never ``0000``. The
+structure, date and region codes are checked by python-stdnum; the strict ASCII
+pattern is checked first because Python's ``\\d`` accepts other digits.
+Storage keeps the NIK encrypted with a keyed look-up index (see
+``aspirasi_core.security.nik_crypto``); people other than the owner see it masked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.exceptions import ValidationError
+from stdnum.id import nik as stdnum_nik
+
+from .errors import Invalid
+
+_NIK_RE = re.compile(r"\A[0-9]{16}\Z")
+_SEPARATORS = re.compile(r"[ .\-]")
+
+
+def normalize_nik(raw: str, field: str = "nik") -> str:
+    """Return the 16-digit NIK or raise :class:`Invalid` with a clear reason.
+
+    Spaces, dots and dashes that people type between groups are removed.
+    """
+    if not isinstance(raw, str):
+        raise Invalid.field(field, "nik_required", "Enter your 16-digit NIK.")
+    value = _SEPARATORS.sub("", raw.strip())
+    if not value:
+        raise Invalid.field(field, "nik_required", "Enter your 16-digit NIK.")
+    if not _NIK_RE.match(value):
+        raise Invalid.field(field, "nik_format", "A NIK has exactly 16 digits (0–9).")
+    if value[12:] == "0000":
+        raise Invalid.field(field, "nik_invalid", "This NIK is not valid.")
+    try:
+        stdnum_nik.validate(value)
+    except ValidationError:
+        raise Invalid.field(
+            field,
+            "nik_invalid",
+            "This NIK is not valid: check the region code and the date of birth.",
+        ) from None
+    return value
+
+
+def is_valid_nik(raw: str) -> bool:
+    """True when :func:`normalize_nik` accepts ``raw``."""
+    try:
+        normalize_nik(raw)
+    except Invalid:
+        return False
+    return True
+
+
+def mask_nik(nik: str) -> str:
+    """``6472045504910001`` → ``6472********0001``."""
+    if len(nik) != 16:
+        return "*" * len(nik)
+    return nik[:4] + "*" * 8 + nik[12:]

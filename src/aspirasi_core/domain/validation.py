@@ -1,0 +1,218 @@
+"""Validation and normalization of what people type.
+
+Every function returns the clean value or raises :class:`Invalid` carrying one
+:class:`FieldError` per problem, with a stable code and a gettext msgid. Use
+:class:`Collector` to gather the errors of a whole form before raising, so a
+person sees every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+import attrs
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import FieldError, Invalid
+
+T = TypeVar("T")
+
+#: Limits of the inputs; the web layer shows them next to the fields.
+LIMITS = {
+    "email": 254,
+    "username_min": 3,
+    "username_max": 32,
+    "full_name": 120,
+    "password_min": 8,
+    "password_max": 128,
+    "subject": 200,
+    "body": 5000,
+    "note": 2000,
+    "reason": 2000,
+    "answer": 5000,
+    "comment": 1000,
+    "name": 150,
+    "code": 64,
+}
+
+_USERNAME_RE = re.compile(r"\A[a-z0-9][a-z0-9_.\-]*\Z")
+_CODE_RE = re.compile(r"\A[a-z0-9][a-z0-9\-]*\Z")
+
+
+@attrs.define
+class Collector:
+    """Collects field errors across several checks, then raises them together."""
+
+    errors: list[FieldError] = attrs.field(factory=list)
+
+    def check(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run ``fn``; on :class:`Invalid` keep its errors and return None."""
+        try:
+            return fn(*args, **kwargs)
+        except Invalid as exc:
+            self.errors.extend(exc.errors)
+            return None
+
+    def add(self, field: str, code: str, message: str, **params: Any) -> None:
+        self.errors.append(FieldError(field, code, message, params))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise Invalid(errors=self.errors, code=self.errors[0].code)
+
+
+def _has_control_chars(value: str, allow_newlines: bool) -> bool:
+    for ch in value:
+        if allow_newlines and ch in "\n\r\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            return True
+    return False
+
+
+def clean_text(
+    value: Any,
+    field: str,
+    *,
+    max_length: int,
+    required: bool = True,
+    multiline: bool = False,
+    label: str | None = None,
+) -> str:
+    """Strip, NFC-normalize and bound a text; refuse control characters."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid.field(field, "text_type", "This field must be text.")
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    if not text:
+        if required:
+            raise Invalid.field(field, "required", "This field is required.")
+        return ""
+    if len(text) > max_length:
+        raise Invalid.field(
+            field, "too_long", "At most %(max)s characters are allowed.", max=max_length
+        )
+    if _has_control_chars(text, allow_newlines=multiline):
+        raise Invalid.field(field, "bad_characters", "This field contains characters that are not allowed.")
+    return text
+
+
+def normalize_email(value: Any, field: str = "email") -> str:
+    """Validate an address with email-validator (no DNS) and return it normalized, lower-case."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field(field, "required", "This field is required.")
+    if len(value) > LIMITS["email"]:
+        raise Invalid.field(field, "email_invalid", "Enter a valid e-mail address.")
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise Invalid.field(field, "email_invalid", "Enter a valid e-mail address.") from None
+    return result.normalized.lower()
+
+
+def normalize_username(value: Any, field: str = "username") -> str:
+    """3–32 characters: letters, digits, ``_ . -``; stored lower-case."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field(field, "required", "This field is required.")
+    name = value.strip().lower()
+    if not (LIMITS["username_min"] <= len(name) <= LIMITS["username_max"]):
+        raise Invalid.field(
+            field,
+            "username_length",
+            "A username has %(min)s to %(max)s characters.",
+            min=LIMITS["username_min"],
+            max=LIMITS["username_max"],
+        )
+    if not _USERNAME_RE.match(name) or "@" in name:
+        raise Invalid.field(
+            field,
+            "username_format",
+            "Use only letters, digits, dots, dashes and underscores, starting with a letter or digit.",
+        )
+    return name
+
+
+def normalize_code(value: Any, field: str = "code") -> str:
+    """A short machine code (agency, category): lower-case letters, digits and dashes."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field(field, "required", "This field is required.")
+    code = value.strip().lower()
+    if len(code) > LIMITS["code"] or not _CODE_RE.match(code):
+        raise Invalid.field(
+            field, "code_format", "Use lower-case letters, digits and dashes (at most 64)."
+        )
+    return code
+
+
+def _load_common_passwords() -> frozenset[str]:
+    text = resources.files(__package__).joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+COMMON_PASSWORDS: frozenset[str] = _load_common_passwords()
+
+
+def check_password(
+    password: Any,
+    confirm: Any,
+    *,
+    field: str = "password",
+    confirm_field: str = "password_confirm",
+    personal: tuple[str, ...] = (),
+) -> str:
+    """ASVS rules: 8–128 characters, no composition rules, not a common password,
+    not the username or e-mail; ``confirm`` must match."""
+    collector = Collector()
+    if not isinstance(password, str) or not password:
+        collector.add(field, "required", "This field is required.")
+        collector.raise_if_any()
+    assert isinstance(password, str)
+    if len(password) < LIMITS["password_min"]:
+        collector.add(
+            field, "password_too_short", "Use at least %(min)s characters.", min=LIMITS["password_min"]
+        )
+    elif len(password) > LIMITS["password_max"]:
+        collector.add(
+            field, "password_too_long", "Use at most %(max)s characters.", max=LIMITS["password_max"]
+        )
+    else:
+        lowered = password.lower()
+        if lowered in COMMON_PASSWORDS or any(
+            p and lowered == p.lower() for p in personal
+        ):
+            collector.add(
+                field,
+                "password_common",
+                "This password is too easy to guess. Choose a less common one.",
+            )
+    if not isinstance(confirm, str) or confirm != password:
+        collector.add(confirm_field, "password_mismatch", "The two passwords do not match.")
+    collector.raise_if_any()
+    return password
+
+
+def check_stars(value: Any, field: str = "stars") -> int:
+    """A rating: a whole number from 1 to 5."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 1 <= value <= 5:
+        raise Invalid.field(field, "stars_range", "Choose from 1 to 5 stars.")
+    return value
+
+
+def check_id(value: Any, field: str) -> int:
+    """A positive record id, as given by a form or a JSON body."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 2**62:
+        raise Invalid.field(field, "required", "This field is required.")
+    return value

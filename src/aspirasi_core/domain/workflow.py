@@ -1,0 +1,154 @@
+"""The message status machine: one table, checked when it loads.
+
+Each row says: from this status, this action leads to that status. Who may use
+the action is the role policy's business (:data:`policy.ACTION_PERMISSIONS`),
+so plugin roles plug in without touching this table. Every move is a pure
+function returning the new message and a :class:`StatusChanged` event; an
+illegal move raises :class:`IllegalTransition` naming the status and the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import attrs
+
+from .errors import Conflict, IllegalTransition
+from .events import StatusChanged
+from .model import Action, Actor, Message, Status
+from .policy import Perm, Policy
+
+INITIAL: Status = Status.SUBMITTED
+
+#: (from status, action) → to status. This is the whole workflow.
+TRANSITIONS: Mapping[tuple[Status, Action], Status] = {
+    (Status.SUBMITTED, Action.FORWARD): Status.FORWARDED,
+    (Status.SUBMITTED, Action.REJECT): Status.REJECTED,
+    (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
+    (Status.FORWARDED, Action.REFORWARD): Status.FORWARDED,
+    (Status.FORWARDED, Action.START): Status.IN_PROGRESS,
+    (Status.IN_PROGRESS, Action.PROGRESS): Status.IN_PROGRESS,
+    (Status.IN_PROGRESS, Action.REPLY): Status.DONE,
+}
+
+#: Statuses with no way out. ``done`` still accepts a rating, which is not a status move.
+FINAL: frozenset[Status] = frozenset({Status.DONE, Status.REJECTED, Status.WITHDRAWN})
+
+
+class WorkflowDefinitionError(ValueError):
+    """The transition table is inconsistent (raised at import time)."""
+
+
+def check_definition(
+    transitions: Mapping[tuple[Status, Action], Status],
+    initial: Status,
+    final: Iterable[Status],
+) -> None:
+    """Check a transition table: final states have no exits, every other state
+    has one, and every state is reachable from ``initial``."""
+    final_set = frozenset(final)
+    sources = {src for src, _ in transitions}
+    if initial in final_set:
+        raise WorkflowDefinitionError("the initial status cannot be final")
+    for src in sources & final_set:
+        raise WorkflowDefinitionError(f"final status {src!s} has an exit")
+    for status in Status:
+        if status not in final_set and status not in sources:
+            raise WorkflowDefinitionError(f"status {status!s} is neither final nor has an exit")
+    reachable = {initial}
+    frontier = [initial]
+    while frontier:
+        current = frontier.pop()
+        for (src, _action), dst in transitions.items():
+            if src == current and dst not in reachable:
+                reachable.add(dst)
+                frontier.append(dst)
+    unreachable = set(Status) - reachable
+    if unreachable:
+        names = ", ".join(sorted(str(s) for s in unreachable))
+        raise WorkflowDefinitionError(f"unreachable statuses: {names}")
+
+
+check_definition(TRANSITIONS, INITIAL, FINAL)
+
+
+def allowed_actions(status: Status) -> frozenset[Action]:
+    """The actions the table allows from ``status`` (ignoring who acts)."""
+    return frozenset(action for (src, action) in TRANSITIONS if src == status)
+
+
+def target_of(status: Status, action: Action) -> Status:
+    """The status ``action`` leads to from ``status``; raises :class:`IllegalTransition`."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise IllegalTransition(str(status), str(action)) from None
+
+
+@attrs.frozen
+class Classification:
+    """What the admin decides when forwarding."""
+
+    category_id: int
+    subcategory_id: int
+    agency_id: int
+
+
+def transition(
+    message: Message,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    note: str = "",
+    classification: Classification | None = None,
+) -> tuple[Message, StatusChanged]:
+    """Apply ``action`` to ``message`` on behalf of ``actor``.
+
+    Pure: checks the table, the permission and the scope, and returns the new
+    message with the event to record. Raises :class:`IllegalTransition`,
+    :class:`~.errors.NotAllowed` or :class:`~.errors.NotFound`.
+    """
+    policy.check_can_act(actor, message, action)
+    to_status = target_of(message.status, action)
+    changes: dict[str, object] = {"status": to_status, "updated_at": now}
+    if action in (Action.FORWARD, Action.REFORWARD):
+        if classification is None:
+            raise ValueError("forwarding needs a classification")
+        if action is Action.REFORWARD and classification.agency_id == message.agency_id:
+            raise Conflict(
+                "The message is already with this agency.", code="same_agency"
+            )
+        changes.update(
+            category_id=classification.category_id,
+            subcategory_id=classification.subcategory_id,
+            agency_id=classification.agency_id,
+        )
+    new = attrs.evolve(message, **changes)
+    event = StatusChanged(
+        message_id=message.id,
+        ticket=message.ticket,
+        author_id=message.author_id,
+        action=action,
+        from_status=message.status,
+        to_status=to_status,
+        actor_id=actor.account_id,
+        agency_id=new.agency_id,
+        previous_agency_id=message.agency_id,
+        note=note,
+        at=now,
+    )
+    return new, event
+
+
+def check_can_rate(message: Message, actor: Actor, policy: Policy, already_rated: bool) -> None:
+    """A rating is allowed once, by the owner, only when the message is done."""
+    policy.check_permission_on(actor, message, Perm.MESSAGE_RATE)
+    if message.status is not Status.DONE:
+        raise Conflict(
+            "A message can be rated only when it is done.", code="rating_not_done"
+        )
+    if already_rated:
+        raise Conflict("This message has already been rated.", code="rating_exists")

@@ -1,0 +1,172 @@
+"""The core's pluggy hook specifications.
+
+Plugins are modules or objects registered under the ``aspirasi`` entry-point
+group that implement some of these functions, decorated with
+:data:`aspirasi_core.hookimpl`. Every hook is documented, with an example, in
+``docs/plugins.md`` (a test keeps this file and that page in step).
+
+Naming: ``register_*`` returns declarations; ``validate_*`` and ``before_*``
+raise a :class:`~aspirasi_core.domain.errors.DomainError` to veto with a reason;
+``outbox_items`` runs inside the transaction and returns side effects to store
+with it; ``after_*`` runs after the commit. Audit and log entries are written
+by the core inside the transaction, never by plugins.
+
+Web-only hooks (routes, templates, menus, static files) live in the web adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .domain.events import Event, MessageSubmitted, StatusChanged
+    from .domain.model import Action, Actor, Message, Status
+    from .domain.policy import MessageScope, PermissionDecl, RoleDecl
+    from .plugin_types import (
+        CategoryDecl,
+        Directory,
+        OutboxMessage,
+        RecipientLookup,
+        SubmissionDraft,
+        UseCaseCall,
+    )
+    from .services.ports import OutboxItem
+    from .settings import Settings
+
+PROJECT = "aspirasi"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(historic=True)
+def aspirasi_configure(settings: Settings) -> None:
+    """Called once at start-up with the settings, before anything else runs.
+
+    Historic: a plugin registered later still receives the call. Read your own
+    ``ASPIRASI_*`` variables from ``settings.extra`` (every ``ASPIRASI_`` variable
+    the core does not know, keyed by its lower-cased name without the prefix).
+    Raise ``ValueError`` to refuse to start with a bad configuration.
+    """
+
+
+@hookspec
+def aspirasi_register_roles() -> Sequence[RoleDecl]:
+    """Return account levels (roles) the plugin adds to the core's four.
+
+    Names must be unique across the core and all plugins, or start-up fails.
+    """
+
+
+@hookspec
+def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
+    """Return permissions the plugin declares.
+
+    Name them ``<plugin>.<what>``. ``roles`` lists the levels that hold the
+    permission; ``grantable=True`` lets a super admin grant it to single accounts
+    (``PATCH /api/v1/admin/users/{id}`` ``{"permissions": [...]}``). A super
+    admin always holds every permission.
+    """
+
+
+@hookspec
+def aspirasi_register_categories() -> Sequence[CategoryDecl]:
+    """Return sub-categories (and categories) that must exist.
+
+    The core creates each one at start-up if missing (``aspirasi serve``,
+    ``aspirasi db upgrade``, ``aspirasi demo``) and never renames an existing one.
+    """
+
+
+@hookspec
+def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[MessageScope] | None:
+    """Return read-only scopes that let ``actor`` see messages it does not own.
+
+    A message is visible when it matches any scope of any plugin (withdrawn
+    messages never are). Used for the detail, the log and the back-office list
+    alike, so listing and reading agree. Return None or ``[]`` for none.
+    ``directory`` resolves codes to ids (``directory.subcategory_id("aduan",
+    "permasalahan-lahan")``).
+    """
+
+
+@hookspec
+def aspirasi_before_use_case(call: UseCaseCall) -> None:
+    """Called before a use case runs; raise to veto it.
+
+    ``call.name`` is the use case (``register``, ``login``, ``resend_verification``,
+    ``forgot_password``, ``reset_password``, ``submit``, ``track``, ...),
+    ``call.actor`` the signed-in actor or None, ``call.client_ip`` the client's
+    address as the adapter determined it, ``call.subject`` the key the limit is
+    about (the login name, the e-mail). Raise
+    :class:`~aspirasi_core.domain.errors.Throttled` to rate-limit.
+    """
+
+
+@hookspec
+def aspirasi_validate_submission(actor: Actor, draft: SubmissionDraft) -> None:
+    """Called inside the submission's transaction after the core's own checks;
+    raise a ``DomainError`` (``Invalid``, ``NotAllowed``, ``Throttled``) to refuse it."""
+
+
+@hookspec
+def aspirasi_validate_transition(
+    message: Message, action: Action, actor: Actor, to_status: Status, note: str
+) -> None:
+    """Called inside the transaction before a status move is written; raise a
+    ``DomainError`` to veto it. The core has already checked the status table,
+    the permission and the scope."""
+
+
+@hookspec
+def aspirasi_outbox_items(event: Event, lookup: RecipientLookup) -> Sequence[OutboxMessage] | None:
+    """Return side effects to queue for ``event``, inside its transaction.
+
+    The core writes them to the outbox in the same transaction as the change,
+    so they are never lost; a dispatcher delivers them later through
+    ``aspirasi_deliver_outbox_item``. ``lookup`` finds recipients (accounts by id,
+    admins, an agency's operators, holders of a permission).
+    """
+
+
+@hookspec(firstresult=True)
+def aspirasi_deliver_outbox_item(item: OutboxItem) -> bool | None:
+    """Deliver one outbox item (called by the dispatcher, outside any transaction).
+
+    Return True when the item was delivered, None when the topic is not yours
+    (the next plugin is asked). Raise to signal a failed delivery: the
+    dispatcher retries with back-off and, after the configured number of tries,
+    moves the item to the dead letters. An item no plugin delivers is dead at once.
+    """
+
+
+@hookspec
+def aspirasi_after_submission(event: MessageSubmitted) -> None:
+    """Called after a submission has been committed. Exceptions are logged, not raised."""
+
+
+@hookspec
+def aspirasi_after_transition(event: StatusChanged) -> None:
+    """Called after a committed status move (and after each progress update,
+    whose from and to status are both ``in_progress``). Exceptions are logged,
+    not raised."""
+
+
+@hookspec
+def aspirasi_after_event(event: Event) -> None:
+    """Called after the commit for every other domain event (account events,
+    ratings). Exceptions are logged, not raised."""
+
+
+@hookspec
+def aspirasi_migration_locations() -> Sequence[str] | None:
+    """Return folders of Alembic revisions for the plugin's own tables.
+
+    Each plugin keeps its revisions on its own branch (``branch_labels``) that
+    depends on the core's first revision; ``aspirasi db upgrade`` applies all
+    heads.
+    """
+

@@ -1,0 +1,79 @@
+"""Values and small interfaces that hooks receive or return.
+
+Kept apart from :mod:`aspirasi_core.hookspecs` so plugins can import them at
+run time without importing pluggy's markers twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from .domain.model import Account, Actor
+
+
+@attrs.frozen
+class CategoryDecl:
+    """A sub-category (under a category, created too if missing) that must exist."""
+
+    category_code: str
+    category_name: str
+    code: str
+    name: str
+
+
+@attrs.frozen
+class SubmissionDraft:
+    """A message about to be stored, as ``aspirasi_validate_submission`` sees it."""
+
+    subject: str
+    body: str
+    confidential: bool
+    anonymous: bool
+    attachment_count: int
+
+
+@attrs.frozen
+class UseCaseCall:
+    """What ``aspirasi_before_use_case`` is told about the call to come."""
+
+    name: str
+    actor: Actor | None = None
+    client_ip: str | None = None
+    subject: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class OutboxMessage:
+    """A side effect for the outbox: ``topic`` chooses the deliverer
+    (``email`` for notify_email); ``payload`` must be JSON-serializable. Payloads
+    are stored encrypted, since they may carry links with tokens."""
+
+    topic: str
+    payload: Mapping[str, Any]
+
+
+class Directory(Protocol):
+    """Code → id look-ups for hooks (cached by the core)."""
+
+    def category_id(self, code: str) -> int | None: ...
+
+    def subcategory_id(self, category_code: str, code: str) -> int | None: ...
+
+    def agency_id(self, code: str) -> int | None: ...
+
+
+class RecipientLookup(Protocol):
+    """Finds the people a side effect is for, inside the current transaction."""
+
+    def account(self, account_id: int) -> Account | None: ...
+
+    def with_role(self, role: str) -> list[Account]:
+        """Active, verified accounts of this level."""
+
+    def operators_of(self, agency_id: int) -> list[Account]: ...
+
+    def with_permission(self, permission: str) -> list[Account]:
+        """Accounts granted the permission (and super admins)."""

@@ -1,0 +1,1 @@
+"""Security primitives of the core: password hashing, tokens, NIK and payload encryption."""

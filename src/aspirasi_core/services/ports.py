@@ -1,0 +1,378 @@
+"""The ports the use cases depend on: small Protocols, no concrete database.
+
+``aspirasi_core.storage`` implements them with SQLAlchemy Core on SQLite and
+PostgreSQL. Every repository method is synchronous and runs inside one
+transaction opened by :meth:`Database.transaction`, which executes the whole
+transaction script in a worker thread so the event loop never waits on the
+database or on a lock.
+
+Lists use keyset pagination on the message id (newest first): callers pass
+``before_id`` (exclusive) and ``limit``; repositories return up to ``limit``
+rows and the services ask for one more to know whether a next page exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from ..domain.model import (
+    Account,
+    Agency,
+    Attachment,
+    Category,
+    LogEntry,
+    Message,
+    Notification,
+    Rating,
+    Reply,
+    Status,
+    Subcategory,
+)
+from ..domain.policy import MessageScope
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@attrs.frozen
+class NewAccount:
+    email: str
+    username: str
+    full_name: str
+    role: str
+    password_hash: str = attrs.field(repr=False)
+    created_at: datetime
+    language: str = "id"
+    agency_id: int | None = None
+    permissions: frozenset[str] = frozenset()
+    email_verified_at: datetime | None = None
+    nik_encrypted: bytes | None = attrs.field(default=None, repr=False)
+    nik_index: bytes | None = attrs.field(default=None, repr=False)
+    nik_masked: str | None = None
+
+
+@attrs.frozen
+class TokenRecord:
+    """A stored token (only its hash is stored)."""
+
+    account_id: int
+    purpose: str
+    created_at: datetime
+    expires_at: datetime
+    auth_version: int
+    last_used_at: datetime | None = None
+    used_at: datetime | None = None
+
+
+@attrs.frozen
+class NewMessage:
+    ticket: str
+    author_id: int
+    subject: str
+    body: str
+    confidential: bool
+    anonymous: bool
+    created_at: datetime
+    status: Status = Status.SUBMITTED
+
+
+@attrs.frozen
+class NewAttachment:
+    message_id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    storage_key: str
+    sha256: str
+    created_at: datetime
+
+
+@attrs.frozen
+class NewLogEntry:
+    message_id: int
+    actor_id: int | None
+    action: str
+    from_status: Status | None
+    to_status: Status
+    note: str
+    at: datetime
+    agency_id: int | None = None
+
+
+@attrs.frozen
+class BackofficeFilter:
+    """Filters of the back-office list. ``restrict_agency_id`` and ``scopes`` are
+    access rules set by the service, not by the user: when ``scopes`` is not
+    None a message must match at least one of them."""
+
+    statuses: frozenset[Status] | None = None
+    agency_id: int | None = None
+    category_id: int | None = None
+    subcategory_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+    restrict_agency_id: int | None = None
+    scopes: tuple[MessageScope, ...] | None = None
+
+
+@attrs.frozen
+class OutboxItem:
+    """A side effect waiting to be delivered (an e-mail, a webhook call)."""
+
+    id: int
+    topic: str
+    payload: Mapping[str, Any] = attrs.field(repr=False)
+    attempts: int
+    status: str  # pending | sending | done | dead
+    created_at: datetime
+    available_at: datetime
+    last_error: str | None = None
+
+
+# --------------------------------------------------------------------------- repositories
+
+
+class AccountRepository(Protocol):
+    def add(self, new: NewAccount) -> Account:
+        """Insert; raises ``Conflict`` (code ``duplicate``) if a unique field clashes."""
+
+    def get(self, account_id: int) -> Account | None: ...
+
+    def find_by_login(self, login: str) -> Account | None:
+        """By lower-cased username or e-mail."""
+
+    def find_by_email(self, email: str) -> Account | None: ...
+
+    def clashes(
+        self,
+        *,
+        email: str | None = None,
+        username: str | None = None,
+        nik_index: bytes | None = None,
+        exclude_id: int | None = None,
+    ) -> set[str]:
+        """Names of the given fields (``email``, ``username``, ``nik``) already taken."""
+
+    def update(self, account_id: int, **fields: Any) -> Account:
+        """Change columns: email, username, full_name, language, password_hash,
+        email_verified_at, role, agency_id, permissions, is_active."""
+
+    def bump_auth_version(self, account_id: int) -> int:
+        """Increment and return the account's auth version (kills older sessions)."""
+
+    def ids_by_nik_index(self, nik_index: bytes) -> list[int]: ...
+
+    def nik_encrypted(self, account_id: int) -> bytes | None: ...
+
+    def list(
+        self,
+        *,
+        role: str | None = None,
+        agency_id: int | None = None,
+        text: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Account]: ...
+
+    def recipients(
+        self,
+        *,
+        role: str | None = None,
+        agency_id: int | None = None,
+        permission: str | None = None,
+    ) -> list[Account]:
+        """Active, verified accounts with the role (and agency), or holding the
+        extra permission."""
+
+
+class TokenRepository(Protocol):
+    def add(
+        self,
+        *,
+        account_id: int,
+        purpose: str,
+        token_hash: bytes,
+        created_at: datetime,
+        expires_at: datetime,
+        auth_version: int,
+    ) -> None: ...
+
+    def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
+        """Atomically mark an unused, unexpired token used and return it; None otherwise."""
+
+    def lookup(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
+        """An unexpired, unused token without consuming it."""
+
+    def touch(self, purpose: str, token_hash: bytes, now: datetime, expires_at: datetime) -> None:
+        """Record use (sliding idle timeout)."""
+
+    def delete(self, purpose: str, token_hash: bytes) -> None: ...
+
+    def delete_for_account(self, account_id: int, purposes: Iterable[str] | None = None) -> int: ...
+
+    def count_recent(self, account_id: int, purpose: str, since: datetime) -> int: ...
+
+
+class MessageRepository(Protocol):
+    def add(self, new: NewMessage) -> Message:
+        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision."""
+
+    def get(self, message_id: int) -> Message | None:
+        """With its attachments of kind ``message``."""
+
+    def get_by_ticket(self, ticket: str) -> Message | None: ...
+
+    def save_transition(self, message: Message, expected_status: Status) -> bool:
+        """Compare-and-set: write status, classification and ``updated_at`` only if
+        the stored status is still ``expected_status``. False when it changed."""
+
+    def add_attachment(self, new: NewAttachment) -> Attachment: ...
+
+    def attachment(self, attachment_id: int) -> Attachment | None: ...
+
+    def add_log(self, entry: NewLogEntry) -> LogEntry: ...
+
+    def log(self, message_id: int) -> list[LogEntry]:
+        """Oldest first."""
+
+    def logs_for(self, message_ids: Sequence[int]) -> dict[int, list[LogEntry]]: ...
+
+    def add_reply(
+        self, message_id: int, author_id: int, answer: str, created_at: datetime,
+        attachment_id: int | None,
+    ) -> Reply: ...
+
+    def reply(self, message_id: int) -> Reply | None: ...
+
+    def add_rating(self, rating: Rating) -> None:
+        """Raises ``Conflict`` (code ``rating_exists``) when already rated."""
+
+    def rating(self, message_id: int) -> Rating | None: ...
+
+    def list_by_author(
+        self, author_id: int, *, before_id: int | None, limit: int
+    ) -> list[Message]:
+        """The author's messages except withdrawn ones, newest first."""
+
+    def list_public(
+        self, *, before_id: int | None, limit: int, text: str | None = None
+    ) -> list[Message]:
+        """Not confidential, status forwarded/in_progress/done, newest first."""
+
+    def list_backoffice(
+        self, flt: BackofficeFilter, *, before_id: int | None, limit: int
+    ) -> list[Message]:
+        """Never withdrawn; newest first."""
+
+    def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> list[Message]:
+        """Tracking: the messages of these accounts except withdrawn, newest first."""
+
+
+class NotificationRepository(Protocol):
+    def add_many(
+        self,
+        account_ids: Iterable[int],
+        *,
+        kind: str,
+        message_id: int | None,
+        text: str,
+        params: Mapping[str, str],
+        created_at: datetime,
+    ) -> int: ...
+
+    def list_for(
+        self, account_id: int, *, before_id: int | None, limit: int, unread_only: bool = False
+    ) -> list[Notification]: ...
+
+    def unread_count(self, account_id: int) -> int: ...
+
+    def mark_read(self, account_id: int, notification_id: int, now: datetime) -> bool:
+        """False when the notification is not the account's."""
+
+    def mark_all_read(self, account_id: int, now: datetime) -> int: ...
+
+
+class DirectoryRepository(Protocol):
+    """Agencies, categories and sub-categories."""
+
+    def agencies(self, *, include_inactive: bool = False) -> list[Agency]: ...
+    def agency(self, agency_id: int) -> Agency | None: ...
+    def agency_by_code(self, code: str) -> Agency | None: ...
+    def add_agency(self, code: str, name: str) -> Agency: ...
+    def update_agency(self, agency_id: int, **fields: Any) -> Agency: ...
+    def categories(self) -> list[Category]: ...
+    def category(self, category_id: int) -> Category | None: ...
+    def category_by_code(self, code: str) -> Category | None: ...
+    def add_category(self, code: str, name: str) -> Category: ...
+    def update_category(self, category_id: int, **fields: Any) -> Category: ...
+    def subcategories(
+        self, category_id: int | None = None, *, include_inactive: bool = False
+    ) -> list[Subcategory]: ...
+    def subcategory(self, subcategory_id: int) -> Subcategory | None: ...
+    def subcategory_by_code(self, category_id: int, code: str) -> Subcategory | None: ...
+    def add_subcategory(self, category_id: int, code: str, name: str) -> Subcategory: ...
+    def update_subcategory(self, subcategory_id: int, **fields: Any) -> Subcategory: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> int:
+        """Queue a side effect in the current transaction; returns its id."""
+
+    def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> list[OutboxItem]:
+        """Take up to ``limit`` due items for this worker (safe with several workers:
+        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)."""
+
+    def complete(self, item_id: int, now: datetime) -> None: ...
+
+    def fail(self, item_id: int, error: str, *, retry_at: datetime | None) -> None:
+        """Record a failure; ``retry_at`` None moves the item to the dead letters."""
+
+    def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
+
+    def retry(self, item_id: int, now: datetime) -> bool:
+        """Put a dead item back in the queue."""
+
+
+class UnitOfWork(Protocol):
+    """The repositories of one transaction."""
+
+    accounts: AccountRepository
+    tokens: TokenRepository
+    messages: MessageRepository
+    notifications: NotificationRepository
+    directory: DirectoryRepository
+    outbox: OutboxRepository
+
+
+class Database(Protocol):
+    async def transaction(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+        """Run ``fn`` in one transaction in a worker thread; commit if it returns,
+        roll back if it raises. Writes are serialized on SQLite (``BEGIN IMMEDIATE``
+        plus an in-process lock) so they never fail with "database is locked"."""
+
+    def run_sync(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+        """The same, in the calling thread (CLI, migrations, tests)."""
+
+
+class AttachmentStore(Protocol):
+    """Where uploaded files live: a local folder by default, an object store later."""
+
+    def put(self, data: bytes, *, suffix: str) -> str:
+        """Store ``data`` under a new random key and return the key."""
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...

@@ -1,0 +1,209 @@
+"""Settings, read from ``ASPIRASI_*`` environment variables.
+
+Every field documents itself (``help``) and names its variable; ``docs/configuration.md``
+lists them all and a test keeps the two in step. Defaults suit the embedded mode
+(SQLite under ``var/``); :meth:`Settings.check_production` refuses to start a
+production deployment with demo secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+PREFIX = "ASPIRASI_"
+DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"
+
+
+def _setting(default: Any, help: str, *, secret: bool = False, kind: str | None = None) -> Any:
+    return attrs.field(default=default, metadata={"help": help, "secret": secret, "kind": kind})
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@attrs.frozen
+class Settings:
+    """All settings of the core and the bundled web app."""
+
+    env: str = _setting(
+        "development",
+        "`development` or `production`. Production refuses demo secrets, demo mode and"
+        " an http base URL, and marks cookies Secure.",
+    )
+    database_url: str = _setting(
+        "sqlite:///var/aspirasi.db",
+        "SQLAlchemy URL of the database: `sqlite:///path.db` (embedded default) or"
+        " `postgresql://user@host/db` (production; the driver is chosen for you).",
+    )
+    secret_key: str = _setting(
+        DEMO_SECRET_KEY,
+        "Secret for signing and for the keys that encrypt NIKs and outbox payloads"
+        " (derived with HKDF). At least 32 characters; keep it stable, or stored NIKs"
+        " become unreadable.",
+        secret=True,
+    )
+    base_url: str = _setting(
+        "http://127.0.0.1:8000", "Public address of the service, used in links in e-mails."
+    )
+    smtp_host: str | None = _setting(
+        None, "SMTP server for outgoing mail. Unset in demo mode keeps mail in the dev mailbox."
+    )
+    smtp_port: int = _setting(25, "SMTP port.")
+    smtp_starttls: bool = _setting(False, "Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str | None = _setting(None, "SMTP user name (authentication is used when set).")
+    smtp_password: str | None = _setting(None, "SMTP password.", secret=True)
+    mail_from: str = _setting(
+        "ASPIRASI ETAM <support@aspirasi.example.go.id>", "Sender of outgoing mail."
+    )
+    redis_url: str | None = _setting(
+        None,
+        "Redis URL (`redis://127.0.0.1:6379/0`) for rate-limit counters and"
+        " notifications shared by several workers. Unset: in-process memory.",
+    )
+    storage_path: str = _setting(
+        "var/storage", "Folder for uploaded attachments (never inside a static folder)."
+    )
+    demo: bool = _setting(
+        False,
+        "Demo mode: `aspirasi demo` may create demo accounts and mail is kept in a"
+        " mailbox readable in the browser. Never in production.",
+    )
+    plugins: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated allow-list of plugin names to load. Empty: every installed plugin.",
+        kind="list",
+    )
+    disabled_plugins: tuple[str, ...] = _setting(
+        (), "Comma-separated block-list of plugin names never to load.", kind="list"
+    )
+    trace_hooks: bool = _setting(
+        False, "Log every hook call with its arguments' names and its duration (debugging)."
+    )
+    province_name: str = _setting("Provinsi Kalimantan Timur", "Name of the province.")
+    app_name: str = _setting("ASPIRASI ETAM", "Name of the service shown to people.")
+    default_language: str = _setting("id", "Default language: `id` (Indonesian) or `en`.")
+    timezone: str = _setting(
+        "Asia/Makassar", "IANA time zone for showing times (East Kalimantan: WITA, UTC+8)."
+    )
+    argon2_time_cost: int = _setting(2, "argon2id iterations (ASVS: at least 2).")
+    argon2_memory_kib: int = _setting(19456, "argon2id memory in KiB (ASVS: at least 19 MiB).")
+    argon2_parallelism: int = _setting(1, "argon2id lanes.")
+    verification_ttl_hours: int = _setting(24, "Lifetime of an e-mail verification link.")
+    reset_ttl_minutes: int = _setting(60, "Lifetime of a password-reset link.")
+    session_idle_minutes: int = _setting(60, "A session unused this long ends.")
+    session_absolute_hours: int = _setting(12, "A session ends this long after login, used or not.")
+    api_token_days: int = _setting(30, "Lifetime of an API bearer token.")
+    log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
+    outbox_max_attempts: int = _setting(
+        8, "Deliveries of an outbox item tried before it becomes a dead letter."
+    )
+    outbox_inline: bool = _setting(
+        True,
+        "Run the outbox dispatcher inside the web process (embedded mode). Set false when"
+        " `aspirasi outbox run` workers deliver.",
+    )
+    extra: Mapping[str, str] = attrs.field(
+        factory=dict,
+        metadata={"help": "Every other `ASPIRASI_*` variable, for plugins.", "internal": True},
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read the settings from ``environ`` (default ``os.environ``); ``overrides`` win.
+
+        Raises ``ValueError`` naming the variable when a value cannot be parsed.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        known = set()
+        for field in attrs.fields(cls):
+            if field.name == "extra":
+                continue
+            var = PREFIX + field.name.upper()
+            known.add(var)
+            if var not in environ:
+                continue
+            raw = environ[var]
+            try:
+                values[field.name] = _convert(field, raw)
+            except ValueError as exc:
+                raise ValueError(f"{var}: {exc}") from None
+        values["extra"] = {
+            key[len(PREFIX):].lower(): value
+            for key, value in environ.items()
+            if key.startswith(PREFIX) and key not in known
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def check_production(self) -> None:
+        """Refuse unsafe settings when ``env`` is ``production``."""
+        problems = []
+        if self.env not in ("development", "production"):
+            problems.append("ASPIRASI_ENV must be development or production")
+        if len(self.secret_key) < 32:
+            problems.append("ASPIRASI_SECRET_KEY must have at least 32 characters")
+        if self.env == "production":
+            if self.secret_key == DEMO_SECRET_KEY:
+                problems.append("ASPIRASI_SECRET_KEY is the demo key")
+            if self.demo:
+                problems.append("ASPIRASI_DEMO must be off")
+            if not self.base_url.startswith("https://"):
+                problems.append("ASPIRASI_BASE_URL must use https")
+        if self.default_language not in ("id", "en"):
+            problems.append("ASPIRASI_DEFAULT_LANGUAGE must be id or en")
+        if problems:
+            raise ValueError("refusing to start: " + "; ".join(problems))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings with secrets masked, for `aspirasi` diagnostics and logs."""
+        out: dict[str, Any] = {}
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if field.metadata.get("secret") and value:
+                value = "***"
+            out[field.name] = value
+        return out
+
+
+def _convert(field: attrs.Attribute, raw: str) -> Any:  # type: ignore[type-arg]
+    kind = field.metadata.get("kind")
+    if kind == "list":
+        return _parse_list(raw)
+    type_ = field.type
+    if type_ in ("bool", bool):
+        return _parse_bool(raw)
+    if type_ in ("int", int):
+        return int(raw.strip())
+    if type_ in ("str | None",):
+        return raw or None
+    return raw
+
+
+def documented_fields() -> list[tuple[str, str, Any]]:
+    """(variable, help, default) of every public setting, for the docs."""
+    rows = []
+    for field in attrs.fields(Settings):
+        if field.metadata.get("internal"):
+            continue
+        rows.append((PREFIX + field.name.upper(), field.metadata["help"], field.default))
+    return rows
