@@ -1,0 +1,164 @@
+"""The unit of work and the :class:`~aspirasi_core.services.ports.Database` on SQLAlchemy.
+
+One transaction script = one connection + one transaction. ``transaction`` runs
+the script in a worker thread (``anyio.to_thread``), so the event loop never waits
+on the database or on a lock; ``run_sync`` runs it in the calling thread.
+
+On SQLite, write transactions are serialized inside the process by a lock shared
+by every engine on the same file, and across processes by ``BEGIN IMMEDIATE`` plus
+``busy_timeout`` (see :mod:`.engine`). Threads of one process therefore queue on a
+cheap Python lock instead of polling SQLite's file lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection, Engine
+
+from ..security.crypto import Crypto
+from ..services.ports import (
+    AccountRepository,
+    Database,
+    DirectoryRepository,
+    MessageRepository,
+    NotificationRepository,
+    OutboxRepository,
+    TokenRepository,
+    UnitOfWork,
+)
+from .engine import WRITE_OPTION, make_engine
+from .repositories import (
+    SqlAccountRepository,
+    SqlDirectoryRepository,
+    SqlMessageRepository,
+    SqlNotificationRepository,
+    SqlOutboxRepository,
+    SqlTokenRepository,
+)
+
+T = TypeVar("T")
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+#: The write locks the current thread holds (to refuse a nested write, not deadlock).
+_held = threading.local()
+
+
+def _reset_locks_in_child() -> None:
+    # A forked child inherits the locks in whatever state other threads left them.
+    global _locks, _locks_guard
+    _locks = {}
+    _locks_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_locks_in_child)
+
+
+def _sqlite_write_lock(engine: Engine) -> threading.Lock:
+    """The process-wide write lock of one SQLite file."""
+    path = os.path.realpath(engine.url.database or "")
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
+
+
+class SqlUnitOfWork:
+    """The repositories of one transaction, all on the same connection.
+
+    ``connection`` is there for plugins that keep their own tables: they run their
+    statements in the same transaction.
+    """
+
+    __slots__ = (
+        "accounts",
+        "connection",
+        "crypto",
+        "dialect",
+        "directory",
+        "messages",
+        "notifications",
+        "outbox",
+        "tokens",
+    )
+
+    def __init__(self, conn: Connection, crypto: Crypto) -> None:
+        self.connection = conn
+        self.crypto = crypto
+        self.dialect: str = conn.dialect.name
+        # Typed as the ports, so mypy checks that each repository implements its port.
+        self.accounts: AccountRepository = SqlAccountRepository(conn)
+        self.tokens: TokenRepository = SqlTokenRepository(conn)
+        self.messages: MessageRepository = SqlMessageRepository(conn)
+        self.notifications: NotificationRepository = SqlNotificationRepository(conn)
+        self.directory: DirectoryRepository = SqlDirectoryRepository(conn)
+        self.outbox: OutboxRepository = SqlOutboxRepository(conn, crypto)
+
+
+class NestedWriteTransaction(RuntimeError):
+    """A SQLite write transaction was opened inside another one in the same thread.
+
+    It could only wait for the outer one forever; pass the unit of work down instead.
+    """
+
+
+class SqlDatabase:
+    """:class:`~aspirasi_core.services.ports.Database` on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, crypto: Crypto) -> None:
+        self.engine = engine
+        self.crypto = crypto
+        self.dialect: str = engine.dialect.name
+        self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
+
+    async def transaction(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
+        """Run ``fn`` in one transaction in a worker thread; commit if it returns,
+        roll back (and re-raise) if it raises."""
+        return await anyio.to_thread.run_sync(functools.partial(self.run_sync, fn, write=write))
+
+    def run_sync(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
+        """The same as :meth:`transaction`, in the calling thread."""
+        lock = self._write_lock
+        if not write or lock is None:
+            return self._run(fn, write)
+        held: set[threading.Lock] = getattr(_held, "locks", None) or set()
+        if lock in held:
+            raise NestedWriteTransaction("a write transaction is already open in this thread")
+        with lock:
+            _held.locks = held | {lock}
+            try:
+                return self._run(fn, write)
+            finally:
+                _held.locks = held
+
+    def _run(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
+        with self.engine.connect() as conn:
+            if not write:
+                conn.execution_options(**{WRITE_OPTION: False})
+            with conn.begin():
+                return fn(SqlUnitOfWork(conn, self.crypto))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def create_database(url: str, crypto: Crypto, **engine_kwargs: Any) -> SqlDatabase:
+    """A :class:`SqlDatabase` on a new engine for ``url`` (see :func:`.make_engine`).
+
+    It does not migrate: call :func:`aspirasi_core.storage.upgrade` first.
+    """
+    return SqlDatabase(make_engine(url, **engine_kwargs), crypto)
+
+
+if TYPE_CHECKING:
+    # mypy proves the classes implement the ports.
+    def _implements_the_ports(db: SqlDatabase, uow: SqlUnitOfWork) -> tuple[Database, UnitOfWork]:
+        return db, uow

@@ -1,0 +1,120 @@
+"""Engines for SQLite (embedded default) and PostgreSQL (psycopg 3).
+
+SQLite needs care to never answer "database is locked":
+
+* WAL journal, so readers never block the writer and the writer never blocks readers;
+* ``busy_timeout`` so a writer waits for another process's write lock instead of failing;
+* pysqlite's own transaction handling is switched off and we emit ``BEGIN IMMEDIATE``
+  for write transactions: the write lock is taken up front, where the busy handler
+  can wait for it. A deferred transaction that reads and then writes would have to
+  *upgrade* its lock, and SQLite answers that with an immediate ``SQLITE_BUSY`` when
+  another writer committed in between, whatever the timeout;
+* read transactions (``BEGIN`` deferred) run with ``PRAGMA query_only`` on, so a write
+  slipped into a read transaction fails loudly in tests instead of sporadically under
+  load. The pragma is only re-issued when a pooled connection switches mode.
+
+A connection says which kind of transaction it wants through the execution option
+``aspirasi_write`` (default True, the safe choice for anyone calling
+``engine.begin()`` directly, Alembic included).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.url import URL
+
+#: Seconds a SQLite writer waits for another process's write lock.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+WRITE_OPTION = "aspirasi_write"
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Pick the driver: ``postgresql://`` becomes ``postgresql+psycopg://``."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database: {parsed.get_backend_name()!r}")
+    return parsed
+
+
+def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
+    """A sync engine for ``sqlite:///path`` or ``postgresql://…``.
+
+    ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, engine_kwargs)
+    return _postgresql_engine(parsed, engine_kwargs)
+
+
+def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise ValueError("use a file for SQLite (in-memory databases are not supported)")
+    folder = os.path.dirname(os.path.abspath(database))
+    os.makedirs(folder, exist_ok=True)
+    connect_args = dict(engine_kwargs.pop("connect_args", {}))
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    engine_kwargs.setdefault("pool_size", 10)
+    engine_kwargs.setdefault("max_overflow", 30)
+    engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (and to the begin hook below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            _ensure_wal(cursor)
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+        connection_record.info["query_only"] = False
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, True)
+        info = conn.connection.info
+        if info.get("query_only", False) is write:
+            conn.exec_driver_sql("PRAGMA query_only=" + ("OFF" if write else "ON"))
+            info["query_only"] = not write
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _ensure_wal(cursor: Any) -> None:
+    """Switch the file to WAL (a persistent setting: only its first opening does).
+
+    Changing the journal mode answers "database is locked" at once, without the
+    busy handler, while another connection is using the file, which happens when
+    several workers open a new database together: retry until the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
+    connect_args = dict(engine_kwargs.pop("connect_args", {}))
+    # Timestamps come back in UTC; the column type converts anyway, this saves work.
+    connect_args.setdefault("options", "-c timezone=UTC")
+    return create_engine(url, connect_args=connect_args, **engine_kwargs)

@@ -1,0 +1,17 @@
+"""SQLAlchemy Core implementations of the repositories of ``services.ports``."""
+
+from .accounts import SqlAccountRepository
+from .directory import SqlDirectoryRepository
+from .messages import SqlMessageRepository
+from .notifications import SqlNotificationRepository
+from .outbox import SqlOutboxRepository
+from .tokens import SqlTokenRepository
+
+__all__ = [
+    "SqlAccountRepository",
+    "SqlDirectoryRepository",
+    "SqlMessageRepository",
+    "SqlNotificationRepository",
+    "SqlOutboxRepository",
+    "SqlTokenRepository",
+]

@@ -1,0 +1,71 @@
+"""Small helpers shared by the repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, Select, or_
+from sqlalchemy.exc import IntegrityError
+
+from ...domain.errors import Conflict, NotFound
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with the LIKE wildcards of ``text`` escaped (use with ``escape=LIKE_ESCAPE``)."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def contains_text(text: str, *columns: Any) -> ColumnElement[bool]:
+    """Case-insensitive substring match on any of ``columns``."""
+    pattern = like_pattern(text)
+    return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
+
+
+def keyset(stmt: Select[Any], id_column: Any, before_id: int | None, limit: int) -> Select[Any]:
+    """Newest first, strictly before ``before_id``, at most ``limit`` rows."""
+    if before_id is not None:
+        stmt = stmt.where(id_column < before_id)
+    return stmt.order_by(id_column.desc()).limit(max(0, limit))
+
+
+def execute_unique(
+    conn: Connection,
+    statement: Any,
+    *,
+    conflict: Callable[[], Conflict | None],
+) -> list[Row[Any]]:
+    """Execute ``statement`` (which must have a RETURNING clause) inside a SAVEPOINT
+    and return its rows; a unique violation becomes a :class:`Conflict`.
+
+    ``conflict`` runs after the savepoint was rolled back (the outer transaction is
+    still usable) and returns the error to raise, or None when the violation was not
+    a uniqueness clash (a foreign key, say): the original error is then re-raised.
+    """
+    try:
+        with conn.begin_nested():
+            # Fetched before RELEASE: SQLite cannot release a savepoint while a
+            # statement is still open.
+            return list(conn.execute(statement).all())
+    except IntegrityError:
+        error = conflict()
+        if error is None:
+            raise
+        raise error from None
+
+
+def not_found(what: str, ident: int) -> NotFound:
+    return NotFound(f"The {what} was not found.", code=f"{what}_not_found", params={"id": ident})
+
+
+def check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"cannot update {sorted(unknown)}; allowed: {sorted(allowed)}")

@@ -1,0 +1,337 @@
+"""Accounts: citizens and staff in one table."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from ...domain.errors import Conflict
+from ...domain.model import Account, Role
+from ...services.ports import NewAccount
+from ..tables import accounts
+from ._util import (
+    LIKE_ESCAPE,
+    check_fields,
+    contains_text,
+    execute_unique,
+    keyset,
+    like_pattern,
+    not_found,
+)
+
+a = accounts
+
+# Everything but the NIK cipher text and index: they are read only on purpose.
+_ACCOUNT_COLUMNS = (
+    a.c.id,
+    a.c.email,
+    a.c.username,
+    a.c.full_name,
+    a.c.role,
+    a.c.agency_id,
+    a.c.permissions,
+    a.c.is_active,
+    a.c.email_verified_at,
+    a.c.language,
+    a.c.created_at,
+    a.c.password_hash,
+    a.c.nik_masked,
+    a.c.auth_version,
+)
+_SELECT_ACCOUNT = select(*_ACCOUNT_COLUMNS)
+_GET_ACCOUNT = _SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
+_BY_LOGIN = (
+    _SELECT_ACCOUNT.where(or_(a.c.username == bindparam("login"), a.c.email == bindparam("login")))
+    .order_by(a.c.id)
+    .limit(1)
+)
+_BY_EMAIL = _SELECT_ACCOUNT.where(a.c.email == bindparam("email"))
+
+_UPDATABLE = frozenset(
+    {
+        "email",
+        "username",
+        "full_name",
+        "language",
+        "password_hash",
+        "email_verified_at",
+        "role",
+        "agency_id",
+        "permissions",
+        "is_active",
+        # Beyond the port's list: correcting or erasing a NIK (UU 27/2022 rights).
+        "nik_encrypted",
+        "nik_index",
+        "nik_masked",
+    }
+)
+
+
+def _dump_permissions(permissions: Iterable[str]) -> str:
+    if isinstance(permissions, str):
+        raise TypeError("permissions must be a collection of names, not a string")
+    return json.dumps(sorted(set(permissions)))
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        email=row.email,
+        username=row.username,
+        full_name=row.full_name,
+        role=row.role,
+        agency_id=row.agency_id,
+        permissions=frozenset(json.loads(row.permissions)),
+        is_active=bool(row.is_active),
+        email_verified_at=row.email_verified_at,
+        language=row.language,
+        created_at=row.created_at,
+        password_hash=row.password_hash,
+        nik_masked=row.nik_masked,
+        auth_version=row.auth_version,
+    )
+
+
+class SqlAccountRepository:
+    """:class:`~aspirasi_core.services.ports.AccountRepository`.
+
+    E-mail addresses and usernames are stored and compared lower-cased, so their
+    unique indexes are case-insensitive and serve the login look-up.
+    """
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, new: NewAccount) -> Account:
+        """Insert; raises ``Conflict`` (code ``duplicate``) if a unique field clashes."""
+        values = {
+            "email": new.email.lower(),
+            "username": new.username.lower(),
+            "full_name": new.full_name,
+            "role": new.role,
+            "agency_id": new.agency_id,
+            "permissions": _dump_permissions(new.permissions),
+            "is_active": True,
+            "email_verified_at": new.email_verified_at,
+            "language": new.language,
+            "created_at": new.created_at,
+            "password_hash": new.password_hash,
+            "nik_encrypted": new.nik_encrypted,
+            "nik_index": new.nik_index,
+            "nik_masked": new.nik_masked,
+            "auth_version": 1,
+        }
+        rows = execute_unique(
+            self._conn,
+            insert(a).values(values).returning(a.c.id),
+            conflict=lambda: self._duplicate(
+                email=values["email"], username=values["username"], nik_index=new.nik_index
+            ),
+        )
+        account = self.get(rows[0].id)
+        assert account is not None
+        return account
+
+    def _duplicate(self, **fields: Any) -> Conflict | None:
+        taken = self.clashes(**fields)
+        if not taken:
+            return None
+        return Conflict(
+            "An account with this %(fields)s already exists.",
+            code="duplicate",
+            params={"fields": ", ".join(sorted(taken))},
+        )
+
+    def get(self, account_id: int) -> Account | None:
+        row = self._conn.execute(_GET_ACCOUNT, {"id": account_id}).first()
+        return _account(row) if row else None
+
+    def find_by_login(self, login: str) -> Account | None:
+        """By lower-cased username or e-mail."""
+        row = self._conn.execute(_BY_LOGIN, {"login": login.strip().lower()}).first()
+        return _account(row) if row else None
+
+    def find_by_email(self, email: str) -> Account | None:
+        row = self._conn.execute(_BY_EMAIL, {"email": email.strip().lower()}).first()
+        return _account(row) if row else None
+
+    def clashes(
+        self,
+        *,
+        email: str | None = None,
+        username: str | None = None,
+        nik_index: bytes | None = None,
+        exclude_id: int | None = None,
+    ) -> set[str]:
+        """Names of the given fields (``email``, ``username``, ``nik``) already taken."""
+        email = email.lower() if email is not None else None
+        username = username.lower() if username is not None else None
+        checks: list[ColumnElement[bool]] = []
+        if email is not None:
+            checks.append(a.c.email == email)
+        if username is not None:
+            checks.append(a.c.username == username)
+        if nik_index is not None:
+            checks.append(a.c.nik_index == nik_index)
+        if not checks:
+            return set()
+        stmt = select(a.c.email, a.c.username, a.c.nik_index).where(or_(*checks))
+        if exclude_id is not None:
+            stmt = stmt.where(a.c.id != exclude_id)
+        taken: set[str] = set()
+        for row in self._conn.execute(stmt):
+            if email is not None and row.email == email:
+                taken.add("email")
+            if username is not None and row.username == username:
+                taken.add("username")
+            if (
+                nik_index is not None
+                and row.nik_index is not None
+                and bytes(row.nik_index) == nik_index
+            ):
+                taken.add("nik")
+        return taken
+
+    def update(self, account_id: int, **fields: Any) -> Account:
+        """Change columns: email, username, full_name, language, password_hash,
+        email_verified_at, role, agency_id, permissions, is_active (and the three
+        ``nik_*`` columns). Raises ``NotFound`` for an unknown id and ``Conflict``
+        (``duplicate``) when a unique field clashes."""
+        check_fields(fields, _UPDATABLE)
+        if not fields:
+            found = self.get(account_id)
+            if found is None:
+                raise not_found("account", account_id)
+            return found
+        values = dict(fields)
+        if "email" in values:
+            values["email"] = values["email"].lower()
+        if "username" in values:
+            values["username"] = values["username"].lower()
+        if "permissions" in values:
+            values["permissions"] = _dump_permissions(values["permissions"])
+        stmt = update(a).where(a.c.id == account_id).values(values).returning(*_ACCOUNT_COLUMNS)
+        rows = execute_unique(
+            self._conn,
+            stmt,
+            conflict=lambda: self._duplicate(
+                email=values.get("email"),
+                username=values.get("username"),
+                nik_index=values.get("nik_index"),
+                exclude_id=account_id,
+            ),
+        )
+        if not rows:
+            raise not_found("account", account_id)
+        return _account(rows[0])
+
+    def bump_auth_version(self, account_id: int) -> int:
+        """Increment and return the account's auth version (kills older sessions)."""
+        stmt = (
+            update(a)
+            .where(a.c.id == account_id)
+            .values(auth_version=a.c.auth_version + 1)
+            .returning(a.c.auth_version)
+        )
+        version = self._conn.execute(stmt).scalar()
+        if version is None:
+            raise not_found("account", account_id)
+        return int(version)
+
+    def ids_by_nik_index(self, nik_index: bytes) -> list[int]:
+        stmt = select(a.c.id).where(a.c.nik_index == nik_index).order_by(a.c.id)
+        return list(self._conn.execute(stmt).scalars())
+
+    def nik_encrypted(self, account_id: int) -> bytes | None:
+        value = self._conn.execute(select(a.c.nik_encrypted).where(a.c.id == account_id)).scalar()
+        return bytes(value) if value is not None else None
+
+    def list(
+        self,
+        *,
+        role: str | None = None,
+        agency_id: int | None = None,
+        text: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Account]:
+        """Newest first; ``text`` matches e-mail, username or full name, case-insensitively."""
+        stmt = _SELECT_ACCOUNT
+        if role is not None:
+            stmt = stmt.where(a.c.role == role)
+        if agency_id is not None:
+            stmt = stmt.where(a.c.agency_id == agency_id)
+        if text:
+            stmt = stmt.where(contains_text(text, a.c.email, a.c.username, a.c.full_name))
+        return [_account(row) for row in self._conn.execute(keyset(stmt, a.c.id, before_id, limit))]
+
+    def recipients(
+        self,
+        *,
+        role: str | None = None,
+        agency_id: int | None = None,
+        permission: str | None = None,
+    ) -> builtins.list[Account]:
+        """Active, verified accounts that either have ``role`` (and ``agency_id``) or
+        hold ``permission``, oldest first.
+
+        ``role``/``agency_id`` form one condition, ``permission`` the other, and an
+        account matching either is returned. An account holds ``permission`` when it
+        was granted to it (its permission list) or it is a super admin; permissions
+        that come with a role through the policy table are not looked up here (the
+        storage does not know the policy): ask for those roles too. With no argument,
+        every active, verified account.
+        """
+        by_role: ColumnElement[bool] | None = None
+        if role is not None or agency_id is not None:
+            by_role = and_(
+                a.c.role == role if role is not None else true(),
+                a.c.agency_id == agency_id if agency_id is not None else true(),
+            )
+        by_permission: ColumnElement[bool] | None = None
+        if permission is not None:
+            # A cheap pre-filter; the exact JSON membership is checked below.
+            needle = like_pattern(json.dumps(permission))
+            by_permission = or_(
+                a.c.role == Role.SUPER_ADMIN, a.c.permissions.like(needle, escape=LIKE_ESCAPE)
+            )
+        conditions = [c for c in (by_role, by_permission) if c is not None]
+        stmt = _SELECT_ACCOUNT.where(a.c.is_active == true(), a.c.email_verified_at.is_not(None))
+        if conditions:
+            stmt = stmt.where(or_(*conditions) if len(conditions) > 1 else conditions[0])
+        found = [_account(row) for row in self._conn.execute(stmt.order_by(a.c.id))]
+        if permission is None:
+            return found
+        return [
+            account
+            for account in found
+            if _role_matches(account, role, agency_id) or _holds(account, permission)
+        ]
+
+
+def _holds(account: Account, permission: str) -> bool:
+    return account.role == Role.SUPER_ADMIN or permission in account.permissions
+
+
+def _role_matches(account: Account, role: str | None, agency_id: int | None) -> bool:
+    if role is None and agency_id is None:
+        return False
+    return (role is None or account.role == role) and (
+        agency_id is None or account.agency_id == agency_id
+    )

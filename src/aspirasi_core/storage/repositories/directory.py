@@ -1,0 +1,176 @@
+"""Agencies, categories and sub-categories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, true, update
+
+from ...domain.errors import Conflict
+from ...domain.model import Agency, Category, Subcategory
+from ..tables import agencies, categories, subcategories
+from ._util import check_fields, execute_unique, not_found
+
+_AGENCY_FIELDS = frozenset({"code", "name", "is_active"})
+_CATEGORY_FIELDS = frozenset({"code", "name"})
+_SUBCATEGORY_FIELDS = frozenset({"category_id", "code", "name", "is_active"})
+
+
+def _agency(row: Any) -> Agency:
+    return Agency(id=row.id, code=row.code, name=row.name, is_active=bool(row.is_active))
+
+
+def _category(row: Any) -> Category:
+    return Category(id=row.id, code=row.code, name=row.name)
+
+
+def _subcategory(row: Any) -> Subcategory:
+    return Subcategory(
+        id=row.id,
+        category_id=row.category_id,
+        code=row.code,
+        name=row.name,
+        is_active=bool(row.is_active),
+    )
+
+
+def _duplicate(what: str, code: str) -> Conflict:
+    return Conflict(
+        "A %(what)s with the code %(code)s already exists.",
+        code="duplicate",
+        params={"what": what, "code": code},
+    )
+
+
+class SqlDirectoryRepository:
+    """:class:`~aspirasi_core.services.ports.DirectoryRepository`.
+
+    Lists are sorted by name. Adding or renaming to a code already taken raises
+    ``Conflict`` (code ``duplicate``); updating an unknown id raises ``NotFound``.
+    """
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def _one(self, table: Table, **where: Any) -> Any:
+        stmt = select(table).where(*(table.c[k] == v for k, v in where.items()))
+        return self._conn.execute(stmt).first()
+
+    def _insert(self, table: Table, what: str, values: dict[str, Any], **unique: Any) -> int:
+        rows = execute_unique(
+            self._conn,
+            insert(table).values(values).returning(table.c.id),
+            conflict=lambda: (
+                _duplicate(what, values["code"]) if self._one(table, **unique) else None
+            ),
+        )
+        return int(rows[0].id)
+
+    def _update(
+        self, table: Table, what: str, ident: int, fields: dict[str, Any], unique: tuple[str, ...]
+    ) -> Any:
+        if fields:
+            stmt = update(table).where(table.c.id == ident).values(fields).returning(table)
+
+            def conflict() -> Conflict | None:
+                current = self._one(table, id=ident)
+                if current is None:
+                    return None
+                key = {k: fields.get(k, current._mapping[k]) for k in unique}
+                clash = self._one(table, **key)
+                return _duplicate(what, key["code"]) if clash and clash.id != ident else None
+
+            rows = execute_unique(self._conn, stmt, conflict=conflict)
+            row = rows[0] if rows else None
+        else:
+            row = self._one(table, id=ident)
+        if row is None:
+            raise not_found(what, ident)
+        return row
+
+    # ------------------------------------------------------------------ agencies
+    def agencies(self, *, include_inactive: bool = False) -> list[Agency]:
+        stmt = select(agencies)
+        if not include_inactive:
+            stmt = stmt.where(agencies.c.is_active == true())
+        stmt = stmt.order_by(agencies.c.name, agencies.c.id)
+        return [_agency(row) for row in self._conn.execute(stmt)]
+
+    def agency(self, agency_id: int) -> Agency | None:
+        row = self._one(agencies, id=agency_id)
+        return _agency(row) if row else None
+
+    def agency_by_code(self, code: str) -> Agency | None:
+        row = self._one(agencies, code=code)
+        return _agency(row) if row else None
+
+    def add_agency(self, code: str, name: str) -> Agency:
+        new_id = self._insert(
+            agencies, "agency", {"code": code, "name": name, "is_active": True}, code=code
+        )
+        return Agency(id=new_id, code=code, name=name, is_active=True)
+
+    def update_agency(self, agency_id: int, **fields: Any) -> Agency:
+        """Change ``code``, ``name`` or ``is_active``."""
+        check_fields(fields, _AGENCY_FIELDS)
+        return _agency(self._update(agencies, "agency", agency_id, fields, ("code",)))
+
+    # ------------------------------------------------------------------ categories
+    def categories(self) -> list[Category]:
+        stmt = select(categories).order_by(categories.c.id)
+        return [_category(row) for row in self._conn.execute(stmt)]
+
+    def category(self, category_id: int) -> Category | None:
+        row = self._one(categories, id=category_id)
+        return _category(row) if row else None
+
+    def category_by_code(self, code: str) -> Category | None:
+        row = self._one(categories, code=code)
+        return _category(row) if row else None
+
+    def add_category(self, code: str, name: str) -> Category:
+        new_id = self._insert(categories, "category", {"code": code, "name": name}, code=code)
+        return Category(id=new_id, code=code, name=name)
+
+    def update_category(self, category_id: int, **fields: Any) -> Category:
+        """Change ``code`` or ``name``."""
+        check_fields(fields, _CATEGORY_FIELDS)
+        return _category(self._update(categories, "category", category_id, fields, ("code",)))
+
+    # ------------------------------------------------------------------ sub-categories
+    def subcategories(
+        self, category_id: int | None = None, *, include_inactive: bool = False
+    ) -> list[Subcategory]:
+        stmt = select(subcategories)
+        if category_id is not None:
+            stmt = stmt.where(subcategories.c.category_id == category_id)
+        if not include_inactive:
+            stmt = stmt.where(subcategories.c.is_active == true())
+        stmt = stmt.order_by(subcategories.c.name, subcategories.c.id)
+        return [_subcategory(row) for row in self._conn.execute(stmt)]
+
+    def subcategory(self, subcategory_id: int) -> Subcategory | None:
+        row = self._one(subcategories, id=subcategory_id)
+        return _subcategory(row) if row else None
+
+    def subcategory_by_code(self, category_id: int, code: str) -> Subcategory | None:
+        row = self._one(subcategories, category_id=category_id, code=code)
+        return _subcategory(row) if row else None
+
+    def add_subcategory(self, category_id: int, code: str, name: str) -> Subcategory:
+        """Codes are unique within their category."""
+        values = {"category_id": category_id, "code": code, "name": name, "is_active": True}
+        new_id = self._insert(
+            subcategories, "subcategory", values, category_id=category_id, code=code
+        )
+        return Subcategory(id=new_id, category_id=category_id, code=code, name=name)
+
+    def update_subcategory(self, subcategory_id: int, **fields: Any) -> Subcategory:
+        """Change ``category_id``, ``code``, ``name`` or ``is_active``."""
+        check_fields(fields, _SUBCATEGORY_FIELDS)
+        row = self._update(
+            subcategories, "subcategory", subcategory_id, fields, ("category_id", "code")
+        )
+        return _subcategory(row)

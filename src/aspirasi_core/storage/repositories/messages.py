@@ -1,0 +1,382 @@
+"""Messages, their attachments, log, reply and rating; the three message lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+
+from ...domain.errors import Conflict
+from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status
+from ...services.ports import BackofficeFilter, NewAttachment, NewLogEntry, NewMessage
+from ..tables import attachments, message_log, messages, ratings, replies
+from ._util import execute_unique, like_pattern
+from .message_lists import (
+    AUTHORS_STATEMENT,
+    author_statement,
+    backoffice_query,
+    page_params,
+    public_statement,
+)
+
+m = messages
+att = attachments
+lg = message_log
+
+#: ``IN (…)`` lists are cut into chunks this long (SQLite's parameter limit).
+_CHUNK = 500
+
+_SELECT_MESSAGE = select(m)
+_GET_MESSAGE = _SELECT_MESSAGE.where(m.c.id == bindparam("id"))
+_BY_TICKET = _SELECT_MESSAGE.where(m.c.ticket == bindparam("ticket"))
+_MESSAGE_ATTACHMENTS = (
+    select(att)
+    .where(att.c.message_id == bindparam("message_id"), att.c.kind == "message")
+    .order_by(att.c.id)
+)
+_GET_ATTACHMENT = select(att).where(att.c.id == bindparam("id"))
+_LOG = select(lg).where(lg.c.message_id == bindparam("message_id")).order_by(lg.c.id)
+
+
+def _message(row: Any, attachments: tuple[Attachment, ...] = ()) -> Message:
+    return Message(
+        id=row.id,
+        ticket=row.ticket,
+        author_id=row.author_id,
+        subject=row.subject,
+        body=row.body,
+        status=Status(row.status),
+        confidential=bool(row.confidential),
+        anonymous=bool(row.anonymous),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        category_id=row.category_id,
+        subcategory_id=row.subcategory_id,
+        agency_id=row.agency_id,
+        attachments=attachments,
+    )
+
+
+def _attachment(row: Any) -> Attachment:
+    return Attachment(
+        id=row.id,
+        message_id=row.message_id,
+        kind=row.kind,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        storage_key=row.storage_key,
+        sha256=row.sha256,
+    )
+
+
+def _log_entry(row: Any) -> LogEntry:
+    return LogEntry(
+        id=row.id,
+        message_id=row.message_id,
+        actor_id=row.actor_id,
+        action=row.action,
+        from_status=Status(row.from_status) if row.from_status is not None else None,
+        to_status=Status(row.to_status),
+        note=row.note,
+        at=row.at,
+        agency_id=row.agency_id,
+    )
+
+
+def _rating(row: Any) -> Rating:
+    return Rating(
+        message_id=row.message_id, stars=row.stars, comment=row.comment, created_at=row.created_at
+    )
+
+
+class SqlMessageRepository:
+    """:class:`~aspirasi_core.services.ports.MessageRepository`."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # ------------------------------------------------------------------ one message
+    def add(self, new: NewMessage) -> Message:
+        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision."""
+        values = {
+            "ticket": new.ticket,
+            "author_id": new.author_id,
+            "subject": new.subject,
+            "body": new.body,
+            "status": str(new.status),
+            "confidential": new.confidential,
+            "anonymous": new.anonymous,
+            "created_at": new.created_at,
+            "updated_at": new.created_at,
+        }
+
+        def conflict() -> Conflict | None:
+            if self._conn.execute(_BY_TICKET, {"ticket": new.ticket}).first() is None:
+                return None
+            return Conflict(
+                "The ticket %(ticket)s is already taken.",
+                code="duplicate_ticket",
+                params={"ticket": new.ticket},
+            )
+
+        rows = execute_unique(
+            self._conn, insert(m).values(values).returning(m.c.id), conflict=conflict
+        )
+        return Message(
+            id=rows[0].id,
+            ticket=new.ticket,
+            author_id=new.author_id,
+            subject=new.subject,
+            body=new.body,
+            status=Status(new.status),
+            confidential=new.confidential,
+            anonymous=new.anonymous,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+        )
+
+    def get(self, message_id: int) -> Message | None:
+        """With its attachments of kind ``message``."""
+        row = self._conn.execute(_GET_MESSAGE, {"id": message_id}).first()
+        return self._with_attachments(row) if row else None
+
+    def get_by_ticket(self, ticket: str) -> Message | None:
+        """With its attachments of kind ``message``, like :meth:`get`."""
+        row = self._conn.execute(_BY_TICKET, {"ticket": ticket}).first()
+        return self._with_attachments(row) if row else None
+
+    def _with_attachments(self, row: Any) -> Message:
+        found = self._conn.execute(_MESSAGE_ATTACHMENTS, {"message_id": row.id})
+        return _message(row, tuple(_attachment(r) for r in found))
+
+    def save_transition(self, message: Message, expected_status: Status) -> bool:
+        """Compare-and-set: write status, classification and ``updated_at`` only if
+        the stored status is still ``expected_status``. False when it changed."""
+        stmt = (
+            update(m)
+            .where(m.c.id == message.id, m.c.status == str(expected_status))
+            .values(
+                status=str(message.status),
+                category_id=message.category_id,
+                subcategory_id=message.subcategory_id,
+                agency_id=message.agency_id,
+                updated_at=message.updated_at,
+            )
+        )
+        return self._conn.execute(stmt).rowcount == 1
+
+    # ------------------------------------------------------------------ attachments
+    def add_attachment(self, new: NewAttachment) -> Attachment:
+        values = {
+            "message_id": new.message_id,
+            "kind": new.kind,
+            "filename": new.filename,
+            "content_type": new.content_type,
+            "size": new.size,
+            "storage_key": new.storage_key,
+            "sha256": new.sha256,
+            "created_at": new.created_at,
+        }
+        new_id = self._conn.execute(insert(att).values(values).returning(att.c.id)).scalar_one()
+        return Attachment(
+            id=new_id,
+            message_id=new.message_id,
+            kind=new.kind,
+            filename=new.filename,
+            content_type=new.content_type,
+            size=new.size,
+            storage_key=new.storage_key,
+            sha256=new.sha256,
+        )
+
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        row = self._conn.execute(_GET_ATTACHMENT, {"id": attachment_id}).first()
+        return _attachment(row) if row else None
+
+    # ------------------------------------------------------------------ log
+    def add_log(self, entry: NewLogEntry) -> LogEntry:
+        values = {
+            "message_id": entry.message_id,
+            "actor_id": entry.actor_id,
+            "action": str(entry.action),
+            "from_status": str(entry.from_status) if entry.from_status is not None else None,
+            "to_status": str(entry.to_status),
+            "note": entry.note,
+            "at": entry.at,
+            "agency_id": entry.agency_id,
+        }
+        new_id = self._conn.execute(insert(lg).values(values).returning(lg.c.id)).scalar_one()
+        return LogEntry(
+            id=new_id,
+            message_id=entry.message_id,
+            actor_id=entry.actor_id,
+            action=str(entry.action),
+            from_status=Status(entry.from_status) if entry.from_status is not None else None,
+            to_status=Status(entry.to_status),
+            note=entry.note,
+            at=entry.at,
+            agency_id=entry.agency_id,
+        )
+
+    def log(self, message_id: int) -> list[LogEntry]:
+        """Oldest first."""
+        return [_log_entry(row) for row in self._conn.execute(_LOG, {"message_id": message_id})]
+
+    def logs_for(self, message_ids: Sequence[int]) -> dict[int, list[LogEntry]]:
+        """The logs of several messages (oldest first each); every id is a key."""
+        ids = list(dict.fromkeys(message_ids))
+        found: dict[int, list[LogEntry]] = {i: [] for i in ids}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            stmt = select(lg).where(lg.c.message_id.in_(chunk)).order_by(lg.c.message_id, lg.c.id)
+            for row in self._conn.execute(stmt):
+                found[row.message_id].append(_log_entry(row))
+        return found
+
+    # ------------------------------------------------------------------ reply and rating
+    def add_reply(
+        self,
+        message_id: int,
+        author_id: int,
+        answer: str,
+        created_at: datetime,
+        attachment_id: int | None,
+    ) -> Reply:
+        """Raises ``Conflict`` (code ``reply_exists``) when the message has a reply."""
+        values = {
+            "message_id": message_id,
+            "author_id": author_id,
+            "answer": answer,
+            "attachment_id": attachment_id,
+            "created_at": created_at,
+        }
+
+        def conflict() -> Conflict | None:
+            if self.reply(message_id) is None:
+                return None
+            return Conflict("The message already has a reply.", code="reply_exists")
+
+        rows = execute_unique(
+            self._conn, insert(replies).values(values).returning(replies.c.id), conflict=conflict
+        )
+        return Reply(
+            id=rows[0].id,
+            message_id=message_id,
+            author_id=author_id,
+            answer=answer,
+            created_at=created_at,
+            attachment=self.attachment(attachment_id) if attachment_id is not None else None,
+        )
+
+    def reply(self, message_id: int) -> Reply | None:
+        """With its attachment (a LEFT JOIN, one query)."""
+        stmt = (
+            select(
+                replies,
+                att.c.id.label("att_id"),
+                att.c.kind,
+                att.c.filename,
+                att.c.content_type,
+                att.c.size,
+                att.c.storage_key,
+                att.c.sha256,
+            )
+            .select_from(replies.outerjoin(att, att.c.id == replies.c.attachment_id))
+            .where(replies.c.message_id == message_id)
+        )
+        row = self._conn.execute(stmt).first()
+        if row is None:
+            return None
+        attachment = None
+        if row.att_id is not None:
+            attachment = Attachment(
+                id=row.att_id,
+                message_id=row.message_id,
+                kind=row.kind,
+                filename=row.filename,
+                content_type=row.content_type,
+                size=row.size,
+                storage_key=row.storage_key,
+                sha256=row.sha256,
+            )
+        return Reply(
+            id=row.id,
+            message_id=row.message_id,
+            author_id=row.author_id,
+            answer=row.answer,
+            created_at=row.created_at,
+            attachment=attachment,
+        )
+
+    def add_rating(self, rating: Rating) -> None:
+        """Raises ``Conflict`` (code ``rating_exists``) when already rated."""
+        values = {
+            "message_id": rating.message_id,
+            "stars": rating.stars,
+            "comment": rating.comment,
+            "created_at": rating.created_at,
+        }
+
+        def conflict() -> Conflict | None:
+            if self.rating(rating.message_id) is None:
+                return None
+            return Conflict("The message has already been rated.", code="rating_exists")
+
+        execute_unique(
+            self._conn,
+            insert(ratings).values(values).returning(ratings.c.message_id),
+            conflict=conflict,
+        )
+
+    def rating(self, message_id: int) -> Rating | None:
+        row = self._conn.execute(select(ratings).where(ratings.c.message_id == message_id)).first()
+        return _rating(row) if row else None
+
+    # ------------------------------------------------------------------ lists
+    def _list(self, stmt: Any, params: dict[str, Any]) -> list[Message]:
+        return [_message(row) for row in self._conn.execute(stmt, params)]
+
+    def list_by_author(self, author_id: int, *, before_id: int | None, limit: int) -> list[Message]:
+        """The author's messages except withdrawn ones, newest first."""
+        stmt = author_statement(before_id is not None)
+        return self._list(stmt, page_params(before_id, limit, author_id=author_id))
+
+    def list_public(
+        self, *, before_id: int | None, limit: int, text: str | None = None
+    ) -> list[Message]:
+        """Not confidential, status forwarded/in_progress/done, newest first;
+        ``text`` matches subject or body, case-insensitively."""
+        params = page_params(before_id, limit)
+        if text:
+            params["text"] = like_pattern(text)
+        return self._list(public_statement(bool(text), before_id is not None), params)
+
+    def list_backoffice(
+        self, flt: BackofficeFilter, *, before_id: int | None, limit: int
+    ) -> list[Message]:
+        """Never withdrawn; newest first.
+
+        Filters are ANDed; ``created_from`` is inclusive and ``created_to`` exclusive;
+        ``text`` matches ticket, subject or body. ``restrict_agency_id`` and
+        ``scopes`` are ANDed with the rest (and with each other); a message matches
+        ``scopes`` when it matches any one of them, so an empty tuple matches nothing.
+        """
+        return self._list(*backoffice_query(flt, before_id, limit))
+
+    def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> list[Message]:
+        """Tracking: the messages of these accounts except withdrawn, newest first."""
+        ids = sorted(set(author_ids))
+        if not ids or limit <= 0:
+            return []
+        return self._list(AUTHORS_STATEMENT, page_params(None, limit, author_ids=ids))

@@ -1,0 +1,130 @@
+"""Tokens (verification, reset, sessions, API): only their SHA-256 hash is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
+
+from ...services.ports import TokenRecord
+from ..tables import auth_tokens
+
+t = auth_tokens
+
+_TOKEN_COLUMNS = (
+    t.c.account_id,
+    t.c.purpose,
+    t.c.created_at,
+    t.c.expires_at,
+    t.c.auth_version,
+    t.c.last_used_at,
+    t.c.used_at,
+)
+_LOOKUP_TOKEN = select(*_TOKEN_COLUMNS).where(
+    t.c.token_hash == bindparam("b_hash"),
+    t.c.purpose == bindparam("b_purpose"),
+    t.c.used_at.is_(None),
+    t.c.expires_at > bindparam("b_now", type_=t.c.expires_at.type),
+)
+_CONSUME_TOKEN = (
+    update(t)
+    .where(
+        t.c.token_hash == bindparam("b_hash"),
+        t.c.purpose == bindparam("b_purpose"),
+        t.c.used_at.is_(None),
+        t.c.expires_at > bindparam("b_now", type_=t.c.expires_at.type),
+    )
+    .values(used_at=bindparam("b_now", type_=t.c.used_at.type))
+    .returning(*_TOKEN_COLUMNS)
+)
+
+
+def _token(row: Any) -> TokenRecord:
+    return TokenRecord(
+        account_id=row.account_id,
+        purpose=row.purpose,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        auth_version=row.auth_version,
+        last_used_at=row.last_used_at,
+        used_at=row.used_at,
+    )
+
+
+class SqlTokenRepository:
+    """:class:`~aspirasi_core.services.ports.TokenRepository` (only hashes are stored)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(
+        self,
+        *,
+        account_id: int,
+        purpose: str,
+        token_hash: bytes,
+        created_at: datetime,
+        expires_at: datetime,
+        auth_version: int,
+    ) -> None:
+        self._conn.execute(
+            insert(t).values(
+                account_id=account_id,
+                purpose=purpose,
+                token_hash=token_hash,
+                created_at=created_at,
+                expires_at=expires_at,
+                auth_version=auth_version,
+            )
+        )
+
+    def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
+        """Atomically mark an unused, unexpired token used and return it; None otherwise.
+
+        One conditional UPDATE: of two concurrent callers only one changes the row
+        (PostgreSQL re-checks ``used_at IS NULL`` after the first commits; SQLite
+        runs writes one at a time).
+        """
+        row = self._conn.execute(
+            _CONSUME_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
+        ).first()
+        return _token(row) if row else None
+
+    def lookup(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
+        """An unexpired, unused token without consuming it."""
+        row = self._conn.execute(
+            _LOOKUP_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
+        ).first()
+        return _token(row) if row else None
+
+    def touch(self, purpose: str, token_hash: bytes, now: datetime, expires_at: datetime) -> None:
+        """Record use (sliding idle timeout)."""
+        self._conn.execute(
+            update(t)
+            .where(t.c.token_hash == token_hash, t.c.purpose == purpose)
+            .values(last_used_at=now, expires_at=expires_at)
+        )
+
+    def delete(self, purpose: str, token_hash: bytes) -> None:
+        self._conn.execute(delete(t).where(t.c.token_hash == token_hash, t.c.purpose == purpose))
+
+    def delete_for_account(self, account_id: int, purposes: Iterable[str] | None = None) -> int:
+        """Delete the account's tokens (of ``purposes``, or all); returns how many."""
+        stmt = delete(t).where(t.c.account_id == account_id)
+        if purposes is not None:
+            wanted = list(purposes)
+            stmt = stmt.where(t.c.purpose.in_(wanted) if wanted else false())
+        return self._conn.execute(stmt).rowcount
+
+    def count_recent(self, account_id: int, purpose: str, since: datetime) -> int:
+        """Tokens of ``purpose`` created at or after ``since`` (used or not)."""
+        stmt = (
+            select(func.count())
+            .select_from(t)
+            .where(t.c.account_id == account_id, t.c.purpose == purpose, t.c.created_at >= since)
+        )
+        return int(self._conn.execute(stmt).scalar_one())

@@ -1,0 +1,222 @@
+"""The core's tables as SQLAlchemy Core ``Table`` objects (no ORM mapping).
+
+The first migration (``migrations/versions/0001_initial.py``) creates exactly this
+schema; a test compares the two with ``alembic.autogenerate.compare_metadata`` on
+SQLite and PostgreSQL. Change both together.
+
+Indexes follow the hot paths: every list is keyset-paginated on ``id`` (newest
+first), so each filter's columns come first and ``id`` last.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+
+from .types import Id, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _pk() -> Column:  # type: ignore[type-arg]
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool, ondelete: str | None = None) -> Column:  # type: ignore[type-arg]
+    return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+agencies = Table(
+    "agencies",
+    metadata,
+    _pk(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    _pk(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+subcategories = Table(
+    "subcategories",
+    metadata,
+    _pk(),
+    _fk("category_id", "categories.id", nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    UniqueConstraint("category_id", "code"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _pk(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    _fk("agency_id", "agencies.id", nullable=True),
+    # A JSON list of extra permission names, sorted (see repositories.recipients).
+    Column("permissions", Text, nullable=False, server_default="[]"),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("email_verified_at", UTCDateTime, nullable=True),
+    Column("language", String(8), nullable=False, server_default="id"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("nik_encrypted", LargeBinary, nullable=True),
+    Column("nik_index", LargeBinary(32), nullable=True, unique=True),
+    Column("nik_masked", String(32), nullable=True),
+    Column("auth_version", Integer, nullable=False, server_default=text("1")),
+    Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _pk(),
+    Column("ticket", String(32), nullable=False, unique=True),
+    _fk("author_id", "accounts.id", nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("confidential", Boolean, nullable=False, server_default=false()),
+    Column("anonymous", Boolean, nullable=False, server_default=false()),
+    _fk("category_id", "categories.id", nullable=True),
+    _fk("subcategory_id", "subcategories.id", nullable=True),
+    _fk("agency_id", "agencies.id", nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_messages_author_id_id", "author_id", "id"),
+    Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
+    Index("ix_messages_status_id", "status", "id"),
+    Index("ix_messages_confidential_status_id", "confidential", "status", "id"),
+    Index("ix_messages_category_id_subcategory_id_id", "category_id", "subcategory_id", "id"),
+    Index("ix_messages_created_at", "created_at"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    _pk(),
+    _fk("message_id", "messages.id", nullable=False),
+    Column("kind", String(16), nullable=False),  # "message" | "reply"
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("storage_key", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_attachments_message_id_kind", "message_id", "kind"),
+)
+
+message_log = Table(
+    "message_log",
+    metadata,
+    _pk(),
+    _fk("message_id", "messages.id", nullable=False),
+    _fk("actor_id", "accounts.id", nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("at", UTCDateTime, nullable=False),
+    _fk("agency_id", "agencies.id", nullable=True),
+    Index("ix_message_log_message_id_id", "message_id", "id"),
+)
+
+replies = Table(
+    "replies",
+    metadata,
+    _pk(),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False, unique=True),
+    _fk("author_id", "accounts.id", nullable=False),
+    Column("answer", Text, nullable=False),
+    _fk("attachment_id", "attachments.id", nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True, autoincrement=False),
+    Column("stars", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _pk(),
+    _fk("account_id", "accounts.id", nullable=False, ondelete="CASCADE"),
+    Column("kind", String(64), nullable=False),
+    _fk("message_id", "messages.id", nullable=True),
+    Column("text", Text, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    Index("ix_notifications_account_id_read_at_id", "account_id", "read_at", "id"),
+    Index("ix_notifications_account_id_id", "account_id", "id"),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    _pk(),
+    _fk("account_id", "accounts.id", nullable=False, ondelete="CASCADE"),
+    Column("purpose", String(32), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("auth_version", Integer, nullable=False),
+    Index("ix_auth_tokens_account_id_purpose", "account_id", "purpose"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _pk(),
+    Column("topic", String(100), nullable=False),
+    # AES-GCM sealed JSON (Crypto.encrypt_payload); emptied once delivered.
+    Column("payload", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_status_available_at", "status", "available_at"),
+)

@@ -1,0 +1,145 @@
+"""Engines: URL handling, SQLite pragmas and the BEGIN IMMEDIATE / read-only split."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError, StatementError
+
+from aspirasi_core.storage import SqlDatabase, make_engine
+from aspirasi_core.storage.database import NestedWriteTransaction
+from aspirasi_core.storage.engine import normalize_url
+from aspirasi_core.storage.tables import categories
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def test_plain_postgresql_urls_get_the_psycopg_driver() -> None:
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_unsupported_and_in_memory_databases_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        make_engine("mysql://u@h/db")
+    with pytest.raises(ValueError, match="file"):
+        make_engine("sqlite://")
+    with pytest.raises(ValueError, match="file"):
+        make_engine("sqlite:///:memory:")
+
+
+def test_sqlite_creates_the_folder_and_sets_the_pragmas(tmp_path) -> None:
+    path = tmp_path / "deep" / "er" / "aspirasi.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            pragma = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+            }
+        assert path.exists()
+        assert pragma == {
+            "journal_mode": "wal",
+            "busy_timeout": 30000,
+            "foreign_keys": 1,
+            "synchronous": 1,  # NORMAL
+        }
+    finally:
+        engine.dispose()
+
+
+def _hold_transaction(
+    db: SqlDatabase, *, write: bool
+) -> tuple[threading.Event, threading.Event, threading.Thread]:
+    """Open a transaction in a thread that only runs a SELECT, and keep it open."""
+    opened, release = threading.Event(), threading.Event()
+
+    def script(uow) -> None:
+        uow.connection.execute(select(categories.c.id)).all()
+        opened.set()
+        assert release.wait(10)
+
+    thread = threading.Thread(target=db.run_sync, args=(script,), kwargs={"write": write})
+    thread.start()
+    assert opened.wait(10)
+    return opened, release, thread
+
+
+def test_sqlite_write_transactions_take_the_write_lock_at_begin(sqlite_database) -> None:
+    # The script only reads, yet another connection cannot start writing: the lock
+    # was taken by BEGIN IMMEDIATE, not at the first write.
+    _, release, thread = _hold_transaction(sqlite_database, write=True)
+    other = sqlite3.connect(sqlite_database.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    finally:
+        release.set()
+        thread.join()
+        other.close()
+
+
+def test_sqlite_read_transactions_do_not_block_writers(sqlite_database) -> None:
+    _, release, thread = _hold_transaction(sqlite_database, write=False)
+    try:
+        sqlite_database.run_sync(lambda uow: uow.directory.add_agency("dinas-pu", "Dinas PU"))
+    finally:
+        release.set()
+        thread.join()
+    assert sqlite_database.run_sync(
+        lambda uow: uow.directory.agency_by_code("dinas-pu"), write=False
+    )
+
+
+def test_sqlite_read_transactions_refuse_writes(sqlite_database) -> None:
+    with pytest.raises(OperationalError, match="readonly"):
+        sqlite_database.run_sync(
+            lambda uow: uow.directory.add_agency("dinas-pu", "Dinas PU"), write=False
+        )
+    # The pooled connection switches back for the next write, and back again.
+    sqlite_database.run_sync(lambda uow: uow.directory.add_agency("dinas-pu", "Dinas PU"))
+    assert sqlite_database.run_sync(lambda uow: len(uow.directory.agencies()), write=False) == 1
+    with pytest.raises(OperationalError, match="readonly"):
+        sqlite_database.run_sync(lambda uow: uow.directory.add_agency("x", "X"), write=False)
+
+
+def test_a_nested_sqlite_write_transaction_is_refused_not_deadlocked(sqlite_database) -> None:
+    def outer(uow) -> None:
+        sqlite_database.run_sync(lambda inner: None)
+
+    with pytest.raises(NestedWriteTransaction):
+        sqlite_database.run_sync(outer)
+    # Also through another SqlDatabase on the same file (they share the lock).
+    twin = SqlDatabase(make_engine(sqlite_database.engine.url), sqlite_database.crypto)
+    try:
+        with pytest.raises(NestedWriteTransaction):
+            sqlite_database.run_sync(lambda uow: twin.run_sync(lambda inner: None))
+        twin.run_sync(
+            lambda uow: uow.directory.add_agency("after", "After")
+        )  # the lock was released
+    finally:
+        twin.dispose()
+    # Reads inside a write are fine (their own connection, a snapshot).
+    assert (
+        sqlite_database.run_sync(
+            lambda uow: sqlite_database.run_sync(
+                lambda inner: len(inner.directory.categories()), write=False
+            )
+        )
+        == 2
+    )
+
+
+def test_naive_datetimes_are_refused(database) -> None:
+    with pytest.raises((ValueError, StatementError), match="naive"):
+        database.run_sync(lambda uow: uow.outbox.add("t", {}, created_at=datetime(2025, 1, 1)))
+
+
+def test_postgresql_sessions_use_utc(pg_database) -> None:
+    with pg_database.engine.connect() as conn:
+        assert conn.execute(text("SHOW timezone")).scalar() == "UTC"

@@ -1,0 +1,183 @@
+"""Migrations: the first revision builds exactly ``tables.py``; plugins add branches."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.util.exc import CommandError
+from sqlalchemy import inspect, select
+
+from aspirasi_core.storage import current, make_engine, upgrade
+from aspirasi_core.storage.engine import WRITE_OPTION
+from aspirasi_core.storage.tables import categories, metadata
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def _diff(engine) -> list:
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: False})
+        with conn.begin():
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return compare_metadata(context, metadata)
+
+
+def test_upgrade_builds_exactly_the_tables_and_seeds_the_categories(database_url) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert current(engine) == set()
+        upgrade(engine)
+        assert current(engine) == {"0001_initial"}
+        assert _diff(engine) == []
+        tables = set(inspect(engine).get_table_names())
+        assert set(metadata.tables) <= tables
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(categories.c.code, categories.c.name).order_by(categories.c.id)
+            )
+            assert [tuple(r) for r in rows] == [("aspirasi", "Aspirasi"), ("aduan", "Aduan")]
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_changes_nothing(database_url) -> None:
+    upgrade(database_url)
+    upgrade(database_url)  # also accepts a URL
+    assert current(database_url) == {"0001_initial"}
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(categories.c.id)).all().__len__() == 2
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_plugin_branch_in_an_extra_location_is_upgraded_to_its_head(
+    database_url, tmp_path
+) -> None:
+    versions = tmp_path / "plugin_versions"
+    versions.mkdir()
+    (versions / "p001_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "p001_plugin"
+            down_revision = None
+            branch_labels = ("test_plugin",)
+            depends_on = "0001_initial"
+
+
+            def upgrade():
+                op.create_table(
+                    "plugin_notes",
+                    sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id")),
+                )
+
+
+            def downgrade():
+                op.drop_table("plugin_notes")
+            """
+        )
+    )
+    upgrade(database_url, [str(versions)])
+    # The plugin's head depends on the core's, so it alone stands for both.
+    assert current(database_url) == {"p001_plugin"}
+    upgrade(database_url, [str(versions)])
+    # Forgetting the folder of a plugin that was migrated is an error, not a silent skip.
+    with pytest.raises(CommandError, match="p001_plugin"):
+        upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        assert "plugin_notes" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_rebuilding_a_table_does_not_cascade_deletes(database, make, tmp_path) -> None:
+    """Alembic's batch mode rebuilds SQLite tables; with foreign keys on, dropping the
+    old ``accounts`` would delete every token and notification (ON DELETE CASCADE)."""
+    account = make.account()
+    database.run_sync(
+        lambda uow: (
+            uow.tokens.add(
+                account_id=account.id,
+                purpose="session",
+                token_hash=b"h" * 32,
+                created_at=T0,
+                expires_at=T0 + timedelta(days=1),
+                auth_version=1,
+            ),
+            uow.notifications.add_many(
+                [account.id], kind="k", message_id=None, text="t", params={}, created_at=T0
+            ),
+        )
+    )
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "b001_rebuild.py").write_text(
+        textwrap.dedent(
+            """
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "b001_rebuild"
+            down_revision = None
+            branch_labels = ("rebuild_test",)
+            depends_on = "0001_initial"
+
+
+            def upgrade():
+                sqlite = op.get_bind().dialect.name == "sqlite"
+                with op.batch_alter_table(
+                    "accounts", recreate="always" if sqlite else "auto"
+                ) as batch:
+                    batch.add_column(sa.Column("nickname", sa.String(50), nullable=True))
+
+
+            def downgrade():
+                pass
+            """
+        )
+    )
+    upgrade(database.engine, [str(versions)])
+    assert database.run_sync(lambda uow: uow.tokens.lookup("session", b"h" * 32, T0))
+    assert database.run_sync(lambda uow: uow.notifications.unread_count(account.id)) == 1
+    assert "nickname" in {c["name"] for c in inspect(database.engine).get_columns("accounts")}
+    with database.engine.connect() as conn:
+        if database.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_concurrent_upgrades_of_a_new_database_migrate_once(database_url) -> None:
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=30)
+            upgrade(database_url)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert current(database_url) == {"0001_initial"}
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert len(conn.execute(select(categories.c.id)).all()) == 2
+    finally:
+        engine.dispose()
