@@ -1,1 +1,131 @@
-"""placeholder"""
+"""Land-dispute monitoring (permasalahan lahan) for Biro Perekonomian.
+
+Quick start
+-----------
+Install the package next to ``aspirasi-core`` (``pip install aspirasi-land-issue``);
+the core loads it through its ``aspirasi`` entry point (``land_issue``). Then:
+
+1. At start-up the core makes sure the sub-category ``permasalahan-lahan``
+   ("Permasalahan Lahan") exists under the category ``aduan``.
+2. A super admin grants the permission ``land_issue.monitor`` to the operators
+   of Biro Perekonomian: ``PATCH /api/v1/admin/users/{id}``
+   ``{"permissions": ["land_issue.monitor"]}``.
+3. Those accounts can then read (not handle) every complaint of that
+   sub-category, whichever agency it was forwarded to, and follow it to the end:
+   in the back-office list, the detail and the log.
+
+Settings
+--------
+``ASPIRASI_LAND_ISSUE_SUBCATEGORY``
+    Code of the monitored sub-category under ``aduan`` (default
+    ``permasalahan-lahan``): lower-case letters, digits and dashes.
+``ASPIRASI_LAND_ISSUE_SUBCATEGORY_NAME``
+    Its name when the core creates it (default ``Permasalahan Lahan``). An
+    existing sub-category is never renamed.
+
+The configuration is per process: the last ``aspirasi_configure`` call wins.
+Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=land_issue``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+
+from aspirasi_core import hookimpl
+from aspirasi_core.domain.model import Actor, CategoryCode
+from aspirasi_core.domain.policy import MessageScope, PermissionDecl
+from aspirasi_core.plugin_types import CategoryDecl, Directory
+from aspirasi_core.settings import Settings
+
+#: The permission that lets an account monitor land-dispute complaints.
+MONITOR = "land_issue.monitor"
+DEFAULT_SUBCATEGORY = "permasalahan-lahan"
+DEFAULT_SUBCATEGORY_NAME = "Permasalahan Lahan"
+#: Name of the visibility scope this plugin returns.
+SCOPE_NAME = "land_issue"
+
+_CODE = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+
+
+@attrs.frozen
+class LandIssueConfig:
+    """What the plugin reads from the settings."""
+
+    subcategory_code: str = DEFAULT_SUBCATEGORY
+    subcategory_name: str = DEFAULT_SUBCATEGORY_NAME
+
+
+_config = LandIssueConfig()
+
+
+def current_config() -> LandIssueConfig:
+    """The configuration of the last ``aspirasi_configure`` call (defaults before)."""
+    return _config
+
+
+@hookimpl
+def aspirasi_configure(settings: Settings) -> None:
+    """Read ``ASPIRASI_LAND_ISSUE_SUBCATEGORY[_NAME]``; refuse a code that is not a slug."""
+    global _config
+    code = settings.extra.get("land_issue_subcategory", DEFAULT_SUBCATEGORY).strip()
+    if not _CODE.match(code):
+        raise ValueError(
+            f"ASPIRASI_LAND_ISSUE_SUBCATEGORY: {code!r} is not a code"
+            " (lower-case letters, digits and dashes)"
+        )
+    name = settings.extra.get("land_issue_subcategory_name", DEFAULT_SUBCATEGORY_NAME).strip()
+    if not name:
+        raise ValueError("ASPIRASI_LAND_ISSUE_SUBCATEGORY_NAME must not be empty")
+    _config = LandIssueConfig(subcategory_code=code, subcategory_name=name)
+
+
+@hookimpl
+def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
+    """``land_issue.monitor``: held by no level, granted to single accounts."""
+    return [
+        PermissionDecl(
+            MONITOR,
+            "Monitor land-dispute complaints (permasalahan lahan) across agencies",
+            roles=frozenset(),
+            grantable=True,
+        )
+    ]
+
+
+@hookimpl
+def aspirasi_register_categories() -> Sequence[CategoryDecl]:
+    """The monitored sub-category under ``aduan``."""
+    return [
+        CategoryDecl(
+            category_code=CategoryCode.ADUAN,
+            category_name="Aduan",
+            code=_config.subcategory_code,
+            name=_config.subcategory_name,
+        )
+    ]
+
+
+@hookimpl
+def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[MessageScope]:
+    """Holders of ``land_issue.monitor`` read every complaint of the sub-category.
+
+    Super admins read everything anyway and need no scope. When the category or
+    the sub-category does not exist (yet), no scope is returned: a scope with
+    no ids would match every message.
+    """
+    if MONITOR not in actor.permissions:
+        return []
+    category_id = directory.category_id(CategoryCode.ADUAN)
+    subcategory_id = directory.subcategory_id(CategoryCode.ADUAN, _config.subcategory_code)
+    if category_id is None or subcategory_id is None:
+        return []
+    return [
+        MessageScope(
+            name=SCOPE_NAME,
+            category_ids=frozenset({category_id}),
+            subcategory_ids=frozenset({subcategory_id}),
+        )
+    ]

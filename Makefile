@@ -1,0 +1,40 @@
+# Aspirasi: `make run` starts the demo, `make test` runs the tests, `make lint` checks.
+
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+UV_VERSION := 0.13.9
+PY := .venv/bin/python
+BIN := .venv/bin
+DEMO_ENV := ASPIRASI_DEMO=1 ASPIRASI_DATABASE_URL=sqlite:///var/aspirasi.db
+
+.PHONY: install test lint run docs
+
+## install: the workspace (core, web app, bundled plugins, dev tools) into .venv, exactly as locked
+install:
+	@if ! command -v "$(UV)" >/dev/null 2>&1; then \
+		echo "uv not found: installing uv $(UV_VERSION) into .tools/"; \
+		python3 -m venv .tools && .tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"; \
+	fi
+	$(UV) sync --all-packages --frozen
+
+## test: every test (unit, integration on SQLite and PostgreSQL, web, plugins)
+test: install
+	$(PY) -m pytest -q -p no:randomly
+
+## lint: ruff (lint and format), import-linter contracts, mypy on the core
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy src/aspirasi_core
+
+## run: the demo on SQLite at var/aspirasi.db, with demo accounts and the dev mailbox
+run: install
+	mkdir -p var
+	$(DEMO_ENV) $(BIN)/aspirasi db upgrade
+	$(DEMO_ENV) $(BIN)/aspirasi demo
+	$(DEMO_ENV) $(BIN)/aspirasi serve
+
+## docs: regenerate the settings table of docs/configuration.md
+docs:
+	$(PY) tests/unit/test_settings_docs.py

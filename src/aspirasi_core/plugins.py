@@ -1,0 +1,315 @@
+"""The plugin manager factory and the helpers that read what plugins declare.
+
+There is no module-level plugin manager: each composition root (the web app
+factory, the CLI, a test) calls :func:`create_plugin_manager` and passes the
+manager on. The manager holds the core's hook specs, the core's own default
+implementations (:mod:`aspirasi_core.default_plugin`, under the name
+``aspirasi_core``), the installed plugins of the ``aspirasi`` entry-point group
+that the allow-list and block-list let through, and any extra plugin objects.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+import structlog
+
+from . import __version__, default_plugin, hookspecs
+from .domain.policy import PermissionDecl, Policy, PolicyError, RoleDecl, build_policy
+from .plugin_types import CategoryDecl
+from .settings import Settings
+
+#: Entry-point group of installed plugins (``[project.entry-points.aspirasi]``).
+ENTRY_POINT_GROUP = "aspirasi"
+#: Name under which the core's default implementations are registered.
+CORE_PLUGIN_NAME = "aspirasi_core"
+#: Environment variable that turns on hook tracing even when the settings do not.
+TRACE_ENV = "ASPIRASI_TRACE_HOOKS"
+
+D = TypeVar("D")
+
+log = structlog.get_logger("aspirasi.plugins")
+
+
+class PluginLoadError(RuntimeError):
+    """An installed plugin could not be loaded, or the allow-list names a missing one."""
+
+
+@attrs.frozen
+class PluginInfo:
+    """One registered plugin, as ``aspirasi plugins list`` and ``/-/plugins.json`` show it."""
+
+    name: str
+    version: str | None
+    module: str
+    hooks: tuple[str, ...]
+    #: The distribution (package) it was installed from; None for objects registered in code.
+    distribution: str | None = None
+
+
+def create_plugin_manager(
+    settings: Settings,
+    *,
+    load_entry_points: bool = True,
+    extra_plugins: Iterable[object] = (),
+) -> pluggy.PluginManager:
+    """Build a plugin manager for ``settings``.
+
+    In order: the core's hook specs; tracing of every hook call when
+    ``settings.trace_hooks`` or ``ASPIRASI_TRACE_HOOKS=1``; the block-list
+    (``settings.disabled_plugins``); the core's default implementations; the
+    installed plugins of the ``aspirasi`` entry-point group (only those named by
+    ``settings.plugins`` when it is not empty); ``extra_plugins`` (named after
+    their module or class, so the block-list applies to them too); then
+    ``check_pending()`` rejects implementations of hooks that do not exist
+    (misspelt names), and ``aspirasi_configure(settings=...)`` is called as a
+    historic hook, so plugins registered later still receive it.
+
+    Raises :class:`PluginLoadError` when the allow-list names a plugin that is
+    not installed or a plugin fails to import, ``pluggy.PluginValidationError``
+    for a bad implementation, and whatever ``aspirasi_configure`` raises
+    (``ValueError`` for a bad setting).
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if settings.trace_hooks or _env_flag(TRACE_ENV):
+        trace_hook_calls(pm)
+    for name in settings.disabled_plugins:
+        pm.set_blocked(name)
+    pm.register(default_plugin, name=CORE_PLUGIN_NAME)
+    if load_entry_points:
+        _load_entry_points(pm, settings)
+    for plugin in extra_plugins:
+        if pm.is_registered(plugin):  # e.g. a bundled plugin module already loaded by name
+            continue
+        name = _plugin_module(plugin)
+        pm.register(plugin, name=None if pm.has_plugin(name) else name)
+    pm.check_pending()
+    pm.hook.aspirasi_configure.call_historic(kwargs={"settings": settings})
+    return pm
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def installed_plugin_names() -> list[str]:
+    """Names of every entry point in the ``aspirasi`` group, blocked or not."""
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
+    installed = installed_plugin_names()
+    if settings.plugins:
+        missing = sorted(set(settings.plugins) - set(installed))
+        if missing:
+            raise PluginLoadError(
+                f"ASPIRASI_PLUGINS names plugins that are not installed: {', '.join(missing)}"
+                f" (installed: {', '.join(installed) or 'none'})"
+            )
+        wanted = [name for name in installed if name in settings.plugins]
+    else:
+        wanted = installed
+    for name in wanted:
+        if pm.is_blocked(name):
+            continue
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        except pluggy.PluginValidationError:
+            raise
+        except Exception as exc:
+            raise PluginLoadError(f"plugin {name!r} failed to load: {exc}") from exc
+
+
+def trace_hook_calls(pm: pluggy.PluginManager) -> Callable[[], None]:
+    """Log every hook call of ``pm``: hook name, implementing plugins, argument
+    names, duration, and whether it raised. Argument *values* are never logged
+    (they may hold tokens). Returns a function that stops the tracing."""
+    trace_log = structlog.get_logger("aspirasi.hooks")
+    # Hook calls nest (a hook implementation may call another hook) and run in
+    # worker threads, hence a per-thread stack of start times.
+    local = threading.local()
+
+    def before(
+        hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+    ) -> None:
+        stack = getattr(local, "starts", None)
+        if stack is None:
+            stack = local.starts = []
+        stack.append(time.perf_counter())
+
+    def after(
+        outcome: pluggy.Result[Any],
+        hook_name: str,
+        hook_impls: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        started = local.starts.pop()
+        trace_log.info(
+            "hook_call",
+            hook=hook_name,
+            plugins=[impl.plugin_name for impl in hook_impls],
+            arguments=sorted(kwargs),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            failed=outcome.exception is not None,
+        )
+
+    return pm.add_hookcall_monitoring(before, after)
+
+
+def _plugin_module(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    cls = plugin if isinstance(plugin, type) else type(plugin)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def list_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """Every registered plugin with its version and the hooks it implements.
+
+    The core's defaults come first (as ``aspirasi_core`` with the core's
+    version), then the others by name. Blocked plugins are not listed.
+    """
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # a blocked name
+            continue
+        callers = pm.get_hookcallers(plugin) or []
+        hooks = tuple(sorted(caller.name for caller in callers))
+        dist = dists.get(id(plugin))
+        if plugin is default_plugin:
+            version, distribution = __version__, "aspirasi-core"
+        elif dist is not None:
+            version, distribution = dist.version, dist.project_name
+        else:
+            version, distribution = None, None
+        infos.append(
+            PluginInfo(
+                name=name,
+                version=version,
+                module=_plugin_module(plugin),
+                hooks=hooks,
+                distribution=distribution,
+            )
+        )
+    infos.sort(key=lambda info: (info.name != CORE_PLUGIN_NAME, info.name))
+    return infos
+
+
+def _flatten(results: Iterable[Any], kind: type[D], hook_name: str) -> list[D]:
+    out: list[D] = []
+    for result in results:
+        if result is None:
+            continue
+        if isinstance(result, str | bytes) or not isinstance(result, Iterable):
+            raise TypeError(
+                f"{hook_name} must return a sequence of {kind.__name__},"
+                f" got {type(result).__name__}"
+            )
+        for item in result:
+            if not isinstance(item, kind):
+                raise TypeError(
+                    f"{hook_name} must return {kind.__name__} values, got {type(item).__name__}"
+                )
+            out.append(item)
+    return out
+
+
+def _declared_by(pm: pluggy.PluginManager, hook_name: str, name: str) -> list[str]:
+    """Plugins whose no-argument ``hook_name`` returns a declaration named ``name``."""
+    found = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        if any(getattr(decl, "name", None) == name for decl in impl.function() or ()):
+            found.append(impl.plugin_name)
+    return sorted(found)
+
+
+def collect_policy(pm: pluggy.PluginManager) -> Policy:
+    """The role policy: the core's table plus every plugin's roles and permissions.
+
+    Raises :class:`~aspirasi_core.domain.policy.PolicyError` (naming the
+    plugins) when a role or permission is declared twice or a permission names
+    an unknown role, and ``TypeError`` when a hook returns something else than
+    declarations.
+    """
+    roles = _flatten(pm.hook.aspirasi_register_roles(), RoleDecl, "aspirasi_register_roles")
+    permissions = _flatten(
+        pm.hook.aspirasi_register_permissions(), PermissionDecl, "aspirasi_register_permissions"
+    )
+    try:
+        return build_policy(roles, permissions)
+    except PolicyError as exc:
+        # build_policy names the clashing declaration; say which plugins made it.
+        culprits: set[str] = set()
+        for role in roles:
+            if repr(role.name) in str(exc):
+                culprits.update(_declared_by(pm, "aspirasi_register_roles", role.name))
+        for permission in permissions:
+            if repr(permission.name) in str(exc):
+                culprits.update(_declared_by(pm, "aspirasi_register_permissions", permission.name))
+        where = f" (declared by: {', '.join(sorted(culprits))})" if culprits else ""
+        raise PolicyError(f"{exc}{where}") from None
+
+
+def collect_category_decls(pm: pluggy.PluginManager) -> list[CategoryDecl]:
+    """Every sub-category plugins require, without duplicates, in a stable order.
+
+    Two plugins may require the same sub-category; raises ``ValueError`` when
+    they disagree on its name or its category's name.
+    """
+    decls = _flatten(
+        pm.hook.aspirasi_register_categories(), CategoryDecl, "aspirasi_register_categories"
+    )
+    by_key: dict[tuple[str, str], CategoryDecl] = {}
+    category_names: dict[str, str] = {}
+    for decl in decls:
+        known_name = category_names.setdefault(decl.category_code, decl.category_name)
+        if known_name != decl.category_name:
+            raise ValueError(
+                f"category {decl.category_code!r} is declared with two names:"
+                f" {known_name!r} and {decl.category_name!r}"
+            )
+        key = (decl.category_code, decl.code)
+        known = by_key.setdefault(key, decl)
+        if known != decl:
+            raise ValueError(
+                f"sub-category {decl.category_code}/{decl.code} is declared with two names:"
+                f" {known.name!r} and {decl.name!r}"
+            )
+    return sorted(by_key.values(), key=lambda d: (d.category_code, d.code))
+
+
+def migration_locations(pm: pluggy.PluginManager) -> list[str]:
+    """Folders of plugins' Alembic revisions (absolute, existing, without duplicates).
+
+    Raises ``ValueError`` for a relative path or a folder that does not exist,
+    so a packaging mistake fails at start-up rather than during an upgrade.
+    """
+    locations: list[str] = []
+    for result in pm.hook.aspirasi_migration_locations():
+        if result is None:
+            continue
+        if isinstance(result, str | os.PathLike):
+            raise TypeError(
+                "aspirasi_migration_locations must return a sequence of paths, got one path"
+            )
+        for raw in result:
+            path = Path(raw)
+            if not path.is_absolute():
+                raise ValueError(f"migration location {raw!s} must be an absolute path")
+            if not path.is_dir():
+                raise ValueError(f"migration location {raw!s} is not a folder")
+            if str(path) not in locations:
+                locations.append(str(path))
+    return locations
