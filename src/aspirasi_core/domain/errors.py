@@ -10,6 +10,7 @@ table: :class:`Invalid` → 422, :class:`NotFound` → 404, :class:`NotAllowed` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,9 +71,7 @@ class Invalid(DomainError):
         super().__init__(message, code=code, params=params)
 
     @classmethod
-    def field(
-        cls, field: str, code: str, message: str, **params: Any
-    ) -> Invalid:
+    def field(cls, field: str, code: str, message: str, **params: Any) -> Invalid:
         """Shortcut for an error about a single field."""
         return cls(errors=[FieldError(field, code, message, params)], code=code)
 
@@ -127,5 +126,5 @@ class Throttled(DomainError):
         retry_after: int,
         code: str | None = None,
     ) -> None:
-        self.retry_after = max(1, int(retry_after))
+        self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(message, code=code, params={"seconds": self.retry_after})

@@ -112,3 +112,17 @@ class StaffAccountCreated(Event):
     agency_id: int | None
     created_by: int
     at: datetime
+
+
+@attrs.frozen
+class DuplicateRegistrationAttempted(Event):
+    """Someone tried to register with the e-mail of an existing account.
+
+    The caller is answered as if the registration had worked; the owner of the
+    address is told (notify_email sends a mail) — nobody learns whether an
+    address is registered."""
+
+    account_id: int
+    email: str
+    language: str
+    at: datetime

@@ -33,6 +33,14 @@ def normalize_nik(raw: str, field: str = "nik") -> str:
         raise Invalid.field(field, "nik_required", "Enter your 16-digit NIK.")
     if not _NIK_RE.match(value):
         raise Invalid.field(field, "nik_format", "A NIK has exactly 16 digits (0–9).")
+    day = int(value[6:8])
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        # python-stdnum reads the day modulo 40, which would let 81-99 through.
+        raise Invalid.field(
+            field,
+            "nik_invalid",
+            "This NIK is not valid: check the region code and the date of birth.",
+        )
     if value[12:] == "0000":
         raise Invalid.field(field, "nik_invalid", "This NIK is not valid.")
     try:

@@ -129,7 +129,10 @@ class Policy:
             return False
         if actor.role == Role.SUPER_ADMIN:
             return True
-        return actor.role in self.permissions[permission].roles or permission in actor.permissions
+        decl = self.permissions[permission]
+        # Only grantable permissions count when held by one account: a stray
+        # grant of a core permission in the database gives nothing.
+        return actor.role in decl.roles or (decl.grantable and permission in actor.permissions)
 
     def require(self, actor: Actor | None, permission: str) -> None:
         """Raise :class:`NotAllowed` unless :meth:`allows`."""
@@ -152,12 +155,15 @@ class Policy:
         self, actor: Actor | None, message: Message, scopes: Iterable[MessageScope] = ()
     ) -> bool:
         """Is ``message`` visible to ``actor``? Withdrawn messages are visible to no one."""
-        if actor is None or message.status is Status.WITHDRAWN or not actor.active:
+        if (
+            actor is None
+            or message.status is Status.WITHDRAWN
+            or not actor.active
+            or not actor.verified
+        ):
             return False
         if message.author_id == actor.account_id:
             return True
-        if not actor.verified:
-            return False
         if self.allows(actor, Perm.MESSAGE_READ_ALL):
             return True
         if (

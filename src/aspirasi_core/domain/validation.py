@@ -69,7 +69,10 @@ def _has_control_chars(value: str, allow_newlines: bool) -> bool:
     for ch in value:
         if allow_newlines and ch in "\n\r\t":
             continue
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            return True
+        if not allow_newlines and category in ("Zl", "Zp"):
             return True
     return False
 
@@ -98,7 +101,9 @@ def clean_text(
             field, "too_long", "At most %(max)s characters are allowed.", max=max_length
         )
     if _has_control_chars(text, allow_newlines=multiline):
-        raise Invalid.field(field, "bad_characters", "This field contains characters that are not allowed.")
+        raise Invalid.field(
+            field, "bad_characters", "This field contains characters that are not allowed."
+        )
     return text
 
 
@@ -152,7 +157,9 @@ def normalize_code(value: Any, field: str = "code") -> str:
 def _load_common_passwords() -> frozenset[str]:
     text = resources.files(__package__).joinpath("common_passwords.txt").read_text("utf-8")
     return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
     )
 
 
@@ -176,17 +183,21 @@ def check_password(
     assert isinstance(password, str)
     if len(password) < LIMITS["password_min"]:
         collector.add(
-            field, "password_too_short", "Use at least %(min)s characters.", min=LIMITS["password_min"]
+            field,
+            "password_too_short",
+            "Use at least %(min)s characters.",
+            min=LIMITS["password_min"],
         )
     elif len(password) > LIMITS["password_max"]:
         collector.add(
-            field, "password_too_long", "Use at most %(max)s characters.", max=LIMITS["password_max"]
+            field,
+            "password_too_long",
+            "Use at most %(max)s characters.",
+            max=LIMITS["password_max"],
         )
     else:
         lowered = password.lower()
-        if lowered in COMMON_PASSWORDS or any(
-            p and lowered == p.lower() for p in personal
-        ):
+        if lowered in COMMON_PASSWORDS or any(p and lowered == p.lower() for p in personal):
             collector.add(
                 field,
                 "password_common",
@@ -198,12 +209,21 @@ def check_password(
     return password
 
 
+_ASCII_INT = re.compile(r"\A[0-9]{1,19}\Z")
+
+
+def _as_int(value: Any) -> Any:
+    """Digit strings (ASCII only) become ints; anything else is returned unchanged."""
+    if isinstance(value, str) and _ASCII_INT.match(value.strip()):
+        return int(value.strip())
+    return value
+
+
 def check_stars(value: Any, field: str = "stars") -> int:
     """A rating: a whole number from 1 to 5."""
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    value = _as_int(value)
     if not isinstance(value, int) or not 1 <= value <= 5:
         raise Invalid.field(field, "stars_range", "Choose from 1 to 5 stars.")
     return value
@@ -211,8 +231,7 @@ def check_stars(value: Any, field: str = "stars") -> int:
 
 def check_id(value: Any, field: str) -> int:
     """A positive record id, as given by a form or a JSON body."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    value = _as_int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 2**62:
         raise Invalid.field(field, "required", "This field is required.")
     return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -113,14 +114,12 @@ def transition(
     """
     policy.check_can_act(actor, message, action)
     to_status = target_of(message.status, action)
-    changes: dict[str, object] = {"status": to_status, "updated_at": now}
+    changes: dict[str, Any] = {"status": to_status, "updated_at": now}
     if action in (Action.FORWARD, Action.REFORWARD):
         if classification is None:
             raise ValueError("forwarding needs a classification")
         if action is Action.REFORWARD and classification.agency_id == message.agency_id:
-            raise Conflict(
-                "The message is already with this agency.", code="same_agency"
-            )
+            raise Conflict("The message is already with this agency.", code="same_agency")
         changes.update(
             category_id=classification.category_id,
             subcategory_id=classification.subcategory_id,
@@ -147,8 +146,6 @@ def check_can_rate(message: Message, actor: Actor, policy: Policy, already_rated
     """A rating is allowed once, by the owner, only when the message is done."""
     policy.check_permission_on(actor, message, Perm.MESSAGE_RATE)
     if message.status is not Status.DONE:
-        raise Conflict(
-            "A message can be rated only when it is done.", code="rating_not_done"
-        )
+        raise Conflict("A message can be rated only when it is done.", code="rating_not_done")
     if already_rated:
         raise Conflict("This message has already been rated.", code="rating_exists")

@@ -6,6 +6,8 @@ thread so the event loop keeps serving other requests.
 
 from __future__ import annotations
 
+import contextlib
+
 import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -15,7 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 class PasswordHasher:
     """argon2id with configurable cost; verify also tells when to re-hash."""
 
-    def __init__(self, *, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1) -> None:
+    def __init__(
+        self, *, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1
+    ) -> None:
         self._hasher = _Argon2(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -33,15 +37,21 @@ class PasswordHasher:
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; with None, burns the same time and says False."""
-        target = password_hash or self._dummy_hash
+        if not password_hash:
+            # Burn the same time as a real check, then refuse whatever the result.
+            with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+                self._hasher.verify(self._dummy_hash, password)
+            return False
         try:
-            ok = self._hasher.verify(target, password)
+            return bool(self._hasher.verify(password_hash, password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-        return ok and password_hash is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(password_hash)
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except (InvalidHashError, ValueError):
+            return True
 
     async def hash_async(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self.hash, password)

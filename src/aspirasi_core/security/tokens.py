@@ -13,7 +13,7 @@ import secrets
 
 class TokenPurpose:
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name, not a secret
     SESSION = "session"
     API = "api"
 

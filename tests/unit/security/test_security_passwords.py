@@ -1,0 +1,106 @@
+"""argon2id password hashing (security/passwords.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aspirasi_core.security.passwords import PasswordHasher
+
+PW = "kopi susu di tepian mahakam"
+
+
+def test_hash_is_argon2id_with_the_given_cost(hasher) -> None:
+    h = hasher.hash(PW)
+    assert h.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    assert PW not in h
+
+
+def test_hash_is_salted(hasher) -> None:
+    assert hasher.hash(PW) != hasher.hash(PW)
+
+
+def test_verify(hasher) -> None:
+    h = hasher.hash(PW)
+    assert hasher.verify(h, PW) is True
+    assert hasher.verify(h, PW + " ") is False
+    assert hasher.verify(h, PW.upper()) is False
+    assert hasher.verify(h, "") is False
+
+
+def test_verify_unicode_password(hasher) -> None:
+    pw = "sandi rahasia ✓ Ünïcødé 日本"
+    h = hasher.hash(pw)
+    assert hasher.verify(h, pw)
+    assert not hasher.verify(h, "sandi rahasia ✓ Unicode 日本")
+
+
+def test_verify_none_is_false(hasher) -> None:
+    assert hasher.verify(None, PW) is False
+    # not even with the internal dummy password
+    assert hasher.verify(None, "dummy password for timing equality") is False
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not a hash",
+        "$2b$12$abcdefghijklmnopqrstuuDGkVbXnPCKjCv9qN9A1P9fnkUqT/R3W",  # bcrypt
+        "$argon2id$v=19$m=1024,t=1,p=1$garbage",
+    ],
+)
+def test_verify_garbage_hash_is_false(hasher, stored) -> None:
+    assert hasher.verify(stored, PW) is False
+
+
+def test_verify_empty_hash_is_false_even_for_the_dummy_password(hasher) -> None:
+    assert hasher.verify("", "dummy password for timing equality") is False
+
+
+def test_verify_empty_hash_is_false(hasher) -> None:
+    assert hasher.verify("", PW) is False
+
+
+def test_needs_rehash(hasher) -> None:
+    assert hasher.needs_rehash(hasher.hash(PW)) is False
+    stronger = PasswordHasher(time_cost=2, memory_kib=1024)
+    other_memory = PasswordHasher(time_cost=1, memory_kib=2048)
+    other_parallel = PasswordHasher(time_cost=1, memory_kib=1024, parallelism=2)
+    for other in (stronger, other_memory, other_parallel):
+        h = other.hash(PW)
+        assert other.verify(h, PW)
+        assert hasher.verify(h, PW)  # still verifies under the old parameters...
+        assert hasher.needs_rehash(h) is True  # ...but asks for a new hash
+        assert other.needs_rehash(hasher.hash(PW)) is True
+
+
+def test_defaults_meet_the_security_baseline() -> None:
+    """REFERENCE.md: argon2id with at least m=19 MiB, t=2, p=1."""
+    h = PasswordHasher().hash(PW)
+    assert h.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+@pytest.mark.anyio
+async def test_async_variants(hasher) -> None:
+    h = await hasher.hash_async(PW)
+    assert h.startswith("$argon2id$")
+    assert await hasher.verify_async(h, PW) is True
+    assert await hasher.verify_async(h, "wrong password") is False
+    assert await hasher.verify_async(None, PW) is False
+    assert hasher.verify(h, PW)
+
+
+@pytest.mark.anyio
+async def test_async_runs_off_the_event_loop_thread(hasher, monkeypatch) -> None:
+    import threading
+
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+    original = hasher.hash
+
+    def spy(password: str) -> str:
+        seen.append(threading.get_ident())
+        return original(password)
+
+    monkeypatch.setattr(hasher, "hash", spy)
+    await hasher.hash_async(PW)
+    assert seen and seen[0] != loop_thread
