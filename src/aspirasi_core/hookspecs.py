@@ -169,4 +169,3 @@ def aspirasi_migration_locations() -> Sequence[str] | None:
     depends on the core's first revision; ``aspirasi db upgrade`` applies all
     heads.
     """
-

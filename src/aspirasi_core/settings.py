@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 PREFIX = "ASPIRASI_"
-DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"
+DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
 def _setting(default: Any, help: str, *, secret: bool = False, kind: str | None = None) -> Any:
@@ -107,6 +107,7 @@ class Settings:
     session_idle_minutes: int = _setting(60, "A session unused this long ends.")
     session_absolute_hours: int = _setting(12, "A session ends this long after login, used or not.")
     api_token_days: int = _setting(30, "Lifetime of an API bearer token.")
+    max_upload_mb: int = _setting(5, "Largest attachment accepted, in megabytes (JPG or PDF).")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
     outbox_max_attempts: int = _setting(
@@ -119,6 +120,7 @@ class Settings:
     )
     extra: Mapping[str, str] = attrs.field(
         factory=dict,
+        hash=False,
         metadata={"help": "Every other `ASPIRASI_*` variable, for plugins.", "internal": True},
     )
 
@@ -144,7 +146,7 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"{var}: {exc}") from None
         values["extra"] = {
-            key[len(PREFIX):].lower(): value
+            key[len(PREFIX) :].lower(): value
             for key, value in environ.items()
             if key.startswith(PREFIX) and key not in known
         }
@@ -152,8 +154,8 @@ class Settings:
         return cls(**values)
 
     def check_production(self) -> None:
-        """Refuse unsafe settings when ``env`` is ``production``."""
-        problems = []
+        """Refuse values out of range, and unsafe settings when ``env`` is ``production``."""
+        problems: list[str] = []
         if self.env not in ("development", "production"):
             problems.append("ASPIRASI_ENV must be development or production")
         if len(self.secret_key) < 32:
@@ -167,6 +169,24 @@ class Settings:
                 problems.append("ASPIRASI_BASE_URL must use https")
         if self.default_language not in ("id", "en"):
             problems.append("ASPIRASI_DEFAULT_LANGUAGE must be id or en")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append("ASPIRASI_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        if not 0 < self.smtp_port < 65536:
+            problems.append("ASPIRASI_SMTP_PORT must be a port number (1-65535)")
+        for name in (
+            "argon2_time_cost",
+            "argon2_memory_kib",
+            "argon2_parallelism",
+            "verification_ttl_hours",
+            "reset_ttl_minutes",
+            "session_idle_minutes",
+            "session_absolute_hours",
+            "api_token_days",
+            "outbox_max_attempts",
+            "max_upload_mb",
+        ):
+            if getattr(self, name) < 1:
+                problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
 

@@ -13,6 +13,7 @@ rows and the services ask for one more to know whether a next page exists.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -173,7 +174,7 @@ class AccountRepository(Protocol):
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
 
-    def ids_by_nik_index(self, nik_index: bytes) -> list[int]: ...
+    def ids_by_nik_index(self, nik_index: bytes) -> builtins.list[int]: ...
 
     def nik_encrypted(self, account_id: int) -> bytes | None: ...
 
@@ -185,7 +186,7 @@ class AccountRepository(Protocol):
         text: str | None = None,
         before_id: int | None = None,
         limit: int = 50,
-    ) -> list[Account]: ...
+    ) -> builtins.list[Account]: ...
 
     def recipients(
         self,
@@ -193,7 +194,7 @@ class AccountRepository(Protocol):
         role: str | None = None,
         agency_id: int | None = None,
         permission: str | None = None,
-    ) -> list[Account]:
+    ) -> builtins.list[Account]:
         """Active, verified accounts with the role (and agency), or holding the
         extra permission."""
 
@@ -245,13 +246,17 @@ class MessageRepository(Protocol):
 
     def add_log(self, entry: NewLogEntry) -> LogEntry: ...
 
-    def log(self, message_id: int) -> list[LogEntry]:
+    def log(self, message_id: int) -> builtins.list[LogEntry]:
         """Oldest first."""
 
     def logs_for(self, message_ids: Sequence[int]) -> dict[int, list[LogEntry]]: ...
 
     def add_reply(
-        self, message_id: int, author_id: int, answer: str, created_at: datetime,
+        self,
+        message_id: int,
+        author_id: int,
+        answer: str,
+        created_at: datetime,
         attachment_id: int | None,
     ) -> Reply: ...
 
@@ -264,20 +269,20 @@ class MessageRepository(Protocol):
 
     def list_by_author(
         self, author_id: int, *, before_id: int | None, limit: int
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """The author's messages except withdrawn ones, newest first."""
 
     def list_public(
         self, *, before_id: int | None, limit: int, text: str | None = None
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Not confidential, status forwarded/in_progress/done, newest first."""
 
     def list_backoffice(
         self, flt: BackofficeFilter, *, before_id: int | None, limit: int
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Never withdrawn; newest first."""
 
-    def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> list[Message]:
+    def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> builtins.list[Message]:
         """Tracking: the messages of these accounts except withdrawn, newest first."""
 
 
@@ -295,7 +300,7 @@ class NotificationRepository(Protocol):
 
     def list_for(
         self, account_id: int, *, before_id: int | None, limit: int, unread_only: bool = False
-    ) -> list[Notification]: ...
+    ) -> builtins.list[Notification]: ...
 
     def unread_count(self, account_id: int) -> int: ...
 
@@ -308,19 +313,19 @@ class NotificationRepository(Protocol):
 class DirectoryRepository(Protocol):
     """Agencies, categories and sub-categories."""
 
-    def agencies(self, *, include_inactive: bool = False) -> list[Agency]: ...
+    def agencies(self, *, include_inactive: bool = False) -> builtins.list[Agency]: ...
     def agency(self, agency_id: int) -> Agency | None: ...
     def agency_by_code(self, code: str) -> Agency | None: ...
     def add_agency(self, code: str, name: str) -> Agency: ...
     def update_agency(self, agency_id: int, **fields: Any) -> Agency: ...
-    def categories(self) -> list[Category]: ...
+    def categories(self) -> builtins.list[Category]: ...
     def category(self, category_id: int) -> Category | None: ...
     def category_by_code(self, code: str) -> Category | None: ...
     def add_category(self, code: str, name: str) -> Category: ...
     def update_category(self, category_id: int, **fields: Any) -> Category: ...
     def subcategories(
         self, category_id: int | None = None, *, include_inactive: bool = False
-    ) -> list[Subcategory]: ...
+    ) -> builtins.list[Subcategory]: ...
     def subcategory(self, subcategory_id: int) -> Subcategory | None: ...
     def subcategory_by_code(self, category_id: int, code: str) -> Subcategory | None: ...
     def add_subcategory(self, category_id: int, code: str, name: str) -> Subcategory: ...
@@ -331,7 +336,7 @@ class OutboxRepository(Protocol):
     def add(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> int:
         """Queue a side effect in the current transaction; returns its id."""
 
-    def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> list[OutboxItem]:
+    def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> builtins.list[OutboxItem]:
         """Take up to ``limit`` due items for this worker (safe with several workers:
         ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)."""
 
@@ -340,7 +345,7 @@ class OutboxRepository(Protocol):
     def fail(self, item_id: int, error: str, *, retry_at: datetime | None) -> None:
         """Record a failure; ``retry_at`` None moves the item to the dead letters."""
 
-    def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
+    def list(self, *, status: str | None = None, limit: int = 100) -> builtins.list[OutboxItem]: ...
 
     def retry(self, item_id: int, now: datetime) -> bool:
         """Put a dead item back in the queue."""

@@ -1,0 +1,75 @@
+"""The composition root of the core: settings → database, plugins, use cases.
+
+Adapters (the web app, the CLI, scripts in ``examples/``) call :func:`bootstrap`
+and get an :class:`~aspirasi_core.services.Aspirasi` with every use case wired.
+Nothing else in the core builds concrete storage or loads plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .plugins import (
+    collect_category_decls,
+    collect_policy,
+    create_plugin_manager,
+    migration_locations,
+)
+from .security.crypto import Crypto
+from .security.passwords import PasswordHasher
+from .services import Aspirasi, CoreDeps, SystemClock
+from .services.ports import AttachmentStore, Clock, Database
+from .settings import Settings
+from .storage import create_database, upgrade
+from .storage.files import LocalAttachmentStore
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    plugin_manager: Any = None,
+    extra_plugins: Iterable[object] = (),
+    database: Database | None = None,
+    clock: Clock | None = None,
+    files: AttachmentStore | None = None,
+    ensure_categories: bool = True,
+) -> Aspirasi:
+    """Wire the use cases.
+
+    ``settings`` defaults to :meth:`Settings.from_env`. ``plugin_manager`` defaults
+    to one loading the installed entry points (honouring the allow and block
+    lists); ``extra_plugins`` are registered on top (tests, embedding scripts).
+    With ``ensure_categories`` the sub-categories plugins declare are created if
+    missing — the database must be migrated first (:func:`migrate`).
+    """
+    settings = settings or Settings.from_env()
+    settings.check_production()
+    pm = plugin_manager or create_plugin_manager(settings, extra_plugins=extra_plugins)
+    crypto = Crypto(settings.secret_key)
+    db = database or create_database(settings.database_url, crypto)
+    deps = CoreDeps(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        crypto=crypto,
+        policy=collect_policy(pm),
+        hook=pm.hook,
+        files=files or LocalAttachmentStore(settings.storage_path),
+    )
+    app = Aspirasi.from_deps(deps)
+    app.plugin_manager = pm
+    if ensure_categories:
+        app.admin.ensure_categories(collect_category_decls(pm))
+    return app
+
+
+def migrate(settings: Settings, plugin_manager: Any = None) -> None:
+    """Apply every migration of the core and of the loaded plugins (``alembic upgrade heads``)."""
+    pm = plugin_manager or create_plugin_manager(settings)
+    upgrade(settings.database_url, migration_locations(pm))

@@ -1,0 +1,220 @@
+"""The ``aspirasi`` command line (click).
+
+``aspirasi db upgrade`` · ``aspirasi users create-superadmin`` · ``aspirasi demo`` ·
+``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` · ``aspirasi serve``.
+Settings come from ``ASPIRASI_*`` environment variables (docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+
+import anyio
+import click
+
+from .settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings.from_env()
+        settings.check_production()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
+def _app(settings: Settings, *, ensure_categories: bool = True):  # type: ignore[no-untyped-def]
+    from .bootstrap import bootstrap
+    from .logging import configure_logging
+
+    configure_logging(settings)
+    return bootstrap(settings, ensure_categories=ensure_categories)
+
+
+@click.group()
+@click.version_option(package_name="aspirasi-core", prog_name="aspirasi")
+def main() -> None:
+    """Aspirasi: public aspiration and complaint service."""
+
+
+# ---------------------------------------------------------------- db
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration of the core and the loaded plugins."""
+    from .bootstrap import migrate
+
+    settings = _settings()
+    migrate(settings)
+    app = _app(settings)  # creates the sub-categories plugins declare
+    app.deps.db.dispose()
+    click.echo("database is up to date")
+
+
+# ---------------------------------------------------------------- users
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create-superadmin")
+@click.option("--email", required=True)
+@click.option("--username", required=True)
+@click.option("--password", default=None, help="Prompted (hidden) when not given.")
+@click.option("--full-name", default="Super Admin", show_default=True)
+def create_superadmin(email: str, username: str, password: str | None, full_name: str) -> None:
+    """Create a super admin account."""
+    from .domain.errors import DomainError, Invalid
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app(_settings())
+    try:
+        account = app.admin.create_superadmin(email, username, password, full_name)
+    except Invalid as exc:
+        lines = [f"{e.field}: {e.render()}" for e in exc.errors] or [exc.render()]
+        raise click.ClickException("; ".join(lines)) from None
+    except DomainError as exc:
+        raise click.ClickException(exc.render()) from None
+    finally:
+        app.deps.db.dispose()
+    click.echo(f"super admin {account.username} (id {account.id}) created")
+
+
+# ---------------------------------------------------------------- demo
+@main.command()
+def demo() -> None:
+    """Load demo agencies, categories, accounts and messages (ASPIRASI_DEMO=1 only)."""
+    from .demo import load_demo
+
+    settings = _settings()
+    if not settings.demo:
+        raise click.ClickException(
+            "refusing to load demo data: set ASPIRASI_DEMO=1 (never in production)"
+        )
+    app = _app(settings)
+    try:
+        accounts = anyio.run(load_demo, app)
+    finally:
+        app.deps.db.dispose()
+    click.echo("Demo accounts (demo mode only):")
+    width = max(len(a.username) for a in accounts)
+    for account in accounts:
+        click.echo(
+            f"  {account.username.ljust(width)}  {account.password}  — {account.description}"
+        )
+
+
+# ---------------------------------------------------------------- plugins
+@main.group()
+def plugins() -> None:
+    """Plugins."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """List the loaded plugins with their versions and hooks."""
+    from .plugins import create_plugin_manager, list_plugins
+
+    pm = create_plugin_manager(_settings())
+    for info in list_plugins(pm):
+        hooks = ", ".join(info.hooks) if info.hooks else "-"
+        click.echo(f"{info.name} {info.version}  ({hooks})")
+
+
+# ---------------------------------------------------------------- outbox
+@main.group()
+def outbox() -> None:
+    """Side effects waiting for delivery (e-mail)."""
+
+
+@outbox.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the queue.")
+def outbox_run(once: bool, poll: float) -> None:
+    """Deliver outbox items; several workers may run at once."""
+    app = _app(_settings())
+    try:
+        if once:
+            total = 0
+            while True:
+                stats = app.outbox.run_once_sync()
+                total += stats.delivered
+                if stats.handled == 0:
+                    break
+            click.echo(f"delivered {total}")
+        else:
+            click.echo("outbox worker running (Ctrl-C stops it)")
+            with contextlib.suppress(KeyboardInterrupt):
+                anyio.run(lambda: app.outbox.run_forever(poll_seconds=poll))
+    finally:
+        app.deps.db.dispose()
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "done", "dead"]), default=None)
+def outbox_list(status: str | None) -> None:
+    """List outbox items (``--status dead`` for the dead letters)."""
+    app = _app(_settings())
+    try:
+        items = anyio.run(lambda: app.outbox.list(status))
+    finally:
+        app.deps.db.dispose()
+    for item in items:
+        click.echo(
+            f"{item.id}\t{item.status}\t{item.topic}\tattempts={item.attempts}\t{item.last_error or ''}"
+        )
+
+
+@outbox.command("retry")
+@click.argument("item_id", type=int)
+def outbox_retry(item_id: int) -> None:
+    """Put a dead letter back in the queue."""
+    app = _app(_settings())
+    try:
+        ok = anyio.run(lambda: app.outbox.retry(item_id))
+    finally:
+        app.deps.db.dispose()
+    if not ok:
+        raise click.ClickException(f"item {item_id} is not a dead letter")
+    click.echo(f"item {item_id} queued again")
+
+
+# ---------------------------------------------------------------- serve
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web application (needs the aspirasi-web package)."""
+    if (
+        importlib.util.find_spec("aspirasi_web") is None
+        or importlib.util.find_spec("aspirasi_web.app") is None
+    ):
+        raise click.ClickException(
+            "the web application (package aspirasi-web, adapters/litestar_web) is not installed"
+        )
+    _settings()
+    import uvicorn
+
+    click.echo(f"Aspirasi is served at http://{host}:{port}/")
+    sys.stdout.flush()
+    uvicorn.run(
+        "aspirasi_web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

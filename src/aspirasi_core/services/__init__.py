@@ -1,0 +1,72 @@
+"""Use cases of Aspirasi: an async API usable without the web.
+
+Build the whole thing with :func:`aspirasi_core.bootstrap.bootstrap`, then call
+``app.accounts``, ``app.messages``, ``app.queries``, ``app.notifications`` and
+``app.admin``. Every use case takes a :class:`Context` naming the caller and runs
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .accounts import AccountService, LoginResult, RegisterInput
+from .admin import AccountChanges, AdminService, StaffInput
+from .context import Context, SystemClock
+from .core import CoreDeps
+from .messages import ForwardInput, MessageService, SubmitInput, Upload
+from .notifications import NotificationService
+from .outbox import OutboxDispatcher
+from .queries import BackofficeQuery, MessageDetail, PublicMessage, QueryService, TrackedMessage
+
+
+@attrs.define
+class Aspirasi:
+    """The use cases, wired to one set of dependencies."""
+
+    deps: CoreDeps
+    accounts: AccountService
+    messages: MessageService
+    queries: QueryService
+    notifications: NotificationService
+    admin: AdminService
+    outbox: OutboxDispatcher
+    #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
+    plugin_manager: object = None
+
+    @classmethod
+    def from_deps(cls, deps: CoreDeps) -> Aspirasi:
+        return cls(
+            deps=deps,
+            accounts=AccountService(deps),
+            messages=MessageService(deps),
+            queries=QueryService(deps),
+            notifications=NotificationService(deps),
+            admin=AdminService(deps),
+            outbox=OutboxDispatcher(deps),
+        )
+
+
+__all__ = [
+    "AccountChanges",
+    "AccountService",
+    "AdminService",
+    "Aspirasi",
+    "BackofficeQuery",
+    "Context",
+    "CoreDeps",
+    "ForwardInput",
+    "LoginResult",
+    "MessageDetail",
+    "MessageService",
+    "NotificationService",
+    "OutboxDispatcher",
+    "PublicMessage",
+    "QueryService",
+    "RegisterInput",
+    "StaffInput",
+    "SubmitInput",
+    "SystemClock",
+    "TrackedMessage",
+    "Upload",
+]

@@ -1,0 +1,532 @@
+"""Account use cases: registration, e-mail verification, log-in, sessions and
+tokens, password reset and change, profile.
+
+No-enumeration rules (REFERENCE.md): registering with an e-mail that already
+has an account answers exactly like a new registration (the owner gets a mail
+instead); forgot-password always answers the same; an unknown login burns the
+same argon2 time as a wrong password.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+import structlog
+
+from ..domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
+from ..domain.events import (
+    AccountRegistered,
+    DuplicateRegistrationAttempted,
+    EmailVerified,
+    PasswordChanged,
+    PasswordResetRequested,
+    VerificationRequested,
+)
+from ..domain.model import Account, Role
+from ..domain.nik import mask_nik, normalize_nik
+from ..domain.validation import (
+    LIMITS,
+    Collector,
+    check_password,
+    clean_text,
+    normalize_email,
+    normalize_username,
+)
+from ..security.tokens import TokenPurpose, hash_token, new_token
+from .context import Context
+from .core import CoreDeps, EventRecorder, run_write
+from .ports import NewAccount, UnitOfWork
+
+log = structlog.get_logger("aspirasi.accounts")
+
+LANGUAGES = ("id", "en")
+
+
+@attrs.frozen
+class RegisterInput:
+    email: str
+    username: str
+    full_name: str
+    nik: str
+    password: str = attrs.field(repr=False)
+    password_confirm: str = attrs.field(repr=False)
+    language: str = "id"
+
+
+@attrs.frozen
+class LoginResult:
+    account: Account
+    token: str = attrs.field(repr=False)
+    expires_at: datetime
+
+
+def _language(value: str | None, default: str) -> str:
+    return value if value in LANGUAGES else default
+
+
+class AccountService:
+    """Use cases of people's own accounts."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._d = deps
+
+    # ------------------------------------------------------------------ registration
+    async def register(self, ctx: Context, data: RegisterInput) -> Account | None:
+        """Create a citizen account and send the verification link.
+
+        Returns the new account, or None when the e-mail was already registered
+        (the caller must answer both cases the same way). Raises :class:`Invalid`
+        with every field problem at once, including a taken username or NIK.
+        """
+        deps = self._d
+        collector = Collector()
+        email = collector.check(normalize_email, data.email)
+        username = collector.check(normalize_username, data.username)
+        full_name = collector.check(
+            clean_text, data.full_name, "full_name", max_length=LIMITS["full_name"]
+        )
+        nik = collector.check(normalize_nik, data.nik)
+        personal = tuple(p for p in (username, email, (email or "").split("@")[0]) if p)
+        collector.check(check_password, data.password, data.password_confirm, personal=personal)
+        collector.raise_if_any()
+        assert email and username and full_name and nik
+        await deps.before("register", ctx, subject=email)
+        language = _language(data.language, deps.settings.default_language)
+        password_hash = await deps.hasher.hash_async(data.password)
+        nik_index = deps.crypto.nik_index(nik)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account | None:
+            now = deps.clock.now()
+            taken = uow.accounts.clashes(email=email, username=username, nik_index=nik_index)
+            errors = Collector()
+            if "username" in taken:
+                errors.add("username", "username_taken", "This username is already taken.")
+            if "nik" in taken:
+                errors.add(
+                    "nik",
+                    "nik_taken",
+                    "This NIK is already registered. If it is yours, log in or reset your password.",
+                )
+            errors.raise_if_any()
+            if "email" in taken:
+                existing = uow.accounts.find_by_email(email)
+                if existing is not None:
+                    events.record(
+                        DuplicateRegistrationAttempted(
+                            account_id=existing.id,
+                            email=existing.email,
+                            language=existing.language,
+                            at=now,
+                        )
+                    )
+                return None
+            account = uow.accounts.add(
+                NewAccount(
+                    email=email,
+                    username=username,
+                    full_name=full_name,
+                    role=Role.USER,
+                    password_hash=password_hash,
+                    created_at=now,
+                    language=language,
+                    nik_encrypted=deps.crypto.encrypt_nik(nik),
+                    nik_index=nik_index,
+                    nik_masked=mask_nik(nik),
+                )
+            )
+            events.record(
+                AccountRegistered(account_id=account.id, email=email, language=language, at=now)
+            )
+            self._issue_verification(uow, events, account, now)
+            return account
+
+        account = await run_write(deps, script)
+        log.info("account_registered" if account else "registration_duplicate_email")
+        return account
+
+    def _issue_verification(
+        self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
+    ) -> None:
+        # A new link voids the older ones (SPEC.md).
+        uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
+        token = new_token()
+        expires = now + timedelta(hours=self._d.settings.verification_ttl_hours)
+        uow.tokens.add(
+            account_id=account.id,
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=expires,
+            auth_version=account.auth_version,
+        )
+        events.record(
+            VerificationRequested(
+                account_id=account.id,
+                email=account.email,
+                language=account.language,
+                token=token,
+                expires_at=expires,
+                at=now,
+            )
+        )
+
+    async def verify_email(self, ctx: Context, token: str) -> Account:
+        """Consume a verification token and mark the address verified."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise Invalid.field("token", "token_invalid", "This link is not valid or has expired.")
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            now = deps.clock.now()
+            record = uow.tokens.consume(TokenPurpose.VERIFY_EMAIL, hash_token(token), now)
+            account = uow.accounts.get(record.account_id) if record else None
+            if record is None or account is None or record.auth_version != account.auth_version:
+                raise Invalid.field(
+                    "token", "token_invalid", "This link is not valid or has expired."
+                )
+            if account.email_verified_at is None:
+                account = uow.accounts.update(account.id, email_verified_at=now)
+                events.record(EmailVerified(account_id=account.id, at=now))
+            uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
+            return account
+
+        return await run_write(deps, script)
+
+    async def resend_verification(self, ctx: Context) -> None:
+        """Send a new verification link to the signed-in, unverified account."""
+        deps = self._d
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        if actor.verified:
+            raise Conflict("Your e-mail address is already verified.", code="already_verified")
+        await deps.before("resend_verification", ctx, subject=str(actor.account_id))
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> None:
+            account = uow.accounts.get(actor.account_id)
+            if account is None or not account.is_active:
+                raise Unauthenticated("Please log in.", code="login_required")
+            if account.verified:
+                raise Conflict("Your e-mail address is already verified.", code="already_verified")
+            self._issue_verification(uow, events, account, deps.clock.now())
+
+        await run_write(deps, script)
+
+    # ------------------------------------------------------------------ log-in and tokens
+    def _token_lifetime(self, purpose: str) -> timedelta:
+        s = self._d.settings
+        if purpose == TokenPurpose.SESSION:
+            return timedelta(hours=s.session_absolute_hours)
+        if purpose == TokenPurpose.API:
+            return timedelta(days=s.api_token_days)
+        raise ValueError(f"not a login token purpose: {purpose}")
+
+    def _issue_login_token(
+        self, uow: UnitOfWork, account: Account, purpose: str, now: datetime
+    ) -> LoginResult:
+        token = new_token()
+        expires = now + self._token_lifetime(purpose)
+        uow.tokens.add(
+            account_id=account.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=expires,
+            auth_version=account.auth_version,
+        )
+        return LoginResult(account=account, token=token, expires_at=expires)
+
+    async def login(
+        self, ctx: Context, login: str, password: str, *, purpose: str = TokenPurpose.SESSION
+    ) -> LoginResult:
+        """Check the credentials and issue a new session or API token.
+
+        Unverified accounts may log in (and then only resend, verify, read
+        themselves and log out). Wrong login and wrong password answer the same.
+        """
+        if not isinstance(login, str) or not isinstance(password, str):
+            raise Invalid.field("login", "required", "This field is required.")
+        login_key = login.strip().lower()
+        collector = Collector()
+        if not login_key:
+            collector.add("login", "required", "This field is required.")
+        if not password:
+            collector.add("password", "required", "This field is required.")
+        collector.raise_if_any()
+        deps = self._d
+        await deps.before("login", ctx, subject=login_key[: LIMITS["email"]])
+        account = await deps.db.transaction(
+            lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]]), write=False
+        )
+        ok = await deps.hasher.verify_async(account.password_hash if account else None, password)
+        if not ok or account is None:
+            log.info("login_failed")
+            raise Unauthenticated(
+                "The username/e-mail or the password is wrong.", code="invalid_credentials"
+            )
+        if not account.is_active:
+            log.info("login_inactive", account_id=account.id)
+            raise NotAllowed("This account has been deactivated.", code="account_inactive")
+        new_hash = (
+            await deps.hasher.hash_async(password)
+            if deps.hasher.needs_rehash(account.password_hash)
+            else None
+        )
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
+            now = deps.clock.now()
+            current = account
+            if new_hash is not None:
+                current = uow.accounts.update(account.id, password_hash=new_hash)
+            return self._issue_login_token(uow, current, purpose, now)
+
+        result = await run_write(deps, script)
+        log.info("login_succeeded", account_id=account.id)
+        return result
+
+    async def issue_token(self, account_id: int, purpose: str) -> LoginResult:
+        """A further token for an already authenticated account (e.g. a session
+        cookie next to the API token of the JSON log-in)."""
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
+            account = uow.accounts.get(account_id)
+            if account is None or not account.is_active:
+                raise Unauthenticated("Please log in.", code="login_required")
+            return self._issue_login_token(uow, account, purpose, deps.clock.now())
+
+        return await run_write(deps, script)
+
+    def authenticate_sync(self, uow: UnitOfWork, token: str, purpose: str) -> Account | None:
+        """The account behind a session or API token, or None.
+
+        Refuses expired, idle (sessions), revoked and pre-password-change tokens
+        and inactive accounts; records use at most once a minute.
+        """
+        if not token or len(token) > 200:
+            return None
+        now = self._d.clock.now()
+        digest = hash_token(token)
+        record = uow.tokens.lookup(purpose, digest, now)
+        if record is None:
+            return None
+        if purpose == TokenPurpose.SESSION:
+            idle = timedelta(minutes=self._d.settings.session_idle_minutes)
+            last = record.last_used_at or record.created_at
+            if now - last > idle:
+                uow.tokens.delete(purpose, digest)
+                return None
+        account = uow.accounts.get(record.account_id)
+        if account is None or not account.is_active or account.auth_version != record.auth_version:
+            return None
+        last = record.last_used_at or record.created_at
+        if now - last > timedelta(seconds=60):
+            uow.tokens.touch(purpose, digest, now, record.expires_at)
+        return account
+
+    async def authenticate(self, token: str, purpose: str) -> Account | None:
+        """Async :meth:`authenticate_sync` in its own transaction."""
+        return await self._d.db.transaction(
+            lambda uow: self.authenticate_sync(uow, token, purpose), write=True
+        )
+
+    async def logout(self, token: str, purpose: str) -> None:
+        """Kill a session or API token on the server."""
+        if not token or len(token) > 200:
+            return
+        await self._d.db.transaction(
+            lambda uow: uow.tokens.delete(purpose, hash_token(token)), write=True
+        )
+
+    # ------------------------------------------------------------------ passwords
+    async def forgot_password(self, ctx: Context, email: str) -> None:
+        """Send a reset link if the address belongs to an active account. Always
+        returns None, whatever the address (no enumeration)."""
+        address = normalize_email(email)
+        deps = self._d
+        await deps.before("forgot_password", ctx, subject=address)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> None:
+            account = uow.accounts.find_by_email(address)
+            if account is None or not account.is_active:
+                return
+            now = deps.clock.now()
+            uow.tokens.delete_for_account(account.id, [TokenPurpose.RESET_PASSWORD])
+            token = new_token()
+            expires = now + timedelta(minutes=deps.settings.reset_ttl_minutes)
+            uow.tokens.add(
+                account_id=account.id,
+                purpose=TokenPurpose.RESET_PASSWORD,
+                token_hash=hash_token(token),
+                created_at=now,
+                expires_at=expires,
+                auth_version=account.auth_version,
+            )
+            events.record(
+                PasswordResetRequested(
+                    account_id=account.id,
+                    email=account.email,
+                    language=account.language,
+                    token=token,
+                    expires_at=expires,
+                    at=now,
+                )
+            )
+
+        await run_write(deps, script)
+
+    async def reset_password(
+        self, ctx: Context, token: str, password: str, password_confirm: str
+    ) -> Account:
+        """Set a new password with a reset token; ends every session and token of
+        the account. The token is consumed only when the new password is valid."""
+        bad_token = Invalid.field(
+            "token", "token_invalid", "This link is not valid or has expired."
+        )
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise bad_token
+        deps = self._d
+        await deps.before("reset_password", ctx)
+        digest = hash_token(token)
+
+        def peek(uow: UnitOfWork) -> Account | None:
+            record = uow.tokens.lookup(TokenPurpose.RESET_PASSWORD, digest, deps.clock.now())
+            return uow.accounts.get(record.account_id) if record else None
+
+        account = await deps.db.transaction(peek, write=False)
+        if account is None:
+            raise bad_token
+        check_password(
+            password,
+            password_confirm,
+            personal=(account.username, account.email, account.email.split("@")[0]),
+        )
+        password_hash = await deps.hasher.hash_async(password)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            now = deps.clock.now()
+            record = uow.tokens.consume(TokenPurpose.RESET_PASSWORD, digest, now)
+            current = uow.accounts.get(record.account_id) if record else None
+            if record is None or current is None or record.auth_version != current.auth_version:
+                raise bad_token
+            fields: dict[str, object] = {"password_hash": password_hash}
+            if current.email_verified_at is None:
+                fields["email_verified_at"] = now  # the link proved the mailbox
+            uow.accounts.update(current.id, **fields)
+            uow.accounts.bump_auth_version(current.id)
+            uow.tokens.delete_for_account(current.id, None)
+            events.record(PasswordChanged(account_id=current.id, reason="reset", at=now))
+            updated = uow.accounts.get(current.id)
+            assert updated is not None
+            return updated
+
+        account = await run_write(deps, script)
+        log.info("password_reset", account_id=account.id)
+        return account
+
+    async def change_password(
+        self,
+        ctx: Context,
+        current_password: str,
+        password: str,
+        password_confirm: str,
+        *,
+        purpose: str = TokenPurpose.SESSION,
+    ) -> LoginResult:
+        """Change the signed-in account's password. Every other session and token
+        dies; the caller gets a fresh token of ``purpose`` to stay signed in."""
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        deps = self._d
+        await deps.before("change_password", ctx, subject=str(actor.account_id))
+        account = await deps.db.transaction(
+            lambda uow: uow.accounts.get(actor.account_id), write=False
+        )
+        if account is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        collector = Collector()
+        if not isinstance(current_password, str) or not await deps.hasher.verify_async(
+            account.password_hash, current_password
+        ):
+            collector.add("current_password", "password_wrong", "The current password is wrong.")
+        collector.check(
+            check_password,
+            password,
+            password_confirm,
+            personal=(account.username, account.email, account.email.split("@")[0]),
+        )
+        if isinstance(password, str) and password and password == current_password:
+            collector.add(
+                "password", "password_same", "Choose a password different from the current one."
+            )
+        collector.raise_if_any()
+        password_hash = await deps.hasher.hash_async(password)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
+            now = deps.clock.now()
+            uow.accounts.update(account.id, password_hash=password_hash)
+            uow.accounts.bump_auth_version(account.id)
+            uow.tokens.delete_for_account(account.id, None)
+            events.record(PasswordChanged(account_id=account.id, reason="change", at=now))
+            updated = uow.accounts.get(account.id)
+            assert updated is not None
+            return self._issue_login_token(uow, updated, purpose, now)
+
+        return await run_write(deps, script)
+
+    # ------------------------------------------------------------------ profile
+    async def me(self, ctx: Context) -> Account:
+        """The signed-in account."""
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        account = await self._d.db.transaction(
+            lambda uow: uow.accounts.get(actor.account_id), write=False
+        )
+        if account is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        return account
+
+    async def update_profile(
+        self, ctx: Context, *, full_name: str | None = None, language: str | None = None
+    ) -> Account:
+        """Change one's full name and language."""
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        collector = Collector()
+        fields: dict[str, object] = {}
+        if full_name is not None:
+            name = collector.check(
+                clean_text, full_name, "full_name", max_length=LIMITS["full_name"]
+            )
+            if name:
+                fields["full_name"] = name
+        if language is not None:
+            if language not in LANGUAGES:
+                collector.add("language", "language_unknown", "Choose Indonesian or English.")
+            else:
+                fields["language"] = language
+        collector.raise_if_any()
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            if not fields:
+                current = uow.accounts.get(actor.account_id)
+                assert current is not None
+                return current
+            return uow.accounts.update(actor.account_id, **fields)
+
+        return await run_write(deps, script)
+
+    async def nik_of(self, ctx: Context) -> str | None:
+        """The signed-in account's own NIK, decrypted (shown only to its owner)."""
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        blob = await self._d.db.transaction(
+            lambda uow: uow.accounts.nik_encrypted(actor.account_id), write=False
+        )
+        return self._d.crypto.decrypt_nik(blob) if blob else None

@@ -1,0 +1,440 @@
+"""Super-admin use cases: staff accounts, agencies, categories, sub-categories.
+
+Every call needs the ``admin.manage`` permission (held by super admins). The
+first super admin is created from the command line (``aspirasi users
+create-superadmin``) through :meth:`AdminService.create_superadmin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..domain.events import StaffAccountCreated
+from ..domain.model import Account, Actor, Agency, Category, Page, Role, Subcategory
+from ..domain.policy import Perm
+from ..domain.validation import (
+    LIMITS,
+    Collector,
+    check_id,
+    check_password,
+    clean_text,
+    normalize_code,
+    normalize_email,
+    normalize_username,
+)
+from ..plugin_types import CategoryDecl
+from ..security.tokens import TokenPurpose
+from .context import Context
+from .core import CoreDeps, EventRecorder, run_write, run_write_sync
+from .cursor import decode_cursor, encode_cursor, page_size
+from .ports import NewAccount, UnitOfWork
+
+
+@attrs.frozen
+class StaffInput:
+    email: str
+    username: str
+    full_name: str
+    password: str = attrs.field(repr=False)
+    role: str = Role.OPERATOR
+    agency_id: int | None = None
+    permissions: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class AccountChanges:
+    """Fields a super admin may change; None leaves a field alone."""
+
+    role: str | None = None
+    agency_id: int | None = None
+    permissions: tuple[str, ...] | None = None
+    is_active: bool | None = None
+    full_name: str | None = None
+
+
+class AdminService:
+    def __init__(self, deps: CoreDeps) -> None:
+        self._d = deps
+
+    def _require(self, ctx: Context) -> Actor:
+        if ctx.actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        self._d.policy.require(ctx.actor, Perm.ADMIN_MANAGE)
+        return ctx.actor
+
+    def _check_permissions(self, values: Iterable[str], collector: Collector) -> frozenset[str]:
+        granted = frozenset(values)
+        unknown = granted - self._d.policy.grantable()
+        if unknown:
+            collector.add(
+                "permissions",
+                "permission_unknown",
+                "Unknown permission: %(names)s.",
+                names=", ".join(sorted(unknown)),
+            )
+        return granted
+
+    def _check_role_agency(
+        self, uow: UnitOfWork, role: str, agency_id: int | None, collector: Collector
+    ) -> int | None:
+        decl = self._d.policy.roles.get(role)
+        if decl is None or not decl.staff or role == Role.SUPER_ADMIN:
+            collector.add("role", "role_unknown", "Choose the admin or operator level.")
+            return None
+        if decl.bound_to_agency:
+            if agency_id is None:
+                collector.add(
+                    "agency_id", "agency_required", "An operator belongs to an agency: choose one."
+                )
+                return None
+            agency = uow.directory.agency(agency_id)
+            if agency is None or not agency.is_active:
+                collector.add("agency_id", "agency_unknown", "Choose an agency.")
+            return agency_id
+        return None
+
+    # ------------------------------------------------------------------ accounts
+    async def create_staff(self, ctx: Context, data: StaffInput) -> Account:
+        """Create an admin or operator account (verified at once)."""
+        actor = self._require(ctx)
+        collector = Collector()
+        email = collector.check(normalize_email, data.email)
+        username = collector.check(normalize_username, data.username)
+        full_name = collector.check(
+            clean_text, data.full_name, "full_name", max_length=LIMITS["full_name"]
+        )
+        collector.check(
+            check_password, data.password, data.password, personal=(username or "", email or "")
+        )
+        permissions = self._check_permissions(data.permissions, collector)
+        agency_id = None
+        if data.agency_id not in (None, ""):
+            agency_id = collector.check(check_id, data.agency_id, "agency_id")
+        collector.raise_if_any()
+        assert email and username and full_name
+        deps = self._d
+        password_hash = await deps.hasher.hash_async(data.password)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            errors = Collector()
+            bound_agency = self._check_role_agency(uow, data.role, agency_id, errors)
+            taken = uow.accounts.clashes(email=email, username=username)
+            if "email" in taken:
+                errors.add("email", "email_taken", "An account with this e-mail already exists.")
+            if "username" in taken:
+                errors.add("username", "username_taken", "This username is already taken.")
+            errors.raise_if_any()
+            now = deps.clock.now()
+            account = uow.accounts.add(
+                NewAccount(
+                    email=email,
+                    username=username,
+                    full_name=full_name,
+                    role=data.role,
+                    password_hash=password_hash,
+                    created_at=now,
+                    language=deps.settings.default_language,
+                    agency_id=bound_agency,
+                    permissions=permissions,
+                    email_verified_at=now,
+                )
+            )
+            events.record(
+                StaffAccountCreated(
+                    account_id=account.id,
+                    role=account.role,
+                    agency_id=account.agency_id,
+                    created_by=actor.account_id,
+                    at=now,
+                )
+            )
+            return account
+
+        return await run_write(deps, script)
+
+    async def update_account(
+        self, ctx: Context, account_id: int, changes: AccountChanges
+    ) -> Account:
+        """Change an account's level, agency, extra permissions, name or active flag.
+
+        Deactivating, or changing the level or agency, ends the account's sessions."""
+        actor = self._require(ctx)
+        account_id = check_id(account_id, "id")
+        collector = Collector()
+        permissions = None
+        if changes.permissions is not None:
+            permissions = self._check_permissions(changes.permissions, collector)
+        full_name = None
+        if changes.full_name is not None:
+            full_name = collector.check(
+                clean_text, changes.full_name, "full_name", max_length=LIMITS["full_name"]
+            )
+        collector.raise_if_any()
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            account = uow.accounts.get(account_id)
+            if account is None:
+                raise NotFound("The account was not found.", code="account_not_found")
+            if account.id == actor.account_id and (
+                changes.is_active is False or (changes.role not in (None, account.role))
+            ):
+                raise Conflict("You cannot demote or deactivate yourself.", code="self_change")
+            fields: dict[str, object] = {}
+            errors = Collector()
+            kills_sessions = False
+            role = changes.role if changes.role is not None else account.role
+            if changes.role is not None or changes.agency_id is not None:
+                if account.role == Role.USER or role == Role.USER:
+                    errors.add("role", "role_unknown", "Citizens' accounts keep their level.")
+                elif role == Role.SUPER_ADMIN and account.role != Role.SUPER_ADMIN:
+                    errors.add("role", "role_unknown", "Choose the admin or operator level.")
+                elif role != Role.SUPER_ADMIN:
+                    agency = (
+                        changes.agency_id if changes.agency_id is not None else account.agency_id
+                    )
+                    fields["agency_id"] = self._check_role_agency(uow, role, agency, errors)
+                    fields["role"] = role
+                    kills_sessions = (
+                        role != account.role or fields["agency_id"] != account.agency_id
+                    )
+            errors.raise_if_any()
+            if permissions is not None:
+                fields["permissions"] = permissions
+            if full_name:
+                fields["full_name"] = full_name
+            if changes.is_active is not None:
+                fields["is_active"] = changes.is_active
+                kills_sessions = kills_sessions or not changes.is_active
+            updated = uow.accounts.update(account.id, **fields) if fields else account
+            if kills_sessions:
+                uow.tokens.delete_for_account(account.id, [TokenPurpose.SESSION, TokenPurpose.API])
+            return updated
+
+        return await run_write(deps, script)
+
+    async def list_accounts(
+        self,
+        ctx: Context,
+        *,
+        role: str | None = None,
+        agency_id: int | None = None,
+        text: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Account]:
+        self._require(ctx)
+        before = decode_cursor(cursor)
+        size = page_size(limit)
+        search = clean_text(text, "q", max_length=100, required=False) or None
+        rows = await self._d.db.transaction(
+            lambda uow: uow.accounts.list(
+                role=role, agency_id=agency_id, text=search, before_id=before, limit=size + 1
+            ),
+            write=False,
+        )
+        items = tuple(rows[:size])
+        return Page(
+            items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None
+        )
+
+    async def get_account(self, ctx: Context, account_id: int) -> Account:
+        self._require(ctx)
+        found = await self._d.db.transaction(
+            lambda uow: uow.accounts.get(check_id(account_id, "id")), write=False
+        )
+        if found is None:
+            raise NotFound("The account was not found.", code="account_not_found")
+        return found
+
+    def create_superadmin(
+        self, email: str, username: str, password: str, full_name: str = "Super Admin"
+    ) -> Account:
+        """Create a super admin without an actor (the CLI). Synchronous."""
+        collector = Collector()
+        address = collector.check(normalize_email, email)
+        name = collector.check(normalize_username, username)
+        collector.check(check_password, password, password, personal=(name or "", address or ""))
+        collector.raise_if_any()
+        assert address and name
+        deps = self._d
+        password_hash = deps.hasher.hash(password)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            taken = uow.accounts.clashes(email=address, username=name)
+            if taken:
+                raise Conflict(
+                    "An account with this e-mail or username already exists.", code="duplicate"
+                )
+            now = deps.clock.now()
+            return uow.accounts.add(
+                NewAccount(
+                    email=address,
+                    username=name,
+                    full_name=full_name,
+                    role=Role.SUPER_ADMIN,
+                    password_hash=password_hash,
+                    created_at=now,
+                    language=deps.settings.default_language,
+                    email_verified_at=now,
+                )
+            )
+
+        return run_write_sync(deps, script)
+
+    # ------------------------------------------------------------------ directory
+    async def agencies(
+        self, ctx: Context | None = None, *, include_inactive: bool = False
+    ) -> list[Agency]:
+        """Agencies (anyone may list the active ones; inactive ones need admin.manage)."""
+        if include_inactive:
+            self._require(ctx or Context())
+        return await self._d.db.transaction(
+            lambda uow: uow.directory.agencies(include_inactive=include_inactive), write=False
+        )
+
+    async def create_agency(self, ctx: Context, code: str, name: str) -> Agency:
+        self._require(ctx)
+        collector = Collector()
+        clean_code = collector.check(normalize_code, code)
+        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
+        collector.raise_if_any()
+        assert clean_code is not None and clean_name is not None
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Agency:
+            if uow.directory.agency_by_code(clean_code):
+                raise Invalid.field("code", "code_taken", "This code is already used.")
+            return uow.directory.add_agency(clean_code, clean_name)
+
+        return await run_write(self._d, script)
+
+    async def update_agency(
+        self,
+        ctx: Context,
+        agency_id: int,
+        *,
+        name: str | None = None,
+        is_active: bool | None = None,
+    ) -> Agency:
+        self._require(ctx)
+        agency_id = check_id(agency_id, "id")
+        fields: dict[str, object] = {}
+        if name is not None:
+            fields["name"] = clean_text(name, "name", max_length=LIMITS["name"])
+        if is_active is not None:
+            fields["is_active"] = bool(is_active)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Agency:
+            found = uow.directory.agency(agency_id)
+            if found is None:
+                raise NotFound("The agency was not found.", code="agency_not_found")
+            return uow.directory.update_agency(agency_id, **fields) if fields else found
+
+        return await run_write(self._d, script)
+
+    async def categories(self) -> list[Category]:
+        return await self._d.db.transaction(lambda uow: uow.directory.categories(), write=False)
+
+    async def create_category(self, ctx: Context, code: str, name: str) -> Category:
+        self._require(ctx)
+        collector = Collector()
+        clean_code = collector.check(normalize_code, code)
+        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
+        collector.raise_if_any()
+        assert clean_code is not None and clean_name is not None
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Category:
+            if uow.directory.category_by_code(clean_code):
+                raise Invalid.field("code", "code_taken", "This code is already used.")
+            return uow.directory.add_category(clean_code, clean_name)
+
+        return await run_write(self._d, script)
+
+    async def update_category(self, ctx: Context, category_id: int, *, name: str) -> Category:
+        self._require(ctx)
+        category_id = check_id(category_id, "id")
+        clean_name = clean_text(name, "name", max_length=LIMITS["name"])
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Category:
+            if uow.directory.category(category_id) is None:
+                raise NotFound("The category was not found.", code="category_not_found")
+            return uow.directory.update_category(category_id, name=clean_name)
+
+        return await run_write(self._d, script)
+
+    async def subcategories(
+        self, category_id: int | None = None, *, include_inactive: bool = False
+    ) -> list[Subcategory]:
+        return await self._d.db.transaction(
+            lambda uow: uow.directory.subcategories(category_id, include_inactive=include_inactive),
+            write=False,
+        )
+
+    async def create_subcategory(
+        self, ctx: Context, category_id: int, code: str, name: str
+    ) -> Subcategory:
+        self._require(ctx)
+        collector = Collector()
+        cat_id = collector.check(check_id, category_id, "category_id")
+        clean_code = collector.check(normalize_code, code)
+        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
+        collector.raise_if_any()
+        assert clean_code is not None and clean_name is not None
+        assert cat_id
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
+            if uow.directory.category(cat_id) is None:
+                raise Invalid.field("category_id", "category_unknown", "Choose a category.")
+            if uow.directory.subcategory_by_code(cat_id, clean_code):
+                raise Invalid.field("code", "code_taken", "This code is already used.")
+            return uow.directory.add_subcategory(cat_id, clean_code, clean_name)
+
+        return await run_write(self._d, script)
+
+    async def update_subcategory(
+        self,
+        ctx: Context,
+        subcategory_id: int,
+        *,
+        name: str | None = None,
+        is_active: bool | None = None,
+    ) -> Subcategory:
+        self._require(ctx)
+        sub_id = check_id(subcategory_id, "id")
+        fields: dict[str, object] = {}
+        if name is not None:
+            fields["name"] = clean_text(name, "name", max_length=LIMITS["name"])
+        if is_active is not None:
+            fields["is_active"] = bool(is_active)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
+            found = uow.directory.subcategory(sub_id)
+            if found is None:
+                raise NotFound("The sub-category was not found.", code="subcategory_not_found")
+            return uow.directory.update_subcategory(sub_id, **fields) if fields else found
+
+        return await run_write(self._d, script)
+
+    def ensure_categories(self, decls: Iterable[CategoryDecl]) -> int:
+        """Create declared categories and sub-categories that are missing
+        (start-up; never renames). Returns how many were created. Synchronous."""
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> int:
+            created = 0
+            for decl in decls:
+                category = uow.directory.category_by_code(decl.category_code)
+                if category is None:
+                    category = uow.directory.add_category(decl.category_code, decl.category_name)
+                    created += 1
+                if uow.directory.subcategory_by_code(category.id, decl.code) is None:
+                    uow.directory.add_subcategory(category.id, decl.code, decl.name)
+                    created += 1
+            return created
+
+        return run_write_sync(self._d, script)
+
+
+__all__ = ["AccountChanges", "AdminService", "StaffInput"]

@@ -1,0 +1,37 @@
+"""Who calls a use case, from where: passed by the adapters to every use case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+
+from ..domain.model import Actor
+
+
+@attrs.frozen
+class Context:
+    """The caller of a use case.
+
+    ``actor`` is None for anonymous calls (register, public pages). ``client_ip``
+    is what the adapter determined (it knows about trusted proxies) and feeds
+    rate limits. ``language`` is the caller's language for texts the core stores
+    (mail is in the recipient's language).
+    """
+
+    actor: Actor | None = None
+    client_ip: str | None = None
+    request_id: str | None = None
+    language: str = "id"
+
+    @classmethod
+    def system(cls) -> Context:
+        """A call from the CLI or a script, with no person behind it."""
+        return cls(actor=None, client_ip=None, request_id="system")
+
+
+class SystemClock:
+    """The real clock (UTC)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

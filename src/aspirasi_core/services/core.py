@@ -1,0 +1,231 @@
+"""The shared machinery of the use cases: dependencies, events, hooks.
+
+:class:`CoreDeps` bundles what every use case needs. :class:`EventRecorder`
+collects the domain events a transaction produces: before the commit it asks
+plugins for outbox items (``aspirasi_outbox_items``) and stores them in the same
+transaction; after the commit it calls the ``aspirasi_after_*`` hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import attrs
+import structlog
+
+from ..domain.events import Event, MessageSubmitted, StatusChanged
+from ..domain.model import Account, Actor, Role
+from ..domain.policy import MessageScope, Policy
+from ..plugin_types import OutboxMessage, UseCaseCall
+from ..security.crypto import Crypto
+from ..security.passwords import PasswordHasher
+from ..settings import Settings
+from .context import Context
+from .ports import AttachmentStore, Clock, Database, UnitOfWork
+
+T = TypeVar("T")
+log = structlog.get_logger("aspirasi.core")
+
+
+@attrs.define
+class CoreDeps:
+    """Everything the use cases depend on. Built by :func:`aspirasi_core.bootstrap.bootstrap`."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    hasher: PasswordHasher
+    crypto: Crypto
+    policy: Policy
+    #: ``pluggy.PluginManager.hook`` (duck-typed: the services never import pluggy).
+    hook: Any
+    files: AttachmentStore
+    directory_cache: DirectoryCache = attrs.field(factory=lambda: DirectoryCache())
+    #: Called (without arguments) after a commit that queued outbox items, so an
+    #: in-process dispatcher can wake up.
+    outbox_listeners: list[Callable[[], None]] = attrs.field(factory=list)
+
+    async def before(self, name: str, ctx: Context, subject: str | None = None) -> None:
+        """Run the ``aspirasi_before_use_case`` veto hook in a worker thread (a
+        limiter may talk to Redis; the event loop must not wait for it)."""
+        call = UseCaseCall(name=name, actor=ctx.actor, client_ip=ctx.client_ip, subject=subject)
+        await anyio.to_thread.run_sync(lambda: self.hook.aspirasi_before_use_case(call=call))
+
+    def scopes_for(
+        self, actor: Actor | None, uow: UnitOfWork | None = None
+    ) -> tuple[MessageScope, ...]:
+        """Plugin visibility scopes of ``actor`` (empty for anonymous and citizens)."""
+        if (
+            actor is None
+            or not actor.verified
+            or (actor.role == Role.USER and not actor.permissions)
+        ):
+            return ()
+        directory = DirectoryLookup(self.directory_cache, uow, self.db)
+        scopes: list[MessageScope] = []
+        for result in self.hook.aspirasi_visibility_scopes(actor=actor, directory=directory):
+            if result:
+                scopes.extend(result)
+        return tuple(scopes)
+
+
+class DirectoryCache:
+    """Code → id look-ups. Ids never change for a code, so hits are cached forever;
+    misses are not (a sub-category may be created later)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, ...], int] = {}
+
+    def get(self, key: tuple[str, ...]) -> int | None:
+        return self._ids.get(key)
+
+    def put(self, key: tuple[str, ...], value: int | None) -> int | None:
+        if value is not None:
+            self._ids[key] = value
+        return value
+
+
+class DirectoryLookup:
+    """The ``Directory`` handed to hooks; uses the open unit of work when there is one."""
+
+    def __init__(self, cache: DirectoryCache, uow: UnitOfWork | None, db: Database) -> None:
+        self._cache = cache
+        self._uow = uow
+        self._db = db
+
+    def _run(self, fn: Callable[[UnitOfWork], T]) -> T:
+        if self._uow is not None:
+            return fn(self._uow)
+        return self._db.run_sync(fn, write=False)
+
+    def category_id(self, code: str) -> int | None:
+        key = ("category", code)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        found = self._run(lambda uow: uow.directory.category_by_code(code))
+        return self._cache.put(key, found.id if found else None)
+
+    def subcategory_id(self, category_code: str, code: str) -> int | None:
+        key = ("subcategory", category_code, code)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        category_id = self.category_id(category_code)
+        if category_id is None:
+            return None
+        found = self._run(lambda uow: uow.directory.subcategory_by_code(category_id, code))
+        return self._cache.put(key, found.id if found else None)
+
+    def agency_id(self, code: str) -> int | None:
+        key = ("agency", code)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        found = self._run(lambda uow: uow.directory.agency_by_code(code))
+        return self._cache.put(key, found.id if found else None)
+
+
+class RecipientLookupImpl:
+    """The ``RecipientLookup`` handed to ``aspirasi_outbox_items``."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def account(self, account_id: int) -> Account | None:
+        return self._uow.accounts.get(account_id)
+
+    def with_role(self, role: str) -> list[Account]:
+        return self._uow.accounts.recipients(role=role)
+
+    def operators_of(self, agency_id: int) -> list[Account]:
+        return self._uow.accounts.recipients(role=Role.OPERATOR, agency_id=agency_id)
+
+    def with_permission(self, permission: str) -> list[Account]:
+        return self._uow.accounts.recipients(permission=permission)
+
+
+class EventRecorder:
+    """Collects the events of one transaction (see the module docstring)."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._deps = deps
+        self.events: list[Event] = []
+        self.queued = 0
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+
+    def flush_to_outbox(self, uow: UnitOfWork) -> None:
+        """Inside the transaction: turn events into outbox items."""
+        if not self.events:
+            return
+        lookup = RecipientLookupImpl(uow)
+        now = self._deps.clock.now()
+        for event in self.events:
+            results: Sequence[Sequence[OutboxMessage] | None] = (
+                self._deps.hook.aspirasi_outbox_items(event=event, lookup=lookup)
+            )
+            for items in results:
+                for item in items or ():
+                    uow.outbox.add(item.topic, dict(item.payload), created_at=now)
+                    self.queued += 1
+
+    def after_commit(self) -> None:
+        """After the commit: call the ``after_*`` hooks; a failing plugin is logged, not raised."""
+        hook = self._deps.hook
+        for event in self.events:
+            if isinstance(event, MessageSubmitted):
+                caller = hook.aspirasi_after_submission
+            elif isinstance(event, StatusChanged):
+                caller = hook.aspirasi_after_transition
+            else:
+                caller = hook.aspirasi_after_event
+            # Each implementation on its own, so one failing plugin does not
+            # keep the others from hearing about the event.
+            for impl in reversed(caller.get_hookimpls()):
+                try:
+                    impl.function(event=event)
+                except Exception:
+                    log.exception(
+                        "after_hook_failed", event_name=event.name, plugin=impl.plugin_name
+                    )
+        if self.queued:
+            for listener in list(self._deps.outbox_listeners):
+                try:
+                    listener()
+                except Exception:
+                    log.exception("outbox_listener_failed")
+
+
+async def run_write(deps: CoreDeps, fn: Callable[[UnitOfWork, EventRecorder], T]) -> T:
+    """Run ``fn`` in one write transaction with an event recorder; queue outbox
+    items before the commit and run the after-hooks once it has committed."""
+    recorder = EventRecorder(deps)
+
+    def script(uow: UnitOfWork) -> T:
+        recorder.events.clear()
+        recorder.queued = 0
+        result = fn(uow, recorder)
+        recorder.flush_to_outbox(uow)
+        return result
+
+    result = await deps.db.transaction(script, write=True)
+    recorder.after_commit()
+    return result
+
+
+def run_write_sync(deps: CoreDeps, fn: Callable[[UnitOfWork, EventRecorder], T]) -> T:
+    """:func:`run_write` for synchronous callers (CLI)."""
+    recorder = EventRecorder(deps)
+
+    def script(uow: UnitOfWork) -> T:
+        result = fn(uow, recorder)
+        recorder.flush_to_outbox(uow)
+        return result
+
+    result = deps.db.run_sync(script, write=True)
+    recorder.after_commit()
+    return result

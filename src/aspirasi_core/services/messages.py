@@ -1,0 +1,505 @@
+"""Message use cases: submit, withdraw, forward, re-forward, reject, start,
+progress update, reply, rate.
+
+Each runs in one transaction that also writes the log entry, the in-app
+notifications and the outbox items; status moves are compare-and-set, so two
+people acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import anyio.to_thread
+import attrs
+import structlog
+
+from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Unauthenticated
+from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
+from ..domain.model import Action, Actor, Message, Rating, Role, Status
+from ..domain.policy import Perm
+from ..domain.validation import LIMITS, Collector, check_id, check_stars, clean_text
+from ..domain.workflow import Classification, check_can_rate, transition
+from ..plugin_types import SubmissionDraft
+from ..security.uploads import CleanFile, inspect_upload
+from .context import Context
+from .core import CoreDeps, EventRecorder, run_write
+from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
+
+log = structlog.get_logger("aspirasi.messages")
+
+_TICKET_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_ticket(now: datetime) -> str:
+    """A public message number: year-month and 8 random characters (``2611-K7Q2M9XD``).
+
+    Random rather than sequential, so a ticket reveals nothing about others."""
+    tail = "".join(secrets.choice(_TICKET_ALPHABET) for _ in range(8))
+    return f"{now:%y%m}-{tail}"
+
+
+@attrs.frozen
+class Upload:
+    """A file as received from a form or a multipart request."""
+
+    filename: str
+    data: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen
+class SubmitInput:
+    subject: str
+    body: str
+    confidential: bool = False
+    anonymous: bool = False
+    attachment: Upload | None = None
+
+
+@attrs.frozen
+class ForwardInput:
+    category_id: int
+    subcategory_id: int
+    agency_id: int
+    note: str = ""
+
+
+def _require_actor(ctx: Context) -> Actor:
+    if ctx.actor is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    return ctx.actor
+
+
+def _flag(value: object, field: str, collector: Collector) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in (
+        "1",
+        "true",
+        "on",
+        "yes",
+        "0",
+        "false",
+        "off",
+        "no",
+        "",
+    ):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    if value is None:
+        return False
+    collector.add(field, "flag_invalid", "Choose yes or no.")
+    return False
+
+
+class MessageService:
+    """Commands on messages."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._d = deps
+
+    # ------------------------------------------------------------------ helpers
+    async def _clean_upload(
+        self, upload: Upload | None, allowed: frozenset[str]
+    ) -> CleanFile | None:
+        if upload is None or (not upload.data and not upload.filename):
+            return None
+        max_bytes = self._d.settings.max_upload_mb * 1024 * 1024
+        return await anyio.to_thread.run_sync(
+            lambda: inspect_upload(
+                upload.filename, upload.data, allowed=allowed, max_bytes=max_bytes
+            )
+        )
+
+    def _store_file(self, clean: CleanFile | None) -> str | None:
+        if clean is None:
+            return None
+        suffix = ".jpg" if clean.content_type == "image/jpeg" else ".pdf"
+        return self._d.files.put(clean.data, suffix=suffix)
+
+    def _load_visible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
+        message = uow.messages.get(message_id)
+        if message is None or not self._d.policy.can_read(
+            actor, message, self._d.scopes_for(actor, uow)
+        ):
+            raise NotFound("The message was not found.", code="message_not_found")
+        return message
+
+    def _notify(
+        self,
+        uow: UnitOfWork,
+        account_ids: Sequence[int],
+        *,
+        kind: str,
+        message: Message,
+        text: str,
+        now: datetime,
+        exclude: int | None = None,
+    ) -> None:
+        ids = sorted({i for i in account_ids if i != exclude})
+        if ids:
+            uow.notifications.add_many(
+                ids,
+                kind=kind,
+                message_id=message.id,
+                text=text,
+                params={"ticket": message.ticket, "subject": message.subject[:120]},
+                created_at=now,
+            )
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        events: EventRecorder,
+        actor: Actor,
+        message: Message,
+        action: Action,
+        *,
+        note: str = "",
+        classification: Classification | None = None,
+    ) -> tuple[Message, StatusChanged]:
+        """Move the status, veto hook, compare-and-set, log entry, event."""
+        deps = self._d
+        now = deps.clock.now()
+        new, event = transition(
+            message, action, actor, now, deps.policy, note=note, classification=classification
+        )
+        deps.hook.aspirasi_validate_transition(
+            message=message, action=action, actor=actor, to_status=new.status, note=note
+        )
+        if not uow.messages.save_transition(new, message.status):
+            raise Conflict(
+                "The message was changed by someone else in the meantime. Reload and try again.",
+                code="stale_message",
+            )
+        uow.messages.add_log(
+            NewLogEntry(
+                message_id=message.id,
+                actor_id=actor.account_id,
+                action=str(action),
+                from_status=message.status,
+                to_status=new.status,
+                note=note,
+                at=now,
+                agency_id=new.agency_id,
+            )
+        )
+        events.record(event)
+        return new, event
+
+    # ------------------------------------------------------------------ submit
+    async def submit(self, ctx: Context, data: SubmitInput) -> Message:
+        """A verified citizen sends a message (subject, body, optional JPG/PDF)."""
+        actor = _require_actor(ctx)
+        deps = self._d
+        if actor.role == Role.USER and not actor.verified:
+            raise NotAllowed("Please verify your e-mail address first.", code="email_unverified")
+        deps.policy.require(actor, Perm.MESSAGE_SUBMIT)
+        collector = Collector()
+        subject = collector.check(clean_text, data.subject, "subject", max_length=LIMITS["subject"])
+        body = collector.check(
+            clean_text, data.body, "body", max_length=LIMITS["body"], multiline=True
+        )
+        confidential = _flag(data.confidential, "confidential", collector)
+        anonymous = _flag(data.anonymous, "anonymous", collector)
+        collector.raise_if_any()
+        assert subject and body
+        await deps.before("submit", ctx, subject=str(actor.account_id))
+        clean = await self._clean_upload(data.attachment, frozenset({"jpeg", "pdf"}))
+        key = self._store_file(clean)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            now = deps.clock.now()
+            deps.hook.aspirasi_validate_submission(
+                actor=actor,
+                draft=SubmissionDraft(
+                    subject=subject,
+                    body=body,
+                    confidential=confidential,
+                    anonymous=anonymous,
+                    attachment_count=1 if clean else 0,
+                ),
+            )
+            message = None
+            for _ in range(5):
+                try:
+                    message = uow.messages.add(
+                        NewMessage(
+                            ticket=new_ticket(now),
+                            author_id=actor.account_id,
+                            subject=subject,
+                            body=body,
+                            confidential=confidential,
+                            anonymous=anonymous,
+                            created_at=now,
+                        )
+                    )
+                    break
+                except Conflict as exc:
+                    if exc.code != "duplicate_ticket":
+                        raise
+            if message is None:
+                raise Conflict("Could not allocate a ticket number.", code="ticket_exhausted")
+            if clean is not None and key is not None:
+                uow.messages.add_attachment(
+                    NewAttachment(
+                        message_id=message.id,
+                        kind="message",
+                        filename=clean.filename,
+                        content_type=clean.content_type,
+                        size=len(clean.data),
+                        storage_key=key,
+                        sha256=clean.sha256,
+                        created_at=now,
+                    )
+                )
+            uow.messages.add_log(
+                NewLogEntry(
+                    message_id=message.id,
+                    actor_id=actor.account_id,
+                    action=str(Action.SUBMIT),
+                    from_status=None,
+                    to_status=Status.SUBMITTED,
+                    note="",
+                    at=now,
+                )
+            )
+            admins = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
+            self._notify(
+                uow,
+                admins,
+                kind="message_submitted",
+                message=message,
+                text="New message %(ticket)s: %(subject)s",
+                now=now,
+            )
+            events.record(
+                MessageSubmitted(
+                    message_id=message.id,
+                    ticket=message.ticket,
+                    author_id=actor.account_id,
+                    subject=subject,
+                    confidential=confidential,
+                    anonymous=anonymous,
+                    at=now,
+                )
+            )
+            stored = uow.messages.get(message.id)
+            assert stored is not None
+            return stored
+
+        try:
+            message = await run_write(deps, script)
+        except BaseException:
+            if key is not None:
+                deps.files.delete(key)
+            raise
+        log.info("message_submitted", message_id=message.id, ticket=message.ticket)
+        return message
+
+    # ------------------------------------------------------------------ citizen
+    async def withdraw(self, ctx: Context, message_id: int) -> Message:
+        """The owner withdraws a message that is still ``submitted``."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            new, _ = self._apply(uow, events, actor, message, Action.WITHDRAW)
+            return new
+
+        return await run_write(self._d, script)
+
+    async def rate(self, ctx: Context, message_id: int, stars: object, comment: str = "") -> Rating:
+        """The owner rates a ``done`` message once: 1–5 stars and a comment."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        collector = Collector()
+        stars_value = collector.check(check_stars, stars)
+        text = collector.check(
+            clean_text,
+            comment,
+            "comment",
+            max_length=LIMITS["comment"],
+            required=False,
+            multiline=True,
+        )
+        collector.raise_if_any()
+        assert stars_value is not None
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Rating:
+            message = self._load_visible(uow, actor, message_id)
+            check_can_rate(message, actor, deps.policy, uow.messages.rating(message.id) is not None)
+            now = deps.clock.now()
+            rating = Rating(
+                message_id=message.id, stars=stars_value, comment=text or "", created_at=now
+            )
+            uow.messages.add_rating(rating)
+            events.record(
+                MessageRated(
+                    message_id=message.id,
+                    ticket=message.ticket,
+                    author_id=message.author_id,
+                    agency_id=message.agency_id,
+                    stars=stars_value,
+                    at=now,
+                )
+            )
+            return rating
+
+        return await run_write(deps, script)
+
+    # ------------------------------------------------------------------ admin
+    def _classification(self, uow: UnitOfWork, data: ForwardInput) -> Classification:
+        collector = Collector()
+        category_id = collector.check(check_id, data.category_id, "category_id")
+        subcategory_id = collector.check(check_id, data.subcategory_id, "subcategory_id")
+        agency_id = collector.check(check_id, data.agency_id, "agency_id")
+        collector.raise_if_any()
+        assert category_id and subcategory_id and agency_id
+        category = uow.directory.category(category_id)
+        if category is None:
+            collector.add("category_id", "category_unknown", "Choose a category.")
+        sub = uow.directory.subcategory(subcategory_id)
+        if sub is None or not sub.is_active or sub.category_id != category_id:
+            collector.add(
+                "subcategory_id",
+                "subcategory_unknown",
+                "Choose a sub-category of the chosen category.",
+            )
+        agency = uow.directory.agency(agency_id)
+        if agency is None or not agency.is_active:
+            collector.add("agency_id", "agency_unknown", "Choose an agency.")
+        collector.raise_if_any()
+        return Classification(
+            category_id=category_id, subcategory_id=subcategory_id, agency_id=agency_id
+        )
+
+    async def forward(self, ctx: Context, message_id: int, data: ForwardInput) -> Message:
+        """The admin classifies a message and forwards it to an agency; on a
+        ``forwarded`` message this re-forwards it to another agency."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        note = clean_text(
+            data.note, "note", max_length=LIMITS["note"], required=False, multiline=True
+        )
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            deps.policy.check_can_act(actor, message, Action.FORWARD)
+            classification = self._classification(uow, data)
+            action = Action.REFORWARD if message.status is Status.FORWARDED else Action.FORWARD
+            new, _ = self._apply(
+                uow, events, actor, message, action, note=note, classification=classification
+            )
+            now = deps.clock.now()
+            operators = [
+                a.id for a in uow.accounts.recipients(role=Role.OPERATOR, agency_id=new.agency_id)
+            ]
+            self._notify(
+                uow,
+                operators,
+                kind="message_forwarded",
+                message=new,
+                text="Message %(ticket)s was forwarded to your agency: %(subject)s",
+                now=now,
+                exclude=actor.account_id,
+            )
+            return new
+
+        return await run_write(deps, script)
+
+    async def reject(self, ctx: Context, message_id: int, reason: str) -> Message:
+        """The admin rejects a ``submitted`` message with a reason the citizen sees."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        reason_text = clean_text(reason, "reason", max_length=LIMITS["reason"], multiline=True)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            new, _ = self._apply(uow, events, actor, message, Action.REJECT, note=reason_text)
+            return new
+
+        return await run_write(self._d, script)
+
+    # ------------------------------------------------------------------ operator
+    async def start(self, ctx: Context, message_id: int, note: str = "") -> Message:
+        """The agency's operator confirms: ``forwarded`` → ``in_progress``."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        text = clean_text(note, "note", max_length=LIMITS["note"], required=False, multiline=True)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            new, _ = self._apply(uow, events, actor, message, Action.START, note=text)
+            return new
+
+        return await run_write(self._d, script)
+
+    async def progress(self, ctx: Context, message_id: int, note: str) -> Message:
+        """A progress update on an ``in_progress`` message (a log entry the citizen sees)."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        text = clean_text(note, "note", max_length=LIMITS["note"], multiline=True)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            new, _ = self._apply(uow, events, actor, message, Action.PROGRESS, note=text)
+            return new
+
+        return await run_write(self._d, script)
+
+    async def reply(
+        self, ctx: Context, message_id: int, answer: str, attachment: Upload | None = None
+    ) -> Message:
+        """The agency's answer (optional PDF) closes an ``in_progress`` message."""
+        actor = _require_actor(ctx)
+        message_id = check_id(message_id, "id")
+        text = clean_text(answer, "answer", max_length=LIMITS["answer"], multiline=True)
+        deps = self._d
+        # Check status and scope before spending time on the file.
+        await deps.db.transaction(
+            lambda uow: self._check_reply_possible(uow, actor, message_id), write=False
+        )
+        clean = await self._clean_upload(attachment, frozenset({"pdf"}))
+        key = self._store_file(clean)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
+            message = self._load_visible(uow, actor, message_id)
+            new, _ = self._apply(uow, events, actor, message, Action.REPLY, note=text)
+            now = deps.clock.now()
+            attachment_id = None
+            if clean is not None and key is not None:
+                attachment_id = uow.messages.add_attachment(
+                    NewAttachment(
+                        message_id=message.id,
+                        kind="reply",
+                        filename=clean.filename,
+                        content_type=clean.content_type,
+                        size=len(clean.data),
+                        storage_key=key,
+                        sha256=clean.sha256,
+                        created_at=now,
+                    )
+                ).id
+            uow.messages.add_reply(message.id, actor.account_id, text, now, attachment_id)
+            return new
+
+        try:
+            return await run_write(deps, script)
+        except BaseException:
+            if key is not None:
+                deps.files.delete(key)
+            raise
+
+    def _check_reply_possible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> None:
+        message = self._load_visible(uow, actor, message_id)
+        self._d.policy.check_can_act(actor, message, Action.REPLY)
+        if message.status is not Status.IN_PROGRESS:
+            raise IllegalTransition(str(message.status), str(Action.REPLY))
+
+
+__all__ = ["ForwardInput", "MessageService", "SubmitInput", "Upload", "new_ticket"]

@@ -1,0 +1,395 @@
+"""Read-side use cases: a message's detail and log, the lists, public tracking.
+
+Every read checks scope on the server: a message outside the reader's scope is
+"not found" (no hint that the id exists). Lists are keyset-paginated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..domain.errors import DomainError, Invalid, NotAllowed, NotFound, Unauthenticated
+from ..domain.model import (
+    Action,
+    Actor,
+    Agency,
+    Category,
+    LogEntry,
+    Message,
+    Page,
+    Rating,
+    Reply,
+    Status,
+    Subcategory,
+)
+from ..domain.nik import normalize_nik
+from ..domain.policy import MessageScope, Perm
+from ..domain.validation import clean_text
+from ..domain.workflow import allowed_actions, check_can_rate
+from .context import Context
+from .core import CoreDeps
+from .cursor import decode_cursor, encode_cursor, page_size
+from .ports import BackofficeFilter, UnitOfWork
+
+#: How many of one NIK's messages tracking shows.
+TRACKING_LIMIT = 50
+
+
+@attrs.frozen
+class PersonView:
+    """The sender as the reader may see them."""
+
+    id: int
+    full_name: str
+    username: str
+    email: str | None = None
+
+
+@attrs.frozen
+class MessageDetail:
+    message: Message
+    author: PersonView | None
+    category: Category | None
+    subcategory: Subcategory | None
+    agency: Agency | None
+    reply: Reply | None
+    rating: Rating | None
+    log: tuple[LogEntry, ...]
+    #: What the reader may do now: withdraw, forward, reforward, reject, start, progress, reply, rate.
+    actions: frozenset[str]
+
+
+@attrs.frozen
+class PublicMessage:
+    """A message as anyone may see it: nothing about its sender."""
+
+    id: int
+    ticket: str
+    subject: str
+    body: str
+    status: Status
+    created_at: datetime
+    category_id: int | None
+    agency_id: int | None
+
+
+@attrs.frozen
+class TrackedLogEntry:
+    at: datetime
+    from_status: Status | None
+    to_status: Status
+    note: str | None
+
+
+@attrs.frozen
+class TrackedMessage:
+    """A message as public tracking by NIK shows it; confidential ones keep
+    their subject and notes hidden."""
+
+    ticket: str
+    created_at: datetime
+    status: Status
+    subject: str | None
+    log: tuple[TrackedLogEntry, ...]
+
+
+@attrs.frozen
+class BackofficeQuery:
+    """What a back-office user filters by (all optional)."""
+
+    status: str | None = None
+    agency_id: int | None = None
+    category_id: int | None = None
+    subcategory_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+
+
+def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
+    items = tuple(rows[:limit])
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _require_actor(ctx: Context) -> Actor:
+    if ctx.actor is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    return ctx.actor
+
+
+class QueryService:
+    """Reads."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._d = deps
+
+    # ------------------------------------------------------------------ one message
+    def _visible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
+        message = uow.messages.get(message_id) if 0 < message_id < 2**62 else None
+        if message is None or not self._d.policy.can_read(
+            actor, message, self._d.scopes_for(actor, uow)
+        ):
+            raise NotFound("The message was not found.", code="message_not_found")
+        return message
+
+    def _actions(self, actor: Actor, message: Message, rated: bool) -> frozenset[str]:
+        possible: set[str] = set()
+        for action in allowed_actions(message.status):
+            try:
+                self._d.policy.check_can_act(actor, message, action)
+            except DomainError:
+                continue
+            possible.add(str(action))
+        try:
+            check_can_rate(message, actor, self._d.policy, rated)
+            possible.add("rate")
+        except DomainError:
+            pass
+        return frozenset(possible)
+
+    async def message(self, ctx: Context, message_id: int) -> MessageDetail:
+        """Everything the reader may see of one message."""
+        actor = _require_actor(ctx)
+        deps = self._d
+
+        def script(uow: UnitOfWork) -> MessageDetail:
+            message = self._visible(uow, actor, int(message_id))
+            author_account = uow.accounts.get(message.author_id)
+            hide = (
+                message.anonymous
+                and actor.account_id != message.author_id
+                and not (deps.policy.allows(actor, Perm.MESSAGE_READ_ALL))
+            )
+            author = None
+            if author_account is not None and not hide:
+                author = PersonView(
+                    id=author_account.id,
+                    full_name=author_account.full_name,
+                    username=author_account.username,
+                    email=author_account.email if actor.is_staff else None,
+                )
+            rating = uow.messages.rating(message.id)
+            return MessageDetail(
+                message=message,
+                author=author,
+                category=uow.directory.category(message.category_id)
+                if message.category_id
+                else None,
+                subcategory=(
+                    uow.directory.subcategory(message.subcategory_id)
+                    if message.subcategory_id
+                    else None
+                ),
+                agency=uow.directory.agency(message.agency_id) if message.agency_id else None,
+                reply=uow.messages.reply(message.id),
+                rating=rating,
+                log=tuple(uow.messages.log(message.id)),
+                actions=self._actions(actor, message, rating is not None),
+            )
+
+        return await deps.db.transaction(script, write=False)
+
+    async def message_log(self, ctx: Context, message_id: int) -> list[LogEntry]:
+        """The status log of a message the reader may see, oldest first."""
+        actor = _require_actor(ctx)
+
+        def script(uow: UnitOfWork) -> list[LogEntry]:
+            message = self._visible(uow, actor, int(message_id))
+            return uow.messages.log(message.id)
+
+        return await self._d.db.transaction(script, write=False)
+
+    async def attachment(
+        self, ctx: Context, message_id: int, attachment_id: int
+    ) -> tuple[str, str, bytes]:
+        """(filename, content type, bytes) of an attachment of a message the reader may see."""
+        actor = _require_actor(ctx)
+        deps = self._d
+
+        def script(uow: UnitOfWork) -> tuple[str, str, str]:
+            message = self._visible(uow, actor, int(message_id))
+            found = uow.messages.attachment(int(attachment_id))
+            if found is None or found.message_id != message.id:
+                raise NotFound("The file was not found.", code="attachment_not_found")
+            return found.filename, found.content_type, found.storage_key
+
+        filename, content_type, key = await deps.db.transaction(script, write=False)
+        return filename, content_type, deps.files.get(key)
+
+    # ------------------------------------------------------------------ lists
+    async def my_messages(
+        self, ctx: Context, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Message]:
+        """The signed-in citizen's messages (withdrawn ones excluded), newest first."""
+        actor = _require_actor(ctx)
+        before = decode_cursor(cursor)
+        size = page_size(limit)
+        rows = await self._d.db.transaction(
+            lambda uow: uow.messages.list_by_author(
+                actor.account_id, before_id=before, limit=size + 1
+            ),
+            write=False,
+        )
+        return _page(rows, size)
+
+    @staticmethod
+    def _base_filter(query: BackofficeQuery) -> BackofficeFilter:
+        """The user's filters, validated (no access rule yet)."""
+        statuses = None
+        if query.status:
+            try:
+                status = Status(query.status)
+            except ValueError:
+                status = Status.WITHDRAWN
+            if status is Status.WITHDRAWN:
+                raise Invalid.field("status", "status_unknown", "Choose a known status.")
+            statuses = frozenset({status})
+        text = clean_text(query.text, "text", max_length=200, required=False) or None
+        return BackofficeFilter(
+            statuses=statuses,
+            agency_id=query.agency_id,
+            category_id=query.category_id,
+            subcategory_id=query.subcategory_id,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            text=text,
+        )
+
+    def _filter(self, actor: Actor, query: BackofficeQuery) -> BackofficeFilter:
+        """The user's filters plus the access rule of the reader's level."""
+        policy = self._d.policy
+        base = self._base_filter(query)
+        if policy.allows(actor, Perm.MESSAGE_READ_ALL):
+            return base
+        if policy.allows(actor, Perm.MESSAGE_READ_AGENCY) and actor.agency_id is not None:
+            return attrs.evolve(base, restrict_agency_id=actor.agency_id)
+        raise NotAllowed("You are not allowed to do this.", code="forbidden")
+
+    async def backoffice(
+        self,
+        ctx: Context,
+        query: BackofficeQuery,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Message]:
+        """The back-office list: every message for admins, the agency's for operators."""
+        actor = _require_actor(ctx)
+        if not self._d.policy.allows(actor, Perm.BACKOFFICE):
+            raise NotAllowed("You are not allowed to do this.", code="forbidden")
+        flt = self._filter(actor, query)
+        before = decode_cursor(cursor)
+        size = page_size(limit)
+        rows = await self._d.db.transaction(
+            lambda uow: uow.messages.list_backoffice(flt, before_id=before, limit=size + 1),
+            write=False,
+        )
+        return _page(rows, size)
+
+    async def scoped(
+        self,
+        ctx: Context,
+        scope_name: str,
+        query: BackofficeQuery | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Message]:
+        """Messages inside one plugin visibility scope of the reader (e.g. the
+        land-issue monitor's list); NotAllowed when the reader has no such scope."""
+        actor = _require_actor(ctx)
+        deps = self._d
+        scopes: tuple[MessageScope, ...] = tuple(
+            s for s in deps.scopes_for(actor) if s.name == scope_name
+        )
+        if not scopes:
+            raise NotAllowed("You are not allowed to do this.", code="forbidden")
+        flt = attrs.evolve(self._base_filter(query or BackofficeQuery()), scopes=scopes)
+        before = decode_cursor(cursor)
+        size = page_size(limit)
+        rows = await deps.db.transaction(
+            lambda uow: uow.messages.list_backoffice(flt, before_id=before, limit=size + 1),
+            write=False,
+        )
+        return _page(rows, size)
+
+    async def public(
+        self, *, cursor: str | None = None, limit: int | None = None, text: str | None = None
+    ) -> Page[PublicMessage]:
+        """Public messages: not confidential, already handled by the admin; no sender data."""
+        before = decode_cursor(cursor)
+        size = page_size(limit)
+        search = clean_text(text, "q", max_length=200, required=False) or None
+        rows = await self._d.db.transaction(
+            lambda uow: uow.messages.list_public(before_id=before, limit=size + 1, text=search),
+            write=False,
+        )
+        public = [
+            PublicMessage(
+                id=m.id,
+                ticket=m.ticket,
+                subject=m.subject,
+                body=m.body,
+                status=m.status,
+                created_at=m.created_at,
+                category_id=m.category_id,
+                agency_id=m.agency_id,
+            )
+            for m in rows
+        ]
+        return _page(public, size)
+
+    async def track(self, ctx: Context, nik: str) -> list[TrackedMessage]:
+        """Public tracking: the messages of the account registered with ``nik``,
+        with their logs. An unknown NIK answers an empty list."""
+        value = normalize_nik(nik)
+        deps = self._d
+        await deps.before("track", ctx)
+        index = deps.crypto.nik_index(value)
+
+        def script(uow: UnitOfWork) -> list[TrackedMessage]:
+            ids = uow.accounts.ids_by_nik_index(index)
+            if not ids:
+                return []
+            messages = uow.messages.list_by_authors(ids, limit=TRACKING_LIMIT)
+            logs = uow.messages.logs_for([m.id for m in messages])
+            tracked = []
+            for m in messages:
+                entries = tuple(
+                    TrackedLogEntry(
+                        at=e.at,
+                        from_status=e.from_status,
+                        to_status=e.to_status,
+                        note=None if m.confidential else e.note,
+                    )
+                    for e in logs.get(m.id, [])
+                )
+                tracked.append(
+                    TrackedMessage(
+                        ticket=m.ticket,
+                        created_at=m.created_at,
+                        status=m.status,
+                        subject=None if m.confidential else m.subject,
+                        log=entries,
+                    )
+                )
+            return tracked
+
+        return await deps.db.transaction(script, write=False)
+
+
+__all__ = [
+    "Action",
+    "BackofficeQuery",
+    "MessageDetail",
+    "PersonView",
+    "PublicMessage",
+    "QueryService",
+    "TrackedLogEntry",
+    "TrackedMessage",
+]

@@ -1,0 +1,267 @@
+"""Account use cases on a real database."""
+
+from __future__ import annotations
+
+import pytest
+
+from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import Context, SubmitInput
+from aspirasi_core.services.accounts import RegisterInput
+
+from .world import NIKS, World
+
+pytestmark = pytest.mark.anyio
+
+
+def reg(username: str = "citra", nik: str = NIKS[2], **kw: str) -> RegisterInput:
+    values = {
+        "email": f"{username}@example.org",
+        "username": username,
+        "full_name": "Citra Lestari",
+        "nik": nik,
+        "password": "a-long-enough-secret",
+        "password_confirm": "a-long-enough-secret",
+    }
+    values.update(kw)
+    return RegisterInput(**values)  # type: ignore[arg-type]
+
+
+def field_codes(exc: Invalid) -> dict[str, str]:
+    return {e.field: e.code for e in exc.errors}
+
+
+async def test_register_verify_login_round_trip(world: World) -> None:
+    app = world.app
+    account = await app.accounts.register(Context(), reg())
+    assert account is not None and not account.verified
+    assert account.nik_masked == "6472********0003"
+    token = world.recorder.tokens("VerificationRequested")[-1]
+    # The raw token is not stored anywhere in the database.
+    assert world.count("auth_tokens") >= 1
+    login = await app.accounts.login(Context(), "citra", "a-long-enough-secret")
+    assert login.account.id == account.id and not login.account.verified
+    with pytest.raises(NotAllowed) as exc:
+        await app.messages.submit(Context(actor=login.account.actor()), SubmitInput("s", "b"))
+    assert exc.value.code == "email_unverified"
+    verified = await app.accounts.verify_email(Context(), token)
+    assert verified.verified
+    # single use
+    with pytest.raises(Invalid) as again:
+        await app.accounts.verify_email(Context(), token)
+    assert field_codes(again.value) == {"token": "token_invalid"}
+    # log in by e-mail, case-insensitively
+    login2 = await app.accounts.login(Context(), "CITRA@example.org", "a-long-enough-secret")
+    assert login2.account.verified
+    authed = await app.accounts.authenticate(login2.token, TokenPurpose.SESSION)
+    assert authed is not None and authed.id == account.id
+
+
+async def test_verification_expires(world: World) -> None:
+    await world.app.accounts.register(Context(), reg())
+    token = world.recorder.tokens("VerificationRequested")[-1]
+    world.clock.advance(hours=24, seconds=1)
+    with pytest.raises(Invalid):
+        await world.app.accounts.verify_email(Context(), token)
+
+
+async def test_bad_registration_input_leaves_nothing(world: World) -> None:
+    before = world.count("accounts"), world.count("outbox"), world.count("auth_tokens")
+    cases = [
+        (reg(nik="1234"), {"nik": "nik_format"}),
+        (reg(nik="9972045504910001"), {"nik": "nik_invalid"}),
+        (reg(nik="647204550491000١"), {"nik": "nik_format"}),
+        (reg(password="short", password_confirm="short"), {"password": "password_too_short"}),
+        (
+            reg(password="password123", password_confirm="password123"),
+            {"password": "password_common"},
+        ),
+        (
+            reg(password_confirm="something-else-entirely"),
+            {"password_confirm": "password_mismatch"},
+        ),
+        (reg(email="not-an-email"), {"email": "email_invalid"}),
+        (reg(username="a"), {"username": "username_length"}),
+        (reg(full_name="   "), {"full_name": "required"}),
+        (reg(username="budi"), {"username": "username_taken"}),
+        (reg(nik=NIKS[0]), {"nik": "nik_taken"}),
+    ]
+    for data, expected in cases:
+        with pytest.raises(Invalid) as exc:
+            await world.app.accounts.register(Context(), data)
+        codes = field_codes(exc.value)
+        for field, code in expected.items():
+            assert codes.get(field) == code, (data, codes)
+    assert (world.count("accounts"), world.count("outbox"), world.count("auth_tokens")) == before
+
+
+async def test_every_problem_is_reported_at_once(world: World) -> None:
+    with pytest.raises(Invalid) as exc:
+        await world.app.accounts.register(
+            Context(), reg(email="x", username="!", nik="1", password="1", password_confirm="2")
+        )
+    assert set(field_codes(exc.value)) >= {
+        "email",
+        "username",
+        "nik",
+        "password",
+        "password_confirm",
+    }
+
+
+async def test_duplicate_email_answers_like_success_and_tells_the_owner(world: World) -> None:
+    before = world.count("accounts")
+    result = await world.app.accounts.register(Context(), reg(email="ANI@example.org"))
+    assert result is None
+    assert world.count("accounts") == before
+    names = [e.name for e in world.recorder.in_transaction]
+    assert names == ["DuplicateRegistrationAttempted"]
+    assert world.recorder.in_transaction[0].account_id == world.accounts["ani"].id
+
+
+async def test_resend_voids_older_links(world: World) -> None:
+    account = await world.app.accounts.register(Context(), reg())
+    first = world.recorder.tokens("VerificationRequested")[-1]
+    ctx = Context(actor=account.actor())
+    await world.app.accounts.resend_verification(ctx)
+    second = world.recorder.tokens("VerificationRequested")[-1]
+    assert first != second
+    with pytest.raises(Invalid):
+        await world.app.accounts.verify_email(Context(), first)
+    assert (await world.app.accounts.verify_email(Context(), second)).verified
+    with pytest.raises(Conflict):
+        await world.app.accounts.resend_verification(world.ctx("ani"))
+    with pytest.raises(Unauthenticated):
+        await world.app.accounts.resend_verification(Context())
+
+
+async def test_login_failures_look_the_same(world: World) -> None:
+    errors = []
+    for login, password in (("ani", "wrong-password-here"), ("nobody", "whatever-password")):
+        with pytest.raises(Unauthenticated) as exc:
+            await world.app.accounts.login(Context(), login, password)
+        errors.append((exc.value.code, exc.value.render()))
+    assert errors[0] == errors[1]
+    with pytest.raises(Invalid):
+        await world.app.accounts.login(Context(), "", "")
+
+
+async def test_deactivated_account_cannot_log_in_and_loses_sessions(world: World) -> None:
+    from aspirasi_core.services.admin import AccountChanges
+
+    session = await world.app.accounts.login(Context(), "budi", "budi-long-password")
+    await world.app.admin.update_account(
+        world.ctx("root"), world.accounts["budi"].id, AccountChanges(is_active=False)
+    )
+    assert await world.app.accounts.authenticate(session.token, TokenPurpose.SESSION) is None
+    with pytest.raises(NotAllowed):
+        await world.app.accounts.login(Context(), "budi", "budi-long-password")
+
+
+async def test_session_idle_and_absolute_timeouts(world: World) -> None:
+    app = world.app
+    session = await app.accounts.login(Context(), "ani", "ani-long-password")
+    world.clock.advance(minutes=59)
+    assert await app.accounts.authenticate(session.token, TokenPurpose.SESSION) is not None
+    world.clock.advance(minutes=61)
+    assert await app.accounts.authenticate(session.token, TokenPurpose.SESSION) is None
+    api = await app.accounts.login(Context(), "ani", "ani-long-password", purpose=TokenPurpose.API)
+    assert (
+        await app.accounts.authenticate(api.token, TokenPurpose.SESSION) is None
+    )  # purposes do not mix
+    assert await app.accounts.authenticate(api.token, TokenPurpose.API) is not None
+    world.clock.advance(days=31)
+    assert await app.accounts.authenticate(api.token, TokenPurpose.API) is None
+
+
+async def test_logout_kills_the_token(world: World) -> None:
+    session = await world.app.accounts.login(Context(), "ani", "ani-long-password")
+    await world.app.accounts.logout(session.token, TokenPurpose.SESSION)
+    assert await world.app.accounts.authenticate(session.token, TokenPurpose.SESSION) is None
+
+
+async def test_forgot_and_reset_password(world: World) -> None:
+    app = world.app
+    session = await app.accounts.login(Context(), "ani", "ani-long-password")
+    outbox_before = world.count("outbox")
+    await app.accounts.forgot_password(Context(), "nobody@example.org")
+    assert world.count("outbox") == outbox_before  # nothing for unknown addresses
+    await app.accounts.forgot_password(Context(), "Ani@Example.org")
+    assert world.count("outbox") == outbox_before + 1
+    token = world.recorder.tokens("PasswordResetRequested")[-1]
+    # a weak password is refused without consuming the token
+    with pytest.raises(Invalid):
+        await app.accounts.reset_password(Context(), token, "12345678", "12345678")
+    account = await app.accounts.reset_password(
+        Context(), token, "brand-new-password", "brand-new-password"
+    )
+    assert account.auth_version == 2
+    assert await app.accounts.authenticate(session.token, TokenPurpose.SESSION) is None
+    with pytest.raises(Invalid):
+        await app.accounts.reset_password(
+            Context(), token, "another-new-password", "another-new-password"
+        )
+    with pytest.raises(Unauthenticated):
+        await app.accounts.login(Context(), "ani", "ani-long-password")
+    assert (
+        await app.accounts.login(Context(), "ani", "brand-new-password")
+    ).account.id == account.id
+
+
+async def test_reset_link_expires_after_an_hour(world: World) -> None:
+    await world.app.accounts.forgot_password(Context(), "ani@example.org")
+    token = world.recorder.tokens("PasswordResetRequested")[-1]
+    world.clock.advance(minutes=61)
+    with pytest.raises(Invalid):
+        await world.app.accounts.reset_password(
+            Context(), token, "brand-new-password", "brand-new-password"
+        )
+
+
+async def test_change_password(world: World) -> None:
+    app = world.app
+    old = await app.accounts.login(Context(), "ani", "ani-long-password")
+    ctx = world.ctx("ani")
+    with pytest.raises(Invalid) as exc:
+        await app.accounts.change_password(
+            ctx, "wrong-current", "new-password-ok", "new-password-ok"
+        )
+    assert field_codes(exc.value) == {"current_password": "password_wrong"}
+    with pytest.raises(Invalid) as exc:
+        await app.accounts.change_password(ctx, "ani-long-password", "new-password-ok", "different")
+    assert field_codes(exc.value) == {"password_confirm": "password_mismatch"}
+    fresh = await app.accounts.change_password(
+        ctx, "ani-long-password", "new-password-ok", "new-password-ok"
+    )
+    assert await app.accounts.authenticate(old.token, TokenPurpose.SESSION) is None
+    assert await app.accounts.authenticate(fresh.token, TokenPurpose.SESSION) is not None
+
+
+async def test_profile_and_own_nik(world: World) -> None:
+    ctx = world.ctx("ani")
+    updated = await world.app.accounts.update_profile(
+        ctx, full_name="  Ani Suryani ", language="en"
+    )
+    assert (updated.full_name, updated.language) == ("Ani Suryani", "en")
+    with pytest.raises(Invalid):
+        await world.app.accounts.update_profile(ctx, language="fr")
+    with pytest.raises(Invalid):
+        await world.app.accounts.update_profile(ctx, full_name="x" * 500)
+    assert await world.app.accounts.nik_of(ctx) == NIKS[0]
+
+
+async def test_nik_is_stored_encrypted(world: World) -> None:
+    from sqlalchemy import text
+
+    with world.app.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(
+            text(
+                "SELECT nik_encrypted, nik_index, nik_masked FROM accounts WHERE nik_index IS NOT NULL"
+            )
+        ).all()
+    assert rows
+    for encrypted, index, masked in rows:
+        for nik in NIKS:
+            assert nik.encode() not in bytes(encrypted)
+            assert nik.encode() not in bytes(index)
+        assert "*" in masked

@@ -1,0 +1,107 @@
+"""Super-admin use cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from aspirasi_core.domain.model import Role
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import Context, StaffInput
+from aspirasi_core.services.admin import AccountChanges
+
+from .world import World
+
+pytestmark = pytest.mark.anyio
+
+
+def staff(**kw) -> StaffInput:
+    values = dict(
+        email="op3@example.org",
+        username="op3",
+        full_name="Op Tiga",
+        password="op3-long-password",
+        role=Role.OPERATOR,
+        agency_id=None,
+    )
+    values.update(kw)
+    return StaffInput(**values)  # type: ignore[arg-type]
+
+
+async def test_only_super_admins_manage(world: World) -> None:
+    for who in ("admin", "op_pupr", "ani"):
+        with pytest.raises(NotAllowed):
+            await world.app.admin.create_agency(world.ctx(who), "x", "X")
+        with pytest.raises(NotAllowed):
+            await world.app.admin.list_accounts(world.ctx(who))
+
+
+async def test_create_operator_needs_an_agency(world: World) -> None:
+    root = world.ctx("root")
+    with pytest.raises(Invalid) as exc:
+        await world.app.admin.create_staff(root, staff())
+    assert exc.value.errors[0].code == "agency_required"
+    with pytest.raises(Invalid):
+        await world.app.admin.create_staff(
+            root, staff(role="user", agency_id=world.agencies["pupr"])
+        )
+    with pytest.raises(Invalid):
+        await world.app.admin.create_staff(root, staff(role="super_admin"))
+    with pytest.raises(Invalid) as taken:
+        await world.app.admin.create_staff(
+            root, staff(email="ani@example.org", agency_id=world.agencies["pupr"])
+        )
+    assert taken.value.errors[0].code == "email_taken"
+    op = await world.app.admin.create_staff(root, staff(agency_id=world.agencies["pupr"]))
+    assert op.role == Role.OPERATOR and op.verified and op.agency_id == world.agencies["pupr"]
+
+
+async def test_changing_role_or_agency_kills_sessions(world: World) -> None:
+    app = world.app
+    session = await app.accounts.login(Context(), "op_pupr", "op_pupr-long-password")
+    moved = await app.admin.update_account(
+        world.ctx("root"),
+        world.accounts["op_pupr"].id,
+        AccountChanges(agency_id=world.agencies["dinkes"]),
+    )
+    assert moved.agency_id == world.agencies["dinkes"]
+    assert await app.accounts.authenticate(session.token, TokenPurpose.SESSION) is None
+    promoted = await app.admin.update_account(
+        world.ctx("root"), moved.id, AccountChanges(role=Role.ADMIN)
+    )
+    assert promoted.role == Role.ADMIN and promoted.agency_id is None
+    with pytest.raises(Invalid):
+        await app.admin.update_account(
+            world.ctx("root"), world.accounts["ani"].id, AccountChanges(role=Role.ADMIN)
+        )
+    with pytest.raises(Conflict):
+        await app.admin.update_account(
+            world.ctx("root"), world.accounts["root"].id, AccountChanges(is_active=False)
+        )
+    with pytest.raises(NotFound):
+        await app.admin.update_account(world.ctx("root"), 999999, AccountChanges(is_active=False))
+
+
+async def test_directory(world: World) -> None:
+    root = world.ctx("root")
+    admin_svc = world.app.admin
+    agency = await admin_svc.create_agency(root, "Dishub", "Dinas Perhubungan")
+    assert agency.code == "dishub"
+    with pytest.raises(Invalid):
+        await admin_svc.create_agency(root, "dishub", "again")
+    with pytest.raises(Invalid):
+        await admin_svc.create_agency(root, "bad code!", "x")
+    closed = await admin_svc.update_agency(root, agency.id, is_active=False)
+    assert not closed.is_active
+    assert agency.id not in [a.id for a in await admin_svc.agencies()]
+    assert agency.id in [a.id for a in await admin_svc.agencies(root, include_inactive=True)]
+    cat = world.categories["aduan"]
+    sub = await admin_svc.create_subcategory(root, cat, "banjir", "Banjir")
+    with pytest.raises(Invalid):
+        await admin_svc.create_subcategory(root, cat, "banjir", "Banjir lagi")
+    with pytest.raises(Invalid):
+        await admin_svc.create_subcategory(root, 424242, "x", "X")
+    await admin_svc.update_subcategory(root, sub.id, is_active=False)
+    assert sub.id not in [s.id for s in await admin_svc.subcategories(cat)]
+    page = await admin_svc.list_accounts(root, role="operator")
+    assert {a.username for a in page.items} == {"op_pupr", "op_pupr2", "op_dinkes"}

@@ -1,0 +1,207 @@
+"""The core calls plugins at the documented points, with the documented effects:
+aspirasi_before_use_case, aspirasi_validate_submission, aspirasi_validate_transition,
+aspirasi_outbox_items (same transaction), aspirasi_after_submission,
+aspirasi_after_transition, aspirasi_after_event, aspirasi_deliver_outbox_item
+(through the dispatcher), aspirasi_register_categories."""
+
+from __future__ import annotations
+
+import pytest
+
+from aspirasi_core import hookimpl
+from aspirasi_core.domain.errors import Conflict, NotAllowed, Throttled
+from aspirasi_core.domain.model import Action, Status
+from aspirasi_core.plugin_types import CategoryDecl
+from aspirasi_core.services import Context, ForwardInput, SubmitInput
+
+from .world import World, build_world
+
+pytestmark = pytest.mark.anyio
+
+
+class Limiter:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, str | None]] = []
+
+    @hookimpl
+    def aspirasi_before_use_case(self, call):
+        self.calls.append((call.name, call.client_ip, call.subject))
+        if call.name == "login" and call.subject == "ani":
+            raise Throttled(retry_after=42)
+
+
+async def test_before_use_case_can_throttle(database, tmp_path) -> None:
+    limiter = Limiter()
+    world = await build_world(database, tmp_path, plugins=(limiter,))
+    with pytest.raises(Throttled) as exc:
+        await world.app.accounts.login(Context(client_ip="10.1.2.3"), "ANI", "ani-long-password")
+    assert exc.value.retry_after == 42
+    assert ("login", "10.1.2.3", "ani") in limiter.calls
+    await world.app.accounts.login(Context(), "budi", "budi-long-password")
+    await world.app.queries.track(Context(client_ip="10.9.9.9"), "6472045504910001")
+    assert ("track", "10.9.9.9", None) in limiter.calls
+    names = {c[0] for c in limiter.calls}
+    assert {"register", "login", "track"} <= names
+
+
+class NoRejects:
+    @hookimpl
+    def aspirasi_validate_transition(self, message, action, actor, to_status, note):
+        if action is Action.REJECT and "keep" in message.subject:
+            raise NotAllowed("Messages marked keep cannot be rejected.", code="keep")
+
+
+async def test_validate_transition_vetoes_and_leaves_nothing(database, tmp_path) -> None:
+    world = await build_world(database, tmp_path, plugins=(NoRejects(),))
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("keep this", "b"))
+    outbox_before = world.count("outbox")
+    with pytest.raises(NotAllowed):
+        await world.app.messages.reject(world.ctx("admin"), msg.id, "no")
+    detail = await world.app.queries.message(world.ctx("admin"), msg.id)
+    assert detail.message.status is Status.SUBMITTED and len(detail.log) == 1
+    assert world.count("outbox") == outbox_before
+    assert not any(e.name == "StatusChanged" for e in world.recorder.after)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.drafts: list[object] = []
+
+    @hookimpl
+    def aspirasi_validate_submission(self, actor, draft):
+        self.drafts.append(draft)
+        if len(self.drafts) > 2:
+            raise Throttled("At most %(seconds)s…", retry_after=3600, code="daily_limit")
+
+
+async def test_validate_submission_sees_the_draft_and_can_refuse(database, tmp_path) -> None:
+    counter = Counter()
+    world = await build_world(database, tmp_path, plugins=(counter,))
+    await world.app.messages.submit(world.ctx("ani"), SubmitInput("a", "b", confidential=True))
+    await world.app.messages.submit(world.ctx("ani"), SubmitInput("c", "d"))
+    with pytest.raises(Throttled):
+        await world.app.messages.submit(world.ctx("ani"), SubmitInput("e", "f"))
+    assert world.count("messages") == 2
+    assert counter.drafts[0].confidential is True and counter.drafts[0].subject == "a"
+
+
+async def test_outbox_items_are_written_with_the_change(world: World) -> None:
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    items = await world.app.outbox.list("pending")
+    assert [i.payload["event"] for i in items][-1] == "MessageSubmitted"
+    before = world.count("outbox")
+    # a failing transition writes no outbox item
+    with pytest.raises(Conflict):
+        await world.app.messages.rate(world.ctx("ani"), msg.id, 5, "")
+    assert world.count("outbox") == before
+
+
+async def test_after_hooks_run_after_commit_and_failures_do_not_break_the_use_case(
+    database, tmp_path
+) -> None:
+    class Broken:
+        @hookimpl
+        def aspirasi_after_submission(self, event):
+            raise RuntimeError("plugin bug")
+
+    world = await build_world(database, tmp_path, plugins=(Broken(),))
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    assert msg.id and world.count("messages") == 1
+    assert [e.name for e in world.recorder.after] == ["MessageSubmitted"]
+    await world.app.messages.forward(
+        world.ctx("admin"),
+        msg.id,
+        ForwardInput(
+            world.categories["aduan"], world.subcategories["infrastruktur"], world.agencies["pupr"]
+        ),
+    )
+    changed = world.recorder.after[-1]
+    assert changed.name == "StatusChanged" and changed.to_status is Status.FORWARDED
+    await world.app.messages.forward(
+        world.ctx("admin"),
+        msg.id,
+        ForwardInput(
+            world.categories["aduan"],
+            world.subcategories["infrastruktur"],
+            world.agencies["dinkes"],
+        ),
+    )
+    assert world.recorder.after[-1].previous_agency_id == world.agencies["pupr"]
+
+
+async def test_after_event_gets_account_events(world: World) -> None:
+    from aspirasi_core.services.accounts import RegisterInput
+
+    await world.app.accounts.register(
+        Context(),
+        RegisterInput(
+            "dewi@example.org",
+            "dewi",
+            "Dewi",
+            "6472041708450003",
+            "dewi-long-password",
+            "dewi-long-password",
+        ),
+    )
+    assert [e.name for e in world.recorder.after] == ["AccountRegistered", "VerificationRequested"]
+
+
+async def test_dispatcher_delivers_retries_and_gives_up(world: World) -> None:
+    app = world.app
+    while app.outbox.run_once_sync().handled:  # deliver what setting up the world queued
+        pass
+    world.recorder.delivered.clear()
+    await app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    world.recorder.fail_deliveries = 1
+    stats = app.outbox.run_once_sync()
+    assert (stats.delivered, stats.retried) == (0, 1)
+    assert app.outbox.run_once_sync().handled == 0  # not due yet
+    world.clock.advance(hours=2)
+    assert app.outbox.run_once_sync().delivered == 1
+    assert len(world.recorder.delivered) == 1
+    # payloads of delivered items are wiped
+    items = await app.outbox.list("done")
+    assert items and all(not i.payload for i in items)
+
+    # now one that always fails ends up dead after the configured tries
+    await app.messages.submit(world.ctx("ani"), SubmitInput("t", "b"))
+    world.recorder.fail_deliveries = 10**6
+    for _ in range(app.deps.settings.outbox_max_attempts):
+        app.outbox.run_once_sync()
+        world.clock.advance(days=1)
+    dead = await app.outbox.list("dead")
+    assert len(dead) == 1 and "smtp down" in (dead[0].last_error or "")
+    world.recorder.fail_deliveries = 0
+    assert await app.outbox.retry(dead[0].id)
+    assert app.outbox.run_once_sync().delivered == 1
+
+
+async def test_items_no_plugin_delivers_are_dead_at_once(world: World) -> None:
+    from aspirasi_core.plugin_types import OutboxMessage
+
+    def add(uow):
+        uow.outbox.add("nobody-knows", {"x": 1}, created_at=world.clock.now())
+
+    world.app.deps.db.run_sync(add)
+    stats = world.app.outbox.run_once_sync()
+    assert stats.dead == 1
+    assert OutboxMessage  # the type plugins return
+
+
+async def test_declared_categories_are_created_once(database, tmp_path) -> None:
+    class Cats:
+        @hookimpl
+        def aspirasi_register_categories(self):
+            return [
+                CategoryDecl("aduan", "Aduan", "banjir", "Banjir"),
+                CategoryDecl("baru", "Baru", "x", "X"),
+            ]
+
+    world = await build_world(database, tmp_path, plugins=(Cats(),))
+    cats = {c.code: c.id for c in await world.app.admin.categories()}
+    assert {"aspirasi", "aduan", "baru"} <= set(cats)
+    subs = {s.code for s in await world.app.admin.subcategories(cats["aduan"])}
+    assert "banjir" in subs
+    from aspirasi_core.plugins import collect_category_decls
+
+    assert world.app.admin.ensure_categories(collect_category_decls(world.app.plugin_manager)) == 0
