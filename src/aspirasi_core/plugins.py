@@ -108,6 +108,24 @@ def installed_plugin_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
+def _load_one(pm: pluggy.PluginManager, name: str) -> None:
+    """Register the entry point ``name``. A module is registered as it is; a
+    class (or any callable marked ``aspirasi_plugin_factory = True``) is called
+    to make a fresh plugin object, so each plugin manager gets its own plugin
+    state (two apps in one process do not share a configuration)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        loaded = ep.load()
+        if isinstance(loaded, type) or getattr(loaded, "aspirasi_plugin_factory", False):
+            loaded = loaded()
+        pm.register(loaded, name=ep.name)
+        if ep.dist is not None:
+            pm._plugin_distinfo.append((loaded, ep.dist))  # what list_plugin_distinfo() reads
+
+
 def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
     installed = installed_plugin_names()
     if settings.plugins:
@@ -124,7 +142,7 @@ def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
         if pm.is_blocked(name):
             continue
         try:
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+            _load_one(pm, name)
         except pluggy.PluginValidationError:
             raise
         except Exception as exc:
