@@ -60,10 +60,12 @@ def create_plugin_manager(
     *,
     load_entry_points: bool = True,
     extra_plugins: Iterable[object] = (),
+    extra_hookspecs: Iterable[object] = (),
 ) -> pluggy.PluginManager:
     """Build a plugin manager for ``settings``.
 
-    In order: the core's hook specs; tracing of every hook call when
+    In order: the core's hook specs and ``extra_hookspecs`` (an adapter's own,
+    such as the web hooks); tracing of every hook call when
     ``settings.trace_hooks`` or ``ASPIRASI_TRACE_HOOKS=1``; the block-list
     (``settings.disabled_plugins``); the core's default implementations; the
     installed plugins of the ``aspirasi`` entry-point group (only those named by
@@ -80,6 +82,8 @@ def create_plugin_manager(
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    for specs in extra_hookspecs:  # e.g. the web adapter's, added before any plugin loads
+        pm.add_hookspecs(specs)
     if settings.trace_hooks or _env_flag(TRACE_ENV):
         trace_hook_calls(pm)
     for name in settings.disabled_plugins:

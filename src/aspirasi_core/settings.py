@@ -96,6 +96,32 @@ class Settings:
     province_name: str = _setting("Provinsi Kalimantan Timur", "Name of the province.")
     app_name: str = _setting("ASPIRASI ETAM", "Name of the service shown to people.")
     default_language: str = _setting("id", "Default language: `id` (Indonesian) or `en`.")
+    brand_logo: str | None = _setting(
+        None, "Path of a PNG, JPG or SVG logo file shown in the header (default: the bundled one)."
+    )
+    brand_color: str = _setting("#0b5d3b", "Main colour of the pages, as `#rrggbb`.")
+    home_intro: str = _setting(
+        "Sampaikan aspirasi dan aduan Anda kepada Pemerintah Provinsi Kalimantan Timur.",
+        "Introduction on the home page (plain text).",
+    )
+    social_links: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated `Name=https://…` links shown on the home page"
+        " (e.g. `Instagram=https://instagram.com/kaltimprov`).",
+        kind="list",
+    )
+    contact_address: str = _setting(
+        "Jl. Gajah Mada No. 2, Samarinda, Kalimantan Timur", "Postal address shown in the footer."
+    )
+    contact_email: str = _setting(
+        "support@aspirasi.example.go.id", "Contact address in the footer."
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated IP addresses of reverse proxies whose X-Forwarded-For is believed."
+        " Empty: the client address is the connection's.",
+        kind="list",
+    )
     timezone: str = _setting(
         "Asia/Makassar", "IANA time zone for showing times (East Kalimantan: WITA, UTC+8)."
     )
@@ -167,6 +193,16 @@ class Settings:
                 problems.append("ASPIRASI_DEMO must be off")
             if not self.base_url.startswith("https://"):
                 problems.append("ASPIRASI_BASE_URL must use https")
+        if not (
+            len(self.brand_color) == 7
+            and self.brand_color.startswith("#")
+            and all(c in "0123456789abcdefABCDEF" for c in self.brand_color[1:])
+        ):
+            problems.append("ASPIRASI_BRAND_COLOR must look like #0b5d3b")
+        for link in self.social_links:
+            name, _, url = link.partition("=")
+            if not name.strip() or not url.startswith(("https://", "http://")):
+                problems.append("ASPIRASI_SOCIAL_LINKS entries must look like Name=https://…")
         if self.default_language not in ("id", "en"):
             problems.append("ASPIRASI_DEFAULT_LANGUAGE must be id or en")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -139,7 +139,11 @@ def test_every_hook_heading_is_a_hook():
 
 def files_of_tests() -> list[Path]:
     here = Path(__file__).resolve()
-    files = [*(ROOT / "tests").rglob("*.py"), *ROOT.glob("plugins/*/tests/**/*.py")]
+    files = [
+        *(ROOT / "tests").rglob("*.py"),
+        *ROOT.glob("plugins/*/tests/**/*.py"),
+        *ROOT.glob("adapters/*/web_tests/**/*.py"),
+    ]
     return [f for f in files if f.resolve() != here]
 
 

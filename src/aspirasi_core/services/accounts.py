@@ -298,38 +298,52 @@ class AccountService:
 
         return await run_write(deps, script)
 
-    def authenticate_sync(self, uow: UnitOfWork, token: str, purpose: str) -> Account | None:
+    def _check_token(
+        self, uow: UnitOfWork, token: str, purpose: str
+    ) -> tuple[Account | None, str | None]:
+        """(account, follow-up) for a token: follow-up is ``touch`` (record use),
+        ``delete`` (idle session) or None."""
+        if not token or len(token) > 200:
+            return None, None
+        now = self._d.clock.now()
+        record = uow.tokens.lookup(purpose, hash_token(token), now)
+        if record is None:
+            return None, None
+        last = record.last_used_at or record.created_at
+        if purpose == TokenPurpose.SESSION:
+            idle = timedelta(minutes=self._d.settings.session_idle_minutes)
+            if now - last > idle:
+                return None, "delete"
+        account = uow.accounts.get(record.account_id)
+        if account is None or not account.is_active or account.auth_version != record.auth_version:
+            return None, None
+        return account, ("touch" if now - last > timedelta(seconds=60) else None)
+
+    async def authenticate(self, token: str, purpose: str) -> Account | None:
         """The account behind a session or API token, or None.
 
         Refuses expired, idle (sessions), revoked and pre-password-change tokens
-        and inactive accounts; records use at most once a minute.
+        and inactive accounts. Reads in a read transaction; records use (sliding
+        idle timeout) in a write at most once a minute per token.
         """
-        if not token or len(token) > 200:
-            return None
-        now = self._d.clock.now()
-        digest = hash_token(token)
-        record = uow.tokens.lookup(purpose, digest, now)
-        if record is None:
-            return None
-        if purpose == TokenPurpose.SESSION:
-            idle = timedelta(minutes=self._d.settings.session_idle_minutes)
-            last = record.last_used_at or record.created_at
-            if now - last > idle:
-                uow.tokens.delete(purpose, digest)
-                return None
-        account = uow.accounts.get(record.account_id)
-        if account is None or not account.is_active or account.auth_version != record.auth_version:
-            return None
-        last = record.last_used_at or record.created_at
-        if now - last > timedelta(seconds=60):
-            uow.tokens.touch(purpose, digest, now, record.expires_at)
-        return account
-
-    async def authenticate(self, token: str, purpose: str) -> Account | None:
-        """Async :meth:`authenticate_sync` in its own transaction."""
-        return await self._d.db.transaction(
-            lambda uow: self.authenticate_sync(uow, token, purpose), write=True
+        deps = self._d
+        account, follow_up = await deps.db.transaction(
+            lambda uow: self._check_token(uow, token, purpose), write=False
         )
+        if follow_up is not None:
+            digest = hash_token(token)
+            now = deps.clock.now()
+
+            def record(uow: UnitOfWork) -> None:
+                if follow_up == "delete":
+                    uow.tokens.delete(purpose, digest)
+                    return
+                found = uow.tokens.lookup(purpose, digest, now)
+                if found is not None:
+                    uow.tokens.touch(purpose, digest, now, found.expires_at)
+
+            await deps.db.transaction(record, write=True)
+        return account
 
     async def logout(self, token: str, purpose: str) -> None:
         """Kill a session or API token on the server."""

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: keys and databases.
+"""Database fixtures shared by every test folder (loaded by the root conftest.py).
 
 * ``crypto`` — a :class:`Crypto` with a fixed test key.
 * ``sqlite_url`` — a fresh SQLite file under ``tmp_path`` (nothing in it yet).

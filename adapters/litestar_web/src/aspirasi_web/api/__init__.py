@@ -1,0 +1,8 @@
+"""The JSON API under ``/api/v1`` (SPEC.md, "JSON API contract"). Each module
+exposes ``ROUTES``; this package gathers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []

@@ -1,0 +1,141 @@
+"""The composition root of the web application: ``create_app()``.
+
+``aspirasi serve`` runs it with uvicorn (``aspirasi_web.app:create_app``,
+factory mode), once per worker process. Sessions live in the database, so any
+worker serves any request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from aspirasi_core.bootstrap import bootstrap
+from aspirasi_core.logging import configure_logging
+from aspirasi_core.plugins import create_plugin_manager
+from aspirasi_core.services import Aspirasi
+from aspirasi_core.settings import Settings
+
+from . import hookspecs as web_hookspecs
+from .csrf import check_csrf
+from .errors import EXCEPTION_HANDLERS
+from .i18n import Translations
+from .middleware import RequestContextMiddleware
+from .templating import build_environment
+
+HERE = Path(__file__).parent
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    """Liveness probe for load balancers."""
+    return {"status": "ok"}
+
+
+def _core_route_handlers() -> list[Any]:
+    from .api import ROUTES as API_ROUTES
+    from .pages import ROUTES as PAGE_ROUTES
+
+    return [healthz, *API_ROUTES, *PAGE_ROUTES]
+
+
+def create_app(
+    settings: Settings | None = None,
+    plugin_manager: Any = None,
+    aspirasi: Aspirasi | None = None,
+    *,
+    run_outbox: bool | None = None,
+) -> Litestar:
+    """Build the Litestar application.
+
+    ``settings`` defaults to the environment; ``plugin_manager`` to one loading
+    the installed plugins (with the web hook specs added); ``aspirasi`` to the
+    use cases wired by :func:`aspirasi_core.bootstrap.bootstrap`. The outbox is
+    delivered in-process when ``ASPIRASI_OUTBOX_INLINE`` is on (embedded mode)
+    unless ``run_outbox`` says otherwise.
+    """
+    if aspirasi is not None:
+        settings = aspirasi.deps.settings
+        pm = aspirasi.plugin_manager
+    else:
+        settings = settings or Settings.from_env()
+        configure_logging(settings)
+        pm = plugin_manager or create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
+        aspirasi = bootstrap(settings, plugin_manager=pm)
+    hook: Any = pm.hook  # type: ignore[attr-defined]
+    if not hasattr(hook, "aspirasi_web_route_handlers"):
+        pm.add_hookspecs(web_hookspecs)  # type: ignore[attr-defined]
+        hook = pm.hook  # type: ignore[attr-defined]
+
+    def collect(name: str) -> list[Any]:
+        out: list[Any] = []
+        for result in getattr(hook, name)():
+            out.extend(result or ())
+        return out
+
+    template_dirs = collect("aspirasi_web_template_dirs")
+    translations = Translations(settings.timezone, collect("aspirasi_web_locale_dirs"))
+    handlers = _core_route_handlers() + collect("aspirasi_web_route_handlers")
+    handlers.append(
+        create_static_files_router(path="/static", directories=[HERE / "static"], name="static")
+    )
+    for name, folder in collect("aspirasi_web_static_dirs"):
+        handlers.append(
+            create_static_files_router(
+                path=f"/static/{name}", directories=[folder], name=f"static-{name}"
+            )
+        )
+
+    inline = settings.outbox_inline if run_outbox is None else run_outbox
+
+    @contextlib.asynccontextmanager
+    async def outbox_worker(app: Litestar) -> AsyncIterator[None]:
+        if not inline:
+            yield
+            return
+        dispatcher = aspirasi.outbox
+        loop = asyncio.get_running_loop()
+        aspirasi.deps.outbox_listeners.append(lambda: loop.call_soon_threadsafe(dispatcher.wake))
+        task = asyncio.create_task(dispatcher.run_forever(poll_seconds=5.0))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def dispose() -> None:
+        aspirasi.deps.db.dispose()  # type: ignore[attr-defined]
+
+    app = Litestar(
+        route_handlers=handlers,
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware, aspirasi=aspirasi, translations=translations)
+        ],
+        before_request=check_csrf,
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
+        openapi_config=OpenAPIConfig(
+            title=f"{settings.app_name} API",
+            version="1",
+            path="/schema",
+            render_plugins=[],
+        ),
+        lifespan=[outbox_worker],
+        on_shutdown=[dispose],
+        state={
+            "aspirasi": aspirasi,
+            "jinja": build_environment(template_dirs),
+            "translations": translations,
+        },
+        debug=False,
+    )
+    return app

@@ -1,0 +1,90 @@
+"""What the middleware learnt about a request, and helpers for handlers.
+
+The :class:`~aspirasi_web.middleware.RequestContextMiddleware` stores a
+:class:`RequestInfo` in the ASGI scope; handlers read it through these helpers
+and never parse cookies or headers themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from litestar import Request
+
+from aspirasi_core.domain.errors import NotAllowed, Unauthenticated
+from aspirasi_core.domain.model import Account, Actor
+from aspirasi_core.services import Aspirasi, Context
+
+from .i18n import Translator
+
+SCOPE_KEY = "aspirasi"
+
+
+@attrs.define
+class RequestInfo:
+    request_id: str
+    client_ip: str | None
+    language: str
+    translator: Translator
+    account: Account | None = None
+    #: "session" (cookie), "bearer" (Authorization header) or None.
+    auth_method: str | None = None
+    session_token: str | None = attrs.field(default=None, repr=False)
+    #: A bearer token was sent but is not valid (the API answers 401).
+    bad_bearer: bool = False
+    csrf_token: str = attrs.field(default="", repr=False)
+    set_csrf_cookie: bool = False
+    #: Cookies and headers handlers ask the middleware to add to the response.
+    extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)
+
+
+def info(request: Request[Any, Any, Any]) -> RequestInfo:
+    return request.scope[SCOPE_KEY]  # type: ignore[literal-required,no-any-return]
+
+
+def core(request: Request[Any, Any, Any]) -> Aspirasi:
+    """The use cases."""
+    return request.app.state["aspirasi"]  # type: ignore[no-any-return]
+
+
+def account(request: Request[Any, Any, Any]) -> Account | None:
+    return info(request).account
+
+
+def actor(request: Request[Any, Any, Any]) -> Actor | None:
+    acc = info(request).account
+    return acc.actor() if acc else None
+
+
+def context(request: Request[Any, Any, Any]) -> Context:
+    """The :class:`Context` to hand to a use case."""
+    i = info(request)
+    return Context(
+        actor=i.account.actor() if i.account else None,
+        client_ip=i.client_ip,
+        request_id=i.request_id,
+        language=i.language,
+    )
+
+
+def translator(request: Request[Any, Any, Any]) -> Translator:
+    return info(request).translator
+
+
+def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
+    """The signed-in actor; raises Unauthenticated (401 / login page) or, for an
+    unverified account where a verified one is needed, NotAllowed."""
+    a = actor(request)
+    if a is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    if verified and not a.verified:
+        raise NotAllowed("Please verify your e-mail address first.", code="email_unverified")
+    return a
+
+
+def require_permission(request: Request[Any, Any, Any], permission: str) -> Actor:
+    """The signed-in actor holding ``permission``; else 401/403."""
+    a = require_actor(request)
+    core(request).deps.policy.require(a, permission)
+    return a

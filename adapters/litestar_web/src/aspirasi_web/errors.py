@@ -1,0 +1,213 @@
+"""Errors → answers, in one table: problem+json (RFC 9457) for the API, an error
+page (or the login page) for the browser, always in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotFoundException as LitestarNotFound
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from aspirasi_core.domain.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+
+from .context import SCOPE_KEY, info
+
+log = structlog.get_logger("aspirasi.web.errors")
+
+#: Domain error class → HTTP status.
+STATUS: list[tuple[type[DomainError], int]] = [
+    (Invalid, 422),
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (Unauthenticated, 401),
+    (Throttled, 429),
+    (Conflict, 409),
+    (DomainError, 400),
+]
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def status_of(exc: DomainError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    t = info(request).translator if SCOPE_KEY in request.scope else None
+    title = TITLES.get(status, "Error")
+    body: dict[str, Any] = {
+        "type": f"urn:aspirasi:problem:{code}",
+        "title": t(title) if t else title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(
+        content=body,
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers or {},
+    )
+
+
+def _html_error(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    from .templating import render
+
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = status_of(exc)
+    t = info(request).translator
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
+    if status in (401, 403):
+        log.info("access_refused", code=exc.code, status=status, path=request.url.path)
+    if is_api(request):
+        errors = (
+            [{"field": e.field, "code": e.code, "message": t.field_error(e)} for e in exc.errors]
+            if isinstance(exc, Invalid)
+            else None
+        )
+        detail = t.error(exc)
+        if isinstance(exc, Invalid) and exc.errors and detail == t("The input is not valid."):
+            detail = "; ".join(e["message"] for e in errors or [])
+        return problem(request, status, exc.code, detail, errors=errors, headers=headers)
+    if isinstance(exc, Unauthenticated):
+        from .templating import safe_next
+
+        return Redirect(
+            path=f"/login?next={safe_next(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
+        )
+    message = t.error(exc)
+    if isinstance(exc, Invalid):
+        message = " ".join([message] + [t.field_error(e) for e in exc.errors])
+    return _html_error(request, status, message, headers)
+
+
+def ensure_info(request: Request[Any, Any, Any]) -> bool:
+    """Errors raised before any route matched (an unknown path) never passed the
+    middleware: give them an anonymous request context so they can be shown as a
+    page in the reader's language. False when the app has no translations."""
+    if SCOPE_KEY in request.scope:
+        return True
+    translations = request.app.state.get("translations")
+    if translations is None:
+        return False
+    from .context import RequestInfo
+    from .i18n import pick_language
+
+    settings = request.app.state["aspirasi"].deps.settings
+    language = pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("accept-language"),
+        settings.default_language,
+    )
+    request.scope[SCOPE_KEY] = RequestInfo(  # type: ignore[literal-required]
+        request_id="-",
+        client_ip=None,
+        language=language,
+        translator=translations.get(language),
+        csrf_token=request.cookies.get("aspirasi_csrf", ""),
+    )
+    return True
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    has_ctx = ensure_info(request)
+    t = info(request).translator if has_ctx else None
+    code = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        400: "bad_request",
+    }.get(status, "http_error")
+    if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
+        code = "csrf"
+    text = {
+        "csrf": "The form has expired. Reload the page and try again.",
+        "not_found": "The page was not found.",
+        "too_large": "The request is too large.",
+        "method_not_allowed": "This method is not allowed here.",
+        "unauthenticated": "Please log in.",
+        "forbidden": "You are not allowed to do this.",
+        "bad_request": "The request is not valid.",
+    }.get(code, "The request could not be handled.")
+    detail = t(text) if t else text
+    if is_api(request) or not has_ctx:
+        return problem(request, status, code, detail)
+    if isinstance(exc, NotAuthorizedException):
+        return Redirect(path="/login")
+    return _html_error(request, status, detail)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path)
+    has_ctx = ensure_info(request)
+    text = "Something went wrong on our side. Please try again later."
+    detail = info(request).translator(text) if has_ctx else text
+    if is_api(request) or not has_ctx:
+        return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", detail)
+    return _html_error(request, 500, detail)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    LitestarNotFound: http_error_handler,
+    Exception: internal_error_handler,
+}

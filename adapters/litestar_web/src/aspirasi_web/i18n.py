@@ -1,0 +1,144 @@
+"""Translations: gettext catalogs for Indonesian and English.
+
+Message ids are English (the core's error messages are written that way);
+``locale/id/LC_MESSAGES/messages.po`` translates them into Indonesian, the
+default language. Catalogs are compiled in memory at start-up from the ``.po``
+files (no generated ``.mo`` files in the repository); plugins add catalogs via
+``aspirasi_web_locale_dirs``.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from aspirasi_core.domain.errors import DomainError, FieldError
+
+LANGUAGES: tuple[str, ...] = ("id", "en")
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+HERE = Path(__file__).parent
+CORE_LOCALE_DIR = HERE / "locale"
+
+
+def _load_catalog(path: Path) -> gettext.GNUTranslations:
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class Translator:
+    """gettext for one language, with %-style parameters."""
+
+    def __init__(
+        self, language: str, translations: gettext.NullTranslations, timezone: str
+    ) -> None:
+        self.language = language
+        self._t = translations
+        self._tz = ZoneInfo(timezone)
+
+    def gettext(self, message: str, **params: Any) -> str:
+        text = self._t.gettext(message)
+        if params:
+            try:
+                return text % params
+            except (KeyError, TypeError, ValueError):
+                return text
+        return text
+
+    __call__ = gettext
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        params.setdefault("num", n)
+        try:
+            return text % params
+        except (KeyError, TypeError, ValueError):
+            return text
+
+    def error(self, exc: DomainError) -> str:
+        return self.gettext(exc.message, **exc.params)
+
+    def field_error(self, err: FieldError) -> str:
+        return self.gettext(err.message, **dict(err.params))
+
+    def datetime(self, value: datetime | None, fmt: str = "medium") -> str:
+        """A UTC datetime shown in the province's time zone, in this language's format
+        (e.g. ``2 Nov 2026 09.00 WITA``)."""
+        if value is None:
+            return ""
+        local = value.astimezone(self._tz)
+        text = babel_format_datetime(local, format=fmt, locale=self.language, tzinfo=self._tz)
+        abbrev = local.tzname() or ""
+        if self._tz.key == "Asia/Makassar":
+            abbrev = "WITA"
+        elif self._tz.key == "Asia/Jakarta":
+            abbrev = "WIB"
+        elif self._tz.key == "Asia/Jayapura":
+            abbrev = "WIT"
+        return f"{text} {abbrev}".strip()
+
+    def date(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(self._tz)
+        return babel_format_datetime(local, format="d MMM y", locale=self.language, tzinfo=self._tz)
+
+
+class Translations:
+    """All languages' translators, built once at start-up."""
+
+    def __init__(self, timezone: str, extra_dirs: Iterable[str] = ()) -> None:
+        self._translators: dict[str, Translator] = {}
+        for language in LANGUAGES:
+            merged: gettext.NullTranslations = gettext.NullTranslations()
+            paths = [Path(d) / language / "LC_MESSAGES" / "messages.po" for d in extra_dirs]
+            paths.append(CORE_LOCALE_DIR / language / "LC_MESSAGES" / "messages.po")
+            loaded = [_load_catalog(p) for p in paths if p.is_file()]
+            # The core's catalog comes last in `paths` and is consulted first.
+            for catalog in loaded:
+                catalog.add_fallback(merged)
+                merged = catalog
+            self._translators[language] = Translator(language, merged, timezone)
+
+    def get(self, language: str) -> Translator:
+        return self._translators.get(language) or self._translators["id"]
+
+
+def pick_language(
+    query: str | None, cookie: str | None, accept_language: str | None, default: str
+) -> str:
+    """The language of a request: ``?lang=``, then the ``lang`` cookie, then the
+    browser's preference, then the configured default."""
+    for candidate in (query, cookie):
+        if candidate in LANGUAGES:
+            return candidate  # type: ignore[return-value]
+    if accept_language:
+        for part in accept_language.split(","):
+            code = part.split(";")[0].strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+    return default if default in LANGUAGES else "id"
+
+
+def status_labels(t: Translator) -> Mapping[str, str]:
+    """The status names of SPEC.md in the reader's language."""
+    return {
+        "submitted": t("Submitted"),
+        "forwarded": t("Not yet confirmed"),
+        "in_progress": t("Being handled"),
+        "done": t("Done"),
+        "rejected": t("Rejected"),
+        "withdrawn": t("Withdrawn"),
+    }

@@ -1,0 +1,186 @@
+"""One ASGI middleware for what every request needs before routing: a request
+id (bound to every log line), the client address, the language, the signed-in
+account, the CSRF cookie; and for what every response needs: security headers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import time
+import uuid
+from http.cookies import SimpleCookie
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import Aspirasi
+from aspirasi_core.settings import Settings
+
+from .context import SCOPE_KEY, RequestInfo
+from .csrf import COOKIE as CSRF_COOKIE
+from .i18n import Translations, pick_language
+
+SESSION_COOKIE = "aspirasi_session"
+LANG_COOKIE = "lang"
+log = structlog.get_logger("aspirasi.web")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def cookie_header(
+    name: str, value: str, *, max_age: int | None, secure: bool, http_only: bool = True
+) -> bytes:
+    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts).encode("latin-1")
+
+
+def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]) -> str | None:
+    client = scope.get("client")
+    peer = client[0] if client else None
+    if peer is None or peer not in trusted:
+        return peer
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    # Walk from the nearest hop back, skipping our own proxies.
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer
+        if hop not in trusted:
+            return hop
+    return peer
+
+
+class RequestContextMiddleware:
+    """See the module docstring.
+
+    Configure with ``DefineMiddleware(RequestContextMiddleware, aspirasi=…, translations=…)``.
+    """
+
+    def __init__(self, app: ASGIApp, aspirasi: Aspirasi, translations: Translations) -> None:
+        self.app = app
+        self.aspirasi = aspirasi
+        self.settings: Settings = aspirasi.deps.settings
+        self.translations = translations
+        self.trusted = frozenset(self.settings.trusted_proxies)
+        self.secure = self.settings.env == "production"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers", []))
+        cookies = SimpleCookie()
+        try:
+            cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
+        except Exception:  # a malformed cookie header is treated as none
+            cookies = SimpleCookie()
+        cookie = {k: v.value for k, v in cookies.items()}
+        query = scope.get("query_string", b"").decode("latin-1")
+        query_lang = None
+        for pair in query.split("&"):
+            if pair.startswith("lang="):
+                query_lang = pair[5:]
+        language = pick_language(
+            query_lang,
+            cookie.get(LANG_COOKIE),
+            headers.get(b"accept-language", b"").decode("latin-1"),
+            self.settings.default_language,
+        )
+        request_id = uuid.uuid4().hex
+        csrf = cookie.get(CSRF_COOKIE) or ""
+        new_csrf = not csrf or len(csrf) > 100
+        if new_csrf:
+            csrf = secrets.token_urlsafe(32)
+        req = RequestInfo(
+            request_id=request_id,
+            client_ip=_client_ip(scope, headers, self.trusted),
+            language=language,
+            translator=self.translations.get(language),
+            csrf_token=csrf,
+            set_csrf_cookie=new_csrf,
+        )
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        accounts = self.aspirasi.accounts
+        if authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+            req.auth_method = "bearer"
+            req.account = await accounts.authenticate(token, TokenPurpose.API)
+            if req.account is None:
+                req.bad_bearer = True
+                req.auth_method = None
+        elif cookie.get(SESSION_COOKIE):
+            token = cookie[SESSION_COOKIE]
+            req.account = await accounts.authenticate(token, TokenPurpose.SESSION)
+            if req.account is not None:
+                req.auth_method = "session"
+                req.session_token = token
+        scope[SCOPE_KEY] = req  # type: ignore[literal-required]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status_holder = {"status": 500}
+        path = scope.get("path", "")
+        personal = req.account is not None and not path.startswith("/static/")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                out = list(message.get("headers", []))
+                names = {k.lower() for k, _ in out}
+                security = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                    (b"x-request-id", request_id.encode()),
+                ]
+                if b"content-security-policy" not in names:
+                    security.append((b"content-security-policy", CSP.encode()))
+                if self.secure:
+                    security.append(
+                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+                    )
+                if personal and b"cache-control" not in names:
+                    security.append((b"cache-control", b"no-store"))
+                out.extend(security)
+                if req.set_csrf_cookie:
+                    out.append(
+                        (
+                            b"set-cookie",
+                            cookie_header(
+                                CSRF_COOKIE, req.csrf_token, max_age=None, secure=self.secure
+                            ),
+                        )
+                    )
+                for name, value, opts in req.extra_cookies:
+                    out.append(
+                        (b"set-cookie", cookie_header(name, value, secure=self.secure, **opts))
+                    )
+                message["headers"] = out
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=path,
+                status=status_holder["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                account_id=req.account.id if req.account else None,
+            )
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,146 @@
+"""Jinja2 rendering with autoescape, the reader's language and the common page context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.response import Redirect
+
+from aspirasi_core.domain.errors import Invalid
+
+from .context import account, actor, core, info
+from .i18n import LANGUAGE_NAMES, LANGUAGES, status_labels
+from .menu import MenuItem, core_menu
+
+HERE = Path(__file__).parent
+FLASH_COOKIE = "aspirasi_flash"
+
+#: Notices shown once after a redirect; the cookie carries only the key.
+FLASH_MESSAGES = {
+    "logged_in": "Welcome back.",
+    "logged_out": "You have logged out.",
+    "registered": "Your account was created. Open the link we sent to your e-mail to verify it.",
+    "verified": "Your e-mail address is verified. You can send messages now.",
+    "verification_sent": "A new verification link was sent to your e-mail.",
+    "reset_sent": "If the address is registered, a link to reset the password was sent to it.",
+    "password_reset": "Your password was changed. Please log in.",
+    "password_changed": "Your password was changed.",
+    "profile_saved": "Your profile was saved.",
+    "message_sent": "Your message was sent.",
+    "message_withdrawn": "The message was withdrawn.",
+    "rated": "Thank you for your rating.",
+    "forwarded": "The message was forwarded.",
+    "rejected": "The message was rejected.",
+    "started": "The message is now being handled.",
+    "progress_saved": "The progress update was saved.",
+    "replied": "The reply was sent and the message is done.",
+    "saved": "Saved.",
+}
+
+
+def build_environment(extra_dirs: Iterable[str] = ()) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([str(HERE / "templates"), *extra_dirs])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,  # every template, whatever its extension
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    return env
+
+
+def menu_for(request: Request[Any, Any, Any]) -> dict[str, list[MenuItem]]:
+    app = core(request)
+    a = actor(request)
+    items = core_menu(a, app.deps.policy)
+    for extra in app.plugin_manager.hook.aspirasi_web_menu_items(actor=a, policy=app.deps.policy):  # type: ignore[attr-defined]
+        items.extend(extra or ())
+    sections: dict[str, list[MenuItem]] = {}
+    for item in sorted(items, key=lambda m: (m.section, m.order)):
+        sections.setdefault(item.section, []).append(item)
+    return sections
+
+
+def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    i = info(request)
+    t = i.translator
+    settings = core(request).deps.settings
+    flash_key = request.cookies.get(FLASH_COOKIE)
+    flash = t(FLASH_MESSAGES[flash_key]) if flash_key in FLASH_MESSAGES else None
+    if flash_key:
+        i.extra_cookies.append((FLASH_COOKIE, "", {"max_age": 0}))
+    social = []
+    for link in settings.social_links:
+        name, _, url = link.partition("=")
+        social.append((name.strip(), url.strip()))
+    return {
+        "request": request,
+        "t": t,
+        "_": t.gettext,
+        "lang": i.language,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "account": account(request),
+        "actor": actor(request),
+        "menu": menu_for(request),
+        "csrf_token": i.csrf_token,
+        "settings": settings,
+        "social_links": social,
+        "status_labels": status_labels(t),
+        "path": request.url.path,
+        "flash": flash,
+        "errors": {},
+        "form": {},
+        "form_error": None,
+    }
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
+    env: jinja2.Environment = request.app.state["jinja"]
+    values = base_context(request)
+    values.update(context or {})
+    html = env.get_template(template).render(values)
+    return Response(
+        content=html,
+        media_type=MediaType.HTML,
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )
+
+
+def form_errors(request: Request[Any, Any, Any], exc: Invalid) -> dict[str, list[str]]:
+    """Field → translated messages, for re-showing a form."""
+    t = info(request).translator
+    out: dict[str, list[str]] = {}
+    for err in exc.errors:
+        out.setdefault(err.field, []).append(t.field_error(err))
+    return out
+
+
+def redirect(request: Request[Any, Any, Any], url: str, *, flash: str | None = None) -> Redirect:
+    """303 redirect after a POST, with an optional one-time notice (a key of FLASH_MESSAGES)."""
+    if flash is not None:
+        assert flash in FLASH_MESSAGES, flash
+        info(request).extra_cookies.append((FLASH_COOKIE, flash, {"max_age": 60}))
+    return Redirect(path=url, status_code=303)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only same-site relative paths are followed after log-in (no open redirect)."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url

@@ -1,0 +1,30 @@
+"""Fixtures of the web tests: the real app on a migrated SQLite file (or
+PostgreSQL through the shared ``database`` fixture), with one account per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from aspirasi_core.bootstrap import bootstrap
+from aspirasi_core.plugins import create_plugin_manager
+from aspirasi_web import hookspecs as web_hookspecs
+from aspirasi_web.app import create_app
+
+from .world import WebWorld, make_settings, populate
+
+
+@pytest.fixture
+def web(sqlite_database: Any, tmp_path: Any) -> Iterator[WebWorld]:
+    settings = make_settings(tmp_path)
+    pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
+    core = bootstrap(settings, plugin_manager=pm, database=sqlite_database)
+    app = create_app(aspirasi=core, run_outbox=False)
+    world = WebWorld(app=app, core=core)
+    populate(world)
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        world.client = client
+        yield world

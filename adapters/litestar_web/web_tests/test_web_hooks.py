@@ -1,0 +1,83 @@
+"""Plugins extend the web app through aspirasi_web_route_handlers,
+aspirasi_web_menu_items, aspirasi_web_template_dirs, aspirasi_web_static_dirs and
+aspirasi_web_locale_dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.testing import TestClient
+
+from aspirasi_core import hookimpl
+from aspirasi_core.bootstrap import bootstrap
+from aspirasi_core.plugins import create_plugin_manager
+from aspirasi_web import hookspecs as web_hookspecs
+from aspirasi_web.app import create_app
+from aspirasi_web.menu import MenuItem
+from aspirasi_web.templating import render
+
+from .world import make_settings
+
+
+def make_plugin(root: Path) -> Any:
+    (root / "templates" / "demo_plugin").mkdir(parents=True)
+    (root / "templates" / "demo_plugin" / "page.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>{{ _("Plugin page") }}</h1>{% endblock %}'
+    )
+    (root / "static").mkdir()
+    (root / "static" / "demo.css").write_text("body{}")
+    po = root / "locale" / "id" / "LC_MESSAGES"
+    po.mkdir(parents=True)
+    (po / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Plugin page"\nmsgstr "Halaman plugin"\n\nmsgid "Home"\nmsgstr "Rumah"\n'
+    )
+
+    @get("/demo-plugin", include_in_schema=False)
+    async def page(request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, "demo_plugin/page.html")
+
+    class Plugin:
+        @hookimpl
+        def aspirasi_web_route_handlers(self):
+            return [page]
+
+        @hookimpl
+        def aspirasi_web_menu_items(self, actor, policy):
+            return [MenuItem("Plugin page", "/demo-plugin", "public", 50)]
+
+        @hookimpl
+        def aspirasi_web_template_dirs(self):
+            return [str(root / "templates")]
+
+        @hookimpl
+        def aspirasi_web_static_dirs(self):
+            return [("demo_plugin", str(root / "static"))]
+
+        @hookimpl
+        def aspirasi_web_locale_dirs(self):
+            return [str(root / "locale")]
+
+    return Plugin()
+
+
+def test_a_plugin_adds_a_page_menu_static_files_and_translations(
+    sqlite_database: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    pm = create_plugin_manager(
+        settings,
+        load_entry_points=False,
+        extra_plugins=[make_plugin(tmp_path / "plugin")],
+        extra_hookspecs=[web_hookspecs],
+    )
+    core = bootstrap(settings, plugin_manager=pm, database=sqlite_database)
+    with TestClient(app=create_app(aspirasi=core, run_outbox=False)) as client:
+        page = client.get("/demo-plugin")
+        assert page.status_code == 200
+        assert "<h1>Halaman plugin</h1>" in page.text
+        assert 'href="/demo-plugin"' in page.text  # the menu item
+        assert ">Beranda<" in page.text  # the core's translation wins over the plugin's "Rumah"
+        assert client.get("/static/demo_plugin/demo.css").text == "body{}"
