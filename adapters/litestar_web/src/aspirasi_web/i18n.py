@@ -103,10 +103,12 @@ class Translations:
         self._translators: dict[str, Translator] = {}
         for language in LANGUAGES:
             merged: gettext.NullTranslations = gettext.NullTranslations()
-            paths = [Path(d) / language / "LC_MESSAGES" / "messages.po" for d in extra_dirs]
-            paths.append(CORE_LOCALE_DIR / language / "LC_MESSAGES" / "messages.po")
-            loaded = [_load_catalog(p) for p in paths if p.is_file()]
-            # The core's catalog comes last in `paths` and is consulted first.
+            # Every *.po of a folder is read (the core splits its catalog by area);
+            # the core's folder comes last in `paths` and is consulted first.
+            paths: list[Path] = []
+            for folder in [*map(Path, extra_dirs), CORE_LOCALE_DIR]:
+                paths.extend(sorted((folder / language / "LC_MESSAGES").glob("*.po")))
+            loaded = [_load_catalog(p) for p in paths]
             for catalog in loaded:
                 catalog.add_fallback(merged)
                 merged = catalog

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from . import public
+#: Page modules, in the order their routes are mounted.
+MODULES = ("public", "account", "citizen", "files", "backoffice", "admin", "devmail")
 
-ROUTES: list[Any] = [*public.ROUTES]
+
+def _routes() -> list[Any]:
+    routes: list[Any] = []
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        routes.extend(module.ROUTES)
+    return routes
+
+
+ROUTES: list[Any] = _routes()
