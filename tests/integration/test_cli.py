@@ -1,0 +1,104 @@
+"""The `aspirasi` command line, run in-process with click's runner on a temp SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aspirasi_core.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "ASPIRASI_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "ASPIRASI_STORAGE_PATH": str(tmp_path / "files"),
+        "ASPIRASI_ARGON2_MEMORY_KIB": "1024",
+        "ASPIRASI_ARGON2_TIME_COST": "1",
+        "ASPIRASI_DEMO": "0",
+    }
+
+
+def run(env: dict[str, str], *args: str, **extra: str):
+    return CliRunner().invoke(main, list(args), env={**env, **extra}, catch_exceptions=False)
+
+
+def test_plugins_list_shows_the_four_bundled_plugins(env: dict[str, str]) -> None:
+    result = run(env, "plugins", "list")
+    assert result.exit_code == 0
+    names = {line.split()[0] for line in result.output.splitlines()}
+    assert {"land_issue", "evaluator", "notify_email", "rate_limit", "aspirasi_core"} <= names
+    blocked = run(env, "plugins", "list", ASPIRASI_DISABLED_PLUGINS="evaluator,rate_limit")
+    names = {line.split()[0] for line in blocked.output.splitlines()}
+    assert "evaluator" not in names and "rate_limit" not in names and "land_issue" in names
+
+
+def test_upgrade_demo_and_superadmin(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "db", "upgrade").exit_code == 0  # twice is fine
+    refused = run(env, "demo")
+    assert refused.exit_code != 0 and "ASPIRASI_DEMO=1" in refused.output
+    demo = run(env, "demo", ASPIRASI_DEMO="1")
+    assert demo.exit_code == 0, demo.output
+    for username in ("superadmin", "admin", "operator.pupr", "operator.biro", "evaluator", "warga"):
+        assert username in demo.output
+    again = run(env, "demo", ASPIRASI_DEMO="1")  # idempotent
+    assert again.exit_code == 0, again.output
+
+    weak = run(
+        env,
+        "users",
+        "create-superadmin",
+        "--email",
+        "boss@example.org",
+        "--username",
+        "boss",
+        "--password",
+        "short",
+    )
+    assert weak.exit_code != 0 and "password" in weak.output
+    ok = run(
+        env,
+        "users",
+        "create-superadmin",
+        "--email",
+        "boss@example.org",
+        "--username",
+        "boss",
+        "--password",
+        "a-long-boss-password",
+    )
+    assert ok.exit_code == 0 and "super admin boss" in ok.output
+    dup = run(
+        env,
+        "users",
+        "create-superadmin",
+        "--email",
+        "boss@example.org",
+        "--username",
+        "boss2",
+        "--password",
+        "a-long-boss-password",
+    )
+    assert dup.exit_code != 0
+
+
+def test_outbox_commands(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "demo", ASPIRASI_DEMO="1").exit_code == 0
+    listed = run(env, "outbox", "list")
+    assert listed.exit_code == 0
+    delivered = run(env, "outbox", "run", "--once", ASPIRASI_DEMO="1")
+    assert delivered.exit_code == 0
+    assert any(line.startswith("delivered ") for line in delivered.output.splitlines())
+    missing = run(env, "outbox", "retry", "999999")
+    assert missing.exit_code != 0 and "not a dead letter" in missing.output
+
+
+def test_bad_settings_are_refused_with_the_variable_name(env: dict[str, str]) -> None:
+    result = run(env, "plugins", "list", ASPIRASI_SMTP_PORT="many")
+    assert result.exit_code != 0 and "ASPIRASI_SMTP_PORT" in result.output
+    prod = run(env, "db", "upgrade", ASPIRASI_ENV="production")
+    assert prod.exit_code != 0 and "demo key" in prod.output
