@@ -1,65 +1,412 @@
 """Rate limits that hold across workers.
 
+Refuses a use case with ``Throttled(retry_after=seconds)`` — the web answers 429
+with ``Retry-After`` and "Too many attempts. Please try again in N seconds." —
+when a caller has used up its budget. Every limit is a moving window (the
+``limits`` package): an attempt counts for exactly the length of the window
+after it was made, so a budget comes back bit by bit and nobody is locked out
+for longer than one window after the attempts stop. Refused attempts do not count.
+
 Quick start
 -----------
 Install the package next to ``aspirasi-core`` (``pip install aspirasi-rate-limit``);
-the core loads it through its ``aspirasi`` entry point (``rate_limit``).
+the core loads it through its ``aspirasi`` entry point ``rate_limit``, which names
+the class :class:`RateLimitPlugin`, so each plugin manager gets its own instance
+and its own counters. With one process nothing else is needed; with several web
+workers set ``ASPIRASI_REDIS_URL`` so they share the counters. Turn the plugin
+off with ``ASPIRASI_DISABLED_PLUGINS=rate_limit``.
 
+The limits
+----------
+Each is set by ``ASPIRASI_RATE_LIMIT_<NAME>`` in the ``limits`` notation
+``N/period`` (``3/minute``, ``5/5minutes``, ``10/hour``, ``20/day``; several
+joined by ``;`` all apply, e.g. ``5/5minutes;20/hour``), or ``off`` to drop
+that limit. "Account" is the signed-in account, "e-mail" the address typed in,
+"login" the user name or e-mail typed in, "IP" the client address.
+
+``ASPIRASI_RATE_LIMIT_RESEND_VERIFICATION_ACCOUNT`` (default ``3/minute``)
+    Resending the verification link, per account: after 3 requests in a row the
+    next is refused for (at most) 60 seconds. The mail sent at registration
+    does not count.
+``ASPIRASI_RATE_LIMIT_LOGIN_ACCOUNT`` (default ``5/5minutes``)
+    Log-in attempts per login name, successful or not (the core asks before it
+    checks the password). Slows password guessing down; the owner can log in
+    again at most five minutes after the attempts stop.
+``ASPIRASI_RATE_LIMIT_LOGIN_IP`` (default ``30/5minutes``)
+    Log-in attempts per IP, whatever the login name.
+``ASPIRASI_RATE_LIMIT_REGISTER_IP`` (default ``10/hour``)
+    Registrations per IP.
+``ASPIRASI_RATE_LIMIT_REGISTER_EMAIL`` (default ``5/hour``)
+    Registrations per e-mail address (each one mails the address).
+``ASPIRASI_RATE_LIMIT_FORGOT_PASSWORD_EMAIL`` (default ``3/hour``)
+    Password-reset requests per e-mail address, registered or not.
+``ASPIRASI_RATE_LIMIT_FORGOT_PASSWORD_IP`` (default ``10/hour``)
+    Password-reset requests per IP.
+``ASPIRASI_RATE_LIMIT_RESET_PASSWORD_IP`` (default ``10/hour``)
+    Attempts to set a new password with a reset link, per IP.
+``ASPIRASI_RATE_LIMIT_CHANGE_PASSWORD_ACCOUNT`` (default ``5/5minutes``)
+    Password changes per account (each one checks the current password).
+``ASPIRASI_RATE_LIMIT_TRACK_IP`` (default ``30/10minutes``)
+    Public tracking look-ups per IP (against NIK enumeration).
+``ASPIRASI_RATE_LIMIT_SUBMIT_ACCOUNT`` (default ``20/day``)
+    Messages a citizen may send per day.
+
+Per-IP limits use the address the web adapter put in the call (the connection's,
+or the one ``X-Forwarded-For`` names when the request comes through one of
+``ASPIRASI_TRUSTED_PROXIES``). A call without an address (the CLI, a script) skips
+them. IPv6 addresses are counted per ``/64`` network, since one host usually owns
+a whole one.
+
+Where the counters live
+-----------------------
 ``ASPIRASI_REDIS_URL``
-    With several web workers, set it (``redis://127.0.0.1:6379/0``) so every
-    worker counts against the same limits. Unset, counters stay in the memory of
-    one process (fine for the embedded single-process mode).
+    Unset: in the memory of the process (fine for the embedded single-process
+    mode; with several workers each would count on its own and a limit would
+    be multiplied). Set it (``redis://127.0.0.1:6379/0``, ``rediss://…``,
+    ``unix:///run/redis.sock``) when several workers serve: every worker counts
+    against the same limits, atomically (a Lua script per attempt). Any other
+    scheme stops the start. The moving window is stamped with each worker's
+    clock, so keep the workers' clocks in sync (NTP).
+``ASPIRASI_RATE_LIMIT_KEY_PREFIX`` (default ``aspirasi-rate-limit``)
+    Prefix of the Redis keys; give each deployment that shares a Redis its own.
 
-What this version does: it reads and checks that setting at start-up
-(``aspirasi_configure``): the counter backend is ``redis`` or ``memory``, and a
-URL that is not ``redis://``, ``rediss://`` or ``unix://`` is refused. It limits
-nothing yet — the limits themselves (login, registration, resending the
-verification link, forgot password, tracking) arrive in the next issue,
-through ``aspirasi_before_use_case``.
+Keys never hold the e-mail, login name or IP: they are HMAC-SHA-256 digests
+keyed with ``ASPIRASI_SECRET_KEY``, so every worker must share that too. When
+Redis cannot be reached the attempt is let through and the error is logged
+(``rate_limit_storage_failed``), and for the next 10 seconds attempts pass without
+asking it, so requests do not wait on a dead server: a broken cache must not stop
+log-in.
 
-Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=rate_limit``.
+A misspelt ``ASPIRASI_RATE_LIMIT_*`` variable, or a value that is not a limit,
+stops the start with a ``ValueError`` naming the variable.
+
+In code
+-------
+``RateLimitPlugin(clock=None)`` — ``clock`` returns the time in seconds
+(default ``time.time``) for the in-memory counters and for ``retry_after``;
+tests pass a fake one. ``plugin.config`` is the :class:`LimitConfig` read at
+start-up; :data:`RULES` lists every limit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
 import attrs
+import structlog
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from aspirasi_core import hookimpl
+from aspirasi_core.domain.errors import Throttled
+from aspirasi_core.plugin_types import UseCaseCall
 from aspirasi_core.settings import Settings
 
+from .memory import ClockedMemoryStorage
+
+__all__ = [
+    "RULES",
+    "ClockedMemoryStorage",
+    "LimitConfig",
+    "RateLimitPlugin",
+    "Rule",
+]
+
+log = structlog.get_logger("aspirasi.rate_limit")
+
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+#: ``settings.extra`` keys of this plugin start with this.
+SETTING_PREFIX = "rate_limit_"
+KEY_PREFIX_SETTING = "rate_limit_key_prefix"
+DEFAULT_KEY_PREFIX = "aspirasi-rate-limit"
+#: Values that turn one limit off.
+OFF = frozenset({"off", "none", "false", "0"})
+#: Seconds to wait for Redis before letting the attempt through (tried twice).
+REDIS_TIMEOUT = 1.0
+#: After Redis failed, let attempts through without asking it for this long (seconds).
+STORAGE_BACKOFF = 10.0
+
+
+@attrs.frozen
+class Rule:
+    """One limit: which use case it guards, what it counts by, its default."""
+
+    name: str
+    use_case: str
+    by: Literal["subject", "ip"]
+    default: str
+    help: str
+
+    @property
+    def setting(self) -> str:
+        """The ``settings.extra`` key (``rate_limit_login_account``)."""
+        return SETTING_PREFIX + self.name
+
+    @property
+    def variable(self) -> str:
+        """The environment variable (``ASPIRASI_RATE_LIMIT_LOGIN_ACCOUNT``)."""
+        return "ASPIRASI_" + self.setting.upper()
+
+
+#: Every limit, in the order they are checked within a use case (per IP first,
+#: so an address that is refused does not use up the budget of the account it
+#: aims at).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "resend_verification_account",
+        "resend_verification",
+        "subject",
+        "3/minute",
+        "Resending the verification link, per account.",
+    ),
+    Rule("login_ip", "login", "ip", "30/5minutes", "Log-in attempts per IP."),
+    Rule("login_account", "login", "subject", "5/5minutes", "Log-in attempts per login name."),
+    Rule("register_ip", "register", "ip", "10/hour", "Registrations per IP."),
+    Rule("register_email", "register", "subject", "5/hour", "Registrations per e-mail."),
+    Rule("forgot_password_ip", "forgot_password", "ip", "10/hour", "Reset requests per IP."),
+    Rule(
+        "forgot_password_email",
+        "forgot_password",
+        "subject",
+        "3/hour",
+        "Reset requests per e-mail.",
+    ),
+    Rule("reset_password_ip", "reset_password", "ip", "10/hour", "New passwords set per IP."),
+    Rule(
+        "change_password_account",
+        "change_password",
+        "subject",
+        "5/5minutes",
+        "Password changes per account.",
+    ),
+    Rule("track_ip", "track", "ip", "30/10minutes", "Tracking look-ups per IP."),
+    Rule("submit_account", "submit", "subject", "20/day", "Messages sent per account."),
+)
+_RULE_SETTINGS = frozenset(rule.setting for rule in RULES) | {KEY_PREFIX_SETTING}
 
 
 @attrs.frozen
 class LimitConfig:
-    """Where the counters will live."""
+    """What ``aspirasi_configure`` read: where the counters live, and each limit."""
 
-    backend: str  # "redis" or "memory"
+    backend: Literal["redis", "memory"]
     redis_url: str | None = attrs.field(default=None, repr=False)  # may carry a password
+    key_prefix: str = DEFAULT_KEY_PREFIX
+    #: Rule name → its limits (empty when turned off).
+    limits: Mapping[str, tuple[RateLimitItem, ...]] = attrs.field(
+        factory=dict, eq=False, hash=False
+    )
+
+    def describe(self) -> dict[str, str]:
+        """Rule name → the limits in force, as text (``off`` when none)."""
+        return {
+            name: "; ".join(str(item) for item in items) or "off"
+            for name, items in self.limits.items()
+        }
 
 
-_config: LimitConfig | None = None
+def parse_limits(variable: str, raw: str) -> tuple[RateLimitItem, ...]:
+    """``"5/5minutes;20/hour"`` → its items; ``off`` → none. ``ValueError`` names ``variable``."""
+    text = raw.strip()
+    if text.lower() in OFF:
+        return ()
+    try:
+        items = tuple(parse_many(text))
+    except ValueError:
+        raise ValueError(
+            f"{variable}: {raw!r} is not a limit; write N/period such as"
+            " '3/minute', '5/5minutes' or '10/hour' (or 'off')"
+        ) from None
+    for item in items:
+        if item.amount < 1:
+            raise ValueError(f"{variable}: {raw!r} allows nothing; use 'off' to drop the limit")
+    return items
 
 
-def current_config() -> LimitConfig | None:
-    """The configuration of the last ``aspirasi_configure`` call (None before)."""
-    return _config
-
-
-@hookimpl
-def aspirasi_configure(settings: Settings) -> None:
-    """Choose the counter backend from ``ASPIRASI_REDIS_URL``; refuse a URL that is not Redis."""
-    global _config
+def read_config(settings: Settings) -> LimitConfig:
+    """The configuration in ``settings``, checked (``ValueError`` names the variable)."""
+    extra = settings.extra
+    unknown = sorted(
+        key for key in extra if key.startswith(SETTING_PREFIX) and key not in _RULE_SETTINGS
+    )
+    if unknown:
+        known = ", ".join(sorted("ASPIRASI_" + s.upper() for s in _RULE_SETTINGS))
+        names = ", ".join("ASPIRASI_" + key.upper() for key in unknown)
+        raise ValueError(f"{names}: not a setting of the rate_limit plugin (known: {known})")
+    limits = {
+        rule.name: parse_limits(rule.variable, extra.get(rule.setting, rule.default))
+        for rule in RULES
+    }
+    prefix = extra.get(KEY_PREFIX_SETTING, DEFAULT_KEY_PREFIX).strip()
+    if not prefix:
+        raise ValueError("ASPIRASI_RATE_LIMIT_KEY_PREFIX must not be empty")
     url = settings.redis_url
-    if url:
-        scheme = urlsplit(url).scheme
-        if scheme not in REDIS_SCHEMES:
-            raise ValueError(
-                f"ASPIRASI_REDIS_URL: scheme {scheme!r} is not one of"
-                f" {', '.join(sorted(REDIS_SCHEMES))}"
+    if not url:
+        return LimitConfig(backend="memory", key_prefix=prefix, limits=limits)
+    scheme = urlsplit(url).scheme
+    if scheme not in REDIS_SCHEMES:
+        raise ValueError(
+            f"ASPIRASI_REDIS_URL: scheme {scheme!r} is not one of {', '.join(sorted(REDIS_SCHEMES))}"
+        )
+    return LimitConfig(backend="redis", redis_url=url, key_prefix=prefix, limits=limits)
+
+
+def client_network(address: str) -> str:
+    """What a per-IP limit counts by: the IPv4 address, or the IPv6 ``/64``."""
+    text = address.strip()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text.lower()
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
+    return str(ip)
+
+
+class RateLimitPlugin:
+    """The ``rate_limit`` plugin: a fresh instance per plugin manager.
+
+    ``clock`` (seconds, default ``time.time``) drives the in-memory counters
+    and the ``retry_after`` of refusals; with Redis the ``limits`` package stamps
+    entries with ``time.time()``, and so does ``retry_after``.
+    """
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock or time.time
+        self._config: LimitConfig | None = None
+        self._storage: Storage | None = None
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._now: Callable[[], float] = self._clock
+        self._by_use_case: dict[str, list[tuple[Rule, tuple[RateLimitItem, ...]]]] = {}
+        self._hmac_key = b""
+        self._storage_down_until = 0.0  # time.monotonic()
+
+    @property
+    def config(self) -> LimitConfig | None:
+        """The configuration read at start-up (None before ``aspirasi_configure``)."""
+        return self._config
+
+    @property
+    def storage(self) -> Storage | None:
+        """Where the counters live (``ClockedMemoryStorage`` or ``limits``' ``RedisStorage``)."""
+        return self._storage
+
+    @hookimpl
+    def aspirasi_configure(self, settings: Settings) -> None:
+        """Read the limits and the counter backend; refuse bad values."""
+        config = read_config(settings)
+        if config.backend == "redis":
+            assert config.redis_url is not None
+            url = config.redis_url
+            if url.startswith("unix://"):
+                url = "redis+" + url  # limits' spelling; it hands ``unix://`` to redis-py
+            storage: Storage = RedisStorage(
+                url,
+                key_prefix=config.key_prefix,
+                wrap_exceptions=True,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+                # redis-py's default retries three times with back-off of up to
+                # 10 s: a request would hang for seconds while Redis is down.
+                retry=Retry(NoBackoff(), 1),  # type: ignore[arg-type]  # passed on to redis-py
             )
-        _config = LimitConfig(backend="redis", redis_url=url)
-    else:
-        _config = LimitConfig(backend="memory")
+            self._now = time.time
+        else:
+            storage = ClockedMemoryStorage(self._clock)
+            self._now = self._clock
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(storage)
+        by_use_case: dict[str, list[tuple[Rule, tuple[RateLimitItem, ...]]]] = {}
+        for rule in RULES:
+            items = config.limits[rule.name]
+            if items:
+                by_use_case.setdefault(rule.use_case, []).append((rule, items))
+        self._by_use_case = by_use_case
+        self._hmac_key = hmac.new(
+            settings.secret_key.encode(), b"aspirasi-rate-limit", hashlib.sha256
+        ).digest()
+        self._config = config
+        log.info("rate_limit_configured", backend=config.backend, limits=config.describe())
+
+    def _identity(self, rule: Rule, call: UseCaseCall) -> str | None:
+        if rule.by == "ip":
+            value = None if call.client_ip is None else client_network(call.client_ip)
+        else:
+            value = None if call.subject is None else call.subject.strip().casefold()
+        if not value:
+            return None
+        message = f"{rule.by}:{value}".encode()
+        return hmac.new(self._hmac_key, message, hashlib.sha256).hexdigest()[:32]
+
+    @hookimpl
+    def aspirasi_before_use_case(self, call: UseCaseCall) -> None:
+        """Count the call against its limits; raise ``Throttled`` when one is used up."""
+        rules = self._by_use_case.get(call.name)
+        limiter = self._limiter
+        if limiter is None:
+            raise RuntimeError("the rate_limit plugin was not configured")
+        if not rules:
+            return
+        checks: list[tuple[Rule, RateLimitItem, str]] = []
+        for rule, items in rules:
+            identity = self._identity(rule, call)
+            if identity is not None:
+                checks.extend((rule, item, identity) for item in items)
+        if not checks or time.monotonic() < self._storage_down_until:
+            return
+        try:
+            # Look first, so a refusal by one limit does not use up the others;
+            # then take from each (atomic per limit; a race between two limits
+            # costs at most one extra attempt).
+            refused = [c for c in checks if not limiter.test(c[1], c[0].name, c[2])]
+            if not refused:
+                for check in checks:
+                    rule, item, identity = check
+                    if not limiter.hit(item, rule.name, identity):
+                        refused.append(check)
+                        break
+            if not refused:
+                return
+            retry_after = max(self._retry_after(limiter, *check) for check in refused)
+        except StorageError as exc:
+            self._storage_down_until = time.monotonic() + STORAGE_BACKOFF
+            log.error(
+                "rate_limit_storage_failed",
+                use_case=call.name,
+                error=type(exc.storage_error).__name__,
+                detail=str(exc.storage_error),
+                unchecked_for_seconds=STORAGE_BACKOFF,
+            )
+            return
+        log.info(
+            "rate_limited",
+            use_case=call.name,
+            rules=sorted({rule.name for rule, _, _ in refused}),
+            retry_after=retry_after,
+        )
+        raise Throttled(retry_after=retry_after)
+
+    def _retry_after(
+        self, limiter: MovingWindowRateLimiter, rule: Rule, item: RateLimitItem, identity: str
+    ) -> int:
+        """Whole seconds until the oldest attempt leaves the window: at least 1,
+        never more than the window."""
+        window = item.get_expiry()
+        stats = limiter.get_window_stats(item, rule.name, identity)
+        if stats.remaining > 0:  # freed in the meantime
+            return 1
+        wait = math.ceil(stats.reset_time - self._now())
+        return min(window, max(1, wait))
