@@ -22,21 +22,29 @@ pytestmark = pytest.mark.anyio
 class Limiter:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None, str | None]] = []
+        self.throttled_subject = ""
 
     @hookimpl
     def aspirasi_before_use_case(self, call):
         self.calls.append((call.name, call.client_ip, call.subject))
-        if call.name == "login" and call.subject == "ani":
+        if call.name == "login" and call.subject == self.throttled_subject:
             raise Throttled(retry_after=42)
 
 
 async def test_before_use_case_can_throttle(database, tmp_path) -> None:
     limiter = Limiter()
     world = await build_world(database, tmp_path, plugins=(limiter,))
-    with pytest.raises(Throttled) as exc:
-        await world.app.accounts.login(Context(client_ip="10.1.2.3"), "ANI", "ani-long-password")
-    assert exc.value.retry_after == 42
-    assert ("login", "10.1.2.3", "ani") in limiter.calls
+    ani = f"account:{world.accounts['ani'].id}"
+    limiter.throttled_subject = ani
+    # username and e-mail name the same account: one budget
+    for login in ("ANI", "ani@example.org"):
+        with pytest.raises(Throttled) as exc:
+            await world.app.accounts.login(Context(client_ip="10.1.2.3"), login, "ani-long-password")
+        assert exc.value.retry_after == 42
+    assert ("login", "10.1.2.3", ani) in limiter.calls
+    with pytest.raises(Exception):
+        await world.app.accounts.login(Context(), "Nobody-Here", "whatever-password")
+    assert ("login", None, "nobody-here") in limiter.calls
     await world.app.accounts.login(Context(), "budi", "budi-long-password")
     await world.app.queries.track(Context(client_ip="10.9.9.9"), "6472045504910001")
     assert ("track", "10.9.9.9", None) in limiter.calls

@@ -255,10 +255,12 @@ class AccountService:
             collector.add("password", "required", "This field is required.")
         collector.raise_if_any()
         deps = self._d
-        await deps.before("login", ctx, subject=login_key[: LIMITS["email"]])
         account = await deps.db.transaction(
             lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]]), write=False
         )
+        # One budget per account whether it is named by username or by e-mail.
+        subject = f"account:{account.id}" if account else login_key[: LIMITS["email"]]
+        await deps.before("login", ctx, subject=subject)
         ok = await deps.hasher.verify_async(account.password_hash if account else None, password)
         if not ok or account is None:
             log.info("login_failed")
