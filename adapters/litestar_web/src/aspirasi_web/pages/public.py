@@ -1,21 +1,75 @@
-"""Public pages: home, language switch, branding assets."""
+"""Public pages: home, public messages, tracking, language switch, branding assets.
+
+Also holds the small form helpers the account and citizen pages share."""
 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 
-from ..context import core, info
+from aspirasi_core.domain.errors import DomainError, Invalid, Throttled
+from aspirasi_core.domain.nik import mask_nik, normalize_nik
+
+from ..context import context, core, info
+from ..errors import status_of
 from ..i18n import LANGUAGES
 from ..middleware import LANG_COOKIE
-from ..templating import render, safe_next
+from ..templating import form_errors, render, safe_next
 
 HERE = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------- form helpers
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The posted form as a plain dict (first value of each field)."""
+    form = await request.form()
+    return {key: form.get(key) for key in form}
+
+
+def text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def failure(
+    request: Request[Any, Any, Any], exc: DomainError, fields: Iterable[str]
+) -> tuple[dict[str, list[str]], str, int, dict[str, str]]:
+    """(field errors, form-level message, status, headers) for a domain error on a
+    form: field errors (422) go next to their fields, anything else (and errors
+    about fields the form does not show) becomes a form-level message."""
+    t = info(request).translator
+    if isinstance(exc, Invalid):
+        errors = form_errors(request, exc)
+        shown = set(fields)
+        stray = [msg for name, msgs in errors.items() if name not in shown for msg in msgs]
+        message = " ".join(stray) if stray else t("Please correct the errors below.")
+        return errors, message, 422, {}
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
+    return {}, t.error(exc), status_of(exc), headers
+
+
+def form_failure(
+    request: Request[Any, Any, Any],
+    template: str,
+    values: Mapping[str, Any],
+    exc: DomainError,
+    fields: Iterable[str],
+) -> Response[str]:
+    """Re-show a form after a domain error (see :func:`failure`)."""
+    errors, message, status, headers = failure(request, exc, fields)
+    ctx = dict(values)
+    ctx["errors"] = errors
+    ctx["form_error"] = message
+    return render(request, template, ctx, status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------------- pages
 
 
 @get("/", include_in_schema=False)
@@ -23,6 +77,42 @@ async def home(request: Request[Any, Any, Any]) -> Response[str]:
     """Home (Beranda): how to send a message, recent public messages, social links."""
     recent = await core(request).queries.public(limit=6)
     return render(request, "public/home.html", {"recent": recent.items})
+
+
+@get("/messages", include_in_schema=False)
+async def public_messages(
+    request: Request[Any, Any, Any],
+    q: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+) -> Response[str]:
+    """Pesan: the table of public messages (no sender data, never confidential)."""
+    values: dict[str, Any] = {"q": q or "", "items": [], "next_cursor": None}
+    try:
+        page = await core(request).queries.public(cursor=cursor, text=q)
+    except Invalid as exc:
+        return form_failure(request, "public/messages.html", values, exc, ("q",))
+    values.update(items=page.items, next_cursor=page.next_cursor)
+    return render(request, "public/messages.html", values)
+
+
+@get("/tracking", include_in_schema=False)
+async def tracking_form(request: Request[Any, Any, Any]) -> Response[str]:
+    """Tracking: the NIK form (the NIK is posted, never put in a URL)."""
+    return render(request, "public/tracking.html", {"results": None, "masked": None})
+
+
+@post("/tracking", include_in_schema=False)
+async def tracking_submit(request: Request[Any, Any, Any]) -> Response[str]:
+    """That NIK's messages with their status and log."""
+    form = await form_data(request)
+    nik = text(form, "nik").strip()
+    values: dict[str, Any] = {"results": None, "masked": None}
+    try:
+        results = await core(request).queries.track(context(request), nik)
+    except DomainError as exc:
+        return form_failure(request, "public/tracking.html", values, exc, ("nik",))
+    values.update(results=results, masked=mask_nik(normalize_nik(nik)))
+    return render(request, "public/tracking.html", values)
 
 
 @get("/lang/{code:str}", include_in_schema=False)
@@ -63,4 +153,12 @@ def brand_css(request: Request[Any, Any, Any]) -> Response[str]:
     )
 
 
-ROUTES: list[Any] = [home, switch_language, brand_logo, brand_css]
+ROUTES: list[Any] = [
+    home,
+    public_messages,
+    tracking_form,
+    tracking_submit,
+    switch_language,
+    brand_logo,
+    brand_css,
+]

@@ -1,0 +1,210 @@
+"""Account pages: log in and out, register, verify the e-mail, reset the password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from aspirasi_core.domain.errors import Conflict, DomainError
+from aspirasi_core.domain.model import Account
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import RegisterInput
+
+from ..context import account, context, core, info
+from ..middleware import SESSION_COOKIE
+from ..templating import redirect, render, safe_next
+from .public import form_data, form_failure, text
+
+LOGIN_FIELDS = ("login", "password")
+REGISTER_FIELDS = ("email", "username", "full_name", "nik", "password", "password_confirm")
+
+
+def home_of(acc: Account) -> str:
+    """Where an account lands after logging in."""
+    if not acc.verified:
+        return "/verify-pending"
+    if acc.actor().is_staff:
+        return "/backoffice"
+    return "/dashboard"
+
+
+def set_session(request: Request[Any, Any, Any], token: str) -> None:
+    info(request).extra_cookies.append((SESSION_COOKIE, token, {"max_age": None}))
+
+
+def clear_session(request: Request[Any, Any, Any]) -> None:
+    info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
+
+
+# ---------------------------------------------------------------------- log in / out
+@get("/login", include_in_schema=False)
+async def login_form(
+    request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+) -> Response[Any]:
+    return render(request, "account/login.html", {"next": safe_next(next, "")})
+
+
+@post("/login", include_in_schema=False)
+async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_data(request)
+    login = text(form, "login")
+    target = safe_next(text(form, "next"), "")
+    values = {"form": {"login": login}, "next": target}
+    app = core(request)
+    try:
+        result = await app.accounts.login(
+            context(request), login, text(form, "password"), purpose=TokenPurpose.SESSION
+        )
+    except DomainError as exc:
+        return form_failure(request, "account/login.html", values, exc, LOGIN_FIELDS)
+    old = info(request).session_token
+    if old:  # a new session id at every log-in; the old one dies
+        await app.accounts.logout(old, TokenPurpose.SESSION)
+    set_session(request, result.token)
+    acc = result.account
+    landing = home_of(acc)
+    if acc.verified and target:
+        landing = target
+    return redirect(request, landing, flash="logged_in")
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    token = info(request).session_token
+    if token:
+        await core(request).accounts.logout(token, TokenPurpose.SESSION)
+    clear_session(request)
+    return redirect(request, "/", flash="logged_out")
+
+
+# ---------------------------------------------------------------------- registration
+@get("/register", include_in_schema=False)
+async def register_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    return render(request, "account/register.html")
+
+
+@post("/register", include_in_schema=False)
+async def register_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_data(request)
+    data = {name: text(form, name) for name in REGISTER_FIELDS}
+    kept = {k: v for k, v in data.items() if not k.startswith("password")}
+    try:
+        # None for an e-mail already registered: answered exactly like a new one.
+        await core(request).accounts.register(
+            context(request), RegisterInput(**data, language=info(request).language)
+        )
+    except DomainError as exc:
+        return form_failure(request, "account/register.html", {"form": kept}, exc, REGISTER_FIELDS)
+    return redirect(request, "/login", flash="registered")
+
+
+# ---------------------------------------------------------------------- e-mail verification
+@get("/verify-email", include_in_schema=False)
+async def verify_email_form(
+    request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+) -> Response[str]:
+    """Shows a button only: mail scanners prefetch links, so GET consumes nothing."""
+    return render(request, "account/verify_email.html", {"token": token or ""})
+
+
+@post("/verify-email", include_in_schema=False)
+async def verify_email_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_data(request)
+    token = text(form, "token")
+    try:
+        await core(request).accounts.verify_email(context(request), token)
+    except DomainError as exc:
+        return form_failure(request, "account/verify_email.html", {"token": token}, exc, ())
+    acc = account(request)
+    target = "/login" if acc is None else ("/backoffice" if acc.actor().is_staff else "/dashboard")
+    return redirect(request, target, flash="verified")
+
+
+@get("/verify-pending", include_in_schema=False)
+async def verify_pending(request: Request[Any, Any, Any]) -> Response[Any]:
+    acc = account(request)
+    if acc is None:
+        return Redirect(path="/login?next=/verify-pending", status_code=303)
+    if acc.verified:
+        return Redirect(path=home_of(acc), status_code=303)
+    return render(request, "account/verify_pending.html")
+
+
+@post("/verify-pending", include_in_schema=False)
+async def resend_verification(request: Request[Any, Any, Any]) -> Response[Any]:
+    acc = account(request)
+    if acc is None:
+        return Redirect(path="/login?next=/verify-pending", status_code=303)
+    try:
+        await core(request).accounts.resend_verification(context(request))
+    except Conflict:  # already verified
+        return Redirect(path=home_of(acc), status_code=303)
+    except DomainError as exc:  # Throttled: 429 + Retry-After
+        return form_failure(request, "account/verify_pending.html", {}, exc, ())
+    return redirect(request, "/verify-pending", flash="verification_sent")
+
+
+# ---------------------------------------------------------------------- passwords
+@get("/forgot-password", include_in_schema=False)
+async def forgot_form(request: Request[Any, Any, Any]) -> Response[str]:
+    return render(request, "account/forgot_password.html")
+
+
+@post("/forgot-password", include_in_schema=False)
+async def forgot_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_data(request)
+    email = text(form, "email")
+    try:
+        await core(request).accounts.forgot_password(context(request), email)
+    except DomainError as exc:
+        return form_failure(
+            request, "account/forgot_password.html", {"form": {"email": email}}, exc, ("email",)
+        )
+    return redirect(request, "/login", flash="reset_sent")
+
+
+@get("/reset-password", include_in_schema=False)
+async def reset_form(
+    request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+) -> Response[str]:
+    return render(request, "account/reset_password.html", {"token": token or ""})
+
+
+@post("/reset-password", include_in_schema=False)
+async def reset_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_data(request)
+    token = text(form, "token")
+    try:
+        await core(request).accounts.reset_password(
+            context(request), token, text(form, "password"), text(form, "password_confirm")
+        )
+    except DomainError as exc:
+        return form_failure(
+            request,
+            "account/reset_password.html",
+            {"token": token},
+            exc,
+            ("password", "password_confirm"),
+        )
+    clear_session(request)  # every session of the account is dead now
+    return redirect(request, "/login", flash="password_reset")
+
+
+ROUTES: list[Any] = [
+    login_form,
+    login_submit,
+    logout,
+    register_form,
+    register_submit,
+    verify_email_form,
+    verify_email_submit,
+    verify_pending,
+    resend_verification,
+    forgot_form,
+    forgot_submit,
+    reset_form,
+    reset_submit,
+]

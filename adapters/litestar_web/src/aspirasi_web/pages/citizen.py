@@ -1,0 +1,283 @@
+"""Citizen pages: dashboard, settings, sending a message, the history, one message."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from aspirasi_core.domain.errors import DomainError, Unauthenticated
+from aspirasi_core.domain.model import Actor, Message, Status
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import SubmitInput, Upload
+
+from ..context import actor, context, core, info
+from ..i18n import LANGUAGE_NAMES, LANGUAGES
+from ..middleware import LANG_COOKIE
+from ..templating import redirect, render
+from .account import set_session
+from .public import failure, form_data, form_failure, text
+
+SUBMIT_FIELDS = ("subject", "body", "attachment", "confidential", "anonymous")
+PROFILE_FIELDS = ("full_name", "language")
+PASSWORD_FIELDS = ("current_password", "password", "password_confirm")
+#: How many of one citizen's messages the dashboard counts (pages of 100).
+DASHBOARD_PAGES = 20
+
+
+def signed_in(request: Request[Any, Any, Any]) -> Actor | Redirect:
+    """The signed-in, verified actor, or where to send the reader instead."""
+    a = actor(request)
+    if a is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    if not a.verified:
+        return Redirect(path="/verify-pending", status_code=303)
+    return a
+
+
+def citizen(request: Request[Any, Any, Any]) -> Actor | Redirect:
+    """A verified citizen; staff go to the back office."""
+    a = signed_in(request)
+    if isinstance(a, Actor) and a.is_staff:
+        return Redirect(path="/backoffice", status_code=303)
+    return a
+
+
+# ---------------------------------------------------------------------- dashboard
+@get("/dashboard", include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    ctx = context(request)
+    queries = core(request).queries
+    messages: list[Message] = []
+    cursor = None
+    for _ in range(DASHBOARD_PAGES):
+        page = await queries.my_messages(ctx, cursor=cursor, limit=100)
+        messages.extend(page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    counts = Counter(str(m.status) for m in messages)
+    statuses = [s.value for s in Status if s is not Status.WITHDRAWN]
+    return render(
+        request,
+        "citizen/dashboard.html",
+        {
+            "counts": [(s, counts.get(s, 0)) for s in statuses],
+            "total": len(messages),
+            "latest": messages[:5],
+        },
+    )
+
+
+# ---------------------------------------------------------------------- settings
+async def _settings_page(
+    request: Request[Any, Any, Any], values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    me = await core(request).accounts.me(context(request))
+    out: dict[str, Any] = {
+        "me": me,
+        "language_choices": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "profile": {"full_name": me.full_name, "language": me.language},
+        "profile_errors": {},
+        "password_errors": {},
+        "profile_error": None,
+        "password_error": None,
+    }
+    out.update(values or {})
+    return out
+
+
+def _failure_values(
+    request: Request[Any, Any, Any], exc: DomainError, prefix: str, fields: tuple[str, ...]
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Values for one of the two settings forms after a domain error."""
+    errors, message, status, headers = failure(request, exc, fields)
+    return {f"{prefix}_errors": errors, f"{prefix}_error": message}, status, headers
+
+
+@get("/settings", include_in_schema=False)
+async def settings_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    return render(request, "citizen/settings.html", await _settings_page(request))
+
+
+@post("/settings", include_in_schema=False)
+async def settings_profile(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    form = await form_data(request)
+    full_name = text(form, "full_name")
+    language = text(form, "language")
+    try:
+        saved = await core(request).accounts.update_profile(
+            context(request), full_name=full_name, language=language
+        )
+    except DomainError as exc:
+        values, status, headers = _failure_values(request, exc, "profile", PROFILE_FIELDS)
+        values["profile"] = {"full_name": full_name, "language": language}
+        page = await _settings_page(request, values)
+        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+    info(request).extra_cookies.append((LANG_COOKIE, saved.language, {"max_age": 365 * 24 * 3600}))
+    return redirect(request, "/settings", flash="profile_saved")
+
+
+@post("/settings/password", include_in_schema=False)
+async def settings_password(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    form = await form_data(request)
+    try:
+        result = await core(request).accounts.change_password(
+            context(request),
+            text(form, "current_password"),
+            text(form, "password"),
+            text(form, "password_confirm"),
+            purpose=TokenPurpose.SESSION,
+        )
+    except DomainError as exc:
+        values, status, headers = _failure_values(request, exc, "password", PASSWORD_FIELDS)
+        page = await _settings_page(request, values)
+        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+    set_session(request, result.token)  # every other session died with the change
+    return redirect(request, "/settings", flash="password_changed")
+
+
+# ---------------------------------------------------------------------- send a message
+def _max_mb(request: Request[Any, Any, Any]) -> int:
+    return int(core(request).deps.settings.max_upload_mb)
+
+
+@get("/my/messages/new", include_in_schema=False)
+async def new_message_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    return render(request, "citizen/new_message.html", {"max_mb": _max_mb(request)})
+
+
+@post("/my/messages/new", include_in_schema=False)
+async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    form = await request.form()
+    subject = form.get("subject")
+    body = form.get("body")
+    values = {
+        "subject": subject if isinstance(subject, str) else "",
+        "body": body if isinstance(body, str) else "",
+        "confidential": form.get("confidential") is not None,
+        "anonymous": form.get("anonymous") is not None,
+    }
+    upload = None
+    file = form.get("attachment")
+    if isinstance(file, UploadFile):
+        data = await file.read()
+        if data or file.filename:
+            upload = Upload(filename=file.filename or "", data=data)
+    try:
+        message = await core(request).messages.submit(
+            context(request),
+            SubmitInput(
+                subject=values["subject"],
+                body=values["body"],
+                confidential=values["confidential"],
+                anonymous=values["anonymous"],
+                attachment=upload,
+            ),
+        )
+    except DomainError as exc:
+        return form_failure(
+            request,
+            "citizen/new_message.html",
+            {"form": values, "max_mb": _max_mb(request)},
+            exc,
+            SUBMIT_FIELDS,
+        )
+    return redirect(request, f"/messages/{message.id}", flash="message_sent")
+
+
+# ---------------------------------------------------------------------- history
+@get("/my/messages", include_in_schema=False)
+async def my_messages(
+    request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None
+) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    page = await core(request).queries.my_messages(context(request), cursor=cursor)
+    return render(
+        request,
+        "citizen/my_messages.html",
+        {"items": page.items, "next_cursor": page.next_cursor},
+    )
+
+
+@get("/messages/{message_id:int}", include_in_schema=False)
+async def message_detail(
+    request: Request[Any, Any, Any], message_id: FromPath[int]
+) -> Response[Any]:
+    """One message, for anyone the core lets read it (citizens: their own)."""
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    detail = await core(request).queries.message(context(request), message_id)
+    return render(request, "citizen/message.html", {"d": detail, "m": detail.message})
+
+
+@post("/my/messages/{message_id:int}/withdraw", include_in_schema=False)
+async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    await core(request).messages.withdraw(context(request), message_id)
+    return redirect(request, "/my/messages", flash="message_withdrawn")
+
+
+@post("/my/messages/{message_id:int}/rating", include_in_schema=False)
+async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+    a = citizen(request)
+    if isinstance(a, Redirect):
+        return a
+    form = await form_data(request)
+    stars = text(form, "stars")
+    comment = text(form, "comment")
+    app = core(request)
+    ctx = context(request)
+    try:
+        await app.messages.rate(ctx, message_id, int(stars) if stars.isdigit() else stars, comment)
+    except DomainError as exc:
+        detail = await app.queries.message(ctx, message_id)
+        return form_failure(
+            request,
+            "citizen/message.html",
+            {"d": detail, "m": detail.message, "form": {"stars": stars, "comment": comment}},
+            exc,
+            ("stars", "comment"),
+        )
+    return redirect(request, f"/messages/{message_id}", flash="rated")
+
+
+ROUTES: list[Any] = [
+    dashboard,
+    settings_page,
+    settings_profile,
+    settings_password,
+    new_message_form,
+    new_message_submit,
+    my_messages,
+    message_detail,
+    withdraw,
+    rate,
+]
