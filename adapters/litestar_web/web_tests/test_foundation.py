@@ -43,3 +43,14 @@ def test_unknown_page_is_a_translated_404(web: WebWorld) -> None:
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
     assert api.json()["code"] == "not_found"
+
+
+def test_wrong_status_errors_name_status_and_action_in_words() -> None:
+    from aspirasi_core.domain.errors import IllegalTransition
+    from aspirasi_web.i18n import Translations
+
+    translations = Translations("Asia/Makassar")
+    text_id = translations.get("id").error(IllegalTransition("forwarded", "withdraw"))
+    assert text_id == "Tindakan 'tarik' tidak dapat dilakukan saat status pesan 'Belum dikonfirmasi'."
+    text_en = translations.get("en").error(IllegalTransition("in_progress", "reply"))
+    assert text_en == "The action 'send the reply' is not possible while the message is 'Being handled'."

@@ -68,7 +68,13 @@ class Translator:
             return text
 
     def error(self, exc: DomainError) -> str:
-        return self.gettext(exc.message, **exc.params)
+        params = dict(exc.params)
+        # Status and action codes read as words in the reader's language.
+        if isinstance(params.get("status"), str):
+            params["status"] = status_labels(self).get(params["status"], params["status"])
+        if isinstance(params.get("action"), str):
+            params["action"] = action_labels(self).get(params["action"], params["action"])
+        return self.gettext(exc.message, **params)
 
     def field_error(self, err: FieldError) -> str:
         return self.gettext(err.message, **dict(err.params))
@@ -143,4 +149,18 @@ def status_labels(t: Translator) -> Mapping[str, str]:
         "done": t("Done"),
         "rejected": t("Rejected"),
         "withdrawn": t("Withdrawn"),
+    }
+
+
+def action_labels(t: Translator) -> Mapping[str, str]:
+    """Workflow actions as words (used in error messages)."""
+    return {
+        "submit": t("send"),
+        "forward": t("forward"),
+        "reforward": t("forward again"),
+        "reject": t("reject"),
+        "withdraw": t("withdraw"),
+        "start": t("confirm"),
+        "progress": t("update the status"),
+        "reply": t("send the reply"),
     }
