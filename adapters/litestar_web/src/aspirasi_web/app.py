@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Litestar, get
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from aspirasi_core.bootstrap import bootstrap
@@ -25,6 +26,9 @@ from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
 
 from . import hookspecs as web_hookspecs
+from .api.schema import COMPONENTS as API_COMPONENTS
+from .api.schema import SECURITY as API_SECURITY
+from .api.schema import SwaggerPage
 from .csrf import check_csrf
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
@@ -127,7 +131,9 @@ def create_app(
             title=f"{settings.app_name} API",
             version="1",
             path="/schema",
-            render_plugins=[],
+            render_plugins=[SwaggerPage(), JsonRenderPlugin()],
+            components=API_COMPONENTS,
+            security=API_SECURITY,
         ),
         lifespan=[outbox_worker],
         on_shutdown=[dispose],

@@ -5,4 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-ROUTES: list[Any] = []
+from . import admin, auth, backoffice, me, messages
+
+ROUTES: list[Any] = [
+    *auth.ROUTES,
+    *me.ROUTES,
+    *messages.ROUTES,
+    *backoffice.ROUTES,
+    *admin.ROUTES,
+]

@@ -1,0 +1,314 @@
+"""``/api/v1/admin/*``: the super admin's accounts, agencies, categories and
+sub-categories (list, create, update, deactivate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, patch, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from aspirasi_core.domain.errors import Invalid
+from aspirasi_core.domain.validation import check_id
+from aspirasi_core.services.admin import AccountChanges, StaffInput
+
+from ..context import context, core
+from .common import (
+    API,
+    account_json,
+    agency_json,
+    bool_field,
+    category_json,
+    json_body,
+    page,
+    page_json,
+    query_int,
+    query_limit,
+    require_admin_manage,
+    subcategory_json,
+    text_field,
+)
+
+TAGS = ["admin"]
+
+
+def _optional_text(data: dict[str, Any], name: str) -> Any:
+    return data.get(name)
+
+
+def _permissions(data: dict[str, Any]) -> tuple[str, ...] | None:
+    value = data.get("permissions")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid.field(
+            "permissions", "permissions_list", "Give the permissions as a list of names."
+        )
+    return tuple(value)
+
+
+def _role(data: dict[str, Any], *, default: str | None) -> str | None:
+    value = data.get("role", default)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid.field("role", "role_unknown", "Choose the admin or operator level.")
+    return value
+
+
+def _agency(data: dict[str, Any]) -> int | None:
+    value = data.get("agency_id")
+    if value is None or value == "":
+        return None
+    return check_id(value, "agency_id")
+
+
+# ---------------------------------------------------------------------- accounts
+@get(f"{API}/admin/users", tags=TAGS, summary="Accounts")
+async def list_users(
+    request: Request[Any, Any, Any],
+    role: FromQuery[str | None] = None,
+    agency_id: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    require_admin_manage(request)
+    result = await core(request).admin.list_accounts(
+        context(request),
+        role=role or None,
+        agency_id=query_int(agency_id, "agency_id"),
+        text=q,
+        cursor=cursor,
+        limit=query_limit(limit),
+    )
+    return page_json(result, account_json)
+
+
+@post(
+    f"{API}/admin/users", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create a staff account"
+)
+async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{email, username, full_name, password, role: "admin" | "operator",
+    agency_id (operators), permissions?}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    account = await core(request).admin.create_staff(
+        context(request),
+        StaffInput(
+            email=text_field(data, "email"),
+            username=text_field(data, "username"),
+            full_name=text_field(data, "full_name"),
+            password=text_field(data, "password"),
+            role=_role(data, default="") or "",
+            agency_id=_agency(data),
+            permissions=_permissions(data) or (),
+        ),
+    )
+    return account_json(account)
+
+
+@get(f"{API}/admin/users/{{account_id:int}}", tags=TAGS, summary="One account")
+async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
+    require_admin_manage(request)
+    return account_json(await core(request).admin.get_account(context(request), account_id))
+
+
+@patch(f"{API}/admin/users/{{account_id:int}}", tags=TAGS, summary="Change an account")
+async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
+    """Body (all optional) ``{role, agency_id, permissions: [...], is_active,
+    full_name}``; ``{"is_active": false}`` deactivates (and ends the sessions)."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    account = await core(request).admin.update_account(
+        context(request),
+        account_id,
+        AccountChanges(
+            role=_role(data, default=None),
+            agency_id=_agency(data),
+            permissions=_permissions(data),
+            is_active=bool_field(data, "is_active"),
+            full_name=_optional_text(data, "full_name"),
+        ),
+    )
+    return account_json(account)
+
+
+@delete(
+    f"{API}/admin/users/{{account_id:int}}",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Deactivate an account",
+)
+async def deactivate_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> None:
+    require_admin_manage(request)
+    await core(request).admin.update_account(
+        context(request), account_id, AccountChanges(is_active=False)
+    )
+
+
+# ---------------------------------------------------------------------- agencies
+@get(f"{API}/admin/agencies", tags=TAGS, summary="Agencies (with inactive ones)")
+async def list_agencies(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    require_admin_manage(request)
+    found = await core(request).admin.agencies(context(request), include_inactive=True)
+    return page([agency_json(a) for a in found], None)
+
+
+@post(f"{API}/admin/agencies", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create an agency")
+async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{name, code}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    agency = await core(request).admin.create_agency(
+        context(request), text_field(data, "code"), text_field(data, "name")
+    )
+    return agency_json(agency)
+
+
+@patch(f"{API}/admin/agencies/{{agency_id:int}}", tags=TAGS, summary="Change an agency")
+async def update_agency(
+    request: Request[Any, Any, Any], agency_id: FromPath[int]
+) -> dict[str, Any]:
+    """Body ``{name?, is_active?}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    agency = await core(request).admin.update_agency(
+        context(request),
+        agency_id,
+        name=_optional_text(data, "name"),
+        is_active=bool_field(data, "is_active"),
+    )
+    return agency_json(agency)
+
+
+@delete(
+    f"{API}/admin/agencies/{{agency_id:int}}",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Deactivate an agency",
+)
+async def deactivate_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> None:
+    require_admin_manage(request)
+    await core(request).admin.update_agency(context(request), agency_id, is_active=False)
+
+
+# ---------------------------------------------------------------------- categories
+@get(f"{API}/admin/categories", tags=TAGS, summary="Categories")
+async def list_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    require_admin_manage(request)
+    found = await core(request).admin.categories()
+    return page([category_json(c) for c in found], None)
+
+
+@post(
+    f"{API}/admin/categories", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create a category"
+)
+async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{name, code}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    category = await core(request).admin.create_category(
+        context(request), text_field(data, "code"), text_field(data, "name")
+    )
+    return category_json(category)
+
+
+@patch(f"{API}/admin/categories/{{category_id:int}}", tags=TAGS, summary="Rename a category")
+async def update_category(
+    request: Request[Any, Any, Any], category_id: FromPath[int]
+) -> dict[str, Any]:
+    """Body ``{name}``. Categories cannot be deactivated."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    if data.get("is_active") is not None:
+        raise Invalid.field("is_active", "not_supported", "Categories cannot be deactivated.")
+    category = await core(request).admin.update_category(
+        context(request), category_id, name=text_field(data, "name")
+    )
+    return category_json(category)
+
+
+# ---------------------------------------------------------------------- sub-categories
+@get(f"{API}/admin/subcategories", tags=TAGS, summary="Sub-categories (with inactive ones)")
+async def list_subcategories(
+    request: Request[Any, Any, Any], category_id: FromQuery[str | None] = None
+) -> dict[str, Any]:
+    require_admin_manage(request)
+    found = await core(request).admin.subcategories(
+        query_int(category_id, "category_id"), include_inactive=True
+    )
+    return page([subcategory_json(s) for s in found], None)
+
+
+@post(
+    f"{API}/admin/subcategories",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Create a sub-category",
+)
+async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{category_id, name, code}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    sub = await core(request).admin.create_subcategory(
+        context(request),
+        data.get("category_id"),  # type: ignore[arg-type]
+        text_field(data, "code"),
+        text_field(data, "name"),
+    )
+    return subcategory_json(sub)
+
+
+@patch(
+    f"{API}/admin/subcategories/{{subcategory_id:int}}",
+    tags=TAGS,
+    summary="Change a sub-category",
+)
+async def update_subcategory(
+    request: Request[Any, Any, Any], subcategory_id: FromPath[int]
+) -> dict[str, Any]:
+    """Body ``{name?, is_active?}``."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    sub = await core(request).admin.update_subcategory(
+        context(request),
+        subcategory_id,
+        name=_optional_text(data, "name"),
+        is_active=bool_field(data, "is_active"),
+    )
+    return subcategory_json(sub)
+
+
+@delete(
+    f"{API}/admin/subcategories/{{subcategory_id:int}}",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Deactivate a sub-category",
+)
+async def deactivate_subcategory(
+    request: Request[Any, Any, Any], subcategory_id: FromPath[int]
+) -> None:
+    require_admin_manage(request)
+    await core(request).admin.update_subcategory(context(request), subcategory_id, is_active=False)
+
+
+ROUTES = [
+    list_users,
+    create_user,
+    get_user,
+    update_user,
+    deactivate_user,
+    list_agencies,
+    create_agency,
+    update_agency,
+    deactivate_agency,
+    list_categories,
+    create_category,
+    update_category,
+    list_subcategories,
+    create_subcategory,
+    update_subcategory,
+    deactivate_subcategory,
+]

@@ -1,0 +1,183 @@
+"""``/api/v1/auth/*``: registration, verification, log-in, log-out, password reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.datastructures import CacheControlHeader
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
+
+from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services.accounts import RegisterInput
+
+from ..context import context, core, info
+from ..middleware import SESSION_COOKIE
+from .common import API, PUBLIC, account_json, iso, json_body, require_actor, text_field
+
+TAGS = ["auth"]
+NO_STORE = CacheControlHeader(no_store=True)
+
+
+@post(
+    f"{API}/auth/register",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Register a citizen",
+    security=PUBLIC,
+)
+async def register(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{email, username, full_name, nik, password, password_confirm}``.
+
+    Answers the same whether or not the e-mail was already registered; the
+    verification link goes to the mailbox."""
+    data = await json_body(request)
+    i = info(request)
+    await core(request).accounts.register(
+        context(request),
+        RegisterInput(
+            email=text_field(data, "email"),
+            username=text_field(data, "username"),
+            full_name=text_field(data, "full_name"),
+            nik=text_field(data, "nik"),
+            password=text_field(data, "password"),
+            password_confirm=text_field(data, "password_confirm"),
+            language=i.language,
+        ),
+    )
+    return {
+        "status": "verification_sent",
+        "detail": i.translator(
+            "Your account was created. Open the link we sent to your e-mail to verify it."
+        ),
+    }
+
+
+@post(
+    f"{API}/auth/verify-email",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Verify the e-mail",
+    security=PUBLIC,
+)
+async def verify_email(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{token}`` (the ``token`` of the link in the verification mail)."""
+    data = await json_body(request)
+    await core(request).accounts.verify_email(context(request), text_field(data, "token"))
+    return {"status": "verified"}
+
+
+@post(
+    f"{API}/auth/resend-verification",
+    tags=TAGS,
+    status_code=HTTP_202_ACCEPTED,
+    summary="Send a new verification link",
+)
+async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """For the signed-in, unverified account; no body. 429 with Retry-After when
+    asked too often."""
+    require_actor(request, verified=False)
+    await core(request).accounts.resend_verification(context(request))
+    return {"status": "verification_sent"}
+
+
+@post(
+    f"{API}/auth/login",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Log in",
+    security=PUBLIC,
+    cache_control=NO_STORE,
+)
+async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{login (username or e-mail), password}`` → ``{token, user}``: a
+    bearer token, and a session cookie for browsers."""
+    data = await json_body(request)
+    app = core(request)
+    i = info(request)
+    result = await app.accounts.login(
+        context(request),
+        text_field(data, "login"),
+        text_field(data, "password"),
+        purpose=TokenPurpose.API,
+    )
+    session = await app.accounts.issue_token(result.account.id, TokenPurpose.SESSION)
+    if i.session_token:  # a new session id at every log-in
+        await app.accounts.logout(i.session_token, TokenPurpose.SESSION)
+    i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
+    return {
+        "token": result.token,
+        "token_type": "bearer",
+        "expires_at": iso(result.expires_at),
+        "user": account_json(result.account, own=True),
+    }
+
+
+@post(f"{API}/auth/logout", tags=TAGS, status_code=HTTP_204_NO_CONTENT, summary="Log out")
+async def logout(request: Request[Any, Any, Any]) -> Response[None]:
+    """Kills the bearer token (when sent) or the session on the server."""
+    require_actor(request, verified=False)
+    i = info(request)
+    app = core(request)
+    if i.auth_method == "bearer":
+        token = request.headers.get("authorization", "")[7:].strip()
+        await app.accounts.logout(token, TokenPurpose.API)
+    elif i.session_token:
+        await app.accounts.logout(i.session_token, TokenPurpose.SESSION)
+        i.extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
+    return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+
+
+@post(
+    f"{API}/auth/forgot-password",
+    tags=TAGS,
+    status_code=HTTP_202_ACCEPTED,
+    summary="Ask for a password reset link",
+    security=PUBLIC,
+)
+async def forgot_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{email}``; answers 202 whether or not the address is registered."""
+    data = await json_body(request)
+    i = info(request)
+    await core(request).accounts.forgot_password(context(request), text_field(data, "email"))
+    return {
+        "status": "accepted",
+        "detail": i.translator(
+            "If the address is registered, a link to reset the password was sent to it."
+        ),
+    }
+
+
+@post(
+    f"{API}/auth/reset-password",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Set a new password with a reset token",
+    security=PUBLIC,
+)
+async def reset_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{token, password, password_confirm}``. Ends every session and token."""
+    data = await json_body(request)
+    await core(request).accounts.reset_password(
+        context(request),
+        text_field(data, "token"),
+        text_field(data, "password"),
+        text_field(data, "password_confirm"),
+    )
+    return {"status": "password_reset"}
+
+
+ROUTES = [
+    register,
+    verify_email,
+    resend_verification,
+    login,
+    logout,
+    forgot_password,
+    reset_password,
+]

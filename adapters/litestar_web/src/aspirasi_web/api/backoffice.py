@@ -1,0 +1,201 @@
+"""Back office: ``/api/v1/backoffice/messages``, the workflow commands
+(forward, reject, start, progress, reply) and ``/api/v1/notifications``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from aspirasi_core.services.messages import ForwardInput
+from aspirasi_core.services.queries import BackofficeQuery
+
+from ..context import context, core
+from .common import (
+    API,
+    form_or_json,
+    json_body,
+    message_summary,
+    notification_json,
+    page_json,
+    query_date,
+    query_int,
+    query_limit,
+    require_actor,
+    require_staff,
+    text_field,
+    upload_field,
+)
+
+TAGS = ["backoffice"]
+
+
+@get(f"{API}/backoffice/messages", tags=TAGS, summary="Back-office list")
+async def backoffice_messages(
+    request: Request[Any, Any, Any],
+    status: FromQuery[str | None] = None,
+    agency_id: FromQuery[str | None] = None,
+    category_id: FromQuery[str | None] = None,
+    subcategory_id: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    date_from: FromQuery[str | None] = None,
+    date_to: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """Every message for admins, the agency's for operators. ``date_from`` and
+    ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone."""
+    require_actor(request)
+    tz = core(request).deps.settings.timezone
+    query = BackofficeQuery(
+        status=status or None,
+        agency_id=query_int(agency_id, "agency_id"),
+        category_id=query_int(category_id, "category_id"),
+        subcategory_id=query_int(subcategory_id, "subcategory_id"),
+        created_from=query_date(date_from, "date_from", tz),
+        created_to=query_date(date_to, "date_to", tz, end=True),
+        text=q or None,
+    )
+    result = await core(request).queries.backoffice(
+        context(request), query, cursor=cursor, limit=query_limit(limit)
+    )
+    return page_json(result, message_summary)
+
+
+def _moved(message: Any) -> dict[str, Any]:
+    return message_summary(message)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/forward",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Forward",
+)
+async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Admin. Body ``{category_id, subcategory_id, agency_id, note?}`` → ``forwarded``
+    (on a ``forwarded`` message: re-forward to another agency)."""
+    require_actor(request)
+    data = await json_body(request)
+    message = await core(request).messages.forward(
+        context(request),
+        message_id,
+        ForwardInput(
+            category_id=data.get("category_id"),  # type: ignore[arg-type]
+            subcategory_id=data.get("subcategory_id"),  # type: ignore[arg-type]
+            agency_id=data.get("agency_id"),  # type: ignore[arg-type]
+            note=text_field(data, "note"),
+        ),
+    )
+    return _moved(message)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/reject",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Reject",
+)
+async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Admin. Body ``{reason}`` → ``rejected``."""
+    require_actor(request)
+    data = await json_body(request)
+    message = await core(request).messages.reject(
+        context(request), message_id, text_field(data, "reason")
+    )
+    return _moved(message)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/start",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Confirm",
+)
+async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Operator of the agency. Body ``{note?}`` (may be empty) → ``in_progress``."""
+    require_actor(request)
+    data = await json_body(request)
+    message = await core(request).messages.start(
+        context(request), message_id, text_field(data, "note")
+    )
+    return _moved(message)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/progress",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Progress update",
+)
+async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Operator of the agency. Body ``{note}``: a log entry the citizen sees."""
+    require_actor(request)
+    data = await json_body(request)
+    message = await core(request).messages.progress(
+        context(request), message_id, text_field(data, "note")
+    )
+    return _moved(message)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/reply", tags=TAGS, status_code=HTTP_200_OK, summary="Reply"
+)
+async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Operator of the agency. multipart ``answer`` + ``attachment`` (PDF,
+    optional) → ``done``. A JSON ``{answer}`` is accepted too."""
+    require_actor(request)
+    data = await form_or_json(request)
+    message = await core(request).messages.reply(
+        context(request),
+        message_id,
+        text_field(data, "answer"),
+        upload_field(data, "attachment"),
+    )
+    return _moved(message)
+
+
+@get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")
+async def notifications(
+    request: Request[Any, Any, Any],
+    unread: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """Staff only; newest first. ``?unread=true`` for the unread ones."""
+    require_staff(request)
+    result = await core(request).notifications.list(
+        context(request),
+        unread_only=(unread or "").strip().lower() in ("1", "true", "yes", "on"),
+        cursor=cursor,
+        limit=query_limit(limit),
+    )
+    return page_json(result, lambda n: notification_json(request, n))
+
+
+@post(
+    f"{API}/notifications/{{notification_id:int}}/read",
+    tags=["notifications"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Mark a notification read",
+)
+async def read_notification(
+    request: Request[Any, Any, Any], notification_id: FromPath[int]
+) -> Response[None]:
+    require_staff(request)
+    await core(request).notifications.mark_read(context(request), notification_id)
+    return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+
+
+ROUTES = [
+    backoffice_messages,
+    forward,
+    reject,
+    start,
+    progress,
+    reply,
+    notifications,
+    read_notification,
+]

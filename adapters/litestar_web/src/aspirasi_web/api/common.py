@@ -1,0 +1,335 @@
+"""Helpers shared by the JSON API modules: body parsing, access checks,
+query parameters and the JSON shapes of SPEC.md ("Shapes the contract fixes")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request
+
+from aspirasi_core.domain.errors import FieldError, Invalid, NotAllowed, Unauthenticated
+from aspirasi_core.domain.model import (
+    Account,
+    Actor,
+    Agency,
+    Attachment,
+    Category,
+    LogEntry,
+    Message,
+    Notification,
+    Page,
+    Subcategory,
+)
+from aspirasi_core.domain.validation import check_id
+from aspirasi_core.services.messages import Upload
+from aspirasi_core.services.queries import MessageDetail, PublicMessage, TrackedMessage
+
+from ..context import core, info
+from ..context import require_actor as _require_actor
+
+API = "/api/v1"
+#: OpenAPI security of routes open to anyone (the app-wide default is the bearer token).
+PUBLIC: list[dict[str, list[str]]] = [{}]
+
+
+def bad_body(message: str) -> Invalid:
+    """The body is not a JSON object (malformed JSON or another type): 422 ``invalid_json``."""
+    return Invalid(
+        message, code="invalid_json", errors=[FieldError("body", "invalid_json", message)]
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
+    """The signed-in actor; an invalid bearer token answers 401 ``invalid_token``."""
+    if info(request).bad_bearer:
+        raise Unauthenticated("The access token is not valid.", code="invalid_token")
+    return _require_actor(request, verified=verified)
+
+
+def require_staff(request: Request[Any, Any, Any]) -> Actor:
+    a = require_actor(request)
+    if not a.is_staff:
+        raise NotAllowed("You are not allowed to do this.", code="forbidden")
+    return a
+
+
+def require_admin_manage(request: Request[Any, Any, Any]) -> Actor:
+    a = require_actor(request)
+    core(request).deps.policy.require(a, "admin.manage")
+    return a
+
+
+async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The request body as a JSON object; anything else is a 422 ``invalid_json``."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise bad_body("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise bad_body("The request body must be a JSON object.")
+    return value
+
+
+async def form_or_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """A multipart/urlencoded form (files become :class:`Upload`) or a JSON object."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        out: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if key in out:
+                continue
+            if isinstance(value, str):
+                out[key] = value
+            else:  # an UploadFile
+                data = await value.read()
+                out[key] = Upload(filename=value.filename or "", data=data)
+        return out
+    return await json_body(request)
+
+
+def text_field(data: dict[str, Any], name: str) -> Any:
+    """A field meant as text; absent → ''. Other types are left for the core to refuse."""
+    value = data.get(name)
+    return "" if value is None else value
+
+
+def upload_field(data: dict[str, Any], name: str) -> Upload | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, Upload):
+        raise Invalid.field(name, "file_required", "Send the attachment as a file.")
+    if not value.data and not value.filename:
+        return None
+    return value
+
+
+def query_int(value: str | None, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    return check_id(value, field)
+
+
+def query_limit(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.strip().isascii() or not value.strip().isdigit():
+        raise Invalid.field(
+            "limit", "bad_limit", "The page size must be between 1 and %(max)s.", max=100
+        )
+    return int(value.strip())
+
+
+def query_date(value: str | None, field: str, tz: str, *, end: bool = False) -> datetime | None:
+    """A ``YYYY-MM-DD`` day in the province's time zone → its start (or the next
+    day's start when ``end``) in UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) != 10 or not value.isascii():
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid.field(field, "date_format", "Use the date format YYYY-MM-DD.") from None
+    if end:
+        day = day + timedelta(days=1)
+    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def bool_field(data: dict[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise Invalid.field(name, "flag_invalid", "Choose yes or no.")
+    return value
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
+
+
+# ---------------------------------------------------------------------- shapes
+def account_json(a: Account, *, own: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "email": a.email,
+        "username": a.username,
+        "full_name": a.full_name,
+        "role": a.role,
+        "agency_id": a.agency_id,
+        "permissions": sorted(a.permissions),
+        "is_active": a.is_active,
+        "email_verified": a.verified,
+        "language": a.language,
+        "created_at": iso(a.created_at),
+    }
+    if own or a.nik_masked:
+        out["nik_masked"] = a.nik_masked
+    return out
+
+
+def agency_json(a: Agency) -> dict[str, Any]:
+    return {"id": a.id, "code": a.code, "name": a.name, "is_active": a.is_active}
+
+
+def category_json(c: Category) -> dict[str, Any]:
+    return {"id": c.id, "code": c.code, "name": c.name}
+
+
+def subcategory_json(s: Subcategory) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "category_id": s.category_id,
+        "code": s.code,
+        "name": s.name,
+        "is_active": s.is_active,
+    }
+
+
+def attachment_json(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": f"{API}/messages/{a.message_id}/attachments/{a.id}",
+    }
+
+
+def message_summary(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "ticket": m.ticket,
+        "subject": m.subject,
+        "status": str(m.status),
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "confidential": m.confidential,
+        "anonymous": m.anonymous,
+        "category_id": m.category_id,
+        "subcategory_id": m.subcategory_id,
+        "agency_id": m.agency_id,
+    }
+
+
+def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": e.id,
+        "action": e.action,
+        "from_status": str(e.from_status) if e.from_status else None,
+        "to_status": str(e.to_status),
+        "note": e.note,
+        "at": iso(e.at),
+        "agency_id": e.agency_id,
+    }
+    if staff:
+        out["actor_id"] = e.actor_id
+    return out
+
+
+def message_detail(d: MessageDetail, actor: Actor) -> dict[str, Any]:
+    m = d.message
+    out = message_summary(m)
+    out["body"] = m.body
+    out["category"] = category_json(d.category) if d.category else None
+    out["subcategory"] = subcategory_json(d.subcategory) if d.subcategory else None
+    out["agency"] = agency_json(d.agency) if d.agency else None
+    out["attachments"] = [attachment_json(a) for a in m.attachments]
+    if d.author is not None:
+        author: dict[str, Any] = {
+            "id": d.author.id,
+            "full_name": d.author.full_name,
+            "username": d.author.username,
+        }
+        if d.author.email is not None:
+            author["email"] = d.author.email
+        out["author"] = author
+    out["reply"] = (
+        {
+            "id": d.reply.id,
+            "answer": d.reply.answer,
+            "created_at": iso(d.reply.created_at),
+            "attachment": attachment_json(d.reply.attachment) if d.reply.attachment else None,
+        }
+        if d.reply
+        else None
+    )
+    out["rating"] = (
+        {
+            "id": d.rating.message_id,
+            "stars": d.rating.stars,
+            "comment": d.rating.comment,
+            "created_at": iso(d.rating.created_at),
+        }
+        if d.rating
+        else None
+    )
+    out["log"] = [log_json(e, staff=actor.is_staff) for e in d.log]
+    out["actions"] = sorted(d.actions)
+    return out
+
+
+def public_json(m: PublicMessage) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "ticket": m.ticket,
+        "subject": m.subject,
+        "body": m.body,
+        "status": str(m.status),
+        "created_at": iso(m.created_at),
+        "category_id": m.category_id,
+        "agency_id": m.agency_id,
+    }
+
+
+def tracked_json(m: TrackedMessage) -> dict[str, Any]:
+    return {
+        "id": m.ticket,
+        "ticket": m.ticket,
+        "subject": m.subject,
+        "status": str(m.status),
+        "created_at": iso(m.created_at),
+        "log": [
+            {
+                "at": iso(e.at),
+                "from_status": str(e.from_status) if e.from_status else None,
+                "to_status": str(e.to_status),
+                "note": e.note,
+            }
+            for e in m.log
+        ],
+    }
+
+
+def notification_json(request: Request[Any, Any, Any], n: Notification) -> dict[str, Any]:
+    t = info(request).translator
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "message_id": n.message_id,
+        "text": t(n.text, **dict(n.params)),
+        "created_at": iso(n.created_at),
+        "read_at": iso(n.read_at),
+    }
+
+
+def page_json(p: Page[Any], fn: Any) -> dict[str, Any]:
+    return page([fn(x) for x in p.items], p.next_cursor)

@@ -1,0 +1,70 @@
+"""``/api/v1/me``: one's own profile and password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, patch, post
+from litestar.datastructures import CacheControlHeader
+from litestar.status_codes import HTTP_200_OK
+
+from aspirasi_core.security.tokens import TokenPurpose
+
+from ..context import context, core, info
+from ..middleware import SESSION_COOKIE
+from .common import API, account_json, iso, json_body, require_actor
+
+TAGS = ["me"]
+
+
+@get(f"{API}/me", tags=TAGS, summary="Own profile")
+async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The signed-in account (also for unverified accounts)."""
+    require_actor(request, verified=False)
+    return account_json(await core(request).accounts.me(context(request)), own=True)
+
+
+@patch(f"{API}/me", tags=TAGS, summary="Change own profile")
+async def update_me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{full_name?, language? ("id" | "en")}``."""
+    require_actor(request)
+    data = await json_body(request)
+    account = await core(request).accounts.update_profile(
+        context(request), full_name=data.get("full_name"), language=data.get("language")
+    )
+    return account_json(account, own=True)
+
+
+@post(
+    f"{API}/me/password",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Change own password",
+    cache_control=CacheControlHeader(no_store=True),
+)
+async def change_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{current_password, password, password_confirm}``. Every other
+    session and token dies; a bearer caller gets a new ``token``, a browser a new
+    session cookie."""
+    require_actor(request)
+    data = await json_body(request)
+    i = info(request)
+    bearer = i.auth_method == "bearer"
+    result = await core(request).accounts.change_password(
+        context(request),
+        data.get("current_password"),  # type: ignore[arg-type]
+        data.get("password"),  # type: ignore[arg-type]
+        data.get("password_confirm"),  # type: ignore[arg-type]
+        purpose=TokenPurpose.API if bearer else TokenPurpose.SESSION,
+    )
+    if bearer:
+        return {
+            "status": "password_changed",
+            "token": result.token,
+            "expires_at": iso(result.expires_at),
+        }
+    i.extra_cookies.append((SESSION_COOKIE, result.token, {"max_age": None}))
+    return {"status": "password_changed"}
+
+
+ROUTES = [me, update_me, change_password]

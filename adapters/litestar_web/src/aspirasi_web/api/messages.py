@@ -1,0 +1,185 @@
+"""``/api/v1/messages``: submit, read, withdraw, log, attachments, rating;
+``/api/v1/me/messages`` and the public lists."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, delete, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from aspirasi_core.services.messages import SubmitInput
+
+from ..context import context, core
+from .common import (
+    API,
+    PUBLIC,
+    form_or_json,
+    iso,
+    json_body,
+    log_json,
+    message_detail,
+    message_summary,
+    page,
+    page_json,
+    public_json,
+    query_limit,
+    require_actor,
+    text_field,
+    tracked_json,
+    upload_field,
+)
+
+TAGS = ["messages"]
+
+
+@post(f"{API}/messages", tags=TAGS, status_code=HTTP_201_CREATED, summary="Send a message")
+async def submit(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """multipart/form-data ``subject``, ``body``, ``attachment`` (JPG or PDF,
+    optional), ``confidential`` and ``anonymous`` (true/false, optional). A JSON
+    object without the attachment is accepted too."""
+    require_actor(request)
+    data = await form_or_json(request)
+    message = await core(request).messages.submit(
+        context(request),
+        SubmitInput(
+            subject=text_field(data, "subject"),
+            body=text_field(data, "body"),
+            confidential=data.get("confidential", False),  # type: ignore[arg-type]
+            anonymous=data.get("anonymous", False),  # type: ignore[arg-type]
+            attachment=upload_field(data, "attachment"),
+        ),
+    )
+    return {"id": message.id, "ticket": message.ticket, "status": str(message.status)}
+
+
+@get(f"{API}/me/messages", tags=TAGS, summary="Own messages, newest first")
+async def my_messages(
+    request: Request[Any, Any, Any],
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    require_actor(request)
+    result = await core(request).queries.my_messages(
+        context(request), cursor=cursor, limit=query_limit(limit)
+    )
+    return page_json(result, message_summary)
+
+
+@get(f"{API}/messages/{{message_id:int}}", tags=TAGS, summary="One message")
+async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Everything the reader may see of the message: the author only where the
+    reader may see them; attachments with download URLs."""
+    actor = require_actor(request)
+    detail = await core(request).queries.message(context(request), message_id)
+    return message_detail(detail, actor)
+
+
+@delete(
+    f"{API}/messages/{{message_id:int}}",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Withdraw a message",
+)
+async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -> None:
+    """The owner withdraws a message while it is ``submitted``; else 409."""
+    require_actor(request)
+    await core(request).messages.withdraw(context(request), message_id)
+
+
+@get(f"{API}/messages/{{message_id:int}}/log", tags=TAGS, summary="The status log")
+async def message_log(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    actor = require_actor(request)
+    entries = await core(request).queries.message_log(context(request), message_id)
+    return page([log_json(e, staff=actor.is_staff) for e in entries], None)
+
+
+@get(
+    f"{API}/messages/{{message_id:int}}/attachments/{{attachment_id:int}}",
+    tags=TAGS,
+    summary="Download an attachment",
+)
+async def attachment(
+    request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
+) -> Response[bytes]:
+    """The file, as a download (``Content-Disposition: attachment``), only to readers."""
+    require_actor(request)
+    filename, content_type, data = await core(request).queries.attachment(
+        context(request), message_id, attachment_id
+    )
+    ascii_name = (
+        "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "._-")) or "file"
+    )
+    return Response(
+        content=data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+            ),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/rating",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Rate a done message",
+)
+async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """Body ``{stars: 1..5, comment}``; 409 unless ``done`` and not yet rated."""
+    require_actor(request)
+    data = await json_body(request)
+    rating = await core(request).messages.rate(
+        context(request), message_id, data.get("stars"), text_field(data, "comment")
+    )
+    return {
+        "id": rating.message_id,
+        "message_id": rating.message_id,
+        "stars": rating.stars,
+        "comment": rating.comment,
+        "created_at": iso(rating.created_at),
+    }
+
+
+@get(f"{API}/public/messages", tags=["public"], summary="Public messages", security=PUBLIC)
+async def public_messages(
+    request: Request[Any, Any, Any],
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """Messages that are not confidential, with no data about their senders."""
+    result = await core(request).queries.public(cursor=cursor, limit=query_limit(limit), text=q)
+    return page_json(result, public_json)
+
+
+@post(
+    f"{API}/public/tracking",
+    tags=["public"],
+    status_code=HTTP_200_OK,
+    summary="Track by NIK",
+    security=PUBLIC,
+)
+async def tracking(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{nik}`` → that NIK's messages (ticket, date, status, log)."""
+    data = await json_body(request)
+    found = await core(request).queries.track(context(request), text_field(data, "nik"))
+    return page([tracked_json(m) for m in found], None)
+
+
+ROUTES = [
+    submit,
+    my_messages,
+    message,
+    withdraw,
+    message_log,
+    attachment,
+    rate,
+    public_messages,
+    tracking,
+]

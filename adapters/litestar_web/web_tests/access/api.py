@@ -1,0 +1,90 @@
+"""Access matrix entries of the JSON API, the OpenAPI pages, /healthz and /static."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Bodies sent instead of an empty one, so that the answer shows the access rule
+#: rather than a missing field (validation comes first in these use cases).
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/messages/{message_id}/reject"): {"reason": "Tidak jelas"},
+    ("POST", "/api/v1/messages/{message_id}/progress"): {"note": "Sedang dikerjakan"},
+    ("POST", "/api/v1/messages/{message_id}/reply"): {"answer": "Sudah selesai"},
+    ("POST", "/api/v1/messages/{message_id}/rating"): {"stars": 5, "comment": "Baik"},
+}
+
+ACTORS = (
+    "anonymous",
+    "citizen",
+    "other_citizen",
+    "admin",
+    "operator",
+    "other_operator",
+    "super_admin",
+)
+
+
+def _row(*statuses: int) -> dict[str, int]:
+    return dict(zip(ACTORS, statuses, strict=True))
+
+
+#: Columns: anonymous, citizen (the author), other_citizen, admin, operator (of the
+#: message's agency), other_operator, super_admin.
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/healthz"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/auth/register"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("POST", "/api/v1/auth/verify-email"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("POST", "/api/v1/auth/resend-verification"): _row(401, 409, 409, 409, 409, 409, 409),
+    ("POST", "/api/v1/auth/login"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("POST", "/api/v1/auth/logout"): _row(401, 204, 204, 204, 204, 204, 204),
+    ("POST", "/api/v1/auth/forgot-password"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("POST", "/api/v1/auth/reset-password"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("GET", "/api/v1/me"): _row(401, 200, 200, 200, 200, 200, 200),
+    ("PATCH", "/api/v1/me"): _row(401, 200, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/me/password"): _row(401, 422, 422, 422, 422, 422, 422),
+    ("POST", "/api/v1/messages"): _row(401, 422, 422, 403, 403, 403, 422),
+    ("GET", "/api/v1/me/messages"): _row(401, 200, 200, 200, 200, 200, 200),
+    ("DELETE", "/api/v1/messages/{message_id}"): _row(401, 409, 404, 403, 403, 404, 404),
+    ("GET", "/api/v1/messages/{message_id}"): _row(401, 200, 404, 200, 200, 404, 200),
+    ("GET", "/api/v1/messages/{message_id}/log"): _row(401, 200, 404, 200, 200, 404, 200),
+    ("GET", "/api/v1/messages/{message_id}/attachments/{attachment_id}"): _row(
+        401, 200, 404, 200, 200, 404, 200
+    ),
+    ("POST", "/api/v1/messages/{message_id}/rating"): _row(401, 409, 404, 403, 403, 404, 404),
+    ("GET", "/api/v1/public/messages"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/public/tracking"): _row(422, 422, 422, 422, 422, 422, 422),
+    ("GET", "/api/v1/backoffice/messages"): _row(401, 403, 403, 200, 200, 200, 200),
+    ("POST", "/api/v1/messages/{message_id}/forward"): _row(401, 403, 404, 422, 403, 404, 422),
+    ("POST", "/api/v1/messages/{message_id}/reject"): _row(401, 403, 404, 409, 403, 404, 409),
+    ("POST", "/api/v1/messages/{message_id}/start"): _row(401, 403, 404, 403, 200, 404, 200),
+    ("POST", "/api/v1/messages/{message_id}/progress"): _row(401, 403, 404, 403, 409, 404, 409),
+    ("POST", "/api/v1/messages/{message_id}/reply"): _row(401, 403, 404, 403, 409, 404, 409),
+    ("GET", "/api/v1/notifications"): _row(401, 403, 403, 200, 200, 200, 200),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): _row(
+        401, 403, 403, 204, 404, 404, 404
+    ),
+    ("GET", "/api/v1/admin/users"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/admin/users"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("DELETE", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 204),
+    ("GET", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("PATCH", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("GET", "/api/v1/admin/agencies"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/admin/agencies"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("DELETE", "/api/v1/admin/agencies/{agency_id}"): _row(401, 403, 403, 403, 403, 403, 204),
+    ("PATCH", "/api/v1/admin/agencies/{agency_id}"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("GET", "/api/v1/admin/categories"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/admin/categories"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("PATCH", "/api/v1/admin/categories/{category_id}"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("GET", "/api/v1/admin/subcategories"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/admin/subcategories"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("DELETE", "/api/v1/admin/subcategories/{subcategory_id}"): _row(
+        401, 403, 403, 403, 403, 403, 204
+    ),
+    ("PATCH", "/api/v1/admin/subcategories/{subcategory_id}"): _row(
+        401, 403, 403, 403, 403, 403, 200
+    ),
+    ("GET", "/static/{file_path}"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/schema"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/schema/openapi.json"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/schema/{path}"): _row(404, 404, 404, 404, 404, 404, 404),
+}

@@ -1,0 +1,193 @@
+"""The tutorial's whole business process through the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .api_support import ApiWorld, build_world, jpeg_bytes, pdf_bytes
+from .world import PASSWORDS
+
+
+@pytest.fixture
+def api(sqlite_database: Any, tmp_path: Any) -> Iterator[ApiWorld]:
+    yield from build_world(sqlite_database, tmp_path)
+
+
+NIK = "6472046512900003"
+
+
+def test_whole_process_through_the_api(api: ApiWorld) -> None:
+    c = api.client
+    anon = {"Authorization": "Bearer none"}  # API clients skip the CSRF cookie dance
+    password = "sari-long-password"
+
+    # register (and the same answer for a known e-mail)
+    body = {
+        "email": "sari@example.org",
+        "username": "sari",
+        "full_name": "Sari",
+        "nik": NIK,
+        "password": password,
+        "password_confirm": password,
+    }
+    r = c.post("/api/v1/auth/register", json=body, headers=anon)
+    assert r.status_code == 201, r.text
+    again = c.post(
+        "/api/v1/auth/register",
+        json={**body, "username": "sari2", "nik": "6472046512900004"},
+        headers=anon,
+    )
+    assert again.status_code == 201 and again.json() == r.json()
+
+    # an unverified account may log in, read itself, but not send messages
+    login = c.post(
+        "/api/v1/auth/login", json={"login": "sari@example.org", "password": password}, headers=anon
+    )
+    assert login.status_code == 200, login.text
+    assert "aspirasi_session" in login.headers.get("set-cookie", "")
+    assert "no-store" in login.headers["cache-control"]
+    sari = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert login.json()["user"]["email_verified"] is False
+    assert c.get("/api/v1/me", headers=sari).json()["username"] == "sari"
+    refused = c.post("/api/v1/messages", data={"subject": "x", "body": "y"}, headers=sari)
+    assert refused.status_code == 403 and refused.json()["code"] == "email_unverified"
+
+    # verify with the token of the mail
+    token = api.recorder.last("verif")
+    r = c.post("/api/v1/auth/verify-email", json={"token": token}, headers=anon)
+    assert r.status_code == 200, r.text
+    assert c.get("/api/v1/me", headers=sari).json()["email_verified"] is True
+
+    # submit with a JPG
+    r = c.post(
+        "/api/v1/messages",
+        data={
+            "subject": "Jalan rusak di Jl. Juanda",
+            "body": "Berlubang besar.",
+            "anonymous": "false",
+        },
+        files={"attachment": ("foto.jpg", jpeg_bytes(), "image/jpeg")},
+        headers=sari,
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    mid = created["id"]
+    assert created["status"] == "submitted" and created["ticket"]
+    mine = c.get("/api/v1/me/messages", headers=sari).json()
+    assert [m["id"] for m in mine["items"]] == [mid] and mine["next_cursor"] is None
+    detail = c.get(f"/api/v1/messages/{mid}", headers=sari).json()
+    assert detail["attachments"][0]["content_type"] == "image/jpeg"
+    url = detail["attachments"][0]["url"]
+    download = c.get(url, headers=sari)
+    assert download.status_code == 200 and download.content[:3] == b"\xff\xd8\xff"
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert c.get(url, headers=api.bearer("budi")).status_code == 404
+
+    # the admin sees it and forwards it to Dinas PUPR
+    admin = api.bearer("admin")
+    notes = c.get("/api/v1/notifications", headers=admin).json()["items"]
+    assert any(n["message_id"] == mid for n in notes)
+    listed = c.get("/api/v1/backoffice/messages?status=submitted", headers=admin).json()
+    assert mid in [m["id"] for m in listed["items"]]
+    r = c.post(
+        f"/api/v1/messages/{mid}/forward",
+        json={
+            "category_id": api.ids["cat_aduan"],
+            "subcategory_id": api.ids["sub_infra"],
+            "agency_id": api.ids["agency_pupr"],
+            "note": "Mohon ditindaklanjuti",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "forwarded", r.text
+
+    # the other agency cannot see it; PUPR's operator starts, updates, replies
+    assert c.get(f"/api/v1/messages/{mid}", headers=api.bearer("op_dinkes")).status_code == 404
+    op = api.bearer("op_pupr")
+    listed = c.get("/api/v1/backoffice/messages", headers=op).json()
+    assert [m["id"] for m in listed["items"]] == [mid]
+    assert c.post(f"/api/v1/messages/{mid}/start", json={}, headers=op).json()["status"] == (
+        "in_progress"
+    )
+    r = c.post(f"/api/v1/messages/{mid}/progress", json={"note": "Tim sudah survei."}, headers=op)
+    assert r.status_code == 200, r.text
+    r = c.post(
+        f"/api/v1/messages/{mid}/reply",
+        data={"answer": "Jalan sudah diperbaiki."},
+        files={"attachment": ("laporan.pdf", pdf_bytes(), "application/pdf")},
+        headers=op,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "done", r.text
+
+    # the citizen reads the log and the reply, and rates once
+    detail = c.get(f"/api/v1/messages/{mid}", headers=sari).json()
+    assert detail["status"] == "done" and detail["agency"]["code"] == "pupr"
+    assert detail["reply"]["answer"] == "Jalan sudah diperbaiki."
+    assert detail["reply"]["attachment"]["content_type"] == "application/pdf"
+    assert "rate" in detail["actions"]
+    log = c.get(f"/api/v1/messages/{mid}/log", headers=sari).json()["items"]
+    assert [e["to_status"] for e in log] == [
+        "submitted",
+        "forwarded",
+        "in_progress",
+        "in_progress",
+        "done",
+    ]
+    assert log[0]["at"].endswith("Z")
+    r = c.post(
+        f"/api/v1/messages/{mid}/rating", json={"stars": 5, "comment": "Cepat"}, headers=sari
+    )
+    assert r.status_code == 201 and r.json()["stars"] == 5, r.text
+    again = c.post(f"/api/v1/messages/{mid}/rating", json={"stars": 4}, headers=sari)
+    assert again.status_code == 409
+
+    # public tracking by NIK shows it, with its log
+    r = c.post("/api/v1/public/tracking", json={"nik": NIK}, headers=anon)
+    assert r.status_code == 200, r.text
+    tracked = r.json()["items"]
+    assert tracked[0]["ticket"] == created["ticket"] and tracked[0]["status"] == "done"
+    assert len(tracked[0]["log"]) == 5
+    public = c.get("/api/v1/public/messages").json()
+    assert created["ticket"] in [m["ticket"] for m in public["items"]]
+    assert "author" not in public["items"][0]
+
+    # log out: the token is dead on the server
+    assert c.post("/api/v1/auth/logout", headers=sari).status_code == 204
+    dead = c.get("/api/v1/me", headers=sari)
+    assert dead.status_code == 401 and dead.json()["code"] == "invalid_token"
+
+
+def test_login_sets_a_new_session_and_cookie_requests_need_csrf(api: ApiWorld) -> None:
+    c = api.client
+    api.login("ani")  # HTML form: a session cookie
+    old = c.cookies.get("aspirasi_session")
+    csrf = api.csrf()
+    r = c.post(
+        "/api/v1/auth/login",
+        json={"login": "ani", "password": PASSWORDS["ani"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    new = c.cookies.get("aspirasi_session")
+    assert new and new != old
+    assert c.get("/api/v1/me").json()["username"] == "ani"
+    # the old session is dead (a new id at log-in)
+    c.cookies.set("aspirasi_session", old)
+    assert c.get("/api/v1/me").status_code == 401
+    c.cookies.set("aspirasi_session", new)
+    # cookie-authenticated unsafe request without the header: refused
+    r = c.patch("/api/v1/me", json={"full_name": "Ani S"})
+    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    r = c.patch("/api/v1/me", json={"full_name": "Ani S"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json()["full_name"] == "Ani S"
+    # a bearer request ignores the cookies and needs no CSRF token
+    r = c.patch("/api/v1/me", json={"language": "en"}, headers=api.bearer("budi"))
+    assert r.status_code == 200 and r.json()["username"] == "budi"
+    # logout kills the session
+    assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    c.cookies.set("aspirasi_session", new)
+    assert c.get("/api/v1/me").status_code == 401
