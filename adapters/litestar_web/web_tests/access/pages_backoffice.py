@@ -1,0 +1,81 @@
+"""Access matrix of the back-office, super-admin and development-mailbox pages
+(pages/backoffice.py, pages/admin.py, pages/devmail.py).
+
+Statuses as the TestClient sees them without following redirects, for the
+requests ``access/__init__.py`` describes (bearer tokens for signed-in actors,
+forms with nothing but the CSRF token). 302 is the log-in redirect of the error
+handler (Unauthenticated); 303 the pages' own redirects after a POST; 422 an
+empty form refused by validation (the state never changes: the "start" button
+must send ``confirm=1`` and the (de)activate buttons ``active=0|1``); 404 a
+message outside the operator's agency, an unknown outbox item, or any
+``/dev/mailbox`` page while demo mode is off.
+"""
+
+from __future__ import annotations
+
+ACTORS = (
+    "anonymous",
+    "citizen",
+    "other_citizen",
+    "admin",
+    "operator",
+    "other_operator",
+    "super_admin",
+)
+
+
+def _all(status: int) -> dict[str, int]:
+    return dict.fromkeys(ACTORS, status)
+
+
+def _row(
+    anonymous: int, citizens: tuple[int, int], staff: tuple[int, int, int, int]
+) -> dict[str, int]:
+    """anonymous; (citizen, other_citizen); (admin, operator, other_operator, super_admin)."""
+    values = (anonymous, *citizens, *staff)
+    return dict(zip(ACTORS, values, strict=True))
+
+
+_STAFF_PAGE = _row(302, (403, 403), (200, 200, 200, 200))
+_MESSAGE_FORM = _row(302, (403, 403), (422, 422, 404, 422))
+_SUPER_PAGE = _row(302, (403, 403), (403, 403, 403, 200))
+_SUPER_FORM = _row(302, (403, 403), (403, 403, 403, 422))
+
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    # back office (pages/backoffice.py)
+    ("GET", "/backoffice"): _STAFF_PAGE,
+    ("GET", "/backoffice/messages"): _STAFF_PAGE,
+    ("GET", "/backoffice/messages/{message_id}"): _row(302, (403, 403), (200, 200, 404, 200)),
+    ("POST", "/backoffice/messages/{message_id}/forward"): _row(
+        302, (403, 403), (422, 403, 404, 422)
+    ),
+    ("POST", "/backoffice/messages/{message_id}/reject"): _MESSAGE_FORM,
+    ("POST", "/backoffice/messages/{message_id}/start"): _MESSAGE_FORM,
+    ("POST", "/backoffice/messages/{message_id}/progress"): _MESSAGE_FORM,
+    ("POST", "/backoffice/messages/{message_id}/reply"): _MESSAGE_FORM,
+    ("GET", "/backoffice/notifications"): _STAFF_PAGE,
+    ("GET", "/backoffice/notifications/count"): _all(200),
+    ("POST", "/backoffice/notifications/read"): _row(302, (403, 403), (422, 422, 422, 422)),
+    ("POST", "/backoffice/notifications/read-all"): _row(302, (403, 403), (303, 303, 303, 303)),
+    # super admin (pages/admin.py)
+    ("GET", "/admin/users"): _SUPER_PAGE,
+    ("POST", "/admin/users"): _SUPER_FORM,
+    ("GET", "/admin/users/{account_id}"): _SUPER_PAGE,
+    ("POST", "/admin/users/{account_id}"): _row(302, (403, 403), (403, 403, 403, 303)),
+    ("POST", "/admin/users/{account_id}/active"): _SUPER_FORM,
+    ("GET", "/admin/agencies"): _SUPER_PAGE,
+    ("POST", "/admin/agencies"): _SUPER_FORM,
+    ("POST", "/admin/agencies/{agency_id}"): _SUPER_FORM,
+    ("POST", "/admin/agencies/{agency_id}/active"): _SUPER_FORM,
+    ("GET", "/admin/categories"): _SUPER_PAGE,
+    ("POST", "/admin/categories"): _SUPER_FORM,
+    ("POST", "/admin/categories/{category_id}"): _SUPER_FORM,
+    ("POST", "/admin/subcategories"): _SUPER_FORM,
+    ("POST", "/admin/subcategories/{subcategory_id}"): _SUPER_FORM,
+    ("POST", "/admin/subcategories/{subcategory_id}/active"): _SUPER_FORM,
+    ("GET", "/admin/outbox"): _SUPER_PAGE,
+    ("POST", "/admin/outbox/{item_id}/retry"): _row(302, (403, 403), (403, 403, 403, 404)),
+    # development mailbox (pages/devmail.py): demo mode is off in the tests
+    ("GET", "/dev/mailbox"): _all(404),
+    ("GET", "/dev/mailbox/{mail_id}"): _all(404),
+}
