@@ -60,7 +60,7 @@ def create_plugin_manager(
     *,
     load_entry_points: bool = True,
     extra_plugins: Iterable[object] = (),
-    extra_hookspecs: Iterable[object] = (),
+    extra_hookspecs: Iterable[ModuleType | type] = (),
 ) -> pluggy.PluginManager:
     """Build a plugin manager for ``settings``.
 

@@ -39,7 +39,9 @@ async def test_before_use_case_can_throttle(database, tmp_path) -> None:
     # username and e-mail name the same account: one budget
     for login in ("ANI", "ani@example.org"):
         with pytest.raises(Throttled) as exc:
-            await world.app.accounts.login(Context(client_ip="10.1.2.3"), login, "ani-long-password")
+            await world.app.accounts.login(
+                Context(client_ip="10.1.2.3"), login, "ani-long-password"
+            )
         assert exc.value.retry_after == 42
     assert ("login", "10.1.2.3", ani) in limiter.calls
     with pytest.raises(Exception):

@@ -51,6 +51,11 @@ def test_wrong_status_errors_name_status_and_action_in_words() -> None:
 
     translations = Translations("Asia/Makassar")
     text_id = translations.get("id").error(IllegalTransition("forwarded", "withdraw"))
-    assert text_id == "Tindakan 'tarik' tidak dapat dilakukan saat status pesan 'Belum dikonfirmasi'."
+    assert (
+        text_id == "Tindakan 'tarik' tidak dapat dilakukan saat status pesan 'Belum dikonfirmasi'."
+    )
     text_en = translations.get("en").error(IllegalTransition("in_progress", "reply"))
-    assert text_en == "The action 'send the reply' is not possible while the message is 'Being handled'."
+    assert (
+        text_en
+        == "The action 'send the reply' is not possible while the message is 'Being handled'."
+    )
