@@ -1,12 +1,30 @@
-"""The notify_email plugin reads and checks the mail settings (and sends nothing yet)."""
+"""The plugin as the core sees it: loaded from its entry point as a fresh object
+per plugin manager, its settings checked at start-up (aspirasi_configure), the
+block-list honoured, and mail kinds other plugins add."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
 import pytest
 
-import aspirasi_notify_email as notify_email
+from aspirasi_core.domain.events import Event
+from aspirasi_core.domain.model import Account
 from aspirasi_core.plugins import create_plugin_manager, list_plugins
 from aspirasi_core.settings import Settings
+from aspirasi_notify_email import (
+    EMAIL_TOPIC,
+    MailKind,
+    MailRenderError,
+    NotifyEmailPlugin,
+    Recipient,
+    scrub_nik,
+)
+
+HOOKS = ("aspirasi_configure", "aspirasi_deliver_outbox_item", "aspirasi_outbox_items")
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 def manager(**env: str):
@@ -14,14 +32,41 @@ def manager(**env: str):
     return create_plugin_manager(Settings.from_env(environ))
 
 
-def test_loaded_from_its_entry_point_and_implements_only_configure():
+def plugin_of(pm) -> NotifyEmailPlugin:
+    plugin = pm.get_plugin("notify_email")
+    assert isinstance(plugin, NotifyEmailPlugin)
+    return plugin
+
+
+def configured(**env: str) -> NotifyEmailPlugin:
+    """A plugin object configured by a plugin manager built from ``env``."""
+    plugin = NotifyEmailPlugin()
+    create_plugin_manager(Settings.from_env(env), load_entry_points=False, extra_plugins=[plugin])
+    return plugin
+
+
+def test_each_manager_gets_its_own_plugin_object_from_the_entry_point():
     [info] = [p for p in list_plugins(manager()) if p.name == "notify_email"]
     assert info.distribution == "aspirasi-notify-email"
-    assert info.hooks == ("aspirasi_configure",)
+    assert info.module == "aspirasi_notify_email.NotifyEmailPlugin"
+    assert info.hooks == HOOKS
+    first = plugin_of(manager(ASPIRASI_SMTP_HOST="mail-a.example"))
+    second = plugin_of(manager(ASPIRASI_SMTP_HOST="mail-b.example"))
+    assert first is not second
+    assert first.config is not None and first.config.smtp_host == "mail-a.example"
+    assert second.config is not None and second.config.smtp_host == "mail-b.example"
+
+
+def test_the_block_list_keeps_it_out():
+    pm = create_plugin_manager(Settings.from_env({"ASPIRASI_DISABLED_PLUGINS": "notify_email"}))
+    assert pm.get_plugin("notify_email") is None
+    assert "notify_email" not in [p.name for p in list_plugins(pm)]
+    owners = {impl.plugin_name for impl in pm.hook.aspirasi_outbox_items.get_hookimpls()}
+    assert not any(isinstance(pm.get_plugin(name), NotifyEmailPlugin) for name in owners)
 
 
 def test_reads_the_mail_settings():
-    manager(
+    plugin = configured(
         ASPIRASI_SMTP_HOST="mail.kaltimprov.go.id",
         ASPIRASI_SMTP_PORT="587",
         ASPIRASI_SMTP_STARTTLS="true",
@@ -29,34 +74,214 @@ def test_reads_the_mail_settings():
         ASPIRASI_SMTP_PASSWORD="hunter2-very-secret",
         ASPIRASI_MAIL_FROM="ASPIRASI ETAM <noreply@kaltimprov.go.id>",
         ASPIRASI_BASE_URL="https://aspirasi.kaltimprov.go.id/",
+        ASPIRASI_NOTIFY_EMAIL_TIMEOUT="4",
     )
-    config = notify_email.current_config()
+    config = plugin.config
     assert config is not None
-    assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == (
+    assert (config.mode, config.smtp_host, config.smtp_port, config.smtp_starttls) == (
+        "smtp",
         "mail.kaltimprov.go.id",
         587,
         True,
     )
-    assert config.uses_authentication
-    assert config.mail_from == "ASPIRASI ETAM <noreply@kaltimprov.go.id>"
+    assert config.uses_authentication and config.timeout == 4
+    assert config.sender == "noreply@kaltimprov.go.id" and config.domain == "kaltimprov.go.id"
     assert config.base_url == "https://aspirasi.kaltimprov.go.id"
     assert "hunter2" not in repr(config)
+    assert plugin.mailbox is None
 
 
 def test_plain_smtp_without_authentication_by_default():
-    manager()
-    config = notify_email.current_config()
+    config = configured(ASPIRASI_SMTP_HOST="127.0.0.1").config
     assert config is not None
-    assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == (None, 25, False)
-    assert not config.uses_authentication
+    assert (config.smtp_port, config.smtp_starttls, config.uses_authentication) == (
+        25,
+        False,
+        False,
+    )
+    assert config.timeout == 10
 
 
-@pytest.mark.parametrize("port", ["0", "70000", "-1"])
-def test_an_impossible_port_refuses_to_start(port):
-    with pytest.raises(ValueError, match="ASPIRASI_SMTP_PORT"):
-        manager(ASPIRASI_SMTP_PORT=port)
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"ASPIRASI_SMTP_PORT": "0"}, "ASPIRASI_SMTP_PORT"),
+        ({"ASPIRASI_SMTP_PORT": "70000"}, "ASPIRASI_SMTP_PORT"),
+        ({"ASPIRASI_MAIL_FROM": "  "}, "ASPIRASI_MAIL_FROM"),
+        ({"ASPIRASI_MAIL_FROM": "ASPIRASI ETAM"}, "ASPIRASI_MAIL_FROM"),
+        ({"ASPIRASI_BASE_URL": "aspirasi.example"}, "ASPIRASI_BASE_URL"),
+        ({"ASPIRASI_NOTIFY_EMAIL_TIMEOUT": "soon"}, "ASPIRASI_NOTIFY_EMAIL_TIMEOUT"),
+        ({"ASPIRASI_NOTIFY_EMAIL_TIMEOUT": "0"}, "ASPIRASI_NOTIFY_EMAIL_TIMEOUT"),
+        ({"ASPIRASI_NOTIFY_EMAIL_CA_FILE": "/nonexistent/ca.pem"}, "ASPIRASI_NOTIFY_EMAIL_CA_FILE"),
+        ({"ASPIRASI_ENV": "production"}, "ASPIRASI_SMTP_HOST"),
+    ],
+)
+def test_a_bad_setting_refuses_to_start(env, variable):
+    with pytest.raises(ValueError, match=variable):
+        configured(**env)
 
 
-def test_an_empty_sender_refuses_to_start():
-    with pytest.raises(ValueError, match="ASPIRASI_MAIL_FROM"):
-        manager(ASPIRASI_MAIL_FROM="  ")
+def test_production_with_an_smtp_host_starts():
+    config = configured(
+        ASPIRASI_ENV="production", ASPIRASI_SMTP_HOST="mail.kaltimprov.go.id"
+    ).config
+    assert config is not None and config.mode == "smtp"
+
+
+def test_the_plugin_is_not_usable_before_it_is_configured():
+    with pytest.raises(RuntimeError, match="not configured"):
+        NotifyEmailPlugin().aspirasi_outbox_items(event=Event(), lookup=None)
+
+
+def test_scrub_nik_masks_every_16_digit_number():
+    assert scrub_nik("NIK 6472045504910001.") == "NIK 6472********0001."
+    assert scrub_nik("6472-0455-0491-0001 and 6472 045504 910001") == (
+        "6472********0001 and 6472********0001"
+    )
+    assert scrub_nik("ticket 2611-AB12, phone 0812345678, 12345678901234567") == (
+        "ticket 2611-AB12, phone 0812345678, 12345678901234567"
+    )
+
+
+# --------------------------------------------------------------------------- other plugins' kinds
+
+
+@attrs.frozen
+class ReprimandIssued(Event):
+    """An event another plugin (the evaluator, later) would record."""
+
+    agency_id: int
+    text: str
+    at: datetime
+
+
+class Lookup:
+    def __init__(self, *accounts: Account) -> None:
+        self.accounts = accounts
+
+    def account(self, account_id):
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def with_role(self, role):
+        return [a for a in self.accounts if a.role == role]
+
+    def operators_of(self, agency_id):
+        return [a for a in self.accounts if a.role == "operator" and a.agency_id == agency_id]
+
+    def with_permission(self, permission):
+        return []
+
+
+def operator(account_id: int, language: str) -> Account:
+    return Account(
+        id=account_id,
+        email=f"op{account_id}@example.org",
+        username=f"op{account_id}",
+        full_name=f"Operator {account_id}",
+        role="operator",
+        agency_id=3,
+        permissions=frozenset(),
+        is_active=True,
+        email_verified_at=T0,
+        language=language,
+        created_at=T0,
+        password_hash="-",
+    )
+
+
+def reprimand_kind(template_dir: Path) -> MailKind:
+    (template_dir / "id").mkdir(parents=True, exist_ok=True)
+    (template_dir / "id" / "evaluator_reprimand.subject.txt").write_text(
+        "Teguran untuk instansi Anda – {{ app_name }}\n"
+    )
+    (template_dir / "id" / "evaluator_reprimand.txt").write_text(
+        '{% extends "_layout.txt" %}{% block body %}Teguran: {{ text }}\n{{ link }}\n{% endblock %}'
+    )
+    (template_dir / "id" / "evaluator_reprimand.html").write_text(
+        '{% extends "_layout.html" %}{% block body %}<p>Teguran: {{ text }}</p>{% endblock %}'
+    )
+    return MailKind(
+        name="evaluator_reprimand",
+        events=(ReprimandIssued,),
+        recipients=lambda e, lookup: [Recipient.of(a) for a in lookup.operators_of(e.agency_id)],
+        context=lambda e, links: {"text": e.text, "link": links.url("/reprimands")},
+        template_dir=str(template_dir),
+    )
+
+
+class FakeEntryPoint:
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+
+    def load(self) -> object:
+        return self.value
+
+
+def test_another_plugin_adds_a_mail_kind_through_its_entry_point(tmp_path):
+    kind = reprimand_kind(tmp_path / "evaluator-mail")
+    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", lambda: [kind])])
+    create_plugin_manager(
+        Settings(smtp_host="127.0.0.1", base_url="https://aspirasi.example"),
+        load_entry_points=False,
+        extra_plugins=[plugin],
+    )
+    assert "evaluator_reprimand" in plugin.kinds
+    event = ReprimandIssued(agency_id=3, text="Pesan 6472045504910001 belum ditindaklanjuti", at=T0)
+    items = plugin.aspirasi_outbox_items(
+        event=event, lookup=Lookup(operator(1, "en"), operator(2, "id"))
+    )
+    assert [i.topic for i in items] == [EMAIL_TOPIC, EMAIL_TOPIC]
+    first, second = (i.payload for i in items)
+    assert (first["to"], second["to"]) == ("op1@example.org", "op2@example.org")
+    # Only Indonesian templates: the English reader gets those (the default language).
+    assert first["language"] == second["language"] == "id"
+    assert first["subject"] == "Teguran untuk instansi Anda – ASPIRASI ETAM"
+    assert "Teguran: Pesan 6472********0001 belum" in first["text"]
+    assert "https://aspirasi.example/reprimands" in first["text"]
+    assert "ASPIRASI ETAM · Provinsi Kalimantan Timur" in first["text"]  # the shared layout
+    assert "<p>Teguran: Pesan 6472********0001" in first["html"]
+
+
+def test_the_block_list_applies_to_mail_kinds_of_other_plugins(tmp_path):
+    kind = reprimand_kind(tmp_path / "evaluator-mail")
+    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
+    create_plugin_manager(
+        Settings(smtp_host="127.0.0.1", disabled_plugins=("evaluator",)),
+        load_entry_points=False,
+        extra_plugins=[plugin],
+    )
+    assert "evaluator_reprimand" not in plugin.kinds
+    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
+    create_plugin_manager(
+        Settings(smtp_host="127.0.0.1", plugins=("land_issue",)),
+        load_entry_points=False,
+        extra_plugins=[plugin],
+    )
+    assert "evaluator_reprimand" not in plugin.kinds
+
+
+def test_mail_kinds_are_checked(tmp_path):
+    kind = reprimand_kind(tmp_path / "evaluator-mail")
+    with pytest.raises(ValueError, match="already registered"):
+        NotifyEmailPlugin(kinds=[kind, attrs.evolve(kind, when=lambda e: True)])
+    with pytest.raises(ValueError, match="lower_snake_case"):
+        attrs.evolve(kind, name="Reprimand!")
+    with pytest.raises(ValueError, match="not a MailKind"):
+        create_plugin_manager(
+            Settings(smtp_host="127.0.0.1"),
+            load_entry_points=False,
+            extra_plugins=[
+                NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", ["x"])])
+            ],
+        )
+
+
+def test_a_template_bug_names_the_kind(tmp_path):
+    kind = reprimand_kind(tmp_path / "evaluator-mail")
+    (tmp_path / "evaluator-mail" / "id" / "evaluator_reprimand.txt").write_text("{{ missing }}")
+    plugin = NotifyEmailPlugin(kinds=[kind])
+    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
+    event = ReprimandIssued(agency_id=3, text="x", at=T0)
+    with pytest.raises(MailRenderError, match="evaluator_reprimand"):
+        plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))

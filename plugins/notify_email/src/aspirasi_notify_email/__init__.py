@@ -3,69 +3,272 @@
 Quick start
 -----------
 Install the package next to ``aspirasi-core`` (``pip install aspirasi-notify-email``);
-the core loads it through its ``aspirasi`` entry point (``notify_email``) and it
-uses the core's mail settings:
+the core loads it through its ``aspirasi`` entry point (``notify_email``, the class
+:class:`NotifyEmailPlugin`: every plugin manager gets its own instance). Turn it
+off with ``ASPIRASI_DISABLED_PLUGINS=notify_email``: the core keeps working, and
+no mail is queued.
 
-``ASPIRASI_SMTP_HOST``, ``ASPIRASI_SMTP_PORT``, ``ASPIRASI_SMTP_STARTTLS``,
-``ASPIRASI_SMTP_USER``, ``ASPIRASI_SMTP_PASSWORD``, ``ASPIRASI_MAIL_FROM`` and
-``ASPIRASI_BASE_URL`` (for the links in the mails). See ``docs/configuration.md``.
+What it sends, in the recipient's language (Indonesian by default, English when
+the account's language is ``en``):
 
-What this version does: it reads and checks those settings at start-up
-(``aspirasi_configure``) and refuses to start with an impossible port or an
-empty sender. It sends nothing yet — the mails (verification, password reset,
-status changes, new and forwarded messages) and their delivery through the
-outbox arrive in the next issue.
+- the verification link (``{base}/verify-email?token=…``) and the password-reset
+  link (``{base}/reset-password?token=…``) to the account's address;
+- a notice to the owner of an address when someone tries to register with it;
+- a notice to every admin for each new message (``{base}/backoffice/messages/{id}``);
+- a notice to an agency's operators when a message is forwarded to it;
+- a notice to the citizen for every status change, progress update and the
+  reply (``{base}/messages/{id}``); not when the citizen withdraws a message.
 
-Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=notify_email``.
+Mails are rendered (subject, text and HTML) when the change happens and stored
+in the outbox in the same transaction; the outbox dispatcher delivers them
+later and retries on failure. A mail never contains a NIK: every 16-digit
+number a template prints is masked (``6472********0001``).
+
+Settings
+--------
+``ASPIRASI_SMTP_HOST``, ``ASPIRASI_SMTP_PORT``
+    The SMTP server. Port 465 means implicit TLS.
+``ASPIRASI_SMTP_STARTTLS``
+    Require STARTTLS. Off: plain SMTP (a local relay), unless a user is set,
+    when STARTTLS is used if the server offers it.
+``ASPIRASI_SMTP_USER``, ``ASPIRASI_SMTP_PASSWORD``
+    Authenticate when the user is set.
+``ASPIRASI_MAIL_FROM``
+    Sender (``Name <address@domain>``); its domain is used in Message-IDs.
+``ASPIRASI_BASE_URL``
+    The start of every link.
+``ASPIRASI_APP_NAME``, ``ASPIRASI_PROVINCE_NAME``, ``ASPIRASI_DEFAULT_LANGUAGE``
+    Shown in (and choosing the language of) the mails.
+``ASPIRASI_NOTIFY_EMAIL_TIMEOUT``
+    Seconds for connecting and for each SMTP command (default 10).
+``ASPIRASI_NOTIFY_EMAIL_CA_FILE``
+    A PEM file of the CA that signed the SMTP server's certificate, when the
+    system does not trust it (an internal CA).
+
+Where mail goes: to the SMTP server when ``ASPIRASI_SMTP_HOST`` is set (demo
+mode or not); in demo mode (``ASPIRASI_DEMO=1``) without it, into the
+development mailbox — JSON files under ``<ASPIRASI_STORAGE_PATH>/dev-mailbox/``,
+read with ``plugin.mailbox.list()`` / ``plugin.mailbox.get(id)``
+(:class:`DevMailbox`); otherwise nowhere: deliveries fail with "not configured"
+and end as dead letters a super admin can retry. In production
+(``ASPIRASI_ENV=production``) the plugin refuses to start without an SMTP host.
+
+Delivery is at least once: every mail carries a Message-ID made from its outbox
+item (``<aspirasi.outbox.<id>.<time>@<sender's domain>>``), the same on every
+try, so a mail sent again after a crash mid-send is recognisable.
+
+Adding a mail kind
+------------------
+Another plugin adds a mail for its own event with a :class:`MailKind` — an event
+class, who receives it, the template variables — and templates
+``<lang>/<name>.subject.txt``, ``<lang>/<name>.txt`` and ``<lang>/<name>.html``
+in a folder of its own (they may ``{% extends "_layout.html" %}``)::
+
+    from pathlib import Path
+    from aspirasi_notify_email import MailKind, Recipient
+
+    REPRIMAND = MailKind(
+        name="evaluator_reprimand",
+        events=(ReprimandIssued,),
+        recipients=lambda e, lookup: [Recipient.of(a) for a in lookup.operators_of(e.agency_id)],
+        context=lambda e, links: {"text": e.text, "link": links.url("/reprimands")},
+        template_dir=str(Path(__file__).parent / "mail_templates"),
+    )
+
+and declares it with an entry point named after the plugin, so the allow- and
+block-lists apply to it too::
+
+    [project.entry-points."aspirasi.mail_kinds"]
+    evaluator = "aspirasi_evaluator.mail:mail_kinds"   # a callable returning [REPRIMAND]
+
+(or, for code that holds the plugin object, ``plugin.kinds.add(REPRIMAND)``).
+The event must be recorded by a use case in its transaction, so
+``aspirasi_outbox_items`` sees it.
 """
 
 from __future__ import annotations
 
-import attrs
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import structlog
 
 from aspirasi_core import hookimpl
+from aspirasi_core.domain.events import Event
+from aspirasi_core.plugin_types import OutboxMessage, RecipientLookup
+from aspirasi_core.services.ports import OutboxItem
 from aspirasi_core.settings import Settings
 
+from .config import MAILBOX, SMTP, MailConfig
+from .kinds import Links, MailKind, MailKinds, Recipient, Url, builtin_kinds, scrub_nik
+from .mailbox import DevMailbox, StoredMail
+from .render import Mail, MailRenderer, MailRenderError
+from .transport import SmtpTransport, SmtpUnavailable, build_message, message_id
 
-@attrs.frozen
-class MailConfig:
-    """The mail settings the plugin will send with."""
+__all__ = [
+    "EMAIL_TOPIC",
+    "MAIL_KINDS_GROUP",
+    "DevMailbox",
+    "Links",
+    "Mail",
+    "MailConfig",
+    "MailKind",
+    "MailKinds",
+    "MailNotConfigured",
+    "MailRenderError",
+    "NotifyEmailPlugin",
+    "Recipient",
+    "SmtpTransport",
+    "SmtpUnavailable",
+    "StoredMail",
+    "Url",
+    "build_message",
+    "message_id",
+    "scrub_nik",
+]
 
-    smtp_host: str | None
-    smtp_port: int
-    smtp_starttls: bool
-    smtp_user: str | None
-    smtp_password: str | None = attrs.field(repr=False)
-    mail_from: str
-    base_url: str
+#: The outbox topic of mails.
+EMAIL_TOPIC = "email"
+#: Entry-point group where other plugins declare mail kinds (see the docstring).
+MAIL_KINDS_GROUP = "aspirasi.mail_kinds"
 
-    @property
-    def uses_authentication(self) -> bool:
-        return self.smtp_user is not None
+log = structlog.get_logger("aspirasi.notify_email")
 
 
-_config: MailConfig | None = None
+class MailNotConfigured(RuntimeError):
+    """Neither an SMTP server nor (demo mode) the development mailbox."""
 
 
-def current_config() -> MailConfig | None:
-    """The configuration of the last ``aspirasi_configure`` call (None before)."""
-    return _config
+def _entry_points() -> Iterable[Any]:
+    from importlib.metadata import entry_points
+
+    return entry_points(group=MAIL_KINDS_GROUP)
 
 
-@hookimpl
-def aspirasi_configure(settings: Settings) -> None:
-    """Read the mail settings; refuse a port outside 1–65535 or an empty sender."""
-    global _config
-    if not 0 < settings.smtp_port < 65536:
-        raise ValueError(f"ASPIRASI_SMTP_PORT: {settings.smtp_port} is not a TCP port")
-    if not settings.mail_from.strip():
-        raise ValueError("ASPIRASI_MAIL_FROM must not be empty")
-    _config = MailConfig(
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_starttls=settings.smtp_starttls,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password,
-        mail_from=settings.mail_from,
-        base_url=settings.base_url.rstrip("/"),
-    )
+class NotifyEmailPlugin:
+    """The plugin object; the entry point names this class, so each plugin
+    manager gets a fresh instance holding its own configuration.
+
+    ``kinds`` are added to the bundled ones; ``transport`` replaces the SMTP
+    transport (anything with ``send(message, *, sender, recipients)``).
+    """
+
+    def __init__(
+        self,
+        *,
+        kinds: Iterable[MailKind] = (),
+        transport: Any = None,
+        entry_points: Callable[[], Iterable[Any]] = _entry_points,
+    ) -> None:
+        self.kinds = MailKinds(builtin_kinds())
+        for kind in kinds:
+            self.kinds.add(kind)
+        self.config: MailConfig | None = None
+        #: The development mailbox (demo mode without SMTP host), else None.
+        self.mailbox: DevMailbox | None = None
+        #: Sends over SMTP: an :class:`SmtpTransport` made at configuration time,
+        #: unless one was given.
+        self.transport: Any = transport
+        self._given_transport = transport is not None
+        self._renderer: MailRenderer | None = None
+        self._links: Links | None = None
+        self._entry_points = entry_points
+
+    # ------------------------------------------------------------------ hooks
+    @hookimpl
+    def aspirasi_configure(self, settings: Settings) -> None:
+        """Read and check the mail settings; load other plugins' mail kinds."""
+        config = MailConfig.from_settings(settings)
+        for kind in self._declared_kinds(settings):
+            self.kinds.add(kind)
+        self.config = config
+        self._links = Links(config.base_url)
+        self._renderer = MailRenderer(settings, self.kinds, self._links)
+        self.mailbox = DevMailbox(config.mailbox_path) if config.mode == MAILBOX else None
+        if config.mode == SMTP and not self._given_transport:
+            self.transport = SmtpTransport(config)
+        if config.mode not in (SMTP, MAILBOX):
+            log.warning(
+                "notify_email_not_configured",
+                reason="ASPIRASI_SMTP_HOST is not set and demo mode is off:"
+                " mails are queued but cannot be delivered",
+            )
+
+    @hookimpl
+    def aspirasi_outbox_items(
+        self, event: Event, lookup: RecipientLookup
+    ) -> Sequence[OutboxMessage] | None:
+        """Render the mails ``event`` calls for, one outbox item per recipient."""
+        renderer = self._require_renderer()
+        assert self._links is not None
+        items: list[OutboxMessage] = []
+        for kind in self.kinds.for_event(event):
+            seen: set[str] = set()
+            context: Any = None
+            for recipient in kind.recipients(event, lookup):
+                address = recipient.email.casefold()
+                if address in seen:
+                    continue
+                seen.add(address)
+                if context is None:
+                    context = kind.context(event, self._links)
+                mail = renderer.render(kind, recipient, context)
+                items.append(OutboxMessage(topic=EMAIL_TOPIC, payload=mail.to_payload()))
+        return items or None
+
+    @hookimpl
+    def aspirasi_deliver_outbox_item(self, item: OutboxItem) -> bool | None:
+        """Deliver an ``email`` item (SMTP or the development mailbox); raise on failure."""
+        if item.topic != EMAIL_TOPIC:
+            return None
+        config = self.config
+        if config is None:
+            raise MailNotConfigured("notify_email was not configured (aspirasi_configure)")
+        mail = Mail.from_payload(item.payload)
+        mid = message_id(item, config.domain)
+        if config.mode == SMTP:
+            self.transport.send(
+                build_message(mail, config, item), sender=config.sender, recipients=[mail.to]
+            )
+        elif config.mode == MAILBOX and self.mailbox is not None:
+            self.mailbox.store(item, mail, sender=config.mail_from, message_id=mid)
+        else:
+            raise MailNotConfigured(
+                "ASPIRASI_SMTP_HOST is not set (and demo mode is off): no mail can be sent"
+            )
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def render(self, kind: str, recipient: Recipient, context: dict[str, Any]) -> Mail:
+        """Render a mail kind by name (previews, tests)."""
+        return self._require_renderer().render(self.kinds.get(kind), recipient, context)
+
+    def _require_renderer(self) -> MailRenderer:
+        if self._renderer is None:
+            raise RuntimeError("notify_email is not configured yet (aspirasi_configure)")
+        return self._renderer
+
+    def _declared_kinds(self, settings: Settings) -> list[MailKind]:
+        """Mail kinds other installed plugins declare (entry-point group
+        ``aspirasi.mail_kinds``, named after the plugin), honouring the allow- and
+        block-lists."""
+        found: list[MailKind] = []
+        for ep in self._entry_points():
+            if ep.name in settings.disabled_plugins or (
+                settings.plugins and ep.name not in settings.plugins
+            ):
+                continue
+            try:
+                declared = ep.load()
+                if callable(declared):
+                    declared = declared()
+                kinds = list(declared)
+            except Exception as exc:
+                raise ValueError(f"mail kinds of plugin {ep.name!r} failed to load: {exc}") from exc
+            for kind in kinds:
+                if not isinstance(kind, MailKind):
+                    raise ValueError(
+                        f"plugin {ep.name!r} declares {type(kind).__name__}, not a MailKind"
+                    )
+                found.append(kind)
+        return found
