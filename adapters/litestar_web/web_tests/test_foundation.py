@@ -59,3 +59,10 @@ def test_wrong_status_errors_name_status_and_action_in_words() -> None:
         text_en
         == "The action 'send the reply' is not possible while the message is 'Being handled'."
     )
+
+
+def test_pages_are_indonesian_first_whatever_the_browser_says(web: WebWorld) -> None:
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    assert 'lang="id"' in web.client.get("/", headers=english_browser).text
+    api = web.client.get("/api/v1/no/such", headers=english_browser)
+    assert api.json()["detail"] == "The page was not found."

@@ -151,7 +151,7 @@ def ensure_info(request: Request[Any, Any, Any]) -> bool:
     language = pick_language(
         request.query_params.get("lang"),
         request.cookies.get("lang"),
-        request.headers.get("accept-language"),
+        request.headers.get("accept-language") if is_api(request) else None,
         settings.default_language,
     )
     request.scope[SCOPE_KEY] = RequestInfo(  # type: ignore[literal-required]

@@ -95,10 +95,16 @@ class RequestContextMiddleware:
         for pair in query.split("&"):
             if pair.startswith("lang="):
                 query_lang = pair[5:]
+        # Pages are Indonesian first: many citizens' phones are set to English, so
+        # the browser's preference counts only for API clients; people switch with
+        # the language links (remembered in a cookie).
+        path = scope.get("path", "")
         language = pick_language(
             query_lang,
             cookie.get(LANG_COOKIE),
-            headers.get(b"accept-language", b"").decode("latin-1"),
+            headers.get(b"accept-language", b"").decode("latin-1")
+            if path.startswith("/api/")
+            else None,
             self.settings.default_language,
         )
         request_id = uuid.uuid4().hex
@@ -132,7 +138,6 @@ class RequestContextMiddleware:
         scope[SCOPE_KEY] = req  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status_holder = {"status": 500}
-        path = scope.get("path", "")
         personal = req.account is not None and not path.startswith("/static/")
 
         async def send_wrapper(message: Message) -> None:
