@@ -148,17 +148,12 @@ class AccountService:
     def _issue_verification(
         self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
     ) -> None:
-        # A new link voids the older ones (SPEC.md).
-        uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
-        token = new_token()
-        expires = now + timedelta(hours=self._d.settings.verification_ttl_hours)
-        uow.tokens.add(
-            account_id=account.id,
-            purpose=TokenPurpose.VERIFY_EMAIL,
-            token_hash=hash_token(token),
-            created_at=now,
-            expires_at=expires,
-            auth_version=account.auth_version,
+        token, expires = self._issue_link_token(
+            uow,
+            account,
+            TokenPurpose.VERIFY_EMAIL,
+            timedelta(hours=self._d.settings.verification_ttl_hours),
+            now,
         )
         events.record(
             VerificationRequested(
@@ -170,6 +165,25 @@ class AccountService:
                 at=now,
             )
         )
+
+    @staticmethod
+    def _issue_link_token(
+        uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta, now: datetime
+    ) -> tuple[str, datetime]:
+        """A new single-use link token; it voids the account's older ones of the
+        same purpose (SPEC.md: a new link may void the older ones)."""
+        uow.tokens.delete_for_account(account.id, [purpose])
+        token = new_token()
+        expires = now + ttl
+        uow.tokens.add(
+            account_id=account.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=expires,
+            auth_version=account.auth_version,
+        )
+        return token, expires
 
     async def verify_email(self, ctx: Context, token: str) -> Account:
         """Consume a verification token and mark the address verified."""
@@ -368,16 +382,12 @@ class AccountService:
             if account is None or not account.is_active:
                 return
             now = deps.clock.now()
-            uow.tokens.delete_for_account(account.id, [TokenPurpose.RESET_PASSWORD])
-            token = new_token()
-            expires = now + timedelta(minutes=deps.settings.reset_ttl_minutes)
-            uow.tokens.add(
-                account_id=account.id,
-                purpose=TokenPurpose.RESET_PASSWORD,
-                token_hash=hash_token(token),
-                created_at=now,
-                expires_at=expires,
-                auth_version=account.auth_version,
+            token, expires = self._issue_link_token(
+                uow,
+                account,
+                TokenPurpose.RESET_PASSWORD,
+                timedelta(minutes=deps.settings.reset_ttl_minutes),
+                now,
             )
             events.record(
                 PasswordResetRequested(
