@@ -215,3 +215,21 @@ async def test_declared_categories_are_created_once(database, tmp_path) -> None:
     from aspirasi_core.plugins import collect_category_decls
 
     assert world.app.admin.ensure_categories(collect_category_decls(world.app.plugin_manager)) == 0
+
+
+async def test_a_slow_batch_hands_back_what_it_cannot_send_within_its_lease(world: World) -> None:
+    app = world.app
+    while app.outbox.run_once_sync().handled:
+        pass
+    for i in range(3):
+        await app.messages.submit(world.ctx("ani"), SubmitInput(f"s{i}", "b"))
+    world.recorder.delivered.clear()
+    # each delivery takes 100 s of the 120 s lease
+    world.recorder.on_deliver = lambda: world.clock.advance(seconds=100)
+    first = app.outbox.run_once_sync()
+    assert first.delivered == 1  # the rest were released, not kept past half the lease
+    rounds = 0
+    while app.outbox.run_once_sync().handled and rounds < 10:
+        rounds += 1
+    ids = [item.id for item in world.recorder.delivered]
+    assert len(ids) == 3 and len(set(ids)) == 3

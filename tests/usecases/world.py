@@ -42,6 +42,7 @@ class RecorderPlugin:
         self.in_transaction: list[Event] = []
         self.delivered: list[Any] = []
         self.fail_deliveries = 0
+        self.on_deliver: Any = None  # called before each delivery (e.g. to move the clock)
 
     @hookimpl
     def aspirasi_outbox_items(self, event: Event, lookup: Any) -> list[OutboxMessage]:
@@ -55,6 +56,8 @@ class RecorderPlugin:
     def aspirasi_deliver_outbox_item(self, item: Any) -> bool | None:
         if item.topic != "test":
             return None
+        if self.on_deliver is not None:
+            self.on_deliver()
         if self.fail_deliveries > 0:
             self.fail_deliveries -= 1
             raise ConnectionError("smtp down")

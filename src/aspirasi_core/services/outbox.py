@@ -69,17 +69,34 @@ class OutboxDispatcher:
             return True, None
         return False, None  # None (or a stray False): no plugin delivers this topic
 
+    def _release(self, item_ids: list[int]) -> None:
+        now = self._d.clock.now()
+
+        def release(uow: UnitOfWork) -> None:
+            for item_id in item_ids:
+                uow.outbox.fail(item_id, "lease running out; released", retry_at=now)
+
+        self._d.db.run_sync(release, write=True)
+
     def run_once_sync(self) -> DispatchStats:
         """Claim one batch and deliver it."""
         deps = self._d
         stats = DispatchStats()
+        claimed_at = deps.clock.now()
         items = deps.db.run_sync(
             lambda uow: uow.outbox.claim(
-                deps.clock.now(), limit=self.batch, lease_seconds=self.lease_seconds
+                claimed_at, limit=self.batch, lease_seconds=self.lease_seconds
             ),
             write=True,
         )
-        for item in items:
+        for position, item in enumerate(items):
+            if (deps.clock.now() - claimed_at).total_seconds() > self.lease_seconds / 2:
+                # Slow deliveries ate half the lease: hand the rest back before
+                # another dispatcher may take them over, so nothing is sent twice.
+                released = [i.id for i in items[position:]]
+                self._release(released)
+                log.info("outbox_released", count=len(released))
+                break
             ok, error = self._deliver(item)
             now = deps.clock.now()
             if ok:
