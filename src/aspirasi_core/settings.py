@@ -137,7 +137,10 @@ class Settings:
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
     outbox_max_attempts: int = _setting(
-        8, "Deliveries of an outbox item tried before it becomes a dead letter."
+        16,
+        "Deliveries of an outbox item tried before it becomes a dead letter. Retries back"
+        " off from 15 s to at most an hour: 16 tries span about nine hours, so a mail"
+        " survives an evening without its SMTP server.",
     )
     outbox_inline: bool = _setting(
         True,
