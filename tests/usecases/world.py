@@ -60,7 +60,7 @@ class RecorderPlugin:
             self.on_deliver()
         if self.fail_deliveries > 0:
             self.fail_deliveries -= 1
-            raise ConnectionError("smtp down")
+            raise ConnectionError("smtp down: 550 <ani@example.org> refused")
         self.delivered.append(item)
         return True
 

@@ -11,6 +11,7 @@ claiming is atomic, so each item goes to one of them.
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta
 
 import anyio
@@ -22,6 +23,7 @@ from .core import CoreDeps
 from .ports import OutboxItem, UnitOfWork
 
 log = structlog.get_logger("aspirasi.outbox")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @attrs.define
@@ -64,7 +66,9 @@ class OutboxDispatcher:
         try:
             done = self._d.hook.aspirasi_deliver_outbox_item(item=item)
         except Exception as exc:  # a failed delivery is data, not a crash
-            return False, f"{type(exc).__name__}: {exc}"[:500]
+            # SMTP errors often echo the recipient: keep addresses out of the table and logs.
+            text = _ADDRESS.sub("<address>", f"{type(exc).__name__}: {exc}")
+            return False, text[:500]
         if done is True:
             return True, None
         return False, None  # None (or a stray False): no plugin delivers this topic
