@@ -234,3 +234,21 @@ async def test_a_slow_batch_hands_back_what_it_cannot_send_within_its_lease(worl
         rounds += 1
     ids = [item.id for item in world.recorder.delivered]
     assert len(ids) == 3 and len(set(ids)) == 3
+
+
+async def test_status_changes_carry_the_classification(world: World) -> None:
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    await world.app.messages.forward(
+        world.ctx("admin"),
+        msg.id,
+        ForwardInput(
+            world.categories["aduan"],
+            world.subcategories["permasalahan-lahan"],
+            world.agencies["pupr"],
+        ),
+    )
+    event = world.recorder.after[-1]
+    assert (event.category_id, event.subcategory_id) == (
+        world.categories["aduan"],
+        world.subcategories["permasalahan-lahan"],
+    )

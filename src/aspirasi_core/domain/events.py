@@ -48,6 +48,9 @@ class StatusChanged(Event):
     previous_agency_id: int | None
     note: str
     at: datetime
+    #: The classification after the move (set by the admin when forwarding).
+    category_id: int | None = None
+    subcategory_id: int | None = None
 
 
 @attrs.frozen

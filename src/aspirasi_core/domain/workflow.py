@@ -138,6 +138,8 @@ def transition(
         previous_agency_id=message.agency_id,
         note=note,
         at=now,
+        category_id=new.category_id,
+        subcategory_id=new.subcategory_id,
     )
     return new, event
 

@@ -122,8 +122,11 @@ def test_allowed_transition_gives_target_and_event(pair, policy, actors, make_me
         previous_agency_id=agency,
         note="catatan",
         at=NOW,
+        category_id=new.category_id,
+        subcategory_id=new.subcategory_id,
     )
     if classification is not None:
+        assert (event.category_id, event.subcategory_id) == (2, 7)
         assert (new.category_id, new.subcategory_id, new.agency_id) == (2, 7, 2)
         assert event.agency_id == 2
     else:
