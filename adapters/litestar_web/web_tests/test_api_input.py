@@ -70,6 +70,8 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("GET", "/api/v1/me/messages", "ani", "none", None, "limit=abc", "limit"),
     ("POST", "/api/v1/messages/{message_id}/rating", "ani", "json", {"stars": 9}, "", "stars"),
     ("GET", "/api/v1/public/messages", None, "none", None, "cursor=%%%", "cursor"),
+    ("GET", "/api/v1/land-issues", "root", "none", None, "status=foo", "status"),
+    ("GET", "/api/v1/land-issues", "root", "none", None, "limit=0", "limit"),
     ("POST", "/api/v1/public/tracking", None, "json", {"nik": "123"}, "", "nik"),
     ("POST", "/api/v1/public/tracking", None, "json", {"nik": ["x"]}, "", "nik"),
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "status=foo", "status"),

@@ -89,6 +89,10 @@ def test_loaded_from_its_entry_point():
         "aspirasi_register_permissions",
         "aspirasi_register_categories",
         "aspirasi_visibility_scopes",
+        "aspirasi_web_route_handlers",
+        "aspirasi_web_menu_items",
+        "aspirasi_web_template_dirs",
+        "aspirasi_web_locale_dirs",
     }
 
 

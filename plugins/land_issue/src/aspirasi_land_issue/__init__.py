@@ -23,6 +23,15 @@ Settings
     Its name when the core creates it (default ``Permasalahan Lahan``). An
     existing sub-category is never renamed.
 
+Web (with ``aspirasi-web``)
+---------------------------
+Holders of the permission get the back-office menu item "Monitor": the page
+``/land-issues`` (every land-dispute complaint, its current agency, status,
+log and reply state, filterable by status; each row links to the read-only
+detail ``/backoffice/messages/{id}``) and ``GET /api/v1/land-issues``
+(``{"items": [...], "next_cursor"}``). The web part lives in
+:mod:`aspirasi_land_issue.web`, imported only by the web hooks.
+
 The configuration is per process: the last ``aspirasi_configure`` call wins.
 Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=land_issue``.
 """
@@ -31,12 +40,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.model import Actor, CategoryCode
-from aspirasi_core.domain.policy import MessageScope, PermissionDecl
+from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
 from aspirasi_core.plugin_types import CategoryDecl, Directory
 from aspirasi_core.settings import Settings
 
@@ -46,6 +57,11 @@ DEFAULT_SUBCATEGORY = "permasalahan-lahan"
 DEFAULT_SUBCATEGORY_NAME = "Permasalahan Lahan"
 #: Name of the visibility scope this plugin returns.
 SCOPE_NAME = "land_issue"
+
+if TYPE_CHECKING:
+    from aspirasi_web.menu import MenuItem
+
+_HERE = Path(__file__).resolve().parent
 
 _CODE = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
@@ -129,3 +145,40 @@ def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[M
             subcategory_ids=frozenset({subcategory_id}),
         )
     ]
+
+
+# ----------------------------------------------------------------------------- web hooks
+# Called only by the web adapter (which adds their specs); the Litestar part is
+# imported here, lazily, so that the core's import path never reaches it. They are
+# optional: a plugin manager without the web specs (the CLI, the core's tests)
+# ignores them.
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_route_handlers() -> Sequence[Any]:
+    """``GET /land-issues`` (page) and ``GET /api/v1/land-issues`` (JSON)."""
+    from .web import ROUTE_HANDLERS
+
+    return list(ROUTE_HANDLERS)
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[MenuItem]:
+    """ "Monitor" in the back-office section, for holders of ``land_issue.monitor``."""
+    if actor is None or not policy.allows(actor, MONITOR):
+        return []
+    from aspirasi_web.menu import MenuItem
+
+    return [MenuItem("Monitor", "/land-issues", "backoffice", 50)]
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_template_dirs() -> Sequence[str]:
+    """Templates named ``land_issue/…``."""
+    return [str(_HERE / "templates")]
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_locale_dirs() -> Sequence[str]:
+    """``locale/id/LC_MESSAGES/land_issue.po``."""
+    return [str(_HERE / "locale")]
