@@ -91,8 +91,11 @@ async def test_directory(world: World) -> None:
         await admin_svc.create_agency(root, "dishub", "again")
     with pytest.raises(Invalid):
         await admin_svc.create_agency(root, "bad code!", "x")
-    closed = await admin_svc.update_agency(root, agency.id, is_active=False)
-    assert not closed.is_active
+    with pytest.raises(Invalid):  # not a yes/no: nothing changes
+        await admin_svc.update_agency(root, agency.id, is_active="maybe")  # type: ignore[arg-type]
+    assert agency.id in [a.id for a in await admin_svc.agencies()]
+    closed = await admin_svc.update_agency(root, agency.id, is_active="false")  # type: ignore[arg-type]
+    assert not closed.is_active  # the word "false" is no, not a truthy string
     assert agency.id not in [a.id for a in await admin_svc.agencies()]
     assert agency.id in [a.id for a in await admin_svc.agencies(root, include_inactive=True)]
     cat = world.categories["aduan"]

@@ -219,6 +219,22 @@ def _as_int(value: Any) -> Any:
     return value
 
 
+_TRUE = ("1", "true", "on", "yes")
+_FALSE = ("0", "false", "off", "no", "")
+
+
+def check_flag(value: Any, field: str) -> bool:
+    """A yes/no input: a bool, or the words forms and JSON clients send
+    (``1/0``, ``true/false``, ``on/off``, ``yes/no``; absent is no)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+    raise Invalid.field(field, "flag_invalid", "Choose yes or no.")
+
+
 def check_stars(value: Any, field: str = "stars") -> int:
     """A rating: a whole number from 1 to 5."""
     if isinstance(value, bool):

@@ -18,6 +18,7 @@ from ..domain.policy import Perm
 from ..domain.validation import (
     LIMITS,
     Collector,
+    check_flag,
     check_id,
     check_password,
     clean_text,
@@ -53,6 +54,18 @@ class AccountChanges:
     permissions: tuple[str, ...] | None = None
     is_active: bool | None = None
     full_name: str | None = None
+
+
+def _directory_changes(name: object, is_active: object) -> dict[str, object]:
+    """Validated changes of an agency or sub-category: a new name, (de)activation."""
+    collector = Collector()
+    fields: dict[str, object] = {}
+    if name is not None:
+        fields["name"] = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
+    if is_active is not None:
+        fields["is_active"] = collector.check(check_flag, is_active, "is_active")
+    collector.raise_if_any()
+    return fields
 
 
 class AdminService:
@@ -321,11 +334,7 @@ class AdminService:
     ) -> Agency:
         self._require(ctx)
         agency_id = check_id(agency_id, "id")
-        fields: dict[str, object] = {}
-        if name is not None:
-            fields["name"] = clean_text(name, "name", max_length=LIMITS["name"])
-        if is_active is not None:
-            fields["is_active"] = bool(is_active)
+        fields = _directory_changes(name, is_active)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Agency:
             found = uow.directory.agency(agency_id)
@@ -404,11 +413,7 @@ class AdminService:
     ) -> Subcategory:
         self._require(ctx)
         sub_id = check_id(subcategory_id, "id")
-        fields: dict[str, object] = {}
-        if name is not None:
-            fields["name"] = clean_text(name, "name", max_length=LIMITS["name"])
-        if is_active is not None:
-            fields["is_active"] = bool(is_active)
+        fields = _directory_changes(name, is_active)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
             found = uow.directory.subcategory(sub_id)

@@ -20,7 +20,7 @@ from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, U
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
 from ..domain.model import Action, Actor, Message, Rating, Role, Status
 from ..domain.policy import Perm
-from ..domain.validation import LIMITS, Collector, check_id, check_stars, clean_text
+from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
 from ..domain.workflow import Classification, check_can_rate, transition
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import CleanFile, inspect_upload
@@ -70,27 +70,6 @@ def _require_actor(ctx: Context) -> Actor:
     if ctx.actor is None:
         raise Unauthenticated("Please log in.", code="login_required")
     return ctx.actor
-
-
-def _flag(value: object, field: str, collector: Collector) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in (
-        "1",
-        "true",
-        "on",
-        "yes",
-        "0",
-        "false",
-        "off",
-        "no",
-        "",
-    ):
-        return value.strip().lower() in ("1", "true", "on", "yes")
-    if value is None:
-        return False
-    collector.add(field, "flag_invalid", "Choose yes or no.")
-    return False
 
 
 class MessageService:
@@ -201,8 +180,8 @@ class MessageService:
         body = collector.check(
             clean_text, data.body, "body", max_length=LIMITS["body"], multiline=True
         )
-        confidential = _flag(data.confidential, "confidential", collector)
-        anonymous = _flag(data.anonymous, "anonymous", collector)
+        confidential = bool(collector.check(check_flag, data.confidential, "confidential"))
+        anonymous = bool(collector.check(check_flag, data.anonymous, "anonymous"))
         collector.raise_if_any()
         assert subject and body
         await deps.before("submit", ctx, subject=str(actor.account_id))

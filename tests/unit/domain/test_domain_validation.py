@@ -11,6 +11,7 @@ from aspirasi_core.domain.validation import (
     COMMON_PASSWORDS,
     LIMITS,
     Collector,
+    check_flag,
     check_id,
     check_password,
     check_stars,
@@ -433,3 +434,28 @@ def test_collectors_do_not_share_errors() -> None:
     a, b = Collector(), Collector()
     a.add("x", "c", "m")
     assert b.errors == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, True),
+        (False, False),
+        (None, False),
+        ("1", True),
+        ("on", True),
+        (" Yes ", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+    ],
+)
+def test_check_flag_reads_yes_and_no(value, expected) -> None:
+    assert check_flag(value, "f") is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", 1, 0.0, [], {}])
+def test_check_flag_refuses_anything_else(value) -> None:
+    with pytest.raises(Invalid) as exc:
+        check_flag(value, "f")
+    assert exc.value.errors[0].code == "flag_invalid"
