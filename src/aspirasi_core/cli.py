@@ -54,7 +54,12 @@ def db_upgrade() -> None:
     settings = _settings()
     migrate(settings)
     app = _app(settings)  # creates the sub-categories plugins declare
-    app.deps.db.dispose()
+    try:
+        moved = app.sop.recompute_sync()  # deadlines of messages older than the SOP clock
+    finally:
+        app.deps.db.dispose()
+    if moved:
+        click.echo(f"SOP deadlines set for {moved} open messages")
     click.echo("database is up to date")
 
 
@@ -154,6 +159,33 @@ def outbox_run(once: bool, poll: float) -> None:
             click.echo("outbox worker running (Ctrl-C stops it)")
             with contextlib.suppress(KeyboardInterrupt):
                 anyio.run(lambda: app.outbox.run_forever(poll_seconds=poll))
+    finally:
+        app.deps.db.dispose()
+
+
+# ---------------------------------------------------------------- sop
+@main.group()
+def sop() -> None:
+    """SOP deadlines."""
+
+
+@sop.command("sweep")
+def sop_sweep() -> None:
+    """Announce the messages that became overdue (the outbox worker does this every
+    ASPIRASI_SOP_SWEEP_SECONDS)."""
+    app = _app(_settings())
+    try:
+        click.echo(f"overdue messages announced: {app.sop.sweep_sync()}")
+    finally:
+        app.deps.db.dispose()
+
+
+@sop.command("recompute")
+def sop_recompute() -> None:
+    """Re-time every open message (after changing ASPIRASI_SOP_* settings)."""
+    app = _app(_settings())
+    try:
+        click.echo(f"deadlines moved: {app.sop.recompute_sync()}")
     finally:
         app.deps.db.dispose()
 

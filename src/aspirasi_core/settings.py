@@ -147,6 +147,28 @@ class Settings:
         "Run the outbox dispatcher inside the web process (embedded mode). Set false when"
         " `aspirasi outbox run` workers deliver.",
     )
+    sop_triage_days: int = _setting(
+        3, "SOP: working days the admin has to forward (or reject) a new message."
+    )
+    sop_confirm_days: int = _setting(
+        2,
+        "SOP: working days an agency has to confirm a forwarded message (a sub-category may"
+        " set its own).",
+    )
+    sop_reply_days: int = _setting(
+        10,
+        "SOP: working days an agency has to reply once it confirmed (a sub-category may set"
+        " its own).",
+    )
+    sop_holiday_country: str = _setting(
+        "ID",
+        "Country whose public holidays are not working days (ISO code for the `holidays`"
+        " package; empty: weekends and the super admin's days off only).",
+    )
+    sop_sweep_seconds: int = _setting(
+        300,
+        "How often the outbox worker looks for messages that have just become overdue.",
+    )
     extra: Mapping[str, str] = attrs.field(
         factory=dict,
         hash=False,
@@ -223,9 +245,20 @@ class Settings:
             "api_token_days",
             "outbox_max_attempts",
             "max_upload_mb",
+            "sop_sweep_seconds",
         ):
             if getattr(self, name) < 1:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+        for name in ("sop_triage_days", "sop_confirm_days", "sop_reply_days"):
+            if not 1 <= getattr(self, name) <= 365:
+                problems.append(f"ASPIRASI_{name.upper()} must be between 1 and 365")
+        if self.sop_holiday_country:
+            import holidays
+
+            if self.sop_holiday_country.upper() not in holidays.list_supported_countries():
+                problems.append(
+                    "ASPIRASI_SOP_HOLIDAY_COUNTRY is not a country the holidays package knows"
+                )
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
 

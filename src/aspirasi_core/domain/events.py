@@ -51,6 +51,28 @@ class StatusChanged(Event):
     #: The classification after the move (set by the admin when forwarding).
     category_id: int | None = None
     subcategory_id: int | None = None
+    #: The SOP deadline of the stage the message is now in (None once final).
+    due_at: datetime | None = None
+
+
+@attrs.frozen
+class MessageOverdue(Event):
+    """A message's current stage passed its SOP deadline (announced once per deadline).
+
+    ``stage`` is ``triage`` (the admin has not forwarded it), ``confirm`` (the
+    agency has not confirmed it) or ``reply`` (the agency has not replied).
+    """
+
+    message_id: int
+    ticket: str
+    subject: str
+    status: Status
+    stage: str
+    agency_id: int | None
+    category_id: int | None
+    subcategory_id: int | None
+    due_at: datetime
+    at: datetime
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ classes and the use cases return them.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 import attrs
@@ -137,6 +137,20 @@ class Subcategory:
     code: str
     name: str
     is_active: bool = True
+    #: SOP overrides in working days (None: the default of the settings).
+    sop_confirm_days: int | None = None
+    sop_reply_days: int | None = None
+
+
+@attrs.frozen
+class DayOff:
+    """An extra non-working day of the SOP calendar, added by a super admin."""
+
+    id: int
+    day: date
+    name: str
+    created_at: datetime
+    created_by: int | None = None
 
 
 @attrs.frozen
@@ -171,6 +185,14 @@ class Message:
     subcategory_id: int | None = None
     agency_id: int | None = None
     attachments: tuple[Attachment, ...] = ()
+    #: The SOP clock of the current stage (:mod:`aspirasi_core.domain.sop`): when
+    #: it began and when it is due; both None once the message is final.
+    stage_started_at: datetime | None = None
+    due_at: datetime | None = None
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Whether the current stage's SOP deadline has passed."""
+        return self.due_at is not None and now >= self.due_at
 
 
 @attrs.frozen

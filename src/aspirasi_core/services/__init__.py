@@ -18,6 +18,7 @@ from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
 from .queries import BackofficeQuery, MessageDetail, PublicMessage, QueryService, TrackedMessage
+from .sop import SopService
 
 
 @attrs.define
@@ -31,19 +32,23 @@ class Aspirasi:
     notifications: NotificationService
     admin: AdminService
     outbox: OutboxDispatcher
+    #: SOP deadlines, the lateness sweep and the calendar's days off.
+    sop: SopService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
     @classmethod
     def from_deps(cls, deps: CoreDeps) -> Aspirasi:
+        sop = SopService(deps)
         return cls(
             deps=deps,
             accounts=AccountService(deps),
-            messages=MessageService(deps),
+            messages=MessageService(deps, sop),
             queries=QueryService(deps),
             notifications=NotificationService(deps),
             admin=AdminService(deps),
-            outbox=OutboxDispatcher(deps),
+            outbox=OutboxDispatcher(deps, sweep=sop.sweep),
+            sop=sop,
         )
 
 
@@ -64,6 +69,7 @@ __all__ = [
     "PublicMessage",
     "QueryService",
     "RegisterInput",
+    "SopService",
     "StaffInput",
     "SubmitInput",
     "SystemClock",

@@ -27,6 +27,7 @@ from ..security.uploads import CleanFile, inspect_upload
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
+from .sop import SopService
 
 log = structlog.get_logger("aspirasi.messages")
 
@@ -75,8 +76,9 @@ def _require_actor(ctx: Context) -> Actor:
 class MessageService:
     """Commands on messages."""
 
-    def __init__(self, deps: CoreDeps) -> None:
+    def __init__(self, deps: CoreDeps, sop: SopService | None = None) -> None:
         self._d = deps
+        self._sop = sop or SopService(deps)
 
     # ------------------------------------------------------------------ helpers
     async def _clean_upload(
@@ -144,6 +146,8 @@ class MessageService:
         new, event = transition(
             message, action, actor, now, deps.policy, note=note, classification=classification
         )
+        new = self._sop.clock_after(uow, message, new, action, now)
+        event = attrs.evolve(event, due_at=new.due_at)
         deps.hook.aspirasi_validate_transition(
             message=message, action=action, actor=actor, to_status=new.status, note=note
         )
@@ -200,6 +204,7 @@ class MessageService:
                     attachment_count=1 if clean else 0,
                 ),
             )
+            triage_due = self._sop.due_for(uow, Status.SUBMITTED, None, now)
             message = None
             for _ in range(5):
                 try:
@@ -212,6 +217,7 @@ class MessageService:
                             confidential=confidential,
                             anonymous=anonymous,
                             created_at=now,
+                            due_at=triage_due,
                         )
                     )
                     break

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 import re
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import anyio
@@ -49,8 +51,13 @@ class OutboxDispatcher:
         lease_seconds: int = 120,
         base_delay_seconds: float = 15.0,
         max_delay_seconds: float = 3600.0,
+        sweep: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._d = deps
+        #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`: the SOP
+        #: lateness sweep (:meth:`aspirasi_core.services.sop.SopService.sweep`).
+        self.sweep = sweep
+        self._last_sweep: float | None = None
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.base_delay = base_delay_seconds
@@ -150,6 +157,7 @@ class OutboxDispatcher:
     ) -> None:
         """Deliver until ``stop`` is set (or the task is cancelled)."""
         while stop is None or not stop.is_set():
+            await self._maybe_sweep()
             try:
                 stats = await self.run_once()
             except Exception:
@@ -175,6 +183,19 @@ class OutboxDispatcher:
                         tg.start_soon(_wake_watch)
                 else:
                     await self._wake.wait()
+
+    async def _maybe_sweep(self) -> None:
+        if self.sweep is None:
+            return
+        now = time.monotonic()
+        interval = self._d.settings.sop_sweep_seconds
+        if self._last_sweep is not None and now - self._last_sweep < interval:
+            return
+        self._last_sweep = now
+        try:
+            await self.sweep()
+        except Exception:
+            log.exception("sop_sweep_failed")
 
     async def list(self, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Items by status (``dead`` for the dead letters)."""

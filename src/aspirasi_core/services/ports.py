@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -25,6 +25,7 @@ from ..domain.model import (
     Agency,
     Attachment,
     Category,
+    DayOff,
     LogEntry,
     Message,
     Notification,
@@ -86,6 +87,8 @@ class NewMessage:
     anonymous: bool
     created_at: datetime
     status: Status = Status.SUBMITTED
+    #: The SOP deadline of the first stage (triage).
+    due_at: datetime | None = None
 
 
 @attrs.frozen
@@ -237,8 +240,24 @@ class MessageRepository(Protocol):
     def get_by_ticket(self, ticket: str) -> Message | None: ...
 
     def save_transition(self, message: Message, expected_status: Status) -> bool:
-        """Compare-and-set: write status, classification and ``updated_at`` only if
-        the stored status is still ``expected_status``. False when it changed."""
+        """Compare-and-set: write status, classification, ``updated_at`` and the SOP
+        clock only if the stored status is still ``expected_status``. False when it
+        changed. A new deadline clears the overdue notice of the previous one."""
+
+    def newly_overdue(self, now: datetime, *, limit: int) -> builtins.list[Message]:
+        """Open messages whose deadline has passed and was not announced yet,
+        earliest deadline first."""
+
+    def mark_overdue_notified(self, message_id: int, due_at: datetime, now: datetime) -> bool:
+        """Record that the lateness of this deadline was announced; False when the
+        deadline changed or was already announced (another worker)."""
+
+    def open_messages(self, *, after_id: int, limit: int) -> builtins.list[Message]:
+        """Messages still in a stage with a clock (submitted, forwarded, in
+        progress), by id, for recomputing their deadlines."""
+
+    def set_due(self, message_id: int, due_at: datetime | None, expected: datetime | None) -> bool:
+        """Compare-and-set the deadline (clears its overdue notice)."""
 
     def add_attachment(self, new: NewAttachment) -> Attachment: ...
 
@@ -330,6 +349,15 @@ class DirectoryRepository(Protocol):
     def subcategory_by_code(self, category_id: int, code: str) -> Subcategory | None: ...
     def add_subcategory(self, category_id: int, code: str, name: str) -> Subcategory: ...
     def update_subcategory(self, subcategory_id: int, **fields: Any) -> Subcategory: ...
+    def days_off(
+        self, start: date | None = None, end: date | None = None
+    ) -> builtins.list[DayOff]: ...
+    def add_day_off(
+        self, day: date, name: str, created_by: int | None, created_at: datetime
+    ) -> DayOff:
+        """Raises ``Conflict`` (``duplicate_day_off``) when the day is already off."""
+
+    def remove_day_off(self, day_off_id: int) -> DayOff | None: ...
 
 
 class OutboxRepository(Protocol):

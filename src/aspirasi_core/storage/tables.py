@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -74,6 +75,9 @@ subcategories = Table(
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("is_active", Boolean, nullable=False, server_default=true()),
+    # SOP overrides in working days (NULL: the settings' default). Since 0002_sop.
+    Column("sop_confirm_days", Integer, nullable=True),
+    Column("sop_reply_days", Integer, nullable=True),
     UniqueConstraint("category_id", "code"),
 )
 
@@ -116,12 +120,32 @@ messages = Table(
     _fk("agency_id", "agencies.id", nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The SOP clock of the current stage (since 0002_sop): when the stage began,
+    # when it is due (NULL once final) and when its lateness was announced.
+    Column("stage_started_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("overdue_notified_at", UTCDateTime, nullable=True),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
     Index("ix_messages_confidential_status_id", "confidential", "status", "id"),
     Index("ix_messages_category_id_subcategory_id_id", "category_id", "subcategory_id", "id"),
     Index("ix_messages_created_at", "created_at"),
+    Index("ix_messages_due_at_id", "due_at", "id"),
+    Index("ix_messages_agency_id_due_at_id", "agency_id", "due_at", "id"),
+    Index("ix_messages_overdue_notified_at_due_at", "overdue_notified_at", "due_at"),
+)
+
+#: Extra days off (cuti bersama, local holidays) a super admin adds to the SOP
+#: calendar, on top of weekends and the country's public holidays. Since 0002_sop.
+days_off = Table(
+    "days_off",
+    metadata,
+    _pk(),
+    Column("day", Date, nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    _fk("created_by", "accounts.id", nullable=True, ondelete="SET NULL"),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 attachments = Table(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, true, update
+from sqlalchemy import Connection, Table, delete, insert, select, true, update
 
 from ...domain.errors import Conflict
-from ...domain.model import Agency, Category, Subcategory
-from ..tables import agencies, categories, subcategories
+from ...domain.model import Agency, Category, DayOff, Subcategory
+from ..tables import agencies, categories, days_off, subcategories
 from ._util import check_fields, execute_unique, not_found
 
 _AGENCY_FIELDS = frozenset({"code", "name", "is_active"})
 _CATEGORY_FIELDS = frozenset({"code", "name"})
-_SUBCATEGORY_FIELDS = frozenset({"category_id", "code", "name", "is_active"})
+_SUBCATEGORY_FIELDS = frozenset(
+    {"category_id", "code", "name", "is_active", "sop_confirm_days", "sop_reply_days"}
+)
 
 
 def _agency(row: Any) -> Agency:
@@ -31,6 +34,8 @@ def _subcategory(row: Any) -> Subcategory:
         code=row.code,
         name=row.name,
         is_active=bool(row.is_active),
+        sop_confirm_days=row.sop_confirm_days,
+        sop_reply_days=row.sop_reply_days,
     )
 
 
@@ -168,9 +173,59 @@ class SqlDirectoryRepository:
         return Subcategory(id=new_id, category_id=category_id, code=code, name=name)
 
     def update_subcategory(self, subcategory_id: int, **fields: Any) -> Subcategory:
-        """Change ``category_id``, ``code``, ``name`` or ``is_active``."""
+        """Change ``category_id``, ``code``, ``name``, ``is_active`` or the SOP days."""
         check_fields(fields, _SUBCATEGORY_FIELDS)
         row = self._update(
             subcategories, "subcategory", subcategory_id, fields, ("category_id", "code")
         )
         return _subcategory(row)
+
+    # ------------------------------------------------------------------ days off
+    def days_off(self, start: date | None = None, end: date | None = None) -> list[DayOff]:
+        """Extra days off, by date; ``start`` and ``end`` are inclusive bounds."""
+        stmt = select(days_off).order_by(days_off.c.day)
+        if start is not None:
+            stmt = stmt.where(days_off.c.day >= start)
+        if end is not None:
+            stmt = stmt.where(days_off.c.day <= end)
+        return [_day_off(row) for row in self._conn.execute(stmt)]
+
+    def add_day_off(
+        self, day: date, name: str, created_by: int | None, created_at: datetime
+    ) -> DayOff:
+        """Raises ``Conflict`` (``duplicate_day_off``) when the day is already off."""
+        values = {"day": day, "name": name, "created_by": created_by, "created_at": created_at}
+
+        def conflict() -> Conflict | None:
+            if self._conn.execute(select(days_off.c.id).where(days_off.c.day == day)).first():
+                return Conflict(
+                    "%(day)s is already a day off.",
+                    code="duplicate_day_off",
+                    params={"day": day.isoformat()},
+                )
+            return None
+
+        rows = execute_unique(
+            self._conn, insert(days_off).values(values).returning(days_off.c.id), conflict=conflict
+        )
+        return DayOff(
+            id=rows[0].id, day=day, name=name, created_at=created_at, created_by=created_by
+        )
+
+    def remove_day_off(self, day_off_id: int) -> DayOff | None:
+        """Delete one; returns what was deleted (None when there was nothing)."""
+        row = self._conn.execute(select(days_off).where(days_off.c.id == day_off_id)).first()
+        if row is None:
+            return None
+        self._conn.execute(delete(days_off).where(days_off.c.id == day_off_id))
+        return _day_off(row)
+
+
+def _day_off(row: Any) -> DayOff:
+    return DayOff(
+        id=row.id,
+        day=row.day,
+        name=row.name,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )

@@ -35,6 +35,7 @@ lg = message_log
 _CHUNK = 500
 
 _SELECT_MESSAGE = select(m)
+_OPEN_STATUSES = (Status.SUBMITTED.value, Status.FORWARDED.value, Status.IN_PROGRESS.value)
 _GET_MESSAGE = _SELECT_MESSAGE.where(m.c.id == bindparam("id"))
 _BY_TICKET = _SELECT_MESSAGE.where(m.c.ticket == bindparam("ticket"))
 _MESSAGE_ATTACHMENTS = (
@@ -62,6 +63,8 @@ def _message(row: Any, attachments: tuple[Attachment, ...] = ()) -> Message:
         subcategory_id=row.subcategory_id,
         agency_id=row.agency_id,
         attachments=attachments,
+        stage_started_at=row.stage_started_at,
+        due_at=row.due_at,
     )
 
 
@@ -119,6 +122,8 @@ class SqlMessageRepository:
             "anonymous": new.anonymous,
             "created_at": new.created_at,
             "updated_at": new.created_at,
+            "stage_started_at": new.created_at,
+            "due_at": new.due_at,
         }
 
         def conflict() -> Conflict | None:
@@ -144,6 +149,8 @@ class SqlMessageRepository:
             anonymous=new.anonymous,
             created_at=new.created_at,
             updated_at=new.created_at,
+            stage_started_at=new.created_at,
+            due_at=new.due_at,
         )
 
     def get(self, message_id: int) -> Message | None:
@@ -161,19 +168,65 @@ class SqlMessageRepository:
         return _message(row, tuple(_attachment(r) for r in found))
 
     def save_transition(self, message: Message, expected_status: Status) -> bool:
-        """Compare-and-set: write status, classification and ``updated_at`` only if
-        the stored status is still ``expected_status``. False when it changed."""
+        """Compare-and-set: write status, classification, ``updated_at`` and the SOP
+        clock only if the stored status is still ``expected_status``. False when it
+        changed. A new deadline clears the overdue notice of the previous one."""
+        values: dict[str, Any] = {
+            "status": str(message.status),
+            "category_id": message.category_id,
+            "subcategory_id": message.subcategory_id,
+            "agency_id": message.agency_id,
+            "updated_at": message.updated_at,
+            "stage_started_at": message.stage_started_at,
+            "due_at": message.due_at,
+        }
+        stmt = update(m).where(m.c.id == message.id, m.c.status == str(expected_status))
+        current = self._conn.execute(
+            select(m.c.due_at, m.c.stage_started_at).where(m.c.id == message.id)
+        ).first()
+        if current is None or (current.due_at, current.stage_started_at) != (
+            message.due_at,
+            message.stage_started_at,
+        ):
+            values["overdue_notified_at"] = None
+        stmt = stmt.values(**values)
+        return self._conn.execute(stmt).rowcount == 1
+
+    # ------------------------------------------------------------------ SOP clock
+    def newly_overdue(self, now: datetime, *, limit: int) -> list[Message]:
+        stmt = (
+            select(m)
+            .where(m.c.overdue_notified_at.is_(None), m.c.due_at <= now)
+            .order_by(m.c.due_at, m.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in self._conn.execute(stmt)]
+
+    def mark_overdue_notified(self, message_id: int, due_at: datetime, now: datetime) -> bool:
         stmt = (
             update(m)
-            .where(m.c.id == message.id, m.c.status == str(expected_status))
-            .values(
-                status=str(message.status),
-                category_id=message.category_id,
-                subcategory_id=message.subcategory_id,
-                agency_id=message.agency_id,
-                updated_at=message.updated_at,
+            .where(
+                m.c.id == message_id,
+                m.c.due_at == due_at,
+                m.c.overdue_notified_at.is_(None),
             )
+            .values(overdue_notified_at=now)
         )
+        return self._conn.execute(stmt).rowcount == 1
+
+    def open_messages(self, *, after_id: int, limit: int) -> list[Message]:
+        stmt = (
+            select(m)
+            .where(m.c.status.in_(_OPEN_STATUSES), m.c.id > after_id)
+            .order_by(m.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in self._conn.execute(stmt)]
+
+    def set_due(self, message_id: int, due_at: datetime | None, expected: datetime | None) -> bool:
+        where = [m.c.id == message_id]
+        where.append(m.c.due_at.is_(None) if expected is None else m.c.due_at == expected)
+        stmt = update(m).where(*where).values(due_at=due_at, overdue_notified_at=None)
         return self._conn.execute(stmt).rowcount == 1
 
     # ------------------------------------------------------------------ attachments
