@@ -82,6 +82,16 @@ def aspirasi_register_categories() -> Sequence[CategoryDecl]:
 
 
 @hookspec
+def aspirasi_default_permissions(role: str, agency_code: str | None) -> Sequence[str] | None:
+    """Return grantable permissions a new staff account of ``role`` (bound to the
+    agency ``agency_code``, if any) receives when a super admin creates it.
+
+    They are added to the ones the super admin chose; the super admin can take
+    them away later like any other. Names that are not grantable are ignored.
+    """
+
+
+@hookspec
 def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[MessageScope] | None:
     """Return read-only scopes that let ``actor`` see messages it does not own.
 

@@ -65,8 +65,11 @@ class Directory(Protocol):
     def agency_id(self, code: str) -> int | None: ...
 
 
-class RecipientLookup(Protocol):
-    """Finds the people a side effect is for, inside the current transaction."""
+class RecipientLookup(Directory, Protocol):
+    """Finds the people a side effect is for, inside the current transaction.
+
+    Also a :class:`Directory` (code → id look-ups), so a plugin can tell whether
+    an event concerns its sub-category."""
 
     def account(self, account_id: int) -> Account | None: ...
 

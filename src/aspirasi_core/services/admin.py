@@ -78,6 +78,12 @@ class AdminService:
         self._d.policy.require(ctx.actor, Perm.ADMIN_MANAGE)
         return ctx.actor
 
+    def _default_permissions(self, role: str, agency_code: str | None) -> frozenset[str]:
+        """What plugins grant new staff accounts by default (grantable names only)."""
+        grantable = self._d.policy.grantable()
+        results = self._d.hook.aspirasi_default_permissions(role=role, agency_code=agency_code)
+        return frozenset(name for names in results for name in names or () if name in grantable)
+
     def _check_permissions(self, values: Iterable[str], collector: Collector) -> frozenset[str]:
         granted = frozenset(values)
         unknown = granted - self._d.policy.grantable()
@@ -141,6 +147,10 @@ class AdminService:
                 errors.add("username", "username_taken", "This username is already taken.")
             errors.raise_if_any()
             now = deps.clock.now()
+            agency = uow.directory.agency(bound_agency) if bound_agency is not None else None
+            granted = permissions | self._default_permissions(
+                data.role, agency.code if agency else None
+            )
             account = uow.accounts.add(
                 NewAccount(
                     email=email,
@@ -151,7 +161,7 @@ class AdminService:
                     created_at=now,
                     language=deps.settings.default_language,
                     agency_id=bound_agency,
-                    permissions=permissions,
+                    permissions=granted,
                     email_verified_at=now,
                 )
             )

@@ -128,23 +128,24 @@ class DirectoryLookup:
         return self._cache.put(key, found.id if found else None)
 
 
-class RecipientLookupImpl:
+class RecipientLookupImpl(DirectoryLookup):
     """The ``RecipientLookup`` handed to ``aspirasi_outbox_items``."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWork, deps: CoreDeps) -> None:
+        super().__init__(deps.directory_cache, uow, deps.db)
+        self._tx = uow
 
     def account(self, account_id: int) -> Account | None:
-        return self._uow.accounts.get(account_id)
+        return self._tx.accounts.get(account_id)
 
     def with_role(self, role: str) -> list[Account]:
-        return self._uow.accounts.recipients(role=role)
+        return self._tx.accounts.recipients(role=role)
 
     def operators_of(self, agency_id: int) -> list[Account]:
-        return self._uow.accounts.recipients(role=Role.OPERATOR, agency_id=agency_id)
+        return self._tx.accounts.recipients(role=Role.OPERATOR, agency_id=agency_id)
 
     def with_permission(self, permission: str) -> list[Account]:
-        return self._uow.accounts.recipients(permission=permission)
+        return self._tx.accounts.recipients(permission=permission)
 
 
 class EventRecorder:
@@ -162,7 +163,7 @@ class EventRecorder:
         """Inside the transaction: turn events into outbox items."""
         if not self.events:
             return
-        lookup = RecipientLookupImpl(uow)
+        lookup = RecipientLookupImpl(uow, self._deps)
         now = self._deps.clock.now()
         for event in self.events:
             results: Sequence[Sequence[OutboxMessage] | None] = (
