@@ -8,6 +8,7 @@ create-superadmin``) through :meth:`AdminService.create_superadmin`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -15,6 +16,7 @@ from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..domain.events import StaffAccountCreated
 from ..domain.model import Account, Actor, Agency, Category, Page, Role, Subcategory
 from ..domain.policy import Perm
+from ..domain.sop import check_sop_days
 from ..domain.validation import (
     LIMITS,
     Collector,
@@ -32,6 +34,10 @@ from .context import Context
 from .core import CoreDeps, EventRecorder, run_write, run_write_sync
 from .cursor import decode_cursor, encode_cursor, page_size
 from .ports import NewAccount, UnitOfWork
+from .sop import SopService
+
+#: "Not given" for optional arguments where None means something.
+UNSET: Any = object()
 
 
 @attrs.frozen
@@ -420,16 +426,35 @@ class AdminService:
         *,
         name: str | None = None,
         is_active: bool | None = None,
+        sop_confirm_days: object = UNSET,
+        sop_reply_days: object = UNSET,
     ) -> Subcategory:
+        """Rename, (de)activate, or set the sub-category's SOP days (working days the
+        agency has to confirm and to reply; an empty value or None returns to the
+        default of the settings). Changing the SOP re-times the open messages."""
         self._require(ctx)
         sub_id = check_id(subcategory_id, "id")
         fields = _directory_changes(name, is_active)
+        collector = Collector()
+        for field, value in (
+            ("sop_confirm_days", sop_confirm_days),
+            ("sop_reply_days", sop_reply_days),
+        ):
+            if value is not UNSET:
+                fields[field] = collector.check(check_sop_days, value, field)
+        collector.raise_if_any()
+        sop_changed = "sop_confirm_days" in fields or "sop_reply_days" in fields
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
             found = uow.directory.subcategory(sub_id)
             if found is None:
                 raise NotFound("The sub-category was not found.", code="subcategory_not_found")
-            return uow.directory.update_subcategory(sub_id, **fields) if fields else found
+            if not fields:
+                return found
+            updated = uow.directory.update_subcategory(sub_id, **fields)
+            if sop_changed:
+                SopService(self._d).recompute(uow)
+            return updated
 
         return await run_write(self._d, script)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 
 from ..domain.errors import Invalid
 
@@ -29,6 +30,29 @@ def decode_cursor(cursor: str | None) -> int | None:
     if prefix != "v1" or value <= 0 or value > 2**62:
         raise Invalid.field("cursor", "bad_cursor", "The page cursor is not valid.")
     return value
+
+
+def encode_due_cursor(due_at: datetime, message_id: int) -> str:
+    """A cursor for lists sorted by deadline: the last row's (deadline, id)."""
+    micros = int(due_at.timestamp() * 1_000_000)
+    return base64.urlsafe_b64encode(f"d1:{micros}:{message_id}".encode()).decode().rstrip("=")
+
+
+def decode_due_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (deadline, id) to continue after, or None; bad input → Invalid."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        prefix, micros, number = raw.split(":")
+        value = int(number)
+        due = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    except (ValueError, UnicodeError, binascii.Error, OverflowError, OSError):
+        prefix, value, due = "", 0, datetime.min.replace(tzinfo=UTC)
+    if prefix != "d1" or value <= 0 or value > 2**62:
+        raise Invalid.field("cursor", "bad_cursor", "The page cursor is not valid.")
+    return due, value
 
 
 def page_size(limit: int | None) -> int:

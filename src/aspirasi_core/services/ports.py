@@ -130,6 +130,9 @@ class BackofficeFilter:
     text: str | None = None
     restrict_agency_id: int | None = None
     scopes: tuple[MessageScope, ...] | None = None
+    #: Only messages whose SOP deadline is at or before this instant (overdue ones
+    #: when it is "now"; final messages have no deadline).
+    due_before: datetime | None = None
 
 
 @attrs.frozen
@@ -300,6 +303,12 @@ class MessageRepository(Protocol):
         self, flt: BackofficeFilter, *, before_id: int | None, limit: int
     ) -> builtins.list[Message]:
         """Never withdrawn; newest first."""
+
+    def list_backoffice_by_due(
+        self, flt: BackofficeFilter, *, after: tuple[datetime, int] | None, limit: int
+    ) -> builtins.list[Message]:
+        """Open messages (with a deadline) matching ``flt``, earliest deadline first;
+        ``after`` is the (deadline, id) of the last row of the previous page."""
 
     def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> builtins.list[Message]:
         """Tracking: the messages of these accounts except withdrawn, newest first."""

@@ -28,11 +28,11 @@ from ..domain.model import (
 )
 from ..domain.nik import normalize_nik
 from ..domain.policy import MessageScope, Perm
-from ..domain.validation import clean_text
+from ..domain.validation import check_flag, clean_text
 from ..domain.workflow import allowed_actions, check_can_rate
 from .context import Context
 from .core import CoreDeps
-from .cursor import decode_cursor, encode_cursor, page_size
+from .cursor import decode_cursor, decode_due_cursor, encode_cursor, encode_due_cursor, page_size
 from .ports import BackofficeFilter, UnitOfWork
 
 #: How many of one NIK's messages tracking shows.
@@ -95,6 +95,13 @@ class TrackedMessage:
     status: Status
     subject: str | None
     log: tuple[TrackedLogEntry, ...]
+    #: The SOP deadline of the current stage: by when the next step is expected
+    #: (None once the message is final).
+    due_at: datetime | None = None
+
+
+#: The orders of the back-office list.
+SORTS = ("newest", "due")
 
 
 @attrs.frozen
@@ -108,6 +115,10 @@ class BackofficeQuery:
     created_from: datetime | None = None
     created_to: datetime | None = None
     text: str | None = None
+    #: Only messages past their SOP deadline.
+    overdue: bool = False
+    #: ``newest`` (default) or ``due``: open messages, earliest deadline first.
+    sort: str = "newest"
 
 
 def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
@@ -237,8 +248,7 @@ class QueryService:
         )
         return _page(rows, size)
 
-    @staticmethod
-    def _base_filter(query: BackofficeQuery) -> BackofficeFilter:
+    def _base_filter(self, query: BackofficeQuery) -> BackofficeFilter:
         """The user's filters, validated (no access rule yet)."""
         statuses = None
         if query.status:
@@ -250,6 +260,9 @@ class QueryService:
                 raise Invalid.field("status", "status_unknown", "Choose a known status.")
             statuses = frozenset({status})
         text = clean_text(query.text, "text", max_length=200, required=False) or None
+        if query.sort not in SORTS:
+            raise Invalid.field("sort", "sort_unknown", "Choose a known order.")
+        overdue = check_flag(query.overdue, "overdue")
         return BackofficeFilter(
             statuses=statuses,
             agency_id=query.agency_id,
@@ -258,6 +271,7 @@ class QueryService:
             created_from=query.created_from,
             created_to=query.created_to,
             text=text,
+            due_before=self._d.clock.now() if overdue else None,
         )
 
     def _filter(self, actor: Actor, query: BackofficeQuery) -> BackofficeFilter:
@@ -283,8 +297,24 @@ class QueryService:
         if not self._d.policy.allows(actor, Perm.BACKOFFICE):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
         flt = self._filter(actor, query)
-        before = decode_cursor(cursor)
+        return await self._list(flt, query, cursor, limit)
+
+    async def _list(
+        self, flt: BackofficeFilter, query: BackofficeQuery, cursor: str | None, limit: int | None
+    ) -> Page[Message]:
         size = page_size(limit)
+        if query.sort == "due":
+            after = decode_due_cursor(cursor)
+            rows = await self._d.db.transaction(
+                lambda uow: uow.messages.list_backoffice_by_due(flt, after=after, limit=size + 1),
+                write=False,
+            )
+            items = tuple(rows[:size])
+            next_cursor = None
+            if len(rows) > size and items and items[-1].due_at is not None:
+                next_cursor = encode_due_cursor(items[-1].due_at, items[-1].id)
+            return Page(items=items, next_cursor=next_cursor)
+        before = decode_cursor(cursor)
         rows = await self._d.db.transaction(
             lambda uow: uow.messages.list_backoffice(flt, before_id=before, limit=size + 1),
             write=False,
@@ -309,14 +339,9 @@ class QueryService:
         )
         if not scopes:
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        flt = attrs.evolve(self._base_filter(query or BackofficeQuery()), scopes=scopes)
-        before = decode_cursor(cursor)
-        size = page_size(limit)
-        rows = await deps.db.transaction(
-            lambda uow: uow.messages.list_backoffice(flt, before_id=before, limit=size + 1),
-            write=False,
-        )
-        return _page(rows, size)
+        query = query or BackofficeQuery()
+        flt = attrs.evolve(self._base_filter(query), scopes=scopes)
+        return await self._list(flt, query, cursor, limit)
 
     async def public(
         self, *, cursor: str | None = None, limit: int | None = None, text: str | None = None
@@ -376,6 +401,7 @@ class QueryService:
                         status=m.status,
                         subject=None if m.confidential else m.subject,
                         log=entries,
+                        due_at=m.due_at,
                     )
                 )
             return tracked

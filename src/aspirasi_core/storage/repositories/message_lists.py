@@ -116,6 +116,9 @@ class BackofficeShape(NamedTuple):
     restrict: bool
     scopes: tuple[_ScopeShape, ...] | None
     before: bool
+    due_before: bool = False
+    #: Sorted by deadline (open messages only), keyset on (due_at, id).
+    by_due: bool = False
 
 
 def _scope_params(i: int, scope: MessageScope, params: dict[str, Any]) -> _ScopeShape:
@@ -132,7 +135,12 @@ def _scope_params(i: int, scope: MessageScope, params: dict[str, Any]) -> _Scope
 
 
 def backoffice_query(
-    flt: BackofficeFilter, before_id: int | None, limit: int
+    flt: BackofficeFilter,
+    before_id: int | None,
+    limit: int,
+    *,
+    due_after: tuple[Any, int] | None = None,
+    by_due: bool = False,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement and parameters of one back-office page.
 
@@ -151,6 +159,7 @@ def backoffice_query(
         "created_from": flt.created_from,
         "created_to": flt.created_to,
         "restrict_agency_id": flt.restrict_agency_id,
+        "due_before": flt.due_before,
     }
     params.update({k: v for k, v in values.items() if v is not None})
     if flt.text:
@@ -158,8 +167,12 @@ def backoffice_query(
     scopes = None
     if flt.scopes is not None:
         scopes = tuple(_scope_params(i, s, params) for i, s in enumerate(flt.scopes))
+    if due_after is not None:
+        params["after_due"], params["after_id"] = due_after
     branches = None
-    if flt.agency_id is not None or flt.restrict_agency_id is not None:
+    if by_due:
+        pass  # one range of the (agency_id, due_at, id) or (due_at, id) index
+    elif flt.agency_id is not None or flt.restrict_agency_id is not None:
         wanted = params.get("statuses")
         branches = tuple(s for s in LISTED_STATUSES if wanted is None or s in wanted)
     shape = BackofficeShape(
@@ -173,7 +186,9 @@ def backoffice_query(
         text=bool(flt.text),
         restrict=flt.restrict_agency_id is not None,
         scopes=scopes,
-        before=before_id is not None,
+        before=before_id is not None or due_after is not None,
+        due_before=flt.due_before is not None,
+        by_due=by_due,
     )
     return backoffice_statement(shape), params
 
@@ -212,6 +227,10 @@ def backoffice_statement(shape: BackofficeShape) -> Select[Any]:
         ),
         (shape.text, lambda: _text("text", m.c.ticket, m.c.subject, m.c.body)),
         (shape.restrict, lambda: m.c.agency_id == bindparam("restrict_agency_id")),
+        (
+            shape.due_before,
+            lambda: m.c.due_at <= bindparam("due_before", type_=m.c.due_at.type),
+        ),
     ):
         if present:
             where.append(condition())
@@ -220,6 +239,8 @@ def backoffice_statement(shape: BackofficeShape) -> Select[Any]:
             where.append(or_(*(_scope_condition(i, s) for i, s in enumerate(shape.scopes))))
         else:
             where.append(false())
+    if shape.by_due:
+        return _by_due(where, shape.before)
     if shape.branches is None:
         return _page(_SELECT.where(*where), shape.before)
     return _per_status(where, shape.branches, shape.before)
@@ -236,3 +257,13 @@ def _per_status(
     ]
     merged = union_all(*(select(b) for b in branches)).subquery()
     return select(merged).order_by(merged.c.id.desc()).limit(_LIMIT)
+
+
+def _by_due(where: list[ColumnElement[bool]], after: bool) -> Select[Any]:
+    """Earliest deadline first; keyset on ``(due_at, id)``."""
+    where = [*where, m.c.due_at.is_not(None)]
+    if after:
+        due = bindparam("after_due", type_=m.c.due_at.type)
+        last = bindparam("after_id", type_=m.c.id.type)
+        where.append(or_(m.c.due_at > due, and_(m.c.due_at == due, m.c.id > last)))
+    return _SELECT.where(*where).order_by(m.c.due_at, m.c.id).limit(_LIMIT)

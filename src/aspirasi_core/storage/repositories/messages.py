@@ -427,6 +427,12 @@ class SqlMessageRepository:
         """
         return self._list(*backoffice_query(flt, before_id, limit))
 
+    def list_backoffice_by_due(
+        self, flt: BackofficeFilter, *, after: tuple[datetime, int] | None, limit: int
+    ) -> list[Message]:
+        """Open messages matching ``flt``, earliest deadline first (keyset ``after``)."""
+        return self._list(*backoffice_query(flt, None, limit, due_after=after, by_due=True))
+
     def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> list[Message]:
         """Tracking: the messages of these accounts except withdrawn, newest first."""
         ids = sorted(set(author_ids))
