@@ -108,3 +108,37 @@ async def test_directory(world: World) -> None:
     assert sub.id not in [s.id for s in await admin_svc.subcategories(cat)]
     page = await admin_svc.list_accounts(root, role="operator")
     assert {a.username for a in page.items} == {"op_pupr", "op_pupr2", "op_dinkes"}
+
+
+class _DefaultGrants:
+    """Grants its permission to new operators of the agency ``pupr``."""
+
+    from aspirasi_core import hookimpl
+
+    @hookimpl
+    def aspirasi_register_permissions(self):
+        from aspirasi_core.domain.policy import PermissionDecl
+
+        return [PermissionDecl("roads.watch", "Watch roads", grantable=True)]
+
+    @hookimpl
+    def aspirasi_default_permissions(self, role, agency_code):
+        if role == Role.OPERATOR and agency_code == "pupr":
+            return ["roads.watch", "not.grantable"]
+        return None
+
+
+async def test_new_staff_get_the_default_grants_of_plugins(database, tmp_path) -> None:
+    from .world import build_world
+
+    world = await build_world(database, tmp_path, plugins=(_DefaultGrants(),))
+    assert "roads.watch" in world.accounts["op_pupr"].permissions
+    assert "not.grantable" not in world.accounts["op_pupr"].permissions
+    assert "roads.watch" not in world.accounts["op_dinkes"].permissions
+    assert "roads.watch" not in world.accounts["admin"].permissions
+    # The super admin can take it away like any other grant.
+    root = world.ctx("root")
+    changed = await world.app.admin.update_account(
+        root, world.accounts["op_pupr"].id, AccountChanges(permissions=())
+    )
+    assert "roads.watch" not in changed.permissions

@@ -187,3 +187,41 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
         assert not any(nik in content for nik in NIKS)
         assert not re.search(r"(?<![0-9])[0-9]{16}(?![0-9])", content)
     assert world.outbox_topics()["email"] == 17
+
+
+async def test_a_late_message_is_announced_by_mail_once_to_whoever_must_act(build_world, smtp):
+    smtp.start()
+    world = await build_world(NotifyEmailPlugin(), smtp_port=smtp.port)
+    app = world.app
+    mails = Mails(world, smtp)
+    await mails.new()
+    msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Jalan rusak", "Berlubang."))
+    await mails.new()  # the admins' notice of a new message
+    # Triage late (due at the end of Thursday 5 Nov, WITA): the admins are told.
+    world.clock.advance(days=4)
+    assert await app.sop.sweep() == 1
+    [mail] = await mails.new()
+    assert mail.rcpt_tos == ("admin@example.org",)
+    assert mail.subject == f"Pesan {msg.ticket} melewati batas waktu SOP – ASPIRASI ETAM"
+    assert "2026-11-05" in mail.text and "belum diteruskan" in mail.text
+    assert f"{BASE}/backoffice/messages/{msg.id}" in mail.text
+    assert await app.sop.sweep() == 0
+    assert await mails.new() == []
+    # Forwarded, then the agency does not confirm in time: its operators, no one else.
+    ctx = world.ctx("admin")
+    await app.messages.forward(
+        ctx,
+        msg.id,
+        ForwardInput(
+            world.categories["aduan"],
+            world.subcategories["infrastruktur"],
+            world.agencies["pupr"],
+            "",
+        ),
+    )
+    await mails.new()
+    world.clock.advance(days=7)
+    assert await app.sop.sweep() == 1
+    late = await mails.new()
+    assert recipients(late) == ["op_pupr2@example.org", "op_pupr@example.org"]
+    assert all("belum mengonfirmasinya" in m.text for m in late)

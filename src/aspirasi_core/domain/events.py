@@ -8,7 +8,7 @@ they never reach a log line.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 
@@ -73,6 +73,8 @@ class MessageOverdue(Event):
     subcategory_id: int | None
     due_at: datetime
     at: datetime
+    #: The last allowed day of the deadline, in the province's time zone.
+    due_date: date | None = None
 
 
 @attrs.frozen

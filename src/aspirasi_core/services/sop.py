@@ -172,6 +172,7 @@ class SopService:
                 subcategory_id=message.subcategory_id,
                 due_at=message.due_at,
                 at=now,
+                due_date=self.due_date(message.due_at),
             )
         )
         return True

@@ -18,6 +18,9 @@ the account's language is ``en``):
 - a notice to an agency's operators when a message is forwarded to it;
 - a notice to the citizen for every status change, progress update and the
   reply (``{base}/messages/{id}``); not when the citizen withdraws a message.
+- a notice when a message passes its SOP deadline (once per deadline, from the
+  SOP sweep): to the admins while it waits to be forwarded, to the agency's
+  operators while it waits for their confirmation or reply.
 
 Mails are rendered (subject, text and HTML) when the change happens and stored
 in the outbox in the same transaction; the outbox dispatcher delivers them

@@ -19,6 +19,7 @@ import attrs
 from aspirasi_core.domain.events import (
     DuplicateRegistrationAttempted,
     Event,
+    MessageOverdue,
     MessageSubmitted,
     PasswordResetRequested,
     StatusChanged,
@@ -279,6 +280,29 @@ STATUS_CHANGED = MailKind(
 )
 
 
+def _overdue_recipients(event: MessageOverdue, lookup: RecipientLookup) -> list[Recipient]:
+    """Triage late: the admins. Confirmation or reply late: the agency's operators."""
+    if event.stage == "triage":
+        return [Recipient.of(a) for a in lookup.with_role(Role.ADMIN)]
+    if event.agency_id is None:
+        return []
+    return [Recipient.of(a) for a in lookup.operators_of(event.agency_id)]
+
+
+MESSAGE_OVERDUE = MailKind(
+    name="message_overdue",
+    events=(MessageOverdue,),
+    recipients=_overdue_recipients,
+    context=lambda e, links: {
+        "ticket": e.ticket,
+        "subject": e.subject,
+        "stage": e.stage,
+        "due_date": e.due_date.isoformat() if e.due_date else "",
+        "link": links.staff_message(e.message_id),
+    },
+)
+
+
 def builtin_kinds() -> list[MailKind]:
     """The kinds the plugin sends out of the box."""
     return [
@@ -288,4 +312,5 @@ def builtin_kinds() -> list[MailKind]:
         NEW_MESSAGE,
         MESSAGE_FORWARDED,
         STATUS_CHANGED,
+        MESSAGE_OVERDUE,
     ]
