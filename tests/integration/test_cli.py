@@ -102,3 +102,31 @@ def test_bad_settings_are_refused_with_the_variable_name(env: dict[str, str]) ->
     assert result.exit_code != 0 and "ASPIRASI_SMTP_PORT" in result.output
     prod = run(env, "db", "upgrade", ASPIRASI_ENV="production")
     assert prod.exit_code != 0 and "demo key" in prod.output
+
+
+def _last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+def test_sop_commands(env: dict[str, str]) -> None:
+    import sqlite3
+
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "demo", ASPIRASI_DEMO="1").exit_code == 0
+    path = env["ASPIRASI_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        open_count = conn.execute(
+            "SELECT count(*) FROM messages WHERE due_at IS NOT NULL"
+        ).fetchone()[0]
+        assert open_count > 0  # the demo's open messages have deadlines
+        conn.execute(
+            "UPDATE messages SET due_at = '2020-01-01 00:00:00.000000' WHERE due_at IS NOT NULL"
+        )
+    swept = run(env, "sop", "sweep", ASPIRASI_DEMO="1")
+    assert swept.exit_code == 0
+    assert _last_line(swept.output) == f"overdue messages announced: {open_count}"
+    again = run(env, "sop", "sweep", ASPIRASI_DEMO="1")
+    assert _last_line(again.output) == "overdue messages announced: 0"  # each deadline once
+    recomputed = run(env, "sop", "recompute", ASPIRASI_SOP_REPLY_DAYS="30")
+    assert recomputed.exit_code == 0
+    assert _last_line(recomputed.output) == f"deadlines moved: {open_count}"
