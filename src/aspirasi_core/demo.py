@@ -3,6 +3,8 @@ and a few messages in every status. Used by ``aspirasi demo``; idempotent."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import attrs
 
 from .domain.model import Account, Role
@@ -212,6 +214,28 @@ async def _demo_messages(app, accounts, agencies, categories) -> None:  # type: 
             "Pesan ini belum diproses admin, sehingga masih bisa dihapus oleh pengirimnya.",
         ),
     ]
+    # The story happened over the last three weeks, so that some messages are past
+    # their SOP deadline (the overdue badges, the monitor's and the evaluator's views).
+    real_clock = deps.clock
+    deps.clock = _StoryClock(real_clock.now() - timedelta(days=21))
+    try:
+        await _demo_story(app, samples, agencies, categories, subs, admin, operator)
+    finally:
+        deps.clock = real_clock
+
+
+class _StoryClock:
+    """A clock in the past that moves on a few hours at each look."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        self.current += timedelta(hours=3)
+        return self.current
+
+
+async def _demo_story(app, samples, agencies, categories, subs, admin, operator) -> None:  # type: ignore[no-untyped-def]
     created = []
     for who, subject, body in samples:
         created.append(await app.messages.submit(who, SubmitInput(subject=subject, body=body)))
