@@ -15,7 +15,8 @@ from aspirasi_core import hookimpl
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.events import Event
 from aspirasi_core.plugin_types import OutboxMessage
-from aspirasi_core.plugins import create_plugin_manager
+from aspirasi_core.plugins import create_plugin_manager, migration_locations
+from aspirasi_core.storage import upgrade
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, ForwardInput, SubmitInput, Upload
 from aspirasi_web import hookspecs as web_hookspecs
@@ -112,6 +113,8 @@ def build_world(database: Any, tmp_path: Any, **overrides: Any) -> Iterator[ApiW
     settings = make_settings(tmp_path, **overrides)
     recorder = TokenRecorder()
     pm = create_plugin_manager(settings, extra_plugins=[recorder], extra_hookspecs=[web_hookspecs])
+    # The plugins' own tables (evaluator), as `aspirasi db upgrade` would create them.
+    upgrade(database.engine, migration_locations(pm))
     core = bootstrap(settings, plugin_manager=pm, database=database)
     app = create_app(aspirasi=core, run_outbox=False)
     world = ApiWorld(app=app, core=core, recorder=recorder)

@@ -10,7 +10,8 @@ import pytest
 from litestar.testing import TestClient
 
 from aspirasi_core.bootstrap import bootstrap
-from aspirasi_core.plugins import create_plugin_manager
+from aspirasi_core.plugins import create_plugin_manager, migration_locations
+from aspirasi_core.storage import upgrade
 from aspirasi_web import hookspecs as web_hookspecs
 from aspirasi_web.app import create_app
 
@@ -21,6 +22,8 @@ from .world import WebWorld, make_settings, populate
 def web(sqlite_database: Any, tmp_path: Any) -> Iterator[WebWorld]:
     settings = make_settings(tmp_path)
     pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
+    # The plugins' own tables (evaluator), as `aspirasi db upgrade` would create them.
+    upgrade(sqlite_database.engine, migration_locations(pm))
     core = bootstrap(settings, plugin_manager=pm, database=sqlite_database)
     app = create_app(aspirasi=core, run_outbox=False)
     world = WebWorld(app=app, core=core)

@@ -3,29 +3,134 @@
 Quick start
 -----------
 Install the package next to ``aspirasi-core`` (``pip install aspirasi-evaluator``);
-the core loads it through its ``aspirasi`` entry point (``evaluator``). It
-declares the permission ``evaluator.evaluate``, held by no level: a super admin
-(who holds every permission) grants it to the officials who evaluate the
-agencies with ``PATCH /api/v1/admin/users/{id}``
-``{"permissions": ["evaluator.evaluate"]}``.
+the core loads it through its ``aspirasi`` entry point (``evaluator``). Run
+``aspirasi db upgrade`` once: it creates the plugin's tables (its own Alembic
+branch ``evaluator``). The plugin declares the permission ``evaluator.evaluate``,
+held by no level: a super admin (who holds every permission) grants it to the
+officials who evaluate the agencies (Wakil Gubernur's office) with
+``PATCH /api/v1/admin/users/{id}`` ``{"permissions": ["evaluator.evaluate"]}``.
+Any account level may hold it; an operator or admin holding it can then read
+(not handle) every message, through a read-only visibility scope.
 
-What this version does: the permission only. The report by status and agency
-(``GET /api/v1/evaluator/report``) and the reprimands
-(``POST /api/v1/evaluator/reprimands``) arrive in a later issue; they will be
-guarded by this permission.
+Permission
+----------
+``evaluator.evaluate`` (grantable, held by no level; super admins hold it
+anyway) opens the report, the drill-down lists, the exports and issuing
+reprimands. Every route checks it on the server. Operators (of an agency) see
+and acknowledge their own agency's reprimands without it.
 
-Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=evaluator``.
+The report
+----------
+For messages submitted in a date range ``[from, to)`` (local days in
+``ASPIRASI_TIMEZONE``; default: the current year; at most 5 years), withdrawn
+ones left out: counts by status bucket (belum diteruskan ``submitted``, belum
+dikonfirmasi ``forwarded``, diproses ``in_progress``, selesai ``done``, ditolak
+``rejected``) per agency, per category and per sub-category; overdue counts
+(open messages whose SOP deadline ``due_at`` has passed, as of now); the median
+time to confirm (last forward → ``start``) and to close (submission → reply),
+the average rating and number of ratings, and the reprimands issued per
+agency; and the monthly (weekly up to 92 days) trend of submitted vs closed
+messages, drawn as an inline SVG with a data table. The queries are in
+:mod:`aspirasi_evaluator.report`.
+
+Routes (web, with ``aspirasi-web``)
+-----------------------------------
+Pages (anonymous visitors are sent to the log-in page, others without the
+permission get 403):
+
+- ``GET /evaluator`` — the report with its date-range form (``?from=&to=``);
+- ``GET /evaluator/messages`` — the messages behind a count
+  (``from``, ``to``, ``agency``, ``category``, ``subcategory`` — an id or
+  ``none`` —, ``status``, ``overdue=1``, ``cursor``), each linking to the
+  read-only detail ``/backoffice/messages/{id}``;
+- ``GET /evaluator/report.csv``, ``/evaluator/report.xlsx``,
+  ``/evaluator/messages.csv``, ``/evaluator/messages.xlsx`` — exports (cells that
+  could be read as formulas are neutralised);
+- ``GET /evaluator/reprimands/new?agency={id}`` and ``POST /evaluator/reprimands``
+  — the form listing the agency's overdue messages, and issuing the reprimand;
+- ``GET /reprimands`` — operators: their agency's reprimands; evaluators: all
+  (``?agency=``); ``POST /reprimands/{id}/acknowledge`` — an operator of the
+  agency acknowledges one, once, with a response.
+
+JSON API (problem+json on errors):
+
+- ``GET /api/v1/evaluator/report?from=YYYY-MM-DD&to=YYYY-MM-DD``;
+- ``GET /api/v1/evaluator/messages`` (the drill-down, ``{"items", "next_cursor"}``);
+- ``POST /api/v1/evaluator/reprimands`` ``{"agency_id", "message_ids": [...], "text"}``
+  → 201 (every message must be overdue and of that agency, else 422 on
+  ``message_ids``);
+- ``GET /api/v1/reprimands`` (operators: own agency; evaluators: all) and
+  ``POST /api/v1/reprimands/{id}/acknowledge`` ``{"response"}`` (409 the second time).
+
+Menu items: "Evaluasi" (Evaluation) for holders of the permission, "Teguran"
+(Reprimands) for operators and holders.
+
+Notifications
+-------------
+A reprimand notifies the agency's operators in-app, and with
+``aspirasi-notify-email`` by mail (kind ``evaluator_reprimand``, declared in
+:mod:`aspirasi_evaluator.mail` through the entry point ``evaluator`` of the
+group ``aspirasi.mail_kinds``); an acknowledgement notifies and mails the
+evaluator who issued it (``evaluator_reprimand_acknowledged``). The events
+are :class:`~aspirasi_evaluator.events.ReprimandIssued` and
+:class:`~aspirasi_evaluator.events.ReprimandAcknowledged`. structlog logs
+``reprimand_issued`` and ``reprimand_acknowledged`` (ids only).
+
+Tables
+------
+``evaluator_reprimands`` (``id``, ``agency_id``, ``issued_by``, ``text``,
+``created_at``, ``acknowledged_by``, ``acknowledged_at``, ``response``) and
+``evaluator_reprimand_messages`` (``reprimand_id``, ``message_id``), created by
+the revision ``e001_evaluator_reprimands`` (branch ``evaluator``, depends on the
+core's ``0002_sop``) in ``migrations/``, returned by
+``aspirasi_migration_locations``. See :mod:`aspirasi_evaluator.tables`.
+
+Settings
+--------
+The plugin has no variables of its own. It reads ``ASPIRASI_TIMEZONE`` (the
+days of the report), the core's SOP settings (through ``messages.due_at``) and,
+for the mails, ``ASPIRASI_BASE_URL``.
+
+Scaling
+-------
+The report is a dozen ``GROUP BY`` queries over the messages submitted in the
+range. To stay under 50 ms for a year at 1M messages it needs covering indexes
+``messages (created_at, agency_id, status)``, ``messages (created_at,
+category_id, subcategory_id, status)``, ``messages (status, due_at, agency_id)``
+(overdue, partial ``WHERE due_at IS NOT NULL`` on PostgreSQL),
+``message_log (action, message_id, id)`` / ``(to_status, at)`` and ``ratings``
+joined on its key — and, beyond a few hundred thousand messages a year, a
+daily rollup table (day, agency, category, sub-category, status → count,
+maintained in the transitions' transaction) so counts read O(days × groups)
+rows instead of O(messages); medians then need a per-day histogram (duration
+buckets) or a nightly materialised table of durations.
+
+Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=evaluator``: its menus,
+routes and permission disappear; its tables stay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aspirasi_core import hookimpl
-from aspirasi_core.domain.policy import PermissionDecl
+from aspirasi_core.domain.model import Actor, Role
+from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
+from aspirasi_core.plugin_types import Directory
+
+if TYPE_CHECKING:
+    from aspirasi_web.menu import MenuItem
 
 #: The permission that opens the evaluator's reports and reprimands.
 EVALUATE = "evaluator.evaluate"
+#: Name of the read-only visibility scope of evaluators.
+SCOPE_NAME = "evaluator"
+
+_HERE = Path(__file__).resolve().parent
+#: The folder of the plugin's Alembic revisions (branch ``evaluator``).
+MIGRATIONS_DIR = str(_HERE / "migrations")
 
 
 @hookimpl
@@ -39,3 +144,65 @@ def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
             grantable=True,
         )
     ]
+
+
+@hookimpl
+def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[MessageScope]:
+    """Holders of ``evaluator.evaluate`` read every message (read only): a scope
+    with every field None. Acting still needs the core's permissions and scope."""
+    if EVALUATE not in actor.permissions:
+        return []
+    return [MessageScope(name=SCOPE_NAME)]
+
+
+@hookimpl
+def aspirasi_migration_locations() -> Sequence[str]:
+    """``migrations/``: the branch ``evaluator`` (reprimand tables)."""
+    return [MIGRATIONS_DIR]
+
+
+# ----------------------------------------------------------------------------- web hooks
+# Called only by the web adapter; optional, so a plugin manager without the web
+# specs ignores them, and Litestar is imported lazily.
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_route_handlers() -> Sequence[Any]:
+    """The pages ``/evaluator…`` and ``/reprimands…`` and their JSON API."""
+    from .web import ROUTE_HANDLERS
+
+    return list(ROUTE_HANDLERS)
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[MenuItem]:
+    """ "Evaluation" for holders of the permission; "Reprimands" for them and operators."""
+    if actor is None:
+        return []
+    from aspirasi_web.menu import MenuItem
+
+    items: list[MenuItem] = []
+    evaluator = policy.allows(actor, EVALUATE)
+    if evaluator:
+        items.append(MenuItem("Evaluation", "/evaluator", "backoffice", 60))
+    operator = (
+        actor.role == Role.OPERATOR
+        and actor.agency_id is not None
+        and actor.active
+        and actor.verified
+    )
+    if evaluator or operator:
+        items.append(MenuItem("Reprimands", "/reprimands", "backoffice", 65))
+    return items
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_template_dirs() -> Sequence[str]:
+    """Templates named ``evaluator/…``."""
+    return [str(_HERE / "templates")]
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_web_locale_dirs() -> Sequence[str]:
+    """``locale/{id,en}/LC_MESSAGES/evaluator.po``."""
+    return [str(_HERE / "locale")]
