@@ -7,7 +7,7 @@ PY := .venv/bin/python
 BIN := .venv/bin
 DEMO_ENV := ASPIRASI_DEMO=1 ASPIRASI_DATABASE_URL=sqlite:///var/aspirasi.db
 
-.PHONY: install test lint run docs
+.PHONY: install test lint run docs bench bench-quick
 
 ## install: the workspace (core, web app, bundled plugins, dev tools) into .venv, exactly as locked
 install:
@@ -38,3 +38,12 @@ run: install
 ## docs: regenerate the settings table of docs/configuration.md
 docs:
 	$(PY) tests/unit/test_settings_docs.py
+
+## bench: the full benchmark (10k, 100k, 1M messages; SQLite and PostgreSQL) → bench/results/
+BENCH_SIZES ?= 10k,100k,1m
+bench: install
+	$(PY) -m bench.run --sizes $(BENCH_SIZES) --out bench/results
+
+## bench-quick: 10k only, short runs (CI, < 5 min): fails on request errors, never on timings
+bench-quick: install
+	$(PY) -m bench.run --quick --out var/bench/results

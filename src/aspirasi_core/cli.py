@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import threading
+import time
 
 import anyio
 import click
@@ -233,19 +235,53 @@ def serve(host: str, port: int, workers: int) -> None:
         raise click.ClickException(
             "the web application (package aspirasi-web, adapters/litestar_web) is not installed"
         )
-    _settings()
+    settings = _settings()
     import uvicorn
 
-    click.echo(f"Aspirasi is served at http://{host}:{port}/")
-    sys.stdout.flush()
-    uvicorn.run(
-        "aspirasi_web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
+    banner = _ready_banner(settings, host, port)
+    if workers > 1:
+        click.echo(banner)
+        sys.stdout.flush()
+        uvicorn.run(
+            "aspirasi_web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+        )
+        return
+    config = uvicorn.Config(
+        "aspirasi_web.app:create_app", factory=True, host=host, port=port, proxy_headers=False
     )
+    server = uvicorn.Server(config)
+
+    def announce() -> None:
+        # Last on the screen once the server answers: where it is and how to log in.
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        if server.started:
+            click.echo(banner)
+            sys.stdout.flush()
+
+    threading.Thread(target=announce, name="ready-banner", daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+        server.run()
+
+
+def _ready_banner(settings: Settings, host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://{shown}:{port}"
+    lines = ["", f"Aspirasi is ready at {base}/  (Ctrl-C stops it)"]
+    if settings.demo:
+        from .demo import DEMO_ACCOUNTS
+
+        width = max(len(a.username) for a in DEMO_ACCOUNTS)
+        lines.append("Demo log-ins (demo mode only):")
+        lines += [f"  {a.username.ljust(width)}  {a.password}" for a in DEMO_ACCOUNTS]
+        lines.append(f"Mail sent by the demo: {base}/dev/mailbox")
+    lines.append("")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,9 +16,9 @@ from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.events import Event
 from aspirasi_core.plugin_types import OutboxMessage
 from aspirasi_core.plugins import create_plugin_manager, migration_locations
-from aspirasi_core.storage import upgrade
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, ForwardInput, SubmitInput, Upload
+from aspirasi_core.storage import upgrade
 from aspirasi_web import hookspecs as web_hookspecs
 from aspirasi_web.app import create_app
 
