@@ -86,6 +86,8 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ),
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "date_to=tomorrow", "date_to"),
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "agency_id=x", "agency_id"),
+    ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "sort=xyz", "sort"),
+    ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "overdue=maybe", "overdue"),
     (
         "POST",
         "/api/v1/messages/{message_id}/forward",
@@ -217,6 +219,22 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
         "",
         "name",
     ),
+    (
+        "PATCH",
+        "/api/v1/admin/subcategories/{subcategory_id}",
+        "root",
+        "json",
+        {"sop_reply_days": 0},
+        "",
+        "sop_reply_days",
+    ),
+    ("GET", "/api/v1/admin/days-off", "root", "none", None, "year=20x6", "year"),
+    ("POST", "/api/v1/admin/days-off", "root", "json", {"day": "4 Nov", "name": "x"}, "", "day"),
+    ("POST", "/api/v1/admin/days-off", "root", "json", {"day": "2030-01-02"}, "", "name"),
+    ("GET", "/api/v1/evaluator/report", "root", "none", None, "from=2026-02-30", "from"),
+    ("GET", "/api/v1/evaluator/messages", "root", "none", None, "status=foo", "status"),
+    ("POST", "/api/v1/evaluator/reprimands", "root", "json", {"text": "x"}, "", "agency_id"),
+    ("GET", "/api/v1/reprimands", "root", "none", None, "limit=0", "limit"),
 ]
 
 #: Routes whose only input is the path or that take no input worth a case.
@@ -235,6 +253,10 @@ NO_BODY_INPUT = {
     ("DELETE", "/api/v1/admin/agencies/{agency_id}"),
     ("GET", "/api/v1/admin/categories"),
     ("DELETE", "/api/v1/admin/subcategories/{subcategory_id}"),
+    ("DELETE", "/api/v1/admin/days-off/{day_off_id}"),
+    # Needs a reprimand of the operator's agency; its bad input (an empty or too long
+    # response, twice) is tested in plugins/evaluator/tests.
+    ("POST", "/api/v1/reprimands/{reprimand_id}/acknowledge"),
 }
 
 
@@ -245,6 +267,8 @@ def _path(world: ApiWorld, template: str, ids: dict[str, int]) -> str:
         "agency_id": world.ids["agency_dinkes"],
         "category_id": world.ids["cat_aspirasi"],
         "subcategory_id": world.ids["sub_infra"],
+        "day_off_id": 1,
+        "reprimand_id": 1,
     }
     return _PARAM.sub(lambda m: str(values[m.group(1)]), template)
 
@@ -359,6 +383,8 @@ def test_garbage_never_causes_a_500(api: ApiWorld, actor: str | None) -> None:
         "agency_id": api.ids["agency_dinkes"],
         "category_id": api.ids["cat_aduan"],
         "subcategory_id": api.ids["sub_infra"],
+        "day_off_id": 1,
+        "reprimand_id": 1,
     }
     headers = api.bearer(actor) if actor else {"Authorization": "Bearer none"}
     for method, template in app_routes(api.app):

@@ -83,6 +83,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("PATCH", "/api/v1/admin/subcategories/{subcategory_id}"): _row(
         401, 403, 403, 403, 403, 403, 200
     ),
+    ("GET", "/api/v1/admin/days-off"): _row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/admin/days-off"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("DELETE", "/api/v1/admin/days-off/{day_off_id}"): _row(401, 403, 403, 403, 403, 403, 404),
     ("GET", "/static/{file_path}"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/schema"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/schema/openapi.json"): _row(200, 200, 200, 200, 200, 200, 200),

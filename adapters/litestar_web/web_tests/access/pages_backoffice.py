@@ -73,6 +73,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/admin/subcategories"): _SUPER_FORM,
     ("POST", "/admin/subcategories/{subcategory_id}"): _SUPER_FORM,
     ("POST", "/admin/subcategories/{subcategory_id}/active"): _SUPER_FORM,
+    ("GET", "/admin/days-off"): _SUPER_PAGE,
+    ("POST", "/admin/days-off"): _SUPER_FORM,
+    ("POST", "/admin/days-off/{day_off_id}/delete"): _row(302, (403, 403), (403, 403, 403, 404)),
     ("GET", "/admin/outbox"): _SUPER_PAGE,
     ("POST", "/admin/outbox/{item_id}/retry"): _row(302, (403, 403), (403, 403, 403, 404)),
     # development mailbox (pages/devmail.py): demo mode is off in the tests

@@ -1,9 +1,11 @@
 """``/api/v1/admin/*``: the super admin's accounts, agencies, categories and
-sub-categories (list, create, update, deactivate)."""
+sub-categories (list, create, update, deactivate), and the extra days off of
+the SOP calendar."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
@@ -11,7 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.validation import check_id
-from aspirasi_core.services.admin import AccountChanges, StaffInput
+from aspirasi_core.services.admin import UNSET, AccountChanges, StaffInput
 
 from ..context import context, core
 from .common import (
@@ -20,6 +22,7 @@ from .common import (
     agency_json,
     bool_field,
     category_json,
+    day_off_json,
     json_body,
     page,
     page_json,
@@ -269,7 +272,9 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def update_subcategory(
     request: Request[Any, Any, Any], subcategory_id: FromPath[int]
 ) -> dict[str, Any]:
-    """Body ``{name?, is_active?}``."""
+    """Body ``{name?, is_active?, sop_confirm_days?, sop_reply_days?}``: the SOP
+    days are working days (1 to 365); null or "" returns to the default of the
+    settings. Changing them re-times the open messages of the sub-category."""
     require_admin_manage(request)
     data = await json_body(request)
     sub = await core(request).admin.update_subcategory(
@@ -277,6 +282,8 @@ async def update_subcategory(
         subcategory_id,
         name=_optional_text(data, "name"),
         is_active=bool_field(data, "is_active"),
+        sop_confirm_days=data.get("sop_confirm_days", UNSET),
+        sop_reply_days=data.get("sop_reply_days", UNSET),
     )
     return subcategory_json(sub)
 
@@ -292,6 +299,65 @@ async def deactivate_subcategory(
 ) -> None:
     require_admin_manage(request)
     await core(request).admin.update_subcategory(context(request), subcategory_id, is_active=False)
+
+
+# ---------------------------------------------------------------------- days off
+def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
+    """A ``?year=`` (default: this year in the province's time zone); anything
+    but a year from 1901 to 2199 is refused (field ``year``)."""
+    app = core(request)
+    if value is None or value == "":
+        return app.deps.clock.now().astimezone(ZoneInfo(app.deps.settings.timezone)).year
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
+    year = int(text)
+    app.sop.public_holidays(year)  # validates the range
+    return year
+
+
+@get(f"{API}/admin/days-off", tags=TAGS, summary="Days off of a year")
+async def list_days_off(
+    request: Request[Any, Any, Any], year: FromQuery[str | None] = None
+) -> dict[str, Any]:
+    """The extra days off of ``year`` (default: this year) by date, and the
+    country's public holidays of that year (read-only). Both are skipped when
+    SOP deadlines are counted."""
+    require_admin_manage(request)
+    app = core(request)
+    the_year = query_year(request, year)
+    found = await app.sop.days_off(context(request), the_year)
+    out = page([day_off_json(d) for d in found], None)
+    out["year"] = the_year
+    out["public_holidays"] = [
+        {"day": day.isoformat(), "name": name} for day, name in app.sop.public_holidays(the_year)
+    ]
+    return out
+
+
+@post(f"{API}/admin/days-off", tags=TAGS, status_code=HTTP_201_CREATED, summary="Add a day off")
+async def create_day_off(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
+    holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
+    the day is already off."""
+    require_admin_manage(request)
+    data = await json_body(request)
+    added = await core(request).sop.add_day_off(
+        context(request), text_field(data, "day"), text_field(data, "name")
+    )
+    return day_off_json(added)
+
+
+@delete(
+    f"{API}/admin/days-off/{{day_off_id:int}}",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Remove a day off",
+)
+async def delete_day_off(request: Request[Any, Any, Any], day_off_id: FromPath[int]) -> None:
+    """The open messages' deadlines move back; 404 for an unknown id."""
+    require_admin_manage(request)
+    await core(request).sop.remove_day_off(context(request), day_off_id)
 
 
 ROUTES = [
@@ -311,4 +377,7 @@ ROUTES = [
     create_subcategory,
     update_subcategory,
     deactivate_subcategory,
+    list_days_off,
+    create_day_off,
+    delete_day_off,
 ]

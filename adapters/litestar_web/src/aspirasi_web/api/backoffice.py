@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.services.messages import ForwardInput
 from aspirasi_core.services.queries import BackofficeQuery
 
@@ -42,13 +43,19 @@ async def backoffice_messages(
     q: FromQuery[str | None] = None,
     date_from: FromQuery[str | None] = None,
     date_to: FromQuery[str | None] = None,
+    overdue: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """Every message for admins, the agency's for operators. ``date_from`` and
-    ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone."""
+    ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone.
+    ``overdue=true``: only the messages past their SOP deadline; ``sort=due``: the
+    open messages, earliest deadline first (default ``newest``). Each item has
+    ``due_at`` (null once final) and ``overdue``."""
     require_actor(request)
-    tz = core(request).deps.settings.timezone
+    app = core(request)
+    tz = app.deps.settings.timezone
     query = BackofficeQuery(
         status=status or None,
         agency_id=query_int(agency_id, "agency_id"),
@@ -57,15 +64,18 @@ async def backoffice_messages(
         created_from=query_date(date_from, "date_from", tz),
         created_to=query_date(date_to, "date_to", tz, end=True),
         text=q or None,
+        overdue=check_flag(overdue, "overdue"),
+        sort=sort or "newest",
     )
-    result = await core(request).queries.backoffice(
+    result = await app.queries.backoffice(
         context(request), query, cursor=cursor, limit=query_limit(limit)
     )
-    return page_json(result, message_summary)
+    now = app.deps.clock.now()
+    return page_json(result, lambda m: message_summary(m, now))
 
 
-def _moved(message: Any) -> dict[str, Any]:
-    return message_summary(message)
+def _moved(request: Request[Any, Any, Any], message: Any) -> dict[str, Any]:
+    return message_summary(message, core(request).deps.clock.now())
 
 
 @post(
@@ -89,7 +99,7 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
             note=text_field(data, "note"),
         ),
     )
-    return _moved(message)
+    return _moved(request, message)
 
 
 @post(
@@ -105,7 +115,7 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     message = await core(request).messages.reject(
         context(request), message_id, text_field(data, "reason")
     )
-    return _moved(message)
+    return _moved(request, message)
 
 
 @post(
@@ -121,7 +131,7 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> d
     message = await core(request).messages.start(
         context(request), message_id, text_field(data, "note")
     )
-    return _moved(message)
+    return _moved(request, message)
 
 
 @post(
@@ -137,7 +147,7 @@ async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     message = await core(request).messages.progress(
         context(request), message_id, text_field(data, "note")
     )
-    return _moved(message)
+    return _moved(request, message)
 
 
 @post(
@@ -154,7 +164,7 @@ async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> d
         text_field(data, "answer"),
         upload_field(data, "attachment"),
     )
-    return _moved(message)
+    return _moved(request, message)
 
 
 @get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")

@@ -17,6 +17,7 @@ from aspirasi_core.domain.model import (
     Agency,
     Attachment,
     Category,
+    DayOff,
     LogEntry,
     Message,
     Notification,
@@ -200,6 +201,18 @@ def subcategory_json(s: Subcategory) -> dict[str, Any]:
         "code": s.code,
         "name": s.name,
         "is_active": s.is_active,
+        # working days of the SOP stages; null = the default of the settings
+        "sop_confirm_days": s.sop_confirm_days,
+        "sop_reply_days": s.sop_reply_days,
+    }
+
+
+def day_off_json(d: DayOff) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "day": d.day.isoformat(),
+        "name": d.name,
+        "created_at": iso(d.created_at),
     }
 
 
@@ -214,8 +227,10 @@ def attachment_json(a: Attachment) -> dict[str, Any]:
     }
 
 
-def message_summary(m: Message) -> dict[str, Any]:
-    return {
+def message_summary(m: Message, now: datetime | None = None) -> dict[str, Any]:
+    """The list shape; ``due_at`` is the current stage's SOP deadline (null once
+    final) and, given the time ``now``, ``overdue`` whether it has passed."""
+    out: dict[str, Any] = {
         "id": m.id,
         "ticket": m.ticket,
         "subject": m.subject,
@@ -227,7 +242,11 @@ def message_summary(m: Message) -> dict[str, Any]:
         "category_id": m.category_id,
         "subcategory_id": m.subcategory_id,
         "agency_id": m.agency_id,
+        "due_at": iso(m.due_at),
     }
+    if now is not None:
+        out["overdue"] = m.is_overdue(now)
+    return out
 
 
 def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
@@ -245,9 +264,9 @@ def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
     return out
 
 
-def message_detail(d: MessageDetail, actor: Actor) -> dict[str, Any]:
+def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
     m = d.message
-    out = message_summary(m)
+    out = message_summary(m, now)
     out["body"] = m.body
     out["category"] = category_json(d.category) if d.category else None
     out["subcategory"] = subcategory_json(d.subcategory) if d.subcategory else None
@@ -307,6 +326,8 @@ def tracked_json(m: TrackedMessage) -> dict[str, Any]:
         "subject": m.subject,
         "status": str(m.status),
         "created_at": iso(m.created_at),
+        # by when the next step is expected (the current stage's SOP deadline)
+        "due_at": iso(m.due_at),
         "log": [
             {
                 "at": iso(e.at),

@@ -65,7 +65,8 @@ async def my_messages(
     result = await core(request).queries.my_messages(
         context(request), cursor=cursor, limit=query_limit(limit)
     )
-    return page_json(result, message_summary)
+    now = core(request).deps.clock.now()
+    return page_json(result, lambda m: message_summary(m, now))
 
 
 @get(f"{API}/messages/{{message_id:int}}", tags=TAGS, summary="One message")
@@ -73,8 +74,9 @@ async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     """Everything the reader may see of the message: the author only where the
     reader may see them; attachments with download URLs."""
     actor = require_actor(request)
-    detail = await core(request).queries.message(context(request), message_id)
-    return message_detail(detail, actor)
+    app = core(request)
+    detail = await app.queries.message(context(request), message_id)
+    return message_detail(detail, actor, app.deps.clock.now())
 
 
 @delete(
@@ -166,7 +168,8 @@ async def public_messages(
     security=PUBLIC,
 )
 async def tracking(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Body ``{nik}`` → that NIK's messages (ticket, date, status, log)."""
+    """Body ``{nik}`` → that NIK's messages (ticket, date, status, log, and
+    ``due_at``: by when the next step is expected, null once final)."""
     data = await json_body(request)
     found = await core(request).queries.track(context(request), text_field(data, "nik"))
     return page([tracked_json(m) for m in found], None)

@@ -1,5 +1,6 @@
 """Super-admin pages (``admin.manage``): accounts, agencies, categories and
-sub-categories, and the outbox's dead letters.
+sub-categories (with their SOP days), the days off of the SOP calendar, and the
+outbox's dead letters.
 
 The use cases of :class:`~aspirasi_core.services.admin.AdminService` check the
 permission and validate; these handlers check it first too (the outbox calls
@@ -18,9 +19,12 @@ from aspirasi_core.domain.errors import Conflict, Invalid
 from aspirasi_core.domain.model import Role
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AccountChanges, StaffInput
+from aspirasi_core.services.admin import UNSET
 
+from ..api.admin import query_year
 from ..context import context, core, require_permission, translator
 from ..templating import form_errors, redirect, render
+from .backoffice import local_day
 
 #: Outbox items counted as pending on the outbox page (beyond: "1000+").
 PENDING_CAP = 1000
@@ -412,6 +416,7 @@ async def _categories_page(
         {
             "categories": categories,
             "subs": {c.id: [s for s in subs if s.category_id == c.id] for c in categories},
+            "sop_defaults": app.sop.default_days,
             "errors": errors or {},
             "form": form or {},
             "form_error": form_error,
@@ -493,10 +498,16 @@ async def rename_subcategory(
     _manager(request)
     data = await request.form()
     form = {"name": _text(data, "name")}
+    sop: dict[str, Any] = {}
+    for name in ("sop_confirm_days", "sop_reply_days"):
+        # a form without the field leaves the SOP as it is; an empty one resets it
+        sop[name] = _text(data, name) if name in data else UNSET
+        if name in data:
+            form[name] = _text(data, name)
 
     async def call() -> None:
         await core(request).admin.update_subcategory(
-            context(request), subcategory_id, name=form["name"]
+            context(request), subcategory_id, name=form["name"], **sop
         )
 
     failed = await _attempt(
@@ -522,6 +533,96 @@ async def set_subcategory_active(
         request, call, _category_error_page(request, {}, f"sub-{subcategory_id}")
     )
     return failed or redirect(request, "/admin/categories", flash="saved")
+
+
+# ---------------------------------------------------------------------------- days off
+
+
+async def _days_off_page(
+    request: Request[Any, Any, Any],
+    year: str | None,
+    *,
+    status_code: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    form: dict[str, Any] | None = None,
+    form_error: str | None = None,
+) -> Response[str]:
+    """The year's extra days off (delete buttons), the add form and the country's
+    public holidays. A bad ``year`` shows this year with the error."""
+    app = core(request)
+    t = translator(request)
+    year_errors: list[str] = []
+    try:
+        the_year = query_year(request, year)
+    except Invalid as exc:
+        year_errors = [m for msgs in form_errors(request, exc).values() for m in msgs]
+        the_year = query_year(request, None)
+        status_code = 422
+    days = await app.sop.days_off(context(request), the_year)
+    holidays = app.sop.public_holidays(the_year)
+    return render(
+        request,
+        "admin/days_off.html",
+        {
+            "year": the_year,
+            "year_value": year if year_errors else str(the_year),
+            "year_errors": year_errors,
+            "days": [(d, local_day(t, d.day)) for d in days],
+            "holidays": [(day, local_day(t, day), name) for day, name in holidays],
+            "errors": errors or {},
+            "form": form or {},
+            "form_error": form_error,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/admin/days-off", include_in_schema=False)
+async def days_off(
+    request: Request[Any, Any, Any], year: FromQuery[str | None] = None
+) -> Response[str]:
+    """Days off of the SOP calendar (``?year=``, default this year)."""
+    _manager(request)
+    return await _days_off_page(request, year)
+
+
+@post("/admin/days-off", include_in_schema=False)
+async def add_day_off(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Add an extra day off; open messages' deadlines move. A day already off is
+    a field error of ``day``."""
+    _manager(request)
+    data = await request.form()
+    form = {"day": _text(data, "day"), "name": _text(data, "name")}
+    t = translator(request)
+    year = form["day"][:4] if form["day"][:4].isdigit() else None
+    try:
+        added = await core(request).sop.add_day_off(context(request), form["day"], form["name"])
+    except Invalid as exc:
+        errors = form_errors(request, exc)
+        message = t("Please correct the marked fields.") if exc.errors else t.error(exc)
+        return await _days_off_page(
+            request, year, status_code=422, errors=errors, form=form, form_error=message
+        )
+    except Conflict as exc:
+        return await _days_off_page(
+            request,
+            year,
+            status_code=409,
+            errors={"day": [t.error(exc)]},
+            form=form,
+            form_error=t("Please correct the marked fields."),
+        )
+    return redirect(request, f"/admin/days-off?year={added.day.year}", flash="saved")
+
+
+@post("/admin/days-off/{day_off_id:int}/delete", include_in_schema=False)
+async def delete_day_off(
+    request: Request[Any, Any, Any], day_off_id: FromPath[int]
+) -> Response[Any]:
+    """Remove an extra day off (404 when unknown); open messages' deadlines move back."""
+    _manager(request)
+    removed = await core(request).sop.remove_day_off(context(request), day_off_id)
+    return redirect(request, f"/admin/days-off?year={removed.day.year}", flash="saved")
 
 
 # ---------------------------------------------------------------------------- outbox
@@ -571,6 +672,9 @@ ROUTES: list[Any] = [
     create_subcategory,
     rename_subcategory,
     set_subcategory_active,
+    days_off,
+    add_day_off,
+    delete_day_off,
     outbox,
     retry_outbox,
 ]

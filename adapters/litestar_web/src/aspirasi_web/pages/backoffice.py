@@ -7,17 +7,20 @@ core's: these handlers call the use cases and show what they answer.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
 from aspirasi_core.domain.errors import Conflict, IllegalTransition, Invalid
-from aspirasi_core.domain.model import Actor
+from aspirasi_core.domain.model import Actor, Message
 from aspirasi_core.domain.policy import Perm
+from aspirasi_core.domain.sop import stage_of
+from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.services import BackofficeQuery, ForwardInput, MessageDetail, Upload
 
 from ..context import actor, context, core, require_permission, translator
@@ -42,6 +45,43 @@ def waited(t: Translator, since: datetime, now: datetime) -> str:
     if not days and not hours:
         parts.append(t.ngettext("%(num)s minute", "%(num)s minutes", minutes))
     return " ".join(parts)
+
+
+#: The orders of the list: (value, label).
+SORTS = (("newest", "Newest first"), ("due", "Earliest deadline"))
+#: What the current stage's deadline reads as, by stage.
+DEADLINE_TEXTS = {
+    "triage": "To be forwarded by %(date)s",
+    "confirm": "To be confirmed by %(date)s",
+    "reply": "Reply due by %(date)s",
+}
+
+
+def local_day(t: Translator, day: date) -> str:
+    """A calendar day in the reader's language (``4 Nov 2026``)."""
+    return format_date(day, format="d MMM y", locale=t.language)
+
+
+def due_day(request: Request[Any, Any, Any], due_at: datetime | None) -> str:
+    """The last allowed local day of an SOP deadline, formatted ('' when none)."""
+    if due_at is None:
+        return ""
+    return local_day(translator(request), core(request).sop.due_date(due_at))
+
+
+def deadline_of(request: Request[Any, Any, Any], message: Message, now: datetime) -> dict[str, Any]:
+    """The current stage's deadline of an open message, for the templates: the
+    formatted day, the sentence of its stage and whether it has passed. Empty
+    for a final message (no deadline)."""
+    stage = stage_of(message.status)
+    if stage is None or message.due_at is None:
+        return {}
+    day = due_day(request, message.due_at)
+    return {
+        "date": day,
+        "text": translator(request)(DEADLINE_TEXTS[stage.value], date=day),
+        "overdue": message.is_overdue(now),
+    }
 
 
 def _staff(request: Request[Any, Any, Any]) -> Actor:
@@ -108,6 +148,7 @@ async def inbox(request: Request[Any, Any, Any]) -> Response[str]:
                 "items": items,
                 "more": page.next_cursor is not None,
                 "waited": {m.id: waited(t, m.created_at, now) for m in items},
+                "deadlines": {m.id: deadline_of(request, m, now) for m in items},
             }
         )
     context_values = await _names(request)
@@ -151,9 +192,12 @@ async def message_list(
     date_from: FromQuery[str | None] = None,
     date_to: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
+    overdue: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> Response[str]:
-    """All messages the reader may see, filtered, newest first, with the waited time."""
+    """All messages the reader may see, filtered, newest first (or the open ones,
+    earliest deadline first), with the waited time and the SOP deadline."""
     _staff(request)
     app = core(request)
     t = translator(request)
@@ -167,6 +211,13 @@ async def message_list(
     end = _parse_date(date_to, "date_to", tz, errors, t)
     if end is not None:
         end = end + timedelta(days=1)  # the whole "to" day
+    only_overdue = False
+    try:
+        only_overdue = check_flag(overdue, "overdue")
+    except Invalid:
+        errors.setdefault("overdue", []).append(t("Choose yes or no."))
+    if sort and sort not in dict(SORTS):
+        errors.setdefault("sort", []).append(t("Choose a known order."))
     form = {
         "status": status or "",
         "agency": agency or "",
@@ -174,6 +225,8 @@ async def message_list(
         "date_from": date_from or "",
         "date_to": date_to or "",
         "q": q or "",
+        "overdue": "1" if only_overdue else "",
+        "sort": sort if sort in dict(SORTS) and sort != "newest" else "",
     }
     items: tuple[Any, ...] = ()
     next_cursor = None
@@ -186,6 +239,8 @@ async def message_list(
             created_from=start,
             created_to=end,
             text=q or None,
+            overdue=only_overdue,
+            sort=sort or "newest",
         )
         try:
             page = await app.queries.backoffice(context(request), query, cursor=cursor)
@@ -206,6 +261,8 @@ async def message_list(
             "errors": errors,
             "statuses": FILTER_STATUSES,
             "waited": {m.id: waited(t, m.created_at, now) for m in items},
+            "deadlines": {m.id: deadline_of(request, m, now) for m in items},
+            "sorts": [(value, t(label)) for value, label in SORTS],
             "open_statuses": {"submitted", "forwarded", "in_progress"},
             "next_query": {k: v for k, v in form.items() if v},
         }
@@ -236,6 +293,7 @@ async def _show_detail(
             "d": detail,
             "m": msg,
             "waited": waited(t, msg.created_at, app.deps.clock.now()),
+            "deadline": deadline_of(request, msg, app.deps.clock.now()),
             "message_attachments": [a for a in msg.attachments if a.kind != "reply"],
             "can_reply_later": "progress" in detail.actions
             or "start" in detail.actions

@@ -20,6 +20,7 @@ from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..middleware import LANG_COOKIE
 from ..templating import redirect, render
 from .account import set_session
+from .backoffice import deadline_of
 from .public import failure, form_data, form_failure, text
 
 SUBMIT_FIELDS = ("subject", "body", "attachment", "confidential", "anonymous")
@@ -232,8 +233,12 @@ async def message_detail(
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
-    detail = await core(request).queries.message(context(request), message_id)
-    return render(request, "citizen/message.html", {"d": detail, "m": detail.message})
+    app = core(request)
+    detail = await app.queries.message(context(request), message_id)
+    deadline = deadline_of(request, detail.message, app.deps.clock.now())
+    return render(
+        request, "citizen/message.html", {"d": detail, "m": detail.message, "deadline": deadline}
+    )
 
 
 @post("/my/messages/{message_id:int}/withdraw", include_in_schema=False)

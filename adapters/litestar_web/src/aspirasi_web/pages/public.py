@@ -21,6 +21,7 @@ from ..errors import status_of
 from ..i18n import LANGUAGES
 from ..middleware import LANG_COOKIE
 from ..templating import form_errors, render, safe_next
+from .backoffice import due_day
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -111,7 +112,8 @@ async def tracking_submit(request: Request[Any, Any, Any]) -> Response[str]:
         results = await core(request).queries.track(context(request), nik)
     except DomainError as exc:
         return form_failure(request, "public/tracking.html", values, exc, ("nik",))
-    values.update(results=results, masked=mask_nik(normalize_nik(nik)))
+    expected = {m.ticket: due_day(request, m.due_at) for m in results if m.due_at}
+    values.update(results=results, masked=mask_nik(normalize_nik(nik)), expected=expected)
     return render(request, "public/tracking.html", values)
 
 
