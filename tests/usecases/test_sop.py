@@ -148,6 +148,8 @@ async def test_days_off_move_open_deadlines_and_are_for_super_admins(world: Worl
     with pytest.raises(Invalid):
         await app.sop.add_day_off(root, "4 Nov", "Bad")
     assert [d.day for d in await app.sop.days_off(root, 2026)] == [date(2026, 11, 4)]
+    with pytest.raises(Invalid):
+        await app.sop.days_off(root, 99999)
     await app.sop.remove_day_off(root, day.id)
     again = await app.queries.message(world.ctx("admin"), msg.id)
     assert again.message.due_at == end_of(5)

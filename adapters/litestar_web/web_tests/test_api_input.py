@@ -68,6 +68,7 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ),
     ("GET", "/api/v1/me/messages", "ani", "none", None, "cursor=zzz", "cursor"),
     ("GET", "/api/v1/me/messages", "ani", "none", None, "limit=abc", "limit"),
+    ("GET", "/api/v1/me/messages", "ani", "none", None, "limit=" + "9" * 5000, "limit"),
     ("POST", "/api/v1/messages/{message_id}/rating", "ani", "json", {"stars": 9}, "", "stars"),
     ("GET", "/api/v1/public/messages", None, "none", None, "cursor=%%%", "cursor"),
     ("GET", "/api/v1/land-issues", "root", "none", None, "status=foo", "status"),

@@ -207,6 +207,8 @@ class SopService:
     async def days_off(self, ctx: Context, year: int | None = None) -> list[DayOff]:
         """The extra days off (of ``year``, or all), by date. Super admin."""
         self._require(ctx)
+        if year is not None and not 1900 < year < 2200:
+            raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
         start = date(year, 1, 1) if year else None
         end = date(year, 12, 31) if year else None
         return await self._d.db.transaction(

@@ -130,7 +130,9 @@ def query_int(value: str | None, field: str) -> int | None:
 def query_limit(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.strip().isascii() or not value.strip().isdigit():
+    text = value.strip()
+    # Digits only, and few of them: int() of thousands of digits raises ValueError.
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
         raise Invalid.field(
             "limit", "bad_limit", "The page size must be between 1 and %(max)s.", max=100
         )
