@@ -56,6 +56,7 @@ def bootstrap(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
+            concurrency=settings.argon2_concurrency,
         ),
         crypto=crypto,
         policy=collect_policy(pm),

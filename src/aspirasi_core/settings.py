@@ -128,6 +128,11 @@ class Settings:
     argon2_time_cost: int = _setting(2, "argon2id iterations (ASVS: at least 2).")
     argon2_memory_kib: int = _setting(19456, "argon2id memory in KiB (ASVS: at least 19 MiB).")
     argon2_parallelism: int = _setting(1, "argon2id lanes.")
+    argon2_concurrency: int = _setting(
+        0,
+        "Password hashes computed at once per process (each takes 19 MiB and a core for"
+        " tens of milliseconds); 0: as many as the CPUs the process may use.",
+    )
     verification_ttl_hours: int = _setting(24, "Lifetime of an e-mail verification link.")
     reset_ttl_minutes: int = _setting(60, "Lifetime of a password-reset link.")
     session_idle_minutes: int = _setting(60, "A session unused this long ends.")
@@ -249,6 +254,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+        if self.argon2_concurrency < 0:
+            problems.append("ASPIRASI_ARGON2_CONCURRENCY must be 0 (automatic) or more")
         for name in ("sop_triage_days", "sop_confirm_days", "sop_reply_days"):
             if not 1 <= getattr(self, name) <= 365:
                 problems.append(f"ASPIRASI_{name.upper()} must be between 1 and 365")

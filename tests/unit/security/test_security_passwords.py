@@ -104,3 +104,37 @@ async def test_async_runs_off_the_event_loop_thread(hasher, monkeypatch) -> None
     monkeypatch.setattr(hasher, "hash", spy)
     await hasher.hash_async(PW)
     assert seen and seen[0] != loop_thread
+
+
+def test_at_most_concurrency_hashes_run_at_once() -> None:
+    import threading
+    import time
+
+    import anyio
+
+    hasher = PasswordHasher(time_cost=1, memory_kib=1024, concurrency=2)
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    real_hash = hasher.hash
+
+    def slow_hash(password: str) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return real_hash(password)
+
+    hasher.hash = slow_hash  # type: ignore[method-assign]
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(hasher.hash_async, PW)
+
+    anyio.run(main)
+    assert peak == 2
+    assert PasswordHasher().concurrency >= 1
