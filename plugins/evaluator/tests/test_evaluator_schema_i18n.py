@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from babel.messages.pofile import read_po
@@ -13,23 +14,53 @@ from evaluator_support import migrate_evaluator
 from sqlalchemy import inspect
 
 from aspirasi_core.storage import current
-from aspirasi_evaluator import tables
+from aspirasi_core.storage.migrate import make_config
+from aspirasi_evaluator import MIGRATIONS_DIR, tables
 from aspirasi_evaluator.web import BUCKET_LABELS
 
 PACKAGE = Path(tables.__file__).resolve().parent
 
 
+INDEX = "ix_evaluator_message_log_to_status_at"
+
+
+def _message_log_indexes(database) -> dict[str, list[str]]:
+    with database.engine.connect() as conn:
+        return {
+            i["name"]: list(i["column_names"]) for i in inspect(conn).get_indexes("message_log")
+        }
+
+
 def test_the_branch_builds_exactly_the_tables(database):
     migrate_evaluator(database)
-    assert "e001_evaluator_reprimands" in current(database.engine)
+    assert "e002_evaluator_message_log_index" in current(database.engine)
+    # The trend's index on the core's message_log, owned by this branch.
+    assert _message_log_indexes(database)[INDEX] == ["to_status", "at"]
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
         names = set(inspect(conn).get_table_names())
-    ours = [d for d in diff if "evaluator_" in repr(d)]
+    # The index on the core's table is not in tables.metadata (the core's
+    # tables are not ours to declare): it is checked above instead.
+    ours = [
+        d
+        for d in diff
+        if "evaluator_" in repr(d) and not (d[0] == "remove_index" and d[1].name == INDEX)
+    ]
     assert ours == []
     assert {"evaluator_reprimands", "evaluator_reprimand_messages"} <= names
     # Upgrading again is a no-op.
     migrate_evaluator(database)
+
+
+def test_the_message_log_index_downgrades_and_upgrades_again(database):
+    migrate_evaluator(database)
+    with database.engine.begin() as conn:
+        command.downgrade(make_config(conn, [MIGRATIONS_DIR]), "e001_evaluator_reprimands")
+    assert "e001_evaluator_reprimands" in current(database.engine)
+    assert INDEX not in _message_log_indexes(database)
+    assert "evaluator_reprimands" in inspect(database.engine).get_table_names()
+    migrate_evaluator(database)
+    assert INDEX in _message_log_indexes(database)
 
 
 def _catalog(lang: str) -> dict[str, str]:

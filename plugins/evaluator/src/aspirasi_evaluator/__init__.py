@@ -22,7 +22,9 @@ and acknowledge their own agency's reprimands without it.
 The report
 ----------
 For messages submitted in a date range ``[from, to)`` (local days in
-``ASPIRASI_TIMEZONE``; default: the current year; at most 5 years), withdrawn
+``ASPIRASI_TIMEZONE``; years 2000 to 2100; default: the current year, or one
+year from ``from`` (at most until tomorrow) when only ``from`` is given; at
+most 5 years), withdrawn
 ones left out: counts by status bucket (belum diteruskan ``submitted``, belum
 dikonfirmasi ``forwarded``, diproses ``in_progress``, selesai ``done``, ditolak
 ``rejected``) per agency, per category and per sub-category; overdue counts
@@ -49,8 +51,11 @@ permission get 403):
 - ``GET /evaluator/reprimands/new?agency={id}`` and ``POST /evaluator/reprimands``
   — the form listing the agency's overdue messages, and issuing the reprimand;
 - ``GET /reprimands`` — operators: their agency's reprimands; evaluators: all
-  (``?agency=``); ``POST /reprimands/{id}/acknowledge`` — an operator of the
-  agency acknowledges one, once, with a response.
+  (``?agency=``; ``?from=&to=`` only those issued in that range, as the
+  report's count links); ``POST /reprimands/{id}/acknowledge`` — an operator
+  of the agency (not the one who issued it) acknowledges one, once, with a
+  response. An evaluator cannot reprimand their own agency. Operators see only
+  the ticket of a named message that was re-forwarded to another agency since.
 
 JSON API (problem+json on errors):
 
@@ -82,7 +87,10 @@ Tables
 ``created_at``, ``acknowledged_by``, ``acknowledged_at``, ``response``) and
 ``evaluator_reprimand_messages`` (``reprimand_id``, ``message_id``), created by
 the revision ``e001_evaluator_reprimands`` (branch ``evaluator``, depends on the
-core's ``0002_sop``) in ``migrations/``, returned by
+core's ``0002_sop``) in ``migrations/``, and the index
+``ix_evaluator_message_log_to_status_at`` on the core's ``message_log
+(to_status, at)`` (the trend's "closed" count), created by
+``e002_evaluator_message_log_index`` (dropped again on downgrade), returned by
 ``aspirasi_migration_locations``. See :mod:`aspirasi_evaluator.tables`.
 
 Settings

@@ -62,6 +62,10 @@ STATUS_BUCKETS: tuple[str, ...] = ("submitted", "forwarded", "in_progress", "don
 OPEN_STATUSES: tuple[str, ...] = ("submitted", "forwarded", "in_progress")
 #: The longest range the report accepts, in years.
 MAX_YEARS = 5
+#: The years a date of the report may fall in (further out the local-time and
+#: calendar arithmetic would overflow, and no message exists there anyway).
+MIN_YEAR = 2000
+MAX_YEAR = 2100
 #: Ranges up to this many days are charted per week, longer ones per month.
 WEEKLY_UP_TO_DAYS = 92
 #: Drill-down lists exported at most this many rows.
@@ -117,11 +121,16 @@ class DateRange:
     def parse(
         cls, raw_from: str | None, raw_to: str | None, *, now: datetime, tz: str
     ) -> DateRange:
-        """Read ``from`` and ``to`` (``YYYY-MM-DD``; a missing one defaults to the
-        current year's); raise :class:`Invalid` with every field's problem."""
+        """Read ``from`` and ``to`` (``YYYY-MM-DD``, years :data:`MIN_YEAR` to
+        :data:`MAX_YEAR`); raise :class:`Invalid` with every field's problem.
+
+        Neither given: the current year. Only ``to``: ``from`` is the current
+        year's start. Only ``from``: ``to`` is one year later, but at most
+        tomorrow (local), unless that is not after ``from``."""
         default = cls.default(now, tz)
         errors: list[FieldError] = []
         days: dict[str, date] = {"from": default.start_day, "to": default.end_day}
+        given: set[str] = set()
         for name, raw in (("from", raw_from), ("to", raw_to)):
             if raw is None or raw.strip() == "":
                 continue
@@ -129,9 +138,27 @@ class DateRange:
             try:
                 if not _DAY.match(value):
                     raise ValueError(value)
-                days[name] = date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 errors.append(FieldError(name, "date_format", "Use the date format YYYY-MM-DD."))
+                continue
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                errors.append(
+                    FieldError(
+                        name,
+                        "date_out_of_range",
+                        "Choose a date in the years %(min)s to %(max)s.",
+                        {"min": MIN_YEAR, "max": MAX_YEAR},
+                    )
+                )
+                continue
+            days[name] = day
+            given.add(name)
+        if not errors and given == {"from"}:
+            start = days["from"]
+            tomorrow = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=1)
+            end = min(_add_years(start, 1), tomorrow)
+            days["to"] = end if end > start else _add_years(start, 1)
         if not errors:
             if days["to"] <= days["from"]:
                 errors.append(

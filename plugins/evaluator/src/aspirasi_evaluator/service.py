@@ -26,6 +26,7 @@ from aspirasi_core.domain.errors import (
     Unauthenticated,
 )
 from aspirasi_core.domain.model import Actor, Page, Role
+from aspirasi_core.domain.validation import check_id, clean_text
 from aspirasi_core.services import Context
 from aspirasi_core.services.core import CoreDeps, EventRecorder, run_write
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
@@ -50,10 +51,19 @@ NOTIFICATION_ACKNOWLEDGED = "evaluator_reprimand_acknowledged"
 
 @attrs.frozen
 class ReprimandMessage:
-    id: int
+    """A message a reprimand names. ``hidden``: the reader is an operator of
+    another agency than the message's current one (it was re-forwarded since):
+    only the ticket is shown, ``id``, ``subject`` and ``status`` are None."""
+
+    id: int | None
     ticket: str
-    subject: str
-    status: str
+    subject: str | None
+    status: str | None
+    agency_id: int | None = None
+    hidden: bool = False
+
+    def hide(self) -> ReprimandMessage:
+        return ReprimandMessage(None, self.ticket, None, None, None, hidden=True)
 
 
 @attrs.frozen
@@ -83,16 +93,34 @@ def _actor(ctx: Context) -> Actor:
 
 
 def _text(value: Any, field: str, *, required_message: str) -> str:
-    if not isinstance(value, str):
+    """A reprimand's text or a response: the core's :func:`clean_text` (NFC,
+    stripped, no control or format characters such as NUL, ESC or bidi
+    overrides; line breaks kept), with the plugin's messages for the
+    empty and the too long text."""
+    if not isinstance(value, str) or not value.strip():
         raise Invalid.field(field, "text_required", required_message)
-    text = value.strip()
-    if not text:
-        raise Invalid.field(field, "text_required", required_message)
-    if len(text) > TEXT_MAX:
-        raise Invalid.field(
-            field, "text_too_long", "At most %(max)s characters, please.", max=TEXT_MAX
-        )
-    return text
+    try:
+        return clean_text(value, field, max_length=TEXT_MAX, multiline=True)
+    except Invalid as exc:
+        codes = {e.code for e in exc.errors}
+        if "required" in codes:
+            raise Invalid.field(field, "text_required", required_message) from None
+        if "too_long" in codes:
+            raise Invalid.field(
+                field, "text_too_long", "At most %(max)s characters, please.", max=TEXT_MAX
+            ) from None
+        raise
+
+
+def _id(value: Any, field: str) -> int | None:
+    """An id (1..2**62) from JSON or a form, or None: the core's :func:`check_id`
+    (digit strings of at most 19 digits, so never a huge ``int()``)."""
+    if isinstance(value, str) and len(value) > 64:
+        return None
+    try:
+        return check_id(value, field)
+    except Invalid:
+        return None
 
 
 def _ids(value: Any) -> list[int]:
@@ -102,15 +130,19 @@ def _ids(value: Any) -> list[int]:
         raise Invalid.field(
             "message_ids", "messages_required", "Choose at least one overdue message."
         )
+    if len(value) > 10 * MESSAGES_MAX:
+        raise Invalid.field(
+            "message_ids",
+            "too_many_messages",
+            "At most %(max)s messages in one reprimand.",
+            max=MESSAGES_MAX,
+        )
     ids: list[int] = []
     for item in value:
-        if isinstance(item, bool):
-            item = None
-        if isinstance(item, str) and item.strip().isascii() and item.strip().isdigit():
-            item = int(item.strip())
-        if not isinstance(item, int) or item <= 0 or item >= 2**62:
+        checked = _id(item, "message_ids")
+        if checked is None:
             raise Invalid.field("message_ids", "bad_id", "Choose a valid value.")
-        ids.append(item)
+        ids.append(checked)
     ids = sorted(set(ids))
     if len(ids) > MESSAGES_MAX:
         raise Invalid.field(
@@ -123,11 +155,18 @@ def _ids(value: Any) -> list[int]:
 
 
 def _agency_id(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value >= 2**62:
+    checked = _id(value, "agency_id")
+    if checked is None:
         raise Invalid.field("agency_id", "agency_required", "Choose an agency.")
-    return value
+    return checked
+
+
+def _reprimand_id(value: Any) -> int:
+    """A reprimand id from the path; out of range (≥ 2**62) is as unknown."""
+    checked = _id(value, "reprimand_id")
+    if checked is None:
+        raise NotFound("The reprimand was not found.", code="reprimand_not_found")
+    return checked
 
 
 # ----------------------------------------------------------------------------- reading
@@ -161,6 +200,7 @@ def _load(conn: Connection, ids: Sequence[int]) -> list[Reprimand]:
             messages.c.ticket,
             messages.c.subject,
             messages.c.status,
+            messages.c.agency_id,
         )
         .select_from(
             reprimand_messages.join(messages, messages.c.id == reprimand_messages.c.message_id)
@@ -168,7 +208,9 @@ def _load(conn: Connection, ids: Sequence[int]) -> list[Reprimand]:
         .where(reprimand_messages.c.reprimand_id.in_(list(ids)))
         .order_by(reprimand_messages.c.reprimand_id, messages.c.id)
     ):
-        linked[r.reprimand_id].append(ReprimandMessage(r.id, r.ticket, r.subject, r.status))
+        linked[r.reprimand_id].append(
+            ReprimandMessage(r.id, r.ticket, r.subject, r.status, r.agency_id)
+        )
     by_id = {
         r.id: Reprimand(
             id=r.id,
@@ -316,6 +358,10 @@ class EvaluatorService:
             agency = uow.directory.agency(parsed["agency_id"])
             if agency is None:
                 raise Invalid.field("agency_id", "agency_unknown", "Choose an agency.")
+            if actor.agency_id is not None and actor.agency_id == agency.id:
+                raise Invalid.field(
+                    "agency_id", "own_agency", "You cannot reprimand your own agency."
+                )
             rows = {
                 r.id: r
                 for r in conn.execute(
@@ -415,12 +461,13 @@ class EvaluatorService:
         actor = _actor(ctx)
         if not self.may_see_reprimands(actor):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
+        wanted = _reprimand_id(reprimand_id)
         deps = self._d
 
         def script(uow: Any, events: EventRecorder) -> Reprimand:
             conn: Connection = uow.connection
             now = deps.clock.now()
-            found = _load(conn, [int(reprimand_id)])
+            found = _load(conn, [wanted])
             if not found or not self._visible(actor, found[0]):
                 raise NotFound("The reprimand was not found.", code="reprimand_not_found")
             current = found[0]
@@ -428,6 +475,11 @@ class EvaluatorService:
                 raise NotAllowed(
                     "Only an operator of the agency can acknowledge a reprimand.",
                     code="forbidden",
+                )
+            if current.issued_by == actor.account_id:
+                raise NotAllowed(
+                    "You issued this reprimand: another operator must acknowledge it.",
+                    code="own_reprimand",
                 )
             if current.acknowledged:
                 raise Conflict(
@@ -466,7 +518,7 @@ class EvaluatorService:
                 )
             )
             [loaded] = _load(conn, [current.id])
-            return loaded
+            return self.for_reader(actor, loaded)
 
         reprimand = await run_write(deps, script)
         log.info(
@@ -478,6 +530,32 @@ class EvaluatorService:
         )
         return reprimand
 
+    def may_acknowledge(self, actor: Actor | None, reprimand: Reprimand) -> bool:
+        """An operator of the agency, who did not issue it, while not yet acknowledged."""
+        return (
+            actor is not None
+            and self.is_agency_operator(actor)
+            and actor.agency_id == reprimand.agency_id
+            and reprimand.issued_by != actor.account_id
+            and not reprimand.acknowledged
+        )
+
+    def for_reader(self, actor: Actor, reprimand: Reprimand) -> Reprimand:
+        """What ``actor`` may read of a reprimand: evaluators (and super admins)
+        everything; an operator only the ticket of a message that is no longer
+        forwarded to their agency (re-forwarded since), not its subject or status."""
+        if self.is_evaluator(actor):
+            return reprimand
+        if not any(m.agency_id != actor.agency_id for m in reprimand.messages):
+            return reprimand
+        return attrs.evolve(
+            reprimand,
+            messages=tuple(
+                m if m.agency_id == actor.agency_id and m.agency_id is not None else m.hide()
+                for m in reprimand.messages
+            ),
+        )
+
     def _visible(self, actor: Actor, reprimand: Reprimand) -> bool:
         if self.is_evaluator(actor):
             return True
@@ -487,24 +565,27 @@ class EvaluatorService:
         actor = _actor(ctx)
         if not self.may_see_reprimands(actor):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
+        wanted = _reprimand_id(reprimand_id)
         found = await self._d.db.transaction(
-            lambda uow: _load(uow.connection, [int(reprimand_id)]),  # type: ignore[attr-defined]
+            lambda uow: _load(uow.connection, [wanted]),  # type: ignore[attr-defined]
             write=False,
         )
         if not found or not self._visible(actor, found[0]):
             raise NotFound("The reprimand was not found.", code="reprimand_not_found")
-        return found[0]
+        return self.for_reader(actor, found[0])
 
     async def list(
         self,
         ctx: Context,
         *,
         agency_id: int | None = None,
+        issued_in: DateRange | None = None,
         cursor: str | None = None,
         limit: int | None = None,
     ) -> Page[Reprimand]:
         """Newest first: every reprimand for evaluators (optionally one agency's),
-        the own agency's for its operators; anyone else is refused."""
+        the own agency's for its operators; anyone else is refused. ``issued_in``:
+        only the reprimands issued in that range (as the report counts them)."""
         actor = _actor(ctx)
         if self.is_evaluator(actor):
             only = agency_id
@@ -522,7 +603,14 @@ class EvaluatorService:
                 stmt = stmt.where(reprimands.c.agency_id == only)
             if before is not None:
                 stmt = stmt.where(reprimands.c.id < before)
-            return _load(conn, list(conn.execute(stmt).scalars()))
+            if issued_in is not None:
+                stmt = stmt.where(
+                    reprimands.c.created_at >= issued_in.start,
+                    reprimands.c.created_at < issued_in.end,
+                )
+            return [
+                self.for_reader(actor, r) for r in _load(conn, list(conn.execute(stmt).scalars()))
+            ]
 
         rows = await self._d.db.transaction(read, write=False)
         items = tuple(rows[:size])

@@ -2,7 +2,10 @@
 ``evaluator`` (``migrations/e001_reprimands.py``; keep both in step).
 
 They live in their own ``MetaData``, never in the core's: they refer to the
-core's tables by foreign key only.
+core's tables by foreign key only. The branch also adds one index to the core's
+``message_log`` (:data:`MESSAGE_LOG_INDEX`, ``migrations/e002_message_log_index.py``)
+for the report's trend; it is not declared here, so the core's metadata stays
+the core's.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from aspirasi_core.storage.tables import NAMING_CONVENTION, accounts, agencies, 
 from aspirasi_core.storage.types import Id, UTCDateTime
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: ``message_log (to_status, at)``: the trend's "closed" count by range.
+MESSAGE_LOG_INDEX = "ix_evaluator_message_log_to_status_at"
 
 #: A reprimand (teguran) issued by an evaluator to one agency.
 reprimands = Table(

@@ -339,7 +339,13 @@ def reprimand_json(r: Reprimand) -> dict[str, Any]:
         "acknowledged_at": iso(r.acknowledged_at),
         "response": r.response,
         "messages": [
-            {"id": m.id, "ticket": m.ticket, "subject": m.subject, "status": m.status}
+            {
+                "id": m.id,
+                "ticket": m.ticket,
+                "subject": m.subject,
+                "status": m.status,
+                "hidden": m.hidden,
+            }
             for m in r.messages
         ],
     }
@@ -370,6 +376,7 @@ def _report_page(
         "chart": None,
         "link": None,
         "export_query": "",
+        "reprimands_link": None,
     }
     if report is not None:
         rng = report.range
@@ -384,6 +391,16 @@ def _report_page(
             link=drill_link(rng),
             export_query=urlencode(
                 {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
+            ),
+            reprimands_link=lambda agency: (
+                "/reprimands?"
+                + urlencode(
+                    {
+                        "agency": str(agency),
+                        "from": rng.start_day.isoformat(),
+                        "to": rng.end_day.isoformat(),
+                    }
+                )
             ),
         )
     return render(request, "evaluator/report.html", values, status_code=status_code)
@@ -575,9 +592,19 @@ async def _reprimands_page(
         raise NotAllowed("You are not allowed to do this.", code="forbidden")
     evaluator = svc.is_evaluator(actor)
     agency_filter = query_int(request.query_params.get("agency"), "agency") if evaluator else None
+    issued_in = _issued_in(request, svc)
     page = await svc.list(
-        context(request), agency_id=agency_filter, cursor=request.query_params.get("cursor")
+        context(request),
+        agency_id=agency_filter,
+        issued_in=issued_in,
+        cursor=request.query_params.get("cursor"),
     )
+    filter_query: dict[str, str] = {}
+    if agency_filter:
+        filter_query["agency"] = str(agency_filter)
+    if issued_in is not None:
+        filter_query["from"] = issued_in.start_day.isoformat()
+        filter_query["to"] = issued_in.end_day.isoformat()
     return render(
         request,
         "evaluator/reprimands.html",
@@ -585,10 +612,10 @@ async def _reprimands_page(
             "reprimands": page.items,
             "next_cursor": page.next_cursor,
             "agency_filter": agency_filter,
+            "issued_in": issued_in,
+            "filter_query": urlencode(filter_query),
             "evaluator": evaluator,
-            "can_acknowledge": lambda r: (
-                svc.is_agency_operator(actor) and actor.agency_id == r.agency_id
-            ),
+            "can_acknowledge": lambda r: svc.may_acknowledge(actor, r),
             "ack_errors": errors or {},
             "ack_error": form_error,
             "ack_form": form or {},
@@ -598,6 +625,16 @@ async def _reprimands_page(
         },
         status_code=status_code,
     )
+
+
+def _issued_in(request: Req, svc: EvaluatorService) -> DateRange | None:
+    """``?from=&to=``: only the reprimands issued in that range (the report's
+    count links here with its range); neither given: every reprimand."""
+    raw_from = request.query_params.get("from")
+    raw_to = request.query_params.get("to")
+    if not (raw_from or "").strip() and not (raw_to or "").strip():
+        return None
+    return svc.parse_range(raw_from, raw_to)
 
 
 @get("/reprimands", include_in_schema=False)
@@ -690,6 +727,7 @@ async def reprimands_api(request: Req) -> dict[str, Any]:
     page = await svc.list(
         context(request),
         agency_id=agency,
+        issued_in=_issued_in(request, svc),
         cursor=request.query_params.get("cursor"),
         limit=query_limit(request.query_params.get("limit")),
     )

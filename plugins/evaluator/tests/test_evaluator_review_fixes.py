@@ -1,0 +1,350 @@
+"""Regressions of the review: huge ids, out-of-range dates, control characters,
+self-acknowledgement, another agency's subjects, and the trend's index."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import anyio
+import pytest
+from evaluator_support import World, migrate_evaluator
+from sqlalchemy import event, func, insert, select
+
+from aspirasi_core.services import ForwardInput
+from aspirasi_evaluator.report import DateRange, trend
+from aspirasi_evaluator.tables import reprimands
+
+HUGE = "9" * 5000
+
+
+def issue(w: World, username: str = "eval_admin", **body: Any) -> Any:
+    payload: dict[str, Any] = {
+        "agency_id": w.ids["pupr"],
+        "message_ids": [w.ids["p1"], w.ids["p2"]],
+        "text": "Segera tindak lanjuti pesan yang terlambat.",
+    }
+    payload.update(body)
+    return w.api("POST", "/api/v1/evaluator/reprimands", username, json=payload)
+
+
+def reprimand_count(w: World) -> int:
+    return w.core.deps.db.run_sync(
+        lambda uow: uow.connection.execute(select(func.count()).select_from(reprimands)).scalar(),
+        write=False,
+    )
+
+
+def fields(answer: Any) -> list[tuple[str, str]]:
+    return [(e["field"], e["code"]) for e in answer.json()["errors"]]
+
+
+# ----------------------------------------------------------------------------- 1. huge ids
+
+
+@pytest.mark.parametrize(
+    "rid", [str(2**63), "99999999999999999999", str(2**62 + 1), str(2**64 + 5)]
+)
+def test_out_of_range_reprimand_ids_are_not_found_not_a_crash(world, rid):
+    api = world.api(
+        "POST", f"/api/v1/reprimands/{rid}/acknowledge", "op_pupr", json={"response": "Siap"}
+    )
+    assert api.status_code == 404, api.text
+    assert api.headers["content-type"].startswith("application/problem+json")
+    world.login("op_pupr")
+    page = world.client.post(
+        f"/reprimands/{rid}/acknowledge",
+        data={"response": "Siap", "csrf_token": world.csrf()},
+        follow_redirects=False,
+    )
+    assert page.status_code == 404, page.text
+
+
+# ----------------------------------------------------------------------------- 2. long digits
+
+
+def test_very_long_digit_strings_are_field_errors(world):
+    for body, field in (
+        ({"agency_id": HUGE}, "agency_id"),
+        ({"message_ids": [HUGE]}, "message_ids"),
+        ({"message_ids": HUGE}, "message_ids"),
+        ({"agency_id": str(2**63)}, "agency_id"),
+    ):
+        answer = issue(world, **body)
+        assert answer.status_code == 422, (field, answer.text[:300])
+        assert [f for f, _ in fields(answer)] == [field]
+    # JSON numbers that long are refused by the JSON decoder (422 as well).
+    world.client.cookies.clear()
+    raw = world.client.post(
+        "/api/v1/evaluator/reprimands",
+        content=b'{"agency_id": ' + HUGE.encode() + b', "message_ids": [1], "text": "x"}',
+        headers={**world.bearer("eval_admin"), "content-type": "application/json"},
+    )
+    assert raw.status_code == 422
+    world.login("eval_op")
+    pupr = str(world.ids["pupr"])
+    form_ids = world.client.post(
+        "/evaluator/reprimands",
+        data={
+            "agency_id": pupr,
+            "message_ids": [HUGE],
+            "text": "Tegur.",
+            "csrf_token": world.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert form_ids.status_code == 422
+    assert 'id="e-message_ids"' in form_ids.text and "Pilih nilai yang sah." in form_ids.text
+    form_agency = world.client.post(
+        "/evaluator/reprimands",
+        data={
+            "agency_id": HUGE,
+            "message_ids": [pupr],
+            "text": "Tegur.",
+            "csrf_token": world.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert form_agency.status_code == 422
+    assert reprimand_count(world) == 0
+
+
+# ----------------------------------------------------------------------------- 3. dates
+
+OUT_OF_RANGE = [
+    ("from=9999-01-01&to=9999-06-01", ["from", "to"]),
+    ("from=0001-01-01&to=0001-02-01", ["from", "to"]),
+    ("from=9998-01-01&to=9999-12-31", ["from", "to"]),
+    ("from=2026-01-01&to=9999-12-31", ["to"]),
+    ("from=1999-12-31", ["from"]),
+]
+
+
+@pytest.mark.parametrize(("query", "bad"), OUT_OF_RANGE)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/evaluator/report",
+        "/api/v1/evaluator/messages",
+        "/evaluator",
+        "/evaluator/messages",
+        "/evaluator/report.csv",
+        "/evaluator/report.xlsx",
+        "/evaluator/messages.csv",
+        "/evaluator/messages.xlsx",
+    ],
+)
+def test_out_of_range_dates_are_field_errors(world, path, query, bad):
+    answer = world.get(f"{path}?{query}", "eval_op")
+    assert answer.status_code == 422, answer.text[:300]
+    if path.startswith("/api/"):
+        assert fields(answer) == [(f, "date_out_of_range") for f in bad]
+
+
+def test_the_out_of_range_message_is_translated(world):
+    query = "from=9999-01-01&to=9999-06-01"
+    id_ = world.get(f"/api/v1/evaluator/report?{query}&lang=id", "eval_op").json()
+    en = world.get(f"/api/v1/evaluator/report?{query}&lang=en", "eval_op").json()
+    assert en["errors"][0]["message"] == "Choose a date in the years 2000 to 2100."
+    assert id_["errors"][0]["message"] == "Pilih tanggal pada tahun 2000 sampai 2100."
+    page = world.get(f"/evaluator?{query}", "eval_op")
+    assert "Pilih tanggal pada tahun 2000 sampai 2100." in page.text
+
+
+def test_only_from_spans_a_year_capped_at_tomorrow():
+    tz = "Asia/Makassar"
+    now = datetime(2026, 4, 20, 3, 0, tzinfo=UTC)  # 11:00 local
+
+    def parse(raw_from: str | None, raw_to: str | None = None) -> DateRange:
+        return DateRange.parse(raw_from, raw_to, now=now, tz=tz)
+
+    assert parse("2024-03-05").end_day == date(2025, 3, 5)
+    assert parse("2025-12-01").end_day == date(2026, 4, 21)
+    assert parse("2026-04-20").end_day == date(2026, 4, 21)
+    # A start after tomorrow: a year (no empty range).
+    assert parse("2026-06-01").end_day == date(2027, 6, 1)
+    # Explicit bounds and the default stay as they were.
+    assert parse("2026-01-01", "2026-02-01").end_day == date(2026, 2, 1)
+    assert parse(None) == DateRange(date(2026, 1, 1), date(2027, 1, 1), tz)
+    assert parse("2100-12-31", None).end_day == date(2101, 12, 31)
+
+
+# ----------------------------------------------------------------------------- 4. texts
+
+
+@pytest.mark.parametrize("bad", ["\u0000", "\u202e", "\x1b[31m", "\u200f"])
+def test_control_and_format_characters_are_refused_and_nothing_is_stored(world, bad):
+    before = len(world.mails())
+    answer = issue(world, text=f"Tegur{bad}an")
+    assert answer.status_code == 422, answer.text
+    assert fields(answer) == [("text", "bad_characters")]
+    assert reprimand_count(world) == 0
+    assert len(world.mails()) == before
+    # The acknowledgement's response likewise.
+    rid = issue(world).json()["id"]
+    ack = world.api(
+        "POST", f"/api/v1/reprimands/{rid}/acknowledge", "op_pupr", json={"response": f"Si{bad}ap"}
+    )
+    assert ack.status_code == 422, ack.text
+    assert fields(ack) == [("response", "bad_characters")]
+    [item] = world.get("/api/v1/reprimands", "eval_admin").json()["items"]
+    assert item["acknowledged"] is False and item["response"] is None
+
+
+def test_texts_are_normalised_and_keep_their_lines(world):
+    answer = issue(world, text="  Baris satu\r\nbaris\tdua e\u0301  ")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["text"] == "Baris satu\nbaris\tdua \u00e9"
+
+
+# ----------------------------------------------------------------------------- 5. own
+
+
+def test_an_evaluator_cannot_reprimand_its_own_agency(world):
+    # eval_op is an operator of dinkes holding evaluator.evaluate.
+    answer = issue(world, "eval_op", agency_id=world.ids["dinkes"], message_ids=[world.ids["d1"]])
+    assert answer.status_code == 422
+    assert fields(answer) == [("agency_id", "own_agency")]
+    assert reprimand_count(world) == 0
+    assert issue(world, "eval_op").status_code == 201  # another agency: fine
+
+
+def test_the_issuer_cannot_acknowledge_its_own_reprimand(world):
+    # Issued before the agency check existed (or before moving agencies).
+    now = world.core.deps.clock.now()
+    rid = world.core.deps.db.run_sync(
+        lambda uow: uow.connection.execute(
+            insert(reprimands)
+            .values(
+                agency_id=world.ids["dinkes"],
+                issued_by=world.ids["eval_op"],
+                text="Tegur diri sendiri.",
+                created_at=now,
+            )
+            .returning(reprimands.c.id)
+        ).scalar_one()
+    )
+    own = world.api(
+        "POST", f"/api/v1/reprimands/{rid}/acknowledge", "eval_op", json={"response": "Siap"}
+    )
+    assert own.status_code == 403
+    assert own.json()["code"] == "own_reprimand"
+    id_ = world.api(
+        "POST",
+        f"/api/v1/reprimands/{rid}/acknowledge?lang=id",
+        "eval_op",
+        json={"response": "Siap"},
+    )
+    assert "operator lain" in id_.json()["detail"] or "operator lain" in id_.text
+    world.login("eval_op")
+    assert f'action="/reprimands/{rid}/acknowledge"' not in world.client.get("/reprimands").text
+    other = world.api(
+        "POST", f"/api/v1/reprimands/{rid}/acknowledge", "op_dinkes", json={"response": "Siap"}
+    )
+    assert other.status_code == 200, other.text
+
+
+# ----------------------------------------------------------------------------- 6. leaks
+
+
+def test_operators_see_only_the_ticket_of_a_message_now_at_another_agency(world):
+    rid = issue(world).json()["id"]
+    p1, p2 = world.ids["p1"], world.ids["p2"]
+
+    async def reforward() -> None:
+        await world.core.messages.forward(
+            world.ctx("admin"),
+            p1,
+            ForwardInput(
+                category_id=world.ids["aduan"],
+                subcategory_id=world.ids["jalan"],
+                agency_id=world.ids["dinkes"],
+            ),
+        )
+
+    anyio.run(reforward)
+    [item] = world.get("/api/v1/reprimands", "op_pupr").json()["items"]
+    assert item["id"] == rid
+    by_ticket = {m["ticket"]: m for m in item["messages"]}
+    assert len(by_ticket) == 2
+    hidden = [m for m in item["messages"] if m["hidden"]]
+    assert len(hidden) == 1
+    assert hidden[0]["subject"] is None and hidden[0]["status"] is None and hidden[0]["id"] is None
+    shown = [m for m in item["messages"] if not m["hidden"]]
+    assert shown[0]["id"] == p2 and shown[0]["subject"] == "Subject p2"
+    page = world.get("/reprimands", "op_pupr").text
+    assert "Subject p1" not in page and "Subject p2" in page
+    assert f'href="/backoffice/messages/{p1}"' not in page
+    assert hidden[0]["ticket"] in page
+    # Evaluators and super admins see everything.
+    for username in ("eval_admin", "eval_op", "root"):
+        [full] = world.get("/api/v1/reprimands", username).json()["items"]
+        assert {m["subject"] for m in full["messages"]} == {"Subject p1", "Subject p2"}
+        assert "Subject p1" in world.get("/reprimands", username).text
+    # The acknowledgement's answer is filtered the same way.
+    ack = world.api(
+        "POST", f"/api/v1/reprimands/{rid}/acknowledge", "op_pupr", json={"response": "Siap"}
+    )
+    assert ack.status_code == 200
+    assert "Subject p1" not in ack.text
+
+
+# ----------------------------------------------------------------------------- report links
+
+
+def test_the_reprimand_count_links_to_the_reprimands_of_the_range(world):
+    assert issue(world).status_code == 201
+    year = world.core.deps.clock.now().year
+    pupr = world.ids["pupr"]
+    html = world.get(f"/evaluator?from={year}-01-01&to={year + 1}-01-01", "eval_op").text
+    link = f"/reprimands?agency={pupr}&amp;from={year}-01-01&amp;to={year + 1}-01-01"
+    assert f'href="{link}">1</a>' in html
+    inside = world.get(link.replace("&amp;", "&"), "eval_op").text
+    assert "Segera tindak lanjuti" in inside
+    before = world.get(
+        f"/reprimands?agency={pupr}&from={year - 1}-01-01&to={year}-01-01", "eval_op"
+    )
+    assert before.status_code == 200
+    assert "Segera tindak lanjuti" not in before.text
+    api = world.get(f"/api/v1/reprimands?from={year - 1}-01-01&to={year}-01-01", "eval_op")
+    assert api.json()["items"] == []
+    assert len(world.get("/api/v1/reprimands", "eval_op").json()["items"]) == 1
+    assert world.get("/api/v1/reprimands?from=9999-01-01", "eval_op").status_code == 422
+
+
+# ----------------------------------------------------------------------------- 7. the index
+
+
+def test_the_trends_closed_query_uses_the_plugins_index(sqlite_database):
+    migrate_evaluator(sqlite_database)
+    engine = sqlite_database.engine
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "message_log" in statement:
+            seen.append((statement, parameters))
+
+    rng = DateRange(date(2026, 1, 1), date(2027, 1, 1), "Asia/Makassar")
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with engine.connect() as conn:
+            trend(conn, rng)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = seen
+    with engine.connect() as conn:
+        plan = " | ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
+    assert "ix_evaluator_message_log_to_status_at" in plan, plan
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+    assert "SCAN message_log" not in plan, plan
+
+
+def test_reprimand_ids_at_the_limit_still_work(world):
+    # 2**62 is the largest id the core accepts: not found, not refused oddly.
+    answer = world.api(
+        "POST", f"/api/v1/reprimands/{2**62}/acknowledge", "op_pupr", json={"response": "x"}
+    )
+    assert answer.status_code == 404
