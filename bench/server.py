@@ -28,6 +28,7 @@ def main() -> None:
         port=args.port,
         workers=1,
         proxy_headers=False,
+        access_log=False,  # as `aspirasi serve`: the app logs every request itself
     )
 
 

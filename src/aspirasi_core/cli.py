@@ -249,10 +249,16 @@ def serve(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             proxy_headers=False,
+            access_log=False,  # the app logs every request itself, with its request id
         )
         return
     config = uvicorn.Config(
-        "aspirasi_web.app:create_app", factory=True, host=host, port=port, proxy_headers=False
+        "aspirasi_web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        access_log=False,  # the app logs every request itself, with its request id
     )
     server = uvicorn.Server(config)
 

@@ -191,17 +191,17 @@ def operator(account_id: int, language: str) -> Account:
 
 def reprimand_kind(template_dir: Path) -> MailKind:
     (template_dir / "id").mkdir(parents=True, exist_ok=True)
-    (template_dir / "id" / "evaluator_reprimand.subject.txt").write_text(
+    (template_dir / "id" / "sample_reprimand.subject.txt").write_text(
         "Teguran untuk instansi Anda – {{ app_name }}\n"
     )
-    (template_dir / "id" / "evaluator_reprimand.txt").write_text(
+    (template_dir / "id" / "sample_reprimand.txt").write_text(
         '{% extends "_layout.txt" %}{% block body %}Teguran: {{ text }}\n{{ link }}\n{% endblock %}'
     )
-    (template_dir / "id" / "evaluator_reprimand.html").write_text(
+    (template_dir / "id" / "sample_reprimand.html").write_text(
         '{% extends "_layout.html" %}{% block body %}<p>Teguran: {{ text }}</p>{% endblock %}'
     )
     return MailKind(
-        name="evaluator_reprimand",
+        name="sample_reprimand",
         events=(ReprimandIssued,),
         recipients=lambda e, lookup: [Recipient.of(a) for a in lookup.operators_of(e.agency_id)],
         context=lambda e, links: {"text": e.text, "link": links.url("/reprimands")},
@@ -226,7 +226,7 @@ def test_another_plugin_adds_a_mail_kind_through_its_entry_point(tmp_path):
         load_entry_points=False,
         extra_plugins=[plugin],
     )
-    assert "evaluator_reprimand" in plugin.kinds
+    assert "sample_reprimand" in plugin.kinds
     event = ReprimandIssued(agency_id=3, text="Pesan 6472045504910001 belum ditindaklanjuti", at=T0)
     items = plugin.aspirasi_outbox_items(
         event=event, lookup=Lookup(operator(1, "en"), operator(2, "id"))
@@ -251,14 +251,14 @@ def test_the_block_list_applies_to_mail_kinds_of_other_plugins(tmp_path):
         load_entry_points=False,
         extra_plugins=[plugin],
     )
-    assert "evaluator_reprimand" not in plugin.kinds
+    assert "sample_reprimand" not in plugin.kinds
     plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
     create_plugin_manager(
         Settings(smtp_host="127.0.0.1", plugins=("land_issue",)),
         load_entry_points=False,
         extra_plugins=[plugin],
     )
-    assert "evaluator_reprimand" not in plugin.kinds
+    assert "sample_reprimand" not in plugin.kinds
 
 
 def test_mail_kinds_are_checked(tmp_path):
@@ -279,9 +279,9 @@ def test_mail_kinds_are_checked(tmp_path):
 
 def test_a_template_bug_names_the_kind(tmp_path):
     kind = reprimand_kind(tmp_path / "evaluator-mail")
-    (tmp_path / "evaluator-mail" / "id" / "evaluator_reprimand.txt").write_text("{{ missing }}")
+    (tmp_path / "evaluator-mail" / "id" / "sample_reprimand.txt").write_text("{{ missing }}")
     plugin = NotifyEmailPlugin(kinds=[kind])
     plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
     event = ReprimandIssued(agency_id=3, text="x", at=T0)
-    with pytest.raises(MailRenderError, match="evaluator_reprimand"):
+    with pytest.raises(MailRenderError, match="sample_reprimand"):
         plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))

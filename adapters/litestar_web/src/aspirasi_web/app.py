@@ -139,7 +139,9 @@ def create_app(
         on_shutdown=[dispose],
         state={
             "aspirasi": aspirasi,
-            "jinja": build_environment(template_dirs),
+            "jinja": build_environment(
+                template_dirs, auto_reload=aspirasi.deps.settings.env != "production"
+            ),
             "translations": translations,
         },
         debug=False,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import time
-import uuid
 from http.cookies import SimpleCookie
 
 import structlog
@@ -107,9 +106,11 @@ class RequestContextMiddleware:
             else None,
             self.settings.default_language,
         )
-        request_id = uuid.uuid4().hex
+        request_id = secrets.token_hex(16)
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
         csrf = cookie.get(CSRF_COOKIE) or ""
-        new_csrf = not csrf or len(csrf) > 100
+        # Bearer requests need no CSRF token (no cookie authenticates them).
+        new_csrf = (not csrf or len(csrf) > 100) and not authorization
         if new_csrf:
             csrf = secrets.token_urlsafe(32)
         req = RequestInfo(
@@ -120,7 +121,6 @@ class RequestContextMiddleware:
             csrf_token=csrf,
             set_csrf_cookie=new_csrf,
         )
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
         accounts = self.aspirasi.accounts
         if authorization[:7].lower() == "bearer ":
             token = authorization[7:].strip()

@@ -44,10 +44,15 @@ FLASH_MESSAGES = {
 }
 
 
-def build_environment(extra_dirs: Iterable[str] = ()) -> jinja2.Environment:
+def build_environment(
+    extra_dirs: Iterable[str] = (), *, auto_reload: bool = True
+) -> jinja2.Environment:
+    """The pages' Jinja2 environment. ``auto_reload=False`` (production) skips the
+    check of every template file on every page."""
     loader = jinja2.FileSystemLoader([str(HERE / "templates"), *extra_dirs])
     env = jinja2.Environment(
         loader=loader,
+        auto_reload=auto_reload,
         autoescape=True,  # every template, whatever its extension
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -298,24 +299,18 @@ class SqlAccountRepository:
         storage does not know the policy): ask for those roles too. With no argument,
         every active, verified account.
         """
-        by_role: ColumnElement[bool] | None = None
-        if role is not None or agency_id is not None:
-            by_role = and_(
-                a.c.role == role if role is not None else true(),
-                a.c.agency_id == agency_id if agency_id is not None else true(),
-            )
-        by_permission: ColumnElement[bool] | None = None
+        params: dict[str, Any] = {}
+        if role is not None:
+            params["role"] = role
+        if agency_id is not None:
+            params["agency_id"] = agency_id
         if permission is not None:
             # A cheap pre-filter; the exact JSON membership is checked below.
-            needle = like_pattern(json.dumps(permission))
-            by_permission = or_(
-                a.c.role == Role.SUPER_ADMIN, a.c.permissions.like(needle, escape=LIKE_ESCAPE)
-            )
-        conditions = [c for c in (by_role, by_permission) if c is not None]
-        stmt = _SELECT_ACCOUNT.where(a.c.is_active == true(), a.c.email_verified_at.is_not(None))
-        if conditions:
-            stmt = stmt.where(or_(*conditions) if len(conditions) > 1 else conditions[0])
-        found = [_account(row) for row in self._conn.execute(stmt.order_by(a.c.id))]
+            params["needle"] = like_pattern(json.dumps(permission))
+        stmt = _recipients_statement(
+            role is not None, agency_id is not None, permission is not None
+        )
+        found = [_account(row) for row in self._conn.execute(stmt, params)]
         if permission is None:
             return found
         return [
@@ -323,6 +318,29 @@ class SqlAccountRepository:
             for account in found
             if _role_matches(account, role, agency_id) or _holds(account, permission)
         ]
+
+
+@functools.cache
+def _recipients_statement(role: bool, agency: bool, permission: bool) -> Any:
+    """The statement of :meth:`SqlAccountRepository.recipients` for one shape of
+    arguments, built once (building it cost more than running it)."""
+    by_role: ColumnElement[bool] | None = None
+    if role or agency:
+        by_role = and_(
+            a.c.role == bindparam("role") if role else true(),
+            a.c.agency_id == bindparam("agency_id") if agency else true(),
+        )
+    by_permission: ColumnElement[bool] | None = None
+    if permission:
+        by_permission = or_(
+            a.c.role == Role.SUPER_ADMIN,
+            a.c.permissions.like(bindparam("needle"), escape=LIKE_ESCAPE),
+        )
+    conditions = [c for c in (by_role, by_permission) if c is not None]
+    stmt = _SELECT_ACCOUNT.where(a.c.is_active == true(), a.c.email_verified_at.is_not(None))
+    if conditions:
+        stmt = stmt.where(or_(*conditions) if len(conditions) > 1 else conditions[0])
+    return stmt.order_by(a.c.id)
 
 
 def _holds(account: Account, permission: str) -> bool:
