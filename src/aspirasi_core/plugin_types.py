@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from .domain.model import Account, Actor
+from .domain.model import Account, Actor, Agency
 
 
 @attrs.frozen
@@ -77,6 +77,9 @@ class RecipientLookup(Directory, Protocol):
         """Active, verified accounts of this level."""
 
     def operators_of(self, agency_id: int) -> list[Account]: ...
+
+    def agency(self, agency_id: int) -> Agency | None:
+        """The agency (for its name in a mail), or None."""
 
     def with_permission(self, permission: str) -> list[Account]:
         """Accounts granted the permission (and super admins)."""

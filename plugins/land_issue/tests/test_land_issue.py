@@ -88,6 +88,7 @@ def test_loaded_from_its_entry_point():
         "aspirasi_configure",
         "aspirasi_register_permissions",
         "aspirasi_register_categories",
+        "aspirasi_default_permissions",
         "aspirasi_visibility_scopes",
         "aspirasi_web_route_handlers",
         "aspirasi_web_menu_items",
@@ -134,6 +135,36 @@ def test_settings_are_read_from_the_environment_variable():
 def test_a_code_that_is_not_a_slug_refuses_to_start(bad):
     with pytest.raises(ValueError, match="ASPIRASI_LAND_ISSUE_SUBCATEGORY"):
         manager(land_issue_subcategory=bad)
+
+
+def test_the_monitoring_agency_comes_from_the_settings():
+    manager()
+    assert land_issue.current_config().agency_code == "biro-perekonomian"
+    create_plugin_manager(
+        Settings.from_env(
+            {"ASPIRASI_LAND_ISSUE_AGENCY": " biro-ekonomi ", "ASPIRASI_PLUGINS": "land_issue"}
+        )
+    )
+    assert land_issue.current_config().agency_code == "biro-ekonomi"
+
+
+@pytest.mark.parametrize("bad", ["Biro Perekonomian", "biro_ekonomi", "biro-", ""])
+def test_an_agency_code_that_is_not_a_slug_refuses_to_start(bad):
+    with pytest.raises(ValueError, match="ASPIRASI_LAND_ISSUE_AGENCY"):
+        manager(land_issue_agency=bad)
+
+
+def test_aspirasi_default_permissions_grants_the_monitor_to_operators_of_the_agency_only():
+    pm = manager(land_issue_agency="biro-ekonomi")
+
+    def defaults(role, agency_code):
+        results = pm.hook.aspirasi_default_permissions(role=role, agency_code=agency_code)
+        return [name for names in results for name in names or ()]
+
+    assert defaults("operator", "biro-ekonomi") == ["land_issue.monitor"]
+    assert defaults("operator", "biro-perekonomian") == []
+    assert defaults("operator", None) == []
+    assert defaults("admin", "biro-ekonomi") == []
 
 
 def test_a_monitor_sees_land_complaints_of_every_agency_and_nothing_else():

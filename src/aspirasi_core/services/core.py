@@ -16,7 +16,7 @@ import attrs
 import structlog
 
 from ..domain.events import Event, MessageSubmitted, StatusChanged
-from ..domain.model import Account, Actor, Role
+from ..domain.model import Account, Actor, Agency, Role
 from ..domain.policy import MessageScope, Policy
 from ..plugin_types import OutboxMessage, UseCaseCall
 from ..security.crypto import Crypto
@@ -143,6 +143,9 @@ class RecipientLookupImpl(DirectoryLookup):
 
     def with_role(self, role: str) -> list[Account]:
         return self._tx.accounts.recipients(role=role)
+
+    def agency(self, agency_id: int) -> Agency | None:
+        return self._tx.directory.agency(agency_id)
 
     def operators_of(self, agency_id: int) -> list[Account]:
         return self._tx.accounts.recipients(role=Role.OPERATOR, agency_id=agency_id)

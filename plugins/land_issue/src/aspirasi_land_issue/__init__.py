@@ -7,12 +7,22 @@ the core loads it through its ``aspirasi`` entry point (``land_issue``). Then:
 
 1. At start-up the core makes sure the sub-category ``permasalahan-lahan``
    ("Permasalahan Lahan") exists under the category ``aduan``.
-2. A super admin grants the permission ``land_issue.monitor`` to the operators
-   of Biro Perekonomian: ``PATCH /api/v1/admin/users/{id}``
+2. Every operator account a super admin creates for the agency
+   ``biro-perekonomian`` (see ``ASPIRASI_LAND_ISSUE_AGENCY``) receives the
+   permission ``land_issue.monitor`` by default (hook
+   ``aspirasi_default_permissions``). A super admin may grant it to
+   (or take it from) any other account: ``PATCH /api/v1/admin/users/{id}``
    ``{"permissions": ["land_issue.monitor"]}``.
 3. Those accounts can then read (not handle) every complaint of that
    sub-category, whichever agency it was forwarded to, and follow it to the end:
    in the back-office list, the detail and the log.
+4. With ``aspirasi-notify-email`` installed and enabled, monitors (accounts
+   holding the permission themselves, not every super admin) get an e-mail when
+   such a complaint is forwarded or re-forwarded to an agency, and when it
+   passes its SOP deadline (once per deadline). The mail kinds
+   (``land_issue_forwarded``, ``land_issue_overdue``) are declared in
+   :mod:`aspirasi_land_issue.mail` through the entry point ``land_issue`` of
+   the group ``aspirasi.mail_kinds``; without notify_email nothing is sent.
 
 Settings
 --------
@@ -22,15 +32,23 @@ Settings
 ``ASPIRASI_LAND_ISSUE_SUBCATEGORY_NAME``
     Its name when the core creates it (default ``Permasalahan Lahan``). An
     existing sub-category is never renamed.
+``ASPIRASI_LAND_ISSUE_AGENCY``
+    Code of the agency whose new operator accounts become monitors by default
+    (default ``biro-perekonomian``): lower-case letters, digits and dashes.
+    Only accounts created afterwards are concerned; existing accounts keep
+    their permissions.
 
 Web (with ``aspirasi-web``)
 ---------------------------
 Holders of the permission get the back-office menu item "Monitor": the page
 ``/land-issues`` (every land-dispute complaint, its current agency, status,
-log and reply state, filterable by status; each row links to the read-only
-detail ``/backoffice/messages/{id}``) and ``GET /api/v1/land-issues``
-(``{"items": [...], "next_cursor"}``). The web part lives in
-:mod:`aspirasi_land_issue.web`, imported only by the web hooks.
+SOP due date and overdue state, latest log entry and reply state, filterable by
+status and "overdue only"; each row links to the read-only detail
+``/backoffice/messages/{id}``) and ``GET /api/v1/land-issues``
+(``{"items": [...], "next_cursor"}``; ``?status=``, ``?overdue=true``). The
+web part lives in :mod:`aspirasi_land_issue.web`, imported only by the web
+hooks; the page is built from one list query and one batched read of the logs
+and agencies.
 
 The configuration is per process: the last ``aspirasi_configure`` call wins.
 Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=land_issue``.
@@ -46,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from aspirasi_core import hookimpl
-from aspirasi_core.domain.model import Actor, CategoryCode
+from aspirasi_core.domain.model import Actor, CategoryCode, Role
 from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
 from aspirasi_core.plugin_types import CategoryDecl, Directory
 from aspirasi_core.settings import Settings
@@ -55,6 +73,8 @@ from aspirasi_core.settings import Settings
 MONITOR = "land_issue.monitor"
 DEFAULT_SUBCATEGORY = "permasalahan-lahan"
 DEFAULT_SUBCATEGORY_NAME = "Permasalahan Lahan"
+#: The agency whose new operators become monitors by default.
+DEFAULT_AGENCY = "biro-perekonomian"
 #: Name of the visibility scope this plugin returns.
 SCOPE_NAME = "land_issue"
 
@@ -72,6 +92,9 @@ class LandIssueConfig:
 
     subcategory_code: str = DEFAULT_SUBCATEGORY
     subcategory_name: str = DEFAULT_SUBCATEGORY_NAME
+    agency_code: str = DEFAULT_AGENCY
+    #: The province's time zone (``ASPIRASI_TIMEZONE``): due dates in the mails.
+    timezone: str = "Asia/Makassar"
 
 
 _config = LandIssueConfig()
@@ -84,7 +107,8 @@ def current_config() -> LandIssueConfig:
 
 @hookimpl
 def aspirasi_configure(settings: Settings) -> None:
-    """Read ``ASPIRASI_LAND_ISSUE_SUBCATEGORY[_NAME]``; refuse a code that is not a slug."""
+    """Read ``ASPIRASI_LAND_ISSUE_SUBCATEGORY[_NAME]`` and ``ASPIRASI_LAND_ISSUE_AGENCY``;
+    refuse a code that is not a slug."""
     global _config
     code = settings.extra.get("land_issue_subcategory", DEFAULT_SUBCATEGORY).strip()
     if not _CODE.match(code):
@@ -95,7 +119,18 @@ def aspirasi_configure(settings: Settings) -> None:
     name = settings.extra.get("land_issue_subcategory_name", DEFAULT_SUBCATEGORY_NAME).strip()
     if not name:
         raise ValueError("ASPIRASI_LAND_ISSUE_SUBCATEGORY_NAME must not be empty")
-    _config = LandIssueConfig(subcategory_code=code, subcategory_name=name)
+    agency = settings.extra.get("land_issue_agency", DEFAULT_AGENCY).strip()
+    if not _CODE.match(agency):
+        raise ValueError(
+            f"ASPIRASI_LAND_ISSUE_AGENCY: {agency!r} is not an agency code"
+            " (lower-case letters, digits and dashes)"
+        )
+    _config = LandIssueConfig(
+        subcategory_code=code,
+        subcategory_name=name,
+        agency_code=agency,
+        timezone=settings.timezone,
+    )
 
 
 @hookimpl
@@ -109,6 +144,14 @@ def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
             grantable=True,
         )
     ]
+
+
+@hookimpl
+def aspirasi_default_permissions(role: str, agency_code: str | None) -> Sequence[str] | None:
+    """New operators of the monitoring agency (``ASPIRASI_LAND_ISSUE_AGENCY``) are monitors."""
+    if role == Role.OPERATOR and agency_code == _config.agency_code:
+        return [MONITOR]
+    return None
 
 
 @hookimpl

@@ -1,21 +1,29 @@
 """The web part of the plugin: the monitor's page ``/land-issues`` and
 ``GET /api/v1/land-issues``.
 
+Both are read-only and built from one list query (the plugin's visibility
+scope, so only messages the reader may see) plus one read transaction for the
+logs of the page's messages and the agencies: no query per row.
+
 Imported lazily by the web hook implementations of the package, so that the
 core's import path never reaches Litestar.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 from litestar import Request, Response, get
 from litestar.params import FromQuery
 
-from aspirasi_core.domain.errors import NotAllowed
-from aspirasi_core.domain.model import CategoryCode, Message, Page
-from aspirasi_core.services import BackofficeQuery, MessageDetail
+from aspirasi_core.domain.errors import Invalid, NotAllowed
+from aspirasi_core.domain.model import Action, Agency, CategoryCode, LogEntry, Message, Page
+from aspirasi_core.domain.validation import check_flag
+from aspirasi_core.services import BackofficeQuery
+from aspirasi_core.services.ports import UnitOfWork
 from aspirasi_web.api.common import API, iso, log_json, query_limit
 from aspirasi_web.api.common import require_actor as api_require_actor
 from aspirasi_web.context import context, core, require_permission
@@ -28,6 +36,31 @@ TEMPLATE_DIR = str(HERE / "templates")
 LOCALE_DIR = str(HERE / "locale")
 #: Statuses the status filter may choose (withdrawn messages are never shown).
 FILTER_STATUSES = ("forwarded", "in_progress", "done", "rejected", "submitted")
+
+
+@attrs.frozen
+class LandRow:
+    """One land-dispute complaint as the monitor follows it."""
+
+    message: Message
+    agency: Agency | None
+    #: The status log, oldest first.
+    log: tuple[LogEntry, ...]
+    #: When the agency replied (the ``reply`` log entry), else None.
+    replied_at: datetime | None
+    #: The last allowed local day of the current stage (None once final).
+    due_date: date | None
+    overdue: bool
+
+    @property
+    def latest(self) -> LogEntry | None:
+        return self.log[-1] if self.log else None
+
+    @property
+    def due_last_instant(self) -> datetime | None:
+        """The last instant before the deadline (shown as a local date)."""
+        due = self.message.due_at
+        return due - timedelta(microseconds=1) if due is not None else None
 
 
 async def _land_subcategory(request: Request[Any, Any, Any]) -> tuple[int, int] | None:
@@ -44,37 +77,66 @@ async def _land_subcategory(request: Request[Any, Any, Any]) -> tuple[int, int] 
     return None
 
 
-async def land_messages(
+async def land_rows(
     request: Request[Any, Any, Any],
     *,
     status: str | None,
+    overdue: bool,
     cursor: str | None,
     limit: int | None = None,
-) -> tuple[Page[Message], list[MessageDetail]]:
-    """One page of land-dispute complaints, with each one's detail (agency, log).
+) -> tuple[Page[Message], list[LandRow]]:
+    """One page of land-dispute complaints with their agency, log and deadline.
 
     Monitors read them through the plugin's visibility scope; a super admin
     (who holds every permission but needs no scope) through the back-office
-    list filtered by the sub-category.
+    list filtered by the sub-category. The logs and agencies of the page come
+    from one read transaction.
     """
     app = core(request)
     ctx = context(request)
-    query = BackofficeQuery(status=status or None)
+    query = BackofficeQuery(status=status or None, overdue=overdue)
     try:
         page = await app.queries.scoped(ctx, SCOPE_NAME, query, cursor=cursor, limit=limit)
     except NotAllowed:
         ids = await _land_subcategory(request)
         if ids is None:
             raise
-        query = BackofficeQuery(status=status or None, category_id=ids[0], subcategory_id=ids[1])
+        query = attrs.evolve(query, category_id=ids[0], subcategory_id=ids[1])
         page = await app.queries.backoffice(ctx, query, cursor=cursor, limit=limit)
-    details = [await app.queries.message(ctx, m.id) for m in page.items]
-    return page, details
+    messages = list(page.items)
+    if not messages:
+        return page, []
+    agency_ids = {m.agency_id for m in messages if m.agency_id is not None}
+
+    def script(uow: UnitOfWork) -> tuple[dict[int, list[LogEntry]], dict[int, Agency]]:
+        logs = uow.messages.logs_for([m.id for m in messages])
+        agencies = {
+            a.id: a for a in uow.directory.agencies(include_inactive=True) if a.id in agency_ids
+        }
+        return logs, agencies
+
+    logs, agencies = await app.deps.db.transaction(script, write=False)
+    now = app.deps.clock.now()
+    rows = []
+    for m in messages:
+        log = tuple(logs.get(m.id, ()))
+        replies = [e.at for e in log if e.action == Action.REPLY]
+        rows.append(
+            LandRow(
+                message=m,
+                agency=agencies.get(m.agency_id) if m.agency_id is not None else None,
+                log=log,
+                replied_at=replies[-1] if replies else None,
+                due_date=app.sop.due_date(m.due_at) if m.due_at is not None else None,
+                overdue=m.is_overdue(now),
+            )
+        )
+    return page, rows
 
 
-def item_json(detail: MessageDetail) -> dict[str, Any]:
-    m = detail.message
-    agency = detail.agency
+def item_json(row: LandRow) -> dict[str, Any]:
+    m = row.message
+    agency = row.agency
     return {
         "id": m.id,
         "ticket": m.ticket,
@@ -83,30 +145,45 @@ def item_json(detail: MessageDetail) -> dict[str, Any]:
         "created_at": iso(m.created_at),
         "updated_at": iso(m.updated_at),
         "agency": {"id": agency.id, "code": agency.code, "name": agency.name} if agency else None,
-        "replied": detail.reply is not None,
-        "log": [log_json(e, staff=True) for e in detail.log],
+        "due_at": iso(m.due_at) if m.due_at else None,
+        "due_date": row.due_date.isoformat() if row.due_date else None,
+        "overdue": row.overdue,
+        "replied": row.replied_at is not None,
+        "replied_at": iso(row.replied_at) if row.replied_at else None,
+        "latest_log": log_json(row.latest, staff=True) if row.latest else None,
+        "log": [log_json(e, staff=True) for e in row.log],
     }
+
+
+def _page_flag(value: str | None) -> bool:
+    """``overdue`` of the page's form: a bad value is read as "no"."""
+    try:
+        return check_flag(value, "overdue")
+    except Invalid:
+        return False
 
 
 @get("/land-issues", include_in_schema=False)
 async def land_issues_page(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
+    overdue: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> Response[str]:
-    """The monitor's table: every land-dispute complaint, newest first."""
+    """The monitor's table: every land-dispute complaint, newest first (read only)."""
     require_permission(request, MONITOR)
     if status and status not in FILTER_STATUSES:
         status = None
-    page, details = await land_messages(request, status=status, cursor=cursor)
+    only_overdue = _page_flag(overdue)
+    page, rows = await land_rows(request, status=status, overdue=only_overdue, cursor=cursor)
     return render(
         request,
         "land_issue/list.html",
         {
-            "rows": details,
+            "rows": rows,
             "next_cursor": page.next_cursor,
             "statuses": FILTER_STATUSES,
-            "form": {"status": status or ""},
+            "form": {"status": status or "", "overdue": only_overdue},
         },
     )
 
@@ -115,17 +192,20 @@ async def land_issues_page(
 async def land_issues_api(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
+    overdue: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """Land-issue monitors: every complaint of the land-dispute sub-category, in
-    any agency, newest first, with its current agency, status, reply state and log."""
+    any agency, newest first, with its current agency, status, SOP due date and
+    overdue state, reply state and log. ``overdue=true``: only overdue ones."""
     actor = api_require_actor(request)
     core(request).deps.policy.require(actor, MONITOR)
-    page, details = await land_messages(
-        request, status=status, cursor=cursor, limit=query_limit(limit)
+    only_overdue = check_flag(overdue, "overdue")
+    page, rows = await land_rows(
+        request, status=status, overdue=only_overdue, cursor=cursor, limit=query_limit(limit)
     )
-    return {"items": [item_json(d) for d in details], "next_cursor": page.next_cursor}
+    return {"items": [item_json(r) for r in rows], "next_cursor": page.next_cursor}
 
 
 ROUTE_HANDLERS = [land_issues_page, land_issues_api]

@@ -214,7 +214,9 @@ class NotifyEmailPlugin:
                     continue
                 seen.add(address)
                 if context is None:
-                    context = kind.context(event, self._links)
+                    context = dict(kind.context(event, self._links))
+                    if kind.looked_up is not None:
+                        context.update(kind.looked_up(event, lookup))
                 mail = renderer.render(kind, recipient, context)
                 items.append(OutboxMessage(topic=EMAIL_TOPIC, payload=mail.to_payload()))
         return items or None

@@ -114,6 +114,8 @@ class MailKind:
     - ``context(event, links)`` — the variables of its templates (besides the
       common ones: ``app_name``, ``province_name``, ``base_url``,
       ``contact_email``, ``brand_color``, ``lang``, ``recipient``).
+    - ``looked_up(event, lookup)`` — optional: more template variables read in
+      the event's transaction (an agency's name: ``lookup.agency(id)``).
     - ``when(event)`` — optional filter (e.g. only some actions).
     - ``template_dir`` — the folder of its templates (default: the bundled one).
       Templates may extend ``_layout.txt`` / ``_layout.html``.
@@ -125,6 +127,7 @@ class MailKind:
     context: ContextFn
     when: Callable[[Any], bool] | None = None
     template_dir: str = BUNDLED_TEMPLATES
+    looked_up: Callable[[Any, RecipientLookup], Mapping[str, Any]] | None = None
 
     @name.validator
     def _check_name(self, _attribute: object, value: str) -> None:
