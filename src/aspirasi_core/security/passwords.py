@@ -3,19 +3,24 @@
 Hashing costs tens of milliseconds of CPU and 19 MiB of memory: the async
 helpers run it in a worker thread so the event loop keeps serving other requests,
 and at most ``concurrency`` hashes run at once per process (by default as many as
-the CPUs the process may use). More would not go faster — they would share the
-same cores — but would hold 19 MiB each and starve the event loop of CPU time.
+the CPUs the process may use), always on the same few threads. More would not go
+faster — they would share the same cores — but would hold 19 MiB each and starve
+the event loop of CPU time; and glibc keeps a freed 19 MiB buffer in the arena of
+the thread that used it, so hashing on any of the 40 threads of the default pool
+grows a worker by hundreds of MB. On glibc the buffers are also allocated with
+``mmap`` (returned to the system when freed): see :func:`_return_big_buffers`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import os
-import weakref
+from concurrent.futures import ThreadPoolExecutor
 
-import anyio
-import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -34,8 +39,8 @@ class PasswordHasher:
     ) -> None:
         #: Hashes at once per process; 0: the number of CPUs this process may use.
         self.concurrency = concurrency if concurrency > 0 else _usable_cpus()
-        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]
-        self._limiters = weakref.WeakKeyDictionary()
+        self._executor: ThreadPoolExecutor | None = None
+        _return_big_buffers()
         self._hasher = _Argon2(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -69,20 +74,20 @@ class PasswordHasher:
         except (InvalidHashError, ValueError):
             return True
 
-    def _limiter(self) -> anyio.CapacityLimiter:
-        loop = asyncio.get_running_loop()
-        limiter = self._limiters.get(loop)
-        if limiter is None:
-            limiter = self._limiters[loop] = anyio.CapacityLimiter(self.concurrency)
-        return limiter
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="argon2"
+            )
+        return self._executor
 
     async def hash_async(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self.hash, password, limiter=self._limiter())
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), self.hash, password)
 
     async def verify_async(self, password_hash: str | None, password: str) -> bool:
-        return await anyio.to_thread.run_sync(
-            self.verify, password_hash, password, limiter=self._limiter()
-        )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), self.verify, password_hash, password)
 
 
 def _usable_cpus() -> int:
@@ -90,3 +95,26 @@ def _usable_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
+
+
+@functools.cache
+def _return_big_buffers() -> bool:
+    """On glibc, serve allocations of 1 MiB and more with ``mmap`` for good.
+
+    glibc raises its mmap threshold each time such a block is freed, after which
+    argon2's 19 MiB buffers come from the heap and stay with the process. Fixing
+    the threshold (as ``MALLOC_MMAP_THRESHOLD_=1048576`` would) gives them back at
+    once. Does nothing elsewhere; True when applied.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, 1024 * 1024))
