@@ -37,6 +37,7 @@ BIN = ROOT / ".venv" / "bin"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 LAND_ISSUE_LOCALE = ROOT / "plugins" / "land_issue" / "src" / "aspirasi_land_issue" / "locale"
+EVALUATOR_LOCALE = ROOT / "plugins" / "evaluator" / "src" / "aspirasi_evaluator" / "locale"
 WIDTHS = (360, 1280)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -200,7 +201,7 @@ def browser(chromium: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def translations() -> Translations:
-    return Translations("Asia/Makassar", [str(LAND_ISSUE_LOCALE)])
+    return Translations("Asia/Makassar", [str(LAND_ISSUE_LOCALE), str(EVALUATOR_LOCALE)])
 
 
 class UI:

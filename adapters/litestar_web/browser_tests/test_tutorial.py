@@ -5,14 +5,12 @@ one server without stepping on each other. Each page passed through is
 photographed at 360 and 1280 px (``test-artifacts/browser/<test>/``); the main
 pages are checked with axe-core; the ``make_ui`` fixture fails a test whose
 pages logged a console error or asked another host for anything.
-
-Chapter 12 (the evaluator's report and a reprimand) is not here yet: its pages
-are being built.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ ADMIN = ("admin", "etam-admin-demo")
 OPERATOR = ("operator.pupr", "etam-operator-demo")
 MONITOR = ("operator.biro", "etam-monitor-demo")
 SUPERADMIN = ("superadmin", "etam-super-admin-demo")
+EVALUATOR = ("evaluator", "etam-evaluator-demo")
 
 
 # ---------------------------------------------------------------- data made through the API
@@ -597,6 +596,88 @@ def test_11_land_issue_monitor_follows_a_land_dispute(
     # read only: the monitor cannot act on another agency's message
     expect(ui.page.get_by_role("button", name=ui.t("Send reply"))).to_have_count(0)
     ui.shot("land-issue-detail")
+
+
+# ---------------------------------------------------------------- chapter 12
+@LANGS
+def test_12_evaluator_report_drill_down_export_and_a_reprimand(
+    make_ui: Any, server: Server, lang: str
+) -> None:
+    # The demo's story is three weeks old: Dinas PUPR-PERA has overdue messages.
+    pupr = catalog(server)["agencies"]["pupr-pera"]
+    ui = make_ui(lang)
+    ui.login(*EVALUATOR)
+    nav(ui, "Evaluation")
+    ui.expect_heading(ui.t("Evaluation"))
+    row = ui.page.locator("main table").first.locator("tr", has_text=pupr["name"])
+    expect(row).to_be_visible()
+    expect(ui.page.locator("main svg").first).to_be_visible()  # the trend, drawn on the server
+    ui.shot("report")
+    ui.axe("evaluator report")
+
+    # The date range: this year so far (the form re-shows the chosen days).
+    ui.page.get_by_label(ui.label("From (date)")).fill("2026-01-01")
+    ui.page.get_by_label(ui.label("Until (exclusive)")).fill("2027-01-01")
+    ui.page.get_by_role("button", name=ui.t("Show the report")).click()
+    ui.page.wait_for_load_state()
+    assert "from=2026-01-01" in ui.page.url
+    expect(ui.page.locator("main")).to_contain_text("2026-01-01")
+
+    # CSV export of the report.
+    with ui.page.expect_download() as download:
+        ui.page.get_by_role("link", name=ui.t("Download CSV")).click()
+    path = download.value.path()
+    with open(path, encoding="utf-8-sig") as exported:
+        content = exported.read()
+    assert pupr["name"] in content, content[:300]
+
+    # Drill down into the agency's overdue messages and open one, read-only.
+    row = ui.page.locator("main table").first.locator("tr", has_text=pupr["name"])
+    row.locator("a.overdue").click()
+    ui.page.wait_for_load_state()
+    ui.shot("drill-down")
+    ui.page.locator("main table a[href^='/backoffice/messages/']").first.click()
+    ui.page.wait_for_load_state()
+    expect(ui.page).to_have_url(re.compile(r"/backoffice/messages/\d+$"))
+    expect(ui.page.locator("main ol.log")).to_be_visible()
+    expect(ui.page.locator("main form[action*='/start']")).to_have_count(0)
+    expect(ui.page.locator("main form[action*='/reply']")).to_have_count(0)
+    ui.shot("read-only-detail")
+
+    # A reprimand to the agency about its overdue messages.
+    ui.goto(f"/evaluator/reprimands/new?agency={pupr['id']}")
+    ui.expect_heading(ui.t("New reprimand"))
+    boxes = ui.page.locator("main input[name='message_ids']")
+    assert boxes.count() >= 1
+    boxes.first.check()
+    text = f"Mohon segera ditindaklanjuti ({unique('')})."
+    ui.page.get_by_label(ui.label("Reprimand text")).fill(text)
+    ui.shot("reprimand-form")
+    ui.page.get_by_role("button", name=ui.t("Send the reprimand")).click()
+    ui.page.wait_for_load_state()
+    expect(ui.page.locator("main")).to_contain_text(text)
+
+    # The agency's operator reads it (and got it by mail), and acknowledges it.
+    address = "operator-pupr@aspirasi.example.go.id"
+    deadline = time.monotonic() + 30
+    while not any(text in server.mail.text(m) for m in server.mail.wait_for(address)):
+        assert time.monotonic() < deadline, "the reprimand was not mailed to the operator"
+        time.sleep(0.3)
+    op = make_ui(lang, "operator")
+    op.login(*OPERATOR)
+    nav(op, "Reprimands")
+    op.expect_heading(op.t("Reprimands"))
+    article = op.page.locator("main article", has_text=text)
+    expect(article).to_contain_text(op.t("Not yet acknowledged"))
+    op.axe("reprimands")
+    article.get_by_label(op.label("Your response")).fill("Sudah kami jadwalkan minggu ini.")
+    op.shot("reprimand-received")
+    article.get_by_role("button", name=op.t("Acknowledge")).click()
+    op.page.wait_for_load_state()
+    article = op.page.locator("main article", has_text=text)
+    expect(article).to_contain_text(op.t("Acknowledged by"))
+    expect(article).to_contain_text("Sudah kami jadwalkan minggu ini.")
+    op.shot("reprimand-acknowledged")
 
 
 # ---------------------------------------------------------------- keyboard
