@@ -9,9 +9,14 @@ pages logged a console error or asked another host for anything.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -599,85 +604,178 @@ def test_11_land_issue_monitor_follows_a_land_dispute(
 
 
 # ---------------------------------------------------------------- chapter 12
+#: The report's status buckets (its columns), in order.
+BUCKETS = ("Not yet forwarded", "Not yet confirmed", "Being processed", "Completed", "Rejected")
+
+
+def overdue_of(server: Server, agency_id: int, start: date, end: date) -> list[dict[str, Any]]:
+    """The agency's overdue messages submitted in ``[start, end)``, as the evaluator sees them."""
+    query = f"from={start.isoformat()}&to={end.isoformat()}&agency={agency_id}&overdue=1"
+    with server.api(*EVALUATOR) as api:
+        r = api.get(f"/api/v1/evaluator/messages?{query}&limit=100")
+        assert r.status_code == 200, r.text
+        return _items(r.json())
+
+
+def download(ui: UI, link: Any) -> list[list[str]]:
+    """Click ``link``, wait for the download, and return the CSV file's rows."""
+    with ui.page.expect_download() as info:
+        link.click()
+    path = info.value.path()
+    assert info.value.suggested_filename.endswith(".csv"), info.value.suggested_filename
+    raw = Path(path).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]  # the BOM spreadsheets need
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
 @LANGS
 def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     make_ui: Any, server: Server, lang: str
 ) -> None:
-    # The demo's story is three weeks old: Dinas PUPR-PERA has overdue messages.
     pupr = catalog(server)["agencies"]["pupr-pera"]
+    today = datetime.now(ZoneInfo("Asia/Makassar")).date()
+    # The demo's story happened over the last three weeks, so Dinas PUPR-PERA has
+    # messages past their SOP deadline. A test cannot make new ones: the SOP is at
+    # least one working day, the server's clock is the real one, and days off only
+    # push deadlines later.
+    start, end = today - timedelta(days=35), today + timedelta(days=1)
+    overdue = overdue_of(server, pupr["id"], start, end)
+    assert overdue, "the demo should leave Dinas PUPR-PERA with overdue messages"
+
     ui = make_ui(lang)
     ui.login(*EVALUATOR)
     nav(ui, "Evaluation")
     ui.expect_heading(ui.t("Evaluation"))
-    row = ui.page.locator("main table").first.locator("tr", has_text=pupr["name"])
-    expect(row).to_be_visible()
-    expect(ui.page.locator("main svg").first).to_be_visible()  # the trend, drawn on the server
+    # by default, the current year
+    ui.expect_text(f"{ui.t('Period')}: {today.year}-01-01 – ")
+    agencies = ui.page.locator("main table.report.agencies")
+    for label in BUCKETS:  # the report's own status buckets
+        expect(agencies.locator("thead")).to_contain_text(ui.t(label))
+    expect(agencies.locator("tfoot")).to_contain_text(ui.t("Total"))
+    chart = ui.page.get_by_role("img", name=ui.t("Submitted and closed messages per period"))
+    expect(chart).to_be_visible()  # the trend: an inline SVG drawn on the server
     ui.shot("report")
     ui.axe("evaluator report")
 
-    # The date range: this year so far (the form re-shows the chosen days).
-    ui.page.get_by_label(ui.label("From (date)")).fill("2026-01-01")
-    ui.page.get_by_label(ui.label("Until (exclusive)")).fill("2027-01-01")
-    ui.page.get_by_role("button", name=ui.t("Show the report")).click()
+    # the date range of the report, through its form
+    form = ui.page.get_by_role("form", name=ui.t("Report period"))
+    form.get_by_label(ui.label("From (date)")).fill(start.isoformat())
+    form.get_by_label(ui.label("Until (exclusive)")).fill(end.isoformat())
+    form.get_by_role("button", name=ui.t("Show the report")).click()
     ui.page.wait_for_load_state()
-    assert "from=2026-01-01" in ui.page.url
-    expect(ui.page.locator("main")).to_contain_text("2026-01-01")
+    assert f"from={start.isoformat()}" in ui.page.url, ui.page.url
+    ui.expect_text(f"{ui.t('Period')}: {start.isoformat()} – {end.isoformat()}")
+    expect(
+        ui.page.get_by_role("heading", name=ui.t("Weekly trend: submitted and closed"))
+    ).to_be_visible()
+    expect(chart).to_be_visible()
+    row = agencies.locator("tbody tr", has=ui.page.get_by_role("rowheader", name=pupr["name"]))
+    overdue_link = row.locator("a.overdue")
+    expect(overdue_link).to_have_text(str(len(overdue)))
+    ui.shot("report-period")
 
-    # CSV export of the report.
-    with ui.page.expect_download() as download:
-        ui.page.get_by_role("link", name=ui.t("Download CSV")).click()
-    path = download.value.path()
-    with open(path, encoding="utf-8-sig") as exported:
-        content = exported.read()
-    assert pupr["name"] in content, content[:300]
+    # the CSV export: the first sheet's title, then its header row
+    rows_csv = download(ui, ui.page.get_by_role("link", name=ui.t("Download CSV")))
+    assert rows_csv[0] == [ui.t("Agencies")], rows_csv[:2]
+    header = [ui.t("Agency"), *(ui.t(label) for label in BUCKETS), ui.t("Total"), ui.t("Overdue")]
+    assert rows_csv[1][: len(header)] == header, rows_csv[:2]
+    pupr_csv = next(r for r in rows_csv if r and r[0] == pupr["name"])
+    assert pupr_csv[len(header) - 1] == str(len(overdue)), pupr_csv
 
-    # Drill down into the agency's overdue messages and open one, read-only.
-    row = ui.page.locator("main table").first.locator("tr", has_text=pupr["name"])
-    row.locator("a.overdue").click()
+    # drilling down into the overdue count
+    overdue_link.click()
     ui.page.wait_for_load_state()
+    ui.expect_heading(ui.t("Messages behind the count"))
+    rows = ui.page.locator("main table.evaluator-messages tbody tr")
+    expect(rows).to_have_count(len(overdue))
+    expect(rows.first).to_contain_text(pupr["name"])
+    expect(rows.first).to_contain_text(ui.t("Overdue"))
     ui.shot("drill-down")
-    ui.page.locator("main table a[href^='/backoffice/messages/']").first.click()
-    ui.page.wait_for_load_state()
-    expect(ui.page).to_have_url(re.compile(r"/backoffice/messages/\d+$"))
-    expect(ui.page.locator("main ol.log")).to_be_visible()
-    expect(ui.page.locator("main form[action*='/start']")).to_have_count(0)
-    expect(ui.page.locator("main form[action*='/reply']")).to_have_count(0)
-    ui.shot("read-only-detail")
+    rows_csv = download(ui, ui.page.get_by_role("link", name=ui.t("Download CSV")))
+    assert rows_csv[0][:3] == [ui.t("Ticket"), ui.t("Received"), ui.t("Subject")], rows_csv[0]
+    assert len(rows_csv) == 1 + len(overdue), rows_csv
 
-    # A reprimand to the agency about its overdue messages.
-    ui.goto(f"/evaluator/reprimands/new?agency={pupr['id']}")
-    ui.expect_heading(ui.t("New reprimand"))
-    boxes = ui.page.locator("main input[name='message_ids']")
-    assert boxes.count() >= 1
-    boxes.first.check()
+    # a message's detail: read only for the evaluator
+    first = overdue[0]
+    rows.get_by_role("link", name=first["ticket"], exact=True).click()
+    ui.page.wait_for_load_state()
+    expect(ui.page).to_have_url(re.compile(rf"/backoffice/messages/{first['id']}$"))
+    ui.expect_heading(first["subject"])
+    expect(ui.page.locator("main ol.log li").first).to_be_visible()
+    expect(ui.page.get_by_role("heading", name=ui.t("Actions"))).to_have_count(0)
+    expect(ui.page.locator("main form")).to_have_count(0)
+    expect(ui.page.locator("main button")).to_have_count(0)
+    ui.shot("read-only-detail")
+    ui.page.go_back()
+    ui.page.get_by_role("link", name=ui.t("Back to the report")).click()
+    ui.page.wait_for_load_state()
+    ui.expect_text(f"{ui.t('Period')}: {start.isoformat()} – {end.isoformat()}")
+
+    # a reprimand (teguran) to the agency about its overdue messages
+    row.get_by_role("link", name=ui.t("Reprimand"), exact=True).click()
+    ui.page.wait_for_load_state()
+    ui.expect_heading(f"{ui.t('New reprimand')}: {pupr['name']}")
+    choices = ui.page.get_by_role("group", name=ui.t("Overdue messages of this agency"))
+    expect(choices.get_by_role("checkbox")).to_have_count(len(overdue))
+    ui.shot("reprimand-form")
+    ui.axe("reprimand form")
+    choices.get_by_label(first["ticket"], exact=True).check()
     text = f"Mohon segera ditindaklanjuti ({unique('')})."
     ui.page.get_by_label(ui.label("Reprimand text")).fill(text)
-    ui.shot("reprimand-form")
     ui.page.get_by_role("button", name=ui.t("Send the reprimand")).click()
     ui.page.wait_for_load_state()
-    expect(ui.page.locator("main")).to_contain_text(text)
+    ui.expect_text(ui.t("Saved."))
+    ui.expect_heading(ui.t("Reprimands"))
+    sent = ui.page.locator("main article.reprimand", has_text=text)
+    expect(sent).to_contain_text(first["ticket"])
+    expect(sent).to_contain_text(ui.t("Not yet acknowledged"))
+    ui.shot("reprimand-sent")
 
-    # The agency's operator reads it (and got it by mail), and acknowledges it.
-    address = "operator-pupr@aspirasi.example.go.id"
-    deadline = time.monotonic() + 30
-    while not any(text in server.mail.text(m) for m in server.mail.wait_for(address)):
-        assert time.monotonic() < deadline, "the reprimand was not mailed to the operator"
-        time.sleep(0.3)
+    # the agency's operator got it by mail ...
+    operator_address = "operator-pupr@aspirasi.example.go.id"
+    mail = wait_for_mail(server, operator_address, text)
+    assert pupr["name"] in str(mail["Subject"]), mail["Subject"]
+    assert first["ticket"] in server.mail.text(mail)
+    assert server.mail.link(mail, "/reprimands").startswith(server.base_url)
+
+    # ... reads it under "Reprimands" and acknowledges it with a response
     op = make_ui(lang, "operator")
     op.login(*OPERATOR)
     nav(op, "Reprimands")
     op.expect_heading(op.t("Reprimands"))
-    article = op.page.locator("main article", has_text=text)
+    article = op.page.locator("main article.reprimand", has_text=text)
     expect(article).to_contain_text(op.t("Not yet acknowledged"))
+    expect(article.get_by_role("link", name=first["ticket"])).to_be_visible()
+    op.shot("reprimands")
     op.axe("reprimands")
-    article.get_by_label(op.label("Your response")).fill("Sudah kami jadwalkan minggu ini.")
-    op.shot("reprimand-received")
+    response = f"Sudah kami jadwalkan minggu ini ({unique('')})."
+    article.get_by_label(op.label("Your response")).fill(response)
     article.get_by_role("button", name=op.t("Acknowledge")).click()
     op.page.wait_for_load_state()
-    article = op.page.locator("main article", has_text=text)
+    op.expect_text(op.t("Saved."))
+    article = op.page.locator("main article.reprimand", has_text=text)
     expect(article).to_contain_text(op.t("Acknowledged by"))
-    expect(article).to_contain_text("Sudah kami jadwalkan minggu ini.")
+    expect(article).to_contain_text(response)
+    expect(article.get_by_role("button", name=op.t("Acknowledge"))).to_have_count(0)
     op.shot("reprimand-acknowledged")
+    op.axe("reprimands, acknowledged")
+
+    # the evaluator is told by mail, and sees the response
+    wait_for_mail(server, "evaluator@aspirasi.example.go.id", response)
+    ui.goto(f"/reprimands?agency={pupr['id']}")
+    expect(ui.page.locator("main article.reprimand", has_text=text)).to_contain_text(response)
+    ui.shot("reprimand-acknowledged")
+
+
+def wait_for_mail(server: Server, address: str, text: str, timeout: float = 30) -> Any:
+    """The mail to ``address`` whose text contains ``text``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for mail in server.mail.wait_for(address, timeout=timeout):
+            if text in server.mail.text(mail):
+                return mail
+        assert time.monotonic() < deadline, f"no mail to {address} containing {text!r}"
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------- keyboard
