@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         SubmissionDraft,
         UseCaseCall,
     )
-    from .services.ports import OutboxItem
+    from .services.ports import OutboxItem, UnitOfWork
     from .settings import Settings
 
 PROJECT = "aspirasi"
@@ -131,6 +131,18 @@ def aspirasi_validate_transition(
     """Called inside the transaction before a status move is written; raise a
     ``DomainError`` to veto it. The core has already checked the status table,
     the permission and the scope."""
+
+
+@hookspec
+def aspirasi_in_transaction(event: Event, uow: UnitOfWork) -> None:
+    """Called for each domain event inside the transaction that produced it,
+    before its outbox items are asked for.
+
+    For plugins that keep derived tables exact (counters, daily roll-ups): write
+    them through ``uow.connection`` and they commit or roll back with the change.
+    Raising aborts the whole change, so only raise for a real inconsistency. It
+    runs on the write path of every use case: keep it to a few indexed statements.
+    """
 
 
 @hookspec

@@ -1,6 +1,7 @@
 """The core calls plugins at the documented points, with the documented effects:
 aspirasi_before_use_case, aspirasi_validate_submission, aspirasi_validate_transition,
-aspirasi_outbox_items (same transaction), aspirasi_after_submission,
+aspirasi_in_transaction and aspirasi_outbox_items (same transaction),
+aspirasi_after_submission,
 aspirasi_after_transition, aspirasi_after_event, aspirasi_deliver_outbox_item
 (through the dispatcher), aspirasi_register_categories."""
 
@@ -93,6 +94,49 @@ async def test_validate_submission_sees_the_draft_and_can_refuse(database, tmp_p
         await world.app.messages.submit(world.ctx("ani"), SubmitInput("e", "f"))
     assert world.count("messages") == 2
     assert counter.drafts[0].confidential is True and counter.drafts[0].subject == "a"
+
+
+class RollUp:
+    """Counts submissions in the transaction, through the unit of work's connection."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+        self.fail_on: str | None = None
+
+    @hookimpl
+    def aspirasi_in_transaction(self, event, uow):
+        from sqlalchemy import text
+
+        # The message is already written: the hook sees the transaction's own rows.
+        n = uow.connection.execute(text("SELECT count(*) FROM messages")).scalar_one()
+        self.seen.append((event.name, n))
+        if event.name == self.fail_on:
+            raise RuntimeError("the roll-up is inconsistent")
+
+
+async def test_in_transaction_sees_the_change_and_aborts_it_by_raising(
+    database, tmp_path
+) -> None:
+    rollup = RollUp()
+    world = await build_world(database, tmp_path, plugins=(rollup,))
+    before = world.count("messages")
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    assert ("MessageSubmitted", before + 1) in rollup.seen
+    await world.app.messages.forward(
+        world.ctx("admin"),
+        msg.id,
+        ForwardInput(
+            world.categories["aduan"], world.subcategories["infrastruktur"], world.agencies["pupr"]
+        ),
+    )
+    assert rollup.seen[-1][0] == "StatusChanged"
+    # raising rolls the whole change back: no message, no log, no outbox item
+    rollup.fail_on = "MessageSubmitted"
+    outbox = world.count("outbox")
+    with pytest.raises(RuntimeError):
+        await world.app.messages.submit(world.ctx("ani"), SubmitInput("t", "c"))
+    assert world.count("messages") == before + 1
+    assert world.count("outbox") == outbox
 
 
 async def test_outbox_items_are_written_with_the_change(world: World) -> None:

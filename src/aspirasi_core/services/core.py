@@ -166,9 +166,14 @@ class EventRecorder:
         self.events.append(event)
 
     def flush_to_outbox(self, uow: UnitOfWork) -> None:
-        """Inside the transaction: turn events into outbox items."""
+        """Inside the transaction: let plugins update derived tables
+        (``aspirasi_in_transaction``), then turn events into outbox items."""
         if not self.events:
             return
+        in_tx = self._deps.hook.aspirasi_in_transaction
+        if in_tx.get_hookimpls():
+            for event in self.events:
+                in_tx(event=event, uow=uow)
         lookup = RecipientLookupImpl(uow, self._deps)
         now = self._deps.clock.now()
         for event in self.events:
