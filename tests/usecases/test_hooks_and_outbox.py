@@ -114,9 +114,7 @@ class RollUp:
             raise RuntimeError("the roll-up is inconsistent")
 
 
-async def test_in_transaction_sees_the_change_and_aborts_it_by_raising(
-    database, tmp_path
-) -> None:
+async def test_in_transaction_sees_the_change_and_aborts_it_by_raising(database, tmp_path) -> None:
     rollup = RollUp()
     world = await build_world(database, tmp_path, plugins=(rollup,))
     before = world.count("messages")

@@ -10,6 +10,8 @@ Storage keeps the NIK encrypted with a keyed look-up index (see
 
 from __future__ import annotations
 
+import datetime
+import functools
 import re
 
 from stdnum.exceptions import ValidationError
@@ -43,15 +45,35 @@ def normalize_nik(raw: str, field: str = "nik") -> str:
         )
     if value[12:] == "0000":
         raise Invalid.field(field, "nik_invalid", "This NIK is not valid.")
-    try:
-        stdnum_nik.validate(value)
-    except ValidationError:
+    if not (_is_date(day % 40, int(value[8:10]), int(value[10:12])) and _known_region(value[:4])):
         raise Invalid.field(
             field,
             "nik_invalid",
             "This NIK is not valid: check the region code and the date of birth.",
-        ) from None
+        )
     return value
+
+
+def _is_date(day: int, month: int, year: int) -> bool:
+    """python-stdnum's birth-date rule: a real date in 19yy or 20yy."""
+    for century in (1900, 2000):
+        try:
+            datetime.date(century + year, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_region(code: str) -> bool:
+    """python-stdnum's region table knows the province and regency code. Cached:
+    a few hundred codes exist, and the table look-up is slow for a hot path."""
+    try:
+        stdnum_nik._check_registration_place(code + "0" * 12)
+    except ValidationError:
+        return False
+    return True
 
 
 def is_valid_nik(raw: str) -> bool:

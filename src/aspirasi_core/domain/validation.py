@@ -65,7 +65,16 @@ class Collector:
             raise Invalid(errors=self.errors, code=self.errors[0].code)
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _has_control_chars(value: str, allow_newlines: bool) -> bool:
+    if value.isascii():
+        # The same rule without a Python loop: in ASCII, only \x00-\x1f and \x7f
+        # are controls (category Cc), and nothing is Cf, Cs, Co, Cn, Zl or Zp.
+        pattern = _ASCII_CONTROL_BUT_NEWLINES if allow_newlines else _ASCII_CONTROL
+        return pattern.search(value) is not None
     for ch in value:
         if allow_newlines and ch in "\n\r\t":
             continue

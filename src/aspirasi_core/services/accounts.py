@@ -343,9 +343,7 @@ class AccountService:
         idle timeout) in a write at most once a minute per token.
         """
         deps = self._d
-        account, follow_up = await deps.db.transaction(
-            lambda uow: self._check_token(uow, token, purpose), write=False
-        )
+        account, follow_up = await deps.db.read(lambda uow: self._check_token(uow, token, purpose))
         if follow_up is not None:
             digest = hash_token(token)
             now = deps.clock.now()

@@ -18,7 +18,7 @@ import structlog
 
 from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Unauthenticated
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
-from ..domain.model import Action, Actor, Message, Rating, Role, Status
+from ..domain.model import Action, Actor, Attachment, Message, Rating, Role, Status
 from ..domain.policy import Perm
 from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
 from ..domain.workflow import Classification, check_can_rate, transition
@@ -226,8 +226,9 @@ class MessageService:
                         raise
             if message is None:
                 raise Conflict("Could not allocate a ticket number.", code="ticket_exhausted")
+            attachments: tuple[Attachment, ...] = ()
             if clean is not None and key is not None:
-                uow.messages.add_attachment(
+                attachment = uow.messages.add_attachment(
                     NewAttachment(
                         message_id=message.id,
                         kind="message",
@@ -239,6 +240,7 @@ class MessageService:
                         created_at=now,
                     )
                 )
+                attachments = (attachment,)
             uow.messages.add_log(
                 NewLogEntry(
                     message_id=message.id,
@@ -270,9 +272,8 @@ class MessageService:
                     at=now,
                 )
             )
-            stored = uow.messages.get(message.id)
-            assert stored is not None
-            return stored
+            # As stored (the insert wrote exactly these values).
+            return attrs.evolve(message, attachments=attachments)
 
         try:
             message = await run_write(deps, script)

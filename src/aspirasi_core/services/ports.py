@@ -136,6 +136,43 @@ class BackofficeFilter:
 
 
 @attrs.frozen
+class PublicMessage:
+    """A message as anyone may see it: nothing about its sender."""
+
+    id: int
+    ticket: str
+    subject: str
+    body: str
+    status: Status
+    created_at: datetime
+    category_id: int | None
+    agency_id: int | None
+
+
+@attrs.frozen
+class TrackedLogEntry:
+    at: datetime
+    from_status: Status | None
+    to_status: Status
+    note: str | None
+
+
+@attrs.frozen
+class TrackedMessage:
+    """A message as public tracking by NIK shows it; confidential ones keep
+    their subject and notes hidden."""
+
+    ticket: str
+    created_at: datetime
+    status: Status
+    subject: str | None
+    log: tuple[TrackedLogEntry, ...]
+    #: The SOP deadline of the current stage: by when the next step is expected
+    #: (None once the message is final).
+    due_at: datetime | None = None
+
+
+@attrs.frozen
 class OutboxItem:
     """A side effect waiting to be delivered (an e-mail, a webhook call)."""
 
@@ -296,7 +333,7 @@ class MessageRepository(Protocol):
 
     def list_public(
         self, *, before_id: int | None, limit: int, text: str | None = None
-    ) -> builtins.list[Message]:
+    ) -> builtins.list[PublicMessage]:
         """Not confidential, status forwarded/in_progress/done, newest first."""
 
     def list_backoffice(
@@ -312,6 +349,11 @@ class MessageRepository(Protocol):
 
     def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> builtins.list[Message]:
         """Tracking: the messages of these accounts except withdrawn, newest first."""
+
+    def tracking(self, nik_index: bytes, *, limit: int) -> builtins.list[TrackedMessage]:
+        """Public tracking: the newest ``limit`` messages (withdrawn excluded) of the
+        accounts whose NIK has the blind index ``nik_index``, each with its log
+        (oldest first); confidential ones with their subject and notes hidden."""
 
 
 class NotificationRepository(Protocol):
@@ -407,6 +449,11 @@ class Database(Protocol):
 
     def run_sync(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
         """The same, in the calling thread (CLI, migrations, tests)."""
+
+    async def read(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """A short read transaction bounded by an index and a page size (a look-up,
+        a page of a list). It may run in the calling thread where that is cheaper
+        than a hand-off (SQLite); never use it for a scan."""
 
 
 class AttachmentStore(Protocol):

@@ -33,7 +33,7 @@ from ..domain.workflow import allowed_actions, check_can_rate
 from .context import Context
 from .core import CoreDeps
 from .cursor import decode_cursor, decode_due_cursor, encode_cursor, encode_due_cursor, page_size
-from .ports import BackofficeFilter, UnitOfWork
+from .ports import BackofficeFilter, PublicMessage, TrackedLogEntry, TrackedMessage, UnitOfWork
 
 #: How many of one NIK's messages tracking shows.
 TRACKING_LIMIT = 50
@@ -61,43 +61,6 @@ class MessageDetail:
     log: tuple[LogEntry, ...]
     #: What the reader may do now: withdraw, forward, reforward, reject, start, progress, reply, rate.
     actions: frozenset[str]
-
-
-@attrs.frozen
-class PublicMessage:
-    """A message as anyone may see it: nothing about its sender."""
-
-    id: int
-    ticket: str
-    subject: str
-    body: str
-    status: Status
-    created_at: datetime
-    category_id: int | None
-    agency_id: int | None
-
-
-@attrs.frozen
-class TrackedLogEntry:
-    at: datetime
-    from_status: Status | None
-    to_status: Status
-    note: str | None
-
-
-@attrs.frozen
-class TrackedMessage:
-    """A message as public tracking by NIK shows it; confidential ones keep
-    their subject and notes hidden."""
-
-    ticket: str
-    created_at: datetime
-    status: Status
-    subject: str | None
-    log: tuple[TrackedLogEntry, ...]
-    #: The SOP deadline of the current stage: by when the next step is expected
-    #: (None once the message is final).
-    due_at: datetime | None = None
 
 
 #: The orders of the back-office list.
@@ -240,11 +203,10 @@ class QueryService:
         actor = _require_actor(ctx)
         before = decode_cursor(cursor)
         size = page_size(limit)
-        rows = await self._d.db.transaction(
+        rows = await self._d.db.read(
             lambda uow: uow.messages.list_by_author(
                 actor.account_id, before_id=before, limit=size + 1
-            ),
-            write=False,
+            )
         )
         return _page(rows, size)
 
@@ -303,22 +265,27 @@ class QueryService:
         self, flt: BackofficeFilter, query: BackofficeQuery, cursor: str | None, limit: int | None
     ) -> Page[Message]:
         size = page_size(limit)
+        # Without a text search or a date range, every filter walks an index.
+        bounded = flt.text is None and flt.created_from is None and flt.created_to is None
+        db = self._d.db
         if query.sort == "due":
             after = decode_due_cursor(cursor)
-            rows = await self._d.db.transaction(
-                lambda uow: uow.messages.list_backoffice_by_due(flt, after=after, limit=size + 1),
-                write=False,
-            )
+
+            def by_due(uow: UnitOfWork) -> list[Message]:
+                return uow.messages.list_backoffice_by_due(flt, after=after, limit=size + 1)
+
+            rows = await (db.read(by_due) if bounded else db.transaction(by_due, write=False))
             items = tuple(rows[:size])
             next_cursor = None
             if len(rows) > size and items and items[-1].due_at is not None:
                 next_cursor = encode_due_cursor(items[-1].due_at, items[-1].id)
             return Page(items=items, next_cursor=next_cursor)
         before = decode_cursor(cursor)
-        rows = await self._d.db.transaction(
-            lambda uow: uow.messages.list_backoffice(flt, before_id=before, limit=size + 1),
-            write=False,
-        )
+
+        def newest(uow: UnitOfWork) -> list[Message]:
+            return uow.messages.list_backoffice(flt, before_id=before, limit=size + 1)
+
+        rows = await (db.read(newest) if bounded else db.transaction(newest, write=False))
         return _page(rows, size)
 
     async def scoped(
@@ -350,23 +317,13 @@ class QueryService:
         before = decode_cursor(cursor)
         size = page_size(limit)
         search = clean_text(text, "q", max_length=200, required=False) or None
-        rows = await self._d.db.transaction(
-            lambda uow: uow.messages.list_public(before_id=before, limit=size + 1, text=search),
-            write=False,
-        )
-        public = [
-            PublicMessage(
-                id=m.id,
-                ticket=m.ticket,
-                subject=m.subject,
-                body=m.body,
-                status=m.status,
-                created_at=m.created_at,
-                category_id=m.category_id,
-                agency_id=m.agency_id,
-            )
-            for m in rows
-        ]
+
+        def script(uow: UnitOfWork) -> list[PublicMessage]:
+            return uow.messages.list_public(before_id=before, limit=size + 1, text=search)
+
+        db = self._d.db
+        # A text search scans; the plain list walks an index.
+        public = await (db.transaction(script, write=False) if search else db.read(script))
         return _page(public, size)
 
     async def track(self, ctx: Context, nik: str) -> list[TrackedMessage]:
@@ -378,35 +335,9 @@ class QueryService:
         index = deps.crypto.nik_index(value)
 
         def script(uow: UnitOfWork) -> list[TrackedMessage]:
-            ids = uow.accounts.ids_by_nik_index(index)
-            if not ids:
-                return []
-            messages = uow.messages.list_by_authors(ids, limit=TRACKING_LIMIT)
-            logs = uow.messages.logs_for([m.id for m in messages])
-            tracked = []
-            for m in messages:
-                entries = tuple(
-                    TrackedLogEntry(
-                        at=e.at,
-                        from_status=e.from_status,
-                        to_status=e.to_status,
-                        note=None if m.confidential else e.note,
-                    )
-                    for e in logs.get(m.id, [])
-                )
-                tracked.append(
-                    TrackedMessage(
-                        ticket=m.ticket,
-                        created_at=m.created_at,
-                        status=m.status,
-                        subject=None if m.confidential else m.subject,
-                        log=entries,
-                        due_at=m.due_at,
-                    )
-                )
-            return tracked
+            return uow.messages.tracking(index, limit=TRACKING_LIMIT)
 
-        return await deps.db.transaction(script, write=False)
+        return await deps.db.read(script)
 
 
 __all__ = [

@@ -12,13 +12,16 @@ cheap Python lock instead of polling SQLite's file lock.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import functools
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
 from ..security.crypto import Crypto
@@ -109,16 +112,66 @@ class NestedWriteTransaction(RuntimeError):
 class SqlDatabase:
     """:class:`~aspirasi_core.services.ports.Database` on a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, crypto: Crypto) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        crypto: Crypto,
+        *,
+        inline_reads: bool | None = None,
+        threads: int = 16,
+    ) -> None:
         self.engine = engine
         self.crypto = crypto
         self.dialect: str = engine.dialect.name
         self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
+        #: Whether :meth:`read` runs in the calling thread (default: on SQLite only).
+        self.inline_reads = self.dialect == "sqlite" if inline_reads is None else inline_reads
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_pid = 0
+        # Inline reads keep one connection per thread (the event loop's), so a
+        # look-up pays neither the pool's check-out nor its reset.
+        self._local = threading.local()
+        self._readers: list[Connection] = []
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # One pool per process (a forked worker must not inherit the parent's threads).
+        if self._executor is None or self._executor_pid != os.getpid():
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="aspirasi-db")
+            self._executor_pid = os.getpid()
+        return self._executor
 
     async def transaction(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
         """Run ``fn`` in one transaction in a worker thread; commit if it returns,
         roll back (and re-raise) if it raises."""
-        return await anyio.to_thread.run_sync(functools.partial(self.run_sync, fn, write=write))
+        call = functools.partial(self.run_sync, fn, write=write)
+        # The log context (request id) goes along to the thread.
+        ctx = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), ctx.run, call)
+
+    async def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        """A short read transaction, bounded by an index and a page size.
+
+        On SQLite (``inline_reads``) it runs in the calling thread: a WAL read never
+        waits for a writer, and such a read costs less than the hand-off to a thread.
+        Elsewhere it is :meth:`transaction` with ``write=False``. Never use it for a
+        scan (text search, reports): that would stall every other request.
+        """
+        if self.inline_reads:
+            conn = self._reader()
+            with conn.begin():
+                return fn(SqlUnitOfWork(conn, self.crypto))
+        return await self.transaction(fn, write=False)
+
+    def _reader(self) -> Connection:
+        local = self._local
+        conn: Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid() or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            conn.execution_options(**{WRITE_OPTION: False})
+            local.conn, local.pid = conn, os.getpid()
+            self._readers.append(conn)
+        return conn
 
     def run_sync(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
         """The same as :meth:`transaction`, in the calling thread."""
@@ -143,8 +196,16 @@ class SqlDatabase:
                 return fn(SqlUnitOfWork(conn, self.crypto))
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and stop the worker threads."""
+        readers, self._readers = self._readers, []
+        for conn in readers:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()
         self.engine.dispose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self.engine.url.render_as_string(hide_password=True)!r})"

@@ -85,11 +85,15 @@ def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, True)
-        info = conn.connection.info
+        pooled = conn.connection
+        info = pooled.info
+        # Straight on the DBAPI connection: these run on every transaction, and
+        # SQLAlchemy's statement machinery would cost more than SQLite does.
+        raw: Any = pooled.driver_connection
         if info.get("query_only", False) is write:
-            conn.exec_driver_sql("PRAGMA query_only=" + ("OFF" if write else "ON"))
+            raw.execute("PRAGMA query_only=" + ("OFF" if write else "ON"))
             info["query_only"] = not write
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 

@@ -222,3 +222,26 @@ def test_anything_raises_only_invalid(raw) -> None:
     except Invalid as exc:
         assert exc.errors and exc.errors[0].code in {"nik_required", "nik_format", "nik_invalid"}
     assert isinstance(is_valid_nik(raw), bool)
+
+
+@given(
+    st.sampled_from(["64", "31", "11", "53", "99", "00", "65"]),
+    st.text(alphabet="0123456789", min_size=2, max_size=2),
+    st.text(alphabet="0123456789", min_size=12, max_size=12),
+)
+@settings(max_examples=400)
+def test_the_fast_checks_agree_with_python_stdnum(province, regency, rest) -> None:
+    """The region and date checks (cached for speed) accept exactly what
+    python-stdnum's ``validate`` accepts, besides our stricter day and serial rules."""
+    from stdnum.exceptions import ValidationError
+    from stdnum.id import nik as stdnum_nik
+
+    nik = province + regency + rest
+    try:
+        stdnum_nik.validate(nik)
+        stdnum_ok = True
+    except ValidationError:
+        stdnum_ok = False
+    day = int(nik[6:8])
+    ours_extra = (1 <= day <= 31 or 41 <= day <= 71) and nik[12:] != "0000"
+    assert is_valid_nik(nik) == (stdnum_ok and ours_extra)

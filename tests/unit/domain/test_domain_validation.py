@@ -459,3 +459,24 @@ def test_check_flag_refuses_anything_else(value) -> None:
     with pytest.raises(Invalid) as exc:
         check_flag(value, "f")
     assert exc.value.errors[0].code == "flag_invalid"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F) | st.characters()), st.booleans())
+def test_control_character_check_matches_its_definition(value, allow_newlines) -> None:
+    """The ASCII fast path of the control-character check keeps the Unicode rule."""
+    import unicodedata
+
+    from aspirasi_core.domain.validation import _has_control_chars
+
+    def by_definition() -> bool:
+        for ch in value:
+            if allow_newlines and ch in "\n\r\t":
+                continue
+            category = unicodedata.category(ch)
+            if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+                return True
+            if not allow_newlines and category in ("Zl", "Zp"):
+                return True
+        return False
+
+    assert _has_control_chars(value, allow_newlines) is by_definition()

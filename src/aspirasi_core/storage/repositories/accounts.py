@@ -23,6 +23,7 @@ from sqlalchemy import (
 from ...domain.errors import Conflict
 from ...domain.model import Account, Role
 from ...services.ports import NewAccount
+from .. import fast
 from ..tables import accounts
 from ._util import (
     LIKE_ESCAPE,
@@ -160,13 +161,13 @@ class SqlAccountRepository:
         )
 
     def get(self, account_id: int) -> Account | None:
-        row = self._conn.execute(_GET_ACCOUNT, {"id": account_id}).first()
-        return _account(row) if row else None
+        found = fast.rows(self._conn, _GET_ACCOUNT, {"id": account_id})
+        return _account(found[0]) if found else None
 
     def find_by_login(self, login: str) -> Account | None:
         """By lower-cased username or e-mail."""
-        row = self._conn.execute(_BY_LOGIN, {"login": login.strip().lower()}).first()
-        return _account(row) if row else None
+        found = fast.rows(self._conn, _BY_LOGIN, {"login": login.strip().lower()})
+        return _account(found[0]) if found else None
 
     def find_by_email(self, email: str) -> Account | None:
         row = self._conn.execute(_BY_EMAIL, {"email": email.strip().lower()}).first()
@@ -310,7 +311,7 @@ class SqlAccountRepository:
         stmt = _recipients_statement(
             role is not None, agency_id is not None, permission is not None
         )
-        found = [_account(row) for row in self._conn.execute(stmt, params)]
+        found = [_account(row) for row in fast.rows(self._conn, stmt, params)]
         if permission is None:
             return found
         return [

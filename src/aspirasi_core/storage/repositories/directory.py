@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, true, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, true, update
 
 from ...domain.errors import Conflict
 from ...domain.model import Agency, Category, DayOff, Subcategory
+from .. import fast
 from ..tables import agencies, categories, days_off, subcategories
 from ._util import check_fields, execute_unique, not_found
 
@@ -45,6 +47,17 @@ def _duplicate(what: str, code: str) -> Conflict:
         code="duplicate",
         params={"what": what, "code": code},
     )
+
+
+@functools.cache
+def _days_off_statement(start: bool, end: bool) -> Select[Any]:
+    """Days off, by date (every submission asks, to set its deadline)."""
+    stmt = select(days_off).order_by(days_off.c.day)
+    if start:
+        stmt = stmt.where(days_off.c.day >= bindparam("start", type_=days_off.c.day.type))
+    if end:
+        stmt = stmt.where(days_off.c.day <= bindparam("end", type_=days_off.c.day.type))
+    return stmt
 
 
 class SqlDirectoryRepository:
@@ -183,12 +196,9 @@ class SqlDirectoryRepository:
     # ------------------------------------------------------------------ days off
     def days_off(self, start: date | None = None, end: date | None = None) -> list[DayOff]:
         """Extra days off, by date; ``start`` and ``end`` are inclusive bounds."""
-        stmt = select(days_off).order_by(days_off.c.day)
-        if start is not None:
-            stmt = stmt.where(days_off.c.day >= start)
-        if end is not None:
-            stmt = stmt.where(days_off.c.day <= end)
-        return [_day_off(row) for row in self._conn.execute(stmt)]
+        stmt = _days_off_statement(start is not None, end is not None)
+        params = {"start": start, "end": end}
+        return [_day_off(row) for row in fast.rows(self._conn, stmt, params)]
 
     def add_day_off(
         self, day: date, name: str, created_by: int | None, created_at: datetime

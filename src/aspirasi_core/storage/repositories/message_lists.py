@@ -45,6 +45,17 @@ WITHDRAWN = Status.WITHDRAWN.value
 LISTED_STATUSES = tuple(s.value for s in Status if s is not Status.WITHDRAWN)
 
 _SELECT = select(m)
+#: What the public list shows (nothing about the sender).
+PUBLIC_COLUMNS = (
+    m.c.id,
+    m.c.ticket,
+    m.c.subject,
+    m.c.body,
+    m.c.status,
+    m.c.created_at,
+    m.c.category_id,
+    m.c.agency_id,
+)
 _LIMIT = bindparam("limit", type_=Integer)
 
 
@@ -68,10 +79,13 @@ def _in(column: Any, name: str) -> ColumnElement[bool]:
 
 @functools.cache
 def public_statement(text: bool, before: bool) -> Select[Any]:
-    where = [m.c.confidential == false(), m.c.status.in_(PUBLIC_STATUSES)]
+    # ORed equalities rather than IN: a literal IN list is an "expanding"
+    # parameter, which storage.fast cannot run precompiled.
+    public = or_(*(m.c.status == s for s in PUBLIC_STATUSES))
+    where = [m.c.confidential == false(), public]
     if text:
         where.append(_text("text", m.c.subject, m.c.body))
-    return _page(_SELECT.where(*where), before)
+    return _page(select(*PUBLIC_COLUMNS).where(*where), before)
 
 
 @functools.cache
@@ -252,11 +266,15 @@ def _per_status(
     if len(statuses) <= 1:
         only = m.c.status == statuses[0] if statuses else false()
         return _page(_SELECT.where(*where, only), before)
+    # Each branch reads ids only (the index covers them); the page's rows are
+    # fetched once the ids are merged.
     branches = [
-        _page(_SELECT.where(*where, m.c.status == status), before).subquery() for status in statuses
+        _page(select(m.c.id).where(*where, m.c.status == status), before).subquery()
+        for status in statuses
     ]
-    merged = union_all(*(select(b) for b in branches)).subquery()
-    return select(merged).order_by(merged.c.id.desc()).limit(_LIMIT)
+    merged = union_all(*(select(b.c.id) for b in branches)).subquery()
+    top = select(merged.c.id).order_by(merged.c.id.desc()).limit(_LIMIT).subquery()
+    return select(m).join(top, top.c.id == m.c.id).order_by(m.c.id.desc())
 
 
 def _by_due(where: list[ColumnElement[bool]], after: bool) -> Select[Any]:

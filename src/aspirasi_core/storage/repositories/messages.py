@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,17 @@ from sqlalchemy import (
 
 from ...domain.errors import Conflict
 from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status
-from ...services.ports import BackofficeFilter, NewAttachment, NewLogEntry, NewMessage
-from ..tables import attachments, message_log, messages, ratings, replies
+from ...services.ports import (
+    BackofficeFilter,
+    NewAttachment,
+    NewLogEntry,
+    NewMessage,
+    PublicMessage,
+    TrackedLogEntry,
+    TrackedMessage,
+)
+from .. import fast
+from ..tables import accounts, attachments, message_log, messages, ratings, replies
 from ._util import execute_unique, like_pattern
 from .message_lists import (
     AUTHORS_STATEMENT,
@@ -45,6 +55,86 @@ _MESSAGE_ATTACHMENTS = (
 )
 _GET_ATTACHMENT = select(att).where(att.c.id == bindparam("id"))
 _LOG = select(lg).where(lg.c.message_id == bindparam("message_id")).order_by(lg.c.id)
+_INSERT_LOG = fast.insert_statement(
+    lg, "message_id", "actor_id", "action", "from_status", "to_status", "note", "at", "agency_id"
+)
+_MESSAGE_COLUMNS = (
+    "ticket",
+    "author_id",
+    "subject",
+    "body",
+    "status",
+    "confidential",
+    "anonymous",
+    "created_at",
+    "updated_at",
+    "stage_started_at",
+    "due_at",
+)
+
+
+@functools.cache
+def _insert_message(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (ticket) DO NOTHING RETURNING id: a ticket collision
+    returns no row instead of aborting the statement (no savepoint needed)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    values = {c: bindparam(c, type_=m.c[c].type) for c in _MESSAGE_COLUMNS}
+    return (
+        module.insert(m)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[m.c.ticket])
+        .returning(m.c.id)
+    )
+
+
+#: Status by its stored value (faster than calling the enum).
+STATUS_OF: dict[str, Status] = {s.value: s for s in Status}
+
+_TRACKED = (
+    select(
+        m.c.id,
+        m.c.ticket,
+        m.c.created_at,
+        m.c.status,
+        m.c.confidential,
+        m.c.subject,
+        m.c.due_at,
+    )
+    .select_from(m.join(accounts, accounts.c.id == m.c.author_id))
+    .where(
+        accounts.c.nik_index == bindparam("nik_index"),
+        m.c.status != Status.WITHDRAWN.value,
+    )
+    .order_by(m.c.id.desc())
+    .limit(bindparam("limit"))
+    .subquery("t")
+)
+#: Tracking in one statement: the newest messages of a NIK, each with its log.
+_TRACK = (
+    select(
+        _TRACKED,
+        lg.c.at,
+        lg.c.from_status,
+        lg.c.to_status,
+        lg.c.note,
+    )
+    .select_from(_TRACKED.outerjoin(lg, lg.c.message_id == _TRACKED.c.id))
+    .order_by(_TRACKED.c.id.desc(), lg.c.id)
+)
+
+
+def _tracked(row: list[Any], log: list[TrackedLogEntry]) -> TrackedMessage:
+    # id, ticket, created_at, status, confidential, subject, due_at, …
+    return TrackedMessage(
+        ticket=row[1],
+        created_at=row[2],
+        status=STATUS_OF[row[3]],
+        subject=None if row[4] else row[5],
+        log=tuple(log),
+        due_at=row[6],
+    )
 
 
 def _message(row: Any, attachments: tuple[Attachment, ...] = ()) -> Message:
@@ -126,18 +216,13 @@ class SqlMessageRepository:
             "due_at": new.due_at,
         }
 
-        def conflict() -> Conflict | None:
-            if self._conn.execute(_BY_TICKET, {"ticket": new.ticket}).first() is None:
-                return None
-            return Conflict(
+        rows = fast.rows(self._conn, _insert_message(self._conn.dialect.name), values)
+        if not rows:
+            raise Conflict(
                 "The ticket %(ticket)s is already taken.",
                 code="duplicate_ticket",
                 params={"ticket": new.ticket},
             )
-
-        rows = execute_unique(
-            self._conn, insert(m).values(values).returning(m.c.id), conflict=conflict
-        )
         return Message(
             id=rows[0].id,
             ticket=new.ticket,
@@ -269,7 +354,7 @@ class SqlMessageRepository:
             "at": entry.at,
             "agency_id": entry.agency_id,
         }
-        new_id = self._conn.execute(insert(lg).values(values).returning(lg.c.id)).scalar_one()
+        new_id = fast.rows(self._conn, _INSERT_LOG, values)[0].id
         return LogEntry(
             id=new_id,
             message_id=entry.message_id,
@@ -398,7 +483,7 @@ class SqlMessageRepository:
 
     # ------------------------------------------------------------------ lists
     def _list(self, stmt: Any, params: dict[str, Any]) -> list[Message]:
-        return [_message(row) for row in self._conn.execute(stmt, params)]
+        return [_message(row) for row in fast.rows(self._conn, stmt, params)]
 
     def list_by_author(self, author_id: int, *, before_id: int | None, limit: int) -> list[Message]:
         """The author's messages except withdrawn ones, newest first."""
@@ -407,13 +492,27 @@ class SqlMessageRepository:
 
     def list_public(
         self, *, before_id: int | None, limit: int, text: str | None = None
-    ) -> list[Message]:
+    ) -> list[PublicMessage]:
         """Not confidential, status forwarded/in_progress/done, newest first;
         ``text`` matches subject or body, case-insensitively."""
         params = page_params(before_id, limit)
         if text:
             params["text"] = like_pattern(text)
-        return self._list(public_statement(bool(text), before_id is not None), params)
+        stmt = public_statement(bool(text), before_id is not None)
+        status_of = STATUS_OF
+        return [
+            PublicMessage(
+                id=r.id,
+                ticket=r.ticket,
+                subject=r.subject,
+                body=r.body,
+                status=status_of[r.status],
+                created_at=r.created_at,
+                category_id=r.category_id,
+                agency_id=r.agency_id,
+            )
+            for r in fast.rows(self._conn, stmt, params)
+        ]
 
     def list_backoffice(
         self, flt: BackofficeFilter, *, before_id: int | None, limit: int
@@ -432,6 +531,31 @@ class SqlMessageRepository:
     ) -> list[Message]:
         """Open messages matching ``flt``, earliest deadline first (keyset ``after``)."""
         return self._list(*backoffice_query(flt, None, limit, due_after=after, by_due=True))
+
+    def tracking(self, nik_index: bytes, *, limit: int) -> list[TrackedMessage]:
+        """One statement: the messages with their log entries (see the port)."""
+        out: list[TrackedMessage] = []
+        current: list[Any] | None = None
+        log: list[TrackedLogEntry] = []
+        status_of = STATUS_OF
+        for row in fast.rows(self._conn, _TRACK, {"nik_index": nik_index, "limit": limit}):
+            if current is None or current[0] != row.id:
+                if current is not None:
+                    out.append(_tracked(current, log))
+                current, log = list(row), []
+            if row.to_status is not None:
+                hidden = bool(row.confidential)
+                log.append(
+                    TrackedLogEntry(
+                        at=row.at,
+                        from_status=status_of[row.from_status] if row.from_status else None,
+                        to_status=status_of[row.to_status],
+                        note=None if hidden else row.note,
+                    )
+                )
+        if current is not None:
+            out.append(_tracked(current, log))
+        return out
 
     def list_by_authors(self, author_ids: Sequence[int], *, limit: int) -> list[Message]:
         """Tracking: the messages of these accounts except withdrawn, newest first."""

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, func, literal, select, update
 
 from ...domain.model import Notification
+from .. import fast
 from ..tables import notifications
 from ._util import keyset
 
@@ -26,6 +27,11 @@ def _notification(row: Any) -> Notification:
         read_at=row.read_at,
         params=dict(row.params or {}),
     )
+
+
+_INSERT_NOTIFICATION = fast.insert_statement(
+    n, "account_id", "kind", "message_id", "text", "params", "created_at", returning=None
+)
 
 
 class SqlNotificationRepository:
@@ -58,8 +64,8 @@ class SqlNotificationRepository:
             }
             for account_id in dict.fromkeys(account_ids)
         ]
-        if rows:
-            self._conn.execute(insert(n), rows)
+        for row in rows:
+            fast.rows(self._conn, _INSERT_NOTIFICATION, row)
         return len(rows)
 
     def list_for(

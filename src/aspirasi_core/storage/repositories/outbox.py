@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from ...security.crypto import Crypto
 from ...services.ports import OutboxItem
+from .. import fast
 from ..tables import outbox
 
 o = outbox
@@ -37,6 +38,11 @@ _ITEM_COLUMNS = (
 )
 
 
+_INSERT_ITEM = fast.insert_statement(
+    o, "topic", "payload", "status", "attempts", "created_at", "available_at"
+)
+
+
 class SqlOutboxRepository:
     """:class:`~aspirasi_core.services.ports.OutboxRepository`.
 
@@ -52,19 +58,15 @@ class SqlOutboxRepository:
 
     def add(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> int:
         """Queue a side effect in the current transaction; returns its id."""
-        stmt = (
-            insert(o)
-            .values(
-                topic=topic,
-                payload=self._crypto.encrypt_payload(payload),
-                status=PENDING,
-                attempts=0,
-                created_at=created_at,
-                available_at=created_at,
-            )
-            .returning(o.c.id)
-        )
-        return int(self._conn.execute(stmt).scalar_one())
+        values = {
+            "topic": topic,
+            "payload": self._crypto.encrypt_payload(payload),
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": created_at,
+            "available_at": created_at,
+        }
+        return int(fast.rows(self._conn, _INSERT_ITEM, values)[0].id)
 
     def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> list[OutboxItem]:
         """Take up to ``limit`` due items for this worker, oldest due first.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
 
 from ...services.ports import TokenRecord
+from .. import fast
 from ..tables import auth_tokens
 
 t = auth_tokens
@@ -96,10 +97,10 @@ class SqlTokenRepository:
 
     def lookup(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """An unexpired, unused token without consuming it."""
-        row = self._conn.execute(
-            _LOOKUP_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
-        ).first()
-        return _token(row) if row else None
+        found = fast.rows(
+            self._conn, _LOOKUP_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
+        )
+        return _token(found[0]) if found else None
 
     def touch(self, purpose: str, token_hash: bytes, now: datetime, expires_at: datetime) -> None:
         """Record use (sliding idle timeout)."""
