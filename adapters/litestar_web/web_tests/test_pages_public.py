@@ -81,6 +81,19 @@ def test_tracking_needs_the_csrf_token(web: WebWorld) -> None:
     assert r.status_code == 403
 
 
+def test_a_non_ascii_csrf_token_is_refused_not_an_error(web: WebWorld) -> None:
+    web.client.get("/tracking")
+    for sent in ("tøken", "é" * 40, web.csrf() + "ß"):
+        r = web.client.post("/tracking", data={"nik": NIKS["ani"], "csrf_token": sent})
+        assert r.status_code == 403, sent
+        r = web.client.post(
+            "/api/v1/public/tracking",
+            json={"nik": NIKS["ani"]},
+            headers={"X-CSRF-Token": sent.encode("utf-8")},
+        )
+        assert r.status_code == 403, sent
+
+
 def test_tracking_is_throttled_with_a_translated_message(web: WebWorld) -> None:
     statuses = [
         web.client.post(

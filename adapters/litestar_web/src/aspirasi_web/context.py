@@ -35,6 +35,10 @@ class RequestInfo:
     bad_bearer: bool = False
     csrf_token: str = attrs.field(default="", repr=False)
     set_csrf_cookie: bool = False
+    #: The request's cookies (name → value), parsed once by the middleware.
+    cookies: dict[str, str] = attrs.field(factory=dict, repr=False)
+    #: The request's headers (lower-case name → value; the last of repeated ones).
+    headers: dict[bytes, bytes] = attrs.field(factory=dict, repr=False)
     #: Cookies and headers handlers ask the middleware to add to the response.
     extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)
 

@@ -28,17 +28,17 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if request.method in SAFE_METHODS:
         return
     i = info(request)
-    if i.auth_method == "bearer" or request.headers.get("authorization", "").lower().startswith(
-        "bearer "
-    ):
+    # The headers and cookies the middleware already parsed.
+    headers = i.headers
+    if i.auth_method == "bearer" or headers.get(b"authorization", b"")[:7].lower() == b"bearer ":
         return
-    expected = request.cookies.get(COOKIE)
-    sent = request.headers.get(HEADER)
+    expected = i.cookies.get(COOKIE)
+    sent = headers.get(HEADER.encode(), b"").decode("latin-1")
     if not sent:
-        content_type = request.headers.get("content-type", "")
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
             value = form.get(FIELD)
             sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
         raise PermissionDeniedException(detail="csrf")

@@ -12,11 +12,13 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -47,6 +49,10 @@ class Translator:
         self.language = language
         self._t = translations
         self._tz = ZoneInfo(timezone)
+        self._locale = Locale.parse(language)
+        # Lists show many rows of the same few days: formatting is cached per day.
+        self._dates: dict[date, str] = {}
+        self._status_labels: Mapping[str, str] | None = None
 
     def gettext(self, message: str, **params: Any) -> str:
         text = self._t.gettext(message)
@@ -85,7 +91,7 @@ class Translator:
         if value is None:
             return ""
         local = value.astimezone(self._tz)
-        text = babel_format_datetime(local, format=fmt, locale=self.language, tzinfo=self._tz)
+        text = babel_format_datetime(local, format=fmt, locale=self._locale, tzinfo=self._tz)
         abbrev = local.tzname() or ""
         if self._tz.key == "Asia/Makassar":
             abbrev = "WITA"
@@ -96,10 +102,16 @@ class Translator:
         return f"{text} {abbrev}".strip()
 
     def date(self, value: datetime | None) -> str:
+        """The local day of a UTC datetime, e.g. ``2 Nov 2026``."""
         if value is None:
             return ""
-        local = value.astimezone(self._tz)
-        return babel_format_datetime(local, format="d MMM y", locale=self.language, tzinfo=self._tz)
+        day = value.astimezone(self._tz).date()
+        text = self._dates.get(day)
+        if text is None:
+            if len(self._dates) >= 4096:
+                self._dates.clear()
+            text = self._dates[day] = babel_format_date(day, "d MMM y", locale=self._locale)
+        return text
 
 
 class Translations:
@@ -141,7 +153,13 @@ def pick_language(
 
 
 def status_labels(t: Translator) -> Mapping[str, str]:
-    """The status names of SPEC.md in the reader's language."""
+    """The status names of SPEC.md in the reader's language (built once per language)."""
+    if t._status_labels is None:
+        t._status_labels = _status_labels(t)
+    return t._status_labels
+
+
+def _status_labels(t: Translator) -> Mapping[str, str]:
     return {
         "submitted": t("Submitted"),
         "forwarded": t("Not yet confirmed"),

@@ -120,6 +120,8 @@ class RequestContextMiddleware:
             translator=self.translations.get(language),
             csrf_token=csrf,
             set_csrf_cookie=new_csrf,
+            cookies=cookie,
+            headers=headers,
         )
         accounts = self.aspirasi.accounts
         if authorization[:7].lower() == "bearer ":

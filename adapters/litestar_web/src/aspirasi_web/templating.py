@@ -11,6 +11,7 @@ import jinja2
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.response import Redirect
+from markupsafe import Markup
 
 from aspirasi_core.domain.errors import Invalid
 
@@ -59,33 +60,63 @@ def build_environment(
         lstrip_blocks=True,
     )
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    env.globals["status_badge_html"] = status_badge
     return env
+
+
+_badges: dict[tuple[str, str], Markup] = {}
+
+
+def status_badge(status: str, labels: Mapping[str, str]) -> Markup:
+    """``<span class="badge status-…">label</span>`` — a Python function rather than a
+    Jinja macro, as lists call it on every row (macros are slow to call)."""
+    key = (str(status), labels[status])
+    html = _badges.get(key)
+    if html is None:
+        if len(_badges) > 256:
+            _badges.clear()
+        html = _badges[key] = Markup('<span class="badge status-{}">{}</span>').format(*key)
+    return html
 
 
 def menu_for(request: Request[Any, Any, Any]) -> dict[str, list[MenuItem]]:
     app = core(request)
     a = actor(request)
+    state = request.app.state
+    if a is None and "anonymous_menu" in state:
+        # Everyone who is not signed in gets the same menu: built once.
+        return state["anonymous_menu"]  # type: ignore[no-any-return]
     items = core_menu(a, app.deps.policy)
     for extra in app.plugin_manager.hook.aspirasi_web_menu_items(actor=a, policy=app.deps.policy):  # type: ignore[attr-defined]
         items.extend(extra or ())
     sections: dict[str, list[MenuItem]] = {}
     for item in sorted(items, key=lambda m: (m.section, m.order)):
         sections.setdefault(item.section, []).append(item)
+    if a is None:
+        state["anonymous_menu"] = sections
     return sections
+
+
+def _social_links(settings: Any) -> list[tuple[str, str]]:
+    out = []
+    for link in settings.social_links:
+        name, _, url = link.partition("=")
+        out.append((name.strip(), url.strip()))
+    return out
 
 
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     i = info(request)
     t = i.translator
     settings = core(request).deps.settings
-    flash_key = request.cookies.get(FLASH_COOKIE)
+    flash_key = i.cookies.get(FLASH_COOKIE)
     flash = t(FLASH_MESSAGES[flash_key]) if flash_key in FLASH_MESSAGES else None
     if flash_key:
         i.extra_cookies.append((FLASH_COOKIE, "", {"max_age": 0}))
-    social = []
-    for link in settings.social_links:
-        name, _, url = link.partition("=")
-        social.append((name.strip(), url.strip()))
+    state = request.app.state
+    social = state.get("social_links")
+    if social is None:
+        social = state["social_links"] = _social_links(settings)
     return {
         "request": request,
         "t": t,
@@ -99,7 +130,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "settings": settings,
         "social_links": social,
         "status_labels": status_labels(t),
-        "path": request.url.path,
+        "path": request.scope.get("root_path", "") + request.scope["path"],
         "flash": flash,
         "errors": {},
         "form": {},

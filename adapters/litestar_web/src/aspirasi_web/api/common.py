@@ -47,9 +47,9 @@ def iso(value: datetime | None) -> str | None:
     """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # "+00:00" → "Z"
 
 
 def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
