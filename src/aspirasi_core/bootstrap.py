@@ -57,6 +57,7 @@ def bootstrap(
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
             concurrency=settings.argon2_concurrency,
+            nice=settings.argon2_nice,
         ),
         crypto=crypto,
         policy=collect_policy(pm),

@@ -133,6 +133,12 @@ class Settings:
         "Password hashes computed at once per process (each takes 19 MiB and a core for"
         " tens of milliseconds); 0: as many as the CPUs the process may use.",
     )
+    argon2_nice: int = _setting(
+        10,
+        "Scheduling priority (Linux nice, 0-19) of the threads that hash passwords: above"
+        " 0 the event loop goes first when both want the CPU, so a burst of log-ins does"
+        " not slow every other page; log-ins take the CPU that is left.",
+    )
     verification_ttl_hours: int = _setting(24, "Lifetime of an e-mail verification link.")
     reset_ttl_minutes: int = _setting(60, "Lifetime of a password-reset link.")
     session_idle_minutes: int = _setting(60, "A session unused this long ends.")
@@ -256,6 +262,8 @@ class Settings:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
         if self.argon2_concurrency < 0:
             problems.append("ASPIRASI_ARGON2_CONCURRENCY must be 0 (automatic) or more")
+        if not 0 <= self.argon2_nice <= 19:
+            problems.append("ASPIRASI_ARGON2_NICE must be between 0 and 19")
         for name in ("sop_triage_days", "sop_confirm_days", "sop_reply_days"):
             if not 1 <= getattr(self, name) <= 365:
                 problems.append(f"ASPIRASI_{name.upper()} must be between 1 and 365")

@@ -19,6 +19,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher as _Argon2
@@ -36,9 +37,12 @@ class PasswordHasher:
         memory_kib: int = 19456,
         parallelism: int = 1,
         concurrency: int = 0,
+        nice: int = 0,
     ) -> None:
         #: Hashes at once per process; 0: the number of CPUs this process may use.
         self.concurrency = concurrency if concurrency > 0 else _usable_cpus()
+        #: How much lower than the event loop the hashing threads are scheduled.
+        self.nice = nice
         self._executor: ThreadPoolExecutor | None = None
         _return_big_buffers()
         self._hasher = _Argon2(
@@ -77,7 +81,10 @@ class PasswordHasher:
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=self.concurrency, thread_name_prefix="argon2"
+                max_workers=self.concurrency,
+                thread_name_prefix="argon2",
+                initializer=_lower_priority,
+                initargs=(self.nice,),
             )
         return self._executor
 
@@ -88,6 +95,22 @@ class PasswordHasher:
     async def verify_async(self, password_hash: str | None, password: str) -> bool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool(), self.verify, password_hash, password)
+
+
+def _lower_priority(nice: int) -> None:
+    """Run in each hashing thread: lower its own scheduling priority by ``nice``.
+
+    Hashing releases the GIL, so the event loop and the hashing threads compete for
+    the CPU in the kernel's scheduler; with equal priority a burst of log-ins takes
+    half of it from every other request. Linux applies ``nice`` per thread (the
+    thread id is a process id to ``setpriority``); elsewhere this does nothing.
+    """
+    if nice <= 0 or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    with contextlib.suppress(OSError):
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
 
 
 def _usable_cpus() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from aspirasi_core.security.passwords import PasswordHasher
@@ -138,3 +140,32 @@ def test_at_most_concurrency_hashes_run_at_once() -> None:
     anyio.run(main)
     assert peak == 2
     assert PasswordHasher().concurrency >= 1
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="Linux only")
+def test_hashing_threads_run_at_a_lower_priority_than_the_event_loop() -> None:
+    import threading
+
+    import anyio
+
+    hasher = PasswordHasher(time_cost=1, memory_kib=1024, nice=7)
+    seen: list[tuple[int, int]] = []
+    real_hash = hasher.hash
+
+    def spy(password: str) -> str:
+        tid = threading.get_native_id()
+        seen.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+        return real_hash(password)
+
+    hasher.hash = spy  # type: ignore[method-assign]
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    async def main() -> None:
+        await hasher.hash_async(PW)
+
+    anyio.run(main)
+    (tid, priority), *_ = seen
+    assert tid != threading.get_native_id()
+    assert priority == min(19, mine + 7)
+    # the caller's own priority is untouched
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
