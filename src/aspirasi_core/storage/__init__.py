@@ -10,9 +10,33 @@ default) and PostgreSQL (production)::
     account = db.run_sync(lambda uow: uow.accounts.get(1), write=False)
 """
 
+import os
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+
 from .database import SqlDatabase, SqlUnitOfWork, create_database
 from .engine import make_engine
-from .migrate import current, upgrade
+
+
+def upgrade(
+    engine_or_url: Engine | str,
+    extra_locations: Iterable[str | os.PathLike[str]] = (),
+    *,
+    target: str = "heads",
+) -> None:
+    """:func:`aspirasi_core.storage.migrate.upgrade`. Alembic is imported only when
+    migrating: a serving worker does not need its 10 MB."""
+    from .migrate import upgrade as _upgrade
+
+    _upgrade(engine_or_url, extra_locations, target=target)
+
+
+def current(engine_or_url: Engine | str) -> set[str]:
+    """:func:`aspirasi_core.storage.migrate.current`, imported on use like :func:`upgrade`."""
+    from .migrate import current as _current
+
+    return _current(engine_or_url)
 
 __all__ = [
     "SqlDatabase",
