@@ -322,16 +322,16 @@ class AccountService:
         if not token or len(token) > 200:
             return None, None
         now = self._d.clock.now()
-        record = uow.tokens.lookup(purpose, hash_token(token), now)
-        if record is None:
+        found = uow.tokens.lookup_with_account(purpose, hash_token(token), now)
+        if found is None:
             return None, None
+        record, account = found
         last = record.last_used_at or record.created_at
         if purpose == TokenPurpose.SESSION:
             idle = timedelta(minutes=self._d.settings.session_idle_minutes)
             if now - last > idle:
                 return None, "delete"
-        account = uow.accounts.get(record.account_id)
-        if account is None or not account.is_active or account.auth_version != record.auth_version:
+        if not account.is_active or account.auth_version != record.auth_version:
             return None, None
         return account, ("touch" if now - last > timedelta(seconds=60) else None)
 

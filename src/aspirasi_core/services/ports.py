@@ -260,6 +260,12 @@ class TokenRepository(Protocol):
     def lookup(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """An unexpired, unused token without consuming it."""
 
+    def lookup_with_account(
+        self, purpose: str, token_hash: bytes, now: datetime
+    ) -> tuple[TokenRecord, Account] | None:
+        """:meth:`lookup` and the token's account, in one statement (every
+        authenticated request asks); None when either is missing."""
+
     def touch(self, purpose: str, token_hash: bytes, now: datetime, expires_at: datetime) -> None:
         """Record use (sliding idle timeout)."""
 

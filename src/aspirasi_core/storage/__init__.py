@@ -38,6 +38,7 @@ def current(engine_or_url: Engine | str) -> set[str]:
 
     return _current(engine_or_url)
 
+
 __all__ = [
     "SqlDatabase",
     "SqlUnitOfWork",

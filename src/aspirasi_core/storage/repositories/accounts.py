@@ -38,7 +38,7 @@ from ._util import (
 a = accounts
 
 # Everything but the NIK cipher text and index: they are read only on purpose.
-_ACCOUNT_COLUMNS = (
+ACCOUNT_COLUMNS = (
     a.c.id,
     a.c.email,
     a.c.username,
@@ -54,7 +54,7 @@ _ACCOUNT_COLUMNS = (
     a.c.nik_masked,
     a.c.auth_version,
 )
-_SELECT_ACCOUNT = select(*_ACCOUNT_COLUMNS)
+_SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
 _GET_ACCOUNT = _SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
 _BY_LOGIN = (
     _SELECT_ACCOUNT.where(or_(a.c.username == bindparam("login"), a.c.email == bindparam("login")))
@@ -89,7 +89,8 @@ def _dump_permissions(permissions: Iterable[str]) -> str:
     return json.dumps(sorted(set(permissions)))
 
 
-def _account(row: Any) -> Account:
+def account_from_row(row: Any) -> Account:
+    """An :class:`Account` from a row with the columns of ``ACCOUNT_COLUMNS``."""
     return Account(
         id=row.id,
         email=row.email,
@@ -162,16 +163,16 @@ class SqlAccountRepository:
 
     def get(self, account_id: int) -> Account | None:
         found = fast.rows(self._conn, _GET_ACCOUNT, {"id": account_id})
-        return _account(found[0]) if found else None
+        return account_from_row(found[0]) if found else None
 
     def find_by_login(self, login: str) -> Account | None:
         """By lower-cased username or e-mail."""
         found = fast.rows(self._conn, _BY_LOGIN, {"login": login.strip().lower()})
-        return _account(found[0]) if found else None
+        return account_from_row(found[0]) if found else None
 
     def find_by_email(self, email: str) -> Account | None:
         row = self._conn.execute(_BY_EMAIL, {"email": email.strip().lower()}).first()
-        return _account(row) if row else None
+        return account_from_row(row) if row else None
 
     def clashes(
         self,
@@ -228,7 +229,7 @@ class SqlAccountRepository:
             values["username"] = values["username"].lower()
         if "permissions" in values:
             values["permissions"] = _dump_permissions(values["permissions"])
-        stmt = update(a).where(a.c.id == account_id).values(values).returning(*_ACCOUNT_COLUMNS)
+        stmt = update(a).where(a.c.id == account_id).values(values).returning(*ACCOUNT_COLUMNS)
         rows = execute_unique(
             self._conn,
             stmt,
@@ -241,7 +242,7 @@ class SqlAccountRepository:
         )
         if not rows:
             raise not_found("account", account_id)
-        return _account(rows[0])
+        return account_from_row(rows[0])
 
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
@@ -281,7 +282,10 @@ class SqlAccountRepository:
             stmt = stmt.where(a.c.agency_id == agency_id)
         if text:
             stmt = stmt.where(contains_text(text, a.c.email, a.c.username, a.c.full_name))
-        return [_account(row) for row in self._conn.execute(keyset(stmt, a.c.id, before_id, limit))]
+        return [
+            account_from_row(row)
+            for row in self._conn.execute(keyset(stmt, a.c.id, before_id, limit))
+        ]
 
     def recipients(
         self,
@@ -311,7 +315,7 @@ class SqlAccountRepository:
         stmt = _recipients_statement(
             role is not None, agency_id is not None, permission is not None
         )
-        found = [_account(row) for row in fast.rows(self._conn, stmt, params)]
+        found = [account_from_row(row) for row in fast.rows(self._conn, stmt, params)]
         if permission is None:
             return found
         return [
