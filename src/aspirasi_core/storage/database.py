@@ -154,14 +154,26 @@ class SqlDatabase:
 
         On SQLite (``inline_reads``) it runs in the calling thread: a WAL read never
         waits for a writer, and such a read costs less than the hand-off to a thread.
-        Elsewhere it is :meth:`transaction` with ``write=False``. Never use it for a
-        scan (text search, reports): that would stall every other request.
+        On PostgreSQL it runs in a worker thread in autocommit mode: no ``BEGIN`` and
+        ``COMMIT`` round trips, so each statement sees the latest committed data
+        (use :meth:`transaction` with ``write=False`` when several statements must
+        see one snapshot). Never use it for a scan (text search, reports): on SQLite
+        that would stall every other request.
         """
         if self.inline_reads:
             conn = self._reader()
             with conn.begin():
                 return fn(SqlUnitOfWork(conn, self.crypto))
+        if self.dialect == "postgresql":
+            ctx = contextvars.copy_context()
+            call = functools.partial(self._read_autocommit, fn)
+            return await asyncio.get_running_loop().run_in_executor(self._pool(), ctx.run, call)
         return await self.transaction(fn, write=False)
+
+    def _read_autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            return fn(SqlUnitOfWork(conn, self.crypto))
 
     def _reader(self) -> Connection:
         local = self._local

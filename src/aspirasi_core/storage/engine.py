@@ -121,4 +121,10 @@ def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
     # Timestamps come back in UTC; the column type converts anyway, this saves work.
     connect_args.setdefault("options", "-c timezone=UTC")
+    # As many kept connections as the database threads of a worker (see
+    # SqlDatabase): past pool_size, SQLAlchemy closes every returned connection,
+    # and a new PostgreSQL connection costs a process on the server.
+    if "poolclass" not in engine_kwargs:
+        engine_kwargs.setdefault("pool_size", 16)
+        engine_kwargs.setdefault("max_overflow", 8)
     return create_engine(url, connect_args=connect_args, **engine_kwargs)
