@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from aspirasi_core.domain.errors import Conflict, NotFound
 from aspirasi_core.domain.model import Role
 from aspirasi_core.services.ports import NewAccount
+from aspirasi_core.storage.tables import accounts
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 WITA = timezone(timedelta(hours=8))
@@ -239,3 +241,24 @@ def test_recipients(database, make) -> None:
     assert recipients(permission="nobody.has.this") == [super_admin.id]
     everyone = recipients()
     assert admin.id in everyone and len(everyone) == 7
+
+
+def test_recipients_are_kept_for_the_transaction_until_an_account_changes(database, make) -> None:
+    admin = make.account(role=Role.ADMIN)
+    other = make.account(role=Role.USER)
+
+    def script(uow):
+        first = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
+        # the same answer without asking the database again…
+        uow.connection.execute(
+            sa.update(accounts).where(accounts.c.id == admin.id).values(is_active=False)
+        )
+        kept = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
+        # …until the repository writes an account
+        uow.accounts.update(other.id, role=Role.ADMIN)
+        after = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
+        return first, kept, after
+
+    first, kept, after = database.run_sync(script)
+    assert first == kept == [admin.id]
+    assert after == [other.id]

@@ -116,13 +116,17 @@ class SqlAccountRepository:
     unique indexes are case-insensitive and serve the login look-up.
     """
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_recipients")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # recipients() answers, kept for the rest of the transaction (a use case and
+        # the plugins it notifies often ask the same); every write here forgets them.
+        self._recipients: dict[tuple[Any, ...], builtins.list[Account]] = {}
 
     def add(self, new: NewAccount) -> Account:
         """Insert; raises ``Conflict`` (code ``duplicate``) if a unique field clashes."""
+        self._recipients.clear()
         values = {
             "email": new.email.lower(),
             "username": new.username.lower(),
@@ -217,6 +221,7 @@ class SqlAccountRepository:
         ``nik_*`` columns). Raises ``NotFound`` for an unknown id and ``Conflict``
         (``duplicate``) when a unique field clashes."""
         check_fields(fields, _UPDATABLE)
+        self._recipients.clear()
         if not fields:
             found = self.get(account_id)
             if found is None:
@@ -246,6 +251,7 @@ class SqlAccountRepository:
 
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
+        self._recipients.clear()
         stmt = (
             update(a)
             .where(a.c.id == account_id)
@@ -304,6 +310,17 @@ class SqlAccountRepository:
         storage does not know the policy): ask for those roles too. With no argument,
         every active, verified account.
         """
+        key = (role, agency_id, permission)
+        known = self._recipients.get(key)
+        if known is not None:
+            return list(known)
+        found = self._find_recipients(role, agency_id, permission)
+        self._recipients[key] = found
+        return list(found)
+
+    def _find_recipients(
+        self, role: str | None, agency_id: int | None, permission: str | None
+    ) -> builtins.list[Account]:
         params: dict[str, Any] = {}
         if role is not None:
             params["role"] = role
