@@ -110,7 +110,12 @@ class NestedWriteTransaction(RuntimeError):
 
 
 class SqlDatabase:
-    """:class:`~aspirasi_core.services.ports.Database` on a SQLAlchemy engine."""
+    """:class:`~aspirasi_core.services.ports.Database` on a SQLAlchemy engine.
+
+    ``inline_reads``: :meth:`read` runs in the calling thread (default: on SQLite).
+    ``threads``: worker threads for :meth:`transaction` (default 4 on SQLite, whose
+    writes run one at a time, and 16 on PostgreSQL, matching its connection pool).
+    """
 
     def __init__(
         self,
@@ -118,7 +123,7 @@ class SqlDatabase:
         crypto: Crypto,
         *,
         inline_reads: bool | None = None,
-        threads: int = 16,
+        threads: int | None = None,
     ) -> None:
         self.engine = engine
         self.crypto = crypto
@@ -126,7 +131,9 @@ class SqlDatabase:
         self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
         #: Whether :meth:`read` runs in the calling thread (default: on SQLite only).
         self.inline_reads = self.dialect == "sqlite" if inline_reads is None else inline_reads
-        self._threads = threads
+        # Threads for transactions. SQLite runs one write at a time and its bounded
+        # reads inline, so a few threads do; PostgreSQL overlaps its round trips.
+        self._threads = threads or (4 if self.dialect == "sqlite" else 16)
         self._executor: ThreadPoolExecutor | None = None
         self._executor_pid = 0
         # Inline reads keep one connection per thread (the event loop's), so a
