@@ -139,7 +139,9 @@ class RequestContextMiddleware:
                 req.session_token = token
         scope[SCOPE_KEY] = req  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        status_holder = {"status": 500}
+        # None until a response starts: a client that leaves before the answer is
+        # logged without a status, not as a server error.
+        status_holder: dict[str, int | None] = {"status": None}
         personal = req.account is not None and not path.startswith("/static/")
 
         async def send_wrapper(message: Message) -> None:
@@ -181,6 +183,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if status_holder["status"] is None:
+                status_holder["status"] = 500  # the server answers 500
+            raise
         finally:
             log.info(
                 "request",
