@@ -484,6 +484,7 @@ def _sqlite_rows(cols: list[str], rows: Sequence[dict[str, Any]]) -> list[tuple[
 
 class SqliteWriter:
     def __init__(self, path: Path) -> None:
+        self.url = f"sqlite:///{path}"
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.execute("PRAGMA foreign_keys=OFF")
@@ -508,6 +509,7 @@ class PostgresWriter:
     def __init__(self, url: str) -> None:
         import psycopg
 
+        self.url = url
         self.conn = psycopg.connect(url.replace("postgresql://", "postgresql://", 1))
         self.conn.execute("SET session_replication_role = replica")  # no FK triggers while loading
 
@@ -547,6 +549,13 @@ def _fill(writer: Any, data: DataSet) -> dict[str, int]:
             writer.write(table, batch[table])
             counts[table] = counts.get(table, 0) + len(batch[table])
     writer.finish()
+    # The rows bypassed the use cases: rebuild the evaluator's report roll-ups
+    # (kept in step by the use cases from now on). No-op without its tables.
+    try:
+        from aspirasi_evaluator.rollup import rebuild_database
+    except ImportError:  # the plugin is not installed
+        return counts
+    rebuild_database(writer.url)
     return counts
 
 

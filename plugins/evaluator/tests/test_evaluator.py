@@ -29,6 +29,7 @@ def test_loaded_from_its_entry_point():
         "aspirasi_register_permissions",
         "aspirasi_visibility_scopes",
         "aspirasi_migration_locations",
+        "aspirasi_in_transaction",
         "aspirasi_web_route_handlers",
         "aspirasi_web_menu_items",
         "aspirasi_web_template_dirs",
