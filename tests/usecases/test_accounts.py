@@ -57,6 +57,28 @@ async def test_register_verify_login_round_trip(world: World) -> None:
     assert authed is not None and authed.id == account.id
 
 
+async def test_api_login_with_session_issues_both_tokens(world: World) -> None:
+    app = world.app
+    account = await app.accounts.register(Context(), reg())
+    assert account is not None
+    tokens_before = world.count("auth_tokens")
+    login = await app.accounts.login(
+        Context(), "citra", "a-long-enough-secret", purpose=TokenPurpose.API, with_session=True
+    )
+    assert login.session is not None and login.session.token != login.token
+    assert world.count("auth_tokens") == tokens_before + 2
+    api = await app.accounts.authenticate(login.token, TokenPurpose.API)
+    session = await app.accounts.authenticate(login.session.token, TokenPurpose.SESSION)
+    assert api is not None and session is not None and api.id == session.id == account.id
+    # each token is good for its own purpose only
+    assert await app.accounts.authenticate(login.token, TokenPurpose.SESSION) is None
+    assert await app.accounts.authenticate(login.session.token, TokenPurpose.API) is None
+    # without with_session, one token
+    plain = await app.accounts.login(Context(), "citra", "a-long-enough-secret")
+    assert plain.session is None
+    assert world.count("auth_tokens") == tokens_before + 3
+
+
 async def test_verification_expires(world: World) -> None:
     await world.app.accounts.register(Context(), reg())
     token = world.recorder.tokens("VerificationRequested")[-1]

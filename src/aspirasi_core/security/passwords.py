@@ -7,8 +7,11 @@ the CPUs the process may use), always on the same few threads. More would not go
 faster — they would share the same cores — but would hold 19 MiB each and starve
 the event loop of CPU time; and glibc keeps a freed 19 MiB buffer in the arena of
 the thread that used it, so hashing on any of the 40 threads of the default pool
-grows a worker by hundreds of MB. On glibc the buffers are also allocated with
-``mmap`` (returned to the system when freed): see :func:`_return_big_buffers`.
+grows a worker by hundreds of MB. Hashes of the configured cost run on buffers that
+are reused from hash to hash and given back to the system when hashing stops
+(:mod:`aspirasi_core.security.argon2_arena`); on glibc any other big buffer (an old
+hash of another cost) is allocated with ``mmap`` and returned when freed: see
+:func:`_return_big_buffers`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
 
 
 class PasswordHasher:
@@ -45,6 +50,10 @@ class PasswordHasher:
         self.nice = nice
         self._executor: ThreadPoolExecutor | None = None
         _return_big_buffers()
+        #: Computes hashes of the configured cost on reused buffers (see argon2_arena).
+        self._arena = ArenaArgon2(
+            time_cost=time_cost, memory_kib=memory_kib, parallelism=parallelism
+        )
         self._hasher = _Argon2(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -58,17 +67,23 @@ class PasswordHasher:
         self._dummy_hash = self._hasher.hash("dummy password for timing equality")
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        return self._arena.hash(password.encode("utf-8"))
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._arena.verify(password_hash, password.encode("utf-8"))
+        except Unsupported:  # another cost (an older hash) or not argon2id at all
+            return bool(self._hasher.verify(password_hash, password))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; with None, burns the same time and says False."""
         if not password_hash:
             # Burn the same time as a real check, then refuse whatever the result.
             with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
-                self._hasher.verify(self._dummy_hash, password)
+                self._verify(self._dummy_hash, password)
             return False
         try:
-            return bool(self._hasher.verify(password_hash, password))
+            return self._verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

@@ -59,6 +59,8 @@ class LoginResult:
     account: Account
     token: str = attrs.field(repr=False)
     expires_at: datetime
+    #: A session token issued with the log-in when asked for (``with_session``).
+    session: LoginResult | None = attrs.field(default=None, repr=False)
 
 
 def _language(value: str | None, default: str) -> str:
@@ -252,12 +254,20 @@ class AccountService:
         return LoginResult(account=account, token=token, expires_at=expires)
 
     async def login(
-        self, ctx: Context, login: str, password: str, *, purpose: str = TokenPurpose.SESSION
+        self,
+        ctx: Context,
+        login: str,
+        password: str,
+        *,
+        purpose: str = TokenPurpose.SESSION,
+        with_session: bool = False,
     ) -> LoginResult:
         """Check the credentials and issue a new session or API token.
 
-        Unverified accounts may log in (and then only resend, verify, read
-        themselves and log out). Wrong login and wrong password answer the same.
+        With ``with_session`` (an API log-in from a browser) a session token is
+        issued too, in the same transaction, as ``result.session``. Unverified
+        accounts may log in (and then only resend, verify, read themselves and log
+        out). Wrong login and wrong password answer the same.
         """
         if not isinstance(login, str) or not isinstance(password, str):
             raise Invalid.field("login", "required", "This field is required.")
@@ -269,8 +279,8 @@ class AccountService:
             collector.add("password", "required", "This field is required.")
         collector.raise_if_any()
         deps = self._d
-        account = await deps.db.transaction(
-            lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]]), write=False
+        account = await deps.db.read(
+            lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]])
         )
         # One budget per account whether it is named by username or by e-mail.
         subject = f"account:{account.id}" if account else login_key[: LIMITS["email"]]
@@ -295,7 +305,11 @@ class AccountService:
             current = account
             if new_hash is not None:
                 current = uow.accounts.update(account.id, password_hash=new_hash)
-            return self._issue_login_token(uow, current, purpose, now)
+            result = self._issue_login_token(uow, current, purpose, now)
+            if with_session:
+                session = self._issue_login_token(uow, current, TokenPurpose.SESSION, now)
+                result = attrs.evolve(result, session=session)
+            return result
 
         result = await run_write(deps, script)
         log.info("login_succeeded", account_id=account.id)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, false, func, select, update
 
 from ...domain.model import Account
 from ...services.ports import TokenRecord
@@ -57,6 +57,18 @@ _CONSUME_TOKEN = (
 )
 
 
+_INSERT_TOKEN = fast.insert_statement(
+    t,
+    "account_id",
+    "purpose",
+    "token_hash",
+    "created_at",
+    "expires_at",
+    "auth_version",
+    returning=None,
+)
+
+
 def _token(row: Any) -> TokenRecord:
     return TokenRecord(
         account_id=row.account_id,
@@ -87,15 +99,17 @@ class SqlTokenRepository:
         expires_at: datetime,
         auth_version: int,
     ) -> None:
-        self._conn.execute(
-            insert(t).values(
-                account_id=account_id,
-                purpose=purpose,
-                token_hash=token_hash,
-                created_at=created_at,
-                expires_at=expires_at,
-                auth_version=auth_version,
-            )
+        fast.rows(
+            self._conn,
+            _INSERT_TOKEN,
+            {
+                "account_id": account_id,
+                "purpose": purpose,
+                "token_hash": token_hash,
+                "created_at": created_at,
+                "expires_at": expires_at,
+                "auth_version": auth_version,
+            },
         )
 
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:

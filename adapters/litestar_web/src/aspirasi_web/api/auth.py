@@ -105,8 +105,11 @@ async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
         text_field(data, "login"),
         text_field(data, "password"),
         purpose=TokenPurpose.API,
+        with_session=True,
     )
-    session = await app.accounts.issue_token(result.account.id, TokenPurpose.SESSION)
+    session = result.session
+    if session is None:  # pragma: no cover - login() issues it when with_session is set
+        raise RuntimeError("login(with_session=True) returned no session token")
     if i.session_token:  # a new session id at every log-in
         await app.accounts.logout(i.session_token, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
