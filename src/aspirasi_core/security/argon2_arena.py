@@ -67,8 +67,6 @@ class _Slot:
     def __init__(self, size: int) -> None:
         self.size = size
         self.mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        if hasattr(mmap, "MADV_HUGEPAGE"):
-            self.mapping.madvise(mmap.MADV_HUGEPAGE)
         self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.mapping))
         self.lock = threading.Lock()
         self.last_used = 0.0
