@@ -42,6 +42,8 @@ class _Plan(NamedTuple):
     defaults: dict[str, Any]
     bind_processors: dict[str, Callable[[Any], Any]]
     row_type: Callable[..., Any]
+    #: Whether the statement returns rows (a select, a RETURNING).
+    returns_rows: bool
     #: (column index, result processor) for the columns that need one.
     converters: tuple[tuple[int, Callable[[Any], Any]], ...]
 
@@ -78,6 +80,7 @@ def _make_plan(stmt: ClauseElement, dialect: Dialect) -> _Plan | None:
         defaults=dict(compiled.params),
         bind_processors=procs,
         row_type=row_type,
+        returns_rows=bool(columns),
         converters=tuple(converters),
     )
 
@@ -103,7 +106,8 @@ def rows(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Se
     else:  # psycopg
         with raw.cursor() as cur:
             cur.execute(plan.sql, args)
-            fetched = cur.fetchall() if cur.description is not None else []
+            # (cursor.description builds Column objects: known from the plan instead)
+            fetched = cur.fetchall() if plan.returns_rows else []
     make = plan.row_type
     converters = plan.converters
     if not converters:

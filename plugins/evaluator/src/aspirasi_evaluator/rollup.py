@@ -223,11 +223,15 @@ def rollup_timezone(conn: Connection) -> str | None:
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, adds: tuple[str, ...]) -> Any:
+def _upsert_statement(dialect: str, table: Table, adds: tuple[str, ...], n: int) -> Any:
+    """``INSERT INTO table VALUES (row 0), … (row n-1) ON CONFLICT (key) DO UPDATE
+    SET add = add + excluded.add``, parameters ``<column>_<i>``."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).values({c.name: bindparam(c.name) for c in table.c})
+    stmt = module.insert(table).values(
+        [{c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in table.c} for i in range(n)]
+    )
     return stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={c: table.c[c] + stmt.excluded[c] for c in adds},
@@ -238,15 +242,16 @@ def _upsert(
     conn: Connection, table: Table, rows: Iterable[dict[str, Any]], adds: Sequence[str]
 ) -> None:
     """Add ``adds`` of each row to the stored row with the same key (or insert
-    it), keys in a fixed order (two writers never wait for each other crosswise)."""
+    it): one statement, rows in key order (two writers never wait for each other
+    crosswise); the keys of ``rows`` must differ."""
     keys = [c.name for c in table.primary_key.columns]
     ordered = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
     if ordered:
-        # One statement per row on the DBAPI cursor: SQLAlchemy's executemany of an
-        # upsert costs more Python than the few rows of an event are worth.
-        stmt = _upsert_statement(conn.dialect.name, table, tuple(adds))
-        for row in ordered:
-            fast.rows(conn, stmt, row)
+        stmt = _upsert_statement(conn.dialect.name, table, tuple(adds), len(ordered))
+        params = {
+            f"{name}_{i}": value for i, row in enumerate(ordered) for name, value in row.items()
+        }
+        fast.rows(conn, stmt, params)
 
 
 def _deltas(
@@ -288,6 +293,11 @@ _FACT_AND_MESSAGE = (
         message_facts.c.category_id.label("f_category_id"),
         message_facts.c.subcategory_id.label("f_subcategory_id"),
         message_facts.c.status.label("f_status"),
+        # The roll-ups' time zone (NULL: not built), read with the message.
+        select(rollup_state.c.timezone)
+        .where(rollup_state.c.id == STATE_ID)
+        .scalar_subquery()
+        .label("tz"),
     )
     .select_from(messages.outerjoin(message_facts, message_facts.c.message_id == messages.c.id))
     .where(messages.c.id == bindparam("id"))
@@ -310,12 +320,14 @@ _UPDATE_FACT = (
 )
 
 
-def _sync(conn: Connection, tz: str, message_id: int) -> tuple[Fact, datetime] | None:
-    """Move the message's count to its current key; its fact and submission time."""
+def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | None:
+    """Move the message's count to its current key; its fact, submission time and
+    the roll-ups' time zone. None when the message or the roll-ups are missing."""
     found = fast.rows(conn, _FACT_AND_MESSAGE, {"id": message_id})
     row = found[0] if found else None
-    if row is None:
+    if row is None or row.tz is None:
         return None
+    tz = row.tz
     old: Fact | None = None
     if row.day is not None:
         old = Fact(
@@ -339,7 +351,7 @@ def _sync(conn: Connection, tz: str, message_id: int) -> tuple[Fact, datetime] |
         row.status,
     )
     if new == old:
-        return new, row.created_at
+        return new, row.created_at, tz
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
     submitted: dict[tuple[Any, ...], int] = defaultdict(int)
     for fact, sign in ((old, -1), (new, 1)):
@@ -368,7 +380,7 @@ def _sync(conn: Connection, tz: str, message_id: int) -> tuple[Fact, datetime] |
         )
     else:
         fast.rows(conn, _UPDATE_FACT, {"mid": message_id, **values})
-    return new, row.created_at
+    return new, row.created_at, tz
 
 
 def _add_duration(conn: Connection, kind: str, fact: Fact, agency_id: int, us: int) -> None:
@@ -494,13 +506,12 @@ def apply_event(conn: Connection, event: Event) -> None:
     change nothing they hold (``MessageOverdue``, account events…)."""
     if not isinstance(event, MessageSubmitted | StatusChanged | MessageRated):
         return
-    tz = rollup_timezone(conn)
-    if tz is None:
+    if not _tables_exist(conn):
         return
-    synced = _sync(conn, tz, event.message_id)
+    synced = _sync(conn, event.message_id)
     if synced is None:
         return
-    fact, created_at = synced
+    fact, created_at, tz = synced
     if isinstance(event, StatusChanged):
         if event.action == Action.START:
             _add_confirm(conn, fact, event.message_id)
