@@ -47,7 +47,7 @@ def bootstrap(
     settings.check_production()
     pm = plugin_manager or create_plugin_manager(settings, extra_plugins=extra_plugins)
     crypto = Crypto(settings.secret_key)
-    db = database or create_database(settings.database_url, crypto)
+    db = database or create_database(settings.database_url, crypto, threads=settings.db_threads)
     deps = CoreDeps(
         settings=settings,
         db=db,

@@ -49,6 +49,12 @@ class Settings:
         "SQLAlchemy URL of the database: `sqlite:///path.db` (embedded default) or"
         " `postgresql://user@host/db` (production; the driver is chosen for you).",
     )
+    db_threads: int = _setting(
+        0,
+        "Threads (and kept connections) per worker for database transactions; 0: 4 on"
+        " SQLite (one write at a time) and 8 on PostgreSQL. Raise it when PostgreSQL is"
+        " across a network (each statement waits a round trip) or slow reports run often.",
+    )
     secret_key: str = _setting(
         DEMO_SECRET_KEY,
         "Secret for signing and for the keys that encrypt NIKs and outbox payloads"
@@ -260,6 +266,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+        if not 0 <= self.db_threads <= 256:
+            problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
         if self.argon2_concurrency < 0:
             problems.append("ASPIRASI_ARGON2_CONCURRENCY must be 0 (automatic) or more")
         if not 0 <= self.argon2_nice <= 19:

@@ -143,3 +143,25 @@ def test_naive_datetimes_are_refused(database) -> None:
 def test_postgresql_sessions_use_utc(pg_database) -> None:
     with pg_database.engine.connect() as conn:
         assert conn.execute(text("SHOW timezone")).scalar() == "UTC"
+
+
+def test_transaction_threads_and_the_postgresql_pool_follow_db_threads(tmp_path) -> None:
+    from aspirasi_core.security.crypto import Crypto
+    from aspirasi_core.settings import Settings
+    from aspirasi_core.storage.database import create_database
+
+    crypto = Crypto("x" * 40)
+    pg = create_database("postgresql://postgres@127.0.0.1/test", crypto)  # no connection yet
+    lite = create_database(f"sqlite:///{tmp_path / 'a.db'}", crypto)
+    tuned = create_database("postgresql://postgres@127.0.0.1/test", crypto, threads=24)
+    try:
+        assert (pg._threads, pg.engine.pool.size()) == (8, 8)
+        assert lite._threads == 4
+        assert (tuned._threads, tuned.engine.pool.size()) == (24, 24)
+    finally:
+        for db in (pg, lite, tuned):
+            db.dispose()
+    assert Settings.from_env({"ASPIRASI_DB_THREADS": "24"}).db_threads == 24
+    for bad in ("-1", "257"):
+        with pytest.raises(ValueError, match="ASPIRASI_DB_THREADS"):
+            Settings.from_env({"ASPIRASI_DB_THREADS": bad}).check_production()

@@ -45,15 +45,17 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
+def make_engine(url: str | URL, *, pool_threads: int = 0, **engine_kwargs: Any) -> Engine:
     """A sync engine for ``sqlite:///path`` or ``postgresql://…``.
 
+    ``pool_threads``: the transaction threads that will use it (PostgreSQL keeps as
+    many connections; 0: the default of :class:`~.database.SqlDatabase`).
     ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, engine_kwargs)
-    return _postgresql_engine(parsed, engine_kwargs)
+    return _postgresql_engine(parsed, engine_kwargs, pool_threads or 8)
 
 
 def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
@@ -117,7 +119,7 @@ def _ensure_wal(cursor: Any) -> None:
             time.sleep(0.005)
 
 
-def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
+def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) -> Engine:
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
     # Timestamps come back in UTC; the column type converts anyway, this saves work.
     connect_args.setdefault("options", "-c timezone=UTC")
@@ -125,6 +127,6 @@ def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
     # SqlDatabase): past pool_size, SQLAlchemy closes every returned connection,
     # and a new PostgreSQL connection costs a process on the server.
     if "poolclass" not in engine_kwargs:
-        engine_kwargs.setdefault("pool_size", 16)
+        engine_kwargs.setdefault("pool_size", threads)
         engine_kwargs.setdefault("max_overflow", 8)
     return create_engine(url, connect_args=connect_args, **engine_kwargs)
