@@ -27,7 +27,6 @@ from sqlalchemy.sql.dml import Insert
 
 from .types import UTCDateTime
 
-
 _fromisoformat = datetime.fromisoformat
 
 
