@@ -165,3 +165,14 @@ def test_transaction_threads_and_the_postgresql_pool_follow_db_threads(tmp_path)
     for bad in ("-1", "257"):
         with pytest.raises(ValueError, match="ASPIRASI_DB_THREADS"):
             Settings.from_env({"ASPIRASI_DB_THREADS": bad}).check_production()
+
+
+def test_the_default_postgresql_pool_is_the_default_of_the_threads(monkeypatch) -> None:
+    from aspirasi_core.storage import database
+
+    monkeypatch.setattr(database, "default_threads", lambda dialect: 5)
+    engine = make_engine("postgresql://postgres@127.0.0.1/test")  # no connection yet
+    try:
+        assert engine.pool.size() == 5
+    finally:
+        engine.dispose()

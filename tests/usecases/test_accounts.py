@@ -180,6 +180,39 @@ async def test_deactivated_account_cannot_log_in_and_loses_sessions(world: World
         await world.app.accounts.login(Context(), "budi", "budi-long-password")
 
 
+@pytest.mark.parametrize("with_session", [True, False])
+async def test_an_account_deactivated_during_the_log_in_gets_no_token(
+    world: World, monkeypatch: pytest.MonkeyPatch, with_session: bool
+) -> None:
+    """Deactivated between the read of the account and the transaction that issues
+    the tokens (while the password is checked): the log-in fails like for any
+    deactivated account, and no token is issued."""
+    from aspirasi_core.services.admin import AccountChanges
+
+    hasher = world.app.deps.hasher
+    real_verify = hasher.verify_async
+
+    async def verify_then_deactivate(password_hash: str | None, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        await world.app.admin.update_account(
+            world.ctx("root"), world.accounts["budi"].id, AccountChanges(is_active=False)
+        )
+        return ok
+
+    monkeypatch.setattr(hasher, "verify_async", verify_then_deactivate)
+    tokens_before = world.count("auth_tokens")
+    with pytest.raises(NotAllowed) as exc:
+        await world.app.accounts.login(
+            Context(),
+            "budi",
+            "budi-long-password",
+            purpose=TokenPurpose.API,
+            with_session=with_session,
+        )
+    assert exc.value.code == "account_inactive"
+    assert world.count("auth_tokens") == tokens_before
+
+
 async def test_session_idle_and_absolute_timeouts(world: World) -> None:
     app = world.app
     session = await app.accounts.login(Context(), "ani", "ani-long-password")

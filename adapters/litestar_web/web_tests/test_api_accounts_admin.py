@@ -284,3 +284,22 @@ def test_anonymous_messages_hide_the_author_from_the_agency(api: ApiWorld) -> No
     assert own["author"]["username"] == "ani"
     public = c.get("/api/v1/public/messages").json()["items"]
     assert mid not in [m["id"] for m in public]
+
+
+def test_a_password_without_a_utf8_form_is_refused_not_a_500(api: ApiWorld) -> None:
+    """A JSON ``\\ud800`` (a lone surrogate, no UTF-8 form; argon2 hashes bytes) or a
+    form's invalid UTF-8 never reaches the hasher as such: a clear 4xx, never a 500."""
+    for login in ("ani", "nobody-here"):
+        r = api.client.post(
+            "/api/v1/auth/login?lang=en",
+            content=b'{"login": "%s", "password": "abc\\ud800def"}' % login.encode(),
+            headers={**ANON, "Content-Type": "application/json"},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "invalid_json"
+        form = api.client.post(
+            "/api/v1/auth/login?lang=en",
+            content=b"login=%s&password=abc%%ED%%A0%%80def" % login.encode(),
+            headers={**ANON, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert form.status_code in (401, 415, 422), form.text

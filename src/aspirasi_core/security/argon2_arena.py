@@ -18,13 +18,24 @@ stopped hashing is as small as one that never did.
 Only the work of argon2 itself goes through here; the encoded string format is the
 PHC format argon2-cffi writes and reads (``$argon2id$v=19$m=…,t=…,p=…$salt$hash``,
 unpadded standard base64), and hashes made here verify with argon2-cffi and the
-other way round (tests check both).
+other way round (tests check both). Only the canonical form is read (ASCII digits
+without leading zeros, canonical base64, salt and hash of at most 64 bytes: strings
+libargon2's own decoder accepts too); anything else, and any failure to
+compute (no memory for a buffer, an error of libargon2), raises
+:class:`Unsupported`, and the caller uses argon2-cffi instead.
+
+The buffers and their releasing thread belong to the process: a forked child
+starts with none (the parent's may be in use by threads the child does not have,
+their locks held for good), and the thread holds the buffers but not the
+:class:`ArenaArgon2`, so an arena nobody uses any more is collected, its thread
+ends and its buffers are unmapped.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import ctypes
 import hmac
 import mmap
@@ -32,6 +43,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from typing import Any
 
 from _argon2_cffi_bindings import ffi, lib
@@ -42,17 +54,29 @@ __all__ = ["ArenaArgon2", "Unsupported"]
 _BLOCK_BYTES = 1024  # ARGON2_BLOCK_SIZE
 _SYNC_POINTS = 4  # ARGON2_SYNC_POINTS
 _VERSION = 0x13
+#: Salt and hash of at most this many bytes (64: 86 base64 characters).
+MAX_ENCODED_BYTES = 64
+# ASCII digits without leading zeros; salt of 8 bytes or more (libargon2's
+# minimum), hash of 4 or more, each at most 86 characters (checked exactly once
+# decoded, see _b64decode).
 _ENCODED = re.compile(
-    r"\$argon2id\$v=19\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{6,})"
+    r"\$argon2id\$v=19\$m=([1-9][0-9]{0,9}),t=([1-9][0-9]{0,9}),p=([1-9][0-9]{0,2})"
+    r"\$([A-Za-z0-9+/]{11,86})\$([A-Za-z0-9+/]{6,86})"
 )
 
 
 class Unsupported(Exception):
-    """The encoded hash is not one this path computes (other type, version or cost)."""
+    """Not computed here: a hash of another type, version or cost, a malformed one,
+    or a failure of this path (no memory, an error of libargon2)."""
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    """Unpadded standard base64 of at most :data:`MAX_ENCODED_BYTES` bytes, in its
+    canonical form only (unused low bits zero, as libargon2 requires)."""
+    data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    if len(data) > MAX_ENCODED_BYTES or _b64encode(data) != text:
+        raise ValueError("not canonical base64 of at most 64 bytes")
+    return data
 
 
 def _b64encode(data: bytes) -> str:
@@ -79,6 +103,8 @@ _current = threading.local()
 def _allocate(memory: Any, size: int) -> int:
     slot: _Slot | None = getattr(_current, "slot", None)
     if slot is None or size > slot.size:
+        # libargon2 tells failure by the pointer, not by the code returned.
+        memory[0] = ffi.NULL
         return int(lib.ARGON2_MEMORY_ALLOCATION_ERROR)
     memory[0] = ffi.cast("uint8_t *", slot.address)
     return int(lib.ARGON2_OK)
@@ -90,6 +116,96 @@ def _free(memory: Any, size: int) -> None:
 
 _ALLOCATE = ffi.callback("int(uint8_t **, size_t)", _allocate)
 _FREE = ffi.callback("void(uint8_t *, size_t)", _free)
+
+
+class _Buffers:
+    """The buffers of one arena in one process, and the thread that releases them.
+
+    The thread holds this object, never the arena: when the arena is collected its
+    finalizer calls :meth:`close`, the thread ends, and the buffers are unmapped
+    with the last reference to them.
+    """
+
+    def __init__(self, size: int, idle_seconds: float) -> None:
+        self.size = size
+        self.idle_seconds = idle_seconds
+        self.slots: list[_Slot] = []
+        self.free: list[_Slot] = []
+        self.cond = threading.Condition()
+        self.releaser: threading.Thread | None = None
+        self.closed = False
+
+    def take(self) -> _Slot:
+        """A free buffer, or a new one: there are as many as hashes ever ran at once.
+
+        Raises ``OSError`` or ``MemoryError`` when a new one cannot be mapped.
+        """
+        with self.cond:
+            if self.free:
+                return self.free.pop()
+        slot = _Slot(self.size)
+        with self.cond:
+            self.slots.append(slot)
+        return slot
+
+    def give_back(self, slot: _Slot) -> None:
+        with self.cond:
+            self.free.append(slot)
+            if self.releaser is None and not self.closed:
+                self.releaser = threading.Thread(
+                    target=self.release_loop, name="argon2-release", daemon=True
+                )
+                self.releaser.start()
+            self.cond.notify()
+
+    def resident_bytes(self) -> int:
+        with self.cond:
+            return sum(s.size for s in self.slots if s.resident)
+
+    def close(self) -> None:
+        """The arena is gone: end the releasing thread."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def release_loop(self) -> None:
+        while True:
+            with self.cond:
+                if self.closed:
+                    return
+                now = time.monotonic()
+                due = [s for s in self.slots if s.resident]
+                if not due:
+                    self.cond.wait()
+                    continue
+                wake = min(s.last_used for s in due) + self.idle_seconds
+                if wake > now:
+                    self.cond.wait(wake - now)
+                    continue
+            for slot in due:
+                # A slot busy with a hash right now is simply looked at again later.
+                if slot.lock.acquire(blocking=False):
+                    try:
+                        if time.monotonic() - slot.last_used >= self.idle_seconds:
+                            # Never seen to fail; if it did, the thread must go on.
+                            with contextlib.suppress(OSError):
+                                slot.mapping.madvise(mmap.MADV_DONTNEED)
+                            slot.resident = False
+                    finally:
+                        slot.lock.release()
+            time.sleep(0.05)  # never spin when a slot stays busy past its deadline
+
+
+#: Every arena of the process, to give each new buffers in a forked child.
+_arenas: weakref.WeakSet[ArenaArgon2] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for arena in list(_arenas):
+        arena._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class ArenaArgon2:
@@ -107,14 +223,17 @@ class ArenaArgon2:
         blocks = max(memory_kib, 2 * _SYNC_POINTS * lanes)
         blocks -= blocks % (_SYNC_POINTS * lanes)
         self._bytes = blocks * _BLOCK_BYTES
-        self._slots: list[_Slot] = []
-        self._free: list[_Slot] = []
-        self._cond = threading.Condition()
-        self._releaser: threading.Thread | None = None
+        self._buffers = _Buffers(self._bytes, idle_seconds)
+        self._closer = self._close_with_self(self._buffers)
+        _arenas.add(self)
 
     # ------------------------------------------------------------------ public
     def hash(self, password: bytes, salt: bytes | None = None, hash_len: int = 32) -> str:
-        """Hash ``password`` with a fresh 16-byte salt; the PHC-encoded string."""
+        """Hash ``password`` with a fresh 16-byte salt; the PHC-encoded string.
+
+        Raises :class:`Unsupported` when this path fails (no memory for a buffer,
+        an error of libargon2): the caller hashes with argon2-cffi instead.
+        """
         salt = salt if salt is not None else os.urandom(16)
         raw = self._raw(password, salt, hash_len, self.time_cost, self.memory_kib, self.parallelism)
         return (
@@ -126,7 +245,9 @@ class ArenaArgon2:
         """Whether ``password`` matches ``encoded``.
 
         Raises :class:`Unsupported` for a hash of another type, version or cost (the
-        caller verifies those with argon2-cffi) and for anything malformed.
+        caller verifies those with argon2-cffi), for anything malformed or not in
+        the canonical form, and when this path fails (no memory for a buffer, an
+        error of libargon2).
         """
         match = _ENCODED.fullmatch(encoded)
         if match is None:
@@ -143,29 +264,21 @@ class ArenaArgon2:
 
     def resident_bytes(self) -> int:
         """Bytes currently held in the buffers (for tests and metrics)."""
-        with self._cond:
-            return sum(s.size for s in self._slots if s.resident)
+        return self._buffers.resident_bytes()
 
     # ------------------------------------------------------------------ internals
-    def _take(self) -> _Slot:
-        """A free buffer, or a new one: there are as many as hashes ever ran at once."""
-        with self._cond:
-            if self._free:
-                return self._free.pop()
-        slot = _Slot(self._bytes)
-        with self._cond:
-            self._slots.append(slot)
-        return slot
+    def _close_with_self(self, buffers: _Buffers) -> weakref.finalize[[], ArenaArgon2]:
+        """End the releasing thread of ``buffers`` when this arena is collected."""
+        closer = weakref.finalize(self, buffers.close)
+        closer.atexit = False  # a daemon thread, nothing to do at exit
+        return closer
 
-    def _give_back(self, slot: _Slot) -> None:
-        with self._cond:
-            self._free.append(slot)
-            if self._releaser is None:
-                self._releaser = threading.Thread(
-                    target=self._release_loop, name="argon2-release", daemon=True
-                )
-                self._releaser.start()
-            self._cond.notify()
+    def _after_fork_in_child(self) -> None:
+        """Start again with no buffers and no releasing thread: the parent's may be
+        in use by threads the child does not have, their locks held for good."""
+        self._closer.detach()  # never take the parent's lock
+        self._buffers = _Buffers(self._bytes, self.idle_seconds)
+        self._closer = self._close_with_self(self._buffers)
 
     def _raw(self, password: bytes, salt: bytes, out_len: int, t: int, m: int, p: int) -> bytes:
         out = ffi.new("uint8_t[]", out_len)
@@ -194,7 +307,11 @@ class ArenaArgon2:
                 "flags": lib.ARGON2_DEFAULT_FLAGS,
             },
         )
-        slot = self._take()
+        buffers = self._buffers
+        try:
+            slot = buffers.take()
+        except (OSError, MemoryError) as exc:  # mmap refused: no memory for a new buffer
+            raise Unsupported(f"no buffer: {exc}") from exc
         with slot.lock:
             _current.slot = slot
             try:
@@ -203,30 +320,7 @@ class ArenaArgon2:
                 _current.slot = None
                 slot.resident = True
                 slot.last_used = time.monotonic()
-        self._give_back(slot)
+        buffers.give_back(slot)
         if rc != lib.ARGON2_OK:
             raise Unsupported(ffi.string(lib.argon2_error_message(rc)).decode("ascii", "replace"))
         return bytes(ffi.buffer(out, out_len))
-
-    def _release_loop(self) -> None:
-        while True:
-            with self._cond:
-                now = time.monotonic()
-                due = [s for s in self._slots if s.resident]
-                if not due:
-                    self._cond.wait()
-                    continue
-                wake = min(s.last_used for s in due) + self.idle_seconds
-                if wake > now:
-                    self._cond.wait(wake - now)
-                    continue
-            for slot in due:
-                # A slot busy with a hash right now is simply looked at again later.
-                if slot.lock.acquire(blocking=False):
-                    try:
-                        if time.monotonic() - slot.last_used >= self.idle_seconds:
-                            slot.mapping.madvise(mmap.MADV_DONTNEED)
-                            slot.resident = False
-                    finally:
-                        slot.lock.release()
-            time.sleep(0.05)  # never spin when a slot stays busy past its deadline

@@ -11,7 +11,17 @@ grows a worker by hundreds of MB. Hashes of the configured cost run on buffers t
 are reused from hash to hash and given back to the system when hashing stops
 (:mod:`aspirasi_core.security.argon2_arena`); on glibc any other big buffer (an old
 hash of another cost) is allocated with ``mmap`` and returned when freed: see
-:func:`_return_big_buffers`.
+:func:`_return_big_buffers`. Should the reused buffers fail (no memory for one, an
+error of libargon2), that hash is computed by argon2-cffi instead.
+
+A stored hash says its own cost, and a row changed in the database could ask for
+gigabytes and minutes of CPU. Before one is verified its cost is bounded: memory
+at most 4× the configured memory and at most 256 MiB, at most 16 passes and 8
+lanes (never below the configured cost itself; see :meth:`PasswordHasher.cost_allowed`).
+At the default cost (19 MiB, 2 passes) that is at most 76 MiB and about 32
+times the work of a log-in; hashes of this or any earlier sane configuration
+stay within it. A hash beyond it is not computed: it does not verify (the
+log-in fails like a wrong password) and needs a re-hash.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,6 +41,20 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
+
+#: Bounds of the cost of a stored hash that is verified (see the module's text):
+#: memory at most this many times the configured memory, and at most
+#: :data:`MAX_MEMORY_KIB` (unless the configured memory is larger)...
+MEMORY_FACTOR = 4
+MAX_MEMORY_KIB = 256 * 1024
+#: ...at most this many passes and lanes (unless configured higher).
+MAX_TIME_COST = 16
+MAX_PARALLELISM = 8
+# The cost of any string libargon2 would decode (argon2d/i/id, with or without a
+# version); ten digits hold every 32-bit value.
+_COST = re.compile(
+    r"\$argon2(?:id|i|d)\$(?:v=[0-9]{1,10}\$)?m=([0-9]{1,10}),t=([0-9]{1,10}),p=([0-9]{1,10})\$"
+)
 
 
 class PasswordHasher:
@@ -48,7 +73,12 @@ class PasswordHasher:
         self.concurrency = concurrency if concurrency > 0 else _usable_cpus()
         #: How much lower than the event loop the hashing threads are scheduled.
         self.nice = nice
+        #: The largest cost of a stored hash that is verified (see the module's text).
+        self.max_memory_kib = max(memory_kib, min(MEMORY_FACTOR * memory_kib, MAX_MEMORY_KIB))
+        self.max_time_cost = max(time_cost, MAX_TIME_COST)
+        self.max_parallelism = max(parallelism, MAX_PARALLELISM)
         self._executor: ThreadPoolExecutor | None = None
+        self._executor_pid = 0
         _return_big_buffers()
         #: Computes hashes of the configured cost on reused buffers (see argon2_arena).
         self._arena = ArenaArgon2(
@@ -67,12 +97,27 @@ class PasswordHasher:
         self._dummy_hash = self._hasher.hash("dummy password for timing equality")
 
     def hash(self, password: str) -> str:
-        return self._arena.hash(password.encode("utf-8"))
+        try:
+            return self._arena.hash(password.encode("utf-8"))
+        except Unsupported:  # no memory for a buffer, or an error of libargon2
+            return self._hasher.hash(password)
+
+    def cost_allowed(self, password_hash: str) -> bool:
+        """Whether ``password_hash`` is an argon2 hash (ASCII) whose cost is within
+        ``max_memory_kib``, ``max_time_cost`` and ``max_parallelism``: only those
+        are computed. False also for anything libargon2 could not decode."""
+        match = _COST.match(password_hash) if password_hash.isascii() else None
+        if match is None:
+            return False
+        m, t, p = int(match[1]), int(match[2]), int(match[3])
+        return m <= self.max_memory_kib and t <= self.max_time_cost and p <= self.max_parallelism
 
     def _verify(self, password_hash: str, password: str) -> bool:
+        if not self.cost_allowed(password_hash):
+            return False
         try:
             return self._arena.verify(password_hash, password.encode("utf-8"))
-        except Unsupported:  # another cost (an older hash) or not argon2id at all
+        except Unsupported:  # another cost (an older hash), malformed, or the arena failed
             return bool(self._hasher.verify(password_hash, password))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
@@ -88,19 +133,23 @@ class PasswordHasher:
             return False
 
     def needs_rehash(self, password_hash: str) -> bool:
+        if not self.cost_allowed(password_hash):
+            return True
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except (InvalidHashError, ValueError):
             return True
 
     def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
+        # One pool per process: a forked child has none of the parent's threads.
+        if self._executor is None or self._executor_pid != os.getpid():
             self._executor = ThreadPoolExecutor(
                 max_workers=self.concurrency,
                 thread_name_prefix="argon2",
                 initializer=_lower_priority,
                 initargs=(self.nice,),
             )
+            self._executor_pid = os.getpid()
         return self._executor
 
     async def hash_async(self, password: str) -> str:

@@ -267,7 +267,9 @@ class AccountService:
         With ``with_session`` (an API log-in from a browser) a session token is
         issued too, in the same transaction, as ``result.session``. Unverified
         accounts may log in (and then only resend, verify, read themselves and log
-        out). Wrong login and wrong password answer the same.
+        out). Wrong login and wrong password answer the same. The account is read
+        again in the transaction that issues the tokens: one deactivated while the
+        password was being checked fails like any deactivated account.
         """
         if not isinstance(login, str) or not isinstance(password, str):
             raise Invalid.field("login", "required", "This field is required.")
@@ -302,7 +304,12 @@ class AccountService:
 
         def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
             now = deps.clock.now()
-            current = account
+            # Read again in the transaction that issues the tokens: the account may
+            # have been deactivated (or removed) since it was read above.
+            current = uow.accounts.get(account.id)
+            if current is None or not current.is_active:
+                log.info("login_inactive", account_id=account.id)
+                raise NotAllowed("This account has been deactivated.", code="account_inactive")
             if new_hash is not None:
                 current = uow.accounts.update(account.id, password_hash=new_hash)
             result = self._issue_login_token(uow, current, purpose, now)

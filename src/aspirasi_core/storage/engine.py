@@ -49,13 +49,19 @@ def make_engine(url: str | URL, *, pool_threads: int = 0, **engine_kwargs: Any) 
     """A sync engine for ``sqlite:///path`` or ``postgresql://…``.
 
     ``pool_threads``: the transaction threads that will use it (PostgreSQL keeps as
-    many connections; 0: the default of :class:`~.database.SqlDatabase`).
+    many connections; 0: the default of :class:`~.database.SqlDatabase`,
+    :func:`~.database.default_threads`).
     ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, engine_kwargs)
-    return _postgresql_engine(parsed, engine_kwargs, pool_threads or 8)
+    if not pool_threads:
+        # Imported here: the database module imports this one.
+        from .database import default_threads
+
+        pool_threads = default_threads("postgresql")
+    return _postgresql_engine(parsed, engine_kwargs, pool_threads)
 
 
 def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import gc
+import os
+import signal
 import sys
 import threading
 import time
+import traceback
+import weakref
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher as Argon2Cffi
@@ -12,6 +20,7 @@ from argon2 import Type
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aspirasi_core.security import argon2_arena
 from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
 from aspirasi_core.security.passwords import PasswordHasher
 
@@ -72,7 +81,7 @@ def test_buffers_are_reused_as_many_as_ran_at_once() -> None:
     arena = ArenaArgon2(**COST, idle_seconds=60)
     for _ in range(20):
         arena.hash(b"kopi")
-    assert len(arena._slots) == 1
+    assert len(arena._buffers.slots) == 1
     barrier = threading.Barrier(3)
 
     def work() -> None:
@@ -85,7 +94,7 @@ def test_buffers_are_reused_as_many_as_ran_at_once() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert 1 <= len(arena._slots) <= 3
+    assert 1 <= len(arena._buffers.slots) <= 3
 
 
 def _rss_kib() -> int:
@@ -111,3 +120,231 @@ def test_memory_goes_back_to_the_system_when_hashing_stops() -> None:
     assert during - _rss_kib() > 40 * 1024  # ...and given back after the idle time
     # the released buffer is still usable, and gives the same result
     assert arena.hash(b"kopi", salt=b"0123456789abcdef") == digest
+
+
+# ----------------------------------------------------------------------------- strict format
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _parts(encoded: str) -> list[str]:
+    """``['', 'argon2id', 'v=19', 'm=…,t=…,p=…', salt, hash]``"""
+    return encoded.split("$")
+
+
+def _non_canonical(text: str) -> str:
+    """The same bytes in base64 with an unused low bit set (libargon2 refuses it)."""
+    return text[:-1] + B64[B64.index(text[-1]) ^ 1]
+
+
+def _variants() -> dict[str, str]:
+    from argon2.low_level import hash_secret
+
+    good = REFERENCE.hash("x")
+    _, kind, version, cost, salt, digest = _parts(good)
+    long_salt = hash_secret(b"x", b"s" * 65, 1, 1024, 1, 32, Type.ID).decode("ascii")
+    long_hash = hash_secret(b"x", b"s" * 16, 1, 1024, 1, 65, Type.ID).decode("ascii")
+    return {
+        "leading zero": f"${kind}${version}$m=01024,t=1,p=1${salt}${digest}",
+        "non-ASCII digits": f"${kind}${version}$m=\uff11\uff10\uff12\uff14,t=1,p=1${salt}${digest}",
+        "non-canonical salt": f"${kind}${version}${cost}${_non_canonical(salt)}${digest}",
+        "non-canonical hash": f"${kind}${version}${cost}${salt}${_non_canonical(digest)}",
+        "salt over 64 bytes": long_salt,
+        "hash over 64 bytes": long_hash,
+    }
+
+
+VARIANTS = _variants()
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_only_the_canonical_form_is_computed(arena, name) -> None:
+    with pytest.raises(Unsupported):
+        arena.verify(VARIANTS[name], b"x")
+
+
+@pytest.mark.parametrize("name", ["leading zero", "non-canonical salt", "non-canonical hash"])
+def test_forms_libargon2_refuses_do_not_verify(name) -> None:
+    hasher = PasswordHasher(**COST)
+    assert hasher.verify(VARIANTS[name], "x") is False
+
+
+def test_long_salts_and_hashes_are_left_to_argon2_cffi() -> None:
+    hasher = PasswordHasher(**COST)
+    for name in ("salt over 64 bytes", "hash over 64 bytes"):
+        assert hasher.verify(VARIANTS[name], "x") is True
+        assert hasher.verify(VARIANTS[name], "y") is False
+
+
+# ----------------------------------------------------------------------------- bounded cost
+
+
+def _with_cost(cost: str, kind: str = "argon2id", version: str = "v=19$") -> str:
+    *_, salt, digest = _parts(REFERENCE.hash("x"))
+    return f"${kind}${version}{cost}${salt}${digest}"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        _with_cost("m=4097,t=1,p=1"),  # over 4x the configured 1024 KiB
+        _with_cost("m=4194304,t=1,p=1"),  # 4 GiB
+        _with_cost("m=1024,t=17,p=1"),
+        _with_cost("m=1024,t=4294967295,p=1"),
+        _with_cost("m=1024,t=1,p=9"),
+        _with_cost("m=4194304,t=1,p=1", kind="argon2i"),
+        _with_cost("m=4194304,t=1,p=1", kind="argon2d"),
+        _with_cost("m=4194304,t=1,p=1", version=""),  # no version: argon2 1.0
+        _with_cost("m=1024,t=99999999999,p=1"),  # more digits than 32 bits hold
+        _with_cost("m=1024,t=1,p=1")[:-2] + "\u00fc",  # not ASCII
+    ],
+)
+def test_hashes_of_too_high_a_cost_are_not_computed(monkeypatch, stored) -> None:
+    hasher = PasswordHasher(**COST)
+
+    def never(*args: Any) -> bool:
+        raise AssertionError("computed")
+
+    class Never:
+        verify = check_needs_rehash = staticmethod(never)
+
+    monkeypatch.setattr(hasher._arena, "verify", never)
+    monkeypatch.setattr(hasher, "_hasher", Never())
+    assert hasher.cost_allowed(stored) is False
+    assert hasher.verify(stored, "x") is False
+    assert hasher.needs_rehash(stored) is True
+
+
+def test_the_bounds_of_the_cost() -> None:
+    hasher = PasswordHasher(**COST)
+    assert (hasher.max_memory_kib, hasher.max_time_cost, hasher.max_parallelism) == (4096, 16, 8)
+    assert hasher.cost_allowed(_with_cost("m=4096,t=16,p=8")) is True
+    assert hasher.cost_allowed(_with_cost("m=4096,t=16,p=8", kind="argon2i", version="")) is True
+    # never below the configured cost, and at most 256 MiB otherwise
+    assert PasswordHasher(time_cost=20, memory_kib=1024, parallelism=1).max_time_cost == 20
+    assert PasswordHasher(time_cost=1, memory_kib=128 * 1024).max_memory_kib == 256 * 1024
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+def test_a_failed_allocation_hands_libargon2_a_null_pointer() -> None:
+    from _argon2_cffi_bindings import ffi, lib
+
+    memory = ffi.new("uint8_t **")
+    memory[0] = ffi.cast("uint8_t *", 4096)
+    assert argon2_arena._allocate(memory, 1024) == lib.ARGON2_MEMORY_ALLOCATION_ERROR
+    assert memory[0] == ffi.NULL
+
+
+def _check_falls_back(hasher: PasswordHasher) -> None:
+    stored = hasher.hash("kopi")
+    assert REFERENCE.verify(stored, "kopi")
+    assert hasher.verify(stored, "kopi") is True
+    assert hasher.verify(stored, "teh") is False
+    assert hasher.verify(REFERENCE.hash("teh"), "teh") is True
+
+
+@pytest.mark.parametrize("error", [OSError(errno.ENOMEM, "no memory"), MemoryError()])
+def test_no_memory_for_a_buffer_falls_back_to_argon2_cffi(monkeypatch, error) -> None:
+    def refuse(size: int) -> Any:
+        raise error
+
+    monkeypatch.setattr(argon2_arena, "_Slot", refuse)
+    hasher = PasswordHasher(**COST)
+    with pytest.raises(Unsupported):
+        hasher._arena.hash(b"kopi")
+    _check_falls_back(hasher)
+
+
+def test_an_error_of_libargon2_falls_back_to_argon2_cffi(monkeypatch) -> None:
+    real = argon2_arena.lib
+
+    class Failing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def argon2_ctx(self, ctx: Any, kind: int) -> int:
+            return int(real.ARGON2_THREAD_FAIL)
+
+    monkeypatch.setattr(argon2_arena, "lib", Failing())
+    _check_falls_back(PasswordHasher(**COST))
+
+
+def test_a_buffer_too_small_falls_back_to_argon2_cffi() -> None:
+    hasher = PasswordHasher(**COST)
+    hasher._arena._buffers.size = 4096  # the allocator callback refuses
+    _check_falls_back(hasher)
+    assert hasher._arena._buffers.slots  # the arena did try
+
+
+# ----------------------------------------------------------------------------- lifetime
+
+
+def test_an_arena_nobody_uses_is_collected_and_its_thread_ends() -> None:
+    arena = ArenaArgon2(**COST, idle_seconds=60)
+    arena.hash(b"kopi")
+    thread = arena._buffers.releaser
+    assert thread is not None and thread.is_alive()
+    gone = weakref.ref(arena)
+    del arena
+    gc.collect()
+    assert gone() is None
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def _in_child(hasher: PasswordHasher, stored: str) -> int:
+    """In the forked child: hash and verify, sync and async; the exit status."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(20)  # a deadlock kills the child (status -SIGALRM)
+    if hasher._arena._buffers.slots:
+        return 2  # the parent's buffers are not reused
+    if asyncio.run(hasher.verify_async(stored, "kopi")) is not True:
+        return 3
+    if asyncio.run(hasher.verify_async(stored, "teh")) is not False:
+        return 4
+    if not hasher.verify(hasher.hash("teh"), "teh"):
+        return 5
+    deadline = time.monotonic() + 5
+    while hasher._arena.resident_bytes() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if hasher._arena.resident_bytes():
+        return 6  # the child's own thread gives the memory back
+    return 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_has_its_own_buffers_thread_and_executor() -> None:
+    hasher = PasswordHasher(**COST, concurrency=1)
+    hasher._arena = ArenaArgon2(**COST, idle_seconds=0.1)
+    # The parent has a buffer, a releasing thread and a hashing thread...
+    stored = asyncio.run(hasher.hash_async("kopi"))
+    assert hasher._arena._buffers.slots and hasher._arena._buffers.releaser
+    # ...and, as a thread of the parent may at any time, holds the arena's lock.
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with hasher._arena._buffers.cond:
+            held.set()
+            done.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child never returns into pytest
+            status = 1
+            try:
+                status = _in_child(hasher, stored)
+            except BaseException:
+                traceback.print_exc()
+            os._exit(status)
+    finally:
+        done.set()
+        holder.join()
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0
+    # the parent's own buffers are untouched
+    assert hasher.verify(stored, "kopi") is True
