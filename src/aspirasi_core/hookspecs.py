@@ -135,13 +135,15 @@ def aspirasi_validate_transition(
 
 @hookspec
 def aspirasi_in_transaction(event: Event, uow: UnitOfWork) -> None:
-    """Called for each domain event inside the transaction that produced it,
-    before its outbox items are asked for.
+    """Called for each domain event inside the transaction that produced it, after
+    its outbox items were queued and last before the commit.
 
     For plugins that keep derived tables exact (counters, daily roll-ups): write
     them through ``uow.connection`` and they commit or roll back with the change.
     Raising aborts the whole change, so only raise for a real inconsistency. It
-    runs on the write path of every use case: keep it to a few indexed statements.
+    runs on the write path of every use case: keep it to a few indexed statements,
+    and write rows that every transaction shares (today's counter) last — their
+    locks are held until the commit.
     """
 
 

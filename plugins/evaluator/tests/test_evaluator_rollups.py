@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
@@ -26,10 +27,11 @@ from aspirasi_core.plugins import create_plugin_manager
 from aspirasi_core.services import ForwardInput, SubmitInput
 from aspirasi_core.storage.migrate import make_config
 from aspirasi_core.storage.tables import messages
-from aspirasi_evaluator import MIGRATIONS_DIR
+from aspirasi_evaluator import MIGRATIONS_DIR, rollup
 from aspirasi_evaluator.report import DateRange, build_report, raw_figures
 from aspirasi_evaluator.rollup import (
     MEDIAN_PRECISION_SECONDS,
+    _upsert,
     rebuild,
     rollup_timezone,
 )
@@ -266,6 +268,74 @@ def test_overdue_follows_the_deadline_without_an_event(database, tmp_path):
         )
     )
     assert report().total.overdue == 1
+
+
+def test_rows_with_the_same_key_are_merged_before_the_upsert(database):
+    """One multi-row upsert never updates a row twice (PostgreSQL refuses: "ON
+    CONFLICT DO UPDATE command cannot affect row a second time"): rows with the
+    same key are added up first."""
+    migrate_evaluator(database)
+    day = {"grain": "d", "period": 740_000, "agency_id": 0}
+    next_day = day | {"period": 740_001}
+    totals = {"grain": "d", "period": 740_000, "closed": 0}
+
+    def go(uow: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        conn = uow.connection
+        adds = ["stars", "n"]
+        stars = [day | {"stars": 5, "n": 1}, next_day | {"stars": 2, "n": 1}]
+        _upsert(conn, rollup_ratings, [*stars, day | {"stars": 3, "n": 1}], adds)
+        # again, onto the stored rows
+        _upsert(
+            conn, rollup_ratings, [day | {"stars": 1, "n": 1}, day | {"stars": 4, "n": 1}], adds
+        )
+        _upsert(conn, rollup_totals, [totals | {"submitted": 1}] * 3, ["submitted"])
+        return (
+            sorted(tuple(r) for r in conn.execute(select(rollup_ratings))),
+            sorted(tuple(r) for r in conn.execute(select(rollup_totals))),
+        )
+
+    ratings, trend = database.run_sync(go, write=True)
+    assert ratings == [("d", 740_000, 0, 13, 4), ("d", 740_001, 0, 2, 1)]
+    assert trend == [("d", 740_000, 3, 0)]
+
+
+def test_a_new_message_is_counted_in_the_time_zone_of_the_rollups(database, tmp_path):
+    """A submission counts its message with the time zone read before (its fact
+    inserted from its row, no read first); once a rebuild moved the roll-ups to
+    another zone, that insert writes nothing and the zone is read again."""
+    world = make_world(database, tmp_path, Boom())
+    core, db = world.core, database
+    citizen = world.ctx("ani")
+
+    async def submit() -> int:
+        return (await core.messages.submit(citizen, SubmitInput(subject="Lampu", body="x"))).id
+
+    def rebuilt_in(zone: str) -> dict[str, list[tuple[Any, ...]]]:
+        def go(uow: Any) -> None:
+            rebuild(uow.connection, zone)
+            raise _RolledBack(snapshot(uow.connection))
+
+        with pytest.raises(_RolledBack) as caught:
+            db.run_sync(go, write=True)
+        return caught.value.args[0]
+
+    run(submit)
+    assert rollup._TZ.get(db.engine) == TZ
+    run(submit)  # counted with the remembered zone
+    assert current(db) == rebuilt(db)
+
+    # A zone whose date differs from the roll-ups' right now (one of the two always does).
+    now = core.deps.clock.now()
+    other = next(
+        zone
+        for zone in ("Etc/GMT+12", "Pacific/Kiritimati")
+        if now.astimezone(ZoneInfo(zone)).date() != now.astimezone(ZoneInfo(TZ)).date()
+    )
+    db.run_sync(lambda uow: rebuild(uow.connection, other), write=True)
+    assert rollup._TZ.get(db.engine) == TZ  # still the old zone: the next insert must see it
+    run(submit)
+    assert rollup._TZ.get(db.engine) == other
+    assert current(db) == rebuilt_in(other)
 
 
 def test_another_time_zone_falls_back_to_the_core_tables(sqlite_database, tmp_path):

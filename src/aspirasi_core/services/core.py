@@ -166,14 +166,10 @@ class EventRecorder:
         self.events.append(event)
 
     def flush_to_outbox(self, uow: UnitOfWork) -> None:
-        """Inside the transaction: let plugins update derived tables
-        (``aspirasi_in_transaction``), then turn events into outbox items."""
+        """Inside the transaction: turn events into outbox items, then let plugins
+        update derived tables (``aspirasi_in_transaction``), last before the commit."""
         if not self.events:
             return
-        in_tx = self._deps.hook.aspirasi_in_transaction
-        if in_tx.get_hookimpls():
-            for event in self.events:
-                in_tx(event=event, uow=uow)
         lookup = RecipientLookupImpl(uow, self._deps)
         now = self._deps.clock.now()
         for event in self.events:
@@ -184,6 +180,15 @@ class EventRecorder:
                 for item in items or ():
                     uow.outbox.add(item.topic, dict(item.payload), created_at=now)
                     self.queued += 1
+        # Last before the commit: derived tables such as counters are rows every
+        # transaction writes, and a row lock is held until the commit — taking it
+        # after the mails were rendered and queued keeps concurrent writers from
+        # waiting on that work (on PostgreSQL, submissions queued behind each
+        # other's roll-up rows).
+        in_tx = self._deps.hook.aspirasi_in_transaction
+        if in_tx.get_hookimpls():
+            for event in self.events:
+                in_tx(event=event, uow=uow)
 
     def after_commit(self) -> None:
         """After the commit: call the ``after_*`` hooks; a failing plugin is logged, not raised."""

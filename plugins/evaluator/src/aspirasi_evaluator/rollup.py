@@ -238,14 +238,93 @@ def _upsert_statement(dialect: str, table: Table, adds: tuple[str, ...], n: int)
     )
 
 
+def _merged(
+    rows: Iterable[dict[str, Any]], keys: Sequence[str], adds: Sequence[str]
+) -> list[dict[str, Any]]:
+    """``rows`` with one row per key, in key order: the ``adds`` of rows with the
+    same key summed, their other columns those of the first such row (what
+    upserting them one after the other would store)."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        found = merged.get(key)
+        if found is None:
+            merged[key] = dict(row)
+        else:
+            for name in adds:
+                found[name] += row[name]
+    return [merged[key] for key in sorted(merged)]
+
+
+@functools.cache
+def _upsert_many_statement(
+    dialect: str, parts: tuple[tuple[Table, tuple[str, ...], int], ...]
+) -> Any:
+    """PostgreSQL: the upserts of :func:`_upsert_statement` for several tables in one
+    statement (all but the last as data-modifying ``WITH`` queries), parameters
+    ``t<j>_<column>_<i>``. One round trip instead of one per table, while the rows
+    they lock stay locked until the commit."""
+    from sqlalchemy.dialects import postgresql
+
+    built = []
+    for j, (table, adds, n) in enumerate(parts):
+        stmt = postgresql.insert(table).values(
+            [
+                {c.name: bindparam(f"t{j}_{c.name}_{i}", type_=c.type) for c in table.c}
+                for i in range(n)
+            ]
+        )
+        built.append(
+            stmt.on_conflict_do_update(
+                index_elements=[c.name for c in table.primary_key.columns],
+                set_={c: table.c[c] + stmt.excluded[c] for c in adds},
+            )
+        )
+    main = built[-1]
+    for j, stmt in enumerate(built[:-1]):
+        main = main.add_cte(stmt.cte(f"u{j}"))
+    return main
+
+
+def _upsert_many(
+    conn: Connection, parts: Sequence[tuple[Table, Iterable[dict[str, Any]], Sequence[str]]]
+) -> None:
+    """:func:`_upsert` for each ``(table, rows, adds)``: on PostgreSQL in one
+    statement, on SQLite (no data-modifying ``WITH``; one writer at a time anyway)
+    one statement per table. Tables are locked in the order of ``parts`` on
+    SQLite; on PostgreSQL the statement's shape, the same in every transaction,
+    fixes the order."""
+    merged = [
+        (table, _merged(rows, [c.name for c in table.primary_key.columns], adds), tuple(adds))
+        for table, rows, adds in parts
+    ]
+    merged = [m for m in merged if m[1]]
+    if len(merged) < 2 or conn.dialect.name != "postgresql":
+        for table, rows, adds in merged:
+            _upsert(conn, table, rows, adds)
+        return
+    stmt = _upsert_many_statement(
+        conn.dialect.name, tuple((table, adds, len(rows)) for table, rows, adds in merged)
+    )
+    params = {
+        f"t{j}_{name}_{i}": value
+        for j, (_, rows, _) in enumerate(merged)
+        for i, row in enumerate(rows)
+        for name, value in row.items()
+    }
+    fast.rows(conn, stmt, params)
+
+
 def _upsert(
     conn: Connection, table: Table, rows: Iterable[dict[str, Any]], adds: Sequence[str]
 ) -> None:
     """Add ``adds`` of each row to the stored row with the same key (or insert
     it): one statement, rows in key order (two writers never wait for each other
-    crosswise); the keys of ``rows`` must differ."""
+    crosswise). Rows with the same key are merged first: PostgreSQL refuses a
+    statement that updates one row twice ("ON CONFLICT DO UPDATE command cannot
+    affect row a second time")."""
     keys = [c.name for c in table.primary_key.columns]
-    ordered = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+    ordered = _merged(rows, keys, adds)
     if ordered:
         stmt = _upsert_statement(conn.dialect.name, table, tuple(adds), len(ordered))
         params = {
@@ -328,6 +407,7 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
     if row is None or row.tz is None:
         return None
     tz = row.tz
+    _TZ[conn.engine] = tz
     old: Fact | None = None
     if row.day is not None:
         old = Fact(
@@ -361,13 +441,6 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
             key = (grain, period, fact.agency_id, fact.category_id, fact.subcategory_id)
             counts[(*key, fact.status)] += sign
             submitted[(grain, period)] += sign
-    _upsert(conn, rollup_counts, _deltas(counts, _COUNT_KEY, "n"), ["n"])
-    _upsert(
-        conn,
-        rollup_totals,
-        [r | {"closed": 0} for r in _deltas(submitted, ("grain", "period"), "submitted")],
-        ["submitted"],
-    )
     values = {
         "agency_id": new.agency_id,
         "category_id": new.category_id,
@@ -380,7 +453,103 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
         )
     else:
         fast.rows(conn, _UPDATE_FACT, {"mid": message_id, **values})
+    # The shared counters last: their row locks are held until the commit.
+    _count_moves(conn, counts, submitted)
     return new, row.created_at, tz
+
+
+def _count_moves(
+    conn: Connection,
+    counts: Mapping[tuple[Any, ...], int],
+    submitted: Mapping[tuple[Any, ...], int],
+) -> None:
+    _upsert_many(
+        conn,
+        [
+            (rollup_counts, _deltas(counts, _COUNT_KEY, "n"), ["n"]),
+            (
+                rollup_totals,
+                [r | {"closed": 0} for r in _deltas(submitted, ("grain", "period"), "submitted")],
+                ["submitted"],
+            ),
+        ],
+    )
+
+
+#: The roll-ups' time zone as last read, per engine: lets a new message be counted
+#: without reading it first (see :func:`_count_new`).
+_TZ: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+@functools.cache
+def _insert_new_fact(dialect: str) -> Any:
+    """The fact of a message that has none, from its row — only when the roll-ups'
+    time zone is still ``:tz`` and the message was created at ``:at`` (the day
+    and month were computed from those); returns what it inserted."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    tz_now = select(rollup_state.c.timezone).where(rollup_state.c.id == STATE_ID).scalar_subquery()
+    source = select(
+        messages.c.id,
+        bindparam("day", type_=Integer),
+        bindparam("month", type_=Integer),
+        func.coalesce(messages.c.agency_id, 0),
+        func.coalesce(messages.c.category_id, 0),
+        func.coalesce(messages.c.subcategory_id, 0),
+        messages.c.status,
+    ).where(
+        messages.c.id == bindparam("id"),
+        messages.c.created_at == bindparam("at", type_=UTCDateTime()),
+        tz_now == bindparam("tz", type_=String),
+    )
+    stmt = module.insert(message_facts).from_select(
+        ["message_id", "day", "month", "agency_id", "category_id", "subcategory_id", "status"],
+        source,
+    )
+    return stmt.on_conflict_do_nothing().returning(
+        message_facts.c.agency_id,
+        message_facts.c.category_id,
+        message_facts.c.subcategory_id,
+        message_facts.c.status,
+    )
+
+
+def _count_new(conn: Connection, event: MessageSubmitted) -> bool:
+    """Count a new message with two statements instead of four: its fact is
+    inserted from its row when the time zone last read is still the roll-ups' and
+    the message was created at ``event.at``; False (nothing written) otherwise,
+    and :func:`_sync` does it the general way."""
+    tz = _TZ.get(conn.engine)
+    if tz is None:
+        return False
+    local = event.at.astimezone(ZoneInfo(tz)).date()
+    day, month = local.toordinal(), month_index(local)
+    found = fast.rows(
+        conn,
+        _insert_new_fact(conn.dialect.name),
+        {"id": event.message_id, "day": day, "month": month, "at": event.at, "tz": tz},
+    )
+    if not found:
+        return False
+    fact = Fact(
+        day,
+        month,
+        found[0].agency_id,
+        found[0].category_id,
+        found[0].subcategory_id,
+        found[0].status,
+    )
+    if fact.counted:
+        counts: dict[tuple[Any, ...], int] = {}
+        submitted: dict[tuple[Any, ...], int] = {}
+        for grain, period in ((DAY, day), (MONTH, month)):
+            counts[
+                (grain, period, fact.agency_id, fact.category_id, fact.subcategory_id, fact.status)
+            ] = 1
+            submitted[(grain, period)] = 1
+        _count_moves(conn, counts, submitted)
+    return True
 
 
 def _add_duration(conn: Connection, kind: str, fact: Fact, agency_id: int, us: int) -> None:
@@ -507,6 +676,8 @@ def apply_event(conn: Connection, event: Event) -> None:
     if not isinstance(event, MessageSubmitted | StatusChanged | MessageRated):
         return
     if not _tables_exist(conn):
+        return
+    if isinstance(event, MessageSubmitted) and _count_new(conn, event):
         return
     synced = _sync(conn, event.message_id)
     if synced is None:
