@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects import sqlite
 
 from aspirasi_core.storage import fast
@@ -100,3 +100,14 @@ def test_rows_match_sqlalchemy_on_both_databases(database, make) -> None:
     assert [r.id for r in ours] == ids[1:]
     assert ours[0].created_at == t0 + timedelta(minutes=1)
     assert ours[0].created_at.tzinfo is not None and ours[0].created_at.utcoffset() == timedelta(0)
+
+
+_TEXT = text("SELECT 1 AS one, 'two' AS two")
+
+
+def test_a_bare_text_statement_takes_sqlalchemys_path(database) -> None:
+    """``text()`` does not say whether it returns rows: it is not run as compiled
+    (which would fetch nothing), and still gives its rows."""
+    found = database.run_sync(lambda uow: fast.rows(uow.connection, _TEXT, {}), write=False)
+    assert [tuple(r) for r in found] == [(1, "two")]
+    assert found[0].one == 1

@@ -10,7 +10,7 @@ the values are exactly those of ``conn.execute(stmt, params)``.
 Use it only with statements built once (module level or ``functools.cache``): the
 plan is cached on the statement object. Statements the fast path cannot run as
 compiled (expanding ``IN`` parameters, post-compile parameters) silently take
-SQLAlchemy's path.
+SQLAlchemy's path, and so does a bare ``text()`` (its columns are unknown).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import TextClause
 
 from .types import UTCDateTime
 
@@ -74,6 +75,10 @@ _plans: dict[tuple[int, str], tuple[ClauseElement, _Plan | None]] = {}
 
 
 def _make_plan(stmt: ClauseElement, dialect: Dialect) -> _Plan | None:
+    if isinstance(stmt, TextClause):
+        # Its result columns are unknown until it runs (``text().columns()`` is a
+        # TextualSelect and knows them): SQLAlchemy's path.
+        return None
     compiled: Any = stmt.compile(dialect=dialect)
     if any(b.expanding for b in compiled.binds.values()) or compiled.literal_execute_params:
         return None
