@@ -58,6 +58,7 @@ def bootstrap(
             parallelism=settings.argon2_parallelism,
             concurrency=settings.argon2_concurrency,
             nice=settings.argon2_nice,
+            idle=settings.argon2_idle,
         ),
         crypto=crypto,
         policy=collect_policy(pm),

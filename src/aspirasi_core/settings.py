@@ -145,6 +145,13 @@ class Settings:
         " 0 the event loop goes first when both want the CPU, so a burst of log-ins does"
         " not slow every other page; log-ins take the CPU that is left.",
     )
+    argon2_idle: bool = _setting(
+        True,
+        "Run the threads that hash passwords in Linux's SCHED_IDLE class (ASPIRASI_ARGON2_NICE"
+        " is then not used): any other thread of the machine that wakes up takes the CPU"
+        " from a hash at once, so a burst of log-ins barely delays other requests; on a"
+        " core that stays fully busy, log-ins wait for it. false: only the nice value.",
+    )
     verification_ttl_hours: int = _setting(24, "Lifetime of an e-mail verification link.")
     reset_ttl_minutes: int = _setting(60, "Lifetime of a password-reset link.")
     session_idle_minutes: int = _setting(60, "A session unused this long ends.")

@@ -68,11 +68,14 @@ class PasswordHasher:
         parallelism: int = 1,
         concurrency: int = 0,
         nice: int = 0,
+        idle: bool = False,
     ) -> None:
         #: Hashes at once per process; 0: the number of CPUs this process may use.
         self.concurrency = concurrency if concurrency > 0 else _usable_cpus()
         #: How much lower than the event loop the hashing threads are scheduled.
         self.nice = nice
+        #: Whether the hashing threads run in SCHED_IDLE (Linux) instead of at ``nice``.
+        self.idle = idle
         #: The largest cost of a stored hash that is verified (see the module's text).
         self.max_memory_kib = max(memory_kib, min(MEMORY_FACTOR * memory_kib, MAX_MEMORY_KIB))
         self.max_time_cost = max(time_cost, MAX_TIME_COST)
@@ -147,7 +150,7 @@ class PasswordHasher:
                 max_workers=self.concurrency,
                 thread_name_prefix="argon2",
                 initializer=_lower_priority,
-                initargs=(self.nice,),
+                initargs=(self.nice, self.idle),
             )
             self._executor_pid = os.getpid()
         return self._executor
@@ -161,14 +164,24 @@ class PasswordHasher:
         return await loop.run_in_executor(self._pool(), self.verify, password_hash, password)
 
 
-def _lower_priority(nice: int) -> None:
-    """Run in each hashing thread: lower its own scheduling priority by ``nice``.
+def _lower_priority(nice: int, idle: bool = False) -> None:
+    """Run in each hashing thread: lower its own scheduling priority.
 
     Hashing releases the GIL, so the event loop and the hashing threads compete for
     the CPU in the kernel's scheduler; with equal priority a burst of log-ins takes
-    half of it from every other request. Linux applies ``nice`` per thread (the
-    thread id is a process id to ``setpriority``); elsewhere this does nothing.
+    half of it from every other request. With ``idle`` the thread moves to Linux's
+    ``SCHED_IDLE`` class: a thread of any other class that wakes up preempts it at
+    once (a niced thread keeps the CPU until its time slice ends, which delays the
+    event loop by up to a few milliseconds per wake-up). Otherwise, or where that is
+    refused, its nice value goes up by ``nice`` (Linux applies both per thread; the
+    thread id is a process id to ``setpriority``). Elsewhere this does nothing.
     """
+    if idle and hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread
+            return
+        except OSError:
+            pass
     if nice <= 0 or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
         return
     with contextlib.suppress(OSError):

@@ -169,3 +169,33 @@ def test_hashing_threads_run_at_a_lower_priority_than_the_event_loop() -> None:
     assert priority == min(19, mine + 7)
     # the caller's own priority is untouched
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux only")
+def test_hashing_threads_can_run_in_sched_idle() -> None:
+    """``idle=True`` (ASPIRASI_ARGON2_IDLE, the default) puts the hashing threads in
+    SCHED_IDLE, where any waking thread preempts them; the caller keeps its class."""
+    import threading
+
+    import anyio
+
+    hasher = PasswordHasher(time_cost=1, memory_kib=1024, nice=7, idle=True)
+    seen: list[tuple[int, int]] = []
+    real_hash = hasher.hash
+
+    def spy(password: str) -> str:
+        tid = threading.get_native_id()
+        seen.append((tid, os.sched_getscheduler(0)))
+        return real_hash(password)
+
+    hasher.hash = spy  # type: ignore[method-assign]
+    mine = os.sched_getscheduler(0)
+
+    async def main() -> None:
+        await hasher.hash_async(PW)
+
+    anyio.run(main)
+    (tid, policy), *_ = seen
+    assert tid != threading.get_native_id()
+    assert policy == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) == mine != os.SCHED_IDLE
