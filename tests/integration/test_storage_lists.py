@@ -266,3 +266,64 @@ def test_an_agencys_list_pages_across_statuses(database, make) -> None:
         )
     )
     assert first == ours[-1] and first.created_at.tzinfo is UTC
+
+
+def _rows_removed(plan: dict) -> int:
+    """Rows every node of an EXPLAIN ANALYZE (JSON) plan read and threw away."""
+    removed = int(plan.get("Rows Removed by Filter", 0)) * int(plan.get("Actual Loops", 1))
+    return removed + sum(_rows_removed(p) for p in plan.get("Plans", ()))
+
+
+def test_the_public_list_reads_no_newer_unpublished_messages(pg_database, make) -> None:
+    """Thousands of newer messages that are not public (submitted, confidential) do
+    not slow the first public page: it reads index ranges of the public statuses
+    instead of walking the primary key backwards past every newer message."""
+    from sqlalchemy import text
+
+    from aspirasi_core.storage.repositories.message_lists import public_statement
+
+    author = make.account()
+    insert = (
+        "INSERT INTO messages (ticket, author_id, subject, body, status, confidential,"
+        " anonymous, created_at, updated_at) SELECT :prefix || g, :author, 's', 'b',"
+        " (ARRAY[{statuses}])[1 + g % {n}], false, false, now(), now()"
+        " FROM generate_series(1, :count) g"
+    )
+
+    def pile_up(uow) -> list[int]:
+        conn = uow.connection
+        # Mostly public messages, as in a service that has run for a while...
+        conn.execute(
+            text(insert.format(statuses="'forwarded', 'in_progress', 'done'", n=3)),
+            {"prefix": "OLD-", "author": author.id, "count": 6000},
+        )
+        public = conn.execute(
+            text("SELECT id FROM messages WHERE status <> 'submitted' ORDER BY id DESC LIMIT 20")
+        ).scalars()
+        # ...then thousands of new ones nobody has forwarded yet.
+        conn.execute(
+            text(insert.format(statuses="'submitted'", n=1)),
+            {"prefix": "NEW-", "author": author.id, "count": 3000},
+        )
+        conn.execute(text("ANALYZE messages"))
+        return list(public)
+
+    newest_public = pg_database.run_sync(pile_up)
+
+    def explain(uow) -> dict:
+        stmt = public_statement(False, False)
+        sql = stmt.compile(
+            dialect=uow.connection.dialect, compile_kwargs={"literal_binds": True}
+        ).string
+        sql = sql.replace("%%", "%")
+        plan = uow.connection.execute(
+            text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), {"limit": 20}
+        ).scalar()
+        return plan[0]["Plan"]
+
+    plan = pg_database.run_sync(explain, write=False)
+    assert _rows_removed(plan) < 100, plan
+    page = pg_database.run_sync(
+        lambda uow: uow.messages.list_public(before_id=None, limit=20), write=False
+    )
+    assert [m.id for m in page] == newest_public

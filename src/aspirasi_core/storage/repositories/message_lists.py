@@ -79,13 +79,30 @@ def _in(column: Any, name: str) -> ColumnElement[bool]:
 
 @functools.cache
 def public_statement(text: bool, before: bool) -> Select[Any]:
-    # ORed equalities rather than IN: a literal IN list is an "expanding"
-    # parameter, which storage.fast cannot run precompiled.
-    public = or_(*(m.c.status == s for s in PUBLIC_STATUSES))
-    where = [m.c.confidential == false(), public]
+    """The public list: a text search filters one scan of the newest messages;
+    without one, the page is merged from one range of the ``(confidential, status,
+    id)`` index per public status. A single ``ORDER BY id DESC`` query lets
+    PostgreSQL walk the primary key backwards past every newer message that is not
+    public (yet): the first page slowed down with each submission (a fifth of the
+    speed after 15,000 new ones)."""
     if text:
-        where.append(_text("text", m.c.subject, m.c.body))
-    return _page(select(*PUBLIC_COLUMNS).where(*where), before)
+        # ORed equalities rather than IN: a literal IN list is an "expanding"
+        # parameter, which storage.fast cannot run precompiled.
+        public = or_(*(m.c.status == s for s in PUBLIC_STATUSES))
+        where = [m.c.confidential == false(), public, _text("text", m.c.subject, m.c.body)]
+        return _page(select(*PUBLIC_COLUMNS).where(*where), before)
+    branches = []
+    for status in PUBLIC_STATUSES:
+        branch = select(m.c.id).where(m.c.confidential == false(), m.c.status == status)
+        if before:
+            branch = branch.where(m.c.id < bindparam("before_id", type_=m.c.id.type))
+        # The index's own order (its leading columns are fixed here): no plan can
+        # read this range through the primary key instead.
+        order = (m.c.confidential.desc(), m.c.status.desc(), m.c.id.desc())
+        branches.append(branch.order_by(*order).limit(_LIMIT).subquery())
+    merged = union_all(*(select(b.c.id) for b in branches)).subquery()
+    top = select(merged.c.id).order_by(merged.c.id.desc()).limit(_LIMIT).subquery()
+    return select(*PUBLIC_COLUMNS).join(top, top.c.id == m.c.id).order_by(m.c.id.desc())
 
 
 @functools.cache
