@@ -311,13 +311,10 @@ def test_the_public_list_reads_no_newer_unpublished_messages(pg_database, make) 
     newest_public = pg_database.run_sync(pile_up)
 
     def explain(uow) -> dict:
-        stmt = public_statement(False, False)
-        sql = stmt.compile(
-            dialect=uow.connection.dialect, compile_kwargs={"literal_binds": True}
-        ).string
-        sql = sql.replace("%%", "%")
-        plan = uow.connection.execute(
-            text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), {"limit": 20}
+        # The statement as the repository runs it, with a page of 20.
+        compiled = public_statement(False, False).compile(dialect=uow.connection.dialect)
+        plan = uow.connection.exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.string, {**compiled.params, "limit": 20}
         ).scalar()
         return plan[0]["Plan"]
 

@@ -257,9 +257,7 @@ def _merged(
 
 
 @functools.cache
-def _upsert_many_statement(
-    dialect: str, parts: tuple[tuple[Table, tuple[str, ...], int], ...]
-) -> Any:
+def _upsert_many_statement(parts: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
     """PostgreSQL: the upserts of :func:`_upsert_statement` for several tables in one
     statement (all but the last as data-modifying ``WITH`` queries), parameters
     ``t<j>_<column>_<i>``. One round trip instead of one per table, while the rows
@@ -294,18 +292,18 @@ def _upsert_many(
     one statement per table. Tables are locked in the order of ``parts`` on
     SQLite; on PostgreSQL the statement's shape, the same in every transaction,
     fixes the order."""
+    if conn.dialect.name != "postgresql":
+        for table, rows, adds in parts:
+            _upsert(conn, table, rows, adds)
+        return
     merged = [
         (table, _merged(rows, [c.name for c in table.primary_key.columns], adds), tuple(adds))
         for table, rows, adds in parts
     ]
     merged = [m for m in merged if m[1]]
-    if len(merged) < 2 or conn.dialect.name != "postgresql":
-        for table, rows, adds in merged:
-            _upsert(conn, table, rows, adds)
+    if not merged:
         return
-    stmt = _upsert_many_statement(
-        conn.dialect.name, tuple((table, adds, len(rows)) for table, rows, adds in merged)
-    )
+    stmt = _upsert_many_statement(tuple((table, adds, len(rows)) for table, rows, adds in merged))
     params = {
         f"t{j}_{name}_{i}": value
         for j, (_, rows, _) in enumerate(merged)
@@ -432,15 +430,6 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
     )
     if new == old:
         return new, row.created_at, tz
-    counts: dict[tuple[Any, ...], int] = defaultdict(int)
-    submitted: dict[tuple[Any, ...], int] = defaultdict(int)
-    for fact, sign in ((old, -1), (new, 1)):
-        if fact is None or not fact.counted:
-            continue
-        for grain, period in ((DAY, fact.day), (MONTH, fact.month)):
-            key = (grain, period, fact.agency_id, fact.category_id, fact.subcategory_id)
-            counts[(*key, fact.status)] += sign
-            submitted[(grain, period)] += sign
     values = {
         "agency_id": new.agency_id,
         "category_id": new.category_id,
@@ -454,15 +443,22 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
     else:
         fast.rows(conn, _UPDATE_FACT, {"mid": message_id, **values})
     # The shared counters last: their row locks are held until the commit.
-    _count_moves(conn, counts, submitted)
+    _count_move(conn, old, new)
     return new, row.created_at, tz
 
 
-def _count_moves(
-    conn: Connection,
-    counts: Mapping[tuple[Any, ...], int],
-    submitted: Mapping[tuple[Any, ...], int],
-) -> None:
+def _count_move(conn: Connection, old: Fact | None, new: Fact) -> None:
+    """Move one message's count from ``old`` (None: not counted yet) to ``new``
+    in the counts and the trend, both grains."""
+    counts: dict[tuple[Any, ...], int] = defaultdict(int)
+    submitted: dict[tuple[Any, ...], int] = defaultdict(int)
+    for fact, sign in ((old, -1), (new, 1)):
+        if fact is None or not fact.counted:
+            continue
+        for grain, period in ((DAY, fact.day), (MONTH, fact.month)):
+            key = (grain, period, fact.agency_id, fact.category_id, fact.subcategory_id)
+            counts[(*key, fact.status)] += sign
+            submitted[(grain, period)] += sign
     _upsert_many(
         conn,
         [
@@ -540,15 +536,7 @@ def _count_new(conn: Connection, event: MessageSubmitted) -> bool:
         found[0].subcategory_id,
         found[0].status,
     )
-    if fact.counted:
-        counts: dict[tuple[Any, ...], int] = {}
-        submitted: dict[tuple[Any, ...], int] = {}
-        for grain, period in ((DAY, day), (MONTH, month)):
-            counts[
-                (grain, period, fact.agency_id, fact.category_id, fact.subcategory_id, fact.status)
-            ] = 1
-            submitted[(grain, period)] = 1
-        _count_moves(conn, counts, submitted)
+    _count_move(conn, None, fact)
     return True
 
 

@@ -99,10 +99,18 @@ def public_statement(text: bool, before: bool) -> Select[Any]:
         # The index's own order (its leading columns are fixed here): no plan can
         # read this range through the primary key instead.
         order = (m.c.confidential.desc(), m.c.status.desc(), m.c.id.desc())
-        branches.append(branch.order_by(*order).limit(_LIMIT).subquery())
-    merged = union_all(*(select(b.c.id) for b in branches)).subquery()
+        branches.append(branch.order_by(*order).limit(_LIMIT))
+    return _merged_page(branches, *PUBLIC_COLUMNS)
+
+
+def _merged_page(branches: Sequence[Select[Any]], *columns: Any) -> Select[Any]:
+    """``columns`` of the page's messages, newest first, from ``branches`` (each an
+    ordered, limited select of ``messages.id`` over one index range): the ids are
+    merged first, only the page's rows are read."""
+    subqueries = [b.subquery() for b in branches]
+    merged = union_all(*(select(b.c.id) for b in subqueries)).subquery()
     top = select(merged.c.id).order_by(merged.c.id.desc()).limit(_LIMIT).subquery()
-    return select(*PUBLIC_COLUMNS).join(top, top.c.id == m.c.id).order_by(m.c.id.desc())
+    return select(*columns).join(top, top.c.id == m.c.id).order_by(m.c.id.desc())
 
 
 @functools.cache
@@ -286,12 +294,9 @@ def _per_status(
     # Each branch reads ids only (the index covers them); the page's rows are
     # fetched once the ids are merged.
     branches = [
-        _page(select(m.c.id).where(*where, m.c.status == status), before).subquery()
-        for status in statuses
+        _page(select(m.c.id).where(*where, m.c.status == status), before) for status in statuses
     ]
-    merged = union_all(*(select(b.c.id) for b in branches)).subquery()
-    top = select(merged.c.id).order_by(merged.c.id.desc()).limit(_LIMIT).subquery()
-    return select(m).join(top, top.c.id == m.c.id).order_by(m.c.id.desc())
+    return _merged_page(branches, m)
 
 
 def _by_due(where: list[ColumnElement[bool]], after: bool) -> Select[Any]:
