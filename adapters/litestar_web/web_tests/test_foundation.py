@@ -66,3 +66,55 @@ def test_pages_are_indonesian_first_whatever_the_browser_says(web: WebWorld) -> 
     assert 'lang="id"' in web.client.get("/", headers=english_browser).text
     api = web.client.get("/api/v1/no/such", headers=english_browser)
     assert api.json()["detail"] == "The page was not found."
+
+
+def test_a_client_that_leaves_mid_upload_is_logged_as_gone_not_as_a_server_error(
+    web: WebWorld,
+) -> None:
+    import anyio
+    from structlog.testing import capture_logs
+
+    token = web.token("ani")
+    messages = [
+        {
+            "type": "http.request",
+            "body": b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nhal',
+            "more_body": True,
+        },
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/messages",
+        "raw_path": b"/api/v1/messages",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"multipart/form-data; boundary=b"),
+            (b"content-length", b"5000"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    with capture_logs() as logs:
+        anyio.run(web.app, scope, receive, send)
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert line["status"] is None
+    assert line["client_disconnected"] is True
+    assert sent == []  # nothing is sent to a client that has gone
+    assert not [entry for entry in logs if entry.get("log_level") == "error"]

@@ -142,9 +142,21 @@ class RequestContextMiddleware:
         # None until a response starts: a client that leaves before the answer is
         # logged without a status, not as a server error.
         status_holder: dict[str, int | None] = {"status": None}
+        # Set when the client hung up before the answer started (Litestar then
+        # "answers" 500 to nobody while reading the body): logged as a client that
+        # left, not as a server error.
+        gone: list[bool] = []
         personal = req.account is not None and not path.startswith("/static/")
 
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and status_holder["status"] is None:
+                gone.append(True)
+            return message
+
         async def send_wrapper(message: Message) -> None:
+            if gone:
+                return  # nobody is listening
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 out = list(message.get("headers", []))
@@ -182,12 +194,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)  # type: ignore[arg-type]
         except Exception:
-            if status_holder["status"] is None:
+            if status_holder["status"] is None and not gone:
                 status_holder["status"] = 500  # the server answers 500
             raise
         finally:
+            extra = {"client_disconnected": True} if gone else {}
             log.info(
                 "request",
                 method=scope.get("method"),
@@ -195,5 +208,6 @@ class RequestContextMiddleware:
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 account_id=req.account.id if req.account else None,
+                **extra,
             )
             structlog.contextvars.unbind_contextvars("request_id")
