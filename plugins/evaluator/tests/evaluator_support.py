@@ -122,9 +122,11 @@ class World:
         )
 
     def mails(self) -> list[dict[str, Any]]:
-        """The e-mails queued in the outbox (payloads), oldest first."""
+        """The e-mails queued in the outbox, rendered as they will be delivered
+        (rendered payloads: ``to``, ``kind``, ``subject``, ``text``...), oldest first."""
         items = anyio.run(lambda: self.core.outbox.list(status="pending", limit=1000))
-        return [dict(i.payload) for i in items if i.topic == "email"]
+        mail = self.core.plugin_manager.get_plugin("notify_email")
+        return [mail.mail_of(i.payload).to_payload() for i in items if i.topic == "email"]
 
 
 def populate(world: World) -> None:

@@ -14,6 +14,7 @@ from aspirasi_core.domain.model import Status
 from aspirasi_core.services import Context, ForwardInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_notify_email import NotifyEmailPlugin
+from aspirasi_notify_email.render import QUEUED_FORMAT
 
 pytestmark = pytest.mark.anyio
 
@@ -40,6 +41,9 @@ class Mails:
         self.all: list = []
 
     async def new(self) -> list:
+        # Every built-in kind is queued with its variables and rendered at delivery.
+        pending = await self.world.app.outbox.list(status="pending", limit=1000)
+        assert {i.payload["format"] for i in pending if i.topic == "email"} <= {QUEUED_FORMAT}
         await self.world.deliver()
         got = list(self.smtp.received)
         self.smtp.clear()

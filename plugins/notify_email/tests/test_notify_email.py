@@ -13,6 +13,7 @@ import pytest
 from aspirasi_core.domain.events import Event
 from aspirasi_core.domain.model import Account
 from aspirasi_core.plugins import create_plugin_manager, list_plugins
+from aspirasi_core.security.crypto import Crypto
 from aspirasi_core.settings import Settings
 from aspirasi_notify_email import (
     EMAIL_TOPIC,
@@ -22,6 +23,7 @@ from aspirasi_notify_email import (
     Recipient,
     scrub_nik,
 )
+from aspirasi_notify_email.render import QUEUED_FORMAT
 
 HOOKS = ("aspirasi_configure", "aspirasi_deliver_outbox_item", "aspirasi_outbox_items")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -232,7 +234,9 @@ def test_another_plugin_adds_a_mail_kind_through_its_entry_point(tmp_path):
         event=event, lookup=Lookup(operator(1, "en"), operator(2, "id"))
     )
     assert [i.topic for i in items] == [EMAIL_TOPIC, EMAIL_TOPIC]
-    first, second = (i.payload for i in items)
+    # Queued with their variables, rendered at delivery.
+    assert {i.payload["format"] for i in items} == {QUEUED_FORMAT}
+    first, second = (plugin.mail_of(i.payload).to_payload() for i in items)
     assert (first["to"], second["to"]) == ("op1@example.org", "op2@example.org")
     # Only Indonesian templates: the English reader gets those (the default language).
     assert first["language"] == second["language"] == "id"
@@ -283,5 +287,88 @@ def test_a_template_bug_names_the_kind(tmp_path):
     plugin = NotifyEmailPlugin(kinds=[kind])
     plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
     event = ReprimandIssued(agency_id=3, text="x", at=T0)
+    # Queuing does not render: the bug shows when the mail is delivered.
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
     with pytest.raises(MailRenderError, match="sample_reprimand"):
-        plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+        plugin.mail_of(item.payload)
+
+
+# --------------------------------------------------------------------------- rendered at delivery
+
+
+def queued_plugin(tmp_path, context) -> NotifyEmailPlugin:
+    """A plugin whose sample kind has the variables ``context(event, links)``."""
+    kind = attrs.evolve(reprimand_kind(tmp_path / "mail"), context=context)
+    plugin = NotifyEmailPlugin(kinds=[kind])
+    plugin.aspirasi_configure(
+        settings=Settings(smtp_host="127.0.0.1", base_url="https://aspirasi.example")
+    )
+    return plugin
+
+
+def sealed_round_trip(payload):
+    """The payload as the outbox worker reads it back (encrypted JSON)."""
+    crypto = Crypto("a-secret-key-of-the-test-suite")
+    return crypto.decrypt_payload(crypto.encrypt_payload(payload))
+
+
+def test_a_queued_mail_is_rendered_at_delivery_as_it_would_have_been_at_once(tmp_path):
+    plugin = queued_plugin(
+        tmp_path,
+        lambda e, links: {
+            "text": e.text,
+            # A token that looks like a NIK: links are never masked.
+            "link": links.url("/verify", token="6472045504910001"),
+        },
+    )
+    event = ReprimandIssued(agency_id=3, text="NIK 6472045504910001 di catatan", at=T0)
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    payload = sealed_round_trip(item.payload)
+    assert payload["format"] == QUEUED_FORMAT
+    assert not {"subject", "text", "html"} & set(payload)  # nothing rendered yet
+    mail = plugin.mail_of(payload)
+    context = {"text": event.text, "link": plugin._links.url("/verify", token="6472045504910001")}
+    assert mail == plugin.render("sample_reprimand", Recipient.of(operator(1, "id")), context)
+    assert "https://aspirasi.example/verify?token=6472045504910001" in mail.text
+    assert "NIK 6472********0001 di catatan" in mail.text
+
+
+def test_variables_that_are_not_plain_json_are_rendered_at_once(tmp_path):
+    cases = [
+        lambda e, links: {"text": e.text, "link": links.url("/r"), "at": e.at},  # a datetime
+        lambda e, links: {"text": e.text, "link": links.url("/r"), "more": [links.url("/x")]},
+        lambda e, links: {"text": e.text, "link": links.url("/r"), "d": {1: "int key"}},
+    ]
+    for context in cases:
+        plugin = queued_plugin(tmp_path, context)
+        event = ReprimandIssued(agency_id=3, text="halo", at=T0)
+        [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+        assert item.payload["format"] == 1
+        assert "Teguran: halo" in item.payload["text"]
+        assert plugin.mail_of(sealed_round_trip(item.payload)).subject.startswith("Teguran")
+
+
+def test_a_queued_mail_whose_kind_is_gone_or_whose_payload_is_broken_is_not_sent(tmp_path):
+    plugin = queued_plugin(tmp_path, lambda e, links: {"text": e.text, "link": links.url("/r")})
+    event = ReprimandIssued(agency_id=3, text="halo", at=T0)
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    good = dict(item.payload)
+    with pytest.raises(MailRenderError, match="not installed"):
+        plugin.mail_of({**good, "kind": "removed_kind"})
+    broken = [
+        {**good, "to": "op1@example.org\r\nBcc: x@example.org"},
+        {**good, "to": None},
+        {**good, "context": "text"},
+        {**good, "urls": ["text", "missing"]},
+        {**good, "format": 7},
+    ]
+    for payload in broken:
+        with pytest.raises(ValueError):
+            plugin.mail_of(payload)
+    # A mail rendered before this format existed is still delivered as it is.
+    rendered = plugin.render(
+        "sample_reprimand",
+        Recipient.of(operator(1, "id")),
+        {"text": "lama", "link": plugin._links.url("/r")},
+    )
+    assert plugin.mail_of(rendered.to_payload()) == rendered

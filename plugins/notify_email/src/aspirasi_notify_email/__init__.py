@@ -22,10 +22,13 @@ the account's language is ``en``):
   SOP sweep): to the admins while it waits to be forwarded, to the agency's
   operators while it waits for their confirmation or reply.
 
-Mails are rendered (subject, text and HTML) when the change happens and stored
-in the outbox in the same transaction; the outbox dispatcher delivers them
-later and retries on failure. A mail never contains a NIK: every 16-digit
-number a template prints is masked (``6472********0001``).
+A mail's recipient and template variables are captured when the change happens
+and stored (encrypted) in the outbox in the same transaction; the outbox
+dispatcher renders the mail (subject, text and HTML) when it delivers it, and
+retries on failure. A kind whose variables are not plain JSON values (a date, an
+object) is rendered at once instead. Either way delivery needs no database, and
+the request of the change does not pay for the templates. A mail never contains
+a NIK: every 16-digit number a template prints is masked (``6472********0001``).
 
 Settings
 --------
@@ -91,7 +94,7 @@ The event must be recorded by a use case in its transaction, so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -105,7 +108,14 @@ from aspirasi_core.settings import Settings
 from .config import MAILBOX, SMTP, MailConfig
 from .kinds import Links, MailKind, MailKinds, Recipient, Url, builtin_kinds, scrub_nik
 from .mailbox import DevMailbox, StoredMail
-from .render import Mail, MailRenderer, MailRenderError
+from .render import (
+    QUEUED_FORMAT,
+    Mail,
+    MailRenderer,
+    MailRenderError,
+    QueuedMail,
+    queueable,
+)
 from .transport import SmtpTransport, SmtpUnavailable, build_message, message_id
 
 __all__ = [
@@ -120,6 +130,7 @@ __all__ = [
     "MailNotConfigured",
     "MailRenderError",
     "NotifyEmailPlugin",
+    "QueuedMail",
     "Recipient",
     "SmtpTransport",
     "SmtpUnavailable",
@@ -201,13 +212,16 @@ class NotifyEmailPlugin:
     def aspirasi_outbox_items(
         self, event: Event, lookup: RecipientLookup
     ) -> Sequence[OutboxMessage] | None:
-        """Render the mails ``event`` calls for, one outbox item per recipient."""
+        """The mails ``event`` calls for, one outbox item per recipient: queued with
+        their variables (rendered at delivery), or rendered now when the variables
+        are not plain JSON values."""
         renderer = self._require_renderer()
         assert self._links is not None
         items: list[OutboxMessage] = []
         for kind in self.kinds.for_event(event):
             seen: set[str] = set()
             context: Any = None
+            later = False
             for recipient in kind.recipients(event, lookup):
                 address = recipient.email.casefold()
                 if address in seen:
@@ -217,8 +231,12 @@ class NotifyEmailPlugin:
                     context = dict(kind.context(event, self._links))
                     if kind.looked_up is not None:
                         context.update(kind.looked_up(event, lookup))
-                mail = renderer.render(kind, recipient, context)
-                items.append(OutboxMessage(topic=EMAIL_TOPIC, payload=mail.to_payload()))
+                    later = queueable(context)
+                if later:
+                    payload = QueuedMail(kind.name, recipient, context).to_payload()
+                else:
+                    payload = renderer.render(kind, recipient, context).to_payload()
+                items.append(OutboxMessage(topic=EMAIL_TOPIC, payload=payload))
         return items or None
 
     @hookimpl
@@ -229,7 +247,7 @@ class NotifyEmailPlugin:
         config = self.config
         if config is None:
             raise MailNotConfigured("notify_email was not configured (aspirasi_configure)")
-        mail = Mail.from_payload(item.payload)
+        mail = self.mail_of(item.payload)
         mid = message_id(item, config.domain)
         if config.mode == SMTP:
             self.transport.send(
@@ -244,6 +262,19 @@ class NotifyEmailPlugin:
         return True
 
     # ------------------------------------------------------------------ helpers
+    def mail_of(self, payload: Mapping[str, Any]) -> Mail:
+        """The mail an ``email`` outbox payload stands for, rendered if it was queued
+        with its variables. Raises ``ValueError`` for a payload that is not a mail and
+        :class:`MailRenderError` for a kind that is gone or fails to render."""
+        if payload.get("format") != QUEUED_FORMAT:
+            return Mail.from_payload(payload)
+        queued = QueuedMail.from_payload(payload)
+        if queued.kind not in self.kinds:
+            raise MailRenderError(f"mail kind {queued.kind!r} is not installed")
+        return self._require_renderer().render(
+            self.kinds.get(queued.kind), queued.recipient, queued.context
+        )
+
     def render(self, kind: str, recipient: Recipient, context: dict[str, Any]) -> Mail:
         """Render a mail kind by name (previews, tests)."""
         return self._require_renderer().render(self.kinds.get(kind), recipient, context)

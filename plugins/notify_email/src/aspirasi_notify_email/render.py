@@ -1,8 +1,14 @@
-"""Rendering mails from Jinja2 templates, at queue time.
+"""Rendering mails from Jinja2 templates.
 
 Two environments share one loader: text (subject and plain body, no escaping)
 and HTML (autoescaped). Every printed value passes through
 :func:`~.kinds.scrub_nik`, so no template can put a NIK into a mail.
+
+An ``email`` outbox payload is one of two formats: a :class:`QueuedMail`
+(format 2: the kind, the recipient and the template variables, captured in the
+transaction of the change and rendered by the outbox worker at delivery) or a
+rendered :class:`Mail` (format 1: for a kind whose variables are not plain JSON
+values, rendered at once; also every payload queued before format 2 existed).
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from aspirasi_core.settings import Settings
 from .kinds import Links, MailKind, MailKinds, Recipient, Url, scrub_nik
 
 LANGUAGES = ("id", "en")
-#: Version of the ``email`` outbox payload (bump when its shape changes).
+#: Version of a rendered ``email`` outbox payload (:class:`Mail`).
 PAYLOAD_FORMAT = 1
+#: Version of a queued, not yet rendered ``email`` outbox payload (:class:`QueuedMail`).
+QUEUED_FORMAT = 2
 MAX_SUBJECT = 200
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -72,9 +80,83 @@ class Mail:
                 raise ValueError(f"e-mail payload without {field.name!r}")
             values[field.name] = value
         mail = cls(**values)
-        if "@" not in mail.to or any(c in mail.to for c in "\r\n,;<>"):
-            raise ValueError("e-mail payload with an invalid recipient")
+        _check_address(mail.to)
         return mail
+
+
+def _check_address(to: str) -> None:
+    if "@" not in to or any(c in to for c in "\r\n,;<>"):
+        raise ValueError("e-mail payload with an invalid recipient")
+
+
+def _plain(value: Any) -> bool:
+    """A value that survives a JSON round trip unchanged (tuples become lists)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if kind in (list, tuple):
+        return all(_plain(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def queueable(context: Mapping[str, Any]) -> bool:
+    """Whether a kind's template variables can be queued for rendering at delivery:
+    plain JSON values, and :class:`~.kinds.Url` values at the top level (links are
+    never masked, so they must come back as ``Url``)."""
+    return all(type(v) is Url or _plain(v) for v in context.values())
+
+
+@attrs.frozen
+class QueuedMail:
+    """A mail queued with its variables, rendered when it is delivered.
+
+    The template variables are those of the change (a snapshot, as the rendered mail
+    was), so delivery still needs no database; the templates are those installed
+    when it is sent. Make one only for a context :func:`queueable` accepts.
+    """
+
+    kind: str
+    recipient: Recipient
+    context: Mapping[str, Any]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "format": QUEUED_FORMAT,
+            "kind": self.kind,
+            "to": self.recipient.email,
+            "language": self.recipient.language,
+            "name": self.recipient.name,
+            "context": dict(self.context),
+            "urls": [k for k, v in self.context.items() if type(v) is Url],
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> QueuedMail:
+        """Read a payload back; raise ``ValueError`` when it is not one."""
+        if payload.get("format") != QUEUED_FORMAT:
+            raise ValueError(f"unknown e-mail payload format {payload.get('format')!r}")
+        fields = {name: payload.get(name) for name in ("kind", "to", "language", "name")}
+        for name, value in fields.items():
+            if not isinstance(value, str):
+                raise ValueError(f"e-mail payload without {name!r}")
+        context, urls = payload.get("context"), payload.get("urls")
+        if not isinstance(context, dict) or not isinstance(urls, list):
+            raise ValueError("e-mail payload without its variables")
+        _check_address(fields["to"])
+        variables = dict(context)
+        for key in urls:
+            if not isinstance(variables.get(key), str):
+                raise ValueError("e-mail payload with an invalid link")
+            variables[key] = Url(variables[key])
+        return cls(
+            kind=fields["kind"],
+            recipient=Recipient(
+                email=fields["to"], language=fields["language"], name=fields["name"]
+            ),
+            context=variables,
+        )
 
 
 def _finalize(value: Any) -> Any:
