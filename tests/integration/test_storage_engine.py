@@ -155,9 +155,9 @@ def test_transaction_threads_and_the_postgresql_pool_follow_db_threads(tmp_path)
     lite = create_database(f"sqlite:///{tmp_path / 'a.db'}", crypto)
     tuned = create_database("postgresql://postgres@127.0.0.1/test", crypto, threads=24)
     try:
-        assert (pg._threads, pg.engine.pool.size()) == (8, 8)
-        assert lite._threads == 4
-        assert (tuned._threads, tuned.engine.pool.size()) == (24, 24)
+        assert (pg._workers.size, pg.engine.pool.size()) == (8, 8)
+        assert lite._workers.size == 4
+        assert (tuned._workers.size, tuned.engine.pool.size()) == (24, 24)
     finally:
         for db in (pg, lite, tuned):
             db.dispose()

@@ -1,8 +1,8 @@
 """The unit of work and the :class:`~aspirasi_core.services.ports.Database` on SQLAlchemy.
 
 One transaction script = one connection + one transaction. ``transaction`` runs
-the script in a worker thread (``anyio.to_thread``), so the event loop never waits
-on the database or on a lock; ``run_sync`` runs it in the calling thread.
+the script in a worker thread (:class:`~.threads.WorkerThreads`), so the event loop
+never waits on the database or on a lock; ``run_sync`` runs it in the calling thread.
 
 On SQLite, write transactions are serialized inside the process by a lock shared
 by every engine on the same file, and across processes by ``BEGIN IMMEDIATE`` plus
@@ -12,14 +12,11 @@ cheap Python lock instead of polling SQLite's file lock.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import contextvars
 import functools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -44,6 +41,7 @@ from .repositories import (
     SqlOutboxRepository,
     SqlTokenRepository,
 )
+from .threads import WorkerThreads
 
 T = TypeVar("T")
 
@@ -134,28 +132,17 @@ class SqlDatabase:
         self.inline_reads = self.dialect == "sqlite" if inline_reads is None else inline_reads
         # Threads for transactions. SQLite runs one write at a time and its bounded
         # reads inline, so a few threads do; PostgreSQL overlaps its round trips.
-        self._threads = threads or default_threads(self.dialect)
-        self._executor: ThreadPoolExecutor | None = None
-        self._executor_pid = 0
+        self._workers = WorkerThreads(threads or default_threads(self.dialect), "aspirasi-db")
         # Inline reads keep one connection per thread (the event loop's), so a
         # look-up pays neither the pool's check-out nor its reset.
         self._local = threading.local()
         self._readers: list[Connection] = []
 
-    def _pool(self) -> ThreadPoolExecutor:
-        # One pool per process (a forked worker must not inherit the parent's threads).
-        if self._executor is None or self._executor_pid != os.getpid():
-            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="aspirasi-db")
-            self._executor_pid = os.getpid()
-        return self._executor
-
     async def transaction(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
         """Run ``fn`` in one transaction in a worker thread; commit if it returns,
         roll back (and re-raise) if it raises."""
-        call = functools.partial(self.run_sync, fn, write=write)
         # The log context (request id) goes along to the thread.
-        ctx = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), ctx.run, call)
+        return await self._workers.run(functools.partial(self.run_sync, fn, write=write))
 
     async def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         """A short read transaction, bounded by an index and a page size.
@@ -173,9 +160,7 @@ class SqlDatabase:
             with conn.begin():
                 return fn(SqlUnitOfWork(conn, self.crypto))
         if self.dialect == "postgresql":
-            ctx = contextvars.copy_context()
-            call = functools.partial(self._read_autocommit, fn)
-            return await asyncio.get_running_loop().run_in_executor(self._pool(), ctx.run, call)
+            return await self._workers.run(functools.partial(self._read_autocommit, fn))
         return await self.transaction(fn, write=False)
 
     def _read_autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
@@ -223,9 +208,7 @@ class SqlDatabase:
                 conn.close()
         self._local = threading.local()
         self.engine.dispose()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
+        self._workers.shutdown()
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self.engine.url.render_as_string(hide_password=True)!r})"

@@ -1,0 +1,133 @@
+"""WorkerThreads: the threads SqlDatabase runs transactions in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import signal
+import threading
+import time
+import traceback
+
+import pytest
+
+from aspirasi_core.storage.threads import WorkerThreads
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def test_a_call_returns_its_result_or_raises_in_the_callers_context() -> None:
+    workers = WorkerThreads(2, "test-db")
+
+    def where() -> tuple[str, str]:
+        return threading.current_thread().name, request_id.get()
+
+    def boom() -> None:
+        raise KeyError("missing")
+
+    def stop() -> None:
+        raise StopIteration
+
+    async def main() -> None:
+        request_id.set("req-1")
+        name, seen = await workers.run(where)
+        assert name.startswith("test-db-") and name != threading.current_thread().name
+        assert seen == "req-1"
+        with pytest.raises(KeyError, match="missing"):
+            await workers.run(boom)
+        with pytest.raises(RuntimeError, match="StopIteration"):
+            await workers.run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        workers.shutdown()
+
+
+def test_calls_run_side_by_side_up_to_the_size() -> None:
+    workers = WorkerThreads(3, "test-db")
+    barrier = threading.Barrier(3, timeout=5)  # broken (an error) unless 3 run at once
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(workers.run(barrier.wait) for _ in range(3)))
+
+    try:
+        assert sorted(asyncio.run(main())) == [0, 1, 2]
+    finally:
+        workers.shutdown()
+
+
+def test_a_call_cancelled_before_a_thread_takes_it_never_runs() -> None:
+    workers = WorkerThreads(1, "test-db")
+    release = threading.Event()
+    ran: list[str] = []
+
+    async def main() -> None:
+        first = asyncio.ensure_future(workers.run(lambda: release.wait(5)))
+        second = asyncio.ensure_future(workers.run(lambda: ran.append("second")))
+        await asyncio.sleep(0.05)  # both queued; the only thread is busy with the first
+        second.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        assert await first is True
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert await workers.run(lambda: "third") == "third"  # the thread went on
+
+    try:
+        asyncio.run(main())
+    finally:
+        workers.shutdown()
+    assert ran == []
+
+
+def test_shutdown_stops_the_threads_and_a_later_call_starts_new_ones() -> None:
+    workers = WorkerThreads(2, "test-shutdown")
+    assert asyncio.run(workers.run(lambda: 1)) == 1
+    started = [t for t in threading.enumerate() if t.name.startswith("test-shutdown-")]
+    assert len(started) == 2
+    workers.shutdown()
+    for thread in started:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert asyncio.run(workers.run(lambda: 2)) == 2
+    workers.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_starts_its_own_threads_even_if_a_guard_was_held() -> None:
+    workers = WorkerThreads(1, "test-fork")
+    assert asyncio.run(workers.run(lambda: os.getpid())) == os.getpid()
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:  # a parent thread holds the guard at the moment of the fork
+        with workers._guard:
+            held.set()
+            done.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child never returns into pytest
+            status = 1
+            try:
+                child = asyncio.run(asyncio.wait_for(workers.run(os.getpid), 5))
+                status = 0 if child == os.getpid() else 2
+            except BaseException:
+                traceback.print_exc()
+            os._exit(status)
+    finally:
+        done.set()
+        holder.join()
+    deadline = time.monotonic() + 10
+    while (found := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if found[0] == 0:  # stuck on the parent's guard
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung starting its threads")
+    assert os.waitstatus_to_exitcode(found[1]) == 0
+    workers.shutdown()
