@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from aspirasi_core.domain.errors import Conflict
-from aspirasi_core.domain.model import Action, Rating, Status
+from aspirasi_core.domain.model import Action, LogEntry, Rating, Status
 from aspirasi_core.services.ports import NewAttachment, NewLogEntry, NewMessage
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -80,6 +80,58 @@ def test_a_ticket_collision_raises_and_the_transaction_goes_on(database, make) -
 
     second = database.run_sync(script)
     assert database.run_sync(lambda uow: uow.messages.get_by_ticket("ASP-NEW")) == second
+
+
+def test_a_message_goes_in_with_its_first_log_entry_and_a_collision_writes_neither(
+    database, make
+) -> None:
+    author = make.account()
+    first = make.message(author.id)
+    entry = NewLogEntry(
+        message_id=0,
+        actor_id=author.id,
+        action=str(Action.SUBMIT),
+        from_status=None,
+        to_status=Status.SUBMITTED,
+        note="",
+        at=T0,
+    )
+    new = NewMessage(
+        ticket=first.ticket,
+        author_id=author.id,
+        subject="Lampu jalan mati",
+        body="Sudah seminggu",
+        confidential=False,
+        anonymous=False,
+        created_at=T0,
+    )
+
+    def log_rows(uow) -> int:
+        return uow.connection.exec_driver_sql("SELECT count(*) FROM message_log").scalar()
+
+    before = database.run_sync(log_rows)
+
+    def script(uow):
+        with pytest.raises(Conflict):
+            uow.messages.add(new, first_log=entry)
+        assert log_rows(uow) == before  # the collision wrote no log entry
+        return uow.messages.add(attrs.evolve(new, ticket="ASP-LOG"), first_log=entry)
+
+    added = database.run_sync(script)
+    [logged] = database.run_sync(lambda uow: uow.messages.log(added.id))
+    assert logged.id > 0
+    assert attrs.evolve(logged, id=0) == LogEntry(
+        id=0,
+        message_id=added.id,
+        actor_id=author.id,
+        action="submit",
+        from_status=None,
+        to_status=Status.SUBMITTED,
+        note="",
+        at=T0,
+        agency_id=None,
+    )
+    assert database.run_sync(log_rows) == before + 1
 
 
 def test_save_transition_is_compare_and_set(database, make) -> None:

@@ -218,7 +218,16 @@ class MessageService:
                             anonymous=anonymous,
                             created_at=now,
                             due_at=triage_due,
-                        )
+                        ),
+                        first_log=NewLogEntry(
+                            message_id=0,  # the new message's
+                            actor_id=actor.account_id,
+                            action=str(Action.SUBMIT),
+                            from_status=None,
+                            to_status=Status.SUBMITTED,
+                            note="",
+                            at=now,
+                        ),
                     )
                     break
                 except Conflict as exc:
@@ -241,17 +250,6 @@ class MessageService:
                     )
                 )
                 attachments = (attachment,)
-            uow.messages.add_log(
-                NewLogEntry(
-                    message_id=message.id,
-                    actor_id=actor.account_id,
-                    action=str(Action.SUBMIT),
-                    from_status=None,
-                    to_status=Status.SUBMITTED,
-                    note="",
-                    at=now,
-                )
-            )
             admins = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
             self._notify(
                 uow,

@@ -277,8 +277,12 @@ class TokenRepository(Protocol):
 
 
 class MessageRepository(Protocol):
-    def add(self, new: NewMessage) -> Message:
-        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision."""
+    def add(self, new: NewMessage, *, first_log: NewLogEntry | None = None) -> Message:
+        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision.
+
+        ``first_log``: a log entry written with the message (its ``message_id`` is
+        ignored), in the same statement where the database allows; nothing is
+        written on a collision."""
 
     def get(self, message_id: int) -> Message | None:
         """With its attachments of kind ``message``."""

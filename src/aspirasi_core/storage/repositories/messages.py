@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import (
     Connection,
     bindparam,
@@ -87,6 +88,23 @@ def _insert_message(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=[m.c.ticket])
         .returning(m.c.id)
     )
+
+
+_LOG_COLUMNS = ("actor_id", "action", "from_status", "to_status", "note", "at", "agency_id")
+
+
+@functools.cache
+def _insert_message_with_log() -> Any:
+    """PostgreSQL: the message insert of :func:`_insert_message` and the insert of its
+    first log entry in one statement (a data-modifying ``WITH``; one round trip
+    less). No message row (a ticket collision): no log row either."""
+    new_message = _insert_message("postgresql").cte("new_message")
+    entry = select(
+        new_message.c.id,
+        *(bindparam(f"log_{c}", type_=lg.c[c].type) for c in _LOG_COLUMNS),
+    )
+    new_log = insert(lg).from_select(["message_id", *_LOG_COLUMNS], entry).cte("new_log")
+    return select(new_message.c.id).add_cte(new_log)
 
 
 #: Status by its stored value (faster than calling the enum).
@@ -191,6 +209,19 @@ def _rating(row: Any) -> Rating:
     )
 
 
+def _log_values(entry: NewLogEntry) -> dict[str, Any]:
+    return {
+        "message_id": entry.message_id,
+        "actor_id": entry.actor_id,
+        "action": str(entry.action),
+        "from_status": str(entry.from_status) if entry.from_status is not None else None,
+        "to_status": str(entry.to_status),
+        "note": entry.note,
+        "at": entry.at,
+        "agency_id": entry.agency_id,
+    }
+
+
 class SqlMessageRepository:
     """:class:`~aspirasi_core.services.ports.MessageRepository`."""
 
@@ -200,8 +231,11 @@ class SqlMessageRepository:
         self._conn = conn
 
     # ------------------------------------------------------------------ one message
-    def add(self, new: NewMessage) -> Message:
-        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision."""
+    def add(self, new: NewMessage, *, first_log: NewLogEntry | None = None) -> Message:
+        """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision.
+
+        ``first_log``: a log entry inserted with it (its ``message_id`` is ignored);
+        on PostgreSQL in the same statement. Nothing is written on a collision."""
         values = {
             "ticket": new.ticket,
             "author_id": new.author_id,
@@ -216,13 +250,22 @@ class SqlMessageRepository:
             "due_at": new.due_at,
         }
 
-        rows = fast.rows(self._conn, _insert_message(self._conn.dialect.name), values)
+        dialect = self._conn.dialect.name
+        if first_log is not None and dialect == "postgresql":
+            for key, value in _log_values(first_log).items():
+                if key != "message_id":
+                    values[f"log_{key}"] = value
+            rows = fast.rows(self._conn, _insert_message_with_log(), values)
+        else:
+            rows = fast.rows(self._conn, _insert_message(dialect), values)
         if not rows:
             raise Conflict(
                 "The ticket %(ticket)s is already taken.",
                 code="duplicate_ticket",
                 params={"ticket": new.ticket},
             )
+        if first_log is not None and dialect != "postgresql":
+            self.add_log(attrs.evolve(first_log, message_id=rows[0].id))
         return Message(
             id=rows[0].id,
             ticket=new.ticket,
@@ -344,17 +387,7 @@ class SqlMessageRepository:
 
     # ------------------------------------------------------------------ log
     def add_log(self, entry: NewLogEntry) -> LogEntry:
-        values = {
-            "message_id": entry.message_id,
-            "actor_id": entry.actor_id,
-            "action": str(entry.action),
-            "from_status": str(entry.from_status) if entry.from_status is not None else None,
-            "to_status": str(entry.to_status),
-            "note": entry.note,
-            "at": entry.at,
-            "agency_id": entry.agency_id,
-        }
-        new_id = fast.rows(self._conn, _INSERT_LOG, values)[0].id
+        new_id = fast.rows(self._conn, _INSERT_LOG, _log_values(entry))[0].id
         return LogEntry(
             id=new_id,
             message_id=entry.message_id,
