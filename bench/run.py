@@ -614,19 +614,41 @@ def bench_one(
             result["void"].append(
                 f"login: {lg.errors} errors; {probe_error(server.base, sc.login)}"
             )
+        # Tracking at its fixed rate without and during a burst of logins: three
+        # interleaved pairs, each p99 the median of its three runs (a single p99 on
+        # this machine swings several-fold from run to run).
         tr_target = routes["tracking"]["fixed"]["target_rps"]
         tr_delay = CONNECTIONS * 1000 / tr_target if tr_target else 1000
-        burst = wrk.start("burst-login", sc.login, d, connections=LOGIN_CONNECTIONS)
-        during = wrk.run(
-            f"{backend}-{size}-tracking-burst", sc.routes["tracking"], d, delay_ms=tr_delay
-        )
-        burst_r = Wrk.finish(*burst)
-        if during.errors or burst_r.errors:
-            result["void"].append(
-                f"login burst: {during.errors} tracking errors, {burst_r.errors} login errors"
+        alone_runs, during_runs, burst_runs = [], [], []
+        for k in range(1 if args.quick else 3):
+            alone_runs.append(
+                wrk.run(
+                    f"{backend}-{size}-tracking-alone-{k}",
+                    sc.routes["tracking"],
+                    d,
+                    delay_ms=tr_delay,
+                )
             )
+            burst = wrk.start(f"burst-login-{k}", sc.login, d, connections=LOGIN_CONNECTIONS)
+            during_runs.append(
+                wrk.run(
+                    f"{backend}-{size}-tracking-burst-{k}",
+                    sc.routes["tracking"],
+                    d,
+                    delay_ms=tr_delay,
+                )
+            )
+            burst_runs.append(Wrk.finish(*burst))
+        errors = sum(r.errors for r in alone_runs + during_runs)
+        login_errors = sum(r.errors for r in burst_runs)
+        if errors or login_errors:
+            result["void"].append(
+                f"login burst: {errors} tracking errors, {login_errors} login errors"
+            )
+        during = sorted(during_runs, key=lambda r: r.p99_ms)[len(during_runs) // 2]
+        burst_r = sorted(burst_runs, key=lambda r: r.rps)[len(burst_runs) // 2]
         raw = argon_here["verifications_per_s"]
-        base_p99 = routes["tracking"]["fixed"]["p99_ms"]
+        base_p99 = median([r.p99_ms for r in alone_runs])
         result["login"] = {
             "connections": LOGIN_CONNECTIONS,
             "rps": round(lg.rps, 2),
@@ -641,6 +663,8 @@ def bench_one(
                 "tracking_during_burst": during.as_dict(),
                 "logins_during_burst": burst_r.as_dict(),
                 "tracking_p99_without_ms": base_p99,
+                "tracking_p99_without_runs_ms": [r.p99_ms for r in alone_runs],
+                "tracking_p99_during_runs_ms": [r.p99_ms for r in during_runs],
                 "p99_ratio": round(during.p99_ms / base_p99, 2) if base_p99 else None,
                 "goal": "<= 2x",
                 "pass": bool(base_p99) and during.p99_ms <= 2 * base_p99,
