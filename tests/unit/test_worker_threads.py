@@ -131,3 +131,58 @@ def test_a_forked_child_starts_its_own_threads_even_if_a_guard_was_held() -> Non
         pytest.fail("the forked child hung starting its threads")
     assert os.waitstatus_to_exitcode(found[1]) == 0
     workers.shutdown()
+
+
+def test_a_caller_cancelled_mid_call_lets_it_finish_and_the_result_is_dropped() -> None:
+    workers = WorkerThreads(1, "test-db")
+    started, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        done.append("finished")
+        return "late"
+
+    async def main() -> None:
+        task = asyncio.ensure_future(workers.run(slow))
+        await asyncio.to_thread(started.wait, 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+        # The thread finishes the call, drops its result and takes the next one.
+        assert await workers.run(lambda: "next") == "next"
+
+    try:
+        asyncio.run(main())
+    finally:
+        workers.shutdown()
+    assert done == ["finished"]
+
+
+def test_a_call_that_ends_after_its_loop_closed_does_not_break_the_thread() -> None:
+    workers = WorkerThreads(1, "test-db")
+    started, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+
+    def slow() -> int:
+        started.set()
+        release.wait(5)
+        return 1
+
+    loop = asyncio.new_event_loop()
+    try:
+        pending = loop.create_task(workers.run(slow))
+        loop.run_until_complete(asyncio.to_thread(started.wait, 5))
+        pending.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()  # the call is still running
+        release.set()
+        assert asyncio.run(workers.run(lambda: 2)) == 2  # the same thread goes on
+    finally:
+        threading.excepthook = old_hook
+        workers.shutdown()
+    assert errors == []

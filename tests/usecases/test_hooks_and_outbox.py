@@ -224,6 +224,7 @@ async def test_dispatcher_delivers_retries_and_gives_up(world: World) -> None:
     dead = await app.outbox.list("dead")
     assert len(dead) == 1 and "smtp down" in (dead[0].last_error or "")
     assert "ani@example.org" not in (dead[0].last_error or "")  # no address kept
+    assert "6472********0001" in (dead[0].last_error or "")  # nor a NIK
     world.recorder.fail_deliveries = 0
     assert await app.outbox.retry(dead[0].id)
     assert app.outbox.run_once_sync().delivered == 1

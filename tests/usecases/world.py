@@ -60,7 +60,9 @@ class RecorderPlugin:
             self.on_deliver()
         if self.fail_deliveries > 0:
             self.fail_deliveries -= 1
-            raise ConnectionError("smtp down: 550 <ani@example.org> refused")
+            raise ConnectionError(
+                "smtp down: 550 <ani@example.org> refused (note: NIK 6472045504910001)"
+            )
         self.delivered.append(item)
         return True
 

@@ -116,5 +116,7 @@ def test_a_client_that_leaves_mid_upload_is_logged_as_gone_not_as_a_server_error
     [line] = [entry for entry in logs if entry["event"] == "request"]
     assert line["status"] is None
     assert line["client_disconnected"] is True
+    # What the app answered to nobody (Litestar's 500 for the unfinished body).
+    assert line["unsent_status"] == 500
     assert sent == []  # nothing is sent to a client that has gone
     assert not [entry for entry in logs if entry.get("log_level") == "error"]

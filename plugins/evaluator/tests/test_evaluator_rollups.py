@@ -354,3 +354,32 @@ def test_segments_are_whole_months_and_edge_days():
     assert segments(date(2026, 3, 10), date(2026, 4, 2)) == [
         ("d", d(date(2026, 3, 10)), d(date(2026, 4, 2)))
     ]
+
+
+def test_submissions_and_withdrawals_at_once_keep_the_rollups_exact(pg_database, tmp_path):
+    """New messages (counted by one statement) and withdrawals (the general path)
+    update the same rows of today at the same moment, from the database threads of
+    one worker: no deadlock, no lost count (PostgreSQL)."""
+    import asyncio
+
+    db = pg_database
+    migrate_evaluator(db)
+    settings = settings_for(tmp_path, disabled_plugins=("rate_limit",))
+    world = World(
+        core=bootstrap(settings, plugin_manager=create_plugin_manager(settings), database=db)
+    )
+    populate(world)
+    core, citizen = world.core, world.ctx("ani")
+
+    async def submit(i: int) -> int:
+        return (await core.messages.submit(citizen, SubmitInput(f"Laporan {i}", "x"))).id
+
+    async def main() -> None:
+        mine = [await submit(i) for i in range(12)]  # the first one reads the time zone
+        assert rollup._TZ.get(db.engine) == TZ
+        for _ in range(3):
+            withdraw = [core.messages.withdraw(citizen, mine.pop()) for _ in range(4)]
+            await asyncio.gather(*(submit(100 + i) for i in range(8)), *withdraw)
+
+    run(main)
+    assert current(db) == rebuilt(db)

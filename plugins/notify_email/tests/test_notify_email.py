@@ -284,10 +284,15 @@ def test_mail_kinds_are_checked(tmp_path):
 def test_a_template_bug_names_the_kind(tmp_path):
     kind = reprimand_kind(tmp_path / "evaluator-mail")
     (tmp_path / "evaluator-mail" / "id" / "sample_reprimand.txt").write_text("{{ missing }}")
-    plugin = NotifyEmailPlugin(kinds=[kind])
-    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
     event = ReprimandIssued(agency_id=3, text="x", at=T0)
-    # Queuing does not render: the bug shows when the mail is delivered.
+    # A kind given in code is rendered when the mail is queued: the bug shows there.
+    plugin = NotifyEmailPlugin(kinds=[kind], entry_points=lambda: [])
+    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
+    with pytest.raises(MailRenderError, match="sample_reprimand"):
+        plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    # A declared kind is rendered at delivery: the bug shows then.
+    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
+    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
     [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
     with pytest.raises(MailRenderError, match="sample_reprimand"):
         plugin.mail_of(item.payload)
@@ -296,10 +301,15 @@ def test_a_template_bug_names_the_kind(tmp_path):
 # --------------------------------------------------------------------------- rendered at delivery
 
 
-def queued_plugin(tmp_path, context) -> NotifyEmailPlugin:
-    """A plugin whose sample kind has the variables ``context(event, links)``."""
+def queued_plugin(tmp_path, context, *, declared: bool = True) -> NotifyEmailPlugin:
+    """A plugin whose sample kind has the variables ``context(event, links)``, declared
+    through the entry point (every process knows it) or, with ``declared=False``,
+    given in code."""
     kind = attrs.evolve(reprimand_kind(tmp_path / "mail"), context=context)
-    plugin = NotifyEmailPlugin(kinds=[kind])
+    if declared:
+        plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
+    else:
+        plugin = NotifyEmailPlugin(kinds=[kind], entry_points=lambda: [])
     plugin.aspirasi_configure(
         settings=Settings(smtp_host="127.0.0.1", base_url="https://aspirasi.example")
     )
@@ -326,6 +336,10 @@ def test_a_queued_mail_is_rendered_at_delivery_as_it_would_have_been_at_once(tmp
     payload = sealed_round_trip(item.payload)
     assert payload["format"] == QUEUED_FORMAT
     assert not {"subject", "text", "html"} & set(payload)  # nothing rendered yet
+    # The outbox holds no more than the mail will show: the NIK is masked already,
+    # the link (not a NIK) is kept whole.
+    assert "6472045504910001" not in str(payload["context"]["text"])
+    assert payload["context"]["link"].endswith("token=6472045504910001")
     mail = plugin.mail_of(payload)
     context = {"text": event.text, "link": plugin._links.url("/verify", token="6472045504910001")}
     assert mail == plugin.render("sample_reprimand", Recipient.of(operator(1, "id")), context)
@@ -372,3 +386,54 @@ def test_a_queued_mail_whose_kind_is_gone_or_whose_payload_is_broken_is_not_sent
         {"text": "lama", "link": plugin._links.url("/r")},
     )
     assert plugin.mail_of(rendered.to_payload()) == rendered
+
+
+def test_a_kind_given_in_code_is_rendered_at_once(tmp_path):
+    # An `aspirasi outbox run` process builds its plugin from the entry points and
+    # would not know this kind: its mails cannot wait for delivery to be rendered.
+    plugin = queued_plugin(
+        tmp_path, lambda e, links: {"text": e.text, "link": links.url("/r")}, declared=False
+    )
+    event = ReprimandIssued(agency_id=3, text="halo", at=T0)
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    assert item.payload["format"] == 1
+    assert "Teguran: halo" in item.payload["text"]
+
+
+def test_a_confidential_subject_never_enters_the_outbox(tmp_path):
+    from aspirasi_core.domain.events import MessageSubmitted
+
+    plugin = NotifyEmailPlugin(entry_points=lambda: [])
+    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
+    admin = attrs.evolve(operator(1, "id"), role="admin", agency_id=None)
+    for confidential in (True, False):
+        event = MessageSubmitted(
+            message_id=7,
+            ticket="ASP-7",
+            author_id=9,
+            subject="Rahasia dapur",
+            confidential=confidential,
+            anonymous=False,
+            at=T0,
+        )
+        [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(admin))
+        assert item.payload["format"] == QUEUED_FORMAT
+        assert ("Rahasia dapur" in str(item.payload)) is not confidential
+        mail = plugin.mail_of(item.payload)
+        assert ("Rahasia dapur" in mail.text + mail.html) is not confidential
+
+
+def test_a_nik_given_as_a_number_is_masked_too(tmp_path):
+    plugin = queued_plugin(
+        tmp_path, lambda e, links: {"text": 6472045504910001, "link": links.url("/r")}
+    )
+    event = ReprimandIssued(agency_id=3, text="", at=T0)
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    assert "6472045504910001" not in str(item.payload)
+    assert "Teguran: 6472********0001" in plugin.mail_of(item.payload).text
+    rendered = plugin.render(
+        "sample_reprimand",
+        Recipient.of(operator(1, "id")),
+        {"text": 6472045504910001, "link": plugin._links.url("/r")},
+    )
+    assert "6472045504910001" not in rendered.text + rendered.html

@@ -21,6 +21,7 @@ import anyio.to_thread
 import attrs
 import structlog
 
+from ..logging import mask_text
 from .core import CoreDeps
 from .ports import OutboxItem, UnitOfWork
 
@@ -74,7 +75,8 @@ class OutboxDispatcher:
             done = self._d.hook.aspirasi_deliver_outbox_item(item=item)
         except Exception as exc:  # a failed delivery is data, not a crash
             # SMTP errors often echo the recipient: keep addresses out of the table and logs.
-            text = _ADDRESS.sub("<address>", f"{type(exc).__name__}: {exc}")
+            # A template error can quote a variable: mask NIK-like numbers too.
+            text = mask_text(_ADDRESS.sub("<address>", f"{type(exc).__name__}: {exc}"))
             return False, text[:500]
         if done is True:
             return True, None

@@ -70,7 +70,10 @@ class WorkerThreads:
 
     The threads start on first use, in the process that uses them: a worker forked
     after start-up gets its own. They are daemon threads; :meth:`shutdown` stops
-    them once they have finished the calls already queued.
+    them once they have finished the calls already queued. A call still running
+    when the interpreter exits is cut off (``ThreadPoolExecutor`` waited for it); a
+    transaction cut off that way is rolled back by the database, and servers stop
+    taking requests and finish them before they exit.
     """
 
     def __init__(self, size: int, name: str) -> None:
@@ -86,29 +89,30 @@ class WorkerThreads:
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` in a worker thread; see the class docstring."""
-        if self._pid != os.getpid():
-            self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((loop, future, contextvars.copy_context(), fn))
+        item = (loop, future, contextvars.copy_context(), fn)
+        # Under the guard: a shutdown() in between would leave the call behind the
+        # threads' stop markers, never run.
+        with self._guard:
+            if self._pid != os.getpid():
+                self._start()
+            self._queue.put(item)
         return await future
 
     def _start(self) -> None:
-        with self._guard:
-            if self._pid == os.getpid():
-                return
-            # After a fork the parent's threads do not exist here, and its queue may
-            # hold items nobody will take: start afresh.
-            self._queue = queue.SimpleQueue()
-            self._threads = [
-                threading.Thread(
-                    target=self._work, args=(self._queue,), name=f"{self.name}-{n}", daemon=True
-                )
-                for n in range(self.size)
-            ]
-            for thread in self._threads:
-                thread.start()
-            self._pid = os.getpid()
+        # After a fork the parent's threads do not exist here, and its queue may hold
+        # items nobody will take: start afresh. Called with the guard held.
+        self._queue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(
+                target=self._work, args=(self._queue,), name=f"{self.name}-{n}", daemon=True
+            )
+            for n in range(self.size)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._pid = os.getpid()
 
     @staticmethod
     def _work(calls: queue.SimpleQueue[_Item | None]) -> None:
@@ -119,6 +123,7 @@ class WorkerThreads:
             loop, future, ctx, fn = item
             del item
             if future.cancelled():
+                del loop, future, ctx, fn
                 continue
             try:
                 result = ctx.run(fn)

@@ -146,6 +146,7 @@ class RequestContextMiddleware:
         # "answers" 500 to nobody while reading the body): logged as a client that
         # left, not as a server error.
         gone: list[bool] = []
+        unsent: dict[str, int] = {}
         personal = req.account is not None and not path.startswith("/static/")
 
         async def receive_wrapper() -> Message:
@@ -155,8 +156,10 @@ class RequestContextMiddleware:
             return message
 
         async def send_wrapper(message: Message) -> None:
-            if gone:
-                return  # nobody is listening
+            if gone:  # nobody is listening; the status the app meant is still logged
+                if message["type"] == "http.response.start":
+                    unsent["status"] = message["status"]
+                return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 out = list(message.get("headers", []))
@@ -200,7 +203,11 @@ class RequestContextMiddleware:
                 status_holder["status"] = 500  # the server answers 500
             raise
         finally:
-            extra = {"client_disconnected": True} if gone else {}
+            extra: dict[str, object] = {}
+            if gone:
+                extra["client_disconnected"] = True
+                if "status" in unsent:
+                    extra["unsent_status"] = unsent["status"]
             log.info(
                 "request",
                 method=scope.get("method"),

@@ -514,9 +514,15 @@ def _insert_new_fact(dialect: str) -> Any:
 @functools.cache
 def _count_new_statement() -> Any:
     """PostgreSQL: :func:`_insert_new_fact` and the count move of :func:`_count_move`
-    for the fact it inserted (counts, then totals; each day before month, the order
-    of every other transaction) in one statement of data-modifying ``WITH``
-    queries. Nothing inserted: nothing counted. Returns the fact's ``status``."""
+    for the fact it inserted, in one statement of data-modifying ``WITH`` queries.
+    Nothing inserted: nothing counted. Returns the fact's ``status``.
+
+    Lock order: the main query reads ``new_fact`` first; PostgreSQL then runs the
+    other writing ``WITH`` queries last one first — totals, then counts — the
+    order :func:`_upsert_many`'s statement (counts as ``WITH``, totals as the main
+    query) takes them in too; each upsert takes its day row before its month row,
+    as every other transaction does. PostgreSQL calls that order an implementation
+    detail; the concurrency test of the roll-ups would show a change (deadlocks)."""
     from sqlalchemy.dialects import postgresql
 
     fact = _insert_new_fact("postgresql").cte("new_fact")

@@ -22,13 +22,18 @@ the account's language is ``en``):
   SOP sweep): to the admins while it waits to be forwarded, to the agency's
   operators while it waits for their confirmation or reply.
 
-A mail's recipient and template variables are captured when the change happens
-and stored (encrypted) in the outbox in the same transaction; the outbox
-dispatcher renders the mail (subject, text and HTML) when it delivers it, and
-retries on failure. A kind whose variables are not plain JSON values (a date, an
-object) is rendered at once instead. Either way delivery needs no database, and
-the request of the change does not pay for the templates. A mail never contains
-a NIK: every 16-digit number a template prints is masked (``6472********0001``).
+A mail of a bundled kind or of a kind declared through the entry point (below)
+is captured when the change happens — recipient and template variables, NIK-like
+numbers already masked — and stored (encrypted) in the outbox in the same
+transaction; the outbox dispatcher renders it (subject, text and HTML) when it
+delivers it, and retries on failure, so the request of the change does not pay
+for the templates. Mails of other kinds (added in code with ``kinds=`` or
+``plugin.kinds.add``, which an ``aspirasi outbox run`` process would not know)
+and mails whose variables are not plain JSON values (a date, an object) are
+rendered at once. Either way delivery needs no database. A kind's templates must
+keep accepting the variables of the mails already queued (or drain the outbox
+before changing them). A mail never contains a NIK: every 16-digit number a
+template prints is masked (``6472********0001``).
 
 Settings
 --------
@@ -87,7 +92,8 @@ block-lists apply to it too::
     [project.entry-points."aspirasi.mail_kinds"]
     evaluator = "aspirasi_evaluator.mail:mail_kinds"   # a callable returning [REPRIMAND]
 
-(or, for code that holds the plugin object, ``plugin.kinds.add(REPRIMAND)``).
+(or, for code that holds the plugin object, ``plugin.kinds.add(REPRIMAND)``; such
+a kind exists only in that process, so its mails are rendered when they are queued).
 The event must be recorded by a use case in its transaction, so
 ``aspirasi_outbox_items`` sees it.
 """
@@ -184,6 +190,9 @@ class NotifyEmailPlugin:
         #: unless one was given.
         self.transport: Any = transport
         self._given_transport = transport is not None
+        #: Kinds every process knows (bundled, declared by entry point): their mails
+        #: are queued unrendered. Kinds given in code are rendered at once.
+        self._portable: set[str] = {kind.name for kind in builtin_kinds()}
         self._renderer: MailRenderer | None = None
         self._links: Links | None = None
         self._entry_points = entry_points
@@ -195,6 +204,7 @@ class NotifyEmailPlugin:
         config = MailConfig.from_settings(settings)
         for kind in self._declared_kinds(settings):
             self.kinds.add(kind)
+            self._portable.add(kind.name)
         self.config = config
         self._links = Links(config.base_url)
         self._renderer = MailRenderer(settings, self.kinds, self._links)
@@ -213,8 +223,8 @@ class NotifyEmailPlugin:
         self, event: Event, lookup: RecipientLookup
     ) -> Sequence[OutboxMessage] | None:
         """The mails ``event`` calls for, one outbox item per recipient: queued with
-        their variables (rendered at delivery), or rendered now when the variables
-        are not plain JSON values."""
+        their variables (rendered at delivery), or rendered now for a kind given in
+        code or whose variables are not plain JSON values."""
         renderer = self._require_renderer()
         assert self._links is not None
         items: list[OutboxMessage] = []
@@ -231,7 +241,7 @@ class NotifyEmailPlugin:
                     context = dict(kind.context(event, self._links))
                     if kind.looked_up is not None:
                         context.update(kind.looked_up(event, lookup))
-                    later = queueable(context)
+                    later = kind.name in self._portable and queueable(context)
                 if later:
                     payload = QueuedMail(kind.name, recipient, context).to_payload()
                 else:

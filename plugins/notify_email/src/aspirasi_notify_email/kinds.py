@@ -246,7 +246,8 @@ NEW_MESSAGE = MailKind(
     recipients=_admins,
     context=lambda e, links: {
         "ticket": e.ticket,
-        "subject": e.subject,
+        # The templates leave a confidential subject out; so does the queued mail.
+        "subject": "" if e.confidential else e.subject,
         "confidential": e.confidential,
         "anonymous": e.anonymous,
         "link": links.staff_message(e.message_id),

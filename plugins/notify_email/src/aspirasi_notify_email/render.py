@@ -101,6 +101,20 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def _scrubbed(value: Any) -> Any:
+    """A plain value with NIK-like numbers masked in every string and integer."""
+    if isinstance(value, str):
+        return scrub_nik(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = scrub_nik(str(value))
+        return value if masked == str(value) else masked
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    return value
+
+
 def queueable(context: Mapping[str, Any]) -> bool:
     """Whether a kind's template variables can be queued for rendering at delivery:
     plain JSON values, and :class:`~.kinds.Url` values at the top level (links are
@@ -122,13 +136,16 @@ class QueuedMail:
     context: Mapping[str, Any]
 
     def to_payload(self) -> dict[str, Any]:
+        """The payload, with every NIK-like number in the variables already masked
+        (links excepted), as the rendered mail would show them: the outbox never
+        holds more than the mail will."""
         return {
             "format": QUEUED_FORMAT,
             "kind": self.kind,
             "to": self.recipient.email,
             "language": self.recipient.language,
-            "name": self.recipient.name,
-            "context": dict(self.context),
+            "name": scrub_nik(self.recipient.name),
+            "context": {k: v if type(v) is Url else _scrubbed(v) for k, v in self.context.items()},
             "urls": [k for k, v in self.context.items() if type(v) is Url],
         }
 
@@ -160,6 +177,10 @@ class QueuedMail:
 
 
 def _finalize(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        masked = scrub_nik(text)
+        return value if masked == text else masked
     if isinstance(value, Url) or not isinstance(value, str):
         return value
     if hasattr(value, "__html__"):  # already safe HTML (Markup from blocks, macros)
