@@ -120,3 +120,34 @@ def test_a_client_that_leaves_mid_upload_is_logged_as_gone_not_as_a_server_error
     assert line["unsent_status"] == 500
     assert sent == []  # nothing is sent to a client that has gone
     assert not [entry for entry in logs if entry.get("log_level") == "error"]
+
+
+def test_a_production_worker_freezes_its_start_up_heap(sqlite_database, tmp_path) -> None:
+    import gc
+
+    import attrs
+    from litestar.testing import TestClient
+
+    from aspirasi_core.bootstrap import bootstrap
+    from aspirasi_core.plugins import create_plugin_manager
+    from aspirasi_web import hookspecs as web_hookspecs
+    from aspirasi_web.app import create_app
+
+    from .world import make_settings
+
+    def frozen_after_start(settings, **options) -> int:
+        pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
+        core = bootstrap(settings, plugin_manager=pm, database=sqlite_database)
+        gc.unfreeze()
+        with TestClient(app=create_app(aspirasi=core, run_outbox=False, **options)):
+            count = gc.get_freeze_count()
+        gc.unfreeze()  # give the test process its objects back
+        return count
+
+    development = make_settings(tmp_path)
+    production = attrs.evolve(
+        development, env="production", smtp_host="127.0.0.1", base_url="https://aspirasi.example"
+    )
+    assert frozen_after_start(production) > 10_000
+    assert frozen_after_start(development) == 0
+    assert frozen_after_start(development, freeze_heap=True) > 10_000
