@@ -182,7 +182,7 @@ class EventRecorder:
                     self.queued += 1
         # Last before the commit: derived tables such as counters are rows every
         # transaction writes, and a row lock is held until the commit — taking it
-        # after the mails were rendered and queued keeps concurrent writers from
+        # after the outbox items were made and queued keeps concurrent writers from
         # waiting on that work (on PostgreSQL, submissions queued behind each
         # other's roll-up rows).
         in_tx = self._deps.hook.aspirasi_in_transaction
