@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-import signal
 import threading
-import time
-import traceback
 
 import pytest
+from tests.forking import exit_code_of_child_forked_while_held
 
 from aspirasi_core.storage.threads import WorkerThreads
 
@@ -99,37 +97,13 @@ def test_shutdown_stops_the_threads_and_a_later_call_starts_new_ones() -> None:
 def test_a_forked_child_starts_its_own_threads_even_if_a_guard_was_held() -> None:
     workers = WorkerThreads(1, "test-fork")
     assert asyncio.run(workers.run(lambda: os.getpid())) == os.getpid()
-    held, done = threading.Event(), threading.Event()
 
-    def hold() -> None:  # a parent thread holds the guard at the moment of the fork
-        with workers._guard:
-            held.set()
-            done.wait()
+    def child() -> int:
+        pid = asyncio.run(asyncio.wait_for(workers.run(os.getpid), 5))
+        return 0 if pid == os.getpid() else 2
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait()
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child never returns into pytest
-            status = 1
-            try:
-                child = asyncio.run(asyncio.wait_for(workers.run(os.getpid), 5))
-                status = 0 if child == os.getpid() else 2
-            except BaseException:
-                traceback.print_exc()
-            os._exit(status)
-    finally:
-        done.set()
-        holder.join()
-    deadline = time.monotonic() + 10
-    while (found := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if found[0] == 0:  # stuck on the parent's guard
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child hung starting its threads")
-    assert os.waitstatus_to_exitcode(found[1]) == 0
+    # A parent thread holds the guard at the moment of the fork.
+    assert exit_code_of_child_forked_while_held(workers._guard, child) == 0
     workers.shutdown()
 
 

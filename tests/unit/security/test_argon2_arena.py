@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 import weakref
 from typing import Any
 
@@ -19,6 +18,7 @@ from argon2 import PasswordHasher as Argon2Cffi
 from argon2 import Type
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.forking import exit_code_of_child_forked_while_held
 
 from aspirasi_core.security import argon2_arena
 from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
@@ -322,29 +322,9 @@ def test_a_forked_child_has_its_own_buffers_thread_and_executor() -> None:
     stored = asyncio.run(hasher.hash_async("kopi"))
     assert hasher._arena._buffers.slots and hasher._arena._buffers.releaser
     # ...and, as a thread of the parent may at any time, holds the arena's lock.
-    held, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with hasher._arena._buffers.cond:
-            held.set()
-            done.wait()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait()
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child never returns into pytest
-            status = 1
-            try:
-                status = _in_child(hasher, stored)
-            except BaseException:
-                traceback.print_exc()
-            os._exit(status)
-    finally:
-        done.set()
-        holder.join()
-    _, wait_status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(wait_status) == 0
+    code = exit_code_of_child_forked_while_held(
+        hasher._arena._buffers.cond, lambda: _in_child(hasher, stored)
+    )
+    assert code == 0
     # the parent's own buffers are untouched
     assert hasher.verify(stored, "kopi") is True

@@ -144,21 +144,20 @@ class RequestContextMiddleware:
         status_holder: dict[str, int | None] = {"status": None}
         # Set when the client hung up before the answer started (Litestar then
         # "answers" 500 to nobody while reading the body): logged as a client that
-        # left, not as a server error.
-        gone: list[bool] = []
-        unsent: dict[str, int] = {}
+        # left, with the status nobody received, not as a server error.
+        gone: dict[str, int | None] = {}
         personal = req.account is not None and not path.startswith("/static/")
 
         async def receive_wrapper() -> Message:
             message = await receive()
             if message["type"] == "http.disconnect" and status_holder["status"] is None:
-                gone.append(True)
+                gone.setdefault("unsent_status", None)
             return message
 
         async def send_wrapper(message: Message) -> None:
             if gone:  # nobody is listening; the status the app meant is still logged
                 if message["type"] == "http.response.start":
-                    unsent["status"] = message["status"]
+                    gone["unsent_status"] = message["status"]
                 return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
@@ -203,11 +202,7 @@ class RequestContextMiddleware:
                 status_holder["status"] = 500  # the server answers 500
             raise
         finally:
-            extra: dict[str, object] = {}
-            if gone:
-                extra["client_disconnected"] = True
-                if "status" in unsent:
-                    extra["unsent_status"] = unsent["status"]
+            extra = {"client_disconnected": True, **gone} if gone else {}
             log.info(
                 "request",
                 method=scope.get("method"),

@@ -101,13 +101,19 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def _masked_int(value: int) -> int | str:
+    """An integer as it is, or its masked text when it has a NIK's 16 digits."""
+    text = str(value)
+    masked = scrub_nik(text)
+    return value if masked == text else masked
+
+
 def _scrubbed(value: Any) -> Any:
     """A plain value with NIK-like numbers masked in every string and integer."""
     if isinstance(value, str):
         return scrub_nik(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        masked = scrub_nik(str(value))
-        return value if masked == str(value) else masked
+        return _masked_int(value)
     if isinstance(value, list | tuple):
         return [_scrubbed(v) for v in value]
     if isinstance(value, dict):
@@ -178,9 +184,7 @@ class QueuedMail:
 
 def _finalize(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-        masked = scrub_nik(text)
-        return value if masked == text else masked
+        return _masked_int(value)
     if isinstance(value, Url) or not isinstance(value, str):
         return value
     if hasattr(value, "__html__"):  # already safe HTML (Markup from blocks, macros)
