@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import gc
+import mmap
 import os
 import signal
 import sys
@@ -120,6 +121,41 @@ def test_memory_goes_back_to_the_system_when_hashing_stops() -> None:
     assert during - _rss_kib() > 40 * 1024  # ...and given back after the idle time
     # the released buffer is still usable, and gives the same result
     assert arena.hash(b"kopi", salt=b"0123456789abcdef") == digest
+
+
+def _vma_of(address: int) -> dict[str, str]:
+    """The /proc/self/smaps entry of the mapping that holds ``address``."""
+    entry: dict[str, str] | None = None
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                low, high = (int(x, 16) for x in head.split("-"))
+                if entry is not None:
+                    break
+                if low <= address < high:
+                    entry = {"range": head}
+            elif entry is not None:
+                key, _, value = line.partition(":")
+                entry[key] = value.strip()
+    assert entry is not None, f"no mapping holds {address:#x}"
+    return entry
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_HUGEPAGE"),
+    reason="transparent huge pages are a Linux feature",
+)
+def test_buffers_start_on_a_huge_page_and_ask_for_huge_pages() -> None:
+    arena = ArenaArgon2(time_cost=1, memory_kib=5 * 1024, parallelism=1, idle_seconds=60)
+    digest = arena.hash(b"kopi", salt=b"0123456789abcdef")
+    (slot,) = arena._buffers.slots
+    assert slot.address % argon2_arena.HUGE_PAGE == 0
+    vma = _vma_of(slot.address)
+    low, high = (int(x, 16) for x in vma["range"].split("-"))
+    assert low <= slot.address and slot.address + slot.size <= high  # inside its mapping
+    assert "hg" in vma["VmFlags"].split()  # MADV_HUGEPAGE was applied
+    assert REFERENCE.verify(digest, "kopi")
 
 
 # ----------------------------------------------------------------------------- strict format
