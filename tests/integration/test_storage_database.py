@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aspirasi_core.storage import SqlDatabase, SqlUnitOfWork, create_database, upgrade
-from aspirasi_core.storage.tables import metadata
+from aspirasi_core.storage.tables import agencies, metadata
 
 
 def test_a_script_commits_when_it_returns(database) -> None:
@@ -66,6 +66,32 @@ async def test_transaction_runs_in_a_worker_thread(database) -> None:
     with pytest.raises(ZeroDivisionError):
         await database.transaction(lambda uow: (uow.directory.add_agency("x", "X"), 1 / 0))
     assert await database.transaction(lambda uow: uow.directory.agency_by_code("x")) is None
+
+
+@pytest.mark.anyio
+async def test_a_single_statement_commits_on_its_own(database) -> None:
+    """On PostgreSQL in autocommit (no BEGIN/COMMIT round trips), in a worker
+    thread; on SQLite a write transaction (it holds the write lock)."""
+    loop_thread = threading.get_ident()
+
+    def script(uow: SqlUnitOfWork) -> tuple[bool, bool]:
+        assert threading.get_ident() != loop_thread
+        uow.connection.execute(agencies.insert().values(code="dinas-pu", name="Dinas PU"))
+        raw = uow.connection.connection.driver_connection
+        if database.dialect == "postgresql":
+            # IDLE: the insert has committed already, no transaction is open.
+            return bool(raw.autocommit), raw.info.transaction_status.name == "IDLE"
+        return raw.in_transaction, database._write_lock.locked()
+
+    autocommit_or_open, flag = await database.single_statement(script)
+    if database.dialect == "postgresql":
+        assert autocommit_or_open is True and flag is True  # autocommit, committed
+    else:
+        assert autocommit_or_open is True and flag is True  # in BEGIN IMMEDIATE, locked
+    found = await database.read(lambda uow: uow.directory.agency_by_code("dinas-pu"))
+    assert found is not None
+    # The pooled connection goes back in its usual (transactional) mode.
+    assert database.run_sync(lambda uow: uow.connection.in_transaction())
 
 
 @pytest.mark.parametrize("round_", [1, 2, 3])

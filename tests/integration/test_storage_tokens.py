@@ -139,3 +139,46 @@ def test_delete_delete_for_account_and_count_recent(database, make) -> None:
     assert database.run_sync(lambda uow: uow.tokens.delete_for_account(ani.id)) == 2
     assert count("verify_email", T0) == 0
     assert database.run_sync(lambda uow: uow.tokens.lookup("session", _hash("s3"), now))
+
+
+@pytest.mark.anyio
+async def test_add_for_active_adds_only_for_an_active_account_of_that_version(
+    database, make
+) -> None:
+    from aspirasi_core.storage.tables import accounts
+
+    account = make.account()
+    version = account.auth_version
+    later = T0 + timedelta(hours=1)
+
+    def add(names: list[str], auth_version: int):
+        return lambda uow: uow.tokens.add_for_active(
+            account_id=account.id,
+            auth_version=auth_version,
+            created_at=T0,
+            tokens=[("session" if n.startswith("s") else "api", _hash(n), later) for n in names],
+        )
+
+    assert await database.single_statement(add(["s1", "a1"], version)) is True
+    found = database.run_sync(lambda uow: uow.tokens.lookup("session", _hash("s1"), T0))
+    assert found is not None
+    assert (found.account_id, found.created_at, found.expires_at, found.auth_version) == (
+        account.id,
+        T0,
+        later,
+        version,
+    )
+    assert database.run_sync(lambda uow: uow.tokens.lookup("api", _hash("a1"), T0)) is not None
+    assert await database.single_statement(add(["a2"], version)) is True
+    # Another version (the password changed), an inactive or a missing account: nothing.
+    assert await database.single_statement(add(["s3", "a3"], version + 1)) is False
+    database.run_sync(
+        lambda uow: uow.connection.execute(
+            accounts.update().where(accounts.c.id == account.id).values(is_active=False)
+        )
+    )
+    assert await database.single_statement(add(["s4"], version)) is False
+    for name, purpose in (("s3", "session"), ("a3", "api"), ("s4", "session")):
+        assert database.run_sync(lambda uow: uow.tokens.lookup(purpose, _hash(name), T0)) is None
+    with pytest.raises(ValueError):
+        database.run_sync(add([], version))

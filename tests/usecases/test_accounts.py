@@ -213,6 +213,111 @@ async def test_an_account_deactivated_during_the_log_in_gets_no_token(
     assert world.count("auth_tokens") == tokens_before
 
 
+async def test_a_password_changed_during_the_log_in_refuses_the_old_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed between the read of the account and the issue of the tokens (while
+    the old password is checked): the old password no longer logs in."""
+    hasher = world.app.deps.hasher
+    real_verify = hasher.verify_async
+    budi = world.accounts["budi"]
+
+    async def verify_then_change(password_hash: str | None, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        monkeypatch.setattr(hasher, "verify_async", real_verify)
+        await world.app.accounts.change_password(
+            Context(actor=budi.actor()),
+            "budi-long-password",
+            "budi-newer-password",
+            "budi-newer-password",
+        )
+        return ok
+
+    monkeypatch.setattr(hasher, "verify_async", verify_then_change)
+    tokens_before = world.count("auth_tokens")
+    with pytest.raises(Unauthenticated) as exc:
+        await world.app.accounts.login(
+            Context(), "budi", "budi-long-password", purpose=TokenPurpose.API, with_session=True
+        )
+    assert exc.value.code == "invalid_credentials"
+    assert world.count("auth_tokens") == tokens_before + 1  # change_password's own
+    assert (await world.app.accounts.login(Context(), "budi", "budi-newer-password")).token
+
+
+def _store_hash(world: World, account_id: int, password_hash: str) -> None:
+    from sqlalchemy import text
+
+    with world.app.deps.db.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            text("UPDATE accounts SET password_hash = :h WHERE id = :id"),
+            {"h": password_hash, "id": account_id},
+        )
+
+
+def _stored_hash(world: World, account_id: int) -> str:
+    from sqlalchemy import text
+
+    with world.app.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        return str(
+            conn.execute(
+                text("SELECT password_hash FROM accounts WHERE id = :id"), {"id": account_id}
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize("with_session", [True, False])
+async def test_a_log_in_with_an_old_cost_hash_re_hashes_it(
+    world: World, with_session: bool
+) -> None:
+    from argon2 import PasswordHasher as Argon2Cffi
+
+    hasher = world.app.deps.hasher
+    budi = world.accounts["budi"]
+    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
+    _store_hash(world, budi.id, old)
+    assert hasher.needs_rehash(old)
+    result = await world.app.accounts.login(
+        Context(), "budi", "budi-long-password", purpose=TokenPurpose.API, with_session=with_session
+    )
+    stored = _stored_hash(world, budi.id)
+    assert stored != old and not hasher.needs_rehash(stored)
+    assert hasher.verify(stored, "budi-long-password")
+    assert result.account.password_hash == stored
+    assert await world.app.accounts.authenticate(result.token, TokenPurpose.API) is not None
+    assert (result.session is not None) is with_session
+    if result.session is not None:
+        assert await world.app.accounts.authenticate(result.session.token, TokenPurpose.SESSION)
+
+
+async def test_a_re_hash_of_an_account_deactivated_during_the_log_in_is_not_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher as Argon2Cffi
+
+    from aspirasi_core.services.admin import AccountChanges
+
+    hasher = world.app.deps.hasher
+    budi = world.accounts["budi"]
+    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
+    _store_hash(world, budi.id, old)
+    real_verify = hasher.verify_async
+
+    async def verify_then_deactivate(password_hash: str | None, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        await world.app.admin.update_account(
+            world.ctx("root"), budi.id, AccountChanges(is_active=False)
+        )
+        return ok
+
+    monkeypatch.setattr(hasher, "verify_async", verify_then_deactivate)
+    tokens_before = world.count("auth_tokens")
+    with pytest.raises(NotAllowed) as exc:
+        await world.app.accounts.login(Context(), "budi", "budi-long-password")
+    assert exc.value.code == "account_inactive"
+    assert world.count("auth_tokens") == tokens_before
+    assert _stored_hash(world, budi.id) == old
+
+
 async def test_session_idle_and_absolute_timeouts(world: World) -> None:
     app = world.app
     session = await app.accounts.login(Context(), "ani", "ani-long-password")

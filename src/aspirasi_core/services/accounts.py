@@ -267,9 +267,11 @@ class AccountService:
         With ``with_session`` (an API log-in from a browser) a session token is
         issued too, in the same transaction, as ``result.session``. Unverified
         accounts may log in (and then only resend, verify, read themselves and log
-        out). Wrong login and wrong password answer the same. The account is read
-        again in the transaction that issues the tokens: one deactivated while the
-        password was being checked fails like any deactivated account.
+        out). Wrong login and wrong password answer the same. The tokens are
+        added only if the account is still active with the password that was
+        checked, in the same statement: one deactivated while the password was
+        being checked fails like any deactivated account, and one whose password
+        changed meanwhile like a wrong password.
         """
         if not isinstance(login, str) or not isinstance(password, str):
             raise Invalid.field("login", "required", "This field is required.")
@@ -301,24 +303,48 @@ class AccountService:
             if deps.hasher.needs_rehash(account.password_hash)
             else None
         )
+        now = deps.clock.now()
+        purposes = (purpose, TokenPurpose.SESSION) if with_session else (purpose,)
+        issued = [(p, new_token(), now + self._token_lifetime(p)) for p in purposes]
+        rows = [(p, hash_token(token), expires) for p, token, expires in issued]
 
-        def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
-            now = deps.clock.now()
-            # Read again in the transaction that issues the tokens: the account may
-            # have been deactivated (or removed) since it was read above.
-            current = uow.accounts.get(account.id)
+        def add(uow: UnitOfWork) -> bool:
+            return uow.tokens.add_for_active(
+                account_id=account.id,
+                auth_version=account.auth_version,
+                created_at=now,
+                tokens=rows,
+            )
+
+        if new_hash is None:
+            # The usual case: one statement adds the tokens if the account is still
+            # active with the password that was just checked.
+            added = await deps.db.single_statement(add)
+        else:
+
+            def rehash(uow: UnitOfWork, events: EventRecorder) -> bool:
+                if not add(uow):
+                    return False
+                uow.accounts.update(account.id, password_hash=new_hash)
+                return True
+
+            added = await run_write(deps, rehash)
+        if not added:
+            # Deactivated, removed or given a new password while the password was
+            # being checked: say which, as a log-in a moment later would.
+            current = await deps.db.read(lambda uow: uow.accounts.get(account.id))
             if current is None or not current.is_active:
                 log.info("login_inactive", account_id=account.id)
                 raise NotAllowed("This account has been deactivated.", code="account_inactive")
-            if new_hash is not None:
-                current = uow.accounts.update(account.id, password_hash=new_hash)
-            result = self._issue_login_token(uow, current, purpose, now)
-            if with_session:
-                session = self._issue_login_token(uow, current, TokenPurpose.SESSION, now)
-                result = attrs.evolve(result, session=session)
-            return result
-
-        result = await run_write(deps, script)
+            log.info("login_failed")
+            raise Unauthenticated(
+                "The username/e-mail or the password is wrong.", code="invalid_credentials"
+            )
+        signed_in = account if new_hash is None else attrs.evolve(account, password_hash=new_hash)
+        results = [LoginResult(account=signed_in, token=t, expires_at=e) for _, t, e in issued]
+        result = results[0]
+        if with_session:
+            result = attrs.evolve(result, session=results[1])
         log.info("login_succeeded", account_id=account.id)
         return result
 

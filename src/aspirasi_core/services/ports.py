@@ -254,6 +254,19 @@ class TokenRepository(Protocol):
         auth_version: int,
     ) -> None: ...
 
+    def add_for_active(
+        self,
+        *,
+        account_id: int,
+        auth_version: int,
+        created_at: datetime,
+        tokens: Sequence[tuple[str, bytes, datetime]],
+    ) -> bool:
+        """Add ``tokens`` (``(purpose, token_hash, expires_at)`` each) for the account,
+        in one statement, only if it exists, is active and still has ``auth_version``
+        (its password has not changed since it was read); whether they were added.
+        One statement, so it may run on its own (see ``Database.single_statement``)."""
+
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """Atomically mark an unused, unexpired token used and return it; None otherwise."""
 
@@ -464,6 +477,13 @@ class Database(Protocol):
         """A short read transaction bounded by an index and a page size (a look-up,
         a page of a list). It may run in the calling thread where that is cheaper
         than a hand-off (SQLite); never use it for a scan."""
+
+    async def single_statement(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run ``fn``, which runs exactly one statement (a write), as its own
+        transaction: on PostgreSQL in autocommit mode (no ``BEGIN`` and ``COMMIT``
+        round trips; one statement is atomic anyway), elsewhere as
+        :meth:`transaction`. Never for more than one statement: each would commit
+        on its own."""
 
 
 class AttachmentStore(Protocol):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, false, func, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, false, func, select, union_all, update
 
 from ...domain.model import Account
 from ...services.ports import TokenRecord
@@ -69,6 +70,31 @@ _INSERT_TOKEN = fast.insert_statement(
 )
 
 
+@functools.cache
+def _insert_for_active_account(count: int) -> Insert:
+    """``INSERT INTO auth_tokens … SELECT`` of ``count`` tokens for one account, only
+    while it is active with the given ``auth_version`` (see :meth:`add_for_active`)."""
+    a = accounts
+    rows = [
+        select(
+            a.c.id,
+            bindparam(f"purpose_{n}", type_=t.c.purpose.type),
+            bindparam(f"token_hash_{n}", type_=t.c.token_hash.type),
+            bindparam("created_at", type_=t.c.created_at.type),
+            bindparam(f"expires_at_{n}", type_=t.c.expires_at.type),
+            a.c.auth_version,
+        ).where(
+            a.c.id == bindparam("account_id"),
+            a.c.is_active,
+            a.c.auth_version == bindparam("auth_version"),
+        )
+        for n in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    columns = ["account_id", "purpose", "token_hash", "created_at", "expires_at", "auth_version"]
+    return t.insert().from_select(columns, source).returning(t.c.id)
+
+
 def _token(row: Any) -> TokenRecord:
     return TokenRecord(
         account_id=row.account_id,
@@ -111,6 +137,29 @@ class SqlTokenRepository:
                 "auth_version": auth_version,
             },
         )
+
+    def add_for_active(
+        self,
+        *,
+        account_id: int,
+        auth_version: int,
+        created_at: datetime,
+        tokens: Sequence[tuple[str, bytes, datetime]],
+    ) -> bool:
+        """One statement (see the port)."""
+        if not tokens:
+            raise ValueError("no tokens to add")
+        params: dict[str, Any] = {
+            "account_id": account_id,
+            "auth_version": auth_version,
+            "created_at": created_at,
+        }
+        for n, (purpose, token_hash, expires_at) in enumerate(tokens):
+            params[f"purpose_{n}"] = purpose
+            params[f"token_hash_{n}"] = token_hash
+            params[f"expires_at_{n}"] = expires_at
+        added = fast.rows(self._conn, _insert_for_active_account(len(tokens)), params)
+        return len(added) == len(tokens)
 
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """Atomically mark an unused, unexpired token used and return it; None otherwise.
