@@ -8,9 +8,10 @@ import os
 import threading
 
 import pytest
+import structlog.testing
 from tests.forking import exit_code_of_child_forked_while_held
 
-from aspirasi_core.storage.threads import WorkerThreads
+from aspirasi_core.threads import WorkerThreads
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -160,3 +161,37 @@ def test_a_call_that_ends_after_its_loop_closed_does_not_break_the_thread() -> N
         threading.excepthook = old_hook
         workers.shutdown()
     assert errors == []
+
+
+def test_each_thread_runs_the_initializer_first_and_a_failing_one_is_logged() -> None:
+    prepared: list[str] = []
+
+    def prepare() -> None:
+        prepared.append(threading.current_thread().name)
+
+    def broken() -> None:
+        raise OSError("no permission")
+
+    ok = WorkerThreads(2, "test-init", initializer=prepare)
+    failing = WorkerThreads(1, "test-broken", initializer=broken)
+    barrier = threading.Barrier(2, timeout=5)
+
+    def first() -> bool:
+        return threading.current_thread().name in prepared
+
+    async def main() -> None:
+        # Both threads run at once, so each ran the initializer before its call.
+        assert await asyncio.gather(
+            *(ok.run(lambda: (barrier.wait(), first())[1]) for _ in range(2))
+        )
+        assert sorted(prepared) == ["test-init-0", "test-init-1"]
+        # A failing initializer leaves a thread that still runs calls.
+        assert await failing.run(lambda: 42) == 42
+
+    try:
+        with structlog.testing.capture_logs() as logs:
+            asyncio.run(main())
+    finally:
+        ok.shutdown()
+        failing.shutdown()
+    assert [e["event"] for e in logs] == ["worker_thread_initializer_failed"]

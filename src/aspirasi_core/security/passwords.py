@@ -26,7 +26,6 @@ log-in fails like a wrong password) and needs a re-hash.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import ctypes.util
@@ -34,13 +33,13 @@ import functools
 import os
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
+from aspirasi_core.threads import WorkerThreads
 
 #: Bounds of the cost of a stored hash that is verified (see the module's text):
 #: memory at most this many times the configured memory, and at most
@@ -80,8 +79,10 @@ class PasswordHasher:
         self.max_memory_kib = max(memory_kib, min(MEMORY_FACTOR * memory_kib, MAX_MEMORY_KIB))
         self.max_time_cost = max(time_cost, MAX_TIME_COST)
         self.max_parallelism = max(parallelism, MAX_PARALLELISM)
-        self._executor: ThreadPoolExecutor | None = None
-        self._executor_pid = 0
+        # The hashing threads (started on first use, in the process that uses them).
+        self._threads = WorkerThreads(
+            self.concurrency, "argon2", initializer=functools.partial(_lower_priority, nice, idle)
+        )
         _return_big_buffers()
         #: Computes hashes of the configured cost on reused buffers (see argon2_arena).
         self._arena = ArenaArgon2(
@@ -94,6 +95,12 @@ class PasswordHasher:
             hash_len=32,
             salt_len=16,
             type=Type.ID,
+        )
+        # A hash of exactly this configuration (argon2-cffi's parameters: 16-byte
+        # salt, 32-byte hash) needs no re-hash: known without parsing it.
+        self._current = re.compile(
+            re.escape(f"$argon2id$v=19$m={memory_kib},t={time_cost},p={parallelism}$")
+            + r"[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}"
         )
         # Verified against when the account does not exist, so an unknown login
         # costs the same time as a known one (no account enumeration by timing).
@@ -136,6 +143,10 @@ class PasswordHasher:
             return False
 
     def needs_rehash(self, password_hash: str) -> bool:
+        """Whether ``password_hash`` was made with other parameters than these (or
+        cannot be read): the password should be hashed again at the next log-in."""
+        if self._current.fullmatch(password_hash):
+            return False
         if not self.cost_allowed(password_hash):
             return True
         try:
@@ -143,25 +154,13 @@ class PasswordHasher:
         except (InvalidHashError, ValueError):
             return True
 
-    def _pool(self) -> ThreadPoolExecutor:
-        # One pool per process: a forked child has none of the parent's threads.
-        if self._executor is None or self._executor_pid != os.getpid():
-            self._executor = ThreadPoolExecutor(
-                max_workers=self.concurrency,
-                thread_name_prefix="argon2",
-                initializer=_lower_priority,
-                initargs=(self.nice, self.idle),
-            )
-            self._executor_pid = os.getpid()
-        return self._executor
-
     async def hash_async(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), self.hash, password)
+        """:meth:`hash` in a hashing thread."""
+        return await self._threads.run(functools.partial(self.hash, password))
 
     async def verify_async(self, password_hash: str | None, password: str) -> bool:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), self.verify, password_hash, password)
+        """:meth:`verify` in a hashing thread."""
+        return await self._threads.run(functools.partial(self.verify, password_hash, password))
 
 
 def _lower_priority(nice: int, idle: bool = False) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from argon2 import PasswordHasher as Argon2Cffi
+from argon2 import Type
 
 from aspirasi_core.security.passwords import PasswordHasher
 
@@ -73,6 +75,32 @@ def test_needs_rehash(hasher) -> None:
         assert hasher.verify(h, PW)  # still verifies under the old parameters...
         assert hasher.needs_rehash(h) is True  # ...but asks for a new hash
         assert other.needs_rehash(hasher.hash(PW)) is True
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"salt_len": 8},
+        {"salt_len": 32},
+        {"hash_len": 16},
+        {"hash_len": 64},
+        {"time_cost": 2},
+        {"memory_cost": 2048},
+        {"parallelism": 2},
+        {"type": Type.I},
+        {"type": Type.D},
+    ],
+)
+def test_needs_rehash_agrees_with_argon2_cffi(hasher, params) -> None:
+    """The shortcut for hashes of exactly this configuration says what argon2-cffi
+    says, for hashes of this and of every other parameter."""
+    values = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1, "type": Type.ID, **params}
+    reference = Argon2Cffi(**values)
+    ours = Argon2Cffi(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+    encoded = reference.hash(PW)
+    assert hasher.needs_rehash(encoded) is ours.check_needs_rehash(encoded)
+    assert hasher.needs_rehash(encoded) is (params != {})
 
 
 def test_defaults_meet_the_security_baseline() -> None:

@@ -1,7 +1,9 @@
-"""Worker threads that run blocking calls (database transactions) for coroutines.
+"""Worker threads that run blocking calls (database transactions, password
+hashes) for coroutines.
 
 :class:`WorkerThreads` does what ``loop.run_in_executor(ThreadPoolExecutor(...))``
-does for :class:`~aspirasi_core.storage.database.SqlDatabase`, with less machinery:
+does for :class:`~aspirasi_core.storage.database.SqlDatabase` and the password
+hasher, with less machinery:
 the caller waits on one event-loop future that the thread resolves with one
 ``call_soon_threadsafe``. There is no ``concurrent.futures.Future`` (with its
 ``Condition``), no chaining of two futures and no weak-reference bookkeeping, which
@@ -22,7 +24,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import structlog
+
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 _Item = tuple[
     asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context, Callable[[], Any]
@@ -60,7 +65,8 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class WorkerThreads:
-    """``size`` threads named ``<name>-<n>`` that run calls for coroutines.
+    """``size`` threads named ``<name>-<n>`` that run calls for coroutines, each
+    calling ``initializer()`` (when given) before its first call.
 
     ``await threads.run(fn)`` runs ``fn()`` in one of them, in a copy of the caller's
     context variables (the log context and request id go along), and returns its
@@ -76,11 +82,15 @@ class WorkerThreads:
     taking requests and finish them before they exit.
     """
 
-    def __init__(self, size: int, name: str) -> None:
+    def __init__(
+        self, size: int, name: str, *, initializer: Callable[[], None] | None = None
+    ) -> None:
         if size < 1:
             raise ValueError("WorkerThreads needs at least one thread")
         self.size = size
         self.name = name
+        #: Called first in each thread (e.g. to lower its scheduling priority).
+        self.initializer = initializer
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._pid = 0
@@ -106,7 +116,10 @@ class WorkerThreads:
         self._queue = queue.SimpleQueue()
         self._threads = [
             threading.Thread(
-                target=self._work, args=(self._queue,), name=f"{self.name}-{n}", daemon=True
+                target=self._work,
+                args=(self._queue, self.initializer),
+                name=f"{self.name}-{n}",
+                daemon=True,
             )
             for n in range(self.size)
         ]
@@ -115,7 +128,14 @@ class WorkerThreads:
         self._pid = os.getpid()
 
     @staticmethod
-    def _work(calls: queue.SimpleQueue[_Item | None]) -> None:
+    def _work(
+        calls: queue.SimpleQueue[_Item | None], initializer: Callable[[], None] | None
+    ) -> None:
+        if initializer is not None:
+            try:
+                initializer()
+            except Exception:  # the thread still runs calls, only without its set-up
+                log.exception("worker_thread_initializer_failed")
         while True:
             item = calls.get()
             if item is None:
