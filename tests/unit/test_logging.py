@@ -149,6 +149,14 @@ def test_digit_runs_that_are_not_sixteen_long_are_kept():
     assert mask_text("12345678901234567") == "12345678901234567"  # 17 digits
     assert mask_text("id 42, at 1736064000") == "id 42, at 1736064000"
     assert redact(1736064000123) == 1736064000123
+    assert redact(10**15 - 1) == 10**15 - 1  # 15 digits
+
+
+def test_the_shortest_values_that_can_hold_a_secret_are_masked():
+    assert mask_text(NIK) == MASKED_NIK  # exactly 16 characters
+    assert redact(10**15) == "1000********0000"  # the smallest 16-digit number
+    assert redact(-int(NIK)) == f"-{MASKED_NIK}"
+    assert mask_text("?token=ab") == f"?token={REDACTED}"  # short, with an "="
 
 
 def test_tokens_in_links_are_hidden(configure):
