@@ -288,6 +288,25 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError("the server did not start in 60 s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (user + system)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until the server has used under 5 ms of CPU in 250 ms: work queued before
+        a load generator stopped (log-ins waiting for their hash) still runs after
+        it, and a measurement started then would share the core with it."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = self.cpu_seconds()
+            if now - before < 0.005:
+                return
+            before = now
+
     def memory(self) -> dict[str, float]:
         assert self.proc is not None
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -619,6 +638,7 @@ def bench_one(
         lg1 = wrk.run(f"{backend}-{size}-login-c1", sc.login, d, connections=1)
         pairs: list[tuple[float, float, Any]] = []
         for k in range(1 if args.quick else 3):
+            server.wait_idle()
             raw_k = raw_argon2(3.0 if not args.quick else 1.0)["verifications_per_s"]
             run_k = wrk.run(
                 f"{backend}-{size}-login-{k}", sc.login, d, connections=LOGIN_CONNECTIONS
@@ -637,6 +657,7 @@ def bench_one(
         tr_delay = CONNECTIONS * 1000 / tr_target if tr_target else 1000
         alone_runs, during_runs, burst_runs = [], [], []
         for k in range(1 if args.quick else 3):
+            server.wait_idle()  # no log-in of the last burst still hashing
             alone_runs.append(
                 wrk.run(
                     f"{backend}-{size}-tracking-alone-{k}",
