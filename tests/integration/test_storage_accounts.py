@@ -262,3 +262,30 @@ def test_recipients_are_kept_for_the_transaction_until_an_account_changes(databa
     first, kept, after = database.run_sync(script)
     assert first == kept == [admin.id]
     assert after == [other.id]
+
+
+def test_rehash_password_replaces_only_the_hash_it_was_given(database, make) -> None:
+    account = make.account()
+    inactive = make.account(active=False)
+    old, version = account.password_hash, account.auth_version
+
+    def rehash(account_id: int, old_hash: str, auth_version: int, new: str) -> bool:
+        return database.run_sync(
+            lambda uow: uow.accounts.rehash_password(
+                account_id, old_hash=old_hash, new_hash=new, auth_version=auth_version
+            )
+        )
+
+    def stored(account_id: int) -> str:
+        found = database.run_sync(lambda uow: uow.accounts.get(account_id))
+        assert found is not None
+        return found.password_hash
+
+    assert rehash(account.id, "$argon2id$other", version, "x") is False  # changed meanwhile
+    assert rehash(account.id, old, version + 1, "x") is False  # password changed meanwhile
+    assert rehash(inactive.id, inactive.password_hash, inactive.auth_version, "x") is False
+    assert stored(account.id) == old and stored(inactive.id) == inactive.password_hash
+    assert rehash(account.id, old, version, "$argon2id$newer") is True
+    assert stored(account.id) == "$argon2id$newer"
+    after = database.run_sync(lambda uow: uow.accounts.get(account.id))
+    assert after is not None and after.auth_version == version  # sessions stay valid

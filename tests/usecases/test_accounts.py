@@ -318,6 +318,34 @@ async def test_a_re_hash_of_an_account_deactivated_during_the_log_in_is_not_kept
     assert _stored_hash(world, budi.id) == old
 
 
+async def test_a_re_hash_never_overwrites_a_hash_set_during_the_log_in(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another hash stored while the old one was being checked (a password change
+    committed just then) stays: the re-hash of the old password is not written."""
+    from argon2 import PasswordHasher as Argon2Cffi
+
+    hasher = world.app.deps.hasher
+    budi = world.accounts["budi"]
+    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
+    newer = hasher.hash("budi-newer-password")
+    _store_hash(world, budi.id, old)
+    real_verify = hasher.verify_async
+
+    async def verify_then_store(password_hash: str | None, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        _store_hash(world, budi.id, newer)  # auth_version unchanged: only the hash guards
+        return ok
+
+    monkeypatch.setattr(hasher, "verify_async", verify_then_store)
+    tokens_before = world.count("auth_tokens")
+    with pytest.raises(Unauthenticated) as exc:
+        await world.app.accounts.login(Context(), "budi", "budi-long-password")
+    assert exc.value.code == "invalid_credentials"
+    assert _stored_hash(world, budi.id) == newer
+    assert world.count("auth_tokens") == tokens_before
+
+
 async def test_session_idle_and_absolute_timeouts(world: World) -> None:
     app = world.app
     session = await app.accounts.login(Context(), "ani", "ani-long-password")

@@ -323,10 +323,15 @@ class AccountService:
         else:
 
             def rehash(uow: UnitOfWork, events: EventRecorder) -> bool:
-                if not add(uow):
-                    return False
-                uow.accounts.update(account.id, password_hash=new_hash)
-                return True
+                # The conditional update first: its row lock orders it after a
+                # password change that has not committed yet, which it then leaves
+                # alone (an unconditional one would put the old password back).
+                return uow.accounts.rehash_password(
+                    account.id,
+                    old_hash=account.password_hash,
+                    new_hash=new_hash,
+                    auth_version=account.auth_version,
+                ) and add(uow)
 
             added = await run_write(deps, rehash)
         if not added:

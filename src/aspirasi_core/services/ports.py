@@ -214,6 +214,14 @@ class AccountRepository(Protocol):
         """Change columns: email, username, full_name, language, password_hash,
         email_verified_at, role, agency_id, permissions, is_active."""
 
+    def rehash_password(
+        self, account_id: int, *, old_hash: str, new_hash: str, auth_version: int
+    ) -> bool:
+        """Replace the password hash ``old_hash`` by ``new_hash`` (the same password,
+        hashed with today's parameters), only if the account is active and still has
+        ``old_hash`` and ``auth_version``; whether it did. One conditional UPDATE:
+        it waits for a concurrent password change and then leaves its hash alone."""
+
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
 

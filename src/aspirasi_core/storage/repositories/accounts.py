@@ -249,6 +249,23 @@ class SqlAccountRepository:
             raise not_found("account", account_id)
         return account_from_row(rows[0])
 
+    def rehash_password(
+        self, account_id: int, *, old_hash: str, new_hash: str, auth_version: int
+    ) -> bool:
+        """See the port: one conditional UPDATE."""
+        self._recipients.clear()
+        changed = self._conn.execute(
+            update(a)
+            .where(
+                a.c.id == account_id,
+                a.c.is_active,
+                a.c.password_hash == old_hash,
+                a.c.auth_version == auth_version,
+            )
+            .values(password_hash=new_hash)
+        )
+        return bool(changed.rowcount)
+
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
         self._recipients.clear()
