@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aspirasi_core.storage import SqlDatabase, SqlUnitOfWork, create_database, upgrade
+from aspirasi_core.storage.engine import make_engine
 from aspirasi_core.storage.tables import agencies, metadata
 
 
@@ -90,8 +91,33 @@ async def test_a_single_statement_commits_on_its_own(database) -> None:
         assert autocommit_or_open is True and flag is True  # in BEGIN IMMEDIATE, locked
     found = await database.read(lambda uow: uow.directory.agency_by_code("dinas-pu"))
     assert found is not None
-    # The pooled connection goes back in its usual (transactional) mode.
-    assert database.run_sync(lambda uow: uow.connection.in_transaction())
+
+
+@pytest.mark.anyio
+async def test_a_single_statement_gives_its_connection_back_transactional(database, crypto) -> None:
+    """On PostgreSQL the one pooled connection leaves autocommit when it goes back:
+    the next transaction on it has BEGIN and COMMIT (and can roll back)."""
+    if database.dialect != "postgresql":
+        pytest.skip("autocommit is PostgreSQL's path")
+    one = SqlDatabase(make_engine(database.engine.url, pool_size=1, max_overflow=0), crypto)
+    try:
+        await one.single_statement(
+            lambda uow: uow.connection.execute(agencies.insert().values(code="a", name="A"))
+        )
+        assert (
+            one.run_sync(lambda uow: uow.connection.connection.driver_connection.autocommit)
+            is False
+        )
+        with pytest.raises(ZeroDivisionError):
+            one.run_sync(
+                lambda uow: (
+                    uow.connection.execute(agencies.insert().values(code="b", name="B")),
+                    1 / 0,
+                )
+            )
+        assert one.run_sync(lambda uow: uow.directory.agency_by_code("b")) is None
+    finally:
+        one.dispose()
 
 
 @pytest.mark.parametrize("round_", [1, 2, 3])

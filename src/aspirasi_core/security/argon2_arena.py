@@ -95,8 +95,11 @@ class _Slot:
     The buffer starts at a multiple of :data:`HUGE_PAGE` inside a mapping one huge
     page longer than it, and the mapping asks for transparent huge pages
     (``MADV_HUGEPAGE``; a hint the kernel may ignore): argon2 reads blocks all over
-    its 19 MiB, and with 4 KiB pages most of those reads miss the TLB. The extra
-    address space is never touched, so it costs no memory.
+    its 19 MiB, and with 4 KiB pages most of those reads miss the TLB. The address
+    space past the buffer's last huge page is never touched; that page itself may
+    hold up to 1 MiB more than the buffer. Where the kernel compacts memory on such
+    a fault (``defrag`` at ``madvise``), the first hash after the buffer was given
+    back may wait for it; the kernel falls back to small pages when it cannot.
     """
 
     __slots__ = ("address", "last_used", "lock", "mapping", "resident", "size")

@@ -33,6 +33,7 @@ import functools
 import os
 import re
 import threading
+import weakref
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -83,6 +84,8 @@ class PasswordHasher:
         self._threads = WorkerThreads(
             self.concurrency, "argon2", initializer=functools.partial(_lower_priority, nice, idle)
         )
+        # A hasher nobody uses any more takes its threads along.
+        weakref.finalize(self, self._threads.shutdown)
         _return_big_buffers()
         #: Computes hashes of the configured cost on reused buffers (see argon2_arena).
         self._arena = ArenaArgon2(

@@ -227,3 +227,18 @@ def test_hashing_threads_can_run_in_sched_idle() -> None:
     assert tid != threading.get_native_id()
     assert policy == os.SCHED_IDLE
     assert os.sched_getscheduler(0) == mine != os.SCHED_IDLE
+
+
+def test_a_hasher_nobody_uses_stops_its_threads() -> None:
+    import asyncio
+    import gc
+
+    hasher = PasswordHasher(time_cost=1, memory_kib=1024, concurrency=2)
+    assert asyncio.run(hasher.verify_async(hasher.hash(PW), PW)) is True
+    threads = list(hasher._threads._threads)
+    assert threads and all(t.is_alive() for t in threads)
+    del hasher
+    gc.collect()
+    for thread in threads:
+        thread.join(5)
+    assert not any(t.is_alive() for t in threads)
