@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
@@ -180,6 +182,38 @@ async def test_deactivated_account_cannot_log_in_and_loses_sessions(world: World
         await world.app.accounts.login(Context(), "budi", "budi-long-password")
 
 
+def _while_the_password_is_checked(
+    world: World, monkeypatch: pytest.MonkeyPatch, action: Callable[[], Awaitable[object]]
+) -> None:
+    """Run ``action`` once, right after the next log-in has checked its password
+    and before it issues its tokens (as a concurrent request would)."""
+    hasher = world.app.deps.hasher
+    real_verify = hasher.verify_async
+
+    async def verify_then_act(password_hash: str | None, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        monkeypatch.setattr(hasher, "verify_async", real_verify)  # once only
+        await action()
+        return ok
+
+    monkeypatch.setattr(hasher, "verify_async", verify_then_act)
+
+
+async def _deactivate(world: World, account_id: int) -> None:
+    from aspirasi_core.services.admin import AccountChanges
+
+    await world.app.admin.update_account(
+        world.ctx("root"), account_id, AccountChanges(is_active=False)
+    )
+
+
+def _old_cost_hash(password: str) -> str:
+    """A hash of ``password`` made with cheaper parameters than the app's."""
+    from argon2 import PasswordHasher as Argon2Cffi
+
+    return Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash(password)
+
+
 @pytest.mark.parametrize("with_session", [True, False])
 async def test_an_account_deactivated_during_the_log_in_gets_no_token(
     world: World, monkeypatch: pytest.MonkeyPatch, with_session: bool
@@ -187,19 +221,9 @@ async def test_an_account_deactivated_during_the_log_in_gets_no_token(
     """Deactivated between the read of the account and the transaction that issues
     the tokens (while the password is checked): the log-in fails like for any
     deactivated account, and no token is issued."""
-    from aspirasi_core.services.admin import AccountChanges
-
-    hasher = world.app.deps.hasher
-    real_verify = hasher.verify_async
-
-    async def verify_then_deactivate(password_hash: str | None, password: str) -> bool:
-        ok = await real_verify(password_hash, password)
-        await world.app.admin.update_account(
-            world.ctx("root"), world.accounts["budi"].id, AccountChanges(is_active=False)
-        )
-        return ok
-
-    monkeypatch.setattr(hasher, "verify_async", verify_then_deactivate)
+    _while_the_password_is_checked(
+        world, monkeypatch, lambda: _deactivate(world, world.accounts["budi"].id)
+    )
     tokens_before = world.count("auth_tokens")
     with pytest.raises(NotAllowed) as exc:
         await world.app.accounts.login(
@@ -218,22 +242,17 @@ async def test_a_password_changed_during_the_log_in_refuses_the_old_one(
 ) -> None:
     """Changed between the read of the account and the issue of the tokens (while
     the old password is checked): the old password no longer logs in."""
-    hasher = world.app.deps.hasher
-    real_verify = hasher.verify_async
     budi = world.accounts["budi"]
-
-    async def verify_then_change(password_hash: str | None, password: str) -> bool:
-        ok = await real_verify(password_hash, password)
-        monkeypatch.setattr(hasher, "verify_async", real_verify)
-        await world.app.accounts.change_password(
+    _while_the_password_is_checked(
+        world,
+        monkeypatch,
+        lambda: world.app.accounts.change_password(
             Context(actor=budi.actor()),
             "budi-long-password",
             "budi-newer-password",
             "budi-newer-password",
-        )
-        return ok
-
-    monkeypatch.setattr(hasher, "verify_async", verify_then_change)
+        ),
+    )
     tokens_before = world.count("auth_tokens")
     with pytest.raises(Unauthenticated) as exc:
         await world.app.accounts.login(
@@ -269,11 +288,9 @@ def _stored_hash(world: World, account_id: int) -> str:
 async def test_a_log_in_with_an_old_cost_hash_re_hashes_it(
     world: World, with_session: bool
 ) -> None:
-    from argon2 import PasswordHasher as Argon2Cffi
-
     hasher = world.app.deps.hasher
     budi = world.accounts["budi"]
-    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
+    old = _old_cost_hash("budi-long-password")
     _store_hash(world, budi.id, old)
     assert hasher.needs_rehash(old)
     result = await world.app.accounts.login(
@@ -292,24 +309,10 @@ async def test_a_log_in_with_an_old_cost_hash_re_hashes_it(
 async def test_a_re_hash_of_an_account_deactivated_during_the_log_in_is_not_kept(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from argon2 import PasswordHasher as Argon2Cffi
-
-    from aspirasi_core.services.admin import AccountChanges
-
-    hasher = world.app.deps.hasher
     budi = world.accounts["budi"]
-    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
+    old = _old_cost_hash("budi-long-password")
     _store_hash(world, budi.id, old)
-    real_verify = hasher.verify_async
-
-    async def verify_then_deactivate(password_hash: str | None, password: str) -> bool:
-        ok = await real_verify(password_hash, password)
-        await world.app.admin.update_account(
-            world.ctx("root"), budi.id, AccountChanges(is_active=False)
-        )
-        return ok
-
-    monkeypatch.setattr(hasher, "verify_async", verify_then_deactivate)
+    _while_the_password_is_checked(world, monkeypatch, lambda: _deactivate(world, budi.id))
     tokens_before = world.count("auth_tokens")
     with pytest.raises(NotAllowed) as exc:
         await world.app.accounts.login(Context(), "budi", "budi-long-password")
@@ -323,21 +326,15 @@ async def test_a_re_hash_never_overwrites_a_hash_set_during_the_log_in(
 ) -> None:
     """Another hash stored while the old one was being checked (a password change
     committed just then) stays: the re-hash of the old password is not written."""
-    from argon2 import PasswordHasher as Argon2Cffi
-
-    hasher = world.app.deps.hasher
     budi = world.accounts["budi"]
-    old = Argon2Cffi(time_cost=1, memory_cost=512, parallelism=1).hash("budi-long-password")
-    newer = hasher.hash("budi-newer-password")
+    old = _old_cost_hash("budi-long-password")
+    newer = world.app.deps.hasher.hash("budi-newer-password")
     _store_hash(world, budi.id, old)
-    real_verify = hasher.verify_async
 
-    async def verify_then_store(password_hash: str | None, password: str) -> bool:
-        ok = await real_verify(password_hash, password)
+    async def store_newer() -> None:
         _store_hash(world, budi.id, newer)  # auth_version unchanged: only the hash guards
-        return ok
 
-    monkeypatch.setattr(hasher, "verify_async", verify_then_store)
+    _while_the_password_is_checked(world, monkeypatch, store_newer)
     tokens_before = world.count("auth_tokens")
     with pytest.raises(Unauthenticated) as exc:
         await world.app.accounts.login(Context(), "budi", "budi-long-password")

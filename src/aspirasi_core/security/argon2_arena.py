@@ -14,7 +14,7 @@ hash. A background thread gives the pages back (``madvise
 MADV_DONTNEED``; the mapping stays) once no hash has used them for ``idle_seconds``:
 a burst of log-ins runs at the speed of the bare algorithm, and a worker that has
 stopped hashing is as small as one that never did. Where the kernel offers
-transparent huge pages, the buffers ask for them: a hash then takes about 6% less
+transparent huge pages, the buffers ask for them: a hash then takes about 5% less
 time than with argon2-cffi's own (4 KiB-paged) memory (see :class:`_Slot`).
 
 Only the work of argon2 itself goes through here; the encoded string format is the
