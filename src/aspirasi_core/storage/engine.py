@@ -129,6 +129,11 @@ def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) ->
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
     # Timestamps come back in UTC; the column type converts anyway, this saves work.
     connect_args.setdefault("options", "-c timezone=UTC")
+    # psycopg prepares nothing by itself: the hot statements are prepared by
+    # aspirasi_core.storage.fast under their own names, and psycopg, once it has
+    # prepared statements of its own, answers a rollback with DEALLOCATE ALL, which
+    # would drop those too.
+    connect_args.setdefault("prepare_threshold", None)
     # As many kept connections as the database threads of a worker (see
     # SqlDatabase): past pool_size, SQLAlchemy closes every returned connection,
     # and a new PostgreSQL connection costs a process on the server.
