@@ -310,7 +310,8 @@ def _upsert_many(
         for i, row in enumerate(rows)
         for name, value in row.items()
     }
-    fast.rows(conn, stmt, params)
+    # Last of the transaction: on PostgreSQL it travels with the COMMIT.
+    fast.write(conn, stmt, params)
 
 
 def _upsert(
@@ -328,7 +329,7 @@ def _upsert(
         params = {
             f"{name}_{i}": value for i, row in enumerate(ordered) for name, value in row.items()
         }
-        fast.rows(conn, stmt, params)
+        fast.write(conn, stmt, params)
 
 
 def _deltas(
@@ -437,11 +438,11 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
         "status": new.status,
     }
     if old is None:
-        fast.rows(
+        fast.write(
             conn, _INSERT_FACT, {"message_id": message_id, "day": day, "month": month, **values}
         )
     else:
-        fast.rows(conn, _UPDATE_FACT, {"mid": message_id, **values})
+        fast.write(conn, _UPDATE_FACT, {"mid": message_id, **values})
     # The shared counters last: their row locks are held until the commit.
     _count_move(conn, old, new)
     return new, row.created_at, tz

@@ -65,7 +65,8 @@ class SqlNotificationRepository:
             for account_id in dict.fromkeys(account_ids)
         ]
         for row in rows:
-            fast.rows(self._conn, _INSERT_NOTIFICATION, row)
+            # On PostgreSQL they travel with the transaction's next statement.
+            fast.write(self._conn, _INSERT_NOTIFICATION, row)
         return len(rows)
 
     def list_for(
