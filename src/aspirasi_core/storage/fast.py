@@ -473,6 +473,9 @@ def insert_statement(table: Table, *columns: str, returning: str | None = "id") 
     once (module level) for :func:`rows`: an insert built per call with
     ``.values(dict)`` spends most of its time making SQLAlchemy objects."""
     stmt = insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
-    if returning is not None:
-        stmt = stmt.returning(table.c[returning])
-    return stmt
+    if returning is None:
+        # Without it SQLAlchemy would add ``RETURNING id`` on PostgreSQL anyway
+        # (implicit returning of the new primary key): a row nobody reads, and a
+        # statement :func:`write` could not keep waiting.
+        return stmt.inline()
+    return stmt.returning(table.c[returning])
