@@ -178,7 +178,7 @@ class EventRecorder:
             )
             for items in results:
                 for item in items or ():
-                    uow.outbox.queue(item.topic, dict(item.payload), created_at=now)
+                    uow.outbox.add(item.topic, dict(item.payload), created_at=now)
                     self.queued += 1
         # Last before the commit: derived tables such as counters are rows every
         # transaction writes, and a row lock is held until the commit — taking it

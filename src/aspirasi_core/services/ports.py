@@ -446,10 +446,6 @@ class OutboxRepository(Protocol):
     def add(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> int:
         """Queue a side effect in the current transaction; returns its id."""
 
-    def queue(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> None:
-        """:meth:`add` when the id is not needed: the storage may send the insert
-        later in the same transaction (with its next statement or its commit)."""
-
     def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> builtins.list[OutboxItem]:
         """Take up to ``limit`` due items for this worker (safe with several workers:
         ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)."""

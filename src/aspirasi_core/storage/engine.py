@@ -140,39 +140,4 @@ def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) ->
     if "poolclass" not in engine_kwargs:
         engine_kwargs.setdefault("pool_size", threads)
         engine_kwargs.setdefault("max_overflow", 8)
-    engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
-    _send_deferred_writes(engine)
-    return engine
-
-
-def _send_deferred_writes(engine: Engine) -> None:
-    """The events that send the writes :func:`.fast.write` keeps waiting: before any
-    other statement or savepoint on the connection, and with the ``COMMIT`` (one
-    round trip for both); a rollback drops them, and so does a connection going back
-    to the pool."""
-    from . import fast
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-        fast.enable_deferred_writes(dbapi_connection)
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(conn: Connection, *args: Any) -> None:
-        fast.flush(conn.connection.driver_connection)
-
-    @event.listens_for(engine, "savepoint")
-    def _before_savepoint(conn: Connection, name: str) -> None:
-        fast.flush(conn.connection.driver_connection)
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(conn: Connection) -> None:
-        fast.flush(conn.connection.driver_connection, commit=True)
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(conn: Connection) -> None:
-        fast.discard(conn.connection.driver_connection)
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
-        if dbapi_connection is not None:
-            fast.discard(dbapi_connection)
+    return create_engine(url, connect_args=connect_args, **engine_kwargs)

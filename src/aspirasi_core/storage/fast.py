@@ -274,83 +274,55 @@ def _pipelined(raw: Any, lib: _Libpq, commands: list[Callable[[], None]]) -> lis
 _UNKNOWN_STATEMENT = "26000"
 
 
-class _Deferred(NamedTuple):
-    """A write sent later (see :func:`write`): its plan and its values, already dumped."""
-
-    plan: _Plan
-    params: Any
-
-
-def _state(raw: Any) -> tuple[set[bytes], list[_Deferred]]:
-    """A psycopg connection's statements prepared by this module, and the writes
-    waiting for its next round trip (only on connections of :func:`~.engine.make_engine`'s
-    engines, whose events send them)."""
-    prepared: set[bytes] | None = getattr(raw, "_aspirasi_prepared", None)
-    if prepared is None:
-        prepared = raw._aspirasi_prepared = set()
-    deferred: list[_Deferred] | None = getattr(raw, "_aspirasi_deferred", None)
-    if deferred is None:
-        deferred = []
-    return prepared, deferred
-
-
-def _send(raw: Any, lib: _Libpq, items: list[_Deferred], *, commit: bool = False) -> list[Any]:
-    """Execute ``items`` (prepared statements, each prepared first if this connection
-    has not prepared it yet), starting the transaction if none is open and ending
-    it with ``COMMIT`` if asked: all in one round trip. The results of everything
-    sent, errors included, in order; the last is the last item's (or the commit's)."""
+def _send_prepared(
+    raw: Any, lib: _Libpq, plan: _Plan, name: bytes, params: Any, prepared: set[bytes]
+) -> list[Any]:
+    """Execute the prepared ``name``, preparing it first if this connection has not,
+    and starting the transaction if it is the first statement of one: all in one
+    round trip. The results (errors included) of what was sent."""
     pgconn = raw.pgconn
-    prepared, _ = _state(raw)
     commands: list[Callable[[], None]] = []
-    preparing: dict[int, bytes] = {}  # command index → name
     if not raw.autocommit and pgconn.transaction_status == lib.idle:
         commands.append(functools.partial(pgconn.send_query_params, _begin_command(raw), None))
-    for plan, params in items:
-        name = plan.pg_name
-        assert name is not None
-        if name not in prepared and name not in preparing.values():
-            preparing[len(commands)] = name
-            commands.append(
-                functools.partial(pgconn.send_prepare, name, plan.pg_sql, plan.pg_types)
-            )
-        commands.append(functools.partial(pgconn.send_query_prepared, name, params, None, 0))
-    if commit:
-        commands.append(functools.partial(pgconn.send_query_params, b"COMMIT", None))
-    if len(commands) == 1 and not commit:
-        commands[0]()
+    prepare_at = -1
+    if name not in prepared:
+        prepare_at = len(commands)
+        commands.append(functools.partial(pgconn.send_prepare, name, plan.pg_sql, plan.pg_types))
+    if not commands:
+        pgconn.send_query_prepared(name, params, None, 0)
         return lib.wait(lib.execute(pgconn), pgconn.socket, interval=_WAIT_INTERVAL)  # type: ignore[no-any-return]
+    commands.append(functools.partial(pgconn.send_query_prepared, name, params, None, 0))
     results = _pipelined(raw, lib, commands)
-    for index, name in preparing.items():
-        if results[index].status in lib.ok:
-            prepared.add(name)
+    if prepare_at >= 0 and results[prepare_at].status in lib.ok:
+        prepared.add(name)
     return results
-
-
-def _raise_first_error(raw: Any, lib: _Libpq, results: list[Any]) -> None:
-    for result in results:
-        if result.status not in lib.ok:
-            raise lib.error_from_result(result, encoding=raw.info.encoding)
 
 
 def _pg_fetch(raw: Any, plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
     """Run ``plan`` on a psycopg connection straight through libpq: the rows
     ``cursor.execute`` + ``fetchall`` would give (the same text-format values and
     loaders, the same ``BEGIN``), without the cursor's Python (~40 µs of a worker's
-    CPU per statement), with the transaction's ``BEGIN`` and the writes waiting
-    (:func:`write`) in the same round trip.
+    CPU per statement) and with the transaction's ``BEGIN`` in the same round trip
+    as its first statement.
 
-    Each statement is prepared once per connection under a name of its own, its
-    parameter types left to the server, which takes them from the columns and the
-    casts SQLAlchemy writes around placeholders; the values are sent as text. A
-    server error is raised as psycopg raises it."""
+    Each statement is prepared once per connection under a name of its own
+    (psycopg's ``_pg3_*`` statements are not touched), its parameter types left to
+    the server, which takes them from the columns and the casts SQLAlchemy writes
+    around placeholders; the values are sent as text. A server error is raised as
+    psycopg raises it."""
     lib = _libpq()
     pgconn = raw.pgconn
-    item = _Deferred(plan, _dump(raw, lib, plan, values))
-    prepared, deferred = _state(raw)
-    items = [*deferred, item]
-    deferred.clear()
+    name = plan.pg_name
+    assert name is not None and plan.pg_order is not None
+    # Dumped before anything is sent: a value that cannot be sent fails here.
+    tx = lib.transformer(raw)
+    args = [values[n] for n in plan.pg_order]
+    params = tx.dump_sequence(args, [lib.text_format] * len(args))
+    prepared: set[bytes] | None = getattr(raw, "_aspirasi_prepared", None)
+    if prepared is None:
+        prepared = raw._aspirasi_prepared = set()
     for attempt in (1, 2):
-        results = _send(raw, lib, items)
+        results = _send_prepared(raw, lib, plan, name, params, prepared)
         failed = next((r for r in results if r.status not in lib.ok), None)
         if failed is None:
             break
@@ -366,90 +338,24 @@ def _pg_fetch(raw: Any, plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
     result = results[-1]
     if not plan.returns_rows:
         return []
-    tx = lib.transformer(raw)
     tx.set_pgresult(result)
     return tx.load_rows(0, result.ntuples, tuple)  # type: ignore[no-any-return]
 
 
-def _dump(raw: Any, lib: _Libpq, plan: _Plan, values: Mapping[str, Any]) -> Any:
-    """The values of ``plan``'s parameters as text, in placeholder order (a value
-    that cannot be sent fails here, before anything is sent)."""
-    assert plan.pg_order is not None
-    args = [values[n] for n in plan.pg_order]
-    return lib.transformer(raw).dump_sequence(args, [lib.text_format] * len(args))
-
-
-def flush(raw: Any, *, commit: bool = False) -> None:
-    """Send the writes waiting on a psycopg connection (:func:`write`), with
-    ``COMMIT`` after them if ``commit``; nothing when none waits. Called by the
-    events :func:`~.engine.make_engine` sets up: before any other statement runs on
-    the connection, and at the commit."""
-    deferred: list[_Deferred] | None = getattr(raw, "_aspirasi_deferred", None)
-    if not deferred:
-        return
-    items = list(deferred)
-    deferred.clear()
-    lib = _libpq()
-    _raise_first_error(raw, lib, _send(raw, lib, items, commit=commit))
-
-
-def discard(raw: Any) -> None:
-    """Forget the writes waiting on a psycopg connection (its transaction rolls back)."""
-    deferred: list[_Deferred] | None = getattr(raw, "_aspirasi_deferred", None)
-    if deferred:
-        deferred.clear()
-
-
-def enable_deferred_writes(raw: Any) -> None:
-    """Let :func:`write` wait on this psycopg connection: only for connections whose
-    engine sends the waiting writes (:func:`~.engine.make_engine` calls it)."""
-    raw._aspirasi_deferred = []
-
-
-def write(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> None:
-    """Run a write whose result nobody reads (an ``INSERT`` or ``UPDATE`` without
-    ``RETURNING``), as :func:`rows` would.
-
-    On PostgreSQL, inside a transaction on an engine of :func:`~.engine.make_engine`,
-    it is not sent at once: it goes with the connection's next statement or with
-    the ``COMMIT``, in the same round trip (a submission's notifications, outbox
-    item and roll-up travel together). Its values are checked now; an error of the
-    server (a constraint) is raised by the statement or the commit it travels
-    with, and fails the transaction as it would have. A rollback drops it unsent.
-    Everywhere else it runs at once."""
-    plan = _plan_of(conn, stmt)
-    if plan is not None and plan.pg_sql is not None and not plan.returns_rows:
-        raw: Any = conn.connection.driver_connection
-        deferred: list[_Deferred] | None = getattr(raw, "_aspirasi_deferred", None)
-        if deferred is not None and not raw.autocommit:
-            deferred.append(_Deferred(plan, _dump(raw, _libpq(), plan, _bound(plan, params))))
-            return
-    rows(conn, stmt, params)
-
-
-def _plan_of(conn: Connection, stmt: ClauseElement) -> _Plan | None:
-    key = (id(stmt), conn.dialect.name)
+def rows(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of ``stmt`` (named tuples: ``row.id``) — see the module docstring."""
+    dialect = conn.dialect
+    key = (id(stmt), dialect.name)
     entry = _plans.get(key)
     if entry is None or entry[0] is not stmt:
-        entry = _plans[key] = (stmt, _make_plan(stmt, conn.dialect))
-    return entry[1]
-
-
-def _bound(plan: _Plan, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` with the statement's defaults and SQLAlchemy's bind processors applied."""
+        entry = _plans[key] = (stmt, _make_plan(stmt, dialect))
+    plan = entry[1]
+    if plan is None:
+        return list(conn.execute(stmt, params))  # type: ignore[call-overload]
     values = {**plan.defaults, **params} if plan.defaults else dict(params)
     for name, proc in plan.bind_processors.items():
         if name in values:
             values[name] = proc(values[name])
-    return values
-
-
-def rows(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
-    """The rows of ``stmt`` (named tuples: ``row.id``) — see the module docstring."""
-    plan = _plan_of(conn, stmt)
-    if plan is None:
-        return list(conn.execute(stmt, params))  # type: ignore[call-overload]
-    values = _bound(plan, params)
     raw: Any = conn.connection.driver_connection
     if plan.order is not None:  # sqlite3
         fetched = raw.execute(plan.sql, tuple(values[n] for n in plan.order)).fetchall()
@@ -474,8 +380,7 @@ def insert_statement(table: Table, *columns: str, returning: str | None = "id") 
     ``.values(dict)`` spends most of its time making SQLAlchemy objects."""
     stmt = insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
     if returning is None:
-        # Without it SQLAlchemy would add ``RETURNING id`` on PostgreSQL anyway
-        # (implicit returning of the new primary key): a row nobody reads, and a
-        # statement :func:`write` could not keep waiting.
+        # Without it SQLAlchemy adds ``RETURNING id`` on PostgreSQL all the same
+        # (implicit returning of the new primary key): a row nobody reads.
         return stmt.inline()
     return stmt.returning(table.c[returning])

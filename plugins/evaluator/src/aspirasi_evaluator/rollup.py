@@ -310,8 +310,7 @@ def _upsert_many(
         for i, row in enumerate(rows)
         for name, value in row.items()
     }
-    # Last of the transaction: on PostgreSQL it travels with the COMMIT.
-    fast.write(conn, stmt, params)
+    fast.rows(conn, stmt, params)
 
 
 def _upsert(
@@ -329,7 +328,7 @@ def _upsert(
         params = {
             f"{name}_{i}": value for i, row in enumerate(ordered) for name, value in row.items()
         }
-        fast.write(conn, stmt, params)
+        fast.rows(conn, stmt, params)
 
 
 def _deltas(
@@ -438,11 +437,11 @@ def _sync(conn: Connection, message_id: int) -> tuple[Fact, datetime, str] | Non
         "status": new.status,
     }
     if old is None:
-        fast.write(
+        fast.rows(
             conn, _INSERT_FACT, {"message_id": message_id, "day": day, "month": month, **values}
         )
     else:
-        fast.write(conn, _UPDATE_FACT, {"mid": message_id, **values})
+        fast.rows(conn, _UPDATE_FACT, {"mid": message_id, **values})
     # The shared counters last: their row locks are held until the commit.
     _count_move(conn, old, new)
     return new, row.created_at, tz

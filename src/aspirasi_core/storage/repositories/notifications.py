@@ -65,8 +65,7 @@ class SqlNotificationRepository:
             for account_id in dict.fromkeys(account_ids)
         ]
         for row in rows:
-            # On PostgreSQL they travel with the transaction's next statement.
-            fast.write(self._conn, _INSERT_NOTIFICATION, row)
+            fast.rows(self._conn, _INSERT_NOTIFICATION, row)
         return len(rows)
 
     def list_for(

@@ -38,9 +38,9 @@ _ITEM_COLUMNS = (
 )
 
 
-_ITEM_FIELDS = ("topic", "payload", "status", "attempts", "created_at", "available_at")
-_INSERT_ITEM = fast.insert_statement(o, *_ITEM_FIELDS)
-_QUEUE_ITEM = fast.insert_statement(o, *_ITEM_FIELDS, returning=None)
+_INSERT_ITEM = fast.insert_statement(
+    o, "topic", "payload", "status", "attempts", "created_at", "available_at"
+)
 
 
 class SqlOutboxRepository:
@@ -58,19 +58,7 @@ class SqlOutboxRepository:
 
     def add(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> int:
         """Queue a side effect in the current transaction; returns its id."""
-        return int(
-            fast.rows(self._conn, _INSERT_ITEM, self._values(topic, payload, created_at))[0].id
-        )
-
-    def queue(self, topic: str, payload: Mapping[str, Any], *, created_at: datetime) -> None:
-        """:meth:`add` without the id: on PostgreSQL the insert travels with the
-        transaction's next statement or its commit (:func:`~..fast.write`)."""
-        fast.write(self._conn, _QUEUE_ITEM, self._values(topic, payload, created_at))
-
-    def _values(
-        self, topic: str, payload: Mapping[str, Any], created_at: datetime
-    ) -> dict[str, Any]:
-        return {
+        values = {
             "topic": topic,
             "payload": self._crypto.encrypt_payload(payload),
             "status": PENDING,
@@ -78,6 +66,7 @@ class SqlOutboxRepository:
             "created_at": created_at,
             "available_at": created_at,
         }
+        return int(fast.rows(self._conn, _INSERT_ITEM, values)[0].id)
 
     def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> list[OutboxItem]:
         """Take up to ``limit`` due items for this worker, oldest due first.
