@@ -49,6 +49,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal_column,
@@ -57,6 +58,7 @@ from sqlalchemy import (
 )
 
 from aspirasi_core.domain.errors import FieldError, Invalid
+from aspirasi_core.storage import fast
 from aspirasi_core.storage.tables import agencies, categories, message_log, messages, ratings
 from aspirasi_core.storage.tables import subcategories as subcategories_table
 
@@ -394,13 +396,20 @@ def _ratings(
     return out
 
 
-def _reprimand_counts(conn: Connection, rng: DateRange) -> dict[int, int]:
-    stmt = (
-        select(reprimands.c.agency_id, func.count())
-        .where(reprimands.c.created_at >= rng.start, reprimands.c.created_at < rng.end)
-        .group_by(reprimands.c.agency_id)
+_REPRIMAND_COUNTS = (
+    select(reprimands.c.agency_id, func.count())
+    .where(
+        reprimands.c.created_at >= bindparam("start", type_=reprimands.c.created_at.type),
+        reprimands.c.created_at < bindparam("end", type_=reprimands.c.created_at.type),
     )
-    return {int(a): int(c) for a, c in conn.execute(stmt)}
+    .group_by(reprimands.c.agency_id)
+)
+_AGENCIES = select(agencies).order_by(agencies.c.name, agencies.c.id)
+
+
+def _reprimand_counts(conn: Connection, rng: DateRange) -> dict[int, int]:
+    rows = fast.rows(conn, _REPRIMAND_COUNTS, {"start": rng.start, "end": rng.end})
+    return {int(a): int(c) for a, c in rows}
 
 
 # ----------------------------------------------------------------------------- the trend
@@ -494,9 +503,7 @@ def build_report(conn: Connection, rng: DateRange, now: datetime) -> Report:
     close = figures.close
     rating = figures.rating
     reprimanded = _reprimand_counts(conn, rng)
-    known = {
-        r.id: r for r in conn.execute(select(agencies).order_by(agencies.c.name, agencies.c.id))
-    }
+    known = {r.id: r for r in fast.rows(conn, _AGENCIES, {})}
     agency_rows: list[Row] = []
     for agency in known.values():
         k = (agency.id,)

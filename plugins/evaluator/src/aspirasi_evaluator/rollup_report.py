@@ -19,13 +19,27 @@ the SOP's few working days of new work, however many messages are overdue.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Select, bindparam, func, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
+from aspirasi_core.storage import fast
 from aspirasi_core.storage.types import UTCDateTime
 
 from .report import (
@@ -82,15 +96,31 @@ def segments(start: date, end: date) -> list[Segment]:
     return out
 
 
-def _over(table: Any, columns: list[Any], segs: list[Segment], *where: Any) -> Any:
-    """The rows of ``table`` in the segments (``UNION ALL``), as a subquery."""
+def _over(table: Any, columns: list[Any], count: int, *where: Any) -> Any:
+    """The rows of ``table`` in ``count`` segments (``UNION ALL``), as a subquery;
+    segment ``i`` is bound as ``g{i}``, ``lo{i}``, ``hi{i}`` (:func:`_bounds`).
+
+    The statements are built once per shape (``functools.cache`` on the callers)
+    and run through :func:`aspirasi_core.storage.fast.rows`: building, hashing and
+    compiling them per request was most of the report's time."""
     parts: list[Select[Any]] = [
         select(*columns).where(
-            table.c.grain == grain, table.c.period >= lo, table.c.period < hi, *where
+            table.c.grain == bindparam(f"g{i}", type_=table.c.grain.type),
+            table.c.period >= bindparam(f"lo{i}", type_=table.c.period.type),
+            table.c.period < bindparam(f"hi{i}", type_=table.c.period.type),
+            *where,
         )
-        for grain, lo, hi in segs
+        for i in range(count)
     ]
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("s")
+
+
+def _bounds(segs: list[Segment]) -> dict[str, Any]:
+    """The parameters of :func:`_over`'s segments."""
+    out: dict[str, Any] = {}
+    for i, (grain, lo, hi) in enumerate(segs):
+        out[f"g{i}"], out[f"lo{i}"], out[f"hi{i}"] = grain, lo, hi
+    return out
 
 
 def _id(value: int) -> int | None:
@@ -100,13 +130,18 @@ def _id(value: int) -> int | None:
 # ----------------------------------------------------------------------------- counts
 
 
-def _counts(conn: Connection, segs: list[Segment]) -> dict[tuple[Any, ...], dict[str, int]]:
+@functools.cache
+def _counts_statement(count: int) -> Any:
     c = rollup_counts
-    s = _over(c, [c.c.agency_id, c.c.category_id, c.c.subcategory_id, c.c.status, c.c.n], segs)
+    s = _over(c, [c.c.agency_id, c.c.category_id, c.c.subcategory_id, c.c.status, c.c.n], count)
     keys = (s.c.agency_id, s.c.category_id, s.c.subcategory_id, s.c.status)
-    stmt = select(*keys, func.sum(s.c.n)).group_by(*keys).having(func.sum(s.c.n) != 0)
+    return select(*keys, func.sum(s.c.n)).group_by(*keys).having(func.sum(s.c.n) != 0)
+
+
+def _counts(conn: Connection, segs: list[Segment]) -> dict[tuple[Any, ...], dict[str, int]]:
+    rows = fast.rows(conn, _counts_statement(len(segs)), _bounds(segs))
     out: dict[tuple[Any, ...], dict[str, int]] = {}
-    for agency, category, sub, status, n in conn.execute(stmt):
+    for agency, category, sub, status, n in rows:
         out.setdefault((_id(agency), _id(category), _id(sub)), {})[status] = int(n)
     return out
 
@@ -126,23 +161,38 @@ def _not_overdue_sql(hint: str) -> str:
     )
 
 
+def _not_overdue_statement(sql: str) -> Any:
+    # Its columns are named, so fast.rows can run it as compiled.
+    return (
+        text(sql)
+        .bindparams(
+            bindparam("now", type_=UTCDateTime),
+            bindparam("start", type_=UTCDateTime),
+            bindparam("end", type_=UTCDateTime),
+        )
+        .columns(
+            column("agency_id", Integer),
+            column("category_id", Integer),
+            column("subcategory_id", Integer),
+            column("n", BigInteger),
+        )
+    )
+
+
 #: SQLite is told to use the partial index (``INDEXED BY``): without statistics
 #: it would rather walk every open message by status.
 _NOT_OVERDUE = {
-    "sqlite": _not_overdue_sql(f" INDEXED BY {OPEN_DUE_INDEX}"),
-    "postgresql": _not_overdue_sql(""),
+    "sqlite": _not_overdue_statement(_not_overdue_sql(f" INDEXED BY {OPEN_DUE_INDEX}")),
+    "postgresql": _not_overdue_statement(_not_overdue_sql("")),
 }
 
 
 def _not_overdue(conn: Connection, rng: DateRange, now: datetime) -> dict[tuple[Any, ...], int]:
     """Open messages submitted in the range whose deadline is ahead or unset:
     two ranges of the partial index ``ix_evaluator_messages_open_due``."""
-    stmt = text(_NOT_OVERDUE[conn.dialect.name]).bindparams(
-        bindparam("now", now, type_=UTCDateTime),
-        bindparam("start", rng.start, type_=UTCDateTime),
-        bindparam("end", rng.end, type_=UTCDateTime),
-    )
-    return {(a, c, s): int(n) for a, c, s, n in conn.execute(stmt)}
+    params = {"now": now, "start": rng.start, "end": rng.end}
+    rows = fast.rows(conn, _NOT_OVERDUE[conn.dialect.name], params)
+    return {(a, c, s): int(n) for a, c, s, n in rows}
 
 
 # ----------------------------------------------------------------------------- medians
@@ -158,15 +208,35 @@ def _position(hist: list[tuple[int, int]], rank: int) -> tuple[int, int]:
     raise AssertionError("rank beyond the histogram")
 
 
-def _medians(conn: Connection, segs: list[Segment]) -> dict[str, dict[Any, Median]]:
-    """Per kind: the median of each agency (0 = none) and of :data:`TOTAL`."""
+@functools.cache
+def _coarse_statement(count: int) -> Any:
     b = rollup_duration_bins
-    s = _over(b, [b.c.kind, b.c.agency_id, b.c.coarse, b.c.n], segs)
-    stmt = select(s.c.kind, s.c.agency_id, s.c.coarse, func.sum(s.c.n)).group_by(
+    s = _over(b, [b.c.kind, b.c.agency_id, b.c.coarse, b.c.n], count)
+    return select(s.c.kind, s.c.agency_id, s.c.coarse, func.sum(s.c.n)).group_by(
         s.c.kind, s.c.agency_id, s.c.coarse
     )
+
+
+@functools.cache
+def _fine_statement(count: int, bins: int) -> Any:
+    """The fine bins of one kind (``kind``) in ``bins`` coarse bins (``c0``…)."""
+    fi = rollup_duration_fine
+    fs = _over(
+        fi,
+        [fi.c.agency_id, fi.c.coarse, fi.c.fine, fi.c.n, fi.c.total_us],
+        count,
+        fi.c.kind == bindparam("kind", type_=fi.c.kind.type),
+        or_(*(fi.c.coarse == bindparam(f"c{j}", type_=fi.c.coarse.type) for j in range(bins))),
+    )
+    keys = (fs.c.agency_id, fs.c.coarse, fs.c.fine)
+    return select(*keys, func.sum(fs.c.n), func.sum(fs.c.total_us)).group_by(*keys)
+
+
+def _medians(conn: Connection, segs: list[Segment]) -> dict[str, dict[Any, Median]]:
+    """Per kind: the median of each agency (0 = none) and of :data:`TOTAL`."""
+    bounds = _bounds(segs)
     coarse: dict[str, dict[Any, dict[int, int]]] = {CONFIRM: {}, CLOSE: {}}
-    for kind, agency, bin_, n in conn.execute(stmt):
+    for kind, agency, bin_, n in fast.rows(conn, _coarse_statement(len(segs)), bounds):
         if n:
             for group in (agency, TOTAL):
                 into = coarse[kind].setdefault(group, {})
@@ -183,18 +253,8 @@ def _medians(conn: Connection, segs: list[Segment]) -> dict[str, dict[Any, Media
         needed = sorted({c for _, spots in wanted.values() for c, _ in spots})
         if not needed:
             continue
-        fi = rollup_duration_fine
-        fs = _over(
-            fi,
-            [fi.c.agency_id, fi.c.coarse, fi.c.fine, fi.c.n, fi.c.total_us],
-            segs,
-            fi.c.kind == kind,
-            fi.c.coarse.in_(needed),
-        )
-        keys = (fs.c.agency_id, fs.c.coarse, fs.c.fine)
-        rows = conn.execute(
-            select(*keys, func.sum(fs.c.n), func.sum(fs.c.total_us)).group_by(*keys)
-        )
+        params = {**bounds, "kind": kind, **{f"c{j}": c for j, c in enumerate(needed)}}
+        rows = fast.rows(conn, _fine_statement(len(segs), len(needed)), params)
         fine: dict[tuple[Any, int], dict[int, list[int]]] = defaultdict(dict)
         for agency, bin_, fine_bin, n, total_us in rows:
             if not n:
@@ -217,28 +277,36 @@ def _medians(conn: Connection, segs: list[Segment]) -> dict[str, dict[Any, Media
 # ----------------------------------------------------------------------------- the rest
 
 
-def _ratings(conn: Connection, segs: list[Segment]) -> dict[int, tuple[int, int]]:
+@functools.cache
+def _ratings_statement(count: int) -> Any:
     r = rollup_ratings
-    s = _over(r, [r.c.agency_id, r.c.stars, r.c.n], segs)
-    stmt = select(s.c.agency_id, func.sum(s.c.stars), func.sum(s.c.n)).group_by(s.c.agency_id)
-    return {a: (int(stars), int(n)) for a, stars, n in conn.execute(stmt) if n}
+    s = _over(r, [r.c.agency_id, r.c.stars, r.c.n], count)
+    return select(s.c.agency_id, func.sum(s.c.stars), func.sum(s.c.n)).group_by(s.c.agency_id)
+
+
+def _ratings(conn: Connection, segs: list[Segment]) -> dict[int, tuple[int, int]]:
+    rows = fast.rows(conn, _ratings_statement(len(segs)), _bounds(segs))
+    return {a: (int(stars), int(n)) for a, stars, n in rows if n}
+
+
+@functools.cache
+def _trend_statement(count: int) -> Any:
+    t = rollup_totals
+    s = _over(t, [t.c.grain, t.c.period, t.c.submitted, t.c.closed], count)
+    return select(s.c.grain, s.c.period, s.c.submitted, s.c.closed)
 
 
 def _trend(conn: Connection, rng: DateRange) -> Trend:
     granularity, periods = trend_bounds(rng)
-    t = rollup_totals
     segs = (
         [(DAY, rng.start_day.toordinal(), rng.end_day.toordinal())]
         if granularity == "week"
         else segments(rng.start_day, rng.end_day)
     )
-    s = _over(t, [t.c.grain, t.c.period, t.c.submitted, t.c.closed], segs)
     starts = [start.toordinal() for start, _ in periods]
     submitted = [0] * len(periods)
     closed = [0] * len(periods)
-    for grain, period, sub, clo in conn.execute(
-        select(s.c.grain, s.c.period, s.c.submitted, s.c.closed)
-    ):
+    for grain, period, sub, clo in fast.rows(conn, _trend_statement(len(segs)), _bounds(segs)):
         ordinal = period if grain == DAY else month_start(period).toordinal()
         i = bisect.bisect_right(starts, ordinal) - 1
         submitted[i] += int(sub)
