@@ -308,8 +308,8 @@ def _pg_fetch(raw: Any, plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
     Each statement is prepared once per connection under a name of its own
     (psycopg's ``_pg3_*`` statements are not touched), its parameter types left to
     the server, which takes them from the columns and the casts SQLAlchemy writes
-    around placeholders; the values are sent as text. A server error is raised as
-    psycopg raises it."""
+    around placeholders, except those :func:`_pg_type_oid` names; the values are
+    sent as text. A server error is raised as psycopg raises it."""
     lib = _libpq()
     pgconn = raw.pgconn
     name = plan.pg_name
