@@ -491,9 +491,10 @@ def build_report(conn: Connection, rng: DateRange, now: datetime) -> Report:
     from .rollup_report import rollup_figures
 
     if conn.dialect.name == "postgresql":
-        # psycopg prepares a statement run five times; PostgreSQL may then plan
-        # it once for any range ("generic plan"), which reads the partial
-        # index of the overdue count whole (~100 ms at 1M messages).
+        # The report's statements are prepared (aspirasi_core.storage.fast);
+        # after five runs PostgreSQL may plan one once for any range ("generic
+        # plan"), which reads the partial index of the overdue count whole
+        # (~100 ms at 1M messages).
         conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     figures = rollup_figures(conn, rng, now) or raw_figures(conn, rng, now)
     # Agencies: the status counts, overdue, medians, ratings, reprimands.

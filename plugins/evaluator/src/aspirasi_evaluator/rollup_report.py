@@ -253,8 +253,11 @@ def _medians(conn: Connection, segs: list[Segment]) -> dict[str, dict[Any, Media
         needed = sorted({c for _, spots in wanted.values() for c, _ in spots})
         if not needed:
             continue
-        params = {**bounds, "kind": kind, **{f"c{j}": c for j, c in enumerate(needed)}}
-        rows = fast.rows(conn, _fine_statement(len(segs), len(needed)), params)
+        # Padded to a power of two (the last bin repeated): a few statement shapes,
+        # not one per count of bins (there are ~120 coarse bins).
+        padded = needed + needed[-1:] * ((1 << (len(needed) - 1).bit_length()) - len(needed))
+        params = {**bounds, "kind": kind, **{f"c{j}": c for j, c in enumerate(padded)}}
+        rows = fast.rows(conn, _fine_statement(len(segs), len(padded)), params)
         fine: dict[tuple[Any, int], dict[int, list[int]]] = defaultdict(dict)
         for agency, bin_, fine_bin, n, total_us in rows:
             if not n:
