@@ -668,9 +668,7 @@ def working_postgres(size_label: str) -> str:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         version = admin.info.server_version
         strategy = " STRATEGY = FILE_COPY" if version >= 150000 else ""
-        admin.execute(
-            f"CREATE DATABASE {name} TEMPLATE aspirasi_bench_{size_label}_seed{strategy}"
-        )
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE aspirasi_bench_{size_label}_seed{strategy}")
         admin.execute("CHECKPOINT")
     return PG_URL.format(db=name)
 
