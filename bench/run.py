@@ -640,9 +640,8 @@ def bench_one(
         # machine drifts by ±5–15% within seconds: one measure before a run alone
         # put single ratios at 0.84 and 1.25 in one minute).
         lg1 = wrk.run(f"{backend}-{size}-login-c1", sc.login, d, connections=1)
-        pairs: list[tuple[float, float, Any]] = []
+        pairs: list[tuple[float, float, Any, tuple[float, float]]] = []
         raw_seconds = 3.0 if not args.quick else 1.0
-        raws: list[tuple[float, float]] = []
         for k in range(1 if args.quick else 3):
             server.wait_idle()
             before = raw_argon2(raw_seconds)["verifications_per_s"]
@@ -652,14 +651,13 @@ def bench_one(
             server.wait_idle()  # log-ins still hashing after wrk stopped
             after = raw_argon2(raw_seconds)["verifications_per_s"]
             raw_k = round((before + after) / 2, 2)
-            raws.append((before, after))
-            pairs.append((run_k.rps / raw_k if raw_k else 0.0, raw_k, run_k))
-        pair_errors = sum(r.errors for _, _, r in pairs)
+            pairs.append((run_k.rps / raw_k if raw_k else 0.0, raw_k, run_k, (before, after)))
+        pair_errors = sum(r.errors for _, _, r, _ in pairs)
         if pair_errors:
             result["void"].append(
                 f"login: {pair_errors} errors; {probe_error(server.base, sc.login)}"
             )
-        login_ratio, raw, lg = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
+        login_ratio, raw, lg, _ = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
         # Tracking at its fixed rate without and during a burst of logins: three
         # interleaved pairs, each p99 the median of its three runs (a single p99 on
         # this machine swings several-fold from run to run).
@@ -709,7 +707,7 @@ def bench_one(
                     "rps": round(run.rps, 2),
                     "ratio": round(q, 3),
                 }
-                for (q, r, run), ba in zip(pairs, raws, strict=True)
+                for q, r, run, ba in pairs
             ],
             "c": lg.as_dict(),
             "one_connection": lg1.as_dict(),
