@@ -1,18 +1,13 @@
 """argon2id password hashing (ASVS 5.0: m ≥ 19 MiB, t ≥ 2, p = 1).
 
-Hashing costs tens of milliseconds of CPU and 19 MiB of memory: the async
-helpers run it in a worker thread so the event loop keeps serving other requests,
-and at most ``concurrency`` hashes run at once per process (by default as many as
-the CPUs the process may use), always on the same few threads. More would not go
-faster — they would share the same cores — but would hold 19 MiB each and starve
-the event loop of CPU time; and glibc keeps a freed 19 MiB buffer in the arena of
-the thread that used it, so hashing on any of the 40 threads of the default pool
-grows a worker by hundreds of MB. Hashes of the configured cost run on buffers that
-are reused from hash to hash and given back to the system when hashing stops
-(:mod:`aspirasi_core.security.argon2_arena`); on glibc any other big buffer (an old
-hash of another cost) is allocated with ``mmap`` and returned when freed: see
-:func:`_return_big_buffers`. Should the reused buffers fail (no memory for one, an
-error of libargon2), that hash is computed by argon2-cffi instead.
+Hashing costs tens of milliseconds of CPU and 19 MiB of memory. argon2-cffi's
+:class:`argon2.PasswordHasher` computes it; the async helpers run it on a small
+dedicated :class:`concurrent.futures.ThreadPoolExecutor` with one thread per CPU
+the process may use (``concurrency``), so the event loop keeps serving other
+requests. More threads would not go faster — they would share the same cores —
+but each thread that ever hashed keeps its 19 MiB in glibc's arena of that
+thread: a dedicated, small pool bounds a worker's memory to ``concurrency`` such
+buffers (measured in the benchmark), with glibc's default allocator settings.
 
 A stored hash says its own cost, and a row changed in the database could ask for
 gigabytes and minutes of CPU. Before one is verified its cost is bounded: memory
@@ -26,21 +21,21 @@ log-in fails like a wrong password) and needs a re-hash.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import os
 import re
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from aspirasi_core.security.argon2_arena import ArenaArgon2, Unsupported
-from aspirasi_core.threads import WorkerThreads
+T = TypeVar("T")
 
 #: Bounds of the cost of a stored hash that is verified (see the module's text):
 #: memory at most this many times the configured memory, and at most
@@ -81,16 +76,14 @@ class PasswordHasher:
         self.max_time_cost = max(time_cost, MAX_TIME_COST)
         self.max_parallelism = max(parallelism, MAX_PARALLELISM)
         # The hashing threads (started on first use, in the process that uses them).
-        self._threads = WorkerThreads(
-            self.concurrency, "argon2", initializer=functools.partial(_lower_priority, nice, idle)
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.concurrency,
+            thread_name_prefix="argon2",
+            initializer=_lower_priority,
+            initargs=(nice, idle),
         )
         # A hasher nobody uses any more takes its threads along.
-        weakref.finalize(self, self._threads.shutdown)
-        _return_big_buffers()
-        #: Computes hashes of the configured cost on reused buffers (see argon2_arena).
-        self._arena = ArenaArgon2(
-            time_cost=time_cost, memory_kib=memory_kib, parallelism=parallelism
-        )
+        weakref.finalize(self, self._executor.shutdown, wait=False)
         self._hasher = _Argon2(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -110,10 +103,7 @@ class PasswordHasher:
         self._dummy_hash = self._hasher.hash("dummy password for timing equality")
 
     def hash(self, password: str) -> str:
-        try:
-            return self._arena.hash(password.encode("utf-8"))
-        except Unsupported:  # no memory for a buffer, or an error of libargon2
-            return self._hasher.hash(password)
+        return self._hasher.hash(password)
 
     def cost_allowed(self, password_hash: str) -> bool:
         """Whether ``password_hash`` is an argon2 hash (ASCII) whose cost is within
@@ -128,10 +118,7 @@ class PasswordHasher:
     def _verify(self, password_hash: str, password: str) -> bool:
         if not self.cost_allowed(password_hash):
             return False
-        try:
-            return self._arena.verify(password_hash, password.encode("utf-8"))
-        except Unsupported:  # another cost (an older hash), malformed, or the arena failed
-            return bool(self._hasher.verify(password_hash, password))
+        return bool(self._hasher.verify(password_hash, password))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; with None, burns the same time and says False."""
@@ -159,11 +146,14 @@ class PasswordHasher:
 
     async def hash_async(self, password: str) -> str:
         """:meth:`hash` in a hashing thread."""
-        return await self._threads.run(functools.partial(self.hash, password))
+        return await self._run(functools.partial(self.hash, password))
 
     async def verify_async(self, password_hash: str | None, password: str) -> bool:
         """:meth:`verify` in a hashing thread."""
-        return await self._threads.run(functools.partial(self.verify, password_hash, password))
+        return await self._run(functools.partial(self.verify, password_hash, password))
+
+    async def _run(self, call: functools.partial[T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
 
 def _lower_priority(nice: int, idle: bool = False) -> None:
@@ -197,26 +187,3 @@ def _usable_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-_M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
-
-
-@functools.cache
-def _return_big_buffers() -> bool:
-    """On glibc, serve allocations of 1 MiB and more with ``mmap`` for good.
-
-    glibc raises its mmap threshold each time such a block is freed, after which
-    argon2's 19 MiB buffers come from the heap and stay with the process. Fixing
-    the threshold (as ``MALLOC_MMAP_THRESHOLD_=1048576`` would) gives them back at
-    once. Does nothing elsewhere; True when applied.
-    """
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, 1024 * 1024))
