@@ -33,6 +33,10 @@ class Perm:
     BACKOFFICE = "backoffice.access"
     NOTIFICATIONS = "notifications.read"
     ADMIN_MANAGE = "admin.manage"
+    #: Read the audit log (super admin only).
+    AUDIT_READ = "audit.read"
+    #: Reveal the sender of an anonymous message, with a reason (super admin only).
+    PRIVACY_REVEAL = "privacy.reveal"
 
 
 @attrs.frozen
@@ -79,6 +83,10 @@ CORE_PERMISSIONS: tuple[PermissionDecl, ...] = (
     PermissionDecl(Perm.BACKOFFICE, "Enter the back office", _A | _O),
     PermissionDecl(Perm.NOTIFICATIONS, "Receive in-app notifications", _A | _O),
     PermissionDecl(Perm.ADMIN_MANAGE, "Manage accounts, agencies and categories", frozenset()),
+    PermissionDecl(Perm.AUDIT_READ, "Read the audit log of personal-data reads", frozenset()),
+    PermissionDecl(
+        Perm.PRIVACY_REVEAL, "Reveal the sender of an anonymous message (audited)", frozenset()
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 Build the whole thing with :func:`aspirasi_core.bootstrap.bootstrap`, then call
 ``app.accounts``, ``app.messages``, ``app.queries``, ``app.notifications`` and
-``app.admin``. Every use case takes a :class:`Context` naming the caller and runs
+``app.admin``, ``app.audit``. Every use case takes a :class:`Context` naming the caller and runs
 in one transaction.
 """
 
@@ -12,6 +12,7 @@ import attrs
 
 from .accounts import AccountService, LoginResult, RegisterInput
 from .admin import AccountChanges, AdminService, StaffInput
+from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
 from .core import CoreDeps
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
@@ -34,6 +35,8 @@ class Aspirasi:
     outbox: OutboxDispatcher
     #: SOP deadlines, the lateness sweep and the calendar's days off.
     sop: SopService
+    #: The audit log of personal-data reads (record, list).
+    audit: AuditService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -49,6 +52,7 @@ class Aspirasi:
             admin=AdminService(deps),
             outbox=OutboxDispatcher(deps, sweep=sop.sweep),
             sop=sop,
+            audit=AuditService(deps),
         )
 
 
@@ -57,6 +61,8 @@ __all__ = [
     "AccountService",
     "AdminService",
     "Aspirasi",
+    "AuditQuery",
+    "AuditService",
     "BackofficeQuery",
     "Context",
     "CoreDeps",

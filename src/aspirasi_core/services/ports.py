@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
+from ..domain.audit import AuditEntry
 from ..domain.model import (
     Account,
     Agency,
@@ -170,6 +171,33 @@ class TrackedMessage:
     #: The SOP deadline of the current stage: by when the next step is expected
     #: (None once the message is final).
     due_at: datetime | None = None
+
+
+@attrs.frozen
+class NewAuditEntry:
+    """An audit entry to write (see :class:`~aspirasi_core.domain.audit.AuditEntry`)."""
+
+    at: datetime
+    action: str
+    actor_id: int | None
+    subject_account_id: int | None = None
+    subject_message_id: int | None = None
+    reason: str = ""
+    client_ip: str | None = None
+    details: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class AuditFilter:
+    """Filters of the audit log (all optional, ANDed): who acted, what, on whom
+    or which message, and when (``at_from`` inclusive, ``at_to`` exclusive)."""
+
+    actor_id: int | None = None
+    action: str | None = None
+    subject_account_id: int | None = None
+    subject_message_id: int | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
 
 
 @attrs.frozen
@@ -461,6 +489,19 @@ class OutboxRepository(Protocol):
         """Put a dead item back in the queue."""
 
 
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    def add(self, entry: NewAuditEntry) -> int:
+        """Write one entry in the current transaction; returns its id."""
+
+    def list(
+        self, flt: AuditFilter, *, before_id: int | None, limit: int
+    ) -> builtins.list[AuditEntry]:
+        """Entries matching ``flt``, newest first (keyset on the id), with the
+        actor's username and the message's ticket filled in."""
+
+
 class UnitOfWork(Protocol):
     """The repositories of one transaction."""
 
@@ -470,6 +511,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     directory: DirectoryRepository
     outbox: OutboxRepository
+    audit: AuditRepository
 
 
 class Database(Protocol):

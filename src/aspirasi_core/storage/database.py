@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from ..security.crypto import Crypto
 from ..services.ports import (
     AccountRepository,
+    AuditRepository,
     Database,
     DirectoryRepository,
     MessageRepository,
@@ -36,6 +37,7 @@ from ..threads import WorkerThreads
 from .engine import WRITE_OPTION, make_engine
 from .repositories import (
     SqlAccountRepository,
+    SqlAuditRepository,
     SqlDirectoryRepository,
     SqlMessageRepository,
     SqlNotificationRepository,
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
 
     __slots__ = (
         "accounts",
+        "audit",
         "connection",
         "crypto",
         "dialect",
@@ -98,6 +101,7 @@ class SqlUnitOfWork:
         self.notifications: NotificationRepository = SqlNotificationRepository(conn)
         self.directory: DirectoryRepository = SqlDirectoryRepository(conn)
         self.outbox: OutboxRepository = SqlOutboxRepository(conn, crypto)
+        self.audit: AuditRepository = SqlAuditRepository(conn)
 
 
 class NestedWriteTransaction(RuntimeError):

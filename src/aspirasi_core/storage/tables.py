@@ -244,3 +244,27 @@ outbox = Table(
     Column("done_at", UTCDateTime, nullable=True),
     Index("ix_outbox_status_available_at", "status", "available_at"),
 )
+
+#: Staff reads of a citizen's personal data and other audited acts (since
+#: 0003_audit_anonymous; see ``aspirasi_core.domain.audit``). Append-only: the core
+#: never updates or deletes a row. Accounts are referenced without blocking their
+#: removal (the id becomes NULL). Each filter of the super admin's list walks an
+#: index ending in ``id`` (keyset, newest first).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _pk(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    _fk("actor_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    _fk("subject_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
+    _fk("subject_message_id", "messages.id", nullable=True, ondelete="SET NULL"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("client_ip", String(64), nullable=True),
+    Column("details", JSON, nullable=False),
+    Index("ix_audit_log_actor_id_id", "actor_id", "id"),
+    Index("ix_audit_log_action_id", "action", "id"),
+    Index("ix_audit_log_subject_account_id_id", "subject_account_id", "id"),
+    Index("ix_audit_log_subject_message_id_id", "subject_message_id", "id"),
+    Index("ix_audit_log_at", "at"),
+)

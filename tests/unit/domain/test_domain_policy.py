@@ -29,6 +29,8 @@ ALL_CORE = {
     Perm.BACKOFFICE,
     Perm.NOTIFICATIONS,
     Perm.ADMIN_MANAGE,
+    Perm.AUDIT_READ,
+    Perm.PRIVACY_REVEAL,
 }
 
 # SPEC.md "Who uses it", restated as permissions.

@@ -1,6 +1,7 @@
 """SQLAlchemy Core implementations of the repositories of ``services.ports``."""
 
 from .accounts import SqlAccountRepository
+from .audit import SqlAuditRepository
 from .directory import SqlDirectoryRepository
 from .messages import SqlMessageRepository
 from .notifications import SqlNotificationRepository
@@ -9,6 +10,7 @@ from .tokens import SqlTokenRepository
 
 __all__ = [
     "SqlAccountRepository",
+    "SqlAuditRepository",
     "SqlDirectoryRepository",
     "SqlMessageRepository",
     "SqlNotificationRepository",
