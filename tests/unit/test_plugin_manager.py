@@ -305,14 +305,16 @@ class Auditor:
 
     @hookimpl
     def aspirasi_register_permissions(self):
-        return [PermissionDecl("audit.read", "Read the audit log", roles=frozenset({"auditor"}))]
+        return [
+            PermissionDecl("auditor.review", "Read the audit log", roles=frozenset({"auditor"}))
+        ]
 
 
 def test_aspirasi_register_roles_and_permissions_extend_the_policy():
     policy = collect_policy(bare(Auditor()))
     assert policy.is_staff_role("auditor")
-    assert policy.allows(Actor(account_id=1, role="auditor"), "audit.read")
-    assert not policy.allows(Actor(account_id=2, role=Role.ADMIN), "audit.read")
+    assert policy.allows(Actor(account_id=1, role="auditor"), "auditor.review")
+    assert not policy.allows(Actor(account_id=2, role=Role.ADMIN), "auditor.review")
     assert "message.submit" in policy.permissions  # the core's table is still there
 
 
@@ -320,10 +322,10 @@ def test_duplicate_permission_names_fail_collect_policy_naming_the_plugins():
     class Copy:
         @hookimpl
         def aspirasi_register_permissions(self):
-            return [PermissionDecl("audit.read", "Another one")]
+            return [PermissionDecl("auditor.review", "Another one")]
 
     pm = bare(Auditor(), Copy())
-    with pytest.raises(PolicyError, match=r"'audit\.read' is declared twice") as raised:
+    with pytest.raises(PolicyError, match=r"'auditor\.review' is declared twice") as raised:
         collect_policy(pm)
     declared_by = str(raised.value).split("declared by:")[1]
     for plugin in pm.get_plugins():
@@ -362,7 +364,7 @@ def test_declarations_of_the_wrong_type_fail_clearly():
     class Sloppy:
         @hookimpl
         def aspirasi_register_permissions(self):
-            return ["audit.read"]
+            return ["auditor.review"]
 
     with pytest.raises(TypeError, match="PermissionDecl"):
         collect_policy(bare(Sloppy()))

@@ -169,11 +169,16 @@ class Attachment:
 
 @attrs.frozen
 class Message:
-    """An aspiration or complaint sent by a citizen."""
+    """An aspiration or complaint sent by a citizen.
+
+    ``author_id`` is None in what a reader gets who may not know the sender (an
+    anonymous message read by anyone but its sender, see
+    :mod:`aspirasi_core.domain.privacy`); storage always fills it.
+    """
 
     id: int
     ticket: str
-    author_id: int
+    author_id: int | None
     subject: str
     body: str
     status: Status

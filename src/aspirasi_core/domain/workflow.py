@@ -19,6 +19,7 @@ from .errors import Conflict, IllegalTransition
 from .events import StatusChanged
 from .model import Action, Actor, Message, Status
 from .policy import Perm, Policy
+from .privacy import author_of
 
 INITIAL: Status = Status.SUBMITTED
 
@@ -129,7 +130,7 @@ def transition(
     event = StatusChanged(
         message_id=message.id,
         ticket=message.ticket,
-        author_id=message.author_id,
+        author_id=author_of(message),
         action=action,
         from_status=message.status,
         to_status=to_status,

@@ -2,7 +2,7 @@
 
 Build the whole thing with :func:`aspirasi_core.bootstrap.bootstrap`, then call
 ``app.accounts``, ``app.messages``, ``app.queries``, ``app.notifications`` and
-``app.admin``, ``app.audit``. Every use case takes a :class:`Context` naming the caller and runs
+``app.admin``, ``app.audit``, ``app.privacy``. Every use case takes a :class:`Context` naming the caller and runs
 in one transaction.
 """
 
@@ -18,6 +18,7 @@ from .core import CoreDeps
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
+from .privacy import PrivacyService, RevealedSender
 from .queries import BackofficeQuery, MessageDetail, PublicMessage, QueryService, TrackedMessage
 from .sop import SopService
 
@@ -37,6 +38,8 @@ class Aspirasi:
     sop: SopService
     #: The audit log of personal-data reads (record, list).
     audit: AuditService
+    #: The audited reveal of an anonymous sender.
+    privacy: PrivacyService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -53,6 +56,7 @@ class Aspirasi:
             outbox=OutboxDispatcher(deps, sweep=sop.sweep),
             sop=sop,
             audit=AuditService(deps),
+            privacy=PrivacyService(deps),
         )
 
 
@@ -72,9 +76,11 @@ __all__ = [
     "MessageService",
     "NotificationService",
     "OutboxDispatcher",
+    "PrivacyService",
     "PublicMessage",
     "QueryService",
     "RegisterInput",
+    "RevealedSender",
     "SopService",
     "StaffInput",
     "SubmitInput",

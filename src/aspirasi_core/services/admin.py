@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from ..domain.audit import AuditAction
 from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..domain.events import StaffAccountCreated
 from ..domain.model import Account, Actor, Agency, Category, Page, Role, Subcategory
@@ -30,6 +31,7 @@ from ..domain.validation import (
 )
 from ..plugin_types import CategoryDecl
 from ..security.tokens import TokenPurpose
+from .audit import record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write, run_write_sync
 from .cursor import decode_cursor, encode_cursor, page_size
@@ -271,12 +273,24 @@ class AdminService:
         )
 
     async def get_account(self, ctx: Context, account_id: int) -> Account:
-        self._require(ctx)
+        """One account. Opening a citizen's account (their name, e-mail and
+        masked NIK) is a read of personal data: it is audited (``account.read``)."""
+        actor = self._require(ctx)
         found = await self._d.db.transaction(
             lambda uow: uow.accounts.get(check_id(account_id, "id")), write=False
         )
         if found is None:
             raise NotFound("The account was not found.", code="account_not_found")
+        if found.role == Role.USER and found.id != actor.account_id:
+            await self._d.db.single_statement(
+                lambda uow: record(
+                    uow,
+                    ctx,
+                    AuditAction.ACCOUNT_READ,
+                    at=self._d.clock.now(),
+                    subject_account_id=found.id,
+                )
+            )
         return found
 
     def create_superadmin(

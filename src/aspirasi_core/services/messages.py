@@ -20,10 +20,11 @@ from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, U
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
 from ..domain.model import Action, Actor, Attachment, Message, Rating, Role, Status
 from ..domain.policy import Perm
+from ..domain.privacy import author_of
 from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
 from ..domain.workflow import Classification, check_can_rate, transition
 from ..plugin_types import SubmissionDraft
-from ..security.uploads import CleanFile, inspect_upload
+from ..security.uploads import CleanFile, inspect_upload, safe_filename
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
@@ -241,7 +242,10 @@ class MessageService:
                     NewAttachment(
                         message_id=message.id,
                         kind="message",
-                        filename=clean.filename,
+                        # A file name often names its owner ("KTP Budi.jpg").
+                        filename=safe_filename("", clean.extension)
+                        if anonymous
+                        else clean.filename,
                         content_type=clean.content_type,
                         size=len(clean.data),
                         storage_key=key,
@@ -325,7 +329,7 @@ class MessageService:
                 MessageRated(
                     message_id=message.id,
                     ticket=message.ticket,
-                    author_id=message.author_id,
+                    author_id=author_of(message),
                     agency_id=message.agency_id,
                     stars=stars_value,
                     at=now,

@@ -338,6 +338,10 @@ class MessageRepository(Protocol):
 
     def get_by_ticket(self, ticket: str) -> Message | None: ...
 
+    def get_many(self, message_ids: Sequence[int]) -> builtins.list[Message]:
+        """The messages with these ids that exist (without attachments), in no
+        particular order."""
+
     def save_transition(self, message: Message, expected_status: Status) -> bool:
         """Compare-and-set: write status, classification, ``updated_at`` and the SOP
         clock only if the stored status is still ``expected_status``. False when it

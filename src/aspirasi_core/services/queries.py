@@ -2,6 +2,12 @@
 
 Every read checks scope on the server: a message outside the reader's scope is
 "not found" (no hint that the id exists). Lists are keyset-paginated.
+
+Every message and log these reads return has gone through the privacy rule of
+:mod:`aspirasi_core.domain.privacy`: the sender of an anonymous message is known
+to the sender alone. A reader other than the sender who is shown a sender's
+details gets an audit entry (``message.sender_read``) written before the answer
+leaves.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ..domain.audit import AuditAction
 from ..domain.errors import DomainError, Invalid, NotAllowed, NotFound, Unauthenticated
 from ..domain.model import (
     Action,
@@ -28,8 +35,10 @@ from ..domain.model import (
 )
 from ..domain.nik import normalize_nik
 from ..domain.policy import MessageScope, Perm
-from ..domain.validation import check_flag, clean_text
+from ..domain.privacy import redact_log, redact_message, sender_hidden
+from ..domain.validation import check_flag, check_id, clean_text
 from ..domain.workflow import allowed_actions, check_can_rate
+from .audit import audit_entry
 from .context import Context
 from .core import CoreDeps
 from .cursor import decode_cursor, decode_due_cursor, encode_cursor, encode_due_cursor, page_size
@@ -61,6 +70,9 @@ class MessageDetail:
     log: tuple[LogEntry, ...]
     #: What the reader may do now: withdraw, forward, reforward, reject, start, progress, reply, rate.
     actions: frozenset[str]
+    #: The message is anonymous and the reader is not its sender: ``author`` is
+    #: None, ``message.author_id`` too, and the sender's log entries have no actor.
+    sender_hidden: bool = False
 
 
 #: The orders of the back-office list.
@@ -133,14 +145,14 @@ class QueryService:
 
         def script(uow: UnitOfWork) -> MessageDetail:
             message = self._visible(uow, actor, int(message_id))
-            author_account = uow.accounts.get(message.author_id)
-            hide = (
-                message.anonymous
-                and actor.account_id != message.author_id
-                and not (deps.policy.allows(actor, Perm.MESSAGE_READ_ALL))
+            hidden = sender_hidden(message, actor)
+            author_account = (
+                uow.accounts.get(message.author_id)
+                if not hidden and message.author_id is not None
+                else None
             )
             author = None
-            if author_account is not None and not hide:
+            if author_account is not None:
                 author = PersonView(
                     id=author_account.id,
                     full_name=author_account.full_name,
@@ -149,7 +161,7 @@ class QueryService:
                 )
             rating = uow.messages.rating(message.id)
             return MessageDetail(
-                message=message,
+                message=redact_message(message, actor),
                 author=author,
                 category=uow.directory.category(message.category_id)
                 if message.category_id
@@ -162,11 +174,23 @@ class QueryService:
                 agency=uow.directory.agency(message.agency_id) if message.agency_id else None,
                 reply=uow.messages.reply(message.id),
                 rating=rating,
-                log=tuple(uow.messages.log(message.id)),
+                log=redact_log(uow.messages.log(message.id), message, actor),
                 actions=self._actions(actor, message, rating is not None),
+                sender_hidden=hidden,
             )
 
-        return await deps.db.transaction(script, write=False)
+        detail = await deps.db.transaction(script, write=False)
+        if detail.author is not None and detail.author.id != actor.account_id:
+            # Someone else's personal data: no audit entry, no answer.
+            entry = audit_entry(
+                ctx,
+                AuditAction.MESSAGE_SENDER_READ,
+                at=deps.clock.now(),
+                subject_account_id=detail.author.id,
+                subject_message_id=detail.message.id,
+            )
+            await deps.db.single_statement(lambda uow: uow.audit.add(entry))
+        return detail
 
     async def message_log(self, ctx: Context, message_id: int) -> list[LogEntry]:
         """The status log of a message the reader may see, oldest first."""
@@ -174,9 +198,32 @@ class QueryService:
 
         def script(uow: UnitOfWork) -> list[LogEntry]:
             message = self._visible(uow, actor, int(message_id))
-            return uow.messages.log(message.id)
+            return list(redact_log(uow.messages.log(message.id), message, actor))
 
         return await self._d.db.transaction(script, write=False)
+
+    async def logs(
+        self, ctx: Context, message_ids: Sequence[int]
+    ) -> dict[int, tuple[LogEntry, ...]]:
+        """The status logs (oldest first) of several messages, e.g. of one page of
+        a list, as the reader may see them (one read transaction). Messages the
+        reader may not read, or that do not exist, are left out."""
+        actor = _require_actor(ctx)
+        ids = [check_id(i, "id") for i in message_ids]
+        deps = self._d
+
+        def script(uow: UnitOfWork) -> dict[int, tuple[LogEntry, ...]]:
+            scopes = deps.scopes_for(actor, uow)
+            found = {m.id: m for m in uow.messages.get_many(ids)}
+            readable = [
+                found[i]
+                for i in dict.fromkeys(ids)
+                if i in found and deps.policy.can_read(actor, found[i], scopes)
+            ]
+            logs = uow.messages.logs_for([m.id for m in readable])
+            return {m.id: redact_log(logs[m.id], m, actor) for m in readable}
+
+        return await deps.db.transaction(script, write=False)
 
     async def attachment(
         self, ctx: Context, message_id: int, attachment_id: int
@@ -259,9 +306,22 @@ class QueryService:
         if not self._d.policy.allows(actor, Perm.BACKOFFICE):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
         flt = self._filter(actor, query)
-        return await self._list(flt, query, cursor, limit)
+        return await self._list(actor, flt, query, cursor, limit)
 
     async def _list(
+        self,
+        actor: Actor,
+        flt: BackofficeFilter,
+        query: BackofficeQuery,
+        cursor: str | None,
+        limit: int | None,
+    ) -> Page[Message]:
+        page = await self._list_stored(flt, query, cursor, limit)
+        if not any(m.anonymous for m in page.items):
+            return page
+        return attrs.evolve(page, items=tuple(redact_message(m, actor) for m in page.items))
+
+    async def _list_stored(
         self, flt: BackofficeFilter, query: BackofficeQuery, cursor: str | None, limit: int | None
     ) -> Page[Message]:
         size = page_size(limit)
@@ -308,7 +368,7 @@ class QueryService:
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
         query = query or BackofficeQuery()
         flt = attrs.evolve(self._base_filter(query), scopes=scopes)
-        return await self._list(flt, query, cursor, limit)
+        return await self._list(actor, flt, query, cursor, limit)
 
     async def public(
         self, *, cursor: str | None = None, limit: int | None = None, text: str | None = None

@@ -291,6 +291,15 @@ class SqlMessageRepository:
         row = self._conn.execute(_BY_TICKET, {"ticket": ticket}).first()
         return self._with_attachments(row) if row else None
 
+    def get_many(self, message_ids: Sequence[int]) -> list[Message]:
+        """The messages with these ids that exist (without attachments)."""
+        ids = list(dict.fromkeys(message_ids))
+        found: list[Message] = []
+        for start in range(0, len(ids), _CHUNK):
+            stmt = select(m).where(m.c.id.in_(ids[start : start + _CHUNK]))
+            found.extend(_message(row) for row in self._conn.execute(stmt))
+        return found
+
     def _with_attachments(self, row: Any) -> Message:
         found = self._conn.execute(_MESSAGE_ATTACHMENTS, {"message_id": row.id})
         return _message(row, tuple(_attachment(r) for r in found))
