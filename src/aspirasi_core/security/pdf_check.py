@@ -47,8 +47,23 @@ _PDF_ACTIVE_KEYS = frozenset(
         "/AdditionalStreams",  # LibreOffice "hybrid PDF": the source document, macros and all
     }
 )
+# Action types that reach beyond the document wherever they sit (a link, a form
+# widget, a chained /Next, a bookmark): open another file (/GoToR), send form data
+# somewhere (/SubmitForm), read data in (/ImportData), run a program or a script.
+# Such PDFs are refused, not repaired: a reader would otherwise get a document
+# whose buttons silently do something else than its author meant.
 _PDF_ACTIVE_VALUES = frozenset(
-    {"/JavaScript", "/Launch", "/EmbeddedFile", "/RichMedia", "/RichMediaExecute", "/GoToE"}
+    {
+        "/JavaScript",
+        "/Launch",
+        "/EmbeddedFile",
+        "/RichMedia",
+        "/RichMediaExecute",
+        "/GoToE",
+        "/GoToR",
+        "/SubmitForm",
+        "/ImportData",
+    }
 )
 # The token scans (raw bytes, decoded object streams) cannot tell a harmless
 # /OpenAction destination from an active one; the action it points to carries

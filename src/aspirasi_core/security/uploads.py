@@ -21,7 +21,13 @@ the file's first bytes (JPEG ``FF D8 FF``, PDF ``%PDF-``), never by its name.
   (objects a viewer may recover that the cross-reference data does not list).
   When part of the file cannot be parsed the file is refused, as
   ``pdf_active_content`` if the stream bodies (inflated best-effort) show an
-  active name, else as ``pdf_invalid``. A PDF that passes is kept byte for byte.
+  active name, else as ``pdf_invalid``. Links and form widgets whose actions
+  reach out of the document (``/GoToR``, ``/SubmitForm``, ``/ImportData``,
+  ``/Launch``, ``/JavaScript``) are refused the same way, wherever they sit.
+* A PDF that passes is rewritten with pikepdf without its document information,
+  XMP metadata, application data, annotation authors and earlier revisions
+  (:mod:`.pdf_clean`), and the rewritten file is checked again (qpdf and pypdf
+  could read a malformed file differently).
 * A PDF may take at most :data:`PDF_TIME_BUDGET` seconds to check; objects the
   cross-reference data does not list are never searched for (pypdf scans the
   whole file for each one).
@@ -142,11 +148,14 @@ def inspect_upload(
     if kind == JPEG:
         clean = _clean_jpeg(data, max_pixels=max_pixels, field=field)
     else:
-        # pypdf is imported on the first PDF only: it is 20 MB of a worker's memory.
+        # pypdf and pikepdf are imported on the first PDF only: they are 20 MB
+        # and more of a worker's memory.
         from .pdf_check import check_pdf
+        from .pdf_clean import strip_pdf_metadata
 
         check_pdf(data, field=field)
-        clean = data
+        clean = strip_pdf_metadata(data, field=field)
+        check_pdf(clean, field=field)
     return CleanFile(
         filename=safe_filename(filename, _EXTENSIONS[kind]),
         content_type=_CONTENT_TYPES[kind],
