@@ -236,6 +236,9 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("GET", "/api/v1/evaluator/messages", "root", "none", None, "status=foo", "status"),
     ("POST", "/api/v1/evaluator/reprimands", "root", "json", {"text": "x"}, "", "agency_id"),
     ("GET", "/api/v1/reprimands", "root", "none", None, "limit=0", "limit"),
+    ("POST", "/api/v1/messages/{message_id}/reveal", "root", "json", {"reason": "x"}, "", "reason"),
+    ("GET", "/api/v1/admin/audit", "root", "none", None, "action=Not+An+Action", "action"),
+    ("GET", "/api/v1/admin/audit", "root", "none", None, "date_to=2026-02-30", "date_to"),
 ]
 
 #: Routes whose only input is the path or that take no input worth a case.

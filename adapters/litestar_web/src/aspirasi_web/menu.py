@@ -48,5 +48,7 @@ def core_menu(actor: Actor | None, policy: Policy) -> list[MenuItem]:
             MenuItem("Categories", "/admin/categories", "admin", 30),
             MenuItem("Outbox", "/admin/outbox", "admin", 40),
         ]
+    if policy.allows(actor, Perm.AUDIT_READ):
+        items.append(MenuItem("Audit log", "/admin/audit", "admin", 50))
     items.append(MenuItem("Settings", "/settings", "backoffice", 90))
     return items

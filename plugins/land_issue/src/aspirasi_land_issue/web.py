@@ -2,8 +2,9 @@
 ``GET /api/v1/land-issues``.
 
 Both are read-only and built from one list query (the plugin's visibility
-scope, so only messages the reader may see) plus one read transaction for the
-logs of the page's messages and the agencies: no query per row.
+scope, so only messages the reader may see) plus one read of the logs of the
+page's messages (``queries.logs``, which hides an anonymous sender) and one of
+the agencies: no query per row.
 
 Imported lazily by the web hook implementations of the package, so that the
 core's import path never reaches Litestar.
@@ -23,7 +24,6 @@ from aspirasi_core.domain.errors import Invalid, NotAllowed
 from aspirasi_core.domain.model import Action, Agency, CategoryCode, LogEntry, Message, Page
 from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.services import BackofficeQuery
-from aspirasi_core.services.ports import UnitOfWork
 from aspirasi_web.api.common import API, iso, log_json, query_limit
 from aspirasi_web.api.common import require_actor as api_require_actor
 from aspirasi_web.context import context, core, require_permission
@@ -106,16 +106,18 @@ async def land_rows(
     messages = list(page.items)
     if not messages:
         return page, []
+    # The logs as the reader may see them: an anonymous sender's entries carry
+    # no actor (the core's privacy rule).
+    logs = await app.queries.logs(ctx, [m.id for m in messages])
     agency_ids = {m.agency_id for m in messages if m.agency_id is not None}
-
-    def script(uow: UnitOfWork) -> tuple[dict[int, list[LogEntry]], dict[int, Agency]]:
-        logs = uow.messages.logs_for([m.id for m in messages])
-        agencies = {
-            a.id: a for a in uow.directory.agencies(include_inactive=True) if a.id in agency_ids
-        }
-        return logs, agencies
-
-    logs, agencies = await app.deps.db.transaction(script, write=False)
+    # Inactive agencies too: a message may still be with one.
+    agencies = {
+        a.id: a
+        for a in await app.deps.db.transaction(
+            lambda uow: uow.directory.agencies(include_inactive=True), write=False
+        )
+        if a.id in agency_ids
+    }
     now = app.deps.clock.now()
     rows = []
     for m in messages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, auth, backoffice, me, messages
+from . import admin, auth, backoffice, me, messages, privacy
 
 ROUTES: list[Any] = [
     *auth.ROUTES,
@@ -13,4 +13,5 @@ ROUTES: list[Any] = [
     *messages.ROUTES,
     *backoffice.ROUTES,
     *admin.ROUTES,
+    *privacy.ROUTES,
 ]

@@ -6,7 +6,16 @@ import importlib
 from typing import Any
 
 #: Page modules, in the order their routes are mounted.
-MODULES = ("public", "account", "citizen", "files", "backoffice", "admin", "devmail")
+MODULES = (
+    "public",
+    "account",
+    "citizen",
+    "files",
+    "backoffice",
+    "admin",
+    "privacy",
+    "devmail",
+)
 
 
 def _routes() -> list[Any]:

@@ -307,6 +307,8 @@ async def _show_detail(
             "form": form or {},
             "form_error": form_error,
             "failed": failed,
+            "can_reveal": detail.sender_hidden
+            and app.deps.policy.allows(actor(request), Perm.PRIVACY_REVEAL),
         }
     )
     return render(request, "backoffice/detail.html", values, status_code=status_code)

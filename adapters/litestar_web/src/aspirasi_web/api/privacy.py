@@ -1,0 +1,109 @@
+"""The super admin's privacy routes: the audited reveal of an anonymous sender
+(``POST /api/v1/messages/{id}/reveal``) and the audit log
+(``GET /api/v1/admin/audit``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK
+
+from aspirasi_core.domain.audit import AuditEntry
+from aspirasi_core.domain.policy import Perm
+from aspirasi_core.services import AuditQuery
+
+from ..context import context, core
+from .common import API, iso, json_body, page_json, query_date, query_limit, require_actor
+
+
+def _require(request: Request[Any, Any, Any], permission: str) -> None:
+    core(request).deps.policy.require(require_actor(request), permission)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/reveal",
+    tags=["privacy"],
+    status_code=HTTP_200_OK,
+    summary="Reveal an anonymous sender (audited)",
+)
+async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+    """Super admin (``privacy.reveal``). Body ``{reason}`` (at least 10
+    characters). Answers who sent the anonymous message; the reveal, its reason,
+    the time and the caller's address are in the audit log first. 409
+    ``message_not_anonymous`` for a message that is not anonymous."""
+    _require(request, Perm.PRIVACY_REVEAL)
+    data = await json_body(request)
+    r = await core(request).privacy.reveal_sender(
+        context(request),
+        message_id,
+        data.get("reason"),  # type: ignore[arg-type]
+    )
+    body = {
+        "message_id": r.message_id,
+        "ticket": r.ticket,
+        "sender": {
+            "id": r.account_id,
+            "full_name": r.full_name,
+            "username": r.username,
+            "email": r.email,
+            "nik_masked": r.nik_masked,
+        },
+        "revealed_at": iso(r.revealed_at),
+        "audit_id": r.audit_id,
+    }
+    return Response(content=body, headers={"Cache-Control": "no-store"})
+
+
+def audit_json(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": iso(e.at),
+        "action": e.action,
+        "actor": {"id": e.actor_id, "username": e.actor_username} if e.actor_id else None,
+        "subject_account_id": e.subject_account_id,
+        "message": {"id": e.subject_message_id, "ticket": e.message_ticket}
+        if e.subject_message_id
+        else None,
+        "reason": e.reason,
+        "client_ip": e.client_ip,
+        "details": dict(e.details),
+    }
+
+
+@get(f"{API}/admin/audit", tags=["privacy"], summary="The audit log")
+async def audit(
+    request: Request[Any, Any, Any],
+    actor: FromQuery[str | None] = None,
+    action: FromQuery[str | None] = None,
+    subject_account_id: FromQuery[str | None] = None,
+    message_id: FromQuery[str | None] = None,
+    ticket: FromQuery[str | None] = None,
+    date_from: FromQuery[str | None] = None,
+    date_to: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """Super admin (``audit.read``): staff reads of personal data and other
+    audited acts, newest first. Filters: ``actor`` (account id, username or
+    e-mail), ``action`` (e.g. ``message.sender_reveal``), ``subject_account_id``,
+    ``message_id`` or ``ticket``, ``date_from``/``date_to`` (``YYYY-MM-DD``,
+    both days included, in the province's time zone)."""
+    _require(request, Perm.AUDIT_READ)
+    app = core(request)
+    tz = app.deps.settings.timezone
+    query = AuditQuery(
+        actor=actor or None,
+        action=action or None,
+        subject_account_id=subject_account_id or None,
+        subject_message_id=message_id or None,
+        ticket=ticket or None,
+        at_from=query_date(date_from, "date_from", tz),
+        at_to=query_date(date_to, "date_to", tz, end=True),
+    )
+    result = await app.audit.list(context(request), query, cursor=cursor, limit=query_limit(limit))
+    return page_json(result, audit_json)
+
+
+ROUTES = [reveal, audit]
