@@ -95,3 +95,62 @@ def test_0003_adds_the_audit_log_to_a_database_in_use_and_goes_back(database_url
         assert current(engine) == {"0002_sop"}
     finally:
         engine.dispose()
+
+
+def test_0003_renames_the_attachments_of_existing_anonymous_messages(database_url) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, target="0002_sop")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'b@x.test', 'budi', 'Budi', 'user', :t, 'h')"
+                ),
+                {"t": T0},
+            )
+            for mid, anonymous in ((1, True), (2, False)):
+                conn.execute(
+                    text(
+                        "INSERT INTO messages (id, ticket, author_id, subject, body, status,"
+                        " confidential, anonymous, created_at, updated_at) VALUES"
+                        " (:id, :ticket, 1, 's', 'b', 'submitted', :no, :anon, :t, :t)"
+                    ),
+                    {"id": mid, "ticket": f"T-{mid}", "no": False, "anon": anonymous, "t": T0},
+                )
+            rows = [
+                (1, 1, "message", "KTP Budi Santoso.jpg", "image/jpeg"),
+                (2, 1, "message", "Surat budi.pdf", "application/pdf"),
+                (3, 1, "reply", "jawaban dinas.pdf", "application/pdf"),
+                (4, 2, "message", "foto budi.jpg", "image/jpeg"),
+            ]
+            for aid, mid, kind, name, content_type in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO attachments (id, message_id, kind, filename, content_type,"
+                        " size, storage_key, created_at) VALUES"
+                        " (:id, :mid, :kind, :name, :ct, 1, :key, :t)"
+                    ),
+                    {
+                        "id": aid,
+                        "mid": mid,
+                        "kind": kind,
+                        "name": name,
+                        "ct": content_type,
+                        "key": f"k{aid}",
+                        "t": T0,
+                    },
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            names = dict(conn.execute(text("SELECT id, filename FROM attachments")).all())
+        assert names == {
+            1: "lampiran.jpg",
+            2: "lampiran.pdf",
+            3: "jawaban dinas.pdf",  # the agency's reply keeps its name
+            4: "foto budi.jpg",  # a signed message keeps its name
+        }
+    finally:
+        engine.dispose()

@@ -1,4 +1,6 @@
-"""The audit log of staff reads of personal data (and other audited acts).
+"""The audit log of staff reads of personal data (and other audited acts); the
+attachments of anonymous messages lose the file names their senders gave them
+(new ones are stored as ``lampiran.jpg`` / ``lampiran.pdf`` from now on).
 
 Revision ID: 0003_audit_anonymous
 Revises: 0002_sop
@@ -58,7 +60,17 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_subject_account_id_id", "audit_log", ["subject_account_id", "id"])
     op.create_index("ix_audit_log_subject_message_id_id", "audit_log", ["subject_message_id", "id"])
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    # A file name often names its owner ("KTP Budi Santoso.jpg").
+    for content_type, name in (("image/jpeg", "lampiran.jpg"), ("application/pdf", "lampiran.pdf")):
+        op.execute(
+            sa.text(
+                "UPDATE attachments SET filename = :name"
+                " WHERE kind = 'message' AND content_type = :content_type"
+                " AND message_id IN (SELECT id FROM messages WHERE anonymous = :yes)"
+            ).bindparams(name=name, content_type=content_type, yes=True)
+        )
 
 
 def downgrade() -> None:
+    # The old file names are gone for good.
     op.drop_table("audit_log")
