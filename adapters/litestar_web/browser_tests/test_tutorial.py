@@ -778,6 +778,59 @@ def wait_for_mail(server: Server, address: str, text: str, timeout: float = 30) 
         time.sleep(0.2)
 
 
+# ---------------------------------------------------------------- chapter 13
+@LANGS
+def test_13_anonymous_sender_revealed_by_the_super_admin_and_audited(
+    make_ui: Any, server: Server, lang: str
+) -> None:
+    person = new_citizen(server, lang)
+    subject = f"Pungutan liar di kelurahan {unique('')}"
+    with server.api(person["username"], person["password"]) as api:
+        r = api.post(
+            "/api/v1/messages",
+            json={"subject": subject, "body": "Diminta uang untuk surat.", "anonymous": True},
+        )
+        assert r.status_code == 201, r.text
+        message_id = int(r.json()["id"])
+    forward(server, message_id, ("aduan", "infrastruktur"), "pupr-pera")
+
+    ui = make_ui(lang, "admin")
+    ui.login(*ADMIN)
+    ui.goto(f"/backoffice/messages/{message_id}")
+    ui.expect_heading(subject)
+    main = ui.page.locator("main")
+    expect(main).to_contain_text(ui.t("the sender's identity is hidden from all staff."))
+    expect(main).not_to_contain_text(person["email"])
+    expect(main.get_by_text(ui.t("Reveal the sender"))).to_have_count(0)
+    ui.shot("admin-sees-anonymous")
+    ui.logout()
+
+    ui.login(*SUPERADMIN)
+    ui.goto(f"/backoffice/messages/{message_id}")
+    expect(ui.page.locator("main")).not_to_contain_text(person["email"])
+    ui.page.locator("details#reveal summary").click()
+    ui.axe("message detail with the reveal form")
+    reason = "Perintah pengadilan negeri nomor 7/2026."
+    ui.page.get_by_label(ui.label("Reason (recorded in the audit log)")).fill(reason)
+    ui.page.locator("details#reveal").get_by_role("button", name=ui.t("Reveal the sender")).click()
+    ui.page.wait_for_load_state()
+    ui.expect_text(person["email"])
+    ui.expect_text(person["full_name"])
+    ui.shot("revealed")
+    ui.axe("revealed sender")
+
+    nav(ui, "Audit log")
+    ui.expect_heading(ui.t("Audit log"))
+    ui.page.get_by_label(ui.t("Staff member")).fill(SUPERADMIN[0])
+    ui.page.get_by_role("button", name=ui.t("Filter")).click()
+    ui.page.wait_for_load_state()
+    rows = ui.page.locator("table.audit tbody tr")
+    expect(rows.first).to_contain_text(ui.t("Anonymous sender revealed"))
+    expect(rows.first).to_contain_text(reason)
+    ui.shot("audit-log")
+    ui.axe("audit log")
+
+
 # ---------------------------------------------------------------- keyboard
 def test_keyboard_focus_reaches_the_main_links_visibly(make_ui: Any) -> None:
     ui = make_ui("id")
