@@ -12,6 +12,7 @@ import pytest
 
 from aspirasi_core.domain.events import Event
 from aspirasi_core.domain.model import Account
+from aspirasi_core.domain.pii import mask_pii
 from aspirasi_core.plugins import create_plugin_manager, list_plugins
 from aspirasi_core.security.crypto import Crypto
 from aspirasi_core.settings import Settings
@@ -21,7 +22,6 @@ from aspirasi_notify_email import (
     MailRenderError,
     NotifyEmailPlugin,
     Recipient,
-    scrub_nik,
 )
 from aspirasi_notify_email.render import QUEUED_FORMAT
 
@@ -135,14 +135,20 @@ def test_the_plugin_is_not_usable_before_it_is_configured():
         NotifyEmailPlugin().aspirasi_outbox_items(event=Event(), lookup=None)
 
 
-def test_scrub_nik_masks_every_16_digit_number():
-    assert scrub_nik("NIK 6472045504910001.") == "NIK 6472********0001."
-    assert scrub_nik("6472-0455-0491-0001 and 6472 045504 910001") == (
-        "6472********0001 and 6472********0001"
-    )
-    assert scrub_nik("ticket 2611-AB12, phone 0812345678, 12345678901234567") == (
-        "ticket 2611-AB12, phone 0812345678, 12345678901234567"
-    )
+def test_mails_mask_personal_data_with_the_cores_masker(tmp_path):
+    # One masker for the public pages and the mails (aspirasi_core.domain.pii).
+    text = "NIK 6472-0455-0491-0001, WA 0812-3456-7890, budi.santoso@gmail.com, 2611-AB12"
+    plugin = queued_plugin(tmp_path, lambda e, links: {"text": e.text, "link": links.url("/r")})
+    event = ReprimandIssued(agency_id=3, text=text, at=T0)
+    [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
+    mail = plugin.mail_of(item.payload)
+    for shown in (str(item.payload), mail.text, mail.html):
+        for raw in ("6472-0455-0491-0001", "0812-3456-7890", "budi.santoso@gmail.com"):
+            assert raw not in shown
+    assert f"Teguran: {mask_pii(text)}" in mail.text
+    assert "6472********0001, WA 0812*****890, b***@***.com, 2611-AB12" in mail.text
+    # the contact address of the footer is no personal data of anyone
+    assert "Pertanyaan: support@aspirasi.example.go.id" in mail.text
 
 
 # --------------------------------------------------------------------------- other plugins' kinds

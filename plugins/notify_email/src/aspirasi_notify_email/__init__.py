@@ -23,8 +23,8 @@ the account's language is ``en``):
   operators while it waits for their confirmation or reply.
 
 A mail of a bundled kind or of a kind declared through the entry point (below)
-is captured when the change happens — recipient and template variables, NIK-like
-numbers already masked — and stored (encrypted) in the outbox in the same
+is captured when the change happens — recipient and template variables, personal
+data in them already masked — and stored (encrypted) in the outbox in the same
 transaction; the outbox dispatcher renders it (subject, text and HTML) when it
 delivers it, and retries on failure, so the request of the change does not pay
 for the templates. Mails of other kinds (added in code with ``kinds=`` or
@@ -32,8 +32,13 @@ for the templates. Mails of other kinds (added in code with ``kinds=`` or
 and mails whose variables are not plain JSON values (a date, an object) are
 rendered at once. Either way delivery needs no database. A kind's templates must
 keep accepting the variables of the mails already queued (or drain the outbox
-before changing them). A mail never contains a NIK: every 16-digit number a
-template prints is masked (``6472********0001``).
+before changing them).
+
+A mail never contains personal data typed into a text: every value a template
+prints (links and the contact address excepted) goes through the core's masker
+(``aspirasi_core.domain.pii.mask_pii``), so NIKs read ``6472********0001``, mobile
+numbers ``0812*****890`` and e-mail addresses ``b***@***.com``. Only texts for the
+sender reach the sender: an internal note of the staff is left out of their mail.
 
 Settings
 --------
@@ -112,7 +117,7 @@ from aspirasi_core.services.ports import OutboxItem
 from aspirasi_core.settings import Settings
 
 from .config import MAILBOX, SMTP, MailConfig
-from .kinds import Links, MailKind, MailKinds, Recipient, Url, builtin_kinds, scrub_nik
+from .kinds import Links, MailKind, MailKinds, Recipient, Url, builtin_kinds
 from .mailbox import DevMailbox, StoredMail
 from .render import (
     QUEUED_FORMAT,
@@ -144,7 +149,6 @@ __all__ = [
     "Url",
     "build_message",
     "message_id",
-    "scrub_nik",
 ]
 
 #: The outbox topic of mails.

@@ -32,26 +32,9 @@ from aspirasi_core.plugin_types import RecipientLookup
 #: and the shared layouts ``_layout.txt`` / ``_layout.html``).
 BUNDLED_TEMPLATES = str(Path(__file__).resolve().parent / "templates")
 
-# 16 digits, possibly split by single spaces, dots or hyphens: a NIK however typed.
-_NIK_LIKE = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15}(?![0-9])")
-
-
-def scrub_nik(text: str) -> str:
-    """Mask every NIK-like number (16 digits) in free text: ``6472********0001``.
-
-    Applied to every value a template prints (mail bodies never carry a NIK,
-    whatever an operator typed into a note), except :class:`Url` values.
-    """
-
-    def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"[^0-9]", "", match.group(0))
-        return digits[:4] + "*" * 8 + digits[12:]
-
-    return _NIK_LIKE.sub(mask, text)
-
-
 class Url(str):
-    """A link built by :class:`Links`: printed as it is (tokens are never masked)."""
+    """A link built by :class:`Links` (or the contact address): printed as it is,
+    never masked (tokens must reach the reader whole)."""
 
     __slots__ = ()
 

@@ -1,8 +1,9 @@
 """Rendering mails from Jinja2 templates.
 
 Two environments share one loader: text (subject and plain body, no escaping)
-and HTML (autoescaped). Every printed value passes through
-:func:`~.kinds.scrub_nik`, so no template can put a NIK into a mail.
+and HTML (autoescaped). Every printed value but a link passes through the
+core's masker (:func:`aspirasi_core.domain.pii.mask_pii`), so no template can
+put a NIK, a mobile number or an e-mail address typed into a text into a mail.
 
 An ``email`` outbox payload is one of two formats: a :class:`QueuedMail`
 (format 2: the kind, the recipient and the template variables, captured in the
@@ -19,9 +20,10 @@ from typing import Any
 import attrs
 import jinja2
 
+from aspirasi_core.domain.pii import mask_pii
 from aspirasi_core.settings import Settings
 
-from .kinds import Links, MailKind, MailKinds, Recipient, Url, scrub_nik
+from .kinds import Links, MailKind, MailKinds, Recipient, Url
 
 LANGUAGES = ("id", "en")
 #: Version of a rendered ``email`` outbox payload (:class:`Mail`).
@@ -102,16 +104,16 @@ def _plain(value: Any) -> bool:
 
 
 def _masked_int(value: int) -> int | str:
-    """An integer as it is, or its masked text when it has a NIK's 16 digits."""
+    """An integer as it is, or its masked text when its digits are a NIK or a phone number."""
     text = str(value)
-    masked = scrub_nik(text)
+    masked = mask_pii(text)
     return value if masked == text else masked
 
 
 def _scrubbed(value: Any) -> Any:
-    """A plain value with NIK-like numbers masked in every string and integer."""
+    """A plain value with personal data masked in every string and integer."""
     if isinstance(value, str):
-        return scrub_nik(value)
+        return mask_pii(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return _masked_int(value)
     if isinstance(value, list | tuple):
@@ -142,7 +144,7 @@ class QueuedMail:
     context: Mapping[str, Any]
 
     def to_payload(self) -> dict[str, Any]:
-        """The payload, with every NIK-like number in the variables already masked
+        """The payload, with the personal data in the variables already masked
         (links excepted), as the rendered mail would show them: the outbox never
         holds more than the mail will."""
         return {
@@ -150,7 +152,7 @@ class QueuedMail:
             "kind": self.kind,
             "to": self.recipient.email,
             "language": self.recipient.language,
-            "name": scrub_nik(self.recipient.name),
+            "name": mask_pii(self.recipient.name),
             "context": {k: v if type(v) is Url else _scrubbed(v) for k, v in self.context.items()},
             "urls": [k for k, v in self.context.items() if type(v) is Url],
         }
@@ -188,9 +190,9 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Url) or not isinstance(value, str):
         return value
     if hasattr(value, "__html__"):  # already safe HTML (Markup from blocks, macros)
-        # Masking swaps digits for digits and "*": the markup stays safe.
-        return type(value)(scrub_nik(str(value)))
-    return scrub_nik(value)
+        # Masking swaps characters of a value for "*": the markup stays safe.
+        return type(value)(mask_pii(str(value)))
+    return mask_pii(value)
 
 
 @jinja2.pass_context
@@ -212,7 +214,7 @@ class MailRenderer:
             "app_name": settings.app_name,
             "province_name": settings.province_name,
             "base_url": Url(links.base_url),
-            "contact_email": settings.contact_email,
+            "contact_email": Url(settings.contact_email),  # printed as it is
             "brand_color": settings.brand_color,
         }
         self._dirs: list[str] = []

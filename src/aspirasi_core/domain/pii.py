@@ -1,0 +1,183 @@
+"""Personal data typed into free text: finding it and masking it.
+
+A citizen writes "hubungi saya di 0812-3456-7890" or copies their NIK into a
+message; an operator puts a phone number into a note. Where such text is shown
+to people who may not see the original (the public list, its search, the home
+page, public tracking, e-mails), it passes through :func:`mask_pii`:
+
+- a **NIK**: 16 digits, possibly split by single spaces, dots or hyphens, that
+  pass the NIK rules of :func:`~.nik.normalize_nik` (region code, birth date,
+  serial) → ``6472********0001``;
+- an **Indonesian mobile number**: ``08…``, ``62 8…`` or ``+62 8…`` with 8–11 more
+  digits, in groups of at least three split by single spaces, dots or hyphens
+  → ``0812*****890`` (the first four and the last three digits stay); a number
+  starting ``62`` is an amount instead when it is written in thousands
+  (``62.812.345.678``) or follows ``Rp``/``IDR``;
+- an **e-mail address** → ``b***@***.com`` (the first character and the
+  top-level domain stay).
+
+What is *not* personal data stays as it is: dates and times (``08.12.2024 10.30``),
+amounts (``Rp 62.812.345.678``, ``1.500.000``), ticket numbers
+(``2611-K7Q2M9XD``), landline numbers (``0541-123456``) and any run of digits
+that is not one of the above. A 16-digit number that fails the NIK rules is not
+a NIK; a plain run of 10+ digits starting ``08`` or ``628`` is taken for a phone
+number.
+
+The masker is pure and idempotent (masking masked text changes nothing), and its
+output never contains what it masked.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator
+
+import attrs
+
+from .nik import is_valid_nik, mask_nik
+
+
+class PiiKind(enum.StrEnum):
+    """The kinds of personal data :func:`find_pii` recognises."""
+
+    NIK = "nik"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+@attrs.frozen
+class PiiMatch:
+    """One piece of personal data in a text: ``text[start:end]``."""
+
+    kind: PiiKind
+    start: int
+    end: int
+    value: str = attrs.field(repr=False)
+
+
+#: Every start of 16 digits split by at most single separators (overlapping, so a
+#: NIK inside a longer run of grouped digits is found at its own alignment).
+_NIK_CANDIDATE = re.compile(r"(?<![0-9])(?=([0-9](?:[ .\-]?[0-9]){15})(?![0-9]))")
+#: Where a mobile number may begin: the country code or the trunk 0, then an 8.
+_PHONE_START = re.compile(r"(?<![0-9+])(?:\+62[ .\-]?|62[ .\-]?|0)8")
+#: The digits after it, each after at most one separator.
+_PHONE_DIGIT = re.compile(r"[ .\-]?[0-9]")
+#: How many digits follow the 8 of a mobile number.
+_PHONE_MIN, _PHONE_MAX = 8, 11
+_GROUP_SPLIT = re.compile(r"[ .\-]")
+#: Thousands written with dots (``62.812.345.678``): an amount, not a phone.
+_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
+#: An amount follows a currency: ``Rp 62812345678``.
+_CURRENCY_BEFORE = re.compile(r"(?:rp|idr)\.?\s*$", re.IGNORECASE)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")*"
+    r"\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _niks(text: str) -> Iterator[PiiMatch]:
+    for found in _NIK_CANDIDATE.finditer(text):
+        value = found.group(1)
+        if is_valid_nik(value):
+            start = found.start(1)
+            yield PiiMatch(PiiKind.NIK, start, start + len(value), value)
+
+
+def _is_phone(text: str, start: int, value: str) -> bool:
+    digits_part = value[3:] if value.startswith("+62") else value
+    groups = [g for g in _GROUP_SPLIT.split(digits_part) if g]
+    if value.startswith("62") and len(groups) > 1 and groups[0] == "62":
+        groups = groups[1:]  # "62 812 …": the country code is a group of its own
+    if any(len(g) < 3 for g in groups):
+        return False  # dates and times: 08.12.2024 10.30
+    if value[0] in "+0":
+        return True  # an amount never starts with these
+    # "62…": an amount when written in thousands or after a currency
+    return not (
+        _THOUSANDS.fullmatch(value) or _CURRENCY_BEFORE.search(text, max(0, start - 8), start)
+    )
+
+
+def _phones(text: str) -> Iterator[PiiMatch]:
+    for found in _PHONE_START.finditer(text):
+        start, pos = found.start(), found.end()
+        ends: list[int] = []  # after the 1st, 2nd, … digit following the 8
+        while len(ends) < _PHONE_MAX and (digit := _PHONE_DIGIT.match(text, pos)):
+            pos = digit.end()
+            ends.append(pos)
+        # The longest reading whose groups make a phone number, not a date or amount.
+        for count in range(len(ends), _PHONE_MIN - 1, -1):
+            end = ends[count - 1]
+            if end < len(text) and "0" <= text[end] <= "9":
+                continue
+            value = text[start:end]
+            if _is_phone(text, start, value):
+                yield PiiMatch(PiiKind.PHONE, start, end, value)
+                break
+
+
+def _emails(text: str) -> Iterator[PiiMatch]:
+    for found in _EMAIL.finditer(text):
+        yield PiiMatch(PiiKind.EMAIL, found.start(), found.end(), found.group(0))
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """The personal data in ``text``, in order and without overlaps (where two
+    overlap, the one that starts first wins, then the longer one)."""
+    if not _DIGIT.search(text) and "@" not in text:
+        return []  # the common case: nothing to look at
+    found = sorted(
+        (*_niks(text), *_phones(text), *_emails(text)), key=lambda m: (m.start, -m.end)
+    )
+    kept: list[PiiMatch] = []
+    for match in found:
+        if not kept or match.start >= kept[-1].end:
+            kept.append(match)
+    return kept
+
+
+def mask_value(match: PiiMatch) -> str:
+    """What a piece of personal data reads as once masked."""
+    if match.kind is PiiKind.NIK:
+        return mask_nik(re.sub(r"[^0-9]", "", match.value))
+    if match.kind is PiiKind.PHONE:
+        digits = re.sub(r"[^0-9]", "", match.value)
+        plus = "+" if match.value.startswith("+") else ""
+        return plus + digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
+    local, _, domain = match.value.rpartition("@")
+    return local[0] + "***@***." + domain.rsplit(".", 1)[1]
+
+
+def _mask_once(text: str, matches: Iterable[PiiMatch]) -> str:
+    parts: list[str] = []
+    last = 0
+    for match in matches:
+        parts.append(text[last : match.start])
+        parts.append(mask_value(match))
+        last = match.end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with every NIK, mobile number and e-mail address masked.
+
+    Masking is repeated until nothing is left to mask, so the result is stable
+    (``mask_pii(mask_pii(x)) == mask_pii(x)``) even where the visible end of one
+    masked value would form another with the text next to it."""
+    while True:
+        matches = find_pii(text)
+        if not matches:
+            return text
+        text = _mask_once(text, matches)
+
+
+def contains_pii(text: str) -> bool:
+    """Whether :func:`mask_pii` would change ``text``."""
+    return bool(find_pii(text))
+
+
+__all__ = ["PiiKind", "PiiMatch", "contains_pii", "find_pii", "mask_pii", "mask_value"]
