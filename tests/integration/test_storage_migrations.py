@@ -185,3 +185,74 @@ def test_concurrent_upgrades_of_a_new_database_migrate_once(database_url) -> Non
             assert len(conn.execute(select(categories.c.id)).all()) == 2
     finally:
         engine.dispose()
+
+
+def test_text_visibility_upgrades_existing_rows(database_url) -> None:
+    """0004: forwarding notes already written become internal, every other text
+    stays the sender's; messages get their masked public copies."""
+    from sqlalchemy import text
+
+    upgrade(database_url, target="0003_audit_anonymous")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'ani@example.org', 'ani', 'Ani', 'user', :t, 'x')"
+                ),
+                {"t": T0},
+            )
+            for mid, subject, body in (
+                (1, "Jalan rusak", "Berlubang di KM 5, Rp 1.500.000."),
+                (2, "Pungli, WA 0812-3456-7890", "NIK saya 6472045504910001."),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO messages (id, ticket, author_id, subject, body, status,"
+                        " created_at, updated_at) VALUES (:id, :ticket, 1, :s, :b, 'done', :t, :t)"
+                    ),
+                    {"id": mid, "ticket": f"T-{mid}", "s": subject, "b": body, "t": T0},
+                )
+            for lid, action, note in (
+                (1, "forward", "Untuk instansi."),
+                (2, "reforward", "Salah instansi."),
+                (3, "reject", "Alasan."),
+                (4, "progress", "Survei."),
+                (5, "reply", "Jawaban."),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO message_log (id, message_id, action, to_status, note, at)"
+                        " VALUES (:id, 2, :a, 'done', :n, :t)"
+                    ),
+                    {"id": lid, "a": action, "n": note, "t": T0},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO replies (id, message_id, author_id, answer, created_at)"
+                    " VALUES (1, 2, 1, 'Jawaban.', :t)"
+                ),
+                {"t": T0},
+            )
+        upgrade(engine)
+        assert _diff(engine) == []
+        with engine.connect() as conn:
+            log = dict(conn.execute(text("SELECT action, note_visibility FROM message_log")).all())
+            assert log == {
+                "forward": "internal",
+                "reforward": "internal",
+                "reject": "sender",
+                "progress": "sender",
+                "reply": "sender",
+            }
+            assert conn.execute(text("SELECT visibility FROM replies")).scalar_one() == "sender"
+            copies = conn.execute(
+                text("SELECT id, subject_public, body_public FROM messages ORDER BY id")
+            ).all()
+            assert [tuple(r) for r in copies] == [
+                (1, None, None),
+                (2, "Pungli, WA 0812*****890", "NIK saya 6472********0001."),
+            ]
+    finally:
+        engine.dispose()

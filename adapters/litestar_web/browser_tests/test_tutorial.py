@@ -407,7 +407,7 @@ def test_07_admin_forwards(make_ui: Any, server: Server, lang: str) -> None:
     form.get_by_label(ui.label("Category")).select_option(label=aduan)
     form.get_by_label(ui.label("Sub-category")).select_option(label=f"{aduan} › {sub}")
     form.get_by_label(ui.label("Agency")).select_option(label=agency)
-    form.get_by_label(ui.label("Note for the agency")).fill("Mohon segera ditinjau.")
+    form.get_by_label(ui.label("Note")).fill("Mohon segera ditinjau.")
     form.get_by_role("button", name=ui.t("Forward")).click()
     ui.page.wait_for_load_state()
     ui.expect_text(ui.t("The message was forwarded."))
@@ -444,7 +444,7 @@ def test_08_operator_confirms_updates_and_replies_with_a_pdf(
     ui.shot("confirmed")
 
     note = "Tim sudah meninjau lokasi; perbaikan dijadwalkan pekan depan."
-    ui.page.get_by_label(ui.label("Latest progress (the sender sees it)")).fill(note)
+    ui.page.get_by_label(ui.label("Latest progress")).fill(note)
     ui.page.get_by_role("button", name=ui.t("Update"), exact=True).click()
     ui.page.wait_for_load_state()
     ui.expect_text(ui.t("The progress update was saved."))

@@ -54,7 +54,8 @@ def test_tracking_shows_status_and_log_without_echoing_the_nik(web: WebWorld) ->
     r = web.client.post("/tracking", data={"nik": NIKS["ani"], "csrf_token": web.csrf()})
     assert r.status_code == 200
     assert m.ticket in r.text and "Banjir di Balikpapan" in r.text
-    assert secret.ticket in r.text and "Sangat rahasia" not in r.text
+    # a confidential message is not tracked at all (its owner sees it after logging in)
+    assert secret.ticket not in r.text and "Sangat rahasia" not in r.text
     assert "Sedang ditangani" in r.text
     assert "<details>" in r.text and "<summary>Log</summary>" in r.text
     assert NIKS["ani"] not in r.text and "6472********0001" in r.text
@@ -99,9 +100,9 @@ def test_tracking_is_throttled_with_a_translated_message(web: WebWorld) -> None:
         web.client.post(
             "/tracking", data={"nik": NIKS["budi"], "csrf_token": web.csrf()}
         ).status_code
-        for _ in range(30)
+        for _ in range(10)
     ]
-    assert set(statuses) == {200}
+    assert set(statuses) == {200}  # ASPIRASI_RATE_LIMIT_TRACK_IP: 10 per 10 minutes first
     r = web.client.post("/tracking", data={"nik": NIKS["budi"], "csrf_token": web.csrf()})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
     assert "Terlalu banyak percobaan." in r.text and NIKS["budi"] not in r.text

@@ -266,6 +266,7 @@ def test_the_monitor_lists_every_land_dispute_of_every_agency_and_nothing_else(w
         "progress",
     ]
     assert moved["latest_log"]["note"] == "Tim turun ke lapangan."
+    assert moved["latest_log"]["visibility"] == "sender"  # a progress note, for the sender
     done = items[world.ids["land_dinkes"]]  # followed to the end
     assert done["status"] == "done"
     assert done["replied"] is True and done["replied_at"].endswith("Z")
@@ -290,6 +291,7 @@ def test_the_page_shows_every_land_dispute_followed_to_the_end(world):
     assert "Terlambat" not in pupr
     moved = row_of(html, "Subject land_moved")
     assert "Dinas Kesehatan" in moved and "Tim turun ke lapangan." in moved
+    assert 'class="badge vis-sender">Dilihat pengirim<' in moved  # who may read the note
     assert "Sedang ditangani" in moved
     done = row_of(html, "Subject land_dinkes")
     assert "Selesai" in done and "Dibalas" in done and "Belum dibalas" not in done

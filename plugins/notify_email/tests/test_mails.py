@@ -127,6 +127,7 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
         assert f"{BASE}/backoffice/messages/{msg.id}" in mail.text
         assert "Mohon segera." in mail.text
     [mail] = [m for m in got if m.rcpt_tos == ("ani@example.org",)]
+    assert "Mohon segera." not in mail.text + mail.html  # the note is internal by default
     assert mail.subject == f"Message {msg.ticket} forwarded to an agency – ASPIRASI ETAM"
     assert f"{BASE}/messages/{msg.id}" in mail.text and "/backoffice/" not in mail.text
     assert "Forwarded, not yet confirmed" in mail.text
@@ -138,11 +139,19 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
     [mail] = [m for m in got if m.rcpt_tos == ("op_dinkes@example.org",)]
     assert "dialihkan" in mail.subject
 
-    # Confirmed, a progress update (a NIK and HTML in the note), the reply: the citizen.
+    # A progress note for the staff only: the citizen hears of the update, not its text.
     await app.messages.start(world.ctx("op_dinkes"), msg.id)
     [mail] = await mails.new()
     assert mail.rcpt_tos == ("ani@example.org",)
     assert mail.subject == f"Message {msg.ticket} is being handled – ASPIRASI ETAM"
+    await app.messages.progress(
+        world.ctx("op_dinkes"), msg.id, "Kontraktor lambat, tegur.", visibility="internal"
+    )
+    [mail] = await mails.new()
+    assert mail.subject == f"Progress on message {msg.ticket} – ASPIRASI ETAM"
+    assert "Kontraktor lambat" not in mail.text + mail.html
+
+    # A progress update (a NIK and HTML in the note), the reply: the citizen.
     await app.messages.progress(
         world.ctx("op_dinkes"),
         msg.id,
@@ -181,7 +190,7 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
 
     # Over everything: each mail once, from the configured sender, no NIK anywhere.
     ids = [str(m.message["Message-ID"]) for m in mails.all]
-    assert len(ids) == len(set(ids)) == 17
+    assert len(ids) == len(set(ids)) == 18
     assert all(re.fullmatch(r"<aspirasi\.outbox\.\d+\.\d{20}@kaltimprov\.go\.id>", i) for i in ids)
     for mail in mails.all:
         assert mail.mail_from == "noreply@kaltimprov.go.id"
@@ -190,7 +199,7 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
         content = mail.subject + mail.text + mail.html
         assert not any(nik in content for nik in NIKS)
         assert not re.search(r"(?<![0-9])[0-9]{16}(?![0-9])", content)
-    assert world.outbox_topics()["email"] == 17
+    assert world.outbox_topics()["email"] == 18
 
 
 async def test_a_late_message_is_announced_by_mail_once_to_whoever_must_act(build_world, smtp):

@@ -29,7 +29,8 @@ DEFAULTS = {
     "forgot_password_email": "3 per 1 hour",
     "reset_password_ip": "10 per 1 hour",
     "change_password_account": "5 per 5 minute",
-    "track_ip": "30 per 10 minute",
+    "track_ip": "10 per 10 minute; 40 per 1 hour; 200 per 1 day",
+    "track_nik_prefix": "30 per 1 day",
     "submit_account": "20 per 1 day",
 }
 

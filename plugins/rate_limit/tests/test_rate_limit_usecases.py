@@ -29,6 +29,10 @@ def nik(n: int) -> str:
     return f"64720455049100{n:02d}"  # valid NIKs for n = 1..99
 
 
+#: A NIK of another region and birth date.
+OTHER_PREFIX = "6471011203880002"
+
+
 def password_of(username: str) -> str:
     return f"{username}-long-password"
 
@@ -259,16 +263,29 @@ async def test_change_password_per_account(world: World) -> None:
 
 async def test_tracking_per_ip(world: World) -> None:
     track = world.app.queries.track
-    for n in range(30):
+    for n in range(10):
         assert await track(Context(client_ip=IP), nik(n + 1)) == []
     with pytest.raises(Throttled) as refused:
-        await track(Context(client_ip=IP), nik(31))
+        await track(Context(client_ip=IP), nik(11))
     assert refused.value.retry_after == 600
-    assert await track(Context(client_ip=OTHER_IP), nik(31)) == []
-    for n in range(40):  # no address (a script): per-IP limits do not apply
-        await track(Context(), nik(n + 1))
+    assert await track(Context(client_ip=OTHER_IP), nik(11)) == []
     world.time.advance(minutes=10)
-    assert await track(Context(client_ip=IP), nik(31)) == []
+    assert await track(Context(client_ip=IP), nik(11)) == []
+
+
+async def test_tracking_per_nik_prefix_from_any_address(world: World) -> None:
+    track = world.app.queries.track
+    # nik(n) differ in their serial only: one region and birth date
+    for n in range(30):
+        assert await track(Context(client_ip=f"10.0.{n}.1"), nik(n + 1)) == []
+    with pytest.raises(Throttled) as refused:
+        await track(Context(client_ip="10.0.99.1"), nik(31))
+    assert refused.value.retry_after == 86400
+    with pytest.raises(Throttled):  # no address (a script) either
+        await track(Context(), nik(32))
+    assert await track(Context(client_ip="10.0.99.1"), OTHER_PREFIX) == []
+    world.time.advance(days=1)
+    assert await track(Context(client_ip="10.0.99.1"), nik(31)) == []
 
 
 # --------------------------------------------------------------------------- submissions

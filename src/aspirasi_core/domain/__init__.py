@@ -33,6 +33,7 @@ from .model import (
     Role,
     Status,
     Subcategory,
+    Visibility,
 )
 from .policy import MessageScope, Perm, PermissionDecl, Policy, RoleDecl, build_policy
 
@@ -67,5 +68,6 @@ __all__ = [
     "Subcategory",
     "Throttled",
     "Unauthenticated",
+    "Visibility",
     "build_policy",
 ]

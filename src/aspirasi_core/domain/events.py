@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import attrs
 
-from .model import Action, Status
+from .model import Action, Status, Visibility
 
 
 @attrs.frozen
@@ -53,6 +53,8 @@ class StatusChanged(Event):
     subcategory_id: int | None = None
     #: The SOP deadline of the stage the message is now in (None once final).
     due_at: datetime | None = None
+    #: Who may read ``note``: only a note for the sender may go to the sender.
+    note_visibility: Visibility = Visibility.INTERNAL
 
 
 @attrs.frozen

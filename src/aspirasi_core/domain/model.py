@@ -49,6 +49,28 @@ class Action(enum.StrEnum):
     REPLY = "reply"
 
 
+class Visibility(enum.StrEnum):
+    """Who may read a text the staff write (a forwarding note, a progress note, a
+    rejection reason, a reply): the staff with access to the message only, or
+    the sender too. The status steps themselves are always the sender's to see."""
+
+    INTERNAL = "internal"
+    SENDER = "sender"
+
+
+#: The visibility of a staff text when the writer does not choose one: the
+#: forwarding note is written for the agency; what the workflow addresses to the
+#: citizen (rejection reason, confirmation and progress notes, the reply) is for them.
+DEFAULT_VISIBILITY: dict[Action, Visibility] = {
+    Action.FORWARD: Visibility.INTERNAL,
+    Action.REFORWARD: Visibility.INTERNAL,
+    Action.REJECT: Visibility.SENDER,
+    Action.START: Visibility.SENDER,
+    Action.PROGRESS: Visibility.SENDER,
+    Action.REPLY: Visibility.SENDER,
+}
+
+
 class CategoryCode:
     """The two categories the first migration creates."""
 
@@ -213,6 +235,8 @@ class LogEntry:
     note: str
     at: datetime
     agency_id: int | None = None
+    #: Who may read ``note`` (the step itself is always shown to the sender).
+    note_visibility: Visibility = Visibility.INTERNAL
 
 
 @attrs.frozen
@@ -225,6 +249,8 @@ class Reply:
     answer: str
     created_at: datetime
     attachment: Attachment | None = None
+    #: Who may read the answer and its attachment.
+    visibility: Visibility = Visibility.INTERNAL
 
 
 @attrs.frozen

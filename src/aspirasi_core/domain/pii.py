@@ -30,6 +30,7 @@ output never contains what it masked.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -78,19 +79,36 @@ _EMAIL = re.compile(
 _DIGIT = re.compile(r"[0-9]")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_nik(value: str) -> bool:
+    """:func:`~.nik.is_valid_nik`, remembered: a text of repeated digits asks the
+    same question at every position."""
+    return is_valid_nik(value)
+
+
 def _niks(text: str) -> Iterator[PiiMatch]:
     for found in _NIK_CANDIDATE.finditer(text):
         value = found.group(1)
-        if is_valid_nik(value):
+        if _is_nik(value):
             start = found.start(1)
             yield PiiMatch(PiiKind.NIK, start, start + len(value), value)
 
 
-def _is_phone(text: str, start: int, value: str) -> bool:
+def _groups(value: str) -> list[str]:
+    """The digit groups of a phone number after its country code."""
     digits_part = value[3:] if value.startswith("+62") else value
     groups = [g for g in _GROUP_SPLIT.split(digits_part) if g]
     if value.startswith("62") and len(groups) > 1 and groups[0] == "62":
         groups = groups[1:]  # "62 812 …": the country code is a group of its own
+    return groups
+
+
+def _first_group_too_short(value: str) -> bool:
+    return len(_groups(value)[0]) < 3
+
+
+def _is_phone(text: str, start: int, value: str) -> bool:
+    groups = _groups(value)
     if any(len(g) < 3 for g in groups):
         return False  # dates and times: 08.12.2024 10.30
     if value[0] in "+0":
@@ -108,6 +126,8 @@ def _phones(text: str) -> Iterator[PiiMatch]:
         while len(ends) < _PHONE_MAX and (digit := _PHONE_DIGIT.match(text, pos)):
             pos = digit.end()
             ends.append(pos)
+        if len(ends) < _PHONE_MIN or _first_group_too_short(text[start : ends[-1]]):
+            continue  # "08 12…": a date or a count, whatever follows
         # The longest reading whose groups make a phone number, not a date or amount.
         for count in range(len(ends), _PHONE_MIN - 1, -1):
             end = ends[count - 1]
@@ -129,9 +149,7 @@ def find_pii(text: str) -> list[PiiMatch]:
     overlap, the one that starts first wins, then the longer one)."""
     if not _DIGIT.search(text) and "@" not in text:
         return []  # the common case: nothing to look at
-    found = sorted(
-        (*_niks(text), *_phones(text), *_emails(text)), key=lambda m: (m.start, -m.end)
-    )
+    found = sorted((*_niks(text), *_phones(text), *_emails(text)), key=lambda m: (m.start, -m.end))
     kept: list[PiiMatch] = []
     for match in found:
         if not kept or match.start >= kept[-1].end:
@@ -175,9 +193,24 @@ def mask_pii(text: str) -> str:
         text = _mask_once(text, matches)
 
 
+def public_copy(text: str) -> str | None:
+    """:func:`mask_pii` of ``text``, or None when it has nothing to mask (what
+    storage keeps as the public copy of a subject or a body)."""
+    masked = mask_pii(text)
+    return None if masked == text else masked
+
+
 def contains_pii(text: str) -> bool:
     """Whether :func:`mask_pii` would change ``text``."""
     return bool(find_pii(text))
 
 
-__all__ = ["PiiKind", "PiiMatch", "contains_pii", "find_pii", "mask_pii", "mask_value"]
+__all__ = [
+    "PiiKind",
+    "PiiMatch",
+    "contains_pii",
+    "find_pii",
+    "mask_pii",
+    "mask_value",
+    "public_copy",
+]

@@ -163,15 +163,20 @@ class Policy:
         self, actor: Actor | None, message: Message, scopes: Iterable[MessageScope] = ()
     ) -> bool:
         """Is ``message`` visible to ``actor``? Withdrawn messages are visible to no one."""
-        if (
-            actor is None
-            or message.status is Status.WITHDRAWN
-            or not actor.active
-            or not actor.verified
-        ):
+        if not _readable_by(actor, message):
             return False
-        if message.author_id == actor.account_id:
-            return True
+        assert actor is not None
+        return message.author_id == actor.account_id or self.reads_internal(actor, message, scopes)
+
+    def reads_internal(
+        self, actor: Actor | None, message: Message, scopes: Iterable[MessageScope] = ()
+    ) -> bool:
+        """May ``actor`` read ``message`` as staff — and with it the texts marked
+        internal (:class:`~.model.Visibility`)? Its sender reads only the texts
+        meant for them."""
+        if not _readable_by(actor, message):
+            return False
+        assert actor is not None
         if self.allows(actor, Perm.MESSAGE_READ_ALL):
             return True
         if (
@@ -210,6 +215,17 @@ class Policy:
             actor.agency_id is None or message.agency_id != actor.agency_id
         ):
             raise NotFound("The message was not found.", code="message_not_found")
+
+
+def _readable_by(actor: Actor | None, message: Message) -> bool:
+    """The conditions every reader meets: an active, verified account, and a
+    message that was not withdrawn."""
+    return (
+        actor is not None
+        and actor.active
+        and actor.verified
+        and message.status is not Status.WITHDRAWN
+    )
 
 
 #: Which permission each action needs.

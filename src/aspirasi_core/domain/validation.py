@@ -18,6 +18,7 @@ import attrs
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import FieldError, Invalid
+from .model import Visibility
 
 T = TypeVar("T")
 
@@ -252,6 +253,23 @@ def check_stars(value: Any, field: str = "stars") -> int:
     if not isinstance(value, int) or not 1 <= value <= 5:
         raise Invalid.field(field, "stars_range", "Choose from 1 to 5 stars.")
     return value
+
+
+def check_visibility(value: Any, default: Visibility, field: str = "visibility") -> Visibility:
+    """``"internal"`` or ``"sender"`` (see :class:`~.model.Visibility`); None is
+    ``default``. Anything else is refused (code ``visibility_unknown``)."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        try:
+            return Visibility(value.strip().lower())
+        except ValueError:
+            pass
+    raise Invalid.field(
+        field,
+        "visibility_unknown",
+        "Choose who may read the text: internal (staff only) or sender.",
+    )
 
 
 def check_id(value: Any, field: str) -> int:

@@ -17,7 +17,7 @@ import attrs
 
 from .errors import Conflict, IllegalTransition
 from .events import StatusChanged
-from .model import Action, Actor, Message, Status
+from .model import Action, Actor, Message, Status, Visibility
 from .policy import Perm, Policy
 from .privacy import author_of
 
@@ -106,6 +106,7 @@ def transition(
     *,
     note: str = "",
     classification: Classification | None = None,
+    note_visibility: Visibility = Visibility.INTERNAL,
 ) -> tuple[Message, StatusChanged]:
     """Apply ``action`` to ``message`` on behalf of ``actor``.
 
@@ -141,6 +142,7 @@ def transition(
         at=now,
         category_id=new.category_id,
         subcategory_id=new.subcategory_id,
+        note_visibility=note_visibility,
     )
     return new, event
 

@@ -18,10 +18,28 @@ import structlog
 
 from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Unauthenticated
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
-from ..domain.model import Action, Actor, Attachment, Message, Rating, Role, Status
+from ..domain.model import (
+    DEFAULT_VISIBILITY,
+    Action,
+    Actor,
+    Attachment,
+    Message,
+    Rating,
+    Role,
+    Status,
+    Visibility,
+)
 from ..domain.policy import Perm
 from ..domain.privacy import author_of
-from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
+from ..domain.validation import (
+    LIMITS,
+    Collector,
+    check_flag,
+    check_id,
+    check_stars,
+    check_visibility,
+    clean_text,
+)
 from ..domain.workflow import Classification, check_can_rate, transition
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import CleanFile, inspect_upload, safe_filename
@@ -66,12 +84,36 @@ class ForwardInput:
     subcategory_id: int
     agency_id: int
     note: str = ""
+    #: Who may read the note: ``"internal"`` (default) or ``"sender"`` (see
+    #: :class:`~aspirasi_core.domain.model.Visibility`).
+    visibility: object = None
 
 
 def _require_actor(ctx: Context) -> Actor:
     if ctx.actor is None:
         raise Unauthenticated("Please log in.", code="login_required")
     return ctx.actor
+
+
+def _staff_text(
+    action: Action,
+    text: object,
+    field: str,
+    visibility: object,
+    *,
+    limit: str,
+    required: bool = True,
+) -> tuple[str, Visibility]:
+    """A text the staff write with an action (a note, a reason, an answer) and who
+    may read it (the action's default when ``visibility`` is None); every error at once."""
+    collector = Collector()
+    clean = collector.check(
+        clean_text, text, field, max_length=LIMITS[limit], required=required, multiline=True
+    )
+    chosen = collector.check(check_visibility, visibility, DEFAULT_VISIBILITY[action])
+    collector.raise_if_any()
+    assert chosen is not None
+    return clean or "", chosen
 
 
 class MessageService:
@@ -139,13 +181,21 @@ class MessageService:
         action: Action,
         *,
         note: str = "",
+        note_visibility: Visibility = Visibility.INTERNAL,
         classification: Classification | None = None,
     ) -> tuple[Message, StatusChanged]:
         """Move the status, veto hook, compare-and-set, log entry, event."""
         deps = self._d
         now = deps.clock.now()
         new, event = transition(
-            message, action, actor, now, deps.policy, note=note, classification=classification
+            message,
+            action,
+            actor,
+            now,
+            deps.policy,
+            note=note,
+            classification=classification,
+            note_visibility=note_visibility,
         )
         new = self._sop.clock_after(uow, message, new, action, now)
         event = attrs.evolve(event, due_at=new.due_at)
@@ -167,6 +217,7 @@ class MessageService:
                 note=note,
                 at=now,
                 agency_id=new.agency_id,
+                note_visibility=note_visibility,
             )
         )
         events.record(event)
@@ -370,8 +421,8 @@ class MessageService:
         ``forwarded`` message this re-forwards it to another agency."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
-        note = clean_text(
-            data.note, "note", max_length=LIMITS["note"], required=False, multiline=True
+        note, visibility = _staff_text(
+            Action.FORWARD, data.note, "note", data.visibility, limit="note", required=False
         )
         deps = self._d
 
@@ -381,7 +432,14 @@ class MessageService:
             classification = self._classification(uow, data)
             action = Action.REFORWARD if message.status is Status.FORWARDED else Action.FORWARD
             new, _ = self._apply(
-                uow, events, actor, message, action, note=note, classification=classification
+                uow,
+                events,
+                actor,
+                message,
+                action,
+                note=note,
+                note_visibility=visibility,
+                classification=classification,
             )
             now = deps.clock.now()
             operators = [
@@ -400,53 +458,78 @@ class MessageService:
 
         return await run_write(deps, script)
 
-    async def reject(self, ctx: Context, message_id: int, reason: str) -> Message:
-        """The admin rejects a ``submitted`` message with a reason the citizen sees."""
+    async def reject(
+        self, ctx: Context, message_id: int, reason: str, visibility: object = None
+    ) -> Message:
+        """The admin rejects a ``submitted`` message with a reason, for the sender
+        unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
-        reason_text = clean_text(reason, "reason", max_length=LIMITS["reason"], multiline=True)
+        reason_text, chosen = _staff_text(
+            Action.REJECT, reason, "reason", visibility, limit="reason"
+        )
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             message = self._load_visible(uow, actor, message_id)
-            new, _ = self._apply(uow, events, actor, message, Action.REJECT, note=reason_text)
+            new, _ = self._apply(
+                uow, events, actor, message, Action.REJECT, note=reason_text, note_visibility=chosen
+            )
             return new
 
         return await run_write(self._d, script)
 
     # ------------------------------------------------------------------ operator
-    async def start(self, ctx: Context, message_id: int, note: str = "") -> Message:
-        """The agency's operator confirms: ``forwarded`` → ``in_progress``."""
+    async def start(
+        self, ctx: Context, message_id: int, note: str = "", visibility: object = None
+    ) -> Message:
+        """The agency's operator confirms: ``forwarded`` → ``in_progress``; the
+        optional note is for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
-        text = clean_text(note, "note", max_length=LIMITS["note"], required=False, multiline=True)
+        text, chosen = _staff_text(
+            Action.START, note, "note", visibility, limit="note", required=False
+        )
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             message = self._load_visible(uow, actor, message_id)
-            new, _ = self._apply(uow, events, actor, message, Action.START, note=text)
+            new, _ = self._apply(
+                uow, events, actor, message, Action.START, note=text, note_visibility=chosen
+            )
             return new
 
         return await run_write(self._d, script)
 
-    async def progress(self, ctx: Context, message_id: int, note: str) -> Message:
-        """A progress update on an ``in_progress`` message (a log entry the citizen sees)."""
+    async def progress(
+        self, ctx: Context, message_id: int, note: str, visibility: object = None
+    ) -> Message:
+        """A progress update on an ``in_progress`` message: a log entry whose note is
+        for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
-        text = clean_text(note, "note", max_length=LIMITS["note"], multiline=True)
+        text, chosen = _staff_text(Action.PROGRESS, note, "note", visibility, limit="note")
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             message = self._load_visible(uow, actor, message_id)
-            new, _ = self._apply(uow, events, actor, message, Action.PROGRESS, note=text)
+            new, _ = self._apply(
+                uow, events, actor, message, Action.PROGRESS, note=text, note_visibility=chosen
+            )
             return new
 
         return await run_write(self._d, script)
 
     async def reply(
-        self, ctx: Context, message_id: int, answer: str, attachment: Upload | None = None
+        self,
+        ctx: Context,
+        message_id: int,
+        answer: str,
+        attachment: Upload | None = None,
+        visibility: object = None,
     ) -> Message:
-        """The agency's answer (optional PDF) closes an ``in_progress`` message."""
+        """The agency's answer (optional PDF) closes an ``in_progress`` message; the
+        answer and its file are for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
-        text = clean_text(answer, "answer", max_length=LIMITS["answer"], multiline=True)
+        text, chosen = _staff_text(Action.REPLY, answer, "answer", visibility, limit="answer")
         deps = self._d
         # Check status and scope before spending time on the file.
         await deps.db.transaction(
@@ -457,7 +540,9 @@ class MessageService:
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             message = self._load_visible(uow, actor, message_id)
-            new, _ = self._apply(uow, events, actor, message, Action.REPLY, note=text)
+            new, _ = self._apply(
+                uow, events, actor, message, Action.REPLY, note=text, note_visibility=chosen
+            )
             now = deps.clock.now()
             attachment_id = None
             if clean is not None and key is not None:
@@ -473,7 +558,9 @@ class MessageService:
                         created_at=now,
                     )
                 ).id
-            uow.messages.add_reply(message.id, actor.account_id, text, now, attachment_id)
+            uow.messages.add_reply(
+                message.id, actor.account_id, text, now, attachment_id, visibility=chosen
+            )
             return new
 
         try:

@@ -34,6 +34,7 @@ from ..domain.model import (
     Reply,
     Status,
     Subcategory,
+    Visibility,
 )
 from ..domain.policy import MessageScope
 
@@ -114,6 +115,8 @@ class NewLogEntry:
     note: str
     at: datetime
     agency_id: int | None = None
+    #: Who may read ``note``.
+    note_visibility: Visibility = Visibility.INTERNAL
 
 
 @attrs.frozen
@@ -138,7 +141,8 @@ class BackofficeFilter:
 
 @attrs.frozen
 class PublicMessage:
-    """A message as anyone may see it: nothing about its sender."""
+    """A message as anyone may see it: nothing about its sender, and subject and
+    body with personal data masked (:mod:`aspirasi_core.domain.pii`)."""
 
     id: int
     ticket: str
@@ -152,20 +156,22 @@ class PublicMessage:
 
 @attrs.frozen
 class TrackedLogEntry:
+    """A dated status step; tracking shows no text the staff wrote."""
+
     at: datetime
     from_status: Status | None
     to_status: Status
-    note: str | None
 
 
 @attrs.frozen
 class TrackedMessage:
-    """A message as public tracking by NIK shows it; confidential ones keep
-    their subject and notes hidden."""
+    """A message as public tracking by NIK shows it: the minimum. Confidential
+    and anonymous messages are never tracked."""
 
     ticket: str
     created_at: datetime
     status: Status
+    #: Only for a message on the public list, masked as the list shows it.
     subject: str | None
     log: tuple[TrackedLogEntry, ...]
     #: The SOP deadline of the current stage: by when the next step is expected
@@ -380,6 +386,7 @@ class MessageRepository(Protocol):
         answer: str,
         created_at: datetime,
         attachment_id: int | None,
+        visibility: Visibility = Visibility.INTERNAL,
     ) -> Reply: ...
 
     def reply(self, message_id: int) -> Reply | None: ...
@@ -414,9 +421,10 @@ class MessageRepository(Protocol):
         """Tracking: the messages of these accounts except withdrawn, newest first."""
 
     def tracking(self, nik_index: bytes, *, limit: int) -> builtins.list[TrackedMessage]:
-        """Public tracking: the newest ``limit`` messages (withdrawn excluded) of the
-        accounts whose NIK has the blind index ``nik_index``, each with its log
-        (oldest first); confidential ones with their subject and notes hidden."""
+        """Public tracking: the newest ``limit`` messages of the accounts whose NIK
+        has the blind index ``nik_index`` — neither withdrawn, confidential nor
+        anonymous — each with its dated status steps (oldest first) and its masked
+        subject only when it is on the public list."""
 
 
 class NotificationRepository(Protocol):

@@ -24,6 +24,7 @@ from ..domain.model import (
     Action,
     Actor,
     Agency,
+    Attachment,
     Category,
     LogEntry,
     Message,
@@ -32,6 +33,7 @@ from ..domain.model import (
     Reply,
     Status,
     Subcategory,
+    Visibility,
 )
 from ..domain.nik import normalize_nik
 from ..domain.policy import MessageScope, Perm
@@ -46,6 +48,9 @@ from .ports import BackofficeFilter, PublicMessage, TrackedLogEntry, TrackedMess
 
 #: How many of one NIK's messages tracking shows.
 TRACKING_LIMIT = 50
+#: The digits of a NIK that rate limits of tracking count by: region and birth
+#: date, which a caller guessing serial numbers keeps fixed.
+NIK_PREFIX = 12
 
 
 @attrs.frozen
@@ -108,6 +113,14 @@ def _require_actor(ctx: Context) -> Actor:
     return ctx.actor
 
 
+def for_sender(log: Sequence[LogEntry]) -> tuple[LogEntry, ...]:
+    """The log as its sender reads it: every step, only the notes meant for them."""
+    return tuple(
+        e if e.note_visibility is Visibility.SENDER or not e.note else attrs.evolve(e, note="")
+        for e in log
+    )
+
+
 class QueryService:
     """Reads."""
 
@@ -160,6 +173,13 @@ class QueryService:
                     email=author_account.email if actor.is_staff else None,
                 )
             rating = uow.messages.rating(message.id)
+            internal = deps.policy.reads_internal(actor, message, deps.scopes_for(actor, uow))
+            log: Sequence[LogEntry] = uow.messages.log(message.id)
+            if not internal:
+                log = for_sender(log)
+            reply = uow.messages.reply(message.id)
+            if not internal and reply is not None and reply.visibility is not Visibility.SENDER:
+                reply = None
             return MessageDetail(
                 message=redact_message(message, actor),
                 author=author,
@@ -172,9 +192,9 @@ class QueryService:
                     else None
                 ),
                 agency=uow.directory.agency(message.agency_id) if message.agency_id else None,
-                reply=uow.messages.reply(message.id),
+                reply=reply,
                 rating=rating,
-                log=redact_log(uow.messages.log(message.id), message, actor),
+                log=redact_log(log, message, actor),
                 actions=self._actions(actor, message, rating is not None),
                 sender_hidden=hidden,
             )
@@ -193,12 +213,17 @@ class QueryService:
         return detail
 
     async def message_log(self, ctx: Context, message_id: int) -> list[LogEntry]:
-        """The status log of a message the reader may see, oldest first."""
+        """The status log of a message the reader may see, oldest first (its sender
+        reads only the notes meant for them)."""
         actor = _require_actor(ctx)
+        deps = self._d
 
         def script(uow: UnitOfWork) -> list[LogEntry]:
             message = self._visible(uow, actor, int(message_id))
-            return list(redact_log(uow.messages.log(message.id), message, actor))
+            log: Sequence[LogEntry] = uow.messages.log(message.id)
+            if not deps.policy.reads_internal(actor, message, deps.scopes_for(actor, uow)):
+                log = for_sender(log)
+            return list(redact_log(log, message, actor))
 
         return await self._d.db.transaction(script, write=False)
 
@@ -221,7 +246,16 @@ class QueryService:
                 if i in found and deps.policy.can_read(actor, found[i], scopes)
             ]
             logs = uow.messages.logs_for([m.id for m in readable])
-            return {m.id: redact_log(logs[m.id], m, actor) for m in readable}
+            return {
+                m.id: redact_log(
+                    logs[m.id]
+                    if deps.policy.reads_internal(actor, m, scopes)
+                    else for_sender(logs[m.id]),
+                    m,
+                    actor,
+                )
+                for m in readable
+            }
 
         return await deps.db.transaction(script, write=False)
 
@@ -235,12 +269,28 @@ class QueryService:
         def script(uow: UnitOfWork) -> tuple[str, str, str]:
             message = self._visible(uow, actor, int(message_id))
             found = uow.messages.attachment(int(attachment_id))
-            if found is None or found.message_id != message.id:
+            if (
+                found is None
+                or found.message_id != message.id
+                or not self._may_open(uow, actor, message, found)
+            ):
                 raise NotFound("The file was not found.", code="attachment_not_found")
             return found.filename, found.content_type, found.storage_key
 
         filename, content_type, key = await deps.db.transaction(script, write=False)
         return filename, content_type, deps.files.get(key)
+
+    def _may_open(
+        self, uow: UnitOfWork, actor: Actor, message: Message, attachment: Attachment
+    ) -> bool:
+        """The file of an internal reply is the staff's only."""
+        if attachment.kind != "reply":
+            return True
+        deps = self._d
+        if deps.policy.reads_internal(actor, message, deps.scopes_for(actor, uow)):
+            return True
+        reply = uow.messages.reply(message.id)
+        return reply is not None and reply.visibility is Visibility.SENDER
 
     # ------------------------------------------------------------------ lists
     async def my_messages(
@@ -387,11 +437,18 @@ class QueryService:
         return _page(public, size)
 
     async def track(self, ctx: Context, nik: str) -> list[TrackedMessage]:
-        """Public tracking: the messages of the account registered with ``nik``,
-        with their logs. An unknown NIK answers an empty list."""
+        """Public tracking, the minimum: the messages of the account registered with
+        ``nik`` that are neither confidential nor anonymous, with ticket, date sent,
+        status, SOP deadline and dated status steps, and the (masked) subject of
+        those on the public list; never a text the staff wrote. An unknown NIK
+        answers an empty list.
+
+        Rate limits see the first 12 digits (region and birth date) as the call's
+        subject, so the serial numbers of one prefix cannot be walked from many
+        addresses either."""
         value = normalize_nik(nik)
         deps = self._d
-        await deps.before("track", ctx)
+        await deps.before("track", ctx, subject=value[:NIK_PREFIX])
         index = deps.crypto.nik_index(value)
 
         def script(uow: UnitOfWork) -> list[TrackedMessage]:
@@ -409,4 +466,5 @@ __all__ = [
     "QueryService",
     "TrackedLogEntry",
     "TrackedMessage",
+    "for_sender",
 ]

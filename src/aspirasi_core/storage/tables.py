@@ -125,6 +125,10 @@ messages = Table(
     Column("stage_started_at", UTCDateTime, nullable=True),
     Column("due_at", UTCDateTime, nullable=True),
     Column("overdue_notified_at", UTCDateTime, nullable=True),
+    # Subject and body as the public sees them, with personal data masked
+    # (domain/pii.py); NULL when there was nothing to mask. Since 0004_text_visibility.
+    Column("subject_public", Text, nullable=True),
+    Column("body_public", Text, nullable=True),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
@@ -175,6 +179,9 @@ message_log = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("at", UTCDateTime, nullable=False),
     _fk("agency_id", "agencies.id", nullable=True),
+    # Who may read the note: "internal" (staff with access) or "sender" (the
+    # citizen too). Since 0004_text_visibility.
+    Column("note_visibility", String(16), nullable=False, server_default="internal"),
     Index("ix_message_log_message_id_id", "message_id", "id"),
 )
 
@@ -187,6 +194,8 @@ replies = Table(
     Column("answer", Text, nullable=False),
     _fk("attachment_id", "attachments.id", nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Who may read the answer and its file, as message_log.note_visibility.
+    Column("visibility", String(16), nullable=False, server_default="internal"),
 )
 
 ratings = Table(

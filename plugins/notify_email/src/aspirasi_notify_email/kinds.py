@@ -25,12 +25,13 @@ from aspirasi_core.domain.events import (
     StatusChanged,
     VerificationRequested,
 )
-from aspirasi_core.domain.model import Account, Action, Role
+from aspirasi_core.domain.model import Account, Action, Role, Visibility
 from aspirasi_core.plugin_types import RecipientLookup
 
 #: The folder of the bundled templates (``<lang>/<kind>.subject.txt|.txt|.html``
 #: and the shared layouts ``_layout.txt`` / ``_layout.html``).
 BUNDLED_TEMPLATES = str(Path(__file__).resolve().parent / "templates")
+
 
 class Url(str):
     """A link built by :class:`Links` (or the contact address): printed as it is,
@@ -261,7 +262,8 @@ STATUS_CHANGED = MailKind(
         "action": str(e.action),
         "from_status": str(e.from_status),
         "to_status": str(e.to_status),
-        "note": e.note,
+        # only a text meant for the sender reaches the sender
+        "note": e.note if e.note_visibility is Visibility.SENDER else "",
         "link": links.citizen_message(e.message_id),
     },
 )

@@ -46,8 +46,15 @@ that limit. "Account" is the signed-in account, "e-mail" the address typed in,
     Attempts to set a new password with a reset link, per IP.
 ``ASPIRASI_RATE_LIMIT_CHANGE_PASSWORD_ACCOUNT`` (default ``5/5minutes``)
     Password changes per account (each one checks the current password).
-``ASPIRASI_RATE_LIMIT_TRACK_IP`` (default ``30/10minutes``)
-    Public tracking look-ups per IP (against NIK enumeration).
+``ASPIRASI_RATE_LIMIT_TRACK_IP`` (default ``10/10minutes;40/hour;200/day``)
+    Public tracking look-ups per IP (against NIK enumeration): looking up 9,999
+    NIKs from one address takes 49 days.
+``ASPIRASI_RATE_LIMIT_TRACK_NIK_PREFIX`` (default ``30/day``)
+    Public tracking look-ups per NIK prefix (region and birth date, the first 12
+    digits), from any address: walking the 9,999 serial numbers of a known
+    region and birth date takes 333 days, however many addresses try. Someone
+    who exhausts it pauses tracking by NIK for the few dozen people who share
+    that prefix for a day; they still see everything after logging in.
 ``ASPIRASI_RATE_LIMIT_SUBMIT_ACCOUNT`` (default ``20/day``)
     Messages a citizen may send per day.
 
@@ -190,7 +197,20 @@ RULES: tuple[Rule, ...] = (
         "5/5minutes",
         "Password changes per account.",
     ),
-    Rule("track_ip", "track", "ip", "30/10minutes", "Tracking look-ups per IP."),
+    Rule(
+        "track_ip",
+        "track",
+        "ip",
+        "10/10minutes;40/hour;200/day",
+        "Tracking look-ups per IP.",
+    ),
+    Rule(
+        "track_nik_prefix",
+        "track",
+        "subject",
+        "30/day",
+        "Tracking look-ups per NIK prefix (region and birth date).",
+    ),
     Rule("submit_account", "submit", "subject", "20/day", "Messages sent per account."),
 )
 _RULE_SETTINGS = frozenset(rule.setting for rule in RULES) | {KEY_PREFIX_SETTING}

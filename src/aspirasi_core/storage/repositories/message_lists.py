@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     or_,
     select,
     true,
@@ -45,12 +46,16 @@ WITHDRAWN = Status.WITHDRAWN.value
 LISTED_STATUSES = tuple(s.value for s in Status if s is not Status.WITHDRAWN)
 
 _SELECT = select(m)
+#: The subject and body the public sees: the copies with personal data masked
+#: (NULL when the original had none).
+PUBLIC_SUBJECT = func.coalesce(m.c.subject_public, m.c.subject)
+PUBLIC_BODY = func.coalesce(m.c.body_public, m.c.body)
 #: What the public list shows (nothing about the sender).
 PUBLIC_COLUMNS = (
     m.c.id,
     m.c.ticket,
-    m.c.subject,
-    m.c.body,
+    PUBLIC_SUBJECT.label("subject"),
+    PUBLIC_BODY.label("body"),
     m.c.status,
     m.c.created_at,
     m.c.category_id,
@@ -89,7 +94,8 @@ def public_statement(text: bool, before: bool) -> Select[Any]:
         # ORed equalities rather than IN: a literal IN list is an "expanding"
         # parameter, which storage.fast cannot run precompiled.
         public = or_(*(m.c.status == s for s in PUBLIC_STATUSES))
-        where = [m.c.confidential == false(), public, _text("text", m.c.subject, m.c.body)]
+        # The search reads what the list shows: a masked value cannot be probed for.
+        where = [m.c.confidential == false(), public, _text("text", PUBLIC_SUBJECT, PUBLIC_BODY)]
         return _page(select(*PUBLIC_COLUMNS).where(*where), before)
     branches = []
     for status in PUBLIC_STATUSES:

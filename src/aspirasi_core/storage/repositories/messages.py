@@ -11,13 +11,16 @@ import attrs
 from sqlalchemy import (
     Connection,
     bindparam,
+    false,
+    func,
     insert,
     select,
     update,
 )
 
 from ...domain.errors import Conflict
-from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status
+from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status, Visibility
+from ...domain.pii import public_copy
 from ...services.ports import (
     BackofficeFilter,
     NewAttachment,
@@ -32,6 +35,7 @@ from ..tables import accounts, attachments, message_log, messages, ratings, repl
 from ._util import execute_unique, like_pattern
 from .message_lists import (
     AUTHORS_STATEMENT,
+    PUBLIC_STATUSES,
     author_statement,
     backoffice_query,
     page_params,
@@ -56,9 +60,18 @@ _MESSAGE_ATTACHMENTS = (
 )
 _GET_ATTACHMENT = select(att).where(att.c.id == bindparam("id"))
 _LOG = select(lg).where(lg.c.message_id == bindparam("message_id")).order_by(lg.c.id)
-_INSERT_LOG = fast.insert_statement(
-    lg, "message_id", "actor_id", "action", "from_status", "to_status", "note", "at", "agency_id"
+#: The columns of a new log entry besides ``message_id``.
+_LOG_COLUMNS = (
+    "actor_id",
+    "action",
+    "from_status",
+    "to_status",
+    "note",
+    "at",
+    "agency_id",
+    "note_visibility",
 )
+_INSERT_LOG = fast.insert_statement(lg, "message_id", *_LOG_COLUMNS)
 _MESSAGE_COLUMNS = (
     "ticket",
     "author_id",
@@ -71,6 +84,8 @@ _MESSAGE_COLUMNS = (
     "updated_at",
     "stage_started_at",
     "due_at",
+    "subject_public",
+    "body_public",
 )
 
 
@@ -88,9 +103,6 @@ def _insert_message(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=[m.c.ticket])
         .returning(m.c.id)
     )
-
-
-_LOG_COLUMNS = ("actor_id", "action", "from_status", "to_status", "note", "at", "agency_id")
 
 
 @functools.cache
@@ -116,42 +128,40 @@ _TRACKED = (
         m.c.ticket,
         m.c.created_at,
         m.c.status,
-        m.c.confidential,
-        m.c.subject,
+        func.coalesce(m.c.subject_public, m.c.subject).label("subject"),
         m.c.due_at,
     )
     .select_from(m.join(accounts, accounts.c.id == m.c.author_id))
     .where(
         accounts.c.nik_index == bindparam("nik_index"),
         m.c.status != Status.WITHDRAWN.value,
+        m.c.confidential == false(),
+        m.c.anonymous == false(),
     )
     .order_by(m.c.id.desc())
     .limit(bindparam("limit"))
     .subquery("t")
 )
-#: Tracking in one statement: the newest messages of a NIK, each with its log.
+#: Tracking in one statement: the newest messages of a NIK, each with its status
+#: steps. Nothing the staff wrote is read.
 _TRACK = (
-    select(
-        _TRACKED,
-        lg.c.at,
-        lg.c.from_status,
-        lg.c.to_status,
-        lg.c.note,
-    )
+    select(_TRACKED, lg.c.at, lg.c.from_status, lg.c.to_status)
     .select_from(_TRACKED.outerjoin(lg, lg.c.message_id == _TRACKED.c.id))
     .order_by(_TRACKED.c.id.desc(), lg.c.id)
 )
+#: Statuses of the messages on the public list (whose subject tracking may show).
+_PUBLIC_STATUSES = frozenset(PUBLIC_STATUSES)
 
 
 def _tracked(row: list[Any], log: list[TrackedLogEntry]) -> TrackedMessage:
-    # id, ticket, created_at, status, confidential, subject, due_at, …
+    # id, ticket, created_at, status, subject (public copy), due_at, …
     return TrackedMessage(
         ticket=row[1],
         created_at=row[2],
         status=STATUS_OF[row[3]],
-        subject=None if row[4] else row[5],
+        subject=row[4] if row[3] in _PUBLIC_STATUSES else None,
         log=tuple(log),
-        due_at=row[6],
+        due_at=row[5],
     )
 
 
@@ -200,6 +210,7 @@ def _log_entry(row: Any) -> LogEntry:
         note=row.note,
         at=row.at,
         agency_id=row.agency_id,
+        note_visibility=Visibility(row.note_visibility),
     )
 
 
@@ -219,6 +230,7 @@ def _log_values(entry: NewLogEntry) -> dict[str, Any]:
         "note": entry.note,
         "at": entry.at,
         "agency_id": entry.agency_id,
+        "note_visibility": str(entry.note_visibility),
     }
 
 
@@ -248,6 +260,9 @@ class SqlMessageRepository:
             "updated_at": new.created_at,
             "stage_started_at": new.created_at,
             "due_at": new.due_at,
+            # what the public sees, with personal data masked (NULL: nothing to mask)
+            "subject_public": public_copy(new.subject),
+            "body_public": public_copy(new.body),
         }
 
         dialect = self._conn.dialect.name
@@ -407,6 +422,7 @@ class SqlMessageRepository:
             note=entry.note,
             at=entry.at,
             agency_id=entry.agency_id,
+            note_visibility=entry.note_visibility,
         )
 
     def log(self, message_id: int) -> list[LogEntry]:
@@ -432,6 +448,7 @@ class SqlMessageRepository:
         answer: str,
         created_at: datetime,
         attachment_id: int | None,
+        visibility: Visibility = Visibility.INTERNAL,
     ) -> Reply:
         """Raises ``Conflict`` (code ``reply_exists``) when the message has a reply."""
         values = {
@@ -440,6 +457,7 @@ class SqlMessageRepository:
             "answer": answer,
             "attachment_id": attachment_id,
             "created_at": created_at,
+            "visibility": str(visibility),
         }
 
         def conflict() -> Conflict | None:
@@ -457,6 +475,7 @@ class SqlMessageRepository:
             answer=answer,
             created_at=created_at,
             attachment=self.attachment(attachment_id) if attachment_id is not None else None,
+            visibility=visibility,
         )
 
     def reply(self, message_id: int) -> Reply | None:
@@ -497,6 +516,7 @@ class SqlMessageRepository:
             answer=row.answer,
             created_at=row.created_at,
             attachment=attachment,
+            visibility=Visibility(row.visibility),
         )
 
     def add_rating(self, rating: Rating) -> None:
@@ -586,13 +606,11 @@ class SqlMessageRepository:
                     out.append(_tracked(current, log))
                 current, log = list(row), []
             if row.to_status is not None:
-                hidden = bool(row.confidential)
                 log.append(
                     TrackedLogEntry(
                         at=row.at,
                         from_status=status_of[row.from_status] if row.from_status else None,
                         to_status=status_of[row.to_status],
-                        note=None if hidden else row.note,
                     )
                 )
         if current is not None:

@@ -32,6 +32,41 @@ from .common import (
 
 TAGS = ["backoffice"]
 
+#: The OpenAPI descriptions of the workflow commands (who may read each text, and
+#: its default: docs/core.md, "Texts for the sender").
+FORWARD_DOC = (
+    "Admin. Body ``{category_id, subcategory_id, agency_id, note?, visibility?}`` → "
+    "``forwarded`` (on a ``forwarded`` message: re-forward to another agency). ``visibility`` "
+    'says who may read the note: ``"internal"`` (default: the staff with access to the '
+    'message) or ``"sender"`` (the citizen too, on their page, in the log and the e-mail). '
+    "Public tracking never shows it."
+)
+
+REJECT_DOC = (
+    "Admin. Body ``{reason, visibility?}`` → ``rejected``. ``visibility``: who may read the "
+    'reason, ``"sender"`` (default: the citizen sees why) or ``"internal"`` (the staff only).'
+)
+
+START_DOC = (
+    "Operator of the agency. Body ``{note?, visibility?}`` (may be empty) → ``in_progress``. "
+    '``visibility``: who may read the note, ``"sender"`` (default) or ``"internal"`` (the '
+    "staff only)."
+)
+
+PROGRESS_DOC = (
+    "Operator of the agency. Body ``{note, visibility?}``: a log entry. ``visibility``: who "
+    'may read the note, ``"sender"`` (default: the citizen sees the progress) or '
+    '``"internal"`` (the staff only).'
+)
+
+REPLY_DOC = (
+    "Operator of the agency. multipart ``answer`` + ``attachment`` (PDF, optional) + "
+    "``visibility`` (optional) → ``done``. A JSON ``{answer, visibility?}`` is accepted too. "
+    '``visibility``: who may read the answer and its file, ``"sender"`` (default) or '
+    '``"internal"`` (the staff only; the citizen then sees the message done without an '
+    "answer)."
+)
+
 
 @get(f"{API}/backoffice/messages", tags=TAGS, summary="Back-office list")
 async def backoffice_messages(
@@ -83,10 +118,10 @@ def _moved(request: Request[Any, Any, Any], message: Any) -> dict[str, Any]:
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Forward",
+    description=FORWARD_DOC,
 )
 async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """Admin. Body ``{category_id, subcategory_id, agency_id, note?}`` → ``forwarded``
-    (on a ``forwarded`` message: re-forward to another agency)."""
+    """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
     message = await core(request).messages.forward(
@@ -97,6 +132,7 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
             subcategory_id=data.get("subcategory_id"),  # type: ignore[arg-type]
             agency_id=data.get("agency_id"),  # type: ignore[arg-type]
             note=text_field(data, "note"),
+            visibility=data.get("visibility"),
         ),
     )
     return _moved(request, message)
@@ -107,13 +143,14 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Reject",
+    description=REJECT_DOC,
 )
 async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """Admin. Body ``{reason}`` → ``rejected``."""
+    """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
     message = await core(request).messages.reject(
-        context(request), message_id, text_field(data, "reason")
+        context(request), message_id, text_field(data, "reason"), data.get("visibility")
     )
     return _moved(request, message)
 
@@ -123,13 +160,14 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Confirm",
+    description=START_DOC,
 )
 async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """Operator of the agency. Body ``{note?}`` (may be empty) → ``in_progress``."""
+    """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
     message = await core(request).messages.start(
-        context(request), message_id, text_field(data, "note")
+        context(request), message_id, text_field(data, "note"), data.get("visibility")
     )
     return _moved(request, message)
 
@@ -139,23 +177,27 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> d
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Progress update",
+    description=PROGRESS_DOC,
 )
 async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """Operator of the agency. Body ``{note}``: a log entry the citizen sees."""
+    """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
     message = await core(request).messages.progress(
-        context(request), message_id, text_field(data, "note")
+        context(request), message_id, text_field(data, "note"), data.get("visibility")
     )
     return _moved(request, message)
 
 
 @post(
-    f"{API}/messages/{{message_id:int}}/reply", tags=TAGS, status_code=HTTP_200_OK, summary="Reply"
+    f"{API}/messages/{{message_id:int}}/reply",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Reply",
+    description=REPLY_DOC,
 )
 async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """Operator of the agency. multipart ``answer`` + ``attachment`` (PDF,
-    optional) → ``done``. A JSON ``{answer}`` is accepted too."""
+    """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await form_or_json(request)
     message = await core(request).messages.reply(
@@ -163,6 +205,7 @@ async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> d
         message_id,
         text_field(data, "answer"),
         upload_field(data, "attachment"),
+        data.get("visibility"),
     )
     return _moved(request, message)
 

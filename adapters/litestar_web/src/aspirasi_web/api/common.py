@@ -252,6 +252,9 @@ def message_summary(m: Message, now: datetime | None = None) -> dict[str, Any]:
 
 
 def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
+    """A log entry. For staff also who acted and ``visibility``: whether its note is
+    ``internal`` or for the ``sender`` (the sender is given only the notes meant for
+    them, by the core)."""
     out: dict[str, Any] = {
         "id": e.id,
         "action": e.action,
@@ -263,6 +266,7 @@ def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
     }
     if staff:
         out["actor_id"] = e.actor_id
+        out["visibility"] = str(e.note_visibility)
     return out
 
 
@@ -283,16 +287,16 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
         if d.author.email is not None:
             author["email"] = d.author.email
         out["author"] = author
-    out["reply"] = (
-        {
+    out["reply"] = None
+    if d.reply:
+        out["reply"] = {
             "id": d.reply.id,
             "answer": d.reply.answer,
             "created_at": iso(d.reply.created_at),
             "attachment": attachment_json(d.reply.attachment) if d.reply.attachment else None,
         }
-        if d.reply
-        else None
-    )
+        if actor.is_staff:
+            out["reply"]["visibility"] = str(d.reply.visibility)
     out["rating"] = (
         {
             "id": d.rating.message_id,
@@ -322,6 +326,8 @@ def public_json(m: PublicMessage) -> dict[str, Any]:
 
 
 def tracked_json(m: TrackedMessage) -> dict[str, Any]:
+    """A tracked message: the minimum (no text the staff wrote; a subject only
+    for a message on the public list)."""
     return {
         "id": m.ticket,
         "ticket": m.ticket,
@@ -335,7 +341,6 @@ def tracked_json(m: TrackedMessage) -> dict[str, Any]:
                 "at": iso(e.at),
                 "from_status": str(e.from_status) if e.from_status else None,
                 "to_status": str(e.to_status),
-                "note": e.note,
             }
             for e in m.log
         ],

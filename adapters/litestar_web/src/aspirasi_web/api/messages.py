@@ -34,6 +34,23 @@ from .common import (
 
 TAGS = ["messages"]
 
+#: OpenAPI descriptions of the public routes (docs/core.md, "Privacy").
+PUBLIC_DOC = (
+    "Messages that are not confidential, with no data about their senders. NIKs, phone "
+    "numbers and e-mail addresses in subject and body are masked (``6472********0001``, "
+    "``0812*****890``, ``b***@***.com``); ``q`` searches the masked text, so a masked "
+    "value cannot be probed for."
+)
+TRACKING_DOC = (
+    "Body ``{nik}`` → that NIK's messages, the minimum: ``ticket``, ``created_at`` (sent), "
+    "``status``, ``due_at`` (by when the next step is expected, null once final) and "
+    "``log``, the dated status steps (``at``, ``from_status``, ``to_status``). ``subject`` "
+    "only for a message on the public list (masked as the list shows it), else null. Never "
+    "a text the staff wrote, the reply, or a confidential or anonymous message: the owner "
+    "reads those after logging in. Rate-limited per address and per NIK prefix (429 with "
+    "``Retry-After``)."
+)
+
 
 @post(f"{API}/messages", tags=TAGS, status_code=HTTP_201_CREATED, summary="Send a message")
 async def submit(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -148,14 +165,20 @@ async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> di
     }
 
 
-@get(f"{API}/public/messages", tags=["public"], summary="Public messages", security=PUBLIC)
+@get(
+    f"{API}/public/messages",
+    tags=["public"],
+    summary="Public messages",
+    description=PUBLIC_DOC,
+    security=PUBLIC,
+)
 async def public_messages(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    """Messages that are not confidential, with no data about their senders."""
+    """The public list (``PUBLIC_DOC`` is its OpenAPI description)."""
     result = await core(request).queries.public(cursor=cursor, limit=query_limit(limit), text=q)
     return page_json(result, public_json)
 
@@ -165,11 +188,11 @@ async def public_messages(
     tags=["public"],
     status_code=HTTP_200_OK,
     summary="Track by NIK",
+    description=TRACKING_DOC,
     security=PUBLIC,
 )
 async def tracking(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Body ``{nik}`` → that NIK's messages (ticket, date, status, log, and
-    ``due_at``: by when the next step is expected, null once final)."""
+    """Public tracking by NIK (``TRACKING_DOC`` is its OpenAPI description)."""
     data = await json_body(request)
     found = await core(request).queries.track(context(request), text_field(data, "nik"))
     return page([tracked_json(m) for m in found], None)

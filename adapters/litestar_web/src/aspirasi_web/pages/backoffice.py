@@ -371,6 +371,11 @@ async def _act(
     return redirect(request, f"/backoffice/messages/{message_id}", flash=flash)
 
 
+def _visibility(form: dict[str, str]) -> str | None:
+    """The chosen ``visibility`` (None, the use case's default, when the form sent none)."""
+    return form.get("visibility") or None
+
+
 def _maybe_int(value: str) -> Any:
     value = value.strip()
     return int(value) if value.isdigit() and len(value) < 19 else value
@@ -380,12 +385,14 @@ def _maybe_int(value: str) -> Any:
 async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     """Classify and forward (or re-forward) to an agency."""
     data = await _form(request)
-    form = {k: _text(data, k) for k in ("category_id", "subcategory_id", "agency_id", "note")}
+    names = ("category_id", "subcategory_id", "agency_id", "note", "visibility")
+    form = {k: _text(data, k) for k in names}
     payload = ForwardInput(
         category_id=_maybe_int(form["category_id"]),
         subcategory_id=_maybe_int(form["subcategory_id"]),
         agency_id=_maybe_int(form["agency_id"]),
         note=form["note"],
+        visibility=_visibility(form),
     )
 
     async def call(ctx: Any) -> None:
@@ -397,10 +404,10 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
 @post("/backoffice/messages/{message_id:int}/reject", include_in_schema=False)
 async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     data = await _form(request)
-    form = {"reason": _text(data, "reason")}
+    form = {"reason": _text(data, "reason"), "visibility": _text(data, "visibility")}
 
     async def call(ctx: Any) -> None:
-        await core(request).messages.reject(ctx, message_id, form["reason"])
+        await core(request).messages.reject(ctx, message_id, form["reason"], _visibility(form))
 
     return await _act(request, message_id, "reject", form, call, "rejected")
 
@@ -422,10 +429,10 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
 @post("/backoffice/messages/{message_id:int}/progress", include_in_schema=False)
 async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     data = await _form(request)
-    form = {"note": _text(data, "note")}
+    form = {"note": _text(data, "note"), "visibility": _text(data, "visibility")}
 
     async def call(ctx: Any) -> None:
-        await core(request).messages.progress(ctx, message_id, form["note"])
+        await core(request).messages.progress(ctx, message_id, form["note"], _visibility(form))
 
     return await _act(request, message_id, "progress", form, call, "progress_saved")
 
@@ -434,7 +441,7 @@ async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -
 async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     """The answer (optional PDF) closes the message."""
     data = await _form(request)
-    form = {"answer": _text(data, "answer")}
+    form = {"answer": _text(data, "answer"), "visibility": _text(data, "visibility")}
     upload = None
     file = data.get("attachment")
     if isinstance(file, UploadFile):
@@ -443,7 +450,9 @@ async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
             upload = Upload(filename=file.filename or "", data=content)
 
     async def call(ctx: Any) -> None:
-        await core(request).messages.reply(ctx, message_id, form["answer"], upload)
+        await core(request).messages.reply(
+            ctx, message_id, form["answer"], upload, _visibility(form)
+        )
 
     return await _act(request, message_id, "reply", form, call, "replied")
 
