@@ -386,6 +386,10 @@ class DataSet:
                         "note": note,
                         "at": at,
                         "agency_id": ag,
+                        # migration 0004: forwarding notes are internal by default
+                        "note_visibility": (
+                            "internal" if action in ("forward", "reforward") else "sender"
+                        ),
                     }
                 )
                 at = at + day
@@ -409,6 +413,9 @@ class DataSet:
                     # SOP clock (migration 0002), when the schema has it.
                     "stage_started_at": updated if is_open else None,
                     "due_at": updated + 7 * day if is_open else None,
+                    # WORDS hold no personal data: nothing to mask (migration 0004)
+                    "subject_public": None,
+                    "body_public": None,
                 }
             )
             if status == "done":
@@ -422,6 +429,7 @@ class DataSet:
                         "answer": "Terima kasih, sudah kami tangani. " + body[:200],
                         "attachment_id": None,
                         "created_at": updated,
+                        "visibility": "sender",
                     }
                 )
                 if rng.random() < 0.5:
