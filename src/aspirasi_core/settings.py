@@ -158,6 +158,12 @@ class Settings:
     session_absolute_hours: int = _setting(12, "A session ends this long after login, used or not.")
     api_token_days: int = _setting(30, "Lifetime of an API bearer token.")
     max_upload_mb: int = _setting(5, "Largest attachment accepted, in megabytes (JPG or PDF).")
+    image_decode_concurrency: int = _setting(
+        2,
+        "JPEG attachments decoded at once per worker process; more wait their turn. Each"
+        " decode takes up to ~100 MB (a 40-megapixel photo ~30 MB: large photos are"
+        " decoded at a reduced scale) and a core for a fraction of a second.",
+    )
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
     outbox_max_attempts: int = _setting(
@@ -269,6 +275,7 @@ class Settings:
             "api_token_days",
             "outbox_max_attempts",
             "max_upload_mb",
+            "image_decode_concurrency",
             "sop_sweep_seconds",
         ):
             if getattr(self, name) < 1:

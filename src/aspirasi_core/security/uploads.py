@@ -6,7 +6,10 @@ the file's first bytes (JPEG ``FF D8 FF``, PDF ``%PDF-``), never by its name.
 * JPEGs are decoded and re-encoded from their pixels, which drops EXIF (GPS
   position, camera serial), comments, ICC/XMP blocks and anything appended after
   the image (a ZIP, an HTML page). The pixel count is checked from the header
-  before any pixel is decoded, against decompression bombs.
+  before any pixel is decoded, against decompression bombs. The output's long
+  side is at most :data:`MAX_LONG_SIDE` pixels, and large photos are decoded at
+  a reduced scale (libjpeg's DCT scaling through Pillow's draft mode), so a
+  40-megapixel photo costs ~30 MB to decode instead of ~570 MB.
 * PDFs are parsed with pypdf and refused when they are encrypted or carry active
   content: JavaScript (``/JavaScript``, ``/JS``), launch actions, additional
   actions (``/AA``), embedded files (``/EmbeddedFile(s)``, ``/EF``), rich media,
@@ -51,7 +54,9 @@ from ..domain.errors import Invalid
 
 __all__ = [
     "ACCEPTED_TYPES",
+    "BUFFERED_MAX_PIXELS",
     "DEFAULT_MAX_PIXELS",
+    "MAX_LONG_SIDE",
     "PDF_TIME_BUDGET",
     "CleanFile",
     "inspect_upload",
@@ -63,7 +68,17 @@ JPEG = "jpeg"
 PDF = "pdf"
 ACCEPTED_TYPES: frozenset[str] = frozenset({JPEG, PDF})
 
-DEFAULT_MAX_PIXELS = 40_000_000
+#: Largest JPEG accepted, in pixels: the 200 MP of today's largest phone sensors
+#: (16320 x 12240). Such a file is decoded at a quarter of its size (~37 MB).
+DEFAULT_MAX_PIXELS = 200_000_000
+#: Largest progressive JPEG (or sequential one whose first scan lacks a colour
+#: component) accepted, in pixels. libjpeg keeps every DCT coefficient of such a
+#: file in memory, 2 bytes per sample whatever the draft scale: up to 96 MB here.
+#: Cameras write baseline JPEGs; 16 MP passes a 12 MP photo saved again by an editor.
+BUFFERED_MAX_PIXELS = 16_000_000
+#: Long side of the stored image, in pixels: enough to read a photographed
+#: document, a fraction of a full-size photo's bytes.
+MAX_LONG_SIDE = 2560
 JPEG_QUALITY = 85
 
 _MAGIC: tuple[tuple[bytes, str], ...] = ((b"\xff\xd8\xff", JPEG), (b"%PDF-", PDF))
@@ -80,10 +95,12 @@ _MAX_NAME_CHARS = 100
 
 # Pillow's own bomb guard is a second net behind the explicit pixel check below:
 # Image.open warns past MAX_IMAGE_PIXELS and raises DecompressionBombError past
-# twice that. It is a process-wide setting, so it is only switched back on when
-# something turned it off, never changed per call (that would race between threads).
-if Image.MAX_IMAGE_PIXELS is None:
-    Image.MAX_IMAGE_PIXELS = 2 * DEFAULT_MAX_PIXELS
+# twice that. Its default (89 MP) is sized for full-size decodes and would refuse
+# phone photos that draft mode decodes cheaply, so it is raised to our limit (Pillow
+# is used for nothing else here), or switched back on when something turned it off.
+# It is a process-wide setting, never changed per call (that would race between threads).
+if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS < DEFAULT_MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
 
 # Seconds one PDF may take to check; a slower one is refused as unreadable. A
@@ -225,7 +242,7 @@ def _too_large(field: str, max_pixels: int) -> Invalid:
 
 def _clean_jpeg(data: bytes, *, max_pixels: int, field: str) -> bytes:
     # Image.open reads the markers up to the frame header only; no pixel is decoded
-    # before the size check.
+    # before the size checks.
     try:
         image = Image.open(io.BytesIO(data), formats=["JPEG"])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -240,8 +257,15 @@ def _clean_jpeg(data: bytes, *, max_pixels: int, field: str) -> bytes:
             raise Invalid.field(field, "image_invalid", "The image could not be read.")
         if width * height > max_pixels:
             raise _too_large(field, max_pixels)
+        buffered_limit = min(max_pixels, BUFFERED_MAX_PIXELS)
+        if width * height > buffered_limit and _decoded_whole(data):
+            raise _too_large(field, buffered_limit)
         try:
+            # Decode at the smallest of 1/8, 1/4, 1/2 or full scale that still
+            # covers the output size; the resize below does the rest.
+            image.draft(None, _fit((width, height), MAX_LONG_SIDE))
             image.load()
+            image.thumbnail((MAX_LONG_SIDE, MAX_LONG_SIDE), Image.Resampling.LANCZOS)
             upright = ImageOps.exif_transpose(image) or image
             rgb = upright.convert("RGB")
             # Pillow copies some metadata (the JPEG comment) from .info on save.
@@ -255,3 +279,49 @@ def _clean_jpeg(data: bytes, *, max_pixels: int, field: str) -> bytes:
         except Exception:
             raise Invalid.field(field, "image_invalid", "The image could not be read.") from None
     return out.getvalue()
+
+
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its long side is ``long_side``."""
+    width, height = size
+    scale = min(1.0, long_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+# Frame headers (SOF0-SOF15 but DHT, JPG and DAC) and the progressive ones among them.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_SOF_PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+_SOS = 0xDA
+
+
+def _decoded_whole(data: bytes) -> bool:
+    """Whether libjpeg must hold every coefficient of the image while decoding it,
+    whatever the draft scale: progressive files, and sequential ones whose first
+    scan does not carry every colour component (libjpeg's "multiple scans").
+
+    Neither Pillow nor another library tells this, so the markers up to the first
+    scan are read here: the segment lengths, the frame's component count and the
+    first scan's. Anything unexpected answers True (the stricter limit).
+    """
+    pos, end, components = 2, len(data), 0
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return True
+        marker = data[pos + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            pos += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a segment
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if length < 2:
+            return True
+        if marker in _SOF:
+            if marker in _SOF_PROGRESSIVE or pos + 9 >= end:
+                return True
+            components = data[pos + 9]
+        elif marker == _SOS:
+            return pos + 4 >= end or data[pos + 4] < components
+        pos += 2 + length
+    return True

@@ -42,7 +42,7 @@ from ..domain.validation import (
 )
 from ..domain.workflow import Classification, check_can_rate, transition
 from ..plugin_types import SubmissionDraft
-from ..security.uploads import CleanFile, inspect_upload, safe_filename
+from ..security.uploads import JPEG, CleanFile, inspect_upload, safe_filename, sniff
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
@@ -122,6 +122,10 @@ class MessageService:
     def __init__(self, deps: CoreDeps, sop: SopService | None = None) -> None:
         self._d = deps
         self._sop = sop or SopService(deps)
+        #: JPEG attachments decoded at once in this process
+        #: (``ASPIRASI_IMAGE_DECODE_CONCURRENCY``); the others wait here, without a
+        #: thread. PDFs are checked outside it.
+        self.image_decodes = anyio.CapacityLimiter(deps.settings.image_decode_concurrency)
 
     # ------------------------------------------------------------------ helpers
     async def _clean_upload(
@@ -130,10 +134,13 @@ class MessageService:
         if upload is None or (not upload.data and not upload.filename):
             return None
         max_bytes = self._d.settings.max_upload_mb * 1024 * 1024
+        # A decode holds up to ~100 MB: their number is bounded, not only the threads'.
+        limiter = self.image_decodes if sniff(upload.data) == JPEG else None
         return await anyio.to_thread.run_sync(
             lambda: inspect_upload(
                 upload.filename, upload.data, allowed=allowed, max_bytes=max_bytes
-            )
+            ),
+            limiter=limiter,
         )
 
     def _store_file(self, clean: CleanFile | None) -> str | None:
