@@ -164,6 +164,12 @@ class Settings:
         " decode takes up to ~100 MB (a 40-megapixel photo ~30 MB: large photos are"
         " decoded at a reduced scale) and a core for a fraction of a second.",
     )
+    attachment_retention_days: int = _setting(
+        0,
+        "Days the attachments of a closed message (done or rejected) are kept; then the"
+        " periodic sweep deletes their files and the pages say they were removed. 0"
+        " keeps them for good: set it from the province's records retention schedule.",
+    )
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
     outbox_max_attempts: int = _setting(
@@ -280,6 +286,10 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+        if not 0 <= self.attachment_retention_days <= 36500:
+            problems.append(
+                "ASPIRASI_ATTACHMENT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500"
+            )
         if not 0 <= self.db_threads <= 256:
             problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
         if self.argon2_concurrency < 0:

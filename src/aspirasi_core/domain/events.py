@@ -135,6 +135,16 @@ class PasswordChanged(Event):
 
 
 @attrs.frozen
+class AccountDeleted(Event):
+    """A citizen deleted their account: the row is emptied of personal data and
+    their attachments are gone; their messages stay, without a sender. A plugin
+    that keeps personal data of its own about the account erases it here."""
+
+    account_id: int
+    at: datetime
+
+
+@attrs.frozen
 class StaffAccountCreated(Event):
     account_id: int
     role: str

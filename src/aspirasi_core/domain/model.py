@@ -114,10 +114,17 @@ class Account:
     # Bumped whenever the password changes or a reset happens: every session
     # or token issued under an older value is dead.
     auth_version: int = 1
+    #: When the owner deleted the account: the row stays, without personal data,
+    #: so that its messages keep a sender (see ``DataRightsService.delete_account``).
+    deleted_at: datetime | None = None
 
     @property
     def verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def actor(self) -> Actor:
         """The :class:`Actor` that acts on behalf of this account."""
@@ -187,6 +194,24 @@ class Attachment:
     size: int
     storage_key: str = attrs.field(repr=False)
     sha256: str = ""
+    created_at: datetime | None = None
+    #: The file was deleted: when, and why (:class:`RemovalReason`); the row stays
+    #: so that pages say so instead of showing a broken link.
+    removed_at: datetime | None = None
+    removed_reason: str | None = None
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class RemovalReason:
+    """Why an attachment's file was deleted."""
+
+    #: ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` after its message was closed.
+    RETENTION = "retention"
+    #: Its sender deleted their account.
+    ACCOUNT_DELETED = "account_deleted"
 
 
 @attrs.frozen

@@ -8,13 +8,17 @@ in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import attrs
+import structlog
 
 from .accounts import AccountService, LoginResult, RegisterInput
 from .admin import AccountChanges, AdminService, StaffInput
 from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
 from .core import CoreDeps
+from .data_rights import DataExport, DataRightsService
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
@@ -40,12 +44,15 @@ class Aspirasi:
     audit: AuditService
     #: The audited reveal of an anonymous sender.
     privacy: PrivacyService
+    #: A citizen's export and deletion of their own data; attachment retention.
+    data_rights: DataRightsService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
     @classmethod
     def from_deps(cls, deps: CoreDeps) -> Aspirasi:
         sop = SopService(deps)
+        data_rights = DataRightsService(deps)
         return cls(
             deps=deps,
             accounts=AccountService(deps),
@@ -53,11 +60,31 @@ class Aspirasi:
             queries=QueryService(deps),
             notifications=NotificationService(deps),
             admin=AdminService(deps),
-            outbox=OutboxDispatcher(deps, sweep=sop.sweep),
+            outbox=OutboxDispatcher(deps, sweep=periodic_sweeps(sop.sweep, data_rights.sweep)),
             sop=sop,
             audit=AuditService(deps),
             privacy=PrivacyService(deps),
+            data_rights=data_rights,
         )
+
+
+def periodic_sweeps(*sweeps: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+    """One sweep for the outbox worker that runs each of ``sweeps`` in turn (every
+    ``ASPIRASI_SOP_SWEEP_SECONDS``); one that fails is logged and the next still runs.
+    Returns how many things they handled together."""
+
+    async def sweep() -> int:
+        handled = 0
+        for one in sweeps:
+            try:
+                handled += await one()
+            except Exception:
+                structlog.get_logger("aspirasi.sweep").exception(
+                    "sweep_failed", sweep=getattr(one, "__qualname__", repr(one))
+                )
+        return handled
+
+    return sweep
 
 
 __all__ = [
@@ -70,6 +97,8 @@ __all__ = [
     "BackofficeQuery",
     "Context",
     "CoreDeps",
+    "DataExport",
+    "DataRightsService",
     "ForwardInput",
     "LoginResult",
     "MessageDetail",

@@ -210,6 +210,8 @@ class AdminService:
             account = uow.accounts.get(account_id)
             if account is None:
                 raise NotFound("The account was not found.", code="account_not_found")
+            if account.deleted:
+                raise Conflict("Its owner deleted this account.", code="account_deleted")
             if account.id == actor.account_id and (
                 changes.is_active is False or (changes.role not in (None, account.role))
             ):

@@ -256,6 +256,13 @@ class AccountRepository(Protocol):
         ``old_hash`` and ``auth_version``; whether it did. One conditional UPDATE:
         it waits for a concurrent password change and then leaves its hash alone."""
 
+    def anonymise(self, account_id: int, *, auth_version: int, now: datetime) -> bool:
+        """Empty the account of personal data (its owner deleted it): placeholder
+        e-mail and username (``deleted:<id>``, which no real one can be), no name,
+        NIK, password or permissions, inactive, ``deleted_at`` = ``now``, a new auth
+        version. Only if it is active, not deleted and still has ``auth_version``
+        (its password did not change since it was checked); whether it did."""
+
     def bump_auth_version(self, account_id: int) -> int:
         """Increment and return the account's auth version (kills older sessions)."""
 
@@ -372,6 +379,28 @@ class MessageRepository(Protocol):
 
     def attachment(self, attachment_id: int) -> Attachment | None: ...
 
+    def attachments_for(self, message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+        """Every attachment (both kinds, removed ones too) of these messages, by
+        message id; every id is a key."""
+
+    def stored_attachments_of_author(
+        self, author_id: int, kind: str
+    ) -> builtins.list[Attachment]:
+        """The attachments of ``kind`` on the author's messages whose file is still stored."""
+
+    def expired_attachments(
+        self, closed_before: datetime, *, limit: int
+    ) -> builtins.list[Attachment]:
+        """Attachments still stored whose message is ``done`` or ``rejected`` and
+        last changed before ``closed_before``, oldest first."""
+
+    def mark_attachment_removed(
+        self, attachment_id: int, *, reason: str, now: datetime, erase_details: bool = False
+    ) -> bool:
+        """Record that the attachment's file is deleted (``removed_at``, ``reason``;
+        the storage key is emptied). ``erase_details`` empties its file name and
+        checksum too. Compare-and-set: False when it was already removed."""
+
     def add_log(self, entry: NewLogEntry) -> LogEntry: ...
 
     def log(self, message_id: int) -> builtins.list[LogEntry]:
@@ -395,6 +424,12 @@ class MessageRepository(Protocol):
         """Raises ``Conflict`` (code ``rating_exists``) when already rated."""
 
     def rating(self, message_id: int) -> Rating | None: ...
+
+    def all_by_author(
+        self, author_id: int, *, after_id: int, limit: int
+    ) -> builtins.list[Message]:
+        """Every message of the author, withdrawn ones too, oldest first (ids after
+        ``after_id``), without attachments (see :meth:`attachments_for`)."""
 
     def list_by_author(
         self, author_id: int, *, before_id: int | None, limit: int

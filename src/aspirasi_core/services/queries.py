@@ -78,6 +78,8 @@ class MessageDetail:
     #: The message is anonymous and the reader is not its sender: ``author`` is
     #: None, ``message.author_id`` too, and the sender's log entries have no actor.
     sender_hidden: bool = False
+    #: The sender deleted their account (``author`` is then None).
+    author_deleted: bool = False
 
 
 #: The orders of the back-office list.
@@ -165,7 +167,8 @@ class QueryService:
                 else None
             )
             author = None
-            if author_account is not None:
+            deleted = author_account is not None and author_account.deleted
+            if author_account is not None and not deleted:
                 author = PersonView(
                     id=author_account.id,
                     full_name=author_account.full_name,
@@ -197,6 +200,7 @@ class QueryService:
                 log=redact_log(log, message, actor),
                 actions=self._actions(actor, message, rating is not None),
                 sender_hidden=hidden,
+                author_deleted=deleted,
             )
 
         detail = await deps.db.transaction(script, write=False)
@@ -275,6 +279,8 @@ class QueryService:
                 or not self._may_open(uow, actor, message, found)
             ):
                 raise NotFound("The file was not found.", code="attachment_not_found")
+            if found.removed:
+                raise NotFound("This attachment was removed.", code="attachment_removed")
             return found.filename, found.content_type, found.storage_key
 
         filename, content_type, key = await deps.db.transaction(script, write=False)

@@ -101,6 +101,9 @@ accounts = Table(
     Column("nik_index", LargeBinary(32), nullable=True, unique=True),
     Column("nik_masked", String(32), nullable=True),
     Column("auth_version", Integer, nullable=False, server_default=text("1")),
+    # When the owner deleted the account (since 0006_data_rights): the row stays,
+    # emptied of personal data, so that its messages keep a sender.
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
 )
 
@@ -164,7 +167,12 @@ attachments = Table(
     Column("storage_key", String(255), nullable=False),
     Column("sha256", String(64), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # The file was deleted (since 0006_data_rights): when, and why ("retention"
+    # after the message was closed, or "account_deleted"); the row stays.
+    Column("removed_at", UTCDateTime, nullable=True),
+    Column("removed_reason", String(32), nullable=True),
     Index("ix_attachments_message_id_kind", "message_id", "kind"),
+    Index("ix_attachments_removed_at_message_id", "removed_at", "message_id"),
 )
 
 message_log = Table(

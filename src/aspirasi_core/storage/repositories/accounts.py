@@ -6,6 +6,7 @@ import builtins
 import functools
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -53,6 +54,7 @@ ACCOUNT_COLUMNS = (
     a.c.password_hash,
     a.c.nik_masked,
     a.c.auth_version,
+    a.c.deleted_at,
 )
 _SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
 _GET_ACCOUNT = _SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
@@ -106,6 +108,7 @@ def account_from_row(row: Any) -> Account:
         password_hash=row.password_hash,
         nik_masked=row.nik_masked,
         auth_version=row.auth_version,
+        deleted_at=row.deleted_at,
     )
 
 
@@ -248,6 +251,35 @@ class SqlAccountRepository:
         if not rows:
             raise not_found("account", account_id)
         return account_from_row(rows[0])
+
+    def anonymise(self, account_id: int, *, auth_version: int, now: datetime) -> bool:
+        """See the port: one conditional UPDATE."""
+        self._recipients.clear()
+        placeholder = f"deleted:{account_id}"  # no ':' in a valid e-mail or username
+        changed = self._conn.execute(
+            update(a)
+            .where(
+                a.c.id == account_id,
+                a.c.deleted_at.is_(None),
+                a.c.is_active == true(),
+                a.c.auth_version == auth_version,
+            )
+            .values(
+                email=placeholder,
+                username=placeholder,
+                full_name="",
+                permissions="[]",
+                is_active=False,
+                email_verified_at=None,
+                password_hash="",
+                nik_encrypted=None,
+                nik_index=None,
+                nik_masked=None,
+                auth_version=a.c.auth_version + 1,
+                deleted_at=now,
+            )
+        )
+        return changed.rowcount == 1
 
     def rehash_password(
         self, account_id: int, *, old_hash: str, new_hash: str, auth_version: int

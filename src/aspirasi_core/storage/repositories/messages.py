@@ -51,6 +51,7 @@ _CHUNK = 500
 
 _SELECT_MESSAGE = select(m)
 _OPEN_STATUSES = (Status.SUBMITTED.value, Status.FORWARDED.value, Status.IN_PROGRESS.value)
+_CLOSED_STATUSES = (Status.DONE.value, Status.REJECTED.value)
 _GET_MESSAGE = _SELECT_MESSAGE.where(m.c.id == bindparam("id"))
 _BY_TICKET = _SELECT_MESSAGE.where(m.c.ticket == bindparam("ticket"))
 _MESSAGE_ATTACHMENTS = (
@@ -196,6 +197,9 @@ def _attachment(row: Any) -> Attachment:
         size=row.size,
         storage_key=row.storage_key,
         sha256=row.sha256,
+        created_at=row.created_at,
+        removed_at=row.removed_at,
+        removed_reason=row.removed_reason,
     )
 
 
@@ -403,11 +407,66 @@ class SqlMessageRepository:
             size=new.size,
             storage_key=new.storage_key,
             sha256=new.sha256,
+            created_at=new.created_at,
         )
 
     def attachment(self, attachment_id: int) -> Attachment | None:
         row = self._conn.execute(_GET_ATTACHMENT, {"id": attachment_id}).first()
         return _attachment(row) if row else None
+
+    def attachments_for(self, message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+        """Every attachment (both kinds, removed ones too) of these messages, by id;
+        every id is a key."""
+        ids = list(dict.fromkeys(message_ids))
+        found: dict[int, list[Attachment]] = {i: [] for i in ids}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            stmt = select(att).where(att.c.message_id.in_(chunk)).order_by(att.c.id)
+            for row in self._conn.execute(stmt):
+                found[row.message_id].append(_attachment(row))
+        return found
+
+    def stored_attachments_of_author(self, author_id: int, kind: str) -> list[Attachment]:
+        """The attachments of ``kind`` on the author's messages whose file is still stored."""
+        stmt = (
+            select(att)
+            .select_from(att.join(m, m.c.id == att.c.message_id))
+            .where(m.c.author_id == author_id, att.c.kind == kind, att.c.removed_at.is_(None))
+            .order_by(att.c.id)
+        )
+        return [_attachment(row) for row in self._conn.execute(stmt)]
+
+    def expired_attachments(self, closed_before: datetime, *, limit: int) -> list[Attachment]:
+        """Attachments still stored whose message is ``done`` or ``rejected`` since
+        before ``closed_before`` (its last change), oldest first."""
+        stmt = (
+            select(att)
+            .select_from(att.join(m, m.c.id == att.c.message_id))
+            .where(
+                att.c.removed_at.is_(None),
+                m.c.status.in_(_CLOSED_STATUSES),
+                m.c.updated_at < closed_before,
+            )
+            .order_by(att.c.id)
+            .limit(limit)
+        )
+        return [_attachment(row) for row in self._conn.execute(stmt)]
+
+    def mark_attachment_removed(
+        self, attachment_id: int, *, reason: str, now: datetime, erase_details: bool = False
+    ) -> bool:
+        """Record that the file is deleted (compare-and-set: False when it already
+        was). The storage key is emptied, so nothing refers to the file any more;
+        ``erase_details`` empties the file name and checksum too."""
+        values: dict[str, Any] = {"removed_at": now, "removed_reason": reason, "storage_key": ""}
+        if erase_details:
+            values.update(filename="", sha256="")
+        stmt = (
+            update(att)
+            .where(att.c.id == attachment_id, att.c.removed_at.is_(None))
+            .values(**values)
+        )
+        return self._conn.execute(stmt).rowcount == 1
 
     # ------------------------------------------------------------------ log
     def add_log(self, entry: NewLogEntry) -> LogEntry:
@@ -490,6 +549,9 @@ class SqlMessageRepository:
                 att.c.size,
                 att.c.storage_key,
                 att.c.sha256,
+                att.c.created_at.label("att_created_at"),
+                att.c.removed_at,
+                att.c.removed_reason,
             )
             .select_from(replies.outerjoin(att, att.c.id == replies.c.attachment_id))
             .where(replies.c.message_id == message_id)
@@ -508,6 +570,9 @@ class SqlMessageRepository:
                 size=row.size,
                 storage_key=row.storage_key,
                 sha256=row.sha256,
+                created_at=row.att_created_at,
+                removed_at=row.removed_at,
+                removed_reason=row.removed_reason,
             )
         return Reply(
             id=row.id,
@@ -546,6 +611,17 @@ class SqlMessageRepository:
     # ------------------------------------------------------------------ lists
     def _list(self, stmt: Any, params: dict[str, Any]) -> list[Message]:
         return [_message(row) for row in fast.rows(self._conn, stmt, params)]
+
+    def all_by_author(self, author_id: int, *, after_id: int, limit: int) -> list[Message]:
+        """Every message of the author, withdrawn ones too, oldest first (by id,
+        after ``after_id``), without their attachments."""
+        stmt = (
+            select(m)
+            .where(m.c.author_id == author_id, m.c.id > after_id)
+            .order_by(m.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in self._conn.execute(stmt)]
 
     def list_by_author(self, author_id: int, *, before_id: int | None, limit: int) -> list[Message]:
         """The author's messages except withdrawn ones, newest first."""
