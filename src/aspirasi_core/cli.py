@@ -1,7 +1,8 @@
 """The ``aspirasi`` command line (click).
 
 ``aspirasi db upgrade`` · ``aspirasi users create-superadmin`` · ``aspirasi demo`` ·
-``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` · ``aspirasi serve``.
+``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` ·
+``aspirasi sop sweep|recompute`` · ``aspirasi retention sweep`` · ``aspirasi serve``.
 Settings come from ``ASPIRASI_*`` environment variables (docs/configuration.md).
 """
 
@@ -188,6 +189,24 @@ def sop_recompute() -> None:
     app = _app(_settings())
     try:
         click.echo(f"deadlines moved: {app.sop.recompute_sync()}")
+    finally:
+        app.deps.db.dispose()
+
+
+# ---------------------------------------------------------------- retention
+@main.group()
+def retention() -> None:
+    """Retention of personal data."""
+
+
+@retention.command("sweep")
+def retention_sweep() -> None:
+    """Delete the attachment files of messages closed more than
+    ASPIRASI_ATTACHMENT_RETENTION_DAYS ago (the outbox worker does this every
+    ASPIRASI_SOP_SWEEP_SECONDS)."""
+    app = _app(_settings())
+    try:
+        click.echo(f"attachments removed: {app.data_rights.sweep_sync()}")
     finally:
         app.deps.db.dispose()
 

@@ -130,3 +130,31 @@ def test_sop_commands(env: dict[str, str]) -> None:
     recomputed = run(env, "sop", "recompute", ASPIRASI_SOP_REPLY_DAYS="30")
     assert recomputed.exit_code == 0
     assert _last_line(recomputed.output) == f"deadlines moved: {open_count}"
+
+
+def test_retention_sweep(env: dict[str, str]) -> None:
+    import sqlite3
+
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "demo", ASPIRASI_DEMO="1").exit_code == 0
+    path = env["ASPIRASI_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO attachments (message_id, kind, filename, content_type, size,"
+            " storage_key, sha256, created_at)"
+            " SELECT id, 'message', 'a.jpg', 'image/jpeg', 1, '', '', created_at FROM messages"
+            " WHERE status IN ('done', 'rejected')"
+        )
+        closed = conn.execute("SELECT count(*) FROM attachments").fetchone()[0]
+        assert closed > 0  # the demo has closed messages
+        conn.execute("UPDATE messages SET updated_at = '2020-01-01 00:00:00.000000'")
+    kept = run(env, "retention", "sweep", ASPIRASI_DEMO="1")
+    assert _last_line(kept.output) == "attachments removed: 0"  # retention is off by default
+    swept = run(env, "retention", "sweep", ASPIRASI_ATTACHMENT_RETENTION_DAYS="30")
+    assert swept.exit_code == 0, swept.output
+    assert _last_line(swept.output) == f"attachments removed: {closed}"
+    with sqlite3.connect(path) as conn:
+        removed = conn.execute(
+            "SELECT count(*) FROM attachments WHERE removed_reason = 'retention'"
+        ).fetchone()[0]
+    assert removed == closed

@@ -275,7 +275,7 @@ class DataRightsService:
                 # Deactivated, deleted or given a new password since the check.
                 raise Unauthenticated("Please log in.", code="login_required")
             uow.tokens.delete_for_account(account.id, None)
-            keys = self._remove_files(
+            removed = self._mark_removed(
                 uow,
                 uow.messages.stored_attachments_of_author(account.id, "message"),
                 RemovalReason.ACCOUNT_DELETED,
@@ -283,11 +283,11 @@ class DataRightsService:
                 erase_details=True,
             )
             events.record(AccountDeleted(account_id=account.id, at=now))
-            return keys
+            return removed
 
-        keys = await run_write(deps, script)
-        await anyio.to_thread.run_sync(self._delete_files, keys)
-        log.info("account_deleted", account_id=account.id, attachments=len(keys))
+        removed = await run_write(deps, script)
+        await anyio.to_thread.run_sync(self._delete_files, removed)
+        log.info("account_deleted", account_id=account.id, attachments=len(removed))
 
     # ------------------------------------------------------------------ retention
     def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:
@@ -303,13 +303,13 @@ class DataRightsService:
             now = self._d.clock.now()
             cutoff = now - timedelta(days=days)
 
-            def script(uow: UnitOfWork, now: datetime = now) -> tuple[int, list[str]]:
+            def script(uow: UnitOfWork, now: datetime = now) -> tuple[int, list[Attachment]]:
                 batch = uow.messages.expired_attachments(cutoff, limit=limit)
-                return len(batch), self._remove_files(uow, batch, RemovalReason.RETENTION, now)
+                return len(batch), self._mark_removed(uow, batch, RemovalReason.RETENTION, now)
 
-            seen, keys = self._d.db.run_sync(script, write=True)
-            self._delete_files(keys)
-            total += len(keys)
+            seen, removed = self._d.db.run_sync(script, write=True)
+            self._delete_files(removed)
+            total += len(removed)
             if seen < limit:
                 break
         if total:
@@ -322,26 +322,26 @@ class DataRightsService:
 
     # ------------------------------------------------------------------ files
     @staticmethod
-    def _remove_files(
+    def _mark_removed(
         uow: UnitOfWork,
         attachments: Iterable[Attachment],
         reason: str,
         now: datetime,
         *,
         erase_details: bool = False,
-    ) -> list[str]:
-        """Mark the attachments removed; the storage keys of those this call marked."""
+    ) -> list[Attachment]:
+        """Mark the attachments removed; those this call marked (as they were)."""
         return [
-            a.storage_key
+            a
             for a in attachments
             if uow.messages.mark_attachment_removed(
                 a.id, reason=reason, now=now, erase_details=erase_details
             )
-            and a.storage_key
         ]
 
-    def _delete_files(self, keys: Iterable[str]) -> None:
-        for key in keys:
+    def _delete_files(self, removed: Iterable[Attachment]) -> None:
+        """After the commit: delete the files of attachments marked removed."""
+        for key in (a.storage_key for a in removed if a.storage_key):
             try:
                 self._d.files.delete(key)
             except (OSError, ValueError):
