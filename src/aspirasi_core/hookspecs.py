@@ -108,12 +108,13 @@ def aspirasi_before_use_case(call: UseCaseCall) -> None:
     """Called before a use case runs; raise to veto it.
 
     ``call.name`` is the use case (``register``, ``login``, ``resend_verification``,
-    ``forgot_password``, ``reset_password``, ``change_password``, ``submit``, ``track``),
+    ``forgot_password``, ``reset_password``, ``change_password``, ``submit``, ``track``,
+    ``delete_account``, ``export_data``),
     ``call.actor`` the signed-in actor or None, ``call.client_ip`` the client's
     address as the adapter determined it, ``call.subject`` the key the limit is
     about (``account:<id>`` for a known login name or e-mail, else the name typed;
     the e-mail for register and forgot_password; the account id for resend,
-    change_password and submit). Raise
+    change_password, submit, delete_account and export_data). Raise
     :class:`~aspirasi_core.domain.errors.Throttled` to rate-limit.
     """
 

@@ -45,6 +45,10 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("PATCH", "/api/v1/me", "ani", "json", {"full_name": 5}, "", "full_name"),
     ("PATCH", "/api/v1/me", "ani", "raw", b'"text"', "", "body"),
     ("POST", "/api/v1/me/password", "ani", "json", {}, "", "current_password"),
+    ("DELETE", "/api/v1/me", "ani", "json", {}, "", "password"),
+    ("DELETE", "/api/v1/me", "ani", "json", {"password": ["x"]}, "", "password"),
+    ("DELETE", "/api/v1/me", "ani", "json", {"password": "not-it"}, "", "password"),
+    ("DELETE", "/api/v1/me", "ani", "raw", b"[1]", "", "body"),
     ("POST", "/api/v1/messages", "ani", "form", {"subject": "", "body": ""}, "", "subject"),
     ("POST", "/api/v1/messages", "ani", "json", {"subject": 1, "body": []}, "", "subject"),
     (
@@ -246,6 +250,7 @@ NO_BODY_INPUT = {
     ("POST", "/api/v1/auth/resend-verification"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/me/export"),
     ("GET", "/api/v1/messages/{message_id}"),
     ("DELETE", "/api/v1/messages/{message_id}"),
     ("GET", "/api/v1/messages/{message_id}/log"),

@@ -32,6 +32,8 @@ DEFAULTS = {
     "track_ip": "10 per 10 minute; 40 per 1 hour; 200 per 1 day",
     "track_nik_prefix": "30 per 1 day",
     "submit_account": "20 per 1 day",
+    "delete_account_account": "5 per 5 minute",
+    "export_data_account": "5 per 1 hour",
 }
 
 

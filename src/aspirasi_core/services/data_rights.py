@@ -111,9 +111,7 @@ class DataRightsService:
         actor = self._citizen(ctx)
         deps = self._d
         await deps.before("export_data", ctx, subject=str(actor.account_id))
-        plan = await deps.db.transaction(
-            lambda uow: self._plan(uow, actor.account_id), write=False
-        )
+        plan = await deps.db.transaction(lambda uow: self._plan(uow, actor.account_id), write=False)
         export = await anyio.to_thread.run_sync(self._write_zip, plan)
         log.info(
             "data_exported",
@@ -150,9 +148,7 @@ class DataRightsService:
                         files.append((path, attachment.storage_key))
                         budget -= attachment.size
                     entries.append(entry)
-                messages.append(
-                    self._message_entry(uow, message, logs[message.id], entries, names)
-                )
+                messages.append(self._message_entry(uow, message, logs[message.id], entries, names))
             after_id = batch[-1].id
         data = {
             "format": EXPORT_FORMAT,
@@ -269,9 +265,7 @@ class DataRightsService:
 
         def script(uow: UnitOfWork, events: EventRecorder) -> list[str]:
             now = deps.clock.now()
-            if not uow.accounts.anonymise(
-                account.id, auth_version=account.auth_version, now=now
-            ):
+            if not uow.accounts.anonymise(account.id, auth_version=account.auth_version, now=now):
                 # Deactivated, deleted or given a new password since the check.
                 raise Unauthenticated("Please log in.", code="login_required")
             uow.tokens.delete_for_account(account.id, None)

@@ -383,9 +383,7 @@ class MessageRepository(Protocol):
         """Every attachment (both kinds, removed ones too) of these messages, by
         message id; every id is a key."""
 
-    def stored_attachments_of_author(
-        self, author_id: int, kind: str
-    ) -> builtins.list[Attachment]:
+    def stored_attachments_of_author(self, author_id: int, kind: str) -> builtins.list[Attachment]:
         """The attachments of ``kind`` on the author's messages whose file is still stored."""
 
     def expired_attachments(
@@ -425,9 +423,7 @@ class MessageRepository(Protocol):
 
     def rating(self, message_id: int) -> Rating | None: ...
 
-    def all_by_author(
-        self, author_id: int, *, after_id: int, limit: int
-    ) -> builtins.list[Message]:
+    def all_by_author(self, author_id: int, *, after_id: int, limit: int) -> builtins.list[Message]:
         """Every message of the author, withdrawn ones too, oldest first (ids after
         ``after_id``), without attachments (see :meth:`attachments_for`)."""
 

@@ -32,6 +32,7 @@ FLASH_MESSAGES = {
     "reset_sent": "If the address is registered, a link to reset the password was sent to it.",
     "password_reset": "Your password was changed. Please log in.",
     "password_changed": "Your password was changed.",
+    "account_deleted": "Your account was deleted. Your messages stay, without your name.",
     "profile_saved": "Your profile was saved.",
     "message_sent": "Your message was sent.",
     "message_withdrawn": "The message was withdrawn.",

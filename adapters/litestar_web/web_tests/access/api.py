@@ -42,6 +42,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/me"): _row(401, 200, 200, 200, 200, 200, 200),
     ("PATCH", "/api/v1/me"): _row(401, 200, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/me/password"): _row(401, 422, 422, 422, 422, 422, 422),
+    # a citizen's own data (UU 27/2022); the deletion without a password is refused
+    ("GET", "/api/v1/me/export"): _row(401, 200, 200, 403, 403, 403, 403),
+    ("DELETE", "/api/v1/me"): _row(401, 422, 422, 403, 403, 403, 403),
     ("POST", "/api/v1/messages"): _row(401, 422, 422, 403, 403, 403, 422),
     ("GET", "/api/v1/me/messages"): _row(401, 200, 200, 200, 200, 200, 200),
     ("DELETE", "/api/v1/messages/{message_id}"): _row(401, 409, 404, 403, 403, 404, 404),

@@ -65,6 +65,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/settings"): _row(302, (200, 200), (200, 200, 200, 200)),
     ("POST", "/settings"): _SIGNED_IN_FORM,
     ("POST", "/settings/password"): _SIGNED_IN_FORM,
+    # a citizen's own data: the export and the deletion are for citizens only
+    ("GET", "/settings/export"): _row(302, (200, 200), (403, 403, 403, 403)),
+    ("POST", "/settings/delete"): _row(302, (422, 422), (403, 403, 403, 403)),
     ("GET", "/my/messages/new"): _CITIZEN_ONLY,
     ("POST", "/my/messages/new"): _row(302, (422, 422), (303, 303, 303, 303)),
     ("GET", "/my/messages"): _CITIZEN_ONLY,

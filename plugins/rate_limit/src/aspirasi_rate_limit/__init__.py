@@ -57,6 +57,10 @@ that limit. "Account" is the signed-in account, "e-mail" the address typed in,
     that prefix for a day; they still see everything after logging in.
 ``ASPIRASI_RATE_LIMIT_SUBMIT_ACCOUNT`` (default ``20/day``)
     Messages a citizen may send per day.
+``ASPIRASI_RATE_LIMIT_DELETE_ACCOUNT_ACCOUNT`` (default ``5/5minutes``)
+    Attempts to delete one's account, per account (each one checks the password).
+``ASPIRASI_RATE_LIMIT_EXPORT_DATA_ACCOUNT`` (default ``5/hour``)
+    Downloads of one's data, per account (each one reads every file of the account).
 
 Per-IP limits use the address the web adapter put in the call (the connection's,
 or the one ``X-Forwarded-For`` names when the request comes through one of
@@ -212,6 +216,14 @@ RULES: tuple[Rule, ...] = (
         "Tracking look-ups per NIK prefix (region and birth date).",
     ),
     Rule("submit_account", "submit", "subject", "20/day", "Messages sent per account."),
+    Rule(
+        "delete_account_account",
+        "delete_account",
+        "subject",
+        "5/5minutes",
+        "Attempts to delete one's account, per account.",
+    ),
+    Rule("export_data_account", "export_data", "subject", "5/hour", "Data exports per account."),
 )
 _RULE_SETTINGS = frozenset(rule.setting for rule in RULES) | {KEY_PREFIX_SETTING}
 

@@ -182,6 +182,8 @@ def account_json(a: Account, *, own: bool = False) -> dict[str, Any]:
         "email_verified": a.verified,
         "language": a.language,
         "created_at": iso(a.created_at),
+        # Set when the owner deleted the account (its personal data is gone).
+        "deleted_at": iso(a.deleted_at),
     }
     if own or a.nik_masked:
         out["nik_masked"] = a.nik_masked
@@ -219,14 +221,20 @@ def day_off_json(d: DayOff) -> dict[str, Any]:
 
 
 def attachment_json(a: Attachment) -> dict[str, Any]:
-    return {
+    """``url`` is null once the file was removed; ``removed_reason`` then says why:
+    ``retention`` (kept so long after the message was closed) or ``account_deleted``."""
+    out: dict[str, Any] = {
         "id": a.id,
         "kind": a.kind,
         "filename": a.filename,
         "content_type": a.content_type,
         "size": a.size,
-        "url": f"{API}/messages/{a.message_id}/attachments/{a.id}",
+        "url": None if a.removed else f"{API}/messages/{a.message_id}/attachments/{a.id}",
     }
+    if a.removed:
+        out["removed_at"] = iso(a.removed_at)
+        out["removed_reason"] = a.removed_reason
+    return out
 
 
 def message_summary(m: Message, now: datetime | None = None) -> dict[str, Any]:
@@ -287,6 +295,8 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
         if d.author.email is not None:
             author["email"] = d.author.email
         out["author"] = author
+    # The sender deleted their account: no author, and no "anonymous" either.
+    out["author_deleted"] = d.author_deleted
     out["reply"] = None
     if d.reply:
         out["reply"] = {

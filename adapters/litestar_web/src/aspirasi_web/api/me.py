@@ -1,18 +1,21 @@
-"""``/api/v1/me``: one's own profile and password."""
+"""``/api/v1/me``: one's own profile and password; a citizen's export of their data
+and deletion of their account (UU 27/2022)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
-from litestar.status_codes import HTTP_200_OK
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.security.tokens import TokenPurpose
 
 from ..context import context, core, info
+from ..downloads import export_response
 from ..middleware import SESSION_COOKIE
-from .common import API, account_json, iso, json_body, require_actor
+from .common import API, account_json, iso, json_body, require_actor, text_field
 
 TAGS = ["me"]
 
@@ -67,4 +70,32 @@ async def change_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {"status": "password_changed"}
 
 
-ROUTES = [me, update_me, change_password]
+@get(
+    f"{API}/me/export",
+    tags=TAGS,
+    summary="Download all one's data (citizens)",
+    media_type="application/zip",
+)
+async def export_me(request: Request[Any, Any, Any]) -> Stream:
+    """A ZIP with ``data.json`` (the account with its NIK, every message sent with its
+    log, reply, rating and attachment list) and ``attachments/<ticket>/`` (the files).
+    Citizens only (403 ``citizens_only`` for staff)."""
+    require_actor(request)
+    return export_response(await core(request).data_rights.export(context(request)))
+
+
+@delete(f"{API}/me", tags=TAGS, summary="Delete one's own account (citizens)")
+async def delete_me(request: Request[Any, Any, Any]) -> Response[None]:
+    """Body ``{password}``. The account is emptied of personal data and can never log
+    in again; every session and token ends; the messages stay, without a sender, and
+    the files attached to them are deleted. 422 ``password_wrong`` for a wrong
+    password; citizens only (403 ``citizens_only`` for staff)."""
+    require_actor(request)
+    data = await json_body(request)
+    await core(request).data_rights.delete_account(context(request), text_field(data, "password"))
+    if info(request).session_token:
+        info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
+    return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+
+
+ROUTES = [me, update_me, change_password, export_me, delete_me]

@@ -1,4 +1,5 @@
-"""Citizen pages: dashboard, settings, sending a message, the history, one message."""
+"""Citizen pages: dashboard, settings (with the export of one's data and the deletion
+of one's account), sending a message, the history, one message."""
 
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import SubmitInput, Upload
 
 from ..context import actor, context, core, info
+from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..middleware import LANG_COOKIE
 from ..templating import redirect, render
-from .account import set_session
+from .account import clear_session, set_session
 from .backoffice import deadline_of
 from .public import failure, form_data, form_failure, text
 
 SUBMIT_FIELDS = ("subject", "body", "attachment", "confidential", "anonymous")
 PROFILE_FIELDS = ("full_name", "language")
 PASSWORD_FIELDS = ("current_password", "password", "password_confirm")
+DELETE_FIELDS = ("password",)
 #: How many of one citizen's messages the dashboard counts (pages of 100).
 DASHBOARD_PAGES = 20
 
@@ -90,6 +93,8 @@ async def _settings_page(
         "password_errors": {},
         "profile_error": None,
         "password_error": None,
+        "data_errors": {},
+        "data_error": None,
     }
     out.update(values or {})
     return out
@@ -152,6 +157,40 @@ async def settings_password(request: Request[Any, Any, Any]) -> Response[Any]:
         return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
     set_session(request, result.token)  # every other session died with the change
     return redirect(request, "/settings", flash="password_changed")
+
+
+@get("/settings/export", include_in_schema=False)
+async def settings_export(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The citizen's data as a ZIP download (the button on the settings page)."""
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    try:
+        export = await core(request).data_rights.export(context(request))
+    except DomainError as exc:
+        values, status, headers = _failure_values(request, exc, "data", DELETE_FIELDS)
+        page = await _settings_page(request, values)
+        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+    return export_response(export)
+
+
+@post("/settings/delete", include_in_schema=False)
+async def settings_delete(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Delete the citizen's account after their password; back to the home page."""
+    a = signed_in(request)
+    if isinstance(a, Redirect):
+        return a
+    form = await form_data(request)
+    try:
+        await core(request).data_rights.delete_account(
+            context(request), text(form, "delete_password")
+        )
+    except DomainError as exc:
+        values, status, headers = _failure_values(request, exc, "data", DELETE_FIELDS)
+        page = await _settings_page(request, values)
+        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+    clear_session(request)  # every session died with the account
+    return redirect(request, "/", flash="account_deleted")
 
 
 # ---------------------------------------------------------------------- send a message
@@ -279,6 +318,8 @@ ROUTES: list[Any] = [
     settings_page,
     settings_profile,
     settings_password,
+    settings_export,
+    settings_delete,
     new_message_form,
     new_message_submit,
     my_messages,
