@@ -294,14 +294,9 @@ class DataRightsService:
             return 0
         total = 0
         while True:
-            now = self._d.clock.now()
-            cutoff = now - timedelta(days=days)
-
-            def script(uow: UnitOfWork, now: datetime = now) -> tuple[int, list[Attachment]]:
-                batch = uow.messages.expired_attachments(cutoff, limit=limit)
-                return len(batch), self._mark_removed(uow, batch, RemovalReason.RETENTION, now)
-
-            seen, removed = self._d.db.run_sync(script, write=True)
+            seen, removed = self._d.db.run_sync(
+                lambda uow: self._expire(uow, days, limit), write=True
+            )
             self._delete_files(removed)
             total += len(removed)
             if seen < limit:
@@ -309,6 +304,12 @@ class DataRightsService:
         if total:
             log.info("attachments_expired", removed=total, retention_days=days)
         return total
+
+    def _expire(self, uow: UnitOfWork, days: int, limit: int) -> tuple[int, list[Attachment]]:
+        """One batch of the sweep: (attachments seen, those this call marked removed)."""
+        now = self._d.clock.now()
+        batch = uow.messages.expired_attachments(now - timedelta(days=days), limit=limit)
+        return len(batch), self._mark_removed(uow, batch, RemovalReason.RETENTION, now)
 
     async def sweep(self, *, limit: int = RETENTION_BATCH) -> int:
         """:meth:`sweep_sync` in a worker thread."""
