@@ -263,7 +263,7 @@ class DataRightsService:
             log.info("account_delete_refused", account_id=account.id)
             raise Invalid.field("password", "password_wrong", "The current password is wrong.")
 
-        def script(uow: UnitOfWork, events: EventRecorder) -> list[str]:
+        def script(uow: UnitOfWork, events: EventRecorder) -> list[Attachment]:
             now = deps.clock.now()
             if not uow.accounts.anonymise(account.id, auth_version=account.auth_version, now=now):
                 # Deactivated, deleted or given a new password since the check.
