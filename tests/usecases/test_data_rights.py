@@ -372,3 +372,20 @@ async def test_the_outbox_workers_sweep_runs_the_retention_sweep(world: World) -
     assert app.outbox.sweep is not None
     assert await app.outbox.sweep() >= 2
     assert all(a.removed for a in stored(world, msg.id))
+
+
+async def test_one_failing_sweep_does_not_stop_the_others() -> None:
+    from aspirasi_core.services import periodic_sweeps
+
+    ran: list[str] = []
+
+    async def broken() -> int:
+        ran.append("broken")
+        raise RuntimeError("database gone")
+
+    async def fine() -> int:
+        ran.append("fine")
+        return 3
+
+    assert await periodic_sweeps(broken, fine)() == 3
+    assert ran == ["broken", "fine"]

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from aspirasi_core.domain.model import Message
+from aspirasi_core.services import ForwardInput
 
-from .test_pages_public_support import acc, advance, submit
+from .test_pages_public_support import acc, advance, ctx, submit
 from .world import NIKS, PASSWORDS, WebWorld
 
 
@@ -217,3 +218,36 @@ def test_pages_say_when_an_attachment_was_removed_after_the_retention_period(
     api = web.client.get(f"/api/v1/messages/{msg.id}", headers=bearer(web, "admin")).json()
     assert api["attachments"][0]["removed_reason"] == "retention"
     assert api["attachments"][0]["url"] is None
+
+
+def test_the_land_issue_and_evaluator_views_keep_a_deleted_senders_messages(
+    web: WebWorld,
+) -> None:
+    core = web.core
+    msg = submit(web, "ani", "Sengketa lahan kebun", attachment=True)
+
+    async def classify() -> None:
+        subs = await core.admin.subcategories(web.ids["cat_aduan"])
+        land = next(s for s in subs if s.code == "permasalahan-lahan")
+        await core.messages.forward(
+            ctx(web, "admin"),
+            msg.id,
+            ForwardInput(web.ids["cat_aduan"], land.id, web.ids["agency_pupr"]),
+        )
+
+    anyio.run(classify)
+    web.login("ani")
+    r = post(web, "/settings/delete", {"delete_password": PASSWORDS["ani"]})
+    assert r.status_code == 303  # type: ignore[attr-defined]
+
+    root = bearer(web, "root")
+    land = web.client.get("/api/v1/land-issues", headers=root)
+    assert land.status_code == 200
+    assert msg.ticket in [m["ticket"] for m in land.json()["items"]]
+    report = web.client.get("/api/v1/evaluator/report", headers=root)
+    assert report.status_code == 200
+    web.login("root")
+    for page in ("/land-issues", "/evaluator", "/evaluator/messages", "/evaluator/report.csv"):
+        answer = web.client.get(page)
+        assert answer.status_code == 200, page
+    assert "Sengketa lahan kebun" in web.client.get("/land-issues").text

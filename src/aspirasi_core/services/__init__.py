@@ -116,4 +116,5 @@ __all__ = [
     "SystemClock",
     "TrackedMessage",
     "Upload",
+    "periodic_sweeps",
 ]
