@@ -100,12 +100,19 @@ async def _settings_page(
     return out
 
 
-def _failure_values(
-    request: Request[Any, Any, Any], exc: DomainError, prefix: str, fields: tuple[str, ...]
-) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Values for one of the two settings forms after a domain error."""
+async def _settings_failure(
+    request: Request[Any, Any, Any],
+    exc: DomainError,
+    prefix: str,
+    fields: tuple[str, ...],
+    **values: Any,
+) -> Response[Any]:
+    """The settings page again after a domain error in one of its forms (``prefix``:
+    profile, password or data), with ``values`` for the page."""
     errors, message, status, headers = failure(request, exc, fields)
-    return {f"{prefix}_errors": errors, f"{prefix}_error": message}, status, headers
+    values.update({f"{prefix}_errors": errors, f"{prefix}_error": message})
+    page = await _settings_page(request, values)
+    return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
 
 
 @get("/settings", include_in_schema=False)
@@ -129,10 +136,13 @@ async def settings_profile(request: Request[Any, Any, Any]) -> Response[Any]:
             context(request), full_name=full_name, language=language
         )
     except DomainError as exc:
-        values, status, headers = _failure_values(request, exc, "profile", PROFILE_FIELDS)
-        values["profile"] = {"full_name": full_name, "language": language}
-        page = await _settings_page(request, values)
-        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+        return await _settings_failure(
+            request,
+            exc,
+            "profile",
+            PROFILE_FIELDS,
+            profile={"full_name": full_name, "language": language},
+        )
     info(request).extra_cookies.append((LANG_COOKIE, saved.language, {"max_age": 365 * 24 * 3600}))
     return redirect(request, "/settings", flash="profile_saved")
 
@@ -152,9 +162,7 @@ async def settings_password(request: Request[Any, Any, Any]) -> Response[Any]:
             purpose=TokenPurpose.SESSION,
         )
     except DomainError as exc:
-        values, status, headers = _failure_values(request, exc, "password", PASSWORD_FIELDS)
-        page = await _settings_page(request, values)
-        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+        return await _settings_failure(request, exc, "password", PASSWORD_FIELDS)
     set_session(request, result.token)  # every other session died with the change
     return redirect(request, "/settings", flash="password_changed")
 
@@ -168,9 +176,7 @@ async def settings_export(request: Request[Any, Any, Any]) -> Response[Any]:
     try:
         export = await core(request).data_rights.export(context(request))
     except DomainError as exc:
-        values, status, headers = _failure_values(request, exc, "data", DELETE_FIELDS)
-        page = await _settings_page(request, values)
-        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+        return await _settings_failure(request, exc, "data", DELETE_FIELDS)
     return export_response(export)
 
 
@@ -186,9 +192,7 @@ async def settings_delete(request: Request[Any, Any, Any]) -> Response[Any]:
             context(request), text(form, "delete_password")
         )
     except DomainError as exc:
-        values, status, headers = _failure_values(request, exc, "data", DELETE_FIELDS)
-        page = await _settings_page(request, values)
-        return render(request, "citizen/settings.html", page, status_code=status, headers=headers)
+        return await _settings_failure(request, exc, "data", DELETE_FIELDS)
     clear_session(request)  # every session died with the account
     return redirect(request, "/", flash="account_deleted")
 
