@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -829,6 +831,45 @@ def test_13_anonymous_sender_revealed_by_the_super_admin_and_audited(
     expect(rows.first).to_contain_text(reason)
     ui.shot("audit-log")
     ui.axe("audit log")
+
+
+# ---------------------------------------------------------------- chapter 14
+@LANGS
+def test_14_citizen_downloads_their_data_and_deletes_the_account(
+    make_ui: Any, server: Server, lang: str
+) -> None:
+    person = new_citizen(server, lang)
+    subject = "Data saya " + unique("")
+    submit(server, person, subject, "Pesan untuk diunduh bersama data saya.")
+    ui = make_ui(lang)
+    ui.login(person["username"], person["password"])
+    nav(ui, "Settings")
+    section = ui.page.get_by_role("region", name=ui.t("Your data"))
+    expect(section).to_be_visible()
+    with ui.page.expect_download() as download:
+        section.get_by_role("link", name=ui.t("Download my data (ZIP)")).click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        data = json.loads(archive.read("data.json"))
+    assert data["account"]["nik"] == person["nik"]
+    assert data["account"]["username"] == person["username"]
+    assert [m["subject"] for m in data["messages"]] == [subject]
+
+    ui.shot("your data")
+    ui.axe("settings with your data")
+
+    # A wrong password is refused with the form again (web_tests: a 422, which the
+    # browser would log as a console error here).
+    section.get_by_label(ui.label("Your password")).fill(person["password"])
+    section.get_by_role("button", name=ui.t("Delete my account")).click()  # confirm: accepted
+    ui.page.wait_for_load_state()
+    ui.expect_text(ui.t("Your account was deleted. Your messages stay, without your name."))
+    ui.shot("account deleted")
+    with server.anonymous() as client:
+        r = client.post(
+            "/api/v1/auth/login",
+            json={"login": person["username"], "password": person["password"]},
+        )
+        assert r.status_code == 401
 
 
 # ---------------------------------------------------------------- keyboard
