@@ -351,6 +351,11 @@ async def test_closed_messages_lose_their_files_after_the_retention_period(
     assert detail.reply is not None and detail.reply.attachment is not None
     assert detail.reply.attachment.removed
     assert detail.message.status is Status.DONE
+    data, archive = await read_export(world, "ani")
+    (photo,) = data["messages"][0]["attachments"]
+    assert photo["file"] is None and photo["removed_reason"] == "retention"
+    assert photo["removed_at"] and photo["filename"] == "foto jalan.jpg"
+    assert archive.namelist() == ["data.json"]
 
 
 async def test_the_outbox_workers_sweep_runs_the_retention_sweep(world: World) -> None:
