@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
+from aspirasi_core.domain.audit import AuditAction, AuditEntry
 from aspirasi_core.domain.errors import (
     Conflict,
     Invalid,
@@ -20,7 +21,7 @@ from aspirasi_core.domain.errors import (
 )
 from aspirasi_core.domain.model import Message, RemovalReason, Status
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import AccountChanges, Context, SubmitInput, Upload
+from aspirasi_core.services import AccountChanges, AuditQuery, Context, SubmitInput, Upload
 from aspirasi_core.services import data_rights as data_rights_module
 from aspirasi_core.services.queries import BackofficeQuery
 
@@ -62,6 +63,11 @@ def stored(world: World, message_id: int) -> list[Any]:
     return world.app.deps.db.run_sync(
         lambda uow: uow.messages.attachments_for([message_id])[message_id], write=False
     )
+
+
+async def audited(world: World, action: str) -> list[AuditEntry]:
+    page = await world.app.audit.list(world.ctx("root"), AuditQuery(action=action))
+    return list(page.items)
 
 
 async def read_export(world: World, name: str) -> tuple[dict[str, Any], zipfile.ZipFile]:
@@ -122,6 +128,10 @@ async def test_the_export_holds_the_account_messages_logs_reply_rating_and_files
     assert archive.read(reply_file) == app.deps.files.get(files["reply"].storage_key)
     assert data["messages"][1]["status"] == "withdrawn"
     assert sorted(archive.namelist()) == sorted(["data.json", photo["file"], reply_file])
+    (entry,) = await audited(world, AuditAction.ACCOUNT_DATA_EXPORT)
+    ani = world.accounts["ani"].id
+    assert entry.actor_id == ani and entry.subject_account_id == ani
+    assert entry.details == {"messages": "2", "files": "2"}
 
 
 async def test_an_anonymous_message_is_in_its_senders_export(world: World) -> None:
@@ -247,6 +257,9 @@ async def test_deleting_the_account_keeps_the_messages_without_their_sender(
     again = await world.citizen("ani", NIKS[0])
     assert again.id != account_id and again.email == "ani@example.org"
     assert "AccountDeleted" in [e.name for e in world.recorder.after]
+    (entry,) = await audited(world, AuditAction.ACCOUNT_DELETE)
+    assert entry.actor_id == account_id and entry.subject_account_id == account_id
+    assert entry.details == {"attachments_removed": "2"}
 
 
 async def test_an_anonymous_message_of_a_deleted_account_stays_anonymous(world: World) -> None:
@@ -351,6 +364,11 @@ async def test_closed_messages_lose_their_files_after_the_retention_period(
     assert detail.reply is not None and detail.reply.attachment is not None
     assert detail.reply.attachment.removed
     assert detail.message.status is Status.DONE
+    entries = await audited(world, AuditAction.ATTACHMENT_RETENTION_REMOVE)
+    assert sorted((e.subject_message_id, e.details["attachments"]) for e in entries) == sorted(
+        [(done.id, "2"), (rejected.id, "1")]
+    )
+    assert all(e.actor_id is None and e.details["retention_days"] == "30" for e in entries)
     data, archive = await read_export(world, "ani")
     (photo,) = data["messages"][0]["attachments"]
     assert photo["file"] is None and photo["removed_reason"] == "retention"
@@ -383,3 +401,15 @@ async def test_one_failing_sweep_does_not_stop_the_others() -> None:
 
     assert await periodic_sweeps(broken, fine)() == 3
     assert ran == ["broken", "fine"]
+
+
+async def test_revealing_the_sender_of_a_deleted_account_names_nobody(world: World) -> None:
+    app = world.app
+    msg = await handled_message(world, anonymous=True)
+    await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
+    revealed = await app.privacy.reveal_sender(
+        world.ctx("root"), msg.id, "Court order 12/2026 asks for the sender."
+    )
+    assert revealed.deleted
+    assert revealed.full_name == "" and revealed.nik_masked is None
+    assert "ani" not in (revealed.username, revealed.email)

@@ -189,6 +189,9 @@ def test_settings_delete_ends_the_session_and_keeps_the_messages(web: WebWorld) 
     page = web.client.get(f"/admin/users/{web.ids['ani']}?lang=en")
     assert page.status_code == 200 and "Its owner deleted this account on" in page.text
     assert 'action="/admin/users/' not in page.text  # nothing to edit or reactivate
+    audit = web.client.get("/admin/audit?lang=en")
+    assert "Citizen deleted their account" in audit.text
+    assert "Warga menghapus akunnya" in web.client.get("/admin/audit?lang=id").text
 
 
 def test_pages_say_when_an_attachment_was_removed_after_the_retention_period(

@@ -38,8 +38,21 @@ class AuditAction:
     MESSAGE_SENDER_REVEAL = "message.sender_reveal"
     #: A super admin opened a citizen's account (name, e-mail, masked NIK).
     ACCOUNT_READ = "account.read"
+    #: A citizen downloaded all their data (UU 27/2022, right of access).
+    ACCOUNT_DATA_EXPORT = "account.data_export"
+    #: A citizen deleted their account (right to erasure); their files went with it.
+    ACCOUNT_DELETE = "account.delete"
+    #: The retention sweep deleted the attachment files of a closed message.
+    ATTACHMENT_RETENTION_REMOVE = "attachment.retention_remove"
 
-    CORE: tuple[str, ...] = (MESSAGE_SENDER_READ, MESSAGE_SENDER_REVEAL, ACCOUNT_READ)
+    CORE: tuple[str, ...] = (
+        MESSAGE_SENDER_READ,
+        MESSAGE_SENDER_REVEAL,
+        ACCOUNT_READ,
+        ACCOUNT_DATA_EXPORT,
+        ACCOUNT_DELETE,
+        ATTACHMENT_RETENTION_REMOVE,
+    )
 
 
 def check_action(action: str) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -31,9 +32,11 @@ import anyio.to_thread
 import attrs
 import structlog
 
+from ..domain.audit import AuditAction
 from ..domain.errors import Invalid, NotAllowed, Unauthenticated
 from ..domain.events import AccountDeleted
 from ..domain.model import Account, Actor, Attachment, LogEntry, Message, RemovalReason, Role
+from .audit import audit_entry, record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import UnitOfWork
@@ -113,6 +116,19 @@ class DataRightsService:
         await deps.before("export_data", ctx, subject=str(actor.account_id))
         plan = await deps.db.transaction(lambda uow: self._plan(uow, actor.account_id), write=False)
         export = await anyio.to_thread.run_sync(self._write_zip, plan)
+        entry = audit_entry(
+            ctx,
+            AuditAction.ACCOUNT_DATA_EXPORT,
+            at=deps.clock.now(),
+            subject_account_id=actor.account_id,
+            details={"messages": len(plan.data["messages"]), "files": len(plan.files)},
+        )
+        try:
+            # No entry, no answer.
+            await deps.db.single_statement(lambda uow: uow.audit.add(entry))
+        except BaseException:
+            export.close()
+            raise
         log.info(
             "data_exported",
             account_id=actor.account_id,
@@ -276,6 +292,14 @@ class DataRightsService:
                 now,
                 erase_details=True,
             )
+            record(
+                uow,
+                ctx,
+                AuditAction.ACCOUNT_DELETE,
+                at=now,
+                subject_account_id=account.id,
+                details={"attachments_removed": len(removed)},
+            )
             events.record(AccountDeleted(account_id=account.id, at=now))
             return removed
 
@@ -309,7 +333,18 @@ class DataRightsService:
         """One batch of the sweep: (attachments seen, those this call marked removed)."""
         now = self._d.clock.now()
         batch = uow.messages.expired_attachments(now - timedelta(days=days), limit=limit)
-        return len(batch), self._mark_removed(uow, batch, RemovalReason.RETENTION, now)
+        removed = self._mark_removed(uow, batch, RemovalReason.RETENTION, now)
+        per_message = Counter(a.message_id for a in removed)
+        for message_id, count in sorted(per_message.items()):
+            record(
+                uow,
+                Context(),  # the system
+                AuditAction.ATTACHMENT_RETENTION_REMOVE,
+                at=now,
+                subject_message_id=message_id,
+                details={"attachments": count, "retention_days": days},
+            )
+        return len(batch), removed
 
     async def sweep(self, *, limit: int = RETENTION_BATCH) -> int:
         """:meth:`sweep_sync` in a worker thread."""

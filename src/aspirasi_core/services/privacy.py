@@ -44,6 +44,8 @@ class RevealedSender:
     revealed_at: datetime
     #: The audit entry that records this reveal.
     audit_id: int
+    #: The sender has deleted their account: nothing about them is left to show.
+    deleted: bool = False
 
 
 def check_reason(value: object) -> str:
@@ -113,6 +115,7 @@ class PrivacyService:
                 nik_masked=sender.nik_masked,
                 revealed_at=now,
                 audit_id=audit_id,
+                deleted=sender.deleted,
             )
 
         revealed = await deps.db.transaction(script, write=True)

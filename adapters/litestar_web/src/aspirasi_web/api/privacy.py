@@ -49,6 +49,8 @@ async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
             "username": r.username,
             "email": r.email,
             "nik_masked": r.nik_masked,
+            # The sender deleted their account: the fields above hold nothing of them.
+            "deleted": r.deleted,
         },
         "revealed_at": iso(r.revealed_at),
         "audit_id": r.audit_id,

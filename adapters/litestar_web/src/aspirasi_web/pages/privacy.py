@@ -28,6 +28,9 @@ ACTION_LABELS = {
     AuditAction.MESSAGE_SENDER_READ: "Sender of a message shown",
     AuditAction.MESSAGE_SENDER_REVEAL: "Anonymous sender revealed",
     AuditAction.ACCOUNT_READ: "Citizen's account opened",
+    AuditAction.ACCOUNT_DATA_EXPORT: "Citizen downloaded their data",
+    AuditAction.ACCOUNT_DELETE: "Citizen deleted their account",
+    AuditAction.ATTACHMENT_RETENTION_REMOVE: "Attachments removed after the retention period",
 }
 
 
