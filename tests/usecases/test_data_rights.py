@@ -114,6 +114,8 @@ async def test_the_export_holds_the_account_messages_logs_reply_rating_and_files
         "reply",
     ]
     assert first["log"][3]["note"] == "Tim sudah survei."
+    assert first["log"][1]["note"] == ""  # the forwarding note is internal
+    assert "see to it" not in json.dumps(data)
     assert first["reply"]["answer"] == "Sudah diperbaiki."
     assert first["rating"] == {
         "stars": 4,
@@ -132,6 +134,37 @@ async def test_the_export_holds_the_account_messages_logs_reply_rating_and_files
     ani = world.accounts["ani"].id
     assert entry.actor_id == ani and entry.subject_account_id == ani
     assert entry.details == {"messages": "2", "files": "2"}
+
+
+async def test_internal_replies_and_notes_stay_out_of_the_export(world: World) -> None:
+    app = world.app
+    msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Pasar", "Atap bocor."))
+    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    await app.messages.start(world.ctx("op_pupr"), msg.id)
+    await app.messages.progress(
+        world.ctx("op_pupr"), msg.id, "Catatan dalam untuk staf.", visibility="internal"
+    )
+    await app.messages.reply(
+        world.ctx("op_pupr"),
+        msg.id,
+        "Jawaban dalam.",
+        attachment=Upload("dalam.pdf", pdf_bytes()),
+        visibility="internal",
+    )
+    data, archive = await read_export(world, "ani")
+    (entry,) = data["messages"]
+    assert entry["status"] == "done" and entry["reply"] is None
+    assert [e["action"] for e in entry["log"]] == [
+        "submit",
+        "forward",
+        "start",
+        "progress",
+        "reply",
+    ]
+    text = json.dumps(data)
+    for internal in ("Catatan dalam", "Jawaban dalam", "dalam.pdf", "see to it"):
+        assert internal not in text
+    assert archive.namelist() == ["data.json"]
 
 
 async def test_an_anonymous_message_is_in_its_senders_export(world: World) -> None:

@@ -2,8 +2,8 @@
 
 * :meth:`DataRightsService.export`: a citizen downloads everything the service
   holds about them, as a ZIP: ``data.json`` (their account with their own NIK,
-  their messages with the log, reply, rating and attachment list) and
-  ``attachments/`` with the stored files.
+  their messages with the log, reply, rating and attachment list, as their own
+  pages show them: no internal staff text) and ``attachments/`` with the files.
 * :meth:`DataRightsService.delete_account`: a citizen deletes their account after
   confirming their password. The account row stays, emptied of personal data
   (placeholder e-mail and username, no name, NIK or password), so that their
@@ -35,11 +35,22 @@ import structlog
 from ..domain.audit import AuditAction
 from ..domain.errors import Invalid, NotAllowed, Unauthenticated
 from ..domain.events import AccountDeleted
-from ..domain.model import Account, Actor, Attachment, LogEntry, Message, RemovalReason, Role
+from ..domain.model import (
+    Account,
+    Actor,
+    Attachment,
+    LogEntry,
+    Message,
+    RemovalReason,
+    Reply,
+    Role,
+    Visibility,
+)
 from .audit import audit_entry, record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import UnitOfWork
+from .queries import for_sender
 
 log = structlog.get_logger("aspirasi.data_rights")
 
@@ -107,8 +118,9 @@ class DataRightsService:
         """Everything the service holds about the signed-in citizen, as a ZIP.
 
         ``data.json`` holds the account (with the NIK, unmasked: it is theirs),
-        every message they sent (withdrawn ones too) with its log entries, reply,
-        rating and attachments; ``attachments/<ticket>/`` the stored files (up to
+        every message they sent (withdrawn ones too) with its log, reply, rating and
+        attachments as the sender's own pages show them (no internal staff text);
+        ``attachments/<ticket>/`` the stored files (up to
         :data:`EXPORT_MAX_FILE_BYTES` in all). Built in a worker thread into a
         temporary file, which the caller must close."""
         actor = self._citizen(ctx)
@@ -157,14 +169,26 @@ class DataRightsService:
             logs = uow.messages.logs_for(ids)
             attachments = uow.messages.attachments_for(ids)
             for message in batch:
+                # What the sender's own message page shows: no internal reply, no
+                # internal note (``for_sender``), as the query use cases give them.
+                reply = uow.messages.reply(message.id)
+                if reply is not None and reply.visibility is not Visibility.SENDER:
+                    reply = None
+                reply_file = reply.attachment.id if reply and reply.attachment else None
                 entries: list[dict[str, Any]] = []
                 for attachment in attachments[message.id]:
+                    if attachment.kind != "message" and attachment.id != reply_file:
+                        continue
                     entry, path = _attachment_entry(message, attachment, budget)
                     if path is not None:
                         files.append((path, attachment.storage_key))
                         budget -= attachment.size
                     entries.append(entry)
-                messages.append(self._message_entry(uow, message, logs[message.id], entries, names))
+                messages.append(
+                    self._message_entry(
+                        uow, message, for_sender(logs[message.id]), reply, entries, names
+                    )
+                )
             after_id = batch[-1].id
         data = {
             "format": EXPORT_FORMAT,
@@ -180,11 +204,11 @@ class DataRightsService:
         uow: UnitOfWork,
         message: Message,
         log_entries: Iterable[LogEntry],
+        reply: Reply | None,
         attachments: list[dict[str, Any]],
         names: _DirectoryNames,
     ) -> dict[str, Any]:
         by_id = {a["id"]: a for a in attachments}
-        reply = uow.messages.reply(message.id)
         rating = uow.messages.rating(message.id)
         return {
             "id": message.id,
@@ -201,8 +225,8 @@ class DataRightsService:
             "subcategory": names.subcategory(message.subcategory_id),
             "agency": names.agency(message.agency_id),
             "attachments": [a for a in attachments if a["kind"] == "message"],
-            # The log as the sender's own message page shows it: every entry, with
-            # its note (staff identities are not part of it).
+            # The log as the sender's own message page shows it: every step, the
+            # notes meant for the sender (staff identities are not part of it).
             "log": [
                 {
                     "at": _iso(e.at),

@@ -1,7 +1,7 @@
 """Rights of the data subject: deleted accounts, removed attachments.
 
 Revision ID: 0006_data_rights
-Revises: 0003_audit_anonymous
+Revises: 0004_text_visibility
 Create Date: 2026-12-06
 
 ``accounts.deleted_at``: when the owner deleted the account (the row stays,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_data_rights"
-down_revision: str | Sequence[str] | None = "0003_audit_anonymous"
+down_revision: str | Sequence[str] | None = "0004_text_visibility"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
