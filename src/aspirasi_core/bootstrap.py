@@ -47,7 +47,14 @@ def bootstrap(
     settings.check_production()
     pm = plugin_manager or create_plugin_manager(settings, extra_plugins=extra_plugins)
     crypto = Crypto(settings.secret_key)
-    db = database or create_database(settings.database_url, crypto, threads=settings.db_threads)
+    db = database or create_database(
+        settings.database_url,
+        crypto,
+        threads=settings.db_threads,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+    )
     deps = CoreDeps(
         settings=settings,
         db=db,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .domain.policy import MessageScope, PermissionDecl, RoleDecl
     from .plugin_types import (
         CategoryDecl,
+        ComponentStatus,
         Directory,
         OutboxMessage,
         RecipientLookup,
@@ -186,6 +187,19 @@ def aspirasi_after_transition(event: StatusChanged) -> None:
 def aspirasi_after_event(event: Event) -> None:
     """Called after the commit for every other domain event (account events,
     ratings). Exceptions are logged, not raised."""
+
+
+@hookspec
+def aspirasi_readiness() -> Sequence[ComponentStatus] | None:
+    """Return how the services the plugin depends on are doing, for the readiness
+    probe (``GET /readyz``): one :class:`~aspirasi_core.plugin_types.ComponentStatus`
+    per service (a cache, a queue), or None.
+
+    Called on every probe, in a worker thread, with a time limit of about two
+    seconds for all plugins together: answer from what the plugin already knows
+    (its own background check) or with a check that has a short timeout of its own.
+    Mark a component ``essential=False`` when the plugin keeps working without it.
+    """
 
 
 @hookspec

@@ -55,6 +55,22 @@ class OutboxMessage:
     payload: Mapping[str, Any]
 
 
+@attrs.frozen
+class ComponentStatus:
+    """How one thing the service depends on is doing, for ``/readyz``.
+
+    ``ok`` False with ``essential`` True makes the whole service not ready (503);
+    a non-essential component that is down only shows as ``degraded`` (the
+    service works without it, as rate limits do with in-memory counters).
+    ``detail`` is shown as it is: plain JSON values, never a secret.
+    """
+
+    name: str
+    ok: bool
+    essential: bool = True
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+
+
 class Directory(Protocol):
     """Code → id look-ups for hooks (cached by the core)."""
 

@@ -55,6 +55,25 @@ class Settings:
         " SQLite (one write at a time) and 8 on PostgreSQL. Raise it when PostgreSQL is"
         " across a network (each statement waits a round trip) or slow reports run often.",
     )
+    db_statement_timeout_ms: int = _setting(
+        5000,
+        "PostgreSQL: longest a statement of the service may run (statement_timeout, in"
+        " ms; 0: no limit). A request whose statement runs out answers 503 with"
+        " Retry-After instead of holding its worker. Migrations run without it.",
+    )
+    db_lock_timeout_ms: int = _setting(
+        3000,
+        "Longest a statement waits for a lock held by someone else (in ms; 0: the"
+        " driver's default). PostgreSQL: lock_timeout; SQLite: the busy timeout for"
+        " another writer. Past it the request answers 503 with Retry-After, so one"
+        " held lock does not stall every request.",
+    )
+    db_connect_timeout_seconds: int = _setting(
+        5,
+        "PostgreSQL: seconds to wait for a new connection (libpq connect_timeout; 0:"
+        " as long as the network takes). A database that cannot be reached answers"
+        " 503 with Retry-After.",
+    )
     secret_key: str = _setting(
         DEMO_SECRET_KEY,
         "Secret for signing and for the keys that encrypt NIKs and outbox payloads"
@@ -178,6 +197,12 @@ class Settings:
         " off from 15 s to at most an hour: 16 tries span about nine hours, so a mail"
         " survives an evening without its SMTP server.",
     )
+    outbox_lease_seconds: int = _setting(
+        120,
+        "Seconds an outbox worker holds the items it claimed. A worker that dies (or"
+        " loses the database for longer) hands them over to another worker after this"
+        " long; a mail it had just sent may then go out a second time.",
+    )
     outbox_inline: bool = _setting(
         True,
         "Run the outbox dispatcher inside the web process (embedded mode). Set false when"
@@ -280,6 +305,7 @@ class Settings:
             "session_absolute_hours",
             "api_token_days",
             "outbox_max_attempts",
+            "outbox_lease_seconds",
             "max_upload_mb",
             "image_decode_concurrency",
             "sop_sweep_seconds",
@@ -290,6 +316,9 @@ class Settings:
             problems.append(
                 "ASPIRASI_ATTACHMENT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500"
             )
+        for name in ("db_statement_timeout_ms", "db_lock_timeout_ms", "db_connect_timeout_seconds"):
+            if getattr(self, name) < 0:
+                problems.append(f"ASPIRASI_{name.upper()} must be 0 (none) or more")
         if not 0 <= self.db_threads <= 256:
             problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
         if self.argon2_concurrency < 0:

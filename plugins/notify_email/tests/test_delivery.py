@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 import ssl
 import threading
 from pathlib import Path
@@ -119,7 +120,9 @@ async def test_mails_queued_while_the_server_is_down_arrive_once_when_it_is_back
     assert len(counts) == 202 and set(counts.values()) == {1}
     assert len(smtp.to("admin@example.org")) == 200
     done = await app.outbox.list("done", limit=1000)
-    assert {message_id(item, "kaltimprov.go.id") for item in done} == set(counts)
+    config = plugin.config
+    assert config is not None
+    assert {message_id(item, config) for item in done} == set(counts)
     assert all(item.attempts == 2 for item in done)
 
 
@@ -150,7 +153,13 @@ async def test_a_retry_of_the_same_item_carries_the_same_message_id(tmp_path, sm
     assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 42)) is True
     ids = [str(r.message["Message-ID"]) for r in smtp.received]
     assert ids[0] == ids[1] != ids[2]
-    assert ids[0] == "<aspirasi.outbox.41.20261102010000000000@kaltimprov.go.id>"
+    assert re.fullmatch(r"<41\.[0-9a-f]{20}\.aspirasi@kaltimprov\.go\.id>", ids[0])
+    # Another site (another secret key) sending item 41 from the same domain makes
+    # another Message-ID: a receiver can tell a resend from another site's mail.
+    other = configured(tmp_path, smtp_port=smtp.port, secret_key="another-site-secret-" * 3)
+    other_config, config = other.config, plugin.config
+    assert other_config is not None and config is not None
+    assert message_id(item, other_config) != message_id(item, config) == ids[0]
 
 
 async def test_other_topics_are_left_to_other_plugins(tmp_path):
@@ -277,11 +286,25 @@ async def test_tls_and_authentication_settings_reach_aiosmtplib(
 ):
     calls = []
 
-    async def fake_send(message, **kwargs):
-        calls.append((message, kwargs))
-        return {}, "OK"
+    class FakeSmtp:
+        def __init__(self, **kwargs):
+            calls.append(kwargs)
+            self.kwargs = kwargs
 
-    monkeypatch.setattr(aiosmtplib, "send", fake_send)
+        async def connect(self):
+            pass
+
+        async def send_message(self, message, *, sender, recipients):
+            self.kwargs.update(message=message, sender=sender, recipients=recipients)
+            return {}, "OK"
+
+        async def quit(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(aiosmtplib, "SMTP", FakeSmtp)
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     plugin = configured(
@@ -291,7 +314,8 @@ async def test_tls_and_authentication_settings_reach_aiosmtplib(
         **settings,
     )
     assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin)) is True
-    [(message, kwargs)] = calls
+    [kwargs] = calls
+    message = kwargs["message"]
     assert kwargs["hostname"] == "mail.kaltimprov.go.id"
     assert kwargs["port"] == settings["smtp_port"]
     assert kwargs["timeout"] == 7.5 and kwargs["cert_bundle"] == str(ca)

@@ -40,7 +40,7 @@ async def test_demo_mode_keeps_mail_in_files_that_every_process_sees(
     newest, *older = mailbox.list(limit=10)
     assert newest.to == "admin@example.org" and newest.kind == "new_message"
     assert f"/backoffice/messages/{msg.id}" in newest.text and msg.ticket in newest.subject
-    assert newest.message_id.startswith("<aspirasi.outbox.")
+    assert newest.message_id.endswith(".aspirasi@kaltimprov.go.id>")
     assert newest.sender == "ASPIRASI ETAM <noreply@kaltimprov.go.id>"
     assert sorted(m.to for m in older) == ["ani@example.org", "budi@example.org"]
     assert all(m.kind == "verify_email" and "/verify-email?token=" in m.text for m in older)

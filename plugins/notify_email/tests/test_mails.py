@@ -191,7 +191,7 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
     # Over everything: each mail once, from the configured sender, no NIK anywhere.
     ids = [str(m.message["Message-ID"]) for m in mails.all]
     assert len(ids) == len(set(ids)) == 18
-    assert all(re.fullmatch(r"<aspirasi\.outbox\.\d+\.\d{20}@kaltimprov\.go\.id>", i) for i in ids)
+    assert all(re.fullmatch(r"<\d+\.[0-9a-f]{20}\.aspirasi@kaltimprov\.go\.id>", i) for i in ids)
     for mail in mails.all:
         assert mail.mail_from == "noreply@kaltimprov.go.id"
         assert mail.message["From"] == "ASPIRASI ETAM <noreply@kaltimprov.go.id>"

@@ -5,7 +5,7 @@ and an English ``message`` that doubles as the gettext msgid, with ``params``
 for interpolation. The web adapter maps the classes to HTTP statuses in one
 table: :class:`Invalid` → 422, :class:`NotFound` → 404, :class:`NotAllowed` →
 403, :class:`Unauthenticated` → 401, :class:`Conflict` → 409,
-:class:`Throttled` → 429.
+:class:`Throttled` → 429, :class:`StorageFull` → 507, :class:`Unavailable` → 503.
 """
 
 from __future__ import annotations
@@ -128,3 +128,43 @@ class Throttled(DomainError):
     ) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(message, code=code, params={"seconds": self.retry_after})
+
+
+class Unavailable(DomainError):
+    """Something the service needs is out of reach for a moment (the database is
+    down or busy past its timeouts); the same request may succeed after
+    ``retry_after`` seconds. The web answers 503 with ``Retry-After``.
+
+    Generic on purpose: the storage layer raises it for faults it recognises
+    (``database_unavailable``, ``database_busy``), and other parts of the core
+    may raise it with a code of their own.
+    """
+
+    default_code = "unavailable"
+
+    def __init__(
+        self,
+        message: str = "The service is briefly unavailable. Please try again in a moment.",
+        *,
+        retry_after: int = 5,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, code=code, params=params)
+
+
+class StorageFull(Unavailable):
+    """The disk (or the database's disk) has no room for what was sent; nothing
+    was stored. The web answers 507 with ``Retry-After``."""
+
+    default_code = "storage_full"
+
+    def __init__(
+        self,
+        message: str = "We cannot store this right now. Please try again later.",
+        *,
+        retry_after: int = 300,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, code=code)

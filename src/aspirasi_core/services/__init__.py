@@ -15,10 +15,12 @@ import structlog
 
 from .accounts import AccountService, LoginResult, RegisterInput
 from .admin import AccountChanges, AdminService, StaffInput
+from .attachments import AttachmentSweep
 from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
 from .core import CoreDeps
 from .data_rights import DataExport, DataRightsService
+from .health import HealthService, Readiness
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
@@ -46,6 +48,10 @@ class Aspirasi:
     privacy: PrivacyService
     #: A citizen's export and deletion of their own data; attachment retention.
     data_rights: DataRightsService
+    #: Readiness checks (``/readyz``).
+    health: HealthService
+    #: Settles attachment files a killed process left pending.
+    attachments: AttachmentSweep
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -53,6 +59,7 @@ class Aspirasi:
     def from_deps(cls, deps: CoreDeps) -> Aspirasi:
         sop = SopService(deps)
         data_rights = DataRightsService(deps)
+        attachments = AttachmentSweep(deps)
         return cls(
             deps=deps,
             accounts=AccountService(deps),
@@ -60,11 +67,20 @@ class Aspirasi:
             queries=QueryService(deps),
             notifications=NotificationService(deps),
             admin=AdminService(deps),
-            outbox=OutboxDispatcher(deps, sweep=periodic_sweeps(sop.sweep, data_rights.sweep)),
+            outbox=OutboxDispatcher(
+                deps,
+                sweeps={
+                    "sop": sop.sweep,
+                    "retention": data_rights.sweep,
+                    "attachments": attachments.sweep,
+                },
+            ),
             sop=sop,
             audit=AuditService(deps),
             privacy=PrivacyService(deps),
             data_rights=data_rights,
+            health=HealthService(deps),
+            attachments=attachments,
         )
 
 
@@ -92,6 +108,7 @@ __all__ = [
     "AccountService",
     "AdminService",
     "Aspirasi",
+    "AttachmentSweep",
     "AuditQuery",
     "AuditService",
     "BackofficeQuery",
@@ -100,6 +117,7 @@ __all__ = [
     "DataExport",
     "DataRightsService",
     "ForwardInput",
+    "HealthService",
     "LoginResult",
     "MessageDetail",
     "MessageService",
@@ -108,6 +126,7 @@ __all__ = [
     "PrivacyService",
     "PublicMessage",
     "QueryService",
+    "Readiness",
     "RegisterInput",
     "RevealedSender",
     "SopService",

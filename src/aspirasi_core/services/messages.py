@@ -9,8 +9,9 @@ people acting at once cannot both win.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 import anyio.to_thread
 import attrs
@@ -47,6 +48,8 @@ from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
 from .sop import SopService
+
+T = TypeVar("T")
 
 log = structlog.get_logger("aspirasi.messages")
 
@@ -148,6 +151,24 @@ class MessageService:
             return None
         suffix = ".jpg" if clean.content_type == "image/jpeg" else ".pdf"
         return self._d.files.put(clean.data, suffix=suffix)
+
+    async def _recorded(self, key: str | None, write: Awaitable[T]) -> T:
+        """Await the transaction that records the stored file ``key``; then promote
+        the file, or delete it when the transaction failed (a kill in between
+        leaves it pending for the attachment sweep)."""
+        files = self._d.files
+        try:
+            result = await write
+        except BaseException:
+            if key is not None:
+                files.delete(key)
+            raise
+        if key is not None:
+            try:
+                files.promote(key)
+            except OSError:  # readable while pending; the sweep promotes it
+                log.warning("attachment_not_promoted", exc_info=True)
+        return result
 
     def _load_visible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
         message = uow.messages.get(message_id)
@@ -335,12 +356,7 @@ class MessageService:
             # As stored (the insert wrote exactly these values).
             return attrs.evolve(message, attachments=attachments)
 
-        try:
-            message = await run_write(deps, script)
-        except BaseException:
-            if key is not None:
-                deps.files.delete(key)
-            raise
+        message = await self._recorded(key, run_write(deps, script))
         log.info("message_submitted", message_id=message.id, ticket=message.ticket)
         return message
 
@@ -570,12 +586,7 @@ class MessageService:
             )
             return new
 
-        try:
-            return await run_write(deps, script)
-        except BaseException:
-            if key is not None:
-                deps.files.delete(key)
-            raise
+        return await self._recorded(key, run_write(deps, script))
 
     def _check_reply_possible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> None:
         message = self._load_visible(uow, actor, message_id)

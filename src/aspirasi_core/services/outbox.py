@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 import anyio
@@ -21,6 +21,7 @@ import anyio.to_thread
 import attrs
 import structlog
 
+from ..domain.errors import Unavailable
 from ..logging import mask_text
 from .core import CoreDeps
 from .ports import OutboxItem, UnitOfWork
@@ -49,21 +50,26 @@ class OutboxDispatcher:
         deps: CoreDeps,
         *,
         batch: int = 20,
-        lease_seconds: int = 120,
+        lease_seconds: int | None = None,
         base_delay_seconds: float = 15.0,
         max_delay_seconds: float = 3600.0,
-        sweep: Callable[[], Awaitable[int]] | None = None,
+        sweeps: Mapping[str, Callable[[], Awaitable[int]]] | None = None,
     ) -> None:
         self._d = deps
-        #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`: the SOP
-        #: lateness sweep (:meth:`aspirasi_core.services.sop.SopService.sweep`).
-        self.sweep = sweep
+        #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`, by name:
+        #: the SOP lateness sweep (:meth:`aspirasi_core.services.sop.SopService.sweep`)
+        #: and the attachment sweep (:class:`~.attachments.AttachmentSweep`).
+        self.sweeps = dict(sweeps or {})
         self._last_sweep: float | None = None
         self.batch = batch
-        self.lease_seconds = lease_seconds
+        #: Default: ``ASPIRASI_OUTBOX_LEASE_SECONDS``.
+        self.lease_seconds = lease_seconds or deps.settings.outbox_lease_seconds
         self.base_delay = base_delay_seconds
         self.max_delay = max_delay_seconds
         self._wake: anyio.Event | None = None
+        #: (item id, delivered at) of items delivered but not yet recorded as done.
+        self._unrecorded: list[tuple[int, datetime]] = []
+        self._database_away = False
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` tries (with ±20 % jitter)."""
@@ -91,10 +97,32 @@ class OutboxDispatcher:
 
         self._d.db.run_sync(release, write=True)
 
+    def _record_delivered(self) -> None:
+        """Record the items delivered while the database was out of reach, before
+        anything else is sent; raises while it still is."""
+        while self._unrecorded:
+            item_id, at = self._unrecorded[0]
+            self._d.db.run_sync(
+                lambda uow, i=item_id, t=at: uow.outbox.complete(i, t),  # type: ignore[misc]
+                write=True,
+            )
+            self._unrecorded.pop(0)
+            log.info("outbox_delivery_recorded", item_id=item_id)
+
     def run_once_sync(self) -> DispatchStats:
-        """Claim one batch and deliver it."""
+        """Claim one batch and deliver it, recording each item as soon as its
+        delivery returned (an e-mail: as soon as the SMTP server accepted it).
+
+        When that record cannot be written (the database went away), the item is
+        kept in memory, the batch stops, and the record is written first thing on
+        the next call, before anything is claimed or sent: the mail is not sent
+        again when the item's lease runs out (unless this process dies before the
+        database comes back, or the outage outlasts the lease and another worker
+        takes the item over). Raises (``Unavailable``) while the database is away.
+        """
         deps = self._d
         stats = DispatchStats()
+        self._record_delivered()
         claimed_at = deps.clock.now()
         items = deps.db.run_sync(
             lambda uow: uow.outbox.claim(
@@ -113,15 +141,14 @@ class OutboxDispatcher:
             ok, error = self._deliver(item)
             now = deps.clock.now()
             if ok:
-
-                def complete(uow: UnitOfWork, i: OutboxItem = item, t: datetime = now) -> None:
-                    uow.outbox.complete(i.id, t)
-
-                deps.db.run_sync(complete, write=True)
                 stats.delivered += 1
                 log.info(
                     "outbox_delivered", item_id=item.id, topic=item.topic, attempts=item.attempts
                 )
+                self._unrecorded.append((item.id, now))
+                # The rest of the batch stays claimed (its lease brings it back) if
+                # this raises: nothing more is sent before the record is written.
+                self._record_delivered()
                 continue
             if error is None:
                 error = f"no plugin delivers the topic {item.topic!r}"
@@ -162,9 +189,23 @@ class OutboxDispatcher:
             await self._maybe_sweep()
             try:
                 stats = await self.run_once()
+            except Unavailable as exc:
+                # Named and logged by the storage layer; say once what it means here.
+                if not self._database_away:
+                    log.warning(
+                        "outbox_waiting_for_database",
+                        code=exc.code,
+                        unrecorded=len(self._unrecorded),
+                    )
+                self._database_away = True
+                stats = DispatchStats()
             except Exception:
                 log.exception("outbox_batch_failed")
                 stats = DispatchStats()
+            else:
+                if self._database_away:
+                    log.info("outbox_database_back")
+                self._database_away = False
             if stats.handled >= self.batch:
                 continue  # more may be waiting
             self._wake = anyio.Event()
@@ -187,17 +228,20 @@ class OutboxDispatcher:
                     await self._wake.wait()
 
     async def _maybe_sweep(self) -> None:
-        if self.sweep is None:
+        if not self.sweeps:
             return
         now = time.monotonic()
         interval = self._d.settings.sop_sweep_seconds
         if self._last_sweep is not None and now - self._last_sweep < interval:
             return
         self._last_sweep = now
-        try:
-            await self.sweep()
-        except Exception:
-            log.exception("sop_sweep_failed")
+        for name, sweep in self.sweeps.items():
+            try:
+                await sweep()
+            except Unavailable as exc:  # named and logged by the storage layer
+                log.warning("sweep_skipped", sweep=name, code=exc.code)
+            except Exception:
+                log.exception("sweep_failed", sweep=name)
 
     async def list(self, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Items by status (``dead`` for the dead letters)."""

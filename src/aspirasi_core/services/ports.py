@@ -398,6 +398,8 @@ class MessageRepository(Protocol):
         """Record that the attachment's file is deleted (``removed_at``, ``reason``;
         the storage key is emptied). ``erase_details`` empties its file name and
         checksum too. Compare-and-set: False when it was already removed."""
+    def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""
 
     def add_log(self, entry: NewLogEntry) -> LogEntry: ...
 
@@ -578,13 +580,36 @@ class Database(Protocol):
         :meth:`transaction`. Never for more than one statement: each would commit
         on its own."""
 
+    def ping(self) -> None:
+        """Run a trivial statement on a pooled connection (readiness probes); raise
+        :class:`~aspirasi_core.domain.errors.Unavailable` when the database does not
+        answer."""
+
 
 class AttachmentStore(Protocol):
-    """Where uploaded files live: a local folder by default, an object store later."""
+    """Where uploaded files live: a local folder by default, an object store later.
+
+    A file is stored before the transaction that records it and must not outlive a
+    failed one: :meth:`put` stores it as *pending*, :meth:`promote` confirms it once
+    its row committed (the use cases call both, and :meth:`delete` when the
+    transaction fails), and :meth:`sweep_pending` settles what a killed process
+    left pending. A pending file is readable like any other.
+    """
 
     def put(self, data: bytes, *, suffix: str) -> str:
-        """Store ``data`` under a new random key and return the key."""
+        """Store ``data`` (pending) under a new random key and return the key; raise
+        :class:`~aspirasi_core.domain.errors.StorageFull` when there is no room."""
+
+    def promote(self, key: str) -> None:
+        """Confirm a pending file (its row committed); idempotent."""
+
+    def sweep_pending(
+        self, referenced: Callable[[list[str]], set[str]], *, older_than: float = ...
+    ) -> tuple[int, int]:
+        """Promote the pending files older than ``older_than`` seconds whose keys
+        ``referenced`` returns, remove the others; return (promoted, removed)."""
 
     def get(self, key: str) -> bytes: ...
 
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str) -> None:
+        """Remove the file, pending or not; a missing key is not an error."""

@@ -34,7 +34,8 @@ from ..services.ports import (
     UnitOfWork,
 )
 from ..threads import WorkerThreads
-from .engine import WRITE_OPTION, make_engine
+from . import faults
+from .engine import SQLITE_BUSY_TIMEOUT_S, WRITE_OPTION, make_engine
 from .repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -118,6 +119,11 @@ class SqlDatabase:
     ``threads``: worker threads for :meth:`transaction` (default
     :func:`default_threads`: 4 on SQLite, whose writes run one at a time, and 8 on
     PostgreSQL, matching its connection pool).
+    ``lock_timeout``: seconds a SQLite write waits for another write of this
+    process before it gives up with ``Unavailable`` (``database_busy``).
+
+    Faults of the database (unreachable, timeouts, a full disk) come out of every
+    method as :class:`~aspirasi_core.domain.errors.Unavailable` (see :mod:`.faults`).
     """
 
     def __init__(
@@ -127,8 +133,10 @@ class SqlDatabase:
         *,
         inline_reads: bool | None = None,
         threads: int | None = None,
+        lock_timeout: float = SQLITE_BUSY_TIMEOUT_S,
     ) -> None:
         self.engine = engine
+        self.lock_timeout = lock_timeout
         self.crypto = crypto
         self.dialect: str = engine.dialect.name
         self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
@@ -160,9 +168,14 @@ class SqlDatabase:
         that would stall every other request.
         """
         if self.inline_reads:
-            conn = self._reader()
-            with conn.begin():
-                return fn(SqlUnitOfWork(conn, self.crypto))
+            try:
+                conn = self._reader()
+                with conn.begin():
+                    return fn(SqlUnitOfWork(conn, self.crypto))
+            except Exception as exc:
+                if (found := faults.name(exc)) is None:
+                    raise
+                raise found from exc
         if self.dialect == "postgresql":
             return await self._workers.run(functools.partial(self._autocommit, fn))
         return await self.transaction(fn, write=False)
@@ -178,9 +191,18 @@ class SqlDatabase:
         return await self.transaction(fn, write=True)
 
     def _autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        with self.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            return fn(SqlUnitOfWork(conn, self.crypto))
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                try:
+                    return fn(SqlUnitOfWork(conn, self.crypto))
+                except Exception as exc:
+                    self._drop_if_lost(conn, exc)
+                    raise
+        except Exception as exc:
+            if (found := faults.name(exc)) is None:
+                raise
+            raise found from exc
 
     def _reader(self) -> Connection:
         local = self._local
@@ -200,19 +222,48 @@ class SqlDatabase:
         held: set[threading.Lock] = getattr(_held, "locks", None) or set()
         if lock in held:
             raise NestedWriteTransaction("a write transaction is already open in this thread")
-        with lock:
+        # Another writer of this process holds the file: wait as long as SQLite's
+        # busy handler would wait for another process's.
+        if not lock.acquire(timeout=self.lock_timeout):
+            faults.log.warning("service_unavailable", code="database_busy", error="write lock")
+            raise faults.busy()
+        try:
             _held.locks = held | {lock}
-            try:
-                return self._run(fn, write)
-            finally:
-                _held.locks = held
+            return self._run(fn, write)
+        finally:
+            _held.locks = held
+            lock.release()
 
     def _run(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
-        with self.engine.connect() as conn:
-            if not write:
-                conn.execution_options(**{WRITE_OPTION: False})
-            with conn.begin():
-                return fn(SqlUnitOfWork(conn, self.crypto))
+        try:
+            with self.engine.connect() as conn:
+                if not write:
+                    conn.execution_options(**{WRITE_OPTION: False})
+                try:
+                    with conn.begin():
+                        return fn(SqlUnitOfWork(conn, self.crypto))
+                except Exception as exc:
+                    self._drop_if_lost(conn, exc)
+                    raise
+        except Exception as exc:
+            if (found := faults.name(exc)) is None:
+                raise
+            raise found from exc
+
+    def _drop_if_lost(self, conn: Connection, exc: Exception) -> None:
+        """The connection was lost under a statement of the fast path, which SQLAlchemy
+        does not see: invalidate it (returning it to the pool would fail its reset)
+        and start a new pool, since the others were most likely lost with it (the
+        server went away). SQLAlchemy does the same for the errors it sees."""
+        if conn.invalidated or not faults.lost_connection(exc):
+            return
+        conn.invalidate(exc)
+        self.engine.dispose(close=False)
+
+    def ping(self) -> None:
+        """``SELECT 1`` on a pooled connection, in the calling thread; faults come out
+        as :class:`~aspirasi_core.domain.errors.Unavailable`."""
+        self._run(lambda uow: uow.connection.exec_driver_sql("SELECT 1").scalar(), write=False)
 
     def dispose(self) -> None:
         """Close every pooled connection and stop the worker threads."""
@@ -237,16 +288,32 @@ def default_threads(dialect: str) -> int:
 
 
 def create_database(
-    url: str, crypto: Crypto, *, threads: int = 0, **engine_kwargs: Any
+    url: str,
+    crypto: Crypto,
+    *,
+    threads: int = 0,
+    statement_timeout_ms: int = 0,
+    lock_timeout_ms: int = 0,
+    connect_timeout_s: int = 0,
+    **engine_kwargs: Any,
 ) -> SqlDatabase:
-    """A :class:`SqlDatabase` on a new engine for ``url`` (see :func:`.make_engine`),
-    with ``threads`` transaction threads (0: :func:`default_threads`) and, on
-    PostgreSQL, as many pooled connections unless ``engine_kwargs`` say otherwise.
+    """A :class:`SqlDatabase` on a new engine for ``url`` (see :func:`.make_engine`,
+    which also explains the timeouts), with ``threads`` transaction threads (0:
+    :func:`default_threads`) and, on PostgreSQL, as many pooled connections unless
+    ``engine_kwargs`` say otherwise.
 
     It does not migrate: call :func:`aspirasi_core.storage.upgrade` first.
     """
-    engine = make_engine(url, pool_threads=threads, **engine_kwargs)
-    return SqlDatabase(engine, crypto, threads=threads or None)
+    engine = make_engine(
+        url,
+        pool_threads=threads,
+        statement_timeout_ms=statement_timeout_ms,
+        lock_timeout_ms=lock_timeout_ms,
+        connect_timeout_s=connect_timeout_s,
+        **engine_kwargs,
+    )
+    lock_timeout = lock_timeout_ms / 1000 if lock_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_S
+    return SqlDatabase(engine, crypto, threads=threads or None, lock_timeout=lock_timeout)
 
 
 if TYPE_CHECKING:

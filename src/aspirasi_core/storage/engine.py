@@ -29,7 +29,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
 
-#: Seconds a SQLite writer waits for another process's write lock.
+#: Seconds a SQLite writer waits for another process's write lock (unless
+#: ``lock_timeout_ms`` says otherwise).
 SQLITE_BUSY_TIMEOUT_S = 30
 
 WRITE_OPTION = "aspirasi_write"
@@ -45,33 +46,57 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL, *, pool_threads: int = 0, **engine_kwargs: Any) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    pool_threads: int = 0,
+    statement_timeout_ms: int = 0,
+    lock_timeout_ms: int = 0,
+    connect_timeout_s: int = 0,
+    **engine_kwargs: Any,
+) -> Engine:
     """A sync engine for ``sqlite:///path`` or ``postgresql://…``.
 
     ``pool_threads``: the transaction threads that will use it (PostgreSQL keeps as
     many connections; 0: the default of :class:`~.database.SqlDatabase`,
     :func:`~.database.default_threads`).
+    ``statement_timeout_ms`` and ``lock_timeout_ms``: PostgreSQL's
+    ``statement_timeout`` and ``lock_timeout`` on every connection (0: none, the
+    default, right for migrations); on SQLite ``lock_timeout_ms`` is the busy
+    timeout (0: :data:`SQLITE_BUSY_TIMEOUT_S`). ``connect_timeout_s``: libpq's
+    ``connect_timeout`` (0: wait as long as the network does).
     ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, engine_kwargs)
+        busy_s = lock_timeout_ms / 1000 if lock_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_S
+        return _sqlite_engine(parsed, engine_kwargs, busy_s)
     if not pool_threads:
         # Imported here: the database module imports this one.
         from .database import default_threads
 
         pool_threads = default_threads("postgresql")
+    connect_args = engine_kwargs["connect_args"] = dict(engine_kwargs.get("connect_args", {}))
+    options = ["-c timezone=UTC"]
+    if statement_timeout_ms > 0:
+        options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    if lock_timeout_ms > 0:
+        options.append(f"-c lock_timeout={int(lock_timeout_ms)}")
+    # Timestamps come back in UTC; the column type converts anyway, this saves work.
+    connect_args.setdefault("options", " ".join(options))
+    if connect_timeout_s > 0:
+        connect_args.setdefault("connect_timeout", int(connect_timeout_s))
     return _postgresql_engine(parsed, engine_kwargs, pool_threads)
 
 
-def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
+def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any], busy_s: float) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         raise ValueError("use a file for SQLite (in-memory databases are not supported)")
     folder = os.path.dirname(os.path.abspath(database))
     os.makedirs(folder, exist_ok=True)
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    connect_args.setdefault("timeout", busy_s)
     engine_kwargs.setdefault("pool_size", 10)
     engine_kwargs.setdefault("max_overflow", 30)
     engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
@@ -82,7 +107,7 @@ def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
             _ensure_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -127,8 +152,6 @@ def _ensure_wal(cursor: Any) -> None:
 
 def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) -> Engine:
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
-    # Timestamps come back in UTC; the column type converts anyway, this saves work.
-    connect_args.setdefault("options", "-c timezone=UTC")
     # psycopg prepares nothing by itself: the hot statements are prepared by
     # aspirasi_core.storage.fast under their own names, and psycopg, once it has
     # prepared statements of its own, answers a rollback with DEALLOCATE ALL, which

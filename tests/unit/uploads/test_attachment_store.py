@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,7 @@ def test_bad_suffix_is_refused(store: LocalAttachmentStore, suffix: str) -> None
 
 def test_files_fan_out_in_two_levels(store: LocalAttachmentStore) -> None:
     key = store.put(b"data", suffix=".pdf")
+    store.promote(key)
     path = store.path_for(key)
     assert path == store.root / key[:2] / key[2:4] / key
     assert path.read_bytes() == b"data"
@@ -142,6 +144,9 @@ def test_permissions(tmp_path: Path) -> None:
     try:
         store = LocalAttachmentStore(tmp_path / "root")
         key = store.put(b"secret", suffix=".pdf")
+        assert stat.S_IMODE(store.path_for(key).stat().st_mode) == 0o600  # pending
+        assert stat.S_IMODE((store.root / "pending").stat().st_mode) == 0o700
+        store.promote(key)
     finally:
         os.umask(old_umask)
     path = store.path_for(key)
@@ -230,3 +235,64 @@ def test_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file.write_text("x")
     with pytest.raises(ValueError):
         LocalAttachmentStore(file)
+
+
+# --------------------------------------------------------------------------- pending files
+
+
+def _age(path: Path, seconds: float) -> None:
+    """Make a file look ``seconds`` old, as if that much time had passed."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_new_file_is_pending_and_readable_until_promoted(store: LocalAttachmentStore) -> None:
+    key = store.put(b"upload", suffix=".pdf")
+    assert store.path_for(key) == store.root / "pending" / key
+    assert store.get(key) == b"upload" and store.exists(key)
+    store.promote(key)
+    assert store.path_for(key) == store.root / key[:2] / key[2:4] / key
+    assert store.get(key) == b"upload"
+    assert list((store.root / "pending").iterdir()) == []
+    store.promote(key)  # idempotent
+    assert store.get(key) == b"upload"
+
+
+def test_delete_removes_a_pending_file(store: LocalAttachmentStore) -> None:
+    key = store.put(b"upload", suffix=".pdf")
+    store.delete(key)
+    assert not store.exists(key)
+    assert all_files(store.root) == []
+
+
+def test_the_sweep_settles_old_pending_files_only(store: LocalAttachmentStore) -> None:
+    committed = store.put(b"row committed, then killed", suffix=".pdf")
+    orphan = store.put(b"killed before the commit", suffix=".jpg")
+    fresh = store.put(b"a request still running", suffix=".pdf")
+    promoted = store.put(b"a normal upload", suffix=".pdf")
+    store.promote(promoted)
+    stale_tmp = store.root / "pending" / ".tmp-abandoned"
+    stale_tmp.write_bytes(b"half")
+    for path in (store.path_for(committed), store.path_for(orphan), stale_tmp):
+        _age(path, 2 * 3600)
+    _age(store.path_for(promoted), 2 * 3600)
+    asked: list[list[str]] = []
+
+    def referenced(keys: list[str]) -> set[str]:
+        asked.append(sorted(keys))
+        return {k for k in keys if k in (committed, promoted)}
+
+    assert store.sweep_pending(referenced) == (1, 2)
+    assert asked == [sorted([committed, orphan])]  # young and promoted files are not asked
+    assert store.path_for(committed).parent != store.root / "pending"
+    assert store.get(committed) == b"row committed, then killed"
+    assert not store.exists(orphan) and not stale_tmp.exists()
+    assert store.get(fresh) == b"a request still running"
+    assert store.get(promoted) == b"a normal upload"
+    assert store.sweep_pending(referenced) == (0, 0)
+
+
+def test_check_reports_free_space_and_leaves_nothing(store: LocalAttachmentStore) -> None:
+    detail = store.check()
+    assert detail["free_mb"] > 0
+    assert all_files(store.root) == []

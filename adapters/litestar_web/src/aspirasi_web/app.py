@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, Response, get
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -30,6 +30,7 @@ from . import hookspecs as web_hookspecs
 from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
+from .context import info
 from .csrf import check_csrf
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
@@ -39,17 +40,41 @@ from .templating import build_environment
 HERE = Path(__file__).parent
 
 
+async def before_request(request: Request[Any, Any, Any]) -> None:
+    """Before every route: a fault the middleware met (the database out of reach
+    while it looked up the session) answers first; then the CSRF check."""
+    fault = info(request).fault
+    if fault is not None:
+        raise fault
+    await check_csrf(request)
+
+
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
 def healthz() -> dict[str, str]:
     """Liveness probe for load balancers."""
     return {"status": "ok"}
 
 
+@get("/readyz", include_in_schema=False)
+async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Readiness probe: 200 when the database, the attachment store and the plugins'
+    essential components answer within about two seconds, else 503 (with
+    ``Retry-After``); the body says how each component is doing."""
+    readiness = await request.app.state["aspirasi"].health.readiness()
+    if readiness.ready:
+        return Response(readiness.as_json(), headers={"Cache-Control": "no-store"})
+    return Response(
+        readiness.as_json(),
+        status_code=503,
+        headers={"Retry-After": "5", "Cache-Control": "no-store"},
+    )
+
+
 def _core_route_handlers() -> list[Any]:
     from .api import ROUTES as API_ROUTES
     from .pages import ROUTES as PAGE_ROUTES
 
-    return [healthz, *API_ROUTES, *PAGE_ROUTES]
+    return [healthz, readyz, *API_ROUTES, *PAGE_ROUTES]
 
 
 def freeze_start_up_heap() -> None:
@@ -143,7 +168,7 @@ def create_app(
         middleware=[
             DefineMiddleware(RequestContextMiddleware, aspirasi=aspirasi, translations=translations)
         ],
-        before_request=check_csrf,
+        before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
         openapi_config=OpenAPIConfig(

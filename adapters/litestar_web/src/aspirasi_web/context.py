@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 from litestar import Request
 
-from aspirasi_core.domain.errors import NotAllowed, Unauthenticated
+from aspirasi_core.domain.errors import NotAllowed, Unauthenticated, Unavailable
 from aspirasi_core.domain.model import Account, Actor
 from aspirasi_core.services import Aspirasi, Context
 
@@ -41,6 +41,9 @@ class RequestInfo:
     headers: dict[bytes, bytes] = attrs.field(factory=dict, repr=False)
     #: Cookies and headers handlers ask the middleware to add to the response.
     extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)
+    #: A fault met before routing (the database was out of reach while the
+    #: middleware looked up the session): the route raises it first thing.
+    fault: Unavailable | None = None
 
 
 def info(request: Request[Any, Any, Any]) -> RequestInfo:

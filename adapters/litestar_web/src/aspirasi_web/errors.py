@@ -18,8 +18,10 @@ from aspirasi_core.domain.errors import (
     Invalid,
     NotAllowed,
     NotFound,
+    StorageFull,
     Throttled,
     Unauthenticated,
+    Unavailable,
 )
 
 from .context import SCOPE_KEY, info
@@ -34,6 +36,8 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (Unauthenticated, 401),
     (Throttled, 429),
     (Conflict, 409),
+    (StorageFull, 507),
+    (Unavailable, 503),
     (DomainError, 400),
 ]
 
@@ -46,8 +50,11 @@ TITLES = {
     409: "Conflict",
     413: "Too large",
     422: "Invalid input",
+    408: "Too slow",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+    507: "No room to store this",
 }
 
 
@@ -109,8 +116,11 @@ def _html_error(
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = status_of(exc)
+    if not ensure_info(request):  # raised before the middleware made a context
+        return problem(request, status, exc.code, exc.render())
     t = info(request).translator
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if status in (401, 403):
         log.info("access_refused", code=exc.code, status=status, path=request.url.path)
     if is_api(request):

@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from aspirasi_core.domain.errors import Unavailable
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
@@ -22,6 +23,9 @@ from .csrf import COOKIE as CSRF_COOKIE
 from .i18n import Translations, pick_language
 
 SESSION_COOKIE = "aspirasi_session"
+#: Paths served without looking up who asks: static files (an error page needs its
+#: style sheet while the database is out of reach) and the health probes.
+_ANONYMOUS_PATHS = ("/static/", "/healthz", "/readyz")
 LANG_COOKIE = "lang"
 log = structlog.get_logger("aspirasi.web")
 
@@ -77,6 +81,24 @@ class RequestContextMiddleware:
         self.trusted = frozenset(self.settings.trusted_proxies)
         self.secure = self.settings.env == "production"
 
+    async def _authenticate(
+        self, req: RequestInfo, authorization: str, cookie: dict[str, str]
+    ) -> None:
+        accounts = self.aspirasi.accounts
+        if authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+            req.auth_method = "bearer"
+            req.account = await accounts.authenticate(token, TokenPurpose.API)
+            if req.account is None:
+                req.bad_bearer = True
+                req.auth_method = None
+        elif cookie.get(SESSION_COOKIE):
+            token = cookie[SESSION_COOKIE]
+            req.account = await accounts.authenticate(token, TokenPurpose.SESSION)
+            if req.account is not None:
+                req.auth_method = "session"
+                req.session_token = token
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -123,20 +145,13 @@ class RequestContextMiddleware:
             cookies=cookie,
             headers=headers,
         )
-        accounts = self.aspirasi.accounts
-        if authorization[:7].lower() == "bearer ":
-            token = authorization[7:].strip()
-            req.auth_method = "bearer"
-            req.account = await accounts.authenticate(token, TokenPurpose.API)
-            if req.account is None:
-                req.bad_bearer = True
-                req.auth_method = None
-        elif cookie.get(SESSION_COOKIE):
-            token = cookie[SESSION_COOKIE]
-            req.account = await accounts.authenticate(token, TokenPurpose.SESSION)
-            if req.account is not None:
-                req.auth_method = "session"
-                req.session_token = token
+        try:
+            if not path.startswith(_ANONYMOUS_PATHS):
+                await self._authenticate(req, authorization, cookie)
+        except Unavailable as exc:
+            # Answered by the route (see aspirasi_web.csrf.before_request), so the
+            # answer gets the error pages, the headers and the log line of any other.
+            req.account, req.auth_method, req.fault = None, None, exc
         scope[SCOPE_KEY] = req  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         # None until a response starts: a client that leaves before the answer is

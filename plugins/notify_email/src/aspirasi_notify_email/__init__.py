@@ -69,9 +69,13 @@ read with ``plugin.mailbox.list()`` / ``plugin.mailbox.get(id)``
 and end as dead letters a super admin can retry. In production
 (``ASPIRASI_ENV=production``) the plugin refuses to start without an SMTP host.
 
-Delivery is at least once: every mail carries a Message-ID made from its outbox
-item (``<aspirasi.outbox.<id>.<time>@<sender's domain>>``), the same on every
-try, so a mail sent again after a crash mid-send is recognisable.
+Delivery is at least once, and once in practice: the SMTP transport returns as
+soon as the server has accepted a mail (it says goodbye to the server
+afterwards), so the outbox marks the item sent right then; only a crash in
+the few milliseconds between the two sends a mail again. Every mail carries a
+Message-ID made from its outbox item and the site's key
+(``<id>.<20 hex digits>.aspirasi@<sender's domain>``), the same on every try, so
+such a mail is recognisable as the same one.
 
 Adding a mail kind
 ------------------
@@ -262,7 +266,7 @@ class NotifyEmailPlugin:
         if config is None:
             raise MailNotConfigured("notify_email was not configured (aspirasi_configure)")
         mail = self.mail_of(item.payload)
-        mid = message_id(item, config.domain)
+        mid = message_id(item, config)
         if config.mode == SMTP:
             self.transport.send(
                 build_message(mail, config, item), sender=config.sender, recipients=[mail.to]

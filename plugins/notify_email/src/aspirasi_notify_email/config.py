@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from email.utils import parseaddr
 from pathlib import Path
@@ -43,6 +45,9 @@ class MailConfig:
     ca_file: str | None = None
     #: Folder of the development mailbox (``<ASPIRASI_STORAGE_PATH>/dev-mailbox``).
     mailbox_path: str = ""
+    #: Key of this site's Message-IDs (derived from ``ASPIRASI_SECRET_KEY``): two
+    #: deployments sending from one domain never make the same Message-ID.
+    site_key: bytes = attrs.field(default=b"", repr=False)
 
     @property
     def uses_authentication(self) -> bool:
@@ -118,4 +123,7 @@ class MailConfig:
             timeout=timeout,
             ca_file=ca_file,
             mailbox_path=str(Path(settings.storage_path) / "dev-mailbox"),
+            site_key=hmac.new(
+                settings.secret_key.encode(), b"aspirasi-message-id", hashlib.sha256
+            ).digest(),
         )

@@ -467,6 +467,14 @@ class SqlMessageRepository:
             .values(**values)
         )
         return self._conn.execute(stmt).rowcount == 1
+    def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that an attachment row names (the attachment sweep's
+        question, asked only about files left pending for an hour: rare, and
+        without an index on the column)."""
+        if not keys:
+            return set()
+        stmt = select(att.c.storage_key).where(att.c.storage_key.in_(list(keys)))
+        return set(self._conn.execute(stmt).scalars())
 
     # ------------------------------------------------------------------ log
     def add_log(self, entry: NewLogEntry) -> LogEntry:

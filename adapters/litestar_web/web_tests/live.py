@@ -1,0 +1,111 @@
+"""``aspirasi serve`` as a real process, for tests of what happens between
+processes: faults of the database, server limits, kills."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from aspirasi_core.bootstrap import bootstrap, migrate
+from aspirasi_core.settings import Settings
+
+from .world import SECRET
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a test deployment: cheap password hashes, the outbox
+    delivered by nobody (unless a test starts a worker), JSON logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
+    env.update(
+        ASPIRASI_DATABASE_URL=database_url,
+        ASPIRASI_SECRET_KEY=SECRET,
+        ASPIRASI_STORAGE_PATH=str(tmp_path / "files"),
+        ASPIRASI_OUTBOX_INLINE="0",
+        ASPIRASI_ARGON2_TIME_COST="1",
+        ASPIRASI_ARGON2_MEMORY_KIB="1024",
+        ASPIRASI_LOG_JSON="1",
+    )
+    env.update(extra)
+    return env
+
+
+def prepare_database(env: Mapping[str, str], *, superadmin: tuple[str, str, str]) -> None:
+    """Migrate and create a super admin ``(email, username, password)``, in this process."""
+    settings = Settings.from_env(env)
+    migrate(settings)
+    app = bootstrap(settings)
+    try:
+        app.admin.create_superadmin(*superadmin)
+    finally:
+        app.deps.db.dispose()  # type: ignore[attr-defined]
+
+
+class LiveServer:
+    """``aspirasi serve`` on a free port; its output goes to ``log_path``."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path, *args: str) -> None:
+        self.env = dict(env)
+        self.port = free_port()
+        self.log_path = log_path
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> LiveServer:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(BIN / "aspirasi"), "serve", "--port", str(self.port), *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server stopped at start:\n{self.log()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(self.base_url + "/healthz", timeout=1.0).status_code == 200:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not start within {timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace")
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=kwargs.pop("timeout", 15.0), **kwargs)

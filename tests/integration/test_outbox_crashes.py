@@ -1,0 +1,109 @@
+"""Mail is sent once in practice: real ``aspirasi outbox run`` workers, killed
+with SIGKILL or cut off from PostgreSQL at the worst moments, deliver every
+queued mail to a real SMTP server exactly once.
+
+The one moment left where a mail can go out twice lies between the server's
+answer to ``DATA`` and the worker's record of it (one database round trip):
+delivery is at least once in principle. Every other moment is covered here."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from tests.outbox_support import (
+    HoldingSmtpSink,
+    OutboxWorker,
+    deployment_env,
+    outbox_counts,
+    queue_mails,
+)
+from tests.tcp_proxy import TcpProxy, tcp_proxy_factory  # noqa: F401 - the fixture
+
+MAILS = 24
+LEASE = "4"  # seconds: a killed worker's batch comes back quickly
+
+
+def _wait_all_done(app, sink: HoldingSmtpSink, timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if outbox_counts(app)["done"] == MAILS:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not all delivered: {outbox_counts(app)}, {len(sink.accepted)} received")
+
+
+def _assert_each_once(sink: HoldingSmtpSink) -> None:
+    assert len(sink.accepted) == MAILS, sorted(sink.accepted)
+    assert len(set(sink.accepted)) == MAILS
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "pg"])
+def test_killed_workers_deliver_every_mail_exactly_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    with HoldingSmtpSink() as sink:
+        env = deployment_env(url, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS=LEASE)
+        app = queue_mails(env, MAILS)
+        workers: list[OutboxWorker] = []
+        try:
+            # 1. Killed while saying goodbye to the server, right after it accepted
+            #    the 5th mail: that mail is already recorded as sent.
+            sink.hold("QUIT", 5)
+            workers.append(OutboxWorker(env, tmp_path / "worker-1.log"))
+            assert sink.reached.wait(30), "the first worker sent nothing"
+            workers[-1].kill()
+            sink.release()
+            # 2. Killed in the middle of a mail (before the server accepted it):
+            #    that mail is sent again, once.
+            sink.hold("RCPT", 4)
+            workers.append(OutboxWorker(env, tmp_path / "worker-2.log"))
+            assert sink.reached.wait(30), "the second worker sent nothing"
+            workers[-1].kill()
+            sink.release()
+            # 3. Two workers finish the queue, including the killed ones' batches.
+            workers += [OutboxWorker(env, tmp_path / f"worker-{n}.log") for n in (3, 4)]
+            _wait_all_done(app, sink)
+            _assert_each_once(sink)
+        finally:
+            for worker in workers:
+                worker.stop()
+            app.deps.db.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_a_database_outage_right_after_a_mail_was_accepted_sends_it_once(
+    pg_url: str,
+    tmp_path: Path,
+    tcp_proxy_factory: type[TcpProxy],  # noqa: F811
+) -> None:
+    url = make_url(pg_url)
+    proxy = tcp_proxy_factory((url.host or "127.0.0.1", url.port or 5432))
+    proxy.start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    with HoldingSmtpSink() as sink:
+        env = deployment_env(proxied, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS="6")
+        # The test itself queues and counts over a connection of its own.
+        app = queue_mails({**env, "ASPIRASI_DATABASE_URL": pg_url}, MAILS)
+        # The database goes away after the server received the 3rd mail and before
+        # it answers, so the worker learns of its success with no database to
+        # record it in.
+        sink.hold("DATA", 3, on_reach=proxy.stop)
+        workers = [OutboxWorker(env, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+        try:
+            assert sink.reached.wait(30), "nothing was sent"
+            sink.release()
+            time.sleep(1.5)  # the outage itself: the workers retry meanwhile
+            proxy.start()
+            _wait_all_done(app, sink)
+            _assert_each_once(sink)
+        finally:
+            for worker in workers:
+                worker.stop()
+            app.deps.db.dispose()  # type: ignore[attr-defined]
+        logs = "".join((tmp_path / f"worker-{n}.log").read_text() for n in (1, 2))
+        assert "outbox_waiting_for_database" in logs
+        assert "Traceback" not in logs
