@@ -97,10 +97,8 @@ class LocalAttachmentStore:
         source = self.root / PENDING / validate_key(key)
         target = self._path(key)
         self._ensure_dirs(target.parent)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.replace(source, target)
-        except FileNotFoundError:
-            pass
 
     def sweep_pending(
         self, referenced: Callable[[list[str]], set[str]], *, older_than: float = ORPHAN_AGE
