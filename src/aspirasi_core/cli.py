@@ -211,33 +211,71 @@ def retention_sweep() -> None:
         app.deps.db.dispose()
 
 
+_STATUSES = ["pending", "sending", "done", "dead"]
+
+
 @outbox.command("list")
-@click.option("--status", type=click.Choice(["pending", "sending", "done", "dead"]), default=None)
-def outbox_list(status: str | None) -> None:
-    """List outbox items (``--status dead`` for the dead letters)."""
+@click.option("--status", type=click.Choice(_STATUSES), default=None)
+@click.option("--topic", default=None, help="Only items of this topic (email, …).")
+@click.option("--error", default=None, help="Only items whose last error contains this text.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def outbox_list(status: str | None, topic: str | None, error: str | None, limit: int) -> None:
+    """List outbox items (``--status dead`` for the dead letters), oldest first,
+    then how many match and the totals per status."""
     app = _app(_settings())
     try:
-        items = anyio.run(lambda: app.outbox.list(status))
+        found = anyio.run(
+            lambda: app.outbox.overview(status, limit, topic=topic or None, error=error or None)
+        )
     finally:
         app.deps.db.dispose()
-    for item in items:
+    for item in found.items:
         click.echo(
             f"{item.id}\t{item.status}\t{item.topic}\tattempts={item.attempts}\t{item.last_error or ''}"
         )
+    shown = f"{len(found.items)} of {found.matching} matching"
+    if found.cut_short:
+        shown += " (cut short: raise --limit to see more)"
+    click.echo(shown, err=True)
+    click.echo("totals: " + ", ".join(f"{k} {v}" for k, v in found.totals.items()), err=True)
 
 
 @outbox.command("retry")
-@click.argument("item_id", type=int)
-def outbox_retry(item_id: int) -> None:
-    """Put a dead letter back in the queue."""
+@click.argument("item_ids", type=click.IntRange(1, 2**62), nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Every dead letter (narrowed by the filters).")
+@click.option("--topic", default=None, help="With --all-dead: only this topic.")
+@click.option(
+    "--error", default=None, help="With --all-dead: only those whose error contains this."
+)
+def outbox_retry(
+    item_ids: tuple[int, ...], all_dead: bool, topic: str | None, error: str | None
+) -> None:
+    """Put dead letters back in the queue, all in one transaction: the ITEM_IDS
+    given, or with --all-dead every one (or those matching --topic/--error)."""
+    if bool(item_ids) == all_dead:
+        raise click.UsageError("give item ids or --all-dead (not both)")
+    if (topic or error) and not all_dead:
+        raise click.UsageError("--topic and --error go with --all-dead")
     app = _app(_settings())
     try:
-        ok = anyio.run(lambda: app.outbox.retry(item_id))
+        count = anyio.run(
+            lambda: app.outbox.retry_dead(
+                ids=list(item_ids) if item_ids else None,
+                topic=topic or None,
+                error=error or None,
+            )
+        )
     finally:
         app.deps.db.dispose()
-    if not ok:
-        raise click.ClickException(f"item {item_id} is not a dead letter")
-    click.echo(f"item {item_id} queued again")
+    if item_ids and count < len(item_ids):
+        if len(item_ids) == 1:
+            raise click.ClickException(f"item {item_ids[0]} is not a dead letter")
+        message = f"{count} queued again; the other ids given are not dead letters"
+        if count == 0:
+            raise click.ClickException(message)
+        click.echo(message)
+        return
+    click.echo(f"{count} dead letter{'s' if count != 1 else ''} queued again")
 
 
 # ---------------------------------------------------------------- serve

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import anyio
@@ -28,6 +28,22 @@ from .ports import OutboxItem, UnitOfWork
 
 log = structlog.get_logger("aspirasi.outbox")
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@attrs.frozen
+class OutboxOverview:
+    """What :meth:`OutboxDispatcher.overview` found."""
+
+    items: list[OutboxItem]
+    #: How many items match the filters (``len(items)`` when all are shown).
+    matching: int
+    #: Items per status (pending, sending, done, dead).
+    totals: dict[str, int]
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether more items match than are shown."""
+        return self.matching > len(self.items)
 
 
 @attrs.define
@@ -243,13 +259,64 @@ class OutboxDispatcher:
             except Exception:
                 log.exception("sweep_failed", sweep=name)
 
-    async def list(self, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Items by status (``dead`` for the dead letters)."""
+    async def list(
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        *,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> list[OutboxItem]:
+        """Items by status (``dead`` for the dead letters), oldest first."""
         return await self._d.db.transaction(
-            lambda uow: uow.outbox.list(status=status, limit=limit), write=False
+            lambda uow: uow.outbox.list(status=status, limit=limit, topic=topic, error=error),
+            write=False,
         )
+
+    async def overview(
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        *,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> OutboxOverview:
+        """The first ``limit`` items matching the filters, how many match in all,
+        and the totals per status: what an operator needs to see at once."""
+
+        def read(uow: UnitOfWork) -> OutboxOverview:
+            outbox = uow.outbox
+            items = outbox.list(status=status, limit=limit, topic=topic, error=error)
+            matching = (
+                len(items)
+                if len(items) < limit
+                else outbox.count(status=status, topic=topic, error=error)
+            )
+            return OutboxOverview(items=items, matching=matching, totals=outbox.totals())
+
+        return await self._d.db.transaction(read, write=False)
 
     async def retry(self, item_id: int) -> bool:
         """Put a dead letter back in the queue."""
         now = self._d.clock.now()
         return await self._d.db.transaction(lambda uow: uow.outbox.retry(item_id, now), write=True)
+
+    async def retry_dead(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Put dead letters back in the queue in one transaction: those of ``ids``, or
+        every one matching ``topic`` and ``error`` (all of them when neither is
+        given). Returns how many; the dispatchers are woken."""
+        now = self._d.clock.now()
+        count = await self._d.db.transaction(
+            lambda uow: uow.outbox.retry_dead(now, ids=ids, topic=topic, error=error), write=True
+        )
+        log.info("outbox_dead_letters_retried", count=count, topic=topic, filtered=bool(error))
+        if count:
+            for listener in list(self._d.outbox_listeners):
+                listener()
+        return count

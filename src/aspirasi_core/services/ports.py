@@ -528,10 +528,37 @@ class OutboxRepository(Protocol):
     def fail(self, item_id: int, error: str, *, retry_at: datetime | None) -> None:
         """Record a failure; ``retry_at`` None moves the item to the dead letters."""
 
-    def list(self, *, status: str | None = None, limit: int = 100) -> builtins.list[OutboxItem]: ...
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> builtins.list[OutboxItem]:
+        """Oldest first; ``error`` matches part of the last error (any case)."""
+
+    def count(
+        self, *, status: str | None = None, topic: str | None = None, error: str | None = None
+    ) -> int:
+        """How many items :meth:`list` would show without a limit."""
+
+    def totals(self) -> dict[str, int]:
+        """Items per status."""
 
     def retry(self, item_id: int, now: datetime) -> bool:
         """Put a dead item back in the queue."""
+
+    def retry_dead(
+        self,
+        now: datetime,
+        *,
+        ids: Sequence[int] | None = None,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Put the dead letters of ``ids`` (or every one matching ``topic`` and
+        ``error``) back in the queue, in one statement; returns how many."""
 
 
 class AuditRepository(Protocol):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
 from ...security.crypto import Crypto
 from ...services.ports import OutboxItem
@@ -36,6 +36,18 @@ _ITEM_COLUMNS = (
     o.c.available_at,
     o.c.last_error,
 )
+
+
+def _filters(status: str | None, topic: str | None, error: str | None) -> list[ColumnElement[bool]]:
+    """Conditions of a listing: a status, a topic, words of the last error."""
+    found: list[ColumnElement[bool]] = []
+    if status is not None:
+        found.append(o.c.status == status)
+    if topic:
+        found.append(o.c.topic == topic)
+    if error:
+        found.append(o.c.last_error.contains(error, autoescape=True))
+    return found
 
 
 _INSERT_ITEM = fast.insert_statement(
@@ -123,12 +135,17 @@ class SqlOutboxRepository:
             values.update(status=PENDING, available_at=retry_at)
         self._conn.execute(update(o).where(o.c.id == item_id).values(values))
 
-    def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Oldest first (queue order). Done items have an empty payload; an
-        undecryptable one shows as empty too."""
-        stmt = select(*_ITEM_COLUMNS)
-        if status is not None:
-            stmt = stmt.where(o.c.status == status)
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> list[OutboxItem]:
+        """Oldest first (queue order), filtered like :meth:`count`. Done items have an
+        empty payload; an undecryptable one shows as empty too."""
+        stmt = select(*_ITEM_COLUMNS).where(*_filters(status, topic, error))
         stmt = stmt.order_by(o.c.id).limit(max(0, limit))
         items = []
         for row in self._conn.execute(stmt):
@@ -138,14 +155,47 @@ class SqlOutboxRepository:
                 items.append(self._item(row, payload={}))
         return items
 
+    def count(
+        self, *, status: str | None = None, topic: str | None = None, error: str | None = None
+    ) -> int:
+        """How many items :meth:`list` would show without a limit."""
+        stmt = select(func.count()).select_from(o).where(*_filters(status, topic, error))
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def totals(self) -> dict[str, int]:
+        """Items per status (every status, 0 for none)."""
+        stmt = select(o.c.status, func.count()).group_by(o.c.status)
+        found = {status: 0 for status in STATUSES}
+        for status, count in self._conn.execute(stmt):
+            found[status] = int(count)
+        return found
+
     def retry(self, item_id: int, now: datetime) -> bool:
         """Put a dead item back in the queue (attempts start again from 0)."""
+        return self.retry_dead(now, ids=[item_id]) == 1
+
+    def retry_dead(
+        self,
+        now: datetime,
+        *,
+        ids: Sequence[int] | None = None,
+        topic: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Put dead letters back in the queue in one statement — those of ``ids``,
+        or every one matching ``topic`` and ``error`` (all when both are None) —
+        with their attempts starting again from 0. Returns how many."""
+        conditions = _filters(DEAD, topic, error)
+        if ids is not None:
+            if not ids:
+                return 0
+            conditions.append(o.c.id.in_(list(ids)))
         stmt = (
             update(o)
-            .where(o.c.id == item_id, o.c.status == DEAD)
+            .where(*conditions)
             .values(status=PENDING, attempts=0, available_at=now, locked_until=None)
         )
-        return self._conn.execute(stmt).rowcount == 1
+        return int(self._conn.execute(stmt).rowcount)
 
     def _item(self, row: Any, payload: Mapping[str, Any] | None = None) -> OutboxItem:
         if payload is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -25,9 +26,6 @@ from ..api.admin import query_year
 from ..context import context, core, require_permission, translator
 from ..templating import form_errors, redirect, render
 from .backoffice import local_day
-
-#: Outbox items counted as pending on the outbox page (beyond: "1000+").
-PENDING_CAP = 1000
 
 
 def _manager(request: Request[Any, Any, Any]) -> None:
@@ -628,22 +626,60 @@ async def delete_day_off(
 # ---------------------------------------------------------------------------- outbox
 
 
+#: Dead letters shown on the outbox page (beyond: "showing 200 of N").
+DEAD_SHOWN = 200
+
+
+def _outbox_filters(topic: str | None, error: str | None) -> dict[str, str]:
+    """The page's filters, trimmed and bounded (they go into a LIKE and a URL)."""
+    return {
+        "topic": (topic or "").strip()[:100],
+        "error": (error or "").strip()[:200],
+    }
+
+
 @get("/admin/outbox", include_in_schema=False)
-async def outbox(request: Request[Any, Any, Any]) -> Response[str]:
-    """Dead letters with their error (retry button) and how many items are pending."""
+async def outbox(
+    request: Request[Any, Any, Any],
+    topic: FromQuery[str | None] = None,
+    error: FromQuery[str | None] = None,
+    retried: FromQuery[str | None] = None,
+) -> Response[str]:
+    """Totals per status, the dead letters (filtered by topic and error text) with
+    how many match, a button retrying all those that match and one per item."""
     _manager(request)
-    dispatcher = core(request).outbox
-    dead = await dispatcher.list("dead", limit=200)
-    pending = await dispatcher.list("pending", limit=PENDING_CAP)
+    filters = _outbox_filters(topic, error)
+    found = await core(request).outbox.overview(
+        "dead", DEAD_SHOWN, topic=filters["topic"] or None, error=filters["error"] or None
+    )
+    done = retried.strip() if retried else ""
     return render(
         request,
         "admin/outbox.html",
         {
-            "dead": dead,
-            "pending": len(pending),
-            "pending_capped": len(pending) >= PENDING_CAP,
+            "dead": found.items,
+            "matching": found.matching,
+            "cut_short": found.cut_short,
+            "totals": found.totals,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "retried": int(done) if done.isascii() and done.isdigit() and len(done) < 10 else None,
         },
     )
+
+
+@post("/admin/outbox/retry", include_in_schema=False)
+async def retry_dead_letters(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Queue again, in one transaction, every dead letter matching the filters sent
+    (the page's current filters; none: all of them)."""
+    _manager(request)
+    form = await request.form()
+    filters = _outbox_filters(_text(form, "topic"), _text(form, "error"))
+    count = await core(request).outbox.retry_dead(
+        topic=filters["topic"] or None, error=filters["error"] or None
+    )
+    query = urlencode({**{k: v for k, v in filters.items() if v}, "retried": count})
+    return redirect(request, f"/admin/outbox?{query}")
 
 
 @post("/admin/outbox/{item_id:int}/retry", include_in_schema=False)
@@ -653,7 +689,7 @@ async def retry_outbox(request: Request[Any, Any, Any], item_id: FromPath[int]) 
         from aspirasi_core.domain.errors import NotFound
 
         raise NotFound("The item was not found.", code="outbox_item_not_found")
-    return redirect(request, "/admin/outbox", flash="saved")
+    return redirect(request, "/admin/outbox?retried=1")
 
 
 ROUTES: list[Any] = [
@@ -676,5 +712,6 @@ ROUTES: list[Any] = [
     add_day_off,
     delete_day_off,
     outbox,
+    retry_dead_letters,
     retry_outbox,
 ]
