@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -70,16 +71,41 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_ZWJ = "\u200d"
+_VARIATION_SELECTOR_16 = "\ufe0f"
+
+
+def _is_pictographic(ch: str) -> bool:
+    """A pictograph as emoji sequences use them (Unicode's Extended_Pictographic, near
+    enough): a symbol (``So``), or any code point of the emoji planes' blocks —
+    including those not assigned yet, which Unicode keeps for future emoji (U+1FAE9
+    reached phones before this Python's Unicode tables)."""
+    cp = ord(ch)
+    return 0x1F000 <= cp <= 0x1FAFF or 0x1FC00 <= cp <= 0x1FFFD or unicodedata.category(ch) == "So"
+
+
 def _has_control_chars(value: str, allow_newlines: bool) -> bool:
+    """Whether ``value`` holds a character people cannot see or should not send:
+    controls, format characters (bidi overrides, tags, soft hyphens…), surrogates,
+    private-use and unassigned code points — except what emoji sequences phones send
+    are made of: a zero-width joiner between two pictographs (👩‍💻, 🏳️‍🌈) and
+    pictographs newer than this Python's Unicode tables."""
     if value.isascii():
         # The same rule without a Python loop: in ASCII, only \x00-\x1f and \x7f
         # are controls (category Cc), and nothing is Cf, Cs, Co, Cn, Zl or Zp.
         pattern = _ASCII_CONTROL_BUT_NEWLINES if allow_newlines else _ASCII_CONTROL
         return pattern.search(value) is not None
-    for ch in value:
+    last = len(value) - 1
+    for i, ch in enumerate(value):
         if allow_newlines and ch in "\n\r\t":
             continue
         category = unicodedata.category(ch)
+        if category == "Cn" and _is_pictographic(ch):
+            continue
+        if ch == _ZWJ and 0 < i < last and _is_pictographic(value[i + 1]):
+            before = value[i - 1]
+            if before == _VARIATION_SELECTOR_16 or _is_pictographic(before):
+                continue
         if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
             return True
         if not allow_newlines and category in ("Zl", "Zp"):
@@ -278,3 +304,36 @@ def check_id(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 2**62:
         raise Invalid.field(field, "required", "This field is required.")
     return value
+
+
+#: The days date filters accept: a day far outside them is a typing error, and
+#: shifting it by the province's time zone would leave the calendar.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_day(value: Any, field: str) -> date:
+    """A day typed as ``YYYY-MM-DD`` (ASCII digits), from :data:`FIRST_DAY` to
+    :data:`LAST_DAY`."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        if len(text) != 10 or not text.isascii():
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise Invalid.field(field, "date_format", "Use the date format YYYY-MM-DD.") from None
+    check_day_range(day, field)
+    return day
+
+
+def check_day_range(day: date, field: str) -> date:
+    """``day`` when it lies from :data:`FIRST_DAY` to :data:`LAST_DAY`."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Invalid.field(
+            field,
+            "date_range",
+            "Choose a date between %(first)s and %(last)s.",
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
+    return day

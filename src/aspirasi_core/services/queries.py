@@ -272,7 +272,9 @@ class QueryService:
 
         def script(uow: UnitOfWork) -> tuple[str, str, str]:
             message = self._visible(uow, actor, int(message_id))
-            found = uow.messages.attachment(int(attachment_id))
+            wanted = int(attachment_id)
+            # An id no row can have (past 64 bits) is simply not there.
+            found = uow.messages.attachment(wanted) if 0 < wanted < 2**62 else None
             if (
                 found is None
                 or found.message_id != message.id

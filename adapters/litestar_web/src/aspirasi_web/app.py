@@ -31,7 +31,7 @@ from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
 from .context import info
-from .csrf import check_csrf
+from .csrf import check_csrf, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
 from .middleware import RequestContextMiddleware
@@ -42,10 +42,12 @@ HERE = Path(__file__).parent
 
 async def before_request(request: Request[Any, Any, Any]) -> None:
     """Before every route: a fault the middleware met (the database out of reach
-    while it looked up the session) answers first; then the CSRF check."""
+    while it looked up the session) answers first; then a form body is parsed (a
+    form that cannot be read answers 400) and the CSRF check runs."""
     fault = info(request).fault
     if fault is not None:
         raise fault
+    await read_form_first(request)
     await check_csrf(request)
 
 

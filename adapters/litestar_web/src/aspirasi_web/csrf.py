@@ -13,7 +13,8 @@ import hmac
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import PermissionDeniedException
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions import ClientException, PermissionDeniedException
 
 from .context import info
 
@@ -21,6 +22,27 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 COOKIE = "aspirasi_csrf"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def parsed_form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    """The request's form, parsed once (Litestar keeps it for the handler). A form
+    that cannot be read — a field that is not valid in its charset, a charset
+    nobody knows — answers 400, not 500."""
+    try:
+        return await request.form()
+    except (UnicodeDecodeError, LookupError):
+        raise ClientException(detail="The form could not be read.") from None
+
+
+async def read_form_first(request: Request[Any, Any, Any]) -> None:
+    """``before_request``: parse a form body before anything reads it, so every
+    handler (the app's and the plugins') gets it parsed or a 400."""
+    if request.method in SAFE_METHODS:
+        return
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPES):
+        await parsed_form(request)
 
 
 async def check_csrf(request: Request[Any, Any, Any]) -> None:
@@ -36,8 +58,8 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     sent = headers.get(HEADER.encode(), b"").decode("latin-1")
     if not sent:
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+        if content_type.startswith(FORM_TYPES):
+            form = await parsed_form(request)
             value = form.get(FIELD)
             sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):

@@ -3,7 +3,7 @@ query parameters and the JSON shapes of SPEC.md ("Shapes the contract fixes").""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from aspirasi_core.domain.model import (
     Page,
     Subcategory,
 )
-from aspirasi_core.domain.validation import check_id
+from aspirasi_core.domain.validation import check_day, check_id
 from aspirasi_core.services.messages import Upload
 from aspirasi_core.services.queries import MessageDetail, PublicMessage, TrackedMessage
 
@@ -79,7 +79,8 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
         return {}
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        # Not JSON, not UTF-8, or nested deeper than the decoder goes.
         raise bad_body("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise bad_body("The request body must be a JSON object.")
@@ -127,6 +128,14 @@ def query_int(value: str | None, field: str) -> int | None:
     return check_id(value, field)
 
 
+def form_int(value: str) -> Any:
+    """A form field meant as an id or a number of stars: ASCII digits become an int
+    (the core checks the range); anything else goes on as typed, for the core to
+    refuse with a field error. ("²" is a digit to ``str.isdigit`` but not to ``int``.)"""
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else value
+
+
 def query_limit(value: str | None) -> int | None:
     if value is None or value == "":
         return None
@@ -144,12 +153,7 @@ def query_date(value: str | None, field: str, tz: str, *, end: bool = False) -> 
     day's start when ``end``) in UTC."""
     if value is None or value == "":
         return None
-    try:
-        if len(value) != 10 or not value.isascii():
-            raise ValueError
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid.field(field, "date_format", "Use the date format YYYY-MM-DD.") from None
+    day = check_day(value, field)
     if end:
         day = day + timedelta(days=1)
     return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)

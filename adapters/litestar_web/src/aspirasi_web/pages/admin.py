@@ -23,6 +23,7 @@ from aspirasi_core.services import AccountChanges, StaffInput
 from aspirasi_core.services.admin import UNSET
 
 from ..api.admin import query_year
+from ..api.common import form_int
 from ..context import context, core, require_permission, translator
 from ..templating import form_errors, redirect, render
 from .backoffice import local_day
@@ -35,11 +36,6 @@ def _manager(request: Request[Any, Any, Any]) -> None:
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def _maybe_int(value: str) -> Any:
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 19 else value
 
 
 def _active_flag(request: Request[Any, Any, Any], form: Any) -> bool:
@@ -166,7 +162,7 @@ async def create_user(request: Request[Any, Any, Any]) -> Response[Any]:
         full_name=form["full_name"],
         password=password,
         role=form["role"],
-        agency_id=_maybe_int(agency) if agency else None,
+        agency_id=form_int(agency) if agency else None,
         permissions=tuple(form["permissions"]),
     )
 
@@ -240,7 +236,7 @@ async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]
     agency = form["agency_id"].strip()
     changes = AccountChanges(
         role=form["role"] if editable and form["role"] else None,
-        agency_id=_maybe_int(agency) if editable and agency else None,
+        agency_id=form_int(agency) if editable and agency else None,
         permissions=tuple(form["permissions"]),
         full_name=form["full_name"] if form["full_name"].strip() else None,
     )
@@ -482,7 +478,7 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> Response[Any]:
 
     async def call() -> None:
         await core(request).admin.create_subcategory(
-            context(request), _maybe_int(form["category_id"]), form["code"], form["name"]
+            context(request), form_int(form["category_id"]), form["code"], form["name"]
         )
 
     failed = await _attempt(request, call, _category_error_page(request, form, "subcategory"))

@@ -20,9 +20,10 @@ from aspirasi_core.domain.errors import Conflict, IllegalTransition, Invalid
 from aspirasi_core.domain.model import Actor, Message
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.sop import stage_of
-from aspirasi_core.domain.validation import check_flag
+from aspirasi_core.domain.validation import check_day_range, check_flag
 from aspirasi_core.services import BackofficeQuery, ForwardInput, MessageDetail, Upload
 
+from ..api.common import form_int
 from ..context import actor, context, core, require_permission, translator
 from ..i18n import Translator, status_labels
 from ..templating import form_errors, redirect, render
@@ -169,6 +170,11 @@ def _parse_date(
     except ValueError:
         errors.setdefault(field, []).append(t("Enter a date as YYYY-MM-DD."))
         return None
+    try:
+        check_day_range(day, field)
+    except Invalid as exc:
+        errors.setdefault(field, []).extend(t.field_error(e) for e in exc.errors)
+        return None
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
@@ -177,7 +183,7 @@ def _parse_id(
 ) -> int | None:
     if not value:
         return None
-    if value.isdigit() and 0 < int(value) < 2**62:
+    if value.isascii() and value.isdigit() and 0 < int(value) < 2**62:
         return int(value)
     errors.setdefault(field, []).append(t("Choose a value from the list."))
     return None
@@ -376,11 +382,6 @@ def _visibility(form: dict[str, str]) -> str | None:
     return form.get("visibility") or None
 
 
-def _maybe_int(value: str) -> Any:
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 19 else value
-
-
 @post("/backoffice/messages/{message_id:int}/forward", include_in_schema=False)
 async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     """Classify and forward (or re-forward) to an agency."""
@@ -388,9 +389,9 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     names = ("category_id", "subcategory_id", "agency_id", "note", "visibility")
     form = {k: _text(data, k) for k in names}
     payload = ForwardInput(
-        category_id=_maybe_int(form["category_id"]),
-        subcategory_id=_maybe_int(form["subcategory_id"]),
-        agency_id=_maybe_int(form["agency_id"]),
+        category_id=form_int(form["category_id"]),
+        subcategory_id=form_int(form["subcategory_id"]),
+        agency_id=form_int(form["agency_id"]),
         note=form["note"],
         visibility=_visibility(form),
     )
@@ -488,7 +489,7 @@ async def notification_read(request: Request[Any, Any, Any]) -> Response[Any]:
     data = await _form(request)
     app = core(request)
     try:
-        await app.notifications.mark_read(context(request), _maybe_int(_text(data, "id")))
+        await app.notifications.mark_read(context(request), form_int(_text(data, "id")))
     except Invalid as exc:
         page = await app.notifications.list(context(request))
         return render(
@@ -498,8 +499,8 @@ async def notification_read(request: Request[Any, Any, Any]) -> Response[Any]:
             status_code=422,
         )
     target = _text(data, "message_id")
-    if target.isdigit():
-        return redirect(request, f"/backoffice/messages/{int(target)}")
+    if isinstance(goto := form_int(target), int):
+        return redirect(request, f"/backoffice/messages/{goto}")
     return redirect(request, "/backoffice/notifications", flash="saved")
 
 

@@ -16,6 +16,7 @@ from aspirasi_core.domain.model import Actor, Message, Status
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import SubmitInput, Upload
 
+from ..api.common import form_int
 from ..context import actor, context, core, info
 from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
@@ -304,7 +305,7 @@ async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Re
     app = core(request)
     ctx = context(request)
     try:
-        await app.messages.rate(ctx, message_id, int(stars) if stars.isdigit() else stars, comment)
+        await app.messages.rate(ctx, message_id, form_int(stars), comment)
     except DomainError as exc:
         detail = await app.queries.message(ctx, message_id)
         return form_failure(
