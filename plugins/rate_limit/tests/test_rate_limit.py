@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from limits.storage import RedisStorage
 from structlog.testing import capture_logs
@@ -69,7 +67,7 @@ def test_loaded_from_its_entry_point_as_a_class():
     [info] = [p for p in list_plugins(pm) if p.name == "rate_limit"]
     assert info.distribution == "aspirasi-rate-limit"
     assert info.module == "aspirasi_rate_limit.RateLimitPlugin"
-    assert info.hooks == ("aspirasi_before_use_case", "aspirasi_configure")
+    assert info.hooks == ("aspirasi_before_use_case", "aspirasi_configure", "aspirasi_readiness")
     assert isinstance(pm.get_plugin("rate_limit"), RateLimitPlugin)
 
 
@@ -167,20 +165,23 @@ def test_a_url_that_is_not_redis_refuses_to_start():
         manager(ASPIRASI_REDIS_URL="http://127.0.0.1:6379")
 
 
-def test_unreachable_redis_lets_attempts_through_and_is_not_asked_again_at_once():
-    # Port 1 refuses at once: the attempt passes, the failure is logged, and
-    # the next attempts do not wait on Redis for a while.
+def test_unreachable_redis_counts_in_memory_and_is_not_asked_again():
+    # Port 1 refuses at once: the first attempt finds Redis down, the limit goes on
+    # in this worker's memory, and no later attempt asks Redis.
     plugin = RateLimitPlugin()
     plugin.aspirasi_configure(
         Settings(redis_url="redis://127.0.0.1:1/0", extra={"rate_limit_login_account": "1/hour"})
     )
-    started = time.monotonic()
+    plugin.breaker.interval = 3600  # the background check stays out of the way
     with capture_logs() as logs:
-        assert outcomes(plugin, "login", 3, subject="ani") == [None, None, None]
-    assert time.monotonic() - started < 2
-    failures = [entry for entry in logs if entry["event"] == "rate_limit_storage_failed"]
-    assert len(failures) == 1
-    assert failures[0]["use_case"] == "login" and failures[0]["error"] == "ConnectionError"
+        results = outcomes(plugin, "login", 3, subject="ani")
+    assert results[0] is None and all(r is not None and r > 3500 for r in results[1:])
+    failures = [entry for entry in logs if entry["event"] == "rate_limit_redis_down"]
+    assert len(failures) == 1 and failures[0]["error"] == "ConnectionError"
+    assert not plugin.breaker.up and plugin.breaker.counted_in_memory == 3
+    [status] = plugin.aspirasi_readiness()
+    assert (status.name, status.ok, status.essential) == ("redis", False, False)
+    assert status.detail["counting"] == "per-worker memory" and status.detail["outages"] == 1
 
 
 def test_not_configured_is_an_error():

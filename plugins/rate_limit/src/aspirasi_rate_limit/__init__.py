@@ -82,11 +82,18 @@ Where the counters live
     Prefix of the Redis keys; give each deployment that shares a Redis its own.
 
 Keys never hold the e-mail, login name or IP: they are HMAC-SHA-256 digests
-keyed with ``ASPIRASI_SECRET_KEY``, so every worker must share that too. When
-Redis cannot be reached the attempt is let through and the error is logged
-(``rate_limit_storage_failed``), and for the next 10 seconds attempts pass without
-asking it, so requests do not wait on a dead server: a broken cache must not stop
-log-in.
+keyed with ``ASPIRASI_SECRET_KEY``, so every worker must share that too.
+
+When Redis cannot be reached (refused, reset, or no answer within a quarter of
+a second), the limits go on in the memory of each worker — a worker then counts
+only its own attempts, so with N workers a limit allows up to N times as many —
+and requests stop asking Redis: a dead or hung Redis delays at most the one
+request that found it so. The outage is logged once (``rate_limit_redis_down``,
+a warning), a background thread of the worker checks Redis every 2 seconds, and
+once it answers the counters are in Redis again (``rate_limit_redis_back``, with
+how long it was down and how many attempts were counted in memory). ``/readyz``
+shows Redis as ``degraded`` meanwhile, with the number of outages and of attempts
+counted in memory (the service stays ready: a broken cache must not stop log-in).
 
 A misspelt ``ASPIRASI_RATE_LIMIT_*`` variable, or a value that is not a limit,
 stops the start with a ``ValueError`` naming the variable.
@@ -105,6 +112,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Literal
@@ -121,7 +129,7 @@ from redis.retry import Retry
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.errors import Throttled
-from aspirasi_core.plugin_types import UseCaseCall
+from aspirasi_core.plugin_types import ComponentStatus, UseCaseCall
 from aspirasi_core.settings import Settings
 
 from .memory import ClockedMemoryStorage
@@ -131,6 +139,7 @@ __all__ = [
     "ClockedMemoryStorage",
     "LimitConfig",
     "RateLimitPlugin",
+    "RedisBreaker",
     "Rule",
 ]
 
@@ -143,10 +152,10 @@ KEY_PREFIX_SETTING = "rate_limit_key_prefix"
 DEFAULT_KEY_PREFIX = "aspirasi-rate-limit"
 #: Values that turn one limit off.
 OFF = frozenset({"off", "none", "false", "0"})
-#: Seconds to wait for Redis before letting the attempt through (tried twice).
-REDIS_TIMEOUT = 1.0
-#: After Redis failed, let attempts through without asking it for this long (seconds).
-STORAGE_BACKOFF = 10.0
+#: Seconds a request waits for Redis (one try, no retry) before it counts in memory.
+REDIS_TIMEOUT = 0.25
+#: Seconds between the background checks of a Redis that is down.
+RECHECK_SECONDS = 2.0
 
 
 @attrs.frozen
@@ -308,6 +317,66 @@ def client_network(address: str) -> str:
     return str(ip)
 
 
+class RedisBreaker:
+    """Whether requests ask Redis. :meth:`trip` (a request found it down) makes
+    them count in memory and starts a background thread that runs ``check`` every
+    ``interval`` seconds until it succeeds; then requests ask Redis again.
+
+    ``outages`` and ``counted_in_memory`` are the worker's counters, shown on
+    ``/readyz``."""
+
+    def __init__(self, check: Callable[[], bool], *, interval: float = RECHECK_SECONDS) -> None:
+        self._check = check
+        self.interval = interval
+        self.up = True
+        self.outages = 0
+        self.counted_in_memory = 0
+        self._down_since = 0.0
+        self._counted_at_trip = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def trip(self, error: BaseException) -> None:
+        """Redis failed a request: count in memory until the background check finds
+        it answering. Logged once per outage."""
+        with self._lock:
+            if not self.up:
+                return
+            self.up = False
+            self.outages += 1
+            self._down_since = time.monotonic()
+            self._counted_at_trip = self.counted_in_memory
+        cause = getattr(error, "storage_error", None) or error
+        log.warning(
+            "rate_limit_redis_down",
+            error=type(cause).__name__,
+            detail=str(cause)[:200],
+            fallback="per-worker memory",
+            recheck_seconds=self.interval,
+        )
+        threading.Thread(target=self._watch, name="rate-limit-redis-check", daemon=True).start()
+
+    def check_now(self) -> None:
+        """Run the background check at once (tests; it runs by itself anyway)."""
+        self._wake.set()
+
+    def _watch(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._check():
+                break
+        with self._lock:
+            self.up = True
+            down = time.monotonic() - self._down_since
+            counted = self.counted_in_memory - self._counted_at_trip
+        log.info(
+            "rate_limit_redis_back",
+            down_seconds=round(down, 1),
+            counted_in_memory=counted,
+        )
+
+
 class RateLimitPlugin:
     """The ``rate_limit`` plugin: a fresh instance per plugin manager.
 
@@ -324,7 +393,10 @@ class RateLimitPlugin:
         self._now: Callable[[], float] = self._clock
         self._by_use_case: dict[str, list[tuple[Rule, tuple[RateLimitItem, ...]]]] = {}
         self._hmac_key = b""
-        self._storage_down_until = 0.0  # time.monotonic()
+        #: With Redis: the per-worker counters used while it is down, and the
+        #: breaker that decides (None without Redis).
+        self._fallback: MovingWindowRateLimiter | None = None
+        self.breaker: RedisBreaker | None = None
 
     @property
     def config(self) -> LimitConfig | None:
@@ -353,12 +425,16 @@ class RateLimitPlugin:
                 socket_connect_timeout=REDIS_TIMEOUT,
                 # redis-py's default retries three times with back-off of up to
                 # 10 s: a request would hang for seconds while Redis is down.
-                retry=Retry(NoBackoff(), 1),  # type: ignore[arg-type]  # passed on to redis-py
+                retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # passed on to redis-py
             )
             self._now = time.time
+            self._fallback = MovingWindowRateLimiter(ClockedMemoryStorage(time.time))
+            self.breaker = RedisBreaker(storage.check)
         else:
             storage = ClockedMemoryStorage(self._clock)
             self._now = self._clock
+            self._fallback = None
+            self.breaker = None
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         by_use_case: dict[str, list[tuple[Rule, tuple[RateLimitItem, ...]]]] = {}
@@ -397,31 +473,20 @@ class RateLimitPlugin:
             identity = self._identity(rule, call)
             if identity is not None:
                 checks.extend((rule, item, identity) for item in items)
-        if not checks or time.monotonic() < self._storage_down_until:
+        if not checks:
             return
+        breaker = self.breaker
+        if breaker is not None and not breaker.up:
+            limiter = self._fallback or limiter
+            breaker.counted_in_memory += 1
         try:
-            # Look first, so a refusal by one limit does not use up the others;
-            # then take from each (atomic per limit; a race between two limits
-            # costs at most one extra attempt).
-            refused = [c for c in checks if not limiter.test(c[1], c[0].name, c[2])]
-            if not refused:
-                for check in checks:
-                    rule, item, identity = check
-                    if not limiter.hit(item, rule.name, identity):
-                        refused.append(check)
-                        break
-            if not refused:
-                return
-            retry_after = max(self._retry_after(limiter, *check) for check in refused)
-        except StorageError as exc:
-            self._storage_down_until = time.monotonic() + STORAGE_BACKOFF
-            log.error(
-                "rate_limit_storage_failed",
-                use_case=call.name,
-                error=type(exc.storage_error).__name__,
-                detail=str(exc.storage_error),
-                unchecked_for_seconds=STORAGE_BACKOFF,
-            )
+            refused, retry_after = self._count(limiter, checks)
+        except StorageError as exc:  # Redis is down or hung: count in memory from now on
+            assert breaker is not None and self._fallback is not None
+            breaker.trip(exc)
+            breaker.counted_in_memory += 1
+            refused, retry_after = self._count(self._fallback, checks)
+        if not refused:
             return
         log.info(
             "rate_limited",
@@ -430,6 +495,49 @@ class RateLimitPlugin:
             retry_after=retry_after,
         )
         raise Throttled(retry_after=retry_after)
+
+    def _count(
+        self, limiter: MovingWindowRateLimiter, checks: list[tuple[Rule, RateLimitItem, str]]
+    ) -> tuple[list[tuple[Rule, RateLimitItem, str]], int]:
+        """Count the attempt against every limit; the limits that refuse it and
+        the seconds until the last of them lets an attempt through again."""
+        # Look first, so a refusal by one limit does not use up the others; then
+        # take from each (atomic per limit; a race between two limits costs at
+        # most one extra attempt).
+        refused = [c for c in checks if not limiter.test(c[1], c[0].name, c[2])]
+        if not refused:
+            for check in checks:
+                rule, item, identity = check
+                if not limiter.hit(item, rule.name, identity):
+                    refused.append(check)
+                    break
+        if not refused:
+            return [], 0
+        return refused, max(self._retry_after(limiter, *check) for check in refused)
+
+    @hookimpl
+    def aspirasi_readiness(self) -> list[ComponentStatus] | None:
+        """Redis, when the counters live there: asked (a quarter of a second at
+        most) while it is thought up, so a probe finds an outage before a request
+        does; shown ``degraded`` while the limits count in memory."""
+        breaker, storage = self.breaker, self._storage
+        if breaker is None or storage is None:
+            return None
+        if breaker.up and not storage.check():
+            breaker.trip(ConnectionError("Redis did not answer the readiness probe"))
+        return [
+            ComponentStatus(
+                "redis",
+                breaker.up,
+                essential=False,
+                detail={
+                    "used_for": "rate limits",
+                    "counting": "redis" if breaker.up else "per-worker memory",
+                    "outages": breaker.outages,
+                    "counted_in_memory": breaker.counted_in_memory,
+                },
+            )
+        ]
 
     def _retry_after(
         self, limiter: MovingWindowRateLimiter, rule: Rule, item: RateLimitItem, identity: str
