@@ -11,6 +11,7 @@ import argparse
 
 import uvicorn
 
+from aspirasi_core.cli import uvicorn_options
 from aspirasi_core.settings import Settings
 
 
@@ -23,12 +24,10 @@ def main() -> None:
     settings.check_production()
     uvicorn.run(
         "bench.app:create_app",
-        factory=True,
         host=args.host,
         port=args.port,
         workers=1,
-        proxy_headers=False,
-        access_log=False,  # as `aspirasi serve`: the app logs every request itself
+        **uvicorn_options(settings),
     )
 
 

@@ -13,6 +13,7 @@ import importlib.util
 import sys
 import threading
 import time
+from typing import Any
 
 import anyio
 import click
@@ -144,7 +145,9 @@ def outbox() -> None:
 
 
 @outbox.command("run")
-@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+@click.option(
+    "--once", is_flag=True, help="Deliver what is due and run the sweeps once, then stop."
+)
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the queue.")
 def outbox_run(once: bool, poll: float) -> None:
     """Deliver outbox items; several workers may run at once."""
@@ -157,6 +160,7 @@ def outbox_run(once: bool, poll: float) -> None:
                 total += stats.delivered
                 if stats.handled == 0:
                     break
+            anyio.run(app.outbox.sweep_now)
             click.echo(f"delivered {total}")
         else:
             click.echo("outbox worker running (Ctrl-C stops it)")
@@ -301,21 +305,14 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.stdout.flush()
         uvicorn.run(
             "aspirasi_web.app:create_app",
-            factory=True,
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=False,
-            access_log=False,  # the app logs every request itself, with its request id
+            **uvicorn_options(settings),
         )
         return
     config = uvicorn.Config(
-        "aspirasi_web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=False,
-        access_log=False,  # the app logs every request itself, with its request id
+        "aspirasi_web.app:create_app", host=host, port=port, **uvicorn_options(settings)
     )
     server = uvicorn.Server(config)
 
@@ -330,6 +327,21 @@ def serve(host: str, port: int, workers: int) -> None:
     threading.Thread(target=announce, name="ready-banner", daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
         server.run()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options of ``aspirasi serve`` (and of the benchmark's server):
+    the app factory, the server limits of the settings, and the protocol that adds
+    the header and body read timeouts uvicorn lacks
+    (:mod:`aspirasi_web.server`)."""
+    return {
+        "factory": True,
+        "http": "aspirasi_web.server:LimitedHttpToolsProtocol",
+        "timeout_keep_alive": settings.serve_keep_alive_seconds,
+        "limit_concurrency": settings.serve_limit_concurrency or None,
+        "proxy_headers": False,
+        "access_log": False,  # the app logs every request itself, with its request id
+    }
 
 
 def _ready_banner(settings: Settings, host: str, port: int) -> str:

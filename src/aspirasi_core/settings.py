@@ -191,6 +191,28 @@ class Settings:
     )
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
+    serve_keep_alive_seconds: int = _setting(
+        5,
+        "`aspirasi serve`: seconds an idle keep-alive connection stays open (uvicorn"
+        " timeout_keep_alive). Keep it below the reverse proxy's upstream keep-alive.",
+    )
+    serve_header_timeout_seconds: int = _setting(
+        10,
+        "`aspirasi serve`: seconds a connection may take to send a request's headers"
+        " (from its opening, or from the request's first byte); then it is closed."
+        " 0: no limit.",
+    )
+    serve_body_timeout_seconds: int = _setting(
+        20,
+        "`aspirasi serve`: seconds a request's body may stop arriving while the app"
+        " waits for it; then the connection is closed. A slow but steady upload goes"
+        " on. 0: no limit.",
+    )
+    serve_limit_concurrency: int = _setting(
+        500,
+        "`aspirasi serve`: connections and requests at once per worker; beyond, new"
+        " requests are answered 503 at once (uvicorn limit_concurrency). 0: no limit.",
+    )
     outbox_max_attempts: int = _setting(
         16,
         "Deliveries of an outbox item tried before it becomes a dead letter. Retries back"
@@ -306,6 +328,7 @@ class Settings:
             "api_token_days",
             "outbox_max_attempts",
             "outbox_lease_seconds",
+            "serve_keep_alive_seconds",
             "max_upload_mb",
             "image_decode_concurrency",
             "sop_sweep_seconds",
@@ -316,7 +339,14 @@ class Settings:
             problems.append(
                 "ASPIRASI_ATTACHMENT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500"
             )
-        for name in ("db_statement_timeout_ms", "db_lock_timeout_ms", "db_connect_timeout_seconds"):
+        for name in (
+            "db_statement_timeout_ms",
+            "db_lock_timeout_ms",
+            "db_connect_timeout_seconds",
+            "serve_header_timeout_seconds",
+            "serve_body_timeout_seconds",
+            "serve_limit_concurrency",
+        ):
             if getattr(self, name) < 0:
                 problems.append(f"ASPIRASI_{name.upper()} must be 0 (none) or more")
         if not 0 <= self.db_threads <= 256:

@@ -251,6 +251,11 @@ class OutboxDispatcher:
         if self._last_sweep is not None and now - self._last_sweep < interval:
             return
         self._last_sweep = now
+        await self.sweep_now()
+
+    async def sweep_now(self) -> None:
+        """Run every sweep once (:meth:`run_forever` does it every
+        ``ASPIRASI_SOP_SWEEP_SECONDS``); a failing sweep is logged, not raised."""
         for name, sweep in self.sweeps.items():
             try:
                 await sweep()

@@ -10,7 +10,9 @@ Recognised:
 * a statement or lock timeout ran out (PostgreSQL ``statement_timeout`` or
   ``lock_timeout``, SQLite's busy timeout, the pool's check-out wait) —
   ``database_busy``;
-* the disk of the database or of the attachments is full — ``storage_full``.
+* the disk of the database or of the attachments is full — ``storage_full``;
+* the attachments' disk cannot be written for now (read-only, an I/O error, a
+  network mount that went away) — ``storage_unavailable``.
 
 Deadlocks and serialisation failures are not named here: a transaction that
 failed that way is worth running again, which is the transaction runner's job.
@@ -48,6 +50,9 @@ _DOWN_SQLSTATES = frozenset(
         "25006",  # read_only_sql_transaction (a standby after a fail-over)
     }
 )
+_STORAGE_DOWN_ERRNOS = frozenset(
+    {errno.EROFS, errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN, errno.ETIMEDOUT}
+)
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 _SQLITE_DOWN = ("disk i/o error", "unable to open database file")
 
@@ -67,6 +72,15 @@ def busy() -> Unavailable:
         "The service is very busy. Please try again in a moment.",
         code="database_busy",
         retry_after=RETRY_BUSY,
+    )
+
+
+def storage_unavailable() -> Unavailable:
+    """The attachments' disk cannot be written for now."""
+    return Unavailable(
+        "The service is briefly unavailable. Please try again in a moment.",
+        code="storage_unavailable",
+        retry_after=RETRY_UNREACHABLE,
     )
 
 
@@ -128,6 +142,8 @@ def classify(error: BaseException) -> Unavailable | None:
         return found
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
         return full()
+    if isinstance(error, OSError) and error.errno in _STORAGE_DOWN_ERRNOS:
+        return storage_unavailable()
     return _from_psycopg(error) or _from_sqlite(error)
 
 

@@ -71,7 +71,9 @@ class LocalAttachmentStore:
         :meth:`sweep_pending` after an hour unless a row names it. ``suffix`` is
         ``""`` or a short extension such as ``.pdf`` (the dot may be left out);
         anything else raises :class:`ValueError`. A full disk raises
-        :class:`~aspirasi_core.domain.errors.StorageFull` (nothing is left behind).
+        :class:`~aspirasi_core.domain.errors.StorageFull`, a disk that cannot be
+        written for now (read-only, I/O error, a lost network mount)
+        ``Unavailable`` (nothing is left behind).
         """
         suffix = _normalise_suffix(suffix)
         pending = self.root / PENDING
