@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from tests.deployment import deployment_env
 
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.services import Aspirasi, Context
@@ -25,7 +26,6 @@ from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.settings import Settings
 
 BIN = Path(sys.executable).parent
-SECRET = "outbox-crash-test-secret-" * 2
 _MESSAGE_ID = re.compile(rb"^Message-ID: *(.+?)\r?$", re.M | re.I)
 
 
@@ -108,24 +108,20 @@ class HoldingSmtpSink:
         self.controller.stop()
 
 
-def deployment_env(
+def mail_deployment_env(
     database_url: str, tmp_path: Path, smtp_port: int, **extra: str
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
-    env.update(
-        ASPIRASI_DATABASE_URL=database_url,
-        ASPIRASI_SECRET_KEY=SECRET,
-        ASPIRASI_STORAGE_PATH=str(tmp_path / "files"),
+    """A test deployment that mails through the SMTP server on ``smtp_port``, with
+    no plugin but notify_email (the worker processes start sooner)."""
+    return deployment_env(
+        database_url,
+        tmp_path / "files",
+        ASPIRASI_PLUGINS="notify_email",
         ASPIRASI_SMTP_HOST="127.0.0.1",
         ASPIRASI_SMTP_PORT=str(smtp_port),
         ASPIRASI_MAIL_FROM="ASPIRASI ETAM <noreply@kaltimprov.go.id>",
-        ASPIRASI_OUTBOX_INLINE="0",
-        ASPIRASI_ARGON2_TIME_COST="1",
-        ASPIRASI_ARGON2_MEMORY_KIB="1024",
-        ASPIRASI_LOG_JSON="1",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def queue_mails(env: Mapping[str, str], count: int) -> Aspirasi:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.engine import make_url
 
 
 class TcpProxy:
@@ -95,6 +96,14 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def proxied_database(factory: type[TcpProxy], database_url: str) -> tuple[TcpProxy, str]:
+    """A started proxy to the server of ``database_url``, and the URL through it."""
+    url = make_url(database_url)
+    proxy = factory((url.host or "127.0.0.1", url.port or 5432))
+    proxy.start()
+    return proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.outbox_support import BIN, SECRET
+from tests.deployment import deployment_env
+from tests.outbox_support import BIN
 
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.services import Context
@@ -24,18 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(database_url: str, storage: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
-    env.update(
-        ASPIRASI_DATABASE_URL=database_url,
-        ASPIRASI_SECRET_KEY=SECRET,
-        ASPIRASI_STORAGE_PATH=str(storage),
-        ASPIRASI_OUTBOX_INLINE="0",
-        ASPIRASI_DISABLED_PLUGINS="notify_email",
-        ASPIRASI_ARGON2_TIME_COST="1",
-        ASPIRASI_ARGON2_MEMORY_KIB="1024",
-        ASPIRASI_LOG_JSON="1",
+    # No plugin: the child processes and the worker start sooner.
+    return deployment_env(
+        database_url,
+        storage,
+        ASPIRASI_DISABLED_PLUGINS="notify_email,evaluator,land_issue,rate_limit",
     )
-    return env
 
 
 def _kill_at(point: str, env: dict[str, str], tmp_path: Path) -> None:

@@ -12,15 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from tests.outbox_support import (
     HoldingSmtpSink,
     OutboxWorker,
-    deployment_env,
+    mail_deployment_env,
     outbox_counts,
     queue_mails,
 )
-from tests.tcp_proxy import TcpProxy, tcp_proxy_factory  # noqa: F401 - the fixture
+from tests.tcp_proxy import (  # noqa: F401 - the fixture
+    TcpProxy,
+    proxied_database,
+    tcp_proxy_factory,
+)
 
 MAILS = 24
 LEASE = "4"  # seconds: a killed worker's batch comes back quickly
@@ -46,7 +49,7 @@ def test_killed_workers_deliver_every_mail_exactly_once(
 ) -> None:
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     with HoldingSmtpSink() as sink:
-        env = deployment_env(url, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS=LEASE)
+        env = mail_deployment_env(url, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS=LEASE)
         app = queue_mails(env, MAILS)
         workers: list[OutboxWorker] = []
         try:
@@ -80,12 +83,9 @@ def test_a_database_outage_right_after_a_mail_was_accepted_sends_it_once(
     tmp_path: Path,
     tcp_proxy_factory: type[TcpProxy],  # noqa: F811
 ) -> None:
-    url = make_url(pg_url)
-    proxy = tcp_proxy_factory((url.host or "127.0.0.1", url.port or 5432))
-    proxy.start()
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = proxied_database(tcp_proxy_factory, pg_url)
     with HoldingSmtpSink() as sink:
-        env = deployment_env(proxied, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS="6")
+        env = mail_deployment_env(proxied, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS="6")
         # The test itself queues and counts over a connection of its own.
         app = queue_mails({**env, "ASPIRASI_DATABASE_URL": pg_url}, MAILS)
         # The database goes away after the server received the 3rd mail and before

@@ -19,15 +19,16 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    """A SQLite deployment with cheap password hashes."""
     return {
-        "ASPIRASI_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "ASPIRASI_DATABASE_URL": f"sqlite:///{tmp_path / 'outbox.db'}",
         "ASPIRASI_STORAGE_PATH": str(tmp_path / "files"),
         "ASPIRASI_ARGON2_MEMORY_KIB": "1024",
         "ASPIRASI_ARGON2_TIME_COST": "1",
     }
 
 
-def run(env: dict[str, str], *args: str):
+def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 

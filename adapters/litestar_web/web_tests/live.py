@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.deployment import deployment_env
 
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.settings import Settings
-
-from .world import SECRET
 
 BIN = Path(sys.executable).parent
 
@@ -31,20 +30,8 @@ def free_port() -> int:
 
 
 def base_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a test deployment: cheap password hashes, the outbox
-    delivered by nobody (unless a test starts a worker), JSON logs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
-    env.update(
-        ASPIRASI_DATABASE_URL=database_url,
-        ASPIRASI_SECRET_KEY=SECRET,
-        ASPIRASI_STORAGE_PATH=str(tmp_path / "files"),
-        ASPIRASI_OUTBOX_INLINE="0",
-        ASPIRASI_ARGON2_TIME_COST="1",
-        ASPIRASI_ARGON2_MEMORY_KIB="1024",
-        ASPIRASI_LOG_JSON="1",
-    )
-    env.update(extra)
-    return env
+    """The environment of a test deployment (see :func:`tests.deployment.deployment_env`)."""
+    return deployment_env(database_url, tmp_path / "files", **extra)
 
 
 def prepare_database(env: Mapping[str, str], *, superadmin: tuple[str, str, str]) -> None:

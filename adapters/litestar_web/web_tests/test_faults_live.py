@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
-from tests.tcp_proxy import TcpProxy, tcp_proxy_factory  # noqa: F401 - the fixture
+from tests.tcp_proxy import (  # noqa: F401 - the fixture
+    TcpProxy,
+    proxied_database,
+    tcp_proxy_factory,
+)
 
 from .live import LiveServer, base_env, prepare_database
 
@@ -42,10 +45,7 @@ def test_unreachable_database_answers_503_and_the_same_process_recovers(
     tmp_path: Path,
     tcp_proxy_factory: type[TcpProxy],  # noqa: F811
 ) -> None:
-    url = make_url(pg_url)
-    proxy = tcp_proxy_factory((url.host or "127.0.0.1", url.port or 5432))
-    proxy.start()
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = proxied_database(tcp_proxy_factory, pg_url)
     env = base_env(proxied, tmp_path)
     prepare_database(env, superadmin=ROOT)
     server = LiveServer(env, tmp_path / "server.log").start()

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -191,11 +191,19 @@ class SqlDatabase:
         return await self.transaction(fn, write=True)
 
     def _autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        with self._connected(isolation_level="AUTOCOMMIT") as conn:
+            return fn(SqlUnitOfWork(conn, self.crypto))
+
+    @contextlib.contextmanager
+    def _connected(self, **options: Any) -> Iterator[Connection]:
+        """A pooled connection with these execution options. Faults come out named
+        (:mod:`.faults`), and a connection lost under a statement is dropped."""
         try:
             with self.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
+                if options:
+                    conn.execution_options(**options)
                 try:
-                    return fn(SqlUnitOfWork(conn, self.crypto))
+                    yield conn
                 except Exception as exc:
                     self._drop_if_lost(conn, exc)
                     raise
@@ -235,20 +243,8 @@ class SqlDatabase:
             lock.release()
 
     def _run(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
-        try:
-            with self.engine.connect() as conn:
-                if not write:
-                    conn.execution_options(**{WRITE_OPTION: False})
-                try:
-                    with conn.begin():
-                        return fn(SqlUnitOfWork(conn, self.crypto))
-                except Exception as exc:
-                    self._drop_if_lost(conn, exc)
-                    raise
-        except Exception as exc:
-            if (found := faults.name(exc)) is None:
-                raise
-            raise found from exc
+        with self._connected(**({} if write else {WRITE_OPTION: False})) as conn, conn.begin():
+            return fn(SqlUnitOfWork(conn, self.crypto))
 
     def _drop_if_lost(self, conn: Connection, exc: Exception) -> None:
         """The connection was lost under a statement of the fast path, which SQLAlchemy
