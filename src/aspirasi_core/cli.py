@@ -151,12 +151,17 @@ def outbox() -> None:
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the queue.")
 def outbox_run(once: bool, poll: float) -> None:
     """Deliver outbox items; several workers may run at once."""
+    from .domain.errors import Unavailable
+
     app = _app(_settings())
     try:
         if once:
             total = 0
             while True:
-                stats = app.outbox.run_once_sync()
+                try:
+                    stats = app.outbox.run_once_sync()
+                except Unavailable as exc:
+                    raise click.ClickException(f"{exc.code}: {exc.render()}") from None
                 total += stats.delivered
                 if stats.handled == 0:
                     break

@@ -165,7 +165,9 @@ def aspirasi_deliver_outbox_item(item: OutboxItem) -> bool | None:
     """Deliver one outbox item (called by the dispatcher, outside any transaction).
 
     Return True when the item was delivered, None when the topic is not yours
-    (the next plugin is asked). Raise to signal a failed delivery: the
+    (the next plugin is asked). The dispatcher records the delivery as soon as the
+    hook returns: return as soon as the receiver has the item, and leave what
+    follows (closing a connection) to the background. Raise to signal a failed delivery: the
     dispatcher retries with back-off and, after the configured number of tries,
     moves the item to the dead letters. An item no plugin delivers is dead at once.
     """

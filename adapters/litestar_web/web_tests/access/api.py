@@ -1,4 +1,4 @@
-"""Access matrix entries of the JSON API, the OpenAPI pages, /healthz and /static."""
+"""Access matrix entries of the JSON API, the OpenAPI pages, /healthz, /readyz and /static."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def _row(*statuses: int) -> dict[str, int]:
 #: message's agency), other_operator, super_admin.
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/healthz"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/readyz"): _row(200, 200, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/auth/register"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/verify-email"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/resend-verification"): _row(401, 409, 409, 409, 409, 409, 409),

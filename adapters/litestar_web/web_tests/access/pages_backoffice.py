@@ -77,6 +77,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/admin/days-off"): _SUPER_FORM,
     ("POST", "/admin/days-off/{day_off_id}/delete"): _row(302, (403, 403), (403, 403, 403, 404)),
     ("GET", "/admin/outbox"): _SUPER_PAGE,
+    ("POST", "/admin/outbox/retry"): _row(302, (403, 403), (403, 403, 403, 303)),
     ("POST", "/admin/outbox/{item_id}/retry"): _row(302, (403, 403), (403, 403, 403, 404)),
     # development mailbox (pages/devmail.py): demo mode is off in the tests
     ("GET", "/dev/mailbox"): _all(404),
