@@ -74,6 +74,9 @@ def require_admin_manage(request: Request[Any, Any, Any]) -> Actor:
 
 async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The request body as a JSON object; anything else is a 422 ``invalid_json``."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # Not JSON, and already read as a form before the handler (csrf.read_form_first).
+        raise bad_body("The request body is not valid JSON.")
     raw = await request.body()
     if not raw.strip():
         return {}
