@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import structlog
+
+from .domain.errors import Unavailable
 from .plugins import (
     collect_category_decls,
     collect_policy,
@@ -23,6 +26,8 @@ from .services.ports import AttachmentStore, Clock, Database
 from .settings import Settings
 from .storage import create_database, upgrade
 from .storage.files import LocalAttachmentStore
+
+log = structlog.get_logger("aspirasi.bootstrap")
 
 
 def bootstrap(
@@ -41,7 +46,9 @@ def bootstrap(
     to one loading the installed entry points (honouring the allow and block
     lists); ``extra_plugins`` are registered on top (tests, embedding scripts).
     With ``ensure_categories`` the sub-categories plugins declare are created if
-    missing — the database must be migrated first (:func:`migrate`).
+    missing — the database must be migrated first (:func:`migrate`); while the
+    database cannot be reached this is skipped with a warning, so a worker started
+    during an outage serves 503s and recovers with the database.
     """
     settings = settings or Settings.from_env()
     settings.check_production()
@@ -75,7 +82,12 @@ def bootstrap(
     app = Aspirasi.from_deps(deps)
     app.plugin_manager = pm
     if ensure_categories:
-        app.admin.ensure_categories(collect_category_decls(pm))
+        try:
+            app.admin.ensure_categories(collect_category_decls(pm))
+        except Unavailable as exc:
+            # A worker started while the database is away still starts, and serves
+            # (503 until it is back): `aspirasi db upgrade` has made them already.
+            log.warning("categories_not_checked", code=exc.code)
     return app
 
 

@@ -48,11 +48,15 @@ def test_unreachable_database_answers_503_and_the_same_process_recovers(
     proxy, proxied = proxied_database(tcp_proxy_factory, pg_url)
     env = base_env(proxied, tmp_path)
     prepare_database(env, superadmin=ROOT)
+    proxy.stop()  # the database is away before the server even starts
     server = LiveServer(env, tmp_path / "server.log").start()
     try:
         assert server.process is not None
         pid = server.process.pid
         with server.client() as http:
+            assert http.get("/readyz").status_code == 503  # started all the same
+            proxy.start()
+            assert _wait_for(lambda: http.get("/readyz").status_code == 200)
             login = http.post(
                 "/api/v1/auth/login",
                 json={"login": "root", "password": ROOT[2]},
