@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import attrs
 import structlog
 
+from ..domain.errors import Unavailable
 from .accounts import AccountService, LoginResult, RegisterInput
 from .admin import AccountChanges, AdminService, StaffInput
 from .attachments import AttachmentSweep
@@ -68,12 +69,7 @@ class Aspirasi:
             notifications=NotificationService(deps),
             admin=AdminService(deps),
             outbox=OutboxDispatcher(
-                deps,
-                sweeps={
-                    "sop": sop.sweep,
-                    "retention": data_rights.sweep,
-                    "attachments": attachments.sweep,
-                },
+                deps, sweep=periodic_sweeps(sop.sweep, data_rights.sweep, attachments.sweep)
             ),
             sop=sop,
             audit=AuditService(deps),
@@ -94,6 +90,10 @@ def periodic_sweeps(*sweeps: Callable[[], Awaitable[int]]) -> Callable[[], Await
         for one in sweeps:
             try:
                 handled += await one()
+            except Unavailable as exc:  # named and logged by the storage layer
+                structlog.get_logger("aspirasi.sweep").warning(
+                    "sweep_skipped", sweep=getattr(one, "__qualname__", repr(one)), code=exc.code
+                )
             except Exception:
                 structlog.get_logger("aspirasi.sweep").exception(
                     "sweep_failed", sweep=getattr(one, "__qualname__", repr(one))

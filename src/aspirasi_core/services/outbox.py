@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 import anyio
@@ -69,13 +69,13 @@ class OutboxDispatcher:
         lease_seconds: int | None = None,
         base_delay_seconds: float = 15.0,
         max_delay_seconds: float = 3600.0,
-        sweeps: Mapping[str, Callable[[], Awaitable[int]]] | None = None,
+        sweep: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._d = deps
-        #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`, by name:
-        #: the SOP lateness sweep (:meth:`aspirasi_core.services.sop.SopService.sweep`)
-        #: and the attachment sweep (:class:`~.attachments.AttachmentSweep`).
-        self.sweeps = dict(sweeps or {})
+        #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`: the
+        #: periodic sweeps (:func:`aspirasi_core.services.periodic_sweeps` of the SOP
+        #: lateness, the attachment retention and the pending attachments sweeps).
+        self.sweep = sweep
         self._last_sweep: float | None = None
         self.batch = batch
         #: Default: ``ASPIRASI_OUTBOX_LEASE_SECONDS``.
@@ -244,7 +244,7 @@ class OutboxDispatcher:
                     await self._wake.wait()
 
     async def _maybe_sweep(self) -> None:
-        if not self.sweeps:
+        if self.sweep is None:
             return
         now = time.monotonic()
         interval = self._d.settings.sop_sweep_seconds
@@ -254,15 +254,16 @@ class OutboxDispatcher:
         await self.sweep_now()
 
     async def sweep_now(self) -> None:
-        """Run every sweep once (:meth:`run_forever` does it every
-        ``ASPIRASI_SOP_SWEEP_SECONDS``); a failing sweep is logged, not raised."""
-        for name, sweep in self.sweeps.items():
-            try:
-                await sweep()
-            except Unavailable as exc:  # named and logged by the storage layer
-                log.warning("sweep_skipped", sweep=name, code=exc.code)
-            except Exception:
-                log.exception("sweep_failed", sweep=name)
+        """Run the sweep once (:meth:`run_forever` does it every
+        ``ASPIRASI_SOP_SWEEP_SECONDS``); a failure is logged, not raised."""
+        if self.sweep is None:
+            return
+        try:
+            await self.sweep()
+        except Unavailable as exc:  # named and logged by the storage layer
+            log.warning("sweep_skipped", code=exc.code)
+        except Exception:
+            log.exception("sweep_failed")
 
     async def list(
         self,

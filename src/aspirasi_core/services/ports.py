@@ -398,6 +398,7 @@ class MessageRepository(Protocol):
         """Record that the attachment's file is deleted (``removed_at``, ``reason``;
         the storage key is emptied). ``erase_details`` empties its file name and
         checksum too. Compare-and-set: False when it was already removed."""
+
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""
 

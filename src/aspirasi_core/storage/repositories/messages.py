@@ -467,6 +467,7 @@ class SqlMessageRepository:
             .values(**values)
         )
         return self._conn.execute(stmt).rowcount == 1
+
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment row names (the attachment sweep's
         question, asked only about files left pending for an hour: rare, and
