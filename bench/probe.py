@@ -68,7 +68,8 @@ def main() -> int:
         wrk = run.Wrk(server.base, Path(tmp))
         sc = run.build_scenarios(server.base, facts)
         for name in args.routes.split(","):
-            reqs = sc.login if name == "login" else sc.routes.get(name, sc.evaluator or [])
+            evaluator = {"evaluator": sc.evaluator, "evaluator_month": sc.evaluator_month}
+            reqs = sc.login if name == "login" else sc.routes.get(name) or evaluator[name] or []
             wrk.run("warm", reqs, 1)
             hello = wrk.run("hello", sc.hello, args.seconds, connections=args.connections)
             spy = None

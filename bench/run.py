@@ -44,6 +44,9 @@ SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 CONNECTIONS = 64
 LOGIN_CONNECTIONS = 16
+#: Goals of the evaluator's report at 1M messages, p50 at one connection (issue 21).
+EVALUATOR_YEAR_MS = 1000
+EVALUATOR_MONTH_MS = 150
 WRK_TIMEOUT = "10s"
 #: Unauthenticated JSON POSTs (log-in, tracking) need the double-submit CSRF token,
 #: as a browser sends it: the same value in the ``aspirasi_csrf`` cookie and the header.
@@ -401,6 +404,8 @@ class Scenario:
     mixed: list[Req]
     evaluator: list[Req] | None
     evaluator_note: str
+    #: The same report for a month (``None`` with ``evaluator``).
+    evaluator_month: list[Req] | None = None
 
 
 def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
@@ -472,30 +477,28 @@ def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
     rng.shuffle(mixed)
     # The evaluator's report, once the plugin serves it.
     status, _, data = http(base, "GET", "/schema/openapi.json")
-    evaluator = None
+    evaluator = evaluator_month = None
     note = "evaluator report: not yet implemented (no GET /api/v1/evaluator/report in the schema)"
     if status == 200:
         spec = json.loads(data)
         op = spec.get("paths", {}).get("/api/v1/evaluator/report", {}).get("get")
         if op is not None:
             super_token, _ = login(base, seed.SUPERADMIN)
-            # A year of messages ([from, to), local days), the window shifted by one day per
-            # request so that no two requests ask for the same report (uncached).
-            evaluator = []
+            bearer_super = {"Authorization": f"Bearer {super_token}"}
+            # A year and a month of messages ([from, to), local days), the window shifted
+            # by one day per request so that no two requests ask for the same report.
+            evaluator, evaluator_month = [], []
             first = datetime(2025, 11, 1, tzinfo=UTC)
             for k in range(200):
                 day = first + timedelta(days=k - 100)
-                query = f"?from={day:%Y-%m-%d}&to={day.replace(year=day.year + 1):%Y-%m-%d}"
-                evaluator.append(
-                    Req(
-                        "GET",
-                        f"/api/v1/evaluator/report{query}",
-                        {"Authorization": f"Bearer {super_token}"},
-                    )
-                )
+                year_on = day.replace(year=day.year + 1)
+                month_on = (day.replace(day=1) + timedelta(days=32)).replace(day=min(day.day, 28))
+                for into, end in ((evaluator, year_on), (evaluator_month, month_on)):
+                    query = f"?from={day:%Y-%m-%d}&to={end:%Y-%m-%d}"
+                    into.append(Req("GET", f"/api/v1/evaluator/report{query}", bearer_super))
             note = (
-                "GET /api/v1/evaluator/report?from=…&to=… (one year, a different window each "
-                "request), super admin, 1 connection"
+                "GET /api/v1/evaluator/report?from=…&to=… (one year, or one month, a different "
+                "window each request), super admin, 1 connection"
             )
     return Scenario(
         hello=[Req("GET", HELLO_PATH)],
@@ -504,6 +507,7 @@ def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
         mixed=mixed,
         evaluator=evaluator,
         evaluator_note=note,
+        evaluator_month=evaluator_month,
     )
 
 
@@ -742,19 +746,24 @@ def bench_one(
                 f"mixed: {mx.errors} failed requests, {locked} 'database is locked'"
             )
 
-        # Evaluator report (p50 at one connection) when the route exists.
+        # Evaluator report (p50 at one connection) when the route exists: a year, a month.
         if sc.evaluator is not None:
-            ev = wrk.run(f"{backend}-{size}-evaluator", sc.evaluator, d, connections=1)
-            result["evaluator"] = {
-                "note": sc.evaluator_note,
-                **ev.as_dict(),
-                "goal": "p50 <= 50 ms at 1M",
-                "pass": ev.p50_ms <= 50,
-            }
-            if ev.errors:
-                result["void"].append(
-                    f"evaluator: {ev.errors} errors; {probe_error(server.base, sc.evaluator)}"
-                )
+            for key, reqs, goal_ms in (
+                ("evaluator", sc.evaluator, EVALUATOR_YEAR_MS),
+                ("evaluator_month", sc.evaluator_month or [], EVALUATOR_MONTH_MS),
+            ):
+                ev = wrk.run(f"{backend}-{size}-{key}", reqs, d, connections=1)
+                result[key] = {
+                    "note": sc.evaluator_note,
+                    **ev.as_dict(),
+                    "goal": f"p50 <= {goal_ms} ms at 1M",
+                    "goal_ms": goal_ms,
+                    "pass": ev.p50_ms <= goal_ms,
+                }
+                if ev.errors:
+                    result["void"].append(
+                        f"{key}: {ev.errors} errors; {probe_error(server.base, reqs)}"
+                    )
         else:
             result["evaluator"] = {"skipped": True, "note": sc.evaluator_note}
         result["memory_mb"] = server.memory()
@@ -915,13 +924,18 @@ def markdown(report: dict[str, Any]) -> str:
             )
         lg = res["login"]
         b = lg["burst"]
-        ev = res["evaluator"]
-        ev_row = (
-            f"| evaluator report (p50, 1 conn) | {ev['note']} | — | ≤ 50 ms at 1M | SKIPPED |"
-            if ev.get("skipped")
-            else f"| evaluator report (p50, 1 conn) | {ev['p50_ms']:.1f} ms p50, {ev['p99_ms']:.1f} "
-            f"ms p99 | {ev['errors']} errors | ≤ 50 ms at 1M | {_pass(ev['pass'])} |"
-        )
+        ev_rows = []
+        for key, span in (("evaluator", "a year"), ("evaluator_month", "a month")):
+            ev = res.get(key)
+            if ev is None:  # results from before the month was measured
+                continue
+            goal = f"≤ {ev.get('goal_ms', 50)} ms at 1M"
+            ev_rows.append(
+                f"| evaluator report, {span} (p50, 1 conn) | {ev['note']} | — | {goal} | SKIPPED |"
+                if ev.get("skipped")
+                else f"| evaluator report, {span} (p50, 1 conn) | {ev['p50_ms']:.1f} ms p50, "
+                f"{ev['p99_ms']:.1f} ms p99 | {ev['errors']} errors | {goal} | {_pass(ev['pass'])} |"
+            )
         mx = res["mixed"]
         mem = res["memory_mb"]
         out += [
@@ -941,7 +955,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{mx['p99_ms']:.1f} ms | 0 errors"
             f"{' (goal on SQLite)' if res['backend'] == 'sqlite' else ' (information)'} "
             f"| {_pass(mx['pass'])} |",
-            ev_row,
+            *ev_rows,
             f"| worker memory after the run | VmRSS {mem.get('VmRSS')} MB (peak {mem.get('VmHWM')} MB) "
             f"| {stages(res['memory_stages_mb'])} | < 150 MB at 1M | "
             f"{_pass(mem.get('VmRSS', 0) < 150) if res['size'] == '1m' else '(1M only)'} |",
