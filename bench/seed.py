@@ -557,13 +557,6 @@ def _fill(writer: Any, data: DataSet) -> dict[str, int]:
             writer.write(table, batch[table])
             counts[table] = counts.get(table, 0) + len(batch[table])
     writer.finish()
-    # The rows bypassed the use cases: rebuild the evaluator's report roll-ups
-    # (kept in step by the use cases from now on). No-op without its tables.
-    try:
-        from aspirasi_evaluator.rollup import rebuild_database
-    except ImportError:  # the plugin is not installed
-        return counts
-    rebuild_database(writer.url)
     return counts
 
 

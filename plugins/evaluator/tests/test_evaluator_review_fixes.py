@@ -12,7 +12,7 @@ from evaluator_support import World, migrate_evaluator
 from sqlalchemy import event, func, insert, select
 
 from aspirasi_core.services import ForwardInput
-from aspirasi_evaluator.report import DateRange, trend
+from aspirasi_evaluator.report import DateRange, build_report
 from aspirasi_evaluator.tables import reprimands
 
 HUGE = "9" * 5000
@@ -321,14 +321,14 @@ def test_the_trends_closed_query_uses_the_plugins_index(sqlite_database):
     seen: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        if "message_log" in statement:
+        if "message_log.to_status" in statement:
             seen.append((statement, parameters))
 
     rng = DateRange(date(2026, 1, 1), date(2027, 1, 1), "Asia/Makassar")
     event.listen(engine, "before_cursor_execute", capture)
     try:
         with engine.connect() as conn:
-            trend(conn, rng)
+            build_report(conn, rng, datetime(2026, 6, 1, tzinfo=UTC))
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     [(statement, parameters)] = seen

@@ -21,49 +21,85 @@ from aspirasi_evaluator.web import BUCKET_LABELS
 PACKAGE = Path(tables.__file__).resolve().parent
 
 
-INDEX = "ix_evaluator_message_log_to_status_at"
-#: The roll-ups' partial index on the core's messages (open messages only).
+INDEX = tables.MESSAGE_LOG_INDEX
+#: The roll-ups' partial index on the core's messages (e003, dropped by e004).
 OPEN_DUE_INDEX = "ix_evaluator_messages_open_due"
+ROLLUP_TABLES = {
+    "evaluator_rollup_state",
+    "evaluator_message_facts",
+    "evaluator_counts",
+    "evaluator_totals",
+    "evaluator_ratings",
+    "evaluator_duration_bins",
+    "evaluator_duration_fine",
+}
 
 
-def _message_log_indexes(database) -> dict[str, list[str]]:
+def _indexes(database, table: str) -> dict[str, list[str]]:
     with database.engine.connect() as conn:
-        return {
-            i["name"]: list(i["column_names"]) for i in inspect(conn).get_indexes("message_log")
-        }
+        return {i["name"]: list(i["column_names"]) for i in inspect(conn).get_indexes(table)}
+
+
+def _report_indexes(database) -> dict[str, tuple[str, tuple[str, ...]]]:
+    found = {}
+    for table in ("messages", "message_log"):
+        for name, columns in _indexes(database, table).items():
+            if name.startswith("ix_evaluator_"):
+                found[name] = (table, tuple(columns))
+    return found
+
+
+def _downgrade(database, revision: str) -> None:
+    with database.engine.begin() as conn:
+        command.downgrade(make_config(conn, [MIGRATIONS_DIR]), revision)
+    assert revision in current(database.engine)
 
 
 def test_the_branch_builds_exactly_the_tables(database):
     migrate_evaluator(database)
-    assert "e003_evaluator_rollups" in current(database.engine)
-    # The trend's index on the core's message_log, owned by this branch.
-    assert _message_log_indexes(database)[INDEX] == ["to_status", "at"]
+    assert "e004_evaluator_drop_rollups" in current(database.engine)
+    # The report's indexes on the core's tables, owned by this branch (on
+    # PostgreSQL the messages index also INCLUDEs id, which the inspector lists).
+    found = _report_indexes(database)
+    assert set(found) == set(tables.REPORT_INDEXES)
+    for name, (table, columns) in tables.REPORT_INDEXES.items():
+        assert found[name][0] == table
+        assert found[name][1][: len(columns)] == columns, name
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
         names = set(inspect(conn).get_table_names())
-    # The index on the core's table is not in tables.metadata (the core's
-    # tables are not ours to declare): it is checked above instead.
+    # The indexes on the core's tables are not in tables.metadata (the core's
+    # tables are not ours to declare): they are checked above instead.
     ours = [
         d
         for d in diff
         if "evaluator_" in repr(d)
-        and not (d[0] == "remove_index" and d[1].name in (INDEX, OPEN_DUE_INDEX))
+        and not (d[0] == "remove_index" and d[1].name in tables.REPORT_INDEXES)
     ]
     assert ours == []
     assert {"evaluator_reprimands", "evaluator_reprimand_messages"} <= names
+    assert not names & ROLLUP_TABLES
     # Upgrading again is a no-op.
     migrate_evaluator(database)
 
 
+def test_the_rollups_come_back_on_downgrade_and_go_again(database):
+    migrate_evaluator(database)
+    _downgrade(database, "e003_evaluator_rollups")
+    assert set(inspect(database.engine).get_table_names()) >= ROLLUP_TABLES
+    assert set(_report_indexes(database)) == {INDEX, OPEN_DUE_INDEX}
+    migrate_evaluator(database)
+    assert not ROLLUP_TABLES & set(inspect(database.engine).get_table_names())
+    assert set(_report_indexes(database)) == set(tables.REPORT_INDEXES)
+
+
 def test_the_message_log_index_downgrades_and_upgrades_again(database):
     migrate_evaluator(database)
-    with database.engine.begin() as conn:
-        command.downgrade(make_config(conn, [MIGRATIONS_DIR]), "e001_evaluator_reprimands")
-    assert "e001_evaluator_reprimands" in current(database.engine)
-    assert INDEX not in _message_log_indexes(database)
+    _downgrade(database, "e001_evaluator_reprimands")
+    assert _report_indexes(database) == {}
     assert "evaluator_reprimands" in inspect(database.engine).get_table_names()
     migrate_evaluator(database)
-    assert INDEX in _message_log_indexes(database)
+    assert _indexes(database, "message_log")[INDEX] == ["to_status", "at"]
 
 
 def _catalog(lang: str) -> dict[str, str]:
@@ -78,8 +114,8 @@ def _used_msgids() -> set[str]:
         text = template.read_text()
         found |= set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"', text))
         found |= set(re.findall(r"_\(\s*'((?:[^'\\]|\\.)*)'", text))
-    for module in ("web.py", "service.py", "report.py", "__init__.py"):
-        text = (PACKAGE / module).read_text()
+    for module in PACKAGE.rglob("*.py"):
+        text = module.read_text()
         found |= set(re.findall(r'\bt\(\s*"((?:[^"\\]|\\.)*)"', text))
         found |= set(re.findall(r'MenuItem\("([^"]+)"', text))
         found |= set(re.findall(r'required_message="([^"]+)"', text))

@@ -32,9 +32,9 @@ dikonfirmasi ``forwarded``, diproses ``in_progress``, selesai ``done``, ditolak
 time to confirm (last forward → ``start``) and to close (submission → reply),
 the average rating and number of ratings, and the reprimands issued per
 agency; and the monthly (weekly up to 92 days) trend of submitted vs closed
-messages, drawn as an inline SVG with a data table. The report is assembled in
-:mod:`aspirasi_evaluator.report` from the roll-ups
-(:mod:`aspirasi_evaluator.rollup_report`, kept by :mod:`aspirasi_evaluator.rollup`).
+messages, drawn as an inline SVG with a data table. The figures are plain SQL
+aggregates over the core's tables, read live (:mod:`aspirasi_evaluator.figures`)
+and assembled in :mod:`aspirasi_evaluator.report`.
 
 Routes (web, with ``aspirasi-web``)
 -----------------------------------
@@ -88,20 +88,14 @@ Tables
 ``created_at``, ``acknowledged_by``, ``acknowledged_at``, ``response``) and
 ``evaluator_reprimand_messages`` (``reprimand_id``, ``message_id``), created by
 the revision ``e001_evaluator_reprimands`` (branch ``evaluator``, depends on the
-core's ``0002_sop``) in ``migrations/``, and the index
-``ix_evaluator_message_log_to_status_at`` on the core's ``message_log
-(to_status, at)`` (the trend's "closed" count without roll-ups), created by
-``e002_evaluator_message_log_index`` (dropped again on downgrade), returned by
-``aspirasi_migration_locations``. The revision ``e003_evaluator_rollups``
-creates the report's roll-ups (``evaluator_rollup_state``,
-``evaluator_message_facts``, ``evaluator_counts``, ``evaluator_totals``,
-``evaluator_ratings``, ``evaluator_duration_bins``, ``evaluator_duration_fine``)
-and the partial index ``ix_evaluator_messages_open_due`` on the core's
-``messages (due_at, created_at, agency_id, category_id, subcategory_id) WHERE
-status IN ('submitted', 'forwarded', 'in_progress')``, and back-fills the
-roll-ups from the existing rows (``INSERT … SELECT``, about 40 s on SQLite and
-20 s on PostgreSQL for 1M messages), so installing the plugin on a database
-with messages works. See :mod:`aspirasi_evaluator.tables`.
+core's ``0002_sop``) in ``migrations/``, returned by
+``aspirasi_migration_locations``. The branch also keeps four indexes on the
+core's tables for the report (:data:`aspirasi_evaluator.tables.REPORT_INDEXES`,
+dropped again on downgrade): ``message_log (to_status, at)`` (``e002``),
+``messages (agency_id, status, created_at, due_at)``, ``messages (category_id,
+subcategory_id, status, created_at, due_at)`` and ``message_log (message_id,
+action, at)`` (``e004_evaluator_drop_rollups``, which also drops the roll-up
+tables of ``e003``). See :mod:`aspirasi_evaluator.tables`.
 
 Settings
 --------
@@ -111,43 +105,19 @@ for the mails, ``ASPIRASI_BASE_URL``.
 
 Scaling
 -------
-The report reads roll-up tables, not the messages: one hook,
-``aspirasi_in_transaction``, keeps them exact in the transaction of every
-change (submission, forward, re-forward, reject, withdraw, start, progress,
-reply, rating; a change that rolls back takes its roll-up with it), and
-:func:`aspirasi_evaluator.rollup.rebuild` fills them again from scratch (the
-migration ``e003`` does, and so must anything that writes messages around the
-use cases: ``rebuild_database(url)`` for scripts, as the benchmark's seeder
-calls it). Counts by local submission day and month × agency × category ×
-sub-category × status, the trend (submitted, closed), ratings and duration
-histograms are read for the range's whole months plus the days of its partial
-edge months: a year is about 12 month rows and up to ~60 day rows per group,
-whatever the number of messages. Overdue counts ("as of now"; the SOP clock
-moves deadlines without an event) are the open messages of the roll-up minus
-those whose deadline is still ahead or unset, read live from the partial index
-``ix_evaluator_messages_open_due``: their cost grows with the messages not yet
-late, not with the late ones. Measured at 1M messages (the benchmark's data, a
-one-year window, 20 different windows, 2 shared cores): p50 about 17 ms on
-SQLite and 25 ms on PostgreSQL (p99 40 ms / 70 ms), from 6 to 12 s with the
-queries on the core's tables (still used, exact, when the roll-ups are not
-built or were built for another ``ASPIRASI_TIMEZONE``; rebuild them after
-changing it). On PostgreSQL the report sets ``plan_cache_mode =
-force_custom_plan`` for its transaction: a generic plan of a prepared statement
-would read the partial index whole.
+The report writes nothing, and nothing is written for it: no hook of the plugin
+runs inside the core's transactions. It reads the core's tables in one read
+transaction, through the indexes above, so it costs in proportion to the
+messages of the range and never sorts them: counts are index ranges per
+(agency, status, period) and (sub-category, status), medians and ratings one
+index look-up per started message (``percentile_cont`` on PostgreSQL; in
+Python on SQLite, which has no percentile function). Everything is exact and
+current: a change is in the next report. ``docs/performance.md`` has the
+measured times (the benchmark's goal at 1M messages: a year in ≤ 1 s, a month
+in ≤ 150 ms, p50 on both databases).
 
-Precision: counts, overdue counts, ratings and the trend are exact. The medians
-come from one-minute bins (a bin stands for the mean of its exact durations):
-exact when the middle bin's durations are equal (whole hours, whole days, one
-per minute), otherwise at most 60 seconds off (0.017 hours), below what the
-page shows (0.1 hour under two days, 0.1 day above); the JSON and the exports,
-with 0.01 hour, may differ in that last digit.
-
-Write cost: a change adds five to nine indexed statements (read the message
-and what it is counted as, one multi-row upsert per roll-up table). On
-PostgreSQL the month rows are shared by every change of that month and group:
-concurrent writers queue on them for the rest of their transaction (short: the
-hook runs right before the commit); keys are written in a fixed order, so they
-do not deadlock.
+The plugin reads the core's tables through its own minimal definitions
+(:mod:`aspirasi_evaluator.core_tables`), not through ``aspirasi_core.storage``.
 
 Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=evaluator``: its menus,
 routes and permission disappear; its tables stay.
@@ -160,11 +130,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aspirasi_core import hookimpl
-from aspirasi_core.domain.events import Event
 from aspirasi_core.domain.model import Actor, Role
 from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
 from aspirasi_core.plugin_types import Directory
-from aspirasi_core.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from aspirasi_web.menu import MenuItem
@@ -203,17 +171,8 @@ def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[M
 
 @hookimpl
 def aspirasi_migration_locations() -> Sequence[str]:
-    """``migrations/``: the branch ``evaluator`` (reprimands, the report's roll-ups)."""
+    """``migrations/``: the branch ``evaluator`` (reprimands, the report's indexes)."""
     return [MIGRATIONS_DIR]
-
-
-@hookimpl
-def aspirasi_in_transaction(event: Event, uow: UnitOfWork) -> None:
-    """Keep the report's roll-ups in step with ``event``, in its transaction
-    (see :mod:`aspirasi_evaluator.rollup`)."""
-    from .rollup import apply_event
-
-    apply_event(uow.connection, event)  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------------- web hooks

@@ -1,4 +1,4 @@
-"""The evaluator's use cases: the report, and reprimands (teguran).
+"""The evaluator's use cases: the report, its drill-down, and reprimands (teguran).
 
 Each takes a :class:`~aspirasi_core.services.Context` (the actor) and checks
 access itself. Writes run in one transaction with
@@ -9,8 +9,6 @@ transaction). Every change is logged with structlog (ids only, never texts).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -26,64 +24,29 @@ from aspirasi_core.domain.errors import (
     Unauthenticated,
 )
 from aspirasi_core.domain.model import Actor, Page, Role
-from aspirasi_core.domain.validation import check_id, clean_text
 from aspirasi_core.services import Context
 from aspirasi_core.services.core import CoreDeps, EventRecorder, run_write
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
-from aspirasi_core.storage.tables import accounts, agencies, messages
 
 from . import EVALUATE
+from .core_tables import messages
+from .drill import DrillFilter, DrillRow, drill_rows, overdue_messages_of
 from .events import ReprimandAcknowledged, ReprimandIssued
-from .report import DateRange, DrillFilter, DrillRow, Report, build_report, drill_rows
-from .report import overdue_messages_of as _overdue_messages_of
+from .period import DateRange
+from .report import Report, build_report
+from .reprimands import (
+    NOTIFICATION_ACKNOWLEDGED,
+    NOTIFICATION_ISSUED,
+    Reprimand,
+    checked_agency_id,
+    checked_message_ids,
+    checked_reprimand_id,
+    checked_text,
+    load_reprimands,
+)
 from .tables import reprimand_messages, reprimands
 
 log = structlog.get_logger("aspirasi.evaluator")
-
-#: Longest reprimand text and response, in characters.
-TEXT_MAX = 4000
-#: Most messages one reprimand may name.
-MESSAGES_MAX = 200
-#: Kind of the in-app notifications.
-NOTIFICATION_ISSUED = "evaluator_reprimand"
-NOTIFICATION_ACKNOWLEDGED = "evaluator_reprimand_acknowledged"
-
-
-@attrs.frozen
-class ReprimandMessage:
-    """A message a reprimand names. ``hidden``: the reader is an operator of
-    another agency than the message's current one (it was re-forwarded since):
-    only the ticket is shown, ``id``, ``subject`` and ``status`` are None."""
-
-    id: int | None
-    ticket: str
-    subject: str | None
-    status: str | None
-    agency_id: int | None = None
-    hidden: bool = False
-
-    def hide(self) -> ReprimandMessage:
-        return ReprimandMessage(None, self.ticket, None, None, None, hidden=True)
-
-
-@attrs.frozen
-class Reprimand:
-    id: int
-    agency_id: int
-    agency_name: str
-    issued_by: int
-    issued_by_name: str
-    text: str
-    created_at: datetime
-    acknowledged_by: int | None
-    acknowledged_by_name: str | None
-    acknowledged_at: datetime | None
-    response: str | None
-    messages: tuple[ReprimandMessage, ...]
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_at is not None
 
 
 def _actor(ctx: Context) -> Actor:
@@ -92,143 +55,14 @@ def _actor(ctx: Context) -> Actor:
     return ctx.actor
 
 
-def _text(value: Any, field: str, *, required_message: str) -> str:
-    """A reprimand's text or a response: the core's :func:`clean_text` (NFC,
-    stripped, no control or format characters such as NUL, ESC or bidi
-    overrides; line breaks kept), with the plugin's messages for the
-    empty and the too long text."""
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid.field(field, "text_required", required_message)
-    try:
-        return clean_text(value, field, max_length=TEXT_MAX, multiline=True)
-    except Invalid as exc:
-        codes = {e.code for e in exc.errors}
-        if "required" in codes:
-            raise Invalid.field(field, "text_required", required_message) from None
-        if "too_long" in codes:
-            raise Invalid.field(
-                field, "text_too_long", "At most %(max)s characters, please.", max=TEXT_MAX
-            ) from None
-        raise
+def connection(uow: Any) -> Connection:
+    """The SQLAlchemy connection of a transaction (``uow.connection``).
 
-
-def _id(value: Any, field: str) -> int | None:
-    """An id (1..2**62) from JSON or a form, or None: the core's :func:`check_id`
-    (digit strings of at most 19 digits, so never a huge ``int()``)."""
-    if isinstance(value, str) and len(value) > 64:
-        return None
-    try:
-        return check_id(value, field)
-    except Invalid:
-        return None
-
-
-def _ids(value: Any) -> list[int]:
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not value:
-        raise Invalid.field(
-            "message_ids", "messages_required", "Choose at least one overdue message."
-        )
-    if len(value) > 10 * MESSAGES_MAX:
-        raise Invalid.field(
-            "message_ids",
-            "too_many_messages",
-            "At most %(max)s messages in one reprimand.",
-            max=MESSAGES_MAX,
-        )
-    ids: list[int] = []
-    for item in value:
-        checked = _id(item, "message_ids")
-        if checked is None:
-            raise Invalid.field("message_ids", "bad_id", "Choose a valid value.")
-        ids.append(checked)
-    ids = sorted(set(ids))
-    if len(ids) > MESSAGES_MAX:
-        raise Invalid.field(
-            "message_ids",
-            "too_many_messages",
-            "At most %(max)s messages in one reprimand.",
-            max=MESSAGES_MAX,
-        )
-    return ids
-
-
-def _agency_id(value: Any) -> int:
-    checked = _id(value, "agency_id")
-    if checked is None:
-        raise Invalid.field("agency_id", "agency_required", "Choose an agency.")
-    return checked
-
-
-def _reprimand_id(value: Any) -> int:
-    """A reprimand id from the path; out of range (≥ 2**62) is as unknown."""
-    checked = _id(value, "reprimand_id")
-    if checked is None:
-        raise NotFound("The reprimand was not found.", code="reprimand_not_found")
-    return checked
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def _load(conn: Connection, ids: Sequence[int]) -> list[Reprimand]:
-    """Reprimands by id (in the order given), with names and messages."""
-    if not ids:
-        return []
-    issuer = accounts.alias("issuer")
-    acker = accounts.alias("acker")
-    rows = conn.execute(
-        select(
-            reprimands,
-            agencies.c.name.label("agency_name"),
-            issuer.c.full_name.label("issued_by_name"),
-            acker.c.full_name.label("acknowledged_by_name"),
-        )
-        .select_from(
-            reprimands.join(agencies, agencies.c.id == reprimands.c.agency_id)
-            .join(issuer, issuer.c.id == reprimands.c.issued_by)
-            .outerjoin(acker, acker.c.id == reprimands.c.acknowledged_by)
-        )
-        .where(reprimands.c.id.in_(list(ids)))
-    ).all()
-    linked: dict[int, list[ReprimandMessage]] = {i: [] for i in ids}
-    for r in conn.execute(
-        select(
-            reprimand_messages.c.reprimand_id,
-            messages.c.id,
-            messages.c.ticket,
-            messages.c.subject,
-            messages.c.status,
-            messages.c.agency_id,
-        )
-        .select_from(
-            reprimand_messages.join(messages, messages.c.id == reprimand_messages.c.message_id)
-        )
-        .where(reprimand_messages.c.reprimand_id.in_(list(ids)))
-        .order_by(reprimand_messages.c.reprimand_id, messages.c.id)
-    ):
-        linked[r.reprimand_id].append(
-            ReprimandMessage(r.id, r.ticket, r.subject, r.status, r.agency_id)
-        )
-    by_id = {
-        r.id: Reprimand(
-            id=r.id,
-            agency_id=r.agency_id,
-            agency_name=r.agency_name,
-            issued_by=r.issued_by,
-            issued_by_name=r.issued_by_name,
-            text=r.text,
-            created_at=r.created_at,
-            acknowledged_by=r.acknowledged_by,
-            acknowledged_by_name=r.acknowledged_by_name,
-            acknowledged_at=r.acknowledged_at,
-            response=r.response,
-            messages=tuple(linked[r.id]),
-        )
-        for r in rows
-    }
-    return [by_id[i] for i in ids if i in by_id]
+    The ``UnitOfWork`` port does not declare it (issue 21 asks the core for a
+    public read port); this is the plugin's one place that reaches for it.
+    """
+    conn: Connection = uow.connection
+    return conn
 
 
 class EvaluatorService:
@@ -272,7 +106,7 @@ class EvaluatorService:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
         return await self._d.db.transaction(
-            lambda uow: build_report(uow.connection, rng, now),  # type: ignore[attr-defined]
+            lambda uow: build_report(connection(uow), rng, now),
             write=False,
         )
 
@@ -285,7 +119,7 @@ class EvaluatorService:
         size = page_size(limit)
         rows = await self._d.db.transaction(
             lambda uow: drill_rows(
-                uow.connection,  # type: ignore[attr-defined]
+                connection(uow),
                 flt,
                 now,
                 before_id=before,
@@ -303,7 +137,7 @@ class EvaluatorService:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
         return await self._d.db.transaction(
-            lambda uow: drill_rows(uow.connection, flt, now, limit=limit),  # type: ignore[attr-defined]
+            lambda uow: drill_rows(connection(uow), flt, now, limit=limit),
             write=False,
         )
 
@@ -322,7 +156,7 @@ class EvaluatorService:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
         return await self._d.db.transaction(
-            lambda uow: _overdue_messages_of(uow.connection, agency_id, now),  # type: ignore[attr-defined]
+            lambda uow: overdue_messages_of(connection(uow), agency_id, now),
             write=False,
         )
 
@@ -337,11 +171,11 @@ class EvaluatorService:
         errors: list[FieldError] = []
         parsed: dict[str, Any] = {}
         for name, fn in (
-            ("agency_id", lambda: _agency_id(agency_id)),
-            ("message_ids", lambda: _ids(message_ids)),
+            ("agency_id", lambda: checked_agency_id(agency_id)),
+            ("message_ids", lambda: checked_message_ids(message_ids)),
             (
                 "text",
-                lambda: _text(text, "text", required_message="Write the reprimand."),
+                lambda: checked_text(text, "text", required_message="Write the reprimand."),
             ),
         ):
             try:
@@ -353,7 +187,7 @@ class EvaluatorService:
         deps = self._d
 
         def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn: Connection = uow.connection
+            conn = connection(uow)
             now = deps.clock.now()
             agency = uow.directory.agency(parsed["agency_id"])
             if agency is None:
@@ -437,7 +271,7 @@ class EvaluatorService:
                     at=now,
                 )
             )
-            [loaded] = _load(conn, [new_id])
+            [loaded] = load_reprimands(conn, [new_id])
             return loaded
 
         reprimand = await run_write(deps, script)
@@ -461,13 +295,13 @@ class EvaluatorService:
         actor = _actor(ctx)
         if not self.may_see_reprimands(actor):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        wanted = _reprimand_id(reprimand_id)
+        wanted = checked_reprimand_id(reprimand_id)
         deps = self._d
 
         def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn: Connection = uow.connection
+            conn = connection(uow)
             now = deps.clock.now()
-            found = _load(conn, [wanted])
+            found = load_reprimands(conn, [wanted])
             if not found or not self._visible(actor, found[0]):
                 raise NotFound("The reprimand was not found.", code="reprimand_not_found")
             current = found[0]
@@ -486,7 +320,7 @@ class EvaluatorService:
                     "This reprimand was already acknowledged.",
                     code="reprimand_already_acknowledged",
                 )
-            text = _text(response, "response", required_message="Write your response.")
+            text = checked_text(response, "response", required_message="Write your response.")
             changed = conn.execute(
                 update(reprimands)
                 .where(reprimands.c.id == current.id, reprimands.c.acknowledged_at.is_(None))
@@ -517,7 +351,7 @@ class EvaluatorService:
                     at=now,
                 )
             )
-            [loaded] = _load(conn, [current.id])
+            [loaded] = load_reprimands(conn, [current.id])
             return self.for_reader(actor, loaded)
 
         reprimand = await run_write(deps, script)
@@ -565,9 +399,9 @@ class EvaluatorService:
         actor = _actor(ctx)
         if not self.may_see_reprimands(actor):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        wanted = _reprimand_id(reprimand_id)
+        wanted = checked_reprimand_id(reprimand_id)
         found = await self._d.db.transaction(
-            lambda uow: _load(uow.connection, [wanted]),  # type: ignore[attr-defined]
+            lambda uow: load_reprimands(connection(uow), [wanted]),
             write=False,
         )
         if not found or not self._visible(actor, found[0]):
@@ -597,7 +431,7 @@ class EvaluatorService:
         size = page_size(limit)
 
         def read(uow: Any) -> list[Reprimand]:
-            conn: Connection = uow.connection
+            conn = connection(uow)
             stmt = select(reprimands.c.id).order_by(reprimands.c.id.desc()).limit(size + 1)
             if only is not None:
                 stmt = stmt.where(reprimands.c.agency_id == only)
@@ -609,7 +443,8 @@ class EvaluatorService:
                     reprimands.c.created_at < issued_in.end,
                 )
             return [
-                self.for_reader(actor, r) for r in _load(conn, list(conn.execute(stmt).scalars()))
+                self.for_reader(actor, r)
+                for r in load_reprimands(conn, list(conn.execute(stmt).scalars()))
             ]
 
         rows = await self._d.db.transaction(read, write=False)

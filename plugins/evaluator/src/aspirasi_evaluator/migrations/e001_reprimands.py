@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from aspirasi_core.storage.types import Id, UTCDateTime
+from aspirasi_evaluator.core_tables import Id, UTCDateTime
 
 revision: str = "e001_evaluator_reprimands"
 down_revision: str | Sequence[str] | None = None

@@ -1,14 +1,14 @@
-"""evaluator: the report's roll-up tables, back-filled from the existing rows.
+"""evaluator: the report's roll-up tables (dropped again by ``e004``).
 
-Creates the tables of :mod:`aspirasi_evaluator.tables` (``evaluator_rollup_state``,
-``evaluator_message_facts``, ``evaluator_counts``, ``evaluator_totals``,
-``evaluator_ratings``, ``evaluator_duration_bins``, ``evaluator_duration_fine``)
-and the partial index ``ix_evaluator_messages_open_due`` on the core's
-``messages`` (open messages only: the report's overdue counts), then fills the
-roll-ups from the core's tables with :func:`aspirasi_evaluator.rollup.rebuild`
-(``INSERT … SELECT``), its days in ``ASPIRASI_TIMEZONE`` (or the setting's
-default), so that installing the plugin on a database with messages works.
-From then on the plugin's ``aspirasi_in_transaction`` keeps them in step.
+Creates ``evaluator_rollup_state``, ``evaluator_message_facts``,
+``evaluator_counts``, ``evaluator_totals``, ``evaluator_ratings``,
+``evaluator_duration_bins``, ``evaluator_duration_fine`` and the partial index
+``ix_evaluator_messages_open_due`` on the core's ``messages`` (open messages
+only), which the plugin's ``aspirasi_in_transaction`` kept in step with every
+change until ``e004_evaluator_drop_rollups`` replaced them with live
+aggregates. It used to back-fill them from the core's rows with the roll-up
+code; that code is gone, and the next revision drops the tables anyway, so the
+tables are created empty.
 
 Revision ID: e003_evaluator_rollups
 Revises: e002_evaluator_message_log_index
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from aspirasi_core.storage.types import Id, UTCDateTime
+from aspirasi_evaluator.core_tables import Id, UTCDateTime
 
 revision: str = "e003_evaluator_rollups"
 down_revision: str | Sequence[str] | None = "e002_evaluator_message_log_index"
@@ -136,11 +136,6 @@ def upgrade() -> None:
         sqlite_where=sa.text(OPEN_CONDITION),
         postgresql_where=sa.text(OPEN_CONDITION),
     )
-    # The back-fill: the same code as a later rebuild (not a frozen copy), as it
-    # must count exactly what the report reads.
-    from aspirasi_evaluator.rollup import default_timezone, rebuild
-
-    rebuild(op.get_bind(), default_timezone())
 
 
 def downgrade() -> None:

@@ -1,0 +1,201 @@
+"""The report: its page (``/evaluator``) and its JSON (``GET
+/api/v1/evaluator/report``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Response, get
+
+from aspirasi_core.domain.errors import Invalid
+from aspirasi_web.api.common import API, iso
+from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.i18n import Translator
+from aspirasi_web.templating import form_errors, render
+
+from .. import EVALUATE
+from ..chart import layout
+from ..drill import NONE
+from ..figures import STATUS_BUCKETS, Median
+from ..period import DateRange
+from ..report import Report, Row
+from .common import Req, api_evaluator, buckets, duration_text, hours, query_values, service
+
+# ----------------------------------------------------------------------------- names
+
+
+def agency_name(t: Translator, row: Row) -> str:
+    return row.name if row.name is not None else t("No agency (not forwarded yet)")
+
+
+def category_name(t: Translator, row: Row) -> str:
+    return row.name if row.name is not None else t("Not classified")
+
+
+def subcategory_name(t: Translator, row: Row) -> str:
+    return row.name if row.name is not None else t("No sub-category")
+
+
+def drill_link(rng: DateRange) -> Callable[..., str]:
+    """``link(agency=…, status=…, overdue=True, …)`` → the drill-down URL."""
+
+    def link(**params: Any) -> str:
+        query = {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
+        for name in ("agency", "category", "subcategory", "status"):
+            if name in params:
+                value = params[name]
+                query[name] = NONE if value is None else str(value)
+        if params.get("overdue"):
+            query["overdue"] = "1"
+        return "/evaluator/messages?" + urlencode(query)
+
+    return link
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def median_json(median: Median) -> dict[str, Any]:
+    return {
+        "hours": hours(median),
+        "seconds": None if median.seconds is None else round(median.seconds, 3),
+        "count": median.count,
+    }
+
+
+def row_json(row: Row, *, agency: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row.key,
+        "code": row.code,
+        "name": row.name,
+        "counts": {s: row.count(s) for s in STATUS_BUCKETS},
+        "total": row.total,
+        "overdue": row.overdue,
+    }
+    if agency:
+        out.update(
+            median_time_to_confirm=median_json(row.confirm),
+            median_time_to_close=median_json(row.close),
+            rating_average=(
+                round(row.rating_average, 3) if row.rating_average is not None else None
+            ),
+            rating_count=row.rating_count,
+            reprimands=row.reprimands,
+        )
+    if row.parent_key is not None or row.parent_name is not None:
+        out["category_id"] = row.parent_key
+    return out
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    rng = report.range
+    return {
+        "from": rng.start_day.isoformat(),
+        "to": rng.end_day.isoformat(),
+        "timezone": rng.timezone,
+        "generated_at": iso(report.now),
+        "statuses": list(STATUS_BUCKETS),
+        "total": row_json(report.total, agency=True),
+        "agencies": [row_json(r, agency=True) for r in report.agencies],
+        "categories": [row_json(r, agency=False) for r in report.categories],
+        "subcategories": [row_json(r, agency=False) for r in report.subcategories],
+        "trend": {
+            "granularity": report.trend.granularity,
+            "points": [
+                {
+                    "from": p.start_day.isoformat(),
+                    "to": p.end_day.isoformat(),
+                    "submitted": p.submitted,
+                    "closed": p.closed,
+                }
+                for p in report.trend.points
+            ],
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def _report_page(
+    request: Req,
+    *,
+    report: Report | None,
+    form: dict[str, str],
+    errors: dict[str, list[str]] | None = None,
+    status_code: int = 200,
+) -> Response[str]:
+    t = translator(request)
+    values: dict[str, Any] = {
+        "report": report,
+        "form": form,
+        "errors": errors or {},
+        "buckets": buckets(t),
+        "statuses": STATUS_BUCKETS,
+        "agency_name": lambda r: agency_name(t, r),
+        "category_name": lambda r: category_name(t, r),
+        "subcategory_name": lambda r: subcategory_name(t, r),
+        "duration": lambda m: duration_text(t, m),
+        "chart": None,
+        "link": None,
+        "export_query": "",
+        "reprimands_link": None,
+    }
+    if report is not None:
+        rng = report.range
+        labels = [
+            p.start_day.strftime("%Y-%m")
+            if report.trend.granularity == "month"
+            else p.start_day.strftime("%d/%m")
+            for p in report.trend.points
+        ]
+        values.update(
+            chart=layout(report.trend, labels),
+            link=drill_link(rng),
+            export_query=urlencode(
+                {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
+            ),
+            reprimands_link=lambda agency: (
+                "/reprimands?"
+                + urlencode(
+                    {
+                        "agency": str(agency),
+                        "from": rng.start_day.isoformat(),
+                        "to": rng.end_day.isoformat(),
+                    }
+                )
+            ),
+        )
+    return render(request, "evaluator/report.html", values, status_code=status_code)
+
+
+@get("/evaluator", include_in_schema=False)
+async def report_page(request: Req) -> Response[str]:
+    """The report for a date range (default: the current year)."""
+    require_permission(request, EVALUATE)
+    svc = service(request)
+    q = query_values(request)
+    form = {"from": q["from"] or "", "to": q["to"] or ""}
+    try:
+        rng = svc.parse_range(q["from"], q["to"])
+    except Invalid as exc:
+        return _report_page(
+            request, report=None, form=form, errors=form_errors(request, exc), status_code=422
+        )
+    report = await svc.report(context(request), rng)
+    form = {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
+    return _report_page(request, report=report, form=form)
+
+
+@get(f"{API}/evaluator/report", tags=["evaluator"], summary="Evaluation report")
+async def report_api(request: Req) -> dict[str, Any]:
+    """Evaluators: counts by status bucket per agency, category and sub-category,
+    overdue counts, median times, ratings, reprimands and the trend, for messages
+    submitted in ``[from, to)`` (``YYYY-MM-DD``, local days; default the current year)."""
+    ctx = api_evaluator(request)
+    svc = service(request)
+    q = query_values(request)
+    rng = svc.parse_range(q["from"], q["to"])
+    return report_json(await svc.report(ctx, rng))
