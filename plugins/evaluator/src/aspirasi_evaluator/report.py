@@ -34,17 +34,10 @@ from sqlalchemy import Connection, bindparam, func, select
 from .core_tables import agencies, categories
 from .core_tables import subcategories as subcategories_table
 from .drill import EXPORT_MAX_ROWS, NONE, DrillFilter, DrillRow, drill_rows, parse_drill
-from .figures import (
-    OPEN_STATUSES,
-    STATUS_BUCKETS,
-    Figures,
-    Median,
-    Trend,
-    TrendPoint,
-    figures,
-)
+from .figures import OPEN_STATUSES, STATUS_BUCKETS, Figures, Trend, TrendPoint, figures
 from .period import DateRange, local_midnight, trend_bounds
 from .tables import reprimands
+from .timings import Median
 
 __all__ = [
     "EXPORT_MAX_ROWS",

@@ -1,55 +1,36 @@
-"""The evaluator's use cases: the report, its drill-down, and reprimands (teguran).
+"""The evaluator's use cases: who may evaluate, the report and its drill-down
+(reprimands: :mod:`aspirasi_evaluator.reprimand_service`).
 
 Each takes a :class:`~aspirasi_core.services.Context` (the actor) and checks
-access itself. Writes run in one transaction with
-:func:`aspirasi_core.services.core.run_write`: the rows, the in-app
-notifications and the event (turned into mails by notify_email in the same
-transaction). Every change is logged with structlog (ids only, never texts).
+access itself; reads run in one read transaction.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import attrs
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from aspirasi_core.domain.errors import (
-    Conflict,
-    FieldError,
-    Invalid,
-    NotAllowed,
     NotFound,
     Unauthenticated,
 )
 from aspirasi_core.domain.model import Actor, Page, Role
 from aspirasi_core.services import Context
-from aspirasi_core.services.core import CoreDeps, EventRecorder, run_write
+from aspirasi_core.services.core import CoreDeps
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
 
 from . import EVALUATE
-from .core_tables import messages
 from .drill import DrillFilter, DrillRow, drill_rows, overdue_messages_of
-from .events import ReprimandAcknowledged, ReprimandIssued
 from .period import DateRange
 from .report import Report, build_report
-from .reprimands import (
-    NOTIFICATION_ACKNOWLEDGED,
-    NOTIFICATION_ISSUED,
-    Reprimand,
-    checked_agency_id,
-    checked_message_ids,
-    checked_reprimand_id,
-    checked_text,
-    load_reprimands,
-)
-from .tables import reprimand_messages, reprimands
 
 log = structlog.get_logger("aspirasi.evaluator")
 
 
-def _actor(ctx: Context) -> Actor:
+def actor_of(ctx: Context) -> Actor:
+    """The signed-in actor of ``ctx``; :class:`Unauthenticated` without one."""
     if ctx.actor is None:
         raise Unauthenticated("Please log in.", code="login_required")
     return ctx.actor
@@ -71,12 +52,17 @@ class EvaluatorService:
     def __init__(self, deps: CoreDeps) -> None:
         self._d = deps
 
+    @property
+    def deps(self) -> CoreDeps:
+        """The core's dependencies (settings, clock, database, policy)."""
+        return self._d
+
     # ------------------------------------------------------------------ access
     def is_evaluator(self, actor: Actor | None) -> bool:
         return self._d.policy.allows(actor, EVALUATE)
 
     def require_evaluator(self, ctx: Context) -> Actor:
-        actor = _actor(ctx)
+        actor = actor_of(ctx)
         self._d.policy.require(actor, EVALUATE)
         return actor
 
@@ -158,297 +144,4 @@ class EvaluatorService:
         return await self._d.db.transaction(
             lambda uow: overdue_messages_of(connection(uow), agency_id, now),
             write=False,
-        )
-
-    # ------------------------------------------------------------------ reprimands
-    async def issue(self, ctx: Context, agency_id: Any, message_ids: Any, text: Any) -> Reprimand:
-        """Issue a reprimand to ``agency_id`` about some of its overdue messages.
-
-        Every message must currently be overdue and forwarded to that agency;
-        otherwise :class:`Invalid` on ``message_ids`` naming the first offender.
-        """
-        actor = self.require_evaluator(ctx)
-        errors: list[FieldError] = []
-        parsed: dict[str, Any] = {}
-        for name, fn in (
-            ("agency_id", lambda: checked_agency_id(agency_id)),
-            ("message_ids", lambda: checked_message_ids(message_ids)),
-            (
-                "text",
-                lambda: checked_text(text, "text", required_message="Write the reprimand."),
-            ),
-        ):
-            try:
-                parsed[name] = fn()
-            except Invalid as exc:
-                errors.extend(exc.errors)
-        if errors:
-            raise Invalid(errors=errors)
-        deps = self._d
-
-        def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn = connection(uow)
-            now = deps.clock.now()
-            agency = uow.directory.agency(parsed["agency_id"])
-            if agency is None:
-                raise Invalid.field("agency_id", "agency_unknown", "Choose an agency.")
-            if actor.agency_id is not None and actor.agency_id == agency.id:
-                raise Invalid.field(
-                    "agency_id", "own_agency", "You cannot reprimand your own agency."
-                )
-            rows = {
-                r.id: r
-                for r in conn.execute(
-                    select(
-                        messages.c.id,
-                        messages.c.ticket,
-                        messages.c.status,
-                        messages.c.agency_id,
-                        messages.c.due_at,
-                    ).where(messages.c.id.in_(parsed["message_ids"]))
-                )
-            }
-            for mid in parsed["message_ids"]:
-                row = rows.get(mid)
-                if row is None or row.status == "withdrawn" or row.agency_id != agency.id:
-                    raise Invalid.field(
-                        "message_ids",
-                        "other_agency",
-                        "Message %(ticket)s is not handled by this agency.",
-                        ticket=row.ticket
-                        if row is not None and row.status != "withdrawn"
-                        else f"#{mid}",
-                    )
-                due = row.due_at
-                if due is not None and due.tzinfo is None:
-                    due = due.replace(tzinfo=now.tzinfo)
-                if (
-                    due is None
-                    or due > now
-                    or row.status not in ("submitted", "forwarded", "in_progress")
-                ):
-                    raise Invalid.field(
-                        "message_ids",
-                        "not_overdue",
-                        "Message %(ticket)s is not overdue.",
-                        ticket=row.ticket,
-                    )
-            new_id = conn.execute(
-                insert(reprimands)
-                .values(
-                    agency_id=agency.id,
-                    issued_by=actor.account_id,
-                    text=parsed["text"],
-                    created_at=now,
-                )
-                .returning(reprimands.c.id)
-            ).scalar_one()
-            conn.execute(
-                insert(reprimand_messages),
-                [{"reprimand_id": new_id, "message_id": mid} for mid in parsed["message_ids"]],
-            )
-            operators = uow.accounts.recipients(role=Role.OPERATOR, agency_id=agency.id)
-            ids = sorted({a.id for a in operators if a.id != actor.account_id})
-            if ids:
-                uow.notifications.add_many(
-                    ids,
-                    kind=NOTIFICATION_ISSUED,
-                    message_id=None,
-                    text="Your agency received a reprimand (teguran) about %(count)s overdue"
-                    " message(s). Open Reprimands to respond.",
-                    params={"count": str(len(parsed["message_ids"]))},
-                    created_at=now,
-                )
-            tickets = tuple(rows[mid].ticket for mid in parsed["message_ids"])
-            events.record(
-                ReprimandIssued(
-                    reprimand_id=new_id,
-                    agency_id=agency.id,
-                    agency_name=agency.name,
-                    issued_by=actor.account_id,
-                    text=parsed["text"],
-                    tickets=tickets,
-                    at=now,
-                )
-            )
-            [loaded] = load_reprimands(conn, [new_id])
-            return loaded
-
-        reprimand = await run_write(deps, script)
-        log.info(
-            "reprimand_issued",
-            reprimand_id=reprimand.id,
-            agency_id=reprimand.agency_id,
-            issued_by=actor.account_id,
-            message_ids=[m.id for m in reprimand.messages],
-            request_id=ctx.request_id,
-        )
-        return reprimand
-
-    async def acknowledge(self, ctx: Context, reprimand_id: int, response: Any) -> Reprimand:
-        """An operator of the reprimanded agency acknowledges it, once, with a response.
-
-        Someone who may not see the reprimand gets :class:`NotFound`; an
-        evaluator who is not an operator of the agency :class:`NotAllowed`; a
-        second acknowledgement :class:`Conflict`.
-        """
-        actor = _actor(ctx)
-        if not self.may_see_reprimands(actor):
-            raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        wanted = checked_reprimand_id(reprimand_id)
-        deps = self._d
-
-        def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn = connection(uow)
-            now = deps.clock.now()
-            found = load_reprimands(conn, [wanted])
-            if not found or not self._visible(actor, found[0]):
-                raise NotFound("The reprimand was not found.", code="reprimand_not_found")
-            current = found[0]
-            if not (self.is_agency_operator(actor) and actor.agency_id == current.agency_id):
-                raise NotAllowed(
-                    "Only an operator of the agency can acknowledge a reprimand.",
-                    code="forbidden",
-                )
-            if current.issued_by == actor.account_id:
-                raise NotAllowed(
-                    "You issued this reprimand: another operator must acknowledge it.",
-                    code="own_reprimand",
-                )
-            if current.acknowledged:
-                raise Conflict(
-                    "This reprimand was already acknowledged.",
-                    code="reprimand_already_acknowledged",
-                )
-            text = checked_text(response, "response", required_message="Write your response.")
-            changed = conn.execute(
-                update(reprimands)
-                .where(reprimands.c.id == current.id, reprimands.c.acknowledged_at.is_(None))
-                .values(acknowledged_by=actor.account_id, acknowledged_at=now, response=text)
-            ).rowcount
-            if changed != 1:
-                raise Conflict(
-                    "This reprimand was already acknowledged.",
-                    code="reprimand_already_acknowledged",
-                )
-            if current.issued_by != actor.account_id:
-                uow.notifications.add_many(
-                    [current.issued_by],
-                    kind=NOTIFICATION_ACKNOWLEDGED,
-                    message_id=None,
-                    text="%(agency)s acknowledged your reprimand (teguran).",
-                    params={"agency": current.agency_name[:120]},
-                    created_at=now,
-                )
-            events.record(
-                ReprimandAcknowledged(
-                    reprimand_id=current.id,
-                    agency_id=current.agency_id,
-                    agency_name=current.agency_name,
-                    issued_by=current.issued_by,
-                    acknowledged_by=actor.account_id,
-                    response=text,
-                    at=now,
-                )
-            )
-            [loaded] = load_reprimands(conn, [current.id])
-            return self.for_reader(actor, loaded)
-
-        reprimand = await run_write(deps, script)
-        log.info(
-            "reprimand_acknowledged",
-            reprimand_id=reprimand.id,
-            agency_id=reprimand.agency_id,
-            acknowledged_by=actor.account_id,
-            request_id=ctx.request_id,
-        )
-        return reprimand
-
-    def may_acknowledge(self, actor: Actor | None, reprimand: Reprimand) -> bool:
-        """An operator of the agency, who did not issue it, while not yet acknowledged."""
-        return (
-            actor is not None
-            and self.is_agency_operator(actor)
-            and actor.agency_id == reprimand.agency_id
-            and reprimand.issued_by != actor.account_id
-            and not reprimand.acknowledged
-        )
-
-    def for_reader(self, actor: Actor, reprimand: Reprimand) -> Reprimand:
-        """What ``actor`` may read of a reprimand: evaluators (and super admins)
-        everything; an operator only the ticket of a message that is no longer
-        forwarded to their agency (re-forwarded since), not its subject or status."""
-        if self.is_evaluator(actor):
-            return reprimand
-        if not any(m.agency_id != actor.agency_id for m in reprimand.messages):
-            return reprimand
-        return attrs.evolve(
-            reprimand,
-            messages=tuple(
-                m if m.agency_id == actor.agency_id and m.agency_id is not None else m.hide()
-                for m in reprimand.messages
-            ),
-        )
-
-    def _visible(self, actor: Actor, reprimand: Reprimand) -> bool:
-        if self.is_evaluator(actor):
-            return True
-        return self.is_agency_operator(actor) and actor.agency_id == reprimand.agency_id
-
-    async def get(self, ctx: Context, reprimand_id: int) -> Reprimand:
-        actor = _actor(ctx)
-        if not self.may_see_reprimands(actor):
-            raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        wanted = checked_reprimand_id(reprimand_id)
-        found = await self._d.db.transaction(
-            lambda uow: load_reprimands(connection(uow), [wanted]),
-            write=False,
-        )
-        if not found or not self._visible(actor, found[0]):
-            raise NotFound("The reprimand was not found.", code="reprimand_not_found")
-        return self.for_reader(actor, found[0])
-
-    async def list(
-        self,
-        ctx: Context,
-        *,
-        agency_id: int | None = None,
-        issued_in: DateRange | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
-    ) -> Page[Reprimand]:
-        """Newest first: every reprimand for evaluators (optionally one agency's),
-        the own agency's for its operators; anyone else is refused. ``issued_in``:
-        only the reprimands issued in that range (as the report counts them)."""
-        actor = _actor(ctx)
-        if self.is_evaluator(actor):
-            only = agency_id
-        elif self.is_agency_operator(actor):
-            only = actor.agency_id
-        else:
-            raise NotAllowed("You are not allowed to do this.", code="forbidden")
-        before = decode_cursor(cursor)
-        size = page_size(limit)
-
-        def read(uow: Any) -> list[Reprimand]:
-            conn = connection(uow)
-            stmt = select(reprimands.c.id).order_by(reprimands.c.id.desc()).limit(size + 1)
-            if only is not None:
-                stmt = stmt.where(reprimands.c.agency_id == only)
-            if before is not None:
-                stmt = stmt.where(reprimands.c.id < before)
-            if issued_in is not None:
-                stmt = stmt.where(
-                    reprimands.c.created_at >= issued_in.start,
-                    reprimands.c.created_at < issued_in.end,
-                )
-            return [
-                self.for_reader(actor, r)
-                for r in load_reprimands(conn, list(conn.execute(stmt).scalars()))
-            ]
-
-        rows = await self._d.db.transaction(read, write=False)
-        items = tuple(rows[:size])
-        return Page(
-            items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None
         )

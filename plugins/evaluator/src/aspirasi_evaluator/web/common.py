@@ -16,8 +16,8 @@ from aspirasi_web.context import context, core
 from aspirasi_web.i18n import Translator
 
 from .. import EVALUATE
-from ..figures import Median
 from ..service import EvaluatorService
+from ..timings import Median
 
 #: The report's status buckets and their (English msgid) labels.
 BUCKET_LABELS: Mapping[str, str] = {

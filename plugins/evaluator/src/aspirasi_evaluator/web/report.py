@@ -18,9 +18,10 @@ from aspirasi_web.templating import form_errors, render
 from .. import EVALUATE
 from ..chart import layout
 from ..drill import NONE
-from ..figures import STATUS_BUCKETS, Median
+from ..figures import STATUS_BUCKETS
 from ..period import DateRange
 from ..report import Report, Row
+from ..timings import Median
 from .common import Req, api_evaluator, buckets, duration_text, hours, query_values, service
 
 # ----------------------------------------------------------------------------- names

@@ -17,9 +17,14 @@ from aspirasi_web.templating import form_errors, redirect, render
 
 from .. import EVALUATE
 from ..period import DateRange
+from ..reprimand_service import ReprimandService
 from ..reprimands import TEXT_MAX, Reprimand
 from ..service import EvaluatorService
 from .common import Req, api_evaluator, buckets, local_time, service, timezone_of
+
+
+def reprimand_service(request: Req) -> ReprimandService:
+    return ReprimandService(service(request))
 
 
 def reprimand_json(r: Reprimand) -> dict[str, Any]:
@@ -106,7 +111,7 @@ async def reprimand_create(request: Req) -> Response[Any]:
     text = form.get("text")
     text = text if isinstance(text, str) else ""
     try:
-        await service(request).issue(context(request), agency_id, ids, text)
+        await reprimand_service(request).issue(context(request), agency_id, ids, text)
     except Invalid as exc:
         return await _reprimand_form(
             request,
@@ -134,7 +139,8 @@ async def _reprimands_page(
     evaluator = svc.is_evaluator(actor)
     agency_filter = query_int(request.query_params.get("agency"), "agency") if evaluator else None
     issued_in = _issued_in(request, svc)
-    page = await svc.list(
+    cases = ReprimandService(svc)
+    page = await cases.list(
         context(request),
         agency_id=agency_filter,
         issued_in=issued_in,
@@ -156,7 +162,7 @@ async def _reprimands_page(
             "issued_in": issued_in,
             "filter_query": urlencode(filter_query),
             "evaluator": evaluator,
-            "can_acknowledge": lambda r: svc.may_acknowledge(actor, r),
+            "can_acknowledge": lambda r: cases.may_acknowledge(actor, r),
             "ack_errors": errors or {},
             "ack_error": form_error,
             "ack_form": form or {},
@@ -193,7 +199,7 @@ async def acknowledge_page(request: Req, reprimand_id: FromPath[int]) -> Respons
     response = response if isinstance(response, str) else ""
     svc = service(request)
     try:
-        await svc.acknowledge(context(request), reprimand_id, response)
+        await ReprimandService(svc).acknowledge(context(request), reprimand_id, response)
     except Invalid as exc:
         return await _reprimands_page(
             request,
@@ -214,7 +220,7 @@ async def reprimand_api(request: Req) -> dict[str, Any]:
     message must be one of the agency's currently overdue messages."""
     ctx = api_evaluator(request)
     body = await json_body(request)
-    reprimand = await service(request).issue(
+    reprimand = await reprimand_service(request).issue(
         ctx, body.get("agency_id"), body.get("message_ids"), body.get("text")
     )
     return reprimand_json(reprimand)
@@ -228,7 +234,7 @@ async def reprimands_api(request: Req) -> dict[str, Any]:
     if not svc.may_see_reprimands(actor):
         raise NotAllowed("You are not allowed to do this.", code="forbidden")
     agency = query_int(request.query_params.get("agency"), "agency")
-    page = await svc.list(
+    page = await ReprimandService(svc).list(
         context(request),
         agency_id=agency,
         issued_in=_issued_in(request, svc),
@@ -248,7 +254,7 @@ async def acknowledge_api(request: Req, reprimand_id: FromPath[int]) -> dict[str
     """An operator of the agency: ``{"response"}``; 409 when already acknowledged."""
     api_require_actor(request)
     body = await json_body(request)
-    reprimand = await service(request).acknowledge(
+    reprimand = await reprimand_service(request).acknowledge(
         context(request), reprimand_id, body.get("response")
     )
     return reprimand_json(reprimand)

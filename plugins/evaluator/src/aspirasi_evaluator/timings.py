@@ -1,0 +1,183 @@
+"""Medians and ratings of the report: per started message of the range, the time
+to confirm (last forward or re-forward → ``start``), the time to close
+(submission → the reply) and its rating, by agency and overall.
+
+A message is started once (``in_progress`` or ``done``) and never forwarded
+afterwards (the workflow's table), so its times are its latest ``start``,
+forward and ``reply`` log entries, read through ``message_log (message_id,
+action, at)``: one index look-up per message. PostgreSQL computes the medians
+with ``percentile_cont(0.5)`` per agency and overall (``ROLLUP``). SQLite has no
+percentile function, and its sorter (a window function's ``ORDER BY``) takes
+seconds for a year at 1M messages: the durations are fetched and their medians
+taken in Python (``statistics.median``: the mean of the two middle values of an
+even count, as ``percentile_cont(0.5)``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import attrs
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
+
+from .core_tables import agencies, message_log, messages, ratings
+from .period import DateRange
+
+#: Statuses of a message that was started (confirmed) by its agency.
+STARTED_STATUSES: tuple[str, ...] = ("in_progress", "done")
+
+m = messages
+lg = message_log
+
+
+@attrs.frozen
+class Median:
+    """A median duration in seconds over ``count`` messages (None when none)."""
+
+    seconds: float | None = None
+    count: int = 0
+
+    @property
+    def hours(self) -> float | None:
+        return None if self.seconds is None else self.seconds / 3600
+
+
+@attrs.frozen
+class Timings:
+    """Medians by agency id and overall; ratings ``(average, count)`` by ``(agency,)``."""
+
+    confirm: dict[Any, Median] = attrs.field(factory=dict)
+    close: dict[Any, Median] = attrs.field(factory=dict)
+    confirm_total: Median = Median()
+    close_total: Median = Median()
+    rating: dict[tuple[Any, ...], tuple[float, int]] = attrs.field(factory=dict)
+    rating_total: tuple[float | None, int] = (None, 0)
+
+
+def seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """``later - earlier`` in seconds, on the connection's dialect (exact to well
+    under a millisecond: ``julianday`` on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _started_in(rng: DateRange) -> list[ColumnElement[bool]]:
+    """Messages of the range an agency started; their agency is never NULL
+    (written as an ``IN`` over the agencies: an index equality for SQLite)."""
+    return [
+        m.c.agency_id.in_(select(agencies.c.id)),
+        m.c.status.in_(STARTED_STATUSES),
+        m.c.created_at >= rng.start,
+        m.c.created_at < rng.end,
+    ]
+
+
+def _median(values: list[float]) -> Median:
+    return (
+        Median(seconds=float(statistics.median(values)), count=len(values)) if values else Median()
+    )
+
+
+def _timings_sqlite(conn: Connection, rng: DateRange) -> Timings:
+    """Per started message: its agency, time to confirm, time to close and
+    stars (one index look-up each), fetched; medians and averages in Python."""
+
+    def latest(condition: ColumnElement[bool]) -> Any:
+        return (
+            select(func.max(lg.c.at)).where(lg.c.message_id == m.c.id, condition).scalar_subquery()
+        )
+
+    done = m.c.status == "done"
+    stmt = select(
+        m.c.agency_id,
+        seconds_between(
+            conn, latest(lg.c.action == "start"), latest(lg.c.action.in_(("forward", "reforward")))
+        ),
+        case((done, seconds_between(conn, latest(lg.c.action == "reply"), m.c.created_at))),
+        case(
+            (done, select(ratings.c.stars).where(ratings.c.message_id == m.c.id).scalar_subquery())
+        ),
+    ).where(*_started_in(rng))
+    confirm: dict[Any, list[float]] = {}
+    close: dict[Any, list[float]] = {}
+    stars: dict[Any, list[int]] = {}
+    for agency, to_confirm, to_close, rated in conn.execute(stmt):
+        if to_confirm is not None:
+            confirm.setdefault(agency, []).append(to_confirm)
+        if to_close is not None:
+            close.setdefault(agency, []).append(to_close)
+        if rated is not None:
+            stars.setdefault(agency, []).append(rated)
+    every = [s for values in stars.values() for s in values]
+    return Timings(
+        confirm={k: _median(v) for k, v in confirm.items()},
+        close={k: _median(v) for k, v in close.items()},
+        confirm_total=_median([x for v in confirm.values() for x in v]),
+        close_total=_median([x for v in close.values() for x in v]),
+        rating={(k,): (sum(v) / len(v), len(v)) for k, v in stars.items()},
+        rating_total=(sum(every) / len(every), len(every)) if every else (None, 0),
+    )
+
+
+def _timings_postgresql(conn: Connection, rng: DateRange) -> Timings:
+    """The same in one statement: per started message one index range of its
+    log (a ``LATERAL`` aggregate), ``percentile_cont(0.5)`` per agency and
+    overall (``ROLLUP``)."""
+    times = (
+        select(
+            func.max(lg.c.at).filter(lg.c.action == "start").label("started"),
+            func.max(lg.c.at).filter(lg.c.action.in_(("forward", "reforward"))).label("forwarded"),
+            func.max(lg.c.at).filter(lg.c.action == "reply").label("replied"),
+        )
+        .where(lg.c.message_id == m.c.id)
+        .lateral("t")
+    )
+    done = m.c.status == "done"
+    per_message = (
+        select(
+            m.c.agency_id,
+            seconds_between(conn, times.c.started, times.c.forwarded).label("confirm"),
+            case((done, seconds_between(conn, times.c.replied, m.c.created_at))).label("close"),
+            ratings.c.stars,
+        )
+        .select_from(
+            m.join(times, true()).outerjoin(ratings, and_(ratings.c.message_id == m.c.id, done))
+        )
+        .where(*_started_in(rng))
+        .subquery("d")
+    )
+    d = per_message
+    stmt = select(
+        func.grouping(d.c.agency_id),
+        d.c.agency_id,
+        func.percentile_cont(0.5).within_group(d.c.confirm),
+        func.count(d.c.confirm),
+        func.percentile_cont(0.5).within_group(d.c.close),
+        func.count(d.c.close),
+        func.avg(d.c.stars),
+        func.count(d.c.stars),
+    ).group_by(func.rollup(d.c.agency_id))
+    out = Timings()
+    for overall, agency, c_median, c_count, d_median, d_count, stars, rated in conn.execute(stmt):
+        confirm = Median(float(c_median), int(c_count)) if c_count else Median()
+        close = Median(float(d_median), int(d_count)) if d_count else Median()
+        rating = (float(stars), int(rated)) if rated else (None, 0)
+        if overall:
+            out = attrs.evolve(out, confirm_total=confirm, close_total=close, rating_total=rating)
+            continue
+        if c_count:
+            out.confirm[agency] = confirm
+        if d_count:
+            out.close[agency] = close
+        if rated:
+            out.rating[(agency,)] = rating  # type: ignore[assignment]
+    return out
+
+
+def timings(conn: Connection, rng: DateRange) -> Timings:
+    """The medians and ratings of the messages submitted in ``rng``."""
+    if conn.dialect.name == "postgresql":
+        return _timings_postgresql(conn, rng)
+    return _timings_sqlite(conn, rng)
