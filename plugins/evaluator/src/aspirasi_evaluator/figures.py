@@ -245,6 +245,18 @@ def _closed(conn: Connection, bounds: Sequence[tuple[datetime, datetime]]) -> di
 def figures(conn: Connection, rng: DateRange, now: datetime) -> Figures:
     """Every figure of the report for ``rng`` (overdue as of ``now``), read in
     the caller's transaction."""
+    if conn.dialect.name == "postgresql":
+        # For this transaction only: the statements' estimated costs (one index
+        # range per group, one look-up per message) are far above the JIT's
+        # threshold, and compiling them took longer (~1.5 s) than running them;
+        # and a generic plan of a prepared statement, made once for any range,
+        # cannot know a month from five years.
+        conn.execute(
+            select(
+                func.set_config("jit", "off", true()),
+                func.set_config("plan_cache_mode", "force_custom_plan", true()),
+            )
+        )
     granularity, periods = trend_bounds(rng)
     bounds = [
         (local_midnight(a, rng.timezone), local_midnight(b, rng.timezone)) for a, b in periods
