@@ -321,7 +321,7 @@ def test_the_trends_closed_query_uses_the_plugins_index(sqlite_database):
     seen: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        if "message_log.to_status" in statement:
+        if "message_log.at >=" in statement:
             seen.append((statement, parameters))
 
     rng = DateRange(date(2026, 1, 1), date(2027, 1, 1), "Asia/Makassar")

@@ -94,7 +94,7 @@ core's tables for the report (:data:`aspirasi_evaluator.tables.REPORT_INDEXES`,
 dropped again on downgrade): ``message_log (to_status, at)`` (``e002``),
 ``messages (agency_id, status, created_at, due_at)``, ``messages (category_id,
 subcategory_id, status, created_at, due_at)`` and ``message_log (message_id,
-action, at)`` (``e004_evaluator_drop_rollups``, which also drops the roll-up
+to_status, at)`` (``e004_evaluator_drop_rollups``, which also drops the roll-up
 tables of ``e003``). See :mod:`aspirasi_evaluator.tables`.
 
 Settings

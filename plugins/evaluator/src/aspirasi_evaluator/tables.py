@@ -34,9 +34,9 @@ AGENCY_INDEX = "ix_evaluator_messages_agency_status_created"
 #: ``messages (category_id, subcategory_id, status, created_at, due_at)``:
 #: counts and overdue counts per sub-category and status.
 CLASSIFICATION_INDEX = "ix_evaluator_messages_classification"
-#: ``message_log (message_id, action, at)``: a message's forward, start and
-#: reply times (the medians).
-STAGES_INDEX = "ix_evaluator_message_log_message_action_at"
+#: ``message_log (message_id, to_status, at)``: when a message was forwarded,
+#: started and replied to (the medians).
+STAGES_INDEX = "ix_evaluator_message_log_message_status_at"
 #: The indexes the branch keeps on the core's tables: (table, columns) by name.
 REPORT_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     MESSAGE_LOG_INDEX: ("message_log", ("to_status", "at")),
@@ -45,7 +45,7 @@ REPORT_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
         "messages",
         ("category_id", "subcategory_id", "status", "created_at", "due_at"),
     ),
-    STAGES_INDEX: ("message_log", ("message_id", "action", "at")),
+    STAGES_INDEX: ("message_log", ("message_id", "to_status", "at")),
 }
 
 #: A reprimand (teguran) issued by an evaluator to one agency.

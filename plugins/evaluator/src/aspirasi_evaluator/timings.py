@@ -3,9 +3,11 @@ to confirm (last forward or re-forward → ``start``), the time to close
 (submission → the reply) and its rating, by agency and overall.
 
 A message is started once (``in_progress`` or ``done``) and never forwarded
-afterwards (the workflow's table), so its times are its latest ``start``,
-forward and ``reply`` log entries, read through ``message_log (message_id,
-action, at)``: one index look-up per message. PostgreSQL computes the medians
+afterwards (the workflow's table), so its times are read from its log by the
+status each entry moved it to, through ``message_log (message_id, to_status,
+at)``, one index look-up each: the last entry into ``forwarded`` (the forward
+or the latest re-forward), the first into ``in_progress`` (the start; progress
+updates come after it) and the entry into ``done`` (the reply). PostgreSQL computes the medians
 with ``percentile_cont(0.5)`` per agency and overall (``ROLLUP``). SQLite has no
 percentile function, and its sorter (a window function's ``ORDER BY``) takes
 seconds for a year at 1M messages: the durations are fetched and their medians
@@ -84,18 +86,18 @@ def _timings_sqlite(conn: Connection, rng: DateRange) -> Timings:
     """Per started message: its agency, time to confirm, time to close and
     stars (one index look-up each), fetched; medians and averages in Python."""
 
-    def latest(condition: ColumnElement[bool]) -> Any:
-        return (
-            select(func.max(lg.c.at)).where(lg.c.message_id == m.c.id, condition).scalar_subquery()
-        )
+    def entered(status: str, first: bool = False) -> Any:
+        """When the message's log last (or first) moved it to ``status``."""
+        at = func.min(lg.c.at) if first else func.max(lg.c.at)
+        where = (lg.c.message_id == m.c.id, lg.c.to_status == status)
+        return select(at).where(*where).scalar_subquery()
 
     done = m.c.status == "done"
+    started, forwarded = entered("in_progress", first=True), entered("forwarded")
     stmt = select(
         m.c.agency_id,
-        seconds_between(
-            conn, latest(lg.c.action == "start"), latest(lg.c.action.in_(("forward", "reforward")))
-        ),
-        case((done, seconds_between(conn, latest(lg.c.action == "reply"), m.c.created_at))),
+        seconds_between(conn, started, forwarded),
+        case((done, seconds_between(conn, entered("done"), m.c.created_at))),
         case(
             (done, select(ratings.c.stars).where(ratings.c.message_id == m.c.id).scalar_subquery())
         ),
@@ -127,9 +129,9 @@ def _timings_postgresql(conn: Connection, rng: DateRange) -> Timings:
     overall (``ROLLUP``)."""
     times = (
         select(
-            func.max(lg.c.at).filter(lg.c.action == "start").label("started"),
-            func.max(lg.c.at).filter(lg.c.action.in_(("forward", "reforward"))).label("forwarded"),
-            func.max(lg.c.at).filter(lg.c.action == "reply").label("replied"),
+            func.min(lg.c.at).filter(lg.c.to_status == "in_progress").label("started"),
+            func.max(lg.c.at).filter(lg.c.to_status == "forwarded").label("forwarded"),
+            func.max(lg.c.at).filter(lg.c.to_status == "done").label("replied"),
         )
         .where(lg.c.message_id == m.c.id)
         .lateral("t")

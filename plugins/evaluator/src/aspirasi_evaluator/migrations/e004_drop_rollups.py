@@ -12,8 +12,9 @@ through (:data:`aspirasi_evaluator.tables.REPORT_INDEXES`):
   overdue counts per agency, status and period;
 - ``ix_evaluator_messages_classification`` on ``messages (category_id,
   subcategory_id, status, created_at, due_at)``: the same per sub-category;
-- ``ix_evaluator_message_log_message_action_at`` on ``message_log (message_id,
-  action, at)``: a message's forward, start and reply times (the medians).
+- ``ix_evaluator_message_log_message_status_at`` on ``message_log (message_id,
+  to_status, at)``: when a message was forwarded, started and replied to (the
+  medians).
 
 Building them takes about 15 s at 1M messages (SQLite and PostgreSQL, on the
 benchmark's machine). Downgrading drops them and creates the roll-up tables
@@ -53,9 +54,9 @@ INDEXES: dict[str, tuple[str, list[str], list[str]]] = {
         ["category_id", "subcategory_id", "status", "created_at", "due_at"],
         [],
     ),
-    "ix_evaluator_message_log_message_action_at": (
+    "ix_evaluator_message_log_message_status_at": (
         "message_log",
-        ["message_id", "action", "at"],
+        ["message_id", "to_status", "at"],
         [],
     ),
 }
