@@ -16,8 +16,8 @@ through (:data:`aspirasi_evaluator.tables.REPORT_INDEXES`):
   to_status, at)``: when a message was forwarded, started and replied to (the
   medians).
 
-Building them takes about 15 s at 1M messages (SQLite and PostgreSQL, on the
-benchmark's machine). Downgrading drops them and creates the roll-up tables
+At 1M messages the revision took 30 s on SQLite and 10 s on PostgreSQL on the
+benchmark's (busy) machine; it locks the tables it indexes meanwhile. Downgrading drops them and creates the roll-up tables
 again, empty: the code of ``e003``'s time reads the core's tables until its
 ``rollup.rebuild`` fills them.
 
