@@ -17,9 +17,9 @@ through (:data:`aspirasi_evaluator.tables.REPORT_INDEXES`):
   medians).
 
 At 1M messages the revision took 30 s on SQLite and 10 s on PostgreSQL on the
-benchmark's (busy) machine; it locks the tables it indexes meanwhile. Downgrading drops them and creates the roll-up tables
-again, empty: the code of ``e003``'s time reads the core's tables until its
-``rollup.rebuild`` fills them.
+benchmark's (busy) machine; it locks the tables it indexes meanwhile.
+Downgrading drops them and creates the roll-up tables again, empty: the code of
+``e003``'s time reads the core's tables until its ``rollup.rebuild`` fills them.
 
 Revision ID: e004_evaluator_drop_rollups
 Revises: e003_evaluator_rollups
