@@ -112,9 +112,10 @@ messages of the range and never sorts them: counts are index ranges per
 (agency, status, period) and (sub-category, status), medians and ratings one
 index look-up per started message (``percentile_cont`` on PostgreSQL; in
 Python on SQLite, which has no percentile function). Everything is exact and
-current: a change is in the next report. ``docs/performance.md`` has the
-measured times (the benchmark's goal at 1M messages: a year in ≤ 1 s, a month
-in ≤ 150 ms, p50 on both databases).
+current: a change is in the next report. At 1M messages a year's report costs
+about 2 s of CPU on either database (the goal, 1 s, is missed: the medians need
+a few index look-ups per started message) and a month 130–165 ms;
+``docs/performance.md`` has the measurements.
 
 The plugin reads the core's tables through its own minimal definitions
 (:mod:`aspirasi_evaluator.core_tables`), not through ``aspirasi_core.storage``.
