@@ -61,6 +61,7 @@ def bootstrap(
         statement_timeout_ms=settings.db_statement_timeout_ms,
         lock_timeout_ms=settings.db_lock_timeout_ms,
         connect_timeout_s=settings.db_connect_timeout_seconds,
+        retries=settings.db_retries,
     )
     deps = CoreDeps(
         settings=settings,

@@ -74,6 +74,13 @@ class Settings:
         " as long as the network takes). A database that cannot be reached answers"
         " 503 with Retry-After.",
     )
+    db_retries: int = _setting(
+        3,
+        "New attempts of a transaction the database gave up on because of other"
+        " transactions (PostgreSQL: deadlock, serialisation failure, lock not available;"
+        " SQLite: database is locked), each after a random pause of up to 50 ms, 100 ms,"
+        " 200 ms…; when they fail too the request answers 503 with Retry-After. 0: none.",
+    )
     secret_key: str = _setting(
         DEMO_SECRET_KEY,
         "Secret for signing and for the keys that encrypt NIKs and outbox payloads"
@@ -351,6 +358,8 @@ class Settings:
                 problems.append(f"ASPIRASI_{name.upper()} must be 0 (none) or more")
         if not 0 <= self.db_threads <= 256:
             problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
+        if not 0 <= self.db_retries <= 10:
+            problems.append("ASPIRASI_DB_RETRIES must be between 0 and 10")
         if self.argon2_concurrency < 0:
             problems.append("ASPIRASI_ARGON2_CONCURRENCY must be 0 (automatic) or more")
         if not 0 <= self.argon2_nice <= 19:

@@ -116,7 +116,7 @@ class Factory:
                 category_id=category_id,
                 subcategory_id=subcategory_id,
             )
-            assert uow.messages.save_transition(changed, Status.SUBMITTED)
+            assert uow.messages.save_transition(changed, message.version)
             return changed
 
         return self.db.run_sync(script)

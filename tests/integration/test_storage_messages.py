@@ -134,11 +134,12 @@ def test_a_message_goes_in_with_its_first_log_entry_and_a_collision_writes_neith
     assert database.run_sync(log_rows) == before + 1
 
 
-def test_save_transition_is_compare_and_set(database, make) -> None:
+def test_save_transition_is_compare_and_set_on_the_version(database, make) -> None:
     author = make.account()
-    agency = make.agency()
+    agency, other = make.agency(), make.agency()
     sub = make.subcategory()
     message = make.message(author.id)
+    assert message.version == 1
     forwarded = attrs.evolve(
         message,
         status=Status.FORWARDED,
@@ -146,19 +147,27 @@ def test_save_transition_is_compare_and_set(database, make) -> None:
         subcategory_id=sub.id,
         agency_id=agency.id,
         updated_at=T0 + timedelta(days=1),
+        version=2,
     )
-    assert database.run_sync(lambda uow: uow.messages.save_transition(forwarded, Status.SUBMITTED))
+    assert database.run_sync(lambda uow: uow.messages.save_transition(forwarded, 1))
     assert database.run_sync(lambda uow: uow.messages.get(message.id)) == forwarded
-    # A second admin acting on the stale status loses.
-    rejected = attrs.evolve(message, status=Status.REJECTED, updated_at=T0 + timedelta(days=2))
-    assert not database.run_sync(
-        lambda uow: uow.messages.save_transition(rejected, Status.SUBMITTED)
-    )
+    # A second admin acting on the stale version loses.
+    rejected = attrs.evolve(message, status=Status.REJECTED, version=2)
+    assert not database.run_sync(lambda uow: uow.messages.save_transition(rejected, 1))
+    # So does one whose change leaves the status as it is (a re-forward): the
+    # status alone could not tell.
+    reforwarded = attrs.evolve(forwarded, agency_id=other.id, version=2)
+    assert not database.run_sync(lambda uow: uow.messages.save_transition(reforwarded, 1))
     assert database.run_sync(lambda uow: uow.messages.get(message.id)) == forwarded
-    missing = attrs.evolve(forwarded, id=message.id + 100)
-    assert not database.run_sync(
-        lambda uow: uow.messages.save_transition(missing, Status.FORWARDED)
-    )
+    missing = attrs.evolve(forwarded, id=message.id + 100, version=3)
+    assert not database.run_sync(lambda uow: uow.messages.save_transition(missing, 2))
+
+
+def test_bump_version_is_compare_and_set(database, make) -> None:
+    message = make.message(make.account().id)
+    assert database.run_sync(lambda uow: uow.messages.bump_version(message.id, 1))
+    assert not database.run_sync(lambda uow: uow.messages.bump_version(message.id, 1))
+    assert database.run_sync(lambda uow: uow.messages.get(message.id)).version == 2
 
 
 def test_log_entries(database, make) -> None:

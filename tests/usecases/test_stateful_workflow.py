@@ -65,6 +65,11 @@ def can_read(actor: str, m: dict) -> bool:
     return actor in AGENCY_OF and AGENCY_OF[actor] == m["agency"]
 
 
+def could_read_before(actor: str, m: dict) -> bool:
+    """Whether ``actor`` could read the message in one of its states so far."""
+    return any(can_read(actor, {**m, "status": s, "agency": a}) for s, a in m["states"])
+
+
 class Workflow(RuleBasedStateMachine):
     messages = Bundle("messages")
 
@@ -95,7 +100,13 @@ class Workflow(RuleBasedStateMachine):
             self.world.ctx(who),
             SubmitInput("subject", "body", confidential=confidential),
         )
-        self.model[msg.id] = {"status": "submitted", "owner": who, "agency": None, "rated": False}
+        self.model[msg.id] = {
+            "status": "submitted",
+            "owner": who,
+            "agency": None,
+            "rated": False,
+            "states": [("submitted", None)],
+        }
         return msg.id
 
     @rule(
@@ -131,9 +142,14 @@ class Workflow(RuleBasedStateMachine):
         except (NotAllowed, NotFound, IllegalTransition, Conflict) as exc:
             assert not ok, f"{actor} {action} on {m} refused: {exc!r}"
             if not can_read(actor, m):
-                assert isinstance(exc, NotFound), (
-                    f"{actor} learnt of a message outside its scope: {exc!r}"
-                )
+                if could_read_before(actor, m):
+                    # It changed since the actor could see it: "it changed", which
+                    # tells the actor nothing it did not know.
+                    assert getattr(exc, "code", None) == "message_changed", exc
+                else:
+                    assert isinstance(exc, NotFound), (
+                        f"{actor} learnt of a message outside its scope: {exc!r}"
+                    )
             return
         assert ok, f"{actor} was allowed to {action} a message in {m}"
         new_status = {
@@ -150,6 +166,7 @@ class Workflow(RuleBasedStateMachine):
             m["agency"] = agency
         if action == "rate":
             m["rated"] = True
+        m["states"].append((m["status"], m["agency"]))
 
     @rule(mid=messages, actor=st.sampled_from(ACTORS))
     def read(self, mid: int, actor: str) -> None:

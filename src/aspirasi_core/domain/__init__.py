@@ -6,6 +6,7 @@ test that imports this package in a fresh interpreter).
 """
 
 from .errors import (
+    Busy,
     Conflict,
     DomainError,
     FieldError,
@@ -43,6 +44,7 @@ __all__ = [
     "Actor",
     "Agency",
     "Attachment",
+    "Busy",
     "Category",
     "CategoryCode",
     "Conflict",

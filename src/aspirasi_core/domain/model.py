@@ -241,6 +241,10 @@ class Message:
     #: it began and when it is due; both None once the message is final.
     stage_started_at: datetime | None = None
     due_at: datetime | None = None
+    #: How many changes people made to it (1 when sent; every transition and the
+    #: rating add one). A client passes the version it saw as ``expected_version``
+    #: and loses with ``message_changed`` when someone changed it meanwhile.
+    version: int = 1
 
     def is_overdue(self, now: datetime) -> bool:
         """Whether the current stage's SOP deadline has passed."""

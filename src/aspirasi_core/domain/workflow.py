@@ -111,12 +111,16 @@ def transition(
     """Apply ``action`` to ``message`` on behalf of ``actor``.
 
     Pure: checks the table, the permission and the scope, and returns the new
-    message with the event to record. Raises :class:`IllegalTransition`,
+    message (its ``version`` one more) with the event to record. Raises :class:`IllegalTransition`,
     :class:`~.errors.NotAllowed` or :class:`~.errors.NotFound`.
     """
     policy.check_can_act(actor, message, action)
     to_status = target_of(message.status, action)
-    changes: dict[str, Any] = {"status": to_status, "updated_at": now}
+    changes: dict[str, Any] = {
+        "status": to_status,
+        "updated_at": now,
+        "version": message.version + 1,
+    }
     if action in (Action.FORWARD, Action.REFORWARD):
         if classification is None:
             raise ValueError("forwarding needs a classification")
@@ -145,6 +149,23 @@ def transition(
         note_visibility=note_visibility,
     )
     return new, event
+
+
+def message_changed() -> Conflict:
+    """The error of an action on a message someone changed in the meantime (code
+    ``message_changed``): the actor acted on a state that is no longer there."""
+    return Conflict(
+        "The message was changed by someone else in the meantime. Reload and try again.",
+        code="message_changed",
+    )
+
+
+def check_version(message: Message, expected_version: int | None) -> None:
+    """Raise :func:`message_changed` when the caller says which version of
+    ``message`` it acted on (``expected_version``) and that is not the current one.
+    None: the caller did not say (the change applies to the current version)."""
+    if expected_version is not None and expected_version != message.version:
+        raise message_changed()
 
 
 def check_can_rate(message: Message, actor: Actor, policy: Policy, already_rated: bool) -> None:

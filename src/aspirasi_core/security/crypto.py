@@ -1,5 +1,5 @@
 """Keys derived from ``ASPIRASI_SECRET_KEY``: NIK encryption, NIK look-up index,
-outbox payload encryption.
+outbox payload encryption, idempotency key digests.
 
 The NIK space is small enough to brute-force a plain hash, so the look-up index
 is an HMAC-SHA256 under a secret key (a "blind index") and the NIK itself is
@@ -38,6 +38,7 @@ class Crypto:
         self._nik_key = AESGCM(_derive(secret_key, b"nik-encryption"))
         self._nik_index_key = _derive(secret_key, b"nik-index")
         self._outbox_key = AESGCM(_derive(secret_key, b"outbox-payload"))
+        self._idempotency_key = _derive(secret_key, b"idempotency")
 
     # NIK -----------------------------------------------------------------
     def nik_index(self, nik: str) -> bytes:
@@ -57,6 +58,13 @@ class Crypto:
 
     def decrypt_payload(self, blob: bytes) -> dict[str, Any]:
         return json.loads(self._open(self._outbox_key, blob, b"outbox"))
+
+    # Idempotency keys ------------------------------------------------------
+    def idempotency_digest(self, data: bytes) -> bytes:
+        """A keyed digest of an idempotency key or of the request it came with.
+        Keyed, because a request may hold a password: a stolen table must not
+        allow guessing it offline."""
+        return hmac.new(self._idempotency_key, data, hashlib.sha256).digest()
 
     # -----------------------------------------------------------------------
     @staticmethod

@@ -22,6 +22,7 @@ from .context import Context, SystemClock
 from .core import CoreDeps
 from .data_rights import DataExport, DataRightsService
 from .health import HealthService, Readiness
+from .idempotency import IdempotencyRequest, IdempotencyService, StoredResponse
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
@@ -41,6 +42,8 @@ class Aspirasi:
     notifications: NotificationService
     admin: AdminService
     outbox: OutboxDispatcher
+    #: Idempotency keys of requests that create something (see :mod:`.idempotency`).
+    idempotency: IdempotencyService
     #: SOP deadlines, the lateness sweep and the calendar's days off.
     sop: SopService
     #: The audit log of personal-data reads (record, list).
@@ -61,6 +64,7 @@ class Aspirasi:
         sop = SopService(deps)
         data_rights = DataRightsService(deps)
         attachments = AttachmentSweep(deps)
+        idempotency = IdempotencyService(deps)
         return cls(
             deps=deps,
             accounts=AccountService(deps),
@@ -69,8 +73,12 @@ class Aspirasi:
             notifications=NotificationService(deps),
             admin=AdminService(deps),
             outbox=OutboxDispatcher(
-                deps, sweep=periodic_sweeps(sop.sweep, data_rights.sweep, attachments.sweep)
+                deps,
+                sweep=periodic_sweeps(
+                    sop.sweep, data_rights.sweep, attachments.sweep, idempotency.sweep
+                ),
             ),
+            idempotency=idempotency,
             sop=sop,
             audit=AuditService(deps),
             privacy=PrivacyService(deps),
@@ -118,6 +126,8 @@ __all__ = [
     "DataRightsService",
     "ForwardInput",
     "HealthService",
+    "IdempotencyRequest",
+    "IdempotencyService",
     "LoginResult",
     "MessageDetail",
     "MessageService",
@@ -131,6 +141,7 @@ __all__ = [
     "RevealedSender",
     "SopService",
     "StaffInput",
+    "StoredResponse",
     "SubmitInput",
     "SystemClock",
     "TrackedMessage",

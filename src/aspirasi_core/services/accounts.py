@@ -143,7 +143,7 @@ class AccountService:
             self._issue_verification(uow, events, account, now)
             return account
 
-        account = await run_write(deps, script)
+        account = await run_write(deps, script, idempotency=ctx.idempotency)
         log.info("account_registered" if account else "registration_duplicate_email")
         return account
 

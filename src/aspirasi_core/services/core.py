@@ -9,7 +9,7 @@ transaction; after the commit it calls the ``aspirasi_after_*`` hooks.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 import attrs
@@ -24,6 +24,9 @@ from ..security.passwords import PasswordHasher
 from ..settings import Settings
 from .context import Context
 from .ports import AttachmentStore, Clock, Database, UnitOfWork
+
+if TYPE_CHECKING:
+    from .idempotency import IdempotencyClaim
 
 T = TypeVar("T")
 log = structlog.get_logger("aspirasi.core")
@@ -217,19 +220,40 @@ class EventRecorder:
                     log.exception("outbox_listener_failed")
 
 
-async def run_write(deps: CoreDeps, fn: Callable[[UnitOfWork, EventRecorder], T]) -> T:
-    """Run ``fn`` in one write transaction with an event recorder; queue outbox
-    items before the commit and run the after-hooks once it has committed."""
-    recorder = EventRecorder(deps)
-
+def _script(
+    recorder: EventRecorder,
+    fn: Callable[[UnitOfWork, EventRecorder], T],
+    idempotency: IdempotencyClaim | None,
+) -> Callable[[UnitOfWork], T]:
     def script(uow: UnitOfWork) -> T:
+        # The database may run the script again (a deadlock, see
+        # storage.database): each attempt starts with no events.
         recorder.events.clear()
         recorder.queued = 0
         result = fn(uow, recorder)
+        if idempotency is not None:
+            idempotency.complete(uow, result)
         recorder.flush_to_outbox(uow)
         return result
 
-    result = await deps.db.transaction(script, write=True)
+    return script
+
+
+async def run_write(
+    deps: CoreDeps,
+    fn: Callable[[UnitOfWork, EventRecorder], T],
+    *,
+    idempotency: IdempotencyClaim | None = None,
+) -> T:
+    """Run ``fn`` in one write transaction with an event recorder; queue outbox
+    items before the commit and run the after-hooks once it has committed.
+
+    ``fn`` may run more than once (the database retries a transaction that failed
+    because of others): it must only work on the unit of work and the recorder.
+    ``idempotency``: a claimed key (``ctx.idempotency``) whose answer, made from
+    ``fn``'s result, is stored in the same transaction."""
+    recorder = EventRecorder(deps)
+    result = await deps.db.transaction(_script(recorder, fn, idempotency), write=True)
     recorder.after_commit()
     return result
 
@@ -237,12 +261,6 @@ async def run_write(deps: CoreDeps, fn: Callable[[UnitOfWork, EventRecorder], T]
 def run_write_sync(deps: CoreDeps, fn: Callable[[UnitOfWork, EventRecorder], T]) -> T:
     """:func:`run_write` for synchronous callers (CLI)."""
     recorder = EventRecorder(deps)
-
-    def script(uow: UnitOfWork) -> T:
-        result = fn(uow, recorder)
-        recorder.flush_to_outbox(uow)
-        return result
-
-    result = deps.db.run_sync(script, write=True)
+    result = deps.db.run_sync(_script(recorder, fn, None), write=True)
     recorder.after_commit()
     return result

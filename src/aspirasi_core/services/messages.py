@@ -2,8 +2,13 @@
 progress update, reply, rate.
 
 Each runs in one transaction that also writes the log entry, the in-app
-notifications and the outbox items; status moves are compare-and-set, so two
-people acting at once cannot both win.
+notifications and the outbox items. A change reads the message locked
+(:meth:`MessageService._load_for_change`) and writes it compare-and-set on its
+``version``, so two people acting at once cannot both win: the second one sees the
+first one's result (and usually a 409). A caller that says which version it acted
+on (``expected_version``) loses with ``message_changed`` when it is not the
+current one, also for changes that leave the status as it was (re-forward,
+progress update).
 """
 
 from __future__ import annotations
@@ -11,13 +16,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import attrs
 import structlog
 
-from ..domain.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Unauthenticated
+from ..domain.errors import (
+    Conflict,
+    IllegalTransition,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Unauthenticated,
+)
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
 from ..domain.model import (
     DEFAULT_VISIBILITY,
@@ -41,7 +53,13 @@ from ..domain.validation import (
     check_visibility,
     clean_text,
 )
-from ..domain.workflow import Classification, check_can_rate, transition
+from ..domain.workflow import (
+    Classification,
+    check_can_rate,
+    check_version,
+    message_changed,
+    transition,
+)
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import JPEG, CleanFile, inspect_upload, safe_filename, sniff
 from .context import Context
@@ -90,6 +108,15 @@ class ForwardInput:
     #: Who may read the note: ``"internal"`` (default) or ``"sender"`` (see
     #: :class:`~aspirasi_core.domain.model.Visibility`).
     visibility: object = None
+
+
+def _expected(version: object) -> int | None:
+    """The version a caller says it acted on: None (not said) or a positive int."""
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**31:
+        raise Invalid.field("version", "version_invalid", "The version is not valid.")
+    return version
 
 
 def _require_actor(ctx: Context) -> Actor:
@@ -170,13 +197,45 @@ class MessageService:
                 log.warning("attachment_not_promoted", exc_info=True)
         return result
 
-    def _load_visible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
-        message = uow.messages.get(message_id)
-        if message is None or not self._d.policy.can_read(
-            actor, message, self._d.scopes_for(actor, uow)
-        ):
+    def _load_for_change(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        message_id: int,
+        expected_version: int | None,
+        *,
+        lock: bool = True,
+    ) -> Message:
+        """The message ``actor`` is about to change, locked until the transaction
+        ends (``lock``), checked against the version the actor acted on.
+
+        A message the actor may no longer see, but could see before (an operator
+        whose agency lost it to a re-forward, an owner's withdrawn message), is
+        ``message_changed`` (409) rather than "not found": the actor acted on a
+        state that is gone, and learns nothing it did not know."""
+        message = uow.messages.get(message_id, for_update=lock)
+        if message is None:
             raise NotFound("The message was not found.", code="message_not_found")
+        scopes = self._d.scopes_for(actor, uow)
+        if not self._d.policy.can_read(actor, message, scopes):
+            if self._could_read_before(uow, actor, message, scopes):
+                raise message_changed()
+            raise NotFound("The message was not found.", code="message_not_found")
+        check_version(message, expected_version)
         return message
+
+    def _could_read_before(
+        self, uow: UnitOfWork, actor: Actor, message: Message, scopes: Sequence[Any]
+    ) -> bool:
+        """Whether ``actor`` could read ``message`` in one of its earlier states
+        (its status and agency after each log entry)."""
+        policy = self._d.policy
+        return any(
+            policy.can_read(
+                actor, attrs.evolve(message, status=e.to_status, agency_id=e.agency_id), scopes
+            )
+            for e in uow.messages.log(message.id)
+        )
 
     def _notify(
         self,
@@ -230,11 +289,8 @@ class MessageService:
         deps.hook.aspirasi_validate_transition(
             message=message, action=action, actor=actor, to_status=new.status, note=note
         )
-        if not uow.messages.save_transition(new, message.status):
-            raise Conflict(
-                "The message was changed by someone else in the meantime. Reload and try again.",
-                code="stale_message",
-            )
+        if not uow.messages.save_transition(new, message.version):
+            raise message_changed()
         uow.messages.add_log(
             NewLogEntry(
                 message_id=message.id,
@@ -356,27 +412,42 @@ class MessageService:
             # As stored (the insert wrote exactly these values).
             return attrs.evolve(message, attachments=attachments)
 
-        message = await self._recorded(key, run_write(deps, script))
+        message = await self._recorded(key, run_write(deps, script, idempotency=ctx.idempotency))
         log.info("message_submitted", message_id=message.id, ticket=message.ticket)
         return message
 
     # ------------------------------------------------------------------ citizen
-    async def withdraw(self, ctx: Context, message_id: int) -> Message:
-        """The owner withdraws a message that is still ``submitted``."""
+    async def withdraw(
+        self, ctx: Context, message_id: int, *, expected_version: int | None = None
+    ) -> Message:
+        """The owner withdraws a message that is still ``submitted``.
+
+        ``expected_version`` (every change of a message takes one): the version
+        the caller acted on; another answers ``message_changed`` (409)."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             new, _ = self._apply(uow, events, actor, message, Action.WITHDRAW)
             return new
 
         return await run_write(self._d, script)
 
-    async def rate(self, ctx: Context, message_id: int, stars: object, comment: str = "") -> Rating:
+    async def rate(
+        self,
+        ctx: Context,
+        message_id: int,
+        stars: object,
+        comment: str = "",
+        *,
+        expected_version: int | None = None,
+    ) -> Rating:
         """The owner rates a ``done`` message once: 1–5 stars and a comment."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         collector = Collector()
         stars_value = collector.check(check_stars, stars)
         text = collector.check(
@@ -392,13 +463,15 @@ class MessageService:
         deps = self._d
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Rating:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             check_can_rate(message, actor, deps.policy, uow.messages.rating(message.id) is not None)
             now = deps.clock.now()
             rating = Rating(
                 message_id=message.id, stars=stars_value, comment=text or "", created_at=now
             )
             uow.messages.add_rating(rating)
+            if not uow.messages.bump_version(message.id, message.version):
+                raise message_changed()
             events.record(
                 MessageRated(
                     message_id=message.id,
@@ -411,7 +484,7 @@ class MessageService:
             )
             return rating
 
-        return await run_write(deps, script)
+        return await run_write(deps, script, idempotency=ctx.idempotency)
 
     # ------------------------------------------------------------------ admin
     def _classification(self, uow: UnitOfWork, data: ForwardInput) -> Classification:
@@ -439,18 +512,26 @@ class MessageService:
             category_id=category_id, subcategory_id=subcategory_id, agency_id=agency_id
         )
 
-    async def forward(self, ctx: Context, message_id: int, data: ForwardInput) -> Message:
+    async def forward(
+        self,
+        ctx: Context,
+        message_id: int,
+        data: ForwardInput,
+        *,
+        expected_version: int | None = None,
+    ) -> Message:
         """The admin classifies a message and forwards it to an agency; on a
         ``forwarded`` message this re-forwards it to another agency."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         note, visibility = _staff_text(
             Action.FORWARD, data.note, "note", data.visibility, limit="note", required=False
         )
         deps = self._d
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             deps.policy.check_can_act(actor, message, Action.FORWARD)
             classification = self._classification(uow, data)
             action = Action.REFORWARD if message.status is Status.FORWARDED else Action.FORWARD
@@ -479,66 +560,87 @@ class MessageService:
             )
             return new
 
-        return await run_write(deps, script)
+        return await run_write(deps, script, idempotency=ctx.idempotency)
 
     async def reject(
-        self, ctx: Context, message_id: int, reason: str, visibility: object = None
+        self,
+        ctx: Context,
+        message_id: int,
+        reason: str,
+        visibility: object = None,
+        *,
+        expected_version: int | None = None,
     ) -> Message:
         """The admin rejects a ``submitted`` message with a reason, for the sender
         unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         reason_text, chosen = _staff_text(
             Action.REJECT, reason, "reason", visibility, limit="reason"
         )
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             new, _ = self._apply(
                 uow, events, actor, message, Action.REJECT, note=reason_text, note_visibility=chosen
             )
             return new
 
-        return await run_write(self._d, script)
+        return await run_write(self._d, script, idempotency=ctx.idempotency)
 
     # ------------------------------------------------------------------ operator
     async def start(
-        self, ctx: Context, message_id: int, note: str = "", visibility: object = None
+        self,
+        ctx: Context,
+        message_id: int,
+        note: str = "",
+        visibility: object = None,
+        *,
+        expected_version: int | None = None,
     ) -> Message:
         """The agency's operator confirms: ``forwarded`` → ``in_progress``; the
         optional note is for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         text, chosen = _staff_text(
             Action.START, note, "note", visibility, limit="note", required=False
         )
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             new, _ = self._apply(
                 uow, events, actor, message, Action.START, note=text, note_visibility=chosen
             )
             return new
 
-        return await run_write(self._d, script)
+        return await run_write(self._d, script, idempotency=ctx.idempotency)
 
     async def progress(
-        self, ctx: Context, message_id: int, note: str, visibility: object = None
+        self,
+        ctx: Context,
+        message_id: int,
+        note: str,
+        visibility: object = None,
+        *,
+        expected_version: int | None = None,
     ) -> Message:
         """A progress update on an ``in_progress`` message: a log entry whose note is
         for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         text, chosen = _staff_text(Action.PROGRESS, note, "note", visibility, limit="note")
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             new, _ = self._apply(
                 uow, events, actor, message, Action.PROGRESS, note=text, note_visibility=chosen
             )
             return new
 
-        return await run_write(self._d, script)
+        return await run_write(self._d, script, idempotency=ctx.idempotency)
 
     async def reply(
         self,
@@ -547,22 +649,25 @@ class MessageService:
         answer: str,
         attachment: Upload | None = None,
         visibility: object = None,
+        *,
+        expected_version: int | None = None,
     ) -> Message:
         """The agency's answer (optional PDF) closes an ``in_progress`` message; the
         answer and its file are for the sender unless ``visibility`` is ``"internal"``."""
         actor = _require_actor(ctx)
         message_id = check_id(message_id, "id")
+        expected = _expected(expected_version)
         text, chosen = _staff_text(Action.REPLY, answer, "answer", visibility, limit="answer")
         deps = self._d
-        # Check status and scope before spending time on the file.
+        # Check status, scope and version before spending time on the file.
         await deps.db.transaction(
-            lambda uow: self._check_reply_possible(uow, actor, message_id), write=False
+            lambda uow: self._check_reply_possible(uow, actor, message_id, expected), write=False
         )
         clean = await self._clean_upload(attachment, frozenset({"pdf"}))
         key = self._store_file(clean)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_visible(uow, actor, message_id)
+            message = self._load_for_change(uow, actor, message_id, expected)
             new, _ = self._apply(
                 uow, events, actor, message, Action.REPLY, note=text, note_visibility=chosen
             )
@@ -586,10 +691,12 @@ class MessageService:
             )
             return new
 
-        return await self._recorded(key, run_write(deps, script))
+        return await self._recorded(key, run_write(deps, script, idempotency=ctx.idempotency))
 
-    def _check_reply_possible(self, uow: UnitOfWork, actor: Actor, message_id: int) -> None:
-        message = self._load_visible(uow, actor, message_id)
+    def _check_reply_possible(
+        self, uow: UnitOfWork, actor: Actor, message_id: int, expected: int | None
+    ) -> None:
+        message = self._load_for_change(uow, actor, message_id, expected, lock=False)
         self._d.policy.check_can_act(actor, message, Action.REPLY)
         if message.status is not Status.IN_PROGRESS:
             raise IllegalTransition(str(message.status), str(Action.REPLY))

@@ -220,6 +220,37 @@ class OutboxItem:
     last_error: str | None = None
 
 
+@attrs.frozen
+class NewIdempotencyClaim:
+    """A claim on an idempotency key: who sent it, the request's digest, and the
+    random token that owns the key until ``locked_until``."""
+
+    account_id: int | None
+    request_hash: bytes = attrs.field(repr=False)
+    claim_token: bytes = attrs.field(repr=False)
+    created_at: datetime
+    locked_until: datetime
+    expires_at: datetime
+
+
+@attrs.frozen
+class IdempotencyRecord:
+    """A stored idempotency key (see :class:`IdempotencyRepository`)."""
+
+    id: int
+    account_id: int | None
+    request_hash: bytes = attrs.field(repr=False)
+    #: ``in_progress`` (claimed until ``locked_until``) or ``done`` (with the answer).
+    status: str
+    claim_token: bytes = attrs.field(repr=False)
+    locked_until: datetime | None
+    response_status: int | None
+    response_headers: Mapping[str, str]
+    response_body: bytes | None = attrs.field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+
+
 # --------------------------------------------------------------------------- repositories
 
 
@@ -346,8 +377,10 @@ class MessageRepository(Protocol):
         ignored), in the same statement where the database allows; nothing is
         written on a collision."""
 
-    def get(self, message_id: int) -> Message | None:
-        """With its attachments of kind ``message``."""
+    def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
+        """With its attachments of kind ``message``. ``for_update``: the message is
+        about to change; no other transaction may change it until this one ends
+        (a row lock, or a database that runs one write transaction at a time)."""
 
     def get_by_ticket(self, ticket: str) -> Message | None: ...
 
@@ -355,10 +388,15 @@ class MessageRepository(Protocol):
         """The messages with these ids that exist (without attachments), in no
         particular order."""
 
-    def save_transition(self, message: Message, expected_status: Status) -> bool:
-        """Compare-and-set: write status, classification, ``updated_at`` and the SOP
-        clock only if the stored status is still ``expected_status``. False when it
-        changed. A new deadline clears the overdue notice of the previous one."""
+    def save_transition(self, message: Message, expected_version: int) -> bool:
+        """Compare-and-set: write status, classification, ``updated_at``, the SOP
+        clock and ``message.version`` only if the stored version is still
+        ``expected_version``. False when it changed. A new deadline clears the
+        overdue notice of the previous one."""
+
+    def bump_version(self, message_id: int, expected_version: int) -> bool:
+        """Count a change that is not a transition (the rating): compare-and-set
+        the version from ``expected_version`` to the next; whether it was."""
 
     def newly_overdue(self, now: datetime, *, limit: int) -> builtins.list[Message]:
         """Open messages whose deadline has passed and was not announced yet,
@@ -575,6 +613,40 @@ class AuditRepository(Protocol):
         actor's username and the message's ticket filled in."""
 
 
+class IdempotencyRepository(Protocol):
+    """Idempotency keys, by ``key_hash`` (unique: who sent it and the key)."""
+
+    def insert_claim(self, key_hash: bytes, claim: NewIdempotencyClaim) -> int | None:
+        """Store a new key as ``in_progress`` under ``claim``; its id, or None (and
+        nothing written) when the key exists."""
+
+    def get(self, key_hash: bytes, *, for_update: bool = False) -> IdempotencyRecord | None:
+        """The stored key; ``for_update`` locks its row until the transaction ends."""
+
+    def take_over(self, record_id: int, claim: NewIdempotencyClaim) -> None:
+        """Claim an existing key afresh (it expired, or its claim ran out): it
+        becomes ``in_progress`` under ``claim``, its old answer forgotten."""
+
+    def complete(
+        self,
+        record_id: int,
+        claim_token: bytes,
+        *,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> bool:
+        """Store the answer and mark the key ``done``, only if it is still
+        ``in_progress`` under ``claim_token``; whether it was."""
+
+    def release(self, record_id: int, claim_token: bytes) -> bool:
+        """Forget a claim that created nothing (still ``in_progress`` under
+        ``claim_token``); whether it was there."""
+
+    def delete_expired(self, now: datetime, *, limit: int) -> int:
+        """Remove up to ``limit`` keys whose lifetime ended; how many."""
+
+
 class UnitOfWork(Protocol):
     """The repositories of one transaction."""
 
@@ -585,6 +657,7 @@ class UnitOfWork(Protocol):
     directory: DirectoryRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    idempotency: IdempotencyRepository
 
 
 class Database(Protocol):

@@ -8,6 +8,15 @@ On SQLite, write transactions are serialized inside the process by a lock shared
 by every engine on the same file, and across processes by ``BEGIN IMMEDIATE`` plus
 ``busy_timeout`` (see :mod:`.engine`). Threads of one process therefore queue on a
 cheap Python lock instead of polling SQLite's file lock.
+
+A transaction the database gave up on because of other transactions (see
+:func:`transient_reason`: a deadlock, a serialisation failure, a lock it could not
+get, SQLite's "database is locked") is rolled back and run again, a bounded number
+of times after a random pause (exponential back-off with full jitter); then
+:class:`~aspirasi_core.domain.errors.Busy` is raised, which the web app answers
+with 503 and ``Retry-After``. The script therefore runs once per attempt and must
+do nothing but database work (the use cases prepare files and hashes before it and
+call plugins' ``after_*`` hooks after the commit).
 """
 
 from __future__ import annotations
@@ -15,18 +24,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import random
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import structlog
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
+from ..domain.errors import Busy
 from ..security.crypto import Crypto
 from ..services.ports import (
     AccountRepository,
     AuditRepository,
     Database,
     DirectoryRepository,
+    IdempotencyRepository,
     MessageRepository,
     NotificationRepository,
     OutboxRepository,
@@ -40,6 +56,7 @@ from .repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
     SqlDirectoryRepository,
+    SqlIdempotencyRepository,
     SqlMessageRepository,
     SqlNotificationRepository,
     SqlOutboxRepository,
@@ -47,6 +64,35 @@ from .repositories import (
 )
 
 T = TypeVar("T")
+log = structlog.get_logger("aspirasi.storage")
+
+#: SQLSTATEs of PostgreSQL failures caused by other transactions, which the same
+#: transaction run again may not meet: deadlock detected, serialization failure,
+#: lock not available (``lock_timeout``, ``NOWAIT``).
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+#: SQLite's primary result codes for "database is locked" / "table is locked".
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+#: Seconds a client is told to wait (``Retry-After``) once the retries ran out.
+BUSY_RETRY_AFTER_S = 1
+
+
+def transient_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` is worth a new attempt of its transaction, or None.
+
+    The reason is PostgreSQL's SQLSTATE (:data:`RETRY_SQLSTATES`) or
+    ``database_locked`` for SQLite's ``SQLITE_BUSY``/``SQLITE_LOCKED``. Works on
+    SQLAlchemy's wrapped errors (``DBAPIError.orig``) and on the driver's own
+    (statements of :mod:`.fast` raise psycopg's errors as they are)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in RETRY_SQLSTATES:
+        return str(sqlstate)
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _SQLITE_BUSY_CODES:
+            return "database_locked"
+    return None
+
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -85,6 +131,7 @@ class SqlUnitOfWork:
         "crypto",
         "dialect",
         "directory",
+        "idempotency",
         "messages",
         "notifications",
         "outbox",
@@ -103,6 +150,7 @@ class SqlUnitOfWork:
         self.directory: DirectoryRepository = SqlDirectoryRepository(conn)
         self.outbox: OutboxRepository = SqlOutboxRepository(conn, crypto)
         self.audit: AuditRepository = SqlAuditRepository(conn)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
 
 
 class NestedWriteTransaction(RuntimeError):
@@ -121,6 +169,10 @@ class SqlDatabase:
     PostgreSQL, matching its connection pool).
     ``lock_timeout``: seconds a SQLite write waits for another write of this
     process before it gives up with ``Unavailable`` (``database_busy``).
+    ``retries``: new attempts of a transaction that failed because of other
+    transactions (:func:`transient_reason`), after pauses drawn at random from
+    [0, ``retry_pause_s`` × 2ⁿ] for the n-th retry; then
+    :class:`~aspirasi_core.domain.errors.Busy`. 0: none.
 
     Faults of the database (unreachable, timeouts, a full disk) come out of every
     method as :class:`~aspirasi_core.domain.errors.Unavailable` (see :mod:`.faults`).
@@ -134,11 +186,15 @@ class SqlDatabase:
         inline_reads: bool | None = None,
         threads: int | None = None,
         lock_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+        retries: int = 3,
+        retry_pause_s: float = 0.05,
     ) -> None:
         self.engine = engine
         self.lock_timeout = lock_timeout
         self.crypto = crypto
         self.dialect: str = engine.dialect.name
+        self.retries = retries
+        self.retry_pause_s = retry_pause_s
         self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
         #: Whether :meth:`read` runs in the calling thread (default: on SQLite only).
         self.inline_reads = self.dialect == "sqlite" if inline_reads is None else inline_reads
@@ -177,7 +233,9 @@ class SqlDatabase:
                     raise
                 raise found from exc
         if self.dialect == "postgresql":
-            return await self._workers.run(functools.partial(self._autocommit, fn))
+            return await self._workers.run(
+                functools.partial(self._retrying, functools.partial(self._autocommit, fn))
+            )
         return await self.transaction(fn, write=False)
 
     async def single_statement(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
@@ -187,7 +245,9 @@ class SqlDatabase:
         transaction, which takes the write lock). Never for more than one statement:
         on PostgreSQL each would commit on its own."""
         if self.dialect == "postgresql":
-            return await self._workers.run(functools.partial(self._autocommit, fn))
+            return await self._workers.run(
+                functools.partial(self._retrying, functools.partial(self._autocommit, fn))
+            )
         return await self.transaction(fn, write=True)
 
     def _autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
@@ -224,6 +284,35 @@ class SqlDatabase:
 
     def run_sync(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
         """The same as :meth:`transaction`, in the calling thread."""
+        return self._retrying(functools.partial(self._attempt, fn, write))
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one whole transaction) until it does not fail with a
+        :func:`transient_reason`, at most ``1 + retries`` times; then raise
+        :class:`~aspirasi_core.domain.errors.Busy`. The pause between attempts is
+        taken outside SQLite's write lock, so other writers go first."""
+        failures = 0
+        while True:
+            try:
+                return attempt()
+            except Exception as exc:
+                reason = transient_reason(exc)
+                if reason is None:
+                    raise
+                failures += 1
+                if failures > self.retries:
+                    log.warning("transaction_gave_up", reason=reason, attempts=failures)
+                    raise Busy(retry_after=BUSY_RETRY_AFTER_S) from exc
+                pause = random.uniform(0, self.retry_pause_s * 2 ** (failures - 1))
+                log.info(
+                    "transaction_retried",
+                    reason=reason,
+                    attempt=failures + 1,
+                    pause_ms=round(pause * 1000),
+                )
+            time.sleep(pause)
+
+    def _attempt(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
         lock = self._write_lock
         if not write or lock is None:
             return self._run(fn, write)
@@ -291,12 +380,13 @@ def create_database(
     statement_timeout_ms: int = 0,
     lock_timeout_ms: int = 0,
     connect_timeout_s: int = 0,
+    retries: int = 3,
     **engine_kwargs: Any,
 ) -> SqlDatabase:
     """A :class:`SqlDatabase` on a new engine for ``url`` (see :func:`.make_engine`,
     which also explains the timeouts), with ``threads`` transaction threads (0:
     :func:`default_threads`) and, on PostgreSQL, as many pooled connections unless
-    ``engine_kwargs`` say otherwise.
+    ``engine_kwargs`` say otherwise; ``retries``: see :class:`SqlDatabase`.
 
     It does not migrate: call :func:`aspirasi_core.storage.upgrade` first.
     """
@@ -309,7 +399,9 @@ def create_database(
         **engine_kwargs,
     )
     lock_timeout = lock_timeout_ms / 1000 if lock_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_S
-    return SqlDatabase(engine, crypto, threads=threads or None, lock_timeout=lock_timeout)
+    return SqlDatabase(
+        engine, crypto, threads=threads or None, lock_timeout=lock_timeout, retries=retries
+    )
 
 
 if TYPE_CHECKING:

@@ -132,6 +132,10 @@ messages = Table(
     # (domain/pii.py); NULL when there was nothing to mask. Since 0004_text_visibility.
     Column("subject_public", Text, nullable=True),
     Column("body_public", Text, nullable=True),
+    # Counts the changes people made (every transition, the rating), so a client can
+    # say which state it acted on and lose with 409 when it is stale. Since
+    # 0007_concurrency.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
@@ -284,4 +288,32 @@ audit_log = Table(
     Index("ix_audit_log_subject_account_id_id", "subject_account_id", "id"),
     Index("ix_audit_log_subject_message_id_id", "subject_message_id", "id"),
     Index("ix_audit_log_at", "at"),
+)
+
+#: Idempotency keys of the requests that create something (a message, a reply, a
+#: rating, a registration, a workflow step): the first answer is kept for 24 hours
+#: and given again to a resend with the same key. ``key_hash`` is a keyed digest
+#: (HMAC-SHA-256) of who sent it (account, or an anonymous client's fingerprint)
+#: and the key; ``request_hash`` that of the request, to refuse the key for another
+#: request.
+#: A row is ``in_progress`` (claimed by ``claim_token`` until ``locked_until``)
+#: until the creating transaction marks it ``done`` with the answer. Since
+#: 0007_concurrency.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _pk(),
+    Column("key_hash", LargeBinary(32), nullable=False, unique=True),
+    _fk("account_id", "accounts.id", nullable=True, ondelete="CASCADE"),
+    Column("request_hash", LargeBinary(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("claim_token", LargeBinary(16), nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("response_status", Integer, nullable=True),
+    Column("response_headers", JSON, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+    Index("ix_idempotency_keys_account_id", "account_id"),
 )

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from aspirasi_core.domain.errors import (
+    Busy,
     Conflict,
     DomainError,
     Invalid,
@@ -35,6 +36,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotAllowed, 403),
     (Unauthenticated, 401),
     (Throttled, 429),
+    (Busy, 503),
     (Conflict, 409),
     (StorageFull, 507),
     (Unavailable, 503),
@@ -114,15 +116,23 @@ def _html_error(
     )
 
 
+def retry_headers(exc: DomainError) -> dict[str, str]:
+    """``Retry-After`` for the errors that say when to try again (429, 503)."""
+    if isinstance(exc, Throttled | Busy):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = status_of(exc)
     if not ensure_info(request):  # raised before the middleware made a context
         return problem(request, status, exc.code, exc.render())
     t = info(request).translator
-    retry_after = getattr(exc, "retry_after", None)
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    headers = retry_headers(exc)
     if status in (401, 403):
         log.info("access_refused", code=exc.code, status=status, path=request.url.path)
+    elif isinstance(exc, Busy):
+        log.warning("database_busy", path=request.url.path)
     if is_api(request):
         errors = (
             [{"field": e.field, "code": e.code, "message": t.field_error(e)} for e in exc.errors]

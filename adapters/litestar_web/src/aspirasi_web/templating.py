@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def build_environment(
     )
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["status_badge_html"] = status_badge
+    # A fresh idempotency key for each form that creates something (macros.html: once).
+    env.globals["new_idempotency_key"] = lambda: secrets.token_urlsafe(18)
     return env
 
 

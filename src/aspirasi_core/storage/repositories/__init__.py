@@ -3,6 +3,7 @@
 from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .directory import SqlDirectoryRepository
+from .idempotency import SqlIdempotencyRepository
 from .messages import SqlMessageRepository
 from .notifications import SqlNotificationRepository
 from .outbox import SqlOutboxRepository
@@ -12,6 +13,7 @@ __all__ = [
     "SqlAccountRepository",
     "SqlAuditRepository",
     "SqlDirectoryRepository",
+    "SqlIdempotencyRepository",
     "SqlMessageRepository",
     "SqlNotificationRepository",
     "SqlOutboxRepository",

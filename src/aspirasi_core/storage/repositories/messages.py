@@ -53,6 +53,9 @@ _SELECT_MESSAGE = select(m)
 _OPEN_STATUSES = (Status.SUBMITTED.value, Status.FORWARDED.value, Status.IN_PROGRESS.value)
 _CLOSED_STATUSES = (Status.DONE.value, Status.REJECTED.value)
 _GET_MESSAGE = _SELECT_MESSAGE.where(m.c.id == bindparam("id"))
+#: The same, locking the row until the transaction ends (PostgreSQL; SQLAlchemy
+#: writes no FOR UPDATE for SQLite, whose write transaction holds the database).
+_GET_MESSAGE_FOR_UPDATE = _GET_MESSAGE.with_for_update()
 _BY_TICKET = _SELECT_MESSAGE.where(m.c.ticket == bindparam("ticket"))
 _MESSAGE_ATTACHMENTS = (
     select(att)
@@ -184,6 +187,7 @@ def _message(row: Any, attachments: tuple[Attachment, ...] = ()) -> Message:
         attachments=attachments,
         stage_started_at=row.stage_started_at,
         due_at=row.due_at,
+        version=row.version,
     )
 
 
@@ -300,9 +304,13 @@ class SqlMessageRepository:
             due_at=new.due_at,
         )
 
-    def get(self, message_id: int) -> Message | None:
-        """With its attachments of kind ``message``."""
-        row = self._conn.execute(_GET_MESSAGE, {"id": message_id}).first()
+    def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
+        """With its attachments of kind ``message``. ``for_update``: lock the row
+        until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL, where a
+        concurrent change waits for this transaction and then reads its result; on
+        SQLite the write transaction already holds the whole database)."""
+        stmt = _GET_MESSAGE_FOR_UPDATE if for_update else _GET_MESSAGE
+        row = self._conn.execute(stmt, {"id": message_id}).first()
         return self._with_attachments(row) if row else None
 
     def get_by_ticket(self, ticket: str) -> Message | None:
@@ -323,10 +331,11 @@ class SqlMessageRepository:
         found = self._conn.execute(_MESSAGE_ATTACHMENTS, {"message_id": row.id})
         return _message(row, tuple(_attachment(r) for r in found))
 
-    def save_transition(self, message: Message, expected_status: Status) -> bool:
-        """Compare-and-set: write status, classification, ``updated_at`` and the SOP
-        clock only if the stored status is still ``expected_status``. False when it
-        changed. A new deadline clears the overdue notice of the previous one."""
+    def save_transition(self, message: Message, expected_version: int) -> bool:
+        """Compare-and-set: write status, classification, ``updated_at``, the SOP
+        clock and ``version`` only if the stored version is still
+        ``expected_version``. False when it changed. A new deadline clears the
+        overdue notice of the previous one."""
         values: dict[str, Any] = {
             "status": str(message.status),
             "category_id": message.category_id,
@@ -335,8 +344,9 @@ class SqlMessageRepository:
             "updated_at": message.updated_at,
             "stage_started_at": message.stage_started_at,
             "due_at": message.due_at,
+            "version": message.version,
         }
-        stmt = update(m).where(m.c.id == message.id, m.c.status == str(expected_status))
+        stmt = update(m).where(m.c.id == message.id, m.c.version == expected_version)
         current = self._conn.execute(
             select(m.c.due_at, m.c.stage_started_at).where(m.c.id == message.id)
         ).first()
@@ -346,6 +356,16 @@ class SqlMessageRepository:
         ):
             values["overdue_notified_at"] = None
         stmt = stmt.values(**values)
+        return self._conn.execute(stmt).rowcount == 1
+
+    def bump_version(self, message_id: int, expected_version: int) -> bool:
+        """Count a change that is not a transition (the rating): ``version`` becomes
+        ``expected_version + 1`` if it still is ``expected_version``; whether it was."""
+        stmt = (
+            update(m)
+            .where(m.c.id == message_id, m.c.version == expected_version)
+            .values(version=expected_version + 1)
+        )
         return self._conn.execute(stmt).rowcount == 1
 
     # ------------------------------------------------------------------ SOP clock

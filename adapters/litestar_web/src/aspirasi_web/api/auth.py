@@ -13,10 +13,13 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
+from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
+from aspirasi_core.services import Context
 from aspirasi_core.services.accounts import RegisterInput
 
 from ..context import context, core, info
+from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .common import API, PUBLIC, account_json, iso, json_body, require_actor, text_field
 
@@ -31,31 +34,39 @@ NO_STORE = CacheControlHeader(no_store=True)
     summary="Register a citizen",
     security=PUBLIC,
 )
-async def register(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def register(
+    request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+) -> Response[dict[str, Any]]:
     """Body ``{email, username, full_name, nik, password, password_confirm}``.
 
     Answers the same whether or not the e-mail was already registered; the
     verification link goes to the mailbox."""
     data = await json_body(request)
     i = info(request)
-    await core(request).accounts.register(
-        context(request),
-        RegisterInput(
-            email=text_field(data, "email"),
-            username=text_field(data, "username"),
-            full_name=text_field(data, "full_name"),
-            nik=text_field(data, "nik"),
-            password=text_field(data, "password"),
-            password_confirm=text_field(data, "password_confirm"),
-            language=i.language,
-        ),
-    )
-    return {
-        "status": "verification_sent",
-        "detail": i.translator(
-            "Your account was created. Open the link we sent to your e-mail to verify it."
-        ),
-    }
+
+    async def call(ctx: Context) -> Account | None:
+        return await core(request).accounts.register(
+            ctx,
+            RegisterInput(
+                email=text_field(data, "email"),
+                username=text_field(data, "username"),
+                full_name=text_field(data, "full_name"),
+                nik=text_field(data, "nik"),
+                password=text_field(data, "password"),
+                password_confirm=text_field(data, "password_confirm"),
+                language=i.language,
+            ),
+        )
+
+    def shape(_: Account | None) -> dict[str, Any]:
+        return {
+            "status": "verification_sent",
+            "detail": i.translator(
+                "Your account was created. Open the link we sent to your e-mail to verify it."
+            ),
+        }
+
+    return await api_call(request, idempotency_key, data, call, shape, HTTP_201_CREATED)
 
 
 @post(

@@ -9,11 +9,14 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.validation import check_flag
+from aspirasi_core.services import Context
 from aspirasi_core.services.messages import ForwardInput
 from aspirasi_core.services.queries import BackofficeQuery
 
 from ..context import context, core
+from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .common import (
     API,
     form_or_json,
@@ -109,8 +112,18 @@ async def backoffice_messages(
     return page_json(result, lambda m: message_summary(m, now))
 
 
-def _moved(request: Request[Any, Any, Any], message: Any) -> dict[str, Any]:
+def _moved(request: Request[Any, Any, Any], message: Message) -> dict[str, Any]:
     return message_summary(message, core(request).deps.clock.now())
+
+
+async def _change(
+    request: Request[Any, Any, Any],
+    key: str | None,
+    data: dict[str, Any],
+    call: Any,
+) -> Response[dict[str, Any]]:
+    """A workflow step: the moved message's summary, once per ``Idempotency-Key``."""
+    return await api_call(request, key, data, call, lambda m: _moved(request, m), HTTP_200_OK)
 
 
 @post(
@@ -120,22 +133,32 @@ def _moved(request: Request[Any, Any, Any], message: Any) -> dict[str, Any]:
     summary="Forward",
     description=FORWARD_DOC,
 )
-async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def forward(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
-    message = await core(request).messages.forward(
-        context(request),
-        message_id,
-        ForwardInput(
-            category_id=data.get("category_id"),  # type: ignore[arg-type]
-            subcategory_id=data.get("subcategory_id"),  # type: ignore[arg-type]
-            agency_id=data.get("agency_id"),  # type: ignore[arg-type]
-            note=text_field(data, "note"),
-            visibility=data.get("visibility"),
-        ),
-    )
-    return _moved(request, message)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.forward(
+            ctx,
+            message_id,
+            ForwardInput(
+                category_id=data.get("category_id"),  # type: ignore[arg-type]
+                subcategory_id=data.get("subcategory_id"),  # type: ignore[arg-type]
+                agency_id=data.get("agency_id"),  # type: ignore[arg-type]
+                note=text_field(data, "note"),
+                visibility=data.get("visibility"),
+            ),
+            expected_version=expected,
+        )
+
+    return await _change(request, idempotency_key, data, call)
 
 
 @post(
@@ -145,14 +168,27 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     summary="Reject",
     description=REJECT_DOC,
 )
-async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def reject(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
-    message = await core(request).messages.reject(
-        context(request), message_id, text_field(data, "reason"), data.get("visibility")
-    )
-    return _moved(request, message)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.reject(
+            ctx,
+            message_id,
+            text_field(data, "reason"),
+            data.get("visibility"),
+            expected_version=expected,
+        )
+
+    return await _change(request, idempotency_key, data, call)
 
 
 @post(
@@ -162,14 +198,27 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     summary="Confirm",
     description=START_DOC,
 )
-async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def start(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
-    message = await core(request).messages.start(
-        context(request), message_id, text_field(data, "note"), data.get("visibility")
-    )
-    return _moved(request, message)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.start(
+            ctx,
+            message_id,
+            text_field(data, "note"),
+            data.get("visibility"),
+            expected_version=expected,
+        )
+
+    return await _change(request, idempotency_key, data, call)
 
 
 @post(
@@ -179,14 +228,27 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> d
     summary="Progress update",
     description=PROGRESS_DOC,
 )
-async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def progress(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
-    message = await core(request).messages.progress(
-        context(request), message_id, text_field(data, "note"), data.get("visibility")
-    )
-    return _moved(request, message)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.progress(
+            ctx,
+            message_id,
+            text_field(data, "note"),
+            data.get("visibility"),
+            expected_version=expected,
+        )
+
+    return await _change(request, idempotency_key, data, call)
 
 
 @post(
@@ -196,18 +258,28 @@ async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     summary="Reply",
     description=REPLY_DOC,
 )
-async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def reply(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await form_or_json(request)
-    message = await core(request).messages.reply(
-        context(request),
-        message_id,
-        text_field(data, "answer"),
-        upload_field(data, "attachment"),
-        data.get("visibility"),
-    )
-    return _moved(request, message)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.reply(
+            ctx,
+            message_id,
+            text_field(data, "answer"),
+            upload_field(data, "attachment"),
+            data.get("visibility"),
+            expected_version=expected,
+        )
+
+    return await _change(request, idempotency_key, data, call)
 
 
 @get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")

@@ -260,6 +260,8 @@ def message_summary(m: Message, now: datetime | None = None) -> dict[str, Any]:
         "subcategory_id": m.subcategory_id,
         "agency_id": m.agency_id,
         "due_at": iso(m.due_at),
+        # send it back as If-Match with a change: a stale one answers 409
+        "version": m.version,
     }
     if now is not None:
         out["overdue"] = m.is_overdue(now)

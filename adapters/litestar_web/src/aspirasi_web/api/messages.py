@@ -10,9 +10,12 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from aspirasi_core.domain.model import Message, Rating
+from aspirasi_core.services import Context
 from aspirasi_core.services.messages import SubmitInput
 
 from ..context import context, core
+from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .common import (
     API,
     PUBLIC,
@@ -52,24 +55,34 @@ TRACKING_DOC = (
 )
 
 
+def _sent(message: Message) -> dict[str, Any]:
+    return {"id": message.id, "ticket": message.ticket, "status": str(message.status)}
+
+
 @post(f"{API}/messages", tags=TAGS, status_code=HTTP_201_CREATED, summary="Send a message")
-async def submit(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def submit(
+    request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+) -> Response[dict[str, Any]]:
     """multipart/form-data ``subject``, ``body``, ``attachment`` (JPG or PDF,
     optional), ``confidential`` and ``anonymous`` (true/false, optional). A JSON
-    object without the attachment is accepted too."""
+    object without the attachment is accepted too. Send an ``Idempotency-Key`` so
+    that a resend after a time-out cannot create a second message."""
     require_actor(request)
     data = await form_or_json(request)
-    message = await core(request).messages.submit(
-        context(request),
-        SubmitInput(
-            subject=text_field(data, "subject"),
-            body=text_field(data, "body"),
-            confidential=data.get("confidential", False),  # type: ignore[arg-type]
-            anonymous=data.get("anonymous", False),  # type: ignore[arg-type]
-            attachment=upload_field(data, "attachment"),
-        ),
-    )
-    return {"id": message.id, "ticket": message.ticket, "status": str(message.status)}
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.submit(
+            ctx,
+            SubmitInput(
+                subject=text_field(data, "subject"),
+                body=text_field(data, "body"),
+                confidential=data.get("confidential", False),
+                anonymous=data.get("anonymous", False),
+                attachment=upload_field(data, "attachment"),
+            ),
+        )
+
+    return await api_call(request, idempotency_key, data, call, _sent, HTTP_201_CREATED)
 
 
 @get(f"{API}/me/messages", tags=TAGS, summary="Own messages, newest first")
@@ -102,10 +115,14 @@ async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     status_code=HTTP_204_NO_CONTENT,
     summary="Withdraw a message",
 )
-async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -> None:
+async def withdraw(
+    request: Request[Any, Any, Any], message_id: FromPath[int], if_match: IfMatch = None
+) -> None:
     """The owner withdraws a message while it is ``submitted``; else 409."""
     require_actor(request)
-    await core(request).messages.withdraw(context(request), message_id)
+    await core(request).messages.withdraw(
+        context(request), message_id, expected_version=parse_version(if_match)
+    )
 
 
 @get(f"{API}/messages/{{message_id:int}}/log", tags=TAGS, summary="The status log")
@@ -149,20 +166,36 @@ async def attachment(
     status_code=HTTP_201_CREATED,
     summary="Rate a done message",
 )
-async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def rate(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
     """Body ``{stars: 1..5, comment}``; 409 unless ``done`` and not yet rated."""
     require_actor(request)
     data = await json_body(request)
-    rating = await core(request).messages.rate(
-        context(request), message_id, data.get("stars"), text_field(data, "comment")
-    )
-    return {
-        "id": rating.message_id,
-        "message_id": rating.message_id,
-        "stars": rating.stars,
-        "comment": rating.comment,
-        "created_at": iso(rating.created_at),
-    }
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Rating:
+        return await core(request).messages.rate(
+            ctx,
+            message_id,
+            data.get("stars"),
+            text_field(data, "comment"),
+            expected_version=expected,
+        )
+
+    def shape(rating: Rating) -> dict[str, Any]:
+        return {
+            "id": rating.message_id,
+            "message_id": rating.message_id,
+            "stars": rating.stars,
+            "comment": rating.comment,
+            "created_at": iso(rating.created_at),
+        }
+
+    return await api_call(request, idempotency_key, data, call, shape, HTTP_201_CREATED)
 
 
 @get(

@@ -11,9 +11,10 @@ from litestar.response import Redirect
 from aspirasi_core.domain.errors import Conflict, DomainError
 from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import RegisterInput
+from aspirasi_core.services import Context, RegisterInput
 
 from ..context import account, context, core, info
+from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
 from .public import form_data, form_failure, text
@@ -91,14 +92,23 @@ async def register_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await form_data(request)
     data = {name: text(form, name) for name in REGISTER_FIELDS}
     kept = {k: v for k, v in data.items() if not k.startswith("password")}
-    try:
+
+    async def call(ctx: Context) -> None:
         # None for an e-mail already registered: answered exactly like a new one.
         await core(request).accounts.register(
-            context(request), RegisterInput(**data, language=info(request).language)
+            ctx, RegisterInput(**data, language=info(request).language)
+        )
+
+    try:
+        return await form_call(
+            request,
+            {**data, "idempotency_key": form_key(form)},
+            call,
+            lambda _: "/login",
+            "registered",
         )
     except DomainError as exc:
         return form_failure(request, "account/register.html", {"form": kept}, exc, REGISTER_FIELDS)
-    return redirect(request, "/login", flash="registered")
 
 
 # ---------------------------------------------------------------------- e-mail verification

@@ -26,6 +26,7 @@ from aspirasi_core.services import BackofficeQuery, ForwardInput, MessageDetail,
 from ..api.common import form_int
 from ..context import actor, context, core, require_permission, translator
 from ..i18n import Translator, status_labels
+from ..idempotency import form_call, parse_version
 from ..templating import form_errors, redirect, render
 
 #: Statuses a back-office filter may choose (withdrawn ones are never shown).
@@ -337,15 +338,32 @@ async def _act(
     form: dict[str, str],
     call: Any,
     flash: str,
+    data: Any,
+    upload: Upload | None = None,
 ) -> Response[Any]:
-    """Run ``call`` (a use case) and redirect; re-show the detail with the errors."""
+    """Run ``call(ctx, expected_version)`` (a use case) once per the form's
+    idempotency key, and redirect; re-show the detail with the errors. ``data``
+    is the posted form (its ``version`` and ``idempotency_key``)."""
     _staff(request)
     app = core(request)
     ctx = context(request)
     detail = await app.queries.message(ctx, message_id)  # 404 outside the reader's scope
     t = translator(request)
+    posted = {
+        **form,
+        "attachment": upload,
+        "version": _text(data, "version"),
+        "idempotency_key": _text(data, "idempotency_key"),
+    }
     try:
-        await call(ctx)
+        expected = parse_version(posted["version"])
+        return await form_call(
+            request,
+            posted,
+            lambda c: call(c, expected),
+            lambda _: f"/backoffice/messages/{message_id}",
+            flash,
+        )
     except Invalid as exc:
         errors = form_errors(request, exc)
         message = t.error(exc) if not exc.errors else None
@@ -374,7 +392,6 @@ async def _act(
             failed=action,
             status_code=409,
         )
-    return redirect(request, f"/backoffice/messages/{message_id}", flash=flash)
 
 
 def _visibility(form: dict[str, str]) -> str | None:
@@ -396,10 +413,10 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
         visibility=_visibility(form),
     )
 
-    async def call(ctx: Any) -> None:
-        await core(request).messages.forward(ctx, message_id, payload)
+    async def call(ctx: Any, expected: int | None) -> None:
+        await core(request).messages.forward(ctx, message_id, payload, expected_version=expected)
 
-    return await _act(request, message_id, "forward", form, call, "forwarded")
+    return await _act(request, message_id, "forward", form, call, "forwarded", data)
 
 
 @post("/backoffice/messages/{message_id:int}/reject", include_in_schema=False)
@@ -407,10 +424,12 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     data = await _form(request)
     form = {"reason": _text(data, "reason"), "visibility": _text(data, "visibility")}
 
-    async def call(ctx: Any) -> None:
-        await core(request).messages.reject(ctx, message_id, form["reason"], _visibility(form))
+    async def call(ctx: Any, expected: int | None) -> None:
+        await core(request).messages.reject(
+            ctx, message_id, form["reason"], _visibility(form), expected_version=expected
+        )
 
-    return await _act(request, message_id, "reject", form, call, "rejected")
+    return await _act(request, message_id, "reject", form, call, "rejected", data)
 
 
 @post("/backoffice/messages/{message_id:int}/start", include_in_schema=False)
@@ -419,12 +438,14 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
     form = {"start_note": _text(data, "note")}
     confirmed = _text(data, "confirm") == "1"
 
-    async def call(ctx: Any) -> None:
+    async def call(ctx: Any, expected: int | None) -> None:
         if not confirmed:  # the button carries confirm=1; a bare POST changes nothing
             raise Invalid.field("confirm", "required", "Please confirm.")
-        await core(request).messages.start(ctx, message_id, form["start_note"])
+        await core(request).messages.start(
+            ctx, message_id, form["start_note"], expected_version=expected
+        )
 
-    return await _act(request, message_id, "start", form, call, "started")
+    return await _act(request, message_id, "start", form, call, "started", data)
 
 
 @post("/backoffice/messages/{message_id:int}/progress", include_in_schema=False)
@@ -432,10 +453,12 @@ async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     data = await _form(request)
     form = {"note": _text(data, "note"), "visibility": _text(data, "visibility")}
 
-    async def call(ctx: Any) -> None:
-        await core(request).messages.progress(ctx, message_id, form["note"], _visibility(form))
+    async def call(ctx: Any, expected: int | None) -> None:
+        await core(request).messages.progress(
+            ctx, message_id, form["note"], _visibility(form), expected_version=expected
+        )
 
-    return await _act(request, message_id, "progress", form, call, "progress_saved")
+    return await _act(request, message_id, "progress", form, call, "progress_saved", data)
 
 
 @post("/backoffice/messages/{message_id:int}/reply", include_in_schema=False)
@@ -450,12 +473,12 @@ async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
         if content or file.filename:
             upload = Upload(filename=file.filename or "", data=content)
 
-    async def call(ctx: Any) -> None:
+    async def call(ctx: Any, expected: int | None) -> None:
         await core(request).messages.reply(
-            ctx, message_id, form["answer"], upload, _visibility(form)
+            ctx, message_id, form["answer"], upload, _visibility(form), expected_version=expected
         )
 
-    return await _act(request, message_id, "reply", form, call, "replied")
+    return await _act(request, message_id, "reply", form, call, "replied", data, upload)
 
 
 # ---------------------------------------------------------------------------- notifications

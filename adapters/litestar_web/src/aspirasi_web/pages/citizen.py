@@ -14,12 +14,13 @@ from litestar.response import Redirect
 from aspirasi_core.domain.errors import DomainError, Unauthenticated
 from aspirasi_core.domain.model import Actor, Message, Status
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import SubmitInput, Upload
+from aspirasi_core.services import Context, SubmitInput, Upload
 
 from ..api.common import form_int
 from ..context import actor, context, core, info
 from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
+from ..idempotency import form_call, form_key, parse_version
 from ..middleware import LANG_COOKIE
 from ..templating import redirect, render
 from .account import clear_session, set_session
@@ -231,9 +232,10 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         data = await file.read()
         if data or file.filename:
             upload = Upload(filename=file.filename or "", data=data)
-    try:
-        message = await core(request).messages.submit(
-            context(request),
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.submit(
+            ctx,
             SubmitInput(
                 subject=values["subject"],
                 body=values["body"],
@@ -242,6 +244,10 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 attachment=upload,
             ),
         )
+
+    posted = {**values, "attachment": upload, "idempotency_key": form_key(form)}
+    try:
+        return await form_call(request, posted, call, lambda m: f"/messages/{m.id}", "message_sent")
     except DomainError as exc:
         return form_failure(
             request,
@@ -250,7 +256,6 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             exc,
             SUBMIT_FIELDS,
         )
-    return redirect(request, f"/messages/{message.id}", flash="message_sent")
 
 
 # ---------------------------------------------------------------------- history
@@ -290,7 +295,10 @@ async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
-    await core(request).messages.withdraw(context(request), message_id)
+    form = await form_data(request)
+    await core(request).messages.withdraw(
+        context(request), message_id, expected_version=parse_version(text(form, "version"))
+    )
     return redirect(request, "/my/messages", flash="message_withdrawn")
 
 
@@ -304,8 +312,18 @@ async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Re
     comment = text(form, "comment")
     app = core(request)
     ctx = context(request)
+
+    async def call(ctx: Context) -> None:
+        await app.messages.rate(
+            ctx,
+            message_id,
+            form_int(stars),
+            comment,
+            expected_version=parse_version(text(form, "version")),
+        )
+
     try:
-        await app.messages.rate(ctx, message_id, form_int(stars), comment)
+        return await form_call(request, form, call, lambda _: f"/messages/{message_id}", "rated")
     except DomainError as exc:
         detail = await app.queries.message(ctx, message_id)
         return form_failure(
@@ -315,7 +333,6 @@ async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Re
             exc,
             ("stars", "comment"),
         )
-    return redirect(request, f"/messages/{message_id}", flash="rated")
 
 
 ROUTES: list[Any] = [

@@ -15,11 +15,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 from markupsafe import Markup
 
-from aspirasi_core.domain.errors import DomainError, Invalid, Throttled
+from aspirasi_core.domain.errors import DomainError, Invalid
 from aspirasi_core.domain.nik import mask_nik, normalize_nik
 
 from ..context import context, core, info, translator
-from ..errors import status_of
+from ..errors import retry_headers, status_of
 from ..i18n import LANGUAGES, status_labels
 from ..middleware import LANG_COOKIE
 from ..templating import form_errors, render, safe_next, status_badge
@@ -53,8 +53,7 @@ def failure(
         stray = [msg for name, msgs in errors.items() if name not in shown for msg in msgs]
         message = " ".join(stray) if stray else t("Please correct the errors below.")
         return errors, message, 422, {}
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
-    return {}, t.error(exc), status_of(exc), headers
+    return {}, t.error(exc), status_of(exc), retry_headers(exc)
 
 
 def form_failure(
