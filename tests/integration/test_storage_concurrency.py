@@ -14,47 +14,23 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 import pytest
 from sqlalchemy import select, text
+from tests.racing import db_url, run_threads
 
-from aspirasi_core.storage import SqlDatabase, make_engine
+from aspirasi_core.storage import make_engine
 from aspirasi_core.storage.repositories import SqlOutboxRepository, SqlTokenRepository
 from aspirasi_core.storage.tables import notifications, outbox
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def _url(db: SqlDatabase) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
-
-
-def _run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
-    """Run ``target(i)`` in ``count`` threads started together; re-raise the first error."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = target(i)
-        except BaseException as exc:  # collected and re-raised in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    if errors:
-        raise errors[0]
-    return results
+_url = db_url
+_run_threads = run_threads
 
 
 def _count_then_write(uow: Any, account_id: int, kind: str) -> None:
