@@ -145,7 +145,8 @@ def aspirasi_in_transaction(event: Event, uow: UnitOfWork) -> None:
     Raising aborts the whole change, so only raise for a real inconsistency. It
     runs on the write path of every use case: keep it to a few indexed statements,
     and write rows that every transaction shares (today's counter) last — their
-    locks are held until the commit.
+    locks are held until the commit. A transaction the database gave up on
+    (deadlock) is run again: write only through ``uow``, never elsewhere.
     """
 
 

@@ -664,7 +664,12 @@ class Database(Protocol):
     async def transaction(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
         """Run ``fn`` in one transaction in a worker thread; commit if it returns,
         roll back if it raises. Writes are serialized on SQLite (``BEGIN IMMEDIATE``
-        plus an in-process lock) so they never fail with "database is locked"."""
+        plus an in-process lock) so they never fail with "database is locked".
+
+        A transaction the database gave up on because of others (deadlock,
+        serialisation failure, lock not available) is run again, ``fn`` included,
+        a bounded number of times; then :class:`~aspirasi_core.domain.errors.Busy`
+        is raised. ``fn`` must only work through the unit of work."""
 
     def run_sync(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
         """The same, in the calling thread (CLI, migrations, tests)."""
