@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import attrs
 import msgspec
+import structlog
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
@@ -28,6 +29,7 @@ from . import csrf
 from .context import context, core, info
 
 T = TypeVar("T")
+log = structlog.get_logger("aspirasi.web.idempotency")
 
 HEADER = "Idempotency-Key"
 #: Set on an answer given again for a resent key.
@@ -158,11 +160,20 @@ async def run(
     try:
         result = await call(attrs.evolve(ctx, idempotency=claim))
     except BaseException:
-        await service.release(claim)
+        await _release(service, claim)
         raise
     if claim.response is None:  # a use case that does not store answers
-        await service.release(claim)
+        await _release(service, claim)
     return Outcome(result=result)
+
+
+async def _release(service: Any, claim: IdempotencyClaim) -> None:
+    """Free the key of a request that created nothing. If that fails too (the
+    database is gone), the claim simply runs out after its 60 seconds."""
+    try:
+        await service.release(claim)
+    except Exception:
+        log.warning("idempotency_release_failed", exc_info=True)
 
 
 def json_answer(status: int, body: dict[str, Any]) -> StoredResponse:
