@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import text
 
 
 def db_url(db: Any) -> str:
@@ -34,3 +37,20 @@ def run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+def wait_for_lock_waiter(engine: Any, *, exclude_pid: int | None = None) -> bool:
+    """Until a session of ``engine``'s PostgreSQL database (other than the backend
+    ``exclude_pid``) waits for a lock — observed in ``pg_stat_activity``, not slept
+    on; False when none did within 30 s."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND pid <> :exclude"
+    )
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(3000):
+            if conn.execute(query, {"exclude": exclude_pid or 0}).scalar_one():
+                return True
+            time.sleep(0.01)
+    return False

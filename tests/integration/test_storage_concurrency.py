@@ -13,14 +13,13 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import select, text
-from tests.racing import db_url, run_threads
+from sqlalchemy import select
+from tests.racing import db_url, run_threads, wait_for_lock_waiter
 
 from aspirasi_core.storage import make_engine
 from aspirasi_core.storage.repositories import SqlOutboxRepository, SqlTokenRepository
@@ -202,20 +201,7 @@ def test_postgresql_consume_waits_for_the_first_consumer_then_loses(pg_database,
     b = threading.Thread(target=second)
     b.start()
     # Wait until B is blocked on A's row lock (observed, not slept on).
-    with db.engine.connect() as conn:
-        for _ in range(3000):
-            waiting = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            conn.rollback()
-            if waiting:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the second consumer never waited for the first")
+    assert wait_for_lock_waiter(db.engine), "the second consumer never waited for the first"
     a_release.set()
     a.join(30)
     b.join(30)

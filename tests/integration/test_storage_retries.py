@@ -12,7 +12,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -21,28 +20,12 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import IntegrityError
 from tests.racing import db_url as _url
 from tests.racing import run_threads as _run_threads
+from tests.racing import wait_for_lock_waiter
 
 from aspirasi_core.domain.errors import Busy
 from aspirasi_core.storage import SqlDatabase, make_engine
 from aspirasi_core.storage.database import transient_reason
 from aspirasi_core.storage.tables import agencies
-
-
-def _wait_for_lock_waiter(db: SqlDatabase, count: int = 1) -> None:
-    """Until ``count`` backends of the test database wait for a lock."""
-    with db.engine.connect() as conn:
-        for _ in range(3000):
-            waiting = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            conn.rollback()
-            if waiting >= count:
-                return
-            time.sleep(0.01)
-    pytest.fail("no transaction waited for the lock")
 
 
 def _rename(uow: Any, agency_id: int, name: str) -> None:
@@ -73,7 +56,7 @@ def test_a_deadlock_victim_is_run_again_and_both_commit(pg_database, make) -> No
             assert a_has_first.wait(30)
             _rename(uow, second.id, "b")
             b_has_second.set()
-            _wait_for_lock_waiter(db)  # A waits for B's row
+            assert wait_for_lock_waiter(db.engine)  # A waits for B's row
             _rename(uow, first.id, "b")  # and B for A's: a deadlock
         else:
             _rename(uow, second.id, "b")

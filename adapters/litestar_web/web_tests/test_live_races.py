@@ -33,7 +33,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-from tests.racing import run_threads
+from tests.racing import run_threads, wait_for_lock_waiter
 
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.demo import load_demo
@@ -514,22 +514,6 @@ def _external(s: Server) -> Any:
     return engine
 
 
-def _wait_for_waiting_backend(conn: Any, exclude_pid: int) -> None:
-    """Until a backend other than ``exclude_pid`` waits for a lock."""
-    for _ in range(3000):
-        waiting = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND pid <> :me"
-            ),
-            {"me": exclude_pid},
-        ).scalar_one()
-        if waiting:
-            return
-        time.sleep(0.01)
-    pytest.fail("the server never waited for the lock")
-
-
 def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
     """Another session holds the target agency's row and then asks for the message
     the forward has locked: PostgreSQL aborts the forward (40P01, the first to
@@ -537,10 +521,8 @@ def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
     s = pg_live
     mid = _submit(s)["id"]
     engine = _external(s)
-    watcher_engine = _external(s)
     try:
-        with engine.connect() as other, watcher_engine.connect() as watcher:
-            watcher.execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as other:
             other.begin()
             # Only the server's session checks for deadlocks in time: it is the victim.
             other.execute(text("SET LOCAL deadlock_timeout = '30s'"))
@@ -558,7 +540,7 @@ def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
                         )
                         return
                     # The forward holds the message and waits for the agency row.
-                    _wait_for_waiting_backend(watcher, other_pid)
+                    assert wait_for_lock_waiter(engine, exclude_pid=other_pid)
                     other.execute(
                         text("SELECT id FROM messages WHERE id = :m FOR UPDATE"), {"m": mid}
                     )
@@ -567,7 +549,6 @@ def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
                 run_threads(2, forward)
     finally:
         engine.dispose()
-        watcher_engine.dispose()
     assert holder["r"].status_code == 200, holder["r"].text
     assert [e["reason"] for e in s.events("transaction_retried")].count("40P01") >= 1
     assert _actions(_detail(s, mid)) == ["submit", "forward"]
