@@ -22,6 +22,7 @@ from aspirasi_core.domain.workflow import (
     WorkflowDefinitionError,
     check_can_rate,
     check_definition,
+    check_version,
     transition,
 )
 
@@ -109,6 +110,7 @@ def test_allowed_transition_gives_target_and_event(pair, policy, actors, make_me
     target = SPEC_TABLE[pair]
     assert new.status is target
     assert new.updated_at == NOW
+    assert new.version == msg.version + 1  # every move counts one change
     assert isinstance(event, StatusChanged)
     assert event == StatusChanged(
         message_id=msg.id,
@@ -130,8 +132,8 @@ def test_allowed_transition_gives_target_and_event(pair, policy, actors, make_me
         assert (new.category_id, new.subcategory_id, new.agency_id) == (2, 7, 2)
         assert event.agency_id == 2
     else:
-        # Nothing but the status and the time changes.
-        assert new == attrs.evolve(msg, status=target, updated_at=NOW)
+        # Nothing but the status, the time and the version changes.
+        assert new == attrs.evolve(msg, status=target, updated_at=NOW, version=msg.version + 1)
         assert event.agency_id == agency
 
 
@@ -416,3 +418,13 @@ def test_check_definition_rejects_final_initial() -> None:
 
 def test_workflow_definition_error_is_value_error() -> None:
     assert issubclass(WorkflowDefinitionError, ValueError)
+
+
+def test_check_version_refuses_another_version_only_when_one_is_given(make_message) -> None:
+    msg = attrs.evolve(make_message(status=S.FORWARDED), version=3)
+    check_version(msg, None)
+    check_version(msg, 3)
+    for other in (2, 4):
+        with pytest.raises(Conflict) as exc:
+            check_version(msg, other)
+        assert exc.value.code == "message_changed"
