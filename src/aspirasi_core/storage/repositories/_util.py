@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, or_
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.errors import Conflict, NotFound
@@ -59,6 +59,23 @@ def execute_unique(
         if error is None:
             raise
         raise error from None
+
+
+def insert_unless_taken(table: Table, columns: tuple[str, ...], unique: str, dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id`` with a named
+    parameter per column, for ``dialect`` (SQLite or PostgreSQL): a value that is
+    taken returns no row instead of aborting the statement (no savepoint needed).
+    Build it once per dialect (``functools.cache``)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    values = {c: bindparam(c, type_=table.c[c].type) for c in columns}
+    return (
+        module.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[table.c[unique]])
+        .returning(table.c.id)
+    )
 
 
 def not_found(what: str, ident: int) -> NotFound:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from ...services.ports import IdempotencyRecord, NewIdempotencyClaim
 from ..tables import idempotency_keys
+from ._util import insert_unless_taken
 
 k = idempotency_keys
 
@@ -33,17 +34,7 @@ _COLUMNS = (
 def _insert(dialect: str) -> Any:
     """INSERT … ON CONFLICT (key_hash) DO NOTHING RETURNING id: a key that exists
     returns no row instead of aborting the transaction."""
-    from sqlalchemy import bindparam
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    values = {c: bindparam(c, type_=k.c[c].type) for c in _COLUMNS}
-    return (
-        module.insert(k)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[k.c.key_hash])
-        .returning(k.c.id)
-    )
+    return insert_unless_taken(k, _COLUMNS, "key_hash", dialect)
 
 
 def _claim_values(claim: NewIdempotencyClaim) -> dict[str, Any]:

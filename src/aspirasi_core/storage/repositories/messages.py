@@ -32,7 +32,7 @@ from ...services.ports import (
 )
 from .. import fast
 from ..tables import accounts, attachments, message_log, messages, ratings, replies
-from ._util import execute_unique, like_pattern
+from ._util import execute_unique, insert_unless_taken, like_pattern
 from .message_lists import (
     AUTHORS_STATEMENT,
     PUBLIC_STATUSES,
@@ -97,16 +97,7 @@ _MESSAGE_COLUMNS = (
 def _insert_message(dialect: str) -> Any:
     """INSERT … ON CONFLICT (ticket) DO NOTHING RETURNING id: a ticket collision
     returns no row instead of aborting the statement (no savepoint needed)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    values = {c: bindparam(c, type_=m.c[c].type) for c in _MESSAGE_COLUMNS}
-    return (
-        module.insert(m)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[m.c.ticket])
-        .returning(m.c.id)
-    )
+    return insert_unless_taken(m, _MESSAGE_COLUMNS, "ticket", dialect)
 
 
 @functools.cache
