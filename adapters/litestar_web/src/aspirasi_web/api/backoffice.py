@@ -126,6 +126,32 @@ async def _change(
     return await api_call(request, key, data, call, lambda m: _moved(request, m), HTTP_200_OK)
 
 
+async def _text_step(
+    request: Request[Any, Any, Any],
+    message_id: int,
+    key: str | None,
+    if_match: str | None,
+    use_case: Any,
+    field: str,
+) -> Response[dict[str, Any]]:
+    """Reject, confirm, progress: ``use_case(ctx, id, text, visibility,
+    expected_version=…)`` with the body's ``field`` and ``visibility``."""
+    require_actor(request)
+    data = await json_body(request)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await use_case(  # type: ignore[no-any-return]
+            ctx,
+            message_id,
+            text_field(data, field),
+            data.get("visibility"),
+            expected_version=expected,
+        )
+
+    return await _change(request, key, data, call)
+
+
 @post(
     f"{API}/messages/{{message_id:int}}/forward",
     tags=TAGS,
@@ -175,20 +201,9 @@ async def reject(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
-    require_actor(request)
-    data = await json_body(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await core(request).messages.reject(
-            ctx,
-            message_id,
-            text_field(data, "reason"),
-            data.get("visibility"),
-            expected_version=expected,
-        )
-
-    return await _change(request, idempotency_key, data, call)
+    return await _text_step(
+        request, message_id, idempotency_key, if_match, core(request).messages.reject, "reason"
+    )
 
 
 @post(
@@ -205,20 +220,9 @@ async def start(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
-    require_actor(request)
-    data = await json_body(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await core(request).messages.start(
-            ctx,
-            message_id,
-            text_field(data, "note"),
-            data.get("visibility"),
-            expected_version=expected,
-        )
-
-    return await _change(request, idempotency_key, data, call)
+    return await _text_step(
+        request, message_id, idempotency_key, if_match, core(request).messages.start, "note"
+    )
 
 
 @post(
@@ -235,20 +239,9 @@ async def progress(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
-    require_actor(request)
-    data = await json_body(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await core(request).messages.progress(
-            ctx,
-            message_id,
-            text_field(data, "note"),
-            data.get("visibility"),
-            expected_version=expected,
-        )
-
-    return await _change(request, idempotency_key, data, call)
+    return await _text_step(
+        request, message_id, idempotency_key, if_match, core(request).messages.progress, "note"
+    )
 
 
 @post(
