@@ -1,7 +1,7 @@
 """Concurrency: a version on messages and the idempotency keys.
 
 Revision ID: 0007_concurrency
-Revises: 0004_text_visibility
+Revises: 0006_data_rights
 Create Date: 2026-12-07
 
 ``messages.version`` counts the changes people make to a message (transitions and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_concurrency"
-down_revision: str | Sequence[str] | None = "0004_text_visibility"
+down_revision: str | Sequence[str] | None = "0006_data_rights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
