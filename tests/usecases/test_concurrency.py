@@ -280,6 +280,20 @@ async def test_keys_expire_after_a_day_and_the_sweep_removes_them(world: World) 
     assert isinstance(await service.begin(_keyed(world, "ani", "k-4")), IdempotencyClaim)
 
 
+async def test_deleting_an_account_forgets_its_keys_and_their_answers(world: World) -> None:
+    """A kept answer may quote the account's texts (a rating's comment): the
+    deletion of the account removes them with it."""
+    app = world.app
+    claim = await app.idempotency.begin(_keyed(world, "ani", "k-5"))
+    assert isinstance(claim, IdempotencyClaim)
+    ctx = Context(actor=world.ctx("ani").actor, idempotency=claim.bind(_answer))
+    await app.messages.submit(ctx, SubmitInput("Jalan", "Rusak."))
+    assert isinstance(await app.idempotency.begin(_keyed(world, "budi", "k-5")), IdempotencyClaim)
+    await app.data_rights.delete_account(world.ctx("ani"), "ani-long-password")
+    keys = world.count("idempotency_keys")
+    assert keys == 1  # budi's
+
+
 async def test_keys_of_anonymous_clients_are_apart(world: World) -> None:
     service = world.app.idempotency
     one = IdempotencyRequest(key="r", request=b"register", client="client-a")

@@ -309,6 +309,8 @@ class DataRightsService:
                 # Deactivated, deleted or given a new password since the check.
                 raise Unauthenticated("Please log in.", code="login_required")
             uow.tokens.delete_for_account(account.id, None)
+            # The answers kept for resent requests may quote the account's texts.
+            uow.idempotency.delete_for_account(account.id)
             removed = self._mark_removed(
                 uow,
                 uow.messages.stored_attachments_of_author(account.id, "message"),

@@ -646,6 +646,9 @@ class IdempotencyRepository(Protocol):
     def delete_expired(self, now: datetime, *, limit: int) -> int:
         """Remove up to ``limit`` keys whose lifetime ended; how many."""
 
+    def delete_for_account(self, account_id: int) -> int:
+        """Remove every key of the account (its answers may quote its texts); how many."""
+
 
 class UnitOfWork(Protocol):
     """The repositories of one transaction."""

@@ -131,3 +131,6 @@ class SqlIdempotencyRepository:
         if not ids:
             return 0
         return self._conn.execute(delete(k).where(k.c.id.in_(ids))).rowcount
+
+    def delete_for_account(self, account_id: int) -> int:
+        return self._conn.execute(delete(k).where(k.c.account_id == account_id)).rowcount
