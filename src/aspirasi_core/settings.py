@@ -76,10 +76,10 @@ class Settings:
     )
     db_retries: int = _setting(
         3,
-        "New attempts of a transaction the database gave up on because of other"
-        " transactions (PostgreSQL: deadlock, serialisation failure, lock not available;"
-        " SQLite: database is locked), each after a random pause of up to 50 ms, 100 ms,"
-        " 200 ms…; when they fail too the request answers 503 with Retry-After. 0: none.",
+        "New attempts of a transaction PostgreSQL aborted because of other transactions"
+        " (deadlock, serialisation failure), each after a random pause of up to 50 ms,"
+        " 100 ms, 200 ms…; when they fail too the request answers 503 with Retry-After."
+        " A lock not granted within ASPIRASI_DB_LOCK_TIMEOUT_MS is not retried. 0: none.",
     )
     secret_key: str = _setting(
         DEMO_SECRET_KEY,

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import pytest
 from sqlalchemy import text
+from tests.racing import wait_for_lock_waiter
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.errors import Conflict, Invalid, NotFound
@@ -264,7 +265,7 @@ async def test_a_claim_that_ran_out_is_taken_over_and_the_old_one_cannot_commit(
     assert world.count("messages") == 1
 
 
-async def test_keys_expire_after_a_day_and_the_sweep_removes_them(world: World) -> None:
+async def test_keys_expire_after_a_day_and_the_workers_sweep_removes_them(world: World) -> None:
     app, service = world.app, world.app.idempotency
     claim = await service.begin(_keyed(world, "ani", "k-4"))
     assert isinstance(claim, IdempotencyClaim)
@@ -274,7 +275,9 @@ async def test_keys_expire_after_a_day_and_the_sweep_removes_them(world: World) 
     assert isinstance(await service.begin(_keyed(world, "ani", "k-4")), StoredResponse)
     assert await service.sweep() == 0
     world.clock.advance(hours=2)
-    assert await service.sweep() == 1
+    # The outbox worker's periodic sweep runs this one too.
+    assert app.outbox.sweep is not None
+    assert await app.outbox.sweep() >= 1
     assert world.count("idempotency_keys") == 0
     # A day later the key is new again.
     assert isinstance(await service.begin(_keyed(world, "ani", "k-4")), IdempotencyClaim)
@@ -323,24 +326,32 @@ async def test_the_stored_request_is_a_keyed_digest(world: World) -> None:
 
 
 class FailOnce:
-    """A plugin whose in-transaction hook meets a real lock time-out (55P03) the
-    first time: a row held by another connection. Before its second try it lets
-    that connection go, so the retried transaction commits."""
+    """A plugin whose in-transaction hook meets a real deadlock (40P01) the first
+    time: another connection holds an agency row and waits for the message the
+    use case has locked, while the hook asks for that agency row. PostgreSQL
+    aborts the use case's transaction (the other one checks for deadlocks only
+    after 30 s); the other connection then gets the message and lets both go, so
+    the retried transaction commits."""
 
     def __init__(self, db: Any, agency_id: int) -> None:
         self.db = db
         self.agency_id = agency_id
+        self.message_id = 0
         self.calls = 0
         self.armed = False
-        self.holding, self.release, self.released = (threading.Event() for _ in range(3))
+        self.holding, self.go, self.released = (threading.Event() for _ in range(3))
 
     def hold(self) -> None:
         with self.db.engine.connect() as conn, conn.begin():
+            conn.execute(text("SET LOCAL deadlock_timeout = '30s'"))
             conn.execute(
                 text("SELECT id FROM agencies WHERE id = :i FOR UPDATE"), {"i": self.agency_id}
             )
             self.holding.set()
-            assert self.release.wait(30)
+            assert self.go.wait(30)
+            conn.execute(
+                text("SELECT id FROM messages WHERE id = :i FOR UPDATE"), {"i": self.message_id}
+            )
         self.released.set()
 
     @hookimpl
@@ -348,10 +359,12 @@ class FailOnce:
         if not self.armed:
             return
         self.calls += 1
-        if self.calls == 2:
-            self.release.set()
+        if self.calls == 1:
+            self.go.set()  # the holder now waits for the message this transaction locked
+            assert wait_for_lock_waiter(self.db.engine)
+            uow.connection.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
+        else:
             assert self.released.wait(30)
-        uow.connection.execute(text("SET LOCAL lock_timeout = '50ms'"))
         uow.connection.execute(
             text("SELECT id FROM agencies WHERE id = :i FOR UPDATE"), {"i": self.agency_id}
         )
@@ -360,14 +373,15 @@ class FailOnce:
 async def test_a_retried_use_case_records_its_events_and_answer_once(
     pg_database: Any, tmp_path: Any
 ) -> None:
-    """The transaction fails once by a lock time-out and runs again: one log
-    entry, one outbox item and one after-hook call per event, one notification
-    per operator, and the idempotency key completed once."""
+    """The transaction fails once by a deadlock and runs again: one log entry,
+    one outbox item and one after-hook call per event, one notification per
+    operator, and the idempotency key completed once."""
     plugin = FailOnce(pg_database, 0)
     world = await build_world(pg_database, tmp_path, plugins=(plugin,))
     plugin.agency_id = world.agencies["pupr"]  # a row the forward to dinkes never locks
     app, recorder = world.app, world.recorder
     msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Jalan", "Rusak."))
+    plugin.message_id = msg.id
     recorder.in_transaction.clear()
     recorder.after.clear()
     plugin.armed = True
@@ -381,7 +395,7 @@ async def test_a_retried_use_case_records_its_events_and_answer_once(
         assert plugin.holding.wait(30)
         moved = await app.messages.forward(ctx, msg.id, fwd(world, "dinkes"))
     finally:
-        plugin.release.set()
+        plugin.go.set()
         holder.join(30)
     assert plugin.calls == 2  # the first attempt failed, the second committed
     assert moved.version == 2

@@ -6,7 +6,6 @@ test that imports this package in a fresh interpreter).
 """
 
 from .errors import (
-    Busy,
     Conflict,
     DomainError,
     FieldError,
@@ -44,7 +43,6 @@ __all__ = [
     "Actor",
     "Agency",
     "Attachment",
-    "Busy",
     "Category",
     "CategoryCode",
     "Conflict",

@@ -5,8 +5,7 @@ and an English ``message`` that doubles as the gettext msgid, with ``params``
 for interpolation. The web adapter maps the classes to HTTP statuses in one
 table: :class:`Invalid` → 422, :class:`NotFound` → 404, :class:`NotAllowed` →
 403, :class:`Unauthenticated` → 401, :class:`Conflict` → 409,
-:class:`Throttled` → 429, :class:`Busy` → 503, :class:`StorageFull` → 507,
-:class:`Unavailable` → 503.
+:class:`Throttled` → 429, :class:`StorageFull` → 507, :class:`Unavailable` → 503.
 """
 
 from __future__ import annotations
@@ -133,12 +132,14 @@ class Throttled(DomainError):
 
 class Unavailable(DomainError):
     """Something the service needs is out of reach for a moment (the database is
-    down or busy past its timeouts); the same request may succeed after
-    ``retry_after`` seconds. The web answers 503 with ``Retry-After``.
+    down, or busy past its timeouts and retries); nothing was written, and the
+    same request may succeed after ``retry_after`` seconds. The web answers 503
+    with ``Retry-After``.
 
     Generic on purpose: the storage layer raises it for faults it recognises
-    (``database_unavailable``, ``database_busy``), and other parts of the core
-    may raise it with a code of their own.
+    (``database_unavailable``; ``database_busy`` for a lock or statement timeout
+    and for a transaction still deadlocked after its retries), and other parts of
+    the core may raise it with a code of their own.
     """
 
     default_code = "unavailable"
@@ -169,22 +170,3 @@ class StorageFull(Unavailable):
         code: str | None = None,
     ) -> None:
         super().__init__(message, retry_after=retry_after, code=code)
-
-
-class Busy(DomainError):
-    """The database gave up on the transaction because of other transactions (a
-    deadlock, a serialisation failure, a lock it could not get) more times than
-    it is retried. Nothing was written; the same request may succeed after
-    ``retry_after`` seconds."""
-
-    default_code = "busy"
-
-    def __init__(
-        self,
-        message: str = "The service is busy. Please try again in a few seconds.",
-        *,
-        retry_after: int = 1,
-        code: str | None = None,
-    ) -> None:
-        self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(message, code=code, params={"seconds": self.retry_after})

@@ -23,8 +23,8 @@ The life of a key:
    A process killed in between leaves a claim that ends after
    :data:`CLAIM_SECONDS`; the next resend then takes the key over.
 
-Keys whose 24 hours are over are ignored, and removed by :meth:`sweep` (run by
-the outbox worker with the SOP sweep).
+Keys whose 24 hours are over are ignored, and removed by :meth:`sweep` (one of
+the outbox worker's :func:`~aspirasi_core.services.periodic_sweeps`).
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ class OutboxDispatcher:
         self._d = deps
         #: Run every ``ASPIRASI_SOP_SWEEP_SECONDS`` by :meth:`run_forever`: the
         #: periodic sweeps (:func:`aspirasi_core.services.periodic_sweeps` of the SOP
-        #: lateness, the attachment retention and the pending attachments sweeps).
+        #: lateness, the attachment retention, the pending attachments and the
+        #: expired idempotency keys).
         self.sweep = sweep
         self._last_sweep: float | None = None
         self.batch = batch

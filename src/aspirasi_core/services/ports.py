@@ -669,10 +669,11 @@ class Database(Protocol):
         roll back if it raises. Writes are serialized on SQLite (``BEGIN IMMEDIATE``
         plus an in-process lock) so they never fail with "database is locked".
 
-        A transaction the database gave up on because of others (deadlock,
-        serialisation failure, lock not available) is run again, ``fn`` included,
-        a bounded number of times; then :class:`~aspirasi_core.domain.errors.Busy`
-        is raised. ``fn`` must only work through the unit of work."""
+        A transaction the database aborted because of others (deadlock,
+        serialisation failure) is run again, ``fn`` included, a bounded number of
+        times; then :class:`~aspirasi_core.domain.errors.Unavailable`
+        (``database_busy``) is raised, as it is at once for a lock or statement
+        timeout. ``fn`` must only work through the unit of work."""
 
     def run_sync(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
         """The same, in the calling thread (CLI, migrations, tests)."""

@@ -9,14 +9,15 @@ by every engine on the same file, and across processes by ``BEGIN IMMEDIATE`` pl
 ``busy_timeout`` (see :mod:`.engine`). Threads of one process therefore queue on a
 cheap Python lock instead of polling SQLite's file lock.
 
-A transaction the database gave up on because of other transactions (see
-:func:`transient_reason`: a deadlock, a serialisation failure, a lock it could not
-get, SQLite's "database is locked") is rolled back and run again, a bounded number
-of times after a random pause (exponential back-off with full jitter); then
-:class:`~aspirasi_core.domain.errors.Busy` is raised, which the web app answers
-with 503 and ``Retry-After``. The script therefore runs once per attempt and must
-do nothing but database work (the use cases prepare files and hashes before it and
-call plugins' ``after_*`` hooks after the commit).
+A transaction PostgreSQL aborted because of other transactions (a deadlock, a
+serialisation failure: :func:`.faults.transient_reason`) is rolled back and run
+again, a bounded number of times after a random pause (exponential back-off with
+full jitter); then :func:`.faults.busy` (``Unavailable``, ``database_busy``) is
+raised, which the web app answers with 503 and ``Retry-After``. A lock or
+statement timeout is not retried: it comes out as ``database_busy`` at once (see
+:mod:`.faults`). The script therefore runs once per attempt and must do nothing
+but database work (the use cases prepare files and hashes before it and call
+plugins' ``after_*`` hooks after the commit).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import contextlib
 import functools
 import os
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,9 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
-from ..domain.errors import Busy
 from ..security.crypto import Crypto
 from ..services.ports import (
     AccountRepository,
@@ -65,34 +63,6 @@ from .repositories import (
 
 T = TypeVar("T")
 log = structlog.get_logger("aspirasi.storage")
-
-#: SQLSTATEs of PostgreSQL failures caused by other transactions, which the same
-#: transaction run again may not meet: deadlock detected, serialization failure,
-#: lock not available (``lock_timeout``, ``NOWAIT``).
-RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-#: SQLite's primary result codes for "database is locked" / "table is locked".
-_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-#: Seconds a client is told to wait (``Retry-After``) once the retries ran out.
-BUSY_RETRY_AFTER_S = 1
-
-
-def transient_reason(exc: BaseException) -> str | None:
-    """Why ``exc`` is worth a new attempt of its transaction, or None.
-
-    The reason is PostgreSQL's SQLSTATE (:data:`RETRY_SQLSTATES`) or
-    ``database_locked`` for SQLite's ``SQLITE_BUSY``/``SQLITE_LOCKED``. Works on
-    SQLAlchemy's wrapped errors (``DBAPIError.orig``) and on the driver's own
-    (statements of :mod:`.fast` raise psycopg's errors as they are)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in RETRY_SQLSTATES:
-        return str(sqlstate)
-    if isinstance(orig, sqlite3.OperationalError):
-        code = getattr(orig, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF in _SQLITE_BUSY_CODES:
-            return "database_locked"
-    return None
-
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -169,10 +139,10 @@ class SqlDatabase:
     PostgreSQL, matching its connection pool).
     ``lock_timeout``: seconds a SQLite write waits for another write of this
     process before it gives up with ``Unavailable`` (``database_busy``).
-    ``retries``: new attempts of a transaction that failed because of other
-    transactions (:func:`transient_reason`), after pauses drawn at random from
-    [0, ``retry_pause_s`` × 2ⁿ] for the n-th retry; then
-    :class:`~aspirasi_core.domain.errors.Busy`. 0: none.
+    ``retries``: new attempts of a transaction that failed by deadlock or
+    serialisation (:func:`.faults.transient_reason`), after pauses drawn at random
+    from [0, ``retry_pause_s`` × 2ⁿ] for the n-th retry; then
+    ``Unavailable`` (``database_busy``). 0: none.
 
     Faults of the database (unreachable, timeouts, a full disk) come out of every
     method as :class:`~aspirasi_core.domain.errors.Unavailable` (see :mod:`.faults`).
@@ -288,21 +258,24 @@ class SqlDatabase:
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` (one whole transaction) until it does not fail with a
-        :func:`transient_reason`, at most ``1 + retries`` times; then raise
-        :class:`~aspirasi_core.domain.errors.Busy`. The pause between attempts is
-        taken outside SQLite's write lock, so other writers go first."""
+        :func:`.faults.transient_reason`, at most ``1 + retries`` times; then raise
+        :func:`.faults.busy`. The pause between attempts holds no lock, so the
+        transaction that won goes on first."""
         failures = 0
         while True:
             try:
                 return attempt()
             except Exception as exc:
-                reason = transient_reason(exc)
+                reason = faults.transient_reason(exc)
                 if reason is None:
                     raise
                 failures += 1
                 if failures > self.retries:
-                    log.warning("transaction_gave_up", reason=reason, attempts=failures)
-                    raise Busy(retry_after=BUSY_RETRY_AFTER_S) from exc
+                    found = faults.busy()
+                    log.warning(
+                        "transaction_gave_up", reason=reason, attempts=failures, code=found.code
+                    )
+                    raise found from exc
                 pause = random.uniform(0, self.retry_pause_s * 2 ** (failures - 1))
                 log.info(
                     "transaction_retried",

@@ -15,8 +15,11 @@ Recognised:
   network mount that went away) — ``storage_unavailable``.
 
 Deadlocks and serialisation failures are not named here: a transaction that
-failed that way is worth running again, which is the transaction runner's job.
-Anything else is left as it is (a bug stays a bug).
+failed that way is worth running again (:func:`transient_reason`), which the
+transaction runner (:class:`~.database.SqlDatabase`) does; when its retries run
+out it raises :func:`busy` too. A lock or statement timeout is named at once and
+not retried: it already waited ``lock_timeout``, and a lock held that long is
+most likely still held. Anything else is left as it is (a bug stays a bug).
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ RETRY_BUSY = 2
 RETRY_FULL = 300
 
 _BUSY_SQLSTATES = frozenset({"57014", "55P03"})  # query_canceled, lock_not_available
+#: PostgreSQL failures caused by other transactions that the same transaction run
+#: again will likely not meet, and that come without a long wait: deadlock
+#: detected, serialization failure.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 _FULL_SQLSTATES = frozenset({"53100"})  # disk_full
 _DOWN_SQLSTATES = frozenset(
     {
@@ -67,7 +74,8 @@ def unreachable() -> Unavailable:
 
 
 def busy() -> Unavailable:
-    """A statement or a lock waited longer than its timeout."""
+    """A statement or a lock waited longer than its timeout, or a transaction
+    still failed by deadlock or serialisation after its retries."""
     return Unavailable(
         "The service is very busy. Please try again in a moment.",
         code="database_busy",
@@ -115,6 +123,17 @@ def _from_sqlite(error: BaseException) -> Unavailable | None:
         if any(t in text for t in _SQLITE_DOWN):
             return unreachable()
     return None
+
+
+def transient_reason(error: BaseException) -> str | None:
+    """Why ``error`` is worth a new attempt of its transaction (the SQLSTATE in
+    :data:`RETRY_SQLSTATES`), or None. Takes SQLAlchemy's wrapped errors
+    (``DBAPIError.orig``) and psycopg's own (the fast path raises them as they
+    are). SQLite has none: its writes run one at a time (``BEGIN IMMEDIATE``),
+    so its "database is locked" is a busy timeout that ran out (:func:`busy`)."""
+    orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    state = getattr(orig, "sqlstate", None)
+    return str(state) if state in RETRY_SQLSTATES else None
 
 
 def lost_connection(error: BaseException) -> bool:

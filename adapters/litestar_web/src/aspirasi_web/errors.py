@@ -13,7 +13,6 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from aspirasi_core.domain.errors import (
-    Busy,
     Conflict,
     DomainError,
     Invalid,
@@ -36,7 +35,6 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotAllowed, 403),
     (Unauthenticated, 401),
     (Throttled, 429),
-    (Busy, 503),
     (Conflict, 409),
     (StorageFull, 507),
     (Unavailable, 503),
@@ -117,8 +115,8 @@ def _html_error(
 
 
 def retry_headers(exc: DomainError) -> dict[str, str]:
-    """``Retry-After`` for the errors that say when to try again (429, 503)."""
-    if isinstance(exc, Throttled | Busy):
+    """``Retry-After`` for the errors that say when to try again (429; 503 and 507)."""
+    if isinstance(exc, Throttled | Unavailable):
         return {"Retry-After": str(exc.retry_after)}
     return {}
 
@@ -131,8 +129,6 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     headers = retry_headers(exc)
     if status in (401, 403):
         log.info("access_refused", code=exc.code, status=status, path=request.url.path)
-    elif isinstance(exc, Busy):
-        log.warning("database_busy", path=request.url.path)
     if is_api(request):
         errors = (
             [{"field": e.field, "code": e.code, "message": t.field_error(e)} for e in exc.errors]
