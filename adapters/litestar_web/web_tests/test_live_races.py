@@ -10,19 +10,14 @@ threads started together (no mocks).
   lets one win.
 * The same ``Idempotency-Key`` sent 100 times at once creates one message.
 * PostgreSQL: a real deadlock inside a transition is retried and answers 200; a
-  lock that stays taken answers 503 with ``Retry-After`` once the retries are
-  spent, and the same request succeeds once the lock is gone.
+  lock that stays taken answers 503 with ``Retry-After`` once the lock timeout
+  ran out, without a retry, and the same request succeeds once the lock is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,14 +28,15 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
+from tests.deployment import deployment_env
 from tests.racing import run_threads, wait_for_lock_waiter
 
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.demo import load_demo
 from aspirasi_core.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[3]
-BIN = ROOT / ".venv" / "bin"
+from .live import LiveServer
+
 ROUNDS = 20
 PASSWORDS = {
     "superadmin": "etam-super-admin-demo",
@@ -48,12 +44,6 @@ PASSWORDS = {
     "operator.pupr": "etam-operator-demo",
     "warga": "etam-warga-demo",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(env: dict[str, str]) -> None:
@@ -111,43 +101,19 @@ class Server:
 
 
 @contextlib.contextmanager
-def _serve(
-    folder: Path, database_url: str, *, workers: int, extra: dict[str, str] | None = None
-) -> Iterator[Server]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
-    env.update(
+def _serve(folder: Path, database_url: str, *, workers: int) -> Iterator[Server]:
+    env = deployment_env(
+        database_url,
+        folder / "storage",
         ASPIRASI_DEMO="1",
-        ASPIRASI_DATABASE_URL=database_url,
-        ASPIRASI_STORAGE_PATH=str(folder / "storage"),
-        ASPIRASI_BASE_URL=base_url,
-        ASPIRASI_LOG_JSON="1",
         # Every request comes from 127.0.0.1: the limits are not under test here.
         ASPIRASI_DISABLED_PLUGINS="rate_limit",
-        ASPIRASI_ARGON2_TIME_COST="1",
-        ASPIRASI_ARGON2_MEMORY_KIB="1024",
-        **(extra or {}),
     )
     _prepare(env)
-    log_path = folder / "serve.log"
-    log = log_path.open("w")
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(
-        [str(BIN / "aspirasi"), *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
+    process = LiveServer(env, folder / "serve.log", "--workers", str(workers))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer within 60 s"
-            time.sleep(0.2)
-        server = Server(base_url, database_url, log_path)
+        process.start(timeout=60)
+        server = Server(process.base_url, database_url, process.log_path)
         with server.client("superadmin") as root:
             agencies = {
                 a["code"]: a["id"] for a in root.get("/api/v1/admin/agencies").json()["items"]
@@ -169,14 +135,8 @@ def _serve(
         }
         yield server
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    output = log_path.read_text()
+        process.stop()
+    output = process.log()
     assert "Traceback" not in output, output
 
 
@@ -554,28 +514,16 @@ def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
     assert _actions(_detail(s, mid)) == ["submit", "forward"]
 
 
-@pytest.fixture(scope="module")
-def busy_server(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Server]:
-    """One worker on a PostgreSQL database whose sessions wait at most 200 ms for
-    a lock (``lock_timeout``), with one retry."""
-    pg = request.getfixturevalue("_pg_server")
-    admin = pg.admin()
-    name = pg.create()
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET lock_timeout = '200ms'")
-        folder = tmp_path_factory.mktemp("busy")
-        with _serve(folder, pg.url_of(name), workers=1, extra={"ASPIRASI_DB_RETRIES": "1"}) as s:
-            yield s
-    finally:
-        pg.drop(name)
+def _named_busy(s: Server) -> int:
+    return sum(e.get("code") == "database_busy" for e in s.events("service_unavailable"))
 
 
-@pytest.mark.postgres
-def test_a_lock_that_stays_taken_answers_503_then_recovers(busy_server: Server) -> None:
-    s = busy_server
+def test_a_lock_that_stays_taken_answers_503_then_recovers(pg_live: Server) -> None:
+    """Another session holds the message's row: the forward waits
+    ``ASPIRASI_DB_LOCK_TIMEOUT_MS`` (the default, 3 s) for it once, then answers
+    503 ``database_busy`` without retrying (the lock is most likely still held)."""
+    s = pg_live
+    gave_up, named = len(s.events("transaction_gave_up")), _named_busy(s)
     mid = _submit(s)["id"]
     engine = _external(s)
     try:
@@ -590,9 +538,10 @@ def test_a_lock_that_stays_taken_answers_503_then_recovers(busy_server: Server) 
     assert r.status_code == 503, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert int(r.headers["Retry-After"]) >= 1
-    assert r.json()["code"] == "busy"
-    assert [e["reason"] for e in s.events("transaction_retried")] == ["55P03"]
-    assert len(s.events("transaction_gave_up")) == 1
+    assert r.json()["code"] == "database_busy"
+    assert "55P03" not in [e["reason"] for e in s.events("transaction_retried")]
+    assert len(s.events("transaction_gave_up")) == gave_up
+    assert _named_busy(s) == named + 1  # one named warning, no traceback
     assert _actions(_detail(s, mid)) == ["submit"]  # nothing was written
     # The lock is gone: the same request goes through, no restart needed.
     with s.client("admin") as admin:
