@@ -67,6 +67,7 @@ def test_a_full_attachment_disk_answers_507_and_keeps_nothing(
         files={"attachment": ("foto.jpg", _photo(), "image/jpeg")},
     )
     assert page.status_code == 507
+    assert int(page.headers["retry-after"]) >= 60  # the re-shown form says when, too
     assert "Silakan coba lagi nanti" in page.text
     # Nothing half-written: no message, no file, not even a temporary one.
     assert message_count(web) == 0
