@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from .security.key_strength import KEY_RECIPE, MIN_SECRET_KEY_BITS, estimate_key_bits
+
 PREFIX = "ASPIRASI_"
 DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
@@ -84,7 +86,8 @@ class Settings:
     secret_key: str = _setting(
         DEMO_SECRET_KEY,
         "Secret for signing and for the keys that encrypt NIKs and outbox payloads"
-        " (derived with HKDF). At least 32 characters; keep it stable, or stored NIKs"
+        " (derived with HKDF). At least 32 characters, and in production at least 100 bits"
+        " of estimated strength (see `estimate_key_bits`); keep it stable, or stored NIKs"
         " become unreadable.",
         secret=True,
     )
@@ -183,6 +186,24 @@ class Settings:
     session_idle_minutes: int = _setting(60, "A session unused this long ends.")
     session_absolute_hours: int = _setting(12, "A session ends this long after login, used or not.")
     api_token_days: int = _setting(30, "Lifetime of an API bearer token.")
+    device_trust_days: int = _setting(
+        90,
+        "A browser or app that logged in successfully carries a signed device token this"
+        " long (renewed at each log-in); with it, log-in attempts count against that device's"
+        " own limit instead of the account's, so an attacker elsewhere cannot lock its owner"
+        " out.",
+    )
+    unverified_account_days: int = _setting(
+        7,
+        "Citizen accounts whose e-mail is still unverified this many days after registering"
+        " are removed by the sweep, freeing their e-mail, username and NIK.",
+    )
+    verification_mails_per_day: int = _setting(
+        5,
+        "Mails about registering (verification links, 'someone tried to register', 'this NIK"
+        " is taken') sent to one address per day at most; a further resend is refused until"
+        " the next day (in ASPIRASI_TIMEZONE) and a further registration mails nothing.",
+    )
     max_upload_mb: int = _setting(5, "Largest attachment accepted, in megabytes (JPG or PDF).")
     image_decode_concurrency: int = _setting(
         2,
@@ -304,6 +325,15 @@ class Settings:
         if self.env == "production":
             if self.secret_key == DEMO_SECRET_KEY:
                 problems.append("ASPIRASI_SECRET_KEY is the demo key")
+            else:
+                bits = estimate_key_bits(self.secret_key)
+                if bits < MIN_SECRET_KEY_BITS:
+                    problems.append(
+                        f"ASPIRASI_SECRET_KEY is too weak: about {bits:.0f} bits estimated,"
+                        f" {MIN_SECRET_KEY_BITS} needed (it repeats itself, runs through"
+                        " neighbouring characters or uses too few different ones); generate"
+                        f" one with: {KEY_RECIPE}"
+                    )
             if self.demo:
                 problems.append("ASPIRASI_DEMO must be off")
             if not self.base_url.startswith("https://"):
@@ -333,6 +363,9 @@ class Settings:
             "session_idle_minutes",
             "session_absolute_hours",
             "api_token_days",
+            "device_trust_days",
+            "unverified_account_days",
+            "verification_mails_per_day",
             "outbox_max_attempts",
             "outbox_lease_seconds",
             "serve_keep_alive_seconds",

@@ -146,7 +146,11 @@ def test_a_production_worker_freezes_its_start_up_heap(sqlite_database, tmp_path
 
     development = make_settings(tmp_path)
     production = attrs.evolve(
-        development, env="production", smtp_host="127.0.0.1", base_url="https://aspirasi.example"
+        development,
+        env="production",
+        smtp_host="127.0.0.1",
+        base_url="https://aspirasi.example",
+        secret_key="p9Xw-2kqLr_84TfZ0vYhNc3mBsA7eDgJ",  # production refuses the weak test key
     )
     assert frozen_after_start(production) > 10_000
     assert frozen_after_start(development) == 0
