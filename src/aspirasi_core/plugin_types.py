@@ -43,6 +43,10 @@ class UseCaseCall:
     actor: Actor | None = None
     client_ip: str | None = None
     subject: str | None = attrs.field(default=None, repr=False)
+    #: For ``login``: the id of a trusted device, a client that proved with its
+    #: signed device token that it logged in to this account before (see
+    #: :mod:`aspirasi_core.security.devices`); None for untrusted clients.
+    device: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen

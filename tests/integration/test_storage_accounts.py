@@ -90,7 +90,8 @@ def test_a_duplicate_raises_conflict_and_the_transaction_goes_on(
 
     def script(uow):
         with pytest.raises(Conflict) as caught:
-            uow.accounts.add(_new("other", **clash))
+            # Verified: only verified accounts reserve a username or a NIK.
+            uow.accounts.add(_new("other", email_verified_at=T0, **clash))
         assert caught.value.code == "duplicate"
         assert field in caught.value.params["fields"]
         # The savepoint was rolled back; the outer transaction is still usable.
@@ -99,6 +100,53 @@ def test_a_duplicate_raises_conflict_and_the_transaction_goes_on(
     third = database.run_sync(script)
     assert database.run_sync(lambda uow: uow.accounts.find_by_login("third")) == third
     assert database.run_sync(lambda uow: uow.accounts.find_by_login("other")) is None
+
+
+def test_unverified_accounts_share_usernames_and_niks(database, make) -> None:
+    """Issue 18: an unverified registration reserves neither; the log-in by a
+    shared username names the verified holder, else the oldest."""
+    first = database.run_sync(
+        lambda uow: uow.accounts.add(_new("ani", email="a1@example.test", nik_index=b"n" * 32))
+    )
+    second = database.run_sync(
+        lambda uow: uow.accounts.add(_new("ani", email="a2@example.test", nik_index=b"n" * 32))
+    )
+    assert database.run_sync(lambda uow: uow.accounts.find_by_login("ani")) == first
+    assert database.run_sync(lambda uow: uow.accounts.clashes(username="ani")) == set()
+    database.run_sync(lambda uow: uow.accounts.update(second.id, email_verified_at=T0))
+    assert database.run_sync(lambda uow: uow.accounts.find_by_login("ani")).id == second.id
+    assert database.run_sync(
+        lambda uow: uow.accounts.clashes(username="ani", nik_index=b"n" * 32)
+    ) == {"username", "nik"}
+    holder = database.run_sync(lambda uow: uow.accounts.verified_by_nik_index(b"n" * 32))
+    assert holder is not None and holder.id == second.id
+    with pytest.raises(Conflict):
+        database.run_sync(lambda uow: uow.accounts.update(first.id, email_verified_at=T0))
+
+
+def test_delete_unverified_takes_old_unverified_citizens_only(database, make) -> None:
+    old = database.run_sync(lambda uow: uow.accounts.add(_new("old")))
+    young = database.run_sync(
+        lambda uow: uow.accounts.add(_new("young", created_at=T0 + timedelta(days=2)))
+    )
+    staff = database.run_sync(lambda uow: uow.accounts.add(_new("staff", role=Role.ADMIN)))
+    verified = make.account(name="verified")
+    database.run_sync(
+        lambda uow: uow.tokens.add(
+            account_id=old.id,
+            purpose="session",
+            token_hash=b"t" * 32,
+            created_at=T0,
+            expires_at=T0 + timedelta(days=1),
+            auth_version=1,
+        )
+    )
+    removed = database.run_sync(
+        lambda uow: uow.accounts.delete_unverified(created_before=T0 + timedelta(days=1), limit=10)
+    )
+    assert removed == 1
+    left = {a.id for a in database.run_sync(lambda uow: uow.accounts.list(limit=50))}
+    assert old.id not in left and {young.id, staff.id, verified.id} <= left
 
 
 def test_a_foreign_key_error_is_not_reported_as_a_duplicate(database) -> None:

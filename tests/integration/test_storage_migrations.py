@@ -256,3 +256,65 @@ def test_text_visibility_upgrades_existing_rows(database_url) -> None:
             ]
     finally:
         engine.dispose()
+
+
+def test_account_privacy_keeps_the_data_and_loosens_uniqueness_to_verified(
+    database_url,
+) -> None:
+    """0005_account_privacy on a database with accounts and tokens: they stay, and
+    from then on only verified accounts reserve a username or a NIK."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from aspirasi_core.storage.tables import accounts, auth_tokens
+
+    before = ScriptDirectory.from_config(make_config()).get_revision("0005_account_privacy")
+    upgrade(database_url, target=str(before.down_revision))
+    engine = make_engine(database_url)
+
+    def account(n: int, username: str, nik: bytes, verified: bool) -> dict:
+        return {
+            "email": f"user{n}@example.org",
+            "username": username,
+            "full_name": "X",
+            "role": "user",
+            "created_at": T0,
+            "password_hash": "h",
+            "nik_index": nik,
+            "email_verified_at": T0 if verified else None,
+        }
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(accounts).values(account(1, "ani", b"1" * 32, True)))
+            conn.execute(insert(accounts).values(account(2, "budi", b"2" * 32, False)))
+            conn.execute(
+                insert(auth_tokens).values(
+                    account_id=1,
+                    purpose="session",
+                    token_hash=b"t" * 32,
+                    created_at=T0,
+                    expires_at=T0 + timedelta(days=1),
+                    auth_version=1,
+                )
+            )
+        upgrade(database_url)
+        assert current(database_url) == {CORE_HEAD}
+        assert _diff(engine) == []
+        with engine.begin() as conn:
+            assert conn.execute(
+                select(accounts.c.username).order_by(accounts.c.id)
+            ).scalars().all() == [
+                "ani",
+                "budi",
+            ]
+            assert conn.execute(select(auth_tokens.c.login_id)).scalars().all() == [None]
+            # Unverified accounts may share a verified account's username and NIK...
+            conn.execute(insert(accounts).values(account(3, "ani", b"1" * 32, False)))
+            conn.execute(insert(accounts).values(account(4, "budi", b"2" * 32, False)))
+        # ...but two verified accounts may not.
+        for clash in (account(5, "ani", b"5" * 32, True), account(6, "eka", b"1" * 32, True)):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(insert(accounts).values(clash))
+    finally:
+        engine.dispose()

@@ -165,3 +165,31 @@ class DuplicateRegistrationAttempted(Event):
     email: str
     language: str
     at: datetime
+    #: Whether the existing account's address is verified (else the mail says
+    #: that a registration waits for confirmation, and when it will be removed).
+    verified: bool = True
+
+
+@attrs.frozen
+class RegistrationNikTaken(Event):
+    """Someone registered with a NIK that a verified account already holds.
+
+    No account is made; the caller is answered as if it had been, and the address
+    typed is told by mail what the owner of a NIK can do (write to the super admin,
+    who can release it) — nobody learns from the answer whether a NIK has an
+    account. There is no account: the mail goes to ``email`` in ``language``."""
+
+    email: str
+    language: str
+    at: datetime
+
+
+@attrs.frozen
+class NikReleased(Event):
+    """A super admin took a NIK away from the verified account that held it, after
+    checking that it belongs to someone else (who may then register with it)."""
+
+    account_id: int
+    released_by: int
+    reason: str
+    at: datetime

@@ -1,5 +1,6 @@
 """Keys derived from ``ASPIRASI_SECRET_KEY``: NIK encryption, NIK look-up index,
-outbox payload encryption, idempotency key digests.
+outbox payload encryption, idempotency key digests, e-mail address index,
+device-token signatures.
 
 The NIK space is small enough to brute-force a plain hash, so the look-up index
 is an HMAC-SHA256 under a secret key (a "blind index") and the NIK itself is
@@ -39,6 +40,8 @@ class Crypto:
         self._nik_index_key = _derive(secret_key, b"nik-index")
         self._outbox_key = AESGCM(_derive(secret_key, b"outbox-payload"))
         self._idempotency_key = _derive(secret_key, b"idempotency")
+        self._address_key = _derive(secret_key, b"address-index")
+        self._device_key = _derive(secret_key, b"device-token")
 
     # NIK -----------------------------------------------------------------
     def nik_index(self, nik: str) -> bytes:
@@ -50,6 +53,18 @@ class Crypto:
 
     def decrypt_nik(self, blob: bytes) -> str:
         return self._open(self._nik_key, blob, b"nik").decode("ascii")
+
+    # E-mail addresses and device tokens -------------------------------------
+    def address_index(self, email: str) -> bytes:
+        """A keyed index of a (normalized) e-mail address: counts per address
+        (``mail_quota``) without storing the address."""
+        return hmac.new(
+            self._address_key, email.strip().lower().encode("utf-8"), hashlib.sha256
+        ).digest()
+
+    def device_mac(self, data: str) -> bytes:
+        """The signature of a device token's body (see :mod:`.devices`)."""
+        return hmac.new(self._device_key, data.encode("ascii"), hashlib.sha256).digest()
 
     # Outbox ----------------------------------------------------------------
     def encrypt_payload(self, payload: Mapping[str, Any]) -> bytes:

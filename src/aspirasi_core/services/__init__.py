@@ -24,6 +24,7 @@ from .data_rights import DataExport, DataRightsService
 from .health import HealthService, Readiness
 from .idempotency import IdempotencyRequest, IdempotencyService, StoredResponse
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
+from .nik_claims import NikClaimService
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
 from .privacy import PrivacyService, RevealedSender
@@ -56,6 +57,8 @@ class Aspirasi:
     health: HealthService
     #: Settles attachment files a killed process left pending.
     attachments: AttachmentSweep
+    #: A NIK verified by someone else: the super admin finds and releases it.
+    nik_claims: NikClaimService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -65,9 +68,10 @@ class Aspirasi:
         data_rights = DataRightsService(deps)
         attachments = AttachmentSweep(deps)
         idempotency = IdempotencyService(deps)
+        accounts = AccountService(deps)
         return cls(
             deps=deps,
-            accounts=AccountService(deps),
+            accounts=accounts,
             messages=MessageService(deps, sop),
             queries=QueryService(deps),
             notifications=NotificationService(deps),
@@ -75,7 +79,11 @@ class Aspirasi:
             outbox=OutboxDispatcher(
                 deps,
                 sweep=periodic_sweeps(
-                    sop.sweep, data_rights.sweep, attachments.sweep, idempotency.sweep
+                    sop.sweep,
+                    data_rights.sweep,
+                    attachments.sweep,
+                    idempotency.sweep,
+                    accounts.sweep_unverified,
                 ),
             ),
             idempotency=idempotency,
@@ -85,6 +93,7 @@ class Aspirasi:
             data_rights=data_rights,
             health=HealthService(deps),
             attachments=attachments,
+            nik_claims=NikClaimService(deps),
         )
 
 
@@ -131,6 +140,7 @@ __all__ = [
     "LoginResult",
     "MessageDetail",
     "MessageService",
+    "NikClaimService",
     "NotificationService",
     "OutboxDispatcher",
     "PrivacyService",

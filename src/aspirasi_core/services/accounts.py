@@ -2,25 +2,36 @@
 tokens, password reset and change, profile.
 
 No-enumeration rules (REFERENCE.md): registering with an e-mail that already
-has an account answers exactly like a new registration (the owner gets a mail
-instead); forgot-password always answers the same; an unknown login burns the
-same argon2 time as a wrong password.
+has an account, or with a NIK a verified account holds, answers exactly like a
+new registration (the outcome goes by mail); forgot-password always answers the
+same; an unknown login burns the same argon2 time as a wrong password.
+
+A NIK and a username belong to whoever proves the e-mail first: an unverified
+registration reserves neither (the database's unique indexes cover verified
+accounts only), the first verification wins, and unverified accounts are swept
+away after ``ASPIRASI_UNVERIFIED_ACCOUNT_DAYS``. Mails about registering are
+capped per address per day (``ASPIRASI_VERIFICATION_MAILS_PER_DAY``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import anyio.to_thread
 import attrs
 import structlog
 
-from ..domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
+from ..domain.errors import Conflict, Invalid, NotAllowed, Throttled, Unauthenticated
 from ..domain.events import (
     AccountRegistered,
     DuplicateRegistrationAttempted,
     EmailVerified,
     PasswordChanged,
     PasswordResetRequested,
+    RegistrationNikTaken,
     VerificationRequested,
 )
 from ..domain.model import Account, Role
@@ -33,6 +44,7 @@ from ..domain.validation import (
     normalize_email,
     normalize_username,
 )
+from ..security.devices import check_device_token, issue_device_token
 from ..security.tokens import TokenPurpose, hash_token, new_token
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
@@ -41,6 +53,8 @@ from .ports import NewAccount, UnitOfWork
 log = structlog.get_logger("aspirasi.accounts")
 
 LANGUAGES = ("id", "en")
+#: Unverified accounts removed per sweep transaction.
+SWEEP_BATCH = 500
 
 
 @attrs.frozen
@@ -61,10 +75,27 @@ class LoginResult:
     expires_at: datetime
     #: A session token issued with the log-in when asked for (``with_session``).
     session: LoginResult | None = attrs.field(default=None, repr=False)
+    #: A fresh device token for the client (see :mod:`aspirasi_core.security.devices`).
+    device_token: str | None = attrs.field(default=None, repr=False)
 
 
 def _language(value: str | None, default: str) -> str:
     return value if value in LANGUAGES else default
+
+
+def _new_login_id() -> str:
+    """Shared by the tokens one log-in issues (see ``TokenRepository.delete_login``)."""
+    return secrets.token_hex(16)
+
+
+def username_taken(username: str) -> tuple[str, str, str, dict[str, str]]:
+    """The field error of a username a verified account holds (for a Collector)."""
+    return (
+        "username",
+        "username_taken",
+        "The username %(username)s is already taken: choose another one.",
+        {"username": username},
+    )
 
 
 class AccountService:
@@ -101,27 +132,29 @@ class AccountService:
         def script(uow: UnitOfWork, events: EventRecorder) -> Account | None:
             now = deps.clock.now()
             taken = uow.accounts.clashes(email=email, username=username, nik_index=nik_index)
-            errors = Collector()
             if "username" in taken:
-                errors.add("username", "username_taken", "This username is already taken.")
-            if "nik" in taken:
-                errors.add(
-                    "nik",
-                    "nik_taken",
-                    "This NIK is already registered. If it is yours, log in or reset your password.",
-                )
-            errors.raise_if_any()
+                # Usernames are public handles: a verified one is refused at once,
+                # whatever the e-mail and the NIK (so the answer tells nothing of them).
+                field, code, message, params = username_taken(username)
+                raise Invalid.field(field, code, message, **params)
             if "email" in taken:
                 existing = uow.accounts.find_by_email(email)
-                if existing is not None:
+                if existing is not None and self._mail_allowed(uow, email, now):
                     events.record(
                         DuplicateRegistrationAttempted(
                             account_id=existing.id,
                             email=existing.email,
                             language=existing.language,
                             at=now,
+                            verified=existing.verified,
                         )
                     )
+                return None
+            if "nik" in taken:
+                # A verified account holds the NIK: the address typed learns by mail
+                # what its owner can do; the caller learns nothing.
+                if self._mail_allowed(uow, email, now):
+                    events.record(RegistrationNikTaken(email=email, language=language, at=now))
                 return None
             account = uow.accounts.add(
                 NewAccount(
@@ -140,12 +173,40 @@ class AccountService:
             events.record(
                 AccountRegistered(account_id=account.id, email=email, language=language, at=now)
             )
-            self._issue_verification(uow, events, account, now)
+            if self._mail_allowed(uow, email, now):
+                self._issue_verification(uow, events, account, now)
             return account
 
         account = await run_write(deps, script, idempotency=ctx.idempotency)
-        log.info("account_registered" if account else "registration_duplicate_email")
+        log.info("account_registered" if account else "registration_not_created")
         return account
+
+    # ------------------------------------------------------------------ mail caps
+    def _local_day(self, now: datetime) -> tuple[datetime, datetime]:
+        """(start of today, start of tomorrow) in the province's time zone."""
+        zone = ZoneInfo(self._d.settings.timezone)
+        local = now.astimezone(zone)
+        start = datetime.combine(local.date(), time(0), tzinfo=zone)
+        return start, datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+
+    def _mail_allowed(self, uow: UnitOfWork, email: str, now: datetime) -> bool:
+        """Count one more mail about registering to ``email`` today, unless the
+        day's cap is reached (then nothing may be sent)."""
+        today, _ = self._local_day(now)
+        return uow.mail_quota.take(
+            self._d.crypto.address_index(email),
+            today.date(),
+            self._d.settings.verification_mails_per_day,
+        )
+
+    def _mail_cap_reached(self, now: datetime) -> Throttled:
+        _, tomorrow = self._local_day(now)
+        return Throttled(
+            "Too many verification e-mails were sent to this address today."
+            " Please try again tomorrow.",
+            retry_after=max(1, int((tomorrow - now).total_seconds())),
+            code="verification_mail_cap",
+        )
 
     def _issue_verification(
         self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
@@ -187,10 +248,19 @@ class AccountService:
         )
         return token, expires
 
-    async def verify_email(self, ctx: Context, token: str) -> Account:
-        """Consume a verification token and mark the address verified."""
+    async def verify_email(
+        self, ctx: Context, token: str, *, username: str | None = None
+    ) -> Account:
+        """Consume a verification token and mark the address verified.
+
+        Verifying reserves the account's username and NIK; when a verified account
+        took either first, it fails (``Invalid`` on ``username`` or ``nik``) and
+        consumes nothing: the link works again once the clash is gone — a new
+        ``username`` chosen here, or the NIK released by a super admin.
+        """
         if not isinstance(token, str) or not token or len(token) > 200:
             raise Invalid.field("token", "token_invalid", "This link is not valid or has expired.")
+        new_username = normalize_username(username) if username else None
         deps = self._d
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Account:
@@ -202,12 +272,51 @@ class AccountService:
                     "token", "token_invalid", "This link is not valid or has expired."
                 )
             if account.email_verified_at is None:
-                account = uow.accounts.update(account.id, email_verified_at=now)
+                fields: dict[str, object] = {"email_verified_at": now}
+                if new_username and new_username != account.username:
+                    fields["username"] = new_username
+                name = str(fields.get("username", account.username))
+                self._check_reservations(uow, account, name)
+                try:
+                    account = uow.accounts.update(account.id, **fields)
+                except Conflict:
+                    # Another account was verified with them a moment ago.
+                    self._check_reservations(uow, account, name)
+                    raise
                 events.record(EmailVerified(account_id=account.id, at=now))
             uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
             return account
 
-        return await run_write(deps, script)
+        account = await run_write(deps, script)
+        log.info("email_verified", account_id=account.id)
+        return account
+
+    def _reserved_elsewhere(self, uow: UnitOfWork, account: Account, username: str) -> set[str]:
+        """Which of ``username`` and the account's NIK a verified account holds."""
+        blob = uow.accounts.nik_encrypted(account.id)
+        crypto = self._d.crypto
+        nik_index = crypto.nik_index(crypto.decrypt_nik(blob)) if blob else None
+        return uow.accounts.clashes(username=username, nik_index=nik_index, exclude_id=account.id)
+
+    def _check_reservations(self, uow: UnitOfWork, account: Account, username: str) -> None:
+        """Raise ``Invalid`` when verifying ``account`` as ``username`` would take a
+        username or a NIK a verified account holds."""
+        taken = self._reserved_elsewhere(uow, account, username)
+        errors = Collector()
+        if "username" in taken:
+            field, code, message, params = username_taken(username)
+            errors.add(field, code, message, **params)
+        if "nik" in taken:
+            errors.add(
+                "nik",
+                "nik_taken",
+                "Another account confirmed this NIK first. If the NIK is yours, write to the"
+                " administrator at %(contact)s from this e-mail address: after checking that"
+                " it is yours, they can release it, and this link (or a new one) will then"
+                " work.",
+                contact=self._d.settings.contact_email,
+            )
+        errors.raise_if_any()
 
     async def resend_verification(self, ctx: Context) -> None:
         """Send a new verification link to the signed-in, unverified account."""
@@ -225,7 +334,10 @@ class AccountService:
                 raise Unauthenticated("Please log in.", code="login_required")
             if account.verified:
                 raise Conflict("Your e-mail address is already verified.", code="already_verified")
-            self._issue_verification(uow, events, account, deps.clock.now())
+            now = deps.clock.now()
+            if not self._mail_allowed(uow, account.email, now):
+                raise self._mail_cap_reached(now)
+            self._issue_verification(uow, events, account, now)
 
         await run_write(deps, script)
 
@@ -250,6 +362,7 @@ class AccountService:
             created_at=now,
             expires_at=expires,
             auth_version=account.auth_version,
+            login_id=_new_login_id(),
         )
         return LoginResult(account=account, token=token, expires_at=expires)
 
@@ -261,11 +374,16 @@ class AccountService:
         *,
         purpose: str = TokenPurpose.SESSION,
         with_session: bool = False,
+        devices: Sequence[str] = (),
     ) -> LoginResult:
         """Check the credentials and issue a new session or API token.
 
         With ``with_session`` (an API log-in from a browser) a session token is
-        issued too, in the same transaction, as ``result.session``. Unverified
+        issued too, in the same transaction, as ``result.session``; logging out
+        either ends both. ``devices`` are the device tokens the client sent: one
+        signed here for this account makes the attempt count against that
+        device's limit instead of the account's (``UseCaseCall.device``), and a
+        successful log-in returns a fresh one (``result.device_token``). Unverified
         accounts may log in (and then only resend, verify, read themselves and log
         out). Wrong login and wrong password answer the same. The tokens are
         added only if the account is still active with the password that was
@@ -288,7 +406,8 @@ class AccountService:
         )
         # One budget per account whether it is named by username or by e-mail.
         subject = f"account:{account.id}" if account else login_key[: LIMITS["email"]]
-        await deps.before("login", ctx, subject=subject)
+        device = self._trusted_device(account, devices) if account else None
+        await deps.before("login", ctx, subject=subject, device=device)
         ok = await deps.hasher.verify_async(account.password_hash if account else None, password)
         if not ok or account is None:
             log.info("login_failed")
@@ -307,6 +426,7 @@ class AccountService:
         purposes = (purpose, TokenPurpose.SESSION) if with_session else (purpose,)
         issued = [(p, new_token(), now + self._token_lifetime(p)) for p in purposes]
         rows = [(p, hash_token(token), expires) for p, token, expires in issued]
+        login_id = _new_login_id()
 
         def add(uow: UnitOfWork) -> bool:
             return uow.tokens.add_for_active(
@@ -314,6 +434,7 @@ class AccountService:
                 auth_version=account.auth_version,
                 created_at=now,
                 tokens=rows,
+                login_id=login_id,
             )
 
         if new_hash is None:
@@ -347,11 +468,24 @@ class AccountService:
             )
         signed_in = account if new_hash is None else attrs.evolve(account, password_hash=new_hash)
         results = [LoginResult(account=signed_in, token=t, expires_at=e) for _, t, e in issued]
-        result = results[0]
+        result = attrs.evolve(
+            results[0], device_token=issue_device_token(deps.crypto, account.id, now)
+        )
         if with_session:
             result = attrs.evolve(result, session=results[1])
-        log.info("login_succeeded", account_id=account.id)
+        log.info("login_succeeded", account_id=account.id, trusted_device=device is not None)
         return result
+
+    def _trusted_device(self, account: Account, devices: Sequence[str]) -> str | None:
+        """The id of the first device token signed here for ``account`` and still
+        young enough, or None (an untrusted client)."""
+        now = self._d.clock.now()
+        max_age = timedelta(days=self._d.settings.device_trust_days)
+        for token in list(devices)[:4]:
+            device = check_device_token(self._d.crypto, token, account.id, now, max_age)
+            if device is not None:
+                return device
+        return None
 
     async def issue_token(self, account_id: int, purpose: str) -> LoginResult:
         """A further token for an already authenticated account (e.g. a session
@@ -412,12 +546,51 @@ class AccountService:
         return account
 
     async def logout(self, token: str, purpose: str) -> None:
-        """Kill a session or API token on the server."""
+        """End the log-in that issued this session or API token, on the server:
+        the token and every other token of the same log-in (the session cookie
+        and the bearer token of one JSON log-in)."""
+        if not token or len(token) > 200:
+            return
+        await self._d.db.transaction(
+            lambda uow: uow.tokens.delete_login(purpose, hash_token(token)), write=True
+        )
+
+    async def revoke(self, token: str, purpose: str) -> None:
+        """Kill this one token (an old session replaced at log-in), nothing else."""
         if not token or len(token) > 200:
             return
         await self._d.db.transaction(
             lambda uow: uow.tokens.delete(purpose, hash_token(token)), write=True
         )
+
+    # ------------------------------------------------------------------ the sweep
+    def sweep_unverified_sync(self) -> int:
+        """Remove citizen accounts left unverified for
+        ``ASPIRASI_UNVERIFIED_ACCOUNT_DAYS`` (in batches), and forget the mail
+        counts of past days; returns how many accounts went."""
+        deps = self._d
+        total = 0
+        while True:
+            now = deps.clock.now()
+            cutoff = now - timedelta(days=deps.settings.unverified_account_days)
+            removed = deps.db.run_sync(
+                lambda uow, c=cutoff: uow.accounts.delete_unverified(
+                    created_before=c, limit=SWEEP_BATCH
+                ),
+                write=True,
+            )
+            total += removed
+            if removed < SWEEP_BATCH:
+                break
+        yesterday = (self._local_day(deps.clock.now())[0] - timedelta(days=1)).date()
+        deps.db.run_sync(lambda uow: uow.mail_quota.forget_before(yesterday), write=True)
+        if total:
+            log.info("unverified_accounts_removed", count=total)
+        return total
+
+    async def sweep_unverified(self) -> int:
+        """:meth:`sweep_unverified_sync` in a worker thread."""
+        return await anyio.to_thread.run_sync(self.sweep_unverified_sync)
 
     # ------------------------------------------------------------------ passwords
     async def forgot_password(self, ctx: Context, email: str) -> None:
@@ -487,8 +660,12 @@ class AccountService:
             if record is None or current is None or record.auth_version != current.auth_version:
                 raise bad_token
             fields: dict[str, object] = {"password_hash": password_hash}
-            if current.email_verified_at is None:
-                fields["email_verified_at"] = now  # the link proved the mailbox
+            if current.email_verified_at is None and not self._reserved_elsewhere(
+                uow, current, current.username
+            ):
+                # The link proved the mailbox; it verifies too, unless that would
+                # take a username or NIK a verified account holds.
+                fields["email_verified_at"] = now
             uow.accounts.update(current.id, **fields)
             uow.accounts.bump_auth_version(current.id)
             uow.tokens.delete_for_account(current.id, None)

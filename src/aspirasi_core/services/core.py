@@ -50,13 +50,17 @@ class CoreDeps:
     #: in-process dispatcher can wake up.
     outbox_listeners: list[Callable[[], None]] = attrs.field(factory=list)
 
-    async def before(self, name: str, ctx: Context, subject: str | None = None) -> None:
+    async def before(
+        self, name: str, ctx: Context, subject: str | None = None, *, device: str | None = None
+    ) -> None:
         """Run the ``aspirasi_before_use_case`` veto hook in a worker thread (a
         limiter may talk to Redis; the event loop must not wait for it)."""
         caller = self.hook.aspirasi_before_use_case
         if not caller.get_hookimpls():
             return  # no plugin vetoes use cases: no trip to a worker thread
-        call = UseCaseCall(name=name, actor=ctx.actor, client_ip=ctx.client_ip, subject=subject)
+        call = UseCaseCall(
+            name=name, actor=ctx.actor, client_ip=ctx.client_ip, subject=subject, device=device
+        )
         await anyio.to_thread.run_sync(lambda: caller(call=call))
 
     def scopes_for(

@@ -261,7 +261,8 @@ class AccountRepository(Protocol):
     def get(self, account_id: int) -> Account | None: ...
 
     def find_by_login(self, login: str) -> Account | None:
-        """By lower-cased username or e-mail."""
+        """By lower-cased username or e-mail. A username only unverified accounts
+        share names the oldest of them; one a verified account holds names it."""
 
     def find_by_email(self, email: str) -> Account | None: ...
 
@@ -273,7 +274,9 @@ class AccountRepository(Protocol):
         nik_index: bytes | None = None,
         exclude_id: int | None = None,
     ) -> set[str]:
-        """Names of the given fields (``email``, ``username``, ``nik``) already taken."""
+        """Names of the given fields (``email``, ``username``, ``nik``) already taken:
+        an e-mail by any account, a username or a NIK by a verified account (an
+        unverified registration reserves neither)."""
 
     def update(self, account_id: int, **fields: Any) -> Account:
         """Change columns: email, username, full_name, language, password_hash,
@@ -298,6 +301,13 @@ class AccountRepository(Protocol):
         """Increment and return the account's auth version (kills older sessions)."""
 
     def ids_by_nik_index(self, nik_index: bytes) -> builtins.list[int]: ...
+
+    def verified_by_nik_index(self, nik_index: bytes) -> Account | None:
+        """The verified account holding the NIK (at most one can), or None."""
+
+    def delete_unverified(self, *, created_before: datetime, limit: int) -> int:
+        """Remove up to ``limit`` citizen accounts still unverified that registered
+        before ``created_before`` (and their tokens and notifications); how many."""
 
     def nik_encrypted(self, account_id: int) -> bytes | None: ...
 
@@ -332,6 +342,7 @@ class TokenRepository(Protocol):
         created_at: datetime,
         expires_at: datetime,
         auth_version: int,
+        login_id: str | None = None,
     ) -> None: ...
 
     def add_for_active(
@@ -341,11 +352,13 @@ class TokenRepository(Protocol):
         auth_version: int,
         created_at: datetime,
         tokens: Sequence[tuple[str, bytes, datetime]],
+        login_id: str | None = None,
     ) -> bool:
         """Add ``tokens`` (``(purpose, token_hash, expires_at)`` each) for the account,
         in one statement, only if it exists, is active and still has ``auth_version``
         (its password has not changed since it was read); whether they were added.
-        One statement, so it may run on its own (see ``Database.single_statement``)."""
+        They share ``login_id`` (see :meth:`delete_login`). One statement, so it may
+        run on its own (see ``Database.single_statement``)."""
 
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """Atomically mark an unused, unexpired token used and return it; None otherwise."""
@@ -363,6 +376,10 @@ class TokenRepository(Protocol):
         """Record use (sliding idle timeout)."""
 
     def delete(self, purpose: str, token_hash: bytes) -> None: ...
+
+    def delete_login(self, purpose: str, token_hash: bytes) -> int:
+        """Delete the token and every token of the same log-in (the same
+        ``login_id``, whatever their purpose); how many."""
 
     def delete_for_account(self, account_id: int, purposes: Iterable[str] | None = None) -> int: ...
 
@@ -650,6 +667,17 @@ class IdempotencyRepository(Protocol):
         """Remove every key of the account (its answers may quote its texts); how many."""
 
 
+class MailQuotaRepository(Protocol):
+    """Mails sent per address per day (the address as a keyed hash)."""
+
+    def take(self, address_key: bytes, day: date, limit: int) -> bool:
+        """Count one more mail to the address on ``day`` unless ``limit`` were sent
+        already; whether it was counted. Atomic against concurrent callers."""
+
+    def forget_before(self, day: date) -> int:
+        """Drop the counts of days before ``day``; how many rows."""
+
+
 class UnitOfWork(Protocol):
     """The repositories of one transaction."""
 
@@ -661,6 +689,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     audit: AuditRepository
     idempotency: IdempotencyRepository
+    mail_quota: MailQuotaRepository
 
 
 class Database(Protocol):

@@ -41,6 +41,7 @@ from ..services.ports import (
     Database,
     DirectoryRepository,
     IdempotencyRepository,
+    MailQuotaRepository,
     MessageRepository,
     NotificationRepository,
     OutboxRepository,
@@ -55,6 +56,7 @@ from .repositories import (
     SqlAuditRepository,
     SqlDirectoryRepository,
     SqlIdempotencyRepository,
+    SqlMailQuotaRepository,
     SqlMessageRepository,
     SqlNotificationRepository,
     SqlOutboxRepository,
@@ -102,6 +104,7 @@ class SqlUnitOfWork:
         "dialect",
         "directory",
         "idempotency",
+        "mail_quota",
         "messages",
         "notifications",
         "outbox",
@@ -121,6 +124,7 @@ class SqlUnitOfWork:
         self.outbox: OutboxRepository = SqlOutboxRepository(conn, crypto)
         self.audit: AuditRepository = SqlAuditRepository(conn)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
+        self.mail_quota: MailQuotaRepository = SqlMailQuotaRepository(conn)
 
 
 class NestedWriteTransaction(RuntimeError):

@@ -86,7 +86,9 @@ accounts = Table(
     metadata,
     _pk(),
     Column("email", String(254), nullable=False, unique=True),
-    Column("username", String(64), nullable=False, unique=True),
+    # Unique among verified accounts only (since 0005_account_privacy): an
+    # unverified registration reserves neither its username nor its NIK.
+    Column("username", String(64), nullable=False, index=True),
     Column("full_name", String(200), nullable=False),
     Column("role", String(64), nullable=False),
     _fk("agency_id", "agencies.id", nullable=True),
@@ -98,13 +100,34 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("nik_encrypted", LargeBinary, nullable=True),
-    Column("nik_index", LargeBinary(32), nullable=True, unique=True),
+    Column("nik_index", LargeBinary(32), nullable=True, index=True),
     Column("nik_masked", String(32), nullable=True),
     Column("auth_version", Integer, nullable=False, server_default=text("1")),
     # When the owner deleted the account (since 0006_data_rights): the row stays,
     # emptied of personal data, so that its messages keep a sender.
     Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
+    Index(
+        "uq_accounts_username_verified",
+        "username",
+        unique=True,
+        sqlite_where=text("email_verified_at IS NOT NULL"),
+        postgresql_where=text("email_verified_at IS NOT NULL"),
+    ),
+    Index(
+        "uq_accounts_nik_index_verified",
+        "nik_index",
+        unique=True,
+        sqlite_where=text("email_verified_at IS NOT NULL"),
+        postgresql_where=text("email_verified_at IS NOT NULL"),
+    ),
+    # The sweep of unverified accounts.
+    Index(
+        "ix_accounts_unverified_created_at",
+        "created_at",
+        sqlite_where=text("email_verified_at IS NULL"),
+        postgresql_where=text("email_verified_at IS NULL"),
+    ),
 )
 
 messages = Table(
@@ -246,7 +269,22 @@ auth_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("used_at", UTCDateTime, nullable=True),
     Column("auth_version", Integer, nullable=False),
+    # Tokens issued by one log-in (a bearer token and the session cookie of the
+    # same JSON log-in) share it, so logging out ends them all. Since 0005.
+    Column("login_id", String(32), nullable=True),
     Index("ix_auth_tokens_account_id_purpose", "account_id", "purpose"),
+    Index("ix_auth_tokens_login_id", "login_id"),
+)
+
+#: Mails about registering sent to one address per day (since 0005), keyed by an
+#: HMAC of the address (never the address): caps what anyone can make the
+#: service send to somebody else's mailbox.
+mail_quota = Table(
+    "mail_quota",
+    metadata,
+    Column("address_key", LargeBinary(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("sent", Integer, nullable=False),
 )
 
 outbox = Table(

@@ -4,6 +4,7 @@ from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .directory import SqlDirectoryRepository
 from .idempotency import SqlIdempotencyRepository
+from .mail_quota import SqlMailQuotaRepository
 from .messages import SqlMessageRepository
 from .notifications import SqlNotificationRepository
 from .outbox import SqlOutboxRepository
@@ -14,6 +15,7 @@ __all__ = [
     "SqlAuditRepository",
     "SqlDirectoryRepository",
     "SqlIdempotencyRepository",
+    "SqlMailQuotaRepository",
     "SqlMessageRepository",
     "SqlNotificationRepository",
     "SqlOutboxRepository",

@@ -14,6 +14,8 @@ from sqlalchemy import (
     Connection,
     and_,
     bindparam,
+    delete,
+    exists,
     insert,
     or_,
     select,
@@ -25,7 +27,7 @@ from ...domain.errors import Conflict
 from ...domain.model import Account, Role
 from ...services.ports import NewAccount
 from .. import fast
-from ..tables import accounts
+from ..tables import accounts, auth_tokens, messages, notifications
 from ._util import (
     LIKE_ESCAPE,
     check_fields,
@@ -58,9 +60,11 @@ ACCOUNT_COLUMNS = (
 )
 _SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
 _GET_ACCOUNT = _SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
+# Usernames are unique among verified accounts only: a verified holder comes
+# first, then the oldest unverified one (e-mail addresses are unique).
 _BY_LOGIN = (
     _SELECT_ACCOUNT.where(or_(a.c.username == bindparam("login"), a.c.email == bindparam("login")))
-    .order_by(a.c.id)
+    .order_by(a.c.email_verified_at.is_(None), a.c.id)
     .limit(1)
 )
 _BY_EMAIL = _SELECT_ACCOUNT.where(a.c.email == bindparam("email"))
@@ -168,6 +172,21 @@ class SqlAccountRepository:
             params={"fields": ", ".join(sorted(taken))},
         )
 
+    def _duplicate_after_update(self, account_id: int, values: dict[str, Any]) -> Conflict | None:
+        """The clash an update ran into; verifying an account (setting
+        ``email_verified_at``) reserves the username and NIK it already had."""
+        row = self._conn.execute(
+            select(a.c.email, a.c.username, a.c.nik_index).where(a.c.id == account_id)
+        ).first()
+        current = row._asdict() if row is not None else {}
+        nik_index = values.get("nik_index", current.get("nik_index"))
+        return self._duplicate(
+            email=values.get("email"),
+            username=values.get("username", current.get("username")),
+            nik_index=bytes(nik_index) if nik_index is not None else None,
+            exclude_id=account_id,
+        )
+
     def get(self, account_id: int) -> Account | None:
         found = fast.rows(self._conn, _GET_ACCOUNT, {"id": account_id})
         return account_from_row(found[0]) if found else None
@@ -189,7 +208,8 @@ class SqlAccountRepository:
         nik_index: bytes | None = None,
         exclude_id: int | None = None,
     ) -> set[str]:
-        """Names of the given fields (``email``, ``username``, ``nik``) already taken."""
+        """Names of the given fields (``email``, ``username``, ``nik``) already taken:
+        an e-mail by any account, a username or NIK by a verified one."""
         email = email.lower() if email is not None else None
         username = username.lower() if username is not None else None
         checks: list[ColumnElement[bool]] = []
@@ -201,13 +221,17 @@ class SqlAccountRepository:
             checks.append(a.c.nik_index == nik_index)
         if not checks:
             return set()
-        stmt = select(a.c.email, a.c.username, a.c.nik_index).where(or_(*checks))
+        stmt = select(a.c.email, a.c.username, a.c.nik_index, a.c.email_verified_at).where(
+            or_(*checks)
+        )
         if exclude_id is not None:
             stmt = stmt.where(a.c.id != exclude_id)
         taken: set[str] = set()
         for row in self._conn.execute(stmt):
             if email is not None and row.email == email:
                 taken.add("email")
+            if row.email_verified_at is None:
+                continue  # an unverified registration reserves nothing else
             if username is not None and row.username == username:
                 taken.add("username")
             if (
@@ -241,12 +265,7 @@ class SqlAccountRepository:
         rows = execute_unique(
             self._conn,
             stmt,
-            conflict=lambda: self._duplicate(
-                email=values.get("email"),
-                username=values.get("username"),
-                nik_index=values.get("nik_index"),
-                exclude_id=account_id,
-            ),
+            conflict=lambda: self._duplicate_after_update(account_id, values),
         )
         if not rows:
             raise not_found("account", account_id)
@@ -315,6 +334,41 @@ class SqlAccountRepository:
     def ids_by_nik_index(self, nik_index: bytes) -> list[int]:
         stmt = select(a.c.id).where(a.c.nik_index == nik_index).order_by(a.c.id)
         return list(self._conn.execute(stmt).scalars())
+
+    def verified_by_nik_index(self, nik_index: bytes) -> Account | None:
+        row = self._conn.execute(
+            _SELECT_ACCOUNT.where(a.c.nik_index == nik_index, a.c.email_verified_at.is_not(None))
+        ).first()
+        return account_from_row(row) if row else None
+
+    def delete_unverified(self, *, created_before: datetime, limit: int) -> int:
+        """See the port. Only citizens (staff are created verified), and never one
+        that wrote a message (an unverified account cannot, but the rows would
+        hold it)."""
+        self._recipients.clear()
+        ids = list(
+            self._conn.execute(
+                select(a.c.id)
+                .where(
+                    a.c.email_verified_at.is_(None),
+                    a.c.created_at < created_before,
+                    a.c.role == Role.USER,
+                    ~exists().where(messages.c.author_id == a.c.id),
+                )
+                .order_by(a.c.created_at)
+                .limit(limit)
+            ).scalars()
+        )
+        if not ids:
+            return 0
+        # Explicitly, whether or not the database enforces ON DELETE CASCADE.
+        self._conn.execute(delete(auth_tokens).where(auth_tokens.c.account_id.in_(ids)))
+        self._conn.execute(delete(notifications).where(notifications.c.account_id.in_(ids)))
+        return int(
+            self._conn.execute(
+                delete(a).where(a.c.id.in_(ids), a.c.email_verified_at.is_(None))
+            ).rowcount
+        )
 
     def nik_encrypted(self, account_id: int) -> bytes | None:
         value = self._conn.execute(select(a.c.nik_encrypted).where(a.c.id == account_id)).scalar()

@@ -7,7 +7,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, delete, false, func, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from ...domain.model import Account
 from ...services.ports import TokenRecord
@@ -66,6 +78,7 @@ _INSERT_TOKEN = fast.insert_statement(
     "created_at",
     "expires_at",
     "auth_version",
+    "login_id",
     returning=None,
 )
 
@@ -83,6 +96,7 @@ def _insert_for_active_account(count: int) -> Insert:
             bindparam("created_at", type_=t.c.created_at.type),
             bindparam(f"expires_at_{n}", type_=t.c.expires_at.type),
             a.c.auth_version,
+            bindparam("login_id", type_=t.c.login_id.type),
         ).where(
             a.c.id == bindparam("account_id"),
             a.c.is_active,
@@ -91,7 +105,15 @@ def _insert_for_active_account(count: int) -> Insert:
         for n in range(count)
     ]
     source = rows[0] if count == 1 else union_all(*rows)
-    columns = ["account_id", "purpose", "token_hash", "created_at", "expires_at", "auth_version"]
+    columns = [
+        "account_id",
+        "purpose",
+        "token_hash",
+        "created_at",
+        "expires_at",
+        "auth_version",
+        "login_id",
+    ]
     return t.insert().from_select(columns, source).returning(t.c.id)
 
 
@@ -124,6 +146,7 @@ class SqlTokenRepository:
         created_at: datetime,
         expires_at: datetime,
         auth_version: int,
+        login_id: str | None = None,
     ) -> None:
         fast.rows(
             self._conn,
@@ -135,6 +158,7 @@ class SqlTokenRepository:
                 "created_at": created_at,
                 "expires_at": expires_at,
                 "auth_version": auth_version,
+                "login_id": login_id,
             },
         )
 
@@ -145,6 +169,7 @@ class SqlTokenRepository:
         auth_version: int,
         created_at: datetime,
         tokens: Sequence[tuple[str, bytes, datetime]],
+        login_id: str | None = None,
     ) -> bool:
         """One statement (see the port)."""
         if not tokens:
@@ -153,6 +178,7 @@ class SqlTokenRepository:
             "account_id": account_id,
             "auth_version": auth_version,
             "created_at": created_at,
+            "login_id": login_id,
         }
         for n, (purpose, token_hash, expires_at) in enumerate(tokens):
             params[f"purpose_{n}"] = purpose
@@ -213,6 +239,21 @@ class SqlTokenRepository:
 
     def delete(self, purpose: str, token_hash: bytes) -> None:
         self._conn.execute(delete(t).where(t.c.token_hash == token_hash, t.c.purpose == purpose))
+
+    def delete_login(self, purpose: str, token_hash: bytes) -> int:
+        """See the port: two statements, the login id looked up first."""
+        login_id = self._conn.execute(
+            select(t.c.login_id).where(t.c.token_hash == token_hash, t.c.purpose == purpose)
+        ).scalar()
+        stmt = delete(t).where(t.c.token_hash == token_hash, t.c.purpose == purpose)
+        if login_id is not None:
+            stmt = delete(t).where(
+                or_(
+                    and_(t.c.token_hash == token_hash, t.c.purpose == purpose),
+                    t.c.login_id == login_id,
+                )
+            )
+        return int(self._conn.execute(stmt).rowcount)
 
     def delete_for_account(self, account_id: int, purposes: Iterable[str] | None = None) -> int:
         """Delete the account's tokens (of ``purposes``, or all); returns how many."""
