@@ -115,7 +115,9 @@ def aspirasi_before_use_case(call: UseCaseCall) -> None:
     address as the adapter determined it, ``call.subject`` the key the limit is
     about (``account:<id>`` for a known login name or e-mail, else the name typed;
     the e-mail for register and forgot_password; the account id for resend,
-    change_password, submit, delete_account and export_data). Raise
+    change_password, submit, delete_account and export_data), ``call.device`` for
+    login the id of a trusted device (a client whose signed device token shows it
+    logged in to this account before; None for untrusted clients). Raise
     :class:`~aspirasi_core.domain.errors.Throttled` to rate-limit.
     """
 

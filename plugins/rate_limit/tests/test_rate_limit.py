@@ -21,6 +21,7 @@ DEFAULTS = {
     "resend_verification_account": "3 per 1 minute",
     "login_ip": "30 per 5 minute",
     "login_account": "5 per 5 minute",
+    "login_device": "5 per 5 minute",
     "register_ip": "10 per 1 hour",
     "register_email": "5 per 1 hour",
     "forgot_password_ip": "10 per 1 hour",

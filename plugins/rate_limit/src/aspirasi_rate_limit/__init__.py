@@ -29,11 +29,16 @@ that limit. "Account" is the signed-in account, "e-mail" the address typed in,
     next is refused for (at most) 60 seconds. The mail sent at registration
     does not count.
 ``ASPIRASI_RATE_LIMIT_LOGIN_ACCOUNT`` (default ``5/5minutes``)
-    Log-in attempts per login name, successful or not (the core asks before it
-    checks the password). Slows password guessing down; the owner can log in
-    again at most five minutes after the attempts stop.
+    Log-in attempts per account from untrusted clients, successful or not (the
+    core asks before it checks the password): every client that has not logged
+    in to this account before shares it. Slows password guessing down.
+``ASPIRASI_RATE_LIMIT_LOGIN_DEVICE`` (default ``5/5minutes``)
+    Log-in attempts per trusted device: a browser or app that logged in to the
+    account before and sends the signed device token it got then (OWASP's
+    device cookies). Its attempts count here instead of against the account, so
+    an attacker who locks the account from elsewhere does not lock its owner out.
 ``ASPIRASI_RATE_LIMIT_LOGIN_IP`` (default ``30/5minutes``)
-    Log-in attempts per IP, whatever the login name.
+    Log-in attempts per IP, whatever the login name and the device.
 ``ASPIRASI_RATE_LIMIT_REGISTER_IP`` (default ``10/hour``)
     Registrations per IP.
 ``ASPIRASI_RATE_LIMIT_REGISTER_EMAIL`` (default ``5/hour``)
@@ -164,9 +169,13 @@ class Rule:
 
     name: str
     use_case: str
-    by: Literal["subject", "ip"]
+    #: ``subject`` (``call.subject``), ``ip`` (``call.client_ip``) or ``device``
+    #: (``call.device``); a call without it is not counted by the rule.
+    by: Literal["subject", "ip", "device"]
     default: str
     help: str
+    #: Count only calls from untrusted clients (``call.device`` is None).
+    untrusted_only: bool = False
 
     @property
     def setting(self) -> str:
@@ -191,7 +200,15 @@ RULES: tuple[Rule, ...] = (
         "Resending the verification link, per account.",
     ),
     Rule("login_ip", "login", "ip", "30/5minutes", "Log-in attempts per IP."),
-    Rule("login_account", "login", "subject", "5/5minutes", "Log-in attempts per login name."),
+    Rule(
+        "login_account",
+        "login",
+        "subject",
+        "5/5minutes",
+        "Log-in attempts per account from untrusted clients.",
+        untrusted_only=True,
+    ),
+    Rule("login_device", "login", "device", "5/5minutes", "Log-in attempts per trusted device."),
     Rule("register_ip", "register", "ip", "10/hour", "Registrations per IP."),
     Rule("register_email", "register", "subject", "5/hour", "Registrations per e-mail."),
     Rule("forgot_password_ip", "forgot_password", "ip", "10/hour", "Reset requests per IP."),
@@ -450,8 +467,12 @@ class RateLimitPlugin:
         log.info("rate_limit_configured", backend=config.backend, limits=config.describe())
 
     def _identity(self, rule: Rule, call: UseCaseCall) -> str | None:
+        if rule.untrusted_only and call.device is not None:
+            return None
         if rule.by == "ip":
             value = None if call.client_ip is None else client_network(call.client_ip)
+        elif rule.by == "device":
+            value = call.device
         else:
             value = None if call.subject is None else call.subject.strip().casefold()
         if not value:
