@@ -121,7 +121,9 @@ async def test_a_pending_account_tells_the_address_that_it_waits(world: World) -
     pending = await app.accounts.register(Context(), reg("fajar", NIKS[2]))
     assert pending is not None
     world.recorder.in_transaction.clear()
-    assert await app.accounts.register(Context(), reg("fajar2", NIKS[3], "fajar@example.org")) is None
+    assert (
+        await app.accounts.register(Context(), reg("fajar2", NIKS[3], "fajar@example.org")) is None
+    )
     (event,) = world.recorder.in_transaction
     assert isinstance(event, DuplicateRegistrationAttempted) and not event.verified
 
@@ -196,7 +198,9 @@ async def test_verification_mail_is_capped_per_address_per_day(world: World) -> 
 async def test_mails_about_a_verified_nik_are_capped_too(world: World) -> None:
     app = world.app
     for n in range(7):
-        assert await app.accounts.register(Context(), reg(f"kiki{n}", NIKS[0], "kiki@ex.org")) is None
+        assert (
+            await app.accounts.register(Context(), reg(f"kiki{n}", NIKS[0], "kiki@ex.org")) is None
+        )
     sent = [e for e in world.recorder.in_transaction if isinstance(e, RegistrationNikTaken)]
     assert len(sent) == 5
 

@@ -71,7 +71,10 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
     assert mail.rcpt_tos == ("dewi@example.org",)
     assert mail.message["Content-Language"] == "id"
     assert mail.subject == "Verifikasi alamat email Anda – ASPIRASI ETAM"
-    assert "Halo Dewi Lestari" in mail.text and "berlaku 24 jam" in mail.text
+    # Not greeted by the name typed: the mailbox has not proved it is Dewi's yet.
+    assert "Halo,\n" in mail.text and "berlaku 24 jam" in mail.text
+    assert "Dewi" not in mail.text + mail.html + mail.subject
+    assert "dihapus setelah 7 hari" in mail.text
     token = token_in(mail.text, "/verify-email")
     assert f'href="{BASE}/verify-email?token={token}"' in mail.html
     assert (await app.accounts.verify_email(Context(), token)).verified
@@ -238,3 +241,64 @@ async def test_a_late_message_is_announced_by_mail_once_to_whoever_must_act(buil
     late = await mails.new()
     assert recipients(late) == ["op_pupr2@example.org", "op_pupr@example.org"]
     assert all("belum mengonfirmasinya" in m.text for m in late)
+
+
+async def test_registration_mails_tell_the_mailbox_what_the_answer_does_not(build_world, smtp):
+    """Issue 18: registering answers the same whatever is known; the outcome goes
+    by mail, capped per address per day, and a released NIK is announced."""
+    smtp.start()
+    world = await build_world(NotifyEmailPlugin(), smtp_port=smtp.port)
+    app = world.app
+    mails = Mails(world, smtp)
+    await mails.new()
+    password = "eka-long-password"
+
+    # A NIK Ani verified: no account; the address typed learns the owner's path.
+    answer = await app.accounts.register(
+        Context(),
+        RegisterInput("eka@example.org", "eka", "Eka Squatter", NIKS[0], password, password),
+    )
+    assert answer is None
+    [mail] = await mails.new()
+    assert mail.rcpt_tos == ("eka@example.org",)
+    assert mail.subject == "Pendaftaran Anda: NIK ini sudah terdaftar – ASPIRASI ETAM"
+    assert "Halo,\n" in mail.text and "Eka" not in mail.text
+    assert "administrator" in mail.text and world.app.deps.settings.contact_email in mail.text
+    assert f"{BASE}/register" in mail.text and "token=" not in mail.text
+    assert "6472********0001" not in mail.text  # not even masked: nothing about the holder
+
+    # An address waiting for verification: its owner is told it waits, neutrally.
+    pending = await app.accounts.register(
+        Context(), RegisterInput("fina@example.org", "fina", "Fina", NIKS[2], password, password)
+    )
+    assert pending is not None
+    await mails.new()
+    await app.accounts.update_profile(Context(actor=pending.actor()), language="en")
+    await app.accounts.register(
+        Context(),
+        RegisterInput("fina@example.org", "fina2", "Not Fina", NIKS[3], password, password),
+    )
+    [mail] = await mails.new()
+    assert mail.rcpt_tos == ("fina@example.org",)
+    assert "still waiting for its e-mail address to be confirmed" in mail.text
+    assert "within 7 days is removed" in mail.text and f"{BASE}/verify-pending" in mail.text
+    assert "Fina" not in mail.text + mail.html
+
+    # At most 5 such mails a day to one address, whatever asks for them.
+    for n in range(6):
+        await app.accounts.register(
+            Context(),
+            RegisterInput("eka@example.org", f"eka{n}", "Eka", NIKS[0], password, password),
+        )
+    assert len(await mails.new()) == 4  # 5 in all today
+
+    # The super admin releases Ani's NIK: Ani is told why, in her language.
+    await app.nik_claims.release(world.ctx("root"), NIKS[0], "KTP asli diperiksa di kantor.")
+    [mail] = await mails.new()
+    assert mail.rcpt_tos == ("ani@example.org",)
+    assert mail.subject == "NIK dilepaskan dari akun Anda – ASPIRASI ETAM"
+    assert "Halo Citizen Ani," in mail.text  # verified: greeted by name
+    assert "KTP asli diperiksa di kantor." in mail.text and "KTP asli diperiksa" in mail.html
+    for mail in mails.all:
+        content = mail.subject + mail.text + mail.html
+        assert not re.search(r"(?<![0-9])[0-9]{16}(?![0-9])", content)

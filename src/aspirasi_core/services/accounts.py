@@ -88,16 +88,6 @@ def _new_login_id() -> str:
     return secrets.token_hex(16)
 
 
-def username_taken(username: str) -> tuple[str, str, str, dict[str, str]]:
-    """The field error of a username a verified account holds (for a Collector)."""
-    return (
-        "username",
-        "username_taken",
-        "The username %(username)s is already taken: choose another one.",
-        {"username": username},
-    )
-
-
 class AccountService:
     """Use cases of people's own accounts."""
 
@@ -135,8 +125,7 @@ class AccountService:
             if "username" in taken:
                 # Usernames are public handles: a verified one is refused at once,
                 # whatever the e-mail and the NIK (so the answer tells nothing of them).
-                field, code, message, params = username_taken(username)
-                raise Invalid.field(field, code, message, **params)
+                raise Invalid.field("username", "username_taken", "This username is already taken.")
             if "email" in taken:
                 existing = uow.accounts.find_by_email(email)
                 if existing is not None and self._mail_allowed(uow, email, now):
@@ -304,8 +293,13 @@ class AccountService:
         taken = self._reserved_elsewhere(uow, account, username)
         errors = Collector()
         if "username" in taken:
-            field, code, message, params = username_taken(username)
-            errors.add(field, code, message, **params)
+            errors.add(
+                "username",
+                "username_taken",
+                "Another account confirmed the username %(username)s first: choose another one"
+                " to finish.",
+                username=username,
+            )
         if "nik" in taken:
             errors.add(
                 "nik",

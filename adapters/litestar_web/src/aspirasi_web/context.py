@@ -14,11 +14,16 @@ from litestar import Request
 
 from aspirasi_core.domain.errors import NotAllowed, Unauthenticated, Unavailable
 from aspirasi_core.domain.model import Account, Actor
+from aspirasi_core.security.devices import merge_tokens, split_tokens
 from aspirasi_core.services import Aspirasi, Context
 
 from .i18n import Translator
 
 SCOPE_KEY = "aspirasi"
+#: The signed device tokens of a browser (see ``aspirasi_core.security.devices``).
+DEVICE_COOKIE = "aspirasi_device"
+#: The same for API clients: the ``device_token`` of their last log-in, sent back.
+DEVICE_HEADER = b"x-aspirasi-device"
 
 
 @attrs.define
@@ -73,6 +78,25 @@ def context(request: Request[Any, Any, Any]) -> Context:
         request_id=i.request_id,
         language=i.language,
     )
+
+
+def device_tokens(request: Request[Any, Any, Any]) -> list[str]:
+    """The device tokens the client sent: the ``X-Aspirasi-Device`` header (API
+    clients), then the ``aspirasi_device`` cookie (browsers)."""
+    i = info(request)
+    header = i.headers.get(DEVICE_HEADER, b"").decode("latin-1")
+    return split_tokens(header) + split_tokens(i.cookies.get(DEVICE_COOKIE))
+
+
+def remember_device(request: Request[Any, Any, Any], token: str | None) -> None:
+    """Store a new device token in the browser's cookie, next to the tokens it
+    holds for other accounts (a shared computer)."""
+    if not token:
+        return
+    i = info(request)
+    days = core(request).deps.settings.device_trust_days
+    value = merge_tokens(token, split_tokens(i.cookies.get(DEVICE_COOKIE)))
+    i.extra_cookies.append((DEVICE_COOKIE, value, {"max_age": days * 86400}))
 
 
 def translator(request: Request[Any, Any, Any]) -> Translator:

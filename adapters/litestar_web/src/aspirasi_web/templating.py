@@ -27,8 +27,12 @@ FLASH_COOKIE = "aspirasi_flash"
 FLASH_MESSAGES = {
     "logged_in": "Welcome back.",
     "logged_out": "You have logged out.",
-    "registered": "Your account was created. Open the link we sent to your e-mail to verify it.",
+    "registered": (
+        "Thank you. We sent an e-mail to the address you gave: open it to go on. If nothing"
+        " arrives within a few minutes, look in the spam folder."
+    ),
     "verified": "Your e-mail address is verified. You can send messages now.",
+    "nik_released": "The NIK was released from this account.",
     "verification_sent": "A new verification link was sent to your e-mail.",
     "reset_sent": "If the address is registered, a link to reset the password was sent to it.",
     "password_reset": "Your password was changed. Please log in.",

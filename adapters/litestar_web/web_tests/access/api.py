@@ -90,6 +90,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/admin/days-off"): _row(401, 403, 403, 403, 403, 403, 200),
     ("POST", "/api/v1/admin/days-off"): _row(401, 403, 403, 403, 403, 403, 422),
     ("DELETE", "/api/v1/admin/days-off/{day_off_id}"): _row(401, 403, 403, 403, 403, 403, 404),
+    # NIK release (api/nik_claims.py): an empty body is a missing NIK
+    ("POST", "/api/v1/admin/nik-holder"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("POST", "/api/v1/admin/nik-releases"): _row(401, 403, 403, 403, 403, 403, 422),
     ("GET", "/static/{file_path}"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/schema"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/schema/openapi.json"): _row(200, 200, 200, 200, 200, 200, 200),

@@ -76,6 +76,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/admin/days-off"): _SUPER_PAGE,
     ("POST", "/admin/days-off"): _SUPER_FORM,
     ("POST", "/admin/days-off/{day_off_id}/delete"): _row(302, (403, 403), (403, 403, 403, 404)),
+    ("GET", "/admin/nik-release"): _SUPER_PAGE,
+    ("POST", "/admin/nik-release"): _SUPER_FORM,
     ("GET", "/admin/outbox"): _SUPER_PAGE,
     ("POST", "/admin/outbox/retry"): _row(302, (403, 403), (403, 403, 403, 303)),
     ("POST", "/admin/outbox/{item_id}/retry"): _row(302, (403, 403), (403, 403, 403, 404)),

@@ -13,7 +13,13 @@ the account's language is ``en``):
 
 - the verification link (``{base}/verify-email?token=…``) and the password-reset
   link (``{base}/reset-password?token=…``) to the account's address;
-- a notice to the owner of an address when someone tries to register with it;
+- a notice to the owner of an address when someone tries to register with it
+  (saying, for an account still waiting for verification, that it waits and is
+  removed if nobody confirms it);
+- to the address typed at a registration with a NIK a verified account holds:
+  no account was made, and how the owner of a NIK gets it released (write to the
+  administrator at ``ASPIRASI_CONTACT_EMAIL``);
+- a notice to an account whose NIK a super admin released, with the reason;
 - a notice to every admin for each new message (``{base}/backoffice/messages/{id}``);
 - a notice to an agency's operators when a message is forwarded to it;
 - a notice to the citizen for every status change, progress update and the
@@ -21,6 +27,9 @@ the account's language is ``en``):
 - a notice when a message passes its SOP deadline (once per deadline, from the
   SOP sweep): to the admins while it waits to be forwarded, to the agency's
   operators while it waits for their confirmation or reply.
+
+Mails sent before the address is verified greet neutrally (no name: whoever
+registered typed it).
 
 A mail of a bundled kind or of a kind declared through the entry point (below)
 is captured when the change happens — recipient and template variables, personal

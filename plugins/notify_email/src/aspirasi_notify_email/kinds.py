@@ -21,7 +21,9 @@ from aspirasi_core.domain.events import (
     Event,
     MessageOverdue,
     MessageSubmitted,
+    NikReleased,
     PasswordResetRequested,
+    RegistrationNikTaken,
     StatusChanged,
     VerificationRequested,
 )
@@ -75,6 +77,12 @@ class Links:
     def forgot_password(self) -> Url:
         return self.url("/forgot-password")
 
+    def register(self) -> Url:
+        return self.url("/register")
+
+    def verify_pending(self) -> Url:
+        return self.url("/verify-pending")
+
     def citizen_message(self, message_id: int) -> Url:
         return self.url(f"/messages/{int(message_id)}")
 
@@ -97,7 +105,8 @@ class MailKind:
       ``RecipientLookup``, inside the transaction); nobody: no mail.
     - ``context(event, links)`` — the variables of its templates (besides the
       common ones: ``app_name``, ``province_name``, ``base_url``,
-      ``contact_email``, ``brand_color``, ``lang``, ``recipient``).
+      ``contact_email``, ``brand_color``, ``unverified_account_days``, ``lang``,
+      ``recipient``).
     - ``looked_up(event, lookup)`` — optional: more template variables read in
       the event's transaction (an agency's name: ``lookup.agency(id)``).
     - ``when(event)`` — optional filter (e.g. only some actions).
@@ -164,11 +173,27 @@ class MailKinds:
 
 
 def _owner(event: Any, lookup: RecipientLookup) -> list[Recipient]:
-    """The account the event is about, at the address and language the event names."""
+    """The account the event is about, at the address and language the event names.
+
+    Greeted by name only once the address is verified: before that, the name is
+    whatever whoever registered typed, and the mailbox may be somebody else's."""
     account = lookup.account(event.account_id)
     if account is None or not account.is_active:
         return []
-    return [Recipient(email=event.email, language=event.language, name=account.full_name)]
+    name = account.full_name if account.verified else ""
+    return [Recipient(email=event.email, language=event.language, name=name)]
+
+
+def _registrant(event: RegistrationNikTaken, lookup: RecipientLookup) -> list[Recipient]:
+    """The address typed at a registration that made no account (greeted neutrally)."""
+    return [Recipient(email=event.email, language=event.language)]
+
+
+def _holder(event: NikReleased, lookup: RecipientLookup) -> list[Recipient]:
+    account = lookup.account(event.account_id)
+    if account is None or not account.is_active:
+        return []
+    return [Recipient.of(account)]
 
 
 def _author(event: StatusChanged, lookup: RecipientLookup) -> list[Recipient]:
@@ -221,7 +246,24 @@ DUPLICATE_REGISTRATION = MailKind(
     context=lambda e, links: {
         "login_link": links.login(),
         "forgot_link": links.forgot_password(),
+        "pending_link": links.verify_pending(),
+        # An account waiting for verification was started with whatever someone typed.
+        "verified": e.verified,
     },
+)
+
+REGISTRATION_NIK_TAKEN = MailKind(
+    name="registration_nik_taken",
+    events=(RegistrationNikTaken,),
+    recipients=_registrant,
+    context=lambda e, links: {"register_link": links.register()},
+)
+
+NIK_RELEASED = MailKind(
+    name="nik_released",
+    events=(NikReleased,),
+    recipients=_holder,
+    context=lambda e, links: {"reason": e.reason, "login_link": links.login()},
 )
 
 NEW_MESSAGE = MailKind(
@@ -298,6 +340,8 @@ def builtin_kinds() -> list[MailKind]:
         VERIFY_EMAIL,
         RESET_PASSWORD,
         DUPLICATE_REGISTRATION,
+        REGISTRATION_NIK_TAKEN,
+        NIK_RELEASED,
         NEW_MESSAGE,
         MESSAGE_FORWARDED,
         STATUS_CHANGED,

@@ -216,6 +216,7 @@ class MailRenderer:
             "base_url": Url(links.base_url),
             "contact_email": Url(settings.contact_email),  # printed as it is
             "brand_color": settings.brand_color,
+            "unverified_account_days": settings.unverified_account_days,
         }
         self._dirs: list[str] = []
         self._text, self._html = self._environments()

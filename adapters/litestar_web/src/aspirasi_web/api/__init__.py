@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, auth, backoffice, me, messages, privacy
+from . import admin, auth, backoffice, me, messages, nik_claims, privacy
 
 ROUTES: list[Any] = [
     *auth.ROUTES,
@@ -14,4 +14,5 @@ ROUTES: list[Any] = [
     *backoffice.ROUTES,
     *admin.ROUTES,
     *privacy.ROUTES,
+    *nik_claims.ROUTES,
 ]

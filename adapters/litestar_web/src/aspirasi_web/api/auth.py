@@ -18,13 +18,18 @@ from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context
 from aspirasi_core.services.accounts import RegisterInput
 
-from ..context import context, core, info
+from ..context import context, core, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .common import API, PUBLIC, account_json, iso, json_body, require_actor, text_field
 
 TAGS = ["auth"]
 NO_STORE = CacheControlHeader(no_store=True)
+#: The one answer to every registration (the outcome goes by mail).
+REGISTERED = (
+    "Thank you. We sent an e-mail to the address you gave: open it to go on. If nothing"
+    " arrives within a few minutes, look in the spam folder."
+)
 
 
 @post(
@@ -39,8 +44,11 @@ async def register(
 ) -> Response[dict[str, Any]]:
     """Body ``{email, username, full_name, nik, password, password_confirm}``.
 
-    Answers the same whether or not the e-mail was already registered; the
-    verification link goes to the mailbox."""
+    Answers the same (201, the same body) whether or not the e-mail is registered
+    or the NIK belongs to a verified account: what happened goes by mail to the
+    address — the verification link, "someone tried to register with your
+    address", or what the owner of a NIK registered by someone else can do.
+    422 for input that is not valid, and for a username a verified account holds."""
     data = await json_body(request)
     i = info(request)
 
@@ -61,9 +69,7 @@ async def register(
     def shape(_: Account | None) -> dict[str, Any]:
         return {
             "status": "verification_sent",
-            "detail": i.translator(
-                "Your account was created. Open the link we sent to your e-mail to verify it."
-            ),
+            "detail": i.translator(REGISTERED),
         }
 
     return await api_call(request, idempotency_key, data, call, shape, HTTP_201_CREATED)
@@ -77,9 +83,18 @@ async def register(
     security=PUBLIC,
 )
 async def verify_email(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Body ``{token}`` (the ``token`` of the link in the verification mail)."""
+    """Body ``{token, username?}`` (the ``token`` of the link in the verification
+    mail). 422 ``username_taken`` when a verified account took the username
+    meanwhile: send the token again with another ``username``. 422 ``nik_taken``
+    when a verified account holds the NIK: its owner writes to the administrator,
+    who can release it; the link works again afterwards."""
     data = await json_body(request)
-    await core(request).accounts.verify_email(context(request), text_field(data, "token"))
+    username = data.get("username")
+    await core(request).accounts.verify_email(
+        context(request),
+        text_field(data, "token"),
+        username=username if isinstance(username, str) and username.strip() else None,
+    )
     return {"status": "verified"}
 
 
@@ -106,8 +121,13 @@ async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]
     cache_control=NO_STORE,
 )
 async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Body ``{login (username or e-mail), password}`` → ``{token, user}``: a
-    bearer token, and a session cookie for browsers."""
+    """Body ``{login (username or e-mail), password}`` → ``{token, user,
+    device_token}``: a bearer token, a session cookie for browsers, and a device
+    token. Keep the device token and send it back in the ``X-Aspirasi-Device``
+    header at the next log-in: attempts with it count against this device's own
+    limit, so someone guessing the password elsewhere cannot lock you out
+    (browsers get it as the ``aspirasi_device`` cookie). Logging out either
+    the bearer token or the session ends both."""
     data = await json_body(request)
     app = core(request)
     i = info(request)
@@ -117,24 +137,29 @@ async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
         text_field(data, "password"),
         purpose=TokenPurpose.API,
         with_session=True,
+        devices=device_tokens(request),
     )
     session = result.session
     if session is None:  # pragma: no cover - login() issues it when with_session is set
         raise RuntimeError("login(with_session=True) returned no session token")
     if i.session_token:  # a new session id at every log-in
-        await app.accounts.logout(i.session_token, TokenPurpose.SESSION)
+        await app.accounts.revoke(i.session_token, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
+    remember_device(request, result.device_token)
     return {
         "token": result.token,
         "token_type": "bearer",
         "expires_at": iso(result.expires_at),
+        "device_token": result.device_token,
         "user": account_json(result.account, own=True),
     }
 
 
 @post(f"{API}/auth/logout", tags=TAGS, status_code=HTTP_204_NO_CONTENT, summary="Log out")
 async def logout(request: Request[Any, Any, Any]) -> Response[None]:
-    """Kills the bearer token (when sent) or the session on the server."""
+    """Ends the log-in on the server: the bearer token (when sent) or the session,
+    and every other credential the same log-in issued (the session cookie of a
+    JSON log-in, or its bearer token)."""
     require_actor(request, verified=False)
     i = info(request)
     app = core(request)

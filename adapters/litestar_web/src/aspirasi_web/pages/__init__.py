@@ -14,6 +14,7 @@ MODULES = (
     "backoffice",
     "admin",
     "privacy",
+    "nik_claims",
     "devmail",
 )
 

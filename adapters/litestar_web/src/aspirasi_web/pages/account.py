@@ -13,7 +13,7 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
-from ..context import account, context, core, info
+from ..context import account, context, core, device_tokens, info, remember_device
 from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
@@ -57,14 +57,19 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     app = core(request)
     try:
         result = await app.accounts.login(
-            context(request), login, text(form, "password"), purpose=TokenPurpose.SESSION
+            context(request),
+            login,
+            text(form, "password"),
+            purpose=TokenPurpose.SESSION,
+            devices=device_tokens(request),
         )
     except DomainError as exc:
         return form_failure(request, "account/login.html", values, exc, LOGIN_FIELDS)
     old = info(request).session_token
     if old:  # a new session id at every log-in; the old one dies
-        await app.accounts.logout(old, TokenPurpose.SESSION)
+        await app.accounts.revoke(old, TokenPurpose.SESSION)
     set_session(request, result.token)
+    remember_device(request, result.device_token)
     acc = result.account
     landing = home_of(acc)
     if acc.verified and target:
@@ -74,6 +79,8 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/logout", include_in_schema=False)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """Ends the log-in on the server: the session, and the bearer token the same
+    JSON log-in issued (the device cookie stays: it is no credential)."""
     token = info(request).session_token
     if token:
         await core(request).accounts.logout(token, TokenPurpose.SESSION)
@@ -122,12 +129,19 @@ async def verify_email_form(
 
 @post("/verify-email", include_in_schema=False)
 async def verify_email_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Consumes the link. When a verified account took the username meanwhile, the
+    page asks for another one (the link still works); when one holds the NIK, it
+    says how its owner gets it released."""
     form = await form_data(request)
     token = text(form, "token")
+    username = text(form, "username").strip()
     try:
-        await core(request).accounts.verify_email(context(request), token)
+        await core(request).accounts.verify_email(
+            context(request), token, username=username or None
+        )
     except DomainError as exc:
-        return form_failure(request, "account/verify_email.html", {"token": token}, exc, ())
+        values = {"token": token, "form": {"username": username}}
+        return form_failure(request, "account/verify_email.html", values, exc, ("username",))
     acc = account(request)
     target = "/login" if acc is None else ("/backoffice" if acc.actor().is_staff else "/dashboard")
     return redirect(request, target, flash="verified")
