@@ -1,7 +1,7 @@
 """The ``aspirasi`` command line (click).
 
-``aspirasi db upgrade`` · ``aspirasi users create-superadmin`` · ``aspirasi demo`` ·
-``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` ·
+``aspirasi db upgrade`` · ``aspirasi users create-superadmin|sweep-unverified`` ·
+``aspirasi demo`` · ``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` ·
 ``aspirasi sop sweep|recompute`` · ``aspirasi retention sweep`` · ``aspirasi serve``.
 Settings come from ``ASPIRASI_*`` environment variables (docs/configuration.md).
 """
@@ -95,6 +95,17 @@ def create_superadmin(email: str, username: str, password: str | None, full_name
     finally:
         app.deps.db.dispose()
     click.echo(f"super admin {account.username} (id {account.id}) created")
+
+
+@users.command("sweep-unverified")
+def users_sweep_unverified() -> None:
+    """Remove citizen accounts still unverified ASPIRASI_UNVERIFIED_ACCOUNT_DAYS after
+    registering (the outbox worker does this every ASPIRASI_SOP_SWEEP_SECONDS)."""
+    app = _app(_settings())
+    try:
+        click.echo(f"unverified accounts removed: {app.accounts.sweep_unverified_sync()}")
+    finally:
+        app.deps.db.dispose()
 
 
 # ---------------------------------------------------------------- demo

@@ -158,3 +158,22 @@ def test_retention_sweep(env: dict[str, str]) -> None:
             "SELECT count(*) FROM attachments WHERE removed_reason = 'retention'"
         ).fetchone()[0]
     assert removed == closed
+
+
+def test_users_sweep_unverified(env: dict[str, str]) -> None:
+    import sqlite3
+
+    assert run(env, "db", "upgrade").exit_code == 0
+    path = env["ASPIRASI_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        for n, created in enumerate(("2020-01-01 00:00:00.000000", "2999-01-01 00:00:00.000000")):
+            conn.execute(
+                "INSERT INTO accounts (email, username, full_name, role, created_at, password_hash)"
+                " VALUES (?, ?, 'X', 'user', ?, 'h')",
+                (f"u{n}@example.org", f"user{n}", created),
+            )
+    swept = run(env, "users", "sweep-unverified")
+    assert swept.exit_code == 0, swept.output
+    assert _last_line(swept.output) == "unverified accounts removed: 1"
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT username FROM accounts")] == ["user1"]

@@ -288,3 +288,53 @@ async def test_a_release_lets_a_waiting_registration_verify(world: World) -> Non
     await app.nik_claims.release(world.ctx("root"), NIKS[2], "KTP shown at the office.")
     assert (await app.accounts.verify_email(Context(), owner_token)).verified
     assert world.clock.now() - owner.created_at < timedelta(days=1)
+
+
+async def test_a_verification_racing_another_for_the_same_nik_fails_clearly(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two accounts with one NIK verified at once: the unique index lets one win,
+    and the other gets the same clear error as if it had come second."""
+    app = world.app
+    first = await app.accounts.register(Context(), reg("nina", NIKS[2], "nina1@example.org"))
+    first_token = last_token(world)
+    await app.accounts.register(Context(), reg("nina2", NIKS[2], "nina2@example.org"))
+    await app.accounts.verify_email(Context(), last_token(world))
+    service = type(app.accounts)
+    real = service._reserved_elsewhere
+    calls = {"n": 0}
+
+    def stale_first(self, uow, account, username):  # the check ran before the winner's commit
+        calls["n"] += 1
+        return set() if calls["n"] == 1 else real(self, uow, account, username)
+
+    monkeypatch.setattr(service, "_reserved_elsewhere", stale_first)
+    with pytest.raises(Invalid) as lost:
+        await app.accounts.verify_email(Context(), first_token)
+    assert codes(lost.value) == {"nik": "nik_taken"} and calls["n"] == 2
+    assert first is not None
+    still = await app.deps.db.read(lambda uow: uow.accounts.get(first.id))
+    assert still is not None and not still.verified
+
+
+async def test_every_registration_path_does_the_same_argon2_work(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's timing must not tell a known e-mail or NIK from a new one."""
+    hasher = world.app.deps.hasher
+    real = hasher.hash_async
+    hashed: list[int] = []
+
+    async def counting(password: str) -> str:
+        hashed.append(1)
+        return await real(password)
+
+    monkeypatch.setattr(hasher, "hash_async", counting)
+    cases = [
+        reg("omar", NIKS[2]),  # new
+        reg("omar2", NIKS[3], "ANI@example.org"),  # known e-mail
+        reg("omar3", NIKS[0], "omar3@example.org"),  # a verified NIK
+    ]
+    for n, case in enumerate(cases, start=1):
+        await world.app.accounts.register(Context(), case)
+        assert len(hashed) == n

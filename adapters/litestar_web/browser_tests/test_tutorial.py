@@ -228,7 +228,10 @@ def test_03_register_verify_by_mail_and_log_in(make_ui: Any, server: Server, lan
     form.get_by_role("button", name=ui.t("Register")).click()
     ui.page.wait_for_load_state()
     ui.expect_text(
-        ui.t("Your account was created. Open the link we sent to your e-mail to verify it.")
+        ui.t(
+            "Thank you. We sent an e-mail to the address you gave: open it to go on. If nothing"
+            " arrives within a few minutes, look in the spam folder."
+        )
     )
     ui.expect_heading(ui.t("Log in"))
     ui.shot("registered")
