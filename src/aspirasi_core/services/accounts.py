@@ -563,16 +563,14 @@ class AccountService:
         ``ASPIRASI_UNVERIFIED_ACCOUNT_DAYS`` (in batches), and forget the mail
         counts of past days; returns how many accounts went."""
         deps = self._d
+        cutoff = deps.clock.now() - timedelta(days=deps.settings.unverified_account_days)
+
+        def batch(uow: UnitOfWork) -> int:
+            return uow.accounts.delete_unverified(created_before=cutoff, limit=SWEEP_BATCH)
+
         total = 0
         while True:
-            now = deps.clock.now()
-            cutoff = now - timedelta(days=deps.settings.unverified_account_days)
-            removed = deps.db.run_sync(
-                lambda uow, c=cutoff: uow.accounts.delete_unverified(
-                    created_before=c, limit=SWEEP_BATCH
-                ),
-                write=True,
-            )
+            removed = deps.db.run_sync(batch, write=True)
             total += removed
             if removed < SWEEP_BATCH:
                 break
