@@ -186,14 +186,19 @@ def test_verification_mail_is_capped_per_address_per_day(
 # --------------------------------------------------------------------------- logout
 
 
+def browser_json_login(web: WebWorld, username: str) -> Any:
+    """A JSON log-in from the browser: a bearer token and a session cookie."""
+    return web.client.post(
+        "/api/v1/auth/login",
+        json={"login": username, "password": PASSWORDS[username]},
+        headers={"X-CSRF-Token": web.csrf()},
+    )
+
+
 def test_logging_out_the_bearer_token_ends_the_session_cookie_of_the_same_log_in(
     web: WebWorld,
 ) -> None:
-    login = web.client.post(
-        "/api/v1/auth/login",
-        json={"login": "ani", "password": PASSWORDS["ani"]},
-        headers={"X-CSRF-Token": web.csrf()},
-    )
+    login = browser_json_login(web, "ani")
     assert login.status_code == 200, login.text
     assert web.client.get("/dashboard", follow_redirects=False).status_code == 200
     bearer = {"Authorization": f"Bearer {login.json()['token']}"}
@@ -205,11 +210,7 @@ def test_logging_out_the_bearer_token_ends_the_session_cookie_of_the_same_log_in
 def test_logging_out_the_session_ends_the_bearer_token_of_the_same_log_in(
     web: WebWorld,
 ) -> None:
-    login = web.client.post(
-        "/api/v1/auth/login",
-        json={"login": "ani", "password": PASSWORDS["ani"]},
-        headers={"X-CSRF-Token": web.csrf()},
-    )
+    login = browser_json_login(web, "ani")
     bearer = {"Authorization": f"Bearer {login.json()['token']}"}
     assert web.client.get("/api/v1/me", headers=bearer).status_code == 200
     assert post_form(web, "/logout", {}).status_code == 303

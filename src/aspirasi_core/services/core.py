@@ -15,6 +15,7 @@ import anyio.to_thread
 import attrs
 import structlog
 
+from ..domain.errors import Unauthenticated
 from ..domain.events import Event, MessageSubmitted, StatusChanged
 from ..domain.model import Account, Actor, Agency, Role
 from ..domain.policy import MessageScope, Policy
@@ -222,6 +223,15 @@ class EventRecorder:
                     listener()
                 except Exception:
                     log.exception("outbox_listener_failed")
+
+
+def require_permission(deps: CoreDeps, ctx: Context, permission: str) -> Actor:
+    """The actor of ``ctx`` when it holds ``permission``; ``Unauthenticated`` without
+    an actor, ``NotAllowed`` without the permission."""
+    if ctx.actor is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    deps.policy.require(ctx.actor, permission)
+    return ctx.actor
 
 
 def _script(

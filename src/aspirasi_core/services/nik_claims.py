@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import structlog
 
-from ..domain.errors import NotFound, Unauthenticated
+from ..domain.errors import NotFound
 from ..domain.events import NikReleased
 from ..domain.model import Account, Actor
 from ..domain.nik import normalize_nik
@@ -25,7 +25,7 @@ from ..domain.policy import Perm
 from ..domain.validation import LIMITS, clean_text
 from ..logging import mask_text
 from .context import Context
-from .core import CoreDeps, EventRecorder, run_write
+from .core import CoreDeps, EventRecorder, require_permission, run_write
 from .ports import UnitOfWork
 
 log = structlog.get_logger("aspirasi.nik_claims")
@@ -43,10 +43,7 @@ class NikClaimService:
         self._d = deps
 
     def _require(self, ctx: Context) -> Actor:
-        if ctx.actor is None:
-            raise Unauthenticated("Please log in.", code="login_required")
-        self._d.policy.require(ctx.actor, Perm.ADMIN_MANAGE)
-        return ctx.actor
+        return require_permission(self._d, ctx, Perm.ADMIN_MANAGE)
 
     async def holder(self, ctx: Context, nik: str) -> Account:
         """The verified account holding ``nik``; ``NotFound`` when none does."""

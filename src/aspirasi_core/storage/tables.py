@@ -50,6 +50,17 @@ def _fk(name: str, target: str, *, nullable: bool, ondelete: str | None = None) 
     return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
+def _partial_index(name: str, column: str, where: str, *, unique: bool = True) -> Index:
+    """An index over the rows matching ``where`` only (SQLite and PostgreSQL)."""
+    return Index(
+        name,
+        column,
+        unique=unique,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
 agencies = Table(
     "agencies",
     metadata,
@@ -107,26 +118,11 @@ accounts = Table(
     # emptied of personal data, so that its messages keep a sender.
     Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
-    Index(
-        "uq_accounts_username_verified",
-        "username",
-        unique=True,
-        sqlite_where=text("email_verified_at IS NOT NULL"),
-        postgresql_where=text("email_verified_at IS NOT NULL"),
-    ),
-    Index(
-        "uq_accounts_nik_index_verified",
-        "nik_index",
-        unique=True,
-        sqlite_where=text("email_verified_at IS NOT NULL"),
-        postgresql_where=text("email_verified_at IS NOT NULL"),
-    ),
+    _partial_index("uq_accounts_username_verified", "username", "email_verified_at IS NOT NULL"),
+    _partial_index("uq_accounts_nik_index_verified", "nik_index", "email_verified_at IS NOT NULL"),
     # The sweep of unverified accounts.
-    Index(
-        "ix_accounts_unverified_created_at",
-        "created_at",
-        sqlite_where=text("email_verified_at IS NULL"),
-        postgresql_where=text("email_verified_at IS NULL"),
+    _partial_index(
+        "ix_accounts_unverified_created_at", "created_at", "email_verified_at IS NULL", unique=False
     ),
 )
 
