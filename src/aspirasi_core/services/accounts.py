@@ -44,7 +44,7 @@ from ..domain.validation import (
     normalize_email,
     normalize_username,
 )
-from ..security.devices import check_device_token, issue_device_token
+from ..security.devices import MAX_DEVICE_TOKENS, check_device_token, issue_device_token
 from ..security.tokens import TokenPurpose, hash_token, new_token
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
@@ -475,7 +475,7 @@ class AccountService:
         young enough, or None (an untrusted client)."""
         now = self._d.clock.now()
         max_age = timedelta(days=self._d.settings.device_trust_days)
-        for token in list(devices)[:4]:
+        for token in list(devices)[:MAX_DEVICE_TOKENS]:
             device = check_device_token(self._d.crypto, token, account.id, now, max_age)
             if device is not None:
                 return device
