@@ -17,7 +17,7 @@ from aspirasi_core.domain.events import (
     VerificationRequested,
 )
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import Context
+from aspirasi_core.services import AuditQuery, Context
 from aspirasi_core.services.accounts import RegisterInput
 
 from .world import NIKS, World
@@ -264,6 +264,14 @@ async def test_a_super_admin_releases_a_nik_with_a_reason(world: World) -> None:
     assert isinstance(event, NikReleased)
     assert (event.account_id, event.released_by) == (ani.id, world.accounts["root"].id)
     assert event.reason == "Checked the KTP in person."
+    # Both steps are in the audit log: the look-up as a read, the release with its reason.
+    log = (await app.audit.list(root, AuditQuery(subject_account_id=ani.id))).items
+    assert [(e.action, e.actor_id, e.reason) for e in log[:2]] == [
+        ("account.nik_release", world.accounts["root"].id, "Checked the KTP in person."),
+        ("account.read", world.accounts["root"].id, ""),
+    ]
+    assert log[1].details == {"via": "nik_holder"}
+    assert all(NIKS[0] not in repr(e) for e in log)
     assert await app.accounts.nik_of(world.ctx("ani")) is None
     with pytest.raises(NotFound):
         await app.nik_claims.holder(root, NIKS[0])

@@ -44,6 +44,9 @@ class AuditAction:
     ACCOUNT_DELETE = "account.delete"
     #: The retention sweep deleted the attachment files of a closed message.
     ATTACHMENT_RETENTION_REMOVE = "attachment.retention_remove"
+    #: A super admin took a NIK away from the verified account holding it (with a
+    #: reason), for its real owner (``aspirasi_core.services.nik_claims``).
+    ACCOUNT_NIK_RELEASE = "account.nik_release"
 
     CORE: tuple[str, ...] = (
         MESSAGE_SENDER_READ,
@@ -52,6 +55,7 @@ class AuditAction:
         ACCOUNT_DATA_EXPORT,
         ACCOUNT_DELETE,
         ATTACHMENT_RETENTION_REMOVE,
+        ACCOUNT_NIK_RELEASE,
     )
 
 

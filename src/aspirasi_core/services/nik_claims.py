@@ -8,22 +8,24 @@ shown at the office, say), looks up which account holds it, and releases it
 with a reason: the holder's account keeps everything but the NIK, and the owner
 can then register with it, or verify the registration that was waiting.
 
-Each release is recorded: a :class:`~aspirasi_core.domain.events.NikReleased`
-event (the holder is told by mail) and a ``nik_released`` log line naming who
-released which account's NIK, when and why.
+Both steps read a citizen's personal data and are audited in their own
+transaction: the look-up as ``account.read``, the release as
+``account.nik_release`` with the reason. A release also raises a
+:class:`~aspirasi_core.domain.events.NikReleased` event (the holder is told by mail).
 """
 
 from __future__ import annotations
 
 import structlog
 
+from ..domain.audit import AuditAction
 from ..domain.errors import NotFound
 from ..domain.events import NikReleased
 from ..domain.model import Account, Actor
 from ..domain.nik import normalize_nik
 from ..domain.policy import Perm
 from ..domain.validation import LIMITS, clean_text
-from ..logging import mask_text
+from .audit import record
 from .context import Context
 from .core import CoreDeps, EventRecorder, require_permission, run_write
 from .ports import UnitOfWork
@@ -46,13 +48,27 @@ class NikClaimService:
         return require_permission(self._d, ctx, Perm.ADMIN_MANAGE)
 
     async def holder(self, ctx: Context, nik: str) -> Account:
-        """The verified account holding ``nik``; ``NotFound`` when none does."""
+        """The verified account holding ``nik``; ``NotFound`` when none does. The
+        look-up shows a citizen's account: audited (``account.read``)."""
         self._require(ctx)
-        index = self._d.crypto.nik_index(normalize_nik(nik))
-        found = await self._d.db.read(lambda uow: uow.accounts.verified_by_nik_index(index))
-        if found is None:
-            raise _not_registered()
-        return found
+        deps = self._d
+        index = deps.crypto.nik_index(normalize_nik(nik))
+
+        def script(uow: UnitOfWork) -> Account:
+            found = uow.accounts.verified_by_nik_index(index)
+            if found is None:
+                raise _not_registered()
+            record(
+                uow,
+                ctx,
+                AuditAction.ACCOUNT_READ,
+                at=deps.clock.now(),
+                subject_account_id=found.id,
+                details={"via": "nik_holder"},
+            )
+            return found
+
+        return await deps.db.transaction(script, write=True)
 
     async def release(self, ctx: Context, nik: str, reason: str) -> Account:
         """Take ``nik`` away from the verified account holding it; returns that
@@ -71,21 +87,20 @@ class NikClaimService:
             released = uow.accounts.update(
                 holder.id, nik_encrypted=None, nik_index=None, nik_masked=None
             )
+            now = deps.clock.now()
+            record(
+                uow,
+                ctx,
+                AuditAction.ACCOUNT_NIK_RELEASE,
+                at=now,
+                subject_account_id=holder.id,
+                reason=why,
+            )
             events.record(
-                NikReleased(
-                    account_id=holder.id,
-                    released_by=actor.account_id,
-                    reason=why,
-                    at=deps.clock.now(),
-                )
+                NikReleased(account_id=holder.id, released_by=actor.account_id, reason=why, at=now)
             )
             return released
 
         released = await run_write(deps, script)
-        log.warning(
-            "nik_released",
-            account_id=released.id,
-            released_by=actor.account_id,
-            reason=mask_text(why),
-        )
+        log.info("nik_released", account_id=released.id, released_by=actor.account_id)
         return released

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     AuditAction.ACCOUNT_DATA_EXPORT: "Citizen downloaded their data",
     AuditAction.ACCOUNT_DELETE: "Citizen deleted their account",
     AuditAction.ATTACHMENT_RETENTION_REMOVE: "Attachments removed after the retention period",
+    AuditAction.ACCOUNT_NIK_RELEASE: "NIK released from an account",
 }
 
 
