@@ -148,6 +148,7 @@ async def test_a_reset_link_verifies_only_when_nik_and_username_are_free(world: 
 async def test_unverified_accounts_are_removed_after_seven_days(world: World) -> None:
     app = world.app
     old = await app.accounts.register(Context(), reg("hana", NIKS[2]))
+    await app.data_rights.delete_account(world.ctx("budi"), "budi-long-password")
     world.clock.advance(days=6)
     young = await app.accounts.register(Context(), reg("indra", NIKS[3]))
     await app.accounts.login(Context(), "hana@example.org", "a-long-enough-secret")
@@ -157,8 +158,8 @@ async def test_unverified_accounts_are_removed_after_seven_days(world: World) ->
     get = app.deps.db.read
     assert await get(lambda uow: uow.accounts.get(old.id)) is None
     assert await get(lambda uow: uow.accounts.get(young.id)) is not None
-    # Verified citizens and staff of any age stay.
-    for name in ("ani", "admin", "root"):
+    # Verified citizens and staff of any age stay; so does a deleted account's row.
+    for name in ("ani", "admin", "root", "budi"):
         assert await get(lambda uow, n=name: uow.accounts.get(world.accounts[n].id)) is not None
     # The swept NIK and username are free again.
     assert await app.accounts.register(Context(), reg("hana", NIKS[2], "new@example.org"))

@@ -342,9 +342,10 @@ class SqlAccountRepository:
         return account_from_row(row) if row else None
 
     def delete_unverified(self, *, created_before: datetime, limit: int) -> int:
-        """See the port. Only citizens (staff are created verified), and never one
-        that wrote a message (an unverified account cannot, but the rows would
-        hold it)."""
+        """See the port. Only citizens (staff are created verified), never a
+        deleted account (its owner erased it: the emptied row stays for the audit
+        log), and never one that wrote a message (an unverified account cannot,
+        but the rows would hold it)."""
         self._recipients.clear()
         ids = list(
             self._conn.execute(
@@ -353,6 +354,7 @@ class SqlAccountRepository:
                     a.c.email_verified_at.is_(None),
                     a.c.created_at < created_before,
                     a.c.role == Role.USER,
+                    a.c.deleted_at.is_(None),
                     ~exists().where(messages.c.author_id == a.c.id),
                 )
                 .order_by(a.c.created_at)
