@@ -70,10 +70,18 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_serial)}{uuid.uuid4().hex[:6]}"
 
 
+_NIK_SERIALS_USED: set[int] = set()
+
+
 def new_nik() -> str:
-    """A valid East Kalimantan NIK nobody has: Samarinda, born 15 May 1990, random serial."""
-    serial = int(uuid.uuid4().int % 9000) + 1000
-    return f"647204150590{serial:04d}"
+    """A valid East Kalimantan NIK nobody has: Samarinda, born 15 May 1990, a random
+    serial not handed out before in this run (a repeat would be a NIK that a verified
+    account holds: registration answers alike, but mails no verification link)."""
+    while True:
+        serial = int(uuid.uuid4().int % 9000) + 1000
+        if serial not in _NIK_SERIALS_USED:
+            _NIK_SERIALS_USED.add(serial)
+            return f"647204150590{serial:04d}"
 
 
 def jpeg_file(folder: Path, name: str = "jalan-rusak.jpg") -> Path:
