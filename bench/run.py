@@ -912,7 +912,8 @@ def markdown(report: dict[str, Any]) -> str:
             runs = "/".join(f"{x:.0f}" for x in r["rps_runs"])
             if name == "public_deep":
                 goal = "≥0.8× first"
-                ratio = f"{_fmt_ratio(r)} ({r['vs_first']:.2f}× first)"
+                vs_first = "—" if r["vs_first"] is None else f"{r['vs_first']:.2f}"
+                ratio = f"{_fmt_ratio(r)} ({vs_first}× first)"
             else:
                 goal = "—" if r["goal"] is None else f"≥{r['goal']:.2f}"
                 ratio = _fmt_ratio(r)

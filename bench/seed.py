@@ -46,6 +46,15 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/{db}"
+#: The PostgreSQL databases carry a tag of the checkout, so two checkouts (git worktrees)
+#: benchmarking at once on one server don't drop each other's databases.
+CHECKOUT_TAG = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+
+
+def pg_name(size_label: str, suffix: str = "") -> str:
+    """``aspirasi_bench_<size>_<checkout tag><suffix>``."""
+    return f"aspirasi_bench_{size_label}_{CHECKOUT_TAG}{suffix}"
+
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SEED = 20261128
@@ -153,7 +162,7 @@ def bench_env(backend: str, size_label: str, db_path: Path | None = None) -> dic
         assert db_path is not None
         url = f"sqlite:///{db_path}"
     else:
-        url = PG_URL.format(db=f"aspirasi_bench_{size_label}")
+        url = PG_URL.format(db=pg_name(size_label))
     return {
         "ASPIRASI_ENV": "production",
         "ASPIRASI_SECRET_KEY": "bench-secret-key-0123456789abcdef-not-for-production",
@@ -464,8 +473,12 @@ class DataSet:
 
 
 def _columns(table: str, rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The table's columns (from ``tables.py``); refuse a required column the rows lack."""
-    cols = [c.name for c in T.metadata.tables[table].columns]
+    """The columns the rows name, in ``tables.py`` order; refuse a required column they lack.
+
+    A column the rows leave out takes its server default (``messages.version`` and the like),
+    so a new column with a default does not break the seeder.
+    """
+    cols = [c.name for c in T.metadata.tables[table].columns if c.name in rows[0]]
     for c in T.metadata.tables[table].columns:
         if (
             not c.nullable
@@ -623,10 +636,10 @@ def _pg_admin() -> Any:
 
 
 def ensure_postgres(size_label: str, seed: int = DEFAULT_SEED, log: Any = print) -> dict[str, Any]:
-    """A cached seeded template database ``aspirasi_bench_<size>_seed``."""
+    """A cached seeded template database ``aspirasi_bench_<size>_<tag>_seed``."""
     size = SIZES[size_label]
     key = cache_key(size, seed)
-    name = f"aspirasi_bench_{size_label}_seed"
+    name = pg_name(size_label, "_seed")
     with _pg_admin() as admin:
         row = admin.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
@@ -658,25 +671,26 @@ def ensure_postgres(size_label: str, seed: int = DEFAULT_SEED, log: Any = print)
 
 
 def working_postgres(size_label: str) -> str:
-    """``aspirasi_bench_<size>``: a fresh copy of the seeded template for one run.
+    """``aspirasi_bench_<size>_<tag>``: a fresh copy of the seeded template for one run.
 
     Copied file by file, with a checkpoint before and after (``FILE_COPY``, the
     only strategy before PostgreSQL 15), so the run starts with nothing left to
     write: PostgreSQL 15's default ``WAL_LOG`` writes the whole copy, 2.4 GB at 1M,
     to the WAL, and the checkpoints that followed ran during the first minutes of
     the measured runs."""
-    name = f"aspirasi_bench_{size_label}"
+    name = pg_name(size_label)
     with _pg_admin() as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         version = admin.info.server_version
         strategy = " STRATEGY = FILE_COPY" if version >= 150000 else ""
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE aspirasi_bench_{size_label}_seed{strategy}")
+        template = pg_name(size_label, "_seed")
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}{strategy}")
     return PG_URL.format(db=name)
 
 
 def drop_postgres_working(size_label: str) -> None:
     with _pg_admin() as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS aspirasi_bench_{size_label} WITH (FORCE)")
+        admin.execute(f"DROP DATABASE IF EXISTS {pg_name(size_label)} WITH (FORCE)")
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m bench.seed 10k
