@@ -347,12 +347,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options of ``aspirasi serve`` (and of the benchmark's server):
-    the app factory, the server limits of the settings, and the protocol that adds
-    the header and body read timeouts uvicorn lacks
-    (:mod:`aspirasi_web.server`)."""
+    the app factory and the server limits of the settings, all public options of
+    uvicorn. The body read timeout is the app's own
+    (:mod:`aspirasi_web.body_timeout`); uvicorn has no header read timeout, which
+    is the reverse proxy's job (docs/deployment.md)."""
     return {
         "factory": True,
-        "http": "aspirasi_web.server:LimitedHttpToolsProtocol",
         "timeout_keep_alive": settings.serve_keep_alive_seconds,
         "limit_concurrency": settings.serve_limit_concurrency or None,
         "proxy_headers": False,

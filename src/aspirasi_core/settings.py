@@ -222,19 +222,14 @@ class Settings:
     serve_keep_alive_seconds: int = _setting(
         5,
         "`aspirasi serve`: seconds an idle keep-alive connection stays open (uvicorn"
-        " timeout_keep_alive). Keep it below the reverse proxy's upstream keep-alive.",
-    )
-    serve_header_timeout_seconds: int = _setting(
-        10,
-        "`aspirasi serve`: seconds a connection may take to send a request's headers"
-        " (from its opening, or from the request's first byte); then it is closed."
-        " 0: no limit.",
+        " timeout_keep_alive). Keep it above the reverse proxy's upstream keep-alive, so"
+        " the proxy drops an idle connection first.",
     )
     serve_body_timeout_seconds: int = _setting(
         20,
-        "`aspirasi serve`: seconds a request's body may stop arriving while the app"
-        " waits for it; then the connection is closed. A slow but steady upload goes"
-        " on. 0: no limit.",
+        "Seconds a request's body may stop arriving while the app waits for it; then"
+        " the request is answered 408 and its connection closed. A slow but steady"
+        " upload goes on. 0: no limit. (Slow headers are the reverse proxy's to bound.)",
     )
     serve_limit_concurrency: int = _setting(
         500,
@@ -383,7 +378,6 @@ class Settings:
             "db_statement_timeout_ms",
             "db_lock_timeout_ms",
             "db_connect_timeout_seconds",
-            "serve_header_timeout_seconds",
             "serve_body_timeout_seconds",
             "serve_limit_concurrency",
         ):

@@ -1,8 +1,11 @@
-"""``aspirasi serve`` bounds what a slow or idle client holds: a connection that
-sends nothing, half its headers, or 10 bytes of a 1,000-byte body is dropped
-after the configured timeout; a slow but steady upload is not; past
-``limit_concurrency`` new requests are answered 503 at once. A real server and
-raw sockets."""
+"""``aspirasi serve`` bounds what a slow or idle client holds: a request whose body
+stops arriving is answered 408 and its connection closed; past
+``limit_concurrency`` new requests are answered 503 at once, and served again once
+the held connections are gone. A real server and raw sockets.
+
+Every wait here is bounded by a generous safety limit that only a server that
+never answers runs into; no test measures how long anything took. (Slow request
+*headers* are the reverse proxy's to bound: docs/deployment.md.)"""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ import pytest
 from .live import LiveServer, base_env, prepare_database
 
 ROOT = ("root@example.org", "root", "root-long-password")
-#: Generous: only a server that never drops the connection runs into it.
-SAFETY = 15.0
+#: Generous: only a server that never answers or never closes runs into it.
+SAFETY = 30.0
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     env = base_env(
         f"sqlite:///{tmp_path / 'db.sqlite'}",
         tmp_path,
-        ASPIRASI_SERVE_HEADER_TIMEOUT_SECONDS="1",
         ASPIRASI_SERVE_BODY_TIMEOUT_SECONDS="1",
         ASPIRASI_SERVE_LIMIT_CONCURRENCY="4",
     )
@@ -41,7 +44,7 @@ def _connect(server: LiveServer) -> socket.socket:
     return sock
 
 
-def _dropped(sock: socket.socket) -> bytes:
+def _until_closed(sock: socket.socket) -> bytes:
     """What the server sent before it closed the connection (raises TimeoutError
     when it keeps the connection open past the safety limit)."""
     received = b""
@@ -54,39 +57,21 @@ def _dropped(sock: socket.socket) -> bytes:
 def _request(server: LiveServer, raw: bytes) -> bytes:
     sock = _connect(server)
     sock.sendall(raw)
-    return _dropped(sock)
+    return _until_closed(sock)
 
 
-def test_a_body_that_stops_arriving_is_dropped(server: LiveServer) -> None:
+def test_a_body_that_stops_arriving_is_answered_408_and_closed(server: LiveServer) -> None:
     sock = _connect(server)
     sock.sendall(
         b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer none\r\n"
         b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n" + b'{"login": '
     )
-    assert _dropped(sock) == b""  # closed, nothing answered
-
-
-def test_half_sent_headers_and_silent_connections_are_dropped(server: LiveServer) -> None:
-    half = _connect(server)
-    half.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-    silent = _connect(server)
-    assert _dropped(half) == b""
-    assert _dropped(silent) == b""
-
-
-def test_a_slow_but_steady_upload_goes_through(server: LiveServer) -> None:
-    body = b'{"login": "root", "password": "' + ROOT[2].encode() + b'"}'
-    sock = _connect(server)
-    sock.sendall(
-        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer none\r\n"
-        b"Connection: close\r\nContent-Type: application/json\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
-    )
-    for start in range(0, len(body), 10):  # about three seconds in all, never 1 s silent
-        sock.sendall(body[start : start + 10])
-        time.sleep(0.4)
-    answer = _dropped(sock)
-    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    answer = _until_closed(sock)  # keep-alive was asked for: the server closes anyway
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"connection: close" in head.lower()
+    assert b'"code":"body_timeout"' in body
 
 
 def test_past_the_concurrency_limit_requests_are_refused_at_once(server: LiveServer) -> None:
@@ -95,10 +80,14 @@ def test_past_the_concurrency_limit_requests_are_refused_at_once(server: LiveSer
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
     try:
         # Each held connection counts; a complete request now is one too many.
-        refused = _request(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        refused = _request(server, HEALTHZ)
         assert refused.startswith(b"HTTP/1.1 503"), refused[:200]
     finally:
         for sock in held:
-            assert _dropped(sock) == b""  # and the header timeout frees them
-    served = _request(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    assert served.startswith(b"HTTP/1.1 200"), served[:200]
+            sock.close()
+    # Once the server has seen them go, it serves again.
+    deadline = time.monotonic() + SAFETY
+    while not (served := _request(server, HEALTHZ)).startswith(b"HTTP/1.1 200"):
+        assert served.startswith(b"HTTP/1.1 503"), served[:200]
+        assert time.monotonic() < deadline, "still refusing after the held connections closed"
+        time.sleep(0.05)

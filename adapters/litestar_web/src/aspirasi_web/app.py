@@ -30,6 +30,7 @@ from . import hookspecs as web_hookspecs
 from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
+from .body_timeout import BodyTimeoutMiddleware
 from .context import info
 from .csrf import check_csrf, read_form_first
 from .errors import EXCEPTION_HANDLERS
@@ -168,7 +169,10 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,
         middleware=[
-            DefineMiddleware(RequestContextMiddleware, aspirasi=aspirasi, translations=translations)
+            DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),
+            DefineMiddleware(
+                RequestContextMiddleware, aspirasi=aspirasi, translations=translations
+            ),
         ],
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -190,6 +190,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         404: "not_found",
         405: "method_not_allowed",
         413: "too_large",
+        408: "body_timeout",
         400: "bad_request",
     }.get(status, "http_error")
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
@@ -198,6 +199,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         "csrf": "The form has expired. Reload the page and try again.",
         "not_found": "The page was not found.",
         "too_large": "The request is too large.",
+        "body_timeout": "The request arrived too slowly. Please try again.",
         "method_not_allowed": "This method is not allowed here.",
         "unauthenticated": "Please log in.",
         "forbidden": "You are not allowed to do this.",
