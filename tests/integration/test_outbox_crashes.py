@@ -38,6 +38,17 @@ def _wait_all_done(app, sink: HoldingSmtpSink, timeout: float = 40.0) -> None:
     raise AssertionError(f"not all delivered: {outbox_counts(app)}, {len(sink.accepted)} received")
 
 
+WAITING = "outbox_waiting_for_database"
+
+
+def _wait_for_log(paths: list[Path], text: str, timeout: float = 40.0) -> None:
+    """Until one of the logs at ``paths`` contains ``text`` (polled)."""
+    deadline = time.monotonic() + timeout
+    while not any(p.exists() and text in p.read_text("utf-8", "replace") for p in paths):
+        assert time.monotonic() < deadline, f"no {text!r} in the workers' logs"
+        time.sleep(0.1)
+
+
 def _assert_each_once(sink: HoldingSmtpSink) -> None:
     assert len(sink.accepted) == MAILS, sorted(sink.accepted)
     assert len(set(sink.accepted)) == MAILS
@@ -96,7 +107,8 @@ def test_a_database_outage_right_after_a_mail_was_accepted_sends_it_once(
         try:
             assert sink.reached.wait(30), "nothing was sent"
             sink.release()
-            time.sleep(1.5)  # the outage itself: the workers retry meanwhile
+            # The outage lasts until a worker has noticed it (and waits to retry).
+            _wait_for_log([tmp_path / f"worker-{n}.log" for n in (1, 2)], WAITING)
             proxy.start()
             _wait_all_done(app, sink)
             _assert_each_once(sink)
@@ -105,5 +117,5 @@ def test_a_database_outage_right_after_a_mail_was_accepted_sends_it_once(
                 worker.stop()
             app.deps.db.dispose()  # type: ignore[attr-defined]
         logs = "".join((tmp_path / f"worker-{n}.log").read_text() for n in (1, 2))
-        assert "outbox_waiting_for_database" in logs
+        assert WAITING in logs
         assert "Traceback" not in logs

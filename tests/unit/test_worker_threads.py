@@ -59,13 +59,20 @@ def test_calls_run_side_by_side_up_to_the_size() -> None:
 
 def test_a_call_cancelled_before_a_thread_takes_it_never_runs() -> None:
     workers = WorkerThreads(1, "test-db")
+    started = threading.Event()
     release = threading.Event()
     ran: list[str] = []
 
+    def hold() -> bool:
+        started.set()
+        return release.wait(30)
+
     async def main() -> None:
-        first = asyncio.ensure_future(workers.run(lambda: release.wait(5)))
+        first = asyncio.ensure_future(workers.run(hold))
         second = asyncio.ensure_future(workers.run(lambda: ran.append("second")))
-        await asyncio.sleep(0.05)  # both queued; the only thread is busy with the first
+        # The only thread is busy with the first; the second was queued behind it
+        # when its task ran (in the same turn of the loop as the first's).
+        assert await asyncio.to_thread(started.wait, 30)
         second.cancel()
         await asyncio.sleep(0)
         release.set()

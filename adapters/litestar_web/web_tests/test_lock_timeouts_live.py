@@ -6,7 +6,6 @@ succeeds once the lock is gone. Real server, real databases."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ from .live import LiveServer, base_env, prepare_database
 
 ROOT = ("root@example.org", "root", "root-long-password")
 LOCK_TIMEOUT_MS = 400
+#: The client's timeout: generous, only a request stalled behind the lock reaches it.
+SAFETY = 30.0
 
 
 def _login(http: Any) -> dict[str, str]:
@@ -36,13 +37,12 @@ def _serve(url: str, tmp_path: Path) -> LiveServer:
     return LiveServer(env, tmp_path / "server.log").start()
 
 
-def _assert_busy(response: Any, started: float) -> None:
-    waited = time.monotonic() - started
+def _assert_busy(response: Any) -> None:
+    # An answer at all is the point: the holder never lets go here, so a request
+    # waiting for it would run into the client's SAFETY timeout and fail the test.
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "database_busy"
     assert int(response.headers["retry-after"]) >= 1
-    # Bounded by the lock timeout, not by the holder (which never lets go here).
-    assert waited < 10, waited
 
 
 @pytest.mark.postgres
@@ -50,12 +50,11 @@ def test_a_table_lock_held_elsewhere_answers_503_on_postgresql(pg_url: str, tmp_
     server = _serve(pg_url, tmp_path)
     holder = psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(False))
     try:
-        with server.client() as http:
+        with server.client(timeout=SAFETY) as http:
             bearer = _login(http)
             assert http.get("/api/v1/me", headers=bearer).status_code == 200
             holder.execute("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")  # and keep it
-            started = time.monotonic()
-            _assert_busy(http.get("/api/v1/me", headers=bearer), started)
+            _assert_busy(http.get("/api/v1/me", headers=bearer))
             holder.rollback()  # the lock is gone
             assert http.get("/api/v1/me", headers=bearer).status_code == 200
     finally:
@@ -69,13 +68,12 @@ def test_a_write_lock_held_elsewhere_answers_503_on_sqlite(sqlite_url: str, tmp_
     server = _serve(sqlite_url, tmp_path)
     holder = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
     try:
-        with server.client() as http:
+        with server.client(timeout=SAFETY) as http:
             bearer = _login(http)
             change = {"full_name": "Root Admin"}
             assert http.patch("/api/v1/me", headers=bearer, json=change).status_code == 200
             holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding on
-            started = time.monotonic()
-            _assert_busy(http.patch("/api/v1/me", headers=bearer, json=change), started)
+            _assert_busy(http.patch("/api/v1/me", headers=bearer, json=change))
             # Reads go on meanwhile (WAL).
             assert http.get("/api/v1/me", headers=bearer).status_code == 200
             holder.execute("ROLLBACK")

@@ -138,7 +138,6 @@ async def test_async_runs_off_the_event_loop_thread(hasher, monkeypatch) -> None
 
 def test_at_most_concurrency_hashes_run_at_once() -> None:
     import threading
-    import time
 
     import anyio
 
@@ -146,6 +145,9 @@ def test_at_most_concurrency_hashes_run_at_once() -> None:
     running = 0
     peak = 0
     lock = threading.Lock()
+    # Each hash waits for a second one to run beside it: two threads always meet
+    # (the peak is reached without hoping for an overlap); a third would show.
+    pair = threading.Barrier(2)
     real_hash = hasher.hash
 
     def slow_hash(password: str) -> str:
@@ -153,7 +155,7 @@ def test_at_most_concurrency_hashes_run_at_once() -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.05)
+        pair.wait(30)
         with lock:
             running -= 1
         return real_hash(password)
