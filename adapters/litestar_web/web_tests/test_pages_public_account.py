@@ -267,3 +267,29 @@ def test_account_forms_need_csrf(web: WebWorld, path: str) -> None:
     assert r.status_code == 403
     assert "Formulir sudah kedaluwarsa." in r.text
     assert account_count(web) == before
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "message"),
+    [
+        ("id", "Tidak diizinkan", "Formulir sudah kedaluwarsa. Muat ulang halaman lalu coba lagi."),
+        ("en", "Not allowed", "The form has expired. Reload the page and try again."),
+    ],
+)
+def test_a_csrf_refusal_is_a_human_message_in_the_readers_language(
+    web: WebWorld, lang: str, title: str, message: str
+) -> None:
+    web.client.get("/login")  # the CSRF cookie, which the post below leaves out
+    page = web.client.post(f"/login?lang={lang}", data={"login": "ani", "password": "x"})
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    main = page.text.split("<main", 1)[1]
+    assert f"<h1>{title}</h1>" in main and message in main
+    assert "csrf" not in main.lower()  # no raw code shown to the citizen
+    api = web.client.patch(
+        "/api/v1/me", json={"full_name": "Ani"}, headers={"Accept-Language": lang}
+    )
+    assert api.status_code == 403
+    assert api.headers["content-type"].startswith("application/problem+json")
+    body = api.json()
+    assert (body["code"], body["title"], body["detail"]) == ("csrf", title, message)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import pytest
 from limits.storage import RedisStorage
 from structlog.testing import capture_logs
@@ -330,3 +333,51 @@ def test_memory_storage_forgets_expired_keys(fake_time):
     storage.clear("b")
     assert storage.reset() == 0
     assert storage.check()
+
+
+def _hammer(plugin: RateLimitPlugin, threads: int, calls: int) -> list[int | None]:
+    """``threads`` threads (as the core's worker threads call the hook) making
+    ``calls`` log-in attempts each for one account, all at once; with the
+    interpreter switching threads as often as it can, so a read-modify-write that
+    is not atomic loses updates."""
+    start = threading.Barrier(threads)
+    results: list[int | None] = []
+    guard = threading.Lock()
+
+    def work() -> None:
+        start.wait(30)
+        mine = [outcome(plugin, "login", subject="ani") for _ in range(calls)]
+        with guard:
+            results.extend(mine)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(results) == threads * calls, "a thread did not finish"
+    return results
+
+
+def test_memory_counters_hold_under_concurrent_calls():
+    plugin = configured(rate_limit_login_account="50/hour")
+    results = _hammer(plugin, threads=8, calls=100)
+    assert sum(r is None for r in results) == 50  # never one more, never one less
+
+
+def test_the_fallback_counts_every_call_under_concurrent_calls():
+    # Redis down (port 1 refuses at once): every call counts in this worker's
+    # memory, and the breaker's count of them loses none.
+    plugin = RateLimitPlugin()
+    plugin.aspirasi_configure(
+        Settings(redis_url="redis://127.0.0.1:1/0", extra={"rate_limit_login_account": "50/hour"})
+    )
+    plugin.breaker.interval = 3600  # the background check stays out of the way
+    results = _hammer(plugin, threads=8, calls=500)
+    assert sum(r is None for r in results) == 50
+    assert plugin.breaker.counted_in_memory == 8 * 500

@@ -340,7 +340,8 @@ class RedisBreaker:
     ``interval`` seconds until it succeeds; then requests ask Redis again.
 
     ``outages`` and ``counted_in_memory`` are the worker's counters, shown on
-    ``/readyz``."""
+    ``/readyz``; both change under the breaker's lock (requests count from the
+    core's worker threads)."""
 
     def __init__(self, check: Callable[[], bool], *, interval: float = RECHECK_SECONDS) -> None:
         self._check = check
@@ -372,6 +373,12 @@ class RedisBreaker:
             recheck_seconds=self.interval,
         )
         threading.Thread(target=self._watch, name="rate-limit-redis-check", daemon=True).start()
+
+    def counted(self) -> None:
+        """One call counted in memory. Under the lock: the hook runs in the core's
+        worker threads, and ``+=`` on an attribute is not atomic in Python."""
+        with self._lock:
+            self.counted_in_memory += 1
 
     def check_now(self) -> None:
         """Run the background check at once (tests; it runs by itself anyway)."""
@@ -499,13 +506,13 @@ class RateLimitPlugin:
         breaker = self.breaker
         if breaker is not None and not breaker.up:
             limiter = self._fallback or limiter
-            breaker.counted_in_memory += 1
+            breaker.counted()
         try:
             refused, retry_after = self._count(limiter, checks)
         except StorageError as exc:  # Redis is down or hung: count in memory from now on
             assert breaker is not None and self._fallback is not None
             breaker.trip(exc)
-            breaker.counted_in_memory += 1
+            breaker.counted()
             refused, retry_after = self._count(self._fallback, checks)
         if not refused:
             return

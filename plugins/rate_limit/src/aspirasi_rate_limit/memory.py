@@ -7,6 +7,12 @@ same moving-window interface (``acquire_entry`` and ``get_moving_window``, which
 ``limits.strategies.MovingWindowRateLimiter`` drives) with an injected clock, and
 expires entries when it is used instead of from a thread.
 
+Why not ``limits``' ``MemoryStorage`` for the fallback while Redis is down, too: one
+implementation for both uses, tested on a fake clock, and no timer thread per
+worker. Every read and change of the counters happens under one lock (the core runs
+the rate-limit hook in its worker threads), so a limit of N lets exactly N calls
+through however many threads ask at once.
+
 An entry counts while it is younger than the window: one made at ``t`` stops
 counting at exactly ``t + expiry``, so a caller who waits the whole
 ``Retry-After`` is let through.
