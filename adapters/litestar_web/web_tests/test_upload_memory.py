@@ -9,13 +9,7 @@ memory (``VmHWM``) must stay under 400 MB, and every photo is stored, reduced.
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,20 +24,14 @@ from aspirasi_core.security.uploads import MAX_LONG_SIDE
 from aspirasi_core.services import Context, RegisterInput
 from aspirasi_core.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[3]
-ASPIRASI = ROOT / ".venv" / "bin" / "aspirasi"
+from .live import LiveServer, base_env
+
 UPLOADS = 8
 LIMIT_MB = 400
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="reads the worker's memory from /proc"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _memory_kb(pid: int, field: str) -> int:
@@ -69,76 +57,41 @@ def _prepare(settings: Settings) -> None:
     migrate(settings)
     app = bootstrap(settings)
     login, password = CITIZEN
-    account = anyio.run(
-        lambda: app.accounts.register(
-            Context(),
-            RegisterInput(
-                email="warga@example.org",
-                username=login,
-                full_name="Warga",
-                nik="6472045504910001",
-                password=password,
-                password_confirm=password,
-            ),
+    try:
+        account = anyio.run(
+            lambda: app.accounts.register(
+                Context(),
+                RegisterInput(
+                    email="warga@example.org",
+                    username=login,
+                    full_name="Warga",
+                    nik="6472045504910001",
+                    password=password,
+                    password_confirm=password,
+                ),
+            )
         )
-    )
-    assert account is not None
-    now = app.deps.clock.now()
-    app.deps.db.run_sync(lambda uow: uow.accounts.update(account.id, email_verified_at=now))
-
-
-class Served:
-    def __init__(self, proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-        self.proc = proc
-        self.base_url = base_url
-        self.log = log
+        assert account is not None
+        now = app.deps.clock.now()
+        app.deps.db.run_sync(lambda uow: uow.accounts.update(account.id, email_verified_at=now))
+    finally:
+        app.deps.db.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPIRASI_")}
-    env.update(
-        ASPIRASI_DEMO="1",
-        ASPIRASI_DATABASE_URL=f"sqlite:///{tmp_path / 'aspirasi.db'}",
-        ASPIRASI_STORAGE_PATH=str(tmp_path / "storage"),
-        ASPIRASI_BASE_URL=base_url,
-        ASPIRASI_LOG_LEVEL="WARNING",
-    )
-    _prepare(Settings.from_env(env, argon2_time_cost=1, argon2_memory_kib=1024))
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(ASPIRASI), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+def served(tmp_path: Path) -> Iterator[LiveServer]:
+    """``aspirasi serve`` with one uvicorn worker, as in production."""
+    env = base_env(f"sqlite:///{tmp_path / 'aspirasi.db'}", tmp_path, ASPIRASI_LOG_LEVEL="WARNING")
+    _prepare(Settings.from_env(env))
+    live = LiveServer(env, tmp_path / "serve.log").start(timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                with urllib.request.urlopen(base_url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer within 60 s"
-            time.sleep(0.2)
-        yield Served(proc, base_url, log_path)
+        yield live
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        live.stop()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="VmHWM is Linux's")
-def test_eight_concurrent_40_megapixel_uploads_stay_under_400_mb(served: Served) -> None:
+def test_eight_concurrent_40_megapixel_uploads_stay_under_400_mb(served: LiveServer) -> None:
     photo = _photo_40mp()
     assert 400_000 < len(photo) < 1_000_000
     login, password = CITIZEN
@@ -150,7 +103,7 @@ def test_eight_concurrent_40_megapixel_uploads_stay_under_400_mb(served: Served)
         )
         assert r.status_code == 200, r.text
         headers = {"Authorization": "Bearer " + r.json()["token"]}
-    before_kb = _memory_kb(served.proc.pid, "VmRSS")
+    before_kb = _memory_kb(served.process.pid, "VmRSS")
 
     def upload(n: int) -> httpx.Response:
         with httpx.Client(base_url=served.base_url, timeout=120, headers=headers) as c:
@@ -162,7 +115,7 @@ def test_eight_concurrent_40_megapixel_uploads_stay_under_400_mb(served: Served)
 
     with ThreadPoolExecutor(UPLOADS) as pool:
         answers = list(pool.map(upload, range(UPLOADS)))
-    peak_kb = _memory_kb(served.proc.pid, "VmHWM")
+    peak_kb = _memory_kb(served.process.pid, "VmHWM")
     assert [a.status_code for a in answers] == [201] * UPLOADS, [a.text for a in answers]
     assert peak_kb < LIMIT_MB * 1024, (
         f"worker peak {peak_kb // 1024} MB (before the uploads {before_kb // 1024} MB)"
