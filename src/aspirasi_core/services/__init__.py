@@ -15,14 +15,20 @@ import structlog
 
 from ..domain.errors import Unavailable
 from .accounts import AccountService, LoginResult, RegisterInput
-from .admin import AccountChanges, AdminService, StaffInput
+from .admin import UNSET, AccountChanges, AdminService, StaffInput
 from .attachments import AttachmentSweep
 from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
 from .core import CoreDeps
 from .data_rights import DataExport, DataRightsService
 from .health import HealthService, Readiness
-from .idempotency import IdempotencyRequest, IdempotencyService, StoredResponse
+from .idempotency import (
+    IdempotencyClaim,
+    IdempotencyRequest,
+    IdempotencyService,
+    StoredResponse,
+    check_key,
+)
 from .messages import ForwardInput, MessageService, SubmitInput, Upload
 from .nik_claims import NikClaimService
 from .notifications import NotificationService
@@ -121,6 +127,7 @@ def periodic_sweeps(*sweeps: Callable[[], Awaitable[int]]) -> Callable[[], Await
 
 
 __all__ = [
+    "UNSET",
     "AccountChanges",
     "AccountService",
     "AdminService",
@@ -135,6 +142,7 @@ __all__ = [
     "DataRightsService",
     "ForwardInput",
     "HealthService",
+    "IdempotencyClaim",
     "IdempotencyRequest",
     "IdempotencyService",
     "LoginResult",
@@ -156,5 +164,6 @@ __all__ = [
     "SystemClock",
     "TrackedMessage",
     "Upload",
+    "check_key",
     "periodic_sweeps",
 ]

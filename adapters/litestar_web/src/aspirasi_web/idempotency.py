@@ -21,9 +21,14 @@ from litestar import Request, Response
 from litestar.params import HeaderParameter
 
 from aspirasi_core.domain.errors import FieldError, Invalid
-from aspirasi_core.services import Context, IdempotencyRequest, StoredResponse
-from aspirasi_core.services.idempotency import IdempotencyClaim, check_key
-from aspirasi_core.services.messages import Upload
+from aspirasi_core.services import (
+    Context,
+    IdempotencyClaim,
+    IdempotencyRequest,
+    StoredResponse,
+    Upload,
+    check_key,
+)
 
 from . import csrf
 from .context import context, core, info

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.validation import check_id
-from aspirasi_core.services.admin import UNSET, AccountChanges, StaffInput
+from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
 from ..context import context, core
 from .common import (

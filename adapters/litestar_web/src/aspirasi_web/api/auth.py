@@ -15,8 +15,7 @@ from litestar.status_codes import (
 
 from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import Context
-from aspirasi_core.services.accounts import RegisterInput
+from aspirasi_core.services import Context, RegisterInput
 
 from ..context import context, core, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call

@@ -11,9 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.validation import check_flag
-from aspirasi_core.services import Context
-from aspirasi_core.services.messages import ForwardInput
-from aspirasi_core.services.queries import BackofficeQuery
+from aspirasi_core.services import BackofficeQuery, Context, ForwardInput
 
 from ..context import context, core
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version

@@ -25,8 +25,7 @@ from aspirasi_core.domain.model import (
     Subcategory,
 )
 from aspirasi_core.domain.validation import check_day, check_id
-from aspirasi_core.services.messages import Upload
-from aspirasi_core.services.queries import MessageDetail, PublicMessage, TrackedMessage
+from aspirasi_core.services import MessageDetail, PublicMessage, TrackedMessage, Upload
 
 from ..context import core, info
 from ..context import require_actor as _require_actor

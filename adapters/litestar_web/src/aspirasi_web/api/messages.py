@@ -11,8 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message, Rating
-from aspirasi_core.services import Context
-from aspirasi_core.services.messages import SubmitInput
+from aspirasi_core.services import Context, SubmitInput
 
 from ..context import context, core
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version

@@ -19,8 +19,7 @@ from litestar.params import FromPath, FromQuery
 from aspirasi_core.domain.errors import Conflict, Invalid
 from aspirasi_core.domain.model import Role
 from aspirasi_core.domain.policy import Perm
-from aspirasi_core.services import AccountChanges, StaffInput
-from aspirasi_core.services.admin import UNSET
+from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
 from ..api.admin import query_year
 from ..api.common import form_int
