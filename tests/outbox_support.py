@@ -124,15 +124,18 @@ def mail_deployment_env(
     )
 
 
-def queue_mails(env: Mapping[str, str], count: int) -> Aspirasi:
-    """Migrate, then register ``count`` citizens (one verification mail each).
-    Returns the core (dispose its database when done)."""
-    settings = Settings.from_env(env)
-    migrate(settings)
-    app = bootstrap(settings)
+def queue_mails(env: Mapping[str, str], count: int, *, app: Aspirasi | None = None) -> Aspirasi:
+    """Migrate, then register ``count`` citizens (one verification mail each);
+    with ``app`` (what an earlier call returned), register ``count`` more through
+    it. Returns the core (dispose its database when done)."""
+    if app is None:
+        settings = Settings.from_env(env)
+        migrate(settings)
+        app = bootstrap(settings)
+    first = app.deps.db.run_sync(lambda uow: len(uow.outbox.list(limit=100_000)), write=False)
 
     async def register() -> None:
-        for n in range(count):
+        for n in range(first, first + count):
             await app.accounts.register(
                 Context(),
                 RegisterInput(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.outbox_support import (
@@ -26,6 +27,7 @@ from tests.tcp_proxy import (  # noqa: F401 - the fixture
 )
 
 MAILS = 24
+FIRST_RUN = 8
 LEASE = "4"  # seconds: a killed worker's batch comes back quickly
 
 
@@ -41,12 +43,20 @@ def _wait_all_done(app, sink: HoldingSmtpSink, timeout: float = 40.0) -> None:
 WAITING = "outbox_waiting_for_database"
 
 
-def _wait_for_log(paths: list[Path], text: str, timeout: float = 40.0) -> None:
-    """Until one of the logs at ``paths`` contains ``text`` (polled)."""
+def _wait_until(condition: Any, what: str, timeout: float = 40.0) -> None:
+    """Until ``condition()`` holds (polled)."""
     deadline = time.monotonic() + timeout
-    while not any(p.exists() and text in p.read_text("utf-8", "replace") for p in paths):
-        assert time.monotonic() < deadline, f"no {text!r} in the workers' logs"
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
         time.sleep(0.1)
+
+
+def _wait_for_log(paths: list[Path], text: str) -> None:
+    """Until one of the logs at ``paths`` contains ``text`` (polled)."""
+    _wait_until(
+        lambda: any(p.exists() and text in p.read_text("utf-8", "replace") for p in paths),
+        f"{text!r} in the workers' logs",
+    )
 
 
 def _assert_each_once(sink: HoldingSmtpSink) -> None:
@@ -61,16 +71,21 @@ def test_killed_workers_deliver_every_mail_exactly_once(
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     with HoldingSmtpSink() as sink:
         env = mail_deployment_env(url, tmp_path, sink.port, ASPIRASI_OUTBOX_LEASE_SECONDS=LEASE)
-        app = queue_mails(env, MAILS)
+        # A first run of mails: one worker sends them over one connection.
+        app = queue_mails(env, FIRST_RUN)
         workers: list[OutboxWorker] = []
         try:
-            # 1. Killed while saying goodbye to the server, right after it accepted
-            #    the 5th mail: that mail is already recorded as sent.
-            sink.hold("QUIT", 5)
+            # 1. Killed while saying goodbye to the server after the run: every mail
+            #    of it was recorded as sent meanwhile (the goodbye waits for nothing
+            #    the worker records), so none is sent again.
+            sink.hold("QUIT", 1)
             workers.append(OutboxWorker(env, tmp_path / "worker-1.log"))
-            assert sink.reached.wait(30), "the first worker sent nothing"
+            assert sink.reached.wait(30), "the first worker never said goodbye"
+            _wait_until(lambda: outbox_counts(app)["done"] == FIRST_RUN, "the run recorded")
             workers[-1].kill()
             sink.release()
+            assert len(sink.accepted) == FIRST_RUN
+            queue_mails(env, MAILS - FIRST_RUN, app=app)
             # 2. Killed in the middle of a mail (before the server accepted it):
             #    that mail is sent again, once.
             sink.hold("RCPT", 4)

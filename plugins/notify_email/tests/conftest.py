@@ -80,6 +80,8 @@ class Received:
     content: bytes
     tls: bool
     login: str | None
+    #: The client's address and port: mails with the same one came over one connection.
+    peer: tuple[str, int] | None = None
     _parsed: EmailMessage | None = None
 
     @property
@@ -121,9 +123,14 @@ class _Collector:
                 content=envelope.content,
                 tls=session.ssl is not None,
                 login=login if isinstance(login, str) else None,
+                peer=tuple(session.peer) if session.peer else None,
             )
         )
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.sink.goodbyes += 1
+        return "221 Bye"
 
 
 def free_port() -> int:
@@ -139,6 +146,8 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[Received] = []
+        #: ``QUIT`` commands received.
+        self.goodbyes = 0
         self._controller: Controller | None = None
 
     def start(self, **smtp_options: Any) -> SmtpSink:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import smtplib
 import ssl
 import threading
+import time
 from pathlib import Path
 
-import aiosmtplib
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -130,7 +131,7 @@ async def test_an_unreachable_server_is_not_tried_again_for_a_moment(tmp_path, s
     plugin = configured(tmp_path, smtp_port=smtp.port)
     clock = {"now": 1000.0}
     monkeypatch.setattr("aspirasi_notify_email.transport.time.monotonic", lambda: clock["now"])
-    with pytest.raises(aiosmtplib.SMTPConnectError):
+    with pytest.raises(ConnectionRefusedError):
         plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 1))
     smtp.start()
     clock["now"] += plugin.transport.reconnect_after - 1
@@ -257,14 +258,14 @@ async def test_two_dispatchers_at_once_send_each_mail_once(
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"smtp_port": 25}, {"use_tls": False, "start_tls": False, "username": None}),
+        ({"smtp_port": 25}, {"implicit_tls": False, "starttls": False, "username": None}),
         (
             {"smtp_port": 587, "smtp_starttls": True},
-            {"use_tls": False, "start_tls": True, "username": None},
+            {"implicit_tls": False, "starttls": True, "username": None},
         ),
         (
             {"smtp_port": 587, "smtp_user": "aspirasi", "smtp_password": "s3cret"},
-            {"use_tls": False, "start_tls": None, "username": "aspirasi", "password": "s3cret"},
+            {"implicit_tls": False, "starttls": None, "username": "aspirasi", "password": "s3cret"},
         ),
         (
             {
@@ -273,38 +274,17 @@ async def test_two_dispatchers_at_once_send_each_mail_once(
                 "smtp_user": "aspirasi",
                 "smtp_password": "s3cret",
             },
-            {"use_tls": False, "start_tls": True, "username": "aspirasi", "password": "s3cret"},
+            {"implicit_tls": False, "starttls": True, "username": "aspirasi", "password": "s3cret"},
         ),
         (
             {"smtp_port": 465, "smtp_starttls": True, "smtp_user": "a", "smtp_password": "p"},
-            {"use_tls": True, "start_tls": False, "username": "a", "password": "p"},
+            {"implicit_tls": True, "starttls": False, "username": "a", "password": "p"},
         ),
     ],
 )
-async def test_tls_and_authentication_settings_reach_aiosmtplib(
-    tmp_path, monkeypatch, settings, expected
-):
-    calls = []
-
-    class FakeSmtp:
-        def __init__(self, **kwargs):
-            calls.append(kwargs)
-            self.kwargs = kwargs
-
-        async def connect(self):
-            pass
-
-        async def send_message(self, message, *, sender, recipients):
-            self.kwargs.update(message=message, sender=sender, recipients=recipients)
-            return {}, "OK"
-
-        async def quit(self):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(aiosmtplib, "SMTP", FakeSmtp)
+async def test_tls_and_authentication_settings_make_the_connection(tmp_path, settings, expected):
+    # What the settings make of a connection; the real servers below show the
+    # transport connects that way (plain, STARTTLS with a private CA, log-in).
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     plugin = configured(
@@ -313,18 +293,49 @@ async def test_tls_and_authentication_settings_reach_aiosmtplib(
         extra={"notify_email_timeout": "7.5", "notify_email_ca_file": str(ca)},
         **settings,
     )
-    assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin)) is True
-    [kwargs] = calls
-    message = kwargs["message"]
-    assert kwargs["hostname"] == "mail.kaltimprov.go.id"
-    assert kwargs["port"] == settings["smtp_port"]
-    assert kwargs["timeout"] == 7.5 and kwargs["cert_bundle"] == str(ca)
-    assert kwargs["sender"] == "noreply@kaltimprov.go.id"
-    assert kwargs["recipients"] == ["ani@example.org"]
-    assert {key: kwargs.get(key) for key in expected} == expected
+    options = plugin.transport.options()
+    assert options["hostname"] == "mail.kaltimprov.go.id"
+    assert options["port"] == settings["smtp_port"]
+    assert options["timeout"] == 7.5 and options["ca_file"] == str(ca)
+    assert {key: options.get(key) for key in expected} == expected
     if expected["username"] is None:
-        assert kwargs["password"] is None
-    assert message["To"] == "ani@example.org"
+        assert options["password"] is None
+
+
+async def test_a_run_of_mails_goes_over_one_connection_then_says_goodbye(tmp_path, smtp):
+    smtp.start()
+    plugin = configured(tmp_path, smtp_port=smtp.port)
+    plugin.transport.goodbye_delay = 3600  # no goodbye in the middle of the run
+    for n in (1, 2, 3):
+        assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, n)) is True
+    # After the next mail, the goodbye follows by itself (polled, generous deadline).
+    plugin.transport.goodbye_delay = 0.01
+    assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 4)) is True
+    assert len({r.peer for r in smtp.received}) == 1  # one connection for the four
+    deadline = time.monotonic() + 30
+    while smtp.goodbyes < 1:
+        assert time.monotonic() < deadline, "the transport never said goodbye"
+        time.sleep(0.05)
+    plugin.transport.goodbye_delay = 3600
+    assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 5)) is True
+    assert smtp.received[4].peer != smtp.received[0].peer  # a new connection
+    plugin.transport.close()
+    assert smtp.goodbyes == 2
+    ids = [str(r.message["Message-ID"]).split(".")[0] for r in smtp.received]
+    assert ids == ["<1", "<2", "<3", "<4", "<5"]
+
+
+async def test_a_connection_the_server_dropped_is_replaced_and_the_mail_sent_once(tmp_path, smtp):
+    smtp.start()
+    plugin = configured(tmp_path, smtp_port=smtp.port)
+    plugin.transport.goodbye_delay = 3600  # the connection stays open meanwhile
+    assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 1)) is True
+    smtp.stop()  # drops the open connection
+    smtp.start()
+    assert plugin.aspirasi_deliver_outbox_item(item=email_item(plugin, 2)) is True
+    assert len(smtp.received) == 2 and smtp.received[0].peer != smtp.received[1].peer
+    assert len(smtp.message_ids()) == 2
+    plugin.transport.close()
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -352,10 +363,10 @@ async def test_authenticates_against_a_real_server(tmp_path, smtp):
     wrong = configured(
         tmp_path, smtp_port=smtp.port, smtp_user="aspirasi", smtp_password="not-the-password"
     )
-    with pytest.raises(aiosmtplib.SMTPAuthenticationError):
+    with pytest.raises(smtplib.SMTPAuthenticationError):
         wrong.aspirasi_deliver_outbox_item(item=email_item(wrong))
     anonymous = configured(tmp_path, smtp_port=smtp.port)
-    with pytest.raises(aiosmtplib.SMTPException):
+    with pytest.raises(smtplib.SMTPException):
         anonymous.aspirasi_deliver_outbox_item(item=email_item(anonymous))
     assert len(smtp.received) == 1
 
@@ -426,7 +437,7 @@ async def test_starttls_with_a_private_ca_and_authentication(tmp_path, smtp):
         smtp_user="aspirasi",
         smtp_password="s3cret-password",
     )
-    with pytest.raises((ssl.SSLError, aiosmtplib.SMTPException)):
+    with pytest.raises((ssl.SSLError, smtplib.SMTPException)):
         untrusting.aspirasi_deliver_outbox_item(item=email_item(untrusting))
     assert len(smtp.received) == 1
 

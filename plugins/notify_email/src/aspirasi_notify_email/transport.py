@@ -1,29 +1,25 @@
-"""Delivery over SMTP with aiosmtplib, from the dispatcher's (synchronous) thread."""
+"""Delivery over SMTP with the standard library's :mod:`smtplib`, in the
+dispatcher's (synchronous) worker thread: one connection for a run of mails."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import os
+import smtplib
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Coroutine
 from datetime import UTC
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, TypeVar
-
-import aiosmtplib
+from typing import Any
 
 from aspirasi_core.services.ports import OutboxItem
 
 from .config import MailConfig
 from .render import Mail
-
-T = TypeVar("T")
 
 
 class SmtpUnavailable(ConnectionError):
@@ -59,110 +55,91 @@ def build_message(mail: Mail, config: MailConfig, item: OutboxItem) -> EmailMess
     return message
 
 
-class SmtpLoop:
-    """An asyncio event loop in a daemon thread of its own, for aiosmtplib: the
-    dispatcher's threads hand it coroutines and wait for them, and it finishes a
-    connection (``QUIT``) after the caller has gone on. A forked child makes a
-    new one on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pid = 0
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid():
-                loop = asyncio.new_event_loop()
-                threading.Thread(
-                    target=loop.run_forever, name="notify-email-smtp", daemon=True
-                ).start()
-                self._loop, self._pid = loop, os.getpid()
-            return self._loop
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop()).result()
-
-    def later(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        """Run ``coroutine`` on the loop without waiting for it."""
-        asyncio.run_coroutine_threadsafe(coroutine, self.loop())
-
-
-#: The loop of every transport of the process.
-SMTP_LOOP = SmtpLoop()
-
-
-#: Seconds an accepted mail's connection stays open before its ``QUIT`` when no
-#: other mail follows (the next mail says goodbye for it at once).
+#: Seconds the connection stays open after a mail when no other mail follows; then
+#: the transport says goodbye (``QUIT``). A batch's mails go over one connection.
 GOODBYE_DELAY = 1.0
 
-
-async def _goodbye(client: aiosmtplib.SMTP, hurry: asyncio.Event, delay: float) -> None:
-    """``QUIT`` and close once ``hurry`` is set or ``delay`` has passed, whatever
-    the server answers: the mail is already accepted."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(delay):
-            await hurry.wait()
-    try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        pass
-    finally:
-        client.close()
+#: Failures of the network, not of the conversation: after one, the server is not
+#: tried again for ``reconnect_after`` seconds. (smtplib's ``SMTPException`` is an
+#: ``OSError`` too: an authentication error or a refused recipient does not count.)
+_NETWORK_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 class SmtpTransport:
-    """Sends one message per connection with :func:`aiosmtplib.send`.
+    """Sends messages with :mod:`smtplib`, keeping one connection open for a run
+    of mails (an outbox batch): the dispatcher calls :meth:`send` once per item,
+    from its worker thread, and records each item as sent as soon as it returns.
 
     TLS: implicit TLS on port 465; otherwise STARTTLS is required when
     ``ASPIRASI_SMTP_STARTTLS`` is on, used when offered when only
-    ``ASPIRASI_SMTP_USER`` is set (never send a password in clear text when
-    the server could encrypt), and never tried on a plain server
-    (``start_tls=False``: aiosmtplib would otherwise upgrade whenever offered).
+    ``ASPIRASI_SMTP_USER`` is set (never send a password in clear text when the
+    server could encrypt), and never tried on a plain server. Certificates are
+    checked against the system's store or ``ASPIRASI_NOTIFY_EMAIL_CA_FILE``.
+    ``ASPIRASI_NOTIFY_EMAIL_TIMEOUT`` bounds connecting and each network
+    operation.
+
+    :meth:`send` returns as soon as the server has accepted the mail (its answer
+    to the end of ``DATA``), so the outbox records the mail as sent without
+    waiting for anything else. The next mail reuses the connection (after a
+    ``NOOP`` shows it is still open); ``goodbye_delay`` (:data:`GOODBYE_DELAY`)
+    seconds after the last one a timer thread says ``QUIT``. A worker that dies while it says goodbye has
+    already recorded its mails. A connection that failed in any way is closed, not
+    reused; a forked child never uses its parent's.
 
     After a network failure, deliveries during the next ``reconnect_after``
     seconds fail at once without connecting, so a server that swallows
     connections costs one timeout per batch, not one per mail (a batch must
     end before its lease does, or another dispatcher takes its items again).
-
-    :meth:`send` returns as soon as the server has accepted the mail (its answer
-    to the end of ``DATA``), so the outbox records the mail as sent without
-    waiting for the goodbye. The ``QUIT`` that ends the connection runs on the
-    transport's loop (:class:`SmtpLoop`) when the next mail is sent (the outbox
-    has recorded this one by then) or :data:`GOODBYE_DELAY` seconds later: a
-    worker that dies while it says goodbye has already recorded the mail.
     """
 
-    def __init__(self, config: MailConfig, *, reconnect_after: float = 10.0) -> None:
+    def __init__(
+        self,
+        config: MailConfig,
+        *,
+        reconnect_after: float = 10.0,
+        goodbye_delay: float = GOODBYE_DELAY,
+    ) -> None:
         self.config = config
         self.reconnect_after = reconnect_after
+        #: Seconds an unused connection stays open (see :data:`GOODBYE_DELAY`).
+        self.goodbye_delay = goodbye_delay
         self._failed_at: float | None = None
         self._local_hostname: str | None = None
+        #: Guards the connection: sends (one at a time) and the goodbye timer.
         self._lock = threading.Lock()
-        #: Accepted mails' connections waiting for their goodbye (set to hurry it).
-        self._waiting: list[asyncio.Event] = []
+        self._connection: smtplib.SMTP | None = None
+        self._pid = os.getpid()
+        self._goodbye: threading.Timer | None = None
 
     def options(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`aiosmtplib.send`, except the message."""
+        """How a connection is made: ``implicit_tls``; ``starttls`` True (required),
+        None (when offered) or False (never); ``username`` and ``password`` (None:
+        no authentication); host, port, timeout, CA file and the name said in
+        ``EHLO``."""
         c = self.config
         if c.implicit_tls:
-            use_tls, start_tls = True, False
+            starttls: bool | None = False
         elif c.smtp_starttls:
-            use_tls, start_tls = False, True
+            starttls = True
         elif c.uses_authentication:
-            use_tls, start_tls = False, None
+            starttls = None
         else:
-            use_tls, start_tls = False, False
+            starttls = False
         return {
             "hostname": c.smtp_host,
             "port": c.smtp_port,
-            "username": c.smtp_user,
+            "username": c.smtp_user if c.uses_authentication else None,
             "password": c.smtp_password if c.uses_authentication else None,
-            "use_tls": use_tls,
-            "start_tls": start_tls,
+            "implicit_tls": c.implicit_tls,
+            "starttls": starttls,
             "timeout": c.timeout,
-            "cert_bundle": c.ca_file,
+            "ca_file": c.ca_file,
             "local_hostname": self._hostname(),
         }
 
@@ -170,6 +147,56 @@ class SmtpTransport:
         if self._local_hostname is None:
             self._local_hostname = socket.getfqdn() or "localhost"
         return self._local_hostname
+
+    def _connect(self) -> smtplib.SMTP:
+        o = self.options()
+        context = ssl.create_default_context(cafile=o["ca_file"])
+        connection: smtplib.SMTP
+        if o["implicit_tls"]:
+            connection = smtplib.SMTP_SSL(
+                o["hostname"],
+                o["port"],
+                local_hostname=o["local_hostname"],
+                timeout=o["timeout"],
+                context=context,
+            )
+        else:
+            connection = smtplib.SMTP(
+                o["hostname"], o["port"], local_hostname=o["local_hostname"], timeout=o["timeout"]
+            )
+        try:
+            connection.ehlo()
+            starttls = o["starttls"]
+            if starttls or (starttls is None and connection.has_extn("starttls")):
+                connection.starttls(context=context)  # refused: SMTPNotSupportedError
+                connection.ehlo()
+            if o["username"] is not None:
+                connection.login(o["username"], o["password"])
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _open_connection(self) -> smtplib.SMTP:
+        """The connection to send on: the open one when it still answers, else a
+        new one. Called with the lock held."""
+        if self._pid != os.getpid():  # forked: the parent's socket is not ours to use
+            self._connection, self._goodbye, self._pid = None, None, os.getpid()
+        if self._goodbye is not None:
+            self._goodbye.cancel()
+            self._goodbye = None
+        connection = self._connection
+        if connection is not None:
+            try:
+                alive = connection.noop()[0] == 250
+            except (smtplib.SMTPException, OSError):
+                alive = False
+            if alive:
+                return connection
+            self._connection = None
+            connection.close()
+        self._connection = self._connect()
+        return self._connection
 
     def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
         """Send ``message``; raise on any failure (the dispatcher retries)."""
@@ -179,33 +206,43 @@ class SmtpTransport:
                 f"SMTP server {self.config.smtp_host}:{self.config.smtp_port} was unreachable"
                 f" {time.monotonic() - failed_at:.0f} s ago; not tried again yet"
             )
-        loop = SMTP_LOOP.loop()
         with self._lock:
-            earlier, self._waiting = self._waiting, []
-        for hurry in earlier:  # recorded by now: the outbox sends one mail at a time
-            loop.call_soon_threadsafe(hurry.set)
-        options = self.options()
-        # aiosmtplib's timeout is per operation; bound the whole exchange too.
-        overall = self.config.timeout * 4
-
-        async def deliver() -> aiosmtplib.SMTP:
-            client = aiosmtplib.SMTP(**options)
             try:
-                async with asyncio.timeout(overall):
-                    await client.connect()
-                    await client.send_message(message, sender=sender, recipients=recipients)
-            except BaseException:
-                client.close()
+                connection = self._open_connection()
+                connection.send_message(message, from_addr=sender, to_addrs=recipients)
+            except BaseException as exc:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+                if isinstance(exc, _NETWORK_ERRORS):  # refused, unreachable, timed out
+                    self._failed_at = time.monotonic()
                 raise
-            return client
+            self._failed_at = None
+            goodbye = threading.Timer(self.goodbye_delay, self._say_goodbye, args=(connection,))
+            goodbye.daemon = True
+            goodbye.name = "notify-email-goodbye"
+            self._goodbye = goodbye
+            goodbye.start()
 
-        try:
-            client = SMTP_LOOP.run(deliver())
-        except OSError:  # refused, unreachable, timed out, disconnected
-            self._failed_at = time.monotonic()
-            raise
-        self._failed_at = None
-        hurry = asyncio.Event()
+    def _say_goodbye(self, connection: smtplib.SMTP) -> None:
+        """``QUIT`` and close ``connection`` unless a mail took it up again; whatever
+        the server answers, its mails are already accepted."""
         with self._lock:
-            self._waiting.append(hurry)
-        SMTP_LOOP.later(_goodbye(client, hurry, GOODBYE_DELAY))
+            if self._connection is not connection or self._pid != os.getpid():
+                return
+            self._connection, self._goodbye = None, None
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Say goodbye now (tests, shutdown); the next mail opens a new connection."""
+        with self._lock:
+            connection, goodbye = self._connection, self._goodbye
+        if goodbye is not None:
+            goodbye.cancel()
+        if connection is not None:
+            self._say_goodbye(connection)
