@@ -64,6 +64,7 @@ def test_a_body_that_stops_arriving_is_answered_408_and_closed(server: LiveServe
     sock = _connect(server)
     sock.sendall(
         b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer none\r\n"
+        b"Accept-Language: id\r\n"
         b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n" + b'{"login": '
     )
     answer = _until_closed(sock)  # keep-alive was asked for: the server closes anyway
@@ -72,6 +73,7 @@ def test_a_body_that_stops_arriving_is_answered_408_and_closed(server: LiveServe
     assert b"content-type: application/problem+json" in head.lower()
     assert b"connection: close" in head.lower()
     assert b'"code":"body_timeout"' in body
+    assert b"Permintaan tiba terlalu lambat. Silakan coba lagi." in body  # translated
 
 
 def test_past_the_concurrency_limit_requests_are_refused_at_once(server: LiveServer) -> None:
