@@ -9,7 +9,10 @@ an evaluator, the super admin): every GET route of the app — JSON and HTML, th
 attachment download, the evaluator's CSV and XLSX exports, the notifications —
 with the anonymous message's ids filled in, the answers of the staff actions
 themselves, and every mail that reached the SMTP server. Routes added later are
-walked the same way. Left out, on purpose: the super admin's account
+walked the same way. A second walk asks every GET route, account pages included,
+with the sender's name, username, e-mail, NIK and account id as search and filter
+values, against the same asked of a citizen who sent nothing: no answer may pick
+the anonymous message out by its sender. Left out, on purpose: the super admin's account
 administration (it lists accounts, not messages), the demo mailbox (404 outside
 demo mode) and the static files and OpenAPI schema.
 """
@@ -330,3 +333,65 @@ def test_staff_see_clearly_that_a_message_is_anonymous(
     listed = api.client.get("/api/v1/backoffice/messages", headers=api.bearer("admin")).json()
     flags = {m["id"]: m["anonymous"] for m in listed["items"]}
     assert flags[hidden["id"]] is True and flags[hidden["signed_id"]] is False
+
+
+#: What a staff member knows of a citizen and might search or filter by.
+def _identity(username: str) -> list[dict[str, Any]]:
+    values = (username, username.title(), f"{username}@example.org", NIKS[username])
+    params: list[dict[str, Any]] = [{"q": v} for v in values]
+    params += [{"login": username}, {"email": f"{username}@example.org"}, {"nik": NIKS[username]}]
+    return params
+
+
+def test_no_search_filter_or_account_page_ties_the_sender_to_the_anonymous_message(
+    api: ApiWorld,
+) -> None:
+    """What the walk above cannot see: a list that picks the anonymous message out
+    when searched or filtered by its sender (name, username, e-mail, NIK, account
+    id), or an account's page that lists it. Each GET route, account pages
+    included, is asked as each staff role about the sender and about another
+    citizen (ani, who sent nothing): where the anonymous message shows for the
+    sender only, the answer ties the two together."""
+    add_staff(api)
+    hidden = seed(api)
+    marks = (hidden["ticket"], "Pungutan liar sertifikat tanah")
+    routes = sorted(
+        {
+            route.path
+            for route in api.app.routes
+            if "GET" in getattr(route, "methods", ())
+            and not route.path.startswith(("/dev/", "/static/", "/schema"))
+        }
+    )
+    assert "/admin/users/{account_id:int}" in routes
+
+    def shows(actor_headers: dict[str, str], path: str, params: dict[str, Any]) -> bool:
+        r = api.client.get(path, params=params, headers=actor_headers, follow_redirects=False)
+        assert r.status_code < 500, (path, params, r.status_code)
+        body = r.content.decode("utf-8", "replace")
+        return r.status_code == 200 and any(mark in body for mark in marks)
+
+    problems: list[str] = []
+    asked = reached = 0
+    for actor in STAFF:
+        headers = api.bearer(actor)
+        for template in routes:
+            for sender_params, other_params in zip(
+                _identity(SENDER) + [{f"{k}": api.ids[SENDER]} for k in ID_KEYS],
+                _identity("ani") + [{f"{k}": api.ids["ani"]} for k in ID_KEYS],
+                strict=True,
+            ):
+                path = fill(api, template, actor, hidden)
+                other_path = path
+                if "{account_id" in template:
+                    path = _PARAM.sub(str(api.ids[SENDER]), template)
+                    other_path = _PARAM.sub(str(api.ids["ani"]), template)
+                asked += 1
+                if shows(headers, path, sender_params):
+                    reached += 1  # a list that ignores the filter shows it for both
+                    if not shows(headers, other_path, other_params):
+                        problems.append(f"GET {path} {sender_params} as {actor}")
+                if "{account_id" in template:
+                    break  # the path names the account: one pair is enough
+    assert asked > 1000 and reached > 50  # the lists were reached
+    assert problems == [], "\n".join(problems)
