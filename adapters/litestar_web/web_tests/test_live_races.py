@@ -16,155 +16,31 @@ threads started together (no mocks).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-from tests.deployment import deployment_env
 from tests.racing import run_threads, wait_for_lock_waiter
 
-from aspirasi_core.bootstrap import bootstrap, migrate
-from aspirasi_core.demo import load_demo
-from aspirasi_core.settings import Settings
-
-from .live import LiveServer
+from .live_demo import BACKENDS, DemoServer, new_database, serve_demo
 
 ROUNDS = 20
-PASSWORDS = {
-    "superadmin": "etam-super-admin-demo",
-    "admin": "etam-admin-demo",
-    "operator.pupr": "etam-operator-demo",
-    "warga": "etam-warga-demo",
-}
 
 
-def _prepare(env: dict[str, str]) -> None:
-    """``aspirasi db upgrade`` and ``aspirasi demo``, in this process (two
-    interpreters fewer to start): the migrated demo database the server opens."""
-    settings = Settings.from_env(env)
-    migrate(settings)
-    app = bootstrap(settings)
-    try:
-        anyio.run(load_demo, app)
-    finally:
-        app.deps.db.dispose()
-
-
-class Server:
-    """A running ``aspirasi serve`` and API clients logged in to it."""
-
-    def __init__(self, base_url: str, database_url: str, log: Path) -> None:
-        self.base_url = base_url
-        self.database_url = database_url
-        self.log = log
-        self.dialect = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-        self._tokens: dict[str, str] = {}
-        self.ids: dict[str, int] = {}
-
-    def token(self, login: str) -> str:
-        """A bearer token of ``login`` (logged in once, through the API)."""
-        if login not in self._tokens:
-            with httpx.Client(base_url=self.base_url, timeout=30) as anonymous:
-                anonymous.get("/")  # the CSRF cookie, repeated as a header
-                r = anonymous.post(
-                    "/api/v1/auth/login",
-                    json={"login": login, "password": PASSWORDS[login]},
-                    headers={"X-CSRF-Token": anonymous.cookies["aspirasi_csrf"]},
-                )
-            assert r.status_code == 200, r.text
-            self._tokens[login] = r.json()["token"]
-        return self._tokens[login]
-
-    @contextlib.contextmanager
-    def client(self, login: str) -> Iterator[httpx.Client]:
-        headers = {"Authorization": f"Bearer {self.token(login)}"}
-        with httpx.Client(base_url=self.base_url, headers=headers, timeout=60) as client:
-            yield client
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """The server's JSON log lines of the event ``name``."""
-        found = []
-        for line in self.log.read_text().splitlines():
-            if line.startswith("{"):
-                entry = json.loads(line)
-                if entry.get("event") == name:
-                    found.append(entry)
-        return found
-
-
-@contextlib.contextmanager
-def _serve(folder: Path, database_url: str, *, workers: int) -> Iterator[Server]:
-    env = deployment_env(
-        database_url,
-        folder / "storage",
-        ASPIRASI_DEMO="1",
-        # Every request comes from 127.0.0.1: the limits are not under test here.
-        ASPIRASI_DISABLED_PLUGINS="rate_limit",
-    )
-    _prepare(env)
-    process = LiveServer(env, folder / "serve.log", "--workers", str(workers))
-    try:
-        process.start(timeout=60)
-        server = Server(process.base_url, database_url, process.log_path)
-        with server.client("superadmin") as root:
-            agencies = {
-                a["code"]: a["id"] for a in root.get("/api/v1/admin/agencies").json()["items"]
-            }
-            categories = {
-                c["code"]: c["id"] for c in root.get("/api/v1/admin/categories").json()["items"]
-            }
-            subs = root.get("/api/v1/admin/subcategories").json()["items"]
-        server.ids = {
-            "pupr": agencies["pupr-pera"],
-            "biro": agencies["biro-perekonomian"],
-            "dishub": agencies["dishub"],
-            "aduan": categories["aduan"],
-            "infrastruktur": next(
-                s["id"]
-                for s in subs
-                if s["code"] == "infrastruktur" and s["category_id"] == categories["aduan"]
-            ),
-        }
-        yield server
-    finally:
-        process.stop()
-    output = process.log()
-    assert "Traceback" not in output, output
-
-
-@contextlib.contextmanager
-def _database(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
-    """A new, empty database: a SQLite file, or a PostgreSQL database dropped after."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{folder / 'aspirasi.db'}"
-        return
-    server = request.getfixturevalue("_pg_server")
-    server.admin()  # skips (or fails under CI) when PostgreSQL is unreachable
-    name = server.create()
-    try:
-        yield server.url_of(name)
-    finally:
-        server.drop(name)
-
-
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("sqlite"), pytest.param("pg", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+) -> Iterator[DemoServer]:
     """The demo served by two workers, on SQLite and on PostgreSQL."""
     folder = tmp_path_factory.mktemp(f"live-{request.param}")
-    with _database(request, folder) as url, _serve(folder, url, workers=2) as server:
+    with (
+        new_database(request, folder, request.param) as url,
+        serve_demo(folder, url, workers=2) as server,
+    ):
         yield server
 
 
@@ -176,38 +52,34 @@ def _ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def _submit(s: Server, subject: str = "Jalan rusak") -> dict[str, Any]:
+def _submit(s: DemoServer, subject: str = "Jalan rusak") -> dict[str, Any]:
     with s.client("warga") as c:
         return _ok(c.post("/api/v1/messages", json={"subject": subject, "body": "Berlubang."}), 201)
 
 
-def _forward_body(s: Server, agency: str) -> dict[str, Any]:
-    return {
-        "category_id": s.ids["aduan"],
-        "subcategory_id": s.ids["infrastruktur"],
-        "agency_id": s.ids[agency],
-    }
+def _forward_body(s: DemoServer, agency: str) -> dict[str, Any]:
+    return s.forward_body(agency)
 
 
-def _forwarded(s: Server) -> dict[str, Any]:
+def _forwarded(s: DemoServer) -> dict[str, Any]:
     mid = _submit(s)["id"]
     with s.client("admin") as c:
         return _ok(c.post(f"/api/v1/messages/{mid}/forward", json=_forward_body(s, "pupr")))
 
 
-def _in_progress(s: Server) -> dict[str, Any]:
+def _in_progress(s: DemoServer) -> dict[str, Any]:
     mid = _forwarded(s)["id"]
     with s.client("operator.pupr") as c:
         return _ok(c.post(f"/api/v1/messages/{mid}/start", json={}))
 
 
-def _done(s: Server) -> dict[str, Any]:
+def _done(s: DemoServer) -> dict[str, Any]:
     mid = _in_progress(s)["id"]
     with s.client("operator.pupr") as c:
         return _ok(c.post(f"/api/v1/messages/{mid}/reply", json={"answer": "Sudah."}))
 
 
-def _detail(s: Server, mid: int) -> dict[str, Any]:
+def _detail(s: DemoServer, mid: int) -> dict[str, Any]:
     with s.client("admin") as c:
         return _ok(c.get(f"/api/v1/messages/{mid}"))
 
@@ -216,7 +88,11 @@ Call = Callable[[httpx.Client, dict[str, str]], httpx.Response]
 
 
 def _race(
-    s: Server, message: dict[str, Any], round_: int, one: tuple[str, Call], other: tuple[str, Call]
+    s: DemoServer,
+    message: dict[str, Any],
+    round_: int,
+    one: tuple[str, Call],
+    other: tuple[str, Call],
 ) -> tuple[bool, list[httpx.Response]]:
     """Send ``one`` and ``other`` (login, call) at the same moment, each from its own
     client; on even rounds with ``If-Match`` set to the version both saw."""
@@ -247,7 +123,7 @@ def _actions(detail: dict[str, Any]) -> list[str]:
     return [entry["action"] for entry in detail["log"]]
 
 
-def test_reforward_against_confirm(live: Server) -> None:
+def test_reforward_against_confirm(live: DemoServer) -> None:
     """Issue 19 item 1: the re-forward must never be undone by the old agency's
     confirm (a lost update), nor the old agency learn "not found"."""
     s = live
@@ -280,7 +156,7 @@ def test_reforward_against_confirm(live: Server) -> None:
         assert detail["version"] == message["version"] + 1
 
 
-def test_two_reforwards(live: Server) -> None:
+def test_two_reforwards(live: DemoServer) -> None:
     """Issue 19 item 2: two admins re-forward what they both saw; the second one is
     told, instead of silently overwriting the first."""
     s = live
@@ -305,7 +181,7 @@ def test_two_reforwards(live: Server) -> None:
         assert detail["agency"]["id"] == s.ids[targets[winner]], round_
 
 
-def test_two_replies(live: Server) -> None:
+def test_two_replies(live: DemoServer) -> None:
     s = live
     for round_ in range(ROUNDS):
         message = _in_progress(s)
@@ -335,7 +211,7 @@ def test_two_replies(live: Server) -> None:
         assert detail["reply"]["answer"] == answers_text[winner]
 
 
-def test_two_ratings(live: Server) -> None:
+def test_two_ratings(live: DemoServer) -> None:
     s = live
     for round_ in range(ROUNDS):
         message = _done(s)
@@ -363,7 +239,7 @@ def test_two_ratings(live: Server) -> None:
         assert detail["version"] == message["version"] + 1
 
 
-def test_withdraw_against_forward(live: Server) -> None:
+def test_withdraw_against_forward(live: DemoServer) -> None:
     s = live
     for round_ in range(ROUNDS):
         message = _submit(s)
@@ -398,7 +274,7 @@ def test_withdraw_against_forward(live: Server) -> None:
             assert _actions(_detail(s, mid)) == ["submit", "forward"]
 
 
-def _log_actions_in_database(s: Server, mid: int) -> list[str]:
+def _log_actions_in_database(s: DemoServer, mid: int) -> list[str]:
     engine = create_engine(
         s.database_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool
     )
@@ -417,7 +293,7 @@ def _log_actions_in_database(s: Server, mid: int) -> list[str]:
 # ---------------------------------------------------------------------- idempotency
 
 
-def test_one_key_sent_100_times_at_once_creates_one_message(live: Server) -> None:
+def test_one_key_sent_100_times_at_once_creates_one_message(live: DemoServer) -> None:
     s = live
     key = str(uuid.uuid4())
     subject = f"Sekali saja {key[:8]}"
@@ -461,20 +337,20 @@ def test_one_key_sent_100_times_at_once_creates_one_message(live: Server) -> Non
 
 
 @pytest.fixture
-def pg_live(live: Server) -> Server:
+def pg_live(live: DemoServer) -> DemoServer:
     if live.dialect != "postgresql":
         pytest.skip("row locks and deadlocks: PostgreSQL (SQLite runs one write at a time)")
     return live
 
 
-def _external(s: Server) -> Any:
+def _external(s: DemoServer) -> Any:
     engine = create_engine(
         s.database_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool
     )
     return engine
 
 
-def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
+def test_a_deadlock_in_a_transition_is_retried(pg_live: DemoServer) -> None:
     """Another session holds the target agency's row and then asks for the message
     the forward has locked: PostgreSQL aborts the forward (40P01, the first to
     wait); the server runs it again and answers 200, with one log entry."""
@@ -514,11 +390,11 @@ def test_a_deadlock_in_a_transition_is_retried(pg_live: Server) -> None:
     assert _actions(_detail(s, mid)) == ["submit", "forward"]
 
 
-def _named_busy(s: Server) -> int:
+def _named_busy(s: DemoServer) -> int:
     return sum(e.get("code") == "database_busy" for e in s.events("service_unavailable"))
 
 
-def test_a_lock_that_stays_taken_answers_503_then_recovers(pg_live: Server) -> None:
+def test_a_lock_that_stays_taken_answers_503_then_recovers(pg_live: DemoServer) -> None:
     """Another session holds the message's row: the forward waits
     ``ASPIRASI_DB_LOCK_TIMEOUT_MS`` (the default, 3 s) for it once, then answers
     503 ``database_busy`` without retrying (the lock is most likely still held)."""
