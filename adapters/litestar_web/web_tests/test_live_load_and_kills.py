@@ -1,0 +1,355 @@
+"""Issue 19 under load, against real processes: the demo served by ``aspirasi
+serve --workers 2`` on SQLite and on PostgreSQL, mailing through ``aspirasi
+outbox run`` workers to a real aiosmtpd server, driven by many concurrent client
+tasks (httpx AsyncClient).
+
+* A deadlock-prone mixed load: workflow sequences (submit → forward → start →
+  reply → rate, by citizens and staff, every step writing the evaluator's
+  counts) alongside submissions with attachments. No answer is a 500; a 409
+  (the message changed) or a 503 with ``Retry-After`` is an acceptable outcome,
+  counted.
+* kill -9 of each serving worker in turn under submission load, and of the
+  outbox worker while it is in the middle of a mail: afterwards every
+  acknowledged (201) message is there with its attachment (the file's SHA-256 is
+  the row's, on disk and downloaded), every mail reached the SMTP server exactly
+  once (counted by Message-ID), and once the sweep ran no file is left that no
+  row names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from tests.outbox_support import BIN, HoldingSmtpSink, OutboxWorker
+
+from aspirasi_core.bootstrap import bootstrap
+from aspirasi_core.services import Aspirasi
+from aspirasi_core.settings import Settings
+from aspirasi_core.storage.tables import attachments, messages
+
+from .live_demo import BACKENDS, DemoServer, new_database, serve_demo
+
+CITIZENS = ("warga", "warga2")
+STAFF = ("admin", "superadmin", "operator.pupr")
+
+
+class Served:
+    """The server, the SMTP sink it mails to, and the core of the same deployment
+    opened in this process (to read the database and the files)."""
+
+    def __init__(self, server: DemoServer, sink: HoldingSmtpSink, folder: Path) -> None:
+        self.server = server
+        self.sink = sink
+        self.folder = folder
+        assert server.process is not None
+        self.env = server.process.env
+        self.core: Aspirasi = bootstrap(Settings.from_env(self.env))
+        self.storage = Path(self.env["ASPIRASI_STORAGE_PATH"])
+
+    def close(self) -> None:
+        self.core.deps.db.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp(f"load-{request.param}")
+    with (
+        HoldingSmtpSink() as sink,
+        new_database(request, folder, request.param) as url,
+        serve_demo(
+            folder,
+            url,
+            workers=2,
+            ASPIRASI_SMTP_HOST="127.0.0.1",
+            ASPIRASI_SMTP_PORT=str(sink.port),
+            ASPIRASI_MAIL_FROM="ASPIRASI ETAM <noreply@kaltimprov.go.id>",
+            ASPIRASI_OUTBOX_LEASE_SECONDS="4",
+        ) as server,
+    ):
+        for login in (*CITIZENS, *STAFF):
+            server.token(login)
+        found = Served(server, sink, folder)
+        try:
+            yield found
+        finally:
+            found.close()
+
+
+def jpeg(n: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (48, 32), (n % 256, (n * 7) % 256, (n * 13) % 256)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+class Tally:
+    """Every answer by step and status; the 5xx kept for the failure message."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, int]] = Counter()
+        self.bad: list[str] = []
+        self.cut = 0  # connections a killed worker dropped
+
+    def add(self, step: str, r: httpx.Response, ok: int) -> bool:
+        self.counts[(step, r.status_code)] += 1
+        if r.status_code == ok:
+            return True
+        if r.status_code == 409:
+            assert r.json()["code"], r.text
+        elif r.status_code == 503:
+            if int(r.headers.get("Retry-After", "0")) < 1:
+                self.bad.append(f"{step}: 503 without Retry-After: {r.text}")
+        else:
+            self.bad.append(f"{step}: {r.status_code} {r.text[:300]}")
+        return False
+
+    def of(self, status: int) -> int:
+        return sum(n for (_, s), n in self.counts.items() if s == status)
+
+
+async def submit(
+    http: httpx.AsyncClient, s: DemoServer, citizen: str, n: int, tally: Tally
+) -> dict[str, Any] | None:
+    r = await http.post(
+        "/api/v1/messages",
+        data={"subject": f"Beban campuran {n}", "body": "Jalan berlubang di depan sekolah."},
+        files={"attachment": (f"foto-{n}.jpg", jpeg(n), "image/jpeg")},
+        headers=s.bearer(citizen),
+    )
+    return r.json() if tally.add("submit", r, 201) else None  # type: ignore[no-any-return]
+
+
+async def sequence(http: httpx.AsyncClient, s: DemoServer, n: int, tally: Tally) -> bool:
+    """One message from submission to rating; stops at the first refusal."""
+    citizen = CITIZENS[n % 2]
+    sent = await submit(http, s, citizen, n, tally)
+    if sent is None:
+        return False
+    mid = sent["id"]
+    admin = STAFF[n % 2]
+    steps: list[tuple[str, str, dict[str, Any], int]] = [
+        ("forward", admin, s.forward_body("pupr"), 200),
+        ("start", "operator.pupr", {}, 200),
+        ("reply", "operator.pupr", {"answer": "Sudah ditambal."}, 200),
+        ("rating", citizen, {"stars": 1 + n % 5, "comment": ""}, 201),
+    ]
+    for step, who, body, ok in steps:
+        r = await http.post(f"/api/v1/messages/{mid}/{step}", json=body, headers=s.bearer(who))
+        if not tally.add(step, r, ok):
+            return False
+    return True
+
+
+SEQUENCE_TASKS, SEQUENCES_EACH = 10, 4
+SUBMIT_TASKS, SUBMISSIONS_EACH = 10, 5
+
+
+def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
+    s = served.server
+    tally = Tally()
+    done: list[bool] = []
+
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=SEQUENCE_TASKS + SUBMIT_TASKS)
+        async with (
+            httpx.AsyncClient(base_url=s.base_url, timeout=60, limits=limits) as http,
+            anyio.create_task_group() as tg,
+        ):
+
+            async def sequences(task: int) -> None:
+                for i in range(SEQUENCES_EACH):
+                    done.append(await sequence(http, s, 1000 + task * 100 + i, tally))
+
+            async def submissions(task: int) -> None:
+                for i in range(SUBMISSIONS_EACH):
+                    await submit(http, s, CITIZENS[i % 2], 5000 + task * 100 + i, tally)
+
+            for task in range(SEQUENCE_TASKS):
+                tg.start_soon(sequences, task)
+            for task in range(SUBMIT_TASKS):
+                tg.start_soon(submissions, task)
+
+    anyio.run(main)
+    summary = dict(sorted(tally.counts.items()))
+    print(f"\n{s.dialect}: {sum(done)}/{len(done)} sequences completed; answers {summary}")
+    assert tally.of(500) == 0 and tally.bad == [], "\n".join(tally.bad)
+    assert len(done) == SEQUENCE_TASKS * SEQUENCES_EACH
+    assert tally.counts[("submit", 201)] + tally.of(409) + tally.of(503) >= 1
+    assert any(done), summary  # the load did get through
+    assert not s.events("unhandled_error")
+
+
+# --------------------------------------------------------------------------- kill -9
+
+
+def workers_of(parent: int) -> set[int]:
+    """The uvicorn worker processes under ``aspirasi serve`` (its children that
+    run the app, not multiprocessing's resource tracker)."""
+    found = set()
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for pid in map(int, children):
+        with contextlib.suppress(FileNotFoundError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"resource_tracker" not in cmdline:
+                found.add(pid)
+    return found
+
+
+def wait_for(check: Any, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.1)
+    return result
+
+
+def outbox_totals(core: Aspirasi) -> dict[str, int]:
+    return core.deps.db.run_sync(lambda uow: uow.outbox.totals(), write=False)  # type: ignore[no-any-return]
+
+
+KILL_SUBMIT_TASKS, KILL_SUBMISSIONS_EACH = 8, 8
+
+
+def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_twice(
+    served: Served,
+) -> None:
+    s, sink, core = served.server, served.sink, served.core
+    assert s.process is not None and s.process.process is not None
+    parent = s.process.process.pid
+    first = wait_for(lambda: workers_of(parent) if len(workers_of(parent)) == 2 else None, "2")
+    tally = Tally()
+    acked: dict[int, str] = {}  # message id -> the attachment's file name
+    killed: list[int] = []
+    finished: list[bool] = []
+    outbox_logs = served.folder / "outbox"
+    outbox_logs.mkdir(exist_ok=True)
+    # The first outbox worker is killed in the middle of its 3rd mail (after RCPT,
+    # before the server accepted it); that mail goes out once, from the next one.
+    sink.hold("RCPT", 3)
+    outbox = [OutboxWorker(served.env, outbox_logs / "worker-1.log")]
+
+    async def main() -> None:
+        async with httpx.AsyncClient(base_url=s.base_url, timeout=60) as http:
+
+            async def submissions(task: int) -> None:
+                for i in range(KILL_SUBMISSIONS_EACH):
+                    n = 20_000 + task * 100 + i
+                    try:
+                        sent = await submit(http, s, CITIZENS[i % 2], n, tally)
+                    except httpx.TransportError:
+                        tally.cut += 1  # the worker died under this request
+                        continue
+                    if sent is not None:
+                        acked[sent["id"]] = f"foto-{n}.jpg"
+
+            async def killer() -> None:
+                total = KILL_SUBMIT_TASKS * KILL_SUBMISSIONS_EACH
+                for victim, after in zip(sorted(first), (total // 4, total // 2), strict=True):
+                    while len(acked) < after and not finished:
+                        await anyio.sleep(0.02)  # polls the load's progress
+                    if finished:
+                        return
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(victim)
+                    # The supervisor starts a new worker in its place.
+                    while len(workers_of(parent) - set(killed)) < 2:
+                        await anyio.sleep(0.05)
+
+            async def outbox_killer() -> None:
+                reached = await anyio.to_thread.run_sync(sink.reached.wait, 60)
+                assert reached, "the outbox worker sent nothing"
+                outbox[0].kill()
+                sink.release()
+                outbox.append(OutboxWorker(served.env, outbox_logs / "worker-2.log"))
+
+            async with anyio.create_task_group() as load:
+                load.start_soon(killer)
+                load.start_soon(outbox_killer)
+                async with anyio.create_task_group() as clients:
+                    for task in range(KILL_SUBMIT_TASKS):
+                        clients.start_soon(submissions, task)
+                finished.append(True)
+
+    try:
+        anyio.run(main)
+        assert len(killed) == 2 and len(outbox) == 2
+        print(
+            f"\n{s.dialect}: {len(acked)} acknowledged, {tally.cut} cut by a kill;"
+            f" answers {dict(sorted(tally.counts.items()))}"
+        )
+        assert tally.of(500) == 0 and tally.bad == [], "\n".join(tally.bad)
+        assert acked
+
+        # Every mail queued (this load's, and what the module queued before) is sent.
+        def all_sent() -> bool:
+            totals = outbox_totals(core)
+            return (
+                totals["pending"] == totals["sending"] == 0
+                and len(sink.accepted) >= (totals["done"])
+            )
+
+        wait_for(all_sent, f"the outbox delivers it all: {outbox_totals(core)}")
+    finally:
+        for worker in outbox:
+            worker.stop()
+    totals = outbox_totals(core)
+    assert totals["dead"] == 0, totals
+    duplicates = {m: n for m, n in Counter(sink.accepted).items() if n > 1}
+    assert duplicates == {}, duplicates
+    assert len(sink.accepted) == totals["done"], (len(sink.accepted), totals)
+
+    # The sweep: what a killed request left in pending/ has waited an hour by now.
+    pending = served.storage / "pending"
+    if pending.is_dir():
+        for path in pending.iterdir():
+            then = time.time() - 2 * 3600
+            os.utime(path, (then, then))
+    sweep = subprocess.run(
+        [str(BIN / "aspirasi"), "outbox", "run", "--once"],
+        env=served.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert sweep.returncode == 0, sweep.stdout + sweep.stderr
+
+    with core.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = {r.id: r for r in conn.execute(select(messages.c.id))}
+        files = {
+            r.storage_key: r
+            for r in conn.execute(select(attachments).where(attachments.c.removed_at.is_(None)))
+        }
+    by_message = {r.message_id: r for r in files.values()}
+    on_disk = {p.name: p for p in served.storage.rglob("*") if p.is_file()}
+    # No orphan: every file on disk is named by a row, and every row's file is there.
+    assert set(on_disk) == set(files), set(on_disk) ^ set(files)
+    assert not pending.is_dir() or not any(pending.iterdir())
+    with s.client("warga") as warga, s.client("warga2") as warga2:
+        for mid, filename in acked.items():
+            assert mid in rows, f"acknowledged message {mid} is missing"
+            row = by_message[mid]
+            assert row.filename == filename
+            digest = hashlib.sha256(on_disk[row.storage_key].read_bytes()).hexdigest()
+            assert digest == row.sha256, mid
+            for http in (warga, warga2):
+                r = http.get(f"/api/v1/messages/{mid}/attachments/{row.id}")
+                if r.status_code == 200:
+                    assert hashlib.sha256(r.content).hexdigest() == row.sha256
+                    break
+            else:
+                raise AssertionError(f"the attachment of {mid} cannot be downloaded")
