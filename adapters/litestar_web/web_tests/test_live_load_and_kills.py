@@ -14,6 +14,9 @@ tasks (httpx AsyncClient).
   the row's, on disk and downloaded), every mail reached the SMTP server exactly
   once (counted by Message-ID), and once the sweep ran no file is left that no
   row names.
+* The moment those kills hit only by chance, made certain: the workers are
+  killed while a submission's file is stored and its transaction is held back by
+  another session; the sweep removes the orphan.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import hashlib
 import io
 import os
 import signal
+import sqlite3
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,7 +39,8 @@ import anyio
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 from tests.outbox_support import BIN, HoldingSmtpSink, OutboxWorker
 
 from aspirasi_core.bootstrap import bootstrap
@@ -156,8 +162,8 @@ async def sequence(http: httpx.AsyncClient, s: DemoServer, n: int, tally: Tally)
     return True
 
 
-SEQUENCE_TASKS, SEQUENCES_EACH = 10, 4
-SUBMIT_TASKS, SUBMISSIONS_EACH = 10, 5
+SEQUENCE_TASKS, SEQUENCES_EACH = 16, 4
+SUBMIT_TASKS, SUBMISSIONS_EACH = 16, 4
 
 
 def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
@@ -187,7 +193,11 @@ def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
 
     anyio.run(main)
     summary = dict(sorted(tally.counts.items()))
-    print(f"\n{s.dialect}: {sum(done)}/{len(done)} sequences completed; answers {summary}")
+    retried = Counter(e["reason"] for e in s.events("transaction_retried"))
+    print(
+        f"\n{s.dialect}: {sum(done)}/{len(done)} sequences completed; answers {summary};"
+        f" transactions retried {dict(retried)}"
+    )
     assert tally.of(500) == 0 and tally.bad == [], "\n".join(tally.bad)
     assert len(done) == SEQUENCE_TASKS * SEQUENCES_EACH
     assert tally.counts[("submit", 201)] + tally.of(409) + tally.of(503) >= 1
@@ -314,34 +324,15 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
     assert duplicates == {}, duplicates
     assert len(sink.accepted) == totals["done"], (len(sink.accepted), totals)
 
-    # The sweep: what a killed request left in pending/ has waited an hour by now.
-    pending = served.storage / "pending"
-    if pending.is_dir():
-        for path in pending.iterdir():
-            then = time.time() - 2 * 3600
-            os.utime(path, (then, then))
-    sweep = subprocess.run(
-        [str(BIN / "aspirasi"), "outbox", "run", "--once"],
-        env=served.env,
-        capture_output=True,
-        timeout=60,
-    )
-    assert sweep.returncode == 0, sweep.stdout + sweep.stderr
-
+    sweep(served)
+    files, on_disk = files_match_rows(served)
     with core.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
-        rows = {r.id: r for r in conn.execute(select(messages.c.id))}
-        files = {
-            r.storage_key: r
-            for r in conn.execute(select(attachments).where(attachments.c.removed_at.is_(None)))
-        }
+        rows = set(conn.execute(select(messages.c.id)).scalars())
     by_message = {r.message_id: r for r in files.values()}
-    on_disk = {p.name: p for p in served.storage.rglob("*") if p.is_file()}
-    # No orphan: every file on disk is named by a row, and every row's file is there.
-    assert set(on_disk) == set(files), set(on_disk) ^ set(files)
-    assert not pending.is_dir() or not any(pending.iterdir())
     with s.client("warga") as warga, s.client("warga2") as warga2:
         for mid, filename in acked.items():
             assert mid in rows, f"acknowledged message {mid} is missing"
+            assert mid in by_message, f"the attachment of {mid} is missing"
             row = by_message[mid]
             assert row.filename == filename
             digest = hashlib.sha256(on_disk[row.storage_key].read_bytes()).hexdigest()
@@ -353,3 +344,118 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
                     break
             else:
                 raise AssertionError(f"the attachment of {mid} cannot be downloaded")
+
+
+def sweep(served: Served) -> None:
+    """What killed requests left in ``pending/`` waits an hour (its files are made
+    two hours old), then the outbox worker's sweep runs: ``aspirasi outbox run
+    --once``, a process of its own."""
+    pending = served.storage / "pending"
+    if pending.is_dir():
+        for path in pending.iterdir():
+            then = time.time() - 2 * 3600
+            os.utime(path, (then, then))
+    done = subprocess.run(
+        [str(BIN / "aspirasi"), "outbox", "run", "--once"],
+        env=served.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def files_match_rows(served: Served) -> tuple[dict[str, Any], dict[str, Path]]:
+    """No orphan: every file on disk is named by an attachment's row, and every
+    row's file is there. The rows and the files by storage key."""
+    with served.core.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        files = {
+            r.storage_key: r
+            for r in conn.execute(select(attachments).where(attachments.c.removed_at.is_(None)))
+        }
+    on_disk = {p.name: p for p in served.storage.rglob("*") if p.is_file()}
+    assert set(on_disk) == set(files), set(on_disk) ^ set(files)
+    pending = served.storage / "pending"
+    assert not pending.is_dir() or not any(pending.iterdir())
+    return files, on_disk
+
+
+@contextlib.contextmanager
+def writes_held(served: Served) -> Iterator[None]:
+    """Another session holds the database's write lock (SQLite) or the messages
+    table against inserts (PostgreSQL) until the block ends: a submission stores
+    its file and then waits, without committing."""
+    url = served.env["ASPIRASI_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        raw = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            yield
+            raw.execute("ROLLBACK")
+        finally:
+            raw.close()
+        return
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool
+    )
+    try:
+        with engine.connect() as other:
+            other.execute(text("LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE"))
+            yield
+            other.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_worker_killed_between_storing_an_upload_and_its_commit_leaves_no_orphan(
+    served: Served,
+) -> None:
+    """The moment the kills under load hit only by chance: a worker dies after the
+    upload's file is stored and before its transaction commits (the write is held
+    back by another session); the file no row names is gone after the sweep."""
+    s = served.server
+    assert s.process is not None and s.process.process is not None
+    parent = s.process.process.pid
+    pending = served.storage / "pending"
+    files_before = {p.name for p in pending.iterdir()} if pending.is_dir() else set()
+    answer: list[Any] = []
+
+    def send() -> None:
+        try:
+            with s.client("warga") as http:
+                answer.append(
+                    http.post(
+                        "/api/v1/messages",
+                        data={"subject": "Terputus", "body": "Dikirim saat server mati."},
+                        files={"attachment": ("putus.jpg", jpeg(7), "image/jpeg")},
+                    )
+                )
+        except httpx.TransportError as exc:
+            answer.append(exc)
+
+    with writes_held(served):
+        client = threading.Thread(target=send)
+        client.start()
+        stored = wait_for(
+            lambda: pending.is_dir() and {p.name for p in pending.iterdir()} - files_before,
+            "the upload is stored",
+        )
+        victims = workers_of(parent)
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        client.join(60)
+    assert len(answer) == 1 and isinstance(answer[0], httpx.TransportError), answer
+    with served.core.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        named = set(conn.execute(select(attachments.c.storage_key)).scalars())
+    assert stored - named == stored  # an orphan: no row names it
+    # The supervisor replaces the workers; the server serves again.
+    wait_for(lambda: len(workers_of(parent) - victims) == 2, "two new workers")
+    wait_for(lambda: s.process is not None and healthy(s), "the server answers")
+    sweep(served)
+    files_match_rows(served)
+    assert not stored & {p.name for p in served.storage.rglob("*")}
+
+
+def healthy(s: DemoServer) -> bool:
+    with contextlib.suppress(httpx.TransportError):
+        return httpx.get(s.base_url + "/healthz", timeout=2).status_code == 200
+    return False
