@@ -27,7 +27,6 @@ import io
 import os
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -41,7 +40,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
-from tests.outbox_support import BIN, HoldingSmtpSink, OutboxWorker
+from tests.outbox_support import HoldingSmtpSink, OutboxWorker
 
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.services import Aspirasi
@@ -66,8 +65,28 @@ class Served:
         self.env = server.process.env
         self.core: Aspirasi = bootstrap(Settings.from_env(self.env))
         self.storage = Path(self.env["ASPIRASI_STORAGE_PATH"])
+        (folder / "outbox").mkdir(exist_ok=True)
+        #: The ``aspirasi outbox run`` workers started so far; the last one runs.
+        self.outbox: list[OutboxWorker] = []
+        self.start_outbox_worker()
+
+    def start_outbox_worker(self) -> None:
+        log = self.folder / "outbox" / f"worker-{len(self.outbox) + 1}.log"
+        self.outbox.append(OutboxWorker(self.env, log))
+
+    def ready(self) -> int:
+        """Until two serving workers answer (a test may have killed them): the pid
+        of the server's supervisor."""
+        process = self.server.process
+        assert process is not None and process.process is not None
+        parent = process.process.pid
+        wait_for(lambda: len(workers_of(parent)) == 2, "two serving workers")
+        wait_for(lambda: healthy(self.server), "the server answers")
+        return parent
 
     def close(self) -> None:
+        for worker in self.outbox:
+            worker.stop()
         self.core.deps.db.dispose()  # type: ignore[attr-defined]
 
 
@@ -87,6 +106,8 @@ def served(
             ASPIRASI_SMTP_PORT=str(sink.port),
             ASPIRASI_MAIL_FROM="ASPIRASI ETAM <noreply@kaltimprov.go.id>",
             ASPIRASI_OUTBOX_LEASE_SECONDS="4",
+            # The outbox worker's sweeps (orphan files among them) every second.
+            ASPIRASI_SOP_SWEEP_SECONDS="1",
         ) as server,
     ):
         for login in (*CITIZENS, *STAFF):
@@ -168,6 +189,7 @@ SUBMIT_TASKS, SUBMISSIONS_EACH = 16, 4
 
 def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
     s = served.server
+    served.ready()
     tally = Tally()
     done: list[bool] = []
 
@@ -233,26 +255,23 @@ def outbox_totals(core: Aspirasi) -> dict[str, int]:
     return core.deps.db.run_sync(lambda uow: uow.outbox.totals(), write=False)  # type: ignore[no-any-return]
 
 
-KILL_SUBMIT_TASKS, KILL_SUBMISSIONS_EACH = 8, 8
+KILL_SUBMIT_TASKS, KILL_SUBMISSIONS_EACH = 6, 8
 
 
 def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_twice(
     served: Served,
 ) -> None:
     s, sink, core = served.server, served.sink, served.core
-    assert s.process is not None and s.process.process is not None
-    parent = s.process.process.pid
-    first = wait_for(lambda: workers_of(parent) if len(workers_of(parent)) == 2 else None, "2")
+    parent = served.ready()
+    first = workers_of(parent)
     tally = Tally()
     acked: dict[int, str] = {}  # message id -> the attachment's file name
     killed: list[int] = []
     finished: list[bool] = []
-    outbox_logs = served.folder / "outbox"
-    outbox_logs.mkdir(exist_ok=True)
-    # The first outbox worker is killed in the middle of its 3rd mail (after RCPT,
-    # before the server accepted it); that mail goes out once, from the next one.
+    # The outbox worker is killed in the middle of its 3rd mail from now (after
+    # RCPT, before the server accepted it); that mail goes out once, from the next.
     sink.hold("RCPT", 3)
-    outbox = [OutboxWorker(served.env, outbox_logs / "worker-1.log")]
+    outboxes = len(served.outbox)
 
     async def main() -> None:
         async with httpx.AsyncClient(base_url=s.base_url, timeout=60) as http:
@@ -275,18 +294,15 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
                         await anyio.sleep(0.02)  # polls the load's progress
                     if finished:
                         return
-                    os.kill(victim, signal.SIGKILL)
+                    os.kill(victim, signal.SIGKILL)  # the supervisor starts another
                     killed.append(victim)
-                    # The supervisor starts a new worker in its place.
-                    while len(workers_of(parent) - set(killed)) < 2:
-                        await anyio.sleep(0.05)
 
             async def outbox_killer() -> None:
                 reached = await anyio.to_thread.run_sync(sink.reached.wait, 60)
                 assert reached, "the outbox worker sent nothing"
-                outbox[0].kill()
+                served.outbox[-1].kill()
                 sink.release()
-                outbox.append(OutboxWorker(served.env, outbox_logs / "worker-2.log"))
+                served.start_outbox_worker()
 
             async with anyio.create_task_group() as load:
                 load.start_soon(killer)
@@ -298,7 +314,7 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
 
     try:
         anyio.run(main)
-        assert len(killed) == 2 and len(outbox) == 2
+        assert len(killed) == 2 and len(served.outbox) == outboxes + 1
         print(
             f"\n{s.dialect}: {len(acked)} acknowledged, {tally.cut} cut by a kill;"
             f" answers {dict(sorted(tally.counts.items()))}"
@@ -316,8 +332,7 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
 
         wait_for(all_sent, f"the outbox delivers it all: {outbox_totals(core)}")
     finally:
-        for worker in outbox:
-            worker.stop()
+        sink.release()
     totals = outbox_totals(core)
     assert totals["dead"] == 0, totals
     duplicates = {m: n for m, n in Counter(sink.accepted).items() if n > 1}
@@ -348,20 +363,15 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
 
 def sweep(served: Served) -> None:
     """What killed requests left in ``pending/`` waits an hour (its files are made
-    two hours old), then the outbox worker's sweep runs: ``aspirasi outbox run
-    --once``, a process of its own."""
+    two hours old); the running outbox worker's sweep (every second here) settles
+    it: until ``pending/`` is empty."""
     pending = served.storage / "pending"
-    if pending.is_dir():
-        for path in pending.iterdir():
-            then = time.time() - 2 * 3600
-            os.utime(path, (then, then))
-    done = subprocess.run(
-        [str(BIN / "aspirasi"), "outbox", "run", "--once"],
-        env=served.env,
-        capture_output=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    if not pending.is_dir():
+        return
+    for path in pending.iterdir():
+        then = time.time() - 2 * 3600
+        os.utime(path, (then, then))
+    wait_for(lambda: not any(pending.iterdir()), "the outbox worker sweeps pending/")
 
 
 def files_match_rows(served: Served) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -413,8 +423,7 @@ def test_a_worker_killed_between_storing_an_upload_and_its_commit_leaves_no_orph
     upload's file is stored and before its transaction commits (the write is held
     back by another session); the file no row names is gone after the sweep."""
     s = served.server
-    assert s.process is not None and s.process.process is not None
-    parent = s.process.process.pid
+    parent = served.ready()
     pending = served.storage / "pending"
     files_before = {p.name for p in pending.iterdir()} if pending.is_dir() else set()
     answer: list[Any] = []
@@ -447,9 +456,6 @@ def test_a_worker_killed_between_storing_an_upload_and_its_commit_leaves_no_orph
     with served.core.deps.db.engine.connect() as conn:  # type: ignore[attr-defined]
         named = set(conn.execute(select(attachments.c.storage_key)).scalars())
     assert stored - named == stored  # an orphan: no row names it
-    # The supervisor replaces the workers; the server serves again.
-    wait_for(lambda: len(workers_of(parent) - victims) == 2, "two new workers")
-    wait_for(lambda: s.process is not None and healthy(s), "the server answers")
     sweep(served)
     files_match_rows(served)
     assert not stored & {p.name for p in served.storage.rglob("*")}
