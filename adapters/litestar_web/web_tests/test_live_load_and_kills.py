@@ -5,9 +5,10 @@ tasks (httpx AsyncClient).
 
 * A deadlock-prone mixed load: workflow sequences (submit → forward → start →
   reply → rate, by citizens and staff, every step writing the evaluator's
-  counts) alongside submissions with attachments. No answer is a 500; a 409
-  (the message changed) or a 503 with ``Retry-After`` is an acceptable outcome,
-  counted.
+  counts; in every third sequence two admins forward and the citizen rates twice
+  at once) alongside submissions with attachments. No answer is a 500, no two
+  concurrent steps both win; a 409 (the message changed) or a 503 with
+  ``Retry-After`` is an acceptable outcome, counted.
 * kill -9 of each serving worker in turn under submission load, and of the
   outbox worker while it is in the middle of a mail: afterwards every
   acknowledged (201) message is there with its attachment (the file's SHA-256 is
@@ -30,7 +31,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -163,24 +164,52 @@ async def submit(
 
 
 async def sequence(http: httpx.AsyncClient, s: DemoServer, n: int, tally: Tally) -> bool:
-    """One message from submission to rating; stops at the first refusal."""
+    """One message from submission to rating; stops at the first refusal. Every
+    third sequence has its forward sent by two admins at once, and its rating twice
+    at once, both with the version they saw (``If-Match``): one may win, never both."""
     citizen = CITIZENS[n % 2]
     sent = await submit(http, s, citizen, n, tally)
     if sent is None:
         return False
-    mid = sent["id"]
-    admin = STAFF[n % 2]
-    steps: list[tuple[str, str, dict[str, Any], int]] = [
-        ("forward", admin, s.forward_body("pupr"), 200),
-        ("start", "operator.pupr", {}, 200),
-        ("reply", "operator.pupr", {"answer": "Sudah ditambal."}, 200),
-        ("rating", citizen, {"stars": 1 + n % 5, "comment": ""}, 201),
+    mid, version = sent["id"], sent.get("version", 1)
+    contended = n % 3 == 0
+    steps: list[tuple[str, tuple[str, ...], dict[str, Any], int]] = [
+        ("forward", STAFF[:2] if contended else (STAFF[n % 2],), s.forward_body("pupr"), 200),
+        ("start", ("operator.pupr",), {}, 200),
+        ("reply", ("operator.pupr",), {"answer": "Sudah ditambal."}, 200),
+        ("rating", (citizen, citizen) if contended else (citizen,), {"stars": 1 + n % 5}, 201),
     ]
     for step, who, body, ok in steps:
-        r = await http.post(f"/api/v1/messages/{mid}/{step}", json=body, headers=s.bearer(who))
-        if not tally.add(step, r, ok):
+        headers = {"If-Match": f'"{version}"'} if len(who) > 1 else {}
+        answers = await gather(
+            *(
+                http.post(
+                    f"/api/v1/messages/{mid}/{step}",
+                    json=body,
+                    headers={**s.bearer(login), **headers},
+                )
+                for login in who
+            )
+        )
+        wins = [r for r in answers if tally.add(step, r, ok)]
+        assert len(wins) <= 1, [(r.status_code, r.text) for r in answers]  # no lost update
+        if not wins:
             return False
+        version = wins[0].json().get("version", version)
     return True
+
+
+async def gather(*calls: Awaitable[httpx.Response]) -> list[httpx.Response]:
+    """Run ``calls`` at once; their answers in order."""
+    answers: list[httpx.Response | None] = [None] * len(calls)
+
+    async def one(i: int, call: Awaitable[httpx.Response]) -> None:
+        answers[i] = await call
+
+    async with anyio.create_task_group() as tg:
+        for i, call in enumerate(calls):
+            tg.start_soon(one, i, call)
+    return [a for a in answers if a is not None]
 
 
 SEQUENCE_TASKS, SEQUENCES_EACH = 16, 4
