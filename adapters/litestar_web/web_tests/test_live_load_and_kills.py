@@ -4,8 +4,9 @@ outbox run`` workers to a real aiosmtpd server, driven by many concurrent client
 tasks (httpx AsyncClient).
 
 * A deadlock-prone mixed load: workflow sequences (submit → forward → start →
-  reply → rate, by citizens and staff, every step writing the evaluator's
-  counts; in every third sequence two admins forward and the citizen rates twice
+  reply → rate, by citizens and staff, with every bundled plugin on, the
+  evaluator's counts among them, and the outbox worker's sweeps running every
+  second; in every third sequence two admins forward and the citizen rates twice
   at once) alongside submissions with attachments. No answer is a 500, no two
   concurrent steps both win; a 409 (the message changed) or a 503 with
   ``Retry-After`` is an acceptable outcome, counted.
@@ -251,7 +252,6 @@ def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
     )
     assert tally.of(500) == 0 and tally.bad == [], "\n".join(tally.bad)
     assert len(done) == SEQUENCE_TASKS * SEQUENCES_EACH
-    assert tally.counts[("submit", 201)] + tally.of(409) + tally.of(503) >= 1
     assert any(done), summary  # the load did get through
     assert not s.events("unhandled_error")
 
@@ -378,6 +378,8 @@ def test_kill_9_of_serving_and_outbox_workers_loses_nothing_and_sends_nothing_tw
     assert totals["pending"] == totals["sending"] == 0, totals
     assert len(sink.accepted) == totals["done"], (len(sink.accepted), totals)
     assert "" not in sink.accepted  # every mail has its Message-ID
+    for log in (served.folder / "outbox").iterdir():
+        assert "Traceback" not in log.read_text(), log.read_text()
 
     sweep(served)
     files, on_disk = files_match_rows(served)
