@@ -261,14 +261,18 @@ def test_a_deadlock_prone_mixed_load_answers_no_500(served: Served) -> None:
 
 def workers_of(parent: int) -> set[int]:
     """The uvicorn worker processes under ``aspirasi serve`` (its children that
-    run the app, not multiprocessing's resource tracker)."""
+    run the app, not multiprocessing's resource tracker), read from ``/proc``."""
     found = set()
-    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    for pid in map(int, children):
-        with contextlib.suppress(FileNotFoundError):
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"resource_tracker" not in cmdline:
-                found.add(pid)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # gone meanwhile
+            stat = (entry / "stat").read_text()
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after it.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            mine = int(fields[1]) == parent and fields[0] != "Z"  # zombies: dead
+            if mine and b"resource_tracker" not in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
     return found
 
 
