@@ -178,20 +178,22 @@ def aspirasi_deliver_outbox_item(item: OutboxItem) -> bool | None:
 
 @hookspec
 def aspirasi_after_submission(event: MessageSubmitted) -> None:
-    """Called after a submission has been committed. Exceptions are logged, not raised."""
+    """Called after a submission has been committed. Exceptions are logged, not
+    raised (:class:`aspirasi_core.plugins.AfterHookGuard`)."""
 
 
 @hookspec
 def aspirasi_after_transition(event: StatusChanged) -> None:
     """Called after a committed status move (and after each progress update,
     whose from and to status are both ``in_progress``). Exceptions are logged,
-    not raised."""
+    not raised (:class:`aspirasi_core.plugins.AfterHookGuard`)."""
 
 
 @hookspec
 def aspirasi_after_event(event: Event) -> None:
     """Called after the commit for every other domain event (account events,
-    ratings). Exceptions are logged, not raised."""
+    ratings). Exceptions are logged, not raised
+    (:class:`aspirasi_core.plugins.AfterHookGuard`)."""
 
 
 @hookspec

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from importlib.metadata import Distribution
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -39,6 +40,12 @@ D = TypeVar("D")
 log = structlog.get_logger("aspirasi.plugins")
 
 
+#: Name under which the guard of the ``aspirasi_after_*`` hooks is registered.
+AFTER_HOOK_GUARD_NAME = "aspirasi_core.after_hooks"
+#: The hooks called after a commit: a failure is logged, never raised.
+AFTER_HOOKS = ("aspirasi_after_submission", "aspirasi_after_transition", "aspirasi_after_event")
+
+
 class PluginLoadError(RuntimeError):
     """An installed plugin could not be loaded, or the allow-list names a missing one."""
 
@@ -55,19 +62,97 @@ class PluginInfo:
     distribution: str | None = None
 
 
+class AspirasiPluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager for the ``aspirasi`` project, which also remembers
+    the distribution each installed plugin came from (pytest subclasses pluggy's
+    manager the same way). pluggy's own ``load_setuptools_entrypoints`` registers
+    what an entry point names as it is; the core instead makes a fresh object of
+    a plugin class for every manager, hence its own loading and this record."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        #: Plugin name → the ``importlib.metadata.Distribution`` it was installed from.
+        self.distributions: dict[str, Distribution] = {}
+
+
+class AfterHookGuard:
+    """The core's outermost wrapper of the ``aspirasi_after_*`` hooks.
+
+    Those hooks run after the commit, so a plugin that raises must not turn a
+    committed change into an error: the guard logs the exception
+    (``after_hook_failed``, naming the hook, the event and the plugin whose
+    implementation raised) and the hook returns no results. pluggy stops calling
+    implementations at the first one that raises, so the implementations after a
+    failing one (in pluggy's order) miss that event: an ``after_*``
+    implementation that may fail should catch its own errors. The hooks are called
+    through pluggy like every other, so plugins' wrappers and hook tracing see them.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._pm = pm
+
+    def _failed(self, hook_name: str, event: Any, exc: BaseException) -> None:
+        log.error(
+            "after_hook_failed",
+            hook=hook_name,
+            event_name=getattr(event, "name", type(event).__name__),
+            plugin=self._culprit(hook_name, exc),
+            exc_info=exc,
+        )
+
+    def _culprit(self, hook_name: str, exc: BaseException) -> str | None:
+        """The plugin whose implementation raised: the innermost of the hook's
+        implementations in the traceback (wrappers, this one included, are outer)."""
+        codes = {
+            getattr(impl.function, "__code__", None): impl.plugin_name
+            for impl in getattr(self._pm.hook, hook_name).get_hookimpls()
+        }
+        culprit = None
+        tb = exc.__traceback__
+        while tb is not None:
+            culprit = codes.get(tb.tb_frame.f_code, culprit)
+            tb = tb.tb_next
+        return culprit
+
+    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
+    def aspirasi_after_submission(self, event: Any) -> Generator[None, list[None], list[None]]:
+        try:
+            return (yield)
+        except Exception as exc:
+            self._failed("aspirasi_after_submission", event, exc)
+            return []
+
+    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
+    def aspirasi_after_transition(self, event: Any) -> Generator[None, list[None], list[None]]:
+        try:
+            return (yield)
+        except Exception as exc:
+            self._failed("aspirasi_after_transition", event, exc)
+            return []
+
+    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
+    def aspirasi_after_event(self, event: Any) -> Generator[None, list[None], list[None]]:
+        try:
+            return (yield)
+        except Exception as exc:
+            self._failed("aspirasi_after_event", event, exc)
+            return []
+
+
 def create_plugin_manager(
     settings: Settings,
     *,
     load_entry_points: bool = True,
     extra_plugins: Iterable[object] = (),
     extra_hookspecs: Iterable[ModuleType | type] = (),
-) -> pluggy.PluginManager:
+) -> AspirasiPluginManager:
     """Build a plugin manager for ``settings``.
 
     In order: the core's hook specs and ``extra_hookspecs`` (an adapter's own,
     such as the web hooks); tracing of every hook call when
     ``settings.trace_hooks`` or ``ASPIRASI_TRACE_HOOKS=1``; the block-list
-    (``settings.disabled_plugins``); the core's default implementations; the
+    (``settings.disabled_plugins``); the core's default implementations and the
+    :class:`AfterHookGuard` of the ``aspirasi_after_*`` hooks; the
     installed plugins of the ``aspirasi`` entry-point group (only those named by
     ``settings.plugins`` when it is not empty); ``extra_plugins`` (named after
     their module or class, so the block-list applies to them too); then
@@ -80,7 +165,7 @@ def create_plugin_manager(
     for a bad implementation, and whatever ``aspirasi_configure`` raises
     (``ValueError`` for a bad setting).
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = AspirasiPluginManager()
     pm.add_hookspecs(hookspecs)
     for specs in extra_hookspecs:  # e.g. the web adapter's, added before any plugin loads
         pm.add_hookspecs(specs)
@@ -89,6 +174,7 @@ def create_plugin_manager(
     for name in settings.disabled_plugins:
         pm.set_blocked(name)
     pm.register(default_plugin, name=CORE_PLUGIN_NAME)
+    pm.register(AfterHookGuard(pm), name=AFTER_HOOK_GUARD_NAME)
     if load_entry_points:
         _load_entry_points(pm, settings)
     for plugin in extra_plugins:
@@ -112,7 +198,7 @@ def installed_plugin_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
-def _load_one(pm: pluggy.PluginManager, name: str) -> None:
+def _load_one(pm: AspirasiPluginManager, name: str) -> None:
     """Register the entry point ``name``. A module is registered as it is; a
     class (or any callable marked ``aspirasi_plugin_factory = True``) is called
     to make a fresh plugin object, so each plugin manager gets its own plugin
@@ -127,10 +213,10 @@ def _load_one(pm: pluggy.PluginManager, name: str) -> None:
             loaded = loaded()
         pm.register(loaded, name=ep.name)
         if ep.dist is not None:
-            pm._plugin_distinfo.append((loaded, ep.dist))  # what list_plugin_distinfo() reads
+            pm.distributions[ep.name] = ep.dist
 
 
-def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
+def _load_entry_points(pm: AspirasiPluginManager, settings: Settings) -> None:
     installed = installed_plugin_names()
     if settings.plugins:
         missing = sorted(set(settings.plugins) - set(installed))
@@ -202,18 +288,18 @@ def list_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
     The core's defaults come first (as ``aspirasi_core`` with the core's
     version), then the others by name. Blocked plugins are not listed.
     """
-    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    dists: Mapping[str, Distribution] = getattr(pm, "distributions", {})
     infos = []
     for name, plugin in pm.list_name_plugin():
-        if plugin is None:  # a blocked name
+        if plugin is None or name == AFTER_HOOK_GUARD_NAME:  # a blocked name, the guard
             continue
         callers = pm.get_hookcallers(plugin) or []
         hooks = tuple(sorted(caller.name for caller in callers))
-        dist = dists.get(id(plugin))
+        dist = dists.get(name)
         if plugin is default_plugin:
             version, distribution = __version__, "aspirasi-core"
         elif dist is not None:
-            version, distribution = dist.version, dist.project_name
+            version, distribution = dist.version, dist.name
         else:
             version, distribution = None, None
         infos.append(

@@ -1,13 +1,14 @@
 """The core calls plugins at the documented points, with the documented effects:
 aspirasi_before_use_case, aspirasi_validate_submission, aspirasi_validate_transition,
 aspirasi_in_transaction and aspirasi_outbox_items (same transaction),
-aspirasi_after_submission,
+aspirasi_after_submission (through pluggy: wrappers and tracing see them),
 aspirasi_after_transition, aspirasi_after_event, aspirasi_deliver_outbox_item
 (through the dispatcher), aspirasi_register_categories."""
 
 from __future__ import annotations
 
 import pytest
+import structlog.testing
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.errors import Conflict, NotAllowed, Throttled
@@ -153,13 +154,19 @@ async def test_after_hooks_run_after_commit_and_failures_do_not_break_the_use_ca
     database, tmp_path
 ) -> None:
     class Broken:
-        @hookimpl
+        # Last in pluggy's order, so the recorder hears the event before it fails.
+        @hookimpl(trylast=True)
         def aspirasi_after_submission(self, event):
             raise RuntimeError("plugin bug")
 
     world = await build_world(database, tmp_path, plugins=(Broken(),))
-    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    with structlog.testing.capture_logs() as logs:
+        msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
     assert msg.id and world.count("messages") == 1
+    [failure] = [line for line in logs if line["event"] == "after_hook_failed"]
+    assert failure["hook"] == "aspirasi_after_submission"
+    assert failure["event_name"] == "MessageSubmitted"
+    assert failure["plugin"].endswith("Broken")
     assert [e.name for e in world.recorder.after] == ["MessageSubmitted"]
     await world.app.messages.forward(
         world.ctx("admin"),
@@ -296,3 +303,77 @@ async def test_status_changes_carry_the_classification(world: World) -> None:
         world.categories["aduan"],
         world.subcategories["permasalahan-lahan"],
     )
+
+
+async def test_a_wrapper_on_an_after_hook_runs_and_tracing_sees_the_call(
+    database, tmp_path
+) -> None:
+    # The after_* hooks are called through pluggy like every other hook.
+    wrapped: list[tuple[str, object]] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def aspirasi_after_transition(self, event):
+            wrapped.append(("before", event.to_status))
+            result = yield
+            wrapped.append(("after", len(world.recorder.after)))
+            return result
+
+    world = await build_world(database, tmp_path, plugins=(Wrapper(),))
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    seen: list[str] = []
+    undo = world.app.plugin_manager.add_hookcall_monitoring(
+        lambda name, impls, kwargs: seen.append(name), lambda *args: None
+    )
+    try:
+        await world.app.messages.forward(
+            world.ctx("admin"),
+            msg.id,
+            ForwardInput(
+                world.categories["aduan"],
+                world.subcategories["infrastruktur"],
+                world.agencies["pupr"],
+            ),
+        )
+    finally:
+        undo()
+    assert wrapped == [("before", Status.FORWARDED), ("after", 2)]
+    assert "aspirasi_after_transition" in seen
+
+
+async def test_a_failing_after_hook_is_logged_and_plugin_wrappers_see_the_error(
+    database, tmp_path
+) -> None:
+    outcomes: list[object] = []
+
+    class Outer:
+        @hookimpl(wrapper=True)
+        def aspirasi_after_transition(self, event):
+            # Inside the core's guard (the outermost wrapper), as in pluggy.
+            try:
+                return (yield)
+            except RuntimeError as exc:
+                outcomes.append(str(exc))
+                raise
+
+    class Broken:
+        @hookimpl
+        def aspirasi_after_transition(self, event):
+            raise RuntimeError("plugin bug")
+
+    world = await build_world(database, tmp_path, plugins=(Outer(), Broken()))
+    msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    with structlog.testing.capture_logs() as logs:
+        await world.app.messages.forward(
+            world.ctx("admin"),
+            msg.id,
+            ForwardInput(
+                world.categories["aduan"],
+                world.subcategories["infrastruktur"],
+                world.agencies["pupr"],
+            ),
+        )
+    assert [line["plugin"] for line in logs if line["event"] == "after_hook_failed"] == [
+        f"{__name__}.{Broken.__qualname__}"
+    ]
+    assert outcomes == ["plugin bug"]

@@ -199,7 +199,8 @@ class EventRecorder:
                 in_tx(event=event, uow=uow)
 
     def after_commit(self) -> None:
-        """After the commit: call the ``after_*`` hooks; a failing plugin is logged, not raised."""
+        """After the commit: call the ``after_*`` hooks (a failing plugin is logged
+        by the core's guard wrapper, not raised)."""
         hook = self._deps.hook
         for event in self.events:
             if isinstance(event, MessageSubmitted):
@@ -208,15 +209,9 @@ class EventRecorder:
                 caller = hook.aspirasi_after_transition
             else:
                 caller = hook.aspirasi_after_event
-            # Each implementation on its own, so one failing plugin does not
-            # keep the others from hearing about the event.
-            for impl in reversed(caller.get_hookimpls()):
-                try:
-                    impl.function(event=event)
-                except Exception:
-                    log.exception(
-                        "after_hook_failed", event_name=event.name, plugin=impl.plugin_name
-                    )
+            # Through pluggy, so wrappers and tracing see the call; the core's
+            # guard (aspirasi_core.plugins.AfterHookGuard) logs a failing plugin.
+            caller(event=event)
         if self.queued:
             for listener in list(self._deps.outbox_listeners):
                 try:
