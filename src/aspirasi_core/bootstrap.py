@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 
 from .domain.errors import Unavailable
+from .plugin_api import PluginContext
 from .plugins import (
     collect_category_decls,
     collect_policy,
@@ -82,6 +83,7 @@ def bootstrap(
     )
     app = Aspirasi.from_deps(deps)
     app.plugin_manager = pm
+    pm.hook.aspirasi_startup.call_historic(kwargs={"aspirasi": PluginContext.of(app)})
     if ensure_categories:
         try:
             app.admin.ensure_categories(collect_category_decls(pm))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .domain.events import Event, MessageSubmitted, StatusChanged
     from .domain.model import Action, Actor, Message, Status
     from .domain.policy import MessageScope, PermissionDecl, RoleDecl
+    from .plugin_api import PluginContext
     from .plugin_types import (
         CategoryDecl,
         ComponentStatus,
@@ -32,9 +33,10 @@ if TYPE_CHECKING:
         OutboxMessage,
         RecipientLookup,
         SubmissionDraft,
+        Transaction,
         UseCaseCall,
     )
-    from .services.ports import OutboxItem, UnitOfWork
+    from .services.ports import OutboxItem
     from .settings import Settings
 
 PROJECT = "aspirasi"
@@ -51,6 +53,21 @@ def aspirasi_configure(settings: Settings) -> None:
     ``ASPIRASI_*`` variables from ``settings.extra`` (every ``ASPIRASI_`` variable
     the core does not know, keyed by its lower-cased name without the prefix).
     Raise ``ValueError`` to refuse to start with a bad configuration.
+    """
+
+
+@hookspec(historic=True)
+def aspirasi_startup(aspirasi: PluginContext) -> None:
+    """Called once the application is built (by
+    :func:`aspirasi_core.bootstrap.bootstrap`), with its
+    :class:`~aspirasi_core.plugin_api.PluginContext`: transactions, settings,
+    clock, outbox, policy and queries.
+
+    Historic: a plugin registered later still receives the call. A plugin object
+    (a class entry point: one instance per plugin manager) may keep the context;
+    a module plugin must not keep it in a global, since two applications may run
+    in one process. Web handlers get it per request instead
+    (``aspirasi_web.context.plugin_context(request)``).
     """
 
 
@@ -138,17 +155,18 @@ def aspirasi_validate_transition(
 
 
 @hookspec
-def aspirasi_in_transaction(event: Event, uow: UnitOfWork) -> None:
+def aspirasi_in_transaction(event: Event, tx: Transaction) -> None:
     """Called for each domain event inside the transaction that produced it, after
     its outbox items were queued and last before the commit.
 
-    For plugins that keep derived tables exact (counters, daily roll-ups): write
-    them through ``uow.connection`` and they commit or roll back with the change.
-    Raising aborts the whole change, so only raise for a real inconsistency. It
-    runs on the write path of every use case: keep it to a few indexed statements,
-    and write rows that every transaction shares (today's counter) last — their
-    locks are held until the commit. A transaction the database gave up on
-    (deadlock) is run again: write only through ``uow``, never elsewhere.
+    For plugins that keep derived tables exact (counters): write them with
+    ``tx.execute(...)`` (:class:`~aspirasi_core.plugin_types.Transaction`) and
+    they commit or roll back with the change. Raising aborts the whole change, so
+    only raise for a real inconsistency. It runs on the write path of every use
+    case: keep it to a few indexed statements, and write rows that every
+    transaction shares (today's counter) last — their locks are held until the
+    commit. A transaction the database gave up on (deadlock) is run again: write
+    only through ``tx``, never elsewhere.
     """
 
 

@@ -6,11 +6,12 @@ run time without importing pluggy's markers twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import attrs
 
+from .domain.events import Event
 from .domain.model import Account, Actor, Agency
 
 
@@ -103,3 +104,44 @@ class RecipientLookup(Directory, Protocol):
 
     def with_permission(self, permission: str) -> list[Account]:
         """Accounts granted the permission (and super admins)."""
+
+
+class Transaction(Protocol):
+    """One open transaction, as a plugin sees it: what
+    :meth:`aspirasi_core.plugin_api.PluginContext.read` hands to its function, and
+    what ``aspirasi_in_transaction`` receives.
+
+    A plugin reads the core's tables through
+    :data:`aspirasi_core.plugin_api.schema` and reads and writes its own tables
+    with :meth:`execute`; the core's tables are only ever written by the core.
+    """
+
+    #: The database's SQLAlchemy dialect name: ``sqlite`` or ``postgresql``.
+    dialect: str
+    #: Accounts, agencies and code → id look-ups, in this transaction.
+    lookup: RecipientLookup
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Run a SQLAlchemy Core statement in this transaction; returns its ``Result``."""
+
+    def notify(
+        self,
+        account_ids: Iterable[int],
+        *,
+        kind: str,
+        text: str,
+        params: Mapping[str, str],
+        message_id: int | None = None,
+    ) -> int:
+        """Add an in-app notification (the bell) for each account, in this
+        transaction; ``text`` is an English msgid the web app translates with
+        ``params``. Returns how many were added."""
+
+
+class WriteTransaction(Transaction, Protocol):
+    """A write transaction (:meth:`aspirasi_core.plugin_api.PluginContext.write`)."""
+
+    def record(self, event: Event) -> None:
+        """Record a domain event of this change: ``aspirasi_outbox_items`` turns it
+        into outbox items in this transaction, and the ``aspirasi_after_*`` hooks
+        hear about it once the change is committed."""

@@ -355,19 +355,17 @@ class FailOnce:
         self.released.set()
 
     @hookimpl
-    def aspirasi_in_transaction(self, event: Any, uow: Any) -> None:
+    def aspirasi_in_transaction(self, event: Any, tx: Any) -> None:
         if not self.armed:
             return
         self.calls += 1
         if self.calls == 1:
             self.go.set()  # the holder now waits for the message this transaction locked
             assert wait_for_lock_waiter(self.db.engine)
-            uow.connection.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
+            tx.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
         else:
             assert self.released.wait(30)
-        uow.connection.execute(
-            text("SELECT id FROM agencies WHERE id = :i FOR UPDATE"), {"i": self.agency_id}
-        )
+        tx.execute(text("SELECT id FROM agencies WHERE id = :i FOR UPDATE"), {"i": self.agency_id})
 
 
 async def test_a_retried_use_case_records_its_events_and_answer_once(

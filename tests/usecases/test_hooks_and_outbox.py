@@ -106,11 +106,13 @@ class RollUp:
         self.fail_on: str | None = None
 
     @hookimpl
-    def aspirasi_in_transaction(self, event, uow):
-        from sqlalchemy import text
+    def aspirasi_in_transaction(self, event, tx):
+        from sqlalchemy import func, select
+
+        from aspirasi_core.plugin_api import schema
 
         # The message is already written: the hook sees the transaction's own rows.
-        n = uow.connection.execute(text("SELECT count(*) FROM messages")).scalar_one()
+        n = tx.execute(select(func.count()).select_from(schema.messages)).scalar_one()
         self.seen.append((event.name, n))
         if event.name == self.fail_on:
             raise RuntimeError("the roll-up is inconsistent")

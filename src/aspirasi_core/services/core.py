@@ -8,7 +8,7 @@ transaction; after the commit it calls the ``aspirasi_after_*`` hooks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -19,7 +19,7 @@ from ..domain.errors import Unauthenticated
 from ..domain.events import Event, MessageSubmitted, StatusChanged
 from ..domain.model import Account, Actor, Agency, Role
 from ..domain.policy import MessageScope, Policy
-from ..plugin_types import OutboxMessage, UseCaseCall
+from ..plugin_types import OutboxMessage, RecipientLookup, UseCaseCall
 from ..security.crypto import Crypto
 from ..security.passwords import PasswordHasher
 from ..settings import Settings
@@ -162,6 +162,46 @@ class RecipientLookupImpl(DirectoryLookup):
         return self._tx.accounts.recipients(permission=permission)
 
 
+class HookTransaction:
+    """The :class:`~aspirasi_core.plugin_types.WriteTransaction` handed to plugins:
+    a unit of work seen through the plugin API (no repositories, no connection)."""
+
+    def __init__(
+        self, uow: UnitOfWork, deps: CoreDeps, recorder: EventRecorder | None = None
+    ) -> None:
+        self._uow = uow
+        self._recorder = recorder
+        self.dialect: str = uow.dialect
+        self.lookup: RecipientLookup = RecipientLookupImpl(uow, deps)
+        self._now = deps.clock.now
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._uow.execute(statement, parameters)
+
+    def notify(
+        self,
+        account_ids: Iterable[int],
+        *,
+        kind: str,
+        text: str,
+        params: Mapping[str, str],
+        message_id: int | None = None,
+    ) -> int:
+        return self._uow.notifications.add_many(
+            account_ids,
+            kind=kind,
+            message_id=message_id,
+            text=text,
+            params=params,
+            created_at=self._now(),
+        )
+
+    def record(self, event: Event) -> None:
+        if self._recorder is None:
+            raise RuntimeError("events are recorded in a write transaction only")
+        self._recorder.record(event)
+
+
 class EventRecorder:
     """Collects the events of one transaction (see the module docstring)."""
 
@@ -195,8 +235,9 @@ class EventRecorder:
         # other's roll-up rows).
         in_tx = self._deps.hook.aspirasi_in_transaction
         if in_tx.get_hookimpls():
+            tx = HookTransaction(uow, self._deps)
             for event in self.events:
-                in_tx(event=event, uow=uow)
+                in_tx(event=event, tx=tx)
 
     def after_commit(self) -> None:
         """After the commit: call the ``after_*`` hooks (a failing plugin is logged

@@ -690,6 +690,14 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     idempotency: IdempotencyRepository
     mail_quota: MailQuotaRepository
+    #: The database's SQLAlchemy dialect name: ``sqlite`` or ``postgresql``.
+    dialect: str
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Run a SQLAlchemy Core statement in this transaction and return its
+        ``Result``: for plugins' own tables and their reads of the core's
+        (:data:`aspirasi_core.plugin_api.schema`), through
+        :class:`~aspirasi_core.plugin_types.Transaction`."""
 
 
 class Database(Protocol):

@@ -92,8 +92,8 @@ def _sqlite_write_lock(engine: Engine) -> threading.Lock:
 class SqlUnitOfWork:
     """The repositories of one transaction, all on the same connection.
 
-    ``connection`` is there for plugins that keep their own tables: they run their
-    statements in the same transaction.
+    :meth:`execute` runs a plugin's statements (its own tables, reads of the
+    core's) in the same transaction.
     """
 
     __slots__ = (
@@ -125,6 +125,10 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(conn)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
         self.mail_quota: MailQuotaRepository = SqlMailQuotaRepository(conn)
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Run a SQLAlchemy Core statement in this transaction (the port's ``execute``)."""
+        return self.connection.execute(statement, parameters)
 
 
 class NestedWriteTransaction(RuntimeError):

@@ -14,6 +14,7 @@ from litestar import Request
 
 from aspirasi_core.domain.errors import NotAllowed, Unauthenticated, Unavailable
 from aspirasi_core.domain.model import Account, Actor
+from aspirasi_core.plugin_api import PluginContext
 from aspirasi_core.security.devices import merge_tokens, split_tokens
 from aspirasi_core.services import Aspirasi, Context
 
@@ -58,6 +59,12 @@ def info(request: Request[Any, Any, Any]) -> RequestInfo:
 def core(request: Request[Any, Any, Any]) -> Aspirasi:
     """The use cases."""
     return request.app.state["aspirasi"]  # type: ignore[no-any-return]
+
+
+def plugin_context(request: Request[Any, Any, Any]) -> PluginContext:
+    """The :class:`~aspirasi_core.plugin_api.PluginContext` of the app, for a
+    plugin's handlers (transactions, settings, clock, outbox, policy, queries)."""
+    return PluginContext.of(core(request))
 
 
 def account(request: Request[Any, Any, Any]) -> Account | None:
