@@ -116,7 +116,7 @@ class World:
         due = self.core.deps.clock.now() - timedelta(days=days)
         ids = [self.ids[n] for n in names]
         self.core.deps.db.run_sync(
-            lambda uow: uow.connection.execute(
+            lambda uow: uow.execute(
                 update(messages).where(messages.c.id.in_(ids)).values(due_at=due)
             )
         )

@@ -49,7 +49,7 @@ def _durations(conn: Any, mid: int, created: Any) -> tuple[float | None, float |
 
 def plain(uow: Any, rng: DateRange, now: Any) -> dict[str, Any]:
     """The report's main figures, counted the plainest way (row by row, in Python)."""
-    conn = uow.connection
+    conn = uow
     inside = (m.c.created_at >= rng.start, m.c.created_at < rng.end, m.c.status != "withdrawn")
     counts: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     late: dict[Any, int] = defaultdict(int)
@@ -82,7 +82,7 @@ def plain(uow: Any, rng: DateRange, now: Any) -> dict[str, Any]:
 
 
 def reported(uow: Any, rng: DateRange, now: Any) -> dict[str, Any]:
-    report = build_report(uow.connection, rng, now)
+    report = build_report(uow, rng, now)
     return {
         "counts": {
             r.key: {s: n for s, n in r.counts.items() if n} for r in report.agencies if r.total

@@ -58,7 +58,7 @@ def setup_directory(db: Any) -> dict[str, Any]:
     """Three agencies (one inactive), sub-categories, one author."""
 
     def go(uow: Any) -> dict[str, Any]:
-        conn = uow.connection
+        conn = uow
         now = datetime(2026, 1, 1, tzinfo=UTC)
         ids = []
         for i, active in enumerate((True, True, False)):
@@ -185,7 +185,7 @@ def make_dataset(rnd: random.Random, directory: dict[str, Any], size: int) -> di
 
 def load(db: Any, directory: dict[str, Any], data: dict[str, Any]) -> None:
     def go(uow: Any) -> None:
-        conn = uow.connection
+        conn = uow
         for table in (reprimand_messages, reprimands, ratings, message_log, messages):
             conn.execute(delete(table))
         for msg in data["messages"]:
@@ -352,7 +352,7 @@ def check_agency_line(row: Any, exp: dict[str, Any], key: Any) -> None:
 
 def check(db: Any, directory: dict[str, Any], data: dict[str, Any], rng: DateRange) -> None:
     exp = expected(data, rng)
-    report = db.run_sync(lambda uow: build_report(uow.connection, rng, NOW), write=False)
+    report = db.run_sync(lambda uow: build_report(uow, rng, NOW), write=False)
     # Agencies (the inactive one only with data) and the "no agency" line.
     by_key = {r.key: r for r in report.agencies}
     for key in directory["agencies"]:
@@ -394,14 +394,10 @@ def check(db: Any, directory: dict[str, Any], data: dict[str, Any], rng: DateRan
             flt = DrillFilter(
                 range=rng, agency_id=NONE if row.key is None else row.key, status=status
             )
-            got = db.run_sync(
-                lambda uow, f=flt: drill_rows(uow.connection, f, NOW, limit=10_000), write=False
-            )
+            got = db.run_sync(lambda uow, f=flt: drill_rows(uow, f, NOW, limit=10_000), write=False)
             assert len(got) == row.count(status)
         flt = DrillFilter(range=rng, agency_id=NONE if row.key is None else row.key, overdue=True)
-        got = db.run_sync(
-            lambda uow, f=flt: drill_rows(uow.connection, f, NOW, limit=10_000), write=False
-        )
+        got = db.run_sync(lambda uow, f=flt: drill_rows(uow, f, NOW, limit=10_000), write=False)
         assert {r.id for r in got} == {
             m["id"]
             for m in exp["inside"]
@@ -446,7 +442,7 @@ def test_the_same_on_both_databases(database):
     load(database, directory, data)
     check(database, directory, data, RANGE)
     check(database, directory, data, SHORT)
-    report = database.run_sync(lambda uow: build_report(uow.connection, RANGE, NOW), write=False)
+    report = database.run_sync(lambda uow: build_report(uow, RANGE, NOW), write=False)
     # The data set is rich enough to exercise every figure.
     assert report.total.confirm.count >= 3 and report.total.close.count >= 3
     assert report.total.overdue >= 1 and report.total.rating_count >= 1
@@ -483,9 +479,7 @@ def test_medians_of_even_and_odd_counts(sqlite_database):
     for hours, want in (((1, 3, 5), 3), ((1, 3, 5, 11), 4)):
         data = {"messages": [message(i, h) for i, h in enumerate(hours)], "reprimands": []}
         load(sqlite_database, directory, data)
-        report = sqlite_database.run_sync(
-            lambda uow: build_report(uow.connection, RANGE, NOW), write=False
-        )
+        report = sqlite_database.run_sync(lambda uow: build_report(uow, RANGE, NOW), write=False)
         [row] = [r for r in report.agencies if r.key == agency]
         assert row.confirm.seconds == pytest.approx(want * 3600, abs=0.01)
         assert row.close.seconds == pytest.approx(2 * want * 3600, abs=0.01)
@@ -557,7 +551,7 @@ def test_medians_are_exact_to_the_second(database):
 
     data = {"messages": [message(i, s) for i, s in enumerate(seconds)], "reprimands": []}
     load(database, directory, data)
-    report = database.run_sync(lambda uow: build_report(uow.connection, RANGE, NOW), write=False)
+    report = database.run_sync(lambda uow: build_report(uow, RANGE, NOW), write=False)
     assert report.total.confirm.count == 5
     assert report.total.confirm.seconds == pytest.approx(3602, abs=0.001)
     [row] = [r for r in report.agencies if r.key == agency]
@@ -582,9 +576,7 @@ def test_overdue_follows_the_deadline(sqlite_database):
     assert len(late) >= 2
 
     def overdue() -> int:
-        report = sqlite_database.run_sync(
-            lambda uow: build_report(uow.connection, RANGE, NOW), write=False
-        )
+        report = sqlite_database.run_sync(lambda uow: build_report(uow, RANGE, NOW), write=False)
         return report.total.overdue
 
     assert overdue() == len(late)
@@ -592,8 +584,8 @@ def test_overdue_follows_the_deadline(sqlite_database):
     later = NOW + timedelta(days=3)
 
     def retime(uow: Any) -> None:
-        uow.connection.execute(update(messages).where(messages.c.id == moved).values(due_at=later))
-        uow.connection.execute(update(messages).where(messages.c.id == cleared).values(due_at=None))
+        uow.execute(update(messages).where(messages.c.id == moved).values(due_at=later))
+        uow.execute(update(messages).where(messages.c.id == cleared).values(due_at=None))
 
     sqlite_database.run_sync(retime)
     assert overdue() == len(late) - 2
@@ -618,9 +610,7 @@ def test_a_sub_category_of_another_category_is_still_counted(sqlite_database):
         msg["created"] = RANGE.start + timedelta(days=3)
     load(sqlite_database, directory, data)
     exp = expected(data, RANGE)
-    report = sqlite_database.run_sync(
-        lambda uow: build_report(uow.connection, RANGE, NOW), write=False
-    )
+    report = sqlite_database.run_sync(lambda uow: build_report(uow, RANGE, NOW), write=False)
     assert sum(r.total for r in report.categories) == report.total.total == len(exp["inside"])
     for row in report.categories:
         assert {s: row.count(s) for s in STATUS_BUCKETS} == {

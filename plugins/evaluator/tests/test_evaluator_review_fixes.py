@@ -30,7 +30,7 @@ def issue(w: World, username: str = "eval_admin", **body: Any) -> Any:
 
 def reprimand_count(w: World) -> int:
     return w.core.deps.db.run_sync(
-        lambda uow: uow.connection.execute(select(func.count()).select_from(reprimands)).scalar(),
+        lambda uow: uow.execute(select(func.count()).select_from(reprimands)).scalar(),
         write=False,
     )
 
@@ -213,7 +213,7 @@ def test_the_issuer_cannot_acknowledge_its_own_reprimand(world):
     # Issued before the agency check existed (or before moving agencies).
     now = world.core.deps.clock.now()
     rid = world.core.deps.db.run_sync(
-        lambda uow: uow.connection.execute(
+        lambda uow: uow.execute(
             insert(reprimands)
             .values(
                 agency_id=world.ids["dinkes"],

@@ -117,8 +117,10 @@ about 2 s of CPU on either database (the goal, 1 s, is missed: the medians need
 a few index look-ups per started message) and a month 130–165 ms;
 ``docs/performance.md`` has the measurements.
 
-The plugin reads the core's tables through its own minimal definitions
-(:mod:`aspirasi_evaluator.core_tables`), not through ``aspirasi_core.storage``.
+The plugin uses only the core's plugin API (:mod:`aspirasi_core.plugin_api`):
+its reads and writes run in the API's transactions, and it reads the core's
+tables through its own minimal definitions (:mod:`aspirasi_evaluator.core_tables`,
+with the API's column types), never through ``aspirasi_core.storage``.
 
 Turn the plugin off with ``ASPIRASI_DISABLED_PLUGINS=evaluator``: its menus,
 routes and permission disappear; its tables stay.

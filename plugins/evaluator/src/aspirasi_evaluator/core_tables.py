@@ -7,52 +7,27 @@ in their own ``MetaData`` (never created from here: the core's migrations own
 the tables). A column the core renames or drops breaks the plugin's tests, not
 silently its figures.
 
-:class:`UTCDateTime` stores timestamps as the core does: ``timestamptz`` on
-PostgreSQL, naive UTC text on SQLite (which sorts and compares as text), and
-hands out aware UTC values.
+:data:`Id` and :class:`UTCDateTime` are the core's column types, from the plugin
+API (:mod:`aspirasi_core.plugin_api`). The queries could read
+``aspirasi_core.plugin_api.schema`` instead; these ``Table`` objects exist because
+the plugin's own tables (:mod:`aspirasi_evaluator.tables`) declare foreign keys to
+them, which needs tables in a ``MetaData``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
     Table,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-#: Keys: BIGINT on PostgreSQL, INTEGER on SQLite (where only ``INTEGER PRIMARY
-#: KEY`` aliases the rowid), as the core declares them.
-Id = BigInteger().with_variant(Integer(), "sqlite")
+from aspirasi_core.plugin_api import Id, UTCDateTime
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp, stored the way the core stores it."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise ValueError("expected a timezone-aware datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["Id", "UTCDateTime"]
 
 
 #: The core's tables (read only), apart from the plugin's own ``metadata``.

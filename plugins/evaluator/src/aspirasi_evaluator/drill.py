@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, select
 
 from aspirasi_core.domain.errors import FieldError, Invalid
+from aspirasi_core.plugin_types import Transaction
 
 from .core_tables import agencies, categories, messages
 from .core_tables import subcategories as subcategories_table
@@ -113,7 +114,7 @@ def _match(column: Any, value: int | str | None) -> ColumnElement[bool] | None:
 
 
 def drill_rows(
-    conn: Connection,
+    conn: Transaction,
     flt: DrillFilter,
     now: datetime,
     *,
@@ -183,7 +184,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def overdue_messages_of(conn: Connection, agency_id: int, now: datetime) -> list[DrillRow]:
+def overdue_messages_of(conn: Transaction, agency_id: int, now: datetime) -> list[DrillRow]:
     """Every message of ``agency_id`` that is overdue now (any submission date)."""
     rng = DateRange(date(1970, 1, 1), date(9999, 1, 1), "UTC")
     flt = DrillFilter(range=rng, agency_id=agency_id, overdue=True)

@@ -31,7 +31,6 @@ import attrs
 import structlog
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     String,
     and_,
     case,
@@ -42,6 +41,8 @@ from sqlalchemy import (
     true,
     union_all,
 )
+
+from aspirasi_core.plugin_types import Transaction
 
 from .core_tables import (
     UTCDateTime,
@@ -157,7 +158,7 @@ def _counted(
 
 
 def _agency_counts(
-    conn: Connection, bounds: Sequence[tuple[datetime, datetime]], now: datetime
+    conn: Transaction, bounds: Sequence[tuple[datetime, datetime]], now: datetime
 ) -> list[tuple[Any, str, int, int, int]]:
     """``(agency, status, period, count, overdue)`` for every agency (and none),
     status bucket and trend period."""
@@ -178,7 +179,7 @@ def _agency_counts(
 
 
 def _classification_counts(
-    conn: Connection, rng: DateRange, now: datetime
+    conn: Transaction, rng: DateRange, now: datetime
 ) -> list[tuple[Any, Any, str, int, int]]:
     """``(category, subcategory, status, count, overdue)`` for every
     sub-category, every category without one, and neither."""
@@ -214,7 +215,7 @@ def _classification_counts(
 
 
 def _classification_grouped(
-    conn: Connection, rng: DateRange, now: datetime
+    conn: Transaction, rng: DateRange, now: datetime
 ) -> list[tuple[Any, Any, str, int, int]]:
     """The same with a plain ``GROUP BY`` over the range (every pair, but it
     sorts the range): when :func:`_classification_counts` missed a pair."""
@@ -227,7 +228,7 @@ def _classification_grouped(
 # ----------------------------------------------------------------------------- the trend
 
 
-def _closed(conn: Connection, bounds: Sequence[tuple[datetime, datetime]]) -> dict[int, int]:
+def _closed(conn: Transaction, bounds: Sequence[tuple[datetime, datetime]]) -> dict[int, int]:
     """``done`` log entries per period (the index ``(to_status, at)``)."""
     p = _periods(bounds)
     count = (
@@ -242,10 +243,10 @@ def _closed(conn: Connection, bounds: Sequence[tuple[datetime, datetime]]) -> di
 # ----------------------------------------------------------------------------- all of it
 
 
-def figures(conn: Connection, rng: DateRange, now: datetime) -> Figures:
+def figures(conn: Transaction, rng: DateRange, now: datetime) -> Figures:
     """Every figure of the report for ``rng`` (overdue as of ``now``), read in
     the caller's transaction."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect == "postgresql":
         # For this transaction only: the statements' estimated costs (one index
         # range per group, one look-up per message) are far above the JIT's
         # threshold, and compiling them took longer (~1.5 s) than running them;

@@ -29,7 +29,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import bindparam, func, select
+
+from aspirasi_core.plugin_types import Transaction
 
 from .core_tables import agencies, categories
 from .core_tables import subcategories as subcategories_table
@@ -109,12 +111,12 @@ _REPRIMAND_COUNTS = (
 _AGENCIES = select(agencies).order_by(agencies.c.name, agencies.c.id)
 
 
-def _reprimand_counts(conn: Connection, rng: DateRange) -> dict[int, int]:
+def _reprimand_counts(conn: Transaction, rng: DateRange) -> dict[int, int]:
     rows = conn.execute(_REPRIMAND_COUNTS, {"start": rng.start, "end": rng.end})
     return {int(a): int(c) for a, c in rows}
 
 
-def build_report(conn: Connection, rng: DateRange, now: datetime) -> Report:
+def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
     """The whole report, in one read transaction (``conn``)."""
     figures_: Figures = figures(conn, rng, now)
     # Agencies: the status counts, overdue, medians, ratings, reprimands.

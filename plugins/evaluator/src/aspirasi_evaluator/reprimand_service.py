@@ -2,9 +2,10 @@
 
 Each takes a :class:`~aspirasi_core.services.Context` (the actor) and checks
 access itself (through :class:`~aspirasi_evaluator.service.EvaluatorService`).
-Writes run in one transaction with :func:`aspirasi_core.services.core.run_write`:
-the rows, the in-app notifications and the event (turned into mails by
-notify_email in the same transaction). Every change is logged with structlog
+Writes run in one write transaction of the plugin API
+(:meth:`aspirasi_core.plugin_api.PluginContext.write`): the rows, the in-app
+notifications and the event (turned into mails by notify_email in the same
+transaction). Every change is logged with structlog
 (ids only, never texts).
 """
 
@@ -17,9 +18,9 @@ import structlog
 from sqlalchemy import insert, select, update
 
 from aspirasi_core.domain.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
-from aspirasi_core.domain.model import Actor, Page, Role
+from aspirasi_core.domain.model import Actor, Page
+from aspirasi_core.plugin_types import Transaction, WriteTransaction
 from aspirasi_core.services import Context
-from aspirasi_core.services.core import EventRecorder, run_write
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
 
 from .core_tables import messages
@@ -35,7 +36,7 @@ from .reprimands import (
     checked_text,
     load_reprimands,
 )
-from .service import EvaluatorService, actor_of, connection
+from .service import EvaluatorService, actor_of
 from .tables import reprimand_messages, reprimands
 
 log = structlog.get_logger("aspirasi.evaluator")
@@ -46,7 +47,7 @@ class ReprimandService:
 
     def __init__(self, access: EvaluatorService) -> None:
         self._access = access
-        self._d = access.deps
+        self._d = access.aspirasi
 
     async def issue(self, ctx: Context, agency_id: Any, message_ids: Any, text: Any) -> Reprimand:
         """Issue a reprimand to ``agency_id`` about some of its overdue messages.
@@ -73,10 +74,9 @@ class ReprimandService:
             raise Invalid(errors=errors)
         deps = self._d
 
-        def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn = connection(uow)
+        def script(conn: WriteTransaction) -> Reprimand:
             now = deps.clock.now()
-            agency = uow.directory.agency(parsed["agency_id"])
+            agency = conn.lookup.agency(parsed["agency_id"])
             if agency is None:
                 raise Invalid.field("agency_id", "agency_unknown", "Choose an agency.")
             if actor.agency_id is not None and actor.agency_id == agency.id:
@@ -134,20 +134,18 @@ class ReprimandService:
                 insert(reprimand_messages),
                 [{"reprimand_id": new_id, "message_id": mid} for mid in parsed["message_ids"]],
             )
-            operators = uow.accounts.recipients(role=Role.OPERATOR, agency_id=agency.id)
+            operators = conn.lookup.operators_of(agency.id)
             ids = sorted({a.id for a in operators if a.id != actor.account_id})
             if ids:
-                uow.notifications.add_many(
+                conn.notify(
                     ids,
                     kind=NOTIFICATION_ISSUED,
-                    message_id=None,
                     text="Your agency received a reprimand (teguran) about %(count)s overdue"
                     " message(s). Open Reprimands to respond.",
                     params={"count": str(len(parsed["message_ids"]))},
-                    created_at=now,
                 )
             tickets = tuple(rows[mid].ticket for mid in parsed["message_ids"])
-            events.record(
+            conn.record(
                 ReprimandIssued(
                     reprimand_id=new_id,
                     agency_id=agency.id,
@@ -161,7 +159,7 @@ class ReprimandService:
             [loaded] = load_reprimands(conn, [new_id])
             return loaded
 
-        reprimand = await run_write(deps, script)
+        reprimand = await deps.write(script)
         log.info(
             "reprimand_issued",
             reprimand_id=reprimand.id,
@@ -185,8 +183,7 @@ class ReprimandService:
         wanted = checked_reprimand_id(reprimand_id)
         deps = self._d
 
-        def script(uow: Any, events: EventRecorder) -> Reprimand:
-            conn = connection(uow)
+        def script(conn: WriteTransaction) -> Reprimand:
             now = deps.clock.now()
             found = load_reprimands(conn, [wanted])
             if not found or not self._visible(actor, found[0]):
@@ -221,15 +218,13 @@ class ReprimandService:
                     code="reprimand_already_acknowledged",
                 )
             if current.issued_by != actor.account_id:
-                uow.notifications.add_many(
+                conn.notify(
                     [current.issued_by],
                     kind=NOTIFICATION_ACKNOWLEDGED,
-                    message_id=None,
                     text="%(agency)s acknowledged your reprimand (teguran).",
                     params={"agency": current.agency_name[:120]},
-                    created_at=now,
                 )
-            events.record(
+            conn.record(
                 ReprimandAcknowledged(
                     reprimand_id=current.id,
                     agency_id=current.agency_id,
@@ -243,7 +238,7 @@ class ReprimandService:
             [loaded] = load_reprimands(conn, [current.id])
             return self.for_reader(actor, loaded)
 
-        reprimand = await run_write(deps, script)
+        reprimand = await deps.write(script)
         log.info(
             "reprimand_acknowledged",
             reprimand_id=reprimand.id,
@@ -289,10 +284,7 @@ class ReprimandService:
         if not self._access.may_see_reprimands(actor):
             raise NotAllowed("You are not allowed to do this.", code="forbidden")
         wanted = checked_reprimand_id(reprimand_id)
-        found = await self._d.db.transaction(
-            lambda uow: load_reprimands(connection(uow), [wanted]),
-            write=False,
-        )
+        found = await self._d.read(lambda tx: load_reprimands(tx, [wanted]))
         if not found or not self._visible(actor, found[0]):
             raise NotFound("The reprimand was not found.", code="reprimand_not_found")
         return self.for_reader(actor, found[0])
@@ -319,8 +311,7 @@ class ReprimandService:
         before = decode_cursor(cursor)
         size = page_size(limit)
 
-        def read(uow: Any) -> list[Reprimand]:
-            conn = connection(uow)
+        def read(conn: Transaction) -> list[Reprimand]:
             stmt = select(reprimands.c.id).order_by(reprimands.c.id.desc()).limit(size + 1)
             if only is not None:
                 stmt = stmt.where(reprimands.c.agency_id == only)
@@ -336,7 +327,7 @@ class ReprimandService:
                 for r in load_reprimands(conn, list(conn.execute(stmt).scalars()))
             ]
 
-        rows = await self._d.db.transaction(read, write=False)
+        rows = await self._d.read(read)
         items = tuple(rows[:size])
         return Page(
             items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from aspirasi_core.domain.errors import Invalid, NotFound
 from aspirasi_core.domain.validation import check_id, clean_text
+from aspirasi_core.plugin_types import Transaction
 
 from .core_tables import accounts, agencies, messages
 from .tables import reprimand_messages, reprimands
@@ -142,7 +143,7 @@ def checked_reprimand_id(value: Any) -> int:
 # ----------------------------------------------------------------------------- reading
 
 
-def load_reprimands(conn: Connection, ids: Sequence[int]) -> list[Reprimand]:
+def load_reprimands(conn: Transaction, ids: Sequence[int]) -> list[Reprimand]:
     """Reprimands by id (in the order given), with names and messages."""
     if not ids:
         return []

@@ -2,7 +2,8 @@
 (reprimands: :mod:`aspirasi_evaluator.reprimand_service`).
 
 Each takes a :class:`~aspirasi_core.services.Context` (the actor) and checks
-access itself; reads run in one read transaction.
+access itself; reads run in one read transaction of the plugin API
+(:class:`aspirasi_core.plugin_api.PluginContext`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection
 
 from aspirasi_core.domain.errors import (
     NotFound,
     Unauthenticated,
 )
 from aspirasi_core.domain.model import Actor, Page, Role
+from aspirasi_core.plugin_api import PluginContext
 from aspirasi_core.services import Context
-from aspirasi_core.services.core import CoreDeps
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
 
 from . import EVALUATE
@@ -36,25 +36,15 @@ def actor_of(ctx: Context) -> Actor:
     return ctx.actor
 
 
-def connection(uow: Any) -> Connection:
-    """The SQLAlchemy connection of a transaction (``uow.connection``).
-
-    The ``UnitOfWork`` port does not declare it (issue 21 asks the core for a
-    public read port); this is the plugin's one place that reaches for it.
-    """
-    conn: Connection = uow.connection
-    return conn
-
-
 class EvaluatorService:
-    """The use cases of the plugin, on the core's dependencies."""
+    """The use cases of the plugin, on the core's plugin API."""
 
-    def __init__(self, deps: CoreDeps) -> None:
-        self._d = deps
+    def __init__(self, aspirasi: PluginContext) -> None:
+        self._d = aspirasi
 
     @property
-    def deps(self) -> CoreDeps:
-        """The core's dependencies (settings, clock, database, policy)."""
+    def aspirasi(self) -> PluginContext:
+        """The core's plugin API (settings, clock, transactions, policy)."""
         return self._d
 
     # ------------------------------------------------------------------ access
@@ -91,10 +81,7 @@ class EvaluatorService:
     async def report(self, ctx: Context, rng: DateRange) -> Report:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        return await self._d.db.transaction(
-            lambda uow: build_report(connection(uow), rng, now),
-            write=False,
-        )
+        return await self._d.read(lambda tx: build_report(tx, rng, now))
 
     async def drill(
         self, ctx: Context, flt: DrillFilter, *, cursor: str | None = None, limit: int | None = None
@@ -103,15 +90,8 @@ class EvaluatorService:
         now = self._d.clock.now()
         before = decode_cursor(cursor)
         size = page_size(limit)
-        rows = await self._d.db.transaction(
-            lambda uow: drill_rows(
-                connection(uow),
-                flt,
-                now,
-                before_id=before,
-                limit=size + 1,
-            ),
-            write=False,
+        rows = await self._d.read(
+            lambda tx: drill_rows(tx, flt, now, before_id=before, limit=size + 1)
         )
         items = tuple(rows[:size])
         return Page(
@@ -122,17 +102,12 @@ class EvaluatorService:
         """Up to ``limit`` rows of a drill-down (for the exports)."""
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        return await self._d.db.transaction(
-            lambda uow: drill_rows(connection(uow), flt, now, limit=limit),
-            write=False,
-        )
+        return await self._d.read(lambda tx: drill_rows(tx, flt, now, limit=limit))
 
     async def agency(self, ctx: Context, agency_id: int) -> Any:
         """An agency (for the reprimand form); NotFound when unknown."""
         self.require_evaluator(ctx)
-        found = await self._d.db.transaction(
-            lambda uow: uow.directory.agency(agency_id), write=False
-        )
+        found = await self._d.read(lambda tx: tx.lookup.agency(agency_id))
         if found is None:
             raise NotFound("The agency was not found.", code="agency_not_found")
         return found
@@ -141,7 +116,4 @@ class EvaluatorService:
         """The agency's currently overdue messages (what a reprimand may name)."""
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        return await self._d.db.transaction(
-            lambda uow: overdue_messages_of(connection(uow), agency_id, now),
-            write=False,
-        )
+        return await self._d.read(lambda tx: overdue_messages_of(tx, agency_id, now))

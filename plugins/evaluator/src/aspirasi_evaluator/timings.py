@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true
+
+from aspirasi_core.plugin_types import Transaction
 
 from .core_tables import agencies, message_log, messages, ratings
 from .period import DateRange
@@ -61,10 +63,10 @@ class Timings:
     rating_total: tuple[float | None, int] = (None, 0)
 
 
-def seconds_between(conn: Connection, later: Any, earlier: Any) -> ColumnElement[Any]:
+def seconds_between(conn: Transaction, later: Any, earlier: Any) -> ColumnElement[Any]:
     """``later - earlier`` in seconds, on the connection's dialect (exact to well
     under a millisecond: ``julianday`` on SQLite)."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
@@ -98,7 +100,7 @@ def _medians(by_agency: dict[Any, list[float]]) -> tuple[dict[Any, Median], Medi
     return per_agency, _middle(heapq.merge(*by_agency.values()), total)
 
 
-def _timings_sqlite(conn: Connection, rng: DateRange) -> Timings:
+def _timings_sqlite(conn: Transaction, rng: DateRange) -> Timings:
     """Per started message: its agency, time to confirm, time to close and
     stars (one index look-up each), fetched; medians and averages in Python."""
 
@@ -141,7 +143,7 @@ def _timings_sqlite(conn: Connection, rng: DateRange) -> Timings:
     )
 
 
-def _timings_postgresql(conn: Connection, rng: DateRange) -> Timings:
+def _timings_postgresql(conn: Transaction, rng: DateRange) -> Timings:
     """The same in one statement: per started message one index range of its
     log (a ``LATERAL`` aggregate), ``percentile_cont(0.5)`` per agency and
     overall (``ROLLUP``)."""
@@ -196,8 +198,8 @@ def _timings_postgresql(conn: Connection, rng: DateRange) -> Timings:
     return out
 
 
-def timings(conn: Connection, rng: DateRange) -> Timings:
+def timings(conn: Transaction, rng: DateRange) -> Timings:
     """The medians and ratings of the messages submitted in ``rng``."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect == "postgresql":
         return _timings_postgresql(conn, rng)
     return _timings_sqlite(conn, rng)

@@ -19,14 +19,16 @@ from typing import Any
 import attrs
 from litestar import Request, Response, get
 from litestar.params import FromQuery
+from sqlalchemy import select
 
 from aspirasi_core.domain.errors import Invalid, NotAllowed
 from aspirasi_core.domain.model import Action, Agency, CategoryCode, LogEntry, Message, Page
 from aspirasi_core.domain.validation import check_flag
+from aspirasi_core.plugin_api import Transaction, schema
 from aspirasi_core.services import BackofficeQuery
 from aspirasi_web.api.common import API, iso, log_json, query_limit
 from aspirasi_web.api.common import require_actor as api_require_actor
-from aspirasi_web.context import context, core, require_permission
+from aspirasi_web.context import context, core, plugin_context, require_permission
 from aspirasi_web.templating import render
 
 from . import MONITOR, SCOPE_NAME, current_config
@@ -65,16 +67,21 @@ class LandRow:
 
 async def _land_subcategory(request: Request[Any, Any, Any]) -> tuple[int, int] | None:
     """Ids of ``aduan`` and of the monitored sub-category (None when missing)."""
-    app = core(request)
-    categories = {c.code: c.id for c in await app.admin.categories()}
-    category_id = categories.get(CategoryCode.ADUAN)
-    if category_id is None:
-        return None
     code = current_config().subcategory_code
-    for sub in await app.admin.subcategories(category_id, include_inactive=True):
-        if sub.code == code:
-            return category_id, sub.id
-    return None
+
+    def ids(tx: Transaction) -> tuple[int, int] | None:
+        category_id = tx.lookup.category_id(CategoryCode.ADUAN)
+        sub_id = tx.lookup.subcategory_id(CategoryCode.ADUAN, code)
+        return None if category_id is None or sub_id is None else (category_id, sub_id)
+
+    return await plugin_context(request).read(ids)
+
+
+def _agencies(tx: Transaction, ids: set[int]) -> dict[int, Agency]:
+    """The agencies of ``ids``, inactive ones too (a message may still be with one)."""
+    a = schema.agencies
+    rows = tx.execute(select(a.c.id, a.c.code, a.c.name, a.c.is_active).where(a.c.id.in_(ids)))
+    return {r.id: Agency(r.id, r.code, r.name, bool(r.is_active)) for r in rows}
 
 
 async def land_rows(
@@ -93,32 +100,26 @@ async def land_rows(
     from one read transaction.
     """
     app = core(request)
+    aspirasi = plugin_context(request)
     ctx = context(request)
     query = BackofficeQuery(status=status or None, overdue=overdue)
     try:
-        page = await app.queries.scoped(ctx, SCOPE_NAME, query, cursor=cursor, limit=limit)
+        page = await aspirasi.queries.scoped(ctx, SCOPE_NAME, query, cursor=cursor, limit=limit)
     except NotAllowed:
         ids = await _land_subcategory(request)
         if ids is None:
             raise
         query = attrs.evolve(query, category_id=ids[0], subcategory_id=ids[1])
-        page = await app.queries.backoffice(ctx, query, cursor=cursor, limit=limit)
+        page = await aspirasi.queries.backoffice(ctx, query, cursor=cursor, limit=limit)
     messages = list(page.items)
     if not messages:
         return page, []
     # The logs as the reader may see them: an anonymous sender's entries carry
     # no actor (the core's privacy rule).
-    logs = await app.queries.logs(ctx, [m.id for m in messages])
+    logs = await aspirasi.queries.logs(ctx, [m.id for m in messages])
     agency_ids = {m.agency_id for m in messages if m.agency_id is not None}
-    # Inactive agencies too: a message may still be with one.
-    agencies = {
-        a.id: a
-        for a in await app.deps.db.transaction(
-            lambda uow: uow.directory.agencies(include_inactive=True), write=False
-        )
-        if a.id in agency_ids
-    }
-    now = app.deps.clock.now()
+    agencies = await aspirasi.read(lambda tx: _agencies(tx, agency_ids)) if agency_ids else {}
+    now = aspirasi.clock.now()
     rows = []
     for m in messages:
         log = tuple(logs.get(m.id, ()))
@@ -202,7 +203,7 @@ async def land_issues_api(
     any agency, newest first, with its current agency, status, SOP due date and
     overdue state, reply state and log. ``overdue=true``: only overdue ones."""
     actor = api_require_actor(request)
-    core(request).deps.policy.require(actor, MONITOR)
+    plugin_context(request).policy.require(actor, MONITOR)
     only_overdue = check_flag(overdue, "overdue")
     page, rows = await land_rows(
         request, status=status, overdue=only_overdue, cursor=cursor, limit=query_limit(limit)

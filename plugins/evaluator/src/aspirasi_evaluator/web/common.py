@@ -12,7 +12,7 @@ from litestar import Request
 
 from aspirasi_core.services import Context
 from aspirasi_web.api.common import require_actor as api_require_actor
-from aspirasi_web.context import context, core
+from aspirasi_web.context import context, plugin_context
 from aspirasi_web.i18n import Translator
 
 from .. import EVALUATE
@@ -32,11 +32,11 @@ Req = Request[Any, Any, Any]
 
 
 def service(request: Req) -> EvaluatorService:
-    return EvaluatorService(core(request).deps)
+    return EvaluatorService(plugin_context(request))
 
 
 def timezone_of(request: Req) -> str:
-    return core(request).deps.settings.timezone
+    return plugin_context(request).settings.timezone
 
 
 def buckets(t: Translator) -> dict[str, str]:
@@ -73,5 +73,5 @@ def query_values(request: Req) -> dict[str, str | None]:
 
 def api_evaluator(request: Req) -> Context:
     actor = api_require_actor(request)
-    core(request).deps.policy.require(actor, EVALUATE)
+    plugin_context(request).policy.require(actor, EVALUATE)
     return context(request)
