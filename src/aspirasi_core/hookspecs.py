@@ -46,6 +46,19 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec(historic=True)
+def aspirasi_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Called when the plugin is registered, before any other hook: add the
+    plugin's own hook specs with ``pluginmanager.add_hookspecs(module)``, as
+    pytest's ``pytest_addhooks`` does.
+
+    Historic, so a plugin registered later is called too. Other plugins then
+    implement the new hooks, marked ``@hookimpl(optionalhook=True)`` so that
+    they load without the plugin that declares them; the declaring plugin calls
+    them through ``pluginmanager.hook``.
+    """
+
+
+@hookspec(historic=True)
 def aspirasi_configure(settings: Settings) -> None:
     """Called once at start-up with the settings, before anything else runs.
 

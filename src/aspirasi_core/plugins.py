@@ -149,7 +149,8 @@ def create_plugin_manager(
     """Build a plugin manager for ``settings``.
 
     In order: the core's hook specs and ``extra_hookspecs`` (an adapter's own,
-    such as the web hooks); tracing of every hook call when
+    such as the web hooks), and the historic ``aspirasi_addhooks`` through which
+    each plugin adds its own specs as it registers; tracing of every hook call when
     ``settings.trace_hooks`` or ``ASPIRASI_TRACE_HOOKS=1``; the block-list
     (``settings.disabled_plugins``); the core's default implementations and the
     :class:`AfterHookGuard` of the ``aspirasi_after_*`` hooks; the
@@ -169,6 +170,8 @@ def create_plugin_manager(
     pm.add_hookspecs(hookspecs)
     for specs in extra_hookspecs:  # e.g. the web adapter's, added before any plugin loads
         pm.add_hookspecs(specs)
+    # Historic: each plugin adds its own hook specs as it registers (pytest_addhooks).
+    pm.hook.aspirasi_addhooks.call_historic(kwargs={"pluginmanager": pm})
     if settings.trace_hooks or _env_flag(TRACE_ENV):
         trace_hook_calls(pm)
     for name in settings.disabled_plugins:

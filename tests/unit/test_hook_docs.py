@@ -23,8 +23,13 @@ from aspirasi_core import hookspecs
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "plugins.md"
 MARKER = f"{hookspecs.PROJECT}_spec"
-#: Modules holding hook specs; the web adapter's is checked once it exists.
-SPEC_MODULES = ["aspirasi_core.hookspecs", "aspirasi_web.hookspecs"]
+#: Modules holding hook specs: the core's, the web adapter's and those bundled
+#: plugins add through ``aspirasi_addhooks`` (each checked when installed).
+SPEC_MODULES = [
+    "aspirasi_core.hookspecs",
+    "aspirasi_web.hookspecs",
+    "aspirasi_notify_email.hookspecs",
+]
 
 
 def spec_modules() -> list[types.ModuleType]:

@@ -23,6 +23,7 @@ from aspirasi_core.domain.errors import Invalid, NotAllowed, Throttled
 from aspirasi_core.domain.events import MessageRated, MessageSubmitted, StatusChanged
 from aspirasi_core.domain.model import Account, Action, Actor, Message, Role, Status
 from aspirasi_core.domain.policy import MessageScope, PermissionDecl, PolicyError, RoleDecl
+from aspirasi_core.hookspecs import hookspec
 from aspirasi_core.logging import configure_logging
 from aspirasi_core.plugin_types import CategoryDecl, OutboxMessage, SubmissionDraft, UseCaseCall
 from aspirasi_core.plugins import (
@@ -716,3 +717,58 @@ def test_the_core_log_deliverer_redacts_the_payload(log_stream):
     assert line["payload"]["token"] == "[redacted]"
     assert SECRET not in log_stream.getvalue()
     assert "6472045504910001" not in log_stream.getvalue()
+
+
+# --------------------------------------------------------------------------- aspirasi_addhooks
+
+
+class GreetingSpecs:
+    @hookspec
+    def aspirasi_hello_greetings(self) -> list[str]:
+        """Greetings for the hello plugin."""
+
+
+class Hello:
+    """A plugin that adds its own hook, the way pytest plugins use pytest_addhooks."""
+
+    def __init__(self) -> None:
+        self.pm: pluggy.PluginManager | None = None
+
+    @hookimpl
+    def aspirasi_addhooks(self, pluginmanager):
+        pluginmanager.add_hookspecs(GreetingSpecs)
+        self.pm = pluginmanager
+
+    def greetings(self) -> list[list[str]]:
+        assert self.pm is not None
+        return self.pm.hook.aspirasi_hello_greetings()
+
+
+class Greeter:
+    @hookimpl(optionalhook=True)
+    def aspirasi_hello_greetings(self):
+        return ["Halo"]
+
+
+def test_a_plugin_adds_its_own_hook_specs_and_others_implement_them():
+    # Registered before or after the plugin that declares the hook: the same.
+    for hello_first in (True, False):
+        hello = Hello()
+        bare(*((hello, Greeter()) if hello_first else (Greeter(), hello)))
+        assert hello.greetings() == [["Halo"]]
+
+
+def test_an_implementation_of_a_plugins_hook_loads_without_that_plugin():
+    # optionalhook: check_pending() lets it through when no plugin declares the hook.
+    pm = bare(Greeter())
+    assert pm.get_plugin(f"{__name__}.Greeter") is not None
+
+
+def test_a_misspelt_implementation_of_a_plugins_hook_is_refused():
+    class Misspelt:
+        @hookimpl
+        def aspirasi_hello_greeting(self):
+            return ["Halo"]
+
+    with pytest.raises(pluggy.PluginValidationError):
+        bare(Hello(), Misspelt())

@@ -29,6 +29,7 @@ def test_loaded_from_its_entry_point():
         "aspirasi_register_permissions",
         "aspirasi_visibility_scopes",
         "aspirasi_migration_locations",
+        "aspirasi_mail_kinds",
         "aspirasi_web_route_handlers",
         "aspirasi_web_menu_items",
         "aspirasi_web_template_dirs",
@@ -82,12 +83,13 @@ def test_the_migration_folder_is_returned_and_exists():
     assert (Path(location) / "e001_reprimands.py").is_file()
 
 
-def test_the_mail_kinds_are_declared_through_the_entry_point():
-    from importlib.metadata import entry_points
-
-    [ep] = [e for e in entry_points(group="aspirasi.mail_kinds") if e.name == "evaluator"]
-    names = [k.name for k in ep.load()()]
+def test_the_mail_kinds_are_declared_through_notify_emails_hook():
+    pm = create_plugin_manager(Settings(plugins=("evaluator", "notify_email")))
+    [names] = [[k.name for k in kinds] for kinds in pm.hook.aspirasi_mail_kinds()]
     assert names == ["evaluator_reprimand", "evaluator_reprimand_acknowledged"]
+    assert {"evaluator_reprimand", "evaluator_reprimand_acknowledged"} <= set(
+        pm.get_plugin("notify_email").kinds.names()
+    )
 
 
 def _message(status: Status, agency_id: int | None) -> Message:

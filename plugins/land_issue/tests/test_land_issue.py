@@ -90,6 +90,7 @@ def test_loaded_from_its_entry_point():
         "aspirasi_register_categories",
         "aspirasi_default_permissions",
         "aspirasi_visibility_scopes",
+        "aspirasi_mail_kinds",
         "aspirasi_web_route_handlers",
         "aspirasi_web_menu_items",
         "aspirasi_web_template_dirs",

@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from aspirasi_core import hookimpl
 from aspirasi_core.domain.events import Event
 from aspirasi_core.domain.model import Account
 from aspirasi_core.domain.pii import mask_pii
@@ -25,7 +26,12 @@ from aspirasi_notify_email import (
 )
 from aspirasi_notify_email.render import QUEUED_FORMAT
 
-HOOKS = ("aspirasi_configure", "aspirasi_deliver_outbox_item", "aspirasi_outbox_items")
+HOOKS = (
+    "aspirasi_addhooks",
+    "aspirasi_configure",
+    "aspirasi_deliver_outbox_item",
+    "aspirasi_outbox_items",
+)
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
@@ -217,23 +223,28 @@ def reprimand_kind(template_dir: Path) -> MailKind:
     )
 
 
-class FakeEntryPoint:
-    def __init__(self, name: str, value: object) -> None:
-        self.name = name
-        self.value = value
+class Declares:
+    """Another plugin, adding mail kinds through notify_email's hook."""
 
-    def load(self) -> object:
-        return self.value
+    def __init__(self, *kinds: object) -> None:
+        self.kinds = list(kinds)
+
+    @hookimpl(optionalhook=True)
+    def aspirasi_mail_kinds(self):
+        return self.kinds
 
 
-def test_another_plugin_adds_a_mail_kind_through_its_entry_point(tmp_path):
-    kind = reprimand_kind(tmp_path / "evaluator-mail")
-    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", lambda: [kind])])
+def with_kinds(plugin: NotifyEmailPlugin, *others: object, **settings) -> NotifyEmailPlugin:
+    settings.setdefault("smtp_host", "127.0.0.1")
     create_plugin_manager(
-        Settings(smtp_host="127.0.0.1", base_url="https://aspirasi.example"),
-        load_entry_points=False,
-        extra_plugins=[plugin],
+        Settings(**settings), load_entry_points=False, extra_plugins=[plugin, *others]
     )
+    return plugin
+
+
+def test_another_plugin_adds_a_mail_kind_through_the_hook(tmp_path):
+    kind = reprimand_kind(tmp_path / "evaluator-mail")
+    plugin = with_kinds(NotifyEmailPlugin(), Declares(kind), base_url="https://aspirasi.example")
     assert "sample_reprimand" in plugin.kinds
     event = ReprimandIssued(agency_id=3, text="Pesan 6472045504910001 belum ditindaklanjuti", at=T0)
     items = plugin.aspirasi_outbox_items(
@@ -253,22 +264,16 @@ def test_another_plugin_adds_a_mail_kind_through_its_entry_point(tmp_path):
     assert "<p>Teguran: Pesan 6472********0001" in first["html"]
 
 
-def test_the_block_list_applies_to_mail_kinds_of_other_plugins(tmp_path):
-    kind = reprimand_kind(tmp_path / "evaluator-mail")
-    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
-    create_plugin_manager(
-        Settings(smtp_host="127.0.0.1", disabled_plugins=("evaluator",)),
-        load_entry_points=False,
-        extra_plugins=[plugin],
-    )
-    assert "sample_reprimand" not in plugin.kinds
-    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
-    create_plugin_manager(
-        Settings(smtp_host="127.0.0.1", plugins=("land_issue",)),
-        load_entry_points=False,
-        extra_plugins=[plugin],
-    )
-    assert "sample_reprimand" not in plugin.kinds
+def test_the_block_list_applies_to_mail_kinds_of_other_plugins():
+    # One registry: a plugin that is not loaded declares no mail kind.
+    def kinds(**settings):
+        pm = create_plugin_manager(Settings(smtp_host="127.0.0.1", **settings))
+        return pm.get_plugin("notify_email").kinds
+
+    assert "evaluator_reprimand" in kinds()
+    assert "evaluator_reprimand" not in kinds(disabled_plugins=("evaluator",))
+    assert "evaluator_reprimand" not in kinds(plugins=("notify_email", "land_issue"))
+    assert "land_issue_forwarded" in kinds(plugins=("notify_email", "land_issue"))
 
 
 def test_mail_kinds_are_checked(tmp_path):
@@ -277,14 +282,8 @@ def test_mail_kinds_are_checked(tmp_path):
         NotifyEmailPlugin(kinds=[kind, attrs.evolve(kind, when=lambda e: True)])
     with pytest.raises(ValueError, match="lower_snake_case"):
         attrs.evolve(kind, name="Reprimand!")
-    with pytest.raises(ValueError, match="not a MailKind"):
-        create_plugin_manager(
-            Settings(smtp_host="127.0.0.1"),
-            load_entry_points=False,
-            extra_plugins=[
-                NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", ["x"])])
-            ],
-        )
+    with pytest.raises(ValueError, match="must return MailKind values"):
+        with_kinds(NotifyEmailPlugin(), Declares("x"))
 
 
 def test_a_template_bug_names_the_kind(tmp_path):
@@ -292,13 +291,11 @@ def test_a_template_bug_names_the_kind(tmp_path):
     (tmp_path / "evaluator-mail" / "id" / "sample_reprimand.txt").write_text("{{ missing }}")
     event = ReprimandIssued(agency_id=3, text="x", at=T0)
     # A kind given in code is rendered when the mail is queued: the bug shows there.
-    plugin = NotifyEmailPlugin(kinds=[kind], entry_points=lambda: [])
-    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
+    plugin = with_kinds(NotifyEmailPlugin(kinds=[kind]))
     with pytest.raises(MailRenderError, match="sample_reprimand"):
         plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
     # A declared kind is rendered at delivery: the bug shows then.
-    plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
-    plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
+    plugin = with_kinds(NotifyEmailPlugin(), Declares(kind))
     [item] = plugin.aspirasi_outbox_items(event=event, lookup=Lookup(operator(1, "id")))
     with pytest.raises(MailRenderError, match="sample_reprimand"):
         plugin.mail_of(item.payload)
@@ -309,17 +306,12 @@ def test_a_template_bug_names_the_kind(tmp_path):
 
 def queued_plugin(tmp_path, context, *, declared: bool = True) -> NotifyEmailPlugin:
     """A plugin whose sample kind has the variables ``context(event, links)``, declared
-    through the entry point (every process knows it) or, with ``declared=False``,
-    given in code."""
+    through the hook by another plugin (every process knows it) or, with
+    ``declared=False``, given in code."""
     kind = attrs.evolve(reprimand_kind(tmp_path / "mail"), context=context)
     if declared:
-        plugin = NotifyEmailPlugin(entry_points=lambda: [FakeEntryPoint("evaluator", [kind])])
-    else:
-        plugin = NotifyEmailPlugin(kinds=[kind], entry_points=lambda: [])
-    plugin.aspirasi_configure(
-        settings=Settings(smtp_host="127.0.0.1", base_url="https://aspirasi.example")
-    )
-    return plugin
+        return with_kinds(NotifyEmailPlugin(), Declares(kind), base_url="https://aspirasi.example")
+    return with_kinds(NotifyEmailPlugin(kinds=[kind]), base_url="https://aspirasi.example")
 
 
 def sealed_round_trip(payload):
@@ -409,7 +401,7 @@ def test_a_kind_given_in_code_is_rendered_at_once(tmp_path):
 def test_a_confidential_subject_never_enters_the_outbox(tmp_path):
     from aspirasi_core.domain.events import MessageSubmitted
 
-    plugin = NotifyEmailPlugin(entry_points=lambda: [])
+    plugin = NotifyEmailPlugin()
     plugin.aspirasi_configure(settings=Settings(smtp_host="127.0.0.1"))
     admin = attrs.evolve(operator(1, "id"), role="admin", agency_id=None)
     for confidential in (True, False):

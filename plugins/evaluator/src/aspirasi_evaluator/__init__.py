@@ -75,8 +75,8 @@ Notifications
 -------------
 A reprimand notifies the agency's operators in-app, and with
 ``aspirasi-notify-email`` by mail (kind ``evaluator_reprimand``, declared in
-:mod:`aspirasi_evaluator.mail` through the entry point ``evaluator`` of the
-group ``aspirasi.mail_kinds``); an acknowledgement notifies and mails the
+:mod:`aspirasi_evaluator.mail`, returned from notify_email's hook
+``aspirasi_mail_kinds``); an acknowledgement notifies and mails the
 evaluator who issued it (``evaluator_reprimand_acknowledged``). The events
 are :class:`~aspirasi_evaluator.events.ReprimandIssued` and
 :class:`~aspirasi_evaluator.events.ReprimandAcknowledged`. structlog logs
@@ -181,6 +181,14 @@ def aspirasi_migration_locations() -> Sequence[str]:
 # ----------------------------------------------------------------------------- web hooks
 # Called only by the web adapter; optional, so a plugin manager without the web
 # specs ignores them, and Litestar is imported lazily.
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_mail_kinds() -> Sequence[Any]:
+    """The plugin's mails (a hook notify_email adds; optional without it)."""
+    from .mail import mail_kinds
+
+    return mail_kinds()
 
 
 @hookimpl(optionalhook=True)

@@ -1,7 +1,7 @@
 """E-mails of the evaluator plugin (with ``aspirasi-notify-email``).
 
-Two :class:`~aspirasi_notify_email.MailKind` values, declared through the entry
-point ``evaluator`` of the group ``aspirasi.mail_kinds`` (so notify_email's
+Two :class:`~aspirasi_notify_email.MailKind` values, returned from the hook
+``aspirasi_mail_kinds`` that notify_email adds (so the plugin manager's
 allow- and block-lists apply: ``ASPIRASI_DISABLED_PLUGINS=evaluator`` stops
 them too):
 
@@ -79,5 +79,5 @@ REPRIMAND_ACKNOWLEDGED = MailKind(
 
 
 def mail_kinds() -> list[MailKind]:
-    """The entry point ``evaluator`` of ``aspirasi.mail_kinds``."""
+    """The plugin's mail kinds (its ``aspirasi_mail_kinds``)."""
     return [REPRIMAND, REPRIMAND_ACKNOWLEDGED]

@@ -21,8 +21,8 @@ the core loads it through its ``aspirasi`` entry point (``land_issue``). Then:
    such a complaint is forwarded or re-forwarded to an agency, and when it
    passes its SOP deadline (once per deadline). The mail kinds
    (``land_issue_forwarded``, ``land_issue_overdue``) are declared in
-   :mod:`aspirasi_land_issue.mail` through the entry point ``land_issue`` of
-   the group ``aspirasi.mail_kinds``; without notify_email nothing is sent.
+   :mod:`aspirasi_land_issue.mail`, returned from notify_email's hook
+   ``aspirasi_mail_kinds``; without notify_email nothing is sent.
 
 Settings
 --------
@@ -195,6 +195,14 @@ def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[M
 # imported here, lazily, so that the core's import path never reaches it. They are
 # optional: a plugin manager without the web specs (the CLI, the core's tests)
 # ignores them.
+
+
+@hookimpl(optionalhook=True)
+def aspirasi_mail_kinds() -> Sequence[Any]:
+    """The plugin's mails (a hook notify_email adds; optional without it)."""
+    from .mail import mail_kinds
+
+    return mail_kinds()
 
 
 @hookimpl(optionalhook=True)

@@ -1,7 +1,7 @@
 """E-mails to land-issue monitors (with ``aspirasi-notify-email``).
 
-Two :class:`~aspirasi_notify_email.MailKind` values, declared through the entry
-point ``land_issue`` of the group ``aspirasi.mail_kinds`` (so notify_email's
+Two :class:`~aspirasi_notify_email.MailKind` values, returned from the hook
+``aspirasi_mail_kinds`` that notify_email adds (so the plugin manager's
 allow- and block-lists apply: ``ASPIRASI_DISABLED_PLUGINS=land_issue`` stops
 them too):
 
@@ -16,7 +16,7 @@ themselves: a super admin holds every permission but is not mailed unless the
 permission was granted to the account. Templates (Indonesian and English) are
 in ``mail_templates/<lang>/``.
 
-Imported only by notify_email (through the entry point): the core never needs
+Imported only through the hook, when notify_email is installed: the core never needs
 this module.
 """
 
@@ -115,5 +115,5 @@ LAND_OVERDUE = MailKind(
 
 
 def mail_kinds() -> list[MailKind]:
-    """The entry point ``land_issue`` of ``aspirasi.mail_kinds``."""
+    """The plugin's mail kinds (its ``aspirasi_mail_kinds``)."""
     return [LAND_FORWARDED, LAND_OVERDUE]

@@ -104,11 +104,13 @@ in a folder of its own (they may ``{% extends "_layout.html" %}``)::
         template_dir=str(Path(__file__).parent / "mail_templates"),
     )
 
-and declares it with an entry point named after the plugin, so the allow- and
-block-lists apply to it too::
+and returns it from the hook ``aspirasi_mail_kinds``, which notify_email adds to
+the plugin manager (:mod:`aspirasi_notify_email.hookspecs`); a plugin the allow-
+or block-list keeps out is not registered, so its kinds are not either::
 
-    [project.entry-points."aspirasi.mail_kinds"]
-    evaluator = "aspirasi_evaluator.mail:mail_kinds"   # a callable returning [REPRIMAND]
+    @hookimpl(optionalhook=True)   # loads without notify_email too
+    def aspirasi_mail_kinds():
+        return [REPRIMAND]
 
 (or, for code that holds the plugin object, ``plugin.kinds.add(REPRIMAND)``; such
 a kind exists only in that process, so its mails are rendered when they are queued).
@@ -118,9 +120,10 @@ The event must be recorded by a use case in its transaction, so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pluggy
 import structlog
 
 from aspirasi_core import hookimpl
@@ -129,6 +132,7 @@ from aspirasi_core.plugin_types import OutboxMessage, RecipientLookup
 from aspirasi_core.services.ports import OutboxItem
 from aspirasi_core.settings import Settings
 
+from . import hookspecs
 from .config import MAILBOX, SMTP, MailConfig
 from .kinds import Links, MailKind, MailKinds, Recipient, Url, builtin_kinds
 from .mailbox import DevMailbox, StoredMail
@@ -144,7 +148,6 @@ from .transport import SmtpTransport, SmtpUnavailable, build_message, message_id
 
 __all__ = [
     "EMAIL_TOPIC",
-    "MAIL_KINDS_GROUP",
     "DevMailbox",
     "Links",
     "Mail",
@@ -166,20 +169,12 @@ __all__ = [
 
 #: The outbox topic of mails.
 EMAIL_TOPIC = "email"
-#: Entry-point group where other plugins declare mail kinds (see the docstring).
-MAIL_KINDS_GROUP = "aspirasi.mail_kinds"
 
 log = structlog.get_logger("aspirasi.notify_email")
 
 
 class MailNotConfigured(RuntimeError):
     """Neither an SMTP server nor (demo mode) the development mailbox."""
-
-
-def _entry_points() -> Iterable[Any]:
-    from importlib.metadata import entry_points
-
-    return entry_points(group=MAIL_KINDS_GROUP)
 
 
 class NotifyEmailPlugin:
@@ -195,7 +190,6 @@ class NotifyEmailPlugin:
         *,
         kinds: Iterable[MailKind] = (),
         transport: Any = None,
-        entry_points: Callable[[], Iterable[Any]] = _entry_points,
     ) -> None:
         self.kinds = MailKinds(builtin_kinds())
         for kind in kinds:
@@ -207,19 +201,25 @@ class NotifyEmailPlugin:
         #: unless one was given.
         self.transport: Any = transport
         self._given_transport = transport is not None
-        #: Kinds every process knows (bundled, declared by entry point): their mails
-        #: are queued unrendered. Kinds given in code are rendered at once.
+        #: Kinds every process knows (bundled, or returned by ``aspirasi_mail_kinds``):
+        #: their mails are queued unrendered. Kinds given in code are rendered at once.
         self._portable: set[str] = {kind.name for kind in builtin_kinds()}
         self._renderer: MailRenderer | None = None
         self._links: Links | None = None
-        self._entry_points = entry_points
+        self._pm: pluggy.PluginManager | None = None
 
     # ------------------------------------------------------------------ hooks
     @hookimpl
+    def aspirasi_addhooks(self, pluginmanager: pluggy.PluginManager) -> None:
+        """Add ``aspirasi_mail_kinds``, through which other plugins add mails."""
+        pluginmanager.add_hookspecs(hookspecs)
+        self._pm = pluginmanager
+
+    @hookimpl
     def aspirasi_configure(self, settings: Settings) -> None:
-        """Read and check the mail settings; load other plugins' mail kinds."""
+        """Read and check the mail settings; collect other plugins' mail kinds."""
         config = MailConfig.from_settings(settings)
-        for kind in self._declared_kinds(settings):
+        for kind in self._declared_kinds():
             self.kinds.add(kind)
             self._portable.add(kind.name)
         self.config = config
@@ -311,27 +311,16 @@ class NotifyEmailPlugin:
             raise RuntimeError("notify_email is not configured yet (aspirasi_configure)")
         return self._renderer
 
-    def _declared_kinds(self, settings: Settings) -> list[MailKind]:
-        """Mail kinds other installed plugins declare (entry-point group
-        ``aspirasi.mail_kinds``, named after the plugin), honouring the allow- and
-        block-lists."""
+    def _declared_kinds(self) -> list[MailKind]:
+        """Mail kinds other plugins return from ``aspirasi_mail_kinds``."""
+        if self._pm is None:
+            return []
         found: list[MailKind] = []
-        for ep in self._entry_points():
-            if ep.name in settings.disabled_plugins or (
-                settings.plugins and ep.name not in settings.plugins
-            ):
-                continue
-            try:
-                declared = ep.load()
-                if callable(declared):
-                    declared = declared()
-                kinds = list(declared)
-            except Exception as exc:
-                raise ValueError(f"mail kinds of plugin {ep.name!r} failed to load: {exc}") from exc
-            for kind in kinds:
+        for declared in self._pm.hook.aspirasi_mail_kinds():
+            for kind in declared or ():
                 if not isinstance(kind, MailKind):
                     raise ValueError(
-                        f"plugin {ep.name!r} declares {type(kind).__name__}, not a MailKind"
+                        f"aspirasi_mail_kinds must return MailKind values, got {type(kind).__name__}"
                     )
                 found.append(kind)
         return found
