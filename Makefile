@@ -21,12 +21,14 @@ install:
 test: install
 	$(PY) -m pytest -q -p no:randomly
 
-## lint: ruff (lint and format), import-linter contracts, mypy on the core
+## lint: ruff (lint and format, SLF001 included), import-linter contracts, mypy on the core,
+## and the check that no code imports ctypes, mmap or another package's private modules
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/aspirasi_core
+	$(PY) -m pytest -q -p no:randomly -p no:cacheprovider tests/unit/test_no_private_imports.py
 
 ## run: the demo on SQLite at var/aspirasi.db, with demo accounts and the dev mailbox
 run: install

@@ -14,7 +14,6 @@ import datetime
 import functools
 import re
 
-from stdnum.exceptions import ValidationError
 from stdnum.id import nik as stdnum_nik
 
 from .errors import Invalid
@@ -68,12 +67,12 @@ def _is_date(day: int, month: int, year: int) -> bool:
 @functools.lru_cache(maxsize=1024)
 def _known_region(code: str) -> bool:
     """python-stdnum's region table knows the province and regency code. Cached:
-    a few hundred codes exist, and the table look-up is slow for a hot path."""
-    try:
-        stdnum_nik._check_registration_place(code + "0" * 12)
-    except ValidationError:
-        return False
-    return True
+    a few hundred codes exist, and the table look-up is slow for a hot path.
+
+    Asked through python-stdnum's public ``is_valid`` with a NIK of that region
+    whose other parts are valid (1 January 1900, serial 0001), so only the
+    region decides."""
+    return stdnum_nik.is_valid(f"{code}00" + "010100" + "0001")
 
 
 def is_valid_nik(raw: str) -> bool:

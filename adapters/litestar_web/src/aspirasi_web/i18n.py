@@ -9,6 +9,7 @@ files (no generated ``.mo`` files in the repository); plugins add catalogs via
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from collections.abc import Iterable, Mapping
@@ -52,7 +53,6 @@ class Translator:
         self._locale = Locale.parse(language)
         # Lists show many rows of the same few days: formatting is cached per day.
         self._dates: dict[date, str] = {}
-        self._status_labels: Mapping[str, str] | None = None
 
     def gettext(self, message: str, **params: Any) -> str:
         text = self._t.gettext(message)
@@ -64,6 +64,11 @@ class Translator:
         return text
 
     __call__ = gettext
+
+    @functools.cached_property
+    def status_labels(self) -> Mapping[str, str]:
+        """The status names of SPEC.md in this language (built once)."""
+        return _status_labels(self)
 
     def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
         text = self._t.ngettext(singular, plural, n)
@@ -154,9 +159,7 @@ def pick_language(
 
 def status_labels(t: Translator) -> Mapping[str, str]:
     """The status names of SPEC.md in the reader's language (built once per language)."""
-    if t._status_labels is None:
-        t._status_labels = _status_labels(t)
-    return t._status_labels
+    return t.status_labels
 
 
 def _status_labels(t: Translator) -> Mapping[str, str]:

@@ -96,7 +96,9 @@ class SqlDirectoryRepository:
                 current = self._one(table, id=ident)
                 if current is None:
                     return None
-                key = {k: fields.get(k, current._mapping[k]) for k in unique}
+                # Row._mapping is SQLAlchemy's public API (underscored only to stay
+                # clear of column names).
+                key = {k: fields.get(k, current._mapping[k]) for k in unique}  # noqa: SLF001
                 clash = self._one(table, **key)
                 return _duplicate(what, key["code"]) if clash and clash.id != ident else None
 
