@@ -1,4 +1,6 @@
 """Fixtures shared by every test folder (tests/, plugins/*/tests, adapters/*/tests):
-the databases (SQLite and PostgreSQL) of tests/db_fixtures.py."""
+the public pytest plugin ``aspirasi_core.testing`` (databases on SQLite and
+PostgreSQL, a fake clock, a world of accounts), named here too so it is on even
+with plugin autoloading off."""
 
-pytest_plugins = ["tests.db_fixtures"]
+pytest_plugins = ["aspirasi_core.testing"]

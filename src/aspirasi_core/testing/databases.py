@@ -1,4 +1,5 @@
-"""Database fixtures shared by every test folder (loaded by the root conftest.py).
+"""Database fixtures of :mod:`aspirasi_core.testing` (the core's own tests and
+plugins' tests use the same).
 
 * ``crypto`` — a :class:`Crypto` with a fixed test key.
 * ``sqlite_url`` — a fresh SQLite file under ``tmp_path`` (nothing in it yet).
@@ -186,7 +187,8 @@ class _PgMigrated:
                             "SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": f'"{table.name}"'}
                         ).scalar()
                         if seq:
-                            biggest = f'(SELECT max(id) FROM "{table.name}")'
+                            # (names of the core's own tables, not input)
+                            biggest = f'(SELECT max(id) FROM "{table.name}")'  # noqa: S608
                             sequences.append(f"setval('{seq}', COALESCE({biggest}, 0) + 1, false)")
                 self.reset_sequences = "SELECT " + ", ".join(sequences)
         finally:
