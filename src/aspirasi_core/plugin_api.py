@@ -17,6 +17,8 @@ hashes, NIKs, e-mail addresses, tokens, the sender of a message
 read people through ``tx.lookup`` and messages through :attr:`PluginContext.queries`,
 which hide the sender of an anonymous message.
 
+:class:`OutboxItem` is what ``aspirasi_deliver_outbox_item`` receives.
+
 Plugins never import ``aspirasi_core.storage`` or ``aspirasi_core.services.core``
 (an import-linter contract in ``pyproject.toml`` says so).
 """
@@ -38,7 +40,7 @@ from .plugin_types import Transaction, WriteTransaction
 from .services.context import Context
 from .services.core import CoreDeps, HookTransaction, run_write
 from .services.outbox import OutboxDispatcher
-from .services.ports import Clock
+from .services.ports import Clock, OutboxItem
 from .services.queries import QueryService
 from .settings import Settings
 from .storage import tables as _core_tables
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CoreSchema",
     "Id",
+    "OutboxItem",
     "PluginContext",
     "Transaction",
     "UTCDateTime",

@@ -5,7 +5,7 @@ end to end: event → outbox → delivered mail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -20,19 +20,12 @@ from aspirasi_core.services import Aspirasi, Context, ForwardInput, StaffInput, 
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.services.admin import AccountChanges
 from aspirasi_core.settings import Settings
+from aspirasi_core.testing import FakeClock
 from aspirasi_notify_email import NotifyEmailPlugin, StoredMail
 
 MONITOR = "land_issue.monitor"
 BASE = "https://aspirasi.example.go.id"
 LAND_KINDS = {"land_issue_forwarded", "land_issue_overdue"}
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
 
 
 @attrs.define
@@ -111,7 +104,7 @@ def build(database: Any, tmp_path: Any, *, notify: bool = True, **overrides: Any
     plugins: list[object] = [aspirasi_land_issue, *([mail] if mail else [])]
     pm = create_plugin_manager(settings, load_entry_points=False, extra_plugins=plugins)
     # Monday 2 November 2026, 09:00 in Samarinda (WITA).
-    clock = FakeClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    clock = FakeClock()
     app = bootstrap(settings, plugin_manager=pm, database=database, clock=clock)
     return World(app=app, clock=clock, mail=mail)
 

@@ -22,22 +22,13 @@ from aspirasi_core.plugins import create_plugin_manager
 from aspirasi_core.services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.settings import Settings
+from aspirasi_core.testing import FakeClock
 from aspirasi_web import hookspecs as web_hookspecs
 from aspirasi_web.app import create_app
 
 PASSWORD = "a-long-test-password"
 NIK = "6472045504910001"
 MONITOR = "land_issue.monitor"
-
-
-class FakeClock:
-    """Starts at the real time (cookies and tokens stay valid) and moves on demand."""
-
-    def __init__(self) -> None:
-        self.current = datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self.current
 
 
 @attrs.define
@@ -204,7 +195,8 @@ def populate(world: World) -> None:
 def build(sqlite_database: Any, tmp_path: Any, **overrides: Any) -> tuple[Any, Aspirasi, FakeClock]:
     settings = settings_for(tmp_path, **overrides)
     pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
-    clock = FakeClock()
+    # At the real time: cookies and tokens stay valid; moved on demand.
+    clock = FakeClock(datetime.now(UTC))
     core = bootstrap(settings, plugin_manager=pm, database=sqlite_database, clock=clock)
     return create_app(aspirasi=core, run_outbox=False), core, clock
 

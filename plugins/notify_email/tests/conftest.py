@@ -1,12 +1,10 @@
-"""Fixtures of the notify_email tests. They stand alone: nothing is imported from
-the core's test folder.
+"""Fixtures of the notify_email tests, on the core's public pytest plugin
+``aspirasi_core.testing``; nothing is imported from the core's test folder.
 
 * ``smtp`` — a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, not yet
   started (``smtp.start()``), collecting what it receives; stopped afterwards.
-* ``database`` — a migrated database on SQLite and on PostgreSQL (ids ``sqlite``,
-  ``pg``); ``pg_url`` — an empty PostgreSQL database (the server is
-  ``ASPIRASI_TEST_PG_URL`` or ``postgresql://postgres@127.0.0.1:5432/test``;
-  unreachable: skipped, or failed when ``CI`` is set).
+* ``database``, ``pg_url``, ``sqlite_database``: from the pytest plugin
+  ``aspirasi_core.testing`` (a migrated database on SQLite and on PostgreSQL).
 * ``build_world`` — an async factory of a :class:`MailWorld`: the real use cases on
   ``database`` with a fake clock, the plugin under test, agencies, staff and two
   verified citizens.
@@ -14,15 +12,10 @@ the core's test folder.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import shutil
 import socket
-import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -33,25 +26,19 @@ import anyio.to_thread
 import attrs
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
-from aspirasi_core import hookimpl
+from aspirasi_core import hookimpl, testing
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.events import VerificationRequested
 from aspirasi_core.domain.model import Account, Role
 from aspirasi_core.plugins import create_plugin_manager
-from aspirasi_core.security.crypto import Crypto
 from aspirasi_core.services import Aspirasi, Context, StaffInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.services.outbox import DispatchStats
 from aspirasi_core.settings import Settings
-from aspirasi_core.storage import SqlDatabase, make_engine, upgrade
-from aspirasi_core.storage.engine import normalize_url
+from aspirasi_core.testing import FakeClock
 
-SECRET = "notify-email-test-secret-" * 2
+SECRET = testing.SECRET  # the key of the database fixtures too
 BASE_URL = "https://aspirasi.kaltimprov.go.id"
 MAIL_FROM = "ASPIRASI ETAM <noreply@kaltimprov.go.id>"
 NIKS = ["6472045504910001", "6471011203880002", "6472041708450003", "6472046612990004"]
@@ -61,11 +48,6 @@ DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def crypto() -> Crypto:
-    return Crypto(SECRET)
 
 
 # --------------------------------------------------------------------------- SMTP
@@ -190,154 +172,7 @@ def smtp() -> Iterator[SmtpSink]:
         sink.stop()
 
 
-# --------------------------------------------------------------------------- databases
-
-
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once; tests get copies."""
-    path = tmp_path_factory.mktemp("sqlite-template") / "aspirasi.db"
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    raw = sqlite3.connect(path, isolation_level=None)
-    try:
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        raw.close()
-    return path
-
-
-class _PgServer:
-    def __init__(self) -> None:
-        raw = os.environ.get("ASPIRASI_TEST_PG_URL") or DEFAULT_PG_ADMIN_URL
-        self.given = make_url(raw)
-        self.engine = create_engine(
-            normalize_url(raw),
-            isolation_level="AUTOCOMMIT",
-            poolclass=NullPool,
-            connect_args={"connect_timeout": 3},
-        )
-        self.error: str | None = None
-        self.template: str | None = None
-        self.created: set[str] = set()
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-        except OperationalError as exc:
-            self.error = f"PostgreSQL is unreachable: {exc.orig}".strip()
-
-    def require(self) -> None:
-        if self.error is not None:
-            message = f"{self.error} (set ASPIRASI_TEST_PG_URL to use another server)"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
-
-    def url_of(self, name: str) -> str:
-        return self.given.set(database=name).render_as_string(hide_password=False)
-
-    def create(self, *, migrated: bool = False) -> str:
-        self.require()
-        if migrated and self.template is None:
-            self.template = self.create()
-            engine = make_engine(self.url_of(self.template), poolclass=NullPool)
-            try:
-                upgrade(engine)
-            finally:
-                engine.dispose()
-        name = f"aspirasi_ne_{secrets.token_hex(6)}"
-        template = f' TEMPLATE "{self.template}"' if migrated else ""
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
-        self.created.add(name)
-        return name
-
-    def drop(self, name: str) -> None:
-        self.created.discard(name)
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        if self.error is None:
-            for name in [*self.created, *([self.template] if self.template else [])]:
-                self.drop(name)
-        self.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def _pg_server() -> Iterator[_PgServer]:
-    server = _PgServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def pg_url(_pg_server: _PgServer) -> Iterator[str]:
-    """An empty PostgreSQL database (not migrated)."""
-    name = _pg_server.create()
-    try:
-        yield _pg_server.url_of(name)
-    finally:
-        _pg_server.drop(name)
-
-
-def _sqlite_copy(template: Path, tmp_path: Path, crypto: Crypto) -> Iterator[SqlDatabase]:
-    target = tmp_path / "db" / "aspirasi.db"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(template, target)
-    db = SqlDatabase(make_engine(f"sqlite:///{target}"), crypto)
-    try:
-        yield db
-    finally:
-        db.dispose()
-
-
-@pytest.fixture
-def sqlite_database(
-    _sqlite_template: Path, tmp_path: Path, crypto: Crypto
-) -> Iterator[SqlDatabase]:
-    """A migrated SQLite database."""
-    yield from _sqlite_copy(_sqlite_template, tmp_path, crypto)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("pg", id="pg", marks=pytest.mark.postgres),
-    ]
-)
-def database(
-    request: pytest.FixtureRequest, crypto: Crypto, tmp_path: Path
-) -> Iterator[SqlDatabase]:
-    """A migrated database, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield from _sqlite_copy(request.getfixturevalue("_sqlite_template"), tmp_path, crypto)
-        return
-    server: _PgServer = request.getfixturevalue("_pg_server")
-    name = server.create(migrated=True)
-    db = SqlDatabase(make_engine(server.url_of(name)), crypto)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        server.drop(name)
-
-
 # --------------------------------------------------------------------------- the world
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 class TokenSpy:
@@ -430,7 +265,7 @@ class MailWorld:
 async def _build_world(
     database: Any, tmp_path: Path, *plugins: object, **settings: Any
 ) -> MailWorld:
-    clock = FakeClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    clock = FakeClock()
     spy = TokenSpy()
     config = make_settings(tmp_path, **settings)
     pm = create_plugin_manager(config, load_entry_points=False, extra_plugins=[spy, *plugins])
@@ -472,7 +307,7 @@ BuildWorld = Callable[..., Awaitable[MailWorld]]
 
 
 @pytest.fixture
-def build_world(database: SqlDatabase, tmp_path: Path) -> BuildWorld:
+def build_world(database: Any, tmp_path: Path) -> BuildWorld:
     """``await build_world(*plugins, **settings)`` on ``database`` (both backends)."""
 
     async def build(*plugins: object, **settings: Any) -> MailWorld:

@@ -18,6 +18,8 @@ Fixtures:
   through the workflow; ``world.aspirasi`` is the plugin API.
 * ``aspirasi_plugins`` — the plugins of ``world``: none; override it in your test
   module or ``conftest.py`` (objects, modules, or instances of your plugin class).
+* ``aspirasi_settings`` — the settings of ``world`` (:func:`make_settings`);
+  override it for your plugin's own ``ASPIRASI_*`` variables (``extra=…``).
 * ``clock`` — a :class:`FakeClock` at Monday 2 November 2026, 09:00 WITA.
 * ``database`` (``sqlite`` and ``pg``), ``sqlite_database``, ``pg_database``,
   ``database_url``, ``sqlite_url``, ``pg_url``, ``crypto`` — see
@@ -54,6 +56,7 @@ from typing import Any
 
 import pytest
 
+from ..settings import Settings
 from .databases import _pg_server as _pg_server
 from .databases import _sqlite_template as _sqlite_template
 from .databases import (
@@ -76,6 +79,7 @@ __all__ = [
     "Recorder",
     "World",
     "aspirasi_plugins",
+    "aspirasi_settings",
     "build_world",
     "clock",
     "crypto",
@@ -112,7 +116,20 @@ def aspirasi_plugins() -> Sequence[object]:
 
 
 @pytest.fixture
+def aspirasi_settings(tmp_path: Path) -> Settings:
+    """The settings of ``world`` (:func:`make_settings`); override it to set yours
+    (``make_settings(tmp_path, extra={"hello_greeting": "Halo"})``)."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
 async def world(
-    database: Any, tmp_path: Path, clock: FakeClock, aspirasi_plugins: Sequence[object]
+    database: Any,
+    tmp_path: Path,
+    clock: FakeClock,
+    aspirasi_plugins: Sequence[object],
+    aspirasi_settings: Settings,
 ) -> World:
-    return await build_world(database, tmp_path, plugins=aspirasi_plugins, clock=clock)
+    return await build_world(
+        database, tmp_path, plugins=aspirasi_plugins, clock=clock, settings=aspirasi_settings
+    )
