@@ -19,8 +19,8 @@ from typing import Any
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.events import Event, StatusChanged
 from aspirasi_core.domain.model import Status
+from aspirasi_core.plugin_api import OutboxItem
 from aspirasi_core.plugin_types import OutboxMessage, RecipientLookup
-from aspirasi_core.services.ports import OutboxItem
 from aspirasi_core.settings import Settings
 
 __version__ = "0.1.0"
