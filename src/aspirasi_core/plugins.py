@@ -338,10 +338,14 @@ def _flatten(results: Iterable[Any], kind: type[D], hook_name: str) -> list[D]:
 
 
 def _declared_by(pm: pluggy.PluginManager, hook_name: str, name: str) -> list[str]:
-    """Plugins whose no-argument ``hook_name`` returns a declaration named ``name``."""
+    """Plugins whose no-argument ``hook_name`` returns a declaration named ``name``,
+    each asked through pluggy (a caller of the hook limited to that plugin)."""
+    impls = getattr(pm.hook, hook_name).get_hookimpls()
     found = []
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        if any(getattr(decl, "name", None) == name for decl in impl.function() or ()):
+    for impl in impls:
+        others = [other.plugin for other in impls if other.plugin is not impl.plugin]
+        results = pm.subset_hook_caller(hook_name, remove_plugins=others)()
+        if any(getattr(decl, "name", None) == name for result in results for decl in result or ()):
             found.append(impl.plugin_name)
     return sorted(found)
 
