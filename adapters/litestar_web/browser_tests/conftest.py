@@ -204,6 +204,19 @@ def translations() -> Translations:
     return Translations("Asia/Makassar", [str(LAND_ISSUE_LOCALE), str(EVALUATOR_LOCALE)])
 
 
+def open_menu_to(ui: UI, name: str | re.Pattern[str], role: str = "link") -> None:
+    """Open the main menu's disclosures (the phone's menu button, a group such as
+    "Administration") that hide the entry ``name``, as a person would: by clicking their
+    summaries, outermost first. Nothing is clicked when the entry is visible already."""
+    menu = ui.page.get_by_role("navigation", name=ui.t("Main menu"))
+    entry = menu.get_by_role(role, name=name, exact=True, include_hidden=True)
+    if entry.is_visible():
+        return
+    for summary in entry.locator("xpath=ancestor::details/summary").all():
+        if summary.is_visible() and summary.locator("xpath=..").get_attribute("open") is None:
+            summary.click()
+
+
 class UI:
     """One person's browser tab, in one language, recording what went wrong."""
 
@@ -271,6 +284,7 @@ class UI:
         self.expect_text(self.t("Welcome back."))
 
     def logout(self) -> None:
+        open_menu_to(self, re.compile(re.escape(self.t("Log out"))), "button")
         self.page.get_by_role("button", name=re.compile(re.escape(self.t("Log out")))).click()
         self.page.wait_for_load_state()
         self.expect_text(self.t("You have logged out."))

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import UI, Server
+from .conftest import UI, Server, open_menu_to
 from .support import jpeg_file, new_nik, pdf_file, unique
 
 LANGS = pytest.mark.parametrize("lang", ["id", "en"])
@@ -132,8 +132,10 @@ def status(ui: UI, code: str) -> str:
 
 def nav(ui: UI, label: str) -> None:
     """Follow a link of the main menu."""
-    menu = ui.page.get_by_role("navigation", name=ui.t("Main menu"))
-    menu.get_by_role("link", name=ui.t(label), exact=True).click()
+    open_menu_to(ui, ui.t(label), "link")
+    ui.page.get_by_role("navigation", name=ui.t("Main menu")).get_by_role(
+        "link", name=ui.t(label), exact=True
+    ).click()
     ui.page.wait_for_load_state()
 
 

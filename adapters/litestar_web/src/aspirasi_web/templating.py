@@ -18,7 +18,7 @@ from aspirasi_core.domain.errors import Invalid
 
 from .context import account, actor, core, info
 from .i18n import LANGUAGE_NAMES, LANGUAGES, status_labels
-from .menu import MenuItem, core_menu
+from .menu import Menu, arrange, core_menu
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "aspirasi_flash"
@@ -67,6 +67,7 @@ def build_environment(
     )
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["status_badge_html"] = status_badge
+    env.globals["icon"] = icon
     # A fresh idempotency key for each form that creates something (macros.html: once).
     env.globals["new_idempotency_key"] = lambda: secrets.token_urlsafe(18)
     return env
@@ -87,7 +88,20 @@ def status_badge(status: str, labels: Mapping[str, str]) -> Markup:
     return html
 
 
-def menu_for(request: Request[Any, Any, Any]) -> dict[str, list[MenuItem]]:
+def icon(name: str, label: str = "") -> Markup:
+    """An icon of the project's sprite (``templates/_icons.svg``, inlined once per page).
+    Decorative unless ``label`` is given, which becomes its accessible name."""
+    if label:
+        return Markup(
+            '<svg class="icon" role="img" aria-label="{}"><use href="#i-{}"></use></svg>'
+        ).format(label, name)
+    return Markup(
+        '<svg class="icon" aria-hidden="true" focusable="false"><use href="#i-{}"></use></svg>'
+    ).format(name)
+
+
+def menu_for(request: Request[Any, Any, Any]) -> Menu:
+    """The page's navigation for the signed-in actor (see :func:`aspirasi_web.menu.arrange`)."""
     app = core(request)
     a = actor(request)
     state = request.app.state
@@ -97,12 +111,10 @@ def menu_for(request: Request[Any, Any, Any]) -> dict[str, list[MenuItem]]:
     items = core_menu(a, app.deps.policy)
     for extra in app.plugin_manager.hook.aspirasi_web_menu_items(actor=a, policy=app.deps.policy):  # type: ignore[attr-defined]
         items.extend(extra or ())
-    sections: dict[str, list[MenuItem]] = {}
-    for item in sorted(items, key=lambda m: (m.section, m.order)):
-        sections.setdefault(item.section, []).append(item)
+    menu = arrange(items)
     if a is None:
-        state["anonymous_menu"] = sections
-    return sections
+        state["anonymous_menu"] = menu
+    return menu
 
 
 def _social_links(settings: Any) -> list[tuple[str, str]]:

@@ -201,7 +201,8 @@ def aspirasi_web_route_handlers() -> Sequence[Any]:
 
 @hookimpl(optionalhook=True)
 def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[MenuItem]:
-    """ "Evaluation" for holders of the permission; "Reprimands" for them and operators."""
+    """ "Evaluation" and "Reprimands" among the reports for holders of the permission;
+    "Reprimands" as daily work for an agency's operators."""
     if actor is None:
         return []
     from aspirasi_web.menu import MenuItem
@@ -209,7 +210,7 @@ def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[Men
     items: list[MenuItem] = []
     evaluator = policy.allows(actor, EVALUATE)
     if evaluator:
-        items.append(MenuItem("Evaluation", "/evaluator", "backoffice", 60))
+        items.append(MenuItem("Evaluation", "/evaluator", "reports", 60, "chart"))
     operator = (
         actor.role == Role.OPERATOR
         and actor.agency_id is not None
@@ -217,7 +218,8 @@ def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[Men
         and actor.verified
     )
     if evaluator or operator:
-        items.append(MenuItem("Reprimands", "/reprimands", "backoffice", 65))
+        section = "reports" if evaluator else "backoffice"
+        items.append(MenuItem("Reprimands", "/reprimands", section, 65, "alert"))
     return items
 
 

@@ -220,7 +220,7 @@ def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[Men
         return []
     from aspirasi_web.menu import MenuItem
 
-    return [MenuItem("Monitor", "/land-issues", "backoffice", 50)]
+    return [MenuItem("Monitor", "/land-issues", "backoffice", 50, "eye")]
 
 
 @hookimpl(optionalhook=True)

@@ -9,3 +9,20 @@ document.addEventListener("click", function (event) {
   var target = event.target.closest("[data-confirm]");
   if (target && !window.confirm(target.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+// Menu drop-downs (<details class="nav-group">) work without this; with it, one is open
+// at a time and a click elsewhere or Escape closes them, as people expect of a menu.
+(function () {
+  function closeGroups(except) {
+    document.querySelectorAll(".main-nav details.nav-group[open]").forEach(function (d) {
+      if (d !== except && !d.contains(except)) { d.open = false; }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeGroups(event.target.closest ? event.target.closest(".main-nav details.nav-group") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = document.querySelector(".main-nav details.nav-group[open]");
+    if (open) { open.open = false; open.querySelector("summary").focus(); }
+  });
+})();
