@@ -57,7 +57,7 @@ def test_tracking_shows_status_and_log_without_echoing_the_nik(web: WebWorld) ->
     # a confidential message is not tracked at all (its owner sees it after logging in)
     assert secret.ticket not in r.text and "Sangat rahasia" not in r.text
     assert "Sedang ditangani" in r.text
-    assert "<details>" in r.text and "<summary>Log</summary>" in r.text
+    assert "<details>" in r.text and "<summary>Riwayat</summary>" in r.text
     assert NIKS["ani"] not in r.text and "6472********0001" in r.text
     assert NIKS["ani"] not in str(r.url)
 

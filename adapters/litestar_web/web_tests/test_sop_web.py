@@ -383,6 +383,11 @@ def test_super_admin_manages_days_off_on_the_page(sw: ApiWorld) -> None:
     english = sw.client.get("/admin/days-off?year=2030&lang=en")
     assert "Days off 2030" in text_of(english.text)
     assert "National public holidays" in english.text
+    # The holidays are named in the page's language (the holidays package's own names).
+    assert "New Year's Day" in text_of(english.text)
+    indonesian = text_of(sw.client.get("/admin/days-off?year=2030&lang=id").text)
+    assert "Tahun Baru Masehi" in indonesian and "New Year" not in indonesian
+    assert "1 Jan 2030" in indonesian
 
 
 def test_only_the_super_admin_may_see_or_change_days_off(sw: ApiWorld) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from babel.dates import format_date
 
 import aspirasi_land_issue
 from aspirasi_core.bootstrap import bootstrap
@@ -313,7 +314,8 @@ def test_an_overdue_land_dispute_mails_the_monitors_once(world):
     assert len(world.land_mails()) == forwarded + len(MONITORS)
     assert sorted(m.to for m in overdue) == sorted(world.email(n) for n in MONITORS)
     mail = next(m for m in overdue if m.to == world.email("mon_ekon"))
-    due = world.app.sop.due_date(message.due_at).isoformat()
+    # The deadline's last day in the pages' long date style, in the mail's language.
+    due = format_date(world.app.sop.due_date(message.due_at), "EEEE, d MMMM y", locale="id")
     assert "terlambat" in mail.subject and "Dinas PUPR" in mail.subject
     assert "Subject land1" in mail.text and due in mail.text
     assert "belum dikonfirmasi" in mail.text

@@ -63,7 +63,7 @@ CORE_ROLES: tuple[RoleDecl, ...] = (
     RoleDecl(Role.SUPER_ADMIN, "Super Admin", staff=True),
     RoleDecl(Role.ADMIN, "Admin", staff=True),
     RoleDecl(Role.OPERATOR, "Operator", staff=True, bound_to_agency=True),
-    RoleDecl(Role.USER, "Pengguna", staff=False),
+    RoleDecl(Role.USER, "User", staff=False),
 )
 
 _U = frozenset({Role.USER})

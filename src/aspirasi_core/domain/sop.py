@@ -93,17 +93,26 @@ class SopDays:
 
 
 @functools.lru_cache(maxsize=64)
-def public_holidays(country: str, year: int) -> Mapping[date, str]:
+def public_holidays(country: str, year: int, language: str | None = None) -> Mapping[date, str]:
     """The public holidays of ``country`` (ISO code, ``ID``) in ``year``, by date.
 
     From the ``holidays`` package (cached per process). An empty country code
     means no public holidays (only weekends and the extra days off count).
+    ``language`` (``id``, ``en``) names them in that language where the package has
+    it (Indonesia: Indonesian and US English), else in the package's default.
     """
     if not country:
         return {}
     import holidays  # imported lazily: it loads every country's calendar module
 
-    return dict(holidays.country_holidays(country, years=year).items())
+    chosen = None
+    if language:
+        supported = holidays.country_holidays(country).supported_languages
+        for candidate in (language, f"{language}_US", f"{language}_{country}"):
+            if candidate in supported:
+                chosen = candidate
+                break
+    return dict(holidays.country_holidays(country, years=year, language=chosen).items())
 
 
 @attrs.frozen

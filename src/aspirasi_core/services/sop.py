@@ -215,11 +215,12 @@ class SopService:
             lambda uow: uow.directory.days_off(start, end), write=False
         )
 
-    def public_holidays(self, year: int) -> Sequence[tuple[date, str]]:
-        """The country's public holidays of ``year`` (from the ``holidays`` package)."""
+    def public_holidays(self, year: int, language: str | None = None) -> Sequence[tuple[date, str]]:
+        """The country's public holidays of ``year`` (from the ``holidays`` package),
+        named in ``language`` (``id``, ``en``) where the package has it."""
         if not 1900 < year < 2200:
             raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
-        return sorted(public_holidays(self.country, year).items())
+        return sorted(public_holidays(self.country, year, language).items())
 
     async def add_day_off(self, ctx: Context, day: object, name: str) -> DayOff:
         """Add an extra day off and re-time the open messages. Super admin."""

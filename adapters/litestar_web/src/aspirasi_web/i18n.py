@@ -52,7 +52,7 @@ class Translator:
         self._tz = ZoneInfo(timezone)
         self._locale = Locale.parse(language)
         # Lists show many rows of the same few days: formatting is cached per day.
-        self._dates: dict[date, str] = {}
+        self._dates: dict[tuple[date, str], str] = {}
 
     def gettext(self, message: str, **params: Any) -> str:
         text = self._t.gettext(message)
@@ -90,33 +90,76 @@ class Translator:
     def field_error(self, err: FieldError) -> str:
         return self.gettext(err.message, **dict(err.params))
 
-    def datetime(self, value: datetime | None, fmt: str = "medium") -> str:
-        """A UTC datetime shown in the province's time zone, in this language's format
-        (e.g. ``2 Nov 2026 09.00 WITA``)."""
+    def datetime(self, value: datetime | None, style: str = "long") -> str:
+        """A UTC datetime in the province's time zone, in one of the two date styles
+        (:data:`DATE_STYLES`): ``short`` (``7 Des 2026 02.45 WITA``) for lists and tables,
+        ``long`` (``Senin, 7 Desember 2026 02.45 WITA``) for a page about one thing."""
         if value is None:
             return ""
         local = value.astimezone(self._tz)
-        text = babel_format_datetime(local, format=fmt, locale=self._locale, tzinfo=self._tz)
-        abbrev = local.tzname() or ""
-        if self._tz.key == "Asia/Makassar":
-            abbrev = "WITA"
-        elif self._tz.key == "Asia/Jakarta":
-            abbrev = "WIB"
-        elif self._tz.key == "Asia/Jayapura":
-            abbrev = "WIT"
-        return f"{text} {abbrev}".strip()
+        pattern = _pattern(DATETIME_STYLES, style, self.language)
+        text = babel_format_datetime(local, pattern, locale=self._locale, tzinfo=self._tz)
+        return f"{text} {zone_abbreviation(self._tz, local)}".strip()
 
-    def date(self, value: datetime | None) -> str:
-        """The local day of a UTC datetime, e.g. ``2 Nov 2026``."""
+    def date(self, value: date | datetime | None, style: str = "short") -> str:
+        """A day in one of the two date styles: ``short`` (``7 Des 2026``) or ``long``
+        (``Senin, 7 Desember 2026``). A datetime is first moved to the province's time zone;
+        a plain date is shown as it is."""
         if value is None:
             return ""
-        day = value.astimezone(self._tz).date()
-        text = self._dates.get(day)
+        day = value.astimezone(self._tz).date() if isinstance(value, datetime) else value
+        key = (day, style)
+        text = self._dates.get(key)
         if text is None:
             if len(self._dates) >= 4096:
                 self._dates.clear()
-            text = self._dates[day] = babel_format_date(day, "d MMM y", locale=self._locale)
+            pattern = _pattern(DATE_STYLES, style, self.language)
+            text = self._dates[key] = babel_format_date(day, pattern, locale=self._locale)
         return text
+
+
+#: The two date styles of every page, mail and export (CLDR patterns, one per language).
+DATE_STYLES: Mapping[str, Mapping[str, str]] = {
+    "short": {"id": "d MMM y", "en": "d MMM y"},
+    "long": {"id": "EEEE, d MMMM y", "en": "EEEE, d MMMM y"},
+}
+#: Date and time: the date style followed by a 24-hour clock and the zone.
+DATETIME_STYLES: Mapping[str, Mapping[str, str]] = {
+    "short": {"id": "d MMM y HH.mm", "en": "d MMM y HH:mm"},
+    "long": {"id": "EEEE, d MMMM y 'pukul' HH.mm", "en": "EEEE, d MMMM y 'at' HH:mm"},
+}
+_ZONE_NAMES = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Jayapura": "WIT"}
+
+
+def _pattern(styles: Mapping[str, Mapping[str, str]], style: str, language: str) -> str:
+    try:
+        patterns = styles[style]
+    except KeyError:
+        raise ValueError(f"unknown date style {style!r}: use 'short' or 'long'") from None
+    return patterns.get(language) or patterns["en"]
+
+
+def zone_abbreviation(tz: ZoneInfo, local: datetime) -> str:
+    """Indonesia's own names of its zones (WIB, WITA, WIT); elsewhere the zone's."""
+    return _ZONE_NAMES.get(tz.key) or local.tzname() or ""
+
+
+def date_filters(env: Any) -> None:
+    """Add the Jinja filters ``date`` and ``datetime`` to ``env``: ``{{ m.created_at|datetime }}``,
+    ``{{ m.created_at|datetime("short") }}``, ``{{ day|date }}``, ``{{ day|date("long") }}``,
+    in the page's language (the context's ``t``) and the province's time zone."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def _date(ctx: Any, value: date | datetime | None, style: str = "short") -> str:
+        return str(ctx["t"].date(value, style))
+
+    @pass_context
+    def _datetime(ctx: Any, value: datetime | None, style: str = "long") -> str:
+        return str(ctx["t"].datetime(value, style))
+
+    env.filters["date"] = _date
+    env.filters["datetime"] = _datetime
 
 
 class Translations:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from aspirasi_core.domain.errors import Invalid
 
 from .context import account, actor, core, info
-from .i18n import LANGUAGE_NAMES, LANGUAGES, status_labels
+from .i18n import LANGUAGE_NAMES, LANGUAGES, date_filters, status_labels
 from .menu import Menu, arrange, core_menu
 
 HERE = Path(__file__).parent
@@ -66,11 +67,32 @@ def build_environment(
         lstrip_blocks=True,
     )
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    date_filters(env)
+    env.filters["deadline"] = deadline
+    env.globals["role_label"] = role_label
     env.globals["status_badge_html"] = status_badge
     env.globals["icon"] = icon
     # A fresh idempotency key for each form that creates something (macros.html: once).
     env.globals["new_idempotency_key"] = lambda: secrets.token_urlsafe(18)
     return env
+
+
+@jinja2.pass_context
+def deadline(ctx: Any, due_at: datetime | None) -> str:
+    """``{{ m.due_at|deadline }}``: an SOP deadline as its last allowed local day, in the
+    short date style, as every page shows it ('' when none). The stored instant is the
+    start of the day after."""
+    if due_at is None:
+        return ""
+    return str(ctx["t"].date(core(ctx["request"]).sop.due_date(due_at)))
+
+
+@jinja2.pass_context
+def role_label(ctx: Any, role: str) -> str:
+    """``{{ role_label(u.role) }}``: a role's declared label in the page's language (never
+    its code); an undeclared role shows its code."""
+    decl = core(ctx["request"]).deps.policy.roles.get(role)
+    return str(ctx["t"](decl.label)) if decl is not None else role
 
 
 _badges: dict[tuple[str, str], Markup] = {}

@@ -15,6 +15,7 @@ values, rendered at once; also every payload queued before format 2 existed).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import attrs
@@ -184,6 +185,22 @@ class QueuedMail:
         )
 
 
+#: The pages' two date styles (``aspirasi_web.i18n.DATE_STYLES``; a test keeps them equal).
+DATE_PATTERNS = {"short": "d MMM y", "long": "EEEE, d MMMM y"}
+
+
+@jinja2.pass_context
+def _date(ctx: Any, value: date | str | None, style: str = "long") -> str:
+    """``{{ due_date|date }}``: a day (a date or its ISO text, as queued payloads keep
+    it) in the mail's language, in the pages' long (default) or short style."""
+    if not value:
+        return ""
+    from babel.dates import format_date
+
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return str(format_date(day, DATE_PATTERNS[style], locale=ctx.get("lang") or "id"))
+
+
 def _finalize(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return _masked_int(value)
@@ -237,6 +254,7 @@ class MailRenderer:
         html = jinja2.Environment(autoescape=True, **options)
         for env in (text, html):
             env.globals["status_label"] = _status_label
+            env.filters["date"] = _date
         return text, html
 
     def language_of(self, kind: MailKind, recipient: Recipient) -> str:

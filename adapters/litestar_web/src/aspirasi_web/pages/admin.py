@@ -552,7 +552,7 @@ async def _days_off_page(
         the_year = query_year(request, None)
         status_code = 422
     days = await app.sop.days_off(context(request), the_year)
-    holidays = app.sop.public_holidays(the_year)
+    holidays = app.sop.public_holidays(the_year, t.language)
     return render(
         request,
         "admin/days_off.html",

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
@@ -60,8 +59,8 @@ DEADLINE_TEXTS = {
 
 
 def local_day(t: Translator, day: date) -> str:
-    """A calendar day in the reader's language (``4 Nov 2026``)."""
-    return format_date(day, format="d MMM y", locale=t.language)
+    """A calendar day in the reader's language, short style (``4 Nov 2026``)."""
+    return t.date(day)
 
 
 def due_day(request: Request[Any, Any, Any], due_at: datetime | None) -> str:

@@ -4,9 +4,7 @@ status labels, times and durations as people read them, the query parameters."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request
 
@@ -35,10 +33,6 @@ def service(request: Req) -> EvaluatorService:
     return EvaluatorService(plugin_context(request))
 
 
-def timezone_of(request: Req) -> str:
-    return plugin_context(request).settings.timezone
-
-
 def buckets(t: Translator) -> dict[str, str]:
     return {code: t(label) for code, label in BUCKET_LABELS.items()}
 
@@ -51,12 +45,6 @@ def duration_text(t: Translator, median: Median) -> str:
     if hours < 48:
         return t("%(value)s hours", value=f"{hours:.1f}")
     return t("%(value)s days", value=f"{hours / 24:.1f}")
-
-
-def local_time(value: datetime | None, tz: str) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def hours(median: Median) -> float | None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from litestar import Response, get
 
 from aspirasi_web.context import context, require_permission, translator
@@ -14,9 +16,12 @@ from ..export import FORMATS, Sheet, content_disposition
 from ..figures import STATUS_BUCKETS
 from ..period import DateRange
 from ..report import Report
-from .common import Req, buckets, hours, local_time, query_values, service, timezone_of
+from .common import Req, buckets, hours, query_values, service
 from .messages import drill_filter
 from .report import agency_name, category_name, subcategory_name
+
+#: A deadline instant minus this is its last allowed moment.
+_INSTANT = timedelta(microseconds=1)
 
 
 def report_sheets(t: Translator, report: Report) -> list[Sheet]:
@@ -82,14 +87,16 @@ def report_sheets(t: Translator, report: Report) -> list[Sheet]:
         t("Trend"),
         [t("From"), t("Until (exclusive)"), t("Submitted"), t("Closed")],
         [
-            [p.start_day.isoformat(), p.end_day.isoformat(), p.submitted, p.closed]
+            [t.date(p.start_day), t.date(p.end_day), p.submitted, p.closed]
             for p in report.trend.points
         ],
     )
     return [agencies, cats, subs, trend]
 
 
-def drill_sheet(t: Translator, rows: list[DrillRow], tz: str) -> Sheet:
+def drill_sheet(t: Translator, rows: list[DrillRow]) -> Sheet:
+    """The drill-down rows; dates in the pages' short style, the SOP deadline as its last
+    allowed day (the deadline instant is the start of the day after)."""
     labels = buckets(t)
     return (
         t("Messages"),
@@ -107,13 +114,13 @@ def drill_sheet(t: Translator, rows: list[DrillRow], tz: str) -> Sheet:
         [
             [
                 r.ticket,
-                local_time(r.created_at, tz),
+                t.datetime(r.created_at, "short"),
                 r.subject,
                 labels.get(r.status, r.status),
                 r.agency_name or "",
                 r.category_name or "",
                 r.subcategory_name or "",
-                local_time(r.due_at, tz),
+                t.date(r.due_at - _INSTANT) if r.due_at else "",
                 t("Yes") if r.overdue else t("No"),
             ]
             for r in rows
@@ -172,5 +179,5 @@ async def _messages_export(request: Req, kind: str) -> Response[bytes]:
     require_permission(request, EVALUATE)
     flt = await drill_filter(request)
     rows = await service(request).drill_all(context(request), flt, EXPORT_MAX_ROWS)
-    sheet = drill_sheet(translator(request), rows, timezone_of(request))
+    sheet = drill_sheet(translator(request), rows)
     return _download(kind, [sheet], f"evaluasi-pesan-{_range_name(flt.range)}.{kind}")

@@ -15,7 +15,7 @@ from aspirasi_web.templating import form_errors, render
 
 from .. import EVALUATE
 from ..drill import DrillFilter, DrillRow, parse_drill
-from .common import Req, api_evaluator, buckets, local_time, query_values, service, timezone_of
+from .common import Req, api_evaluator, buckets, query_values, service
 
 
 def drill_json(row: DrillRow) -> dict[str, Any]:
@@ -75,7 +75,6 @@ async def messages_page(request: Req) -> Response[str]:
             "filter": flt,
             "query": urlencode(flt.query()),
             "buckets": buckets(t),
-            "local": lambda v: local_time(v, timezone_of(request)),
         },
     )
 

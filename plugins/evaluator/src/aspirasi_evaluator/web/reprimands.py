@@ -20,7 +20,7 @@ from ..period import DateRange
 from ..reprimand_service import ReprimandService
 from ..reprimands import TEXT_MAX, Reprimand
 from ..service import EvaluatorService
-from .common import Req, api_evaluator, buckets, local_time, service, timezone_of
+from .common import Req, api_evaluator, buckets, service
 
 
 def reprimand_service(request: Req) -> ReprimandService:
@@ -86,7 +86,6 @@ async def _reprimand_form(
             "form_error": form_error,
             "text_max": TEXT_MAX,
             "buckets": buckets(translator(request)),
-            "local": lambda v: local_time(v, timezone_of(request)),
         },
         status_code=status_code,
     )
@@ -167,7 +166,6 @@ async def _reprimands_page(
             "ack_error": form_error,
             "ack_form": form or {},
             "text_max": TEXT_MAX,
-            "local": lambda v: local_time(v, timezone_of(request)),
             "buckets": buckets(translator(request)),
         },
         status_code=status_code,
