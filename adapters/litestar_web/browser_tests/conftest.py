@@ -254,6 +254,10 @@ class UI:
         """The app's own translation of ``msgid`` in this tab's language."""
         return self._t.gettext(msgid, **params)
 
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The app's own plural form for ``n`` in this tab's language."""
+        return self._t.ngettext(singular, plural, n)
+
     def label(self, msgid: str, **params: Any) -> re.Pattern[str]:
         """A field's whole label (the required-field star aside), for ``get_by_label``."""
         return re.compile(r"^\s*" + re.escape(self.t(msgid, **params)) + r"\s*\*?\s*$")

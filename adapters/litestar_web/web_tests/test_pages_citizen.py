@@ -212,6 +212,14 @@ def test_rating_once_done(web: WebWorld) -> None:
     page = web.client.get(f"/messages/{m.id}")
     assert "Sudah diperbaiki." in page.text  # the reply
     assert "<fieldset" in page.text and 'type="radio" name="stars" value="5"' in page.text
+    # Each star is a radio button with its own name, in both languages.
+    assert ">1 bintang</span></label>" in page.text and ">5 bintang</span></label>" in page.text
+    english = web.client.get(f"/messages/{m.id}?lang=en").text
+    assert ">1 star</span></label>" in english and ">5 stars</span></label>" in english
+    # The dashboard asks for the rating of the answered, unrated message.
+    call = f'href="/messages/{m.id}#rating"'
+    dashboard = web.client.get("/dashboard").text
+    assert "Mohon beri nilai atas jawaban yang Anda terima" in dashboard and call in dashboard
     bad = post(web, f"/my/messages/{m.id}/rating", {"stars": "9", "comment": "Keren"})
     assert bad.status_code == 422 and "Pilih 1 sampai 5 bintang." in bad.text
     assert "Keren" in bad.text
@@ -221,6 +229,7 @@ def test_rating_once_done(web: WebWorld) -> None:
     assert r.status_code == 303 and r.headers["location"] == f"/messages/{m.id}"
     after = web.client.get(f"/messages/{m.id}")
     assert "4 dari 5 bintang" in after.text and 'name="stars"' not in after.text
+    assert call not in web.client.get("/dashboard").text  # rated: no call any more
     again = post(web, f"/my/messages/{m.id}/rating", {"stars": "5", "comment": ""})
     assert again.status_code == 409
 

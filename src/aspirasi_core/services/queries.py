@@ -315,6 +315,18 @@ class QueryService:
         )
         return _page(rows, size)
 
+    async def awaiting_rating(self, ctx: Context, messages: Sequence[Message]) -> list[Message]:
+        """Those of ``messages`` that are the signed-in citizen's own, done and not rated
+        yet (the dashboard asks for their rating), in the given order."""
+        actor = _require_actor(ctx)
+        done = [m for m in messages if m.status is Status.DONE and m.author_id == actor.account_id]
+        if not done:
+            return []
+        rated = await self._d.db.read(
+            lambda uow: {m.id for m in done if uow.messages.rating(m.id) is not None}
+        )
+        return [m for m in done if m.id not in rated]
+
     def _base_filter(self, query: BackofficeQuery) -> BackofficeFilter:
         """The user's filters, validated (no access rule yet)."""
         statuses = None

@@ -78,6 +78,8 @@ async def dashboard(request: Request[Any, Any, Any]) -> Response[Any]:
             "counts": [(s, counts.get(s, 0)) for s in statuses],
             "total": len(messages),
             "latest": messages[:5],
+            # Every answered message not rated yet gets a call to rate it.
+            "to_rate": await queries.awaiting_rating(ctx, messages),
         },
     )
 
