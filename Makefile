@@ -5,7 +5,9 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 UV_VERSION := 0.13.9
 PY := .venv/bin/python
 BIN := .venv/bin
-DEMO_ENV := ASPIRASI_DEMO=1 ASPIRASI_DATABASE_URL=sqlite:///var/aspirasi.db
+# The demo shows the province's social links as a real deployment would (settings only).
+DEMO_SOCIAL := Instagram=https://instagram.com/kaltimprov,YouTube=https://www.youtube.com/@kaltimprov
+DEMO_ENV := ASPIRASI_DEMO=1 ASPIRASI_DATABASE_URL=sqlite:///var/aspirasi.db ASPIRASI_SOCIAL_LINKS=$(DEMO_SOCIAL)
 
 .PHONY: install test lint run docs bench bench-quick
 

@@ -135,6 +135,17 @@ class Settings:
         None, "Path of a PNG, JPG or SVG logo file shown in the header (default: the bundled one)."
     )
     brand_color: str = _setting("#0b5d3b", "Main colour of the pages, as `#rrggbb`.")
+    home_image: str | None = _setting(
+        None,
+        "Path of a PNG, JPG, WebP or SVG picture shown on the home page (default: the bundled"
+        " illustration of East Kalimantan: the Mahakam, forested hills, a lamin longhouse and"
+        " a hornbill). Use a picture the province has the rights to; it is served by the app.",
+    )
+    home_image_alt: str = _setting(
+        "",
+        "Text alternative of `ASPIRASI_HOME_IMAGE` for screen readers (plain text). Empty:"
+        " the bundled illustration's own description, or none for a picture of your own.",
+    )
     home_intro: str = _setting(
         "Sampaikan aspirasi dan aduan Anda kepada Pemerintah Provinsi Kalimantan Timur.",
         "Introduction on the home page (plain text).",

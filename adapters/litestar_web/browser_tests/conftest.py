@@ -46,6 +46,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-dev-shm-usage",
 ]
+#: As the Makefile's DEMO_SOCIAL: the demo shows social links in the footer.
+DEMO_SOCIAL_LINKS = (
+    "Instagram=https://instagram.com/kaltimprov,YouTube=https://www.youtube.com/@kaltimprov"
+)
 #: The demo's rate limits are per IP; every test comes from 127.0.0.1.
 GENEROUS_LIMITS = {
     "ASPIRASI_RATE_LIMIT_LOGIN_IP": "1000/minute",
@@ -145,6 +149,7 @@ def server(
         ASPIRASI_SMTP_PORT=str(mail.port),
         ASPIRASI_SMTP_STARTTLS="0",
         ASPIRASI_LOG_LEVEL="WARNING",
+        ASPIRASI_SOCIAL_LINKS=DEMO_SOCIAL_LINKS,
         **GENEROUS_LIMITS,
     )
     _run(["db", "upgrade"], env)

@@ -41,6 +41,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/"): _all(200),
     ("GET", "/lang/{code}"): _all(303),
     ("GET", "/brand/logo"): _all(200),
+    ("GET", "/brand/hero"): _all(200),
+    ("GET", "/help"): _all(200),
     ("GET", "/brand.css"): _all(200),
     ("GET", "/messages"): _all(200),
     ("GET", "/tracking"): _all(200),

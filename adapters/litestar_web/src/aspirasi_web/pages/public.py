@@ -184,6 +184,34 @@ async def brand_logo(request: Request[Any, Any, Any]) -> File:
     )
 
 
+#: Pictures a province may put on its home page (``ASPIRASI_HOME_IMAGE``).
+HOME_IMAGE_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
+
+
+@get("/brand/hero", include_in_schema=False)
+async def brand_hero(request: Request[Any, Any, Any]) -> File:
+    """The home page's picture (``ASPIRASI_HOME_IMAGE``) or the bundled illustration of
+    East Kalimantan (``static/img/hero-kaltim.svg``)."""
+    bundled = HERE / "static" / "img" / "hero-kaltim.svg"
+    configured = core(request).deps.settings.home_image
+    path = Path(configured) if configured else bundled
+    if not path.is_file() or path.suffix.lower() not in HOME_IMAGE_TYPES:
+        path = bundled
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return File(
+        path=path,
+        media_type=media_type,
+        content_disposition_type="inline",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@get("/help", include_in_schema=False)
+async def help_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """A short help page: what happens to a message, who sees it, how long it takes."""
+    return render(request, "public/help.html")
+
+
 @get("/brand.css", include_in_schema=False, sync_to_thread=False)
 def brand_css(request: Request[Any, Any, Any]) -> Response[str]:
     """The province's colour as a CSS variable (validated as #rrggbb at start-up)."""
@@ -202,5 +230,7 @@ ROUTES: list[Any] = [
     tracking_submit,
     switch_language,
     brand_logo,
+    brand_hero,
+    help_page,
     brand_css,
 ]
