@@ -4,9 +4,9 @@ SMTP server for its mail, and the system Chromium driven by Playwright (sync API
 Without Chromium on the ``PATH`` the tests are skipped with a reason, except with
 ``CI=true``, where they fail (``.ci/run`` installs Debian's ``chromium``).
 
-The server, the SMTP server and the browser live as long as one test module (the
-tutorial is one module): one demo database for all its tests, which make their own
-people and messages.
+The server and the SMTP server live for the whole run (one demo database for every
+module's tests, which make their own people and messages: starting the demo costs half
+a minute); the browser lives as long as one module.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mail() -> Iterator[MailSink]:
     sink = MailSink()
     sink.controller.start()
@@ -131,7 +131,7 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(
     chromium: str, mail: MailSink, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:

@@ -1,0 +1,108 @@
+"""Issue 22 in a real Chromium: the super admin's menu on a phone, the rating stars by
+keyboard, and axe-core on the home and help pages at both widths in both languages.
+
+Lean on purpose (one server for the module, few pages); the tutorial covers the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import Server
+from .support import unique
+from .test_tutorial import SUPERADMIN, forward, handle, new_citizen, submit
+
+
+def test_the_super_admins_menu_is_one_row_on_a_phone_until_opened(make_ui: Any) -> None:
+    ui = make_ui("id")
+    ui.login(*SUPERADMIN)
+    ui.page.set_viewport_size({"width": 360, "height": 740})
+    ui.goto("/backoffice")
+    nav = ui.page.get_by_role("navigation", name=ui.t("Main menu"))
+    toggle = nav.locator("summary.nav-toggle")
+    bell = nav.get_by_role("link", name=ui.t("Notifications"))
+    expect(toggle).to_be_visible()
+    expect(bell).to_be_visible()
+    accounts = nav.get_by_role("link", name=ui.t("Accounts"), exact=True)
+    expect(nav.get_by_role("link", name=ui.t("Inbox"), exact=True)).to_be_hidden()
+    expect(accounts).to_be_hidden()
+    # One row: the menu button and the bell side by side, nothing below them.
+    nav_box, toggle_box, bell_box = (x.bounding_box() for x in (nav, toggle, bell))
+    assert toggle_box["y"] < bell_box["y"] + bell_box["height"]
+    assert bell_box["y"] < toggle_box["y"] + toggle_box["height"]
+    assert nav_box["height"] < 2 * toggle_box["height"], nav_box
+    # (plain screenshots: ui.shot() would widen the window to 1280 px)
+    ui.page.screenshot(path=str(ui.folder / "menu-closed-360.png"))
+
+    toggle.click()
+    expect(nav.get_by_role("link", name=ui.t("Inbox"), exact=True)).to_be_visible()
+    expect(accounts).to_be_hidden()  # inside its own group, still folded
+    nav.locator("summary", has_text=ui.t("Administration")).click()
+    expect(accounts).to_be_visible()
+    assert nav.bounding_box()["height"] > 4 * toggle_box["height"]
+    ui.page.screenshot(path=str(ui.folder / "menu-open-360.png"), full_page=True)
+    ui.axe("the opened menu at 360 px")
+    accounts.click()
+    ui.page.wait_for_load_state()
+    ui.expect_heading(ui.t("Accounts"))
+
+
+def test_the_rating_stars_work_with_the_keyboard(make_ui: Any, server: Server) -> None:
+    person = new_citizen(server, "id")
+    subject = f"Drainase tersumbat {unique('')}"
+    message_id = submit(server, person, subject, "Saluran air di Jl. Pramuka tersumbat.")
+    forward(server, message_id, ("aduan", "infrastruktur"), "pupr-pera")
+    handle(server, message_id, progress="Dijadwalkan.", answer="Saluran sudah dibersihkan.")
+
+    ui = make_ui("id")
+    ui.login(person["username"], person["password"])
+    ui.goto("/dashboard")
+    call = ui.page.get_by_role("region", name=ui.t("Please rate the answers you received"))
+    call.get_by_role("link", name=subject, exact=False).click()
+    ui.page.wait_for_load_state()
+    stars = ui.page.get_by_role("group", name=ui.t("Stars"))
+    one = stars.get_by_role("radio", name=ui.ngettext("%(num)s star", "%(num)s stars", 1))
+    one.focus()
+    ui.page.keyboard.press("Space")
+    ui.page.keyboard.press("ArrowRight")
+    ui.page.keyboard.press("ArrowRight")
+    three = stars.get_by_role("radio", name=ui.ngettext("%(num)s star", "%(num)s stars", 3))
+    expect(three).to_be_checked()
+    expect(three).to_be_focused()
+    # The chosen star and those before it are filled; the ones after are not.
+    fills = ui.page.locator("label.star svg").evaluate_all(
+        "icons => icons.map(i => getComputedStyle(i).fill)"
+    )
+    assert fills[:3] == [fills[0]] * 3 and fills[0] != "none" and fills[3:] == ["none"] * 2
+    ui.shot("stars-by-keyboard")
+    ui.page.keyboard.press("Tab")
+    ui.page.keyboard.type("Cepat, terima kasih.")
+    ui.page.get_by_role("button", name=ui.t("Send the rating")).click()
+    ui.page.wait_for_load_state()
+    rating = ui.page.get_by_role("region", name=ui.t("Rating"))
+    expect(rating).to_contain_text(ui.t("%(stars)s of 5 stars", stars=3))
+    ui.goto("/dashboard")
+    expect(ui.page.get_by_role("link", name=subject)).to_have_count(1)  # the latest list only
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_home_and_help_pass_axe_at_both_widths(make_ui: Any, lang: str) -> None:
+    ui = make_ui(lang)
+    for width in (360, 1280):
+        ui.page.set_viewport_size({"width": width, "height": 800})
+        ui.goto("/")
+        expect(ui.page.locator("img.hero-image")).to_be_visible()
+        ui.axe(f"home at {width} px")
+        ui.page.locator("footer").get_by_role(
+            "link", name=ui.t("Help: what happens to my message?")
+        ).click()
+        ui.page.wait_for_load_state()
+        ui.expect_heading(ui.t("Help"))
+        # A short page: the footer still ends the window.
+        bottom = ui.page.evaluate("document.querySelector('footer').getBoundingClientRect().bottom")
+        assert bottom >= 800 - 1, bottom
+        ui.axe(f"help at {width} px")
+    ui.shot("help")
