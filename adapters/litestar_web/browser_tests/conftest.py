@@ -21,6 +21,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -258,6 +259,10 @@ class UI:
     def t(self, msgid: str, **params: Any) -> str:
         """The app's own translation of ``msgid`` in this tab's language."""
         return self._t.gettext(msgid, **params)
+
+    def date(self, day: date) -> str:
+        """A day as the app shows it in this tab's language (the short date style)."""
+        return self._t.date(day)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The app's own plural form for ``n`` in this tab's language."""

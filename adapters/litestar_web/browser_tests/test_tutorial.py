@@ -654,7 +654,7 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     nav(ui, "Evaluation")
     ui.expect_heading(ui.t("Evaluation"))
     # by default, the current year
-    ui.expect_text(f"{ui.t('Period')}: {today.year}-01-01 – ")
+    ui.expect_text(f"{ui.t('Period')}: {ui.date(date(today.year, 1, 1))} – ")
     agencies = ui.page.locator("main table.report.agencies")
     for label in BUCKETS:  # the report's own status buckets
         expect(agencies.locator("thead")).to_contain_text(ui.t(label))
@@ -671,7 +671,7 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     form.get_by_role("button", name=ui.t("Show the report")).click()
     ui.page.wait_for_load_state()
     assert f"from={start.isoformat()}" in ui.page.url, ui.page.url
-    ui.expect_text(f"{ui.t('Period')}: {start.isoformat()} – {end.isoformat()}")
+    ui.expect_text(f"{ui.t('Period')}: {ui.date(start)} – {ui.date(end)}")
     expect(
         ui.page.get_by_role("heading", name=ui.t("Weekly trend: submitted and closed"))
     ).to_be_visible()
@@ -716,7 +716,7 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     ui.page.go_back()
     ui.page.get_by_role("link", name=ui.t("Back to the report")).click()
     ui.page.wait_for_load_state()
-    ui.expect_text(f"{ui.t('Period')}: {start.isoformat()} – {end.isoformat()}")
+    ui.expect_text(f"{ui.t('Period')}: {ui.date(start)} – {ui.date(end)}")
 
     # a reprimand (teguran) to the agency about its overdue messages
     row.get_by_role("link", name=ui.t("Reprimand"), exact=True).click()
