@@ -298,10 +298,27 @@ async def test_deleting_the_account_keeps_the_messages_without_their_sender(
 async def test_an_anonymous_message_of_a_deleted_account_stays_anonymous(world: World) -> None:
     app = world.app
     msg = await handled_message(world, anonymous=True)
+    signed = await app.messages.submit(
+        world.ctx("ani"), SubmitInput("s", "b", attachment=Upload("s.jpg", jpeg_bytes()))
+    )
+    (photo_before,) = [a for a in stored(world, msg.id) if a.kind == "message"]
+    world.clock.advance(days=40)
     await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
     detail = await app.queries.message(world.ctx("op_pupr"), msg.id)
     assert detail.author is None
     assert detail.message.anonymous
+    # The signed message's file says when and why it went; the anonymous one's
+    # neither (it would tie the message to the deleted account).
+    (signed_photo,) = stored(world, signed.id)
+    assert signed_photo.removed_reason == RemovalReason.ACCOUNT_DELETED
+    assert signed_photo.removed_at == world.clock.now()
+    (photo,) = [a for a in stored(world, msg.id) if a.kind == "message"]
+    assert photo.removed and photo.removed_reason == RemovalReason.REMOVED
+    assert photo.removed_at == photo_before.created_at
+    assert photo.filename == "" and photo.sha256 == ""
+    assert not app.deps.files.exists(photo_before.storage_key)  # type: ignore[attr-defined]
+    (entry,) = await audited(world, AuditAction.ACCOUNT_DELETE)
+    assert entry.details == {"attachments_removed": "1"}  # the signed message's only
 
 
 @pytest.mark.parametrize("name", ["admin", "op_pupr", "root"])

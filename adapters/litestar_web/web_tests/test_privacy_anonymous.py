@@ -34,7 +34,7 @@ from aspirasi_core.services import Context, StaffInput
 
 from .api_support import ApiWorld, build_world
 from .smtp_sink import SmtpSink, smtp  # noqa: F401 - the fixture
-from .world import NIKS
+from .world import NIKS, PASSWORDS
 
 SENDER = "budi"
 NIK = NIKS[SENDER]
@@ -191,6 +191,7 @@ def seed(api: ApiWorld, seen: Seen | None = None) -> dict[str, Any]:
     signed = c.post(
         "/api/v1/messages",
         data={"subject": "Patok tanah digeser", "body": "Patok dipindah oleh perusahaan."},
+        files={"attachment": ("patok.pdf", sender_pdf(), "application/pdf")},
         headers=budi,
     )
     assert signed.status_code == 201, signed.text
@@ -395,3 +396,44 @@ def test_no_search_filter_or_account_page_ties_the_sender_to_the_anonymous_messa
                     break  # the path names the account: one pair is enough
     assert asked > 1000 and reached > 50  # the lists were reached
     assert problems == [], "\n".join(problems)
+
+
+def test_deleting_the_account_leaves_nothing_that_ties_the_anonymous_message_to_it(
+    api: ApiWorld,
+) -> None:
+    """After the sender deletes their account, the signed message's files are
+    marked removed with the deletion (reason and time); the anonymous message's
+    files must carry neither, or staff could match it to the deleted account."""
+    add_staff(api)
+    hidden = seed(api)
+    gone = api.client.request(
+        "DELETE", "/api/v1/me", json={"password": PASSWORDS[SENDER]}, headers=api.bearer(SENDER)
+    )
+    assert gone.status_code == 204, gone.text
+    admin = api.bearer("admin")
+    signed = api.client.get(f"/api/v1/messages/{hidden['signed_id']}", headers=admin).json()
+    (signed_file,) = signed["attachments"]
+    assert signed_file["removed_reason"] == "account_deleted"
+    deleted_at = signed_file["removed_at"]
+    assert deleted_at
+    tells = ("account_deleted", deleted_at, "deleted their account")
+    problems: list[str] = []
+    walked = 0
+    for actor in STAFF:
+        headers = api.bearer(actor)
+        for template in get_routes(api):
+            if "{message_id" not in template and "{attachment_id" not in template:
+                continue
+            path = fill(api, template, actor, hidden)
+            response = api.client.get(path, headers=headers, follow_redirects=False)
+            if response.status_code != 200:
+                continue
+            walked += 1
+            text = response.content.decode("latin-1")
+            problems += [f"GET {path} as {actor}: {t!r}" for t in tells if t in text]
+    assert walked > 10
+    assert problems == [], "\n".join(problems)
+    detail = api.client.get(f"/api/v1/messages/{hidden['id']}", headers=admin).json()
+    (photo,) = detail["attachments"]
+    assert photo["url"] is None and photo["removed_reason"] == "removed"
+    assert photo["filename"] == ""

@@ -196,7 +196,9 @@ class Attachment:
     sha256: str = ""
     created_at: datetime | None = None
     #: The file was deleted: when, and why (:class:`RemovalReason`); the row stays
-    #: so that pages say so instead of showing a broken link.
+    #: so that pages say so instead of showing a broken link. For
+    #: :attr:`RemovalReason.REMOVED` the time is the attachment's ``created_at``:
+    #: the real one would date the sender's account deletion.
     removed_at: datetime | None = None
     removed_reason: str | None = None
 
@@ -210,8 +212,12 @@ class RemovalReason:
 
     #: ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` after its message was closed.
     RETENTION = "retention"
-    #: Its sender deleted their account.
+    #: Its sender deleted their account (a signed message).
     ACCOUNT_DELETED = "account_deleted"
+    #: The file is no longer kept, for no reason given: an anonymous message's files
+    #: when its sender deleted their account. Naming the deletion (or its time, see
+    #: ``Attachment.removed_at``) would tie the message to the deleted account.
+    REMOVED = "removed"
 
 
 @attrs.frozen

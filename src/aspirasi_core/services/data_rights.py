@@ -8,7 +8,9 @@
   confirming their password. The account row stays, emptied of personal data
   (placeholder e-mail and username, no name, NIK or password), so that their
   messages keep a sender and every report still adds up; the files they attached
-  are deleted (the rows stay, marked removed); every session and token dies.
+  are deleted (the rows stay, marked removed: on an anonymous message with a
+  reason and a time that say nothing of the deletion); every session and token
+  dies.
 * :meth:`DataRightsService.sweep`: the files of closed messages' attachments are
   deleted ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` after the message was closed
   (0, the default, keeps them); their rows stay, marked removed.
@@ -25,7 +27,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import anyio.to_thread
@@ -63,6 +65,8 @@ EXPORT_MAX_FILE_BYTES = 512 * 1024 * 1024
 EXPORT_MEMORY_BYTES = 8 * 1024 * 1024
 #: Messages read per round of an export.
 EXPORT_BATCH = 200
+#: The removal time of an attachment without a creation time (never in storage).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Attachments removed per transaction by the retention sweep.
 RETENTION_BATCH = 200
 
@@ -303,7 +307,9 @@ class DataRightsService:
             log.info("account_delete_refused", account_id=account.id)
             raise Invalid.field("password", "password_wrong", "The current password is wrong.")
 
-        def script(uow: UnitOfWork, events: EventRecorder) -> list[Attachment]:
+        def script(
+            uow: UnitOfWork, events: EventRecorder
+        ) -> tuple[list[Attachment], list[Attachment]]:
             now = deps.clock.now()
             if not uow.accounts.anonymise(account.id, auth_version=account.auth_version, now=now):
                 # Deactivated, deleted or given a new password since the check.
@@ -311,11 +317,22 @@ class DataRightsService:
             uow.tokens.delete_for_account(account.id, None)
             # The answers kept for resent requests may quote the account's texts.
             uow.idempotency.delete_for_account(account.id)
-            removed = self._mark_removed(
+            signed = self._mark_removed(
                 uow,
-                uow.messages.stored_attachments_of_author(account.id, "message"),
+                uow.messages.stored_attachments_of_author(account.id, "message", anonymous=False),
                 RemovalReason.ACCOUNT_DELETED,
                 now,
+                erase_details=True,
+            )
+            # An anonymous message's files go too, but nothing on them may tell
+            # that (or when) their sender deleted an account: staff would match
+            # them to the signed messages of the deleted account. They carry a
+            # reason that names no event and the time they were stored.
+            hidden = self._mark_removed(
+                uow,
+                uow.messages.stored_attachments_of_author(account.id, "message", anonymous=True),
+                RemovalReason.REMOVED,
+                None,
                 erase_details=True,
             )
             record(
@@ -324,14 +341,16 @@ class DataRightsService:
                 AuditAction.ACCOUNT_DELETE,
                 at=now,
                 subject_account_id=account.id,
-                details={"attachments_removed": len(removed)},
+                # Only the signed messages' files: a count of the anonymous ones
+                # would say the account sent anonymous messages.
+                details={"attachments_removed": len(signed)},
             )
             events.record(AccountDeleted(account_id=account.id, at=now))
-            return removed
+            return signed, hidden
 
-        removed = await run_write(deps, script)
-        await anyio.to_thread.run_sync(self._delete_files, removed)
-        log.info("account_deleted", account_id=account.id, attachments=len(removed))
+        signed, hidden = await run_write(deps, script)
+        await anyio.to_thread.run_sync(self._delete_files, [*signed, *hidden])
+        log.info("account_deleted", account_id=account.id, attachments=len(signed))
 
     # ------------------------------------------------------------------ retention
     def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:
@@ -382,16 +401,20 @@ class DataRightsService:
         uow: UnitOfWork,
         attachments: Iterable[Attachment],
         reason: str,
-        now: datetime,
+        now: datetime | None,
         *,
         erase_details: bool = False,
     ) -> list[Attachment]:
-        """Mark the attachments removed; those this call marked (as they were)."""
+        """Mark the attachments removed at ``now`` (None: at the time each was
+        stored); those this call marked (as they were)."""
         return [
             a
             for a in attachments
             if uow.messages.mark_attachment_removed(
-                a.id, reason=reason, now=now, erase_details=erase_details
+                a.id,
+                reason=reason,
+                now=now or a.created_at or _EPOCH,
+                erase_details=erase_details,
             )
         ]
 

@@ -438,8 +438,12 @@ class MessageRepository(Protocol):
         """Every attachment (both kinds, removed ones too) of these messages, by
         message id; every id is a key."""
 
-    def stored_attachments_of_author(self, author_id: int, kind: str) -> builtins.list[Attachment]:
-        """The attachments of ``kind`` on the author's messages whose file is still stored."""
+    def stored_attachments_of_author(
+        self, author_id: int, kind: str, *, anonymous: bool | None = None
+    ) -> builtins.list[Attachment]:
+        """The attachments of ``kind`` on the author's messages whose file is still
+        stored; only on anonymous (or only on signed) messages when ``anonymous`` is
+        given."""
 
     def expired_attachments(
         self, closed_before: datetime, *, limit: int

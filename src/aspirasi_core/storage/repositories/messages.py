@@ -437,14 +437,20 @@ class SqlMessageRepository:
                 found[row.message_id].append(_attachment(row))
         return found
 
-    def stored_attachments_of_author(self, author_id: int, kind: str) -> list[Attachment]:
-        """The attachments of ``kind`` on the author's messages whose file is still stored."""
+    def stored_attachments_of_author(
+        self, author_id: int, kind: str, *, anonymous: bool | None = None
+    ) -> list[Attachment]:
+        """The attachments of ``kind`` on the author's messages whose file is still
+        stored; only on anonymous (or only on signed) messages when ``anonymous`` is
+        given."""
         stmt = (
             select(att)
             .select_from(att.join(m, m.c.id == att.c.message_id))
             .where(m.c.author_id == author_id, att.c.kind == kind, att.c.removed_at.is_(None))
             .order_by(att.c.id)
         )
+        if anonymous is not None:
+            stmt = stmt.where(m.c.anonymous == anonymous)
         return [_attachment(row) for row in self._conn.execute(stmt)]
 
     def expired_attachments(self, closed_before: datetime, *, limit: int) -> list[Attachment]:

@@ -228,7 +228,9 @@ def day_off_json(d: DayOff) -> dict[str, Any]:
 
 def attachment_json(a: Attachment) -> dict[str, Any]:
     """``url`` is null once the file was removed; ``removed_reason`` then says why:
-    ``retention`` (kept so long after the message was closed) or ``account_deleted``."""
+    ``retention`` (kept so long after the message was closed), ``account_deleted``
+    (the sender of a signed message deleted their account) or ``removed`` (no
+    reason given; ``removed_at`` is then the time the file was stored)."""
     out: dict[str, Any] = {
         "id": a.id,
         "kind": a.kind,
