@@ -321,6 +321,38 @@ async def test_an_anonymous_message_of_a_deleted_account_stays_anonymous(world: 
     assert entry.details == {"attachments_removed": "1"}  # the signed message's only
 
 
+async def test_a_file_whose_deletion_failed_is_deleted_by_a_later_sweep(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = world.app
+    msg = await app.messages.submit(
+        world.ctx("ani"), SubmitInput("s", "b", attachment=Upload("s.jpg", jpeg_bytes()))
+    )
+    (before,) = stored(world, msg.id)
+    files = app.deps.files
+    real_delete = files.delete
+
+    def broken(key: str) -> None:
+        raise OSError("disk went read-only")
+
+    monkeypatch.setattr(files, "delete", broken)
+    await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
+    (marked,) = stored(world, msg.id)
+    # Removed for every reader, but the row still names the file it must delete.
+    assert marked.removed and marked.storage_key == before.storage_key
+    assert files.exists(before.storage_key)  # type: ignore[attr-defined]
+    assert await app.data_rights.sweep() == 0  # still failing: kept for next time
+    assert stored(world, msg.id)[0].storage_key == before.storage_key
+
+    monkeypatch.setattr(files, "delete", real_delete)
+    assert app.outbox.sweep is not None
+    assert await app.outbox.sweep() >= 1
+    assert not files.exists(before.storage_key)  # type: ignore[attr-defined]
+    (settled,) = stored(world, msg.id)
+    assert settled.removed and settled.storage_key == ""
+    assert await app.data_rights.sweep() == 0
+
+
 @pytest.mark.parametrize("name", ["admin", "op_pupr", "root"])
 async def test_staff_cannot_delete_their_account_here(world: World, name: str) -> None:
     with pytest.raises(NotAllowed) as caught:

@@ -15,9 +15,10 @@
   deleted ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` after the message was closed
   (0, the default, keeps them); their rows stay, marked removed.
 
-Removing a file: the row is marked (and its storage key emptied) in the
-transaction, the file is deleted after the commit. A file whose deletion fails is
-no longer referenced by any row, so the storage's orphan clean-up takes it.
+Removing a file: the row is marked removed in the transaction, the file is
+deleted after the commit, and then the row's storage key is emptied. A file whose
+deletion fails (or a process that dies in between) leaves the key in place, and
+every sweep (:meth:`DataRightsService.sweep`) tries again until the file is gone.
 """
 
 from __future__ import annotations
@@ -356,12 +357,13 @@ class DataRightsService:
     def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:
         """Delete the files of attachments whose message was closed (done or
         rejected) more than ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` ago, in batches;
-        returns how many. Nothing when the setting is 0. Several workers may sweep
-        at once: each attachment is marked removed once."""
+        returns how many (with the files of attachments removed earlier whose
+        deletion failed, retried first). No retention when the setting is 0.
+        Several workers may sweep at once: each attachment is marked removed once."""
+        total = self._settle_removed_files(limit)
         days = self._d.settings.attachment_retention_days
         if days <= 0:
-            return 0
-        total = 0
+            return total
         while True:
             seen, removed = self._d.db.run_sync(
                 lambda uow: self._expire(uow, days, limit), write=True
@@ -418,14 +420,54 @@ class DataRightsService:
             )
         ]
 
-    def _delete_files(self, removed: Iterable[Attachment]) -> None:
-        """After the commit: delete the files of attachments marked removed."""
-        for key in (a.storage_key for a in removed if a.storage_key):
+    def _delete_files(self, removed: Iterable[Attachment]) -> int:
+        """After the commit: delete the files of attachments marked removed, then
+        empty the storage keys of those whose file is gone. A file whose deletion
+        fails keeps its key, so the next sweep tries again (nothing else would
+        ever find it). Returns how many files went."""
+        gone: list[tuple[int, str]] = []
+        for attachment in removed:
+            key = attachment.storage_key
+            if not key:
+                continue
             try:
                 self._d.files.delete(key)
             except (OSError, ValueError):
-                # The row no longer refers to it: the orphan clean-up removes it.
-                log.exception("attachment_file_delete_failed")
+                log.exception("attachment_file_delete_failed", attachment_id=attachment.id)
+                continue
+            gone.append((attachment.id, key))
+        if gone:
+            try:
+                self._d.db.run_sync(
+                    lambda uow: [uow.messages.forget_attachment_file(i, k) for i, k in gone],
+                    write=True,
+                )
+            except Exception:
+                # The files are gone; the next sweep finds nothing to delete and
+                # empties the keys then.
+                log.exception("attachment_keys_not_emptied", files=len(gone))
+        return len(gone)
+
+    def _settle_removed_files(self, limit: int) -> int:
+        """Retry the deletion of the files of removed attachments that still have a
+        storage key (their deletion failed, or the process died before it)."""
+        settled = 0
+        after_id = 0
+        while True:
+
+            def batch_after(uow: UnitOfWork, after: int = after_id) -> list[Attachment]:
+                return uow.messages.removed_attachment_files(after_id=after, limit=limit)
+
+            batch = self._d.db.run_sync(batch_after, write=False)
+            if not batch:
+                break
+            settled += self._delete_files(batch)
+            after_id = batch[-1].id
+            if len(batch) < limit:
+                break
+        if settled:
+            log.info("removed_attachment_files_settled", files=settled)
+        return settled
 
 
 class _DirectoryNames:

@@ -454,9 +454,20 @@ class MessageRepository(Protocol):
     def mark_attachment_removed(
         self, attachment_id: int, *, reason: str, now: datetime, erase_details: bool = False
     ) -> bool:
-        """Record that the attachment's file is deleted (``removed_at``, ``reason``;
-        the storage key is emptied). ``erase_details`` empties its file name and
-        checksum too. Compare-and-set: False when it was already removed."""
+        """Record that the attachment's file is to be deleted (``removed_at``,
+        ``reason``). The storage key stays until the file is gone (see
+        :meth:`forget_attachment_file`). ``erase_details`` empties its file name
+        and checksum. Compare-and-set: False when it was already removed."""
+
+    def removed_attachment_files(
+        self, *, after_id: int = 0, limit: int
+    ) -> builtins.list[Attachment]:
+        """Attachments marked removed whose storage key is not yet emptied (their
+        file may still be stored), by id after ``after_id``, at most ``limit``."""
+
+    def forget_attachment_file(self, attachment_id: int, storage_key: str) -> bool:
+        """Empty the storage key of a removed attachment once its file is deleted;
+        compare-and-set on ``storage_key`` (False when it no longer matches)."""
 
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""

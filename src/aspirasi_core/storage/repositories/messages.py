@@ -472,16 +472,43 @@ class SqlMessageRepository:
     def mark_attachment_removed(
         self, attachment_id: int, *, reason: str, now: datetime, erase_details: bool = False
     ) -> bool:
-        """Record that the file is deleted (compare-and-set: False when it already
-        was). The storage key is emptied, so nothing refers to the file any more;
-        ``erase_details`` empties the file name and checksum too."""
-        values: dict[str, Any] = {"removed_at": now, "removed_reason": reason, "storage_key": ""}
+        """Record that the file is to be deleted (compare-and-set: False when it
+        already was). The storage key stays until the file is gone
+        (:meth:`forget_attachment_file`); ``erase_details`` empties the file name
+        and checksum."""
+        values: dict[str, Any] = {"removed_at": now, "removed_reason": reason}
         if erase_details:
             values.update(filename="", sha256="")
         stmt = (
             update(att)
             .where(att.c.id == attachment_id, att.c.removed_at.is_(None))
             .values(**values)
+        )
+        return self._conn.execute(stmt).rowcount == 1
+
+    def removed_attachment_files(self, *, after_id: int = 0, limit: int) -> list[Attachment]:
+        """Attachments marked removed whose file may still be stored (their storage
+        key is not yet emptied), by id. Few: only those whose file deletion failed
+        or was cut short; the scan reads the removed rows (index on ``removed_at``)."""
+        stmt = (
+            select(att)
+            .where(att.c.removed_at.is_not(None), att.c.storage_key != "", att.c.id > after_id)
+            .order_by(att.c.id)
+            .limit(limit)
+        )
+        return [_attachment(row) for row in self._conn.execute(stmt)]
+
+    def forget_attachment_file(self, attachment_id: int, storage_key: str) -> bool:
+        """Empty the storage key of a removed attachment whose file is deleted
+        (compare-and-set on the key: False when it changed or the row is not removed)."""
+        stmt = (
+            update(att)
+            .where(
+                att.c.id == attachment_id,
+                att.c.storage_key == storage_key,
+                att.c.removed_at.is_not(None),
+            )
+            .values(storage_key="")
         )
         return self._conn.execute(stmt).rowcount == 1
 
