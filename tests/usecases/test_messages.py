@@ -171,6 +171,36 @@ async def test_a_vetoed_submission_removes_its_stored_file(database, tmp_path) -
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
 
 
+async def test_a_cancellation_after_the_commit_keeps_the_committed_file(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request is cancelled while the committed transaction's thread returns:
+    the message exists, so its file must too (the attachment sweep promotes it)."""
+    db = world.app.deps.db
+    real = db.transaction
+
+    async def committed_then_cancelled(fn, *, write=True):  # type: ignore[no-untyped-def]
+        result = await real(fn, write=write)
+        if write:
+            raise anyio.get_cancelled_exc_class()()
+        return result
+
+    monkeypatch.setattr(db, "transaction", committed_then_cancelled)
+    with pytest.raises(anyio.get_cancelled_exc_class()):
+        await world.app.messages.submit(
+            world.ctx("ani"), SubmitInput("s", "b", attachment=Upload("x.jpg", jpeg_bytes()))
+        )
+    monkeypatch.undo()
+    assert world.count("messages") == 1
+    (key,) = db.run_sync(
+        lambda uow: uow.messages.storage_keys_in(
+            [p.name for p in world.app.deps.files.root.rglob("*") if p.is_file()]  # type: ignore[attr-defined]
+        ),
+        write=False,
+    )
+    assert world.app.deps.files.exists(key)  # type: ignore[attr-defined]
+
+
 async def test_submission_input_is_validated(world: World) -> None:
     ctx = world.ctx("ani")
     for data, field, code in [

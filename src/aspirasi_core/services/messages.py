@@ -24,11 +24,13 @@ import structlog
 
 from ..domain.errors import (
     Conflict,
+    DomainError,
     IllegalTransition,
     Invalid,
     NotAllowed,
     NotFound,
     Unauthenticated,
+    Unavailable,
 )
 from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
 from ..domain.model import (
@@ -181,14 +183,24 @@ class MessageService:
 
     async def _recorded(self, key: str | None, write: Awaitable[T]) -> T:
         """Await the transaction that records the stored file ``key``; then promote
-        the file, or delete it when the transaction failed (a kill in between
-        leaves it pending for the attachment sweep)."""
+        the file, or delete it when the transaction certainly did not commit.
+
+        Only a domain error raised by the use case's script (a refusal: invalid,
+        not allowed, conflict, …) means the transaction rolled back. Anything
+        else may have come after the commit (a cancellation while the committed
+        transaction's thread returns, a connection lost during ``COMMIT``:
+        ``Unavailable``), so the file stays pending and the attachment sweep
+        settles it an hour later: promoted if a row names it, removed if not. A
+        kill in between leaves it pending too."""
         files = self._d.files
         try:
             result = await write
-        except BaseException:
-            if key is not None:
-                files.delete(key)
+        except DomainError as exc:
+            if key is not None and not isinstance(exc, Unavailable):
+                try:
+                    files.delete(key)
+                except (OSError, ValueError):  # pending: the sweep removes it
+                    log.warning("attachment_not_deleted", exc_info=True)
             raise
         if key is not None:
             try:
