@@ -437,3 +437,32 @@ def test_deleting_the_account_leaves_nothing_that_ties_the_anonymous_message_to_
     (photo,) = detail["attachments"]
     assert photo["url"] is None and photo["removed_reason"] == "removed"
     assert photo["filename"] == ""
+
+
+def test_the_logs_do_not_tie_the_sender_to_the_anonymous_message(api: ApiWorld) -> None:
+    """A log line of the sender's requests (they carry the account id, a proxy's
+    log the address) names neither the anonymous message's id nor its ticket."""
+    from structlog.testing import capture_logs
+
+    budi = api.bearer(SENDER)
+    with capture_logs() as sent:
+        r = api.client.post(
+            "/api/v1/messages",
+            data={"subject": "Pungli", "body": "Petugas meminta uang.", "anonymous": "true"},
+            headers=budi,
+        )
+    assert r.status_code == 201, r.text
+    hidden_id, ticket = r.json()["id"], r.json()["ticket"]
+    with capture_logs() as viewed:
+        for path in (f"/api/v1/messages/{hidden_id}", f"/messages/{hidden_id}"):
+            assert api.client.get(path, headers=budi).status_code == 200
+        withdrawn = api.client.delete(f"/api/v1/messages/{hidden_id}", headers=budi)
+        assert withdrawn.status_code == 204, withdrawn.text
+    lines = [*sent, *viewed]
+    assert any(e.get("account_id") == api.ids[SENDER] for e in lines)  # the request lines
+    assert {e["event"] for e in sent} >= {"message_submitted", "request"}
+    for entry in lines:
+        values = " ".join(str(v) for k, v in entry.items() if k != "log_level")
+        assert ticket not in values, entry
+        assert hidden_id not in (entry.get("message_id"), entry.get("id")), entry
+        assert not re.search(rf"/{hidden_id}(?![0-9])", values), entry

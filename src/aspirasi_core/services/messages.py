@@ -425,7 +425,12 @@ class MessageService:
             return attrs.evolve(message, attachments=attachments)
 
         message = await self._recorded(key, run_write(deps, script, idempotency=ctx.idempotency))
-        log.info("message_submitted", message_id=message.id, ticket=message.ticket)
+        if message.anonymous:
+            # The log line shares the request id with the request's own line,
+            # which names the account (and a proxy's log its address).
+            log.info("message_submitted", anonymous=True)
+        else:
+            log.info("message_submitted", message_id=message.id, ticket=message.ticket)
         return message
 
     # ------------------------------------------------------------------ citizen

@@ -14,6 +14,7 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from aspirasi_core.domain.errors import Unavailable
+from aspirasi_core.domain.model import Account, Role
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
@@ -221,10 +222,21 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=scope.get("method"),
-                path=path,
+                path=_logged_path(scope, path, req.account),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 account_id=req.account.id if req.account else None,
                 **extra,
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _logged_path(scope: Scope, path: str, account: Account | None) -> str:
+    """The path for the request log. A citizen's requests are logged with their
+    route (``/messages/{message_id:int}``), not the ids: the log line carries the
+    account id, and the path of a sender's own anonymous message (their page after
+    sending it, rating or withdrawing it) would tie that account to the message."""
+    if account is None or account.role != Role.USER:
+        return path
+    template = scope.get("path_template")
+    return template if isinstance(template, str) and template else path
