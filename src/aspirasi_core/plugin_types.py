@@ -54,7 +54,9 @@ class UseCaseCall:
 class OutboxMessage:
     """A side effect for the outbox: ``topic`` chooses the deliverer
     (``email`` for notify_email); ``payload`` must be JSON-serializable. Payloads
-    are stored encrypted, since they may carry links with tokens."""
+    are stored encrypted, since they may carry links with tokens. A payload meant
+    for one person names their e-mail address under ``to``: when that account is
+    deleted, its items not yet sent are dropped."""
 
     topic: str
     payload: Mapping[str, Any]

@@ -321,6 +321,51 @@ async def test_an_anonymous_message_of_a_deleted_account_stays_anonymous(world: 
     assert entry.details == {"attachments_removed": "1"}  # the signed message's only
 
 
+async def test_deletion_masks_the_personal_data_typed_into_messages_and_rating(
+    world: World,
+) -> None:
+    app = world.app
+    typed = f"Hubungi saya di 0812-3456-7890 atau ani@example.org, NIK {NIKS[0]}."
+    msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Telepon 081234567890", typed))
+    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    await app.messages.start(world.ctx("op_pupr"), msg.id)
+    await app.messages.reply(world.ctx("op_pupr"), msg.id, "Sudah.")
+    await app.messages.rate(world.ctx("ani"), msg.id, 2, "Telepon saya 0812 3456 7890.")
+    plain = await app.messages.submit(world.ctx("ani"), SubmitInput("Lampu", "Lampu mati."))
+    before = await app.queries.message(world.ctx("admin"), msg.id)
+
+    await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
+
+    after = await app.queries.message(world.ctx("admin"), msg.id)
+    shown = f"{after.message.subject} {after.message.body} {after.rating.comment}"  # type: ignore[union-attr]
+    for raw in ("3456", "ani@example.org", NIKS[0]):
+        assert raw not in shown
+    assert after.message.body.startswith("Hubungi saya di 0812")
+    assert after.rating is not None and after.rating.stars == 2
+    # Nothing dates the change (an anonymous message would be tied to the deletion).
+    assert after.message.updated_at == before.message.updated_at
+    assert after.message.version == before.message.version
+    untouched = await app.queries.message(world.ctx("admin"), plain.id)
+    assert untouched.message.body == "Lampu mati."
+
+
+async def test_deletion_drops_the_mail_not_yet_sent_to_the_account(world: World) -> None:
+    app = world.app
+    db = app.deps.db
+    now = world.clock.now()
+
+    def queue(uow: Any) -> None:
+        uow.outbox.add("email", {"to": "Ani@Example.org", "kind": "x"}, created_at=now)
+        uow.outbox.add("email", {"to": "budi@example.org", "kind": "x"}, created_at=now)
+
+    db.run_sync(queue, write=True)
+    assert len(await app.outbox.list("pending")) >= 2
+    await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
+    after = await app.outbox.list("pending")
+    addressed = [i.payload.get("to") for i in after]
+    assert "Ani@Example.org" not in addressed and "budi@example.org" in addressed
+
+
 async def test_a_file_whose_deletion_failed_is_deleted_by_a_later_sweep(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,8 +9,9 @@
   (placeholder e-mail and username, no name, NIK or password), so that their
   messages keep a sender and every report still adds up; the files they attached
   are deleted (the rows stay, marked removed: on an anonymous message with a
-  reason and a time that say nothing of the deletion); every session and token
-  dies.
+  reason and a time that say nothing of the deletion); the personal data typed
+  into their subjects, bodies and rating comments is masked; mail still queued
+  for the address is dropped; every session and token dies.
 * :meth:`DataRightsService.sweep`: the files of closed messages' attachments are
   deleted ``ASPIRASI_ATTACHMENT_RETENTION_DAYS`` after the message was closed
   (0, the default, keeps them); their rows stay, marked removed.
@@ -49,6 +50,7 @@ from ..domain.model import (
     Role,
     Visibility,
 )
+from ..domain.pii import mask_pii
 from .audit import audit_entry, record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
@@ -316,6 +318,11 @@ class DataRightsService:
                 # Deactivated, deleted or given a new password since the check.
                 raise Unauthenticated("Please log in.", code="login_required")
             uow.tokens.delete_for_account(account.id, None)
+            # The messages stay, de-identified: personal data typed into them
+            # (a phone number, the NIK, an address) is masked for everyone.
+            uow.messages.deidentify_author(account.id, mask_pii)
+            # Mail not yet sent to the address would still greet them by name.
+            uow.outbox.drop_addressed_to(account.email)
             # The answers kept for resent requests may quote the account's texts.
             uow.idempotency.delete_for_account(account.id)
             signed = self._mark_removed(

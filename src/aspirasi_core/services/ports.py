@@ -469,6 +469,12 @@ class MessageRepository(Protocol):
         """Empty the storage key of a removed attachment once its file is deleted;
         compare-and-set on ``storage_key`` (False when it no longer matches)."""
 
+    def deidentify_author(self, author_id: int, mask: Callable[[str], str]) -> int:
+        """Pass the subjects, bodies and rating comments of the author's messages
+        through ``mask`` (personal data out), without changing the messages'
+        ``updated_at`` or version; the public copies become NULL (nothing is left
+        to mask). Returns how many texts changed."""
+
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""
 
@@ -630,6 +636,10 @@ class OutboxRepository(Protocol):
     ) -> int:
         """Put the dead letters of ``ids`` (or every one matching ``topic`` and
         ``error``) back in the queue, in one statement; returns how many."""
+
+    def drop_addressed_to(self, address: str) -> int:
+        """Delete the items not yet sent (pending or dead) whose payload's ``to``
+        is ``address`` (case-insensitive); returns how many."""
 
 
 class AuditRepository(Protocol):
