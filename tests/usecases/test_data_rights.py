@@ -136,6 +136,24 @@ async def test_the_export_holds_the_account_messages_logs_reply_rating_and_files
     assert entry.details == {"messages": "2", "files": "2"}
 
 
+async def test_the_export_holds_the_audit_entries_about_the_citizen(world: World) -> None:
+    app = world.app
+    msg = await app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    other = await app.messages.submit(world.ctx("budi"), SubmitInput("s", "b"))
+    await app.queries.message(world.ctx("admin"), msg.id)  # reads ani's details
+    await app.queries.message(world.ctx("admin"), other.id)  # budi's
+    await read_export(world, "ani")  # an entry of its own, before the second
+    data, _ = await read_export(world, "ani")
+    audit = data["audit"]
+    assert [(e["action"], e["by"]) for e in audit] == [
+        (AuditAction.MESSAGE_SENDER_READ, "staff"),
+        (AuditAction.ACCOUNT_DATA_EXPORT, "you"),
+    ]
+    assert audit[0]["message"] == msg.ticket and audit[0]["at"]
+    assert other.ticket not in json.dumps(audit)
+    assert "admin" not in json.dumps(audit) and "client_ip" not in audit[0]
+
+
 async def test_internal_replies_and_notes_stay_out_of_the_export(world: World) -> None:
     app = world.app
     msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Pasar", "Atap bocor."))

@@ -3,7 +3,8 @@
 * :meth:`DataRightsService.export`: a citizen downloads everything the service
   holds about them, as a ZIP: ``data.json`` (their account with their own NIK,
   their messages with the log, reply, rating and attachment list, as their own
-  pages show them: no internal staff text) and ``attachments/`` with the files.
+  pages show them: no internal staff text; the audit log's entries about them)
+  and ``attachments/`` with the files.
 * :meth:`DataRightsService.delete_account`: a citizen deletes their account after
   confirming their password. The account row stays, emptied of personal data
   (placeholder e-mail and username, no name, NIK or password), so that their
@@ -36,7 +37,7 @@ import anyio.to_thread
 import attrs
 import structlog
 
-from ..domain.audit import AuditAction
+from ..domain.audit import AuditAction, AuditEntry
 from ..domain.errors import Invalid, NotAllowed, Unauthenticated
 from ..domain.events import AccountDeleted
 from ..domain.model import (
@@ -54,7 +55,7 @@ from ..domain.pii import mask_pii
 from .audit import audit_entry, record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
-from .ports import UnitOfWork
+from .ports import AuditFilter, UnitOfWork
 from .queries import for_sender
 
 log = structlog.get_logger("aspirasi.data_rights")
@@ -203,8 +204,42 @@ class DataRightsService:
             "generated_at": _iso(self._d.clock.now()),
             "account": _account_entry(account, nik),
             "messages": messages,
+            "audit": self._audit_entries(uow, account_id),
         }
         return _ExportPlan(data=data, files=tuple(files))
+
+    @staticmethod
+    def _audit_entries(uow: UnitOfWork, account_id: int) -> list[dict[str, Any]]:
+        """The audit log's entries about the citizen (staff reads of their data,
+        their own exports, a reveal), oldest first: when, what, by whom as a kind
+        (``you``, ``staff``, ``system``: the staff member's identity and address
+        are the organisation's), the message, the reason and details."""
+        found: list[AuditEntry] = []
+        before: int | None = None
+        flt = AuditFilter(subject_account_id=account_id)
+        while True:
+            batch = uow.audit.list(flt, before_id=before, limit=EXPORT_BATCH)
+            found.extend(batch)
+            if len(batch) < EXPORT_BATCH:
+                break
+            before = batch[-1].id
+        return [
+            {
+                "at": _iso(e.at),
+                "action": e.action,
+                "by": (
+                    "you"
+                    if e.actor_id == account_id
+                    else "system"
+                    if e.actor_id is None
+                    else "staff"
+                ),
+                "message": e.message_ticket,
+                "reason": e.reason,
+                "details": dict(e.details),
+            }
+            for e in reversed(found)
+        ]
 
     def _message_entry(
         self,
