@@ -222,11 +222,13 @@ def retention() -> None:
 @retention.command("sweep")
 def retention_sweep() -> None:
     """Delete the attachment files of messages closed more than
-    ASPIRASI_ATTACHMENT_RETENTION_DAYS ago (the outbox worker does this every
+    ASPIRASI_ATTACHMENT_RETENTION_DAYS ago and the audit entries older than
+    ASPIRASI_AUDIT_RETENTION_DAYS (the outbox worker does this every
     ASPIRASI_SOP_SWEEP_SECONDS)."""
     app = _app(_settings())
     try:
         click.echo(f"attachments removed: {app.data_rights.sweep_sync()}")
+        click.echo(f"audit entries removed: {app.audit.sweep_sync()}")
     finally:
         app.deps.db.dispose()
 

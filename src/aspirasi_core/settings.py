@@ -228,6 +228,11 @@ class Settings:
         " periodic sweep deletes their files and the pages say they were removed. 0"
         " keeps them for good: set it from the province's records retention schedule.",
     )
+    audit_retention_days: int = _setting(
+        730,
+        "Days the audit log keeps an entry (who read whose personal data, from which"
+        " address); then the periodic sweep removes it. 0 keeps entries for good.",
+    )
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _setting(False, "Write logs as JSON lines (production) instead of text.")
     serve_keep_alive_seconds: int = _setting(
@@ -381,6 +386,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+        if not 0 <= self.audit_retention_days <= 36500:
+            problems.append("ASPIRASI_AUDIT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500")
         if not 0 <= self.attachment_retention_days <= 36500:
             problems.append(
                 "ASPIRASI_ATTACHMENT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500"

@@ -132,6 +132,10 @@ def test_sop_commands(env: dict[str, str]) -> None:
     assert _last_line(recomputed.output) == f"deadlines moved: {open_count}"
 
 
+def _counts(output: str) -> list[str]:
+    return [line for line in output.splitlines() if " removed: " in line and "[" not in line]
+
+
 def test_retention_sweep(env: dict[str, str]) -> None:
     import sqlite3
 
@@ -148,11 +152,24 @@ def test_retention_sweep(env: dict[str, str]) -> None:
         closed = conn.execute("SELECT count(*) FROM attachments").fetchone()[0]
         assert closed > 0  # the demo has closed messages
         conn.execute("UPDATE messages SET updated_at = '2020-01-01 00:00:00.000000'")
+        for at in ("2020-01-01 00:00:00.000000", "2999-01-01 00:00:00.000000"):
+            conn.execute(
+                "INSERT INTO audit_log (at, action, reason, client_ip, details)"
+                " VALUES (?, 'account.read', '', '203.0.113.9', '{}')",
+                (at,),
+            )
     kept = run(env, "retention", "sweep", ASPIRASI_DEMO="1")
-    assert _last_line(kept.output) == "attachments removed: 0"  # retention is off by default
+    # Attachment retention is off by default; audit entries go after 730 days.
+    assert _counts(kept.output) == ["attachments removed: 0", "audit entries removed: 1"]
     swept = run(env, "retention", "sweep", ASPIRASI_ATTACHMENT_RETENTION_DAYS="30")
     assert swept.exit_code == 0, swept.output
-    assert _last_line(swept.output) == f"attachments removed: {closed}"
+    assert _counts(swept.output) == [
+        f"attachments removed: {closed}",
+        "audit entries removed: 0",
+    ]
+    with sqlite3.connect(path) as conn:
+        (left,) = conn.execute("SELECT min(at) FROM audit_log").fetchone()
+    assert left > "2020-01-02"
     with sqlite3.connect(path) as conn:
         removed = conn.execute(
             "SELECT count(*) FROM attachments WHERE removed_reason = 'retention'"

@@ -558,3 +558,22 @@ async def test_revealing_the_sender_of_a_deleted_account_names_nobody(world: Wor
     assert revealed.deleted
     assert revealed.full_name == "" and revealed.nik_masked is None
     assert "ani" not in (revealed.username, revealed.email)
+
+
+async def test_the_periodic_sweep_removes_audit_entries_past_their_retention(
+    world: World,
+) -> None:
+    app = world.app
+    ctx = attrs.evolve(world.ctx("root"), client_ip="203.0.113.9")
+    await app.audit.record(ctx, AuditAction.ACCOUNT_READ, subject_account_id=1)
+    world.clock.advance(days=700)
+    await app.audit.record(ctx, AuditAction.ACCOUNT_READ, subject_account_id=2)
+    world.clock.advance(days=30, seconds=1)  # the first is 730 days old and a second
+    assert app.outbox.sweep is not None
+    await app.outbox.sweep()
+    (left,) = await audited(world, AuditAction.ACCOUNT_READ)
+    assert left.subject_account_id == 2 and left.client_ip == "203.0.113.9"
+    deps = app.deps
+    deps.settings = attrs.evolve(deps.settings, audit_retention_days=0)  # keep for good
+    world.clock.advance(days=3650)
+    assert await app.audit.sweep() == 0

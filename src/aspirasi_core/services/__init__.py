@@ -75,6 +75,7 @@ class Aspirasi:
         attachments = AttachmentSweep(deps)
         idempotency = IdempotencyService(deps)
         accounts = AccountService(deps)
+        audit = AuditService(deps)
         return cls(
             deps=deps,
             accounts=accounts,
@@ -90,11 +91,12 @@ class Aspirasi:
                     attachments.sweep,
                     idempotency.sweep,
                     accounts.sweep_unverified,
+                    audit.sweep,
                 ),
             ),
             idempotency=idempotency,
             sop=sop,
-            audit=AuditService(deps),
+            audit=audit,
             privacy=PrivacyService(deps),
             data_rights=data_rights,
             health=HealthService(deps),

@@ -21,14 +21,19 @@ The actor and the client address come from the :class:`Context`. Action names
 are ``<object>.<verb>`` (:func:`aspirasi_core.domain.audit.check_action`); the
 core's own are in :class:`~aspirasi_core.domain.audit.AuditAction`. Never put a
 NIK, a password or a token into ``reason`` or ``details``.
+
+Entries are never changed; :meth:`AuditService.sweep` (run by the periodic
+sweep) removes those older than ``ASPIRASI_AUDIT_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import anyio.to_thread
 import attrs
+import structlog
 
 from ..domain.audit import ACTION_MAX, ACTION_PATTERN, AuditEntry, check_action
 from ..domain.errors import Unauthenticated
@@ -40,6 +45,10 @@ from .core import CoreDeps
 from .cursor import decode_cursor, encode_cursor, page_size
 from .ports import AuditFilter, NewAuditEntry, UnitOfWork
 
+log = structlog.get_logger("aspirasi.audit")
+
+#: Entries removed per transaction by the retention sweep.
+RETENTION_BATCH = 1000
 #: Longest client address kept (an IPv6 address with a zone fits).
 CLIENT_IP_MAX = 64
 #: At most this many ``details``, each value at most this long.
@@ -159,6 +168,30 @@ class AuditService:
             details=details,
         )
         return await self._d.db.single_statement(lambda uow: uow.audit.add(entry))
+
+    def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:
+        """Remove the entries older than ``ASPIRASI_AUDIT_RETENTION_DAYS`` (with the
+        client addresses they hold), in batches; returns how many. Nothing when
+        the setting is 0."""
+        days = self._d.settings.audit_retention_days
+        if days <= 0:
+            return 0
+        before = self._d.clock.now() - timedelta(days=days)
+        removed = 0
+        while True:
+            count = self._d.db.run_sync(
+                lambda uow: uow.audit.delete_older_than(before, limit=limit), write=True
+            )
+            removed += count
+            if count < limit:
+                break
+        if removed:
+            log.info("audit_entries_expired", removed=removed, retention_days=days)
+        return removed
+
+    async def sweep(self, *, limit: int = RETENTION_BATCH) -> int:
+        """:meth:`sweep_sync` in a worker thread."""
+        return await anyio.to_thread.run_sync(lambda: self.sweep_sync(limit=limit))
 
     def _filter(self, uow: UnitOfWork, query: AuditQuery) -> AuditFilter | None:
         """The checked filter; None when it names an actor or a ticket that does

@@ -643,7 +643,7 @@ class OutboxRepository(Protocol):
 
 
 class AuditRepository(Protocol):
-    """The append-only audit log."""
+    """The audit log: append-only, but for the retention sweep."""
 
     def add(self, entry: NewAuditEntry) -> int:
         """Write one entry in the current transaction; returns its id."""
@@ -653,6 +653,10 @@ class AuditRepository(Protocol):
     ) -> builtins.list[AuditEntry]:
         """Entries matching ``flt``, newest first (keyset on the id), with the
         actor's username and the message's ticket filled in."""
+
+    def delete_older_than(self, before: datetime, *, limit: int) -> int:
+        """Remove up to ``limit`` entries written before ``before``, oldest first;
+        returns how many."""
 
 
 class IdempotencyRepository(Protocol):

@@ -302,7 +302,8 @@ outbox = Table(
 
 #: Staff reads of a citizen's personal data and other audited acts (since
 #: 0003_audit_anonymous; see ``aspirasi_core.domain.audit``). Append-only: the core
-#: never updates or deletes a row. Accounts are referenced without blocking their
+#: never updates a row, and deletes only those older than
+#: ``ASPIRASI_AUDIT_RETENTION_DAYS`` (the periodic sweep). Accounts are referenced without blocking their
 #: removal (the id becomes NULL). Each filter of the super admin's list walks an
 #: index ending in ``id`` (keyset, newest first).
 audit_log = Table(

@@ -1,10 +1,11 @@
-"""The audit log (append-only)."""
+"""The audit log (append-only; the retention sweep removes old entries)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from ...domain.audit import AuditEntry
 from ...services.ports import AuditFilter, NewAuditEntry
@@ -78,3 +79,12 @@ class SqlAuditRepository:
         if flt.at_to is not None:
             stmt = stmt.where(al.c.at < flt.at_to)
         return [_entry(row) for row in self._conn.execute(keyset(stmt, al.c.id, before_id, limit))]
+
+    def delete_older_than(self, before: datetime, *, limit: int) -> int:
+        """Remove up to ``limit`` entries written before ``before`` (oldest first,
+        on the index on ``at``); returns how many."""
+        doomed = select(al.c.id).where(al.c.at < before).order_by(al.c.at).limit(limit)
+        ids = list(self._conn.execute(doomed).scalars())
+        if not ids:
+            return 0
+        return int(self._conn.execute(delete(al).where(al.c.id.in_(ids))).rowcount)
