@@ -36,12 +36,20 @@ class Readiness:
         """Every essential component is up."""
         return all(c.ok or not c.essential for c in self.components)
 
-    def as_json(self) -> dict[str, Any]:
-        """``{"status": "ok"|"unavailable", "components": {name: {"status": "ok"|"down"|"degraded", …}}}``."""
+    @property
+    def all_ok(self) -> bool:
+        """Every component, essential or not, is up."""
+        return all(c.ok for c in self.components)
+
+    def as_json(self, *, details: bool = False) -> dict[str, Any]:
+        """``{"status": "ok"|"unavailable", "components": {name: {"status":
+        "ok"|"down"|"degraded"}}}``: what anyone may be told. With ``details``
+        each component's own facts too (timings, free disk, counters, the error's
+        name): for the logs, not for an unauthenticated answer."""
         components: dict[str, Any] = {}
         for c in self.components:
             status = "ok" if c.ok else ("down" if c.essential else "degraded")
-            components[c.name] = {"status": status, **dict(c.detail)}
+            components[c.name] = {"status": status, **(dict(c.detail) if details else {})}
         return {"status": "ok" if self.ready else "unavailable", "components": components}
 
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -39,6 +40,7 @@ from .middleware import RequestContextMiddleware
 from .templating import build_environment
 
 HERE = Path(__file__).parent
+_log = structlog.get_logger("aspirasi.health")
 
 
 async def before_request(request: Request[Any, Any, Any]) -> None:
@@ -62,8 +64,12 @@ def healthz() -> dict[str, str]:
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Readiness probe: 200 when the database, the attachment store and the plugins'
     essential components answer within about two seconds, else 503 (with
-    ``Retry-After``); the body says how each component is doing."""
+    ``Retry-After``). The body (anyone may ask) gives only ok/down/degraded per
+    component; what is wrong (the error, free disk, counters) goes to the log
+    (``readiness_problem``) when a component is not ok."""
     readiness = await request.app.state["aspirasi"].health.readiness()
+    if not readiness.all_ok:
+        _log.warning("readiness_problem", **readiness.as_json(details=True))
     if readiness.ready:
         return Response(readiness.as_json(), headers={"Cache-Control": "no-store"})
     return Response(
