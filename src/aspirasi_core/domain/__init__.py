@@ -1,7 +1,8 @@
 """The pure domain of Aspirasi: entities, status machine, role policy, validation.
 
-Imports only the standard library, attrs, email-validator and python-stdnum —
-never SQLAlchemy, Litestar or the plugins (checked by import-linter and by a
+Imports only the standard library, attrs, email-validator, python-stdnum and
+phonenumbers (pure-Python data libraries: NIK and phone-number rules) — never
+SQLAlchemy, Litestar or the plugins (checked by import-linter and by a
 test that imports this package in a fresh interpreter).
 """
 

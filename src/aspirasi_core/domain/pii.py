@@ -8,11 +8,13 @@ page, public tracking, e-mails), it passes through :func:`mask_pii`:
 - a **NIK**: 16 digits, possibly split by single spaces, dots or hyphens, that
   pass the NIK rules of :func:`~.nik.normalize_nik` (region code, birth date,
   serial) → ``6472********0001``;
-- an **Indonesian mobile number**: ``08…``, ``62 8…`` or ``+62 8…`` with 8–11 more
-  digits, in groups of at least three split by single spaces, dots or hyphens
-  → ``0812*****890`` (the first four and the last three digits stay); a number
-  starting ``62`` is an amount instead when it is written in thousands
-  (``62.812.345.678``) or follows ``Rp``/``IDR``;
+- an **Indonesian mobile number**, as Google's libphonenumber (the
+  ``phonenumbers`` package) validates it: ``08…``, ``62 8…`` or ``+62 8…``, in
+  groups of at least three digits split by single spaces, dots or hyphens (or as
+  libphonenumber finds it: ``(0812) 3456-7890``) → ``0812*****890`` (the first
+  four and the last three digits stay); a number starting ``62`` is an amount
+  instead when it is written in thousands (``62.812.345.678``) or follows
+  ``Rp``/``IDR``;
 - an **e-mail address** → ``b***@***.com`` (the first character and the
   top-level domain stay).
 
@@ -20,8 +22,8 @@ What is *not* personal data stays as it is: dates and times (``08.12.2024 10.30`
 amounts (``Rp 62.812.345.678``, ``1.500.000``), ticket numbers
 (``2611-K7Q2M9XD``), landline numbers (``0541-123456``) and any run of digits
 that is not one of the above. A 16-digit number that fails the NIK rules is not
-a NIK; a plain run of 10+ digits starting ``08`` or ``628`` is taken for a phone
-number.
+a NIK; a run of digits starting ``08`` or ``628`` that libphonenumber takes for a
+mobile number is one.
 
 The masker is pure and idempotent (masking masked text changes nothing), and its
 output never contains what it masked.
@@ -29,12 +31,14 @@ output never contains what it masked.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 import re
 from collections.abc import Iterable, Iterator
 
 import attrs
+import phonenumbers
 
 from .nik import is_valid_nik, mask_nik
 
@@ -60,12 +64,23 @@ class PiiMatch:
 #: Every start of 16 digits split by at most single separators (overlapping, so a
 #: NIK inside a longer run of grouped digits is found at its own alignment).
 _NIK_CANDIDATE = re.compile(r"(?<![0-9])(?=([0-9](?:[ .\-]?[0-9]){15})(?![0-9]))")
-#: Where a mobile number may begin: the country code or the trunk 0, then an 8.
-_PHONE_START = re.compile(r"(?<![0-9+])(?:\+62[ .\-]?|62[ .\-]?|0)8")
-#: The digits after it, each after at most one separator.
+#: A mobile number begins with the country code or the trunk 0 (a bare "812…" is
+#: a count or an amount, not a phone number someone can be called on).
+_PHONE_START = re.compile(r"(?:\+62|62|0)8")
+#: A country code written without its plus: ``62`` starting a run of digits,
+#: then a mobile number's 8.
+#: Where a run of digits may be a mobile number: the country code or the trunk
+#: 0, then an 8; the digits after it, each after at most one separator; at most
+#: this many (a national number has at most 12 digits).
+_PHONE_RUN_START = re.compile(r"(?<![0-9+])(?:\+62[ .\-]?|62[ .\-]?|0)8")
 _PHONE_DIGIT = re.compile(r"[ .\-]?[0-9]")
-#: How many digits follow the 8 of a mobile number.
-_PHONE_MIN, _PHONE_MAX = 8, 11
+_PHONE_RUN_MAX = 11
+_BARE_COUNTRY_CODE = re.compile(r"(?<![0-9+])62(?=[ .\-]?8)")
+#: What phonenumbers calls a mobile number (Indonesia has no shared ranges, but
+#: a plan change could introduce them).
+_MOBILE = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
 _GROUP_SPLIT = re.compile(r"[ .\-]")
 #: Thousands written with dots (``62.812.345.678``): an amount, not a phone.
 _THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
@@ -103,11 +118,9 @@ def _groups(value: str) -> list[str]:
     return groups
 
 
-def _first_group_too_short(value: str) -> bool:
-    return len(_groups(value)[0]) < 3
-
-
 def _is_phone(text: str, start: int, value: str) -> bool:
+    if not _PHONE_START.match(_GROUP_SPLIT.sub("", value)):
+        return False
     groups = _groups(value)
     if any(len(g) < 3 for g in groups):
         return False  # dates and times: 08.12.2024 10.30
@@ -119,24 +132,83 @@ def _is_phone(text: str, start: int, value: str) -> bool:
     )
 
 
+def _is_mobile(value: str) -> bool:
+    """Whether libphonenumber takes ``value`` for a valid Indonesian mobile number."""
+    try:
+        number = phonenumbers.parse(value, "ID")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE
+
+
+def _phone_at(text: str, start: int, value: str) -> str | None:
+    """``value`` (a number libphonenumber found at ``start``) or the longest
+    reading of it without its last groups that is a phone number: "0812 3456 789
+    12" may be a number and a count, or "08.12.2024 10.30" a date (None)."""
+    while True:
+        if _is_phone(text, start, value):
+            return value
+        cut = max(value.rfind(" "), value.rfind("."), value.rfind("-"))
+        if cut <= 0:
+            return None
+        value = value[:cut]
+        if not _is_mobile(value.replace("62", "+62", 1) if value.startswith("62") else value):
+            return None
+
+
 def _phones(text: str) -> Iterator[PiiMatch]:
-    for found in _PHONE_START.finditer(text):
+    """Indonesian mobile numbers, as Google's libphonenumber (``phonenumbers``)
+    validates them, less what reads as a date, a time or an amount.
+
+    Two finders, whose overlaps :func:`find_pii` settles: libphonenumber's own
+    matcher, for the spellings it knows (``(0812) 3456-7890``, ``+62 (812) …``),
+    and a scan of every run of digits that starts like a mobile number (``08``,
+    ``62 8``, ``+62 8``), which also finds the numbers the matcher reads as part
+    of a longer candidate (two numbers side by side, a number in brackets).
+
+    People write the country code without its plus (``62 812…``, as WhatsApp
+    shows it), which libphonenumber reads as a national number: the matcher is
+    given the text with a ``+`` before such a ``62``, and its matches are mapped
+    back to the text as written."""
+    yield from _phones_in(text, 0, text)
+    yield from _phone_runs(text)
+
+
+def _phone_runs(text: str) -> Iterator[PiiMatch]:
+    for found in _PHONE_RUN_START.finditer(text):
         start, pos = found.start(), found.end()
         ends: list[int] = []  # after the 1st, 2nd, … digit following the 8
-        while len(ends) < _PHONE_MAX and (digit := _PHONE_DIGIT.match(text, pos)):
+        while len(ends) < _PHONE_RUN_MAX and (digit := _PHONE_DIGIT.match(text, pos)):
             pos = digit.end()
             ends.append(pos)
-        if len(ends) < _PHONE_MIN or _first_group_too_short(text[start : ends[-1]]):
-            continue  # "08 12…": a date or a count, whatever follows
-        # The longest reading whose groups make a phone number, not a date or amount.
-        for count in range(len(ends), _PHONE_MIN - 1, -1):
-            end = ends[count - 1]
+        # The longest reading that is a mobile number, not a date or an amount.
+        for end in reversed(ends):
             if end < len(text) and "0" <= text[end] <= "9":
                 continue
             value = text[start:end]
-            if _is_phone(text, start, value):
+            number = "+" + value if value.startswith("62") else value
+            if _is_phone(text, start, value) and _is_mobile(number):
                 yield PiiMatch(PiiKind.PHONE, start, end, value)
                 break
+
+
+def _phones_in(text: str, offset: int, segment: str) -> Iterator[PiiMatch]:
+    inserted = [m.start() for m in _BARE_COUNTRY_CODE.finditer(segment)]
+    searched = segment
+    for shift, at in enumerate(inserted):
+        searched = searched[: at + shift] + "+" + searched[at + shift :]
+    moved = [at + shift for shift, at in enumerate(inserted)]  # the pluses in ``searched``
+
+    def original(x: int) -> int:
+        return offset + x - bisect.bisect_left(moved, x)  # less the pluses before it
+
+    for found in phonenumbers.PhoneNumberMatcher(searched, "ID"):
+        if phonenumbers.number_type(found.number) not in _MOBILE:
+            continue  # landlines, toll-free and service numbers stay as typed
+        start = original(found.start)
+        value = _phone_at(text, start, text[start : original(found.end)])
+        if value is not None:
+            yield PiiMatch(PiiKind.PHONE, start, start + len(value), value)
 
 
 def _emails(text: str) -> Iterator[PiiMatch]:

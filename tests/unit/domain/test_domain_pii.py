@@ -39,8 +39,10 @@ def niks(draw: st.DrawFn) -> str:
 
 @st.composite
 def phones(draw: st.DrawFn) -> str:
-    """An Indonesian mobile number in one of the usual spellings."""
-    rest = "8" + draw(st.text(alphabet=string.digits, min_size=8, max_size=11))
+    """An Indonesian mobile number in one of the usual spellings: 8, the operator's
+    digit (not 0 or 4: no mobile range starts 80 or 84), then 7-10 digits."""
+    operator = draw(st.sampled_from("1235678" + "9"))
+    rest = "8" + operator + draw(st.text(alphabet=string.digits, min_size=7, max_size=10))
     sep = draw(st.sampled_from(SEPARATORS))
     country = draw(st.sampled_from(["", "62", "+62"]))
     left = rest if country else "0" + rest
@@ -192,6 +194,8 @@ def test_text_without_personal_data_is_unchanged(text: str) -> None:
         ("tel:081234567890.", "tel:0812*****890."),
         ("Rp 081234567890", "Rp 0812*****890"),  # an amount never starts with 0
         ("0812 3456 789 12 x", "0812****789 12 x"),
+        ("WA 62 812-3456-7890", "WA 6281******890"),
+        ("kantor 0541-123456, HP 0812 3456 7890", "kantor 0541-123456, HP 0812*****890"),
         ("budi.santoso@gmail.com", "b***@***.com"),
         ("Surat ke Humas@Kaltimprov.go.id!", "Surat ke H***@***.id!"),
     ],
