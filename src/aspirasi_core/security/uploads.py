@@ -258,7 +258,7 @@ def _clean_jpeg(data: bytes, *, max_pixels: int, field: str) -> bytes:
         if width * height > max_pixels:
             raise _too_large(field, max_pixels)
         buffered_limit = min(max_pixels, BUFFERED_MAX_PIXELS)
-        if width * height > buffered_limit and _decoded_whole(data):
+        if width * height > buffered_limit and _decoded_whole(image, data):
             raise _too_large(field, buffered_limit)
         try:
             # Decode at the smallest of 1/8, 1/4, 1/2 or full scale that still
@@ -288,22 +288,23 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-# Frame headers (SOF0-SOF15 but DHT, JPG and DAC) and the progressive ones among them.
-_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-_SOF_PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 _SOS = 0xDA
 
 
-def _decoded_whole(data: bytes) -> bool:
+def _decoded_whole(image: Image.Image, data: bytes) -> bool:
     """Whether libjpeg must hold every coefficient of the image while decoding it,
-    whatever the draft scale: progressive files, and sequential ones whose first
-    scan does not carry every colour component (libjpeg's "multiple scans").
+    whatever the draft scale: progressive files (Pillow's ``info["progressive"]``),
+    and sequential ones whose first scan does not carry every colour component
+    (libjpeg's "multiple scans").
 
-    Neither Pillow nor another library tells this, so the markers up to the first
-    scan are read here: the segment lengths, the frame's component count and the
-    first scan's. Anything unexpected answers True (the stricter limit).
+    Pillow does not tell the second, so the segments up to the first scan are
+    skipped here by their lengths to read its component count. Anything
+    unexpected answers True (the stricter limit).
     """
-    pos, end, components = 2, len(data), 0
+    if image.info.get("progressive") or image.info.get("progression"):
+        return True
+    components = len(image.getbands())
+    pos, end = 2, len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return True
@@ -314,14 +315,10 @@ def _decoded_whole(data: bytes) -> bool:
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a segment
             pos += 2
             continue
+        if marker == _SOS:
+            return pos + 4 >= end or data[pos + 4] < components
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if length < 2:
             return True
-        if marker in _SOF:
-            if marker in _SOF_PROGRESSIVE or pos + 9 >= end:
-                return True
-            components = data[pos + 9]
-        elif marker == _SOS:
-            return pos + 4 >= end or data[pos + 4] < components
         pos += 2 + length
     return True
