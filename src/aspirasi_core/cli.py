@@ -233,6 +233,24 @@ def retention_sweep() -> None:
         app.deps.db.dispose()
 
 
+# ---------------------------------------------------------------- privacy
+@main.group()
+def privacy() -> None:
+    """Personal data in messages' texts."""
+
+
+@privacy.command("recompute-public")
+def privacy_recompute_public() -> None:
+    """Compute the masked public copies of every message's subject and body again
+    with the current masker (after upgrading: migration 0004 fills them with a
+    stricter frozen one, and a new release may mask differently)."""
+    app = _app(_settings())
+    try:
+        click.echo(f"messages changed: {app.privacy.recompute_public_sync()}")
+    finally:
+        app.deps.db.dispose()
+
+
 _STATUSES = ["pending", "sending", "done", "dead"]
 
 

@@ -194,3 +194,35 @@ def test_users_sweep_unverified(env: dict[str, str]) -> None:
     assert _last_line(swept.output) == "unverified accounts removed: 1"
     with sqlite3.connect(path) as conn:
         assert [r[0] for r in conn.execute("SELECT username FROM accounts")] == ["user1"]
+
+
+def test_privacy_recompute_public(env: dict[str, str]) -> None:
+    """The masked public copies are computed again with the current masker: a
+    stale copy is replaced, a missing one filled, one without need removed."""
+    import sqlite3
+
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "demo", ASPIRASI_DEMO="1").exit_code == 0
+    path = env["ASPIRASI_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM messages ORDER BY id LIMIT 3")]
+        conn.execute(
+            "UPDATE messages SET body = 'WA 0812-3456-7890', body_public = NULL WHERE id = ?",
+            (ids[0],),
+        )
+        conn.execute(
+            "UPDATE messages SET subject = 'Tanggal 08.12.2024',"
+            " subject_public = 'Tanggal 0812****024' WHERE id = ?",
+            (ids[1],),
+        )
+    done = run(env, "privacy", "recompute-public", ASPIRASI_DEMO="1")
+    assert done.exit_code == 0, done.output
+    assert _last_line(done.output) == "messages changed: 2"
+    with sqlite3.connect(path) as conn:
+        first = conn.execute("SELECT body_public FROM messages WHERE id = ?", (ids[0],)).fetchone()
+        second = conn.execute(
+            "SELECT subject_public FROM messages WHERE id = ?", (ids[1],)
+        ).fetchone()
+    assert first == ("WA 0812*****890",) and second == (None,)
+    again = run(env, "privacy", "recompute-public", ASPIRASI_DEMO="1")
+    assert _last_line(again.output) == "messages changed: 0"

@@ -318,3 +318,27 @@ def test_account_privacy_keeps_the_data_and_loosens_uniqueness_to_verified(
                 conn.execute(insert(accounts).values(clash))
     finally:
         engine.dispose()
+
+
+def test_migrations_are_frozen_in_time() -> None:
+    """A migration never imports the application (a masker, a service): what it
+    does to a database must not change when the application does."""
+    import ast
+    from pathlib import Path
+
+    import aspirasi_core.storage as storage
+
+    versions = Path(storage.__file__).parent / "migrations" / "versions"
+    found = sorted(versions.glob("*.py"))
+    assert len(found) >= 7
+    for script in found:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not any(n.split(".")[0] == "aspirasi_core" for n in names), script.name

@@ -475,6 +475,14 @@ class MessageRepository(Protocol):
         ``updated_at`` or version; the public copies become NULL (nothing is left
         to mask). Returns how many texts changed."""
 
+    def refresh_public_copies(
+        self, *, after_id: int, limit: int, copy: Callable[[str], str | None]
+    ) -> tuple[int, int]:
+        """Set ``subject_public`` and ``body_public`` of up to ``limit`` messages
+        after ``after_id`` (by id) to ``copy`` of their subject and body, where
+        they differ; returns (the last id read, or ``after_id`` when none; how
+        many messages changed)."""
+
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""
 

@@ -16,6 +16,7 @@ import structlog
 
 from ..domain.audit import AuditAction
 from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..domain.pii import public_copy
 from ..domain.policy import Perm
 from ..domain.privacy import author_of
 from ..domain.validation import LIMITS, check_id, clean_text
@@ -26,6 +27,8 @@ from .ports import UnitOfWork
 
 log = structlog.get_logger("aspirasi.privacy")
 
+#: Messages read per transaction by :meth:`PrivacyService.recompute_public_sync`.
+RECOMPUTE_BATCH = 500
 #: A reveal needs a reason of at least this many characters.
 REASON_MIN = 10
 
@@ -62,10 +65,37 @@ def check_reason(value: object) -> str:
 
 
 class PrivacyService:
-    """``app.privacy``: the audited reveal of an anonymous sender."""
+    """``app.privacy``: the audited reveal of an anonymous sender; the public
+    copies of messages' texts."""
 
     def __init__(self, deps: CoreDeps) -> None:
         self._d = deps
+
+    def recompute_public_sync(self, *, batch: int = RECOMPUTE_BATCH) -> int:
+        """Compute every message's public copies (``subject_public``,
+        ``body_public``: the texts with personal data masked) again with the
+        current masker (:func:`aspirasi_core.domain.pii.public_copy`), in batches
+        of its own transactions; returns how many messages changed. For after an
+        upgrade that changed the masker, and after ``0004_text_visibility``,
+        whose frozen masker masks more than needed. ``aspirasi privacy
+        recompute-public`` runs it."""
+        changed = 0
+        after = 0
+        while True:
+
+            def one(uow: UnitOfWork, after_id: int = after) -> tuple[int, int]:
+                return uow.messages.refresh_public_copies(
+                    after_id=after_id, limit=batch, copy=public_copy
+                )
+
+            last, count = self._d.db.run_sync(one, write=True)
+            changed += count
+            if last == after:
+                break
+            after = last
+        if changed:
+            log.info("public_copies_recomputed", changed=changed)
+        return changed
 
     async def reveal_sender(self, ctx: Context, message_id: int, reason: str) -> RevealedSender:
         """Who sent the anonymous message ``message_id``, for a super admin who

@@ -546,6 +546,28 @@ class SqlMessageRepository:
                 )
         return changed
 
+    def refresh_public_copies(
+        self, *, after_id: int, limit: int, copy: Callable[[str], str | None]
+    ) -> tuple[int, int]:
+        """See the port: one UPDATE per message whose copies change."""
+        rows = self._conn.execute(
+            select(m.c.id, m.c.subject, m.c.body, m.c.subject_public, m.c.body_public)
+            .where(m.c.id > after_id)
+            .order_by(m.c.id)
+            .limit(limit)
+        ).all()
+        changed = 0
+        for row in rows:
+            subject, body = copy(row.subject), copy(row.body)
+            if (subject, body) != (row.subject_public, row.body_public):
+                changed += 1
+                self._conn.execute(
+                    update(m)
+                    .where(m.c.id == row.id)
+                    .values(subject_public=subject, body_public=body)
+                )
+        return (rows[-1].id if rows else after_id), changed
+
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment row names (the attachment sweep's
         question, asked only about files left pending for an hour: rare, and
