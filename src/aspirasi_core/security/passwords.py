@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher as _Argon2
-from argon2 import Type
+from argon2 import Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 T = TypeVar("T")
@@ -45,11 +45,6 @@ MAX_MEMORY_KIB = 256 * 1024
 #: ...at most this many passes and lanes (unless configured higher).
 MAX_TIME_COST = 16
 MAX_PARALLELISM = 8
-# The cost of any string libargon2 would decode (argon2d/i/id, with or without a
-# version); ten digits hold every 32-bit value.
-_COST = re.compile(
-    r"\$argon2(?:id|i|d)\$(?:v=[0-9]{1,10}\$)?m=([0-9]{1,10}),t=([0-9]{1,10}),p=([0-9]{1,10})\$"
-)
 
 
 class PasswordHasher:
@@ -109,11 +104,17 @@ class PasswordHasher:
         """Whether ``password_hash`` is an argon2 hash (ASCII) whose cost is within
         ``max_memory_kib``, ``max_time_cost`` and ``max_parallelism``: only those
         are computed. False also for anything libargon2 could not decode."""
-        match = _COST.match(password_hash) if password_hash.isascii() else None
-        if match is None:
+        if not password_hash.isascii():
             return False
-        m, t, p = int(match[1]), int(match[2]), int(match[3])
-        return m <= self.max_memory_kib and t <= self.max_time_cost and p <= self.max_parallelism
+        try:
+            cost = extract_parameters(password_hash)
+        except InvalidHashError:
+            return False
+        return (
+            cost.memory_cost <= self.max_memory_kib
+            and cost.time_cost <= self.max_time_cost
+            and cost.parallelism <= self.max_parallelism
+        )
 
     def _verify(self, password_hash: str, password: str) -> bool:
         if not self.cost_allowed(password_hash):
