@@ -246,3 +246,20 @@ def test_a_hasher_nobody_uses_stops_its_threads() -> None:
     for thread in threads:
         thread.join(5)
     assert not any(t.is_alive() for t in threads)
+
+
+def test_a_stored_hash_beyond_the_cost_bound_is_not_computed(hasher) -> None:
+    """The cost a stored hash names is read (argon2-cffi's extract_parameters)
+    before anything is computed: a row asking for gigabytes is refused."""
+    good = hasher.hash("correct horse")
+    assert hasher.cost_allowed(good)
+    salt_and_hash = good.split("$", 4)[4]
+    for cost in ("m=4194304,t=1,p=1", "m=1024,t=1000,p=1", "m=1024,t=1,p=64"):
+        hostile = f"$argon2id$v=19${cost}${salt_and_hash}"
+        assert not hasher.cost_allowed(hostile)
+        assert hasher.verify(hostile, "correct horse") is False
+        assert hasher.needs_rehash(hostile)
+    old_format = f"$argon2i$m=1024,t=1,p=1${salt_and_hash}"  # v1.2: no version part
+    assert hasher.cost_allowed(old_format)
+    assert not hasher.cost_allowed("$argon2id$v=19$m=1024,t=1$" + salt_and_hash)
+    assert not hasher.cost_allowed("$argon2id$v=19$m=１０２４,t=1,p=1$" + salt_and_hash)
