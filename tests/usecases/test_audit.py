@@ -142,3 +142,17 @@ async def test_pages_of_the_log(world: World) -> None:
     assert len(seen) == 7 == len(set(seen)) and seen == sorted(seen, reverse=True)
     with pytest.raises(Invalid):
         await app.audit.list(world.ctx("root"), cursor="nonsense")
+
+
+def test_app_audit_record_takes_the_parameters_of_record() -> None:
+    """One signature: ``app.audit.record`` is ``record`` in a transaction of its
+    own, ``uow`` and ``at`` filled in."""
+    import inspect
+
+    from aspirasi_core.services.audit import AuditService
+
+    inner = list(inspect.signature(record).parameters.values())
+    outer = list(inspect.signature(AuditService.record).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in outer[1:]] == [
+        (p.name, p.kind, p.default) for p in inner if p.name not in ("uow", "at")
+    ]

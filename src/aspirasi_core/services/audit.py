@@ -155,19 +155,22 @@ class AuditService:
         reason: str = "",
         details: Mapping[str, object] | None = None,
     ) -> int:
-        """Write one entry now, as its own transaction (one statement); returns
-        its id. For an act that has a transaction of its own, call
-        :func:`record` inside it instead."""
-        entry = audit_entry(
-            ctx,
-            action,
-            at=self._d.clock.now(),
-            subject_account_id=subject_account_id,
-            subject_message_id=subject_message_id,
-            reason=reason,
-            details=details,
+        """:func:`record` (same parameters, ``at`` being now) as a transaction of
+        its own (one statement); returns the entry's id. For an act that has a
+        transaction of its own, call :func:`record` inside it instead."""
+        at = self._d.clock.now()
+        return await self._d.db.single_statement(
+            lambda uow: record(
+                uow,
+                ctx,
+                action,
+                at=at,
+                subject_account_id=subject_account_id,
+                subject_message_id=subject_message_id,
+                reason=reason,
+                details=details,
+            )
         )
-        return await self._d.db.single_statement(lambda uow: uow.audit.add(entry))
 
     def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:
         """Remove the entries older than ``ASPIRASI_AUDIT_RETENTION_DAYS`` (with the

@@ -49,14 +49,13 @@ from ..domain.model import (
     RemovalReason,
     Reply,
     Role,
-    Visibility,
 )
 from ..domain.pii import mask_pii
 from .audit import audit_entry, record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import AuditFilter, UnitOfWork
-from .queries import for_sender
+from .queries import for_sender, reply_for_sender
 
 log = structlog.get_logger("aspirasi.data_rights")
 
@@ -179,9 +178,7 @@ class DataRightsService:
             for message in batch:
                 # What the sender's own message page shows: no internal reply, no
                 # internal note (``for_sender``), as the query use cases give them.
-                reply = uow.messages.reply(message.id)
-                if reply is not None and reply.visibility is not Visibility.SENDER:
-                    reply = None
+                reply = reply_for_sender(uow.messages.reply(message.id))
                 reply_file = reply.attachment.id if reply and reply.attachment else None
                 entries: list[dict[str, Any]] = []
                 for attachment in attachments[message.id]:

@@ -123,6 +123,12 @@ def for_sender(log: Sequence[LogEntry]) -> tuple[LogEntry, ...]:
     )
 
 
+def reply_for_sender(reply: Reply | None) -> Reply | None:
+    """The reply as its sender may read it: itself when it is for the sender,
+    None when it is internal (the staff's only)."""
+    return reply if reply is not None and reply.visibility is Visibility.SENDER else None
+
+
 class QueryService:
     """Reads."""
 
@@ -181,8 +187,8 @@ class QueryService:
             if not internal:
                 log = for_sender(log)
             reply = uow.messages.reply(message.id)
-            if not internal and reply is not None and reply.visibility is not Visibility.SENDER:
-                reply = None
+            if not internal:
+                reply = reply_for_sender(reply)
             return MessageDetail(
                 message=redact_message(message, actor),
                 author=author,
@@ -297,8 +303,7 @@ class QueryService:
         deps = self._d
         if deps.policy.reads_internal(actor, message, deps.scopes_for(actor, uow)):
             return True
-        reply = uow.messages.reply(message.id)
-        return reply is not None and reply.visibility is Visibility.SENDER
+        return reply_for_sender(uow.messages.reply(message.id)) is not None
 
     # ------------------------------------------------------------------ lists
     async def my_messages(
