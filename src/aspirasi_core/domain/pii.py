@@ -67,15 +67,17 @@ _NIK_CANDIDATE = re.compile(r"(?<![0-9])(?=([0-9](?:[ .\-]?[0-9]){15})(?![0-9]))
 #: A mobile number begins with the country code or the trunk 0 (a bare "812…" is
 #: a count or an amount, not a phone number someone can be called on).
 _PHONE_START = re.compile(r"(?:\+62|62|0)8")
-#: A country code written without its plus: ``62`` starting a run of digits,
-#: then a mobile number's 8.
 #: Where a run of digits may be a mobile number: the country code or the trunk
 #: 0, then an 8; the digits after it, each after at most one separator; at most
 #: this many (a national number has at most 12 digits).
 _PHONE_RUN_START = re.compile(r"(?<![0-9+])(?:\+62[ .\-]?|62[ .\-]?|0)8")
 _PHONE_DIGIT = re.compile(r"[ .\-]?[0-9]")
 _PHONE_RUN_MAX = 11
+#: A country code written without its plus: ``62`` starting a run of digits,
+#: then a mobile number's 8.
 _BARE_COUNTRY_CODE = re.compile(r"(?<![0-9+])62(?=[ .\-]?8)")
+#: Brackets libphonenumber accepts around an area or operator code.
+_BRACKETS = re.compile(r"[()]")
 #: What phonenumbers calls a mobile number (Indonesia has no shared ranges, but
 #: a plan change could introduce them).
 _MOBILE = frozenset(
@@ -119,6 +121,7 @@ def _groups(value: str) -> list[str]:
 
 
 def _is_phone(text: str, start: int, value: str) -> bool:
+    value = _BRACKETS.sub("", value)
     if not _PHONE_START.match(_GROUP_SPLIT.sub("", value)):
         return False
     groups = _groups(value)
@@ -170,7 +173,7 @@ def _phones(text: str) -> Iterator[PiiMatch]:
     shows it), which libphonenumber reads as a national number: the matcher is
     given the text with a ``+`` before such a ``62``, and its matches are mapped
     back to the text as written."""
-    yield from _phones_in(text, 0, text)
+    yield from _matched_phones(text)
     yield from _phone_runs(text)
 
 
@@ -192,15 +195,15 @@ def _phone_runs(text: str) -> Iterator[PiiMatch]:
                 break
 
 
-def _phones_in(text: str, offset: int, segment: str) -> Iterator[PiiMatch]:
-    inserted = [m.start() for m in _BARE_COUNTRY_CODE.finditer(segment)]
-    searched = segment
+def _matched_phones(text: str) -> Iterator[PiiMatch]:
+    inserted = [m.start() for m in _BARE_COUNTRY_CODE.finditer(text)]
+    searched = text
     for shift, at in enumerate(inserted):
         searched = searched[: at + shift] + "+" + searched[at + shift :]
     moved = [at + shift for shift, at in enumerate(inserted)]  # the pluses in ``searched``
 
     def original(x: int) -> int:
-        return offset + x - bisect.bisect_left(moved, x)  # less the pluses before it
+        return x - bisect.bisect_left(moved, x)  # less the pluses before it
 
     for found in phonenumbers.PhoneNumberMatcher(searched, "ID"):
         if phonenumbers.number_type(found.number) not in _MOBILE:

@@ -195,6 +195,7 @@ def test_text_without_personal_data_is_unchanged(text: str) -> None:
         ("Rp 081234567890", "Rp 0812*****890"),  # an amount never starts with 0
         ("0812 3456 789 12 x", "0812****789 12 x"),
         ("WA 62 812-3456-7890", "WA 6281******890"),
+        ("HP (0812) 3456-7890.", "HP 0812*****890."),
         ("kantor 0541-123456, HP 0812 3456 7890", "kantor 0541-123456, HP 0812*****890"),
         ("budi.santoso@gmail.com", "b***@***.com"),
         ("Surat ke Humas@Kaltimprov.go.id!", "Surat ke H***@***.id!"),
