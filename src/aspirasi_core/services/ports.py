@@ -776,8 +776,9 @@ class AttachmentStore(Protocol):
     A file is stored before the transaction that records it and must not outlive a
     failed one: :meth:`put` stores it as *pending*, :meth:`promote` confirms it once
     its row committed (the use cases call both, and :meth:`delete` when the
-    transaction fails), and :meth:`sweep_pending` settles what a killed process
-    left pending. A pending file is readable like any other.
+    transaction certainly rolled back), and :meth:`sweep_pending` settles what a
+    killed process, or a failure that may have come after the commit, left
+    pending. A pending file is readable like any other.
     """
 
     def put(self, data: bytes, *, suffix: str) -> str:

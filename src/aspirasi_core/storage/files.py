@@ -10,7 +10,7 @@ directories ``0o700``.
 Files and rows stay consistent: :meth:`~LocalAttachmentStore.put` writes a new
 file under ``<root>/pending/`` and the use case moves it to its place with
 :meth:`~LocalAttachmentStore.promote` once the transaction that records it has
-committed (or deletes it when the transaction fails). A process killed in
+committed (or deletes it when the transaction certainly rolled back). A process killed in
 between leaves the file in ``pending/``, where
 :meth:`~LocalAttachmentStore.sweep_pending` (run by the outbox worker) finds it
 once it is older than an hour: it is promoted when a row names it (the kill came
