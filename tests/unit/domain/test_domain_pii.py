@@ -214,6 +214,8 @@ def test_masks(text: str, masked: str) -> None:
         "kantor 0541-123456",
         "08 1234 5678",  # the first group is too short to be a phone's
         "rekening 0812345",  # too short
+        "rekening 12345081234567890",  # a mobile number's shape inside a longer number
+        "no.rek:1234508123456789 ok",
         "Rp 62.812.345.678",
         "IDR 62812345678",
         "x@y.z",  # not a domain
