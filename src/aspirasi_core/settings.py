@@ -215,7 +215,15 @@ class Settings:
         " is taken') sent to one address per day at most; a further resend is refused until"
         " the next day (in ASPIRASI_TIMEZONE) and a further registration mails nothing.",
     )
-    max_upload_mb: int = _setting(5, "Largest attachment accepted, in megabytes (JPG or PDF).")
+    max_upload_mb: int = _setting(
+        10,
+        "Largest attachment accepted, in megabytes (JPG or PDF), each. A request may carry"
+        " ASPIRASI_MAX_ATTACHMENTS such files plus 1 MB of form: size a proxy's body limit"
+        " (nginx client_max_body_size) to that.",
+    )
+    max_attachments: int = _setting(
+        5, "Files a citizen may attach to one message at most (photos and PDFs)."
+    )
     image_decode_concurrency: int = _setting(
         2,
         "JPEG attachments decoded at once per worker process; more wait their turn. Each"
@@ -381,6 +389,7 @@ class Settings:
             "outbox_lease_seconds",
             "serve_keep_alive_seconds",
             "max_upload_mb",
+            "max_attachments",
             "image_decode_concurrency",
             "sop_sweep_seconds",
         ):
@@ -421,6 +430,12 @@ class Settings:
                 )
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body the web server reads: every attachment a message may
+        carry at its largest, and 1 MB for the form's text."""
+        return (self.max_upload_mb * self.max_attachments + 1) * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

@@ -353,13 +353,16 @@ def test_06_send_with_a_jpg_history_and_withdraw(
     form.get_by_label(ui.label("Message")).fill(
         "Jalan di depan SDN 012 Samarinda berlubang besar dan membahayakan pengendara."
     )
-    form.get_by_label(ui.label("Attachment (optional)")).set_input_files(str(jpeg_file(tmp_path)))
+    form.get_by_label(ui.label("Attachments (optional)")).set_input_files(str(jpeg_file(tmp_path)))
     form.get_by_role("button", name=ui.t("Send"), exact=True).click()
     ui.page.wait_for_load_state()
     ui.expect_text(ui.t("Your message was sent."))
     ui.expect_heading(subject)
     expect(ui.page.locator("main")).to_contain_text(status(ui, "submitted"))
-    expect(ui.page.get_by_role("link", name="jalan-rusak.jpg")).to_be_visible()
+    expect(
+        ui.page.get_by_role("img", name=ui.t("Photo %(filename)s", filename="jalan-rusak.jpg"))
+    ).to_be_visible()
+    expect(ui.page.get_by_role("link", name=f"{ui.t('Download')} jalan-rusak.jpg")).to_be_visible()
     ui.shot("message-sent")
     ui.axe("message detail")
 

@@ -19,8 +19,15 @@ from .world import WebWorld, make_settings, populate
 
 
 @pytest.fixture
-def web(sqlite_database: Any, tmp_path: Any) -> Iterator[WebWorld]:
-    settings = make_settings(tmp_path)
+def web_overrides() -> dict[str, Any]:
+    """Settings of the ``web`` app that differ from the tests' defaults; a test
+    module overrides this fixture for its own (smaller upload limits, say)."""
+    return {}
+
+
+@pytest.fixture
+def web(sqlite_database: Any, tmp_path: Any, web_overrides: dict[str, Any]) -> Iterator[WebWorld]:
+    settings = make_settings(tmp_path, **web_overrides)
     pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
     # The plugins' own tables (evaluator), as `aspirasi db upgrade` would create them.
     upgrade(sqlite_database.engine, migration_locations(pm))

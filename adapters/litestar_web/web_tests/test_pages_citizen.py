@@ -96,7 +96,7 @@ def test_send_a_message_with_a_jpg(web: WebWorld) -> None:
     web.login("ani")
     page = web.client.get("/my/messages/new")
     assert 'enctype="multipart/form-data"' in page.text and 'for="f-attachment"' in page.text
-    assert "5 MB" in page.text
+    assert "10 MB" in page.text
     r = web.client.post(
         "/my/messages/new",
         data={
@@ -266,25 +266,18 @@ def test_attachment_download_is_authorized(web: WebWorld) -> None:
     assert web.client.get(url).status_code == 200
 
 
-def test_send_a_message_too_large_attachment(web: WebWorld) -> None:
+def test_send_a_message_with_a_5_mb_photo_under_the_default_limits(web: WebWorld) -> None:
+    """Issue 22: a 5.1 MB phone photo was refused; by default a message takes up to
+    5 files of 10 MB each (the limits themselves: test_pages_photos.py)."""
     web.login("ani")
-    big = jpeg_bytes() + b"\0" * (5 * 1024 * 1024 + 10)
+    page = web.client.get("/my/messages/new")
+    assert 'data-max-files="5"' in page.text and 'data-max-bytes="10485760"' in page.text
+    photo = jpeg_bytes() + b"\0" * (5 * 1024 * 1024 + 100 * 1024)
     r = web.client.post(
         "/my/messages/new",
         data={"subject": "Besar", "body": "Lampiran besar", "csrf_token": web.csrf()},
-        files={"attachment": ("foto.jpg", big, "image/jpeg")},
+        files={"attachment": ("foto.jpg", photo, "image/jpeg")},
         follow_redirects=False,
     )
-    assert (
-        r.status_code == 422
-        and "Ukuran berkas lebih dari 5 MB." in r.text
-        and 'value="Besar"' in r.text
-    )
-    huge = web.client.post(
-        "/my/messages/new",
-        data={"subject": "Besar", "body": "Lampiran besar", "csrf_token": web.csrf()},
-        files={"attachment": ("foto.jpg", big + b"\0" * (2 * 1024 * 1024), "image/jpeg")},
-        follow_redirects=False,
-    )
-    assert huge.status_code == 413 and "Permintaan terlalu besar." in huge.text
-    assert message_count(web) == 0
+    assert r.status_code == 303, r.text
+    assert message_count(web) == 1

@@ -62,6 +62,7 @@ __all__ = [
     "inspect_upload",
     "safe_filename",
     "sniff",
+    "thumbnail",
 ]
 
 JPEG = "jpeg"
@@ -80,6 +81,8 @@ BUFFERED_MAX_PIXELS = 16_000_000
 #: document, a fraction of a full-size photo's bytes.
 MAX_LONG_SIDE = 2560
 JPEG_QUALITY = 85
+#: Long side of a thumbnail, in pixels: sharp at 160 CSS pixels on a 2x screen.
+THUMBNAIL_LONG_SIDE = 320
 
 _MAGIC: tuple[tuple[bytes, str], ...] = ((b"\xff\xd8\xff", JPEG), (b"%PDF-", PDF))
 _CONTENT_TYPES = {JPEG: "image/jpeg", PDF: "application/pdf"}
@@ -217,6 +220,32 @@ def safe_filename(name: str, ext: str) -> str:
         stem = head.strip(" .-_")
     stem = stem[: _MAX_NAME_CHARS - len(ext) - 1].rstrip(" .-_")
     return f"{stem or _FALLBACK_NAME}.{ext}"
+
+
+def thumbnail(data: bytes, long_side: int = THUMBNAIL_LONG_SIDE) -> bytes:
+    """A small JPEG of a stored (already cleaned) JPEG attachment, long side at most
+    ``long_side`` pixels, for the pages that list attachments. Decoded at a reduced
+    scale (1/8 of a stored photo's size costs a few milliseconds); nothing is
+    kept. Raises :class:`Invalid` (``image_invalid``) when ``data`` is no JPEG."""
+    if sniff(data) != JPEG:
+        raise Invalid.field("attachment", "image_invalid", "The image could not be read.")
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+            if image.size[0] * image.size[1] > DEFAULT_MAX_PIXELS:
+                raise _too_large("attachment", DEFAULT_MAX_PIXELS)
+            image.draft("RGB", _fit(image.size, long_side))
+            image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+            rgb = image.convert("RGB")
+            rgb.info = {}
+            out = io.BytesIO()
+            rgb.save(out, format="JPEG", quality=80)
+    except Invalid:
+        raise
+    except MemoryError:
+        raise
+    except Exception:
+        raise Invalid.field("attachment", "image_invalid", "The image could not be read.") from None
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- helpers

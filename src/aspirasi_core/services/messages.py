@@ -13,6 +13,7 @@ progress update).
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
@@ -25,6 +26,7 @@ import structlog
 from ..domain.errors import (
     Conflict,
     DomainError,
+    FieldError,
     IllegalTransition,
     Invalid,
     NotAllowed,
@@ -98,7 +100,15 @@ class SubmitInput:
     body: str
     confidential: bool = False
     anonymous: bool = False
+    #: One file (kept for callers that send one); :attr:`attachments` takes several.
     attachment: Upload | None = None
+    #: Up to ``ASPIRASI_MAX_ATTACHMENTS`` files (JPG or PDF), after :attr:`attachment`.
+    attachments: Sequence[Upload] = ()
+
+    def uploads(self) -> list[Upload]:
+        """Every file sent, in order, the empty file fields of a form left out."""
+        files = [self.attachment, *self.attachments]
+        return [f for f in files if f is not None and (f.data or f.filename)]
 
 
 @attrs.frozen
@@ -175,36 +185,92 @@ class MessageService:
             limiter=limiter,
         )
 
+    async def _clean_uploads(
+        self, uploads: Sequence[Upload], allowed: frozenset[str]
+    ) -> list[CleanFile]:
+        """Every file checked, at most ``ASPIRASI_MAX_ATTACHMENTS`` of them; the first
+        refused one is the error (about the ``attachment`` field)."""
+        most = self._d.settings.max_attachments
+        if len(uploads) > most:
+            raise Invalid.field(
+                "attachment",
+                "too_many_files",
+                "Attach at most %(max)s files.",
+                max=most,
+            )
+        cleaned: list[CleanFile] = []
+        refused: list[FieldError] = []
+        for upload in uploads:
+            try:
+                clean = await self._clean_upload(upload, allowed)
+            except Invalid as exc:
+                if len(uploads) == 1:
+                    raise
+                # Each file is checked; the answer names every refused one.
+                name = re.split(r"[/\\]", upload.filename)[-1][:100] or "?"
+                refused.append(
+                    FieldError(
+                        "attachment",
+                        "file_refused",
+                        "The file %(filename)s was not accepted:",
+                        {"filename": name},
+                    )
+                )
+                refused.extend(exc.errors)
+                continue
+            if clean is not None:
+                cleaned.append(clean)
+        if refused:
+            raise Invalid(errors=refused, code=refused[1].code)
+        return cleaned
+
     def _store_file(self, clean: CleanFile | None) -> str | None:
         if clean is None:
             return None
         suffix = ".jpg" if clean.content_type == "image/jpeg" else ".pdf"
         return self._d.files.put(clean.data, suffix=suffix)
 
-    async def _recorded(self, key: str | None, write: Awaitable[T]) -> T:
-        """Await the transaction that records the stored file ``key``; then promote
-        the file, or delete it when the transaction certainly did not commit.
+    def _store_files(self, cleaned: Sequence[CleanFile]) -> list[str]:
+        """Store every file pending; when one cannot be stored, the ones before it
+        are deleted again."""
+        keys: list[str] = []
+        try:
+            for clean in cleaned:
+                key = self._store_file(clean)
+                assert key is not None
+                keys.append(key)
+        except BaseException:
+            for key in keys:
+                self._d.files.delete(key)
+            raise
+        return keys
+
+    async def _recorded(self, key: str | Sequence[str] | None, write: Awaitable[T]) -> T:
+        """Await the transaction that records the stored file(s) ``key``; then promote
+        them, or delete them when the transaction certainly did not commit.
 
         Only a domain error raised by the use case's script (a refusal: invalid,
         not allowed, conflict, …) means the transaction rolled back. Anything
         else may have come after the commit (a cancellation while the committed
         transaction's thread returns, a connection lost during ``COMMIT``:
-        ``Unavailable``), so the file stays pending and the attachment sweep
-        settles it an hour later: promoted if a row names it, removed if not. A
-        kill in between leaves it pending too."""
+        ``Unavailable``), so the files stay pending and the attachment sweep
+        settles them an hour later: promoted if a row names them, removed if not.
+        A kill in between leaves them pending too."""
         files = self._d.files
+        keys = [] if key is None else [key] if isinstance(key, str) else list(key)
         try:
             result = await write
         except DomainError as exc:
-            if key is not None and not isinstance(exc, Unavailable):
-                try:
-                    files.delete(key)
-                except (OSError, ValueError):  # pending: the sweep removes it
-                    log.warning("attachment_not_deleted", exc_info=True)
+            if not isinstance(exc, Unavailable):
+                for one in keys:
+                    try:
+                        files.delete(one)
+                    except (OSError, ValueError):  # pending: the sweep removes it
+                        log.warning("attachment_not_deleted", exc_info=True)
             raise
-        if key is not None:
+        for one in keys:
             try:
-                files.promote(key)
+                files.promote(one)
             except OSError:  # readable while pending; the sweep promotes it
                 log.warning("attachment_not_promoted", exc_info=True)
         return result
@@ -321,7 +387,8 @@ class MessageService:
 
     # ------------------------------------------------------------------ submit
     async def submit(self, ctx: Context, data: SubmitInput) -> Message:
-        """A verified citizen sends a message (subject, body, optional JPG/PDF)."""
+        """A verified citizen sends a message (subject, body, up to
+        ``ASPIRASI_MAX_ATTACHMENTS`` JPG/PDF files, all stored in its transaction)."""
         actor = _require_actor(ctx)
         deps = self._d
         if actor.role == Role.USER and not actor.verified:
@@ -337,8 +404,8 @@ class MessageService:
         collector.raise_if_any()
         assert subject and body
         await deps.before("submit", ctx, subject=str(actor.account_id))
-        clean = await self._clean_upload(data.attachment, frozenset({"jpeg", "pdf"}))
-        key = self._store_file(clean)
+        cleaned = await self._clean_uploads(data.uploads(), frozenset({"jpeg", "pdf"}))
+        keys = self._store_files(cleaned)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             now = deps.clock.now()
@@ -349,7 +416,7 @@ class MessageService:
                     body=body,
                     confidential=confidential,
                     anonymous=anonymous,
-                    attachment_count=1 if clean else 0,
+                    attachment_count=len(cleaned),
                 ),
             )
             triage_due = self._sop.due_for(uow, Status.SUBMITTED, None, now)
@@ -383,8 +450,8 @@ class MessageService:
                         raise
             if message is None:
                 raise Conflict("Could not allocate a ticket number.", code="ticket_exhausted")
-            attachments: tuple[Attachment, ...] = ()
-            if clean is not None and key is not None:
+            attachments: list[Attachment] = []
+            for clean, key in zip(cleaned, keys, strict=True):
                 attachment = uow.messages.add_attachment(
                     NewAttachment(
                         message_id=message.id,
@@ -400,7 +467,7 @@ class MessageService:
                         created_at=now,
                     )
                 )
-                attachments = (attachment,)
+                attachments.append(attachment)
             admins = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
             self._notify(
                 uow,
@@ -422,9 +489,9 @@ class MessageService:
                 )
             )
             # As stored (the insert wrote exactly these values).
-            return attrs.evolve(message, attachments=attachments)
+            return attrs.evolve(message, attachments=tuple(attachments))
 
-        message = await self._recorded(key, run_write(deps, script, idempotency=ctx.idempotency))
+        message = await self._recorded(keys, run_write(deps, script, idempotency=ctx.idempotency))
         if message.anonymous:
             # The log line shares the request id with the request's own line,
             # which names the account (and a proxy's log its address).

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 from litestar import Litestar, Request, Response, get
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -33,7 +34,7 @@ from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
 from .body_timeout import BodyTimeoutMiddleware
 from .context import info
-from .csrf import check_csrf, read_form_first
+from .csrf import FORM_FAILURE_OPT, check_csrf, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
 from .middleware import RequestContextMiddleware
@@ -43,15 +44,27 @@ HERE = Path(__file__).parent
 _log = structlog.get_logger("aspirasi.health")
 
 
-async def before_request(request: Request[Any, Any, Any]) -> None:
+async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Before every route: a fault the middleware met (the database out of reach
     while it looked up the session) answers first; then a form body is parsed (a
-    form that cannot be read answers 400) and the CSRF check runs."""
+    form that cannot be read answers 400) and the CSRF check runs. A page route
+    may answer a body too large or a CSRF failure with its form again (its
+    ``opt[FORM_FAILURE_OPT]``, see :mod:`aspirasi_web.csrf`)."""
     fault = info(request).fault
     if fault is not None:
         raise fault
-    await read_form_first(request)
-    await check_csrf(request)
+    try:
+        await read_form_first(request)
+        await check_csrf(request)
+    except HTTPException as exc:
+        reshow = request.route_handler.opt.get(FORM_FAILURE_OPT)
+        if reshow is None or request.url.path.startswith("/api/"):
+            raise
+        answer: Response[Any] | None = await reshow(request, exc)
+        if answer is None:
+            raise
+        return answer
+    return None
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -182,7 +195,7 @@ def create_app(
         ],
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
+        request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title=f"{settings.app_name} API",
             version="1",

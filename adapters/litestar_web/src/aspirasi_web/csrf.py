@@ -23,6 +23,13 @@ FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 COOKIE = "aspirasi_csrf"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: A route handler's ``opt`` key: ``async (request, exc) -> Response | None`` that
+#: answers a form refused before its handler ran (a CSRF failure, a body too large)
+#: with the form again, instead of the error page. None: the error page after all.
+FORM_FAILURE_OPT = "form_failure"
+#: Request header a form's script sends (``1``) to get ``{"location": …}`` instead
+#: of a redirect after a successful POST (static/js/upload.js).
+UPLOAD_HEADER = "x-aspirasi-upload"
 
 
 async def parsed_form(request: Request[Any, Any, Any]) -> FormMultiDict:

@@ -96,13 +96,17 @@ async def form_or_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
         form = await request.form()
         out: dict[str, Any] = {}
         for key, value in form.multi_items():
-            if key in out:
-                continue
             if isinstance(value, str):
-                out[key] = value
-            else:  # an UploadFile
-                data = await value.read()
-                out[key] = Upload(filename=value.filename or "", data=data)
+                out.setdefault(key, value)
+                continue
+            # An UploadFile; a field sent several times holds a list of files.
+            upload = Upload(filename=value.filename or "", data=await value.read())
+            if key not in out:
+                out[key] = upload
+            elif isinstance(out[key], Upload):
+                out[key] = [out[key], upload]
+            elif isinstance(out[key], list):
+                out[key].append(upload)
         return out
     return await json_body(request)
 
@@ -114,14 +118,28 @@ def text_field(data: dict[str, Any], name: str) -> Any:
 
 
 def upload_field(data: dict[str, Any], name: str) -> Upload | None:
+    """The one file sent as ``name``; None when none was."""
     value = data.get(name)
     if value is None or value == "":
         return None
+    if isinstance(value, list):
+        raise Invalid.field(name, "one_file_only", "Send one file only.")
     if not isinstance(value, Upload):
         raise Invalid.field(name, "file_required", "Send the attachment as a file.")
     if not value.data and not value.filename:
         return None
     return value
+
+
+def upload_fields(data: dict[str, Any], name: str) -> tuple[Upload, ...]:
+    """Every file sent as ``name`` (the part repeated for several), in order."""
+    value = data.get(name)
+    if value is None or value == "":
+        return ()
+    files = value if isinstance(value, list) else [value]
+    if not all(isinstance(f, Upload) for f in files):
+        raise Invalid.field(name, "file_required", "Send the attachment as a file.")
+    return tuple(f for f in files if f.data or f.filename)
 
 
 def query_int(value: str | None, field: str) -> int | None:

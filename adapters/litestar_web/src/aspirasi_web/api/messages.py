@@ -31,7 +31,7 @@ from .common import (
     require_actor,
     text_field,
     tracked_json,
-    upload_field,
+    upload_fields,
 )
 
 TAGS = ["messages"]
@@ -63,8 +63,11 @@ async def submit(
     request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
 ) -> Response[dict[str, Any]]:
     """multipart/form-data ``subject``, ``body``, ``attachment`` (JPG or PDF,
-    optional), ``confidential`` and ``anonymous`` (true/false, optional). A JSON
-    object without the attachment is accepted too. Send an ``Idempotency-Key`` so
+    optional; repeat the part for several files, up to ``ASPIRASI_MAX_ATTACHMENTS``
+    of ``ASPIRASI_MAX_UPLOAD_MB`` each: 422 ``too_many_files`` or the refused file's
+    error, 413 ``too_large`` for a body past them all), ``confidential`` and
+    ``anonymous`` (true/false, optional). A JSON object without the attachment is
+    accepted too. Send an ``Idempotency-Key`` so
     that a resend after a time-out cannot create a second message."""
     require_actor(request)
     data = await form_or_json(request)
@@ -77,7 +80,7 @@ async def submit(
                 body=text_field(data, "body"),
                 confidential=data.get("confidential", False),
                 anonymous=data.get("anonymous", False),
-                attachment=upload_field(data, "attachment"),
+                attachments=upload_fields(data, "attachment"),
             ),
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -18,6 +19,7 @@ from aspirasi_core.services import Context, SubmitInput, Upload
 
 from ..api.common import form_int
 from ..context import actor, context, core, info
+from ..csrf import FORM_FAILURE_OPT, UPLOAD_HEADER
 from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..idempotency import form_call, form_key, parse_version
@@ -202,8 +204,80 @@ async def settings_delete(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 # ---------------------------------------------------------------------- send a message
-def _max_mb(request: Request[Any, Any, Any]) -> int:
-    return int(core(request).deps.settings.max_upload_mb)
+def _upload_limits(request: Request[Any, Any, Any]) -> dict[str, int]:
+    """What the form says about files: at most ``max_files`` of ``max_mb`` each."""
+    settings = core(request).deps.settings
+    return {"max_mb": int(settings.max_upload_mb), "max_files": int(settings.max_attachments)}
+
+
+def _new_message_page(request: Request[Any, Any, Any], **values: Any) -> dict[str, Any]:
+    page: dict[str, Any] = {"form": {}, "errors": {}, **_upload_limits(request)}
+    page.update(values)
+    return page
+
+
+def _wants_location(request: Request[Any, Any, Any]) -> bool:
+    """The form's script (static/js/upload.js) sent it: it follows the answer's
+    location itself, so that the notice of the page after is not spent on an XHR."""
+    return request.headers.get(UPLOAD_HEADER) == "1"
+
+
+def _answer_script(request: Request[Any, Any, Any], answer: Response[Any]) -> Response[Any]:
+    if _wants_location(request) and isinstance(answer, Redirect):
+        return Response(content={"location": answer.url}, status_code=200)
+    return answer
+
+
+def _same_origin(request: Request[Any, Any, Any]) -> bool:
+    """The browser says the form was posted from one of our own pages (Fetch
+    Metadata, else Origin): only then are the posted texts shown again after a CSRF
+    failure, so that another site cannot fill the form in someone's name."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    return origin is not None and origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def new_message_form_failure(
+    request: Request[Any, Any, Any], exc: HTTPException
+) -> Response[Any] | None:
+    """The form again, with the error next to it, when the request was refused before
+    its handler ran: too large (413; the form was not read, the browser's draft
+    script fills it in again) or with an expired form token (403; the typed texts
+    are kept when the browser says the form came from this site). None: answer as
+    usual (the error page)."""
+    if actor(request) is None:  # the session ended too: log in, the draft waits
+        return Redirect(path="/login?next=/my/messages/new", status_code=303)
+    t = info(request).translator
+    values: dict[str, Any] = {}
+    if exc.status_code == 413:
+        limits = _upload_limits(request)
+        message = t(
+            "The files were too large together: at most %(max_files)s files of %(max_mb)s MB"
+            " each. Choose smaller or fewer files.",
+            **limits,
+        )
+        errors = {"attachment": [message]}
+    elif isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
+        if _same_origin(request):
+            form = await request.form()
+            values = {
+                "subject": text(form, "subject"),
+                "body": text(form, "body"),
+                "confidential": form.get("confidential") is not None,
+                "anonymous": form.get("anonymous") is not None,
+            }
+        message = t("The form had expired. Check your message and send it again.")
+        errors = {"attachment": [t("If you had chosen files, choose them again.")]}
+    else:
+        return None
+    return render(
+        request,
+        "citizen/new_message.html",
+        _new_message_page(request, form=values, errors=errors, form_error=message),
+        status_code=exc.status_code,
+    )
 
 
 @get("/my/messages/new", include_in_schema=False)
@@ -211,10 +285,14 @@ async def new_message_form(request: Request[Any, Any, Any]) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
-    return render(request, "citizen/new_message.html", {"max_mb": _max_mb(request)})
+    return render(request, "citizen/new_message.html", _new_message_page(request))
 
 
-@post("/my/messages/new", include_in_schema=False)
+@post(
+    "/my/messages/new",
+    include_in_schema=False,
+    opt={FORM_FAILURE_OPT: new_message_form_failure},
+)
 async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
@@ -228,12 +306,12 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         "confidential": form.get("confidential") is not None,
         "anonymous": form.get("anonymous") is not None,
     }
-    upload = None
-    file = form.get("attachment")
-    if isinstance(file, UploadFile):
-        data = await file.read()
-        if data or file.filename:
-            upload = Upload(filename=file.filename or "", data=data)
+    uploads = []
+    for file in form.getall("attachment") if "attachment" in form else ():
+        if isinstance(file, UploadFile):
+            data = await file.read()
+            if data or file.filename:
+                uploads.append(Upload(filename=file.filename or "", data=data))
 
     async def call(ctx: Context) -> Message:
         return await core(request).messages.submit(
@@ -243,21 +321,24 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 body=values["body"],
                 confidential=values["confidential"],
                 anonymous=values["anonymous"],
-                attachment=upload,
+                attachments=tuple(uploads),
             ),
         )
 
-    posted = {**values, "attachment": upload, "idempotency_key": form_key(form)}
+    posted = {**values, "attachment": uploads, "idempotency_key": form_key(form)}
     try:
-        return await form_call(request, posted, call, lambda m: f"/messages/{m.id}", "message_sent")
+        answer = await form_call(
+            request, posted, call, lambda m: f"/messages/{m.id}", "message_sent"
+        )
     except DomainError as exc:
         return form_failure(
             request,
             "citizen/new_message.html",
-            {"form": values, "max_mb": _max_mb(request)},
+            _new_message_page(request, form=values),
             exc,
             SUBMIT_FIELDS,
         )
+    return _answer_script(request, answer)
 
 
 # ---------------------------------------------------------------------- history

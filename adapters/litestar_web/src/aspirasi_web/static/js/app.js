@@ -26,3 +26,12 @@ document.addEventListener("click", function (event) {
     if (open) { open.open = false; open.querySelector("summary").focus(); }
   });
 })();
+// Logging out forgets the unsent drafts kept by upload.js (a shared phone or PC).
+document.addEventListener("submit", function (event) {
+  if (event.target.getAttribute("action") !== "/logout") { return; }
+  try {
+    Object.keys(window.localStorage).forEach(function (key) {
+      if (key.indexOf("aspirasi.draft.") === 0) { window.localStorage.removeItem(key); }
+    });
+  } catch (e) { /* no storage, no drafts */ }
+});
