@@ -35,6 +35,9 @@ the file's first bytes (JPEG ``FF D8 FF``, PDF ``%PDF-``), never by its name.
   cross-reference data does not list are never searched for (pypdf scans the
   whole file for each one).
 
+:func:`thumbnail` makes the small JPEG that pages show of a stored photo, on the
+fly and at a reduced decoding scale.
+
 Every refusal is an :class:`~aspirasi_core.domain.errors.Invalid` about one field,
 with a stable code: ``file_empty``, ``file_too_large``, ``file_type``,
 ``image_invalid``, ``image_too_large``, ``pdf_invalid``, ``pdf_active_content``.
@@ -58,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_LONG_SIDE",
     "PDF_TIME_BUDGET",
+    "THUMBNAIL_LONG_SIDE",
     "CleanFile",
     "inspect_upload",
     "safe_filename",
