@@ -128,6 +128,17 @@ def test_a_draft_survives_a_reload_and_an_expired_session(make_ui: Any) -> None:
     form.get_by_label(ui.label("Subject")).fill(subject)
     form.get_by_label(ui.label("Message")).fill(body)
     form.get_by_label(ui.t("Confidential")).check()
+    # Too many files are refused at once, before anything is sent.
+    files = form.get_by_label(ui.label("Attachments (optional)"))
+    many = [
+        {"name": f"foto{i}.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff"}
+        for i in range(6)
+    ]
+    files.set_input_files(many)
+    too_many = ui.t("Attach at most %(max)s files.", max=5)
+    assert files.evaluate("input => input.validationMessage") == too_many
+    files.set_input_files([])
+    assert files.evaluate("input => input.validity.valid")
 
     ui.page.reload()
     form = ui.page.locator("main form")

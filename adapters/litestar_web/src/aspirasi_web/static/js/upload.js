@@ -179,6 +179,19 @@
 
     // Any image the browser can draw becomes a JPEG before it is sent.
     if (input) input.setAttribute("accept", ".jpg,.jpeg,.pdf,image/*,application/pdf");
+
+    // Too many files, or a PDF too large, is said at once, next to the field (photos
+    // are shrunk, so their size is checked after that).
+    function checkFiles() {
+      var files = Array.prototype.slice.call(input.files || []);
+      var text = "";
+      var big = files.filter(function (f) { return !/^image\//.test(f.type) && f.size > maxBytes; })[0];
+      if (files.length > maxFiles) text = form.getAttribute("data-msg-too-many");
+      else if (big) text = form.getAttribute("data-msg-too-large").replace("{name}", big.name);
+      input.setCustomValidity(text);
+      if (text) input.reportValidity();
+    }
+    if (input) input.addEventListener("change", checkFiles);
     restoreDraft(form, key);
     form.addEventListener("input", function () { saveDraft(form, key); });
     form.addEventListener("change", function () { saveDraft(form, key); });
