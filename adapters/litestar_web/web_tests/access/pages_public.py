@@ -82,4 +82,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/my/messages/{message_id}/rating"): _row(302, (422, 404), (303, 303, 303, 303)),
     # files (pages/files.py)
     ("GET", "/files/{message_id}/{attachment_id}"): _row(302, (200, 404), (200, 200, 404, 200)),
+    # the photo opened in place and its thumbnail: the download's check (issue 22)
+    ("GET", "/files/{message_id}/{attachment_id}/view"): _row(
+        302, (200, 404), (200, 200, 404, 200)
+    ),
+    ("GET", "/files/{message_id}/{attachment_id}/thumb"): _row(
+        302, (200, 404), (200, 200, 404, 200)
+    ),
 }
