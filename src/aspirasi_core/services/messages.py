@@ -188,8 +188,9 @@ class MessageService:
     async def _clean_uploads(
         self, uploads: Sequence[Upload], allowed: frozenset[str]
     ) -> list[CleanFile]:
-        """Every file checked, at most ``ASPIRASI_MAX_ATTACHMENTS`` of them; the first
-        refused one is the error (about the ``attachment`` field)."""
+        """Every file checked, at most ``ASPIRASI_MAX_ATTACHMENTS`` of them. Of several
+        files, each refused one is named (``file_refused`` with its ``filename``)
+        before its own errors, all about the ``attachment`` field."""
         most = self._d.settings.max_attachments
         if len(uploads) > most:
             raise Invalid.field(
@@ -221,7 +222,8 @@ class MessageService:
             if clean is not None:
                 cleaned.append(clean)
         if refused:
-            raise Invalid(errors=refused, code=refused[1].code)
+            code = next((e.code for e in refused if e.code != "file_refused"), "file_refused")
+            raise Invalid(errors=refused, code=code)
         return cleaned
 
     def _store_file(self, clean: CleanFile | None) -> str | None:
@@ -237,8 +239,8 @@ class MessageService:
         try:
             for clean in cleaned:
                 key = self._store_file(clean)
-                assert key is not None
-                keys.append(key)
+                if key is not None:
+                    keys.append(key)
         except BaseException:
             for key in keys:
                 self._d.files.delete(key)
