@@ -247,6 +247,9 @@ async def new_message_form_failure(
     script fills it in again) or with an expired form token (403; the typed texts
     are kept when the browser says the form came from this site). None: answer as
     usual (the error page)."""
+    expired = isinstance(exc, PermissionDeniedException) and exc.detail == "csrf"
+    if exc.status_code != 413 and not expired:
+        return None
     if actor(request) is None:  # the session ended too: log in, the draft waits
         return Redirect(path="/login?next=/my/messages/new", status_code=303)
     t = info(request).translator
@@ -259,7 +262,7 @@ async def new_message_form_failure(
             **limits,
         )
         errors = {"attachment": [message]}
-    elif isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
+    else:
         if _same_origin(request):
             form = await request.form()
             values = {
@@ -270,8 +273,6 @@ async def new_message_form_failure(
             }
         message = t("The form had expired. Check your message and send it again.")
         errors = {"attachment": [t("If you had chosen files, choose them again.")]}
-    else:
-        return None
     return render(
         request,
         "citizen/new_message.html",
