@@ -8,7 +8,8 @@
 // * The form is sent with XMLHttpRequest: a progress bar shows the upload, the send
 //   button stays locked until the answer. The request carries X-Aspirasi-Upload: 1,
 //   so success answers {"location": …} and the page after shows its notice; an
-//   answer with the form again (an error) replaces the page's <main>.
+//   answer with the form again (an error) replaces the page's <main>, the files
+//   already prepared put back unless the error was about them.
 // * The texts (not the files) are kept in localStorage under data-draft-key (one key
 //   per account) until the message is sent, and restored when the form is opened
 //   again empty: an expired session or form costs nothing.
@@ -146,7 +147,23 @@
   }
 
   // ------------------------------------------------------------------ sending
-  function replaceMain(html) {
+  // The files already prepared go back into the new form's field, unless the
+  // answer was about them (where DataTransfer exists: every current browser).
+  function reattach(form, parts) {
+    var input = form.querySelector('input[type="file"]');
+    if (!input || !parts.length || form.querySelector("#e-attachment") || !window.DataTransfer) return;
+    try {
+      var chosen = new DataTransfer();
+      parts.forEach(function (part) {
+        chosen.items.add(new File([part.blob], part.name, { type: part.blob.type }));
+      });
+      input.files = chosen.files;
+    } catch (e) {
+      /* the citizen chooses them again, as the hint says */
+    }
+  }
+
+  function replaceMain(html, parts) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.querySelector("main");
     var main = document.querySelector("main");
@@ -157,7 +174,10 @@
     var mine = document.querySelector('meta[name="csrf-token"]');
     if (token && mine) mine.setAttribute("content", token.getAttribute("content"));
     var form = main.querySelector("form[data-upload]");
-    if (form) enhance(form);
+    if (form) {
+      reattach(form, parts);
+      enhance(form);
+    }
     var alert = main.querySelector('[role="alert"], .error');
     main.focus();
     if (alert && alert.scrollIntoView) alert.scrollIntoView({ block: "center" });
@@ -263,7 +283,7 @@
           window.location.assign(xhr.responseURL); // e.g. the log-in page: the draft waits
           return;
         }
-        if (type.indexOf("text/html") === 0 && replaceMain(xhr.responseText)) return;
+        if (type.indexOf("text/html") === 0 && replaceMain(xhr.responseText, parts)) return;
         fail(form.getAttribute("data-msg-failed"));
       });
       xhr.addEventListener("error", function () { fail(form.getAttribute("data-msg-failed")); });
