@@ -8,6 +8,7 @@ package (a plugin) ships an ``en`` catalog, which must then have the text too.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -42,17 +43,21 @@ _TEMPLATE_CALL = [
     re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"'),
     re.compile(r"\b_\(\s*'((?:[^'\\]|\\.)*)'"),
 ]
-_PY_CALLS = [
-    re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"'),
-    re.compile(r'MenuItem\(\s*"([^"]+)"'),
-    re.compile(r'RoleDecl\([^,]+,\s*"([^"]+)"'),
-]
-#: The message of a domain error: ``Invalid.field(field, "code", "Message")``, ``NotFound("code",
-#: "Message")`` …
-_ERRORS = re.compile(
-    r'(?:FieldError\(\s*[^,]+,\s*"[^"]+",\s*|Invalid\.field\(\s*[^,]+,\s*"[^"]+",\s*'
-    r'|(?:Invalid|NotFound|NotAllowed|Conflict)\(\s*"[^"]+",\s*)"((?:[^"\\]|\\.)*)"'
-)
+#: Calls whose string argument (at this position) is a message id: ``t("…")``,
+#: ``MenuItem("…")``, ``RoleDecl(code, "…")`` and the messages of domain errors
+#: (``Invalid.field(field, "code", "Message")``, ``NotFound("code", "Message")`` …).
+#: Read from the syntax tree, so a text split over lines counts as one.
+_PY_CALLS = {
+    "t": 0,
+    "MenuItem": 0,
+    "RoleDecl": 1,
+    "FieldError": 2,
+    "field": 2,  # Invalid.field
+    "Invalid": 1,
+    "NotFound": 1,
+    "NotAllowed": 1,
+    "Conflict": 1,
+}
 
 
 def _unescape(text: str) -> str:
@@ -82,10 +87,24 @@ def _template_msgids(folder: Path) -> set[str]:
 def _code_msgids(folder: Path) -> set[str]:
     found: set[str] = set()
     for module in folder.rglob("*.py"):
-        text = module.read_text(encoding="utf-8")
-        for pattern in _PY_CALLS:
-            found |= {_unescape(m) for m in pattern.findall(text)}
-        found |= {_unescape(m) for m in _ERRORS.findall(text)}
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "field" and not (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "Invalid"
+            ):
+                continue
+            position = _PY_CALLS.get(name or "")
+            if position is None or len(node.args) <= position:
+                continue
+            arg = node.args[position]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
     return found
 
 
