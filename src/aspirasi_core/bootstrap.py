@@ -60,7 +60,9 @@ def bootstrap(
         crypto,
         threads=settings.db_threads,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        report_statement_timeout_ms=settings.db_report_statement_timeout_ms,
         lock_timeout_ms=settings.db_lock_timeout_ms,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         connect_timeout_s=settings.db_connect_timeout_seconds,
         retries=settings.db_retries,
     )

@@ -166,10 +166,15 @@ class PluginContext:
             deps=deps,
         )
 
-    async def read(self, fn: Callable[[Transaction], T]) -> T:
-        """Run ``fn`` in one read transaction (in a worker thread) and return its result."""
+    async def read(self, fn: Callable[[Transaction], T], *, report: bool = False) -> T:
+        """Run ``fn`` in one read transaction (in a worker thread) and return its result.
+        ``report=True``: a long report (aggregates over a period, an export), which
+        PostgreSQL lets run up to ``ASPIRASI_DB_REPORT_STATEMENT_TIMEOUT_MS`` instead
+        of the service's statement timeout."""
         deps = self._deps
-        return await deps.db.transaction(lambda uow: fn(HookTransaction(uow, deps)), write=False)
+        return await deps.db.transaction(
+            lambda uow: fn(HookTransaction(uow, deps)), write=False, report=report
+        )
 
     async def write(self, fn: Callable[[WriteTransaction], T]) -> T:
         """Run ``fn`` in one write transaction: commit if it returns, roll back if

@@ -53,8 +53,8 @@ class Settings:
     )
     db_threads: int = _setting(
         0,
-        "Threads (and kept connections) per worker for database transactions; 0: 4 on"
-        " SQLite (one write at a time) and 8 on PostgreSQL. Raise it when PostgreSQL is"
+        "Database transactions a worker runs at once, each in a worker thread (and,"
+        " on PostgreSQL, as many kept connections); 0: 8. Raise it when PostgreSQL is"
         " across a network (each statement waits a round trip) or slow reports run often.",
     )
     db_statement_timeout_ms: int = _setting(
@@ -63,12 +63,24 @@ class Settings:
         " ms; 0: no limit). A request whose statement runs out answers 503 with"
         " Retry-After instead of holding its worker. Migrations run without it.",
     )
+    db_report_statement_timeout_ms: int = _setting(
+        60000,
+        "PostgreSQL: longest a statement of a long read-only report (the evaluator's"
+        " report, exports) may run, in ms (SET LOCAL statement_timeout in the report's"
+        " transaction; 0: ASPIRASI_DB_STATEMENT_TIMEOUT_MS applies to reports too).",
+    )
     db_lock_timeout_ms: int = _setting(
         3000,
-        "Longest a statement waits for a lock held by someone else (in ms; 0: the"
-        " driver's default). PostgreSQL: lock_timeout; SQLite: the busy timeout for"
-        " another writer. Past it the request answers 503 with Retry-After, so one"
-        " held lock does not stall every request.",
+        "PostgreSQL: longest a statement waits for a row or table lock held by someone"
+        " else (lock_timeout, in ms; 0: no limit). Past it the request answers 503 with"
+        " Retry-After, so one held lock does not stall every request.",
+    )
+    sqlite_busy_timeout_ms: int = _setting(
+        10000,
+        "SQLite: longest a write waits for the other writes before it (SQLite runs one"
+        " at a time, across every worker process), in ms; 0: 10000. Longer than the"
+        " PostgreSQL timeouts, because it waits for every writer queued ahead of it, not"
+        " for one row. Past it the request answers 503 with Retry-After.",
     )
     db_connect_timeout_seconds: int = _setting(
         5,
@@ -403,7 +415,9 @@ class Settings:
             )
         for name in (
             "db_statement_timeout_ms",
+            "db_report_statement_timeout_ms",
             "db_lock_timeout_ms",
+            "sqlite_busy_timeout_ms",
             "db_connect_timeout_seconds",
             "serve_body_timeout_seconds",
             "serve_limit_concurrency",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import anyio
+import anyio.to_thread
 import pytest
 from sqlalchemy import func, select
 
@@ -70,54 +72,76 @@ async def test_transaction_runs_in_a_worker_thread(database) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_single_statement_commits_on_its_own(database) -> None:
-    """On PostgreSQL in autocommit (no BEGIN/COMMIT round trips), in a worker
-    thread; on SQLite a write transaction (it holds the write lock)."""
-    loop_thread = threading.get_ident()
+async def test_a_write_transaction_holds_the_write_lock_and_commits(database) -> None:
+    """One door for reads and writes: ``write=True`` opens a transaction (on SQLite
+    ``BEGIN IMMEDIATE`` under the process's write lock) that commits when the
+    script returns."""
 
     def script(uow: SqlUnitOfWork) -> tuple[bool, bool]:
-        assert threading.get_ident() != loop_thread
         uow.connection.execute(agencies.insert().values(code="dinas-pu", name="Dinas PU"))
         raw = uow.connection.connection.driver_connection
         if database.dialect == "postgresql":
-            # IDLE: the insert has committed already, no transaction is open.
-            return bool(raw.autocommit), raw.info.transaction_status.name == "IDLE"
+            return not raw.autocommit, raw.info.transaction_status.name == "INTRANS"
         return raw.in_transaction, database._write_lock.locked()
 
-    autocommit_or_open, flag = await database.single_statement(script)
-    if database.dialect == "postgresql":
-        assert autocommit_or_open is True and flag is True  # autocommit, committed
-    else:
-        assert autocommit_or_open is True and flag is True  # in BEGIN IMMEDIATE, locked
-    found = await database.read(lambda uow: uow.directory.agency_by_code("dinas-pu"))
+    assert await database.transaction(script, write=True) == (True, True)
+    found = await database.transaction(
+        lambda uow: uow.directory.agency_by_code("dinas-pu"), write=False
+    )
     assert found is not None
 
 
 @pytest.mark.anyio
-async def test_a_single_statement_gives_its_connection_back_transactional(database, crypto) -> None:
-    """On PostgreSQL the one pooled connection leaves autocommit when it goes back:
-    the next transaction on it has BEGIN and COMMIT (and can roll back)."""
-    if database.dialect != "postgresql":
-        pytest.skip("autocommit is PostgreSQL's path")
-    one = SqlDatabase(make_engine(database.engine.url, pool_size=1, max_overflow=0), crypto)
+async def test_a_report_runs_under_the_report_statement_timeout(database, crypto) -> None:
+    """``report=True``: PostgreSQL's ``statement_timeout`` for that transaction
+    only (``SET LOCAL``); the next transaction on the connection has the
+    service's again. A report is read-only."""
+    reporting = SqlDatabase(
+        make_engine(database.engine.url, pool_size=1, max_overflow=0, statement_timeout_ms=5000),
+        crypto,
+        report_statement_timeout_ms=60000,
+    )
+
+    def timeout(uow: SqlUnitOfWork) -> str | None:
+        if uow.dialect != "postgresql":
+            return None
+        return uow.connection.exec_driver_sql("SHOW statement_timeout").scalar()
+
     try:
-        await one.single_statement(
-            lambda uow: uow.connection.execute(agencies.insert().values(code="a", name="A"))
-        )
-        assert (
-            one.run_sync(lambda uow: uow.connection.connection.driver_connection.autocommit)
-            is False
-        )
-        with pytest.raises(ZeroDivisionError):
-            one.run_sync(
-                lambda uow: (
-                    uow.connection.execute(agencies.insert().values(code="b", name="B")),
-                    1 / 0,
-                )
-            )
-        assert one.run_sync(lambda uow: uow.directory.agency_by_code("b")) is None
+        during = await reporting.transaction(timeout, write=False, report=True)
+        after = await reporting.transaction(timeout, write=False)
+        if database.dialect == "postgresql":
+            assert (during, after) == ("1min", "5s")
+        else:
+            assert (during, after) == (None, None)  # SQLite has no statement timeout
+        with pytest.raises(ValueError, match="read-only"):
+            await reporting.transaction(timeout, write=True, report=True)
     finally:
-        one.dispose()
+        reporting.dispose()
+
+
+@pytest.mark.anyio
+async def test_no_more_transactions_run_at_once_than_threads(database, crypto) -> None:
+    """The worker threads are bounded (``threads``, ASPIRASI_DB_THREADS): with one,
+    a second transaction starts only once the first has ended."""
+    one = SqlDatabase(database.engine, crypto, threads=1)
+    first_running, second_started = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first(uow: SqlUnitOfWork) -> None:
+        first_running.set()
+        # The second cannot start while this one holds the only thread: the wait
+        # runs out (a limiter that let it through would set the event at once).
+        seen.append(second_started.wait(0.5))
+
+    def second(uow: SqlUnitOfWork) -> None:
+        second_started.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: one.transaction(first, write=False))
+        await anyio.to_thread.run_sync(first_running.wait, 10)
+        tg.start_soon(lambda: one.transaction(second, write=False))
+    assert seen == [False] and second_started.is_set()
 
 
 @pytest.mark.parametrize("round_", [1, 2, 3])

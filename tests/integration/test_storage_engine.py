@@ -45,12 +45,33 @@ def test_sqlite_creates_the_folder_and_sets_the_pragmas(tmp_path) -> None:
         assert path.exists()
         assert pragma == {
             "journal_mode": "wal",
-            "busy_timeout": 30000,
+            "busy_timeout": 10000,  # ASPIRASI_SQLITE_BUSY_TIMEOUT_MS's default
             "foreign_keys": 1,
             "synchronous": 1,  # NORMAL
         }
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_busy_timeout_is_its_own_setting(tmp_path) -> None:
+    """Not PostgreSQL's lock timeout: a SQLite writer waits for every writer ahead."""
+    from aspirasi_core.settings import Settings
+
+    engine = make_engine(
+        f"sqlite:///{tmp_path / 'a.db'}", lock_timeout_ms=50, sqlite_busy_timeout_ms=1234
+    )
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    finally:
+        engine.dispose()
+    defaults = Settings()
+    assert defaults.sqlite_busy_timeout_ms > defaults.db_statement_timeout_ms
+    assert Settings.from_env(
+        {"ASPIRASI_SQLITE_BUSY_TIMEOUT_MS": "2500"}
+    ).sqlite_busy_timeout_ms == (2500)
+    with pytest.raises(ValueError, match="ASPIRASI_SQLITE_BUSY_TIMEOUT_MS"):
+        Settings.from_env({"ASPIRASI_SQLITE_BUSY_TIMEOUT_MS": "-1"}).check_production()
 
 
 def _hold_transaction(
@@ -155,9 +176,9 @@ def test_transaction_threads_and_the_postgresql_pool_follow_db_threads(tmp_path)
     lite = create_database(f"sqlite:///{tmp_path / 'a.db'}", crypto)
     tuned = create_database("postgresql://postgres@127.0.0.1/test", crypto, threads=24)
     try:
-        assert (pg._workers.size, pg.engine.pool.size()) == (8, 8)
-        assert lite._workers.size == 4
-        assert (tuned._workers.size, tuned.engine.pool.size()) == (24, 24)
+        assert (pg.threads, pg.engine.pool.size()) == (8, 8)
+        assert lite.threads == 8
+        assert (tuned.threads, tuned.engine.pool.size()) == (24, 24)
     finally:
         for db in (pg, lite, tuned):
             db.dispose()

@@ -43,7 +43,7 @@ def test_a_sqlite_file_at_its_size_limit_is_storage_full(tmp_path: Path) -> None
 def test_a_sqlite_writer_of_this_process_holding_on_makes_the_next_one_busy(
     sqlite_url: str,
 ) -> None:
-    db = create_database(sqlite_url, CRYPTO, lock_timeout_ms=200)
+    db = create_database(sqlite_url, CRYPTO, sqlite_busy_timeout_ms=200)
     upgrade(db.engine)
     holding, release = threading.Event(), threading.Event()
 

@@ -195,7 +195,9 @@ def test_sqlite_database_locked_is_not_retried(sqlite_database, make) -> None:
     the same write commits."""
     path = sqlite_database.engine.url.database
     db = SqlDatabase(
-        make_engine(_url(sqlite_database), lock_timeout_ms=50), sqlite_database.crypto, retries=2
+        make_engine(_url(sqlite_database), sqlite_busy_timeout_ms=50),
+        sqlite_database.crypto,
+        retries=2,
     )
     agency = make.agency()
     child = subprocess.Popen(

@@ -159,7 +159,7 @@ async def test_add_for_active_adds_only_for_an_active_account_of_that_version(
             tokens=[("session" if n.startswith("s") else "api", _hash(n), later) for n in names],
         )
 
-    assert await database.single_statement(add(["s1", "a1"], version)) is True
+    assert await database.transaction(add(["s1", "a1"], version), write=True) is True
     found = database.run_sync(lambda uow: uow.tokens.lookup("session", _hash("s1"), T0))
     assert found is not None
     assert (found.account_id, found.created_at, found.expires_at, found.auth_version) == (
@@ -169,15 +169,15 @@ async def test_add_for_active_adds_only_for_an_active_account_of_that_version(
         version,
     )
     assert database.run_sync(lambda uow: uow.tokens.lookup("api", _hash("a1"), T0)) is not None
-    assert await database.single_statement(add(["a2"], version)) is True
+    assert await database.transaction(add(["a2"], version), write=True) is True
     # Another version (the password changed), an inactive or a missing account: nothing.
-    assert await database.single_statement(add(["s3", "a3"], version + 1)) is False
+    assert await database.transaction(add(["s3", "a3"], version + 1), write=True) is False
     database.run_sync(
         lambda uow: uow.connection.execute(
             accounts.update().where(accounts.c.id == account.id).values(is_active=False)
         )
     )
-    assert await database.single_statement(add(["s4"], version)) is False
+    assert await database.transaction(add(["s4"], version), write=True) is False
     for name, purpose in (("s3", "session"), ("a3", "api"), ("s4", "session")):
         assert database.run_sync(lambda uow: uow.tokens.lookup(purpose, _hash(name), T0)) is None
     with pytest.raises(ValueError):

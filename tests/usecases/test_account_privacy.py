@@ -16,6 +16,7 @@ from aspirasi_core.domain.events import (
     RegistrationNikTaken,
     VerificationRequested,
 )
+from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import AuditQuery, Context
 from aspirasi_core.services.accounts import RegisterInput
@@ -65,7 +66,7 @@ async def test_an_unverified_registration_reserves_neither_nik_nor_username(worl
     nik_error = next(e for e in lost.value.errors if e.field == "nik")
     assert "administrator" in nik_error.render()
     # The failed verification consumed nothing: still unverified, link still good.
-    still = await app.deps.db.read(lambda uow: uow.accounts.get(squatter.id))
+    still = await app.deps.db.transaction(lambda uow: uow.accounts.get(squatter.id), write=False)
     assert still is not None and not still.verified
 
 
@@ -155,12 +156,15 @@ async def test_unverified_accounts_are_removed_after_seven_days(world: World) ->
     assert old is not None and young is not None
     world.clock.advance(days=1, seconds=1)
     assert await app.accounts.sweep_unverified() >= 1
-    get = app.deps.db.read
-    assert await get(lambda uow: uow.accounts.get(old.id)) is None
-    assert await get(lambda uow: uow.accounts.get(young.id)) is not None
+
+    async def get(account_id: int) -> Account | None:
+        return await app.deps.db.transaction(lambda uow: uow.accounts.get(account_id), write=False)
+
+    assert await get(old.id) is None
+    assert await get(young.id) is not None
     # Verified citizens and staff of any age stay; so does a deleted account's row.
     for name in ("ani", "admin", "root", "budi"):
-        assert await get(lambda uow, n=name: uow.accounts.get(world.accounts[n].id)) is not None
+        assert await get(world.accounts[name].id) is not None
     # The swept NIK and username are free again.
     assert await app.accounts.register(Context(), reg("hana", NIKS[2], "new@example.org"))
 
@@ -322,7 +326,7 @@ async def test_a_verification_racing_another_for_the_same_nik_fails_clearly(
         await app.accounts.verify_email(Context(), first_token)
     assert codes(lost.value) == {"nik": "nik_taken"} and calls["n"] == 2
     assert first is not None
-    still = await app.deps.db.read(lambda uow: uow.accounts.get(first.id))
+    still = await app.deps.db.transaction(lambda uow: uow.accounts.get(first.id), write=False)
     assert still is not None and not still.verified
 
 

@@ -32,7 +32,12 @@ def _login(http: Any) -> dict[str, str]:
 
 
 def _serve(url: str, tmp_path: Path) -> LiveServer:
-    env = base_env(url, tmp_path, ASPIRASI_DB_LOCK_TIMEOUT_MS=str(LOCK_TIMEOUT_MS))
+    env = base_env(
+        url,
+        tmp_path,
+        ASPIRASI_DB_LOCK_TIMEOUT_MS=str(LOCK_TIMEOUT_MS),
+        ASPIRASI_SQLITE_BUSY_TIMEOUT_MS=str(LOCK_TIMEOUT_MS),
+    )
     prepare_database(env, superadmin=ROOT)
     return LiveServer(env, tmp_path / "server.log").start()
 

@@ -395,8 +395,8 @@ class AccountService:
             collector.add("password", "required", "This field is required.")
         collector.raise_if_any()
         deps = self._d
-        account = await deps.db.read(
-            lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]])
+        account = await deps.db.transaction(
+            lambda uow: uow.accounts.find_by_login(login_key[: LIMITS["email"]]), write=False
         )
         # One budget per account whether it is named by username or by e-mail.
         subject = f"account:{account.id}" if account else login_key[: LIMITS["email"]]
@@ -434,7 +434,7 @@ class AccountService:
         if new_hash is None:
             # The usual case: one statement adds the tokens if the account is still
             # active with the password that was just checked.
-            added = await deps.db.single_statement(add)
+            added = await deps.db.transaction(add, write=True)
         else:
 
             def rehash(uow: UnitOfWork, events: EventRecorder) -> bool:
@@ -452,7 +452,9 @@ class AccountService:
         if not added:
             # Deactivated, removed or given a new password while the password was
             # being checked: say which, as a log-in a moment later would.
-            current = await deps.db.read(lambda uow: uow.accounts.get(account.id))
+            current = await deps.db.transaction(
+                lambda uow: uow.accounts.get(account.id), write=False
+            )
             if current is None or not current.is_active:
                 log.info("login_inactive", account_id=account.id)
                 raise NotAllowed("This account has been deactivated.", code="account_inactive")
@@ -523,7 +525,9 @@ class AccountService:
         idle timeout) in a write at most once a minute per token.
         """
         deps = self._d
-        account, follow_up = await deps.db.read(lambda uow: self._check_token(uow, token, purpose))
+        account, follow_up = await deps.db.transaction(
+            lambda uow: self._check_token(uow, token, purpose), write=False
+        )
         if follow_up is not None:
             digest = hash_token(token)
             now = deps.clock.now()

@@ -284,14 +284,15 @@ class AdminService:
         if found is None:
             raise NotFound("The account was not found.", code="account_not_found")
         if found.role == Role.USER and found.id != actor.account_id:
-            await self._d.db.single_statement(
+            await self._d.db.transaction(
                 lambda uow: record(
                     uow,
                     ctx,
                     AuditAction.ACCOUNT_READ,
                     at=self._d.clock.now(),
                     subject_account_id=found.id,
-                )
+                ),
+                write=True,
             )
         return found
 

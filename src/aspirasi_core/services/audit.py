@@ -159,7 +159,7 @@ class AuditService:
         its own (one statement); returns the entry's id. For an act that has a
         transaction of its own, call :func:`record` inside it instead."""
         at = self._d.clock.now()
-        return await self._d.db.single_statement(
+        return await self._d.db.transaction(
             lambda uow: record(
                 uow,
                 ctx,
@@ -169,7 +169,8 @@ class AuditService:
                 subject_message_id=subject_message_id,
                 reason=reason,
                 details=details,
-            )
+            ),
+            write=True,
         )
 
     def sweep_sync(self, *, limit: int = RETENTION_BATCH) -> int:

@@ -133,7 +133,9 @@ class DataRightsService:
         actor = self._citizen(ctx)
         deps = self._d
         await deps.before("export_data", ctx, subject=str(actor.account_id))
-        plan = await deps.db.transaction(lambda uow: self._plan(uow, actor.account_id), write=False)
+        plan = await deps.db.transaction(
+            lambda uow: self._plan(uow, actor.account_id), write=False, report=True
+        )
         export = await anyio.to_thread.run_sync(self._write_zip, plan)
         entry = audit_entry(
             ctx,
@@ -144,7 +146,7 @@ class DataRightsService:
         )
         try:
             # No entry, no answer.
-            await deps.db.single_statement(lambda uow: uow.audit.add(entry))
+            await deps.db.transaction(lambda uow: uow.audit.add(entry), write=True)
         except BaseException:
             export.close()
             raise
@@ -335,7 +337,9 @@ class DataRightsService:
             raise Invalid.field("password", "required", "This field is required.")
         deps = self._d
         await deps.before("delete_account", ctx, subject=str(actor.account_id))
-        account = await deps.db.read(lambda uow: uow.accounts.get(actor.account_id))
+        account = await deps.db.transaction(
+            lambda uow: uow.accounts.get(actor.account_id), write=False
+        )
         if account is None or account.deleted or not account.is_active:
             raise Unauthenticated("Please log in.", code="login_required")
         if not await deps.hasher.verify_async(account.password_hash, password):

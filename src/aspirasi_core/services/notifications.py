@@ -85,7 +85,9 @@ class NotificationService:
     async def unread_count(self, ctx: Context) -> int:
         actor = _actor(ctx)
         # Counted on the (account_id, read_at) index.
-        return await self._d.db.read(lambda uow: uow.notifications.unread_count(actor.account_id))
+        return await self._d.db.transaction(
+            lambda uow: uow.notifications.unread_count(actor.account_id), write=False
+        )
 
     async def mark_read(self, ctx: Context, notification_id: int) -> None:
         """Mark one of one's own notifications read; someone else's is not found."""

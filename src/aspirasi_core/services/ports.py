@@ -357,8 +357,8 @@ class TokenRepository(Protocol):
         """Add ``tokens`` (``(purpose, token_hash, expires_at)`` each) for the account,
         in one statement, only if it exists, is active and still has ``auth_version``
         (its password has not changed since it was read); whether they were added.
-        They share ``login_id`` (see :meth:`delete_login`). One statement, so it may
-        run on its own (see ``Database.single_statement``)."""
+        They share ``login_id`` (see :meth:`delete_login`). One statement, so a
+        log-in's write transaction holds its locks for one round trip."""
 
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """Atomically mark an unused, unexpired token used and return it; None otherwise."""
@@ -738,10 +738,23 @@ class UnitOfWork(Protocol):
 
 
 class Database(Protocol):
-    async def transaction(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+    """Where the use cases run their transaction scripts: one ``transaction``, for
+    reads (``write=False``) and writes alike, and its twin :meth:`run_sync` for code
+    that already runs in a thread of its own."""
+
+    async def transaction(
+        self, fn: Callable[[UnitOfWork], T], *, write: bool = True, report: bool = False
+    ) -> T:
         """Run ``fn`` in one transaction in a worker thread; commit if it returns,
-        roll back if it raises. Writes are serialized on SQLite (``BEGIN IMMEDIATE``
-        plus an in-process lock) so they never fail with "database is locked".
+        roll back if it raises. ``write=False`` opens a read-only transaction (one
+        snapshot on PostgreSQL, no write lock on SQLite). Writes are serialized on
+        SQLite (``BEGIN IMMEDIATE`` plus an in-process lock) so they never fail with
+        "database is locked".
+
+        ``report=True`` (with ``write=False``): a long read-only report (the
+        evaluator's report, an export), which runs on PostgreSQL under
+        ``ASPIRASI_DB_REPORT_STATEMENT_TIMEOUT_MS`` instead of the service's
+        ``ASPIRASI_DB_STATEMENT_TIMEOUT_MS``.
 
         A transaction the database aborted because of others (deadlock,
         serialisation failure) is run again, ``fn`` included, a bounded number of
@@ -749,20 +762,11 @@ class Database(Protocol):
         (``database_busy``) is raised, as it is at once for a lock or statement
         timeout. ``fn`` must only work through the unit of work."""
 
-    def run_sync(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
-        """The same, in the calling thread (CLI, migrations, tests)."""
-
-    async def read(self, fn: Callable[[UnitOfWork], T]) -> T:
-        """A short read transaction bounded by an index and a page size (a look-up,
-        a page of a list). It may run in the calling thread where that is cheaper
-        than a hand-off (SQLite); never use it for a scan."""
-
-    async def single_statement(self, fn: Callable[[UnitOfWork], T]) -> T:
-        """Run ``fn``, which runs exactly one statement (a write), as its own
-        transaction: on PostgreSQL in autocommit mode (no ``BEGIN`` and ``COMMIT``
-        round trips; one statement is atomic anyway), elsewhere as
-        :meth:`transaction`. Never for more than one statement: each would commit
-        on its own."""
+    def run_sync(
+        self, fn: Callable[[UnitOfWork], T], *, write: bool = True, report: bool = False
+    ) -> T:
+        """:meth:`transaction` in the calling thread (sweeps, the outbox dispatcher,
+        the CLI, migrations, tests); never on the event loop."""
 
     def ping(self) -> None:
         """Run a trivial statement on a pooled connection (readiness probes); raise

@@ -219,7 +219,7 @@ class QueryService:
                 subject_account_id=detail.author.id,
                 subject_message_id=detail.message.id,
             )
-            await deps.db.single_statement(lambda uow: uow.audit.add(entry))
+            await deps.db.transaction(lambda uow: uow.audit.add(entry), write=True)
         return detail
 
     async def message_log(self, ctx: Context, message_id: int) -> list[LogEntry]:
@@ -313,10 +313,11 @@ class QueryService:
         actor = _require_actor(ctx)
         before = decode_cursor(cursor)
         size = page_size(limit)
-        rows = await self._d.db.read(
+        rows = await self._d.db.transaction(
             lambda uow: uow.messages.list_by_author(
                 actor.account_id, before_id=before, limit=size + 1
-            )
+            ),
+            write=False,
         )
         return _page(rows, size)
 
@@ -327,8 +328,9 @@ class QueryService:
         done = [m for m in messages if m.status is Status.DONE and m.author_id == actor.account_id]
         if not done:
             return []
-        rated = await self._d.db.read(
-            lambda uow: {m.id for m in done if uow.messages.rating(m.id) is not None}
+        rated = await self._d.db.transaction(
+            lambda uow: {m.id for m in done if uow.messages.rating(m.id) is not None},
+            write=False,
         )
         return [m for m in done if m.id not in rated]
 
@@ -400,8 +402,6 @@ class QueryService:
         self, flt: BackofficeFilter, query: BackofficeQuery, cursor: str | None, limit: int | None
     ) -> Page[Message]:
         size = page_size(limit)
-        # Without a text search or a date range, every filter walks an index.
-        bounded = flt.text is None and flt.created_from is None and flt.created_to is None
         db = self._d.db
         if query.sort == "due":
             after = decode_due_cursor(cursor)
@@ -409,7 +409,7 @@ class QueryService:
             def by_due(uow: UnitOfWork) -> list[Message]:
                 return uow.messages.list_backoffice_by_due(flt, after=after, limit=size + 1)
 
-            rows = await (db.read(by_due) if bounded else db.transaction(by_due, write=False))
+            rows = await db.transaction(by_due, write=False)
             items = tuple(rows[:size])
             next_cursor = None
             if len(rows) > size and items and items[-1].due_at is not None:
@@ -420,7 +420,7 @@ class QueryService:
         def newest(uow: UnitOfWork) -> list[Message]:
             return uow.messages.list_backoffice(flt, before_id=before, limit=size + 1)
 
-        rows = await (db.read(newest) if bounded else db.transaction(newest, write=False))
+        rows = await db.transaction(newest, write=False)
         return _page(rows, size)
 
     async def scoped(
@@ -456,9 +456,7 @@ class QueryService:
         def script(uow: UnitOfWork) -> list[PublicMessage]:
             return uow.messages.list_public(before_id=before, limit=size + 1, text=search)
 
-        db = self._d.db
-        # A text search scans; the plain list walks an index.
-        public = await (db.transaction(script, write=False) if search else db.read(script))
+        public = await self._d.db.transaction(script, write=False)
         return _page(public, size)
 
     async def track(self, ctx: Context, nik: str) -> list[TrackedMessage]:
@@ -479,7 +477,7 @@ class QueryService:
         def script(uow: UnitOfWork) -> list[TrackedMessage]:
             return uow.messages.tracking(index, limit=TRACKING_LIMIT)
 
-        return await deps.db.read(script)
+        return await deps.db.transaction(script, write=False)
 
 
 __all__ = [

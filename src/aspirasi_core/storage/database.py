@@ -1,8 +1,14 @@
 """The unit of work and the :class:`~aspirasi_core.services.ports.Database` on SQLAlchemy.
 
-One transaction script = one connection + one transaction. ``transaction`` runs
-the script in a worker thread (:class:`~.threads.WorkerThreads`), so the event loop
-never waits on the database or on a lock; ``run_sync`` runs it in the calling thread.
+One transaction script = one connection + one transaction, through one door:
+:meth:`SqlDatabase.transaction` (``write=True`` or ``False``) runs the script in a
+worker thread (``anyio.to_thread.run_sync``, at most ``threads`` at a time per event
+loop: a :class:`anyio.CapacityLimiter`), so the event loop never waits on the
+database or on a lock; :meth:`SqlDatabase.run_sync` is the same transaction in the
+calling thread, for code that already runs in one (sweeps, the outbox dispatcher,
+the CLI). Statements go through SQLAlchemy Core's ``Connection.execute`` (its
+compiled cache), and on PostgreSQL psycopg prepares the statements a connection
+runs again (``prepare_threshold``, see :mod:`.engine`).
 
 On SQLite, write transactions are serialized inside the process by a lock shared
 by every engine on the same file, and across processes by ``BEGIN IMMEDIATE`` plus
@@ -22,16 +28,18 @@ plugins' ``after_*`` hooks after the commit).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import structlog
+from anyio.lowlevel import RunVar
 from sqlalchemy import Connection, Engine
 
 from ..security.crypto import Crypto
@@ -48,9 +56,8 @@ from ..services.ports import (
     TokenRepository,
     UnitOfWork,
 )
-from ..threads import WorkerThreads
 from . import faults
-from .engine import SQLITE_BUSY_TIMEOUT_S, WRITE_OPTION, make_engine
+from .engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, make_engine
 from .repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -141,12 +148,13 @@ class NestedWriteTransaction(RuntimeError):
 class SqlDatabase:
     """:class:`~aspirasi_core.services.ports.Database` on a SQLAlchemy engine.
 
-    ``inline_reads``: :meth:`read` runs in the calling thread (default: on SQLite).
-    ``threads``: worker threads for :meth:`transaction` (default
-    :func:`default_threads`: 4 on SQLite, whose writes run one at a time, and 8 on
-    PostgreSQL, matching its connection pool).
+    ``threads``: how many transactions of one event loop run at once in worker
+    threads (default :func:`default_threads`; PostgreSQL keeps as many pooled
+    connections).
     ``lock_timeout``: seconds a SQLite write waits for another write of this
     process before it gives up with ``Unavailable`` (``database_busy``).
+    ``report_statement_timeout_ms``: PostgreSQL's ``statement_timeout`` for a
+    transaction run with ``report=True`` (``SET LOCAL``; 0: the connection's).
     ``retries``: new attempts of a transaction that failed by deadlock or
     serialisation (:func:`.faults.transient_reason`), after pauses drawn at random
     from [0, ``retry_pause_s`` × 2ⁿ] for the n-th retry; then
@@ -161,108 +169,52 @@ class SqlDatabase:
         engine: Engine,
         crypto: Crypto,
         *,
-        inline_reads: bool | None = None,
         threads: int | None = None,
-        lock_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+        lock_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+        report_statement_timeout_ms: int = 0,
         retries: int = 3,
         retry_pause_s: float = 0.05,
     ) -> None:
         self.engine = engine
         self.lock_timeout = lock_timeout
+        self.report_statement_timeout_ms = report_statement_timeout_ms
         self.crypto = crypto
         self.dialect: str = engine.dialect.name
         self.retries = retries
         self.retry_pause_s = retry_pause_s
+        self.threads = threads or default_threads(self.dialect)
         self._write_lock = _sqlite_write_lock(engine) if self.dialect == "sqlite" else None
-        #: Whether :meth:`read` runs in the calling thread (default: on SQLite only).
-        self.inline_reads = self.dialect == "sqlite" if inline_reads is None else inline_reads
-        # Threads for transactions. SQLite runs one write at a time and its bounded
-        # reads inline, so a few threads do; PostgreSQL overlaps its round trips.
-        self._workers = WorkerThreads(threads or default_threads(self.dialect), "aspirasi-db")
-        # Inline reads keep one connection per thread (the event loop's), so a
-        # look-up pays neither the pool's check-out nor its reset.
-        self._local = threading.local()
-        self._readers: list[Connection] = []
+        # One limiter per event loop (a limiter belongs to the loop that made it).
+        self._limiters: RunVar[anyio.CapacityLimiter] = RunVar("aspirasi_db_threads")
 
-    async def transaction(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
+    def _limiter(self) -> anyio.CapacityLimiter:
+        limiter = self._limiters.get(None)
+        if limiter is None:
+            limiter = anyio.CapacityLimiter(self.threads)
+            self._limiters.set(limiter)
+        return limiter
+
+    async def transaction(
+        self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True, report: bool = False
+    ) -> T:
         """Run ``fn`` in one transaction in a worker thread; commit if it returns,
-        roll back (and re-raise) if it raises."""
-        # The log context (request id) goes along to the thread.
-        return await self._workers.run(functools.partial(self.run_sync, fn, write=write))
+        roll back (and re-raise) if it raises. ``write=False``: a read-only
+        transaction (on SQLite it takes no write lock). ``report=True`` (read-only
+        only): a long report, run on PostgreSQL under
+        ``report_statement_timeout_ms`` instead of the connection's timeout."""
+        # The context variables (the log context, the request id) go along.
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.run_sync, fn, write=write, report=report),
+            limiter=self._limiter(),
+        )
 
-    async def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        """A short read transaction, bounded by an index and a page size.
-
-        On SQLite (``inline_reads``) it runs in the calling thread: a WAL read never
-        waits for a writer, and such a read costs less than the hand-off to a thread.
-        On PostgreSQL it runs in a worker thread in autocommit mode: no ``BEGIN`` and
-        ``COMMIT`` round trips, so each statement sees the latest committed data
-        (use :meth:`transaction` with ``write=False`` when several statements must
-        see one snapshot). Never use it for a scan (text search, reports): on SQLite
-        that would stall every other request.
-        """
-        if self.inline_reads:
-            try:
-                conn = self._reader()
-                with conn.begin():
-                    return fn(SqlUnitOfWork(conn, self.crypto))
-            except Exception as exc:
-                if (found := faults.name(exc)) is None:
-                    raise
-                raise found from exc
-        if self.dialect == "postgresql":
-            return await self._workers.run(
-                functools.partial(self._retrying, functools.partial(self._autocommit, fn))
-            )
-        return await self.transaction(fn, write=False)
-
-    async def single_statement(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        """Run ``fn``, which runs exactly one statement (a write), as its own
-        transaction: on PostgreSQL in autocommit mode in a worker thread (one round
-        trip instead of three), elsewhere as :meth:`transaction` (on SQLite a write
-        transaction, which takes the write lock). Never for more than one statement:
-        on PostgreSQL each would commit on its own."""
-        if self.dialect == "postgresql":
-            return await self._workers.run(
-                functools.partial(self._retrying, functools.partial(self._autocommit, fn))
-            )
-        return await self.transaction(fn, write=True)
-
-    def _autocommit(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        with self._connected(isolation_level="AUTOCOMMIT") as conn:
-            return fn(SqlUnitOfWork(conn, self.crypto))
-
-    @contextlib.contextmanager
-    def _connected(self, **options: Any) -> Iterator[Connection]:
-        """A pooled connection with these execution options. Faults come out named
-        (:mod:`.faults`), and a connection lost under a statement is dropped."""
-        try:
-            with self.engine.connect() as conn:
-                if options:
-                    conn.execution_options(**options)
-                try:
-                    yield conn
-                except Exception as exc:
-                    self._drop_if_lost(conn, exc)
-                    raise
-        except Exception as exc:
-            if (found := faults.name(exc)) is None:
-                raise
-            raise found from exc
-
-    def _reader(self) -> Connection:
-        local = self._local
-        conn: Connection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid() or conn.closed or conn.invalidated:
-            conn = self.engine.connect()
-            conn.execution_options(**{WRITE_OPTION: False})
-            local.conn, local.pid = conn, os.getpid()
-            self._readers.append(conn)
-        return conn
-
-    def run_sync(self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True) -> T:
+    def run_sync(
+        self, fn: Callable[[SqlUnitOfWork], T], *, write: bool = True, report: bool = False
+    ) -> T:
         """The same as :meth:`transaction`, in the calling thread."""
-        return self._retrying(functools.partial(self._attempt, fn, write))
+        if write and report:
+            raise ValueError("a report transaction is read-only: pass write=False")
+        return self._retrying(functools.partial(self._attempt, fn, write, report))
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` (one whole transaction) until it does not fail with a
@@ -293,10 +245,10 @@ class SqlDatabase:
                 )
             time.sleep(pause)
 
-    def _attempt(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
+    def _attempt(self, fn: Callable[[SqlUnitOfWork], T], write: bool, report: bool) -> T:
         lock = self._write_lock
         if not write or lock is None:
-            return self._run(fn, write)
+            return self._run(fn, write, report)
         held: set[threading.Lock] = getattr(_held, "locks", None) or set()
         if lock in held:
             raise NestedWriteTransaction("a write transaction is already open in this thread")
@@ -307,24 +259,28 @@ class SqlDatabase:
             raise faults.busy()
         try:
             _held.locks = held | {lock}
-            return self._run(fn, write)
+            return self._run(fn, write, report)
         finally:
             _held.locks = held
             lock.release()
 
-    def _run(self, fn: Callable[[SqlUnitOfWork], T], write: bool) -> T:
-        with self._connected(**({} if write else {WRITE_OPTION: False})) as conn, conn.begin():
-            return fn(SqlUnitOfWork(conn, self.crypto))
-
-    def _drop_if_lost(self, conn: Connection, exc: Exception) -> None:
-        """The connection was lost under a statement of the fast path, which SQLAlchemy
-        does not see: invalidate it (returning it to the pool would fail its reset)
-        and start a new pool, since the others were most likely lost with it (the
-        server went away). SQLAlchemy does the same for the errors it sees."""
-        if conn.invalidated or not faults.lost_connection(exc):
-            return
-        conn.invalidate(exc)
-        self.engine.dispose(close=False)
+    def _run(self, fn: Callable[[SqlUnitOfWork], T], write: bool, report: bool = False) -> T:
+        """One attempt: a pooled connection, one transaction. Faults come out named
+        (:mod:`.faults`)."""
+        try:
+            with self.engine.connect() as conn:
+                if not write:
+                    conn.execution_options(**{WRITE_OPTION: False})
+                with conn.begin():
+                    timeout = self.report_statement_timeout_ms
+                    if report and timeout > 0 and self.dialect == "postgresql":
+                        # Only this transaction: SET LOCAL ends with it.
+                        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout)}")
+                    return fn(SqlUnitOfWork(conn, self.crypto))
+        except Exception as exc:
+            if (found := faults.name(exc)) is None:
+                raise
+            raise found from exc
 
     def ping(self) -> None:
         """``SELECT 1`` on a pooled connection, in the calling thread; faults come out
@@ -332,25 +288,20 @@ class SqlDatabase:
         self._run(lambda uow: uow.connection.exec_driver_sql("SELECT 1").scalar(), write=False)
 
     def dispose(self) -> None:
-        """Close every pooled connection and stop the worker threads."""
-        readers, self._readers = self._readers, []
-        for conn in readers:
-            with contextlib.suppress(Exception):
-                conn.close()
-        self._local = threading.local()
+        """Close every pooled connection."""
         self.engine.dispose()
-        self._workers.shutdown()
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
 
 
 def default_threads(dialect: str) -> int:
-    """Transaction threads of a worker when ``ASPIRASI_DB_THREADS`` is 0: 4 on SQLite
-    (writes run one at a time; bounded reads run inline), 8 on PostgreSQL. On one
-    core more threads only contend for the GIL and for the same hot rows: 16 served
-    a fifth fewer submissions than 4 or 8 against a local PostgreSQL."""
-    return 4 if dialect == "sqlite" else 8
+    """Transactions of a worker that run at once when ``ASPIRASI_DB_THREADS`` is 0:
+    8 on both databases. SQLite runs its writes one at a time (the others wait on
+    the write lock), PostgreSQL overlaps round trips. On one core more threads only
+    contend for the GIL and for the same hot rows: 16 served a fifth fewer
+    submissions than 4 or 8 against a local PostgreSQL."""
+    return 8
 
 
 def create_database(
@@ -359,7 +310,9 @@ def create_database(
     *,
     threads: int = 0,
     statement_timeout_ms: int = 0,
+    report_statement_timeout_ms: int = 0,
     lock_timeout_ms: int = 0,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     connect_timeout_s: int = 0,
     retries: int = 3,
     **engine_kwargs: Any,
@@ -367,7 +320,9 @@ def create_database(
     """A :class:`SqlDatabase` on a new engine for ``url`` (see :func:`.make_engine`,
     which also explains the timeouts), with ``threads`` transaction threads (0:
     :func:`default_threads`) and, on PostgreSQL, as many pooled connections unless
-    ``engine_kwargs`` say otherwise; ``retries``: see :class:`SqlDatabase`.
+    ``engine_kwargs`` say otherwise; ``report_statement_timeout_ms`` and
+    ``retries``: see :class:`SqlDatabase`. On SQLite a write waits up to
+    ``sqlite_busy_timeout_ms`` for another write, of this process or another.
 
     It does not migrate: call :func:`aspirasi_core.storage.upgrade` first.
     """
@@ -376,12 +331,18 @@ def create_database(
         pool_threads=threads,
         statement_timeout_ms=statement_timeout_ms,
         lock_timeout_ms=lock_timeout_ms,
+        sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
         connect_timeout_s=connect_timeout_s,
         **engine_kwargs,
     )
-    lock_timeout = lock_timeout_ms / 1000 if lock_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_S
+    busy_ms = sqlite_busy_timeout_ms if sqlite_busy_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_MS
     return SqlDatabase(
-        engine, crypto, threads=threads or None, lock_timeout=lock_timeout, retries=retries
+        engine,
+        crypto,
+        threads=threads or None,
+        lock_timeout=busy_ms / 1000,
+        report_statement_timeout_ms=report_statement_timeout_ms,
+        retries=retries,
     )
 
 

@@ -29,9 +29,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
 
-#: Seconds a SQLite writer waits for another process's write lock (unless
-#: ``lock_timeout_ms`` says otherwise).
-SQLITE_BUSY_TIMEOUT_S = 30
+#: Milliseconds a SQLite writer waits for another writer's lock by default
+#: (``ASPIRASI_SQLITE_BUSY_TIMEOUT_MS``).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 WRITE_OPTION = "aspirasi_write"
 
@@ -52,6 +52,7 @@ def make_engine(
     pool_threads: int = 0,
     statement_timeout_ms: int = 0,
     lock_timeout_ms: int = 0,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     connect_timeout_s: int = 0,
     **engine_kwargs: Any,
 ) -> Engine:
@@ -62,15 +63,17 @@ def make_engine(
     :func:`~.database.default_threads`).
     ``statement_timeout_ms`` and ``lock_timeout_ms``: PostgreSQL's
     ``statement_timeout`` and ``lock_timeout`` on every connection (0: none, the
-    default, right for migrations); on SQLite ``lock_timeout_ms`` is the busy
-    timeout (0: :data:`SQLITE_BUSY_TIMEOUT_S`). ``connect_timeout_s``: libpq's
-    ``connect_timeout`` (0: wait as long as the network does).
+    default, right for migrations). ``sqlite_busy_timeout_ms``: SQLite's busy
+    timeout (0: :data:`SQLITE_BUSY_TIMEOUT_MS`), longer than PostgreSQL's timeouts
+    because a SQLite writer waits for every other writer, not for one row.
+    ``connect_timeout_s``: libpq's ``connect_timeout`` (0: wait as long as the
+    network does).
     ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        busy_s = lock_timeout_ms / 1000 if lock_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_S
-        return _sqlite_engine(parsed, engine_kwargs, busy_s)
+        busy_ms = sqlite_busy_timeout_ms if sqlite_busy_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_MS
+        return _sqlite_engine(parsed, engine_kwargs, busy_ms / 1000)
     if not pool_threads:
         # Imported here: the database module imports this one.
         from .database import default_threads
@@ -138,7 +141,7 @@ def _ensure_wal(cursor: Any) -> None:
     busy handler, while another connection is using the file, which happens when
     several workers open a new database together: retry until the busy timeout.
     """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     while True:
         try:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
@@ -152,11 +155,12 @@ def _ensure_wal(cursor: Any) -> None:
 
 def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) -> Engine:
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
-    # psycopg prepares nothing by itself: the hot statements are prepared by
-    # aspirasi_core.storage.fast under their own names, and psycopg, once it has
-    # prepared statements of its own, answers a rollback with DEALLOCATE ALL, which
-    # would drop those too.
-    connect_args.setdefault("prepare_threshold", None)
+    # psycopg prepares a statement on a connection the second time it runs there
+    # (its prepared-statement cache is bounded: prepared_max, 100 by default). The
+    # service's statements are built once, so a statement run twice runs again; a
+    # prepared one skips the server's parse and plan. A rollback makes psycopg
+    # forget them (DEALLOCATE ALL), which committed transactions never cause.
+    connect_args.setdefault("prepare_threshold", 1)
     # As many kept connections as the database threads of a worker (see
     # SqlDatabase): past pool_size, SQLAlchemy closes every returned connection,
     # and a new PostgreSQL connection costs a process on the server.

@@ -128,28 +128,18 @@ def _from_sqlite(error: BaseException) -> Unavailable | None:
 def transient_reason(error: BaseException) -> str | None:
     """Why ``error`` is worth a new attempt of its transaction (the SQLSTATE in
     :data:`RETRY_SQLSTATES`), or None. Takes SQLAlchemy's wrapped errors
-    (``DBAPIError.orig``) and psycopg's own (the fast path raises them as they
-    are). SQLite has none: its writes run one at a time (``BEGIN IMMEDIATE``),
+    (``DBAPIError.orig``) and the drivers' own. SQLite has none: its writes run one at a time (``BEGIN IMMEDIATE``),
     so its "database is locked" is a busy timeout that ran out (:func:`busy`)."""
     orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
     state = getattr(orig, "sqlstate", None)
     return str(state) if state in RETRY_SQLSTATES else None
 
 
-def lost_connection(error: BaseException) -> bool:
-    """Whether ``error`` is a driver error (not one SQLAlchemy already handled) that
-    left its connection unusable: the server closed it or went away."""
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is None or not isinstance(error, psycopg.OperationalError):
-        return False
-    state = getattr(error, "sqlstate", None)
-    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
-
-
 def classify(error: BaseException) -> Unavailable | None:
     """The :class:`Unavailable` that ``error`` stands for, or None when it is not
     a recognised fault. Takes SQLAlchemy's wrapped errors, the drivers' own
-    (the fast path raises psycopg's and sqlite3's) and ``OSError``."""
+    (the SQLite ``BEGIN`` hook of :mod:`.engine` runs on the driver's connection)
+    and ``OSError``."""
     if isinstance(error, Unavailable):
         return error
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free

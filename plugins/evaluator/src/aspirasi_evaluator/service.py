@@ -81,7 +81,8 @@ class EvaluatorService:
     async def report(self, ctx: Context, rng: DateRange) -> Report:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        return await self._d.read(lambda tx: build_report(tx, rng, now))
+        # A long report: ASPIRASI_DB_REPORT_STATEMENT_TIMEOUT_MS on PostgreSQL.
+        return await self._d.read(lambda tx: build_report(tx, rng, now), report=True)
 
     async def drill(
         self, ctx: Context, flt: DrillFilter, *, cursor: str | None = None, limit: int | None = None
@@ -102,7 +103,7 @@ class EvaluatorService:
         """Up to ``limit`` rows of a drill-down (for the exports)."""
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        return await self._d.read(lambda tx: drill_rows(tx, flt, now, limit=limit))
+        return await self._d.read(lambda tx: drill_rows(tx, flt, now, limit=limit), report=True)
 
     async def agency(self, ctx: Context, agency_id: int) -> Any:
         """An agency (for the reprimand form); NotFound when unknown."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, bindparam, or_
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, bindparam, insert, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 
 from ...domain.errors import Conflict, NotFound
 
@@ -76,6 +77,19 @@ def insert_unless_taken(table: Table, columns: tuple[str, ...], unique: str, dia
         .on_conflict_do_nothing(index_elements=[table.c[unique]])
         .returning(table.c.id)
     )
+
+
+def insert_statement(table: Table, *columns: str, returning: str | None = "id") -> Insert:
+    """``INSERT INTO table (columns…) VALUES (:column…) [RETURNING returning]``, built
+    once (module level): the same statement object every call, so SQLAlchemy's
+    compiled cache hits, and passing a list of parameter dicts to
+    ``Connection.execute`` makes one multi-row ``insertmanyvalues`` statement."""
+    stmt = insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
+    if returning is None:
+        # Without it SQLAlchemy adds ``RETURNING id`` on PostgreSQL all the same
+        # (implicit returning of the new primary key): a row nobody reads.
+        return stmt.inline()
+    return stmt.returning(table.c[returning])
 
 
 def not_found(what: str, ident: int) -> NotFound:

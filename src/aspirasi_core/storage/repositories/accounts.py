@@ -26,7 +26,6 @@ from sqlalchemy import (
 from ...domain.errors import Conflict
 from ...domain.model import Account, Role
 from ...services.ports import NewAccount
-from .. import fast
 from ..tables import accounts, auth_tokens, messages, notifications
 from ._util import (
     LIKE_ESCAPE,
@@ -188,12 +187,12 @@ class SqlAccountRepository:
         )
 
     def get(self, account_id: int) -> Account | None:
-        found = fast.rows(self._conn, _GET_ACCOUNT, {"id": account_id})
+        found = self._conn.execute(_GET_ACCOUNT, {"id": account_id}).all()
         return account_from_row(found[0]) if found else None
 
     def find_by_login(self, login: str) -> Account | None:
         """By lower-cased username or e-mail."""
-        found = fast.rows(self._conn, _BY_LOGIN, {"login": login.strip().lower()})
+        found = self._conn.execute(_BY_LOGIN, {"login": login.strip().lower()}).all()
         return account_from_row(found[0]) if found else None
 
     def find_by_email(self, email: str) -> Account | None:
@@ -437,7 +436,7 @@ class SqlAccountRepository:
         stmt = _recipients_statement(
             role is not None, agency_id is not None, permission is not None
         )
-        found = [account_from_row(row) for row in fast.rows(self._conn, stmt, params)]
+        found = [account_from_row(row) for row in self._conn.execute(stmt, params).all()]
         if permission is None:
             return found
         return [

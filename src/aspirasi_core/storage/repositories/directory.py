@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, sel
 
 from ...domain.errors import Conflict
 from ...domain.model import Agency, Category, DayOff, Subcategory
-from .. import fast
 from ..tables import agencies, categories, days_off, subcategories
 from ._util import check_fields, execute_unique, not_found
 
@@ -200,7 +199,7 @@ class SqlDirectoryRepository:
         """Extra days off, by date; ``start`` and ``end`` are inclusive bounds."""
         stmt = _days_off_statement(start is not None, end is not None)
         params = {"start": start, "end": end}
-        return [_day_off(row) for row in fast.rows(self._conn, stmt, params)]
+        return [_day_off(row) for row in self._conn.execute(stmt, params).all()]
 
     def add_day_off(
         self, day: date, name: str, created_by: int | None, created_at: datetime

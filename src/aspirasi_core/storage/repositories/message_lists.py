@@ -91,8 +91,8 @@ def public_statement(text: bool, before: bool) -> Select[Any]:
     public (yet): the first page slowed down with each submission (a fifth of the
     speed after 15,000 new ones)."""
     if text:
-        # ORed equalities rather than IN: a literal IN list is an "expanding"
-        # parameter, which storage.fast cannot run precompiled.
+        # ORed equalities rather than IN: the statement compiles once, with no
+        # "expanding" parameter to render per execution.
         public = or_(*(m.c.status == s for s in PUBLIC_STATUSES))
         # The search reads what the list shows: a masked value cannot be probed for.
         where = [m.c.confidential == false(), public, _text("text", PUBLIC_SUBJECT, PUBLIC_BODY)]

@@ -30,9 +30,8 @@ from ...services.ports import (
     TrackedLogEntry,
     TrackedMessage,
 )
-from .. import fast
 from ..tables import accounts, attachments, message_log, messages, ratings, replies
-from ._util import execute_unique, insert_unless_taken, like_pattern
+from ._util import execute_unique, insert_statement, insert_unless_taken, like_pattern
 from .message_lists import (
     AUTHORS_STATEMENT,
     PUBLIC_STATUSES,
@@ -75,7 +74,7 @@ _LOG_COLUMNS = (
     "agency_id",
     "note_visibility",
 )
-_INSERT_LOG = fast.insert_statement(lg, "message_id", *_LOG_COLUMNS)
+_INSERT_LOG = insert_statement(lg, "message_id", *_LOG_COLUMNS)
 _MESSAGE_COLUMNS = (
     "ticket",
     "author_id",
@@ -269,9 +268,9 @@ class SqlMessageRepository:
             for key, value in _log_values(first_log).items():
                 if key != "message_id":
                     values[f"log_{key}"] = value
-            rows = fast.rows(self._conn, _insert_message_with_log(), values)
+            rows = self._conn.execute(_insert_message_with_log(), values).all()
         else:
-            rows = fast.rows(self._conn, _insert_message(dialect), values)
+            rows = self._conn.execute(_insert_message(dialect), values).all()
         if not rows:
             raise Conflict(
                 "The ticket %(ticket)s is already taken.",
@@ -579,7 +578,7 @@ class SqlMessageRepository:
 
     # ------------------------------------------------------------------ log
     def add_log(self, entry: NewLogEntry) -> LogEntry:
-        new_id = fast.rows(self._conn, _INSERT_LOG, _log_values(entry))[0].id
+        new_id = self._conn.execute(_INSERT_LOG, _log_values(entry)).scalar_one()
         return LogEntry(
             id=new_id,
             message_id=entry.message_id,
@@ -719,7 +718,7 @@ class SqlMessageRepository:
 
     # ------------------------------------------------------------------ lists
     def _list(self, stmt: Any, params: dict[str, Any]) -> list[Message]:
-        return [_message(row) for row in fast.rows(self._conn, stmt, params)]
+        return [_message(row) for row in self._conn.execute(stmt, params).all()]
 
     def all_by_author(self, author_id: int, *, after_id: int, limit: int) -> list[Message]:
         """Every message of the author, withdrawn ones too, oldest first (by id,
@@ -758,7 +757,7 @@ class SqlMessageRepository:
                 category_id=r.category_id,
                 agency_id=r.agency_id,
             )
-            for r in fast.rows(self._conn, stmt, params)
+            for r in self._conn.execute(stmt, params).all()
         ]
 
     def list_backoffice(
@@ -785,7 +784,7 @@ class SqlMessageRepository:
         current: list[Any] | None = None
         log: list[TrackedLogEntry] = []
         status_of = STATUS_OF
-        for row in fast.rows(self._conn, _TRACK, {"nik_index": nik_index, "limit": limit}):
+        for row in self._conn.execute(_TRACK, {"nik_index": nik_index, "limit": limit}).all():
             if current is None or current[0] != row.id:
                 if current is not None:
                     out.append(_tracked(current, log))

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, select, update
 
 from ...domain.model import Notification
-from .. import fast
 from ..tables import notifications
-from ._util import keyset
+from ._util import insert_statement, keyset
 
 n = notifications
 
@@ -29,7 +28,7 @@ def _notification(row: Any) -> Notification:
     )
 
 
-_INSERT_NOTIFICATION = fast.insert_statement(
+_INSERT_NOTIFICATION = insert_statement(
     n, "account_id", "kind", "message_id", "text", "params", "created_at", returning=None
 )
 
@@ -64,8 +63,8 @@ class SqlNotificationRepository:
             }
             for account_id in dict.fromkeys(account_ids)
         ]
-        for row in rows:
-            fast.rows(self._conn, _INSERT_NOTIFICATION, row)
+        if rows:  # one executemany: a multi-row INSERT (insertmanyvalues)
+            self._conn.execute(_INSERT_NOTIFICATION, rows)
         return len(rows)
 
     def list_for(

@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, selec
 
 from ...security.crypto import Crypto
 from ...services.ports import OutboxItem
-from .. import fast
 from ..tables import outbox
+from ._util import insert_statement
 
 o = outbox
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _filters(status: str | None, topic: str | None, error: str | None) -> list[C
     return found
 
 
-_INSERT_ITEM = fast.insert_statement(
+_INSERT_ITEM = insert_statement(
     o, "topic", "payload", "status", "attempts", "created_at", "available_at"
 )
 
@@ -78,7 +78,7 @@ class SqlOutboxRepository:
             "created_at": created_at,
             "available_at": created_at,
         }
-        return int(fast.rows(self._conn, _INSERT_ITEM, values)[0].id)
+        return int(self._conn.execute(_INSERT_ITEM, values).scalar_one())
 
     def claim(self, now: datetime, *, limit: int, lease_seconds: int) -> list[OutboxItem]:
         """Take up to ``limit`` due items for this worker, oldest due first.

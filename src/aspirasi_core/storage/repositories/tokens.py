@@ -23,8 +23,8 @@ from sqlalchemy import (
 
 from ...domain.model import Account
 from ...services.ports import TokenRecord
-from .. import fast
 from ..tables import accounts, auth_tokens
+from ._util import insert_statement
 from .accounts import ACCOUNT_COLUMNS, account_from_row
 
 t = auth_tokens
@@ -70,7 +70,7 @@ _CONSUME_TOKEN = (
 )
 
 
-_INSERT_TOKEN = fast.insert_statement(
+_INSERT_TOKEN = insert_statement(
     t,
     "account_id",
     "purpose",
@@ -148,8 +148,7 @@ class SqlTokenRepository:
         auth_version: int,
         login_id: str | None = None,
     ) -> None:
-        fast.rows(
-            self._conn,
+        self._conn.execute(
             _INSERT_TOKEN,
             {
                 "account_id": account_id,
@@ -184,7 +183,7 @@ class SqlTokenRepository:
             params[f"purpose_{n}"] = purpose
             params[f"token_hash_{n}"] = token_hash
             params[f"expires_at_{n}"] = expires_at
-        added = fast.rows(self._conn, _insert_for_active_account(len(tokens)), params)
+        added = self._conn.execute(_insert_for_active_account(len(tokens)), params).all()
         return len(added) == len(tokens)
 
     def consume(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
@@ -201,20 +200,18 @@ class SqlTokenRepository:
 
     def lookup(self, purpose: str, token_hash: bytes, now: datetime) -> TokenRecord | None:
         """An unexpired, unused token without consuming it."""
-        found = fast.rows(
-            self._conn, _LOOKUP_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
-        )
+        found = self._conn.execute(
+            _LOOKUP_TOKEN, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
+        ).all()
         return _token(found[0]) if found else None
 
     def lookup_with_account(
         self, purpose: str, token_hash: bytes, now: datetime
     ) -> tuple[TokenRecord, Account] | None:
         """The token and its account in one statement (see the port)."""
-        found = fast.rows(
-            self._conn,
-            _LOOKUP_WITH_ACCOUNT,
-            {"b_hash": token_hash, "b_purpose": purpose, "b_now": now},
-        )
+        found = self._conn.execute(
+            _LOOKUP_WITH_ACCOUNT, {"b_hash": token_hash, "b_purpose": purpose, "b_now": now}
+        ).all()
         if not found:
             return None
         row = found[0]
