@@ -1103,25 +1103,92 @@ def write_report(
         },
         "commands": commands,
         "seconds": round(time.perf_counter() - started, 1),
+        "git": _git_head(),
     }
     report: dict[str, Any] = {"meta": meta, "results": results}
     sizes, rows = scaling(results)
     report["scaling_sizes"], report["scaling"] = sizes, rows
-    prefix = f"{now:%Y-%m-%d}-{'quick-' if args.quick else ''}"
-    if args.backends != "sqlite,postgresql":
-        prefix += args.backends.replace(",", "-") + "-"
-    stem = prefix + args.sizes.replace(",", "-")
-    (out_dir / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    sizes_run = args.sizes.split(",")
-    if len(sizes_run) > 1:  # also one file per size: <date>-<size>.json
-        for size in sizes_run:
-            part = {"meta": meta, "results": [r for r in results if r["size"] == size]}
-            name = f"{prefix}{size}.json"
-            (out_dir / name).write_text(json.dumps(part, indent=2, default=str) + "\n")
+    # latest.json/.md and one history entry: a run the docs cite is copied to a name
+    # of its own by hand (bench/results/ keeps only those, see docs/performance.md).
+    (out_dir / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md = markdown(report)
     (out_dir / "latest.md").write_text(md)
-    (out_dir / f"{stem}.md").write_text(md)
-    log(f"wrote {out_dir / (stem + '.json')} and {out_dir / 'latest.md'} ({meta['seconds']} s)")
+    append_history(report, out_dir / HISTORY)
+    log(f"wrote {out_dir / 'latest.json'}, latest.md and {HISTORY} ({meta['seconds']} s)")
+
+
+#: One file every run appends its ratios to (under --out): the results folder keeps
+#: latest.md, this history, and only the full reports the docs cite.
+HISTORY = "history.md"
+
+#: The routes and checks a history entry keeps, in this order.
+_HISTORY_ROUTES = (
+    ("tracking", "tracking"),
+    ("public_first", "public list"),
+    ("public_deep", "deep ÷ first"),
+    ("agency_list", "agency list"),
+    ("agency_list_html", "agency HTML"),
+    ("submission", "submission"),
+)
+
+
+def _git_head() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return found.stdout.strip() or "?"
+
+
+def history_entry(report: dict[str, Any]) -> str:
+    """One run as a short Markdown section: when, which code, how loaded, and per
+    database and size the ratios to hello-world and the checks."""
+    m = report["meta"]
+    head = (
+        f"## {m['date']} · {'quick' if m['quick'] else 'full'} · code {m.get('git', '?')}\n\n"
+        f"Load average at start {' '.join(m['machine']['loadavg_start'])}; raw argon2id "
+        f"{m['argon2'].get('verifications_per_s', '?') if isinstance(m['argon2'], dict) else '?'}"
+        "/s. Ratios to hello-world of the same run.\n\n"
+    )
+    cols = [label for _, label in _HISTORY_ROUTES]
+    lines = [
+        "| database · size | " + " | ".join(cols) + " | log-ins ÷ raw | mixed failed / locked |",
+        "|---" * (len(cols) + 3) + "|",
+    ]
+    for res in report["results"]:
+        cells = []
+        routes = res.get("routes") or {}
+        for name, _ in _HISTORY_ROUTES:
+            r = routes.get(name) or {}
+            value = r.get("vs_first") if name == "public_deep" else r.get("ratio")
+            cells.append("—" if value is None else f"{value:.3f}")
+        login = (res.get("login") or {}).get("ratio_to_raw")
+        mixed = res.get("mixed") or {}
+        void = " (void: errors)" if res.get("void") else ""
+        lines.append(
+            f"| {res['backend']} · {res['size']}{void} | "
+            + " | ".join(cells)
+            + f" | {'—' if login is None else f'{login:.3f}'}"
+            + f" | {mixed.get('errors', '—')} / {mixed.get('database_locked', '—')} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def append_history(report: dict[str, Any], path: Path) -> None:
+    """Append :func:`history_entry` of ``report`` to ``path`` (created with a title)."""
+    if not path.exists():
+        path.write_text(
+            "# Benchmark history\n\nOne section per run, appended by `python -m bench.run`"
+            " (see docs/performance.md). Newest last.\n"
+        )
+    with path.open("a") as f:
+        f.write("\n" + history_entry(report))
 
 
 def merge(files: Sequence[str], out_dir: Path) -> int:
