@@ -1047,6 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argon = raw_argon2(2.0 if args.quick else 5.0)
     log(f"raw argon2: {argon['verifications_per_s']} verifications/s on CPU {SERVER_CPU}")
     results: list[dict[str, Any]] = []
+    report: dict[str, Any] | None = None
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="aspirasi-bench-") as tmp:
         for size in args.sizes.split(","):
@@ -1064,7 +1065,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "void": [f"the run failed: {exc!r}"[:500]],
                         }
                     )
-                write_report(args, argv, now, started, argon, results, out_dir)
+                report = write_report(args, argv, now, started, argon, results, out_dir)
+    if report is not None:
+        append_history(report, out_dir / HISTORY)  # once, with every part
     return finish(results)
 
 
@@ -1076,8 +1079,9 @@ def write_report(
     argon: dict[str, Any],
     results: list[dict[str, Any]],
     out_dir: Path,
-) -> None:
-    """Write the JSON and Markdown of what has run so far (called after every part)."""
+) -> dict[str, Any]:
+    """Write the JSON and Markdown of what has run so far (called after every part);
+    the report."""
     commands = [" ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])])]
     for res in results:
         if "failed" in res:
@@ -1113,8 +1117,8 @@ def write_report(
     (out_dir / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md = markdown(report)
     (out_dir / "latest.md").write_text(md)
-    append_history(report, out_dir / HISTORY)
-    log(f"wrote {out_dir / 'latest.json'}, latest.md and {HISTORY} ({meta['seconds']} s)")
+    log(f"wrote {out_dir / 'latest.json'} and latest.md ({meta['seconds']} s)")
+    return report
 
 
 #: One file every run appends its ratios to (under --out): the results folder keeps
