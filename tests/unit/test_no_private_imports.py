@@ -94,21 +94,10 @@ def is_plugin(path: Path) -> bool:
 
 
 FILES = list(sources("src", "plugins", "adapters", "examples"))
-#: Modules issue 21 deletes (the storage work): they fail until they are gone.
-BEING_DELETED = {"src/aspirasi_core/storage/fast.py"}
 
 
 def cases() -> list[object]:
-    return [
-        pytest.param(
-            path,
-            id=path.relative_to(ROOT).as_posix(),
-            marks=pytest.mark.xfail(strict=True, reason="deleted by issue 21")
-            if path.relative_to(ROOT).as_posix() in BEING_DELETED
-            else (),
-        )
-        for path in FILES
-    ]
+    return [pytest.param(path, id=path.relative_to(ROOT).as_posix()) for path in FILES]
 
 
 def test_the_walk_finds_the_code():
