@@ -117,6 +117,10 @@ def test_another_province_is_configuration_and_data(
             assert logo.content == (PROVINCE / "logo.svg").read_bytes()
             assert logo.headers["content-type"].startswith("image/svg+xml")
             assert "#14532d" in client.get("/brand.css").text
+            # The home page's picture is the province's own, described in its words.
+            assert "Sungai Kayan di Tanjung Selor" in html
+            hero = client.get("/brand/hero")
+            assert hero.content == (PROVINCE / "hero.svg").read_bytes()
         agencies = {a.code for a in anyio.run(lambda: core.admin.agencies())}
         assert {"dkp", "pupr-perkim", "biro-perekonomian"} <= agencies
         assert "pupr-pera" not in agencies  # East Kalimantan's demo agencies are not there
