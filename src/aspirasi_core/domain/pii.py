@@ -233,8 +233,14 @@ def _matched_in(text: str, offset: int, stretch: str) -> Iterator[PiiMatch]:
     for found in phonenumbers.PhoneNumberMatcher(searched, "ID"):
         if phonenumbers.number_type(found.number) not in _MOBILE:
             continue  # landlines, toll-free and service numbers stay as typed
-        start = original(found.start)
-        value = _phone_at(text, start, text[start : original(found.end)])
+        start, end = original(found.start), original(found.end)
+        # The matcher may take in an opening bracket it does not close, and spaces,
+        # before the number ("( 0812…"); the match is the number, so the text around
+        # it stays as typed. "(0812) 3456-7890" is masked whole, brackets included.
+        if ")" not in text[start:end]:
+            while start < end and not (text[start].isdigit() or text[start] == "+"):
+                start += 1
+        value = _phone_at(text, start, text[start:end])
         if value is not None:
             yield PiiMatch(PiiKind.PHONE, start, start + len(value), value)
 

@@ -133,6 +133,7 @@ def digits_of(value: str) -> str:
 @example(before="NIK", value="6472045504910001", after="")
 @example(before="", value="0812-3456-7890", after="(WA)")
 @example(before="email", value="budi.santoso@gmail.com", after="")
+@example(before="(", value="0810000000", after="")  # the matcher took in "( "
 def test_masked_output_never_contains_the_original(before: str, value: str, after: str) -> None:
     text = f"{before} {value} {after}"
     masked = mask_pii(text)
