@@ -59,7 +59,7 @@ def pg_name(size_label: str, suffix: str = "") -> str:
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SEED = 20261128
 #: Bump when the generated rows change (part of the cache key, with the migrations).
-DATA_VERSION = 1
+DATA_VERSION = 2
 AGENCIES = 50
 HEAVY_SHARE = 0.20
 #: The one password of every seeded account (hashed once).
@@ -382,7 +382,17 @@ class DataSet:
                         ("reply", "in_progress", "done", operator, agency, "Sudah ditangani.")
                     )
             at = created
+            # The milestones (migration 0008), as the transitions set them.
+            milestones: dict[str, datetime | None] = dict.fromkeys(
+                ("forwarded_at", "started_at", "closed_at")
+            )
             for action, from_s, to_s, actor, ag, note in transitions:
+                if action in ("forward", "reforward"):
+                    milestones["forwarded_at"] = at
+                elif action == "start":
+                    milestones["started_at"] = at
+                if to_s in ("done", "rejected", "withdrawn"):
+                    milestones["closed_at"] = at
                 log_id += 1
                 out["message_log"].append(
                     {
@@ -425,6 +435,9 @@ class DataSet:
                     # WORDS hold no personal data: nothing to mask (migration 0004)
                     "subject_public": None,
                     "body_public": None,
+                    **milestones,
+                    # 1 when sent, one more per transition (and the rating, below).
+                    "version": len(transitions),
                 }
             )
             if status == "done":
@@ -442,6 +455,7 @@ class DataSet:
                     }
                 )
                 if rng.random() < 0.5:
+                    out["messages"][-1]["version"] += 1
                     out["ratings"].append(
                         {
                             "message_id": mid,

@@ -342,3 +342,91 @@ def test_migrations_are_frozen_in_time() -> None:
                 else []
             )
             assert not any(n.split(".")[0] == "aspirasi_core" for n in names), script.name
+
+
+def test_milestones_are_backfilled_from_the_log(database_url) -> None:
+    """0008_milestones: every message gets the milestones its log records (the
+    last forward or re-forward, the start, the final status) and nothing else;
+    downgrading drops them again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from aspirasi_core.storage.tables import messages
+
+    upgrade(database_url, target="0005_account_privacy")
+    engine = make_engine(database_url)
+    day = timedelta(days=1)
+    #: message id → status and its log (action, to_status, days after T0)
+    history = {
+        1: ("submitted", [("submit", "submitted", 0)]),
+        2: (
+            "in_progress",
+            [
+                ("submit", "submitted", 0),
+                ("forward", "forwarded", 1),
+                ("reforward", "forwarded", 2),
+                ("start", "in_progress", 4),
+                ("progress", "in_progress", 5),
+            ],
+        ),
+        3: (
+            "done",
+            [
+                ("submit", "submitted", 0),
+                ("forward", "forwarded", 1),
+                ("start", "in_progress", 2),
+                ("reply", "done", 7),
+            ],
+        ),
+        4: ("rejected", [("submit", "submitted", 0), ("reject", "rejected", 3)]),
+        5: ("withdrawn", [("submit", "submitted", 0), ("withdraw", "withdrawn", 1)]),
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'ani@example.org', 'ani', 'Ani', 'user', :t, 'x')"
+                ),
+                {"t": T0},
+            )
+            for mid, (status, log) in history.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO messages (id, ticket, author_id, subject, body, status,"
+                        " created_at, updated_at) VALUES (:id, :ticket, 1, 's', 'b', :st, :t, :t)"
+                    ),
+                    {"id": mid, "ticket": f"T-{mid}", "st": status, "t": T0},
+                )
+                for action, to_status, days in log:
+                    conn.execute(
+                        text(
+                            "INSERT INTO message_log (message_id, action, to_status, note, at)"
+                            " VALUES (:m, :a, :s, '', :t)"
+                        ),
+                        {"m": mid, "a": action, "s": to_status, "t": T0 + days * day},
+                    )
+        upgrade(engine)
+        assert _diff(engine) == []
+        m = messages
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(m.c.id, m.c.forwarded_at, m.c.started_at, m.c.closed_at).order_by(m.c.id)
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, None, None, None),
+            (2, T0 + 2 * day, T0 + 4 * day, None),
+            (3, T0 + day, T0 + 2 * day, T0 + 7 * day),
+            (4, None, None, T0 + 3 * day),
+            (5, None, None, T0 + day),
+        ]
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # As upgrade() does: the batch rebuild of messages drops the old copy.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(make_config(conn), "0005_account_privacy")
+        columns = {c["name"] for c in inspect(engine).get_columns("messages")}
+        assert not columns & {"forwarded_at", "started_at", "closed_at"}
+    finally:
+        engine.dispose()

@@ -247,6 +247,14 @@ class Message:
     #: it began and when it is due; both None once the message is final.
     stage_started_at: datetime | None = None
     due_at: datetime | None = None
+    #: Its milestones, set by the transition that reaches them
+    #: (:func:`aspirasi_core.domain.workflow.transition`), for reports on how long
+    #: each stage took: when it was last forwarded (a forward or re-forward), when
+    #: its agency started on it, and when it reached a final status (a reply,
+    #: rejection or withdrawal). None until then.
+    forwarded_at: datetime | None = None
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
     #: How many changes people made to it (1 when sent; every transition and the
     #: rating add one). A client passes the version it saw as ``expected_version``
     #: and loses with ``message_changed`` when someone changed it meanwhile.

@@ -88,6 +88,21 @@ def target_of(status: Status, action: Action) -> Status:
         raise IllegalTransition(str(status), str(action)) from None
 
 
+def milestones(action: Action, to_status: Status, now: datetime) -> dict[str, datetime]:
+    """The milestone fields of :class:`~.model.Message` that ``action`` sets at
+    ``now``: ``forwarded_at`` on every forward and re-forward (the last one
+    counts), ``started_at`` on the agency's start, ``closed_at`` when the message
+    reaches a final status."""
+    out: dict[str, datetime] = {}
+    if action in (Action.FORWARD, Action.REFORWARD):
+        out["forwarded_at"] = now
+    if action is Action.START:
+        out["started_at"] = now
+    if to_status in FINAL:
+        out["closed_at"] = now
+    return out
+
+
 @attrs.frozen
 class Classification:
     """What the admin decides when forwarding."""
@@ -131,6 +146,7 @@ def transition(
             subcategory_id=classification.subcategory_id,
             agency_id=classification.agency_id,
         )
+    changes.update(milestones(action, to_status, now))
     new = attrs.evolve(message, **changes)
     event = StatusChanged(
         message_id=message.id,

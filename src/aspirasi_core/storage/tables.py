@@ -155,6 +155,11 @@ messages = Table(
     # say which state it acted on and lose with 409 when it is stale. Since
     # 0007_concurrency.
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Its milestones (since 0008_milestones), set by the transition that reaches
+    # them: last forwarded, started by its agency, final (domain/workflow.py).
+    Column("forwarded_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
@@ -164,6 +169,18 @@ messages = Table(
     Index("ix_messages_due_at_id", "due_at", "id"),
     Index("ix_messages_agency_id_due_at_id", "agency_id", "due_at", "id"),
     Index("ix_messages_overdue_notified_at_due_at", "overdue_notified_at", "due_at"),
+    # Reports on the stages' durations per agency (the evaluator's medians): the
+    # messages of an agency, status and date range with their milestones, read
+    # from the index alone.
+    Index(
+        "ix_messages_agency_id_status_created_at_milestones",
+        "agency_id",
+        "status",
+        "created_at",
+        "forwarded_at",
+        "started_at",
+        "closed_at",
+    ),
 )
 
 #: Extra days off (cuti bersama, local holidays) a super admin adds to the SOP

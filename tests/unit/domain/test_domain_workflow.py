@@ -131,9 +131,20 @@ def test_allowed_transition_gives_target_and_event(pair, policy, actors, make_me
         assert (event.category_id, event.subcategory_id) == (2, 7)
         assert (new.category_id, new.subcategory_id, new.agency_id) == (2, 7, 2)
         assert event.agency_id == 2
+        # The last forward is the milestone.
+        assert (new.forwarded_at, new.started_at, new.closed_at) == (NOW, None, None)
     else:
-        # Nothing but the status, the time and the version changes.
-        assert new == attrs.evolve(msg, status=target, updated_at=NOW, version=msg.version + 1)
+        # Nothing but the status, the time, the version and the milestone the
+        # move reaches (if any) changes.
+        milestone = {
+            A.START: {"started_at": NOW},
+            A.REPLY: {"closed_at": NOW},
+            A.REJECT: {"closed_at": NOW},
+            A.WITHDRAW: {"closed_at": NOW},
+        }.get(action, {})
+        assert new == attrs.evolve(
+            msg, status=target, updated_at=NOW, version=msg.version + 1, **milestone
+        )
         assert event.agency_id == agency
 
 

@@ -79,6 +79,10 @@ messages = Table(
     Column("agency_id", Id),
     Column("created_at", UTCDateTime),
     Column("due_at", UTCDateTime),
+    # The milestones (the core's 0008_milestones), set by the transitions.
+    Column("forwarded_at", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
 )
 
 message_log = Table(

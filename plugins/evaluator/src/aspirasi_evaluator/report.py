@@ -11,8 +11,9 @@ messages are left out everywhere.
   (``due_at IS NOT NULL AND due_at <= now``);
 - the median time to confirm (from the last forward or re-forward to the agency
   until the agency's ``start``) and the median time to close (from the
-  submission to the reply that closed it), both from ``message_log`` and
-  counted for the message's agency, in seconds (exact: ``percentile_cont(0.5)``);
+  submission to the reply that closed it), both from the message's milestones
+  (``forwarded_at``, ``started_at``, ``closed_at``) and counted for the
+  message's agency, in seconds (exact: ``percentile_cont(0.5)``);
 - the average rating and the number of ratings;
 - the number of reprimands issued to each agency in the range;
 - the trend: messages submitted and messages closed (replied, ``done``) per

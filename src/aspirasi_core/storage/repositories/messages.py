@@ -181,6 +181,9 @@ def _message(row: Any, attachments: tuple[Attachment, ...] = ()) -> Message:
         attachments=attachments,
         stage_started_at=row.stage_started_at,
         due_at=row.due_at,
+        forwarded_at=row.forwarded_at,
+        started_at=row.started_at,
+        closed_at=row.closed_at,
         version=row.version,
     )
 
@@ -327,7 +330,7 @@ class SqlMessageRepository:
 
     def save_transition(self, message: Message, expected_version: int) -> bool:
         """Compare-and-set: write status, classification, ``updated_at``, the SOP
-        clock and ``version`` only if the stored version is still
+        clock, the milestones and ``version`` only if the stored version is still
         ``expected_version``. False when it changed. A new deadline clears the
         overdue notice of the previous one."""
         values: dict[str, Any] = {
@@ -338,6 +341,9 @@ class SqlMessageRepository:
             "updated_at": message.updated_at,
             "stage_started_at": message.stage_started_at,
             "due_at": message.due_at,
+            "forwarded_at": message.forwarded_at,
+            "started_at": message.started_at,
+            "closed_at": message.closed_at,
             "version": message.version,
         }
         stmt = update(m).where(m.c.id == message.id, m.c.version == expected_version)
