@@ -17,7 +17,7 @@ import anyio
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.domain.model import Role
 from aspirasi_core.plugins import create_plugin_manager
-from aspirasi_core.services import Context, ForwardInput, StaffInput, SubmitInput
+from aspirasi_core.services import Context, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.settings import Settings
 
@@ -35,9 +35,11 @@ async def main(folder: Path) -> None:
 
     root = app.admin.create_superadmin("root@example.org", "root", "a-long-root-password")
     as_root = Context(actor=root.actor())
-    agency = await app.admin.create_agency(as_root, "pupr", "Dinas PUPR")
+    agency = await app.admin.create_entry(as_root, "agency", code="pupr", name="Dinas PUPR")
     aduan = next(c for c in await app.admin.categories() if c.code == "aduan")
-    roads = await app.admin.create_subcategory(as_root, aduan.id, "jalan", "Jalan")
+    roads = await app.admin.create_entry(
+        as_root, "subcategory", category_id=aduan.id, code="jalan", name="Jalan"
+    )
     admin = await app.admin.create_staff(
         as_root,
         StaffInput("admin@example.org", "admin", "Admin", "admin-long-password", Role.ADMIN),
@@ -69,10 +71,17 @@ async def main(folder: Path) -> None:
 
     ani, adm, op = (Context(actor=a.actor()) for a in (citizen, admin, operator))
     message = await app.messages.submit(ani, SubmitInput("Jalan berlubang", "Di depan pasar."))
-    await app.messages.forward(adm, message.id, ForwardInput(aduan.id, roads.id, agency.id))
-    await app.messages.start(op, message.id)
-    await app.messages.progress(op, message.id, "Tim sudah survei lokasi.")
-    await app.messages.reply(op, message.id, "Jalan sudah diperbaiki.")
+    await app.messages.act(
+        adm,
+        message.id,
+        "forward",
+        category_id=aduan.id,
+        subcategory_id=roads.id,
+        agency_id=agency.id,
+    )
+    await app.messages.act(op, message.id, "start")
+    await app.messages.act(op, message.id, "progress", note="Tim sudah survei lokasi.")
+    await app.messages.act(op, message.id, "reply", answer="Jalan sudah diperbaiki.")
     await app.messages.rate(ani, message.id, 5, "Terima kasih!")
 
     for entry in await app.queries.message_log(ani, message.id):

@@ -6,7 +6,7 @@
     python examples/province_kaltara/load_province.py --as root
 
 Acts as the given super admin through the core's public admin use cases
-(``app.admin.create_agency``, ``app.admin.create_subcategory``), so every change is
+(``app.admin.create_entry``), so every change is
 checked and audited like one made in the browser. Running it again skips what exists.
 """
 
@@ -39,7 +39,7 @@ async def load(app: Aspirasi, superadmin: str, data: dict) -> list[str]:  # type
     existing = {a.code for a in await app.admin.agencies(ctx, include_inactive=True)}
     for agency in data.get("agencies", []):
         if agency["code"] not in existing:
-            await app.admin.create_agency(ctx, agency["code"], agency["name"])
+            await app.admin.create_entry(ctx, "agency", code=agency["code"], name=agency["name"])
             done.append(f"agency {agency['code']}")
 
     categories = {c.code: c for c in await app.admin.categories()}
@@ -52,7 +52,9 @@ async def load(app: Aspirasi, superadmin: str, data: dict) -> list[str]:  # type
         }
         for sub in subs:
             if sub["code"] not in present:
-                await app.admin.create_subcategory(ctx, category.id, sub["code"], sub["name"])
+                await app.admin.create_entry(
+                    ctx, "subcategory", category_id=category.id, code=sub["code"], name=sub["name"]
+                )
                 done.append(f"sub-category {category_code}/{sub['code']}")
     return done
 

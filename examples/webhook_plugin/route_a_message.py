@@ -18,7 +18,7 @@ import anyio
 from aspirasi_core.bootstrap import bootstrap, migrate
 from aspirasi_core.domain.model import Role
 from aspirasi_core.plugins import create_plugin_manager, list_plugins
-from aspirasi_core.services import Context, ForwardInput, StaffInput, SubmitInput
+from aspirasi_core.services import Context, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.settings import Settings
 
@@ -36,9 +36,11 @@ async def main(folder: Path) -> None:
 
     root = app.admin.create_superadmin("root@example.org", "root", "a-long-root-password")
     as_root = Context(actor=root.actor())
-    agency = await app.admin.create_agency(as_root, "pupr", "Dinas PUPR")
+    agency = await app.admin.create_entry(as_root, "agency", code="pupr", name="Dinas PUPR")
     aduan = next(c for c in await app.admin.categories() if c.code == "aduan")
-    roads = await app.admin.create_subcategory(as_root, aduan.id, "jalan", "Jalan")
+    roads = await app.admin.create_entry(
+        as_root, "subcategory", category_id=aduan.id, code="jalan", name="Jalan"
+    )
     admin = await app.admin.create_staff(
         as_root,
         StaffInput("admin@example.org", "admin", "Admin", "admin-long-password", Role.ADMIN),
@@ -68,9 +70,16 @@ async def main(folder: Path) -> None:
 
     ani, adm, op = (Context(actor=a.actor()) for a in (citizen, admin, operator))
     message = await app.messages.submit(ani, SubmitInput("Jalan berlubang", "Di depan pasar."))
-    await app.messages.forward(adm, message.id, ForwardInput(aduan.id, roads.id, agency.id))
-    await app.messages.start(op, message.id)
-    await app.messages.reply(op, message.id, "Jalan sudah diperbaiki.")
+    await app.messages.act(
+        adm,
+        message.id,
+        "forward",
+        category_id=aduan.id,
+        subcategory_id=roads.id,
+        agency_id=agency.id,
+    )
+    await app.messages.act(op, message.id, "start")
+    await app.messages.act(op, message.id, "reply", answer="Jalan sudah diperbaiki.")
     print(f"message {message.ticket} (id {message.id}) is done")
 
     delivered = 0

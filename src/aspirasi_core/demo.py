@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from .domain.model import Account, Role
-from .services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
+from .services import Aspirasi, Context, StaffInput, SubmitInput
 from .services.accounts import RegisterInput
 from .services.admin import AccountChanges
 
@@ -104,7 +104,9 @@ async def load_demo(app: Aspirasi) -> list[DemoAccount]:
     existing_agencies = {a.code: a for a in await app.admin.agencies(root, include_inactive=True)}
     for code, name in AGENCIES:
         if code not in existing_agencies:
-            existing_agencies[code] = await app.admin.create_agency(root, code, name)
+            existing_agencies[code] = await app.admin.create_entry(
+                root, "agency", code=code, name=name
+            )
     categories = {c.code: c for c in await app.admin.categories()}
     for cat_code, subs in SUBCATEGORIES.items():
         category = categories[cat_code]
@@ -113,7 +115,9 @@ async def load_demo(app: Aspirasi) -> list[DemoAccount]:
         }
         for code, name in subs:
             if code not in present:
-                await app.admin.create_subcategory(root, category.id, code, name)
+                await app.admin.create_entry(
+                    root, "subcategory", category_id=category.id, code=code, name=name
+                )
 
     accounts: dict[str, Account] = {"superadmin": superadmin}
     for demo in DEMO_ACCOUNTS[1:]:
@@ -243,25 +247,49 @@ async def _demo_story(app, samples, agencies, categories, subs, admin, operator)
     aduan = categories["aduan"].id
     aspirasi = categories["aspirasi"].id
     # 1: forwarded → in progress → progress → done
-    await app.messages.forward(
-        admin, created[0].id, ForwardInput(aduan, subs[("aduan", "infrastruktur")].id, pupr)
+    await app.messages.act(
+        admin,
+        created[0].id,
+        "forward",
+        category_id=aduan,
+        subcategory_id=subs[("aduan", "infrastruktur")].id,
+        agency_id=pupr,
     )
-    await app.messages.start(operator, created[0].id)
-    await app.messages.progress(operator, created[0].id, "Tim survei sudah meninjau lokasi.")
-    await app.messages.reply(
-        operator, created[0].id, "Perbaikan jalan selesai dikerjakan pada minggu ini."
+    await app.messages.act(operator, created[0].id, "start")
+    await app.messages.act(
+        operator, created[0].id, "progress", note="Tim survei sudah meninjau lokasi."
+    )
+    await app.messages.act(
+        operator,
+        created[0].id,
+        "reply",
+        answer="Perbaikan jalan selesai dikerjakan pada minggu ini.",
     )
     # 2: forwarded, waiting for the agency
-    await app.messages.forward(
-        admin, created[1].id, ForwardInput(aspirasi, subs[("aspirasi", "pembangunan")].id, pupr)
+    await app.messages.act(
+        admin,
+        created[1].id,
+        "forward",
+        category_id=aspirasi,
+        subcategory_id=subs[("aspirasi", "pembangunan")].id,
+        agency_id=pupr,
     )
     # 3: a land dispute, forwarded and in progress
-    await app.messages.forward(
-        admin, created[2].id, ForwardInput(aduan, subs[("aduan", "permasalahan-lahan")].id, pupr)
+    await app.messages.act(
+        admin,
+        created[2].id,
+        "forward",
+        category_id=aduan,
+        subcategory_id=subs[("aduan", "permasalahan-lahan")].id,
+        agency_id=pupr,
     )
-    await app.messages.start(operator, created[2].id, "Berkas diterima, dijadwalkan mediasi.")
+    await app.messages.act(
+        operator, created[2].id, "start", note="Berkas diterima, dijadwalkan mediasi."
+    )
     # 4: rejected
-    await app.messages.reject(admin, created[3].id, "Kewenangan PLN, silakan hubungi PLN setempat.")
+    await app.messages.act(
+        admin, created[3].id, "reject", reason="Kewenangan PLN, silakan hubungi PLN setempat."
+    )
     # 5 stays submitted
 
 

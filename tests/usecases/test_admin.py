@@ -31,7 +31,7 @@ def staff(**kw) -> StaffInput:
 async def test_only_super_admins_manage(world: World) -> None:
     for who in ("admin", "op_pupr", "ani"):
         with pytest.raises(NotAllowed):
-            await world.app.admin.create_agency(world.ctx(who), "x", "X")
+            await world.app.admin.create_entry(world.ctx(who), "agency", code="x", name="X")
         with pytest.raises(NotAllowed):
             await world.app.admin.list_accounts(world.ctx(who))
 
@@ -85,26 +85,30 @@ async def test_changing_role_or_agency_kills_sessions(world: World) -> None:
 async def test_directory(world: World) -> None:
     root = world.ctx("root")
     admin_svc = world.app.admin
-    agency = await admin_svc.create_agency(root, "Dishub", "Dinas Perhubungan")
+    agency = await admin_svc.create_entry(root, "agency", code="Dishub", name="Dinas Perhubungan")
     assert agency.code == "dishub"
     with pytest.raises(Invalid):
-        await admin_svc.create_agency(root, "dishub", "again")
+        await admin_svc.create_entry(root, "agency", code="dishub", name="again")
     with pytest.raises(Invalid):
-        await admin_svc.create_agency(root, "bad code!", "x")
+        await admin_svc.create_entry(root, "agency", code="bad code!", name="x")
     with pytest.raises(Invalid):  # not a yes/no: nothing changes
-        await admin_svc.update_agency(root, agency.id, is_active="maybe")  # type: ignore[arg-type]
+        await admin_svc.update_entry(root, "agency", agency.id, is_active="maybe")  # type: ignore[arg-type]
     assert agency.id in [a.id for a in await admin_svc.agencies()]
-    closed = await admin_svc.update_agency(root, agency.id, is_active="false")  # type: ignore[arg-type]
+    closed = await admin_svc.update_entry(root, "agency", agency.id, is_active="false")  # type: ignore[arg-type]
     assert not closed.is_active  # the word "false" is no, not a truthy string
     assert agency.id not in [a.id for a in await admin_svc.agencies()]
     assert agency.id in [a.id for a in await admin_svc.agencies(root, include_inactive=True)]
     cat = world.categories["aduan"]
-    sub = await admin_svc.create_subcategory(root, cat, "banjir", "Banjir")
+    sub = await admin_svc.create_entry(
+        root, "subcategory", category_id=cat, code="banjir", name="Banjir"
+    )
     with pytest.raises(Invalid):
-        await admin_svc.create_subcategory(root, cat, "banjir", "Banjir lagi")
+        await admin_svc.create_entry(
+            root, "subcategory", category_id=cat, code="banjir", name="Banjir lagi"
+        )
     with pytest.raises(Invalid):
-        await admin_svc.create_subcategory(root, 424242, "x", "X")
-    await admin_svc.update_subcategory(root, sub.id, is_active=False)
+        await admin_svc.create_entry(root, "subcategory", category_id=424242, code="x", name="X")
+    await admin_svc.update_entry(root, "subcategory", sub.id, is_active=False)
     assert sub.id not in [s.id for s in await admin_svc.subcategories(cat)]
     page = await admin_svc.list_accounts(root, role="operator")
     assert {a.username for a in page.items} == {"op_pupr", "op_pupr2", "op_dinkes"}

@@ -35,30 +35,34 @@ async def _submitted(world: World) -> Any:
 
 async def _forwarded(world: World) -> Any:
     msg = await _submitted(world)
-    return await world.app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    return await world.app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
 
 
 async def _in_progress(world: World) -> Any:
     msg = await _forwarded(world)
-    return await world.app.messages.start(world.ctx("op_pupr"), msg.id)
+    return await world.app.messages.act(world.ctx("op_pupr"), msg.id, "start")
 
 
 async def _done(world: World) -> Any:
     msg = await _in_progress(world)
-    return await world.app.messages.reply(world.ctx("op_pupr"), msg.id, "Sudah diperbaiki.")
+    return await world.app.messages.act(
+        world.ctx("op_pupr"), msg.id, "reply", answer="Sudah diperbaiki."
+    )
 
 
 async def test_every_change_counts_one_version(world: World) -> None:
     app = world.app
     msg = await _submitted(world)
     assert msg.version == 1
-    msg = await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    msg = await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
     assert msg.version == 2
-    msg = await app.messages.forward(world.ctx("admin"), msg.id, fwd(world, "dinkes"))
+    msg = await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world, "dinkes"))
     assert msg.version == 3
-    msg = await app.messages.start(world.ctx("op_dinkes"), msg.id, expected_version=3)
-    msg = await app.messages.progress(world.ctx("op_dinkes"), msg.id, "Dicek.")
-    msg = await app.messages.reply(world.ctx("op_dinkes"), msg.id, "Selesai.", expected_version=5)
+    msg = await app.messages.act(world.ctx("op_dinkes"), msg.id, "start", expected_version=3)
+    msg = await app.messages.act(world.ctx("op_dinkes"), msg.id, "progress", note="Dicek.")
+    msg = await app.messages.act(
+        world.ctx("op_dinkes"), msg.id, "reply", answer="Selesai.", expected_version=5
+    )
     assert msg.version == 6
     await app.messages.rate(world.ctx("ani"), msg.id, 5, "", expected_version=6)
     detail = await app.queries.message(world.ctx("ani"), msg.id)
@@ -88,20 +92,24 @@ async def test_a_stale_version_changes_nothing(
     stale = msg.version - 1
     log_before = len(await app.queries.message_log(world.ctx("admin"), msg.id))
     calls = {
-        "forward": lambda v: app.messages.forward(
-            world.ctx(actor), msg.id, fwd(world), expected_version=v
+        "forward": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "forward", **fwd(world), expected_version=v
         ),
-        "reforward": lambda v: app.messages.forward(
-            world.ctx(actor), msg.id, fwd(world, "dinkes"), expected_version=v
+        "reforward": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "forward", **fwd(world, "dinkes"), expected_version=v
         ),
-        "reject": lambda v: app.messages.reject(world.ctx(actor), msg.id, "x", expected_version=v),
-        "withdraw": lambda v: app.messages.withdraw(world.ctx(actor), msg.id, expected_version=v),
-        "start": lambda v: app.messages.start(world.ctx(actor), msg.id, expected_version=v),
-        "progress": lambda v: app.messages.progress(
-            world.ctx(actor), msg.id, "Dicek.", expected_version=v
+        "reject": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "reject", reason="x", expected_version=v
         ),
-        "reply": lambda v: app.messages.reply(
-            world.ctx(actor), msg.id, "Jawaban.", expected_version=v
+        "withdraw": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "withdraw", expected_version=v
+        ),
+        "start": lambda v: app.messages.act(world.ctx(actor), msg.id, "start", expected_version=v),
+        "progress": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "progress", note="Dicek.", expected_version=v
+        ),
+        "reply": lambda v: app.messages.act(
+            world.ctx(actor), msg.id, "reply", answer="Jawaban.", expected_version=v
         ),
         "rate": lambda v: app.messages.rate(world.ctx(actor), msg.id, 4, "", expected_version=v),
     }
@@ -122,7 +130,7 @@ async def test_an_invalid_version_is_refused(world: World) -> None:
     msg = await _submitted(world)
     for bad in (0, -1, True, "1", 2**40):
         with pytest.raises(Invalid) as exc:
-            await world.app.messages.withdraw(world.ctx("ani"), msg.id, expected_version=bad)  # type: ignore[arg-type]
+            await world.app.messages.act(world.ctx("ani"), msg.id, "withdraw", expected_version=bad)  # type: ignore[arg-type]
         assert exc.value.code == "version_invalid"
 
 
@@ -132,32 +140,32 @@ async def test_an_operator_whose_message_moved_learns_it_changed(world: World) -
     agency that never had the message still gets 404."""
     app = world.app
     msg = await _forwarded(world)
-    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world, "dinkes"))
+    await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world, "dinkes"))
     with pytest.raises(Conflict) as exc:
-        await app.messages.start(world.ctx("op_pupr"), msg.id)
+        await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
     assert exc.value.code == "message_changed"
     with pytest.raises(Conflict) as exc:
-        await app.messages.reply(world.ctx("op_pupr"), msg.id, "Jawaban.")
+        await app.messages.act(world.ctx("op_pupr"), msg.id, "reply", answer="Jawaban.")
     assert exc.value.code == "message_changed"
     other = await _submitted(world)
-    await app.messages.forward(world.ctx("admin"), other.id, fwd(world, "dinkes"))
+    await app.messages.act(world.ctx("admin"), other.id, "forward", **fwd(world, "dinkes"))
     with pytest.raises(NotFound):
-        await app.messages.start(world.ctx("op_pupr"), other.id)
+        await app.messages.act(world.ctx("op_pupr"), other.id, "start")
 
 
 async def test_a_withdrawn_message_answers_changed_to_those_who_saw_it(world: World) -> None:
     app = world.app
     msg = await _submitted(world)
-    await app.messages.withdraw(world.ctx("ani"), msg.id)
+    await app.messages.act(world.ctx("ani"), msg.id, "withdraw")
     for actor, call in (
-        ("admin", lambda ctx: app.messages.forward(ctx, msg.id, fwd(world))),
-        ("ani", lambda ctx: app.messages.withdraw(ctx, msg.id)),
+        ("admin", lambda ctx: app.messages.act(ctx, msg.id, "forward", **fwd(world))),
+        ("ani", lambda ctx: app.messages.act(ctx, msg.id, "withdraw")),
     ):
         with pytest.raises(Conflict) as exc:
             await call(world.ctx(actor))
         assert exc.value.code == "message_changed"
     with pytest.raises(NotFound):  # budi never saw it
-        await app.messages.withdraw(world.ctx("budi"), msg.id)
+        await app.messages.act(world.ctx("budi"), msg.id, "withdraw")
 
 
 async def test_concurrent_reforward_and_confirm_have_one_winner(world: World) -> None:
@@ -177,9 +185,9 @@ async def test_concurrent_reforward_and_confirm_have_one_winner(world: World) ->
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(
-                run, "reforward", app.messages.forward(admin, msg.id, fwd(world, "dinkes"))
+                run, "reforward", app.messages.act(admin, msg.id, "forward", **fwd(world, "dinkes"))
             )
-            tg.start_soon(run, "confirm", app.messages.start(operator, msg.id))
+            tg.start_soon(run, "confirm", app.messages.act(operator, msg.id, "start"))
         lost = [k for k, v in outcomes.items() if isinstance(v, Conflict)]
         assert len(lost) == 1, outcomes
         detail = await app.queries.message(world.ctx("admin"), msg.id)
@@ -391,7 +399,7 @@ async def test_a_retried_use_case_records_its_events_and_answer_once(
     holder.start()
     try:
         assert plugin.holding.wait(30)
-        moved = await app.messages.forward(ctx, msg.id, fwd(world, "dinkes"))
+        moved = await app.messages.act(ctx, msg.id, "forward", **fwd(world, "dinkes"))
     finally:
         plugin.go.set()
         holder.join(30)

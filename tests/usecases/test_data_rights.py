@@ -46,13 +46,14 @@ async def handled_message(world: World, *, anonymous: bool = False) -> Message:
             attachment=Upload("foto jalan.jpg", jpeg_bytes()),
         ),
     )
-    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
-    await app.messages.start(world.ctx("op_pupr"), msg.id)
-    await app.messages.progress(world.ctx("op_pupr"), msg.id, "Tim sudah survei.")
-    await app.messages.reply(
+    await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "progress", note="Tim sudah survei.")
+    await app.messages.act(
         world.ctx("op_pupr"),
         msg.id,
-        "Sudah diperbaiki.",
+        "reply",
+        answer="Sudah diperbaiki.",
         attachment=Upload("jawaban.pdf", pdf_bytes()),
     )
     await app.messages.rate(world.ctx("ani"), msg.id, 4, "Cukup cepat.")
@@ -91,7 +92,7 @@ async def test_the_export_holds_the_account_messages_logs_reply_rating_and_files
     app = world.app
     msg = await handled_message(world)
     withdrawn = await app.messages.submit(world.ctx("ani"), SubmitInput("Salah", "Keliru kirim."))
-    await app.messages.withdraw(world.ctx("ani"), withdrawn.id)
+    await app.messages.act(world.ctx("ani"), withdrawn.id, "withdraw")
     other = await app.messages.submit(world.ctx("budi"), SubmitInput("Budi", "Pesan Budi."))
 
     data, archive = await read_export(world, "ani")
@@ -157,15 +158,20 @@ async def test_the_export_holds_the_audit_entries_about_the_citizen(world: World
 async def test_internal_replies_and_notes_stay_out_of_the_export(world: World) -> None:
     app = world.app
     msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Pasar", "Atap bocor."))
-    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
-    await app.messages.start(world.ctx("op_pupr"), msg.id)
-    await app.messages.progress(
-        world.ctx("op_pupr"), msg.id, "Catatan dalam untuk staf.", visibility="internal"
-    )
-    await app.messages.reply(
+    await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
+    await app.messages.act(
         world.ctx("op_pupr"),
         msg.id,
-        "Jawaban dalam.",
+        "progress",
+        note="Catatan dalam untuk staf.",
+        visibility="internal",
+    )
+    await app.messages.act(
+        world.ctx("op_pupr"),
+        msg.id,
+        "reply",
+        answer="Jawaban dalam.",
         attachment=Upload("dalam.pdf", pdf_bytes()),
         visibility="internal",
     )
@@ -302,7 +308,7 @@ async def test_deleting_the_account_keeps_the_messages_without_their_sender(
     listed = await app.queries.backoffice(world.ctx("admin"), BackofficeQuery())
     assert {m.id for m in listed.items} >= {msg.id, open_msg.id}
     # The open one can still be handled.
-    await app.messages.forward(world.ctx("admin"), open_msg.id, fwd(world))
+    await app.messages.act(world.ctx("admin"), open_msg.id, "forward", **fwd(world))
 
     # The address, username and NIK are free for a new account.
     again = await world.citizen("ani", NIKS[0])
@@ -345,9 +351,9 @@ async def test_deletion_masks_the_personal_data_typed_into_messages_and_rating(
     app = world.app
     typed = f"Hubungi saya di 0812-3456-7890 atau ani@example.org, NIK {NIKS[0]}."
     msg = await app.messages.submit(world.ctx("ani"), SubmitInput("Telepon 081234567890", typed))
-    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
-    await app.messages.start(world.ctx("op_pupr"), msg.id)
-    await app.messages.reply(world.ctx("op_pupr"), msg.id, "Sudah.")
+    await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "reply", answer="Sudah.")
     await app.messages.rate(world.ctx("ani"), msg.id, 2, "Telepon saya 0812 3456 7890.")
     plain = await app.messages.submit(world.ctx("ani"), SubmitInput("Lampu", "Lampu mati."))
     before = await app.queries.message(world.ctx("admin"), msg.id)
@@ -482,7 +488,7 @@ async def test_closed_messages_lose_their_files_after_the_retention_period(
     rejected = await app.messages.submit(
         world.ctx("budi"), SubmitInput("s", "b", attachment=Upload("r.jpg", jpeg_bytes()))
     )
-    await app.messages.reject(world.ctx("admin"), rejected.id, "Bukan kewenangan.")
+    await app.messages.act(world.ctx("admin"), rejected.id, "reject", reason="Bukan kewenangan.")
     still_open = await app.messages.submit(
         world.ctx("budi"), SubmitInput("o", "b", attachment=Upload("o.jpg", jpeg_bytes()))
     )

@@ -14,7 +14,7 @@ from aspirasi_core import hookimpl
 from aspirasi_core.domain.errors import Conflict, NotAllowed, Throttled
 from aspirasi_core.domain.model import Action, Status
 from aspirasi_core.plugin_types import CategoryDecl
-from aspirasi_core.services import Context, ForwardInput, SubmitInput
+from aspirasi_core.services import Context, SubmitInput
 
 from .world import World, build_world
 
@@ -69,7 +69,7 @@ async def test_validate_transition_vetoes_and_leaves_nothing(database, tmp_path)
     msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("keep this", "b"))
     outbox_before = world.count("outbox")
     with pytest.raises(NotAllowed):
-        await world.app.messages.reject(world.ctx("admin"), msg.id, "no")
+        await world.app.messages.act(world.ctx("admin"), msg.id, "reject", reason="no")
     detail = await world.app.queries.message(world.ctx("admin"), msg.id)
     assert detail.message.status is Status.SUBMITTED and len(detail.log) == 1
     assert world.count("outbox") == outbox_before
@@ -124,12 +124,13 @@ async def test_in_transaction_sees_the_change_and_aborts_it_by_raising(database,
     before = world.count("messages")
     msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
     assert ("MessageSubmitted", before + 1) in rollup.seen
-    await world.app.messages.forward(
+    await world.app.messages.act(
         world.ctx("admin"),
         msg.id,
-        ForwardInput(
-            world.categories["aduan"], world.subcategories["infrastruktur"], world.agencies["pupr"]
-        ),
+        "forward",
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["infrastruktur"],
+        agency_id=world.agencies["pupr"],
     )
     assert rollup.seen[-1][0] == "StatusChanged"
     # raising rolls the whole change back: no message, no log, no outbox item
@@ -170,23 +171,23 @@ async def test_after_hooks_run_after_commit_and_failures_do_not_break_the_use_ca
     assert failure["event_name"] == "MessageSubmitted"
     assert failure["plugin"].endswith("Broken")
     assert [e.name for e in world.recorder.after] == ["MessageSubmitted"]
-    await world.app.messages.forward(
+    await world.app.messages.act(
         world.ctx("admin"),
         msg.id,
-        ForwardInput(
-            world.categories["aduan"], world.subcategories["infrastruktur"], world.agencies["pupr"]
-        ),
+        "forward",
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["infrastruktur"],
+        agency_id=world.agencies["pupr"],
     )
     changed = world.recorder.after[-1]
     assert changed.name == "StatusChanged" and changed.to_status is Status.FORWARDED
-    await world.app.messages.forward(
+    await world.app.messages.act(
         world.ctx("admin"),
         msg.id,
-        ForwardInput(
-            world.categories["aduan"],
-            world.subcategories["infrastruktur"],
-            world.agencies["dinkes"],
-        ),
+        "forward",
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["infrastruktur"],
+        agency_id=world.agencies["dinkes"],
     )
     assert world.recorder.after[-1].previous_agency_id == world.agencies["pupr"]
 
@@ -291,14 +292,13 @@ async def test_a_slow_batch_hands_back_what_it_cannot_send_within_its_lease(worl
 
 async def test_status_changes_carry_the_classification(world: World) -> None:
     msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
-    await world.app.messages.forward(
+    await world.app.messages.act(
         world.ctx("admin"),
         msg.id,
-        ForwardInput(
-            world.categories["aduan"],
-            world.subcategories["permasalahan-lahan"],
-            world.agencies["pupr"],
-        ),
+        "forward",
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["permasalahan-lahan"],
+        agency_id=world.agencies["pupr"],
     )
     event = world.recorder.after[-1]
     assert (event.category_id, event.subcategory_id) == (
@@ -328,14 +328,13 @@ async def test_a_wrapper_on_an_after_hook_runs_and_tracing_sees_the_call(
         lambda name, impls, kwargs: seen.append(name), lambda *args: None
     )
     try:
-        await world.app.messages.forward(
+        await world.app.messages.act(
             world.ctx("admin"),
             msg.id,
-            ForwardInput(
-                world.categories["aduan"],
-                world.subcategories["infrastruktur"],
-                world.agencies["pupr"],
-            ),
+            "forward",
+            category_id=world.categories["aduan"],
+            subcategory_id=world.subcategories["infrastruktur"],
+            agency_id=world.agencies["pupr"],
         )
     finally:
         undo()
@@ -366,14 +365,13 @@ async def test_a_failing_after_hook_is_logged_and_plugin_wrappers_see_the_error(
     world = await build_world(database, tmp_path, plugins=(Outer(), Broken()))
     msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
     with structlog.testing.capture_logs() as logs:
-        await world.app.messages.forward(
+        await world.app.messages.act(
             world.ctx("admin"),
             msg.id,
-            ForwardInput(
-                world.categories["aduan"],
-                world.subcategories["infrastruktur"],
-                world.agencies["pupr"],
-            ),
+            "forward",
+            category_id=world.categories["aduan"],
+            subcategory_id=world.subcategories["infrastruktur"],
+            agency_id=world.agencies["pupr"],
         )
     assert [line["plugin"] for line in logs if line["event"] == "after_hook_failed"] == [
         f"{__name__}.{Broken.__qualname__}"

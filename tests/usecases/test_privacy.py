@@ -11,7 +11,7 @@ import pytest
 
 from aspirasi_core.domain.audit import AuditAction
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, NotFound
-from aspirasi_core.services import AuditQuery, BackofficeQuery, ForwardInput, SubmitInput, Upload
+from aspirasi_core.services import AuditQuery, BackofficeQuery, SubmitInput, Upload
 from aspirasi_core.services.admin import AccountChanges
 
 from .test_queries import LandMonitor
@@ -22,8 +22,12 @@ pytestmark = pytest.mark.anyio
 STAFF = ("admin", "op_dinkes", "root")
 
 
-def fwd(world: World, agency: str = "dinkes", sub: str = "infrastruktur") -> ForwardInput:
-    return ForwardInput(world.categories["aduan"], world.subcategories[sub], world.agencies[agency])
+def fwd(world: World, agency: str = "dinkes", sub: str = "infrastruktur") -> dict[str, Any]:
+    return dict(
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories[sub],
+        agency_id=world.agencies[agency],
+    )
 
 
 def jpeg() -> bytes:
@@ -41,7 +45,7 @@ async def seed(world: World) -> dict[str, int]:
     anonymous one is confirmed and updated (a log with staff entries too)."""
     app = world.app
     signed = await app.messages.submit(world.ctx("budi"), SubmitInput("Jalan", "Rusak"))
-    await app.messages.forward(world.ctx("admin"), signed.id, fwd(world))
+    await app.messages.act(world.ctx("admin"), signed.id, "forward", **fwd(world))
     hidden = await app.messages.submit(
         world.ctx("budi"),
         SubmitInput(
@@ -51,9 +55,9 @@ async def seed(world: World) -> dict[str, int]:
             attachment=Upload("KTP Budi Santoso.jpg", jpeg()),
         ),
     )
-    await app.messages.forward(world.ctx("admin"), hidden.id, fwd(world))
-    await app.messages.start(world.ctx("op_dinkes"), hidden.id)
-    await app.messages.progress(world.ctx("op_dinkes"), hidden.id, "Sedang diperiksa.")
+    await app.messages.act(world.ctx("admin"), hidden.id, "forward", **fwd(world))
+    await app.messages.act(world.ctx("op_dinkes"), hidden.id, "start")
+    await app.messages.act(world.ctx("op_dinkes"), hidden.id, "progress", note="Sedang diperiksa.")
     return {"signed": signed.id, "hidden": hidden.id}
 
 
@@ -116,8 +120,8 @@ async def test_the_lists_carry_no_sender_of_anonymous_messages(database, tmp_pat
     land = await app.messages.submit(
         world.ctx("budi"), SubmitInput("Sengketa lahan", "Isi", anonymous=True)
     )
-    await app.messages.forward(
-        world.ctx("admin"), land.id, fwd(world, "pupr", "permasalahan-lahan")
+    await app.messages.act(
+        world.ctx("admin"), land.id, "forward", **fwd(world, "pupr", "permasalahan-lahan")
     )
     await app.admin.update_account(
         world.ctx("root"),

@@ -4,12 +4,14 @@ masked in public, and notifications follow the current access rules."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from aspirasi_core.domain.errors import Invalid, NotFound
 from aspirasi_core.domain.events import StatusChanged
 from aspirasi_core.domain.model import Status, Visibility
-from aspirasi_core.services import BackofficeQuery, Context, ForwardInput, SubmitInput, Upload
+from aspirasi_core.services import BackofficeQuery, Context, SubmitInput, Upload
 
 from .test_messages import pdf_bytes
 from .world import NIKS, World
@@ -19,11 +21,11 @@ pytestmark = pytest.mark.anyio
 NOTE = "Untuk instansi: pelapor sering mengadu, cek dulu."
 
 
-def fwd(world: World, agency: str = "pupr", **kw) -> ForwardInput:
-    return ForwardInput(
-        world.categories["aduan"],
-        world.subcategories["infrastruktur"],
-        world.agencies[agency],
+def fwd(world: World, agency: str = "pupr", **kw) -> dict[str, Any]:
+    return dict(
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["infrastruktur"],
+        agency_id=world.agencies[agency],
         **kw,
     )
 
@@ -46,15 +48,15 @@ async def notes_seen(world: World, who: str, message_id: int) -> list[str]:
 
 async def test_the_forwarding_note_is_internal_by_default(world: World) -> None:
     mid = await submitted(world)
-    await world.app.messages.forward(world.ctx("admin"), mid, fwd(world, note=NOTE))
+    await world.app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world, note=NOTE))
     assert await notes_seen(world, "ani", mid) == []
     for staff in ("admin", "op_pupr"):
         assert await notes_seen(world, staff, mid) == [NOTE]
     entry = (await world.app.queries.message_log(world.ctx("op_pupr"), mid))[-1]
     assert entry.note_visibility is Visibility.INTERNAL
     # Re-forwarding too; the new agency's operators read both notes, the sender none.
-    await world.app.messages.forward(
-        world.ctx("admin"), mid, fwd(world, "dinkes", note="Salah instansi.")
+    await world.app.messages.act(
+        world.ctx("admin"), mid, "forward", **fwd(world, "dinkes", note="Salah instansi.")
     )
     assert await notes_seen(world, "ani", mid) == []
     assert await notes_seen(world, "op_dinkes", mid) == [NOTE, "Salah instansi."]
@@ -62,8 +64,11 @@ async def test_the_forwarding_note_is_internal_by_default(world: World) -> None:
 
 async def test_a_note_chosen_for_the_sender_reaches_the_sender(world: World) -> None:
     mid = await submitted(world)
-    await world.app.messages.forward(
-        world.ctx("admin"), mid, fwd(world, note="Diteruskan ke PUPR.", visibility="sender")
+    await world.app.messages.act(
+        world.ctx("admin"),
+        mid,
+        "forward",
+        **fwd(world, note="Diteruskan ke PUPR.", visibility="sender"),
     )
     assert await notes_seen(world, "ani", mid) == ["Diteruskan ke PUPR."]
     [event] = [e for e in world.recorder.after if isinstance(e, StatusChanged)]
@@ -73,19 +78,25 @@ async def test_a_note_chosen_for_the_sender_reaches_the_sender(world: World) -> 
 async def test_defaults_and_choices_of_the_other_texts(world: World) -> None:
     app = world.app
     rejected = await submitted(world)
-    await app.messages.reject(world.ctx("admin"), rejected, "Bukan kewenangan provinsi.")
+    await app.messages.act(
+        world.ctx("admin"), rejected, "reject", reason="Bukan kewenangan provinsi."
+    )
     assert await notes_seen(world, "ani", rejected) == ["Bukan kewenangan provinsi."]
     quiet = await submitted(world)
-    await app.messages.reject(world.ctx("admin"), quiet, "Spam berulang.", visibility="internal")
+    await app.messages.act(
+        world.ctx("admin"), quiet, "reject", reason="Spam berulang.", visibility="internal"
+    )
     assert await notes_seen(world, "ani", quiet) == []
     assert await notes_seen(world, "admin", quiet) == ["Spam berulang."]
 
     mid = await submitted(world)
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world))
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world))
     op = world.ctx("op_pupr")
-    await app.messages.start(op, mid, "Kami tangani.")
-    await app.messages.progress(op, mid, "Survei lokasi selesai.")
-    await app.messages.progress(op, mid, "Kontraktor lambat, tegur.", visibility="internal")
+    await app.messages.act(op, mid, "start", note="Kami tangani.")
+    await app.messages.act(op, mid, "progress", note="Survei lokasi selesai.")
+    await app.messages.act(
+        op, mid, "progress", note="Kontraktor lambat, tegur.", visibility="internal"
+    )
     assert await notes_seen(world, "ani", mid) == ["Kami tangani.", "Survei lokasi selesai."]
     assert await notes_seen(world, "op_pupr", mid) == [
         "Kami tangani.",
@@ -103,11 +114,16 @@ async def test_defaults_and_choices_of_the_other_texts(world: World) -> None:
 async def test_an_internal_reply_and_its_file_stay_with_the_staff(world: World) -> None:
     app = world.app
     mid = await submitted(world)
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world))
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world))
     op = world.ctx("op_pupr")
-    await app.messages.start(op, mid)
-    await app.messages.reply(
-        op, mid, "Jawaban internal.", Upload("jawaban.pdf", pdf_bytes()), visibility="internal"
+    await app.messages.act(op, mid, "start")
+    await app.messages.act(
+        op,
+        mid,
+        "reply",
+        answer="Jawaban internal.",
+        attachment=Upload("jawaban.pdf", pdf_bytes()),
+        visibility="internal",
     )
     staff = await app.queries.message(op, mid)
     assert staff.reply is not None and staff.reply.visibility is Visibility.INTERNAL
@@ -125,9 +141,9 @@ async def test_an_internal_reply_and_its_file_stay_with_the_staff(world: World) 
 async def test_a_reply_for_the_sender_is_the_default(world: World) -> None:
     app = world.app
     mid = await submitted(world)
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world))
-    await app.messages.start(world.ctx("op_pupr"), mid)
-    await app.messages.reply(world.ctx("op_pupr"), mid, "Sudah diperbaiki.")
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world))
+    await app.messages.act(world.ctx("op_pupr"), mid, "start")
+    await app.messages.act(world.ctx("op_pupr"), mid, "reply", answer="Sudah diperbaiki.")
     owner = await app.queries.message(world.ctx("ani"), mid)
     assert owner.reply is not None and owner.reply.answer == "Sudah diperbaiki."
     assert owner.reply.visibility is Visibility.SENDER
@@ -137,12 +153,14 @@ async def test_a_reply_for_the_sender_is_the_default(world: World) -> None:
 async def test_an_unknown_visibility_is_refused_and_nothing_changes(world: World, bad) -> None:
     mid = await submitted(world)
     with pytest.raises(Invalid) as refused:
-        await world.app.messages.forward(world.ctx("admin"), mid, fwd(world, visibility=bad))
+        await world.app.messages.act(
+            world.ctx("admin"), mid, "forward", **fwd(world, visibility=bad)
+        )
     assert [(e.field, e.code) for e in refused.value.errors] == [
         ("visibility", "visibility_unknown")
     ]
     with pytest.raises(Invalid):
-        await world.app.messages.reject(world.ctx("admin"), mid, "x", visibility=bad)
+        await world.app.messages.act(world.ctx("admin"), mid, "reject", reason="x", visibility=bad)
     detail = await world.app.queries.message(world.ctx("admin"), mid)
     assert detail.message.status is Status.SUBMITTED and len(detail.log) == 1
 
@@ -155,16 +173,16 @@ async def test_tracking_shows_the_minimum(world: World) -> None:
     admin, op = world.ctx("admin"), world.ctx("op_pupr")
     waiting = await submitted(world, subject="Belum diteruskan")
     public = await submitted(world, subject="Jalan rusak, HP 0812-3456-7890")
-    await app.messages.forward(admin, public, fwd(world, note=NOTE, visibility="sender"))
-    await app.messages.start(op, public, "Kami tangani.")
-    await app.messages.progress(op, public, "Survei selesai.")
-    await app.messages.reply(op, public, "Jawaban lengkap untuk pelapor.")
+    await app.messages.act(admin, public, "forward", **fwd(world, note=NOTE, visibility="sender"))
+    await app.messages.act(op, public, "start", note="Kami tangani.")
+    await app.messages.act(op, public, "progress", note="Survei selesai.")
+    await app.messages.act(op, public, "reply", answer="Jawaban lengkap untuk pelapor.")
     rejected = await submitted(world, subject="Ditolak saja")
-    await app.messages.reject(admin, rejected, "Alasan penolakan.")
+    await app.messages.act(admin, rejected, "reject", reason="Alasan penolakan.")
     hidden = await submitted(world, subject="Rahasia", confidential=True)
-    await app.messages.forward(admin, hidden, fwd(world))
+    await app.messages.act(admin, hidden, "forward", **fwd(world))
     anonymous = await submitted(world, subject="Tanpa nama", anonymous=True)
-    await app.messages.forward(admin, anonymous, fwd(world))
+    await app.messages.act(admin, anonymous, "forward", **fwd(world))
 
     tracked = await app.queries.track(Context(), NIKS[0])
     tickets = {
@@ -211,7 +229,7 @@ async def test_personal_data_is_masked_in_public_and_cannot_be_searched_for(
 ) -> None:
     app = world.app
     mid = await submitted(world, subject="Pungli, hubungi 0812 3456 7890", body=PII_BODY)
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world))
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world))
     [shown] = (await app.queries.public()).items
     assert shown.subject == "Pungli, hubungi 0812*****890"
     assert shown.body == (
@@ -239,10 +257,10 @@ async def test_personal_data_is_masked_in_public_and_cannot_be_searched_for(
 async def test_notifications_follow_the_current_access_rules(world: World) -> None:
     app = world.app
     mid = await submitted(world, subject="Pungli di puskesmas")
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world))
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world))
     [before] = (await app.notifications.list(world.ctx("op_pupr"))).items
     assert before.message_id == mid and before.params["subject"] == "Pungli di puskesmas"
-    await app.messages.forward(world.ctx("admin"), mid, fwd(world, "dinkes"))
+    await app.messages.act(world.ctx("admin"), mid, "forward", **fwd(world, "dinkes"))
     [after] = (await app.notifications.list(world.ctx("op_pupr"))).items
     assert after.id == before.id
     assert after.message_id is None  # no link to a message one cannot open

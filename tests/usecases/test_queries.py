@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.errors import Invalid, NotAllowed, NotFound, Unauthenticated
 from aspirasi_core.domain.model import Status
 from aspirasi_core.domain.policy import MessageScope
-from aspirasi_core.services import BackofficeQuery, Context, ForwardInput, SubmitInput
+from aspirasi_core.services import BackofficeQuery, Context, SubmitInput
 
 from .world import NIKS, World, build_world
 
@@ -17,8 +19,12 @@ pytestmark = pytest.mark.anyio
 
 def fwd(
     world: World, agency: str = "pupr", sub: str = "infrastruktur", cat: str = "aduan"
-) -> ForwardInput:
-    return ForwardInput(world.categories[cat], world.subcategories[sub], world.agencies[agency])
+) -> dict[str, Any]:
+    return dict(
+        category_id=world.categories[cat],
+        subcategory_id=world.subcategories[sub],
+        agency_id=world.agencies[agency],
+    )
 
 
 async def seed(world: World) -> dict[str, int]:
@@ -30,26 +36,26 @@ async def seed(world: World) -> dict[str, int]:
     ids["forwarded"] = (
         await app.messages.submit(world.ctx("ani"), SubmitInput("diteruskan", "b"))
     ).id
-    await app.messages.forward(world.ctx("admin"), ids["forwarded"], fwd(world))
+    await app.messages.act(world.ctx("admin"), ids["forwarded"], "forward", **fwd(world))
     ids["confidential"] = (
         await app.messages.submit(world.ctx("ani"), SubmitInput("rahasia", "b", confidential=True))
     ).id
-    await app.messages.forward(world.ctx("admin"), ids["confidential"], fwd(world))
+    await app.messages.act(world.ctx("admin"), ids["confidential"], "forward", **fwd(world))
     ids["rejected"] = (await app.messages.submit(world.ctx("budi"), SubmitInput("ditolak", "b"))).id
-    await app.messages.reject(world.ctx("admin"), ids["rejected"], "tidak jelas")
+    await app.messages.act(world.ctx("admin"), ids["rejected"], "reject", reason="tidak jelas")
     ids["withdrawn"] = (
         await app.messages.submit(world.ctx("budi"), SubmitInput("ditarik", "b"))
     ).id
-    await app.messages.withdraw(world.ctx("budi"), ids["withdrawn"])
+    await app.messages.act(world.ctx("budi"), ids["withdrawn"], "withdraw")
     ids["dinkes"] = (
         await app.messages.submit(world.ctx("budi"), SubmitInput("kesehatan", "b", anonymous=True))
     ).id
-    await app.messages.forward(world.ctx("admin"), ids["dinkes"], fwd(world, "dinkes"))
+    await app.messages.act(world.ctx("admin"), ids["dinkes"], "forward", **fwd(world, "dinkes"))
     ids["land"] = (
         await app.messages.submit(world.ctx("budi"), SubmitInput("sengketa lahan", "b"))
     ).id
-    await app.messages.forward(
-        world.ctx("admin"), ids["land"], fwd(world, "dinkes", "permasalahan-lahan")
+    await app.messages.act(
+        world.ctx("admin"), ids["land"], "forward", **fwd(world, "dinkes", "permasalahan-lahan")
     )
     return ids
 
@@ -173,7 +179,7 @@ async def test_visibility_scope_lets_a_monitor_read_but_not_act(database, tmp_pa
     page = await app.queries.scoped(monitor, "land")
     assert [m.id for m in page.items] == [ids["land"]]
     with pytest.raises(NotFound):
-        await app.messages.start(monitor, ids["land"])
+        await app.messages.act(monitor, ids["land"], "start")
     with pytest.raises(NotAllowed):
         await app.queries.scoped(world.ctx("op_dinkes"), "land")
     with pytest.raises(Invalid):

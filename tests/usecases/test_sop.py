@@ -4,6 +4,7 @@ the super admin's days off moving open deadlines."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
 from aspirasi_core.domain.events import MessageOverdue, StatusChanged
 from aspirasi_core.domain.model import Status
-from aspirasi_core.services import ForwardInput, SubmitInput
+from aspirasi_core.services import SubmitInput
 from aspirasi_core.storage.tables import messages
 
 from .world import World
@@ -31,9 +32,12 @@ async def submit(world: World, who: str = "ani", subject: str = "Jalan rusak"):
     return await world.app.messages.submit(world.ctx(who), SubmitInput(subject, "Berlubang."))
 
 
-def fwd(world: World, sub: str = "infrastruktur", agency: str = "pupr") -> ForwardInput:
-    return ForwardInput(
-        world.categories["aduan"], world.subcategories[sub], world.agencies[agency], ""
+def fwd(world: World, sub: str = "infrastruktur", agency: str = "pupr") -> dict[str, Any]:
+    return dict(
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories[sub],
+        agency_id=world.agencies[agency],
+        note="",
     )
 
 
@@ -44,20 +48,22 @@ async def test_each_stage_has_its_own_clock(world: World) -> None:
     assert msg.due_at == end_of(5)
     assert msg.stage_started_at == world.clock.now()
     world.clock.advance(days=1)  # Tuesday
-    forwarded = await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    forwarded = await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
     # Confirm: 2 working days from Tuesday (Wed 4, Thu 5).
     assert forwarded.due_at == end_of(5)
     changed = [e for e in world.recorder.after if isinstance(e, StatusChanged)]
     assert changed[-1].due_at == forwarded.due_at
     world.clock.advance(days=3)  # Friday 6 Nov
-    started = await app.messages.start(world.ctx("op_pupr"), msg.id)
+    started = await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
     # Reply: 10 working days from Friday: 9..13, 16..20 Nov.
     assert started.due_at == end_of(20)
     world.clock.advance(days=3)
-    progressed = await app.messages.progress(world.ctx("op_pupr"), msg.id, "Sedang dikerjakan")
+    progressed = await app.messages.act(
+        world.ctx("op_pupr"), msg.id, "progress", note="Sedang dikerjakan"
+    )
     assert progressed.due_at == started.due_at  # a progress update does not move the clock
     assert progressed.stage_started_at == started.stage_started_at
-    done = await app.messages.reply(world.ctx("op_pupr"), msg.id, "Sudah diperbaiki.")
+    done = await app.messages.act(world.ctx("op_pupr"), msg.id, "reply", answer="Sudah diperbaiki.")
     assert done.due_at is None and done.stage_started_at is None
     assert not done.is_overdue(world.clock.now())
 
@@ -66,29 +72,31 @@ async def test_a_sub_category_sets_its_own_days_and_refuses_bad_ones(world: Worl
     app = world.app
     root = world.ctx("root")
     lahan = world.subcategories["permasalahan-lahan"]
-    updated = await app.admin.update_subcategory(
-        root, lahan, sop_confirm_days="4", sop_reply_days=20
+    updated = await app.admin.update_entry(
+        root, "subcategory", lahan, sop_confirm_days="4", sop_reply_days=20
     )
     assert (updated.sop_confirm_days, updated.sop_reply_days) == (4, 20)
     msg = await submit(world)
-    forwarded = await app.messages.forward(
-        world.ctx("admin"), msg.id, fwd(world, "permasalahan-lahan")
+    forwarded = await app.messages.act(
+        world.ctx("admin"), msg.id, "forward", **fwd(world, "permasalahan-lahan")
     )
     assert forwarded.due_at == end_of(6)  # Tue..Fri
     with pytest.raises(Invalid) as caught:
-        await app.admin.update_subcategory(root, lahan, sop_reply_days="0")
+        await app.admin.update_entry(root, "subcategory", lahan, sop_reply_days="0")
     assert caught.value.errors[0].field == "sop_reply_days"
     # Blank resets to the default.
-    cleared = await app.admin.update_subcategory(root, lahan, sop_confirm_days="")
+    cleared = await app.admin.update_entry(root, "subcategory", lahan, sop_confirm_days="")
     assert cleared.sop_confirm_days is None and cleared.sop_reply_days == 20
 
 
 async def test_reforwarding_restarts_the_confirm_clock(world: World) -> None:
     app = world.app
     msg = await submit(world)
-    first = await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    first = await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
     world.clock.advance(days=2)  # Wednesday
-    again = await app.messages.forward(world.ctx("admin"), msg.id, fwd(world, agency="dinkes"))
+    again = await app.messages.act(
+        world.ctx("admin"), msg.id, "forward", **fwd(world, agency="dinkes")
+    )
     assert again.due_at == end_of(6)  # Thu 5, Fri 6
     assert again.due_at != first.due_at
 
@@ -110,7 +118,7 @@ async def test_lateness_is_announced_once_per_deadline(world: World) -> None:
     assert not any(n.kind.startswith("message_overdue") for n in op_notes.items)
     # Forwarding starts a new deadline, which is announced again when it passes,
     # this time to the agency's operators as well (and no other agency's).
-    await app.messages.forward(world.ctx("admin"), msg.id, fwd(world))
+    await app.messages.act(world.ctx("admin"), msg.id, "forward", **fwd(world))
     world.clock.advance(days=10)
     assert await app.sop.sweep() == 1
     op_notes = await app.notifications.list(world.ctx("op_pupr"))
@@ -124,7 +132,7 @@ async def test_lateness_is_announced_once_per_deadline(world: World) -> None:
 async def test_final_messages_are_never_late(world: World) -> None:
     app = world.app
     msg = await submit(world)
-    await app.messages.withdraw(world.ctx("ani"), msg.id)
+    await app.messages.act(world.ctx("ani"), msg.id, "withdraw")
     world.clock.advance(days=30)
     assert await app.sop.sweep() == 0
 
@@ -181,9 +189,9 @@ async def test_back_office_lists_filter_overdue_and_sort_by_deadline(world: Worl
     second = await submit(world, subject="Kedua")  # Tuesday: due end of Fri 6
     world.clock.advance(days=1)
     third = await submit(world, subject="Ketiga")  # Wednesday: due end of Mon 9
-    await app.messages.forward(admin, third.id, fwd(world))  # confirm: Thu 5, Fri 6
+    await app.messages.act(admin, third.id, "forward", **fwd(world))  # confirm: Thu 5, Fri 6
     closed = await submit(world, subject="Ditolak")
-    await app.messages.reject(admin, closed.id, "Bukan wewenang")
+    await app.messages.act(admin, closed.id, "reject", reason="Bukan wewenang")
     by_due = await app.queries.backoffice(admin, BackofficeQuery(sort="due"), limit=2)
     # Equal deadlines (second and third) keep the order of their ids across pages.
     assert [m.id for m in by_due.items] == [first.id, second.id]

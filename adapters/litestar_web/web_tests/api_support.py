@@ -17,7 +17,7 @@ from aspirasi_core.domain.events import Event
 from aspirasi_core.plugin_types import OutboxMessage
 from aspirasi_core.plugins import create_plugin_manager, migration_locations
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import Context, ForwardInput, SubmitInput, Upload
+from aspirasi_core.services import Context, SubmitInput, Upload
 from aspirasi_core.storage import upgrade
 from aspirasi_web import hookspecs as web_hookspecs
 from aspirasi_web.app import create_app
@@ -77,14 +77,13 @@ class ApiWorld(WebWorld):
                 ),
             )
             if forward_to:
-                await core.messages.forward(
+                await core.messages.act(
                     actor_ctx("admin"),
                     msg.id,
-                    ForwardInput(
-                        category_id=self.ids["cat_aduan"],
-                        subcategory_id=self.ids["sub_infra"],
-                        agency_id=self.ids[f"agency_{forward_to}"],
-                    ),
+                    "forward",
+                    category_id=self.ids["cat_aduan"],
+                    subcategory_id=self.ids["sub_infra"],
+                    agency_id=self.ids[f"agency_{forward_to}"],
                 )
             return msg.id
 

@@ -125,11 +125,19 @@ class Filler:
             return acc.id
 
         async def agency() -> int:
-            return (await core.admin.create_agency(self.root, f"temp-{n}", f"Temp {n}")).id
+            return (
+                await core.admin.create_entry(
+                    self.root, "agency", code=f"temp-{n}", name=f"Temp {n}"
+                )
+            ).id
 
         async def subcategory() -> int:
-            sub = await core.admin.create_subcategory(
-                self.root, self.w.ids["cat_aduan"], f"temp-{n}", f"Temp {n}"
+            sub = await core.admin.create_entry(
+                self.root,
+                "subcategory",
+                category_id=self.w.ids["cat_aduan"],
+                code=f"temp-{n}",
+                name=f"Temp {n}",
             )
             return sub.id
 

@@ -504,3 +504,15 @@ def test_openapi_schema_is_browsable_offline(api: ApiWorld) -> None:
     assert "/api/v1/messages/{message_id}" in spec["paths"]
     assert spec["paths"]["/api/v1/auth/login"]["post"]["security"] == [{}]
     assert spec["security"] == [{"bearer": []}]
+
+
+@pytest.mark.parametrize("command", ["forward", "reject", "start", "progress", "reply"])
+def test_a_citizen_sending_a_staff_command_with_an_empty_body_gets_403_not_422(
+    api: ApiWorld, command: str
+) -> None:
+    """The role is checked before the input: a citizen learns that it may not
+    act, not which fields the staff must fill in."""
+    mid = api.seed_message("ani", forward_to="pupr")
+    r = api.client.post(f"/api/v1/messages/{mid}/{command}", json={}, headers=api.bearer("ani"))
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "forbidden"

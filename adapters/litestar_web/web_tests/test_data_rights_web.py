@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from aspirasi_core.domain.model import Message
-from aspirasi_core.services import ForwardInput
 
 from .test_pages_public_support import acc, advance, ctx, submit
 from .world import NIKS, PASSWORDS, WebWorld
@@ -232,10 +231,13 @@ def test_the_land_issue_and_evaluator_views_keep_a_deleted_senders_messages(
     async def classify() -> None:
         subs = await core.admin.subcategories(web.ids["cat_aduan"])
         land = next(s for s in subs if s.code == "permasalahan-lahan")
-        await core.messages.forward(
+        await core.messages.act(
             ctx(web, "admin"),
             msg.id,
-            ForwardInput(web.ids["cat_aduan"], land.id, web.ids["agency_pupr"]),
+            "forward",
+            category_id=web.ids["cat_aduan"],
+            subcategory_id=land.id,
+            agency_id=web.ids["agency_pupr"],
         )
 
     anyio.run(classify)

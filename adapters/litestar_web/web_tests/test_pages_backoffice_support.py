@@ -50,17 +50,15 @@ def submit(web: WebWorld, author: str = "ani", subject: str = "Jalan rusak di Sa
 
 def forward_to(web: WebWorld, message_id: int, agency: str = "pupr") -> None:
     """Forward a message as the admin, through the core."""
-    from aspirasi_core.services import ForwardInput
 
     async def go() -> None:
-        await web.core.messages.forward(
-            Context(actor=actor_of(web, "admin")),  # type: ignore[arg-type]
+        await web.core.messages.act(
+            Context(actor=actor_of(web, "admin")),
             message_id,
-            ForwardInput(
-                category_id=web.ids["cat_aduan"],
-                subcategory_id=web.ids["sub_infra"],
-                agency_id=web.ids[f"agency_{agency}"],
-            ),
+            "forward",
+            category_id=web.ids["cat_aduan"],
+            subcategory_id=web.ids["sub_infra"],
+            agency_id=web.ids[f"agency_{agency}"],
         )
 
     anyio.run(go)

@@ -10,7 +10,7 @@ import anyio
 
 from aspirasi_core.domain.model import Account, Message
 from aspirasi_core.security.tokens import hash_token, new_token
-from aspirasi_core.services import Context, ForwardInput, SubmitInput, Upload
+from aspirasi_core.services import Context, SubmitInput, Upload
 
 from .world import WebWorld
 
@@ -62,22 +62,21 @@ def advance(web: WebWorld, message: Message, to: str, agency: str = "pupr") -> N
     core = web.core
 
     async def go() -> None:
-        await core.messages.forward(
+        await core.messages.act(
             ctx(web, "admin"),
             message.id,
-            ForwardInput(
-                category_id=web.ids["cat_aduan"],
-                subcategory_id=web.ids["sub_infra"],
-                agency_id=web.ids[f"agency_{agency}"],
-            ),
+            "forward",
+            category_id=web.ids["cat_aduan"],
+            subcategory_id=web.ids["sub_infra"],
+            agency_id=web.ids[f"agency_{agency}"],
         )
         if to == "forwarded":
             return
         op = ctx(web, f"op_{agency}")
-        await core.messages.start(op, message.id)
+        await core.messages.act(op, message.id, "start")
         if to == "in_progress":
             return
-        await core.messages.reply(op, message.id, "Sudah diperbaiki.")
+        await core.messages.act(op, message.id, "reply", answer="Sudah diperbaiki.")
 
     anyio.run(go)
 

@@ -84,7 +84,7 @@ def add_staff(api: ApiWorld) -> None:
 
     async def go() -> None:
         rctx = Context(actor=_actor(api, "root"))
-        biro = await core.admin.create_agency(rctx, "biro", "Biro Perekonomian")
+        biro = await core.admin.create_entry(rctx, "agency", code="biro", name="Biro Perekonomian")
         for username, permission in (
             ("monitor", "land_issue.monitor"),
             ("evaluator", "evaluator.evaluate"),

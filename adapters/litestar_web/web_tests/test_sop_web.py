@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 
-from aspirasi_core.services import Context, ForwardInput, SubmitInput
+from aspirasi_core.services import Context, SubmitInput
 
 from .api_support import ApiWorld, build_world
 from .world import NIKS
@@ -46,17 +46,23 @@ def send(w: ApiWorld, subject: str, author: str = "ani") -> int:
 
 def forward(w: ApiWorld, message_id: int) -> None:
     async def go() -> None:
-        await w.core.messages.forward(
+        await w.core.messages.act(
             ctx(w, "admin"),
             message_id,
-            ForwardInput(w.ids["cat_aduan"], w.ids["sub_infra"], w.ids["agency_pupr"], ""),
+            "forward",
+            category_id=w.ids["cat_aduan"],
+            subcategory_id=w.ids["sub_infra"],
+            agency_id=w.ids["agency_pupr"],
+            note="",
         )
 
     anyio.run(go)
 
 
 def reject(w: ApiWorld, message_id: int) -> None:
-    anyio.run(lambda: w.core.messages.reject(ctx(w, "admin"), message_id, "Bukan wewenang."))
+    anyio.run(
+        lambda: w.core.messages.act(ctx(w, "admin"), message_id, "reject", reason="Bukan wewenang.")
+    )
 
 
 def due_of(w: ApiWorld, message_id: int) -> datetime | None:
@@ -270,7 +276,7 @@ def test_detail_pages_show_the_stage_deadline(sw: ApiWorld) -> None:
         sw.client.get(f"/messages/{mid}?lang=en").text
     )
 
-    anyio.run(lambda: sw.core.messages.start(ctx(sw, "op_pupr"), mid, ""))
+    anyio.run(lambda: sw.core.messages.act(ctx(sw, "op_pupr"), mid, "start", note=""))
     set_due(sw, mid, LATER)
     login(sw, "op_pupr")
     page = sw.client.get(f"/backoffice/messages/{mid}")
@@ -279,7 +285,11 @@ def test_detail_pages_show_the_stage_deadline(sw: ApiWorld) -> None:
         sw.client.get(f"/backoffice/messages/{mid}?lang=en").text
     )
 
-    anyio.run(lambda: sw.core.messages.reply(ctx(sw, "op_pupr"), mid, "Sudah.", None))
+    anyio.run(
+        lambda: sw.core.messages.act(
+            ctx(sw, "op_pupr"), mid, "reply", answer="Sudah.", attachment=None
+        )
+    )
     for who, url in (("op_pupr", f"/backoffice/messages/{mid}"), ("ani", f"/messages/{mid}")):
         login(sw, who)
         done = sw.client.get(url)

@@ -82,7 +82,7 @@ def populate(world: WebWorld) -> None:
         rctx = Context(actor=root.actor())
         for code in ("pupr", "dinkes"):
             world.ids[f"agency_{code}"] = (
-                await core.admin.create_agency(rctx, code, f"Dinas {code}")
+                await core.admin.create_entry(rctx, "agency", code=code, name=f"Dinas {code}")
             ).id
         for username, role, agency in (
             ("admin", Role.ADMIN, None),
@@ -123,8 +123,12 @@ def populate(world: WebWorld) -> None:
         world.ids["cat_aduan"] = cats["aduan"]
         world.ids["cat_aspirasi"] = cats["aspirasi"]
         world.ids["sub_infra"] = (
-            await core.admin.create_subcategory(
-                rctx, cats["aduan"], "infrastruktur", "Infrastruktur"
+            await core.admin.create_entry(
+                rctx,
+                "subcategory",
+                category_id=cats["aduan"],
+                code="infrastruktur",
+                name="Infrastruktur",
             )
         ).id
 

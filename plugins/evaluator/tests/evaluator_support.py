@@ -20,7 +20,7 @@ from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.model import Role
 from aspirasi_core.plugins import create_plugin_manager
 from aspirasi_core.security.tokens import TokenPurpose
-from aspirasi_core.services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
+from aspirasi_core.services import Aspirasi, Context, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.services.admin import AccountChanges
 from aspirasi_core.settings import Settings
@@ -142,7 +142,9 @@ def populate(world: World) -> None:
         world.ids["root"] = root.id
         rctx = Context(actor=root.actor())
         for code in ("pupr", "dinkes"):
-            world.ids[code] = (await core.admin.create_agency(rctx, code, f"Dinas {code}")).id
+            world.ids[code] = (
+                await core.admin.create_entry(rctx, "agency", code=code, name=f"Dinas {code}")
+            ).id
         for username, role, agency in (
             ("admin", Role.ADMIN, None),
             ("op_pupr", Role.OPERATOR, "pupr"),
@@ -184,7 +186,9 @@ def populate(world: World) -> None:
         world.ids["ani"] = citizen.id
         cats = {c.code: c.id for c in await core.admin.categories()}
         world.ids["aduan"] = cats["aduan"]
-        sub = await core.admin.create_subcategory(rctx, cats["aduan"], "jalan", "Jalan")
+        sub = await core.admin.create_entry(
+            rctx, "subcategory", category_id=cats["aduan"], code="jalan", name="Jalan"
+        )
         world.ids["jalan"] = sub.id
         cctx = world.ctx("ani")
         actx = world.ctx("admin")
@@ -200,14 +204,13 @@ def populate(world: World) -> None:
             )
             world.ids[name] = message.id
             if agency:
-                await core.messages.forward(
+                await core.messages.act(
                     actx,
                     message.id,
-                    ForwardInput(
-                        category_id=cats["aduan"],
-                        subcategory_id=sub.id,
-                        agency_id=world.ids[agency],
-                    ),
+                    "forward",
+                    category_id=cats["aduan"],
+                    subcategory_id=sub.id,
+                    agency_id=world.ids[agency],
                 )
 
     anyio.run(go)

@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.plugins import create_plugin_manager
-from aspirasi_core.services import ForwardInput, SubmitInput
+from aspirasi_core.services import SubmitInput
 from aspirasi_core.storage.tables import message_log, messages, ratings
 from aspirasi_evaluator.report import OPEN_STATUSES, DateRange, build_report
 
@@ -99,7 +99,11 @@ def test_after_every_use_case_the_report_equals_a_plain_count(database, tmp_path
     core, ids = world.core, world.ids
     admin, citizen, root = world.ctx("admin"), world.ctx("ani"), world.ctx("root")
     cats = {c.code: c.id for c in anyio.run(core.admin.categories)}
-    idea = anyio.run(lambda: core.admin.create_subcategory(root, cats["aspirasi"], "ide", "Ide"))
+    idea = anyio.run(
+        lambda: core.admin.create_entry(
+            root, "subcategory", category_id=cats["aspirasi"], code="ide", name="Ide"
+        )
+    )
     now = core.deps.clock.now()
     year = now.astimezone(UTC).year
     rng = DateRange(date(year - 1, 1, 1), date(year + 1, 1, 1), TZ)
@@ -128,8 +132,8 @@ def test_after_every_use_case_the_report_equals_a_plain_count(database, tmp_path
         return anyio.run(fn)
 
     def forward(mid: int, category: int, sub: int, agency: int) -> Any:
-        data = ForwardInput(category_id=category, subcategory_id=sub, agency_id=agency)
-        return run(lambda: core.messages.forward(admin, mid, data))
+        data = dict(category_id=category, subcategory_id=sub, agency_id=agency)
+        return run(lambda: core.messages.act(admin, mid, "forward", **data))
 
     event.listen(database.engine, "before_cursor_execute", capture)
     try:
@@ -141,19 +145,19 @@ def test_after_every_use_case_the_report_equals_a_plain_count(database, tmp_path
         forward(new, cats["aspirasi"], idea.id, ids["dinkes"])  # re-forward, reclassified
         assert same()["counts"][ids["dinkes"]]["forwarded"] == 2
         op = world.ctx("op_dinkes")
-        run(lambda: core.messages.start(op, new, "ok"))
+        run(lambda: core.messages.act(op, new, "start", note="ok"))
         assert same()["confirm"][0] == 1
-        run(lambda: core.messages.progress(op, new, "sedang dikerjakan"))
-        run(lambda: core.messages.reply(op, new, "selesai"))
+        run(lambda: core.messages.act(op, new, "progress", note="sedang dikerjakan"))
+        run(lambda: core.messages.act(op, new, "reply", answer="selesai"))
         assert same()["close"][0] == 1
         run(lambda: core.messages.rate(citizen, new, 4))
         assert same()["stars"] == (1, 4.0)
-        run(lambda: core.messages.reject(admin, ids["fresh"], "Tidak jelas."))
+        run(lambda: core.messages.act(admin, ids["fresh"], "reject", reason="Tidak jelas."))
         assert same()["counts"][None] == {"rejected": 1}
 
         async def submit_and_withdraw() -> None:
             msg = await core.messages.submit(citizen, SubmitInput(subject="Batal", body="x"))
-            await core.messages.withdraw(citizen, msg.id)
+            await core.messages.act(citizen, msg.id, "withdraw")
 
         run(submit_and_withdraw)
         assert same()["counts"][None] == {"rejected": 1}

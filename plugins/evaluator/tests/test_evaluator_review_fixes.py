@@ -11,7 +11,6 @@ import pytest
 from evaluator_support import World, migrate_evaluator
 from sqlalchemy import event, func, insert, select
 
-from aspirasi_core.services import ForwardInput
 from aspirasi_evaluator.report import DateRange, build_report
 from aspirasi_evaluator.tables import reprimands
 
@@ -252,14 +251,13 @@ def test_operators_see_only_the_ticket_of_a_message_now_at_another_agency(world)
     p1, p2 = world.ids["p1"], world.ids["p2"]
 
     async def reforward() -> None:
-        await world.core.messages.forward(
+        await world.core.messages.act(
             world.ctx("admin"),
             p1,
-            ForwardInput(
-                category_id=world.ids["aduan"],
-                subcategory_id=world.ids["jalan"],
-                agency_id=world.ids["dinkes"],
-            ),
+            "forward",
+            category_id=world.ids["aduan"],
+            subcategory_id=world.ids["jalan"],
+            agency_id=world.ids["dinkes"],
         )
 
     anyio.run(reforward)

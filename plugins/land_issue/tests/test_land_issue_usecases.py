@@ -17,7 +17,7 @@ import aspirasi_land_issue
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.model import Account, Role
 from aspirasi_core.plugins import create_plugin_manager
-from aspirasi_core.services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
+from aspirasi_core.services import Aspirasi, Context, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.services.admin import AccountChanges
 from aspirasi_core.settings import Settings
@@ -71,15 +71,14 @@ class World:
 
     def forward(self, message: str, agency: str, subcategory: str, note: str = "") -> None:
         anyio.run(
-            lambda: self.app.messages.forward(
+            lambda: self.app.messages.act(
                 self.ctx("admin"),
                 self.ids[message],
-                ForwardInput(
-                    category_id=self.ids["aduan"],
-                    subcategory_id=self.ids[subcategory],
-                    agency_id=self.ids[agency],
-                    note=note,
-                ),
+                "forward",
+                category_id=self.ids["aduan"],
+                subcategory_id=self.ids[subcategory],
+                agency_id=self.ids[agency],
+                note=note,
             )
         )
 
@@ -124,7 +123,9 @@ def populate(world: World) -> None:
             ("pupr", "Dinas PUPR"),
             ("dinkes", "Dinas Kesehatan"),
         ):
-            world.ids[code] = (await app.admin.create_agency(rctx, code, name)).id
+            world.ids[code] = (
+                await app.admin.create_entry(rctx, "agency", code=code, name=name)
+            ).id
         staff = (
             ("admin", Role.ADMIN, None, ()),
             ("mon_ekon", Role.OPERATOR, "biro-perekonomian", ()),  # by default
@@ -174,7 +175,9 @@ def populate(world: World) -> None:
         subs = {s.code: s.id for s in await app.admin.subcategories(cats["aduan"])}
         world.ids["land"] = subs["permasalahan-lahan"]
         world.ids["road"] = (
-            await app.admin.create_subcategory(rctx, cats["aduan"], "jalan", "Jalan")
+            await app.admin.create_entry(
+                rctx, "subcategory", category_id=cats["aduan"], code="jalan", name="Jalan"
+            )
         ).id
         for name in ("land1", "land2", "road1"):
             message = await app.messages.submit(
@@ -215,7 +218,7 @@ def test_the_agency_of_the_default_grant_is_a_setting(database, tmp_path):
         rctx = Context(actor=root.actor())
         made = []
         for code in ("pupr", "biro-perekonomian"):
-            agency = await app.admin.create_agency(rctx, code, code)
+            agency = await app.admin.create_entry(rctx, "agency", code=code, name=code)
             made.append(
                 await app.admin.create_staff(
                     rctx,

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.domain.model import Message, Role, Status
 from aspirasi_core.plugins import create_plugin_manager
-from aspirasi_core.services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
+from aspirasi_core.services import Aspirasi, Context, StaffInput, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_core.settings import Settings
 from aspirasi_core.testing import FakeClock
@@ -115,7 +115,9 @@ def populate(world: World) -> None:
             ("biro-perekonomian", "Biro Perekonomian"),
             ("dinkes", "Dinas Kesehatan"),
         ):
-            world.ids[code] = (await core.admin.create_agency(rctx, code, name)).id
+            world.ids[code] = (
+                await core.admin.create_entry(rctx, "agency", code=code, name=name)
+            ).id
         for username, role, agency in (
             ("admin", Role.ADMIN, None),
             ("op_pupr", Role.OPERATOR, "pupr"),
@@ -154,7 +156,9 @@ def populate(world: World) -> None:
         subs = {s.code: s.id for s in await core.admin.subcategories(cats["aduan"])}
         world.ids["land"] = subs["permasalahan-lahan"]
         world.ids["aduan"] = cats["aduan"]
-        other = await core.admin.create_subcategory(rctx, cats["aduan"], "jalan", "Jalan")
+        other = await core.admin.create_entry(
+            rctx, "subcategory", category_id=cats["aduan"], code="jalan", name="Jalan"
+        )
         world.ids["road"] = other.id
         cctx = await _ctx(core, citizen.id)
         actx = await _ctx(core, world.ids["admin"])
@@ -175,19 +179,26 @@ def populate(world: World) -> None:
             world.ids[name] = message.id
             for agency in agencies:
                 assert sub is not None
-                await core.messages.forward(
+                await core.messages.act(
                     actx,
                     message.id,
-                    ForwardInput(
-                        category_id=cats["aduan"], subcategory_id=sub, agency_id=world.ids[agency]
-                    ),
+                    "forward",
+                    category_id=cats["aduan"],
+                    subcategory_id=sub,
+                    agency_id=world.ids[agency],
                 )
         for name in ("land_dinkes", "land_moved"):
-            await core.messages.start(dctx, world.ids[name])
-        await core.messages.progress(dctx, world.ids["land_moved"], "Tim turun ke lapangan.")
-        await core.messages.progress(dctx, world.ids["land_dinkes"], "Survei dijadwalkan.")
-        await core.messages.reply(dctx, world.ids["land_dinkes"], "Sengketa selesai dimediasi.")
-        await core.messages.withdraw(cctx, world.ids["gone"])
+            await core.messages.act(dctx, world.ids[name], "start")
+        await core.messages.act(
+            dctx, world.ids["land_moved"], "progress", note="Tim turun ke lapangan."
+        )
+        await core.messages.act(
+            dctx, world.ids["land_dinkes"], "progress", note="Survei dijadwalkan."
+        )
+        await core.messages.act(
+            dctx, world.ids["land_dinkes"], "reply", answer="Sengketa selesai dimediasi."
+        )
+        await core.messages.act(cctx, world.ids["gone"], "withdraw")
 
     anyio.run(go)
 
@@ -360,14 +371,13 @@ def test_the_list_is_built_without_a_query_per_row(world):
             message = await world.core.messages.submit(
                 cctx, SubmitInput(subject=f"Subject extra {n}", body="Isi aduan.")
             )
-            await world.core.messages.forward(
+            await world.core.messages.act(
                 actx,
                 message.id,
-                ForwardInput(
-                    category_id=world.ids["aduan"],
-                    subcategory_id=world.ids["land"],
-                    agency_id=world.ids["dinkes" if n % 2 else "pupr"],
-                ),
+                "forward",
+                category_id=world.ids["aduan"],
+                subcategory_id=world.ids["land"],
+                agency_id=world.ids["dinkes" if n % 2 else "pupr"],
             )
 
     anyio.run(more)
@@ -484,7 +494,9 @@ def test_disabling_the_plugin_removes_the_menu_item_the_routes_and_the_permissio
         root = core.admin.create_superadmin("root@example.org", "root", PASSWORD)
         w.ids["root"] = root.id
         rctx = Context(actor=root.actor())
-        agency = await core.admin.create_agency(rctx, "biro-perekonomian", "Biro Perekonomian")
+        agency = await core.admin.create_entry(
+            rctx, "agency", code="biro-perekonomian", name="Biro Perekonomian"
+        )
         w.ids["agency"] = agency.id
         for username, role, agency_id in (
             ("admin", Role.ADMIN, None),
@@ -508,7 +520,9 @@ def test_disabling_the_plugin_removes_the_menu_item_the_routes_and_the_permissio
         subs = await core.admin.subcategories(cats["aduan"])
         assert "permasalahan-lahan" not in {s.code for s in subs}
         w.ids["road"] = (
-            await core.admin.create_subcategory(rctx, cats["aduan"], "jalan", "Jalan")
+            await core.admin.create_entry(
+                rctx, "subcategory", category_id=cats["aduan"], code="jalan", name="Jalan"
+            )
         ).id
         citizen = await core.accounts.register(
             Context(),

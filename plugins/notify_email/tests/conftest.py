@@ -275,10 +275,16 @@ async def _build_world(
     world.accounts["root"] = root
     rctx = Context(actor=root.actor())
     for code in ("pupr", "dinkes"):
-        world.agencies[code] = (await app.admin.create_agency(rctx, code, f"Dinas {code}")).id
+        world.agencies[code] = (
+            await app.admin.create_entry(rctx, "agency", code=code, name=f"Dinas {code}")
+        ).id
     world.categories = {c.code: c.id for c in await app.admin.categories()}
-    sub = await app.admin.create_subcategory(
-        rctx, world.categories["aduan"], "infrastruktur", "Infrastruktur"
+    sub = await app.admin.create_entry(
+        rctx,
+        "subcategory",
+        category_id=world.categories["aduan"],
+        code="infrastruktur",
+        name="Infrastruktur",
     )
     world.subcategories["infrastruktur"] = sub.id
     for username, role, agency in (

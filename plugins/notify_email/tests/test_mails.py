@@ -11,7 +11,7 @@ import pytest
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.model import Status
-from aspirasi_core.services import Context, ForwardInput, SubmitInput
+from aspirasi_core.services import Context, SubmitInput
 from aspirasi_core.services.accounts import RegisterInput
 from aspirasi_notify_email import NotifyEmailPlugin
 from aspirasi_notify_email.render import QUEUED_FORMAT
@@ -118,9 +118,17 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
 
     # Forwarded: both operators of the agency (back-office link) and the citizen.
     pupr, dinkes = world.agencies["pupr"], world.agencies["dinkes"]
-    classification = (world.categories["aduan"], world.subcategories["infrastruktur"])
-    await app.messages.forward(
-        world.ctx("admin"), msg.id, ForwardInput(*classification, pupr, note="Mohon segera.")
+    classification = {
+        "category_id": world.categories["aduan"],
+        "subcategory_id": world.subcategories["infrastruktur"],
+    }
+    await app.messages.act(
+        world.ctx("admin"),
+        msg.id,
+        "forward",
+        **classification,
+        agency_id=pupr,
+        note="Mohon segera.",
     )
     got = await mails.new()
     assert recipients(got) == ["ani@example.org", "op_pupr2@example.org", "op_pupr@example.org"]
@@ -136,29 +144,36 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
     assert "Forwarded, not yet confirmed" in mail.text
 
     # Re-forwarded: the new agency's operator, and the citizen.
-    await app.messages.forward(world.ctx("admin"), msg.id, ForwardInput(*classification, dinkes))
+    await app.messages.act(
+        world.ctx("admin"), msg.id, "forward", **classification, agency_id=dinkes
+    )
     got = await mails.new()
     assert recipients(got) == ["ani@example.org", "op_dinkes@example.org"]
     [mail] = [m for m in got if m.rcpt_tos == ("op_dinkes@example.org",)]
     assert "dialihkan" in mail.subject
 
     # A progress note for the staff only: the citizen hears of the update, not its text.
-    await app.messages.start(world.ctx("op_dinkes"), msg.id)
+    await app.messages.act(world.ctx("op_dinkes"), msg.id, "start")
     [mail] = await mails.new()
     assert mail.rcpt_tos == ("ani@example.org",)
     assert mail.subject == f"Message {msg.ticket} is being handled – ASPIRASI ETAM"
-    await app.messages.progress(
-        world.ctx("op_dinkes"), msg.id, "Kontraktor lambat, tegur.", visibility="internal"
+    await app.messages.act(
+        world.ctx("op_dinkes"),
+        msg.id,
+        "progress",
+        note="Kontraktor lambat, tegur.",
+        visibility="internal",
     )
     [mail] = await mails.new()
     assert mail.subject == f"Progress on message {msg.ticket} – ASPIRASI ETAM"
     assert "Kontraktor lambat" not in mail.text + mail.html
 
     # A progress update (a NIK and HTML in the note), the reply: the citizen.
-    await app.messages.progress(
+    await app.messages.act(
         world.ctx("op_dinkes"),
         msg.id,
-        f"Survei lokasi <b>selesai</b>; pelapor NIK {NIKS[0]} / {NIKS[1][:8]} {NIKS[1][8:]}.",
+        "progress",
+        note=f"Survei lokasi <b>selesai</b>; pelapor NIK {NIKS[0]} / {NIKS[1][:8]} {NIKS[1][8:]}.",
     )
     [mail] = await mails.new()
     assert mail.subject == f"Progress on message {msg.ticket} – ASPIRASI ETAM"
@@ -166,7 +181,9 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
         mail.text
     )
     assert "Survei lokasi &lt;b&gt;selesai&lt;/b&gt;" in mail.html
-    await app.messages.reply(world.ctx("op_dinkes"), msg.id, "Jalan sudah diperbaiki.")
+    await app.messages.act(
+        world.ctx("op_dinkes"), msg.id, "reply", answer="Jalan sudah diperbaiki."
+    )
     [mail] = await mails.new()
     assert mail.subject == f"Reply to message {msg.ticket} – ASPIRASI ETAM"
     assert "Answer:\nJalan sudah diperbaiki." in mail.text and "Status: Done" in mail.text
@@ -179,7 +196,9 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
     [mail] = await mails.new()
     assert mail.rcpt_tos == ("admin@example.org",)
     assert "Rahasia dapur" not in mail.text + mail.html + mail.subject
-    await app.messages.reject(world.ctx("admin"), other.id, "Bukan kewenangan provinsi.")
+    await app.messages.act(
+        world.ctx("admin"), other.id, "reject", reason="Bukan kewenangan provinsi."
+    )
     [mail] = await mails.new()
     assert mail.rcpt_tos == ("budi@example.org",)
     assert mail.subject == f"Pesan {other.ticket} ditolak – ASPIRASI ETAM"
@@ -187,7 +206,7 @@ async def test_every_kind_of_mail_arrives_once_in_the_recipients_language(build_
 
     # Withdrawn by its author: only the admins' notice of the submission.
     third = await app.messages.submit(world.ctx("budi"), SubmitInput("Salah kirim", "…"))
-    withdrawn = await app.messages.withdraw(world.ctx("budi"), third.id)
+    withdrawn = await app.messages.act(world.ctx("budi"), third.id, "withdraw")
     assert withdrawn.status is Status.WITHDRAWN
     assert recipients(await mails.new()) == ["admin@example.org"]
 
@@ -226,15 +245,14 @@ async def test_a_late_message_is_announced_by_mail_once_to_whoever_must_act(buil
     assert await mails.new() == []
     # Forwarded, then the agency does not confirm in time: its operators, no one else.
     ctx = world.ctx("admin")
-    await app.messages.forward(
+    await app.messages.act(
         ctx,
         msg.id,
-        ForwardInput(
-            world.categories["aduan"],
-            world.subcategories["infrastruktur"],
-            world.agencies["pupr"],
-            "",
-        ),
+        "forward",
+        category_id=world.categories["aduan"],
+        subcategory_id=world.subcategories["infrastruktur"],
+        agency_id=world.agencies["pupr"],
+        note="",
     )
     await mails.new()
     world.clock.advance(days=7)

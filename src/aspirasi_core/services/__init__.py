@@ -29,7 +29,7 @@ from .idempotency import (
     StoredResponse,
     check_key,
 )
-from .messages import ForwardInput, MessageService, SubmitInput, Upload
+from .messages import MessageService, SubmitInput, Upload
 from .nik_claims import NikClaimService
 from .notifications import NotificationService
 from .outbox import OutboxDispatcher
@@ -142,7 +142,6 @@ __all__ = [
     "CoreDeps",
     "DataExport",
     "DataRightsService",
-    "ForwardInput",
     "HealthService",
     "IdempotencyClaim",
     "IdempotencyRequest",

@@ -13,33 +13,29 @@ from typing import Any
 import attrs
 
 from ..domain.audit import AuditAction
-from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..domain.errors import Conflict, NotFound, Unauthenticated
 from ..domain.events import StaffAccountCreated
 from ..domain.model import Account, Actor, Agency, Category, Page, Role, Subcategory
 from ..domain.policy import Perm
-from ..domain.sop import check_sop_days
 from ..domain.validation import (
     LIMITS,
     Collector,
-    check_flag,
     check_id,
     check_password,
     clean_text,
-    normalize_code,
     normalize_email,
     normalize_username,
 )
 from ..plugin_types import CategoryDecl
 from ..security.tokens import TokenPurpose
+from . import directory
 from .audit import record
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write, run_write_sync
 from .cursor import decode_cursor, encode_cursor, page_size
+from .directory import UNSET, EntryKind
 from .ports import NewAccount, UnitOfWork
 from .sop import SopService
-
-#: "Not given" for optional arguments where None means something.
-UNSET: Any = object()
 
 
 @attrs.frozen
@@ -62,18 +58,6 @@ class AccountChanges:
     permissions: tuple[str, ...] | None = None
     is_active: bool | None = None
     full_name: str | None = None
-
-
-def _directory_changes(name: object, is_active: object) -> dict[str, object]:
-    """Validated changes of an agency or sub-category: a new name, (de)activation."""
-    collector = Collector()
-    fields: dict[str, object] = {}
-    if name is not None:
-        fields["name"] = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
-    if is_active is not None:
-        fields["is_active"] = collector.check(check_flag, is_active, "is_active")
-    collector.raise_if_any()
-    return fields
 
 
 class AdminService:
@@ -342,70 +326,8 @@ class AdminService:
             lambda uow: uow.directory.agencies(include_inactive=include_inactive), write=False
         )
 
-    async def create_agency(self, ctx: Context, code: str, name: str) -> Agency:
-        self._require(ctx)
-        collector = Collector()
-        clean_code = collector.check(normalize_code, code)
-        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
-        collector.raise_if_any()
-        assert clean_code is not None and clean_name is not None
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Agency:
-            if uow.directory.agency_by_code(clean_code):
-                raise Invalid.field("code", "code_taken", "This code is already used.")
-            return uow.directory.add_agency(clean_code, clean_name)
-
-        return await run_write(self._d, script)
-
-    async def update_agency(
-        self,
-        ctx: Context,
-        agency_id: int,
-        *,
-        name: str | None = None,
-        is_active: bool | None = None,
-    ) -> Agency:
-        self._require(ctx)
-        agency_id = check_id(agency_id, "id")
-        fields = _directory_changes(name, is_active)
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Agency:
-            found = uow.directory.agency(agency_id)
-            if found is None:
-                raise NotFound("The agency was not found.", code="agency_not_found")
-            return uow.directory.update_agency(agency_id, **fields) if fields else found
-
-        return await run_write(self._d, script)
-
     async def categories(self) -> list[Category]:
         return await self._d.db.transaction(lambda uow: uow.directory.categories(), write=False)
-
-    async def create_category(self, ctx: Context, code: str, name: str) -> Category:
-        self._require(ctx)
-        collector = Collector()
-        clean_code = collector.check(normalize_code, code)
-        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
-        collector.raise_if_any()
-        assert clean_code is not None and clean_name is not None
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Category:
-            if uow.directory.category_by_code(clean_code):
-                raise Invalid.field("code", "code_taken", "This code is already used.")
-            return uow.directory.add_category(clean_code, clean_name)
-
-        return await run_write(self._d, script)
-
-    async def update_category(self, ctx: Context, category_id: int, *, name: str) -> Category:
-        self._require(ctx)
-        category_id = check_id(category_id, "id")
-        clean_name = clean_text(name, "name", max_length=LIMITS["name"])
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Category:
-            if uow.directory.category(category_id) is None:
-                raise NotFound("The category was not found.", code="category_not_found")
-            return uow.directory.update_category(category_id, name=clean_name)
-
-        return await run_write(self._d, script)
 
     async def subcategories(
         self, category_id: int | None = None, *, include_inactive: bool = False
@@ -415,60 +337,32 @@ class AdminService:
             write=False,
         )
 
-    async def create_subcategory(
-        self, ctx: Context, category_id: int, code: str, name: str
-    ) -> Subcategory:
+    async def create_entry(self, ctx: Context, kind: EntryKind, **fields: Any) -> Any:
+        """Add an agency, a category or a sub-category (``kind``): ``code`` and
+        ``name``, and ``category_id`` for a sub-category. A taken code is a
+        field error (``code_taken``)."""
         self._require(ctx)
-        collector = Collector()
-        cat_id = collector.check(check_id, category_id, "category_id")
-        clean_code = collector.check(normalize_code, code)
-        clean_name = collector.check(clean_text, name, "name", max_length=LIMITS["name"])
-        collector.raise_if_any()
-        assert clean_code is not None and clean_name is not None
-        assert cat_id
+        found = directory.kind_of(kind)
+        new = directory.check_new(found, fields)
+        return await run_write(self._d, lambda uow, _e: directory.add(uow.directory, found, new))
 
-        def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
-            if uow.directory.category(cat_id) is None:
-                raise Invalid.field("category_id", "category_unknown", "Choose a category.")
-            if uow.directory.subcategory_by_code(cat_id, clean_code):
-                raise Invalid.field("code", "code_taken", "This code is already used.")
-            return uow.directory.add_subcategory(cat_id, clean_code, clean_name)
-
-        return await run_write(self._d, script)
-
-    async def update_subcategory(
-        self,
-        ctx: Context,
-        subcategory_id: int,
-        *,
-        name: str | None = None,
-        is_active: bool | None = None,
-        sop_confirm_days: object = UNSET,
-        sop_reply_days: object = UNSET,
-    ) -> Subcategory:
-        """Rename, (de)activate, or set the sub-category's SOP days (working days the
-        agency has to confirm and to reply; an empty value or None returns to the
-        default of the settings). Changing the SOP re-times the open messages."""
+    async def update_entry(
+        self, ctx: Context, kind: EntryKind, entry_id: int, **fields: Any
+    ) -> Any:
+        """Change an agency (``name``, ``is_active``), a category (``name``,
+        required) or a sub-category (``name``, ``is_active``, and its SOP days
+        ``sop_confirm_days``, ``sop_reply_days``: working days the agency has to
+        confirm and to reply; None or an empty value returns to the default of
+        the settings). None for ``name`` or ``is_active``: unchanged. Changing
+        the SOP re-times the open messages."""
         self._require(ctx)
-        sub_id = check_id(subcategory_id, "id")
-        fields = _directory_changes(name, is_active)
-        collector = Collector()
-        for field, value in (
-            ("sop_confirm_days", sop_confirm_days),
-            ("sop_reply_days", sop_reply_days),
-        ):
-            if value is not UNSET:
-                fields[field] = collector.check(check_sop_days, value, field)
-        collector.raise_if_any()
-        sop_changed = "sop_confirm_days" in fields or "sop_reply_days" in fields
+        found = directory.kind_of(kind)
+        entry_id = check_id(entry_id, "id")
+        changes = directory.check_changes(found, fields)
+        sop_changed = "sop_confirm_days" in changes or "sop_reply_days" in changes
 
-        def script(uow: UnitOfWork, events: EventRecorder) -> Subcategory:
-            found = uow.directory.subcategory(sub_id)
-            if found is None:
-                raise NotFound("The sub-category was not found.", code="subcategory_not_found")
-            if not fields:
-                return found
-            updated = uow.directory.update_subcategory(sub_id, **fields)
+        def script(uow: UnitOfWork, events: EventRecorder) -> Any:
+            updated = directory.update(uow.directory, found, entry_id, changes)
             if sop_changed:
                 SopService(self._d).recompute(uow)
             return updated
@@ -494,4 +388,4 @@ class AdminService:
         return run_write_sync(self._d, script)
 
 
-__all__ = ["AccountChanges", "AdminService", "StaffInput"]
+__all__ = ["UNSET", "AccountChanges", "AdminService", "StaffInput"]

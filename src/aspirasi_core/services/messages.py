@@ -1,9 +1,10 @@
-"""Message use cases: submit, withdraw, forward, re-forward, reject, start,
-progress update, reply, rate.
+"""Message use cases: submit, every status move of the workflow table
+(:meth:`MessageService.act`: forward, re-forward, reject, withdraw, start,
+progress update, reply), rate.
 
 Each runs in one transaction that also writes the log entry, the in-app
 notifications and the outbox items. A change reads the message locked
-(:meth:`MessageService._load_for_change`) and writes it compare-and-set on its
+(:func:`~aspirasi_core.services.transitions.load_for_change`) and writes it compare-and-set on its
 ``version``, so two people acting at once cannot both win: the second one sees the
 first one's result (and usually a 409). A caller that says which version it acted
 on (``expected_version``) loses with ``message_changed`` when it is not the
@@ -27,16 +28,13 @@ from ..domain.errors import (
     Conflict,
     DomainError,
     FieldError,
-    IllegalTransition,
     Invalid,
     NotAllowed,
-    NotFound,
     Unauthenticated,
     Unavailable,
 )
-from ..domain.events import MessageRated, MessageSubmitted, StatusChanged
+from ..domain.events import MessageRated, MessageSubmitted
 from ..domain.model import (
-    DEFAULT_VISIBILITY,
     Action,
     Actor,
     Attachment,
@@ -46,26 +44,13 @@ from ..domain.model import (
     Status,
     Visibility,
 )
-from ..domain.policy import Perm
+from ..domain.policy import ACTION_PERMISSIONS, Perm
 from ..domain.privacy import author_of
-from ..domain.validation import (
-    LIMITS,
-    Collector,
-    check_flag,
-    check_id,
-    check_stars,
-    check_visibility,
-    clean_text,
-)
-from ..domain.workflow import (
-    Classification,
-    check_can_rate,
-    check_version,
-    message_changed,
-    transition,
-)
+from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
+from ..domain.workflow import check_can_rate, message_changed, target_of
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import JPEG, CleanFile, inspect_upload, safe_filename, sniff
+from . import transitions
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
@@ -111,17 +96,6 @@ class SubmitInput:
         return [f for f in files if f is not None and (f.data or f.filename)]
 
 
-@attrs.frozen
-class ForwardInput:
-    category_id: int
-    subcategory_id: int
-    agency_id: int
-    note: str = ""
-    #: Who may read the note: ``"internal"`` (default) or ``"sender"`` (see
-    #: :class:`~aspirasi_core.domain.model.Visibility`).
-    visibility: object = None
-
-
 def _expected(version: object) -> int | None:
     """The version a caller says it acted on: None (not said) or a positive int."""
     if version is None:
@@ -135,27 +109,6 @@ def _require_actor(ctx: Context) -> Actor:
     if ctx.actor is None:
         raise Unauthenticated("Please log in.", code="login_required")
     return ctx.actor
-
-
-def _staff_text(
-    action: Action,
-    text: object,
-    field: str,
-    visibility: object,
-    *,
-    limit: str,
-    required: bool = True,
-) -> tuple[str, Visibility]:
-    """A text the staff write with an action (a note, a reason, an answer) and who
-    may read it (the action's default when ``visibility`` is None); every error at once."""
-    collector = Collector()
-    clean = collector.check(
-        clean_text, text, field, max_length=LIMITS[limit], required=required, multiline=True
-    )
-    chosen = collector.check(check_visibility, visibility, DEFAULT_VISIBILITY[action])
-    collector.raise_if_any()
-    assert chosen is not None
-    return clean or "", chosen
 
 
 class MessageService:
@@ -277,116 +230,6 @@ class MessageService:
                 log.warning("attachment_not_promoted", exc_info=True)
         return result
 
-    def _load_for_change(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        message_id: int,
-        expected_version: int | None,
-        *,
-        lock: bool = True,
-    ) -> Message:
-        """The message ``actor`` is about to change, locked until the transaction
-        ends (``lock``), checked against the version the actor acted on.
-
-        A message the actor may no longer see, but could see before (an operator
-        whose agency lost it to a re-forward, an owner's withdrawn message), is
-        ``message_changed`` (409) rather than "not found": the actor acted on a
-        state that is gone, and learns nothing it did not know."""
-        message = uow.messages.get(message_id, for_update=lock)
-        if message is None:
-            raise NotFound("The message was not found.", code="message_not_found")
-        scopes = self._d.scopes_for(actor, uow)
-        if not self._d.policy.can_read(actor, message, scopes):
-            if self._could_read_before(uow, actor, message, scopes):
-                raise message_changed()
-            raise NotFound("The message was not found.", code="message_not_found")
-        check_version(message, expected_version)
-        return message
-
-    def _could_read_before(
-        self, uow: UnitOfWork, actor: Actor, message: Message, scopes: Sequence[Any]
-    ) -> bool:
-        """Whether ``actor`` could read ``message`` in one of its earlier states
-        (its status and agency after each log entry)."""
-        policy = self._d.policy
-        return any(
-            policy.can_read(
-                actor, attrs.evolve(message, status=e.to_status, agency_id=e.agency_id), scopes
-            )
-            for e in uow.messages.log(message.id)
-        )
-
-    def _notify(
-        self,
-        uow: UnitOfWork,
-        account_ids: Sequence[int],
-        *,
-        kind: str,
-        message: Message,
-        text: str,
-        now: datetime,
-        exclude: int | None = None,
-    ) -> None:
-        ids = sorted({i for i in account_ids if i != exclude})
-        if ids:
-            uow.notifications.add_many(
-                ids,
-                kind=kind,
-                message_id=message.id,
-                text=text,
-                params={"ticket": message.ticket, "subject": message.subject[:120]},
-                created_at=now,
-            )
-
-    def _apply(
-        self,
-        uow: UnitOfWork,
-        events: EventRecorder,
-        actor: Actor,
-        message: Message,
-        action: Action,
-        *,
-        note: str = "",
-        note_visibility: Visibility = Visibility.INTERNAL,
-        classification: Classification | None = None,
-    ) -> tuple[Message, StatusChanged]:
-        """Move the status, veto hook, compare-and-set, log entry, event."""
-        deps = self._d
-        now = deps.clock.now()
-        new, event = transition(
-            message,
-            action,
-            actor,
-            now,
-            deps.policy,
-            note=note,
-            classification=classification,
-            note_visibility=note_visibility,
-        )
-        new = self._sop.clock_after(uow, message, new, action, now)
-        event = attrs.evolve(event, due_at=new.due_at)
-        deps.hook.aspirasi_validate_transition(
-            message=message, action=action, actor=actor, to_status=new.status, note=note
-        )
-        if not uow.messages.save_transition(new, message.version):
-            raise message_changed()
-        uow.messages.add_log(
-            NewLogEntry(
-                message_id=message.id,
-                actor_id=actor.account_id,
-                action=str(action),
-                from_status=message.status,
-                to_status=new.status,
-                note=note,
-                at=now,
-                agency_id=new.agency_id,
-                note_visibility=note_visibility,
-            )
-        )
-        events.record(event)
-        return new, event
-
     # ------------------------------------------------------------------ submit
     async def submit(self, ctx: Context, data: SubmitInput) -> Message:
         """A verified citizen sends a message (subject, body, up to
@@ -471,7 +314,7 @@ class MessageService:
                 )
                 attachments.append(attachment)
             admins = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
-            self._notify(
+            transitions.notify(
                 uow,
                 admins,
                 kind="message_submitted",
@@ -502,25 +345,7 @@ class MessageService:
             log.info("message_submitted", message_id=message.id, ticket=message.ticket)
         return message
 
-    # ------------------------------------------------------------------ citizen
-    async def withdraw(
-        self, ctx: Context, message_id: int, *, expected_version: int | None = None
-    ) -> Message:
-        """The owner withdraws a message that is still ``submitted``.
-
-        ``expected_version`` (every change of a message takes one): the version
-        the caller acted on; another answers ``message_changed`` (409)."""
-        actor = _require_actor(ctx)
-        message_id = check_id(message_id, "id")
-        expected = _expected(expected_version)
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            new, _ = self._apply(uow, events, actor, message, Action.WITHDRAW)
-            return new
-
-        return await run_write(self._d, script)
-
+    # ------------------------------------------------------------------ rate
     async def rate(
         self,
         ctx: Context,
@@ -549,7 +374,7 @@ class MessageService:
         deps = self._d
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Rating:
-            message = self._load_for_change(uow, actor, message_id, expected)
+            message = transitions.load_for_change(deps, uow, actor, message_id, expected)
             check_can_rate(message, actor, deps.policy, uow.messages.rating(message.id) is not None)
             now = deps.clock.now()
             rating = Rating(
@@ -572,220 +397,137 @@ class MessageService:
 
         return await run_write(deps, script, idempotency=ctx.idempotency)
 
-    # ------------------------------------------------------------------ admin
-    def _classification(self, uow: UnitOfWork, data: ForwardInput) -> Classification:
-        collector = Collector()
-        category_id = collector.check(check_id, data.category_id, "category_id")
-        subcategory_id = collector.check(check_id, data.subcategory_id, "subcategory_id")
-        agency_id = collector.check(check_id, data.agency_id, "agency_id")
-        collector.raise_if_any()
-        assert category_id and subcategory_id and agency_id
-        category = uow.directory.category(category_id)
-        if category is None:
-            collector.add("category_id", "category_unknown", "Choose a category.")
-        sub = uow.directory.subcategory(subcategory_id)
-        if sub is None or not sub.is_active or sub.category_id != category_id:
-            collector.add(
-                "subcategory_id",
-                "subcategory_unknown",
-                "Choose a sub-category of the chosen category.",
-            )
-        agency = uow.directory.agency(agency_id)
-        if agency is None or not agency.is_active:
-            collector.add("agency_id", "agency_unknown", "Choose an agency.")
-        collector.raise_if_any()
-        return Classification(
-            category_id=category_id, subcategory_id=subcategory_id, agency_id=agency_id
-        )
-
-    async def forward(
+    # ------------------------------------------------------------------ status moves
+    async def act(
         self,
         ctx: Context,
         message_id: int,
-        data: ForwardInput,
+        action: Action | str,
         *,
         expected_version: int | None = None,
+        **fields: Any,
     ) -> Message:
-        """The admin classifies a message and forwards it to an agency; on a
-        ``forwarded`` message this re-forwards it to another agency."""
+        """Take ``action`` on a message: one use case for every move of the
+        workflow table (:data:`~aspirasi_core.domain.workflow.TRANSITIONS`).
+
+        ``fields`` are what the action takes (:data:`~.transitions.STEPS`):
+
+        - ``forward`` (on a ``forwarded`` message: a re-forward, as ``reforward``):
+          ``category_id``, ``subcategory_id``, ``agency_id``, ``note``, ``visibility``
+          (default internal); the agency's operators get a notice;
+        - ``reject``: ``reason`` (required), ``visibility`` (default: the sender);
+        - ``withdraw`` (the owner, while ``submitted``): nothing;
+        - ``start`` (the agency confirms): ``note``, ``visibility``;
+        - ``progress``: ``note`` (required), ``visibility``;
+        - ``reply`` (closes it): ``answer`` (required), ``attachment`` (an
+          :class:`Upload`, a PDF), ``visibility``.
+
+        The actor's role must allow the action before anything it sent is
+        looked at (:class:`~aspirasi_core.domain.errors.NotAllowed`, 403, also
+        for an empty body); then the input, then the message (its status, the
+        actor's scope, ``expected_version``: the version the caller acted on,
+        else ``message_changed``, 409). A field the action does not take is a
+        ``TypeError``.
+        """
         actor = _require_actor(ctx)
+        chosen = transitions.parse_action(action)
+        transitions.check_fields(chosen, fields)
+        deps = self._d
+        deps.policy.require(actor, ACTION_PERMISSIONS[chosen])
         message_id = check_id(message_id, "id")
         expected = _expected(expected_version)
-        note, visibility = _staff_text(
-            Action.FORWARD, data.note, "note", data.visibility, limit="note", required=False
-        )
-        deps = self._d
+        text, visibility = transitions.staff_text(chosen, fields)
+        step = transitions.STEPS[chosen]
+        clean: CleanFile | None = None
+        if step.attachment:
+            # Check status, scope and version before spending time on the file.
+            await deps.db.transaction(
+                lambda uow: self._check_possible(uow, actor, message_id, chosen, expected),
+                write=False,
+            )
+            clean = await self._clean_upload(fields.get("attachment"), frozenset({"pdf"}))
+        key = self._store_file(clean)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            deps.policy.check_can_act(actor, message, Action.FORWARD)
-            classification = self._classification(uow, data)
-            action = Action.REFORWARD if message.status is Status.FORWARDED else Action.FORWARD
-            new, _ = self._apply(
+            message = transitions.load_for_change(deps, uow, actor, message_id, expected)
+            move = chosen
+            classified = None
+            if step.classifies:
+                deps.policy.check_can_act(actor, message, Action.FORWARD)
+                classified = transitions.classification(uow, fields)
+                forwarded = message.status is Status.FORWARDED
+                move = Action.REFORWARD if forwarded else Action.FORWARD
+            new, _ = transitions.apply(
+                deps,
+                self._sop,
                 uow,
                 events,
                 actor,
                 message,
-                action,
-                note=note,
+                move,
+                note=text,
                 note_visibility=visibility,
-                classification=classification,
+                classified=classified,
             )
             now = deps.clock.now()
-            operators = [
-                a.id for a in uow.accounts.recipients(role=Role.OPERATOR, agency_id=new.agency_id)
-            ]
-            self._notify(
-                uow,
-                operators,
-                kind="message_forwarded",
-                message=new,
-                text="Message %(ticket)s was forwarded to your agency: %(subject)s",
-                now=now,
-                exclude=actor.account_id,
-            )
+            if step.classifies:
+                transitions.notify(
+                    uow,
+                    [
+                        a.id
+                        for a in uow.accounts.recipients(
+                            role=Role.OPERATOR, agency_id=new.agency_id
+                        )
+                    ],
+                    kind="message_forwarded",
+                    message=new,
+                    text="Message %(ticket)s was forwarded to your agency: %(subject)s",
+                    now=now,
+                    exclude=actor.account_id,
+                )
+            if chosen is Action.REPLY:
+                self._add_reply(uow, actor, message, text, visibility, clean, key, now)
             return new
 
-        return await run_write(deps, script, idempotency=ctx.idempotency)
+        write = run_write(deps, script, idempotency=ctx.idempotency)
+        return await self._recorded(key, write)
 
-    async def reject(
+    def _add_reply(
         self,
-        ctx: Context,
-        message_id: int,
-        reason: str,
-        visibility: object = None,
-        *,
-        expected_version: int | None = None,
-    ) -> Message:
-        """The admin rejects a ``submitted`` message with a reason, for the sender
-        unless ``visibility`` is ``"internal"``."""
-        actor = _require_actor(ctx)
-        message_id = check_id(message_id, "id")
-        expected = _expected(expected_version)
-        reason_text, chosen = _staff_text(
-            Action.REJECT, reason, "reason", visibility, limit="reason"
-        )
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            new, _ = self._apply(
-                uow, events, actor, message, Action.REJECT, note=reason_text, note_visibility=chosen
-            )
-            return new
-
-        return await run_write(self._d, script, idempotency=ctx.idempotency)
-
-    # ------------------------------------------------------------------ operator
-    async def start(
-        self,
-        ctx: Context,
-        message_id: int,
-        note: str = "",
-        visibility: object = None,
-        *,
-        expected_version: int | None = None,
-    ) -> Message:
-        """The agency's operator confirms: ``forwarded`` → ``in_progress``; the
-        optional note is for the sender unless ``visibility`` is ``"internal"``."""
-        actor = _require_actor(ctx)
-        message_id = check_id(message_id, "id")
-        expected = _expected(expected_version)
-        text, chosen = _staff_text(
-            Action.START, note, "note", visibility, limit="note", required=False
-        )
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            new, _ = self._apply(
-                uow, events, actor, message, Action.START, note=text, note_visibility=chosen
-            )
-            return new
-
-        return await run_write(self._d, script, idempotency=ctx.idempotency)
-
-    async def progress(
-        self,
-        ctx: Context,
-        message_id: int,
-        note: str,
-        visibility: object = None,
-        *,
-        expected_version: int | None = None,
-    ) -> Message:
-        """A progress update on an ``in_progress`` message: a log entry whose note is
-        for the sender unless ``visibility`` is ``"internal"``."""
-        actor = _require_actor(ctx)
-        message_id = check_id(message_id, "id")
-        expected = _expected(expected_version)
-        text, chosen = _staff_text(Action.PROGRESS, note, "note", visibility, limit="note")
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            new, _ = self._apply(
-                uow, events, actor, message, Action.PROGRESS, note=text, note_visibility=chosen
-            )
-            return new
-
-        return await run_write(self._d, script, idempotency=ctx.idempotency)
-
-    async def reply(
-        self,
-        ctx: Context,
-        message_id: int,
+        uow: UnitOfWork,
+        actor: Actor,
+        message: Message,
         answer: str,
-        attachment: Upload | None = None,
-        visibility: object = None,
-        *,
-        expected_version: int | None = None,
-    ) -> Message:
-        """The agency's answer (optional PDF) closes an ``in_progress`` message; the
-        answer and its file are for the sender unless ``visibility`` is ``"internal"``."""
-        actor = _require_actor(ctx)
-        message_id = check_id(message_id, "id")
-        expected = _expected(expected_version)
-        text, chosen = _staff_text(Action.REPLY, answer, "answer", visibility, limit="answer")
-        deps = self._d
-        # Check status, scope and version before spending time on the file.
-        await deps.db.transaction(
-            lambda uow: self._check_reply_possible(uow, actor, message_id, expected), write=False
-        )
-        clean = await self._clean_upload(attachment, frozenset({"pdf"}))
-        key = self._store_file(clean)
-
-        def script(uow: UnitOfWork, events: EventRecorder) -> Message:
-            message = self._load_for_change(uow, actor, message_id, expected)
-            new, _ = self._apply(
-                uow, events, actor, message, Action.REPLY, note=text, note_visibility=chosen
-            )
-            now = deps.clock.now()
-            attachment_id = None
-            if clean is not None and key is not None:
-                attachment_id = uow.messages.add_attachment(
-                    NewAttachment(
-                        message_id=message.id,
-                        kind="reply",
-                        filename=clean.filename,
-                        content_type=clean.content_type,
-                        size=len(clean.data),
-                        storage_key=key,
-                        sha256=clean.sha256,
-                        created_at=now,
-                    )
-                ).id
-            uow.messages.add_reply(
-                message.id, actor.account_id, text, now, attachment_id, visibility=chosen
-            )
-            return new
-
-        return await self._recorded(key, run_write(deps, script, idempotency=ctx.idempotency))
-
-    def _check_reply_possible(
-        self, uow: UnitOfWork, actor: Actor, message_id: int, expected: int | None
+        visibility: Visibility,
+        clean: CleanFile | None,
+        key: str | None,
+        now: datetime,
     ) -> None:
-        message = self._load_for_change(uow, actor, message_id, expected, lock=False)
-        self._d.policy.check_can_act(actor, message, Action.REPLY)
-        if message.status is not Status.IN_PROGRESS:
-            raise IllegalTransition(str(message.status), str(Action.REPLY))
+        attachment_id = None
+        if clean is not None and key is not None:
+            attachment_id = uow.messages.add_attachment(
+                NewAttachment(
+                    message_id=message.id,
+                    kind="reply",
+                    filename=clean.filename,
+                    content_type=clean.content_type,
+                    size=len(clean.data),
+                    storage_key=key,
+                    sha256=clean.sha256,
+                    created_at=now,
+                )
+            ).id
+        uow.messages.add_reply(
+            message.id, actor.account_id, answer, now, attachment_id, visibility=visibility
+        )
+
+    def _check_possible(
+        self, uow: UnitOfWork, actor: Actor, message_id: int, action: Action, expected: int | None
+    ) -> None:
+        """Whether ``action`` could be taken now (before a file is inspected)."""
+        message = transitions.load_for_change(self._d, uow, actor, message_id, expected, lock=False)
+        self._d.policy.check_can_act(actor, message, action)
+        target_of(message.status, action)
 
 
-__all__ = ["ForwardInput", "MessageService", "SubmitInput", "Upload", "new_ticket"]
+__all__ = ["MessageService", "SubmitInput", "Upload", "new_ticket"]

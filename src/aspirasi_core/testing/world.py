@@ -17,7 +17,7 @@ from ..hookspecs import hookimpl
 from ..plugin_api import PluginContext
 from ..plugin_types import OutboxMessage
 from ..plugins import create_plugin_manager
-from ..services import Aspirasi, Context, ForwardInput, StaffInput, SubmitInput
+from ..services import Aspirasi, Context, StaffInput, SubmitInput
 from ..services.accounts import RegisterInput
 from ..settings import Settings
 
@@ -181,20 +181,19 @@ class World:
         if to is Status.SUBMITTED:
             return message
         if to is Status.WITHDRAWN:
-            return await self.app.messages.withdraw(self.ctx(author), message.id)
+            return await self.app.messages.act(self.ctx(author), message.id, "withdraw")
         if to is Status.REJECTED:
-            return await self.app.messages.reject(
-                self.ctx("admin"), message.id, "Bukan kewenangan provinsi."
+            return await self.app.messages.act(
+                self.ctx("admin"), message.id, "reject", reason="Bukan kewenangan provinsi."
             )
         category = next(c for c, ids in self.subcategory_codes.items() if subcategory in ids)
-        message = await self.app.messages.forward(
+        message = await self.app.messages.act(
             self.ctx("admin"),
             message.id,
-            ForwardInput(
-                self.categories[category],
-                self.subcategories[subcategory],
-                self.agencies[agency],
-            ),
+            "forward",
+            category_id=self.categories[category],
+            subcategory_id=self.subcategories[subcategory],
+            agency_id=self.agencies[agency],
         )
         if to is Status.FORWARDED:
             return message
@@ -203,12 +202,12 @@ class World:
             for name, account in self.accounts.items()
             if account.role == Role.OPERATOR and account.agency_id == self.agencies[agency]
         )
-        message = await self.app.messages.start(self.ctx(operator), message.id)
+        message = await self.app.messages.act(self.ctx(operator), message.id, "start")
         if to is Status.IN_PROGRESS:
             return message
         if to is Status.DONE:
-            return await self.app.messages.reply(
-                self.ctx(operator), message.id, "Sudah diperbaiki."
+            return await self.app.messages.act(
+                self.ctx(operator), message.id, "reply", answer="Sudah diperbaiki."
             )
         raise ValueError(f"drive cannot reach {to}")
 
@@ -271,7 +270,9 @@ async def build_world(
     world.accounts["root"] = root
     rctx = Context(actor=root.actor())
     for code in ("pupr", "dinkes"):
-        world.agencies[code] = (await app.admin.create_agency(rctx, code, f"Dinas {code}")).id
+        world.agencies[code] = (
+            await app.admin.create_entry(rctx, "agency", code=code, name=f"Dinas {code}")
+        ).id
     categories = {c.code: c.id for c in await app.admin.categories()}
     world.categories = categories
     for cat, codes in world.subcategory_codes.items():
@@ -279,8 +280,8 @@ async def build_world(
         for code in codes:
             found = next((s for s in existing if s.code == code), None)
             if found is None:
-                found = await app.admin.create_subcategory(
-                    rctx, categories[cat], code, code.title()
+                found = await app.admin.create_entry(
+                    rctx, "subcategory", category_id=categories[cat], code=code, name=code.title()
                 )
             world.subcategories[code] = found.id
     staff = [

@@ -164,8 +164,8 @@ async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{name, code}``."""
     require_admin_manage(request)
     data = await json_body(request)
-    agency = await core(request).admin.create_agency(
-        context(request), text_field(data, "code"), text_field(data, "name")
+    agency = await core(request).admin.create_entry(
+        context(request), "agency", code=text_field(data, "code"), name=text_field(data, "name")
     )
     return agency_json(agency)
 
@@ -177,8 +177,9 @@ async def update_agency(
     """Body ``{name?, is_active?}``."""
     require_admin_manage(request)
     data = await json_body(request)
-    agency = await core(request).admin.update_agency(
+    agency = await core(request).admin.update_entry(
         context(request),
+        "agency",
         agency_id,
         name=_optional_text(data, "name"),
         is_active=bool_field(data, "is_active"),
@@ -194,7 +195,7 @@ async def update_agency(
 )
 async def deactivate_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> None:
     require_admin_manage(request)
-    await core(request).admin.update_agency(context(request), agency_id, is_active=False)
+    await core(request).admin.update_entry(context(request), "agency", agency_id, is_active=False)
 
 
 # ---------------------------------------------------------------------- categories
@@ -212,8 +213,8 @@ async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{name, code}``."""
     require_admin_manage(request)
     data = await json_body(request)
-    category = await core(request).admin.create_category(
-        context(request), text_field(data, "code"), text_field(data, "name")
+    category = await core(request).admin.create_entry(
+        context(request), "category", code=text_field(data, "code"), name=text_field(data, "name")
     )
     return category_json(category)
 
@@ -227,8 +228,8 @@ async def update_category(
     data = await json_body(request)
     if data.get("is_active") is not None:
         raise Invalid.field("is_active", "not_supported", "Categories cannot be deactivated.")
-    category = await core(request).admin.update_category(
-        context(request), category_id, name=text_field(data, "name")
+    category = await core(request).admin.update_entry(
+        context(request), "category", category_id, name=text_field(data, "name")
     )
     return category_json(category)
 
@@ -255,11 +256,12 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{category_id, name, code}``."""
     require_admin_manage(request)
     data = await json_body(request)
-    sub = await core(request).admin.create_subcategory(
+    sub = await core(request).admin.create_entry(
         context(request),
-        data.get("category_id"),  # type: ignore[arg-type]
-        text_field(data, "code"),
-        text_field(data, "name"),
+        "subcategory",
+        category_id=data.get("category_id"),
+        code=text_field(data, "code"),
+        name=text_field(data, "name"),
     )
     return subcategory_json(sub)
 
@@ -277,8 +279,9 @@ async def update_subcategory(
     settings. Changing them re-times the open messages of the sub-category."""
     require_admin_manage(request)
     data = await json_body(request)
-    sub = await core(request).admin.update_subcategory(
+    sub = await core(request).admin.update_entry(
         context(request),
+        "subcategory",
         subcategory_id,
         name=_optional_text(data, "name"),
         is_active=bool_field(data, "is_active"),
@@ -298,7 +301,9 @@ async def deactivate_subcategory(
     request: Request[Any, Any, Any], subcategory_id: FromPath[int]
 ) -> None:
     require_admin_manage(request)
-    await core(request).admin.update_subcategory(context(request), subcategory_id, is_active=False)
+    await core(request).admin.update_entry(
+        context(request), "subcategory", subcategory_id, is_active=False
+    )
 
 
 # ---------------------------------------------------------------------- days off

@@ -1,5 +1,6 @@
 """Back office: ``/api/v1/backoffice/messages``, the workflow commands
-(forward, reject, start, progress, reply) and ``/api/v1/notifications``."""
+(forward, reject, start, progress, reply: each a path onto the one transition
+use case, ``MessageService.act``) and ``/api/v1/notifications``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.validation import check_flag
-from aspirasi_core.services import BackofficeQuery, Context, ForwardInput
+from aspirasi_core.services import BackofficeQuery, Context
 
 from ..context import context, core
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
@@ -124,30 +125,48 @@ async def _change(
     return await api_call(request, key, data, call, lambda m: _moved(request, m), HTTP_200_OK)
 
 
+async def _act(
+    request: Request[Any, Any, Any],
+    message_id: int,
+    key: str | None,
+    if_match: str | None,
+    action: str,
+    data: dict[str, Any],
+    fields: Any,
+) -> Response[dict[str, Any]]:
+    """``messages.act(ctx, id, action, **fields(), expected_version=…)``, the
+    version from ``If-Match``; ``fields`` runs in the call (after the actor's
+    role was checked, so a file field sent wrong by someone not allowed is 403)."""
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.act(
+            ctx, message_id, action, expected_version=expected, **fields()
+        )
+
+    return await _change(request, key, data, call)
+
+
 async def _text_step(
     request: Request[Any, Any, Any],
     message_id: int,
     key: str | None,
     if_match: str | None,
-    use_case: Any,
+    action: str,
     field: str,
 ) -> Response[dict[str, Any]]:
-    """Reject, confirm, progress: ``use_case(ctx, id, text, visibility,
-    expected_version=…)`` with the body's ``field`` and ``visibility``."""
+    """Reject, confirm, progress: the body's ``field`` and ``visibility``."""
     require_actor(request)
     data = await json_body(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await use_case(  # type: ignore[no-any-return]
-            ctx,
-            message_id,
-            text_field(data, field),
-            data.get("visibility"),
-            expected_version=expected,
-        )
-
-    return await _change(request, key, data, call)
+    return await _act(
+        request,
+        message_id,
+        key,
+        if_match,
+        action,
+        data,
+        lambda: {field: text_field(data, field), "visibility": data.get("visibility")},
+    )
 
 
 @post(
@@ -166,23 +185,16 @@ async def forward(
     """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await json_body(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await core(request).messages.forward(
-            ctx,
-            message_id,
-            ForwardInput(
-                category_id=data.get("category_id"),  # type: ignore[arg-type]
-                subcategory_id=data.get("subcategory_id"),  # type: ignore[arg-type]
-                agency_id=data.get("agency_id"),  # type: ignore[arg-type]
-                note=text_field(data, "note"),
-                visibility=data.get("visibility"),
-            ),
-            expected_version=expected,
-        )
-
-    return await _change(request, idempotency_key, data, call)
+    names = ("category_id", "subcategory_id", "agency_id", "visibility")
+    return await _act(
+        request,
+        message_id,
+        idempotency_key,
+        if_match,
+        "forward",
+        data,
+        lambda: {"note": text_field(data, "note"), **{k: data.get(k) for k in names}},
+    )
 
 
 @post(
@@ -199,9 +211,7 @@ async def reject(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
-    return await _text_step(
-        request, message_id, idempotency_key, if_match, core(request).messages.reject, "reason"
-    )
+    return await _text_step(request, message_id, idempotency_key, if_match, "reject", "reason")
 
 
 @post(
@@ -218,9 +228,7 @@ async def start(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
-    return await _text_step(
-        request, message_id, idempotency_key, if_match, core(request).messages.start, "note"
-    )
+    return await _text_step(request, message_id, idempotency_key, if_match, "start", "note")
 
 
 @post(
@@ -237,9 +245,7 @@ async def progress(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
-    return await _text_step(
-        request, message_id, idempotency_key, if_match, core(request).messages.progress, "note"
-    )
+    return await _text_step(request, message_id, idempotency_key, if_match, "progress", "note")
 
 
 @post(
@@ -258,19 +264,19 @@ async def reply(
     """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
     require_actor(request)
     data = await form_or_json(request)
-    expected = parse_version(if_match)
-
-    async def call(ctx: Context) -> Message:
-        return await core(request).messages.reply(
-            ctx,
-            message_id,
-            text_field(data, "answer"),
-            upload_field(data, "attachment"),
-            data.get("visibility"),
-            expected_version=expected,
-        )
-
-    return await _change(request, idempotency_key, data, call)
+    return await _act(
+        request,
+        message_id,
+        idempotency_key,
+        if_match,
+        "reply",
+        data,
+        lambda: {
+            "answer": text_field(data, "answer"),
+            "attachment": upload_field(data, "attachment"),
+            "visibility": data.get("visibility"),
+        },
+    )
 
 
 @get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")

@@ -122,8 +122,8 @@ async def withdraw(
 ) -> None:
     """The owner withdraws a message while it is ``submitted``; else 409."""
     require_actor(request)
-    await core(request).messages.withdraw(
-        context(request), message_id, expected_version=parse_version(if_match)
+    await core(request).messages.act(
+        context(request), message_id, "withdraw", expected_version=parse_version(if_match)
     )
 
 

@@ -319,7 +319,9 @@ async def create_agency(request: Request[Any, Any, Any]) -> Response[Any]:
     form = {"code": _text(data, "code"), "name": _text(data, "name")}
 
     async def call() -> None:
-        await core(request).admin.create_agency(context(request), form["code"], form["name"])
+        await core(request).admin.create_entry(
+            context(request), "agency", code=form["code"], name=form["name"]
+        )
 
     async def on_error(
         errors: dict[str, list[str]], message: str | None, status: int
@@ -344,7 +346,9 @@ async def rename_agency(request: Request[Any, Any, Any], agency_id: FromPath[int
     form = {"name": _text(data, "name")}
 
     async def call() -> None:
-        await core(request).admin.update_agency(context(request), agency_id, name=form["name"])
+        await core(request).admin.update_entry(
+            context(request), "agency", agency_id, name=form["name"]
+        )
 
     async def on_error(
         errors: dict[str, list[str]], message: str | None, status: int
@@ -371,7 +375,9 @@ async def set_agency_active(
 
     async def call() -> None:
         active = _active_flag(request, data)
-        await core(request).admin.update_agency(context(request), agency_id, is_active=active)
+        await core(request).admin.update_entry(
+            context(request), "agency", agency_id, is_active=active
+        )
 
     async def on_error(
         errors: dict[str, list[str]], message: str | None, status: int
@@ -446,7 +452,9 @@ async def create_category(request: Request[Any, Any, Any]) -> Response[Any]:
     form = {"code": _text(data, "code"), "name": _text(data, "name")}
 
     async def call() -> None:
-        await core(request).admin.create_category(context(request), form["code"], form["name"])
+        await core(request).admin.create_entry(
+            context(request), "category", code=form["code"], name=form["name"]
+        )
 
     failed = await _attempt(request, call, _category_error_page(request, form, "category"))
     return failed or redirect(request, "/admin/categories", flash="saved")
@@ -461,7 +469,9 @@ async def rename_category(
     form = {"name": _text(data, "name")}
 
     async def call() -> None:
-        await core(request).admin.update_category(context(request), category_id, name=form["name"])
+        await core(request).admin.update_entry(
+            context(request), "category", category_id, name=form["name"]
+        )
 
     failed = await _attempt(
         request, call, _category_error_page(request, form, f"category-{category_id}")
@@ -476,8 +486,12 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> Response[Any]:
     form = {k: _text(data, k) for k in ("category_id", "code", "name")}
 
     async def call() -> None:
-        await core(request).admin.create_subcategory(
-            context(request), form_int(form["category_id"]), form["code"], form["name"]
+        await core(request).admin.create_entry(
+            context(request),
+            "subcategory",
+            category_id=form_int(form["category_id"]),
+            code=form["code"],
+            name=form["name"],
         )
 
     failed = await _attempt(request, call, _category_error_page(request, form, "subcategory"))
@@ -499,8 +513,8 @@ async def rename_subcategory(
             form[name] = _text(data, name)
 
     async def call() -> None:
-        await core(request).admin.update_subcategory(
-            context(request), subcategory_id, name=form["name"], **sop
+        await core(request).admin.update_entry(
+            context(request), "subcategory", subcategory_id, name=form["name"], **sop
         )
 
     failed = await _attempt(
@@ -518,8 +532,8 @@ async def set_subcategory_active(
 
     async def call() -> None:
         active = _active_flag(request, data)
-        await core(request).admin.update_subcategory(
-            context(request), subcategory_id, is_active=active
+        await core(request).admin.update_entry(
+            context(request), "subcategory", subcategory_id, is_active=active
         )
 
     failed = await _attempt(

@@ -20,7 +20,7 @@ from aspirasi_core.domain.model import Actor, Message
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.sop import stage_of
 from aspirasi_core.domain.validation import check_day_range, check_flag
-from aspirasi_core.services import BackofficeQuery, ForwardInput, MessageDetail, Upload
+from aspirasi_core.services import BackofficeQuery, MessageDetail, Upload
 
 from ..api.common import form_int
 from ..context import actor, context, core, require_permission, translator
@@ -404,16 +404,18 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     data = await _form(request)
     names = ("category_id", "subcategory_id", "agency_id", "note", "visibility")
     form = {k: _text(data, k) for k in names}
-    payload = ForwardInput(
-        category_id=form_int(form["category_id"]),
-        subcategory_id=form_int(form["subcategory_id"]),
-        agency_id=form_int(form["agency_id"]),
-        note=form["note"],
-        visibility=_visibility(form),
-    )
+    fields = {
+        "category_id": form_int(form["category_id"]),
+        "subcategory_id": form_int(form["subcategory_id"]),
+        "agency_id": form_int(form["agency_id"]),
+        "note": form["note"],
+        "visibility": _visibility(form),
+    }
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.forward(ctx, message_id, payload, expected_version=expected)
+        await core(request).messages.act(
+            ctx, message_id, "forward", expected_version=expected, **fields
+        )
 
     return await _act(request, message_id, "forward", form, call, "forwarded", data)
 
@@ -424,8 +426,13 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     form = {"reason": _text(data, "reason"), "visibility": _text(data, "visibility")}
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.reject(
-            ctx, message_id, form["reason"], _visibility(form), expected_version=expected
+        await core(request).messages.act(
+            ctx,
+            message_id,
+            "reject",
+            reason=form["reason"],
+            visibility=_visibility(form),
+            expected_version=expected,
         )
 
     return await _act(request, message_id, "reject", form, call, "rejected", data)
@@ -440,8 +447,8 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
     async def call(ctx: Any, expected: int | None) -> None:
         if not confirmed:  # the button carries confirm=1; a bare POST changes nothing
             raise Invalid.field("confirm", "required", "Please confirm.")
-        await core(request).messages.start(
-            ctx, message_id, form["start_note"], expected_version=expected
+        await core(request).messages.act(
+            ctx, message_id, "start", note=form["start_note"], expected_version=expected
         )
 
     return await _act(request, message_id, "start", form, call, "started", data)
@@ -453,8 +460,13 @@ async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     form = {"note": _text(data, "note"), "visibility": _text(data, "visibility")}
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.progress(
-            ctx, message_id, form["note"], _visibility(form), expected_version=expected
+        await core(request).messages.act(
+            ctx,
+            message_id,
+            "progress",
+            note=form["note"],
+            visibility=_visibility(form),
+            expected_version=expected,
         )
 
     return await _act(request, message_id, "progress", form, call, "progress_saved", data)
@@ -473,8 +485,14 @@ async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
             upload = Upload(filename=file.filename or "", data=content)
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.reply(
-            ctx, message_id, form["answer"], upload, _visibility(form), expected_version=expected
+        await core(request).messages.act(
+            ctx,
+            message_id,
+            "reply",
+            answer=form["answer"],
+            attachment=upload,
+            visibility=_visibility(form),
+            expected_version=expected,
         )
 
     return await _act(request, message_id, "reply", form, call, "replied", data, upload)

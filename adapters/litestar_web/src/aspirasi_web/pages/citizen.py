@@ -380,8 +380,11 @@ async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -
     if isinstance(a, Redirect):
         return a
     form = await form_data(request)
-    await core(request).messages.withdraw(
-        context(request), message_id, expected_version=parse_version(text(form, "version"))
+    await core(request).messages.act(
+        context(request),
+        message_id,
+        "withdraw",
+        expected_version=parse_version(text(form, "version")),
     )
     return redirect(request, "/my/messages", flash="message_withdrawn")
 
