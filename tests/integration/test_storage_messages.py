@@ -9,7 +9,7 @@ import pytest
 
 from aspirasi_core.domain.errors import Conflict
 from aspirasi_core.domain.model import Action, LogEntry, Rating, Status
-from aspirasi_core.services.ports import NewAttachment, NewLogEntry, NewMessage
+from aspirasi_core.services.ports import NewAttachment, NewMessage
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -87,7 +87,7 @@ def test_a_message_goes_in_with_its_first_log_entry_and_a_collision_writes_neith
 ) -> None:
     author = make.account()
     first = make.message(author.id)
-    entry = NewLogEntry(
+    entry = LogEntry(
         message_id=0,
         actor_id=author.id,
         action=str(Action.SUBMIT),
@@ -179,13 +179,13 @@ def test_log_entries(database, make) -> None:
     def script(uow):
         entries = [
             uow.messages.add_log(
-                NewLogEntry(first.id, author.id, Action.SUBMIT, None, Status.SUBMITTED, "", T0)
+                LogEntry(first.id, author.id, Action.SUBMIT, None, Status.SUBMITTED, "", T0)
             ),
             uow.messages.add_log(
-                NewLogEntry(second.id, None, Action.SUBMIT, None, Status.SUBMITTED, "", T0)
+                LogEntry(second.id, None, Action.SUBMIT, None, Status.SUBMITTED, "", T0)
             ),
             uow.messages.add_log(
-                NewLogEntry(
+                LogEntry(
                     first.id,
                     admin.id,
                     Action.FORWARD,

@@ -267,9 +267,11 @@ class Message:
 
 @attrs.frozen
 class LogEntry:
-    """One line of a message's history, written in the same transaction as the change."""
+    """One line of a message's history, written in the same transaction as the change.
 
-    id: int
+    The same type goes in (``MessageRepository.add_log``, with ``id`` 0) and
+    comes out (with the id storage gave it)."""
+
     message_id: int
     actor_id: int | None
     action: str
@@ -280,6 +282,8 @@ class LogEntry:
     agency_id: int | None = None
     #: Who may read ``note`` (the step itself is always shown to the sender).
     note_visibility: Visibility = Visibility.INTERNAL
+    #: Its id once stored (0 before).
+    id: int = 0
 
 
 @attrs.frozen

@@ -23,8 +23,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-
-from .crypto import Crypto
+from typing import Protocol
 
 #: Device tokens a client keeps (a shared computer, several accounts); older ones drop.
 MAX_DEVICE_TOKENS = 4
@@ -33,11 +32,17 @@ SEPARATOR = "~"
 _MAX_LENGTH = 200
 
 
-def _signature(crypto: Crypto, body: str) -> str:
+class DeviceSigner(Protocol):
+    """What signs a device token (:class:`~.crypto.Crypto` does)."""
+
+    def device_mac(self, data: str) -> bytes: ...
+
+
+def _signature(crypto: DeviceSigner, body: str) -> str:
     return base64.urlsafe_b64encode(crypto.device_mac(body)).rstrip(b"=").decode("ascii")
 
 
-def issue_device_token(crypto: Crypto, account_id: int, now: datetime) -> str:
+def issue_device_token(crypto: DeviceSigner, account_id: int, now: datetime) -> str:
     """A new device token for ``account_id``."""
     body = f"{int(account_id)}.{secrets.token_urlsafe(16)}.{int(now.timestamp())}"
     return f"{body}.{_signature(crypto, body)}"
@@ -50,7 +55,7 @@ def account_of(token: str) -> int | None:
 
 
 def check_device_token(
-    crypto: Crypto, token: str, account_id: int, now: datetime, max_age: timedelta
+    crypto: DeviceSigner, token: str, account_id: int, now: datetime, max_age: timedelta
 ) -> str | None:
     """The device's id (``<account id>:<nonce>``) when ``token`` was signed here for
     ``account_id`` and is younger than ``max_age``; None otherwise."""

@@ -20,11 +20,16 @@ from ..domain.events import Event, MessageSubmitted, StatusChanged
 from ..domain.model import Account, Actor, Agency, Role
 from ..domain.policy import MessageScope, Policy
 from ..plugin_types import OutboxMessage, RecipientLookup, UseCaseCall
-from ..security.crypto import Crypto
-from ..security.passwords import PasswordHasher
 from ..settings import Settings
 from .context import Context
-from .ports import AttachmentStore, Clock, Database, UnitOfWork
+from .ports import (
+    AttachmentStore,
+    Clock,
+    Database,
+    KeyedCrypto,
+    PasswordHashing,
+    UnitOfWork,
+)
 
 if TYPE_CHECKING:
     from .idempotency import IdempotencyClaim
@@ -35,13 +40,16 @@ log = structlog.get_logger("aspirasi.core")
 
 @attrs.define
 class CoreDeps:
-    """Everything the use cases depend on. Built by :func:`aspirasi_core.bootstrap.bootstrap`."""
+    """Everything the use cases depend on. Built by :func:`aspirasi_core.bootstrap.bootstrap`.
+
+    The services are ports (:mod:`aspirasi_core.services.ports`), so a test or an
+    embedding application may pass its own; settings and the policy are values."""
 
     settings: Settings
     db: Database
     clock: Clock
-    hasher: PasswordHasher
-    crypto: Crypto
+    hasher: PasswordHashing
+    crypto: KeyedCrypto
     policy: Policy
     #: ``pluggy.PluginManager.hook`` (duck-typed: the services never import pluggy).
     hook: Any

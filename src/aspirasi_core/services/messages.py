@@ -38,6 +38,7 @@ from ..domain.model import (
     Action,
     Actor,
     Attachment,
+    LogEntry,
     Message,
     Rating,
     Role,
@@ -53,7 +54,7 @@ from ..security.uploads import JPEG, CleanFile, inspect_upload, safe_filename, s
 from . import transitions
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
-from .ports import NewAttachment, NewLogEntry, NewMessage, UnitOfWork
+from .ports import NewAttachment, NewMessage, UnitOfWork
 from .sop import SopService
 
 T = TypeVar("T")
@@ -279,7 +280,7 @@ class MessageService:
                             created_at=now,
                             due_at=triage_due,
                         ),
-                        first_log=NewLogEntry(
+                        first_log=LogEntry(
                             message_id=0,  # the new message's
                             actor_id=actor.account_id,
                             action=str(Action.SUBMIT),

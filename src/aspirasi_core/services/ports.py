@@ -46,6 +46,37 @@ class Clock(Protocol):
         """The current time, timezone-aware UTC."""
 
 
+class PasswordHashing(Protocol):
+    """Password hashes (:class:`aspirasi_core.security.passwords.PasswordHasher`:
+    argon2id); the ``_async`` forms run off the event loop."""
+
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when ``password`` matches; with None, burns the same time and says False."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+    async def hash_async(self, password: str) -> str: ...
+    async def verify_async(self, password_hash: str | None, password: str) -> bool: ...
+
+
+class KeyedCrypto(Protocol):
+    """Keyed indexes and encryption with the installation's secret
+    (:class:`aspirasi_core.security.crypto.Crypto`)."""
+
+    def nik_index(self, nik: str) -> bytes:
+        """A keyed index of a NIK (looked up, never reversed)."""
+        ...
+
+    def encrypt_nik(self, nik: str) -> bytes: ...
+    def decrypt_nik(self, blob: bytes) -> str: ...
+    def address_index(self, email: str) -> bytes: ...
+    def device_mac(self, data: str) -> bytes: ...
+    def encrypt_payload(self, payload: Mapping[str, Any]) -> bytes: ...
+    def decrypt_payload(self, blob: bytes) -> dict[str, Any]: ...
+    def idempotency_digest(self, data: bytes) -> bytes: ...
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -103,20 +134,6 @@ class NewAttachment:
     storage_key: str
     sha256: str
     created_at: datetime
-
-
-@attrs.frozen
-class NewLogEntry:
-    message_id: int
-    actor_id: int | None
-    action: str
-    from_status: Status | None
-    to_status: Status
-    note: str
-    at: datetime
-    agency_id: int | None = None
-    #: Who may read ``note``.
-    note_visibility: Visibility = Visibility.INTERNAL
 
 
 @attrs.frozen
@@ -387,7 +404,7 @@ class TokenRepository(Protocol):
 
 
 class MessageRepository(Protocol):
-    def add(self, new: NewMessage, *, first_log: NewLogEntry | None = None) -> Message:
+    def add(self, new: NewMessage, *, first_log: LogEntry | None = None) -> Message:
         """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision.
 
         ``first_log``: a log entry written with the message (its ``message_id`` is
@@ -486,7 +503,7 @@ class MessageRepository(Protocol):
     def storage_keys_in(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that an attachment names (see :class:`AttachmentStore`)."""
 
-    def add_log(self, entry: NewLogEntry) -> LogEntry: ...
+    def add_log(self, entry: LogEntry) -> LogEntry: ...
 
     def log(self, message_id: int) -> builtins.list[LogEntry]:
         """Oldest first."""

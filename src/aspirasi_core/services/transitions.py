@@ -18,11 +18,11 @@ import attrs
 
 from ..domain.errors import Invalid, NotFound
 from ..domain.events import StatusChanged
-from ..domain.model import DEFAULT_VISIBILITY, Action, Actor, Message, Visibility
+from ..domain.model import DEFAULT_VISIBILITY, Action, Actor, LogEntry, Message, Visibility
 from ..domain.validation import LIMITS, Collector, check_id, check_visibility, clean_text
 from ..domain.workflow import Classification, check_version, message_changed, transition
 from .core import CoreDeps, EventRecorder
-from .ports import NewLogEntry, UnitOfWork
+from .ports import UnitOfWork
 from .sop import SopService
 
 
@@ -230,7 +230,7 @@ def apply(
     if not uow.messages.save_transition(new, message.version):
         raise message_changed()
     uow.messages.add_log(
-        NewLogEntry(
+        LogEntry(
             message_id=message.id,
             actor_id=actor.account_id,
             action=str(action),

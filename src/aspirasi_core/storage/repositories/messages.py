@@ -24,7 +24,6 @@ from ...domain.pii import public_copy
 from ...services.ports import (
     BackofficeFilter,
     NewAttachment,
-    NewLogEntry,
     NewMessage,
     PublicMessage,
     TrackedLogEntry,
@@ -225,7 +224,7 @@ def _rating(row: Any) -> Rating:
     )
 
 
-def _log_values(entry: NewLogEntry) -> dict[str, Any]:
+def _log_values(entry: LogEntry) -> dict[str, Any]:
     return {
         "message_id": entry.message_id,
         "actor_id": entry.actor_id,
@@ -248,7 +247,7 @@ class SqlMessageRepository:
         self._conn = conn
 
     # ------------------------------------------------------------------ one message
-    def add(self, new: NewMessage, *, first_log: NewLogEntry | None = None) -> Message:
+    def add(self, new: NewMessage, *, first_log: LogEntry | None = None) -> Message:
         """Insert; raises ``Conflict`` (code ``duplicate_ticket``) on a ticket collision.
 
         ``first_log``: a log entry inserted with it (its ``message_id`` is ignored);
@@ -587,19 +586,14 @@ class SqlMessageRepository:
         return set(self._conn.execute(stmt).scalars())
 
     # ------------------------------------------------------------------ log
-    def add_log(self, entry: NewLogEntry) -> LogEntry:
+    def add_log(self, entry: LogEntry) -> LogEntry:
         new_id = self._conn.execute(_INSERT_LOG, _log_values(entry)).scalar_one()
-        return LogEntry(
+        return attrs.evolve(
+            entry,
             id=new_id,
-            message_id=entry.message_id,
-            actor_id=entry.actor_id,
             action=str(entry.action),
             from_status=Status(entry.from_status) if entry.from_status is not None else None,
             to_status=Status(entry.to_status),
-            note=entry.note,
-            at=entry.at,
-            agency_id=entry.agency_id,
-            note_visibility=entry.note_visibility,
         )
 
     def log(self, message_id: int) -> list[LogEntry]:
