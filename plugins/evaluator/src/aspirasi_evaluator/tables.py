@@ -35,7 +35,9 @@ AGENCY_INDEX = "ix_evaluator_messages_agency_status_created"
 #: counts and overdue counts per sub-category and status.
 CLASSIFICATION_INDEX = "ix_evaluator_messages_classification"
 #: ``message_log (message_id, to_status, at)``: when a message was forwarded,
-#: started and replied to (the medians).
+#: started and replied to. The medians read the core's milestones on the
+#: message row since ``0008_milestones``; the index stays (dropping it needs a
+#: revision of this branch) and serves look-ups of a message's log by status.
 STAGES_INDEX = "ix_evaluator_message_log_message_status_at"
 #: The indexes the branch keeps on the core's tables: (table, columns) by name.
 REPORT_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
