@@ -171,7 +171,8 @@ messages = Table(
     Index("ix_messages_overdue_notified_at_due_at", "overdue_notified_at", "due_at"),
     # Reports on the stages' durations per agency (the evaluator's medians): the
     # messages of an agency, status and date range with their milestones, read
-    # from the index alone.
+    # from the index alone (with the id: SQLite's indexes hold the rowid anyway,
+    # PostgreSQL's hold it as an INCLUDE column).
     Index(
         "ix_messages_agency_id_status_created_at_milestones",
         "agency_id",
@@ -180,6 +181,7 @@ messages = Table(
         "forwarded_at",
         "started_at",
         "closed_at",
+        postgresql_include=["id"],
     ),
 )
 

@@ -12,7 +12,8 @@ Create Date: 2026-12-07
   column: the last ``forward``/``reforward``, the first ``start``, the entry into
   a final status.
 * ``ix_messages_agency_id_status_created_at_milestones``: the messages of an
-  agency, status and date range with their milestones, from the index alone.
+  agency, status and date range with their milestones (and, on PostgreSQL, the
+  id as an ``INCLUDE`` column), from the index alone.
 
 At 1M messages the backfill reads ~3.4M log entries once per column.
 """
@@ -63,6 +64,7 @@ def upgrade() -> None:
         INDEX,
         "messages",
         ["agency_id", "status", "created_at", "forwarded_at", "started_at", "closed_at"],
+        postgresql_include=["id"],
     )
 
 
