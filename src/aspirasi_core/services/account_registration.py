@@ -1,0 +1,288 @@
+"""Account use cases: registering, e-mail verification and the sweep of
+unverified accounts (part of :class:`.accounts.AccountService`).
+
+No-enumeration rule (REFERENCE.md): registering with an e-mail that already has
+an account, or with a NIK a verified account holds, answers exactly like a new
+registration (the outcome goes by mail).
+
+A NIK and a username belong to whoever proves the e-mail first: an unverified
+registration reserves neither (the database's unique indexes cover verified
+accounts only), the first verification wins, and unverified accounts are swept
+away after ``ASPIRASI_UNVERIFIED_ACCOUNT_DAYS``. Mails about registering are
+capped per address per day (``ASPIRASI_VERIFICATION_MAILS_PER_DAY``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import structlog
+
+from ..domain.errors import Conflict, Invalid, Throttled, Unauthenticated
+from ..domain.events import (
+    AccountRegistered,
+    DuplicateRegistrationAttempted,
+    EmailVerified,
+    RegistrationNikTaken,
+    VerificationRequested,
+)
+from ..domain.model import Account, Role
+from ..domain.nik import mask_nik, normalize_nik
+from ..domain.validation import (
+    LIMITS,
+    Collector,
+    check_password,
+    clean_text,
+    normalize_email,
+    normalize_username,
+)
+from ..security.tokens import TokenPurpose, hash_token
+from .account_base import AccountBase, RegisterInput, _language
+from .context import Context
+from .core import EventRecorder, run_write
+from .ports import NewAccount, UnitOfWork
+
+log = structlog.get_logger("aspirasi.accounts")
+
+#: Unverified accounts removed per sweep transaction.
+SWEEP_BATCH = 500
+
+
+class RegistrationMixin(AccountBase):
+    """Registering, verifying the e-mail address, and sweeping the unverified."""
+
+    # ------------------------------------------------------------------ registration
+    async def register(self, ctx: Context, data: RegisterInput) -> Account | None:
+        """Create a citizen account and send the verification link.
+
+        Returns the new account, or None when the e-mail was already registered
+        (the caller must answer both cases the same way). Raises :class:`Invalid`
+        with every field problem at once, including a taken username or NIK.
+        """
+        deps = self._d
+        collector = Collector()
+        email = collector.check(normalize_email, data.email)
+        username = collector.check(normalize_username, data.username)
+        full_name = collector.check(
+            clean_text, data.full_name, "full_name", max_length=LIMITS["full_name"]
+        )
+        nik = collector.check(normalize_nik, data.nik)
+        personal = tuple(p for p in (username, email, (email or "").split("@")[0]) if p)
+        collector.check(check_password, data.password, data.password_confirm, personal=personal)
+        collector.raise_if_any()
+        assert email and username and full_name and nik
+        await deps.before("register", ctx, subject=email)
+        language = _language(data.language, deps.settings.default_language)
+        password_hash = await deps.hasher.hash_async(data.password)
+        nik_index = deps.crypto.nik_index(nik)
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account | None:
+            now = deps.clock.now()
+            taken = uow.accounts.clashes(email=email, username=username, nik_index=nik_index)
+            if "username" in taken:
+                # Usernames are public handles: a verified one is refused at once,
+                # whatever the e-mail and the NIK (so the answer tells nothing of them).
+                raise Invalid.field("username", "username_taken", "This username is already taken.")
+            if "email" in taken:
+                existing = uow.accounts.find_by_email(email)
+                if existing is not None and self._mail_allowed(uow, email, now):
+                    events.record(
+                        DuplicateRegistrationAttempted(
+                            account_id=existing.id,
+                            email=existing.email,
+                            language=existing.language,
+                            at=now,
+                            verified=existing.verified,
+                        )
+                    )
+                return None
+            if "nik" in taken:
+                # A verified account holds the NIK: the address typed learns by mail
+                # what its owner can do; the caller learns nothing.
+                if self._mail_allowed(uow, email, now):
+                    events.record(RegistrationNikTaken(email=email, language=language, at=now))
+                return None
+            account = uow.accounts.add(
+                NewAccount(
+                    email=email,
+                    username=username,
+                    full_name=full_name,
+                    role=Role.USER,
+                    password_hash=password_hash,
+                    created_at=now,
+                    language=language,
+                    nik_encrypted=deps.crypto.encrypt_nik(nik),
+                    nik_index=nik_index,
+                    nik_masked=mask_nik(nik),
+                )
+            )
+            events.record(
+                AccountRegistered(account_id=account.id, email=email, language=language, at=now)
+            )
+            if self._mail_allowed(uow, email, now):
+                self._issue_verification(uow, events, account, now)
+            return account
+
+        account = await run_write(deps, script, idempotency=ctx.idempotency)
+        log.info("account_registered" if account else "registration_not_created")
+        return account
+
+    # ------------------------------------------------------------------ mail caps
+    def _mail_allowed(self, uow: UnitOfWork, email: str, now: datetime) -> bool:
+        """Count one more mail about registering to ``email`` today, unless the
+        day's cap is reached (then nothing may be sent)."""
+        today, _ = self._local_day(now)
+        return uow.mail_quota.take(
+            self._d.crypto.address_index(email),
+            today.date(),
+            self._d.settings.verification_mails_per_day,
+        )
+
+    def _mail_cap_reached(self, now: datetime) -> Throttled:
+        _, tomorrow = self._local_day(now)
+        return Throttled(
+            "Too many verification e-mails were sent to this address today."
+            " Please try again tomorrow.",
+            retry_after=max(1, int((tomorrow - now).total_seconds())),
+            code="verification_mail_cap",
+        )
+
+    def _issue_verification(
+        self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
+    ) -> None:
+        token, expires = self._issue_link_token(
+            uow,
+            account,
+            TokenPurpose.VERIFY_EMAIL,
+            timedelta(hours=self._d.settings.verification_ttl_hours),
+            now,
+        )
+        events.record(
+            VerificationRequested(
+                account_id=account.id,
+                email=account.email,
+                language=account.language,
+                token=token,
+                expires_at=expires,
+                at=now,
+            )
+        )
+
+    async def verify_email(
+        self, ctx: Context, token: str, *, username: str | None = None
+    ) -> Account:
+        """Consume a verification token and mark the address verified.
+
+        Verifying reserves the account's username and NIK; when a verified account
+        took either first, it fails (``Invalid`` on ``username`` or ``nik``) and
+        consumes nothing: the link works again once the clash is gone — a new
+        ``username`` chosen here, or the NIK released by a super admin.
+        """
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise Invalid.field("token", "token_invalid", "This link is not valid or has expired.")
+        new_username = normalize_username(username) if username else None
+        deps = self._d
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> Account:
+            now = deps.clock.now()
+            record = uow.tokens.consume(TokenPurpose.VERIFY_EMAIL, hash_token(token), now)
+            account = uow.accounts.get(record.account_id) if record else None
+            if record is None or account is None or record.auth_version != account.auth_version:
+                raise Invalid.field(
+                    "token", "token_invalid", "This link is not valid or has expired."
+                )
+            if account.email_verified_at is None:
+                fields: dict[str, object] = {"email_verified_at": now}
+                if new_username and new_username != account.username:
+                    fields["username"] = new_username
+                name = str(fields.get("username", account.username))
+                self._check_reservations(uow, account, name)
+                try:
+                    account = uow.accounts.update(account.id, **fields)
+                except Conflict:
+                    # Another account was verified with them a moment ago.
+                    self._check_reservations(uow, account, name)
+                    raise
+                events.record(EmailVerified(account_id=account.id, at=now))
+            uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
+            return account
+
+        account = await run_write(deps, script)
+        log.info("email_verified", account_id=account.id)
+        return account
+
+    def _check_reservations(self, uow: UnitOfWork, account: Account, username: str) -> None:
+        """Raise ``Invalid`` when verifying ``account`` as ``username`` would take a
+        username or a NIK a verified account holds."""
+        taken = self._reserved_elsewhere(uow, account, username)
+        errors = Collector()
+        if "username" in taken:
+            errors.add(
+                "username",
+                "username_taken",
+                "Another account confirmed the username %(username)s first: choose another one"
+                " to finish.",
+                username=username,
+            )
+        if "nik" in taken:
+            errors.add(
+                "nik",
+                "nik_taken",
+                "Another account confirmed this NIK first. If the NIK is yours, write to the"
+                " administrator at %(contact)s from this e-mail address: after checking that"
+                " it is yours, they can release it, and this link (or a new one) will then"
+                " work.",
+                contact=self._d.settings.contact_email,
+            )
+        errors.raise_if_any()
+
+    async def resend_verification(self, ctx: Context) -> None:
+        """Send a new verification link to the signed-in, unverified account."""
+        deps = self._d
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        if actor.verified:
+            raise Conflict("Your e-mail address is already verified.", code="already_verified")
+        await deps.before("resend_verification", ctx, subject=str(actor.account_id))
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> None:
+            account = uow.accounts.get(actor.account_id)
+            if account is None or not account.is_active:
+                raise Unauthenticated("Please log in.", code="login_required")
+            if account.verified:
+                raise Conflict("Your e-mail address is already verified.", code="already_verified")
+            now = deps.clock.now()
+            if not self._mail_allowed(uow, account.email, now):
+                raise self._mail_cap_reached(now)
+            self._issue_verification(uow, events, account, now)
+
+        await run_write(deps, script)
+
+    # ------------------------------------------------------------------ the sweep
+    def sweep_unverified_sync(self) -> int:
+        """Remove citizen accounts left unverified for
+        ``ASPIRASI_UNVERIFIED_ACCOUNT_DAYS`` (in batches), and forget the mail
+        counts of past days; returns how many accounts went."""
+        deps = self._d
+        cutoff = deps.clock.now() - timedelta(days=deps.settings.unverified_account_days)
+
+        def batch(uow: UnitOfWork) -> int:
+            return uow.accounts.delete_unverified(created_before=cutoff, limit=SWEEP_BATCH)
+
+        total = 0
+        while True:
+            removed = deps.db.run_sync(batch, write=True)
+            total += removed
+            if removed < SWEEP_BATCH:
+                break
+        yesterday = (self._local_day(deps.clock.now())[0] - timedelta(days=1)).date()
+        deps.db.run_sync(lambda uow: uow.mail_quota.forget_before(yesterday), write=True)
+        if total:
+            log.info("unverified_accounts_removed", count=total)
+        return total
+
+    async def sweep_unverified(self) -> int:
+        """:meth:`sweep_unverified_sync` in a worker thread."""
+        return await anyio.to_thread.run_sync(self.sweep_unverified_sync)
