@@ -1,4 +1,4 @@
-# ruff: noqa: S105, S310, S603, S607 - fixed CSRF value, http:// to our server, our commands
+# ruff: noqa: S310, S603, S607 - http:// to our server, our commands
 """The benchmark: seed, serve, load with wrk, write ``bench/results``.
 
 ``python -m bench.run --sizes 10k,100k,1m`` (``make bench``) or
@@ -48,10 +48,6 @@ LOGIN_CONNECTIONS = 16
 EVALUATOR_YEAR_MS = 1000
 EVALUATOR_MONTH_MS = 150
 WRK_TIMEOUT = "10s"
-#: Unauthenticated JSON POSTs (log-in, tracking) need the double-submit CSRF token,
-#: as a browser sends it: the same value in the ``aspirasi_csrf`` cookie and the header.
-CSRF_TOKEN = "bench-csrf-token-0123456789abcdefghijklmnop"
-CSRF = {"Cookie": f"aspirasi_csrf={CSRF_TOKEN}", "X-CSRF-Token": CSRF_TOKEN}
 
 #: name → (goal on SQLite, goal on PostgreSQL) as a ratio to the hello-world.
 GOALS: dict[str, tuple[float | None, float | None]] = {
@@ -100,7 +96,7 @@ def login(base: str, username: str) -> tuple[str, str]:
     """(bearer token, session cookie value) through the real API."""
     body = json.dumps({"login": username, "password": seed.PASSWORD}).encode()
     status, headers, data = http(
-        base, "POST", "/api/v1/auth/login", body, {"Content-Type": "application/json", **CSRF}
+        base, "POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"}
     )
     if status != 200:
         raise RuntimeError(f"login {username}: {status} {data[:300]!r}")
@@ -412,7 +408,7 @@ def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
     operator_token, operator_session = login(base, "bench.operator00")  # the heavy agency
     citizen_token, _ = login(base, "warga0")
     json_h = {"Content-Type": "application/json"}
-    public_json_h = {**json_h, **CSRF}
+    public_json_h = json_h
     citizens = facts["citizens"]
     niks = [seed.nik_of(j * citizens // 1000) for j in range(1000)]
     tracking = [

@@ -201,7 +201,7 @@ def ask(
         if path.startswith("/api/"):
             kwargs["json"] = body or {}
         else:
-            kwargs["data"] = {**(body or {}), **({"csrf_token": csrf} if csrf else {})}
+            kwargs["data"] = {**(body or {}), **({"_csrf_token": csrf} if csrf else {})}
     response = c.request(method, path, **kwargs)
     filler.after(method, path, actor, response.status_code)
     assert not strict or response.status_code < 500, (method, path, actor, response.text)

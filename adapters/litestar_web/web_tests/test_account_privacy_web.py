@@ -35,7 +35,7 @@ def body(email: str, username: str, nik: str) -> dict[str, str]:
 
 
 def post_form(web: WebWorld, url: str, data: dict[str, str]) -> Any:
-    return web.client.post(url, data={**data, "csrf_token": web.csrf()}, follow_redirects=False)
+    return web.client.post(url, data={**data, "_csrf_token": web.csrf()}, follow_redirects=False)
 
 
 def register_unverified(web: WebWorld, email: str, username: str, nik: str) -> str:

@@ -221,3 +221,61 @@ def test_login_sets_a_new_session_and_cookie_requests_need_csrf(api: ApiWorld) -
     assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     c.cookies.set("aspirasi_session", new)
     assert c.get("/api/v1/me").status_code == 401
+
+
+def test_a_client_without_cookies_uses_the_api_with_json_alone(api: ApiWorld) -> None:
+    """No cookie jar, no CSRF dance, no ``Authorization: Bearer none`` trick: JSON alone."""
+    from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+    from litestar.testing import TestClient
+
+    no_jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    with TestClient(app=api.app, base_url="http://127.0.0.1:8000", cookies=no_jar) as c:
+        password = "dewi-long-password"
+        r = c.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "dewi@example.org",
+                "username": "dewi",
+                "full_name": "Dewi",
+                "nik": "6472046512900007",
+                "password": password,
+                "password_confirm": password,
+            },
+        )
+        assert r.status_code == 201, r.text
+        r = c.post("/api/v1/auth/verify-email", json={"token": api.recorder.last("verif")})
+        assert r.status_code == 200, r.text
+        r = c.post("/api/v1/auth/forgot-password", json={"email": "dewi@example.org"})
+        assert r.status_code == 202, r.text
+        new = "dewi-new-long-password"
+        r = c.post(
+            "/api/v1/auth/reset-password",
+            json={"token": api.recorder.last("reset"), "password": new, "password_confirm": new},
+        )
+        assert r.status_code == 200, r.text
+        r = c.post("/api/v1/auth/login", json={"login": "dewi", "password": new})
+        assert r.status_code == 200, r.text
+        dewi = {"Authorization": f"Bearer {r.json()['token']}"}
+        assert c.get("/api/v1/me", headers=dewi).json()["email_verified"] is True
+        r = c.post("/api/v1/public/tracking", json={"nik": "6472046512900007"})
+        assert r.status_code == 200, r.text
+        assert not c.cookies  # nothing was kept, nothing was needed
+        # an anonymous unsafe request to a route that needs an account: 401, not 403 csrf
+        for method, path in [("PATCH", "/api/v1/me"), ("POST", "/api/v1/auth/logout")]:
+            r = c.request(method, path, json={"full_name": "X"})
+            assert r.status_code == 401, (path, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -> None:
+    """A cookie tossed by a sibling site with a token of its own making does not pass:
+    the token is signed with the server's key."""
+    c = api.client
+    api.login("ani")
+    forged = "a" * 64 + "b" * 64
+    c.cookies.set("aspirasi_csrf", forged)
+    r = c.patch("/api/v1/me", json={"full_name": "Ani F"}, headers={"X-CSRF-Token": forged})
+    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    # answered like any other refusal: with the security headers
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-request-id"]

@@ -75,7 +75,7 @@ MULTIPART = "multipart/form-data; boundary=XX"
 )
 def test_a_form_field_that_cannot_be_read_is_a_400(api: ApiWorld, part_headers: bytes) -> None:
     body = (
-        b'--XX\r\nContent-Disposition: form-data; name="csrf_token"\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="_csrf_token"\r\n'
         + part_headers
         + b"\r\n\xff\xfe\xfd\r\n--XX--\r\n"
     )
@@ -115,7 +115,7 @@ def test_unicode_digits_in_form_ids_and_stars_re_show_the_form(api: ApiWorld) ->
     forward = api.client.post(
         f"/backoffice/messages/{mid}/forward",
         data={
-            "csrf_token": api.csrf(),
+            "_csrf_token": api.csrf(),
             "category_id": "²",
             "subcategory_id": "٣",
             "agency_id": "²",
@@ -125,7 +125,7 @@ def test_unicode_digits_in_form_ids_and_stars_re_show_the_form(api: ApiWorld) ->
     api.client.cookies.clear()
     api.login("ani")
     rating = api.client.post(
-        f"/my/messages/{mid}/rating", data={"csrf_token": api.csrf(), "stars": "⁵", "comment": "x"}
+        f"/my/messages/{mid}/rating", data={"_csrf_token": api.csrf(), "stars": "⁵", "comment": "x"}
     )
     assert rating.status_code in (409, 422) and "<form" in rating.text
 
@@ -179,7 +179,7 @@ FORM_TYPES = [
     "application/x-www-form-urlencoded; charset=koi8-r",
 ]
 
-_field_names = st.sampled_from(["subject", "body", "csrf_token", "login", "attachment", "x"])
+_field_names = st.sampled_from(["subject", "body", "_csrf_token", "login", "attachment", "x"])
 _part = st.tuples(
     _field_names,
     st.binary(max_size=40),

@@ -24,7 +24,7 @@ def bearer(web: WebWorld, name: str) -> dict[str, str]:
 
 
 def post(web: WebWorld, url: str, data: dict[str, str]) -> object:
-    return web.client.post(url, data={**data, "csrf_token": web.csrf()}, follow_redirects=False)
+    return web.client.post(url, data={**data, "_csrf_token": web.csrf()}, follow_redirects=False)
 
 
 def read_zip(content: bytes) -> tuple[dict[str, object], zipfile.ZipFile]:

@@ -73,7 +73,7 @@ def test_a_full_attachment_disk_answers_507_and_keeps_nothing(
     web.login("ani")
     page = web.client.post(
         "/my/messages/new?lang=id",
-        data={"subject": "Jalan rusak", "body": "Lubang besar", "csrf_token": web.csrf()},
+        data={"subject": "Jalan rusak", "body": "Lubang besar", "_csrf_token": web.csrf()},
         files={"attachment": ("foto.jpg", _photo(), "image/jpeg")},
     )
     assert page.status_code == 507

@@ -22,7 +22,7 @@ def _hidden(html: str, name: str) -> str:
 
 def _post(web: WebWorld, url: str, data: dict[str, Any], **kw: Any) -> Any:
     return web.client.post(
-        url, data={**data, "csrf_token": web.csrf()}, follow_redirects=False, **kw
+        url, data={**data, "_csrf_token": web.csrf()}, follow_redirects=False, **kw
     )
 
 

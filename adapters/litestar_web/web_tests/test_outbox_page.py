@@ -68,5 +68,5 @@ def test_the_bulk_retry_needs_the_csrf_token_and_a_super_admin(web: WebWorld) ->
     assert web.client.post("/admin/outbox/retry", data=csrf_field(web)).status_code == 403
     web.client.cookies.clear()
     login(web, "root")
-    assert web.client.post("/admin/outbox/retry", data={"csrf_token": "wrong"}).status_code == 403
+    assert web.client.post("/admin/outbox/retry", data={"_csrf_token": "wrong"}).status_code == 403
     assert web.core.deps.db.run_sync(lambda uow: uow.outbox.totals())["dead"] == 250

@@ -26,7 +26,7 @@ def test_admin_forwards_and_operator_handles_to_the_end(web: WebWorld) -> None:
     assert detail.status_code == 200
     assert f'action="/backoffice/messages/{mid}/forward"' in detail.text
     assert f'action="/backoffice/messages/{mid}/reject"' in detail.text
-    assert 'name="csrf_token"' in detail.text
+    assert 'name="_csrf_token"' in detail.text
     r = web.client.post(
         f"/backoffice/messages/{mid}/forward",
         data={

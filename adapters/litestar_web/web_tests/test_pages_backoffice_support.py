@@ -74,7 +74,7 @@ def log_count(web: WebWorld, message_id: int) -> int:
 
 
 def csrf_field(web: WebWorld) -> dict[str, str]:
-    return {"csrf_token": web.csrf()}
+    return {"_csrf_token": web.csrf()}
 
 
 def pdf_bytes() -> bytes:

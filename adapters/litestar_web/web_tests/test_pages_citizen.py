@@ -12,7 +12,7 @@ CITIZEN_PAGES = ("/dashboard", "/settings", "/my/messages/new", "/my/messages")
 
 def post(web: WebWorld, url: str, data: dict[str, str], **kw: object) -> object:
     return web.client.post(
-        url, data={**data, "csrf_token": web.csrf()}, follow_redirects=False, **kw
+        url, data={**data, "_csrf_token": web.csrf()}, follow_redirects=False, **kw
     )
 
 
@@ -103,7 +103,7 @@ def test_send_a_message_with_a_jpg(web: WebWorld) -> None:
             "subject": "Jembatan retak",
             "body": "Di jalan A.",
             "anonymous": "1",
-            "csrf_token": web.csrf(),
+            "_csrf_token": web.csrf(),
         },
         files={"attachment": ("foto.jpg", jpeg_bytes(), "image/jpeg")},
         follow_redirects=False,
@@ -124,7 +124,7 @@ def test_send_a_message_refuses_a_fake_jpg_and_keeps_values(web: WebWorld) -> No
             "subject": "Jembatan retak",
             "body": "Di jalan A.",
             "confidential": "1",
-            "csrf_token": web.csrf(),
+            "_csrf_token": web.csrf(),
         },
         files={"attachment": ("foto.jpg", b"<html>not a picture</html>", "image/jpeg")},
         follow_redirects=False,
@@ -275,7 +275,7 @@ def test_send_a_message_with_a_5_mb_photo_under_the_default_limits(web: WebWorld
     photo = jpeg_bytes() + b"\0" * (5 * 1024 * 1024 + 100 * 1024)
     r = web.client.post(
         "/my/messages/new",
-        data={"subject": "Besar", "body": "Lampiran besar", "csrf_token": web.csrf()},
+        data={"subject": "Besar", "body": "Lampiran besar", "_csrf_token": web.csrf()},
         files={"attachment": ("foto.jpg", photo, "image/jpeg")},
         follow_redirects=False,
     )

@@ -12,7 +12,7 @@ from .world import PASSWORDS, WebWorld
 
 def post(web: WebWorld, url: str, data: dict[str, str], **kw: object) -> object:
     return web.client.post(
-        url, data={**data, "csrf_token": web.csrf()}, follow_redirects=False, **kw
+        url, data={**data, "_csrf_token": web.csrf()}, follow_redirects=False, **kw
     )
 
 
@@ -20,7 +20,7 @@ def post(web: WebWorld, url: str, data: dict[str, str], **kw: object) -> object:
 def test_login_page_and_redirects_by_role(web: WebWorld) -> None:
     page = web.client.get("/login")
     assert page.status_code == 200
-    assert 'for="f-login"' in page.text and 'name="csrf_token"' in page.text
+    assert 'for="f-login"' in page.text and 'name="_csrf_token"' in page.text
     assert 'autocomplete="current-password"' in page.text
     r = post(web, "/login", {"login": "ani", "password": PASSWORDS["ani"]})
     assert r.status_code == 303 and r.headers["location"] == "/dashboard"
@@ -54,13 +54,19 @@ def test_login_wrong_password_and_empty_fields(web: WebWorld) -> None:
     assert 'aria-describedby="e-login"' in empty.text
 
 
-def test_login_needs_csrf(web: WebWorld) -> None:
-    web.client.get("/login")
+def test_login_needs_csrf_only_from_a_signed_in_browser(web: WebWorld) -> None:
+    web.login("ani")  # a session cookie: a forged log-in would switch this account
     r = web.client.post(
-        "/login", data={"login": "ani", "password": PASSWORDS["ani"]}, follow_redirects=False
+        "/login", data={"login": "budi", "password": PASSWORDS["budi"]}, follow_redirects=False
     )
     assert r.status_code == 403
     assert "aspirasi_session" not in r.headers.get("set-cookie", "")
+    web.client.cookies.clear()  # no session cookie: nothing for a forged request to ride on
+    r = web.client.post(
+        "/login", data={"login": "ani", "password": PASSWORDS["ani"]}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert "aspirasi_session" in r.headers.get("set-cookie", "")
 
 
 def test_session_id_changes_at_login_and_the_old_one_dies(web: WebWorld) -> None:
@@ -260,8 +266,8 @@ def test_reset_password_without_token(web: WebWorld) -> None:
 @pytest.mark.parametrize(
     "path", ["/register", "/forgot-password", "/reset-password", "/verify-email", "/login"]
 )
-def test_account_forms_need_csrf(web: WebWorld, path: str) -> None:
-    web.client.get(path)
+def test_account_forms_need_csrf_from_a_signed_in_browser(web: WebWorld, path: str) -> None:
+    web.login("budi")
     before = account_count(web)
     r = web.client.post(path, data={**NEW, "token": "x"}, follow_redirects=False)
     assert r.status_code == 403
@@ -279,8 +285,8 @@ def test_account_forms_need_csrf(web: WebWorld, path: str) -> None:
 def test_a_csrf_refusal_is_a_human_message_in_the_readers_language(
     web: WebWorld, lang: str, title: str, message: str
 ) -> None:
-    web.client.get("/login")  # the CSRF cookie, which the post below leaves out
-    page = web.client.post(f"/login?lang={lang}", data={"login": "ani", "password": "x"})
+    web.login("ani")  # the session and CSRF cookies; the posts below leave the token out
+    page = web.client.post(f"/logout?lang={lang}", data={})
     assert page.status_code == 403
     assert page.headers["content-type"].startswith("text/html")
     main = page.text.split("<main", 1)[1]

@@ -200,7 +200,7 @@ def test_no_public_surface_shows_personal_data_typed_into_a_message(
     assert tracked.status_code == 200, tracked.text
     assert [m["ticket"] for m in tracked.json()["items"]] == [message["ticket"]]
     leaks.response("POST /api/v1/public/tracking", tracked)
-    page = api.client.post("/tracking", data={"nik": sender_nik, "csrf_token": api.csrf()})
+    page = api.client.post("/tracking", data={"nik": sender_nik, "_csrf_token": api.csrf()})
     assert page.status_code == 200 and message["ticket"] in page.text
     leaks.response("POST /tracking", page)
 

@@ -179,7 +179,7 @@ def test_every_back_office_form_asks_who_may_read_the_text(api: ApiWorld) -> Non
             "agency_id": api.ids["agency_pupr"],
             "note": "Untuk pelapor: sudah kami teruskan.",
             "visibility": "sender",
-            "csrf_token": api.csrf(),
+            "_csrf_token": api.csrf(),
         },
         follow_redirects=False,
     )
@@ -189,7 +189,7 @@ def test_every_back_office_form_asks_who_may_read_the_text(api: ApiWorld) -> Non
     api.login("op_pupr")
     started = api.client.post(
         f"/backoffice/messages/{mid}/start",
-        data={"confirm": "1", "csrf_token": api.csrf()},
+        data={"confirm": "1", "_csrf_token": api.csrf()},
         follow_redirects=False,
     )
     assert started.status_code == 303
@@ -202,13 +202,13 @@ def test_every_back_office_form_asks_who_may_read_the_text(api: ApiWorld) -> Non
         assert sender and "checked" in sender.group(0), form
     r = api.client.post(
         f"/backoffice/messages/{mid}/progress",
-        data={"note": "Rapat internal besok.", "visibility": "internal", "csrf_token": api.csrf()},
+        data={"note": "Rapat internal besok.", "visibility": "internal", "_csrf_token": api.csrf()},
         follow_redirects=False,
     )
     assert r.status_code == 303
     r = api.client.post(
         f"/backoffice/messages/{mid}/progress",
-        data={"note": "x", "visibility": "semua", "csrf_token": api.csrf()},
+        data={"note": "x", "visibility": "semua", "_csrf_token": api.csrf()},
     )
     assert r.status_code == 422 and 'name="visibility"' in r.text
     api.client.cookies.clear()
@@ -253,7 +253,7 @@ def test_tracking_answers_the_minimum(api: ApiWorld) -> None:
     ]
     for text in (NOTE, "Kami tangani.", "Survei selesai.", "Jawaban lengkap", *RAW):
         assert text not in r.text
-    page = api.client.post("/tracking", data={"nik": NIKS["ani"], "csrf_token": api.csrf()})
+    page = api.client.post("/tracking", data={"nik": NIKS["ani"], "_csrf_token": api.csrf()})
     assert page.status_code == 200
     assert tickets[public] in page.text and tickets[waiting] in page.text
     for hidden in (tickets[secret], tickets[anonymous], "Sangat rahasia", "Tanpa nama", NOTE):

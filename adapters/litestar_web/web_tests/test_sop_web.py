@@ -315,13 +315,13 @@ def test_tracking_shows_the_expected_date(sw: ApiWorld) -> None:
     closed_id = send(sw, "Lampu")
     reject(sw, closed_id)
     sw.client.cookies.clear()
-    page = sw.client.post("/tracking", data={"nik": NIKS["ani"], "csrf_token": sw.csrf()})
+    page = sw.client.post("/tracking", data={"nik": NIKS["ani"], "_csrf_token": sw.csrf()})
     assert page.status_code == 200
     text = text_of(page.text)
     assert text.count("Perkiraan tindak lanjut paling lambat") == 1
     assert "Perkiraan tindak lanjut paling lambat 8 Jan 2030" in text
     english = sw.client.post(
-        "/tracking?lang=en", data={"nik": NIKS["ani"], "csrf_token": sw.csrf()}
+        "/tracking?lang=en", data={"nik": NIKS["ani"], "_csrf_token": sw.csrf()}
     )
     assert "Next step expected by 8 Jan 2030" in text_of(english.text)
 
@@ -347,7 +347,7 @@ def test_super_admin_manages_days_off_on_the_page(sw: ApiWorld) -> None:
 
     added = sw.client.post(
         "/admin/days-off",
-        data={"day": "2030-01-02", "name": "Cuti Natal", "csrf_token": sw.csrf()},
+        data={"day": "2030-01-02", "name": "Cuti Natal", "_csrf_token": sw.csrf()},
         follow_redirects=False,
     )
     assert added.status_code == 303
@@ -358,19 +358,19 @@ def test_super_admin_manages_days_off_on_the_page(sw: ApiWorld) -> None:
 
     twice = sw.client.post(
         "/admin/days-off",
-        data={"day": "2030-01-02", "name": "Lagi", "csrf_token": sw.csrf()},
+        data={"day": "2030-01-02", "name": "Lagi", "_csrf_token": sw.csrf()},
     )
     assert twice.status_code == 409
     assert re.search(r'id="e-day">2030-01-02 sudah menjadi hari libur\.', twice.text), twice.text
     assert 'value="Lagi"' in twice.text
 
     bad = sw.client.post(
-        "/admin/days-off", data={"day": "2030-13-01", "name": "X", "csrf_token": sw.csrf()}
+        "/admin/days-off", data={"day": "2030-13-01", "name": "X", "_csrf_token": sw.csrf()}
     )
     assert bad.status_code == 422
     assert 'id="e-day">Masukkan tanggal dengan format TTTT-BB-HH.' in bad.text
     nameless = sw.client.post(
-        "/admin/days-off?lang=en", data={"day": "2030-01-03", "name": "", "csrf_token": sw.csrf()}
+        "/admin/days-off?lang=en", data={"day": "2030-01-03", "name": "", "_csrf_token": sw.csrf()}
     )
     assert nameless.status_code == 422 and 'id="e-name"' in nameless.text
 
@@ -378,12 +378,12 @@ def test_super_admin_manages_days_off_on_the_page(sw: ApiWorld) -> None:
     assert no_csrf.status_code == 403
     gone = sw.client.post(
         f"/admin/days-off/{day_off_id}/delete",
-        data={"csrf_token": sw.csrf()},
+        data={"_csrf_token": sw.csrf()},
         follow_redirects=False,
     )
     assert gone.status_code == 303
     assert "Cuti Natal" not in sw.client.get("/admin/days-off?year=2030").text
-    again = sw.client.post(f"/admin/days-off/{day_off_id}/delete", data={"csrf_token": sw.csrf()})
+    again = sw.client.post(f"/admin/days-off/{day_off_id}/delete", data={"_csrf_token": sw.csrf()})
     assert again.status_code == 404 and "Hari libur tidak ditemukan." in again.text
 
     for year in ("abc", "1800", "20301"):
@@ -406,7 +406,7 @@ def test_only_the_super_admin_may_see_or_change_days_off(sw: ApiWorld) -> None:
         assert sw.client.get("/admin/days-off").status_code == 403
         r = sw.client.post(
             "/admin/days-off",
-            data={"day": "2030-01-02", "name": "Cuti", "csrf_token": sw.csrf()},
+            data={"day": "2030-01-02", "name": "Cuti", "_csrf_token": sw.csrf()},
             follow_redirects=False,
         )
         assert r.status_code == 403
@@ -482,7 +482,7 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
             "name": "Infrastruktur",
             "sop_confirm_days": "4",
             "sop_reply_days": "",
-            "csrf_token": sw.csrf(),
+            "_csrf_token": sw.csrf(),
         },
         follow_redirects=False,
     )
@@ -497,7 +497,7 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
             "name": "Infrastruktur",
             "sop_confirm_days": "0",
             "sop_reply_days": "abc",
-            "csrf_token": sw.csrf(),
+            "_csrf_token": sw.csrf(),
         },
     )
     assert bad.status_code == 422
@@ -508,14 +508,14 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
     assert sub_of(sw).sop_confirm_days == 4
     english = sw.client.post(
         f"/admin/subcategories/{sub}?lang=en",
-        data={"name": "Infrastruktur", "sop_confirm_days": "999", "csrf_token": sw.csrf()},
+        data={"name": "Infrastruktur", "sop_confirm_days": "999", "_csrf_token": sw.csrf()},
     )
     assert "Enter a number of working days between 1 and 365, or leave it empty." in english.text
     assert "SOP confirm (working days)" in english.text
     # renaming alone (a form without the SOP fields) keeps the SOP days
     renamed = sw.client.post(
         f"/admin/subcategories/{sub}",
-        data={"name": "Jalan", "csrf_token": sw.csrf()},
+        data={"name": "Jalan", "_csrf_token": sw.csrf()},
         follow_redirects=False,
     )
     assert renamed.status_code == 303

@@ -50,7 +50,7 @@ class WebWorld:
         assert page.status_code == 200
         response = self.client.post(
             "/login",
-            data={"login": username, "password": PASSWORDS[username], "csrf_token": self.csrf()},
+            data={"login": username, "password": PASSWORDS[username], "_csrf_token": self.csrf()},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text

@@ -93,7 +93,7 @@ class World:
         assert self.client.get("/login").status_code == 200
         response = self.client.post(
             "/login",
-            data={"login": username, "password": PASSWORD, "csrf_token": self.csrf()},
+            data={"login": username, "password": PASSWORD, "_csrf_token": self.csrf()},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text

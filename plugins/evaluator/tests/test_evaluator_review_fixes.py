@@ -53,7 +53,7 @@ def test_out_of_range_reprimand_ids_are_not_found_not_a_crash(world, rid):
     world.login("op_pupr")
     page = world.client.post(
         f"/reprimands/{rid}/acknowledge",
-        data={"response": "Siap", "csrf_token": world.csrf()},
+        data={"response": "Siap", "_csrf_token": world.csrf()},
         follow_redirects=False,
     )
     assert page.status_code == 404, page.text
@@ -88,7 +88,7 @@ def test_very_long_digit_strings_are_field_errors(world):
             "agency_id": pupr,
             "message_ids": [HUGE],
             "text": "Tegur.",
-            "csrf_token": world.csrf(),
+            "_csrf_token": world.csrf(),
         },
         follow_redirects=False,
     )
@@ -100,7 +100,7 @@ def test_very_long_digit_strings_are_field_errors(world):
             "agency_id": HUGE,
             "message_ids": [pupr],
             "text": "Tegur.",
-            "csrf_token": world.csrf(),
+            "_csrf_token": world.csrf(),
         },
         follow_redirects=False,
     )

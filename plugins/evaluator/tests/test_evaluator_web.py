@@ -296,13 +296,13 @@ def test_the_form_lists_overdue_messages_needs_csrf_and_shows_errors(world):
     assert no_token.status_code == 403
     wrong = world.client.post(
         "/evaluator/reprimands",
-        data={**data, "message_ids": [str(world.ids["p3"])], "csrf_token": world.csrf()},
+        data={**data, "message_ids": [str(world.ids["p3"])], "_csrf_token": world.csrf()},
         follow_redirects=False,
     )
     assert wrong.status_code == 422
     assert "belum melewati batas waktu SOP" in wrong.text
     done = world.client.post(
-        "/evaluator/reprimands", data={**data, "csrf_token": world.csrf()}, follow_redirects=False
+        "/evaluator/reprimands", data={**data, "_csrf_token": world.csrf()}, follow_redirects=False
     )
     assert done.status_code == 303
     assert done.headers["location"] == f"/reprimands?agency={pupr}"
@@ -345,7 +345,7 @@ def test_operators_see_and_acknowledge_only_their_agencys_reprimands_once(world)
     before = len(world.mails())
     ok = world.client.post(
         f"/reprimands/{rid}/acknowledge",
-        data={"response": "Siap, segera ditindaklanjuti.", "csrf_token": world.csrf()},
+        data={"response": "Siap, segera ditindaklanjuti.", "_csrf_token": world.csrf()},
         follow_redirects=False,
     )
     assert ok.status_code == 303
@@ -365,7 +365,7 @@ def test_operators_see_and_acknowledge_only_their_agencys_reprimands_once(world)
     world.login("op_pupr")
     twice = world.client.post(
         f"/reprimands/{rid}/acknowledge",
-        data={"response": "Lagi", "csrf_token": world.csrf()},
+        data={"response": "Lagi", "_csrf_token": world.csrf()},
         follow_redirects=False,
     )
     assert twice.status_code == 409

@@ -34,7 +34,7 @@ from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
 from .body_timeout import BodyTimeoutMiddleware
 from .context import info
-from .csrf import FORM_FAILURE_OPT, check_csrf, read_form_first
+from .csrf import SessionCSRFMiddleware, csrf_config, form_failure, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
 from .middleware import RequestContextMiddleware
@@ -47,20 +47,15 @@ _log = structlog.get_logger("aspirasi.health")
 async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Before every route: a fault the middleware met (the database out of reach
     while it looked up the session) answers first; then a form body is parsed (a
-    form that cannot be read answers 400) and the CSRF check runs. A page route
-    may answer a body too large or a CSRF failure with its form again (its
-    ``opt[FORM_FAILURE_OPT]``, see :mod:`aspirasi_web.csrf`)."""
+    form that cannot be read answers 400; a page route may answer it, or a body too
+    large, with its form again: ``opt[FORM_FAILURE_OPT]``, see :mod:`aspirasi_web.csrf`)."""
     fault = info(request).fault
     if fault is not None:
         raise fault
     try:
         await read_form_first(request)
-        await check_csrf(request)
     except HTTPException as exc:
-        reshow = request.route_handler.opt.get(FORM_FAILURE_OPT)
-        if reshow is None or request.url.path.startswith("/api/"):
-            raise
-        answer: Response[Any] | None = await reshow(request, exc)
+        answer = await form_failure(request, exc)
         if answer is None:
             raise
         return answer
@@ -192,6 +187,7 @@ def create_app(
             DefineMiddleware(
                 RequestContextMiddleware, aspirasi=aspirasi, translations=translations
             ),
+            DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
         ],
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -39,8 +39,6 @@ class RequestInfo:
     session_token: str | None = attrs.field(default=None, repr=False)
     #: A bearer token was sent but is not valid (the API answers 401).
     bad_bearer: bool = False
-    csrf_token: str = attrs.field(default="", repr=False)
-    set_csrf_cookie: bool = False
     #: The request's cookies (name → value), parsed once by the middleware.
     cookies: dict[str, str] = attrs.field(factory=dict, repr=False)
     #: The request's headers (lower-case name → value; the last of repeated ones).

@@ -1,28 +1,45 @@
-"""CSRF protection for cookie-authenticated requests.
+"""CSRF protection where it protects something: requests that carry the session cookie.
 
-A random token lives in an HttpOnly cookie (``aspirasi_csrf``) and is repeated
-in every form (``csrf_token`` field) and every HTMX/JS request (``X-CSRF-Token``
-header, read from ``<meta name="csrf-token">``). State-changing requests whose
-token does not match are refused with 403. Requests authenticated by
-``Authorization: Bearer`` carry no cookie credentials and need no token.
+Litestar's signed double-submit token (:class:`~litestar.config.csrf.CSRFConfig`):
+an HMAC-signed token lives in an HttpOnly cookie (``__Host-aspirasi_csrf`` in
+production, ``aspirasi_csrf`` over plain http in development) and is repeated in
+every form (``_csrf_token`` field) and every HTMX/JS request (``X-CSRF-Token``
+header, read from ``<meta name="csrf-token">``). Unsafe requests that carry the
+session cookie and no matching token are refused with 403 ``csrf``.
+
+Requests that no cookie authenticates need no token: a bearer request
+(``Authorization: Bearer …``), or one without the session cookie (a JSON client with
+no cookie jar registers, logs in, resets a password and tracks with JSON alone; an
+anonymous request to a route that needs an account answers 401).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.template.base import csrf_token as litestar_csrf_token
+from litestar.types import Receive, Scope, Send
 
-from .context import info
+from aspirasi_core.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-FIELD = "csrf_token"
+#: The form field Litestar's CSRF middleware reads.
+FIELD = "_csrf_token"
 HEADER = "x-csrf-token"
+#: The cookie's name over plain http (development, tests); production adds ``__Host-``.
 COOKIE = "aspirasi_csrf"
+#: The session cookie: only requests carrying it are checked.
+SESSION_COOKIE = "aspirasi_session"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: ``PermissionDeniedException.detail`` of a refusal (errors.py answers code ``csrf``).
+REFUSED = "CSRF token verification failed"
 #: A route handler's ``opt`` key: ``async (request, exc) -> Response | None`` that
 #: answers a form refused before its handler ran (a CSRF failure, a body too large)
 #: with the form again, instead of the error page. None: the error page after all.
@@ -30,6 +47,26 @@ FORM_FAILURE_OPT = "form_failure"
 #: Request header a form's script sends (``1``) to get ``{"location": …}`` instead
 #: of a redirect after a successful POST (static/js/upload.js).
 UPLOAD_HEADER = "x-aspirasi-upload"
+
+
+def cookie_name(settings: Settings) -> str:
+    """``__Host-aspirasi_csrf`` in production (Secure, Path=/, no Domain: a sibling
+    sub-domain cannot toss its own), ``aspirasi_csrf`` over plain http."""
+    return f"__Host-{COOKIE}" if settings.env == "production" else COOKIE
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """The app's CSRF configuration; the token's key is derived from ``secret_key``."""
+    secret = hmac.new(settings.secret_key.encode(), b"aspirasi-csrf", hashlib.sha256).hexdigest()
+    return CSRFConfig(
+        secret=secret,
+        cookie_name=cookie_name(settings),
+        cookie_path="/",
+        header_name=HEADER,
+        cookie_secure=settings.env == "production",
+        cookie_httponly=True,
+        cookie_samesite="lax",
+    )
 
 
 async def parsed_form(request: Request[Any, Any, Any]) -> FormMultiDict:
@@ -47,27 +84,71 @@ async def read_form_first(request: Request[Any, Any, Any]) -> None:
     handler (the app's and the plugins') gets it parsed or a 400."""
     if request.method in SAFE_METHODS:
         return
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(FORM_TYPES):
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
         await parsed_form(request)
 
 
-async def check_csrf(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` hook: refuse unsafe requests without the right token."""
-    if request.method in SAFE_METHODS:
-        return
-    i = info(request)
-    # The headers and cookies the middleware already parsed.
-    headers = i.headers
-    if i.auth_method == "bearer" or headers.get(b"authorization", b"")[:7].lower() == b"bearer ":
-        return
-    expected = i.cookies.get(COOKIE)
-    sent = headers.get(HEADER.encode(), b"").decode("latin-1")
-    if not sent:
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if content_type.startswith(FORM_TYPES):
-            form = await parsed_form(request)
-            value = form.get(FIELD)
-            sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
-        raise PermissionDeniedException(detail="csrf")
+async def form_failure(
+    request: Request[Any, Any, Any], exc: ClientException
+) -> Response[Any] | None:
+    """A page route's own answer (its ``opt[FORM_FAILURE_OPT]``) to its form refused
+    before it ran; None for the usual error page (and always for the API)."""
+    reshow = request.route_handler.opt.get(FORM_FAILURE_OPT)
+    if reshow is None or request.url.path.startswith("/api/"):
+        return None
+    answer: Response[Any] | None = await reshow(request, exc)
+    return answer
+
+
+def _bearer(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("authorization", "")[:7].lower() == "bearer "
+
+
+class SessionCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF middleware, for the requests a cookie authenticates.
+
+    Skipped for bearer requests, and for unsafe requests without the session
+    cookie. Safe requests from browsers still go through it, so every page gets a
+    token (and the cookie) to post its forms with once signed in. A token that is
+    not ASCII is refused like any wrong token (the comparison would raise).
+
+    Configure with ``DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings))``.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        unsafe = request.method not in self.config.safe_methods
+        if _bearer(request) or (unsafe and not request.cookies.get(SESSION_COOKIE)):
+            await self.app(scope, receive, send)
+            return
+        try:
+            if unsafe:
+                sent = request.headers.get(HEADER)
+                if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES):
+                    value = (await parsed_form(request)).get(FIELD)
+                    sent = value if isinstance(value, str) else None
+                cookie = request.cookies.get(self.config.cookie_name) or ""
+                if not (sent or "").isascii() or not cookie.isascii():
+                    raise PermissionDeniedException(detail=REFUSED)
+            await super().__call__(scope, receive, send)
+        except ClientException as exc:
+            # Refused (403) or an unreadable form (400) before the route ran (the
+            # route's own errors are answered inside it): answered here, so the
+            # request middleware adds its headers and logs the status as for any answer.
+            from .errors import http_error_handler
+
+            response = await form_failure(request, exc) or http_error_handler(request, exc)
+            await response.to_asgi_response(app=None, request=request)(scope, receive, send)
+
+
+def token(request: Request[Any, Any, Any]) -> str:
+    """The token a page repeats in its forms: the one Litestar's middleware made or
+    checked for this request, else (a request it skipped) the browser's cookie."""
+    made = litestar_csrf_token({"request": request})
+    if made:
+        return made
+    settings = request.app.state["aspirasi"].deps.settings
+    return request.cookies.get(cookie_name(settings), "")

@@ -25,6 +25,7 @@ from aspirasi_core.domain.errors import (
 )
 
 from .context import SCOPE_KEY, info
+from .csrf import REFUSED as CSRF_REFUSED
 
 log = structlog.get_logger("aspirasi.web.errors")
 
@@ -175,7 +176,6 @@ def ensure_info(request: Request[Any, Any, Any]) -> bool:
         client_ip=None,
         language=language,
         translator=translations.get(language),
-        csrf_token=request.cookies.get("aspirasi_csrf", ""),
     )
     return True
 
@@ -193,7 +193,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         408: "body_timeout",
         400: "bad_request",
     }.get(status, "http_error")
-    if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED:
         code = "csrf"
     text = {
         "csrf": "The form has expired. Reload the page and try again.",

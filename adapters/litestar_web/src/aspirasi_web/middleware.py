@@ -20,10 +20,9 @@ from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
 
 from .context import SCOPE_KEY, RequestInfo
-from .csrf import COOKIE as CSRF_COOKIE
+from .csrf import SESSION_COOKIE
 from .i18n import Translations, pick_language
 
-SESSION_COOKIE = "aspirasi_session"
 #: Paths served without looking up who asks: static files (an error page needs its
 #: style sheet while the database is out of reach) and the health probes.
 _ANONYMOUS_PATHS = ("/static/", "/healthz", "/readyz")
@@ -131,18 +130,11 @@ class RequestContextMiddleware:
         )
         request_id = secrets.token_hex(16)
         authorization = headers.get(b"authorization", b"").decode("latin-1")
-        csrf = cookie.get(CSRF_COOKIE) or ""
-        # Bearer requests need no CSRF token (no cookie authenticates them).
-        new_csrf = (not csrf or len(csrf) > 100) and not authorization
-        if new_csrf:
-            csrf = secrets.token_urlsafe(32)
         req = RequestInfo(
             request_id=request_id,
             client_ip=_client_ip(scope, headers, self.trusted),
             language=language,
             translator=self.translations.get(language),
-            csrf_token=csrf,
-            set_csrf_cookie=new_csrf,
             cookies=cookie,
             headers=headers,
         )
@@ -195,15 +187,6 @@ class RequestContextMiddleware:
                 if personal and b"cache-control" not in names:
                     security.append((b"cache-control", b"no-store"))
                 out.extend(security)
-                if req.set_csrf_cookie:
-                    out.append(
-                        (
-                            b"set-cookie",
-                            cookie_header(
-                                CSRF_COOKIE, req.csrf_token, max_age=None, secure=self.secure
-                            ),
-                        )
-                    )
                 for name, value, opts in req.extra_cookies:
                     out.append(
                         (b"set-cookie", cookie_header(name, value, secure=self.secure, **opts))

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from aspirasi_core.domain.errors import Invalid
 
+from . import csrf
 from .context import account, actor, core, info
 from .i18n import LANGUAGE_NAMES, LANGUAGES, date_filters, status_labels
 from .menu import Menu, arrange, core_menu
@@ -168,7 +169,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "account": account(request),
         "actor": actor(request),
         "menu": menu_for(request),
-        "csrf_token": i.csrf_token,
+        "csrf_token": csrf.token(request),
         "settings": settings,
         "social_links": social,
         "status_labels": status_labels(t),

@@ -8,7 +8,7 @@ merges them all and fails for a route of the app that no module lists.
 
 How the test asks: authenticated actors with a fresh bearer token (no CSRF
 needed); anonymous with cookies and the CSRF token. Unsafe requests carry an
-empty body (``{}`` for ``/api/``, a form with only ``csrf_token`` elsewhere); no
+empty body (``{}`` for ``/api/``, a form with only ``_csrf_token`` elsewhere); no
 redirect is followed. Path parameters are filled in per request (see
 ``SUBSTITUTIONS`` in the test): ``message_id`` is a fresh message of ``citizen``
 forwarded to ``operator``'s agency (with a JPG for ``attachment_id``),

@@ -20,6 +20,7 @@ from aspirasi_core.services import Context, SubmitInput, Upload
 from ..api.common import form_int
 from ..context import actor, context, core, info
 from ..csrf import FORM_FAILURE_OPT, UPLOAD_HEADER
+from ..csrf import REFUSED as CSRF_REFUSED
 from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..idempotency import form_call, form_key, parse_version
@@ -247,7 +248,7 @@ async def new_message_form_failure(
     script fills it in again) or with an expired form token (403; the typed texts
     are kept when the browser says the form came from this site). None: answer as
     usual (the error page)."""
-    expired = isinstance(exc, PermissionDeniedException) and exc.detail == "csrf"
+    expired = isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED
     if exc.status_code != 413 and not expired:
         return None
     if actor(request) is None:  # the session ended too: log in, the draft waits
