@@ -33,11 +33,11 @@ from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
 from .body_timeout import BodyTimeoutMiddleware
-from .context import info
+from .context import credentials
 from .csrf import SessionCSRFMiddleware, csrf_config, form_failure, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .i18n import Translations
-from .middleware import RequestContextMiddleware
+from .middleware import Authentication, RequestContextMiddleware
 from .templating import build_environment
 
 HERE = Path(__file__).parent
@@ -45,11 +45,11 @@ _log = structlog.get_logger("aspirasi.health")
 
 
 async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
-    """Before every route: a fault the middleware met (the database out of reach
-    while it looked up the session) answers first; then a form body is parsed (a
+    """Before every route: a fault the authentication met (the database out of
+    reach while it looked up the session) answers first; then a form body is parsed (a
     form that cannot be read answers 400; a page route may answer it, or a body too
     large, with its form again: ``opt[FORM_FAILURE_OPT]``, see :mod:`aspirasi_web.csrf`)."""
-    fault = info(request).fault
+    fault = credentials(request).fault
     if fault is not None:
         raise fault
     try:
@@ -187,6 +187,7 @@ def create_app(
             DefineMiddleware(
                 RequestContextMiddleware, aspirasi=aspirasi, translations=translations
             ),
+            DefineMiddleware(Authentication, aspirasi=aspirasi),
             DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
         ],
         before_request=before_request,

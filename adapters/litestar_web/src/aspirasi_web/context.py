@@ -1,8 +1,10 @@
 """What the middleware learnt about a request, and helpers for handlers.
 
 The :class:`~aspirasi_web.middleware.RequestContextMiddleware` stores a
-:class:`RequestInfo` in the ASGI scope; handlers read it through these helpers
-and never parse cookies or headers themselves.
+:class:`RequestInfo` in the ASGI scope, and the
+:class:`~aspirasi_web.middleware.Authentication` middleware the account on
+``request.user`` (None for nobody) and its :class:`Credentials` on ``request.auth``;
+handlers read them through these helpers and never parse cookies or headers themselves.
 """
 
 from __future__ import annotations
@@ -27,27 +29,35 @@ DEVICE_COOKIE = "aspirasi_device"
 DEVICE_HEADER = b"x-aspirasi-device"
 
 
+@attrs.frozen
+class Credentials:
+    """How a request was authenticated (``request.auth``)."""
+
+    #: "session" (cookie), "bearer" (Authorization header) or None.
+    method: str | None = None
+    session_token: str | None = attrs.field(default=None, repr=False)
+    #: A bearer token was sent but is not valid (the API answers 401).
+    bad_bearer: bool = False
+    #: A fault met while looking up who asks (the database out of reach): the
+    #: route raises it first thing.
+    fault: Unavailable | None = None
+
+
+_NOBODY = Credentials()
+
+
 @attrs.define
 class RequestInfo:
     request_id: str
     client_ip: str | None
     language: str
     translator: Translator
-    account: Account | None = None
-    #: "session" (cookie), "bearer" (Authorization header) or None.
-    auth_method: str | None = None
-    session_token: str | None = attrs.field(default=None, repr=False)
-    #: A bearer token was sent but is not valid (the API answers 401).
-    bad_bearer: bool = False
     #: The request's cookies (name → value), parsed once by the middleware.
     cookies: dict[str, str] = attrs.field(factory=dict, repr=False)
     #: The request's headers (lower-case name → value; the last of repeated ones).
     headers: dict[bytes, bytes] = attrs.field(factory=dict, repr=False)
     #: Cookies and headers handlers ask the middleware to add to the response.
     extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)
-    #: A fault met before routing (the database was out of reach while the
-    #: middleware looked up the session): the route raises it first thing.
-    fault: Unavailable | None = None
 
 
 def info(request: Request[Any, Any, Any]) -> RequestInfo:
@@ -66,11 +76,18 @@ def plugin_context(request: Request[Any, Any, Any]) -> PluginContext:
 
 
 def account(request: Request[Any, Any, Any]) -> Account | None:
-    return info(request).account
+    """The signed-in account (``request.user``); None for nobody, and on the paths
+    the authentication skips (static files, health probes, unknown paths)."""
+    return request.scope.get("user")  # type: ignore[return-value]
+
+
+def credentials(request: Request[Any, Any, Any]) -> Credentials:
+    """How the request was authenticated (``request.auth``)."""
+    return request.scope.get("auth") or _NOBODY  # type: ignore[return-value]
 
 
 def actor(request: Request[Any, Any, Any]) -> Actor | None:
-    acc = info(request).account
+    acc = account(request)
     return acc.actor() if acc else None
 
 
@@ -78,7 +95,7 @@ def context(request: Request[Any, Any, Any]) -> Context:
     """The :class:`Context` to hand to a use case."""
     i = info(request)
     return Context(
-        actor=i.account.actor() if i.account else None,
+        actor=actor(request),
         client_ip=i.client_ip,
         request_id=i.request_id,
         language=i.language,

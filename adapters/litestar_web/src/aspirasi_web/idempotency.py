@@ -31,7 +31,7 @@ from aspirasi_core.services import (
 )
 
 from . import csrf
-from .context import context, core, info
+from .context import account, context, core, info
 
 T = TypeVar("T")
 log = structlog.get_logger("aspirasi.web.idempotency")
@@ -123,7 +123,7 @@ def key_request(
     if key is None:
         return None
     key = check_key(key)
-    acc = info(request).account
+    acc = account(request)
     return IdempotencyRequest(
         key=key,
         request=canonical_request(request, data),

@@ -1,6 +1,7 @@
-"""One ASGI middleware for what every request needs before routing: a request
-id (bound to every log line), the client address, the language, the signed-in
-account, the CSRF cookie; and for what every response needs: security headers.
+"""The ASGI middleware of every request: :class:`Authentication` (who asks, through
+Litestar's authentication middleware) and :class:`RequestContextMiddleware`: a
+request id (bound to every log line), the client address and the language before
+routing; security headers and cookies on every response; one log line per request.
 """
 
 from __future__ import annotations
@@ -8,9 +9,15 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import time
-from http.cookies import SimpleCookie
+from typing import Any
 
 import structlog
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware.authentication import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+)
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from aspirasi_core.domain.errors import Unavailable
@@ -19,13 +26,13 @@ from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
 
-from .context import SCOPE_KEY, RequestInfo
+from .context import SCOPE_KEY, Credentials, RequestInfo
 from .csrf import SESSION_COOKIE
 from .i18n import Translations, pick_language
 
 #: Paths served without looking up who asks: static files (an error page needs its
 #: style sheet while the database is out of reach) and the health probes.
-_ANONYMOUS_PATHS = ("/static/", "/healthz", "/readyz")
+_ANONYMOUS_PATHS = ("^/static/", "^/healthz$", "^/readyz$")
 LANG_COOKIE = "lang"
 log = structlog.get_logger("aspirasi.web")
 
@@ -67,6 +74,47 @@ def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str
     return peer
 
 
+class Authentication(AbstractAuthenticationMiddleware):
+    """Who asks: the account of the bearer token or of the session cookie on
+    ``request.user`` (None for nobody), their :class:`~aspirasi_web.context.Credentials`
+    on ``request.auth``. Static files and the health probes are not looked up (an
+    error page needs its style sheet while the database is out of reach).
+
+    A bearer token wins over the cookie; an invalid one is remembered (the API
+    answers 401 ``invalid_token``), never replaced by the cookie's account. The
+    database out of reach is remembered too, and answered by the route (see
+    ``aspirasi_web.app.before_request``) with the error pages and headers of any answer.
+
+    Configure with ``DefineMiddleware(Authentication, aspirasi=…)``.
+    """
+
+    def __init__(self, app: ASGIApp, aspirasi: Aspirasi) -> None:
+        super().__init__(app, exclude=list(_ANONYMOUS_PATHS), scopes={ScopeType.HTTP})
+        self.accounts = aspirasi.accounts
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        authorization = connection.headers.get("authorization", "")
+        try:
+            if authorization[:7].lower() == "bearer ":
+                token = authorization[7:].strip()
+                account = await self.accounts.authenticate(token, TokenPurpose.API)
+                if account is None:
+                    return AuthenticationResult(None, Credentials(bad_bearer=True))
+                return AuthenticationResult(account, Credentials(method="bearer"))
+            token = connection.cookies.get(SESSION_COOKIE)
+            if token:
+                account = await self.accounts.authenticate(token, TokenPurpose.SESSION)
+                if account is not None:
+                    return AuthenticationResult(
+                        account, Credentials(method="session", session_token=token)
+                    )
+        except Unavailable as exc:
+            return AuthenticationResult(None, Credentials(fault=exc))
+        return AuthenticationResult(None, Credentials())
+
+
 class RequestContextMiddleware:
     """See the module docstring.
 
@@ -75,29 +123,10 @@ class RequestContextMiddleware:
 
     def __init__(self, app: ASGIApp, aspirasi: Aspirasi, translations: Translations) -> None:
         self.app = app
-        self.aspirasi = aspirasi
         self.settings: Settings = aspirasi.deps.settings
         self.translations = translations
         self.trusted = frozenset(self.settings.trusted_proxies)
         self.secure = self.settings.env == "production"
-
-    async def _authenticate(
-        self, req: RequestInfo, authorization: str, cookie: dict[str, str]
-    ) -> None:
-        accounts = self.aspirasi.accounts
-        if authorization[:7].lower() == "bearer ":
-            token = authorization[7:].strip()
-            req.auth_method = "bearer"
-            req.account = await accounts.authenticate(token, TokenPurpose.API)
-            if req.account is None:
-                req.bad_bearer = True
-                req.auth_method = None
-        elif cookie.get(SESSION_COOKIE):
-            token = cookie[SESSION_COOKIE]
-            req.account = await accounts.authenticate(token, TokenPurpose.SESSION)
-            if req.account is not None:
-                req.auth_method = "session"
-                req.session_token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,17 +134,9 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         headers = dict(scope.get("headers", []))
-        cookies = SimpleCookie()
-        try:
-            cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
-        except Exception:  # a malformed cookie header is treated as none
-            cookies = SimpleCookie()
-        cookie = {k: v.value for k, v in cookies.items()}
-        query = scope.get("query_string", b"").decode("latin-1")
-        query_lang = None
-        for pair in query.split("&"):
-            if pair.startswith("lang="):
-                query_lang = pair[5:]
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        cookie = dict(connection.cookies)
+        query_lang = connection.query_params.get("lang")
         # Pages are Indonesian first: many citizens' phones are set to English, so
         # the browser's preference counts only for API clients; people switch with
         # the language links (remembered in a cookie).
@@ -129,7 +150,6 @@ class RequestContextMiddleware:
             self.settings.default_language,
         )
         request_id = secrets.token_hex(16)
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
         req = RequestInfo(
             request_id=request_id,
             client_ip=_client_ip(scope, headers, self.trusted),
@@ -138,13 +158,6 @@ class RequestContextMiddleware:
             cookies=cookie,
             headers=headers,
         )
-        try:
-            if not path.startswith(_ANONYMOUS_PATHS):
-                await self._authenticate(req, authorization, cookie)
-        except Unavailable as exc:
-            # Answered by the route (see aspirasi_web.csrf.before_request), so the
-            # answer gets the error pages, the headers and the log line of any other.
-            req.account, req.auth_method, req.fault = None, None, exc
         scope[SCOPE_KEY] = req  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         # None until a response starts: a client that leaves before the answer is
@@ -154,7 +167,6 @@ class RequestContextMiddleware:
         # "answers" 500 to nobody while reading the body): logged as a client that
         # left, with the status nobody received, not as a server error.
         gone: dict[str, int | None] = {}
-        personal = req.account is not None and not path.startswith("/static/")
 
         async def receive_wrapper() -> Message:
             message = await receive()
@@ -184,7 +196,7 @@ class RequestContextMiddleware:
                     security.append(
                         (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
                     )
-                if personal and b"cache-control" not in names:
+                if scope.get("user") is not None and b"cache-control" not in names:
                     security.append((b"cache-control", b"no-store"))
                 out.extend(security)
                 for name, value, opts in req.extra_cookies:
@@ -202,13 +214,14 @@ class RequestContextMiddleware:
             raise
         finally:
             extra = {"client_disconnected": True, **gone} if gone else {}
+            account: Account | None = scope.get("user")
             log.info(
                 "request",
                 method=scope.get("method"),
-                path=_logged_path(scope, path, req.account),
+                path=_logged_path(scope, path, account),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                account_id=req.account.id if req.account else None,
+                account_id=account.id if account else None,
                 **extra,
             )
             structlog.contextvars.unbind_contextvars("request_id")

@@ -17,7 +17,7 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
-from ..context import context, core, device_tokens, info, remember_device
+from ..context import context, core, credentials, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .common import API, PUBLIC, account_json, iso, json_body, require_actor, text_field
@@ -141,8 +141,8 @@ async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
     session = result.session
     if session is None:  # pragma: no cover - login() issues it when with_session is set
         raise RuntimeError("login(with_session=True) returned no session token")
-    if i.session_token:  # a new session id at every log-in
-        await app.accounts.revoke(i.session_token, TokenPurpose.SESSION)
+    if credentials(request).session_token:  # a new session id at every log-in
+        await app.accounts.revoke(credentials(request).session_token, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
     remember_device(request, result.device_token)
     return {
@@ -162,11 +162,12 @@ async def logout(request: Request[Any, Any, Any]) -> Response[None]:
     require_actor(request, verified=False)
     i = info(request)
     app = core(request)
-    if i.auth_method == "bearer":
+    auth = credentials(request)
+    if auth.method == "bearer":
         token = request.headers.get("authorization", "")[7:].strip()
         await app.accounts.logout(token, TokenPurpose.API)
-    elif i.session_token:
-        await app.accounts.logout(i.session_token, TokenPurpose.SESSION)
+    elif auth.session_token:
+        await app.accounts.logout(auth.session_token, TokenPurpose.SESSION)
         i.extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)
 

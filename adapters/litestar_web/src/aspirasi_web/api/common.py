@@ -27,7 +27,7 @@ from aspirasi_core.domain.model import (
 from aspirasi_core.domain.validation import check_day, check_id
 from aspirasi_core.services import MessageDetail, PublicMessage, TrackedMessage, Upload
 
-from ..context import core, info
+from ..context import core, credentials, info
 from ..context import require_actor as _require_actor
 
 API = "/api/v1"
@@ -53,7 +53,7 @@ def iso(value: datetime | None) -> str | None:
 
 def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
     """The signed-in actor; an invalid bearer token answers 401 ``invalid_token``."""
-    if info(request).bad_bearer:
+    if credentials(request).bad_bearer:
         raise Unauthenticated("The access token is not valid.", code="invalid_token")
     return _require_actor(request, verified=verified)
 

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.security.tokens import TokenPurpose
 
-from ..context import context, core, info
+from ..context import context, core, credentials, info
 from ..downloads import export_response
 from ..middleware import SESSION_COOKIE
 from .common import API, account_json, iso, json_body, require_actor, text_field
@@ -52,7 +52,7 @@ async def change_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
     require_actor(request)
     data = await json_body(request)
     i = info(request)
-    bearer = i.auth_method == "bearer"
+    bearer = credentials(request).method == "bearer"
     result = await core(request).accounts.change_password(
         context(request),
         data.get("current_password"),  # type: ignore[arg-type]
@@ -93,7 +93,7 @@ async def delete_me(request: Request[Any, Any, Any]) -> Response[None]:
     require_actor(request)
     data = await json_body(request)
     await core(request).data_rights.delete_account(context(request), text_field(data, "password"))
-    if info(request).session_token:
+    if credentials(request).session_token:
         info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)
 

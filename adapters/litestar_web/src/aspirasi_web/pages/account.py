@@ -13,7 +13,7 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
-from ..context import account, context, core, device_tokens, info, remember_device
+from ..context import account, context, core, credentials, device_tokens, info, remember_device
 from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
@@ -65,7 +65,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         )
     except DomainError as exc:
         return form_failure(request, "account/login.html", values, exc, LOGIN_FIELDS)
-    old = info(request).session_token
+    old = credentials(request).session_token
     if old:  # a new session id at every log-in; the old one dies
         await app.accounts.revoke(old, TokenPurpose.SESSION)
     set_session(request, result.token)
@@ -81,7 +81,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     """Ends the log-in on the server: the session, and the bearer token the same
     JSON log-in issued (the device cookie stays: it is no credential)."""
-    token = info(request).session_token
+    token = credentials(request).session_token
     if token:
         await core(request).accounts.logout(token, TokenPurpose.SESSION)
     clear_session(request)
