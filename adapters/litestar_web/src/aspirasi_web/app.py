@@ -12,7 +12,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from litestar import Litestar, Request, Response, get
@@ -21,6 +21,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Receive, Scope, Send
 
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.logging import configure_logging
@@ -29,6 +30,7 @@ from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
 
 from . import hookspecs as web_hookspecs
+from .api.common import strict_int
 from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
@@ -52,6 +54,7 @@ async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | Non
     fault = credentials(request).fault
     if fault is not None:
         raise fault
+    check_path_numbers(request)
     try:
         await read_form_first(request)
     except HTTPException as exc:
@@ -60,6 +63,70 @@ async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | Non
             raise
         return answer
     return None
+
+
+def check_path_numbers(request: Request[Any, Any, Any]) -> None:
+    """Numbers in the path in plain digits only: Litestar reads ``{id:int}`` with
+    ``int()``, which takes `` 1``, ``01`` and ``１`` as 1; they answer 422 here."""
+    for declared in request.route_handler.paths:
+        if ":int}" not in declared:
+            continue
+        patterns = declared.rstrip("/").split("/")
+        sent = request.scope["path"].rstrip("/").split("/")
+        if len(patterns) != len(sent):
+            continue
+        if any(p != s for p, s in zip(patterns, sent, strict=True) if not p.startswith("{")):
+            continue
+        for pattern, value in zip(patterns, sent, strict=True):
+            if pattern.endswith(":int}"):
+                strict_int(value, pattern[1:].split(":", 1)[0])
+        return
+
+
+def _headers_only(send: Send) -> Send:
+    """``send`` for a HEAD request served by its GET route: the same status and
+    headers (``Content-Length`` included), no body."""
+
+    async def wrapper(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return  # the rest of the body is left out
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return wrapper
+
+
+def _allow_head(send: Send) -> Send:
+    """``send`` that adds HEAD to an ``Allow`` header naming GET (OPTIONS, 405)."""
+
+    async def wrapper(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            for n, (name, value) in enumerate(headers):
+                if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
+                    methods = sorted({*value.decode().replace(" ", "").split(","), "HEAD"})
+                    headers[n] = (name, ", ".join(methods).encode())
+                    message["headers"] = headers
+        await send(message)
+
+    return wrapper
+
+
+class AspirasiApp(Litestar):
+    """Litestar, answering HEAD wherever GET works (the GET route serves it, the
+    body left out), and naming HEAD in ``Allow`` (OPTIONS, 405) where GET is."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+        elif scope["method"] == "HEAD":
+            # Static files too: the static router's own HEAD leaves out Content-Type.
+            # A copy: the server goes on reading HEAD in the original scope.
+            get_scope = cast("Scope", {**scope, "method": "GET"})
+            await super().__call__(get_scope, receive, _allow_head(_headers_only(send)))
+        else:
+            await super().__call__(scope, receive, _allow_head(send))
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -180,7 +247,7 @@ def create_app(
     if settings.env == "production" if freeze_heap is None else freeze_heap:
         on_startup.append(freeze_start_up_heap)
 
-    app = Litestar(
+    app = AspirasiApp(
         route_handlers=handlers,
         middleware=[
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),

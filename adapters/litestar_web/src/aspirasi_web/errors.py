@@ -206,11 +206,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         "bad_request": "The request is not valid.",
     }.get(code, "The request could not be handled.")
     detail = t(text) if t else text
+    # Litestar's own headers (``Allow`` on 405) go with the answer.
+    headers = dict(exc.headers or {})
     if is_api(request) or not has_ctx:
-        return problem(request, status, code, detail)
+        return problem(request, status, code, detail, headers=headers)
     if isinstance(exc, NotAuthorizedException):
         return Redirect(path="/login")
-    return _html_error(request, status, detail)
+    return _html_error(request, status, detail, headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

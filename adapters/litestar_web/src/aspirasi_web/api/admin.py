@@ -18,6 +18,7 @@ from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 from ..context import context, core
 from .common import (
     API,
+    Limit,
     account_json,
     agency_json,
     bool_field,
@@ -75,7 +76,7 @@ async def list_users(
     agency_id: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     require_admin_manage(request)
     result = await core(request).admin.list_accounts(

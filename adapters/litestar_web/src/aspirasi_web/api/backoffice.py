@@ -18,12 +18,15 @@ from ..context import context, core
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .common import (
     API,
+    Flag,
+    Limit,
     form_or_json,
     json_body,
     message_summary,
     notification_json,
     page_json,
     query_date,
+    query_flag,
     query_int,
     query_limit,
     require_actor,
@@ -83,7 +86,7 @@ async def backoffice_messages(
     overdue: FromQuery[str | None] = None,
     sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     """Every message for admins, the agency's for operators. ``date_from`` and
     ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone.
@@ -282,15 +285,15 @@ async def reply(
 @get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")
 async def notifications(
     request: Request[Any, Any, Any],
-    unread: FromQuery[str | None] = None,
+    unread: Flag = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     """Staff only; newest first. ``?unread=true`` for the unread ones."""
     require_staff(request)
     result = await core(request).notifications.list(
         context(request),
-        unread_only=(unread or "").strip().lower() in ("1", "true", "yes", "on"),
+        unread_only=query_flag(unread, "unread"),
         cursor=cursor,
         limit=query_limit(limit),
     )

@@ -3,12 +3,15 @@ query parameters and the JSON shapes of SPEC.md ("Shapes the contract fixes").""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import Parameter
 
 from aspirasi_core.domain.errors import FieldError, Invalid, NotAllowed, Unauthenticated
 from aspirasi_core.domain.model import (
@@ -142,10 +145,49 @@ def upload_fields(data: dict[str, Any], name: str) -> tuple[Upload, ...]:
     return tuple(f for f in files if f.data or f.filename)
 
 
+#: The one spelling of a number in a path or a query: ASCII digits, no sign, no
+#: space, no leading zero (``" 1"``, ``01`` and ``１`` are refused, not read as 1).
+STRICT_INT = re.compile(r"0|[1-9][0-9]*")
+
+
+def strict_int(value: str, field: str) -> None:
+    """Refuse ``value`` unless spelled as :data:`STRICT_INT` (422 ``bad_number``).
+    Its size is the reader's business (an id past 64 bits is simply not found)."""
+    if not STRICT_INT.fullmatch(value):
+        raise Invalid.field(field, "bad_number", "Send a whole number in plain digits.")
+
+
 def query_int(value: str | None, field: str) -> int | None:
+    """An optional id in the query (absent or empty: None)."""
     if value is None or value == "":
         return None
-    return check_id(value, field)
+    strict_int(value, field)
+    # int() of thousands of digits raises ValueError: a long one is out of range anyway.
+    return check_id(int(value) if len(value) < 20 else 2**63, field)
+
+
+#: The largest page a list answers; more is refused (422 ``bad_limit``), not capped.
+MAX_LIMIT = 100
+
+#: The ``limit`` query parameter of every list: read by :func:`query_limit` (plain
+#: digits, 1 to :data:`MAX_LIMIT`, else 422), documented as such an integer.
+Limit: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description=f"Page size, 1 to {MAX_LIMIT}; more is refused (422 `bad_limit`).",
+        schema_extra={
+            "oneOf": None,
+            "type": OpenAPIType.INTEGER,
+            "minimum": 1,
+            "maximum": MAX_LIMIT,
+        },
+    ),
+]
+#: A yes/no query parameter: read by :func:`query_flag` (``true``/``1`` or
+#: ``false``/``0``, else 422), documented as a boolean.
+Flag: TypeAlias = Annotated[
+    str | None, Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.BOOLEAN})
+]
 
 
 def form_int(value: str) -> Any:
@@ -157,15 +199,27 @@ def form_int(value: str) -> Any:
 
 
 def query_limit(value: str | None) -> int | None:
+    """The page size: 1 to :data:`MAX_LIMIT` in plain digits (absent: the default);
+    anything else is refused with 422 ``bad_limit``, never capped silently."""
     if value is None or value == "":
         return None
-    text = value.strip()
-    # Digits only, and few of them: int() of thousands of digits raises ValueError.
-    if not text.isascii() or not text.isdigit() or len(text) > 6:
+    if not STRICT_INT.fullmatch(value) or len(value) > 3 or not 1 <= int(value) <= MAX_LIMIT:
         raise Invalid.field(
-            "limit", "bad_limit", "The page size must be between 1 and %(max)s.", max=100
+            "limit", "bad_limit", "The page size must be between 1 and %(max)s.", max=MAX_LIMIT
         )
-    return int(value.strip())
+    return int(value)
+
+
+def query_flag(value: str | None, field: str) -> bool:
+    """A yes/no query flag: ``true``/``1`` or ``false``/``0`` (absent: false);
+    anything else is refused with 422 ``flag_invalid``."""
+    if value is None:
+        return False
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise Invalid.field(field, "flag_invalid", "Choose yes or no.")
 
 
 def query_date(value: str | None, field: str, tz: str, *, end: bool = False) -> datetime | None:

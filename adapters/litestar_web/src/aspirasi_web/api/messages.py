@@ -18,6 +18,7 @@ from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .common import (
     API,
     PUBLIC,
+    Limit,
     form_or_json,
     iso,
     json_body,
@@ -91,7 +92,7 @@ async def submit(
 async def my_messages(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     require_actor(request)
     result = await core(request).queries.my_messages(
@@ -210,7 +211,7 @@ async def rate(
 async def public_messages(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
     q: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """The public list (``PUBLIC_DOC`` is its OpenAPI description)."""

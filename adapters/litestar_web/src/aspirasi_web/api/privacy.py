@@ -15,7 +15,7 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AuditQuery
 
 from ..context import context, core
-from .common import API, iso, json_body, page_json, query_date, query_limit, require_actor
+from .common import API, Limit, iso, json_body, page_json, query_date, query_limit, require_actor
 
 
 def _require(request: Request[Any, Any, Any], permission: str) -> None:
@@ -85,7 +85,7 @@ async def audit(
     date_from: FromQuery[str | None] = None,
     date_to: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     """Super admin (``audit.read``): staff reads of personal data and other
     audited acts, newest first. Filters: ``actor`` (account id, username or

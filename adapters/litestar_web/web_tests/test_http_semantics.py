@@ -1,0 +1,125 @@
+"""HTTP done right: ``Allow`` on 405, HEAD wherever GET works, OPTIONS naming the
+real methods, one rule for ``limit``, strict numbers in paths and queries, strict
+flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .api_support import ApiWorld, build_world
+
+
+@pytest.fixture
+def api(sqlite_database: Any, tmp_path: Any) -> Iterator[ApiWorld]:
+    yield from build_world(sqlite_database, tmp_path)
+
+
+def methods(header: str) -> set[str]:
+    return {m.strip() for m in header.split(",")}
+
+
+def test_405_names_the_allowed_methods_and_options_the_real_ones(api: ApiWorld) -> None:
+    c = api.client
+    r = c.delete("/api/v1/public/messages")
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert methods(r.headers["allow"]) >= {"GET", "HEAD"}
+    assert "DELETE" not in methods(r.headers["allow"])
+    r = c.put("/api/v1/auth/login", json={})
+    assert r.status_code == 405 and methods(r.headers["allow"]) >= {"POST"}
+    assert "GET" not in methods(r.headers["allow"])
+    r = c.options("/api/v1/public/messages")
+    assert r.status_code == 204, r.text
+    assert methods(r.headers["allow"]) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_head_works_wherever_get_does(api: ApiWorld) -> None:
+    c = api.client
+    for path in ("/", "/api/v1/public/messages", "/static/js/app.js", "/healthz"):
+        get = c.get(path)
+        head = c.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+    # HEAD on a route that needs an account answers as GET would: 401
+    assert c.head("/api/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "999999", "1000000", " 5", "05", "５", "-1"])
+def test_a_limit_out_of_range_or_oddly_spelled_is_refused(api: ApiWorld, limit: str) -> None:
+    r = api.client.get("/api/v1/public/messages", params={"limit": limit})
+    assert r.status_code == 422, limit
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0] == {
+        "field": "limit",
+        "code": "bad_limit",
+        "message": r.json()["errors"][0]["message"],
+    }
+
+
+def test_the_largest_limit_is_taken(api: ApiWorld) -> None:
+    assert api.client.get("/api/v1/public/messages", params={"limit": "100"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda n: f" {n}",
+        lambda n: f"0{n}",
+        lambda n: "".join(chr(0xFF10 + int(d)) for d in str(n)),  # full-width digits
+        lambda n: f"+{n}",
+    ],
+    ids=["space", "leading-zero", "full-width", "plus"],
+)
+def test_numbers_in_paths_and_queries_are_plain_digits(api: ApiWorld, spell: Any) -> None:
+    mid = api.seed_message()
+    staff = api.bearer("admin")
+    assert api.client.get(f"/api/v1/messages/{mid}", headers=staff).status_code == 200
+    r = api.client.get(f"/api/v1/messages/{spell(mid)}", headers=staff)
+    assert r.status_code == 422, (spell(mid), r.text)
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "message_id"
+    agency = api.ids["agency_pupr"]
+    q = api.client.get(
+        "/api/v1/backoffice/messages", params={"agency_id": spell(agency)}, headers=staff
+    )
+    assert q.status_code == 422, spell(agency)
+    assert q.json()["errors"][0]["field"] == "agency_id"
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        ("true", 200),
+        ("1", 200),
+        ("false", 200),
+        ("0", 200),
+        ("yes", 422),
+        ("TRUE", 422),
+        ("", 422),
+        ("x", 422),
+    ],
+)
+def test_flags_are_true_or_false_and_nothing_else(api: ApiWorld, sent: str, status: int) -> None:
+    r = api.client.get(
+        "/api/v1/notifications", params={"unread": sent}, headers=api.bearer("admin")
+    )
+    assert r.status_code == status, (sent, r.text)
+    if status == 422:
+        assert r.json()["errors"][0]["field"] == "unread"
+
+
+def test_the_schema_says_what_limit_and_flags_accept(api: ApiWorld) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+
+    def param(path: str, name: str) -> dict[str, Any]:
+        found = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return found[0]["schema"]  # type: ignore[no-any-return]
+
+    for path in ("/api/v1/public/messages", "/api/v1/backoffice/messages", "/api/v1/notifications"):
+        limit = param(path, "limit")
+        assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 100), path
+    assert param("/api/v1/notifications", "unread")["type"] == "boolean"
