@@ -49,14 +49,17 @@ EVALUATOR_YEAR_MS = 1000
 EVALUATOR_MONTH_MS = 150
 WRK_TIMEOUT = "10s"
 
-#: name → (goal on SQLite, goal on PostgreSQL) as a ratio to the hello-world.
+#: Log-ins per second as a share of raw argon2 verifications on the server's core.
+LOGIN_GOAL = 0.8
+#: name → (goal on SQLite, goal on PostgreSQL) as a ratio to the hello-world: the
+#: targets issue 21 set for the idiomatic code (public APIs, no hand-made internals).
 GOALS: dict[str, tuple[float | None, float | None]] = {
     "tracking": (0.30, 0.20),
     "public_first": (0.20, 0.15),
     "public_deep": (None, None),  # goal: >= 0.8 x public_first (checked separately)
-    "agency_list": (0.20, 0.15),
+    "agency_list": (0.15, 0.10),
     "agency_list_html": (None, None),
-    "submission": (0.10, 0.10),
+    "submission": (0.05, 0.05),
 }
 LABELS = {
     "hello": "hello-world (denominator)",
@@ -698,8 +701,8 @@ def bench_one(
             "rps": round(lg.rps, 2),
             "raw_argon2_per_s": raw,
             "ratio_to_raw": round(login_ratio, 3),
-            "goal": 0.9,
-            "pass": login_ratio >= 0.9,
+            "goal": LOGIN_GOAL,
+            "pass": login_ratio >= LOGIN_GOAL,
             "runs": [
                 {
                     "raw_argon2_per_s": r,
@@ -942,7 +945,7 @@ def markdown(report: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
             f"| logins ({lg['connections']} conns) | {lg['rps']:.1f} /s = {lg['ratio_to_raw']:.2f}× raw "
             f"argon2 ({lg['raw_argon2_per_s']:.1f}/s) | {_login_runs(lg)}p50 {lg['c']['p50_ms']:.0f} ms, errors "
-            f"{lg['c']['errors']}; at 1 conn {lg['one_connection']['rps']:.1f}/s | ≥0.9× raw "
+            f"{lg['c']['errors']}; at 1 conn {lg['one_connection']['rps']:.1f}/s | ≥{LOGIN_GOAL}× raw "
             f"| {_pass(lg['pass'])} |",
             f"| tracking p99 during a login burst | {b['tracking_during_burst']['p99_ms']:.1f} ms vs "
             f"{b['tracking_p99_without_ms']:.1f} ms without = {b['p99_ratio']}× | at "
