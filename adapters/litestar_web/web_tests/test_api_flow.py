@@ -3,6 +3,7 @@ read from a real local SMTP server (notify_email delivering through the outbox).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -279,3 +280,25 @@ def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -
     assert r.status_code == 403 and r.json()["code"] == "csrf"
     # answered like any other refusal: with the security headers
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-request-id"]
+
+
+def test_a_form_posted_from_another_site_cannot_log_the_visitor_in(api: ApiWorld) -> None:
+    """Log-in CSRF: a page elsewhere posts the attacker's credentials to the visitor's
+    browser, which has no session here. A form, or ``text/plain`` JSON (what a
+    ``no-cors`` fetch can send), needs the token like any cookie request; JSON sent as
+    ``application/json`` (which a browser only sends cross-site after CORS allows it)
+    stays open to clients without cookies."""
+    c = api.client
+    c.cookies.clear()
+    creds = {"login": "ani", "password": PASSWORDS["ani"]}
+    r = c.post("/login", data=creds, follow_redirects=False)
+    assert r.status_code == 403
+    assert "aspirasi_session" not in r.headers.get("set-cookie", "")
+    r = c.post(
+        "/api/v1/auth/login",
+        content=json.dumps(creds),
+        headers={"Content-Type": "text/plain;charset=UTF-8"},
+    )
+    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    assert "aspirasi_session" not in r.headers.get("set-cookie", "")
+    assert c.post("/api/v1/auth/login", json=creds).status_code == 200

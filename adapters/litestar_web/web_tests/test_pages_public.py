@@ -76,9 +76,11 @@ def test_tracking_unknown_and_bad_nik(web: WebWorld) -> None:
     assert en.status_code == 422 and "A NIK has exactly 16 digits" in en.text
 
 
-def test_tracking_needs_the_csrf_token_from_a_signed_in_browser(web: WebWorld) -> None:
+def test_the_tracking_form_needs_the_csrf_token_signed_in_or_not(web: WebWorld) -> None:
     anonymous = web.client.post("/tracking", data={"nik": NIKS["ani"]})
-    assert anonymous.status_code == 200  # no session cookie: no token needed
+    assert anonymous.status_code == 403  # a form: another site could have sent it
+    ok = web.client.post("/tracking", data={"nik": NIKS["ani"], "_csrf_token": web.csrf()})
+    assert ok.status_code == 200
     web.login("budi")
     r = web.client.post("/tracking", data={"nik": NIKS["ani"]})
     assert r.status_code == 403

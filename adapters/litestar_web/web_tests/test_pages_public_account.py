@@ -54,17 +54,21 @@ def test_login_wrong_password_and_empty_fields(web: WebWorld) -> None:
     assert 'aria-describedby="e-login"' in empty.text
 
 
-def test_login_needs_csrf_only_from_a_signed_in_browser(web: WebWorld) -> None:
+def test_a_login_form_always_needs_the_csrf_token(web: WebWorld) -> None:
     web.login("ani")  # a session cookie: a forged log-in would switch this account
     r = web.client.post(
         "/login", data={"login": "budi", "password": PASSWORDS["budi"]}, follow_redirects=False
     )
     assert r.status_code == 403
     assert "aspirasi_session" not in r.headers.get("set-cookie", "")
-    web.client.cookies.clear()  # no session cookie: nothing for a forged request to ride on
+    web.client.cookies.clear()  # no session: a forged form would sign in to another account
     r = web.client.post(
         "/login", data={"login": "ani", "password": PASSWORDS["ani"]}, follow_redirects=False
     )
+    assert r.status_code == 403
+    assert "aspirasi_session" not in r.headers.get("set-cookie", "")
+    assert web.client.get("/login").status_code == 200  # the page sets the token's cookie
+    r = post(web, "/login", {"login": "ani", "password": PASSWORDS["ani"]})
     assert r.status_code == 303
     assert "aspirasi_session" in r.headers.get("set-cookie", "")
 

@@ -8,9 +8,13 @@ header, read from ``<meta name="csrf-token">``). Unsafe requests that carry the
 session cookie and no matching token are refused with 403 ``csrf``.
 
 Requests that no cookie authenticates need no token: a bearer request
-(``Authorization: Bearer …``), or one without the session cookie (a JSON client with
-no cookie jar registers, logs in, resets a password and tracks with JSON alone; an
-anonymous request to a route that needs an account answers 401).
+(``Authorization: Bearer …``), or a JSON request without the session cookie (a JSON
+client with no cookie jar registers, logs in, resets a password and tracks with JSON
+alone; an anonymous request to a route that needs an account answers 401). A body
+another site could make a browser send (a form, ``text/plain``) always needs the
+token, even without a session: otherwise a page elsewhere could sign the visitor in
+to the attacker's account (log-in CSRF). The pages' forms carry it, and every page
+a browser GETs sets the cookie.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ COOKIE = "aspirasi_csrf"
 #: The session cookie: only requests carrying it are checked.
 SESSION_COOKIE = "aspirasi_session"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: Bodies another site's page can make a browser send without asking (an HTML form,
+#: or a ``no-cors`` fetch): such a request always needs the token, session or not.
+BROWSER_FORM_TYPES = (*FORM_TYPES, "text/plain")
 #: ``PermissionDeniedException.detail`` of a refusal (errors.py answers code ``csrf``).
 REFUSED = "CSRF token verification failed"
 #: A route handler's ``opt`` key: ``async (request, exc) -> Response | None`` that
@@ -104,11 +111,16 @@ def _bearer(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("authorization", "")[:7].lower() == "bearer "
 
 
+def _browser_form(request: Request[Any, Any, Any]) -> bool:
+    """A body type a page on another site can make a browser send."""
+    return request.headers.get("content-type", "").lower().startswith(BROWSER_FORM_TYPES)
+
+
 class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
     Skipped for bearer requests, and for unsafe requests without the session
-    cookie. Safe requests from browsers still go through it, so every page gets a
+    cookie whose body no other site can make a browser send (JSON). Safe requests from browsers still go through it, so every page gets a
     token (and the cookie) to post its forms with once signed in. A token that is
     not ASCII is refused like any wrong token (the comparison would raise).
 
@@ -121,7 +133,8 @@ class SessionCSRFMiddleware(CSRFMiddleware):
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
         unsafe = request.method not in self.config.safe_methods
-        if _bearer(request) or (unsafe and not request.cookies.get(SESSION_COOKIE)):
+        cookieless = not request.cookies.get(SESSION_COOKIE)
+        if _bearer(request) or (unsafe and cookieless and not _browser_form(request)):
             await self.app(scope, receive, send)
             return
         try:
