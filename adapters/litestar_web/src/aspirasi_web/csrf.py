@@ -120,7 +120,8 @@ class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
     Skipped for bearer requests, and for unsafe requests without the session
-    cookie whose body no other site can make a browser send (JSON). Safe requests from browsers still go through it, so every page gets a
+    cookie whose body no other site can make a browser send (JSON). Safe requests
+    from browsers still go through it, so every page gets a
     token (and the cookie) to post its forms with once signed in. A token that is
     not ASCII is refused like any wrong token (the comparison would raise).
 
