@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -111,9 +112,11 @@ def status_badge(status: str, labels: Mapping[str, str]) -> Markup:
     return html
 
 
+@functools.lru_cache(maxsize=512)
 def icon(name: str, label: str = "") -> Markup:
     """An icon of the project's sprite (``templates/_icons.svg``, inlined once per page).
-    Decorative unless ``label`` is given, which becomes its accessible name."""
+    Decorative unless ``label`` is given, which becomes its accessible name. Cached:
+    every page draws the same few icons, in the same two languages."""
     if label:
         return Markup(
             '<svg class="icon" role="img" aria-label="{}"><use href="#i-{}"></use></svg>'
