@@ -9,7 +9,7 @@ the whole table (43 ms at 10k messages instead of 0.15 ms).
 
 from __future__ import annotations
 
-from aspirasi_core.storage.repositories.messages import _TRACK
+from aspirasi_core.storage.repositories.message_reads import _TRACK
 
 
 def test_tracking_starts_from_the_verified_account_of_the_nik(sqlite_database) -> None:

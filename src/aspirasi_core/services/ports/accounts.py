@@ -8,9 +8,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ...domain.model import (
-    Account,
-)
+from ...domain.model import Account
 
 
 @attrs.frozen

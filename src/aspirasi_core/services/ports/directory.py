@@ -6,12 +6,7 @@ import builtins
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ...domain.model import (
-    Agency,
-    Category,
-    DayOff,
-    Subcategory,
-)
+from ...domain.model import Agency, Category, DayOff, Subcategory
 
 
 class DirectoryRepository(Protocol):

@@ -15,15 +15,7 @@ from typing import Protocol
 
 import attrs
 
-from ...domain.model import (
-    Attachment,
-    LogEntry,
-    Message,
-    Rating,
-    Reply,
-    Status,
-    Visibility,
-)
+from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status, Visibility
 from ...domain.policy import MessageScope
 
 

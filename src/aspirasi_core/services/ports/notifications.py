@@ -7,9 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
-from ...domain.model import (
-    Notification,
-)
+from ...domain.model import Notification
 
 
 class NotificationRepository(Protocol):

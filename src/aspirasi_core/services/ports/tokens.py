@@ -8,9 +8,7 @@ from typing import Protocol
 
 import attrs
 
-from ...domain.model import (
-    Account,
-)
+from ...domain.model import Account
 
 
 @attrs.frozen
