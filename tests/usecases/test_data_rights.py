@@ -22,7 +22,7 @@ from aspirasi_core.domain.errors import (
 from aspirasi_core.domain.model import Message, RemovalReason, Status
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import AccountChanges, AuditQuery, Context, SubmitInput, Upload
-from aspirasi_core.services import data_rights as data_rights_module
+from aspirasi_core.services import data_export as data_export_module
 from aspirasi_core.services.queries import BackofficeQuery
 
 from .test_messages import fwd, jpeg_bytes, pdf_bytes
@@ -220,7 +220,7 @@ async def test_files_past_the_size_bound_are_listed_not_included(
 ) -> None:
     msg = await handled_message(world)
     photo = next(a for a in stored(world, msg.id) if a.kind == "message")
-    monkeypatch.setattr(data_rights_module, "EXPORT_MAX_FILE_BYTES", photo.size)
+    monkeypatch.setattr(data_export_module, "EXPORT_MAX_FILE_BYTES", photo.size)
     data, archive = await read_export(world, "ani")
     first = data["messages"][0]
     assert first["attachments"][0]["file"] is not None
