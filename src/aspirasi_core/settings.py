@@ -14,27 +14,14 @@ from typing import Any
 
 import attrs
 
-from .security.key_strength import KEY_RECIPE, MIN_SECRET_KEY_BITS, estimate_key_bits
+from .settings_checks import DEMO_SECRET_KEY, settings_problems
+from .settings_env import PREFIX, env_values
 
-PREFIX = "ASPIRASI_"
-DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"  # noqa: S105 - refused in production
+__all__ = ["DEMO_SECRET_KEY", "PREFIX", "Settings", "documented_fields"]
 
 
 def _setting(default: Any, help: str, *, secret: bool = False, kind: str | None = None) -> Any:
     return attrs.field(default=default, metadata={"help": help, "secret": secret, "kind": kind})
-
-
-def _parse_bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {raw!r}")
-
-
-def _parse_list(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 @attrs.frozen
@@ -324,124 +311,13 @@ class Settings:
         Raises ``ValueError`` naming the variable when a value cannot be parsed.
         """
         environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        known = set()
-        for field in attrs.fields(cls):
-            if field.name == "extra":
-                continue
-            var = PREFIX + field.name.upper()
-            known.add(var)
-            if var not in environ:
-                continue
-            raw = environ[var]
-            try:
-                values[field.name] = _convert(field, raw)
-            except ValueError as exc:
-                raise ValueError(f"{var}: {exc}") from None
-        values["extra"] = {
-            key[len(PREFIX) :].lower(): value
-            for key, value in environ.items()
-            if key.startswith(PREFIX) and key not in known
-        }
+        values = env_values(cls, environ)
         values.update(overrides)
         return cls(**values)
 
     def check_production(self) -> None:
         """Refuse values out of range, and unsafe settings when ``env`` is ``production``."""
-        problems: list[str] = []
-        if self.env not in ("development", "production"):
-            problems.append("ASPIRASI_ENV must be development or production")
-        if len(self.secret_key) < 32:
-            problems.append("ASPIRASI_SECRET_KEY must have at least 32 characters")
-        if self.env == "production":
-            if self.secret_key == DEMO_SECRET_KEY:
-                problems.append("ASPIRASI_SECRET_KEY is the demo key")
-            else:
-                bits = estimate_key_bits(self.secret_key)
-                if bits < MIN_SECRET_KEY_BITS:
-                    problems.append(
-                        f"ASPIRASI_SECRET_KEY is too weak: about {bits:.0f} bits estimated,"
-                        f" {MIN_SECRET_KEY_BITS} needed (it repeats itself, runs through"
-                        " neighbouring characters or uses too few different ones); generate"
-                        f" one with: {KEY_RECIPE}"
-                    )
-            if self.demo:
-                problems.append("ASPIRASI_DEMO must be off")
-            if not self.base_url.startswith("https://"):
-                problems.append("ASPIRASI_BASE_URL must use https")
-        if not (
-            len(self.brand_color) == 7
-            and self.brand_color.startswith("#")
-            and all(c in "0123456789abcdefABCDEF" for c in self.brand_color[1:])
-        ):
-            problems.append("ASPIRASI_BRAND_COLOR must look like #0b5d3b")
-        for link in self.social_links:
-            name, _, url = link.partition("=")
-            if not name.strip() or not url.startswith(("https://", "http://")):
-                problems.append("ASPIRASI_SOCIAL_LINKS entries must look like Name=https://…")
-        if self.default_language not in ("id", "en"):
-            problems.append("ASPIRASI_DEFAULT_LANGUAGE must be id or en")
-        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            problems.append("ASPIRASI_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
-        if not 0 < self.smtp_port < 65536:
-            problems.append("ASPIRASI_SMTP_PORT must be a port number (1-65535)")
-        for name in (
-            "argon2_time_cost",
-            "argon2_memory_kib",
-            "argon2_parallelism",
-            "verification_ttl_hours",
-            "reset_ttl_minutes",
-            "session_idle_minutes",
-            "session_absolute_hours",
-            "api_token_days",
-            "device_trust_days",
-            "unverified_account_days",
-            "verification_mails_per_day",
-            "outbox_max_attempts",
-            "outbox_lease_seconds",
-            "serve_keep_alive_seconds",
-            "max_upload_mb",
-            "max_attachments",
-            "image_decode_concurrency",
-            "sop_sweep_seconds",
-        ):
-            if getattr(self, name) < 1:
-                problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
-        if not 0 <= self.audit_retention_days <= 36500:
-            problems.append("ASPIRASI_AUDIT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500")
-        if not 0 <= self.attachment_retention_days <= 36500:
-            problems.append(
-                "ASPIRASI_ATTACHMENT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500"
-            )
-        for name in (
-            "db_statement_timeout_ms",
-            "db_report_statement_timeout_ms",
-            "db_lock_timeout_ms",
-            "sqlite_busy_timeout_ms",
-            "db_connect_timeout_seconds",
-            "serve_body_timeout_seconds",
-            "serve_limit_concurrency",
-        ):
-            if getattr(self, name) < 0:
-                problems.append(f"ASPIRASI_{name.upper()} must be 0 (none) or more")
-        if not 0 <= self.db_threads <= 256:
-            problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
-        if not 0 <= self.db_retries <= 10:
-            problems.append("ASPIRASI_DB_RETRIES must be between 0 and 10")
-        if self.argon2_concurrency < 0:
-            problems.append("ASPIRASI_ARGON2_CONCURRENCY must be 0 (automatic) or more")
-        if not 0 <= self.argon2_nice <= 19:
-            problems.append("ASPIRASI_ARGON2_NICE must be between 0 and 19")
-        for name in ("sop_triage_days", "sop_confirm_days", "sop_reply_days"):
-            if not 1 <= getattr(self, name) <= 365:
-                problems.append(f"ASPIRASI_{name.upper()} must be between 1 and 365")
-        if self.sop_holiday_country:
-            import holidays
-
-            if self.sop_holiday_country.upper() not in holidays.list_supported_countries():
-                problems.append(
-                    "ASPIRASI_SOP_HOLIDAY_COUNTRY is not a country the holidays package knows"
-                )
+        problems = settings_problems(self)
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
 
@@ -464,20 +340,6 @@ class Settings:
                 value = "***"
             out[field.name] = value
         return out
-
-
-def _convert(field: attrs.Attribute, raw: str) -> Any:  # type: ignore[type-arg]
-    kind = field.metadata.get("kind")
-    if kind == "list":
-        return _parse_list(raw)
-    type_ = field.type
-    if type_ in ("bool", bool):
-        return _parse_bool(raw)
-    if type_ in ("int", int):
-        return int(raw.strip())
-    if type_ in ("str | None",):
-        return raw or None
-    return raw
 
 
 def documented_fields() -> list[tuple[str, str, Any]]:
