@@ -1,9 +1,10 @@
-"""Accounts: citizens and staff in one table."""
+"""Accounts: citizens and staff in one table; their lists are in
+:mod:`.account_lists`.
+"""
 
 from __future__ import annotations
 
 import builtins
-import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -12,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
     bindparam,
     delete,
     exists,
@@ -26,47 +26,20 @@ from sqlalchemy import (
 from ...domain.errors import Conflict
 from ...domain.model import Account, Role
 from ...services.ports import NewAccount
-from ..tables import accounts, auth_tokens, messages, notifications
-from ._util import (
-    LIKE_ESCAPE,
-    check_fields,
-    contains_text,
-    execute_unique,
-    keyset,
-    like_pattern,
-    not_found,
-)
+from ..tables import auth_tokens, messages, notifications
+from ._util import check_fields, execute_unique, not_found
+from .account_lists import AccountListReads
+from .account_rows import ACCOUNT_COLUMNS, SELECT_ACCOUNT, a, account_from_row
 
-a = accounts
-
-# Everything but the NIK cipher text and index: they are read only on purpose.
-ACCOUNT_COLUMNS = (
-    a.c.id,
-    a.c.email,
-    a.c.username,
-    a.c.full_name,
-    a.c.role,
-    a.c.agency_id,
-    a.c.permissions,
-    a.c.is_active,
-    a.c.email_verified_at,
-    a.c.language,
-    a.c.created_at,
-    a.c.password_hash,
-    a.c.nik_masked,
-    a.c.auth_version,
-    a.c.deleted_at,
-)
-_SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
-_GET_ACCOUNT = _SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
+_GET_ACCOUNT = SELECT_ACCOUNT.where(a.c.id == bindparam("id"))
 # Usernames are unique among verified accounts only: a verified holder comes
 # first, then the oldest unverified one (e-mail addresses are unique).
 _BY_LOGIN = (
-    _SELECT_ACCOUNT.where(or_(a.c.username == bindparam("login"), a.c.email == bindparam("login")))
+    SELECT_ACCOUNT.where(or_(a.c.username == bindparam("login"), a.c.email == bindparam("login")))
     .order_by(a.c.email_verified_at.is_(None), a.c.id)
     .limit(1)
 )
-_BY_EMAIL = _SELECT_ACCOUNT.where(a.c.email == bindparam("email"))
+_BY_EMAIL = SELECT_ACCOUNT.where(a.c.email == bindparam("email"))
 
 _UPDATABLE = frozenset(
     {
@@ -94,28 +67,7 @@ def _dump_permissions(permissions: Iterable[str]) -> str:
     return json.dumps(sorted(set(permissions)))
 
 
-def account_from_row(row: Any) -> Account:
-    """An :class:`Account` from a row with the columns of ``ACCOUNT_COLUMNS``."""
-    return Account(
-        id=row.id,
-        email=row.email,
-        username=row.username,
-        full_name=row.full_name,
-        role=row.role,
-        agency_id=row.agency_id,
-        permissions=frozenset(json.loads(row.permissions)),
-        is_active=bool(row.is_active),
-        email_verified_at=row.email_verified_at,
-        language=row.language,
-        created_at=row.created_at,
-        password_hash=row.password_hash,
-        nik_masked=row.nik_masked,
-        auth_version=row.auth_version,
-        deleted_at=row.deleted_at,
-    )
-
-
-class SqlAccountRepository:
+class SqlAccountRepository(AccountListReads):
     """:class:`~aspirasi_core.services.ports.AccountRepository`.
 
     E-mail addresses and usernames are stored and compared lower-cased, so their
@@ -336,7 +288,7 @@ class SqlAccountRepository:
 
     def verified_by_nik_index(self, nik_index: bytes) -> Account | None:
         row = self._conn.execute(
-            _SELECT_ACCOUNT.where(a.c.nik_index == nik_index, a.c.email_verified_at.is_not(None))
+            SELECT_ACCOUNT.where(a.c.nik_index == nik_index, a.c.email_verified_at.is_not(None))
         ).first()
         return account_from_row(row) if row else None
 
@@ -374,108 +326,3 @@ class SqlAccountRepository:
     def nik_encrypted(self, account_id: int) -> bytes | None:
         value = self._conn.execute(select(a.c.nik_encrypted).where(a.c.id == account_id)).scalar()
         return bytes(value) if value is not None else None
-
-    def list(
-        self,
-        *,
-        role: str | None = None,
-        agency_id: int | None = None,
-        text: str | None = None,
-        before_id: int | None = None,
-        limit: int = 50,
-    ) -> list[Account]:
-        """Newest first; ``text`` matches e-mail, username or full name, case-insensitively."""
-        stmt = _SELECT_ACCOUNT
-        if role is not None:
-            stmt = stmt.where(a.c.role == role)
-        if agency_id is not None:
-            stmt = stmt.where(a.c.agency_id == agency_id)
-        if text:
-            stmt = stmt.where(contains_text(text, a.c.email, a.c.username, a.c.full_name))
-        return [
-            account_from_row(row)
-            for row in self._conn.execute(keyset(stmt, a.c.id, before_id, limit))
-        ]
-
-    def recipients(
-        self,
-        *,
-        role: str | None = None,
-        agency_id: int | None = None,
-        permission: str | None = None,
-    ) -> builtins.list[Account]:
-        """Active, verified accounts that either have ``role`` (and ``agency_id``) or
-        hold ``permission``, oldest first.
-
-        ``role``/``agency_id`` form one condition, ``permission`` the other, and an
-        account matching either is returned. An account holds ``permission`` when it
-        was granted to it (its permission list) or it is a super admin; permissions
-        that come with a role through the policy table are not looked up here (the
-        storage does not know the policy): ask for those roles too. With no argument,
-        every active, verified account.
-        """
-        key = (role, agency_id, permission)
-        known = self._recipients.get(key)
-        if known is not None:
-            return list(known)
-        found = self._find_recipients(role, agency_id, permission)
-        self._recipients[key] = found
-        return list(found)
-
-    def _find_recipients(
-        self, role: str | None, agency_id: int | None, permission: str | None
-    ) -> builtins.list[Account]:
-        params: dict[str, Any] = {}
-        if role is not None:
-            params["role"] = role
-        if agency_id is not None:
-            params["agency_id"] = agency_id
-        if permission is not None:
-            # A cheap pre-filter; the exact JSON membership is checked below.
-            params["needle"] = like_pattern(json.dumps(permission))
-        stmt = _recipients_statement(
-            role is not None, agency_id is not None, permission is not None
-        )
-        found = [account_from_row(row) for row in self._conn.execute(stmt, params).all()]
-        if permission is None:
-            return found
-        return [
-            account
-            for account in found
-            if _role_matches(account, role, agency_id) or _holds(account, permission)
-        ]
-
-
-@functools.cache
-def _recipients_statement(role: bool, agency: bool, permission: bool) -> Any:
-    """The statement of :meth:`SqlAccountRepository.recipients` for one shape of
-    arguments, built once (building it cost more than running it)."""
-    by_role: ColumnElement[bool] | None = None
-    if role or agency:
-        by_role = and_(
-            a.c.role == bindparam("role") if role else true(),
-            a.c.agency_id == bindparam("agency_id") if agency else true(),
-        )
-    by_permission: ColumnElement[bool] | None = None
-    if permission:
-        by_permission = or_(
-            a.c.role == Role.SUPER_ADMIN,
-            a.c.permissions.like(bindparam("needle"), escape=LIKE_ESCAPE),
-        )
-    conditions = [c for c in (by_role, by_permission) if c is not None]
-    stmt = _SELECT_ACCOUNT.where(a.c.is_active == true(), a.c.email_verified_at.is_not(None))
-    if conditions:
-        stmt = stmt.where(or_(*conditions) if len(conditions) > 1 else conditions[0])
-    return stmt.order_by(a.c.id)
-
-
-def _holds(account: Account, permission: str) -> bool:
-    return account.role == Role.SUPER_ADMIN or permission in account.permissions
-
-
-def _role_matches(account: Account, role: str | None, agency_id: int | None) -> bool:
-    if role is None and agency_id is None:
-        return False
-    return (role is None or account.role == role) and (
-        agency_id is None or account.agency_id == agency_id
-    )

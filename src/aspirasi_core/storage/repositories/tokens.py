@@ -25,7 +25,7 @@ from ...domain.model import Account
 from ...services.ports import TokenRecord
 from ..tables import accounts, auth_tokens
 from ._util import insert_statement
-from .accounts import ACCOUNT_COLUMNS, account_from_row
+from .account_rows import ACCOUNT_COLUMNS, account_from_row
 
 t = auth_tokens
 
