@@ -1,4 +1,5 @@
-"""The plugin manager factory and the helpers that read what plugins declare.
+"""The plugin manager factory, the loading of installed plugins, hook tracing and
+the list of plugins.
 
 There is no module-level plugin manager: each composition root (the web app
 factory, the CLI, a test) calls :func:`create_plugin_manager` and passes the
@@ -6,6 +7,10 @@ manager on. The manager holds the core's hook specs, the core's own default
 implementations (:mod:`aspirasi_core.default_plugin`, under the name
 ``aspirasi_core``), the installed plugins of the ``aspirasi`` entry-point group
 that the allow-list and block-list let through, and any extra plugin objects.
+
+The guard of the ``aspirasi_after_*`` hooks is in :mod:`aspirasi_core.plugin_after_hooks`
+and the collection of what plugins declare (policy, categories, migrations) in
+:mod:`aspirasi_core.plugin_declarations`; both are importable from here too.
 """
 
 from __future__ import annotations
@@ -13,20 +18,38 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import Distribution
-from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import pluggy
 import structlog
 
 from . import __version__, default_plugin, hookspecs
-from .domain.policy import PermissionDecl, Policy, PolicyError, RoleDecl, build_policy
-from .plugin_types import CategoryDecl
+from .plugin_after_hooks import AFTER_HOOK_GUARD_NAME, AFTER_HOOKS, AfterHookGuard
+from .plugin_declarations import collect_category_decls, collect_policy, migration_locations
 from .settings import Settings
+
+__all__ = [
+    "AFTER_HOOKS",
+    "AFTER_HOOK_GUARD_NAME",
+    "CORE_PLUGIN_NAME",
+    "ENTRY_POINT_GROUP",
+    "TRACE_ENV",
+    "AfterHookGuard",
+    "AspirasiPluginManager",
+    "PluginInfo",
+    "PluginLoadError",
+    "collect_category_decls",
+    "collect_policy",
+    "create_plugin_manager",
+    "installed_plugin_names",
+    "list_plugins",
+    "migration_locations",
+    "trace_hook_calls",
+]
 
 #: Entry-point group of installed plugins (``[project.entry-points.aspirasi]``).
 ENTRY_POINT_GROUP = "aspirasi"
@@ -35,15 +58,7 @@ CORE_PLUGIN_NAME = "aspirasi_core"
 #: Environment variable that turns on hook tracing even when the settings do not.
 TRACE_ENV = "ASPIRASI_TRACE_HOOKS"
 
-D = TypeVar("D")
-
 log = structlog.get_logger("aspirasi.plugins")
-
-
-#: Name under which the guard of the ``aspirasi_after_*`` hooks is registered.
-AFTER_HOOK_GUARD_NAME = "aspirasi_core.after_hooks"
-#: The hooks called after a commit: a failure is logged, never raised.
-AFTER_HOOKS = ("aspirasi_after_submission", "aspirasi_after_transition", "aspirasi_after_event")
 
 
 class PluginLoadError(RuntimeError):
@@ -73,70 +88,6 @@ class AspirasiPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         #: Plugin name → the ``importlib.metadata.Distribution`` it was installed from.
         self.distributions: dict[str, Distribution] = {}
-
-
-class AfterHookGuard:
-    """The core's outermost wrapper of the ``aspirasi_after_*`` hooks.
-
-    Those hooks run after the commit, so a plugin that raises must not turn a
-    committed change into an error: the guard logs the exception
-    (``after_hook_failed``, naming the hook, the event and the plugin whose
-    implementation raised) and the hook returns no results. pluggy stops calling
-    implementations at the first one that raises, so the implementations after a
-    failing one (in pluggy's order) miss that event: an ``after_*``
-    implementation that may fail should catch its own errors. The hooks are called
-    through pluggy like every other, so plugins' wrappers and hook tracing see them.
-    """
-
-    def __init__(self, pm: pluggy.PluginManager) -> None:
-        self._pm = pm
-
-    def _failed(self, hook_name: str, event: Any, exc: BaseException) -> None:
-        log.error(
-            "after_hook_failed",
-            hook=hook_name,
-            event_name=getattr(event, "name", type(event).__name__),
-            plugin=self._culprit(hook_name, exc),
-            exc_info=exc,
-        )
-
-    def _culprit(self, hook_name: str, exc: BaseException) -> str | None:
-        """The plugin whose implementation raised: the innermost of the hook's
-        implementations in the traceback (wrappers, this one included, are outer)."""
-        codes = {
-            getattr(impl.function, "__code__", None): impl.plugin_name
-            for impl in getattr(self._pm.hook, hook_name).get_hookimpls()
-        }
-        culprit = None
-        tb = exc.__traceback__
-        while tb is not None:
-            culprit = codes.get(tb.tb_frame.f_code, culprit)
-            tb = tb.tb_next
-        return culprit
-
-    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
-    def aspirasi_after_submission(self, event: Any) -> Generator[None, list[None], list[None]]:
-        try:
-            return (yield)
-        except Exception as exc:
-            self._failed("aspirasi_after_submission", event, exc)
-            return []
-
-    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
-    def aspirasi_after_transition(self, event: Any) -> Generator[None, list[None], list[None]]:
-        try:
-            return (yield)
-        except Exception as exc:
-            self._failed("aspirasi_after_transition", event, exc)
-            return []
-
-    @hookspecs.hookimpl(wrapper=True, tryfirst=True)
-    def aspirasi_after_event(self, event: Any) -> Generator[None, list[None], list[None]]:
-        try:
-            return (yield)
-        except Exception as exc:
-            self._failed("aspirasi_after_event", event, exc)
-            return []
 
 
 def create_plugin_manager(
@@ -316,115 +267,3 @@ def list_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
         )
     infos.sort(key=lambda info: (info.name != CORE_PLUGIN_NAME, info.name))
     return infos
-
-
-def _flatten(results: Iterable[Any], kind: type[D], hook_name: str) -> list[D]:
-    out: list[D] = []
-    for result in results:
-        if result is None:
-            continue
-        if isinstance(result, str | bytes) or not isinstance(result, Iterable):
-            raise TypeError(
-                f"{hook_name} must return a sequence of {kind.__name__},"
-                f" got {type(result).__name__}"
-            )
-        for item in result:
-            if not isinstance(item, kind):
-                raise TypeError(
-                    f"{hook_name} must return {kind.__name__} values, got {type(item).__name__}"
-                )
-            out.append(item)
-    return out
-
-
-def _declared_by(pm: pluggy.PluginManager, hook_name: str, name: str) -> list[str]:
-    """Plugins whose no-argument ``hook_name`` returns a declaration named ``name``,
-    each asked through pluggy (a caller of the hook limited to that plugin)."""
-    impls = getattr(pm.hook, hook_name).get_hookimpls()
-    found = []
-    for impl in impls:
-        others = [other.plugin for other in impls if other.plugin is not impl.plugin]
-        results = pm.subset_hook_caller(hook_name, remove_plugins=others)()
-        if any(getattr(decl, "name", None) == name for result in results for decl in result or ()):
-            found.append(impl.plugin_name)
-    return sorted(found)
-
-
-def collect_policy(pm: pluggy.PluginManager) -> Policy:
-    """The role policy: the core's table plus every plugin's roles and permissions.
-
-    Raises :class:`~aspirasi_core.domain.policy.PolicyError` (naming the
-    plugins) when a role or permission is declared twice or a permission names
-    an unknown role, and ``TypeError`` when a hook returns something else than
-    declarations.
-    """
-    roles = _flatten(pm.hook.aspirasi_register_roles(), RoleDecl, "aspirasi_register_roles")
-    permissions = _flatten(
-        pm.hook.aspirasi_register_permissions(), PermissionDecl, "aspirasi_register_permissions"
-    )
-    try:
-        return build_policy(roles, permissions)
-    except PolicyError as exc:
-        # build_policy names the clashing declaration; say which plugins made it.
-        culprits: set[str] = set()
-        for role in roles:
-            if repr(role.name) in str(exc):
-                culprits.update(_declared_by(pm, "aspirasi_register_roles", role.name))
-        for permission in permissions:
-            if repr(permission.name) in str(exc):
-                culprits.update(_declared_by(pm, "aspirasi_register_permissions", permission.name))
-        where = f" (declared by: {', '.join(sorted(culprits))})" if culprits else ""
-        raise PolicyError(f"{exc}{where}") from None
-
-
-def collect_category_decls(pm: pluggy.PluginManager) -> list[CategoryDecl]:
-    """Every sub-category plugins require, without duplicates, in a stable order.
-
-    Two plugins may require the same sub-category; raises ``ValueError`` when
-    they disagree on its name or its category's name.
-    """
-    decls = _flatten(
-        pm.hook.aspirasi_register_categories(), CategoryDecl, "aspirasi_register_categories"
-    )
-    by_key: dict[tuple[str, str], CategoryDecl] = {}
-    category_names: dict[str, str] = {}
-    for decl in decls:
-        known_name = category_names.setdefault(decl.category_code, decl.category_name)
-        if known_name != decl.category_name:
-            raise ValueError(
-                f"category {decl.category_code!r} is declared with two names:"
-                f" {known_name!r} and {decl.category_name!r}"
-            )
-        key = (decl.category_code, decl.code)
-        known = by_key.setdefault(key, decl)
-        if known != decl:
-            raise ValueError(
-                f"sub-category {decl.category_code}/{decl.code} is declared with two names:"
-                f" {known.name!r} and {decl.name!r}"
-            )
-    return sorted(by_key.values(), key=lambda d: (d.category_code, d.code))
-
-
-def migration_locations(pm: pluggy.PluginManager) -> list[str]:
-    """Folders of plugins' Alembic revisions (absolute, existing, without duplicates).
-
-    Raises ``ValueError`` for a relative path or a folder that does not exist,
-    so a packaging mistake fails at start-up rather than during an upgrade.
-    """
-    locations: list[str] = []
-    for result in pm.hook.aspirasi_migration_locations():
-        if result is None:
-            continue
-        if isinstance(result, str | os.PathLike):
-            raise TypeError(
-                "aspirasi_migration_locations must return a sequence of paths, got one path"
-            )
-        for raw in result:
-            path = Path(raw)
-            if not path.is_absolute():
-                raise ValueError(f"migration location {raw!s} must be an absolute path")
-            if not path.is_dir():
-                raise ValueError(f"migration location {raw!s} is not a folder")
-            if str(path) not in locations:
-                locations.append(str(path))
-    return locations
