@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from aspirasi_core.services import SubmitInput, Upload
-from aspirasi_core.services import messages as messages_module
+from aspirasi_core.services import message_files as message_files_module
 
 from .test_messages import pdf_bytes
 from .world import World
@@ -36,7 +36,7 @@ async def test_at_most_n_jpeg_decodes_run_at_once(
     state = {"inside": 0, "peak": 0}
     full = threading.Event()
     release = threading.Event()
-    real = messages_module.inspect_upload
+    real = message_files_module.inspect_upload
 
     def held(*args: Any, **kwargs: Any) -> Any:
         with lock:
@@ -51,7 +51,7 @@ async def test_at_most_n_jpeg_decodes_run_at_once(
             with lock:
                 state["inside"] -= 1
 
-    monkeypatch.setattr(messages_module, "inspect_upload", held)
+    monkeypatch.setattr(message_files_module, "inspect_upload", held)
     sent: list[int] = []
 
     async def submit(n: int) -> None:

@@ -14,25 +14,16 @@ progress update).
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio.to_thread
 import attrs
 import structlog
 
-from ..domain.errors import (
-    Conflict,
-    DomainError,
-    FieldError,
-    Invalid,
-    NotAllowed,
-    Unauthenticated,
-    Unavailable,
-)
+from ..domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
 from ..domain.events import MessageRated, MessageSubmitted
 from ..domain.model import (
     Action,
@@ -50,14 +41,13 @@ from ..domain.privacy import author_of
 from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_stars, clean_text
 from ..domain.workflow import check_can_rate, message_changed, target_of
 from ..plugin_types import SubmissionDraft
-from ..security.uploads import JPEG, CleanFile, inspect_upload, safe_filename, sniff
+from ..security.uploads import CleanFile, safe_filename
 from . import transitions
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
+from .message_files import MessageFiles, Upload
 from .ports import NewAttachment, NewMessage, UnitOfWork
 from .sop import SopService
-
-T = TypeVar("T")
 
 log = structlog.get_logger("aspirasi.messages")
 
@@ -70,14 +60,6 @@ def new_ticket(now: datetime) -> str:
     Random rather than sequential, so a ticket reveals nothing about others."""
     tail = "".join(secrets.choice(_TICKET_ALPHABET) for _ in range(8))
     return f"{now:%y%m}-{tail}"
-
-
-@attrs.frozen
-class Upload:
-    """A file as received from a form or a multipart request."""
-
-    filename: str
-    data: bytes = attrs.field(repr=False)
 
 
 @attrs.frozen
@@ -112,7 +94,7 @@ def _require_actor(ctx: Context) -> Actor:
     return ctx.actor
 
 
-class MessageService:
+class MessageService(MessageFiles):
     """Commands on messages."""
 
     def __init__(self, deps: CoreDeps, sop: SopService | None = None) -> None:
@@ -122,114 +104,6 @@ class MessageService:
         #: (``ASPIRASI_IMAGE_DECODE_CONCURRENCY``); the others wait here, without a
         #: thread. PDFs are checked outside it.
         self.image_decodes = anyio.CapacityLimiter(deps.settings.image_decode_concurrency)
-
-    # ------------------------------------------------------------------ helpers
-    async def _clean_upload(
-        self, upload: Upload | None, allowed: frozenset[str]
-    ) -> CleanFile | None:
-        if upload is None or (not upload.data and not upload.filename):
-            return None
-        max_bytes = self._d.settings.max_upload_mb * 1024 * 1024
-        # A decode holds up to ~100 MB: their number is bounded, not only the threads'.
-        limiter = self.image_decodes if sniff(upload.data) == JPEG else None
-        return await anyio.to_thread.run_sync(
-            lambda: inspect_upload(
-                upload.filename, upload.data, allowed=allowed, max_bytes=max_bytes
-            ),
-            limiter=limiter,
-        )
-
-    async def _clean_uploads(
-        self, uploads: Sequence[Upload], allowed: frozenset[str]
-    ) -> list[CleanFile]:
-        """Every file checked, at most ``ASPIRASI_MAX_ATTACHMENTS`` of them. Of several
-        files, each refused one is named (``file_refused`` with its ``filename``)
-        before its own errors, all about the ``attachment`` field."""
-        most = self._d.settings.max_attachments
-        if len(uploads) > most:
-            raise Invalid.field(
-                "attachment",
-                "too_many_files",
-                "Attach at most %(max)s files.",
-                max=most,
-            )
-        cleaned: list[CleanFile] = []
-        refused: list[FieldError] = []
-        for upload in uploads:
-            try:
-                clean = await self._clean_upload(upload, allowed)
-            except Invalid as exc:
-                if len(uploads) == 1:
-                    raise
-                # Each file is checked; the answer names every refused one.
-                name = re.split(r"[/\\]", upload.filename)[-1][:100] or "?"
-                refused.append(
-                    FieldError(
-                        "attachment",
-                        "file_refused",
-                        "The file %(filename)s was not accepted:",
-                        {"filename": name},
-                    )
-                )
-                refused.extend(exc.errors)
-                continue
-            if clean is not None:
-                cleaned.append(clean)
-        if refused:
-            code = next((e.code for e in refused if e.code != "file_refused"), "file_refused")
-            raise Invalid(errors=refused, code=code)
-        return cleaned
-
-    def _store_file(self, clean: CleanFile | None) -> str | None:
-        if clean is None:
-            return None
-        suffix = ".jpg" if clean.content_type == "image/jpeg" else ".pdf"
-        return self._d.files.put(clean.data, suffix=suffix)
-
-    def _store_files(self, cleaned: Sequence[CleanFile]) -> list[str]:
-        """Store every file pending; when one cannot be stored, the ones before it
-        are deleted again."""
-        keys: list[str] = []
-        try:
-            for clean in cleaned:
-                key = self._store_file(clean)
-                if key is not None:
-                    keys.append(key)
-        except BaseException:
-            for key in keys:
-                self._d.files.delete(key)
-            raise
-        return keys
-
-    async def _recorded(self, key: str | Sequence[str] | None, write: Awaitable[T]) -> T:
-        """Await the transaction that records the stored file(s) ``key``; then promote
-        them, or delete them when the transaction certainly did not commit.
-
-        Only a domain error raised by the use case's script (a refusal: invalid,
-        not allowed, conflict, …) means the transaction rolled back. Anything
-        else may have come after the commit (a cancellation while the committed
-        transaction's thread returns, a connection lost during ``COMMIT``:
-        ``Unavailable``), so the files stay pending and the attachment sweep
-        settles them an hour later: promoted if a row names them, removed if not.
-        A kill in between leaves them pending too."""
-        files = self._d.files
-        keys = [] if key is None else [key] if isinstance(key, str) else list(key)
-        try:
-            result = await write
-        except DomainError as exc:
-            if not isinstance(exc, Unavailable):
-                for one in keys:
-                    try:
-                        files.delete(one)
-                    except (OSError, ValueError):  # pending: the sweep removes it
-                        log.warning("attachment_not_deleted", exc_info=True)
-            raise
-        for one in keys:
-            try:
-                files.promote(one)
-            except OSError:  # readable while pending; the sweep promotes it
-                log.warning("attachment_not_promoted", exc_info=True)
-        return result
 
     # ------------------------------------------------------------------ submit
     async def submit(self, ctx: Context, data: SubmitInput) -> Message:
