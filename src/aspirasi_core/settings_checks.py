@@ -5,17 +5,52 @@ weak key, plain HTTP).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .security.key_strength import KEY_RECIPE, MIN_SECRET_KEY_BITS, estimate_key_bits
-
-if TYPE_CHECKING:
-    from .settings import Settings
 
 DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
-def settings_problems(settings: Settings) -> list[str]:
+class CheckedSettings(Protocol):
+    """The settings these checks read by name (:class:`~aspirasi_core.settings.Settings`
+    has them); the other numbers are read with ``getattr``."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def demo(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def brand_color(self) -> str: ...
+    @property
+    def social_links(self) -> tuple[str, ...]: ...
+    @property
+    def default_language(self) -> str: ...
+    @property
+    def log_level(self) -> str: ...
+    @property
+    def smtp_port(self) -> int: ...
+    @property
+    def audit_retention_days(self) -> int: ...
+    @property
+    def attachment_retention_days(self) -> int: ...
+    @property
+    def db_threads(self) -> int: ...
+    @property
+    def db_retries(self) -> int: ...
+    @property
+    def argon2_concurrency(self) -> int: ...
+    @property
+    def argon2_nice(self) -> int: ...
+    @property
+    def sop_holiday_country(self) -> str: ...
+
+
+def settings_problems(settings: CheckedSettings) -> list[str]:
     """What is wrong with ``settings``, one sentence each naming the variable; none
     when they may run."""
     problems: list[str] = []
