@@ -18,6 +18,7 @@ from .plugins import (
     collect_category_decls,
     collect_policy,
     create_plugin_manager,
+    isolated_after_hooks,
     migration_locations,
 )
 from .security.crypto import Crypto
@@ -82,6 +83,7 @@ def bootstrap(
         policy=collect_policy(pm),
         hook=pm.hook,
         files=files or LocalAttachmentStore(settings.storage_path),
+        after_hooks=isolated_after_hooks(pm),
     )
     app = Aspirasi.from_deps(deps)
     app.plugin_manager = pm

@@ -1,11 +1,15 @@
-"""The guard of the ``aspirasi_after_*`` hooks, which run after the commit: a
-plugin that raises there is logged, never turned into an error of the committed
-change. :func:`~aspirasi_core.plugins.create_plugin_manager` registers it.
+"""The ``aspirasi_after_*`` hooks, which run after the commit: a plugin that raises
+there is logged, never turned into an error of the committed change, and never
+keeps the other plugins from the event.
+
+:func:`~aspirasi_core.plugins.create_plugin_manager` registers the guard
+(:class:`AfterHookGuard`); :func:`~aspirasi_core.bootstrap.bootstrap` gives the use
+cases :func:`isolated_after_hooks` to call the hooks with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pluggy
@@ -28,10 +32,10 @@ class AfterHookGuard:
     committed change into an error: the guard logs the exception
     (``after_hook_failed``, naming the hook, the event and the plugin whose
     implementation raised) and the hook returns no results. pluggy stops calling
-    implementations at the first one that raises, so the implementations after a
-    failing one (in pluggy's order) miss that event: an ``after_*``
-    implementation that may fail should catch its own errors. The hooks are called
-    through pluggy like every other, so plugins' wrappers and hook tracing see them.
+    implementations at the first one that raises, so the use cases call each
+    implementation on its own (:func:`isolated_after_hooks`): one failing plugin
+    does not keep the others from the event. The hooks are called through pluggy
+    like every other, so plugins' wrappers and hook tracing see them.
     """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
@@ -83,3 +87,28 @@ class AfterHookGuard:
         except Exception as exc:
             self._failed("aspirasi_after_event", event, exc)
             return []
+
+
+def isolated_after_hooks(pm: pluggy.PluginManager) -> Callable[[str, Any], None]:
+    """A caller of the ``aspirasi_after_*`` hook ``hook_name`` with ``event`` that runs
+    each implementation in isolation: one that raises is logged by the guard and the
+    others still receive the event.
+
+    With two implementations or more (wrappers aside), each is called on its own, in
+    pluggy's order, through a caller of the hook limited to it and every wrapper
+    (``pm.subset_hook_caller``), so wrappers, the guard included, and hook tracing
+    see every call; a wrapper then runs once per implementation. With one or none,
+    the hook is called as it is."""
+
+    def call(hook_name: str, event: Any) -> None:
+        caller = getattr(pm.hook, hook_name)
+        plain = [impl for impl in caller.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
+        if len(plain) < 2:
+            caller(event=event)
+            return
+        # pluggy calls the last of get_hookimpls() first.
+        for impl in reversed(plain):
+            others = [other.plugin for other in plain if other is not impl]
+            pm.subset_hook_caller(hook_name, remove_plugins=others)(event=event)
+
+    return call

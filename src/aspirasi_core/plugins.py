@@ -28,7 +28,12 @@ import pluggy
 import structlog
 
 from . import __version__, default_plugin, hookspecs
-from .plugin_after_hooks import AFTER_HOOK_GUARD_NAME, AFTER_HOOKS, AfterHookGuard
+from .plugin_after_hooks import (
+    AFTER_HOOK_GUARD_NAME,
+    AFTER_HOOKS,
+    AfterHookGuard,
+    isolated_after_hooks,
+)
 from .plugin_declarations import collect_category_decls, collect_policy, migration_locations
 from .settings import Settings
 
@@ -46,6 +51,7 @@ __all__ = [
     "collect_policy",
     "create_plugin_manager",
     "installed_plugin_names",
+    "isolated_after_hooks",
     "list_plugins",
     "migration_locations",
     "trace_hook_calls",

@@ -192,6 +192,32 @@ async def test_after_hooks_run_after_commit_and_failures_do_not_break_the_use_ca
     assert world.recorder.after[-1].previous_agency_id == world.agencies["pupr"]
 
 
+async def test_a_failing_after_hook_does_not_keep_the_other_plugins_from_the_event(
+    database, tmp_path
+) -> None:
+    heard: list[str] = []
+
+    class First:
+        # First in pluggy's order: without isolation, pluggy stops at its error.
+        @hookimpl(tryfirst=True)
+        def aspirasi_after_submission(self, event):
+            raise RuntimeError("first plugin bug")
+
+    class Second:
+        @hookimpl(trylast=True)
+        def aspirasi_after_submission(self, event):
+            heard.append(event.name)
+
+    world = await build_world(database, tmp_path, plugins=(First(), Second()))
+    with structlog.testing.capture_logs() as logs:
+        msg = await world.app.messages.submit(world.ctx("ani"), SubmitInput("s", "b"))
+    assert msg.id and world.count("messages") == 1
+    assert heard == ["MessageSubmitted"]
+    assert [e.name for e in world.recorder.after] == ["MessageSubmitted"]
+    failures = [line for line in logs if line["event"] == "after_hook_failed"]
+    assert [line["plugin"] for line in failures] == [f"{__name__}.{First.__qualname__}"]
+
+
 async def test_after_event_gets_account_events(world: World) -> None:
     from aspirasi_core.services.accounts import RegisterInput
 

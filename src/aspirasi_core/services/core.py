@@ -58,6 +58,12 @@ class CoreDeps:
     #: Called (without arguments) after a commit that queued outbox items, so an
     #: in-process dispatcher can wake up.
     outbox_listeners: list[Callable[[], None]] = attrs.field(factory=list)
+    #: Calls the ``aspirasi_after_*`` hook named by its first argument with the event,
+    #: each plugin's implementation in isolation
+    #: (:func:`aspirasi_core.plugins.isolated_after_hooks`, which ``bootstrap`` passes).
+    #: None: the hook is called through :attr:`hook` at once, and the first
+    #: implementation that raises keeps the later ones from the event.
+    after_hooks: Callable[[str, Any], None] | None = None
 
     async def before(
         self, name: str, ctx: Context, subject: str | None = None, *, device: str | None = None
@@ -249,18 +255,21 @@ class EventRecorder:
 
     def after_commit(self) -> None:
         """After the commit: call the ``after_*`` hooks (a failing plugin is logged
-        by the core's guard wrapper, not raised)."""
-        hook = self._deps.hook
+        by the core's guard wrapper, not raised, and the others still hear the event)."""
+        deps = self._deps
         for event in self.events:
             if isinstance(event, MessageSubmitted):
-                caller = hook.aspirasi_after_submission
+                name = "aspirasi_after_submission"
             elif isinstance(event, StatusChanged):
-                caller = hook.aspirasi_after_transition
+                name = "aspirasi_after_transition"
             else:
-                caller = hook.aspirasi_after_event
+                name = "aspirasi_after_event"
             # Through pluggy, so wrappers and tracing see the call; the core's
             # guard (aspirasi_core.plugins.AfterHookGuard) logs a failing plugin.
-            caller(event=event)
+            if deps.after_hooks is not None:
+                deps.after_hooks(name, event)
+            else:
+                getattr(deps.hook, name)(event=event)
         if self.queued:
             for listener in list(self._deps.outbox_listeners):
                 try:
