@@ -14,14 +14,21 @@ from typing import Any
 
 import attrs
 
+from . import settings_env
 from .settings_checks import DEMO_SECRET_KEY, settings_problems
-from .settings_env import PREFIX, env_values
+from .settings_env import PREFIX, env_values, plugin_settings, setting
 
-__all__ = ["DEMO_SECRET_KEY", "PREFIX", "Settings", "documented_fields"]
+__all__ = [
+    "DEMO_SECRET_KEY",
+    "PREFIX",
+    "Settings",
+    "documented_fields",
+    "plugin_settings",
+    "setting",
+]
 
 
-def _setting(default: Any, help: str, *, secret: bool = False, kind: str | None = None) -> Any:
-    return attrs.field(default=default, metadata={"help": help, "secret": secret, "kind": kind})
+_setting = setting
 
 
 @attrs.frozen
@@ -343,10 +350,5 @@ class Settings:
 
 
 def documented_fields() -> list[tuple[str, str, Any]]:
-    """(variable, help, default) of every public setting, for the docs."""
-    rows = []
-    for field in attrs.fields(Settings):
-        if field.metadata.get("internal"):
-            continue
-        rows.append((PREFIX + field.name.upper(), field.metadata["help"], field.default))
-    return rows
+    """(variable, help, default) of every public setting of the core, for the docs."""
+    return settings_env.documented_fields(Settings)

@@ -32,10 +32,35 @@ def _default(value: Any) -> str:
     return f"`{value}`"
 
 
+#: The bundled plugins' settings classes, with their prefixes (each has a table).
+def plugin_tables() -> list[tuple[str, list[tuple[str, str, Any]]]]:
+    from aspirasi_core.settings_env import documented_fields as fields_of
+    from aspirasi_land_issue import SETTINGS_PREFIX as LAND
+    from aspirasi_land_issue import LandIssueSettings
+    from aspirasi_notify_email.config import SETTINGS_PREFIX as MAIL
+    from aspirasi_notify_email.config import NotifyEmailSettings
+    from aspirasi_rate_limit.rules import SETTING_PREFIX as LIMIT
+    from aspirasi_rate_limit.rules import RateLimitSettings
+
+    return [
+        ("land_issue", fields_of(LandIssueSettings, LAND)),
+        ("notify_email", fields_of(NotifyEmailSettings, MAIL)),
+        ("rate_limit", fields_of(RateLimitSettings, LIMIT)),
+    ]
+
+
 def render_table() -> str:
-    """The Markdown table of every documented setting."""
+    """The Markdown tables of every documented setting: the core's, then each
+    bundled plugin's."""
+    out = [_table(documented_fields())]
+    for name, fields in plugin_tables():
+        out.append(f"### Plugin `{name}`\n\n" + _table(fields))
+    return "\n\n".join(out)
+
+
+def _table(fields: list[tuple[str, str, Any]]) -> str:
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
-    for variable, help_text, default in documented_fields():
+    for variable, help_text, default in fields:
         meaning = " ".join(help_text.split()).replace("|", "\\|")
         rows.append(f"| `{variable}` | {_default(default)} | {meaning} |")
     return "\n".join(rows)
@@ -72,6 +97,7 @@ def test_the_page_names_no_setting_that_does_not_exist():
     import re
 
     known = {var for var, _, _ in documented_fields()}
+    known |= {var for _, fields in plugin_tables() for var, _, _ in fields}
     named = set(re.findall(r"ASPIRASI_[A-Z0-9_]+", generated_part(DOC.read_text("utf-8"))))
     assert named <= known
 

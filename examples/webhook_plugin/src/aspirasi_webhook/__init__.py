@@ -16,12 +16,14 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.events import Event, StatusChanged
 from aspirasi_core.domain.model import Status
 from aspirasi_core.plugin_api import OutboxItem
 from aspirasi_core.plugin_types import OutboxMessage, RecipientLookup
-from aspirasi_core.settings import Settings
+from aspirasi_core.settings import Settings, plugin_settings, setting
 
 __version__ = "0.1.0"
 
@@ -30,26 +32,34 @@ EVENT = "message.closed"
 TIMEOUT_SECONDS = 10.0
 
 #: Read once from the settings (``aspirasi_configure``).
-_config: dict[str, Any] = {"url": None}
+_state: dict[str, Any] = {"url": None}
 
 
 class WebhookFailed(RuntimeError):
     """The receiver did not answer 2xx; the dispatcher will try again later."""
 
 
+def _http_url(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("ASPIRASI_WEBHOOK_URL must be an http:// or https:// URL")
+
+
+@attrs.frozen
+class WebhookSettings:
+    """``ASPIRASI_WEBHOOK_*``, declared and read like the core's settings."""
+
+    url: str | None = setting(None, "Where to POST each closed message.", validator=_http_url)
+
+
 @hookimpl
 def aspirasi_configure(settings: Settings) -> None:
-    # Unknown ASPIRASI_* variables are kept for plugins in ``settings.extra``.
-    url = settings.extra.get("webhook_url") or None
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ValueError("ASPIRASI_WEBHOOK_URL must be an http:// or https:// URL")
-    _config["url"] = url
+    _state["url"] = plugin_settings(WebhookSettings, settings, "webhook_").url
 
 
 @hookimpl
 def aspirasi_outbox_items(event: Event, lookup: RecipientLookup) -> Sequence[OutboxMessage] | None:
     """Queue one webhook call per message closed (inside the reply's transaction)."""
-    if _config["url"] is None:
+    if _state["url"] is None:
         return None
     if not isinstance(event, StatusChanged) or event.to_status != Status.DONE:
         return None
@@ -70,7 +80,7 @@ def aspirasi_deliver_outbox_item(item: OutboxItem) -> bool | None:
     """POST a ``webhook`` item as JSON; other topics belong to other plugins."""
     if item.topic != TOPIC:
         return None
-    url = _config["url"]
+    url = _state["url"]
     if url is None:
         raise WebhookFailed("ASPIRASI_WEBHOOK_URL is not set")
     body = json.dumps({**item.payload, "delivery_id": item.id}).encode()

@@ -67,7 +67,7 @@ from aspirasi_core import hookimpl
 from aspirasi_core.domain.model import Actor, CategoryCode, Role
 from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
 from aspirasi_core.plugin_types import CategoryDecl, Directory
-from aspirasi_core.settings import Settings
+from aspirasi_core.settings import Settings, plugin_settings, setting
 
 #: The permission that lets an account monitor land-dispute complaints.
 MONITOR = "land_issue.monitor"
@@ -86,6 +86,51 @@ _HERE = Path(__file__).resolve().parent
 _CODE = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
+def _code(what: str) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if not _CODE.match(value):
+            variable = "ASPIRASI_LAND_ISSUE_" + attribute.name.upper()
+            raise ValueError(
+                f"{variable}: {value!r} is not {what} (lower-case letters, digits and dashes)"
+            )
+
+    return check
+
+
+def _not_empty(_instance: object, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+    if not value:
+        raise ValueError(f"ASPIRASI_LAND_ISSUE_{attribute.name.upper()} must not be empty")
+
+
+@attrs.frozen
+class LandIssueSettings:
+    """The plugin's settings, ``ASPIRASI_LAND_ISSUE_*`` (read like the core's, see
+    :func:`aspirasi_core.settings.plugin_settings`)."""
+
+    subcategory: str = setting(
+        DEFAULT_SUBCATEGORY,
+        "Code of the sub-category of land-dispute complaints (created if missing).",
+        converter=str.strip,
+        validator=_code("a code"),
+    )
+    subcategory_name: str = setting(
+        DEFAULT_SUBCATEGORY_NAME,
+        "Name of that sub-category when the plugin creates it.",
+        converter=str.strip,
+        validator=_not_empty,
+    )
+    agency: str = setting(
+        DEFAULT_AGENCY,
+        "Code of the agency whose new operators become land-dispute monitors.",
+        converter=str.strip,
+        validator=_code("an agency code"),
+    )
+
+
+#: The variables' prefix (``ASPIRASI_LAND_ISSUE_…``).
+SETTINGS_PREFIX = "land_issue_"
+
+
 @attrs.frozen
 class LandIssueConfig:
     """What the plugin reads from the settings."""
@@ -97,38 +142,24 @@ class LandIssueConfig:
     timezone: str = "Asia/Makassar"
 
 
-_config = LandIssueConfig()
+_current = LandIssueConfig()
 
 
 def current_config() -> LandIssueConfig:
     """The configuration of the last ``aspirasi_configure`` call (defaults before)."""
-    return _config
+    return _current
 
 
 @hookimpl
 def aspirasi_configure(settings: Settings) -> None:
     """Read ``ASPIRASI_LAND_ISSUE_SUBCATEGORY[_NAME]`` and ``ASPIRASI_LAND_ISSUE_AGENCY``;
     refuse a code that is not a slug."""
-    global _config
-    code = settings.extra.get("land_issue_subcategory", DEFAULT_SUBCATEGORY).strip()
-    if not _CODE.match(code):
-        raise ValueError(
-            f"ASPIRASI_LAND_ISSUE_SUBCATEGORY: {code!r} is not a code"
-            " (lower-case letters, digits and dashes)"
-        )
-    name = settings.extra.get("land_issue_subcategory_name", DEFAULT_SUBCATEGORY_NAME).strip()
-    if not name:
-        raise ValueError("ASPIRASI_LAND_ISSUE_SUBCATEGORY_NAME must not be empty")
-    agency = settings.extra.get("land_issue_agency", DEFAULT_AGENCY).strip()
-    if not _CODE.match(agency):
-        raise ValueError(
-            f"ASPIRASI_LAND_ISSUE_AGENCY: {agency!r} is not an agency code"
-            " (lower-case letters, digits and dashes)"
-        )
-    _config = LandIssueConfig(
-        subcategory_code=code,
-        subcategory_name=name,
-        agency_code=agency,
+    global _current
+    read = plugin_settings(LandIssueSettings, settings, SETTINGS_PREFIX)
+    _current = LandIssueConfig(
+        subcategory_code=read.subcategory,
+        subcategory_name=read.subcategory_name,
+        agency_code=read.agency,
         timezone=settings.timezone,
     )
 
@@ -149,7 +180,7 @@ def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
 @hookimpl
 def aspirasi_default_permissions(role: str, agency_code: str | None) -> Sequence[str] | None:
     """New operators of the monitoring agency (``ASPIRASI_LAND_ISSUE_AGENCY``) are monitors."""
-    if role == Role.OPERATOR and agency_code == _config.agency_code:
+    if role == Role.OPERATOR and agency_code == _current.agency_code:
         return [MONITOR]
     return None
 
@@ -161,8 +192,8 @@ def aspirasi_register_categories() -> Sequence[CategoryDecl]:
         CategoryDecl(
             category_code=CategoryCode.ADUAN,
             category_name="Aduan",
-            code=_config.subcategory_code,
-            name=_config.subcategory_name,
+            code=_current.subcategory_code,
+            name=_current.subcategory_name,
         )
     ]
 
@@ -178,7 +209,7 @@ def aspirasi_visibility_scopes(actor: Actor, directory: Directory) -> Sequence[M
     if MONITOR not in actor.permissions:
         return []
     category_id = directory.category_id(CategoryCode.ADUAN)
-    subcategory_id = directory.subcategory_id(CategoryCode.ADUAN, _config.subcategory_code)
+    subcategory_id = directory.subcategory_id(CategoryCode.ADUAN, _current.subcategory_code)
     if category_id is None or subcategory_id is None:
         return []
     return [

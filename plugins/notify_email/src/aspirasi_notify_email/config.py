@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from aspirasi_core.settings import Settings
+from aspirasi_core.settings import Settings, plugin_settings, setting
 
 #: Where mail goes: an SMTP server, the development mailbox (demo mode without
 #: an SMTP server), or nowhere yet (deliveries fail and are retried, then dead).
@@ -22,6 +22,42 @@ UNCONFIGURED = "unconfigured"
 #: Port of SMTP with implicit TLS ("SMTPS"); every other port starts in plain text.
 IMPLICIT_TLS_PORT = 465
 DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+def _timeout(_instance: object, _attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
+    if not (math.isfinite(value) and 0 < value <= 600):
+        raise ValueError(
+            f"ASPIRASI_NOTIFY_EMAIL_TIMEOUT: {value!r} is not a number of seconds between 0 and 600"
+        )
+
+
+def _ca_file(_instance: object, _attribute: attrs.Attribute, value: str | None) -> None:  # type: ignore[type-arg]
+    if value is not None and not Path(value).is_file():
+        raise ValueError(f"ASPIRASI_NOTIFY_EMAIL_CA_FILE: {value!r} is not a file")
+
+
+@attrs.frozen
+class NotifyEmailSettings:
+    """The plugin's own settings, ``ASPIRASI_NOTIFY_EMAIL_*`` (read like the core's,
+    see :func:`aspirasi_core.settings.plugin_settings`); the SMTP server and the
+    sender are the core's ``ASPIRASI_SMTP_*`` and ``ASPIRASI_MAIL_FROM``."""
+
+    timeout: float = setting(
+        DEFAULT_TIMEOUT_SECONDS,
+        "Seconds allowed for connecting to the SMTP server and for each command.",
+        validator=_timeout,
+    )
+    ca_file: str | None = setting(
+        None,
+        "PEM bundle of the CA that signed the SMTP server's certificate, when it is"
+        " not in the system's store.",
+        converter=lambda value: (value or "").strip() or None,
+        validator=_ca_file,
+    )
+
+
+#: The variables' prefix (``ASPIRASI_NOTIFY_EMAIL_…``).
+SETTINGS_PREFIX = "notify_email_"
 
 
 @attrs.frozen
@@ -90,21 +126,7 @@ class MailConfig:
                 " links are mailed); or turn the plugin off with"
                 " ASPIRASI_DISABLED_PLUGINS=notify_email"
             )
-        raw_timeout = settings.extra.get("notify_email_timeout", "")
-        timeout = DEFAULT_TIMEOUT_SECONDS
-        if raw_timeout.strip():
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                timeout = math.nan
-            if not (math.isfinite(timeout) and 0 < timeout <= 600):
-                raise ValueError(
-                    f"ASPIRASI_NOTIFY_EMAIL_TIMEOUT: {raw_timeout!r} is not a number of"
-                    " seconds between 0 and 600"
-                )
-        ca_file = settings.extra.get("notify_email_ca_file", "").strip() or None
-        if ca_file is not None and not Path(ca_file).is_file():
-            raise ValueError(f"ASPIRASI_NOTIFY_EMAIL_CA_FILE: {ca_file!r} is not a file")
+        own = plugin_settings(NotifyEmailSettings, settings, SETTINGS_PREFIX)
         if host is not None:
             mode = SMTP
         elif settings.demo:
@@ -120,8 +142,8 @@ class MailConfig:
             smtp_password=settings.smtp_password,
             mail_from=settings.mail_from.strip(),
             base_url=settings.base_url.rstrip("/"),
-            timeout=timeout,
-            ca_file=ca_file,
+            timeout=own.timeout,
+            ca_file=own.ca_file,
             mailbox_path=str(Path(settings.storage_path) / "dev-mailbox"),
             site_key=hmac.new(
                 settings.secret_key.encode(), b"aspirasi-message-id", hashlib.sha256

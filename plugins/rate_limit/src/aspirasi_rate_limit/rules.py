@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import attrs
 from limits import RateLimitItem, parse_many
 
-from aspirasi_core.settings import Settings
+from aspirasi_core.settings import Settings, plugin_settings, setting
 
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 #: ``settings.extra`` keys of this plugin start with this.
 SETTING_PREFIX = "rate_limit_"
-KEY_PREFIX_SETTING = "rate_limit_key_prefix"
 DEFAULT_KEY_PREFIX = "aspirasi-rate-limit"
 #: Values that turn one limit off.
 OFF = frozenset({"off", "none", "false", "0"})
@@ -111,7 +110,6 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("export_data_account", "export_data", "subject", "5/hour", "Data exports per account."),
 )
-_RULE_SETTINGS = frozenset(rule.setting for rule in RULES) | {KEY_PREFIX_SETTING}
 
 
 @attrs.frozen
@@ -152,23 +150,34 @@ def parse_limits(variable: str, raw: str) -> tuple[RateLimitItem, ...]:
     return items
 
 
+def _not_empty(_instance: object, _attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+    if not value:
+        raise ValueError("ASPIRASI_RATE_LIMIT_KEY_PREFIX must not be empty")
+
+
+#: The plugin's settings, ``ASPIRASI_RATE_LIMIT_*`` (read like the core's, see
+#: :func:`aspirasi_core.settings.plugin_settings`): one field per rule (its limits
+#: as text, parsed by :func:`parse_limits`) and the Redis key prefix.
+RateLimitSettings: type[Any] = attrs.make_class(
+    "RateLimitSettings",
+    {
+        **{rule.name: setting(rule.default, rule.help) for rule in RULES},
+        "key_prefix": setting(
+            DEFAULT_KEY_PREFIX,
+            "Prefix of the plugin's keys in Redis (several deployments can share one server).",
+            converter=str.strip,
+            validator=_not_empty,
+        ),
+    },
+    frozen=True,
+)
+
+
 def read_config(settings: Settings) -> LimitConfig:
     """The configuration in ``settings``, checked (``ValueError`` names the variable)."""
-    extra = settings.extra
-    unknown = sorted(
-        key for key in extra if key.startswith(SETTING_PREFIX) and key not in _RULE_SETTINGS
-    )
-    if unknown:
-        known = ", ".join(sorted("ASPIRASI_" + s.upper() for s in _RULE_SETTINGS))
-        names = ", ".join("ASPIRASI_" + key.upper() for key in unknown)
-        raise ValueError(f"{names}: not a setting of the rate_limit plugin (known: {known})")
-    limits = {
-        rule.name: parse_limits(rule.variable, extra.get(rule.setting, rule.default))
-        for rule in RULES
-    }
-    prefix = extra.get(KEY_PREFIX_SETTING, DEFAULT_KEY_PREFIX).strip()
-    if not prefix:
-        raise ValueError("ASPIRASI_RATE_LIMIT_KEY_PREFIX must not be empty")
+    own = plugin_settings(RateLimitSettings, settings, SETTING_PREFIX)
+    limits = {rule.name: parse_limits(rule.variable, getattr(own, rule.name)) for rule in RULES}
+    prefix = own.key_prefix
     url = settings.redis_url
     if not url:
         return LimitConfig(backend="memory", key_prefix=prefix, limits=limits)
