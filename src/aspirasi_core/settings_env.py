@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import attrs
 
 PREFIX = "ASPIRASI_"
-T = TypeVar("T")
+T = TypeVar("T", bound=attrs.AttrsInstance)
 
 
 def setting(
