@@ -33,6 +33,7 @@ def test_loaded_from_its_entry_point():
         "aspirasi_web_route_handlers",
         "aspirasi_web_menu_items",
         "aspirasi_web_template_dirs",
+        "aspirasi_web_static_dirs",
         "aspirasi_web_locale_dirs",
     }
     # Nothing of the plugin runs inside the core's transactions (issue 19: its

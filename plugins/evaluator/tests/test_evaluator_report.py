@@ -505,17 +505,25 @@ def test_range_validation():
     now = datetime(2026, 7, 1, tzinfo=UTC)
     default = DateRange.parse(None, "", now=now, tz=TZ)
     assert (default.start_day, default.end_day) == (date(2026, 1, 1), date(2027, 1, 1))
+    assert default.query() == {"from": "2026-01-01", "to": "2026-12-31"}
     # The local midnight of Asia/Makassar (UTC+8) is 16:00 UTC the day before.
     assert default.start == datetime(2025, 12, 31, 16, 0, tzinfo=UTC)
-    ok = DateRange.parse("2021-02-28", "2026-02-28", now=now, tz=TZ)
-    assert ok.days == 1826
+    # ``to`` is the last day included: five years at most.
+    ok = DateRange.parse("2021-02-28", "2026-02-27", now=now, tz=TZ)
+    assert ok.days == 1826 and ok.last_day == date(2026, 2, 27)
+    one_day = DateRange.parse("2026-05-01", "2026-05-01", now=now, tz=TZ)
+    assert (one_day.start_day, one_day.end_day, one_day.days) == (
+        date(2026, 5, 1),
+        date(2026, 5, 2),
+        1,
+    )
     cases = {
         ("2026-13-01", "2026-12-01"): ("from", "date_format"),
         ("20260101", "2026-12-01"): ("from", "date_format"),
         ("2026-01-01", "tomorrow"): ("to", "date_format"),
-        ("2026-05-01", "2026-05-01"): ("to", "range_order"),
         ("2026-05-02", "2026-05-01"): ("to", "range_order"),
-        ("2020-01-01", "2025-01-02"): ("to", "range_too_long"),
+        ("2026-05-09", "2026-05-01"): ("to", "range_order"),
+        ("2020-01-01", "2025-01-01"): ("to", "range_too_long"),
     }
     from aspirasi_core.domain.errors import Invalid
 

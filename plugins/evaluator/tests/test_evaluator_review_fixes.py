@@ -163,7 +163,9 @@ def test_only_from_spans_a_year_capped_at_tomorrow():
     # A start after tomorrow: a year (no empty range).
     assert parse("2026-06-01").end_day == date(2027, 6, 1)
     # Explicit bounds and the default stay as they were.
-    assert parse("2026-01-01", "2026-02-01").end_day == date(2026, 2, 1)
+    # ``to`` is the last day included.
+    assert parse("2026-01-01", "2026-01-31").end_day == date(2026, 2, 1)
+    assert parse("2026-01-01", "2026-01-31").last_day == date(2026, 1, 31)
     assert parse(None) == DateRange(date(2026, 1, 1), date(2027, 1, 1), tz)
     assert parse("2100-12-31", None).end_day == date(2101, 12, 31)
 
@@ -294,13 +296,13 @@ def test_the_reprimand_count_links_to_the_reprimands_of_the_range(world):
     assert issue(world).status_code == 201
     year = world.core.deps.clock.now().year
     pupr = world.ids["pupr"]
-    html = world.get(f"/evaluator?from={year}-01-01&to={year + 1}-01-01", "eval_op").text
-    link = f"/reprimands?agency={pupr}&amp;from={year}-01-01&amp;to={year + 1}-01-01"
+    html = world.get(f"/evaluator?from={year}-01-01&to={year}-12-31", "eval_op").text
+    link = f"/reprimands?agency={pupr}&amp;from={year}-01-01&amp;to={year}-12-31"
     assert f'href="{link}">1</a>' in html
     inside = world.get(link.replace("&amp;", "&"), "eval_op").text
     assert "Segera tindak lanjuti" in inside
     before = world.get(
-        f"/reprimands?agency={pupr}&from={year - 1}-01-01&to={year}-01-01", "eval_op"
+        f"/reprimands?agency={pupr}&from={year - 1}-01-01&to={year - 1}-12-31", "eval_op"
     )
     assert before.status_code == 200
     assert "Segera tindak lanjuti" not in before.text

@@ -16,7 +16,8 @@ from sqlalchemy import inspect
 from aspirasi_core.storage import current
 from aspirasi_core.storage.migrate import make_config
 from aspirasi_evaluator import MIGRATIONS_DIR, tables
-from aspirasi_evaluator.web import BUCKET_LABELS
+from aspirasi_evaluator.figures import STATUS_BUCKETS
+from aspirasi_evaluator.web.common import PRESET_LABELS, buckets
 
 PACKAGE = Path(tables.__file__).resolve().parent
 
@@ -105,7 +106,13 @@ def test_the_message_log_index_downgrades_and_upgrades_again(database):
 def _catalog(lang: str) -> dict[str, str]:
     path = PACKAGE / "locale" / lang / "LC_MESSAGES" / "evaluator.po"
     with path.open("rb") as fh:
-        return {m.id: m.string for m in read_po(fh) if m.id}
+        out: dict[str, str] = {}
+        for m in read_po(fh):
+            if isinstance(m.id, tuple):  # a plural: its singular, if every form is there
+                out[m.id[0]] = m.string[0] if all(m.string) else ""
+            elif m.id:
+                out[m.id] = m.string
+        return out
 
 
 def _used_msgids() -> set[str]:
@@ -126,7 +133,11 @@ def _used_msgids() -> set[str]:
                 text,
             )
         )
-    found |= set(BUCKET_LABELS.values())
+    found |= set(PRESET_LABELS.values())
+    # The plural texts (ngettext) of the templates, both forms.
+    for template in (PACKAGE / "templates").rglob("*.html"):
+        for one, many in re.findall(r'ngettext\(\s*"([^"]+)",\s*"([^"]+)"', template.read_text()):
+            found |= {one}
     return found
 
 
@@ -139,13 +150,23 @@ def test_every_text_is_translated_in_both_languages():
         assert not missing, (lang, missing)
     indonesian = _catalog("id")
     assert indonesian["Evaluation"] == "Evaluasi" and indonesian["Reprimands"] == "Teguran"
-    assert [indonesian[BUCKET_LABELS[s]] for s in BUCKET_LABELS] == [
-        "Belum diteruskan",
-        "Belum dikonfirmasi",
-        "Diproses",
-        "Selesai",
-        "Ditolak",
-    ]
+    assert indonesian["Until (date)"] == "Sampai (tanggal)"
     # Placeholders survive translation.
     for msgid, text in indonesian.items():
         assert set(re.findall(r"%\((\w+)\)s", msgid)) == set(re.findall(r"%\((\w+)\)s", text))
+
+
+def test_the_report_names_statuses_as_every_other_page_does():
+    """No words of its own ("Belum diteruskan", "Diproses"): the web adapter's one
+    status vocabulary, in both languages."""
+    from aspirasi_web.i18n import Translations, status_labels
+
+    translations = Translations("Asia/Makassar", [str(PACKAGE / "locale")])
+    for lang in ("id", "en"):
+        t = translations.get(lang)
+        labels = buckets(t)
+        assert list(labels) == list(STATUS_BUCKETS)
+        assert labels == {s: status_labels(t)[s] for s in STATUS_BUCKETS}
+    indonesian = buckets(translations.get("id"))
+    assert "Belum diteruskan" not in indonesian.values()
+    assert "Diproses" not in indonesian.values()

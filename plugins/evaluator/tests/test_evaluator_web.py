@@ -117,10 +117,12 @@ def test_the_menu_shows_evaluation_to_holders_and_reprimands_to_operators(world)
 
 def test_the_report_page_counts_links_and_draws_the_chart(world):
     html = world.get("/evaluator", "eval_op").text
-    assert "Belum dikonfirmasi" in html and "Belum diteruskan" in html
+    # The statuses by the names every other page gives them.
+    assert "Belum dikonfirmasi" in html and "Terkirim" in html
+    assert "Belum diteruskan" not in html and "Diproses" not in html
     assert "Dinas pupr" in html and "Dinas dinkes" in html
     pupr = world.ids["pupr"]
-    base = "/evaluator/messages?from=2026-01-01&amp;to=2027-01-01"
+    base = "/evaluator/messages?from=2026-01-01&amp;to=2026-12-31"
     assert f'href="{base}&amp;agency={pupr}&amp;status=forwarded">3</a>' in html
     assert f'href="{base}&amp;agency={pupr}&amp;overdue=1">2</a>' in html
     assert f'href="{base}&amp;agency=none&amp;status=submitted">1</a>' in html
@@ -133,8 +135,8 @@ def test_the_report_page_counts_links_and_draws_the_chart(world):
 
 
 def test_the_report_api_has_the_tables(world):
-    body = world.get("/api/v1/evaluator/report?from=2026-01-01&to=2027-01-01", "eval_op").json()
-    assert body["from"] == "2026-01-01" and body["to"] == "2027-01-01"
+    body = world.get("/api/v1/evaluator/report?from=2026-01-01&to=2026-12-31", "eval_op").json()
+    assert body["from"] == "2026-01-01" and body["to"] == "2026-12-31"
     agencies = {a["code"]: a for a in body["agencies"]}
     assert agencies["pupr"]["counts"]["forwarded"] == 3
     assert agencies["pupr"]["overdue"] == 2
@@ -204,7 +206,7 @@ def test_exports_neutralise_formulas_and_name_the_file_safely(world):
     assert csv_answer.status_code == 200
     assert csv_answer.headers["content-type"].startswith("text/csv")
     assert csv_answer.headers["content-disposition"] == (
-        'attachment; filename="evaluasi-pesan-2026-01-01_2027-01-01.csv"'
+        'attachment; filename="evaluasi-pesan-2026-01-01_2026-12-31.csv"'
     )
     rows = list(csv.reader(io.StringIO(csv_answer.content.decode("utf-8-sig"))))
     subjects = [r[2] for r in rows[1:]]
@@ -222,7 +224,7 @@ def test_exports_neutralise_formulas_and_name_the_file_safely(world):
 
 
 def test_the_report_exports_hold_the_tables(world):
-    answer = world.get("/evaluator/report.csv?from=2026-01-01&to=2027-01-01", "eval_op")
+    answer = world.get("/evaluator/report.csv?from=2026-01-01&to=2026-12-31", "eval_op")
     text = answer.content.decode("utf-8-sig")
     assert "Dinas pupr" in text and "Belum dikonfirmasi" in text
     rows = list(csv.reader(io.StringIO(text)))

@@ -230,6 +230,12 @@ def aspirasi_web_template_dirs() -> Sequence[str]:
 
 
 @hookimpl(optionalhook=True)
+def aspirasi_web_static_dirs() -> Sequence[tuple[str, str]]:
+    """``/static/evaluator/``: the dashboard's stylesheet."""
+    return [("evaluator", str(_HERE / "static"))]
+
+
+@hookimpl(optionalhook=True)
 def aspirasi_web_locale_dirs() -> Sequence[str]:
     """``locale/{id,en}/LC_MESSAGES/evaluator.po``."""
     return [str(_HERE / "locale")]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Integer,
     MetaData,
     String,
@@ -58,6 +59,17 @@ subcategories = Table(
     Column("code", String(64)),
     Column("name", String(200)),
     Column("is_active", Boolean),
+    # Its own SOP (working days), where it sets one.
+    Column("sop_confirm_days", Integer),
+    Column("sop_reply_days", Integer),
+)
+
+#: The super admin's extra days off (the SOP's calendar).
+days_off = Table(
+    "days_off",
+    core_metadata,
+    Column("id", Id, primary_key=True),
+    Column("day", Date),
 )
 
 accounts = Table(

@@ -44,7 +44,7 @@ class DrillFilter:
 
     def query(self) -> dict[str, str]:
         """The query string of the drill-down page (and its exports)."""
-        out = {"from": self.range.start_day.isoformat(), "to": self.range.end_day.isoformat()}
+        out = self.range.query()
         for name, value in (
             ("agency", self.agency_id),
             ("category", self.category_id),

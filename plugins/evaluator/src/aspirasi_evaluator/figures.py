@@ -24,7 +24,7 @@ is written anywhere, least of all inside the core's transactions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -72,6 +72,11 @@ class TrendPoint:
     end_day: Any
     submitted: int
     closed: int
+
+    @property
+    def last_day(self) -> Any:
+        """The period's last day (``end_day`` is the day after)."""
+        return self.end_day - timedelta(days=1)
 
 
 @attrs.frozen

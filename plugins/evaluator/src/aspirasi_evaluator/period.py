@@ -37,7 +37,10 @@ def local_midnight(day: date, tz: str) -> datetime:
 
 @attrs.frozen
 class DateRange:
-    """Local days ``[start_day, end_day)`` and the UTC instants they span."""
+    """Local days ``[start_day, end_day)`` and the UTC instants they span.
+
+    People name a range by its first and last day (``from``, ``to``, both
+    included: :attr:`last_day`); ``end_day`` is the day after."""
 
     start_day: date
     end_day: date
@@ -52,8 +55,17 @@ class DateRange:
         return local_midnight(self.end_day, self.timezone)
 
     @property
+    def last_day(self) -> date:
+        """The last day the range includes (what ``to`` names)."""
+        return self.end_day - timedelta(days=1)
+
+    @property
     def days(self) -> int:
         return (self.end_day - self.start_day).days
+
+    def query(self) -> dict[str, str]:
+        """``from`` and ``to`` (inclusive) as the pages' and the API's query string."""
+        return {"from": self.start_day.isoformat(), "to": self.last_day.isoformat()}
 
     @classmethod
     def default(cls, now: datetime, tz: str) -> DateRange:
@@ -65,15 +77,16 @@ class DateRange:
     def parse(
         cls, raw_from: str | None, raw_to: str | None, *, now: datetime, tz: str
     ) -> DateRange:
-        """Read ``from`` and ``to`` (``YYYY-MM-DD``, years :data:`MIN_YEAR` to
-        :data:`MAX_YEAR`); raise :class:`Invalid` with every field's problem.
+        """Read ``from`` and ``to``, the first and the last day the range includes
+        (``YYYY-MM-DD``, years :data:`MIN_YEAR` to :data:`MAX_YEAR`); raise
+        :class:`Invalid` with every field's problem.
 
         Neither given: the current year. Only ``to``: ``from`` is the current
-        year's start. Only ``from``: ``to`` is one year later, but at most
-        tomorrow (local), unless that is not after ``from``."""
+        year's start. Only ``from``: until the day before one year later, but at
+        most today (local), unless that is before ``from``."""
         default = cls.default(now, tz)
         errors: list[FieldError] = []
-        days: dict[str, date] = {"from": default.start_day, "to": default.end_day}
+        days: dict[str, date] = {"from": default.start_day, "to": default.last_day}
         given: set[str] = set()
         for name, raw in (("from", raw_from), ("to", raw_to)):
             if raw is None or raw.strip() == "":
@@ -100,15 +113,17 @@ class DateRange:
             given.add(name)
         if not errors and given == {"from"}:
             start = days["from"]
-            tomorrow = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=1)
-            end = min(_add_years(start, 1), tomorrow)
-            days["to"] = end if end > start else _add_years(start, 1)
+            today = now.astimezone(ZoneInfo(tz)).date()
+            end = min(_add_years(start, 1), today + timedelta(days=1))
+            days["to"] = (end if end > start else _add_years(start, 1)) - timedelta(days=1)
         if not errors:
-            if days["to"] <= days["from"]:
+            if days["to"] < days["from"]:
                 errors.append(
-                    FieldError("to", "range_order", "The end date must be after the start date.")
+                    FieldError(
+                        "to", "range_order", "The end date must not be before the start date."
+                    )
                 )
-            elif days["to"] > _add_years(days["from"], MAX_YEARS):
+            elif days["to"] >= _add_years(days["from"], MAX_YEARS):
                 errors.append(
                     FieldError(
                         "to",
@@ -119,7 +134,21 @@ class DateRange:
                 )
         if errors:
             raise Invalid(errors=errors, code="invalid_range")
-        return cls(days["from"], days["to"], tz)
+        return cls(days["from"], days["to"] + timedelta(days=1), tz)
+
+    @classmethod
+    def presets(cls, now: datetime, tz: str) -> dict[str, DateRange]:
+        """The ranges a person picks most (local): ``this_month``, ``last_month``
+        and ``this_year``, each whole (up to its last day, even in the future)."""
+        today = now.astimezone(ZoneInfo(tz)).date()
+        month = today.replace(day=1)
+        next_month = (month + timedelta(days=32)).replace(day=1)
+        last_month = (month - timedelta(days=1)).replace(day=1)
+        return {
+            "this_month": cls(month, next_month, tz),
+            "last_month": cls(last_month, month, tz),
+            "this_year": cls.default(now, tz),
+        }
 
 
 def trend_bounds(rng: DateRange) -> tuple[str, list[tuple[date, date]]]:

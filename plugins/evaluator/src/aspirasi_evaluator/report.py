@@ -26,7 +26,7 @@ directory's names and the reprimands, and builds the tables' rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -41,6 +41,7 @@ from .figures import OPEN_STATUSES, STATUS_BUCKETS, Figures, Trend, TrendPoint, 
 from .period import DateRange, local_midnight, trend_bounds
 from .tables import reprimands
 from .timings import Median
+from .within_sop import SopRule, within_sop
 
 __all__ = [
     "EXPORT_MAX_ROWS",
@@ -53,9 +54,11 @@ __all__ = [
     "Median",
     "Report",
     "Row",
+    "SopRule",
     "Trend",
     "TrendPoint",
     "build_report",
+    "by_attention",
     "drill_rows",
     "local_midnight",
     "parse_drill",
@@ -78,6 +81,8 @@ class Row:
     rating_average: float | None = None
     rating_count: int = 0
     reprimands: int = 0
+    #: Completed within the SOP (:mod:`aspirasi_evaluator.within_sop`); None: not computed.
+    within_sop: int | None = None
     #: Only for sub-categories: their category.
     parent_key: int | None = None
     parent_name: str | None = None
@@ -88,6 +93,30 @@ class Row:
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
+
+    @property
+    def open(self) -> int:
+        """Still waiting for the admin or the agency."""
+        return sum(self.counts.get(s, 0) for s in OPEN_STATUSES)
+
+    @property
+    def within_sop_share(self) -> float | None:
+        """The share of the completed messages that were completed within the SOP."""
+        done = self.count("done")
+        if self.within_sop is None or not done:
+            return None
+        return self.within_sop / done
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to show: no message, no rating, no reprimand."""
+        return not (self.total or self.overdue or self.rating_count or self.reprimands)
+
+
+def by_attention(rows: Iterable[Row]) -> list[Row]:
+    """Agencies in the order an evaluator acts on them: the most overdue first,
+    then the most still open, then the most received; then by name."""
+    return sorted(rows, key=lambda r: (-r.overdue, -r.open, -r.total, r.name is None, r.name or ""))
 
 
 @attrs.frozen
@@ -117,9 +146,13 @@ def _reprimand_counts(conn: Transaction, rng: DateRange) -> dict[int, int]:
     return {int(a): int(c) for a, c in rows}
 
 
-def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
-    """The whole report, in one read transaction (``conn``)."""
+def build_report(
+    conn: Transaction, rng: DateRange, now: datetime, rule: SopRule | None = None
+) -> Report:
+    """The whole report, in one read transaction (``conn``); with ``rule``, how
+    many completed messages kept the SOP."""
     figures_: Figures = figures(conn, rng, now)
+    kept = within_sop(conn, rng, rule) if rule is not None else None
     # Agencies: the status counts, overdue, medians, ratings, reprimands.
     status_by_agency = figures_.status_by_agency
     overdue_by_agency = figures_.overdue_by_agency
@@ -152,6 +185,7 @@ def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
                 rating_average=avg,
                 rating_count=n,
                 reprimands=reprimanded.get(agency.id, 0),
+                within_sop=None if kept is None else kept.get(agency.id, 0),
             )
         )
     if (None,) in status_by_agency or (None,) in overdue_by_agency:
@@ -164,6 +198,7 @@ def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
                 overdue=overdue_by_agency.get((None,), 0),
                 rating_average=avg,
                 rating_count=n,
+                within_sop=None if kept is None else 0,
             )
         )
 
@@ -183,6 +218,7 @@ def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
         rating_average=avg_all,
         rating_count=n_all,
         reprimands=sum(reprimanded.values()),
+        within_sop=None if kept is None else sum(kept.values()),
     )
 
     # Categories and sub-categories: one query each, summed up for categories.

@@ -25,6 +25,7 @@ from . import EVALUATE
 from .drill import DrillFilter, DrillRow, drill_rows, overdue_messages_of
 from .period import DateRange
 from .report import Report, build_report
+from .within_sop import SopRule
 
 log = structlog.get_logger("aspirasi.evaluator")
 
@@ -81,8 +82,13 @@ class EvaluatorService:
     async def report(self, ctx: Context, rng: DateRange) -> Report:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
+        rule = SopRule.of(self._d.settings)
         # A long report: ASPIRASI_DB_REPORT_STATEMENT_TIMEOUT_MS on PostgreSQL.
-        return await self._d.read(lambda tx: build_report(tx, rng, now), report=True)
+        return await self._d.read(lambda tx: build_report(tx, rng, now, rule), report=True)
+
+    def presets(self) -> dict[str, DateRange]:
+        """This month, last month, this year (local)."""
+        return DateRange.presets(self._d.clock.now(), self._d.settings.timezone)
 
     async def drill(
         self, ctx: Context, flt: DrillFilter, *, cursor: str | None = None, limit: int | None = None

@@ -9,7 +9,6 @@ Litestar. Every handler checks access itself, on the server.
 
 from __future__ import annotations
 
-from .common import BUCKET_LABELS
 from .exports import messages_csv, messages_xlsx, report_csv, report_xlsx
 from .messages import messages_api, messages_page
 from .report import report_api, report_page
@@ -23,7 +22,7 @@ from .reprimands import (
     reprimands_page,
 )
 
-__all__ = ["BUCKET_LABELS", "ROUTE_HANDLERS"]
+__all__ = ["ROUTE_HANDLERS"]
 
 ROUTE_HANDLERS = [
     report_page,

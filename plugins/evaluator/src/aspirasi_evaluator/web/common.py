@@ -3,7 +3,6 @@ status labels, times and durations as people read them, the query parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
@@ -11,20 +10,12 @@ from litestar import Request
 from aspirasi_core.services import Context
 from aspirasi_web.api.common import require_actor as api_require_actor
 from aspirasi_web.context import context, plugin_context
-from aspirasi_web.i18n import Translator
+from aspirasi_web.i18n import Translator, status_labels
 
 from .. import EVALUATE
+from ..figures import STATUS_BUCKETS
 from ..service import EvaluatorService
 from ..timings import Median
-
-#: The report's status buckets and their (English msgid) labels.
-BUCKET_LABELS: Mapping[str, str] = {
-    "submitted": "Not yet forwarded",
-    "forwarded": "Not yet confirmed",
-    "in_progress": "Being processed",
-    "done": "Completed",
-    "rejected": "Rejected",
-}
 
 Req = Request[Any, Any, Any]
 
@@ -34,7 +25,35 @@ def service(request: Req) -> EvaluatorService:
 
 
 def buckets(t: Translator) -> dict[str, str]:
-    return {code: t(label) for code, label in BUCKET_LABELS.items()}
+    """The report's status buckets by the names every other page gives them (the
+    web adapter's one status vocabulary, :func:`aspirasi_web.i18n.status_labels`)."""
+    labels = status_labels(t)
+    return {code: labels[code] for code in STATUS_BUCKETS}
+
+
+#: The period presets of the dashboard (English msgids), in the order shown.
+PRESET_LABELS: dict[str, str] = {
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_year": "This year",
+}
+
+
+def number_text(t: Translator, value: float | None, digits: int = 0) -> str:
+    """A number as the page's language writes it (``4,25`` in Indonesian), or a dash."""
+    from babel.numbers import format_decimal
+
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=pattern, locale=t.language))
+
+
+def percent_text(t: Translator, share: float | None) -> str:
+    """A share as a whole percentage (``75%``), or a dash."""
+    from babel.numbers import format_percent
+
+    return "—" if share is None else str(format_percent(share, locale=t.language))
 
 
 def duration_text(t: Translator, median: Median) -> str:
@@ -43,8 +62,8 @@ def duration_text(t: Translator, median: Median) -> str:
         return "—"
     hours = median.seconds / 3600
     if hours < 48:
-        return t("%(value)s hours", value=f"{hours:.1f}")
-    return t("%(value)s days", value=f"{hours / 24:.1f}")
+        return t("%(value)s hours", value=number_text(t, hours, 1))
+    return t("%(value)s days", value=number_text(t, hours / 24, 1))
 
 
 def hours(median: Median) -> float | None:

@@ -40,6 +40,7 @@ def report_sheets(t: Translator, report: Report) -> list[Sheet]:
             round(r.rating_average, 2) if r.rating_average is not None else None,
             r.rating_count,
             r.reprimands,
+            r.within_sop,
         ]
         for r in (*report.agencies, report.total)
     ]
@@ -58,6 +59,7 @@ def report_sheets(t: Translator, report: Report) -> list[Sheet]:
             t("Average rating"),
             t("Ratings"),
             t("Reprimands"),
+            t("Completed within the SOP (count)"),
         ],
         agency_rows,
     )
@@ -85,9 +87,9 @@ def report_sheets(t: Translator, report: Report) -> list[Sheet]:
     )
     trend: Sheet = (
         t("Trend"),
-        [t("From"), t("Until (exclusive)"), t("Submitted"), t("Closed")],
+        [t("From"), t("Until"), t("Submitted"), t("Closed")],
         [
-            [t.date(p.start_day), t.date(p.end_day), p.submitted, p.closed]
+            [t.date(p.start_day), t.date(p.last_day), p.submitted, p.closed]
             for p in report.trend.points
         ],
     )
@@ -142,7 +144,7 @@ def _download(kind: str, sheets: list[Sheet], filename: str) -> Response[bytes]:
 
 
 def _range_name(rng: DateRange) -> str:
-    return f"{rng.start_day.isoformat()}_{rng.end_day.isoformat()}"
+    return f"{rng.start_day.isoformat()}_{rng.last_day.isoformat()}"
 
 
 @get("/evaluator/report.csv", include_in_schema=False)

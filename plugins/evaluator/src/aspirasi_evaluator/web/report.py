@@ -20,9 +20,20 @@ from ..chart import layout
 from ..drill import NONE
 from ..figures import STATUS_BUCKETS
 from ..period import DateRange
-from ..report import Report, Row
+from ..report import Report, Row, Trend, by_attention
 from ..timings import Median
-from .common import Req, api_evaluator, buckets, duration_text, hours, query_values, service
+from .common import (
+    PRESET_LABELS,
+    Req,
+    api_evaluator,
+    buckets,
+    duration_text,
+    hours,
+    number_text,
+    percent_text,
+    query_values,
+    service,
+)
 
 # ----------------------------------------------------------------------------- names
 
@@ -43,7 +54,7 @@ def drill_link(rng: DateRange) -> Callable[..., str]:
     """``link(agency=…, status=…, overdue=True, …)`` → the drill-down URL."""
 
     def link(**params: Any) -> str:
-        query = {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
+        query = rng.query()
         for name in ("agency", "category", "subcategory", "status"):
             if name in params:
                 value = params[name]
@@ -84,6 +95,7 @@ def row_json(row: Row, *, agency: bool) -> dict[str, Any]:
             ),
             rating_count=row.rating_count,
             reprimands=row.reprimands,
+            completed_within_sop=row.within_sop,
         )
     if row.parent_key is not None or row.parent_name is not None:
         out["category_id"] = row.parent_key
@@ -93,8 +105,7 @@ def row_json(row: Row, *, agency: bool) -> dict[str, Any]:
 def report_json(report: Report) -> dict[str, Any]:
     rng = report.range
     return {
-        "from": rng.start_day.isoformat(),
-        "to": rng.end_day.isoformat(),
+        **rng.query(),
         "timezone": rng.timezone,
         "generated_at": iso(report.now),
         "statuses": list(STATUS_BUCKETS),
@@ -107,7 +118,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "points": [
                 {
                     "from": p.start_day.isoformat(),
-                    "to": p.end_day.isoformat(),
+                    "to": p.last_day.isoformat(),
                     "submitted": p.submitted,
                     "closed": p.closed,
                 }
@@ -120,6 +131,20 @@ def report_json(report: Report) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- pages
 
 
+def chart_labels(t: Translator, trend: Trend) -> list[str]:
+    """The periods as the chart names them: the month (``Des 2026``) or the week's
+    first day (``7 Des``), by Babel in the page's language."""
+    from babel.dates import format_date
+
+    pattern = "LLL y" if trend.granularity == "month" else "d MMM"
+    return [format_date(p.start_day, pattern, locale=t.language) for p in trend.points]
+
+
+def _split(rows: tuple[Row, ...]) -> tuple[list[Row], list[Row]]:
+    """Rows with something to show, and the empty ones (folded away on the page)."""
+    return [r for r in rows if not r.is_empty], [r for r in rows if r.is_empty]
+
+
 def _report_page(
     request: Req,
     *,
@@ -129,16 +154,20 @@ def _report_page(
     status_code: int = 200,
 ) -> Response[str]:
     t = translator(request)
+    presets = service(request).presets()
     values: dict[str, Any] = {
         "report": report,
         "form": form,
         "errors": errors or {},
         "buckets": buckets(t),
         "statuses": STATUS_BUCKETS,
+        "presets": [(name, PRESET_LABELS[name], rng) for name, rng in presets.items()],
         "agency_name": lambda r: agency_name(t, r),
         "category_name": lambda r: category_name(t, r),
         "subcategory_name": lambda r: subcategory_name(t, r),
         "duration": lambda m: duration_text(t, m),
+        "number": lambda v, digits=0: number_text(t, v, digits),
+        "percent": lambda share: percent_text(t, share),
         "chart": None,
         "link": None,
         "export_query": "",
@@ -146,27 +175,21 @@ def _report_page(
     }
     if report is not None:
         rng = report.range
-        labels = [
-            p.start_day.strftime("%Y-%m")
-            if report.trend.granularity == "month"
-            else p.start_day.strftime("%d/%m")
-            for p in report.trend.points
-        ]
+        agencies, empty_agencies = _split(tuple(by_attention(report.agencies)))
+        categories, empty_categories = _split(report.categories)
+        subcategories, empty_subcategories = _split(report.subcategories)
         values.update(
-            chart=layout(report.trend, labels),
+            agencies=agencies,
+            empty_agencies=empty_agencies,
+            categories=categories,
+            empty_categories=empty_categories,
+            subcategories=subcategories,
+            empty_subcategories=empty_subcategories,
+            chart=layout(report.trend, chart_labels(t, report.trend)),
             link=drill_link(rng),
-            export_query=urlencode(
-                {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
-            ),
+            export_query=urlencode(rng.query()),
             reprimands_link=lambda agency: (
-                "/reprimands?"
-                + urlencode(
-                    {
-                        "agency": str(agency),
-                        "from": rng.start_day.isoformat(),
-                        "to": rng.end_day.isoformat(),
-                    }
-                )
+                "/reprimands?" + urlencode({"agency": str(agency), **rng.query()})
             ),
         )
     return render(request, "evaluator/report.html", values, status_code=status_code)
@@ -174,7 +197,7 @@ def _report_page(
 
 @get("/evaluator", include_in_schema=False)
 async def report_page(request: Req) -> Response[str]:
-    """The report for a date range (default: the current year)."""
+    """The dashboard for a date range (default: the current year)."""
     require_permission(request, EVALUATE)
     svc = service(request)
     q = query_values(request)
@@ -186,15 +209,15 @@ async def report_page(request: Req) -> Response[str]:
             request, report=None, form=form, errors=form_errors(request, exc), status_code=422
         )
     report = await svc.report(context(request), rng)
-    form = {"from": rng.start_day.isoformat(), "to": rng.end_day.isoformat()}
-    return _report_page(request, report=report, form=form)
+    return _report_page(request, report=report, form=rng.query())
 
 
 @get(f"{API}/evaluator/report", tags=["evaluator"], summary="Evaluation report")
 async def report_api(request: Req) -> dict[str, Any]:
     """Evaluators: counts by status bucket per agency, category and sub-category,
     overdue counts, median times, ratings, reprimands and the trend, for messages
-    submitted in ``[from, to)`` (``YYYY-MM-DD``, local days; default the current year)."""
+    submitted from ``from`` to ``to``, both days included (``YYYY-MM-DD``, local days;
+    default the current year)."""
     ctx = api_evaluator(request)
     svc = service(request)
     q = query_values(request)

@@ -149,8 +149,7 @@ async def _reprimands_page(
     if agency_filter:
         filter_query["agency"] = str(agency_filter)
     if issued_in is not None:
-        filter_query["from"] = issued_in.start_day.isoformat()
-        filter_query["to"] = issued_in.end_day.isoformat()
+        filter_query.update(issued_in.query())
     return render(
         request,
         "evaluator/reprimands.html",
