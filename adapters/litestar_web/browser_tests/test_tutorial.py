@@ -614,12 +614,13 @@ def test_11_land_issue_monitor_follows_a_land_dispute(
 
 
 # ---------------------------------------------------------------- chapter 12
-#: The report's status buckets (its columns), in order.
-BUCKETS = ("Not yet forwarded", "Not yet confirmed", "Being processed", "Completed", "Rejected")
+#: The report's status buckets (its columns), in order: the core's status names.
+BUCKETS = ("Submitted", "Not yet confirmed", "Being handled", "Done", "Rejected")
 
 
 def overdue_of(server: Server, agency_id: int, start: date, end: date) -> list[dict[str, Any]]:
-    """The agency's overdue messages submitted in ``[start, end)``, as the evaluator sees them."""
+    """The agency's overdue messages submitted from ``start`` to ``end`` (both included),
+    as the evaluator sees them."""
     query = f"from={start.isoformat()}&to={end.isoformat()}&agency={agency_id}&overdue=1"
     with server.api(*EVALUATOR) as api:
         r = api.get(f"/api/v1/evaluator/messages?{query}&limit=100")
@@ -648,7 +649,7 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     # messages past their SOP deadline. A test cannot make new ones: the SOP is at
     # least one working day, the server's clock is the real one, and days off only
     # push deadlines later.
-    start, end = today - timedelta(days=35), today + timedelta(days=1)
+    start, end = today - timedelta(days=35), today
     overdue = overdue_of(server, pupr["id"], start, end)
     assert overdue, "the demo should leave Dinas PUPR-PERA with overdue messages"
 
@@ -657,7 +658,10 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     nav(ui, "Evaluation")
     ui.expect_heading(ui.t("Evaluation"))
     # by default, the current year
-    ui.expect_text(f"{ui.t('Period')}: {ui.date(date(today.year, 1, 1))} – ")
+    year = (
+        f"{ui.t('Period')}: {ui.date(date(today.year, 1, 1))} – {ui.date(date(today.year, 12, 31))}"
+    )
+    ui.expect_text(year)
     agencies = ui.page.locator("main table.report.agencies")
     for label in BUCKETS:  # the report's own status buckets
         expect(agencies.locator("thead")).to_contain_text(ui.t(label))
@@ -670,7 +674,7 @@ def test_12_evaluator_report_drill_down_export_and_a_reprimand(
     # the date range of the report, through its form
     form = ui.page.get_by_role("form", name=ui.t("Report period"))
     form.get_by_label(ui.label("From (date)")).fill(start.isoformat())
-    form.get_by_label(ui.label("Until (exclusive)")).fill(end.isoformat())
+    form.get_by_label(ui.label("Until (date)")).fill(end.isoformat())
     form.get_by_role("button", name=ui.t("Show the report")).click()
     ui.page.wait_for_load_state()
     assert f"from={start.isoformat()}" in ui.page.url, ui.page.url

@@ -1,5 +1,6 @@
 """Issue 22 in a real Chromium: the super admin's menu on a phone, the rating stars by
-keyboard, and axe-core on the home and help pages at both widths in both languages.
+keyboard, axe-core on the home and help pages at both widths in both languages, and
+the evaluator's dashboard at 360 and 1280 px.
 
 Lean on purpose (one server for the module, few pages); the tutorial covers the rest.
 """
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from .conftest import Server
 from .support import unique
-from .test_tutorial import SUPERADMIN, forward, handle, new_citizen, submit
+from .test_tutorial import EVALUATOR, SUPERADMIN, forward, handle, new_citizen, submit
 
 
 def test_the_super_admins_menu_is_one_row_on_a_phone_until_opened(make_ui: Any) -> None:
@@ -106,3 +107,65 @@ def test_home_and_help_pass_axe_at_both_widths(make_ui: Any, lang: str) -> None:
         assert bottom >= 800 - 1, bottom
         ui.axe(f"help at {width} px")
     ui.shot("help")
+
+
+def _no_sideways_scroll(ui: Any, where: str) -> None:
+    widths = ui.page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{where}: the page scrolls sideways {widths}"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_evaluator_dashboard_reads_on_a_phone_and_a_desktop(make_ui: Any, lang: str) -> None:
+    ui = make_ui(lang)
+    ui.login(*EVALUATOR)
+    ui.goto("/evaluator")
+    ui.expect_heading(ui.t("Evaluation"))
+    presets = ui.page.get_by_role("navigation", name=ui.t("Period presets"))
+    expect(presets.get_by_role("link", name=ui.t("This year"))).to_have_attribute(
+        "aria-current", "true"
+    )
+    presets.get_by_role("link", name=ui.t("This month")).click()
+    ui.page.wait_for_load_state()
+    expect(presets.get_by_role("link", name=ui.t("This month"))).to_have_attribute(
+        "aria-current", "true"
+    )
+    # The demo's story spans the last three weeks: this year has every message.
+    presets.get_by_role("link", name=ui.t("This year")).click()
+    ui.page.wait_for_load_state()
+    cards = ui.page.locator("main ul.summary-cards > li")
+    expect(cards).to_have_count(6)
+    expect(cards.first).to_contain_text(ui.t("Messages received"))
+    agencies = ui.page.locator("main table.report.agencies")
+    first_row = agencies.locator("tbody tr").first
+    # What needs attention first: the first agency has the most overdue messages.
+    overdue = agencies.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => Number(r.querySelector('td').innerText.split(/\\s/)[0]))"
+    )
+    assert overdue == sorted(overdue, reverse=True) and overdue[0] > 0, overdue
+    folded = ui.page.locator("main details.folded").first
+    expect(folded).to_be_visible()
+    data = ui.page.locator("main details.chart-data table")
+    expect(data).to_be_hidden()
+    chart = ui.page.get_by_role("img", name=ui.t("Submitted and closed messages per period"))
+    for width in (360, 1280):
+        ui.page.set_viewport_size({"width": width, "height": 800})
+        expect(chart).to_be_visible()
+        _no_sideways_scroll(ui, f"dashboard at {width} px")
+        # The summary comes before the tables.
+        assert cards.first.bounding_box()["y"] < agencies.bounding_box()["y"]
+        display = first_row.evaluate("r => getComputedStyle(r).display")
+        # Phones: every agency a card (a grid of labelled figures); desktops: a table.
+        assert display == ("grid" if width == 360 else "table-row"), (width, display)
+        box = agencies.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
+        ui.axe(f"evaluator dashboard at {width} px")
+    ui.page.locator("main details.chart-data > summary").click()
+    expect(data).to_be_visible()
+    ui.page.set_viewport_size({"width": 360, "height": 800})
+    _no_sideways_scroll(ui, "dashboard at 360 px, the chart's data open")
+    ui.axe("evaluator dashboard with the chart's data, 360 px")
+    ui.page.screenshot(path=str(ui.folder / "dashboard-360.png"), full_page=True)
+    ui.page.set_viewport_size({"width": 1280, "height": 800})
+    ui.page.screenshot(path=str(ui.folder / "dashboard-1280.png"), full_page=True)

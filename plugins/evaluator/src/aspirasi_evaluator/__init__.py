@@ -21,18 +21,20 @@ and acknowledge their own agency's reprimands without it.
 
 The report
 ----------
-For messages submitted in a date range ``[from, to)`` (local days in
-``ASPIRASI_TIMEZONE``; years 2000 to 2100; default: the current year, or one
-year from ``from`` (at most until tomorrow) when only ``from`` is given; at
-most 5 years), withdrawn
-ones left out: counts by status bucket (belum diteruskan ``submitted``, belum
-dikonfirmasi ``forwarded``, diproses ``in_progress``, selesai ``done``, ditolak
+For messages submitted in a date range from ``from`` to ``to``, both days
+included (local days in ``ASPIRASI_TIMEZONE``; years 2000 to 2100; default: the
+current year, or one year from ``from`` (at most until today) when only
+``from`` is given; at most 5 years), withdrawn ones left out: counts by status
+(the core's status names: terkirim ``submitted``, belum dikonfirmasi
+``forwarded``, sedang ditangani ``in_progress``, selesai ``done``, ditolak
 ``rejected``) per agency, per category and per sub-category; overdue counts
 (open messages whose SOP deadline ``due_at`` has passed, as of now); the median
 time to confirm (last forward → ``start``) and to close (submission → reply),
-the average rating and number of ratings, and the reprimands issued per
-agency; and the monthly (weekly up to 92 days) trend of submitted vs closed
-messages, drawn as an inline SVG with a data table. The figures are plain SQL
+the average rating and number of ratings, the reprimands issued per agency,
+the completed messages handled within the SOP (both agency deadlines kept,
+recomputed from the milestones with the core's working calendar); and the
+monthly (weekly up to 92 days) trend of submitted vs closed messages, drawn as
+an inline SVG with its data table behind a toggle. The figures are plain SQL
 aggregates over the core's tables, read live (:mod:`aspirasi_evaluator.figures`)
 and assembled in :mod:`aspirasi_evaluator.report`.
 
@@ -41,7 +43,13 @@ Routes (web, with ``aspirasi-web``)
 Pages (anonymous visitors are sent to the log-in page, others without the
 permission get 403):
 
-- ``GET /evaluator`` — the report with its date-range form (``?from=&to=``);
+- ``GET /evaluator`` — the dashboard: summary cards (received, completed
+  within the SOP, overdue now, median times, average rating), period presets
+  (this month, last month, this year) and the date-range form (``?from=&to=``),
+  then the tables (agencies by what needs attention: most overdue, then most
+  open; rows without any figure folded into a ``<details>``; on phones every row
+  a card), and the trend chart with its data behind a ``<details>`` toggle. Its
+  stylesheet is served at ``/static/evaluator/evaluator.css``;
 - ``GET /evaluator/messages`` — the messages behind a count
   (``from``, ``to``, ``agency``, ``category``, ``subcategory`` — an id or
   ``none`` —, ``status``, ``overdue=1``, ``cursor``), each linking to the
@@ -60,7 +68,9 @@ permission get 403):
 
 JSON API (problem+json on errors):
 
-- ``GET /api/v1/evaluator/report?from=YYYY-MM-DD&to=YYYY-MM-DD``;
+- ``GET /api/v1/evaluator/report?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``to`` included; the
+  answer's ``from``/``to`` and its trend periods' are first and last days too;
+  ``completed_within_sop`` per agency and in ``total``);
 - ``GET /api/v1/evaluator/messages`` (the drill-down, ``{"items", "next_cursor"}``);
 - ``POST /api/v1/evaluator/reprimands`` ``{"agency_id", "message_ids": [...], "text"}``
   → 201 (every message must be overdue and of that agency, else 422 on

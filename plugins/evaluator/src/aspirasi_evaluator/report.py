@@ -1,12 +1,12 @@
 """The evaluator's report: what it shows, assembled from the figures.
 
-Everything is about the messages *submitted* in a date range ``[from, to)`` of
-local days (the province's time zone, ``ASPIRASI_TIMEZONE``); withdrawn
-messages are left out everywhere.
+Everything is about the messages *submitted* in a date range of local days,
+from ``from`` to ``to`` with both days included (the province's time zone,
+``ASPIRASI_TIMEZONE``); withdrawn messages are left out everywhere.
 
-- counts by status bucket (``submitted`` "belum diteruskan", ``forwarded``
-  "belum dikonfirmasi", ``in_progress`` "diproses", ``done`` "selesai",
-  ``rejected`` "ditolak") per agency, per category and per sub-category;
+- counts by status (``submitted``, ``forwarded``, ``in_progress``, ``done``,
+  ``rejected``; named on the pages as everywhere else, by the web adapter's
+  ``status_labels``) per agency, per category and per sub-category;
 - overdue counts: open messages whose SOP deadline has passed as of now
   (``due_at IS NOT NULL AND due_at <= now``);
 - the median time to confirm (from the last forward or re-forward to the agency
@@ -16,6 +16,8 @@ messages are left out everywhere.
   message's agency, in seconds (exact: ``percentile_cont(0.5)``);
 - the average rating and the number of ratings;
 - the number of reprimands issued to each agency in the range;
+- the completed messages whose agency kept both its SOP deadlines (confirm and
+  reply; :mod:`aspirasi_evaluator.within_sop`), when the caller passes the SOP;
 - the trend: messages submitted and messages closed (replied, ``done``) per
   month, or per week when the range is 92 days or shorter.
 

@@ -85,7 +85,7 @@ def _done_rows(conn: Transaction, rng: DateRange) -> list[Any]:
     return list(conn.execute(stmt))
 
 
-def _deadline_kept(
+def deadline_kept(
     calendar: WorkingCalendar, first: date, last: date
 ) -> Callable[[date, date, int], bool]:
     """``kept(began, ended, n)``: whether ``ended`` is no later than the ``n``-th
@@ -128,7 +128,7 @@ def within_sop(conn: Transaction, rng: DateRange, rule: SopRule) -> Mapping[Any,
     calendar = WorkingCalendar(
         timezone=tz, country=rule.country, days_off=frozenset(d for (d,) in conn.execute(off))
     )
-    kept_by = _deadline_kept(calendar, first, last)
+    kept_by = deadline_kept(calendar, first, last)
     kept: dict[Any, int] = {}
     for row, (forwarded, started, closed) in zip(rows, days, strict=True):
         confirm = row.sop_confirm_days or rule.confirm_days
