@@ -162,6 +162,11 @@ class Settings:
         " (e.g. `Instagram=https://instagram.com/kaltimprov`).",
         kind="list",
     )
+    open_data_licence: str = _setting(
+        "CC BY 4.0",
+        "Licence of the open data the transparency page publishes (`/transparansi.csv`,"
+        " `/transparansi.json`, evaluator plugin): its name or URL, shown with the figures.",
+    )
     contact_address: str = _setting(
         "Jl. Gajah Mada No. 2, Samarinda, Kalimantan Timur", "Postal address shown in the footer."
     )

@@ -211,13 +211,14 @@ def aspirasi_web_route_handlers() -> Sequence[Any]:
 
 @hookimpl(optionalhook=True)
 def aspirasi_web_menu_items(actor: Actor | None, policy: Policy) -> Sequence[MenuItem]:
-    """ "Evaluation" and "Reprimands" among the reports for holders of the permission;
-    "Reprimands" as daily work for an agency's operators."""
-    if actor is None:
-        return []
+    """ "Transparency" (the public scorecard) for everyone; "Evaluation" and
+    "Reprimands" among the reports for holders of the permission; "Reprimands" as
+    daily work for an agency's operators."""
     from aspirasi_web.menu import MenuItem
 
-    items: list[MenuItem] = []
+    items: list[MenuItem] = [MenuItem("Transparency", "/transparansi", "public", 40, "chart")]
+    if actor is None:
+        return items
     evaluator = policy.allows(actor, EVALUATE)
     if evaluator:
         items.append(MenuItem("Evaluation", "/evaluator", "reports", 60, "chart"))

@@ -21,6 +21,7 @@ from .reprimands import (
     reprimands_api,
     reprimands_page,
 )
+from .transparency import transparency_csv, transparency_json, transparency_page
 
 __all__ = ["ROUTE_HANDLERS"]
 
@@ -40,4 +41,7 @@ ROUTE_HANDLERS = [
     reprimand_api,
     reprimands_api,
     acknowledge_api,
+    transparency_page,
+    transparency_csv,
+    transparency_json,
 ]
