@@ -39,6 +39,8 @@ USERS = {
     "super_admin": "root",
 }
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}
+#: A file of each plugin's static folder, by its route prefix (the core's: css/app.css).
+STATIC_FILES = {"/static/evaluator/": "evaluator.css"}
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
 
 
@@ -158,7 +160,9 @@ class Filler:
             elif name == "category_id":
                 values[name] = str(self.w.ids["cat_aspirasi"])
             elif name == "file_path":
-                values[name] = "css/app.css"
+                # a file each static folder has (plugins' folders: see STATIC_FILES)
+                prefix = template.removesuffix("{file_path}")
+                values[name] = STATIC_FILES.get(prefix, "css/app.css")
             elif name == "code":
                 values[name] = "en"
             elif name == "path":

@@ -66,6 +66,19 @@ permission get 403):
   response. An evaluator cannot reprimand their own agency. Operators see only
   the ticket of a named message that was re-forwarded to another agency since.
 
+Public pages (no account needed):
+
+- ``GET /transparansi?year=YYYY`` — the transparency page: for one calendar year
+  (default the current one; 2000 to now), per agency the messages received, the
+  share completed within the SOP, the median times to confirm and to close, the
+  average rating and the reprimands received, ranked by that share (cards that
+  read at 360 px), and the monthly trend chart;
+- ``GET /transparansi.csv`` and ``/transparansi.json`` (same ``year``) — the same
+  figures as open data under ``ASPIRASI_OPEN_DATA_LICENCE``: aggregates only
+  (anonymous and confidential messages are counted, never named). They are the
+  report's figures (:mod:`aspirasi_evaluator.transparency`), kept 5 minutes per
+  year in a Litestar store (:mod:`aspirasi_evaluator.web.transparency`).
+
 JSON API (problem+json on errors):
 
 - ``GET /api/v1/evaluator/report?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``to`` included; the
@@ -78,8 +91,8 @@ JSON API (problem+json on errors):
 - ``GET /api/v1/reprimands`` (operators: own agency; evaluators: all) and
   ``POST /api/v1/reprimands/{id}/acknowledge`` ``{"response"}`` (409 the second time).
 
-Menu items: "Evaluasi" (Evaluation) for holders of the permission, "Teguran"
-(Reprimands) for operators and holders.
+Menu items: "Transparansi" (Transparency) for everyone, "Evaluasi" (Evaluation)
+for holders of the permission, "Teguran" (Reprimands) for operators and holders.
 
 Notifications
 -------------
@@ -110,8 +123,11 @@ tables of ``e003``). See :mod:`aspirasi_evaluator.tables`.
 Settings
 --------
 The plugin has no variables of its own. It reads ``ASPIRASI_TIMEZONE`` (the
-days of the report), the core's SOP settings (through ``messages.due_at``) and,
-for the mails, ``ASPIRASI_BASE_URL``.
+days of the report), the core's SOP settings (through ``messages.due_at``, and
+``ASPIRASI_SOP_CONFIRM_DAYS``, ``ASPIRASI_SOP_REPLY_DAYS`` and
+``ASPIRASI_SOP_HOLIDAY_COUNTRY`` for "completed within the SOP"),
+``ASPIRASI_OPEN_DATA_LICENCE`` (the licence of the transparency page's open
+data) and, for the mails, ``ASPIRASI_BASE_URL``.
 
 Scaling
 -------
