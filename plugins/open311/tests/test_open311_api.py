@@ -193,6 +193,9 @@ def test_date_filters_and_the_90_day_span(world):
     "query",
     [
         "start_date=yesterday",
+        "start_date=9999-12-31",
+        "end_date=0001-01-01T00:00:00",
+        "start_date=2026-01-01T00:00:00%2B99:00",
         "end_date=2026-13-01",
         "status=pending",
         "start_date=2026-02-01&end_date=2026-01-01",

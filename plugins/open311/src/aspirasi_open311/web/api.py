@@ -27,6 +27,8 @@ CHANGESET = "2026-12-07T00:00:00Z"
 #: The longest span ``GET requests`` covers, and the default (the specification's).
 MAX_SPAN = timedelta(days=90)
 MAX_IDS = 100
+#: The years a date filter may name (so that a span around it stays computable).
+MIN_YEAR, MAX_YEAR = 1970, 2200
 STATUS_VALUES = {"open": reads.OPEN, "closed": reads.CLOSED}
 
 
@@ -132,7 +134,7 @@ def _date(request: Req, value: str | None, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip()) if len(value) <= 40 else None
     except ValueError:
         parsed = None
-    if parsed is None:
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise Invalid.field(
             field, "date_invalid", "Write a date and time such as 2026-01-31T00:00:00Z."
         )
