@@ -18,3 +18,14 @@ def world(sqlite_database: Any, tmp_path: Any) -> Iterator[World]:
     with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
         w.client = client
         yield w
+
+
+@pytest.fixture
+def pg_world(pg_database: Any, tmp_path: Any) -> Iterator[World]:
+    """The same world on PostgreSQL (skipped when the server is out of reach)."""
+    app, core = build(pg_database, tmp_path)
+    w = World(core=core)
+    populate(w)
+    with TestClient(app=app, base_url="http://127.0.0.1:8000") as client:
+        w.client = client
+        yield w
