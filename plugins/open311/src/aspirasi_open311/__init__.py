@@ -10,7 +10,8 @@ gets its own rate-limit counters). Run ``aspirasi db upgrade`` once: it creates
 the plugin's tables (its own Alembic branch ``open311``: ``o001_api_keys``,
 ``o002_requests``). The endpoints are under ``/open311/v2/``; a super admin
 issues API keys at ``/admin/open311`` ("Open311 API keys" in the administration
-menu). ``docs/open311.md`` is the integrator's guide.
+menu) or with ``aspirasi-open311 keys issue|list|revoke``. ``docs/open311.md`` is
+the integrator's guide.
 
 Endpoints (``.json`` or ``.xml`` on each, per the specification)
 ------------------------------------------------------------------

@@ -50,7 +50,7 @@ async def discovery(request: Req) -> Response[bytes]:
     document = {
         "changeset": CHANGESET,
         "contact": f"{settings.app_name}: {base}",
-        "key_service": f"{base}/admin/open311",
+        "key_service": f"API keys are issued by the administrators of {settings.app_name} ({base}).",
         "endpoints": [
             {
                 "specification": SPECIFICATION,
