@@ -401,3 +401,18 @@ def test_each_key_has_its_own_rate_limit(world):
     assert world.client.get(f"{BASE}/requests.json", params={"api_key": other}).status_code == 200
     # Without a key the public reads are not this key's.
     assert world.client.get(f"{BASE}/requests.json").status_code == 200
+
+
+def test_filing_is_authenticated_by_the_key_not_a_cookie(world):
+    """Open311 clients post plain forms without a CSRF token; the api_key, never
+    a session, authenticates them, even when a browser's session cookie comes along."""
+    key = world.issue_key()
+    world.login("ani")
+    assert world.client.cookies.get("aspirasi_session")
+    answer = file(world, key)
+    assert answer.status_code == 200, answer.text
+    ticket = answer.json()[0]["service_request_id"]
+    detail = world.run(lambda: world.core.queries.message(world.ctx("kota"), _id_of(world, ticket)))
+    assert detail.message.author_id == world.ids["kota"]  # the key's account, not ani
+    without_key = world.client.post(f"{BASE}/requests.json", data={"description": "x"})
+    assert without_key.status_code == 400
