@@ -416,3 +416,14 @@ def test_filing_is_authenticated_by_the_key_not_a_cookie(world):
     assert detail.message.author_id == world.ids["kota"]  # the key's account, not ani
     without_key = world.client.post(f"{BASE}/requests.json", data={"description": "x"})
     assert without_key.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["nothing.json", "other/a/b.xml", "services.html"])
+def test_an_unknown_path_is_404_in_the_format(world, path):
+    answer = world.client.get(f"{BASE}/{path}")
+    assert answer.status_code == 404
+    assert (
+        answer.text.startswith("<?xml")
+        if path.endswith(".xml")
+        else answer.json()[0]["code"] == 404
+    )

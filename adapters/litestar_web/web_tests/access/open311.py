@@ -3,7 +3,7 @@
 
 The Open311 reads are public (the same for everyone: what the public list
 shows); filing needs an ``api_key`` (an empty form: 400), not an account. The
-``{name}`` parameters get ``1``, which has no format suffix: 404. The keys page
+``{name}`` and ``{rest}`` parameters get ``1``, which has no format suffix: 404. The keys page
 is the super admin's (``open311.manage_keys``, held by no level); the 422 is the
 empty form, the 404 a key that does not exist.
 """
@@ -39,6 +39,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/open311/v2/services/{name}"): _all(404),
     ("GET", "/open311/v2/requests/{name}"): _all(404),
     ("GET", "/open311/v2/tokens/{name}"): _all(404),
+    # Any other path under /open311/v2/: 404 in the specification's format.
+    ("GET", "/open311/v2/{rest}"): _all(404),
+    ("POST", "/open311/v2/{rest}"): _all(404),
     ("GET", "/admin/open311"): _row(302, 403, 403, 403, 403, 403, 200),
     ("POST", "/admin/open311/keys"): _row(302, 403, 403, 403, 403, 403, 422),
     ("POST", "/admin/open311/keys/{key_id}/revoke"): _row(302, 403, 403, 403, 403, 403, 404),

@@ -180,13 +180,19 @@ async def one_request(
 
 
 async def by_token(aspirasi: PluginContext, token: str) -> str | None:
-    """The ticket of the request filed with ``token``, while it is not withdrawn."""
+    """The ticket of the request filed with ``token``, while it is not withdrawn
+    (never a confidential or anonymous message, though filing makes neither)."""
 
     def script(tx: Transaction) -> str | None:
         return tx.execute(
             select(m.c.ticket)
             .join(requests, requests.c.message_id == m.c.id)
-            .where(requests.c.token == token, m.c.status != Status.WITHDRAWN.value)
+            .where(
+                requests.c.token == token,
+                m.c.status != Status.WITHDRAWN.value,
+                m.c.confidential == false(),
+                m.c.anonymous == false(),
+            )
         ).scalar_one_or_none()
 
     return await aspirasi.read(script)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
@@ -267,6 +267,12 @@ async def create_request(request: Req) -> Response[bytes]:
     return answer(request, "service_requests", "request", document)
 
 
+@route("/{rest:path}", http_method=["GET", "POST"], include_in_schema=False)
+async def unknown(request: Req, rest: FromPath[str]) -> Response[bytes]:
+    """Any other path under ``/open311/v2/``: 404 in the specification's format."""
+    raise NotFound("The page was not found.", code="not_found")
+
+
 ROUTER = Router(
     path="/open311/v2",
     route_handlers=[
@@ -277,6 +283,7 @@ ROUTER = Router(
         one_request,
         token,
         create_request,
+        unknown,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
 )
