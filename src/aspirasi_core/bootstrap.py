@@ -82,7 +82,7 @@ def bootstrap(
         crypto=crypto,
         policy=collect_policy(pm),
         hook=pm.hook,
-        files=files or LocalAttachmentStore(settings.storage_path),
+        files=files or attachment_store(settings, pm),
         after_hooks=isolated_after_hooks(pm),
     )
     app = Aspirasi.from_deps(deps)
@@ -96,6 +96,22 @@ def bootstrap(
             # (503 until it is back): `aspirasi db upgrade` has made them already.
             log.warning("categories_not_checked", code=exc.code)
     return app
+
+
+def attachment_store(settings: Settings, plugin_manager: Any) -> AttachmentStore:
+    """The store ``ASPIRASI_FILE_STORAGE`` names: the core's folder for ``local``,
+    else the one a plugin returns from ``aspirasi_attachment_store``."""
+    name = settings.file_storage
+    if name == "local":
+        return LocalAttachmentStore(settings.storage_path)
+    store: AttachmentStore | None = plugin_manager.hook.aspirasi_attachment_store(
+        name=name, settings=settings
+    )
+    if store is None:
+        raise ValueError(
+            f"ASPIRASI_FILE_STORAGE={name!r}: no loaded plugin provides this file storage"
+        )
+    return store
 
 
 def migrate(settings: Settings, plugin_manager: Any = None) -> None:

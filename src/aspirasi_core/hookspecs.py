@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         Transaction,
         UseCaseCall,
     )
-    from .services.ports import OutboxItem
+    from .services.ports import AttachmentStore, OutboxItem
     from .settings import Settings
 
 PROJECT = "aspirasi"
@@ -247,4 +247,20 @@ def aspirasi_migration_locations() -> Sequence[str] | None:
     Each plugin keeps its revisions on its own branch (``branch_labels``) that
     depends on the core's first revision; ``aspirasi db upgrade`` applies all
     heads.
+    """
+
+
+@hookspec(firstresult=True)
+def aspirasi_attachment_store(name: str, settings: Settings) -> AttachmentStore | None:
+    """Return the store for uploaded files named ``name`` (the setting
+    ``ASPIRASI_FILE_STORAGE``) when it is yours, else None.
+
+    Called once by :func:`aspirasi_core.bootstrap.bootstrap`, unless ``name`` is
+    ``local`` (the core's own folder, ``ASPIRASI_STORAGE_PATH``). The first store
+    returned is used; when no plugin knows ``name`` the start stops. The store
+    implements :class:`~aspirasi_core.plugin_api.AttachmentStore`: keys from
+    :func:`~aspirasi_core.plugin_api.new_attachment_key`, files pending until
+    promoted, the sweep of old pending files, ``open`` for streamed downloads and
+    ``download_url`` for short-lived direct links (or None). Raise ``ValueError``
+    for a bad configuration.
     """

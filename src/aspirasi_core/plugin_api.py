@@ -19,6 +19,11 @@ which hide the sender of an anonymous message.
 
 :class:`OutboxItem` is what ``aspirasi_deliver_outbox_item`` receives.
 
+A storage plugin (hook ``aspirasi_attachment_store``) implements
+:class:`AttachmentStore` with the core's keys: :func:`new_attachment_key` makes
+one, :func:`validate_attachment_key` refuses anything else (``../x``), and
+pending files older than :data:`ATTACHMENT_ORPHAN_AGE` seconds are swept.
+
 Plugins never import ``aspirasi_core.storage`` or ``aspirasi_core.services.core``
 (an import-linter contract in ``pyproject.toml`` says so).
 """
@@ -40,16 +45,21 @@ from .plugin_types import Transaction, WriteTransaction
 from .services.context import Context
 from .services.core import CoreDeps, HookTransaction, run_write
 from .services.outbox import OutboxDispatcher
-from .services.ports import Clock, OutboxItem
+from .services.ports import AttachmentStore, Clock, OutboxItem
 from .services.queries import QueryService
 from .settings import Settings
 from .storage import tables as _core_tables
+from .storage.files import ORPHAN_AGE as ATTACHMENT_ORPHAN_AGE
+from .storage.files import new_key as new_attachment_key
+from .storage.files import validate_key as validate_attachment_key
 from .storage.types import Id, UTCDateTime
 
 if TYPE_CHECKING:
     from .services import Aspirasi
 
 __all__ = [
+    "ATTACHMENT_ORPHAN_AGE",
+    "AttachmentStore",
     "CoreSchema",
     "Id",
     "OutboxItem",
@@ -58,7 +68,9 @@ __all__ = [
     "UTCDateTime",
     "WriteTransaction",
     "hookimpl",
+    "new_attachment_key",
     "schema",
+    "validate_attachment_key",
 ]
 
 T = TypeVar("T")

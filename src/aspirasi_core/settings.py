@@ -118,6 +118,12 @@ class Settings:
     storage_path: str = _setting(
         "var/storage", "Folder for uploaded attachments (never inside a static folder)."
     )
+    file_storage: str = _setting(
+        "local",
+        "Where uploaded attachments are stored: `local` (the folder ASPIRASI_STORAGE_PATH)"
+        " or the name of a storage plugin, such as `s3` (the bundled `storage_s3`: an"
+        " S3-compatible object store every app machine shares).",
+    )
     demo: bool = _setting(
         False,
         "Demo mode: `aspirasi demo` may create demo accounts and mail is kept in a"

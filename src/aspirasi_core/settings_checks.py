@@ -29,6 +29,8 @@ class CheckedSettings(Protocol):
     @property
     def social_links(self) -> tuple[str, ...]: ...
     @property
+    def file_storage(self) -> str: ...
+    @property
     def default_language(self) -> str: ...
     @property
     def log_level(self) -> str: ...
@@ -84,6 +86,8 @@ def settings_problems(settings: CheckedSettings) -> list[str]:
         name, _, url = link.partition("=")
         if not name.strip() or not url.startswith(("https://", "http://")):
             problems.append("ASPIRASI_SOCIAL_LINKS entries must look like Name=https://…")
+    if not (settings.file_storage.isidentifier() and settings.file_storage.islower()):
+        problems.append("ASPIRASI_FILE_STORAGE must be local or a storage plugin's name (s3)")
     if settings.default_language not in ("id", "en"):
         problems.append("ASPIRASI_DEFAULT_LANGUAGE must be id or en")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -1,4 +1,5 @@
-"""The attachment sweep: files a process left pending when it was killed between
+"""Reading a stored attachment (:class:`AttachmentDownload`) and the attachment
+sweep: files a process left pending when it was killed between
 storing an upload and committing (or failing) the transaction that records it.
 
 The outbox worker runs it with the SOP sweep (every ``ASPIRASI_SOP_SWEEP_SECONDS``);
@@ -7,12 +8,43 @@ The outbox worker runs it with the SOP sweep (every ``ASPIRASI_SOP_SWEEP_SECONDS
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import anyio.to_thread
+import attrs
 import structlog
 
 from .core import CoreDeps
+from .ports import AttachmentStore
 
 log = structlog.get_logger("aspirasi.attachments")
+
+
+@attrs.frozen
+class AttachmentDownload:
+    """An attachment the reader may open (the core checked it before handing this
+    out): its name and type, and the ways to its bytes. :meth:`open` and
+    :meth:`read` block: call them in a worker thread."""
+
+    filename: str
+    content_type: str
+    _files: AttachmentStore = attrs.field(repr=False, alias="files")
+    _key: str = attrs.field(repr=False, alias="key")
+
+    def url(self, *, inline: bool = False) -> str | None:
+        """A short-lived address to download the file from directly, when the
+        store gives one (see :meth:`AttachmentStore.download_url`); else None."""
+        return self._files.download_url(
+            self._key, filename=self.filename, content_type=self.content_type, inline=inline
+        )
+
+    def open(self) -> BinaryIO:
+        """The file opened for reading in chunks; close it when done."""
+        return self._files.open(self._key)
+
+    def read(self) -> bytes:
+        """The whole file (thumbnails, exports)."""
+        return self._files.get(self._key)
 
 
 class AttachmentSweep:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import anyio.to_thread
 import attrs
 
 from ..domain.audit import AuditAction
@@ -35,6 +36,7 @@ from ..domain.model import (
 from ..domain.privacy import redact_log, redact_message, sender_hidden
 from ..domain.validation import check_id
 from ..domain.workflow import allowed_actions, check_can_rate
+from .attachments import AttachmentDownload
 from .audit import audit_entry
 from .context import Context
 from .core import CoreDeps
@@ -236,6 +238,15 @@ class QueryService(ListQueries):
         self, ctx: Context, message_id: int, attachment_id: int
     ) -> tuple[str, str, bytes]:
         """(filename, content type, bytes) of an attachment of a message the reader may see."""
+        found = await self.attachment_download(ctx, message_id, attachment_id)
+        data = await anyio.to_thread.run_sync(found.read)
+        return found.filename, found.content_type, data
+
+    async def attachment_download(
+        self, ctx: Context, message_id: int, attachment_id: int
+    ) -> AttachmentDownload:
+        """An attachment of a message the reader may see, to stream or to hand out
+        as a short-lived URL: the access checks are done when it is returned."""
         actor = _require_actor(ctx)
         deps = self._d
 
@@ -255,7 +266,7 @@ class QueryService(ListQueries):
             return found.filename, found.content_type, found.storage_key
 
         filename, content_type, key = await deps.db.transaction(script, write=False)
-        return filename, content_type, deps.files.get(key)
+        return AttachmentDownload(filename, content_type, deps.files, key)
 
     def _may_open(
         self, uow: UnitOfWork, actor: Actor, message: Message, attachment: Attachment

@@ -33,10 +33,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from . import faults
 
-__all__ = ["KEY_PATTERN", "ORPHAN_AGE", "PENDING", "LocalAttachmentStore", "validate_key"]
+__all__ = [
+    "KEY_PATTERN",
+    "ORPHAN_AGE",
+    "PENDING",
+    "LocalAttachmentStore",
+    "new_key",
+    "validate_key",
+]
 
 #: Seconds after which a file still pending belongs to no running request.
 ORPHAN_AGE = 3600.0
@@ -75,10 +83,9 @@ class LocalAttachmentStore:
         written for now (read-only, I/O error, a lost network mount)
         ``Unavailable`` (nothing is left behind).
         """
-        suffix = _normalise_suffix(suffix)
         pending = self.root / PENDING
         while True:
-            key = secrets.token_hex(16) + suffix
+            key = new_key(suffix)
             if not self._path(key).exists():  # 128 random bits: a clash is theoretical
                 break
         try:
@@ -181,6 +188,17 @@ class LocalAttachmentStore:
         with os.fdopen(fd, "rb") as handle:
             return handle.read()
 
+    def open(self, key: str) -> BinaryIO:
+        """The stored file opened for reading (``read(n)``, ``close()``), for a
+        download streamed in chunks; :class:`FileNotFoundError` when the key is unknown."""
+        fd = os.open(self.path_for(key), os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+        return os.fdopen(fd, "rb")
+
+    def download_url(self, key: str, *, filename: str, content_type: str, inline: bool) -> None:
+        """A folder has no address of its own: downloads go through the app."""
+        validate_key(key)
+        return None
+
     def delete(self, key: str) -> None:
         """Remove the file, pending or promoted; a missing key is not an error."""
         self._path(validate_key(key)).unlink(missing_ok=True)
@@ -213,6 +231,13 @@ class LocalAttachmentStore:
                 continue
             # mkdir's mode is filtered by the umask; make it exact.
             os.chmod(level, _DIR_MODE)
+
+
+def new_key(suffix: str) -> str:
+    """A new random key: 128 random bits in hex plus ``suffix`` (``""`` or a short
+    extension such as ``.pdf``; the dot may be left out; anything else raises
+    :class:`ValueError`). Object stores use the same keys as the folder."""
+    return secrets.token_hex(16) + _normalise_suffix(suffix)
 
 
 def validate_key(key: object) -> str:

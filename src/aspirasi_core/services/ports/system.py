@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 
 class Clock(Protocol):
@@ -48,6 +48,8 @@ class KeyedCrypto(Protocol):
 class AttachmentStore(Protocol):
     """Where uploaded files live: a local folder by default, an object store later.
 
+    Plugins provide others through the hook ``aspirasi_attachment_store``.
+
     A file is stored before the transaction that records it and must not outlive a
     failed one: :meth:`put` stores it as *pending*, :meth:`promote` confirms it once
     its row committed (the use cases call both, and :meth:`delete` when the
@@ -69,7 +71,20 @@ class AttachmentStore(Protocol):
         """Promote the pending files older than ``older_than`` seconds whose keys
         ``referenced`` returns, remove the others; return (promoted, removed)."""
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """The stored bytes; :class:`FileNotFoundError` when the key is unknown."""
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored file for reading in chunks (``read(n)``, ``close()``), for
+        streamed downloads; :class:`FileNotFoundError` when the key is unknown."""
+
+    def download_url(
+        self, key: str, *, filename: str, content_type: str, inline: bool
+    ) -> str | None:
+        """A short-lived address the client downloads the file from directly (an
+        object store's presigned URL, carrying the file name, the content type
+        and ``inline`` or ``attachment``), or None to stream it through the app.
+        Called only after the core's access checks passed."""
 
     def delete(self, key: str) -> None:
         """Remove the file, pending or not; a missing key is not an error."""

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery
@@ -15,6 +14,7 @@ from aspirasi_core.services import Context, SubmitInput
 
 from ..context import context, core
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
+from ..pages.files import file_response
 from .common import (
     API,
     PUBLIC,
@@ -142,25 +142,14 @@ async def message_log(request: Request[Any, Any, Any], message_id: FromPath[int]
 )
 async def attachment(
     request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
-) -> Response[bytes]:
-    """The file, as a download (``Content-Disposition: attachment``), only to readers."""
+) -> Response[Any]:
+    """The file, as a download (``Content-Disposition: attachment``), only to readers:
+    streamed, or a redirect to an object store's short-lived URL."""
     require_actor(request)
-    filename, content_type, data = await core(request).queries.attachment(
+    found = await core(request).queries.attachment_download(
         context(request), message_id, attachment_id
     )
-    ascii_name = (
-        "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "._-")) or "file"
-    )
-    return Response(
-        content=data,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-            ),
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return await file_response(found, cache_control="private, no-store")
 
 
 @post(

@@ -1,25 +1,32 @@
 """Attachment downloads, authorized by the core (a message the reader may read).
 
 Three views of one file, each through the same check: the download
-(``/files/{message}/{attachment}``, ``Content-Disposition: attachment``), the
-photo opened in the browser (``…/view``: ``inline`` for JPEGs only; a PDF stays a
-download) and a small thumbnail of a photo (``…/thumb``, made on the fly; 404 for
-a PDF). The middleware adds ``X-Content-Type-Options: nosniff`` to every response."""
+(``/files/{message}/{attachment}``, ``Content-Disposition: attachment``), the photo
+opened in the browser (``…/view``: ``inline`` for JPEGs only; a PDF stays a
+download) and a small thumbnail of a photo (``…/thumb``, made on the fly; 404 for a
+PDF). Downloads are streamed from the store in chunks, or redirected to a
+short-lived URL of an object store (see :func:`file_response`). The middleware adds
+``X-Content-Type-Options: nosniff`` to every response."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.params import FromPath
+from litestar.response import Redirect, Stream
 
 from aspirasi_core.domain.errors import NotFound
 from aspirasi_core.security.uploads import thumbnail
 
 from ..context import context, core
+
+if TYPE_CHECKING:
+    from aspirasi_core.services.attachments import AttachmentDownload
 
 #: Content types opened in the browser by ``…/view``; anything else is downloaded.
 INLINE_TYPES = frozenset({"image/jpeg"})
@@ -32,40 +39,60 @@ def disposition(filename: str, kind: str = "attachment") -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+#: Bytes read from the store per chunk of a streamed download.
+CHUNK = 64 * 1024
+
+
+async def file_response(
+    found: AttachmentDownload, *, inline: bool = False, cache_control: str = "no-store"
+) -> Response[Any]:
+    """The file the core handed out (its access checks passed): a redirect to the
+    store's short-lived URL when it gives one (an object store with presigned URLs
+    on), else the file streamed in chunks, read in a worker thread. The file is
+    opened before the answer starts, so a missing one is still a clean error."""
+    url = await anyio.to_thread.run_sync(lambda: found.url(inline=inline))
+    if url is not None:
+        return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+    handle = await anyio.to_thread.run_sync(found.open)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await anyio.to_thread.run_sync(handle.read, CHUNK):
+                yield chunk
+        finally:
+            await anyio.to_thread.run_sync(handle.close)
+
+    return Stream(
+        chunks(),
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": disposition(
+                found.filename, "inline" if inline else "attachment"
+            ),
+            "Cache-Control": cache_control,
+        },
+    )
+
+
 @get("/files/{message_id:int}/{attachment_id:int}", include_in_schema=False)
 async def download(
     request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
-) -> Response[bytes]:
-    filename, content_type, data = await core(request).queries.attachment(
+) -> Response[Any]:
+    found = await core(request).queries.attachment_download(
         context(request), message_id, attachment_id
     )
-    return Response(
-        content=data,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": disposition(filename),
-            "Cache-Control": "no-store",
-        },
-    )
+    return await file_response(found)
 
 
 @get("/files/{message_id:int}/{attachment_id:int}/view", include_in_schema=False)
 async def view(
     request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
-) -> Response[bytes]:
+) -> Response[Any]:
     """A photo opened in the browser; other files are downloaded as by :func:`download`."""
-    filename, content_type, data = await core(request).queries.attachment(
+    found = await core(request).queries.attachment_download(
         context(request), message_id, attachment_id
     )
-    kind = "inline" if content_type in INLINE_TYPES else "attachment"
-    return Response(
-        content=data,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": disposition(filename, kind),
-            "Cache-Control": "no-store",
-        },
-    )
+    return await file_response(found, inline=found.content_type in INLINE_TYPES)
 
 
 @get("/files/{message_id:int}/{attachment_id:int}/thumb", include_in_schema=False)
