@@ -8,9 +8,11 @@ is deleted); the sweep promotes or removes pending objects older than an hour by
 their ``LastModified``. Every upload carries its SHA-256 (``ChecksumSHA256``), so
 the store refuses bytes damaged on the way.
 
-Faults of the store (unreachable, 5xx, throttled) become the core's
-``Unavailable`` (``storage_unavailable``: 503 with ``Retry-After``); an object that
-is not there becomes :class:`FileNotFoundError`, as with a folder.
+Faults of the store (unreachable, 5xx, throttled) while a request stores or reads
+a file become the core's ``Unavailable`` (``storage_unavailable``: 503 with
+``Retry-After``); while a file is promoted, deleted or swept, an ``OSError``
+(:class:`StoreFault`), as a folder's would be; an object that is not there
+becomes :class:`FileNotFoundError`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def make_client(config: S3Config) -> Any:
             retries={"max_attempts": 3, "mode": "standard"},
             max_pool_connections=32,
             s3={"addressing_style": config.addressing_style},
+            signature_version="s3v4",  # presigned URLs carry X-Amz-Expires
         ),
     )
 
@@ -70,17 +73,28 @@ def _missing(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code", "")) in _MISSING
 
 
+class StoreFault(OSError):
+    """The store could not be reached, or failed, while a file was promoted or
+    deleted: an ``OSError``, as a folder's would be, which the core's use cases
+    treat alike (the file stays pending, or its deletion is tried again later)."""
+
+
 @contextlib.contextmanager
-def _faults() -> Iterator[None]:
-    """Name the store's faults: a missing object is ``FileNotFoundError``, anything
-    else the store or the network did is ``Unavailable``."""
+def _faults(*, after_commit: bool = False) -> Iterator[None]:
+    """Name the store's faults: a missing object is ``FileNotFoundError``; anything
+    else the store or the network did is ``Unavailable`` (a 503 for the request),
+    or :class:`StoreFault` for the steps that run ``after_commit``."""
     try:
         yield
     except ClientError as exc:
         if _missing(exc):
             raise FileNotFoundError("no such attachment") from exc
+        if after_commit:
+            raise StoreFault(str(exc)) from exc
         raise _unavailable(exc) from exc
     except BotoCoreError as exc:
+        if after_commit:
+            raise StoreFault(str(exc)) from exc
         raise _unavailable(exc) from exc
 
 
@@ -115,7 +129,11 @@ class S3AttachmentStore:
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
         with _faults():
             self.client.put_object(
-                Bucket=self.bucket, Key=self._pending(key), Body=data, ChecksumSHA256=digest
+                Bucket=self.bucket,
+                Key=self._pending(key),
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=digest,
             )
         return key
 
@@ -123,12 +141,13 @@ class S3AttachmentStore:
         """Copy the pending object to its place and delete it; idempotent (a key
         that is not pending is left alone)."""
         source = self._pending(key)
-        with _faults():
+        with _faults(after_commit=True):
             try:
                 self.client.copy_object(
                     Bucket=self.bucket,
                     Key=self._name(key),
                     CopySource={"Bucket": self.bucket, "Key": source},
+                    ChecksumAlgorithm="SHA256",  # the copy keeps the SHA-256
                 )
             except ClientError as exc:
                 if _missing(exc):
@@ -138,7 +157,7 @@ class S3AttachmentStore:
 
     def delete(self, key: str) -> None:
         """Remove the object, pending or not; a missing key is not an error."""
-        with _faults():
+        with _faults(after_commit=True):
             self.client.delete_objects(
                 Bucket=self.bucket,
                 Delete={
@@ -158,7 +177,7 @@ class S3AttachmentStore:
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         start = self.config.prefix + PENDING
         keys: list[str] = []
-        with _faults():
+        with _faults(after_commit=True):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=start
             )
@@ -179,7 +198,7 @@ class S3AttachmentStore:
                     self.promote(key)
                     promoted += 1
                 else:
-                    with _faults():
+                    with _faults(after_commit=True):
                         self.client.delete_object(Bucket=self.bucket, Key=self._pending(key))
                     removed += 1
         return promoted, removed
