@@ -40,7 +40,7 @@ from aspirasi_core.settings import Settings
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-BUNDLED = {"land_issue", "evaluator", "notify_email", "rate_limit", "open311"}
+BUNDLED = {"land_issue", "evaluator", "notify_email", "rate_limit", "open311", "storage_s3"}
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 SECRET = "tok-3f9a-very-secret"
 
@@ -175,7 +175,7 @@ def test_the_allow_list_loads_only_the_named_plugins():
 
 def test_the_block_list_keeps_plugins_out():
     pm = create_plugin_manager(Settings(disabled_plugins=("land_issue", "notify_email")))
-    assert set(names(pm)) == {CORE_PLUGIN_NAME, "evaluator", "rate_limit", "open311"}
+    assert set(names(pm)) == {CORE_PLUGIN_NAME, "evaluator", "rate_limit", "open311", "storage_s3"}
     assert pm.is_blocked("land_issue")
 
 

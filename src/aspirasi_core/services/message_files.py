@@ -128,19 +128,23 @@ class MessageFiles:
         A kill in between leaves them pending too."""
         files = self._d.files
         keys = [] if key is None else [key] if isinstance(key, str) else list(key)
+
+        def settle(committed: bool) -> None:  # blocking: an object store is remote
+            for one in keys:
+                try:
+                    files.promote(one) if committed else files.delete(one)
+                except (OSError, ValueError):  # pending: the sweep settles it
+                    log.warning(
+                        "attachment_not_promoted" if committed else "attachment_not_deleted",
+                        exc_info=True,
+                    )
+
         try:
             result = await write
         except DomainError as exc:
-            if not isinstance(exc, Unavailable):
-                for one in keys:
-                    try:
-                        files.delete(one)
-                    except (OSError, ValueError):  # pending: the sweep removes it
-                        log.warning("attachment_not_deleted", exc_info=True)
+            if keys and not isinstance(exc, Unavailable):
+                await anyio.to_thread.run_sync(settle, False)
             raise
-        for one in keys:
-            try:
-                files.promote(one)
-            except OSError:  # readable while pending; the sweep promotes it
-                log.warning("attachment_not_promoted", exc_info=True)
+        if keys:
+            await anyio.to_thread.run_sync(settle, True)
         return result

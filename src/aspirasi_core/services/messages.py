@@ -125,7 +125,8 @@ class MessageService(MessageFiles):
         assert subject and body
         await deps.before("submit", ctx, subject=str(actor.account_id))
         cleaned = await self._clean_uploads(data.uploads(), frozenset({"jpeg", "pdf"}))
-        keys = self._store_files(cleaned)
+        # In a worker thread: an object store is a network round trip away.
+        keys = await anyio.to_thread.run_sync(self._store_files, cleaned)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             now = deps.clock.now()
@@ -321,7 +322,7 @@ class MessageService(MessageFiles):
                 write=False,
             )
             clean = await self._clean_upload(fields.get("attachment"), frozenset({"pdf"}))
-        key = self._store_file(clean)
+        key = await anyio.to_thread.run_sync(self._store_file, clean)
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Message:
             message = transitions.load_for_change(deps, uow, actor, message_id, expected)
