@@ -41,11 +41,14 @@ def plugin_tables() -> list[tuple[str, list[tuple[str, str, Any]]]]:
     from aspirasi_notify_email.config import NotifyEmailSettings
     from aspirasi_rate_limit.rules import SETTING_PREFIX as LIMIT
     from aspirasi_rate_limit.rules import RateLimitSettings
+    from aspirasi_storage_s3 import SETTINGS_PREFIX as S3
+    from aspirasi_storage_s3 import S3Settings
 
     return [
         ("land_issue", fields_of(LandIssueSettings, LAND)),
         ("notify_email", fields_of(NotifyEmailSettings, MAIL)),
         ("rate_limit", fields_of(RateLimitSettings, LIMIT)),
+        ("storage_s3", fields_of(S3Settings, S3)),
     ]
 
 

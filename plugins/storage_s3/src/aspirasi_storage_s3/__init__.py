@@ -30,10 +30,17 @@ from __future__ import annotations
 from aspirasi_core.plugin_api import AttachmentStore, hookimpl
 from aspirasi_core.settings import Settings
 
-from .config import S3Config
+from .config import SETTINGS_PREFIX, S3Config, S3Settings
 from .store import S3AttachmentStore, make_client
 
-__all__ = ["S3AttachmentStore", "S3Config", "S3StoragePlugin", "make_client"]
+__all__ = [
+    "SETTINGS_PREFIX",
+    "S3AttachmentStore",
+    "S3Config",
+    "S3Settings",
+    "S3StoragePlugin",
+    "make_client",
+]
 
 #: The value of ``ASPIRASI_FILE_STORAGE`` that selects this plugin.
 NAME = "s3"
@@ -46,11 +53,11 @@ class S3StoragePlugin:
     def aspirasi_configure(self, settings: Settings) -> None:
         """Stop the start on a misspelt or bad ``ASPIRASI_S3_*`` variable."""
         if settings.file_storage == NAME:
-            S3Config.from_extra(settings.extra)
+            S3Config.from_settings(settings)
 
     @hookimpl
     def aspirasi_attachment_store(self, name: str, settings: Settings) -> AttachmentStore | None:
         if name != NAME:
             return None
-        config = S3Config.from_extra(settings.extra)
+        config = S3Config.from_settings(settings)
         return S3AttachmentStore(make_client(config), config)
