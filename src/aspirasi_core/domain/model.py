@@ -284,6 +284,10 @@ class LogEntry:
     note_visibility: Visibility = Visibility.INTERNAL
     #: Its id once stored (0 before).
     id: int = 0
+    #: Its place in the message's hash chain and its hash, once stored
+    #: (``aspirasi_core.domain.log_chain``; None in an unchained row).
+    seq: int | None = None
+    entry_hash: str | None = None
 
 
 @attrs.frozen

@@ -29,6 +29,7 @@ from .idempotency import (
     StoredResponse,
     check_key,
 )
+from .log_chain import LogChainService, Lookup, VerifyReport
 from .messages import MessageService, SubmitInput, Upload
 from .nik_claims import NikClaimService
 from .notifications import NotificationService
@@ -65,6 +66,8 @@ class Aspirasi:
     attachments: AttachmentSweep
     #: A NIK verified by someone else: the super admin finds and releases it.
     nik_claims: NikClaimService
+    #: The hash-chained message logs: verify, daily roots, the public check.
+    log_chain: LogChainService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -76,6 +79,7 @@ class Aspirasi:
         idempotency = IdempotencyService(deps)
         accounts = AccountService(deps)
         audit = AuditService(deps)
+        log_chain = LogChainService(deps)
         return cls(
             deps=deps,
             accounts=accounts,
@@ -92,6 +96,7 @@ class Aspirasi:
                     idempotency.sweep,
                     accounts.sweep_unverified,
                     audit.sweep,
+                    log_chain.sweep,
                 ),
             ),
             idempotency=idempotency,
@@ -102,6 +107,7 @@ class Aspirasi:
             health=HealthService(deps),
             attachments=attachments,
             nik_claims=NikClaimService(deps),
+            log_chain=log_chain,
         )
 
 
@@ -146,7 +152,9 @@ __all__ = [
     "IdempotencyClaim",
     "IdempotencyRequest",
     "IdempotencyService",
+    "LogChainService",
     "LoginResult",
+    "Lookup",
     "MessageDetail",
     "MessageService",
     "NikClaimService",
@@ -165,6 +173,7 @@ __all__ = [
     "SystemClock",
     "TrackedMessage",
     "Upload",
+    "VerifyReport",
     "check_key",
     "periodic_sweeps",
 ]

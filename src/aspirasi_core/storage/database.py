@@ -49,6 +49,7 @@ from ..services.ports import (
     Database,
     DirectoryRepository,
     IdempotencyRepository,
+    LogChainRepository,
     MailQuotaRepository,
     MessageRepository,
     NotificationRepository,
@@ -63,6 +64,7 @@ from .repositories import (
     SqlAuditRepository,
     SqlDirectoryRepository,
     SqlIdempotencyRepository,
+    SqlLogChainRepository,
     SqlMailQuotaRepository,
     SqlMessageRepository,
     SqlNotificationRepository,
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         "dialect",
         "directory",
         "idempotency",
+        "log_chain",
         "mail_quota",
         "messages",
         "notifications",
@@ -132,6 +135,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(conn)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
         self.mail_quota: MailQuotaRepository = SqlMailQuotaRepository(conn)
+        self.log_chain: LogChainRepository = SqlLogChainRepository(conn)
 
     def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run a SQLAlchemy Core statement in this transaction (the port's ``execute``)."""

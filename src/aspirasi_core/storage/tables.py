@@ -232,7 +232,32 @@ message_log = Table(
     # Who may read the note: "internal" (staff with access) or "sender" (the
     # citizen too). Since 0004_text_visibility.
     Column("note_visibility", String(16), nullable=False, server_default="internal"),
+    # The hash chain of the message's log (since 0011_log_chain; see
+    # ``aspirasi_core.domain.log_chain``): its place (from 1), the hash of the entry
+    # before it (empty for the first) and its own. NULL only in rows written around
+    # the core (a bulk load), which ``aspirasi audit verify`` reports as unchained.
+    Column("seq", Integer, nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("entry_hash", String(64), nullable=True),
     Index("ix_message_log_message_id_id", "message_id", "id"),
+    # One entry per place: two writers appending to one chain cannot fork it.
+    Index("uq_message_log_message_id_seq", "message_id", "seq", unique=True),
+    # The public page that verifies a hash, and the daily roots (entries of a day).
+    Index("ix_message_log_entry_hash", "entry_hash"),
+    Index("ix_message_log_at", "at"),
+)
+
+#: The daily roots over all chains (since 0011_log_chain): one row per day (in
+#: ``ASPIRASI_TIMEZONE``) from the first log entry on, written by the periodic
+#: sweep once the day is over, each naming the root before it.
+log_roots = Table(
+    "log_roots",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("root", String(64), nullable=False),
+    Column("prev_root", String(64), nullable=False),
+    Column("chains", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 replies = Table(

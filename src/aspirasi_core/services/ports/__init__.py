@@ -21,6 +21,7 @@ from .audit import AuditFilter, AuditRepository, NewAuditEntry
 from .database import Database, T, UnitOfWork
 from .directory import DirectoryRepository
 from .idempotency import IdempotencyRecord, IdempotencyRepository, NewIdempotencyClaim
+from .log_chain import FoundEntry, LogChainRepository, LogRoot, StoredChain
 from .messages import (
     BackofficeFilter,
     MessageRepository,
@@ -44,9 +45,12 @@ __all__ = [
     "Clock",
     "Database",
     "DirectoryRepository",
+    "FoundEntry",
     "IdempotencyRecord",
     "IdempotencyRepository",
     "KeyedCrypto",
+    "LogChainRepository",
+    "LogRoot",
     "MailQuotaRepository",
     "MessageRepository",
     "NewAccount",
@@ -59,6 +63,7 @@ __all__ = [
     "OutboxRepository",
     "PasswordHashing",
     "PublicMessage",
+    "StoredChain",
     "T",
     "TokenRecord",
     "TokenRepository",

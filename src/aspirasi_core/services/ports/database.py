@@ -11,6 +11,7 @@ from .accounts import AccountRepository
 from .audit import AuditRepository
 from .directory import DirectoryRepository
 from .idempotency import IdempotencyRepository
+from .log_chain import LogChainRepository
 from .messages import MessageRepository
 from .notifications import NotificationRepository
 from .outbox import MailQuotaRepository, OutboxRepository
@@ -31,6 +32,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     idempotency: IdempotencyRepository
     mail_quota: MailQuotaRepository
+    #: The hash chains of the message logs and their daily roots.
+    log_chain: LogChainRepository
     #: The database's SQLAlchemy dialect name: ``sqlite`` or ``postgresql``.
     dialect: str
 

@@ -4,6 +4,7 @@ from .accounts import SqlAccountRepository
 from .audit import SqlAuditRepository
 from .directory import SqlDirectoryRepository
 from .idempotency import SqlIdempotencyRepository
+from .log_chain import SqlLogChainRepository
 from .mail_quota import SqlMailQuotaRepository
 from .messages import SqlMessageRepository
 from .notifications import SqlNotificationRepository
@@ -15,6 +16,7 @@ __all__ = [
     "SqlAuditRepository",
     "SqlDirectoryRepository",
     "SqlIdempotencyRepository",
+    "SqlLogChainRepository",
     "SqlMailQuotaRepository",
     "SqlMessageRepository",
     "SqlNotificationRepository",

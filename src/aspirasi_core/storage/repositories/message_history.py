@@ -12,6 +12,7 @@ from ...domain.errors import Conflict
 from ...domain.model import Attachment, LogEntry, Rating, Reply, Status, Visibility
 from ..tables import ratings, replies
 from ._util import execute_unique
+from .log_chain import chain_values
 from .message_attachments import MessageAttachmentRows
 from .message_rows import (
     CHUNK,
@@ -31,10 +32,15 @@ class MessageHistoryRows(MessageAttachmentRows):
     __slots__ = ()
 
     def add_log(self, entry: LogEntry) -> LogEntry:
-        new_id = self._conn.execute(INSERT_LOG, log_values(entry)).scalar_one()
+        """Appends to the message's hash chain (see ``log_chain.py``)."""
+        values = log_values(entry)
+        values.update(chain_values(self._conn, values))
+        new_id = self._conn.execute(INSERT_LOG, values).scalar_one()
         return attrs.evolve(
             entry,
             id=new_id,
+            seq=values["seq"],
+            entry_hash=values["entry_hash"],
             action=str(entry.action),
             from_status=Status(entry.from_status) if entry.from_status is not None else None,
             to_status=Status(entry.to_status),

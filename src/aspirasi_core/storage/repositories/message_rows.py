@@ -45,6 +45,10 @@ LOG_COLUMNS = (
     "at",
     "agency_id",
     "note_visibility",
+    # the hash chain (log_chain.py)
+    "seq",
+    "prev_hash",
+    "entry_hash",
 )
 INSERT_LOG = insert_statement(lg, "message_id", *LOG_COLUMNS)
 MESSAGE_COLUMNS = (
@@ -142,6 +146,8 @@ def log_entry_from_row(row: Any) -> LogEntry:
         at=row.at,
         agency_id=row.agency_id,
         note_visibility=Visibility(row.note_visibility),
+        seq=row.seq,
+        entry_hash=row.entry_hash,
     )
 
 

@@ -16,6 +16,7 @@ from ...domain.errors import Conflict
 from ...domain.model import LogEntry, Message, Status
 from ...domain.pii import public_copy
 from ...services.ports import NewMessage
+from .log_chain import first_chain_values
 from .message_history import MessageHistoryRows
 from .message_reads import MessageListReads
 from .message_rows import (
@@ -67,7 +68,9 @@ class SqlMessageRepository(MessageHistoryRows, MessageListReads):
 
         dialect = self._conn.dialect.name
         if first_log is not None and dialect == "postgresql":
-            for key, value in log_values(first_log).items():
+            entry = log_values(first_log)
+            entry.update(first_chain_values(new.ticket, entry))
+            for key, value in entry.items():
                 if key != "message_id":
                     values[f"log_{key}"] = value
             rows = self._conn.execute(insert_message_with_log_statement(), values).all()
