@@ -2,8 +2,9 @@
 
 ``aspirasi db upgrade`` · ``aspirasi users create-superadmin|sweep-unverified`` ·
 ``aspirasi demo`` · ``aspirasi plugins list`` · ``aspirasi outbox run|list|retry`` ·
-``aspirasi sop sweep|recompute`` · ``aspirasi retention sweep`` · ``aspirasi serve``.
-Settings come from ``ASPIRASI_*`` environment variables (docs/configuration.md).
+``aspirasi sop sweep|recompute`` · ``aspirasi retention sweep`` · ``aspirasi serve`` ·
+``aspirasi audit verify|seal`` (:mod:`.cli_audit`). Settings: ``ASPIRASI_*`` variables
+(docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import anyio
 import click
 
+from .cli_audit import audit
 from .settings import Settings
 
 
@@ -42,6 +44,9 @@ def _app(settings: Settings, *, ensure_categories: bool = True):  # type: ignore
 @click.version_option(package_name="aspirasi-core", prog_name="aspirasi")
 def main() -> None:
     """Aspirasi: public aspiration and complaint service."""
+
+
+main.add_command(audit)
 
 
 # ---------------------------------------------------------------- db
@@ -367,10 +372,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options of ``aspirasi serve`` (and of the benchmark's server):
-    the app factory and the server limits of the settings, all public options of
-    uvicorn. The body read timeout is the app's own
-    (:mod:`aspirasi_web.body_timeout`); uvicorn has no header read timeout, which
-    is the reverse proxy's job (docs/deployment.md)."""
+    the app factory and the server limits of the settings. The body read timeout
+    is the app's own (:mod:`aspirasi_web.body_timeout`); the header read timeout
+    the reverse proxy's (docs/deployment.md)."""
     return {
         "factory": True,
         "timeout_keep_alive": settings.serve_keep_alive_seconds,

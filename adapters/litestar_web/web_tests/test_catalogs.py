@@ -116,7 +116,7 @@ def _used_by_core_and_web() -> set[str]:
 
 
 def test_every_text_has_an_indonesian_translation() -> None:
-    catalog = _catalog([WEB / "locale", *(p / "locale" for p in PLUGINS)], "id")
+    catalog = _catalog([WEB / "locale", CORE / "locale", *(p / "locale" for p in PLUGINS)], "id")
     used = _used_by_core_and_web()
     for plugin in PLUGINS:
         used |= _template_msgids(plugin) | _code_msgids(plugin)
@@ -130,7 +130,7 @@ def test_every_text_has_an_indonesian_translation() -> None:
 
 
 def test_nothing_is_left_in_english_in_the_indonesian_catalogs() -> None:
-    for folder in [WEB / "locale", *(p / "locale" for p in PLUGINS)]:
+    for folder in [WEB / "locale", CORE / "locale", *(p / "locale" for p in PLUGINS)]:
         catalog = _catalog([folder], "id")
         same = sorted(m for m, text in catalog.items() if text == m and m not in SAME_IN_BOTH)
         assert not same, f"{folder}: left untranslated: {same}"

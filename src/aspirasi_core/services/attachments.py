@@ -8,6 +8,7 @@ The outbox worker runs it with the SOP sweep (every ``ASPIRASI_SOP_SWEEP_SECONDS
 
 from __future__ import annotations
 
+import io
 from typing import BinaryIO
 
 import anyio.to_thread
@@ -30,21 +31,36 @@ class AttachmentDownload:
     content_type: str
     _files: AttachmentStore = attrs.field(repr=False, alias="files")
     _key: str = attrs.field(repr=False, alias="key")
+    #: A reply's PDF: (ticket, hash of the reply's log entry), written into the
+    #: file's metadata as it is served (``security/pdf_stamp.py``), so it never
+    #: goes out by a direct URL.
+    stamp: tuple[str, str] | None = None
 
     def url(self, *, inline: bool = False) -> str | None:
         """A short-lived address to download the file from directly, when the
-        store gives one (see :meth:`AttachmentStore.download_url`); else None."""
+        store gives one (see :meth:`AttachmentStore.download_url`) and the file
+        is served as stored; else None."""
+        if self.stamp is not None:
+            return None
         return self._files.download_url(
             self._key, filename=self.filename, content_type=self.content_type, inline=inline
         )
 
     def open(self) -> BinaryIO:
         """The file opened for reading in chunks; close it when done."""
+        if self.stamp is not None:
+            return io.BytesIO(self.read())
         return self._files.open(self._key)
 
     def read(self) -> bytes:
         """The whole file (thumbnails, exports)."""
-        return self._files.get(self._key)
+        data = self._files.get(self._key)
+        if self.stamp is not None:
+            from ..security.pdf_stamp import stamp_pdf  # pikepdf only when a PDF is served
+
+            ticket, entry_hash = self.stamp
+            data = stamp_pdf(data, ticket=ticket, entry_hash=entry_hash)
+        return data
 
 
 class AttachmentSweep:

@@ -250,7 +250,7 @@ class QueryService(ListQueries):
         actor = _require_actor(ctx)
         deps = self._d
 
-        def script(uow: UnitOfWork) -> tuple[str, str, str]:
+        def script(uow: UnitOfWork) -> tuple[str, str, str, tuple[str, str] | None]:
             message = self._visible(uow, actor, int(message_id))
             wanted = int(attachment_id)
             # An id no row can have (past 64 bits) is simply not there.
@@ -263,10 +263,15 @@ class QueryService(ListQueries):
                 raise NotFound("The file was not found.", code="attachment_not_found")
             if found.removed:
                 raise NotFound("This attachment was removed.", code="attachment_removed")
-            return found.filename, found.content_type, found.storage_key
+            stamp = None
+            if found.kind == "reply" and found.content_type == "application/pdf":
+                # the reply's entry of the hash chain, for the file's metadata
+                hashes = uow.log_chain.entry_hashes(message.id, [str(Action.REPLY)])
+                stamp = (message.ticket, hashes[-1]) if hashes else None
+            return found.filename, found.content_type, found.storage_key, stamp
 
-        filename, content_type, key = await deps.db.transaction(script, write=False)
-        return AttachmentDownload(filename, content_type, deps.files, key)
+        filename, content_type, key, stamp = await deps.db.transaction(script, write=False)
+        return AttachmentDownload(filename, content_type, deps.files, key, stamp=stamp)
 
     def _may_open(
         self, uow: UnitOfWork, actor: Actor, message: Message, attachment: Attachment

@@ -8,6 +8,7 @@ from typing import Any
 #: Page modules, in the order their routes are mounted.
 MODULES = (
     "public",
+    "verification",
     "account",
     "citizen",
     "files",
