@@ -92,7 +92,9 @@ _HIDDEN: dict[str, frozenset[str]] = {
         }
     ),
     "messages": frozenset({"author_id"}),
-    "message_log": frozenset({"actor_id"}),
+    # The chain's hashes cover actor_id: with every other column at hand, a
+    # plugin could find an anonymous sender's id by trying each account's.
+    "message_log": frozenset({"actor_id", "prev_hash", "entry_hash"}),
     "replies": frozenset(),
     "ratings": frozenset(),
 }
@@ -131,7 +133,7 @@ class CoreSchema:
     accounts: TableClause
     #: Every column but ``author_id``.
     messages: TableClause
-    #: Every column but ``actor_id``.
+    #: Every column but ``actor_id`` and the hashes (``prev_hash``, ``entry_hash``).
     message_log: TableClause
     replies: TableClause
     ratings: TableClause

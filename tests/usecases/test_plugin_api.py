@@ -63,6 +63,8 @@ def test_the_schema_hides_secrets_and_senders() -> None:
     assert "email" not in schema.accounts.c
     assert "author_id" not in schema.messages.c
     assert "actor_id" not in schema.message_log.c
+    # the chain's hashes would let a plugin try each account id against them
+    assert "entry_hash" not in schema.message_log.c and "prev_hash" not in schema.message_log.c
     assert "full_name" in schema.accounts.c
     with pytest.raises(TypeError):
         schema.tables["outbox"] = schema.messages  # type: ignore[index]

@@ -1,5 +1,6 @@
 """Access matrix of the public, account and citizen pages and the file downloads
-(pages/public.py, pages/account.py, pages/citizen.py, pages/files.py).
+(pages/public.py, pages/verification.py, pages/account.py, pages/citizen.py,
+pages/files.py).
 
 Statuses as the TestClient sees them without following redirects, for the
 requests ``access/__init__.py`` describes (bearer tokens for signed-in actors,
@@ -47,6 +48,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/messages"): _all(200),
     ("GET", "/tracking"): _all(200),
     ("POST", "/tracking"): _all(422),  # no NIK
+    # the public check of the tamper-evident record (pages/verification.py)
+    ("GET", "/verifikasi"): _all(200),
+    ("GET", "/verification"): _all(200),
     # accounts (pages/account.py)
     ("GET", "/login"): _all(200),
     ("POST", "/login"): _all(422),
