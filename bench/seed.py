@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aspirasi_core.domain.log_chain import GENESIS, ChainLink, entry_hash
 from aspirasi_core.domain.nik import mask_nik
 from aspirasi_core.security.crypto import Crypto
 from aspirasi_core.security.passwords import PasswordHasher
@@ -59,7 +60,7 @@ def pg_name(size_label: str, suffix: str = "") -> str:
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SEED = 20261128
 #: Bump when the generated rows change (part of the cache key, with the migrations).
-DATA_VERSION = 2
+DATA_VERSION = 3
 AGENCIES = 50
 HEAVY_SHARE = 0.20
 #: The one password of every seeded account (hashed once).
@@ -386,7 +387,26 @@ class DataSet:
             milestones: dict[str, datetime | None] = dict.fromkeys(
                 ("forwarded_at", "started_at", "closed_at")
             )
-            for action, from_s, to_s, actor, ag, note in transitions:
+            # The hash chain (migration 0011), as add_log writes it.
+            prev_hash = GENESIS
+            ticket = ticket_of(mid, created)
+            for seq, (action, from_s, to_s, actor, ag, note) in enumerate(transitions, 1):
+                visibility = "internal" if action in ("forward", "reforward") else "sender"
+                digest = entry_hash(
+                    ChainLink(
+                        ticket,
+                        seq,
+                        prev_hash,
+                        at,
+                        actor,
+                        action,
+                        from_s,
+                        to_s,
+                        note,
+                        visibility,
+                        ag,
+                    )
+                )
                 if action in ("forward", "reforward"):
                     milestones["forwarded_at"] = at
                 elif action == "start":
@@ -406,11 +426,13 @@ class DataSet:
                         "at": at,
                         "agency_id": ag,
                         # migration 0004: forwarding notes are internal by default
-                        "note_visibility": (
-                            "internal" if action in ("forward", "reforward") else "sender"
-                        ),
+                        "note_visibility": visibility,
+                        "seq": seq,
+                        "prev_hash": prev_hash,
+                        "entry_hash": digest,
                     }
                 )
+                prev_hash = digest
                 at = at + day
             updated = at - day
             is_open = status in ("submitted", "forwarded", "in_progress")
