@@ -119,3 +119,25 @@ def test_the_page_lists_the_daily_roots(api: ApiWorld) -> None:
     page = api.client.get(PAGE)
     assert all(r.root in page.text for r in roots)
     assert 'href="/verifikasi"' in page.text  # linked from every page's footer
+
+
+def test_the_api_checks_a_hash_and_lists_the_roots(api: ApiWorld) -> None:
+    mid, ticket = _answered(api)
+    digest = _pdf_metadata(api, mid)["/AspirasiEntryHash"]
+    r = api.client.get(f"/api/v1/public/record/entries/{digest}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["valid"] is True and body["restricted"] is False
+    assert (body["ticket"], body["action"]) == (ticket, "reply") and body["at"]
+    assert api.client.get(f"/api/v1/public/record/entries/{'a' * 64}").json() == {"valid": False}
+    bad = api.client.get("/api/v1/public/record/entries/xyz")
+    assert bad.status_code == 422 and bad.json()["code"] == "bad_hash"
+    hidden_mid, _ = _answered(api, confidential=True)
+    hidden = _pdf_metadata(api, hidden_mid)["/AspirasiEntryHash"]
+    assert api.client.get(f"/api/v1/public/record/entries/{hidden}").json() == {
+        "valid": True,
+        "restricted": True,
+    }
+    roots = api.client.get("/api/v1/public/record/roots", params={"limit": "5"})
+    assert roots.status_code == 200 and roots.json() == {"items": [], "next_cursor": None}
+    assert api.client.get("/api/v1/public/record/roots", params={"limit": "0"}).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, auth, backoffice, me, messages, nik_claims, privacy
+from . import admin, auth, backoffice, me, messages, nik_claims, privacy, record
 
 ROUTES: list[Any] = [
     *auth.ROUTES,
@@ -15,4 +15,5 @@ ROUTES: list[Any] = [
     *admin.ROUTES,
     *privacy.ROUTES,
     *nik_claims.ROUTES,
+    *record.ROUTES,
 ]
