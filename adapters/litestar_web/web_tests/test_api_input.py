@@ -98,6 +98,8 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("GET", "/api/v1/land-issues", "root", "none", None, "status=foo", "status"),
     ("GET", "/api/v1/land-issues", "root", "none", None, "limit=0", "limit"),
     ("POST", "/api/v1/public/tracking", None, "json", {"nik": "123"}, "", "nik"),
+    ("GET", "/api/v1/public/record/entries/{entry_hash}", None, "none", None, "", "hash"),
+    ("GET", "/api/v1/public/record/roots", None, "none", None, "limit=0", "limit"),
     ("POST", "/api/v1/public/tracking", None, "json", {"nik": ["x"]}, "", "nik"),
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "status=foo", "status"),
     (
@@ -298,6 +300,7 @@ def _path(world: ApiWorld, template: str, ids: dict[str, int]) -> str:
         "subcategory_id": world.ids["sub_infra"],
         "day_off_id": 1,
         "reprimand_id": 1,
+        "entry_hash": "not-a-hash",
     }
     return _PARAM.sub(lambda m: str(values[m.group(1)]), template)
 
@@ -414,6 +417,7 @@ def test_garbage_never_causes_a_500(api: ApiWorld, actor: str | None) -> None:
         "subcategory_id": api.ids["sub_infra"],
         "day_off_id": 1,
         "reprimand_id": 1,
+        "entry_hash": "%ff" * 30,
     }
     headers = api.bearer(actor) if actor else {"Authorization": "Bearer none"}
     for method, template in app_routes(api.app):
