@@ -120,6 +120,14 @@ async def test_the_sweep_seals_finished_days_and_a_rewritten_chain_breaks_a_root
     report = app.log_chain.verify_sync()
     assert report.ok and report.roots == sealed
 
+    # Deleting a root is found by the next one's link; put back, all holds again.
+    first = roots[-1]
+    _sql(world, "DELETE FROM log_roots WHERE day = :d", d=first.day)
+    problem = app.log_chain.verify_sync().root_problem
+    assert problem is not None and problem.reason == "prev"
+    assert app.deps.db.run_sync(lambda uow: uow.log_chain.add_root(first))
+    assert app.log_chain.verify_sync().ok
+
     # A forger who rewrites the note and then every hash of the chain after it
     # makes the chain hold again: the roots already written do not.
     rows = _log_rows(world, msg.id)
@@ -143,11 +151,6 @@ async def test_the_sweep_seals_finished_days_and_a_rewritten_chain_breaks_a_root
     report = app.log_chain.verify_sync()
     assert report.first_broken is None  # the chain alone looks whole
     assert report.root_problem is not None and report.root_problem.reason == "root"
-
-    # Deleting a root is found by the next one's link.
-    day = roots[-1].day
-    _sql(world, "DELETE FROM log_roots WHERE day = :d", d=day)
-    assert app.log_chain.verify_sync().root_problem is not None
 
 
 async def test_concurrent_changes_of_one_message_keep_one_chain(world: World) -> None:
