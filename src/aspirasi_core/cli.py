@@ -40,13 +40,10 @@ def _app(settings: Settings, *, ensure_categories: bool = True):  # type: ignore
     return bootstrap(settings, ensure_categories=ensure_categories)
 
 
-@click.group()
+@click.group(commands=[audit])  # cli_audit.py
 @click.version_option(package_name="aspirasi-core", prog_name="aspirasi")
 def main() -> None:
     """Aspirasi: public aspiration and complaint service."""
-
-
-main.add_command(audit)
 
 
 # ---------------------------------------------------------------- db
