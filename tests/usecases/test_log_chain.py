@@ -219,13 +219,22 @@ async def test_any_single_changed_byte_of_an_entry_is_found(world: World) -> Non
     @settings(
         max_examples=120,
         deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+        ],
     )
     @given(
         entry=st.sampled_from(ids),
         column=st.sampled_from(COLUMNS),
         position=st.integers(min_value=0, max_value=10_000),
-        byte=st.integers(min_value=0, max_value=255),
+        # Any byte; mostly digits and printable ASCII, which the columns can hold.
+        byte=st.one_of(
+            st.sampled_from(b"0123456789"),
+            st.integers(min_value=0x20, max_value=0x7E),
+            st.integers(min_value=0, max_value=255),
+        ),
     )
     def check(entry: int, column: str, position: int, byte: int) -> None:
         def script(uow: Any) -> None:
@@ -265,7 +274,7 @@ async def test_any_single_changed_byte_of_an_entry_is_found(world: World) -> Non
 
     check()
     # Most drawn changes were stored (the rest the database refused or read the same).
-    assert len(checked) >= 40, checked
+    assert len(checked) >= 100, checked
     assert len(set(checked)) >= 8, sorted(set(checked))
 
 
