@@ -484,8 +484,9 @@ def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
         if op is not None:
             super_token, _ = login(base, seed.SUPERADMIN)
             bearer_super = {"Authorization": f"Bearer {super_token}"}
-            # A year and a month of messages ([from, to), local days), the window shifted
-            # by one day per request so that no two requests ask for the same report.
+            # A year and a month of messages (from and to are local days, both included),
+            # the window shifted by one day per request so that no two requests ask for
+            # the same report.
             evaluator, evaluator_month = [], []
             first = datetime(2025, 11, 1, tzinfo=UTC)
             for k in range(200):
@@ -493,7 +494,8 @@ def build_scenarios(base: str, facts: dict[str, Any]) -> Scenario:
                 year_on = day.replace(year=day.year + 1)
                 month_on = (day.replace(day=1) + timedelta(days=32)).replace(day=min(day.day, 28))
                 for into, end in ((evaluator, year_on), (evaluator_month, month_on)):
-                    query = f"?from={day:%Y-%m-%d}&to={end:%Y-%m-%d}"
+                    last = end - timedelta(days=1)
+                    query = f"?from={day:%Y-%m-%d}&to={last:%Y-%m-%d}"
                     into.append(Req("GET", f"/api/v1/evaluator/report{query}", bearer_super))
             note = (
                 "GET /api/v1/evaluator/report?from=…&to=… (one year, or one month, a different "
