@@ -14,7 +14,7 @@ def test_super_admin_creates_an_operator_who_can_log_in(web: WebWorld) -> None:
     login(web, "root")
     page = web.client.get("/admin/users")
     assert page.status_code == 200 and "op_pupr" in page.text
-    assert 'name="permissions"' in page.text
+    assert 'name="permissions"' in web.client.get("/admin/users/new").text
     r = web.client.post(
         "/admin/users",
         data={

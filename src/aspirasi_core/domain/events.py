@@ -130,7 +130,7 @@ class PasswordResetRequested(Event):
 @attrs.frozen
 class PasswordChanged(Event):
     account_id: int
-    reason: str  # "change" or "reset"
+    reason: str  # "change", "reset" or "invitation"
     at: datetime
 
 
@@ -151,6 +151,21 @@ class StaffAccountCreated(Event):
     agency_id: int | None
     created_by: int
     at: datetime
+
+
+@attrs.frozen
+class StaffInvited(Event):
+    """A super admin invited a staff member: ``token`` is the raw secret of the
+    link (for the mail) with which they set their first password."""
+
+    account_id: int
+    email: str
+    language: str
+    full_name: str
+    role: str
+    token: str = attrs.field(repr=False)
+    expires_at: datetime | None = None
+    at: datetime | None = None
 
 
 @attrs.frozen

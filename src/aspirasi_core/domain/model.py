@@ -117,6 +117,9 @@ class Account:
     #: When the owner deleted the account: the row stays, without personal data,
     #: so that its messages keep a sender (see ``DataRightsService.delete_account``).
     deleted_at: datetime | None = None
+    #: The password was typed by a super admin: its owner must choose their own
+    #: before doing anything else (since 0009_staff_invitations).
+    must_change_password: bool = False
 
     @property
     def verified(self) -> bool:
@@ -125,6 +128,11 @@ class Account:
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def awaiting_password(self) -> bool:
+        """Invited, and the invitation not accepted yet: no password to log in with."""
+        return not self.password_hash and not self.deleted
 
     def actor(self) -> Actor:
         """The :class:`Actor` that acts on behalf of this account."""

@@ -16,8 +16,10 @@ class TokenPurpose:
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name, not a secret
     SESSION = "session"
     API = "api"
+    #: The link of a staff invitation: its holder sets the account's first password.
+    INVITATION = "staff_invitation"
 
-    ALL: tuple[str, ...] = (VERIFY_EMAIL, RESET_PASSWORD, SESSION, API)
+    ALL: tuple[str, ...] = (VERIFY_EMAIL, RESET_PASSWORD, SESSION, API, INVITATION)
 
 
 def new_token() -> str:

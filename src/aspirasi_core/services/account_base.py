@@ -48,6 +48,25 @@ def _new_login_id() -> str:
     return secrets.token_hex(16)
 
 
+def issue_link_token(
+    uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta, now: datetime
+) -> tuple[str, datetime]:
+    """A new single-use link token; it voids the account's older ones of the
+    same purpose (SPEC.md: a new link may void the older ones)."""
+    uow.tokens.delete_for_account(account.id, [purpose])
+    token = new_token()
+    expires = now + ttl
+    uow.tokens.add(
+        account_id=account.id,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=expires,
+        auth_version=account.auth_version,
+    )
+    return token, expires
+
+
 class AccountBase:
     """The dependencies and the token helpers of :class:`.accounts.AccountService`."""
 
@@ -61,24 +80,8 @@ class AccountBase:
         start = datetime.combine(local.date(), time(0), tzinfo=zone)
         return start, datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
 
-    @staticmethod
-    def _issue_link_token(
-        uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta, now: datetime
-    ) -> tuple[str, datetime]:
-        """A new single-use link token; it voids the account's older ones of the
-        same purpose (SPEC.md: a new link may void the older ones)."""
-        uow.tokens.delete_for_account(account.id, [purpose])
-        token = new_token()
-        expires = now + ttl
-        uow.tokens.add(
-            account_id=account.id,
-            purpose=purpose,
-            token_hash=hash_token(token),
-            created_at=now,
-            expires_at=expires,
-            auth_version=account.auth_version,
-        )
-        return token, expires
+    #: See :func:`issue_link_token`.
+    _issue_link_token = staticmethod(issue_link_token)
 
     def _reserved_elsewhere(self, uow: UnitOfWork, account: Account, username: str) -> set[str]:
         """Which of ``username`` and the account's NIK a verified account holds."""

@@ -63,11 +63,29 @@ class PasswordsMixin(AccountBase):
 
         await run_write(deps, script)
 
-    async def reset_password(
+    async def accept_invitation(
         self, ctx: Context, token: str, password: str, password_confirm: str
     ) -> Account:
-        """Set a new password with a reset token; ends every session and token of
-        the account. The token is consumed only when the new password is valid."""
+        """Set the first password of an invited staff account with the token of
+        its invitation mail (single-use, expiring; see ``AdminService.invite_staff``)."""
+        return await self.reset_password(
+            ctx, token, password, password_confirm, purpose=TokenPurpose.INVITATION
+        )
+
+    async def reset_password(
+        self,
+        ctx: Context,
+        token: str,
+        password: str,
+        password_confirm: str,
+        *,
+        purpose: str = TokenPurpose.RESET_PASSWORD,
+    ) -> Account:
+        """Set a new password with a reset token (or, with ``purpose`` INVITATION,
+        an invitation's); ends every session and token of the account. The token
+        is consumed only when the new password is valid."""
+        if purpose not in (TokenPurpose.RESET_PASSWORD, TokenPurpose.INVITATION):
+            raise ValueError(f"not a password link purpose: {purpose}")
         bad_token = Invalid.field(
             "token", "token_invalid", "This link is not valid or has expired."
         )
@@ -78,7 +96,7 @@ class PasswordsMixin(AccountBase):
         digest = hash_token(token)
 
         def peek(uow: UnitOfWork) -> Account | None:
-            record = uow.tokens.lookup(TokenPurpose.RESET_PASSWORD, digest, deps.clock.now())
+            record = uow.tokens.lookup(purpose, digest, deps.clock.now())
             return uow.accounts.get(record.account_id) if record else None
 
         account = await deps.db.transaction(peek, write=False)
@@ -93,11 +111,16 @@ class PasswordsMixin(AccountBase):
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Account:
             now = deps.clock.now()
-            record = uow.tokens.consume(TokenPurpose.RESET_PASSWORD, digest, now)
+            record = uow.tokens.consume(purpose, digest, now)
             current = uow.accounts.get(record.account_id) if record else None
             if record is None or current is None or record.auth_version != current.auth_version:
                 raise bad_token
-            fields: dict[str, object] = {"password_hash": password_hash}
+            if not current.is_active:
+                raise bad_token
+            fields: dict[str, object] = {
+                "password_hash": password_hash,
+                "must_change_password": False,
+            }
             if current.email_verified_at is None and not self._reserved_elsewhere(
                 uow, current, current.username
             ):
@@ -107,13 +130,14 @@ class PasswordsMixin(AccountBase):
             uow.accounts.update(current.id, **fields)
             uow.accounts.bump_auth_version(current.id)
             uow.tokens.delete_for_account(current.id, None)
-            events.record(PasswordChanged(account_id=current.id, reason="reset", at=now))
+            reason = "reset" if purpose == TokenPurpose.RESET_PASSWORD else "invitation"
+            events.record(PasswordChanged(account_id=current.id, reason=reason, at=now))
             updated = uow.accounts.get(current.id)
             assert updated is not None
             return updated
 
         account = await run_write(deps, script)
-        log.info("password_reset", account_id=account.id)
+        log.info("password_reset", account_id=account.id, purpose=purpose)
         return account
 
     async def change_password(
@@ -157,7 +181,7 @@ class PasswordsMixin(AccountBase):
 
         def script(uow: UnitOfWork, events: EventRecorder) -> LoginResult:
             now = deps.clock.now()
-            uow.accounts.update(account.id, password_hash=password_hash)
+            uow.accounts.update(account.id, password_hash=password_hash, must_change_password=False)
             uow.accounts.bump_auth_version(account.id)
             uow.tokens.delete_for_account(account.id, None)
             events.record(PasswordChanged(account_id=account.id, reason="change", at=now))

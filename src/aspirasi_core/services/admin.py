@@ -13,10 +13,8 @@ from typing import Any
 import attrs
 
 from ..domain.audit import AuditAction
-from ..domain.errors import Conflict, NotFound, Unauthenticated
-from ..domain.events import StaffAccountCreated
-from ..domain.model import Account, Actor, Agency, Category, Page, Role, Subcategory
-from ..domain.policy import Perm
+from ..domain.errors import Conflict, NotFound
+from ..domain.model import Account, Agency, Category, Page, Role, Subcategory
 from ..domain.validation import (
     LIMITS,
     Collector,
@@ -29,24 +27,14 @@ from ..domain.validation import (
 from ..plugin_types import CategoryDecl
 from ..security.tokens import TokenPurpose
 from . import directory
+from .admin_staff import StaffInput, StaffMixin
 from .audit import record
 from .context import Context
-from .core import CoreDeps, EventRecorder, run_write, run_write_sync
+from .core import EventRecorder, run_write, run_write_sync
 from .cursor import decode_cursor, encode_cursor, page_size
 from .directory import UNSET, EntryKind
 from .ports import NewAccount, UnitOfWork
 from .sop import SopService
-
-
-@attrs.frozen
-class StaffInput:
-    email: str
-    username: str
-    full_name: str
-    password: str = attrs.field(repr=False)
-    role: str = Role.OPERATOR
-    agency_id: int | None = None
-    permissions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -60,115 +48,29 @@ class AccountChanges:
     full_name: str | None = None
 
 
-class AdminService:
-    def __init__(self, deps: CoreDeps) -> None:
-        self._d = deps
-
-    def _require(self, ctx: Context) -> Actor:
-        if ctx.actor is None:
-            raise Unauthenticated("Please log in.", code="login_required")
-        self._d.policy.require(ctx.actor, Perm.ADMIN_MANAGE)
-        return ctx.actor
-
-    def _default_permissions(self, role: str, agency_code: str | None) -> frozenset[str]:
-        """What plugins grant new staff accounts by default (grantable names only)."""
-        grantable = self._d.policy.grantable()
-        results = self._d.hook.aspirasi_default_permissions(role=role, agency_code=agency_code)
-        return frozenset(name for names in results for name in names or () if name in grantable)
-
-    def _check_permissions(self, values: Iterable[str], collector: Collector) -> frozenset[str]:
-        granted = frozenset(values)
-        unknown = granted - self._d.policy.grantable()
-        if unknown:
-            collector.add(
-                "permissions",
-                "permission_unknown",
-                "Unknown permission: %(names)s.",
-                names=", ".join(sorted(unknown)),
-            )
-        return granted
-
-    def _check_role_agency(
-        self, uow: UnitOfWork, role: str, agency_id: int | None, collector: Collector
-    ) -> int | None:
-        decl = self._d.policy.roles.get(role)
-        if decl is None or not decl.staff or role == Role.SUPER_ADMIN:
-            collector.add("role", "role_unknown", "Choose the admin or operator level.")
-            return None
-        if decl.bound_to_agency:
-            if agency_id is None:
-                collector.add(
-                    "agency_id", "agency_required", "An operator belongs to an agency: choose one."
-                )
-                return None
-            agency = uow.directory.agency(agency_id)
-            if agency is None or not agency.is_active:
-                collector.add("agency_id", "agency_unknown", "Choose an agency.")
-            return agency_id
-        return None
+class AdminService(StaffMixin):
+    """Accounts (creating them: :class:`.admin_staff.StaffMixin`), agencies,
+    categories and sub-categories."""
 
     # ------------------------------------------------------------------ accounts
-    async def create_staff(self, ctx: Context, data: StaffInput) -> Account:
-        """Create an admin or operator account (verified at once)."""
-        actor = self._require(ctx)
-        collector = Collector()
-        email = collector.check(normalize_email, data.email)
-        username = collector.check(normalize_username, data.username)
-        full_name = collector.check(
-            clean_text, data.full_name, "full_name", max_length=LIMITS["full_name"]
-        )
-        collector.check(
-            check_password, data.password, data.password, personal=(username or "", email or "")
-        )
-        permissions = self._check_permissions(data.permissions, collector)
-        agency_id = None
-        if data.agency_id not in (None, ""):
-            agency_id = collector.check(check_id, data.agency_id, "agency_id")
-        collector.raise_if_any()
-        assert email and username and full_name
-        deps = self._d
-        password_hash = await deps.hasher.hash_async(data.password)
+    async def resend_invitation(self, ctx: Context, account_id: int) -> Account:
+        """Mail a new invitation link to a staff account that has not set its
+        password yet (the older link dies)."""
+        self._require(ctx)
+        account_id = check_id(account_id, "id")
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Account:
-            errors = Collector()
-            bound_agency = self._check_role_agency(uow, data.role, agency_id, errors)
-            taken = uow.accounts.clashes(email=email, username=username)
-            if "email" in taken:
-                errors.add("email", "email_taken", "An account with this e-mail already exists.")
-            if "username" in taken:
-                errors.add("username", "username_taken", "This username is already taken.")
-            errors.raise_if_any()
-            now = deps.clock.now()
-            agency = uow.directory.agency(bound_agency) if bound_agency is not None else None
-            granted = permissions | self._default_permissions(
-                data.role, agency.code if agency else None
-            )
-            account = uow.accounts.add(
-                NewAccount(
-                    email=email,
-                    username=username,
-                    full_name=full_name,
-                    role=data.role,
-                    password_hash=password_hash,
-                    created_at=now,
-                    language=deps.settings.default_language,
-                    agency_id=bound_agency,
-                    permissions=granted,
-                    email_verified_at=now,
+            account = uow.accounts.get(account_id)
+            if account is None:
+                raise NotFound("The account was not found.", code="account_not_found")
+            if not account.awaiting_password or not account.is_active:
+                raise Conflict(
+                    "This account already has a password.", code="invitation_not_pending"
                 )
-            )
-            events.record(
-                StaffAccountCreated(
-                    account_id=account.id,
-                    role=account.role,
-                    agency_id=account.agency_id,
-                    created_by=actor.account_id,
-                    at=now,
-                )
-            )
+            self._invite(uow, events, account)
             return account
 
-        return await run_write(deps, script)
+        return await run_write(self._d, script)
 
     async def update_account(
         self, ctx: Context, account_id: int, changes: AccountChanges

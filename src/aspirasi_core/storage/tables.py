@@ -117,6 +117,9 @@ accounts = Table(
     # When the owner deleted the account (since 0006_data_rights): the row stays,
     # emptied of personal data, so that its messages keep a sender.
     Column("deleted_at", UTCDateTime, nullable=True),
+    # A password typed by a super admin, to be changed at the first log-in (since
+    # 0009_staff_invitations).
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
     _partial_index("uq_accounts_username_verified", "username", "email_verified_at IS NOT NULL"),
     _partial_index("uq_accounts_nik_index_verified", "nik_index", "email_verified_at IS NOT NULL"),

@@ -38,6 +38,7 @@ from .body_timeout import BodyTimeoutMiddleware
 from .context import credentials
 from .csrf import SessionCSRFMiddleware, csrf_config, form_failure, read_form_first
 from .errors import EXCEPTION_HANDLERS
+from .guards import password_changed
 from .i18n import Translations
 from .middleware import Authentication, RequestContextMiddleware
 from .templating import build_environment
@@ -258,6 +259,8 @@ def create_app(
             DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
         ],
         before_request=before_request,
+        # An account whose password a super admin typed changes it first.
+        guards=[password_changed],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(

@@ -140,6 +140,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         if isinstance(exc, Invalid) and exc.errors and detail == t("The input is not valid."):
             detail = "; ".join(e["message"] for e in errors or [])
         return problem(request, status, exc.code, detail, errors=errors, headers=headers)
+    if exc.code == "password_change_required":  # see aspirasi_web.guards
+        return Redirect(path="/account/password")
     if isinstance(exc, Unauthenticated):
         from .templating import safe_next
 

@@ -51,6 +51,8 @@ FLASH_MESSAGES = {
     "progress_saved": "The progress update was saved.",
     "replied": "The reply was sent and the message is done.",
     "saved": "Saved.",
+    "invitation_accepted": "Your password is set. You can log in now.",
+    "password_chosen": "Your password was changed. Welcome.",
 }
 
 

@@ -13,6 +13,8 @@ the account's language is ``en``):
 
 - the verification link (``{base}/verify-email?token=…``) and the password-reset
   link (``{base}/reset-password?token=…``) to the account's address;
+- the invitation of a new staff account (``{base}/invitation?token=…``), with
+  which its owner sets their first password;
 - a notice to the owner of an address when someone tries to register with it
   (saying, for an account still waiting for verification, that it waits and is
   removed if nobody confirms it);

@@ -24,6 +24,7 @@ from aspirasi_core.domain.events import (
     NikReleased,
     PasswordResetRequested,
     RegistrationNikTaken,
+    StaffInvited,
     StatusChanged,
     VerificationRequested,
 )
@@ -70,6 +71,9 @@ class Links:
 
     def reset_password(self, token: str) -> Url:
         return self.url("/reset-password", token=token)
+
+    def invitation(self, token: str) -> Url:
+        return self.url("/invitation", token=token)
 
     def login(self) -> Url:
         return self.url("/login")
@@ -239,6 +243,17 @@ RESET_PASSWORD = MailKind(
     context=lambda e, links: {"link": links.reset_password(e.token), "minutes": _minutes_left(e)},
 )
 
+STAFF_INVITATION = MailKind(
+    name="staff_invitation",
+    events=(StaffInvited,),
+    recipients=_owner,
+    context=lambda e, links: {
+        "link": links.invitation(e.token),
+        "days": max(1, round((_hours_left(e) or 24) / 24)),
+        "role": e.role,
+    },
+)
+
 DUPLICATE_REGISTRATION = MailKind(
     name="duplicate_registration",
     events=(DuplicateRegistrationAttempted,),
@@ -339,6 +354,7 @@ def builtin_kinds() -> list[MailKind]:
     return [
         VERIFY_EMAIL,
         RESET_PASSWORD,
+        STAFF_INVITATION,
         DUPLICATE_REGISTRATION,
         REGISTRATION_NIK_TAKEN,
         NIK_RELEASED,

@@ -26,6 +26,7 @@ class NewAccount:
     nik_encrypted: bytes | None = attrs.field(default=None, repr=False)
     nik_index: bytes | None = attrs.field(default=None, repr=False)
     nik_masked: str | None = None
+    must_change_password: bool = False
 
 
 class AccountRepository(Protocol):

@@ -31,6 +31,7 @@ ACCOUNT_COLUMNS = (
     a.c.nik_masked,
     a.c.auth_version,
     a.c.deleted_at,
+    a.c.must_change_password,
 )
 SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
 
@@ -53,4 +54,5 @@ def account_from_row(row: Any) -> Account:
         nik_masked=row.nik_masked,
         auth_version=row.auth_version,
         deleted_at=row.deleted_at,
+        must_change_password=bool(row.must_change_password),
     )

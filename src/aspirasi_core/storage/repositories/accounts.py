@@ -53,6 +53,7 @@ _UPDATABLE = frozenset(
         "agency_id",
         "permissions",
         "is_active",
+        "must_change_password",
         # Beyond the port's list: correcting or erasing a NIK (UU 27/2022 rights).
         "nik_encrypted",
         "nik_index",
@@ -101,6 +102,7 @@ class SqlAccountRepository(AccountListReads):
             "nik_index": new.nik_index,
             "nik_masked": new.nik_masked,
             "auth_version": 1,
+            "must_change_password": new.must_change_password,
         }
         rows = execute_unique(
             self._conn,

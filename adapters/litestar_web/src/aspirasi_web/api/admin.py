@@ -108,6 +108,8 @@ async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
             role=_role(data, default="") or "",
             agency_id=_agency(data),
             permissions=_permissions(data) or (),
+            # a typed password is the new staff member's to replace at first log-in
+            must_change_password=True,
         ),
     )
     return account_json(account)

@@ -10,6 +10,7 @@ MODULES = (
     "public",
     "verification",
     "account",
+    "password",
     "citizen",
     "files",
     "backoffice",

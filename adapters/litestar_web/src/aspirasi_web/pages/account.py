@@ -14,6 +14,7 @@ from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
 from ..context import account, context, core, credentials, device_tokens, info, remember_device
+from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
 from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
@@ -71,13 +72,15 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     set_session(request, result.token)
     remember_device(request, result.device_token)
     acc = result.account
+    if acc.must_change_password:  # a password a super admin typed: their own first
+        return redirect(request, CHANGE_PASSWORD_PATH)
     landing = home_of(acc)
     if acc.verified and target:
         landing = target
     return redirect(request, landing, flash="logged_in")
 
 
-@post("/logout", include_in_schema=False)
+@post("/logout", include_in_schema=False, opt={PASSWORD_CHANGE_OPT: True})
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     """Ends the log-in on the server: the session, and the bearer token the same
     JSON log-in issued (the device cookie stays: it is no credential)."""

@@ -20,6 +20,7 @@ from aspirasi_core.domain.nik import mask_nik, normalize_nik
 
 from ..context import context, core, info, translator
 from ..errors import retry_headers, status_of
+from ..guards import PASSWORD_CHANGE_OPT
 from ..i18n import LANGUAGES, status_labels
 from ..middleware import LANG_COOKIE
 from ..templating import form_errors, render, safe_next, status_badge
@@ -157,7 +158,7 @@ async def tracking_submit(request: Request[Any, Any, Any]) -> Response[str]:
     return render(request, "public/tracking.html", values)
 
 
-@get("/lang/{code:str}", include_in_schema=False)
+@get("/lang/{code:str}", include_in_schema=False, opt={PASSWORD_CHANGE_OPT: True})
 async def switch_language(
     request: Request[Any, Any, Any], code: FromPath[str], next: FromQuery[str | None] = None
 ) -> Redirect:

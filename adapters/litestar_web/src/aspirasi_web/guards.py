@@ -1,0 +1,98 @@
+"""Litestar guards: who may reach a route, checked before its body is read.
+
+- :func:`requires` makes a guard from a permission of the core's role policy
+  (``guards=[requires(Perm.ADMIN_MANAGE)]`` on a controller or route): nobody
+  signed in is sent to log in (401 for the API), an account without the
+  permission gets 403, whatever its request carries.
+- :func:`password_changed` runs on every route (the app's guard): an account
+  whose password a super admin typed must choose its own first. Pages send it to
+  :data:`CHANGE_PASSWORD_PATH`; the API answers 403 problem+json with the code
+  ``password_change_required``. Routes that let it do so (or leave) say
+  ``opt={PASSWORD_CHANGE_OPT: True}``; the API's are :data:`API_ALLOWED`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from aspirasi_core.domain.errors import NotAllowed, Unauthenticated
+from aspirasi_core.domain.model import Account, Actor
+from aspirasi_core.services import Aspirasi
+
+#: The page where an account that must change its password is sent.
+CHANGE_PASSWORD_PATH = "/account/password"  # noqa: S105 - a path
+#: ``opt`` key of the routes an account that must change its password may use.
+PASSWORD_CHANGE_OPT = "password_change_allowed"  # noqa: S105 - an opt key
+#: API operations open to such an account: read itself, change the password, log out.
+API_ALLOWED = frozenset(
+    {
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/me/password"),
+        ("POST", "/api/v1/auth/logout"),
+    }
+)
+PASSWORD_CHANGE_CODE = "password_change_required"  # noqa: S105 - an error code
+
+
+class PasswordChangeRequired(NotAllowed):
+    """The account must change the password a super admin typed first."""
+
+
+def _signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in, verified actor. A fault met while looking up the session
+    (the database out of reach) is raised as it is, not taken for nobody."""
+    auth = connection.scope.get("auth")
+    fault = getattr(auth, "fault", None)
+    if fault is not None:
+        raise fault
+    account: Account | None = connection.scope.get("user")  # type: ignore[assignment]
+    if account is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    actor = account.actor()
+    if not actor.verified:
+        raise NotAllowed("Please verify your e-mail address first.", code="email_unverified")
+    return actor
+
+
+def requires(permission: str) -> Guard:
+    """A guard letting through the accounts whose role (or extra permissions)
+    grant ``permission`` in the core's policy."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = _signed_in(connection)
+        core: Aspirasi = connection.app.state["aspirasi"]
+        core.deps.policy.require(actor, permission)
+
+    guard.__name__ = guard.__qualname__ = f"requires({permission})"
+    return guard
+
+
+def password_changed(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """See the module docstring."""
+    account: Account | None = connection.scope.get("user")  # type: ignore[assignment]
+    if account is None or not account.must_change_password:
+        return
+    if handler.opt.get(PASSWORD_CHANGE_OPT):
+        return
+    if (connection.scope.get("method", "GET"), connection.url.path) in API_ALLOWED:
+        return
+    raise PasswordChangeRequired(
+        "Choose your own password before you go on.", code=PASSWORD_CHANGE_CODE
+    )
+
+
+__all__ = [
+    "API_ALLOWED",
+    "CHANGE_PASSWORD_PATH",
+    "PASSWORD_CHANGE_CODE",
+    "PASSWORD_CHANGE_OPT",
+    "PasswordChangeRequired",
+    "password_changed",
+    "requires",
+]
