@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed, NotFound, Unauthenticated
 from aspirasi_core.domain.model import Role
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, StaffInput
@@ -146,3 +146,87 @@ async def test_new_staff_get_the_default_grants_of_plugins(database, tmp_path) -
         root, world.accounts["op_pupr"].id, AccountChanges(permissions=())
     )
     assert "roads.watch" not in changed.permissions
+
+
+async def test_an_invitation_lets_its_owner_set_the_first_password_once(world: World) -> None:
+    root = world.ctx("root")
+    invited = await world.app.admin.invite_staff(
+        root,
+        StaffInput(
+            email="Sari.Dewi+kerja@example.org",
+            username="",
+            full_name="Sari Dewi",
+            role=Role.OPERATOR,
+            agency_id=world.agencies["pupr"],
+        ),
+    )
+    assert invited.awaiting_password and not invited.must_change_password
+    assert invited.username == "sari.dewi.kerja" and invited.verified
+    [token] = world.recorder.tokens("StaffInvited")
+    # no password: nobody logs in, whatever they type
+    for typed in ("", "anything-at-all"):
+        with pytest.raises((Invalid, Unauthenticated)):
+            await world.app.accounts.login(Context(), invited.username, typed, purpose="session")
+    with pytest.raises(Invalid):
+        await world.app.accounts.accept_invitation(Context(), token, "short", "short")
+    # a reset token is no invitation, and the reverse
+    with pytest.raises(Invalid):
+        await world.app.accounts.reset_password(
+            Context(), token, "sari-own-secret-77", "sari-own-secret-77"
+        )
+    done = await world.app.accounts.accept_invitation(
+        Context(), token, "sari-own-secret-77", "sari-own-secret-77"
+    )
+    assert not done.awaiting_password
+    with pytest.raises(Invalid):
+        await world.app.accounts.accept_invitation(
+            Context(), token, "sari-other-secret-8", "sari-other-secret-8"
+        )
+    result = await world.app.accounts.login(
+        Context(), invited.username, "sari-own-secret-77", purpose="session"
+    )
+    assert result.account.id == invited.id
+    # a second invitation for an account with a password is refused
+    with pytest.raises(Conflict):
+        await world.app.admin.resend_invitation(root, invited.id)
+
+
+async def test_an_invitation_expires_and_a_new_one_voids_the_old(world: World) -> None:
+    root = world.ctx("root")
+    invited = await world.app.admin.invite_staff(
+        root, StaffInput(email="adm2@example.org", username="", full_name="Adm", role=Role.ADMIN)
+    )
+    [first] = world.recorder.tokens("StaffInvited")
+    await world.app.admin.resend_invitation(root, invited.id)
+    second = world.recorder.tokens("StaffInvited")[-1]
+    with pytest.raises(Invalid):  # the older link died with the new one
+        await world.app.accounts.accept_invitation(
+            Context(), first, "adm2-long-pass", "adm2-long-pass"
+        )
+    world.clock.advance(days=8)
+    with pytest.raises(Invalid):
+        await world.app.accounts.accept_invitation(
+            Context(), second, "adm2-long-pass", "adm2-long-pass"
+        )
+
+
+async def test_a_temporary_password_must_be_changed_and_the_change_clears_it(
+    world: World,
+) -> None:
+    root = world.ctx("root")
+    made = await world.app.admin.create_staff(
+        root, staff(agency_id=world.agencies["pupr"], must_change_password=True)
+    )
+    assert made.must_change_password
+    result = await world.app.accounts.login(
+        Context(), "op3", "op3-long-password", purpose="session"
+    )
+    assert result.account.must_change_password
+    await world.app.accounts.change_password(
+        Context(actor=result.account.actor()),
+        "op3-long-password",
+        "op3-own-password-9",
+        "op3-own-password-9",
+    )
+    after = world.app.deps.db.run_sync(lambda uow: uow.accounts.get(made.id))
+    assert not after.must_change_password

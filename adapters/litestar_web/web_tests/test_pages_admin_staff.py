@@ -103,7 +103,11 @@ def test_an_invited_operator_sets_their_own_password_once(web: WebWorld) -> None
         data={**csrf_field(web), "token": token, "password": "x", "password_confirm": "x"},
     )
     assert short.status_code == 422 and 'aria-invalid="true"' in short.text
-    good = {"token": token, "password": "sari-own-secret-77", "password_confirm": "sari-own-secret-77"}
+    good = {
+        "token": token,
+        "password": "sari-own-secret-77",
+        "password_confirm": "sari-own-secret-77",
+    }
     r = web.client.post("/invitation", data={**csrf_field(web), **good}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
     # single use
@@ -156,9 +160,10 @@ def test_invitation_errors_are_shown_and_nothing_is_written(web: WebWorld) -> No
     assert 'value="Sari Dewi"' in r.text
     r = _invite(web, agency_id="")
     assert r.status_code == 422 and "An operator belongs to an agency" in r.text
-    assert web.core.deps.db.run_sync(
-        lambda uow: uow.accounts.find_by_email("sari.dewi@example.org")
-    ) is None
+    assert (
+        web.core.deps.db.run_sync(lambda uow: uow.accounts.find_by_email("sari.dewi@example.org"))
+        is None
+    )
     assert _invitation_links(web, "sari.dewi@example.org") == []
 
 

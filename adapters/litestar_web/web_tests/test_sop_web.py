@@ -472,9 +472,11 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
     sub = sw.ids["sub_infra"]
     defaults = sw.core.sop.default_days
     login(sw, "root")
-    page = sw.client.get("/admin/categories")
+    # the deadlines are edited on the sub-category's own page, not the long list
+    assert 'name="sop_confirm_days"' not in sw.client.get("/admin/categories").text
+    page = sw.client.get(f"/admin/subcategories/{sub}")
     assert "SOP konfirmasi (hari kerja)" in page.text and "SOP balasan (hari kerja)" in page.text
-    assert f'placeholder="{defaults.confirm}"' in page.text
+    assert f"Kosong: bawaan ({defaults.confirm} hari kerja)." in page.text
     assert f"Kosong: bawaan ({defaults.reply} hari kerja)." in page.text
     saved = sw.client.post(
         f"/admin/subcategories/{sub}",
@@ -488,8 +490,9 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
     )
     assert saved.status_code == 303
     assert (sub_of(sw).sop_confirm_days, sub_of(sw).sop_reply_days) == (4, None)
-    page = sw.client.get("/admin/categories")
-    assert re.search(rf'id="sop_confirm_days-{sub}"[^>]*value="4"', page.text)
+    page = sw.client.get(f"/admin/subcategories/{sub}")
+    assert re.search(r'id="f-sop_confirm_days"[^>]*value="4"', page.text)
+    assert "konfirmasi 4" in sw.client.get("/admin/categories").text
 
     bad = sw.client.post(
         f"/admin/subcategories/{sub}",
@@ -502,9 +505,9 @@ def test_subcategory_sop_days_on_the_page(sw: ApiWorld) -> None:
     )
     assert bad.status_code == 422
     message = "Masukkan jumlah hari kerja antara 1 dan 365, atau kosongkan."
-    assert f'id="e-sop_confirm_days-{sub}">{message}' in bad.text
-    assert f'id="e-sop_reply_days-{sub}">{message}' in bad.text
-    assert re.search(rf'id="sop_reply_days-{sub}"[^>]*value="abc"', bad.text)
+    assert f'id="e-sop_confirm_days">{message}' in bad.text
+    assert f'id="e-sop_reply_days">{message}' in bad.text
+    assert re.search(r'id="f-sop_reply_days"[^>]*value="abc"', bad.text)
     assert sub_of(sw).sop_confirm_days == 4
     english = sw.client.post(
         f"/admin/subcategories/{sub}?lang=en",

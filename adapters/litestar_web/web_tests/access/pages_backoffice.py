@@ -1,5 +1,5 @@
 """Access matrix of the back-office, super-admin and development-mailbox pages
-(pages/backoffice.py, pages/admin.py, pages/devmail.py).
+(pages/backoffice.py, pages/admin/, pages/devmail.py).
 
 Statuses as the TestClient sees them without following redirects, for the
 requests ``access/__init__.py`` describes (bearer tokens for signed-in actors,
@@ -62,12 +62,21 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/backoffice/notifications/count"): _all(200),
     ("POST", "/backoffice/notifications/read"): _row(302, (403, 403), (422, 422, 422, 422)),
     ("POST", "/backoffice/notifications/read-all"): _row(302, (403, 403), (303, 303, 303, 303)),
-    # super admin (pages/admin.py)
+    # super admin (pages/admin/)
     ("GET", "/admin/users"): _SUPER_PAGE,
     ("POST", "/admin/users"): _SUPER_FORM,
     ("GET", "/admin/users/{account_id}"): _SUPER_PAGE,
     ("POST", "/admin/users/{account_id}"): _row(302, (403, 403), (403, 403, 403, 303)),
     ("POST", "/admin/users/{account_id}/active"): _SUPER_FORM,
+    ("GET", "/admin/users/new"): _SUPER_PAGE,
+    ("GET", "/admin/users/{account_id}/deactivate"): _SUPER_PAGE,
+    # the throw-away account has a password: no invitation to send again
+    ("POST", "/admin/users/{account_id}/invitation"): _row(302, (403, 403), (403, 403, 403, 409)),
+    ("GET", "/admin/agencies/{agency_id}"): _SUPER_PAGE,
+    ("GET", "/admin/agencies/{agency_id}/deactivate"): _SUPER_PAGE,
+    ("GET", "/admin/categories/{category_id}"): _SUPER_PAGE,
+    ("GET", "/admin/subcategories/{subcategory_id}"): _SUPER_PAGE,
+    ("GET", "/admin/subcategories/{subcategory_id}/deactivate"): _SUPER_PAGE,
     ("GET", "/admin/agencies"): _SUPER_PAGE,
     ("POST", "/admin/agencies"): _SUPER_FORM,
     ("POST", "/admin/agencies/{agency_id}"): _SUPER_FORM,

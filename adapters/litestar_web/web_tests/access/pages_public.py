@@ -66,6 +66,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/forgot-password"): _all(422),
     ("GET", "/reset-password"): _all(200),
     ("POST", "/reset-password"): _all(422),
+    # choosing one's own password (pages/password.py): an empty form is refused
+    ("GET", "/account/password"): {**_all(200), "anonymous": 302},
+    ("POST", "/account/password"): {**_all(422), "anonymous": 302},
+    ("GET", "/invitation"): _all(200),
+    ("POST", "/invitation"): _all(422),
     # citizens (pages/citizen.py); settings are for every signed-in account
     ("GET", "/dashboard"): _CITIZEN_ONLY,
     ("GET", "/settings"): _row(302, (200, 200), (200, 200, 200, 200)),
