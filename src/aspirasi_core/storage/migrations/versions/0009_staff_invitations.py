@@ -1,7 +1,7 @@
 """Staff invitations and the forced first password change.
 
 Revision ID: 0009_staff_invitations
-Revises: 0008_milestones
+Revises: 0011_log_chain
 Create Date: 2026-12-07
 
 * ``accounts.must_change_password``: the password was typed by a super admin;
@@ -11,6 +11,10 @@ Create Date: 2026-12-07
 The invitation link itself is an ``auth_tokens`` row of purpose
 ``staff_invitation`` (hashed, single-use, expiring), like a reset link: no
 new table.
+
+It was assigned ``0008_milestones`` as its parent; ``0011_log_chain`` reached
+main first from that same parent, so this one follows it (one head, as the
+core's migrations keep; ids are names, not an order).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_staff_invitations"
-down_revision: str | Sequence[str] | None = "0008_milestones"
+down_revision: str | Sequence[str] | None = "0011_log_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
