@@ -47,6 +47,10 @@ class Action(enum.StrEnum):
     START = "start"
     PROGRESS = "progress"
     REPLY = "reply"
+    #: The agency sends a misrouted message back to the admin, with a reason.
+    RETURN = "return"
+    #: Oversight (admin, evaluator) reopens a done message for its agency after a poor rating.
+    REOPEN = "reopen"
 
 
 class Visibility(enum.StrEnum):
@@ -68,6 +72,9 @@ DEFAULT_VISIBILITY: dict[Action, Visibility] = {
     Action.START: Visibility.SENDER,
     Action.PROGRESS: Visibility.SENDER,
     Action.REPLY: Visibility.SENDER,
+    # Between the staff: the sender sees the status step, not the reason.
+    Action.RETURN: Visibility.INTERNAL,
+    Action.REOPEN: Visibility.INTERNAL,
 }
 
 

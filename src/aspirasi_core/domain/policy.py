@@ -37,6 +37,8 @@ class Perm:
     AUDIT_READ = "audit.read"
     #: Reveal the sender of an anonymous message, with a reason (super admin only).
     PRIVACY_REVEAL = "privacy.reveal"
+    #: See the oversight reviews opened by poor ratings and reopen a done message.
+    OVERSIGHT = "oversight.review"
 
 
 @attrs.frozen
@@ -57,6 +59,10 @@ class PermissionDecl:
     description: str
     roles: frozenset[str] = frozenset()
     grantable: bool = False
+    #: Other permissions (the core's, or another plugin's) that whoever holds this
+    #: one holds as well: the evaluator's ``evaluator.evaluate`` brings
+    #: ``oversight.review``.
+    implies: frozenset[str] = frozenset()
 
 
 CORE_ROLES: tuple[RoleDecl, ...] = (
@@ -86,6 +92,9 @@ CORE_PERMISSIONS: tuple[PermissionDecl, ...] = (
     PermissionDecl(Perm.AUDIT_READ, "Read the audit log of personal-data reads", frozenset()),
     PermissionDecl(
         Perm.PRIVACY_REVEAL, "Reveal the sender of an anonymous message (audited)", frozenset()
+    ),
+    PermissionDecl(
+        Perm.OVERSIGHT, "Review poorly rated messages and reopen them for the agency", _A
     ),
 )
 
@@ -126,6 +135,8 @@ class Policy:
 
     roles: Mapping[str, RoleDecl]
     permissions: Mapping[str, PermissionDecl]
+    #: permission → the permissions that imply it (:attr:`PermissionDecl.implies`).
+    implied_by: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
 
     def allows(self, actor: Actor | None, permission: str) -> bool:
         """May ``actor`` use ``permission`` at all (before any scope rule)?"""
@@ -137,6 +148,11 @@ class Policy:
             return False
         if actor.role == Role.SUPER_ADMIN:
             return True
+        return self._holds(actor, permission) or any(
+            self._holds(actor, other) for other in self.implied_by.get(permission, ())
+        )
+
+    def _holds(self, actor: Actor, permission: str) -> bool:
         decl = self.permissions[permission]
         # Only grantable permissions count when held by one account: a stray
         # grant of a core permission in the database gives nothing.
@@ -238,6 +254,8 @@ ACTION_PERMISSIONS: Mapping[Action, str] = {
     Action.START: Perm.MESSAGE_HANDLE,
     Action.PROGRESS: Perm.MESSAGE_HANDLE,
     Action.REPLY: Perm.MESSAGE_HANDLE,
+    Action.RETURN: Perm.MESSAGE_HANDLE,
+    Action.REOPEN: Perm.OVERSIGHT,
 }
 
 #: Permissions that act only on the actor's own messages.
@@ -265,4 +283,14 @@ def build_policy(
         if unknown:
             raise PolicyError(f"permission {perm.name!r} names unknown roles {sorted(unknown)}")
         permissions[perm.name] = perm
-    return Policy(roles=roles, permissions=permissions)
+    implied_by: dict[str, set[str]] = {}
+    for perm in permissions.values():
+        for other in perm.implies:
+            if other not in permissions:
+                raise PolicyError(f"permission {perm.name!r} implies unknown {other!r}")
+            implied_by.setdefault(other, set()).add(perm.name)
+    return Policy(
+        roles=roles,
+        permissions=permissions,
+        implied_by={k: frozenset(v) for k, v in implied_by.items()},
+    )

@@ -32,10 +32,19 @@ TRANSITIONS: Mapping[tuple[Status, Action], Status] = {
     (Status.FORWARDED, Action.START): Status.IN_PROGRESS,
     (Status.IN_PROGRESS, Action.PROGRESS): Status.IN_PROGRESS,
     (Status.IN_PROGRESS, Action.REPLY): Status.DONE,
+    # Not our authority: the agency hands the message back to the admin's triage.
+    (Status.FORWARDED, Action.RETURN): Status.SUBMITTED,
+    (Status.IN_PROGRESS, Action.RETURN): Status.SUBMITTED,
+    # After a poor rating, oversight sends a done message back to its agency.
+    (Status.DONE, Action.REOPEN): Status.IN_PROGRESS,
 }
 
-#: Statuses with no way out. ``done`` still accepts a rating, which is not a status move.
-FINAL: frozenset[Status] = frozenset({Status.DONE, Status.REJECTED, Status.WITHDRAWN})
+#: Statuses with no way out.
+FINAL: frozenset[Status] = frozenset({Status.REJECTED, Status.WITHDRAWN})
+#: Statuses in which a message is closed (``closed_at`` set, no SOP clock, no
+#: follow-ups): the final ones and ``done``, which oversight may reopen and
+#: which still accepts a rating (not a status move).
+CLOSED: frozenset[Status] = FINAL | {Status.DONE}
 
 
 class WorkflowDefinitionError(ValueError):
@@ -92,13 +101,14 @@ def milestones(action: Action, to_status: Status, now: datetime) -> dict[str, da
     """The milestone fields of :class:`~.model.Message` that ``action`` sets at
     ``now``: ``forwarded_at`` on every forward and re-forward (the last one
     counts), ``started_at`` on the agency's start, ``closed_at`` when the message
-    reaches a final status."""
+    reaches a closed status (:data:`CLOSED`; a reopening clears it, see
+    :func:`transition`)."""
     out: dict[str, datetime] = {}
     if action in (Action.FORWARD, Action.REFORWARD):
         out["forwarded_at"] = now
     if action is Action.START:
         out["started_at"] = now
-    if to_status in FINAL:
+    if to_status in CLOSED:
         out["closed_at"] = now
     return out
 
@@ -146,6 +156,12 @@ def transition(
             subcategory_id=classification.subcategory_id,
             agency_id=classification.agency_id,
         )
+    if action is Action.RETURN:
+        # Out of the agency's hands until the admin forwards it again; the log
+        # entry keeps the agency that returned it.
+        changes["agency_id"] = None
+    if action is Action.REOPEN:
+        changes["closed_at"] = None
     changes.update(milestones(action, to_status, now))
     new = attrs.evolve(message, **changes)
     event = StatusChanged(

@@ -21,6 +21,7 @@ from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
 from .core import CoreDeps
 from .data_rights import DataExport, DataRightsService
+from .followups import FollowupService, ReviewService
 from .health import HealthService, Readiness
 from .idempotency import (
     IdempotencyClaim,
@@ -68,6 +69,10 @@ class Aspirasi:
     nik_claims: NikClaimService
     #: The hash-chained message logs: verify, daily roots, the public check.
     log_chain: LogChainService
+    #: Follow-ups between the sender and the agency while a message is open.
+    followups: FollowupService
+    #: Oversight reviews of poorly rated messages (reopen or dismiss).
+    reviews: ReviewService
     #: The pluggy plugin manager the use cases call (set by ``bootstrap``).
     plugin_manager: object = None
 
@@ -108,6 +113,8 @@ class Aspirasi:
             attachments=attachments,
             nik_claims=NikClaimService(deps),
             log_chain=log_chain,
+            followups=FollowupService(deps),
+            reviews=ReviewService(deps),
         )
 
 
@@ -148,6 +155,7 @@ __all__ = [
     "CoreDeps",
     "DataExport",
     "DataRightsService",
+    "FollowupService",
     "HealthService",
     "IdempotencyClaim",
     "IdempotencyRequest",
@@ -166,6 +174,7 @@ __all__ = [
     "Readiness",
     "RegisterInput",
     "RevealedSender",
+    "ReviewService",
     "SopService",
     "StaffInput",
     "StoredResponse",

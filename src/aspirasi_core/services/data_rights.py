@@ -90,6 +90,7 @@ class DataRightsService(DataExporter):
             # The messages stay, de-identified: personal data typed into them
             # (a phone number, the NIK, an address) is masked for everyone.
             uow.messages.deidentify_author(account.id, mask_pii)
+            uow.followups.deidentify_author(account.id, mask_pii)
             # Mail not yet sent to the address would still greet them by name.
             uow.outbox.drop_addressed_to(account.email)
             # The answers kept for resent requests may quote the account's texts.

@@ -25,6 +25,7 @@ import structlog
 
 from ..domain.errors import Conflict, Invalid, NotAllowed, Unauthenticated
 from ..domain.events import MessageRated, MessageSubmitted
+from ..domain.followups import REVIEW_STARS
 from ..domain.model import (
     Action,
     Actor,
@@ -42,7 +43,7 @@ from ..domain.validation import LIMITS, Collector, check_flag, check_id, check_s
 from ..domain.workflow import check_can_rate, message_changed, target_of
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import CleanFile, safe_filename
-from . import transitions
+from . import followups, transitions
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write
 from .message_files import MessageFiles, Upload
@@ -259,6 +260,8 @@ class MessageService(MessageFiles):
             uow.messages.add_rating(rating)
             if not uow.messages.bump_version(message.id, message.version):
                 raise message_changed()
+            if stars_value <= REVIEW_STARS:
+                followups.open_review(deps, uow, message, stars_value, now)
             events.record(
                 MessageRated(
                     message_id=message.id,
@@ -296,7 +299,12 @@ class MessageService(MessageFiles):
         - ``start`` (the agency confirms): ``note``, ``visibility``;
         - ``progress``: ``note`` (required), ``visibility``;
         - ``reply`` (closes it): ``answer`` (required), ``attachment`` (an
-          :class:`Upload`, a PDF), ``visibility``.
+          :class:`Upload`, a PDF), ``visibility``;
+        - ``return`` (the agency: not its authority; back to ``submitted``, the
+          admins get a notice): ``reason`` (required), ``visibility`` (default internal);
+        - ``reopen`` (oversight, on a ``done`` message with an open review: back to
+          ``in_progress`` with a new reply deadline; the agency gets a notice):
+          ``reason`` (required), ``visibility`` (default internal).
 
         The actor's role must allow the action before anything it sent is
         looked at (:class:`~aspirasi_core.domain.errors.NotAllowed`, 403, also
@@ -346,6 +354,7 @@ class MessageService(MessageFiles):
                 classified=classified,
             )
             now = deps.clock.now()
+            transitions.announce(deps, uow, actor, move, message, new, now)
             if step.classifies:
                 transitions.notify(
                     uow,

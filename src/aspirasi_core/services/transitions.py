@@ -18,7 +18,16 @@ import attrs
 
 from ..domain.errors import Invalid, NotFound
 from ..domain.events import StatusChanged
-from ..domain.model import DEFAULT_VISIBILITY, Action, Actor, LogEntry, Message, Visibility
+from ..domain.followups import ReviewOutcome, check_review_open
+from ..domain.model import (
+    DEFAULT_VISIBILITY,
+    Action,
+    Actor,
+    LogEntry,
+    Message,
+    Role,
+    Visibility,
+)
 from ..domain.validation import LIMITS, Collector, check_id, check_visibility, clean_text
 from ..domain.workflow import Classification, check_version, message_changed, transition
 from .core import CoreDeps, EventRecorder
@@ -62,6 +71,8 @@ STEPS: Mapping[Action, Step] = {
     Action.START: Step("note"),
     Action.PROGRESS: Step("note", required=True),
     Action.REPLY: Step("answer", limit="answer", required=True, attachment=True),
+    Action.RETURN: Step("reason", limit="reason", required=True),
+    Action.REOPEN: Step("reason", limit="reason", required=True),
 }
 
 
@@ -197,6 +208,49 @@ def notify(
         )
 
 
+def announce(
+    deps: CoreDeps,
+    uow: UnitOfWork,
+    actor: Actor,
+    action: Action,
+    before: Message,
+    after: Message,
+    now: datetime,
+) -> None:
+    """What follows a move besides its log entry and event, in its transaction:
+    a returned message is announced to the admins; a reopened one to its
+    agency's operators, its oversight review is closed as ``reopened`` and its
+    reply retired (the answer stays in the log) for the next one."""
+    if action is Action.RETURN:
+        admins = [a.id for a in uow.accounts.recipients(role=Role.ADMIN)]
+        notify(
+            uow,
+            admins,
+            kind="message_returned",
+            message=after,
+            text="Message %(ticket)s was returned by the agency: %(subject)s",
+            now=now,
+            exclude=actor.account_id,
+        )
+    elif action is Action.REOPEN:
+        review = check_review_open(uow.reviews.open_for(before.id, for_update=True))
+        if not uow.reviews.close(
+            review.id, outcome=ReviewOutcome.REOPENED, closed_by=actor.account_id, closed_at=now
+        ):
+            raise message_changed()
+        uow.reviews.retire_reply(before.id)
+        operators = uow.accounts.recipients(role=Role.OPERATOR, agency_id=after.agency_id)
+        notify(
+            uow,
+            [a.id for a in operators],
+            kind="message_reopened",
+            message=after,
+            text="Message %(ticket)s was reopened for your agency after a poor rating: %(subject)s",
+            now=now,
+            exclude=actor.account_id,
+        )
+
+
 def apply(
     deps: CoreDeps,
     sop: SopService,
@@ -238,7 +292,9 @@ def apply(
             to_status=new.status,
             note=note,
             at=now,
-            agency_id=new.agency_id,
+            # A returned message has no agency any more: its entry names the one
+            # that returned it (which could read it until then).
+            agency_id=new.agency_id if new.agency_id is not None else message.agency_id,
             note_visibility=note_visibility,
         )
     )
@@ -249,6 +305,7 @@ def apply(
 __all__ = [
     "STEPS",
     "Step",
+    "announce",
     "apply",
     "check_fields",
     "classification",

@@ -57,6 +57,7 @@ from ..services.ports import (
     TokenRepository,
     UnitOfWork,
 )
+from ..services.ports.followups import FollowupRepository, ReviewRepository
 from . import faults
 from .engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, make_engine
 from .repositories import (
@@ -71,6 +72,7 @@ from .repositories import (
     SqlOutboxRepository,
     SqlTokenRepository,
 )
+from .repositories.followups import SqlFollowupRepository, SqlReviewRepository
 
 T = TypeVar("T")
 log = structlog.get_logger("aspirasi.storage")
@@ -112,12 +114,14 @@ class SqlUnitOfWork:
         "crypto",
         "dialect",
         "directory",
+        "followups",
         "idempotency",
         "log_chain",
         "mail_quota",
         "messages",
         "notifications",
         "outbox",
+        "reviews",
         "tokens",
     )
 
@@ -136,6 +140,8 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
         self.mail_quota: MailQuotaRepository = SqlMailQuotaRepository(conn)
         self.log_chain: LogChainRepository = SqlLogChainRepository(conn)
+        self.followups: FollowupRepository = SqlFollowupRepository(conn)
+        self.reviews: ReviewRepository = SqlReviewRepository(conn)
 
     def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run a SQLAlchemy Core statement in this transaction (the port's ``execute``)."""

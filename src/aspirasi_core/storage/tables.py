@@ -399,3 +399,34 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_expires_at", "expires_at"),
     Index("ix_idempotency_keys_account_id", "account_id"),
 )
+
+#: Follow-ups on an open message: the sender and the agency write to each other
+#: (``side``: "sender" or "staff"). Since 0010_followups.
+message_followups = Table(
+    "message_followups",
+    metadata,
+    _pk(),
+    _fk("message_id", "messages.id", nullable=False),
+    _fk("author_id", "accounts.id", nullable=True),
+    Column("side", String(16), nullable=False),
+    _fk("agency_id", "agencies.id", nullable=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_message_followups_message_id_id", "message_id", "id"),
+)
+
+#: Oversight reviews: a rating of 1–2 stars opens one; the admin or an evaluator
+#: closes it by reopening the message (``outcome`` "reopened") or dismissing it.
+oversight_reviews = Table(
+    "oversight_reviews",
+    metadata,
+    _pk(),
+    _fk("message_id", "messages.id", nullable=False),
+    Column("stars", Integer, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    _fk("closed_by", "accounts.id", nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Index("ix_oversight_reviews_closed_at_id", "closed_at", "id"),
+    Index("ix_oversight_reviews_message_id", "message_id"),
+)

@@ -35,6 +35,8 @@ def test_action_codes() -> None:
         "start",
         "progress",
         "reply",
+        "return",
+        "reopen",
     }
 
 

@@ -31,6 +31,7 @@ ALL_CORE = {
     Perm.ADMIN_MANAGE,
     Perm.AUDIT_READ,
     Perm.PRIVACY_REVEAL,
+    Perm.OVERSIGHT,
 }
 
 # SPEC.md "Who uses it", restated as permissions.
@@ -46,6 +47,7 @@ EXPECTED_BY_ROLE: dict[str, set[str]] = {
         Perm.MESSAGE_CLASSIFY,
         Perm.BACKOFFICE,
         Perm.NOTIFICATIONS,
+        Perm.OVERSIGHT,
     },
     Role.OPERATOR: {
         Perm.MESSAGE_READ_AGENCY,
@@ -498,3 +500,24 @@ def test_plugin_permission_may_name_core_roles() -> None:
     policy = build_policy(extra_permissions=[perm])
     assert policy.allows(Actor(10, Role.ADMIN), "x.notify")
     assert not policy.allows(Actor(21, Role.OPERATOR, 1), "x.notify")
+
+
+def test_a_permission_can_bring_another_one() -> None:
+    from aspirasi_core.domain.model import Actor
+    from aspirasi_core.domain.policy import PermissionDecl, PolicyError, build_policy
+
+    policy = build_policy(
+        extra_permissions=[
+            PermissionDecl(
+                "x.evaluate", "Evaluate", grantable=True, implies=frozenset({Perm.OVERSIGHT})
+            )
+        ]
+    )
+    holder = Actor(account_id=9, role=Role.OPERATOR, permissions=frozenset({"x.evaluate"}))
+    plain = Actor(account_id=8, role=Role.OPERATOR)
+    assert policy.allows(holder, Perm.OVERSIGHT) and not policy.allows(plain, Perm.OVERSIGHT)
+    assert not policy.allows(holder, Perm.MESSAGE_CLASSIFY)
+    with pytest.raises(PolicyError):
+        build_policy(
+            extra_permissions=[PermissionDecl("x.y", "Y", implies=frozenset({"nope"}))]
+        )

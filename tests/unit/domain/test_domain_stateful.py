@@ -43,10 +43,15 @@ SPEC_TABLE: dict[tuple[Status, Action], Status] = {
     (S.FORWARDED, A.START): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.PROGRESS): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.REPLY): S.DONE,
+    # Issue 22: "not our authority" back to the admin; reopening after a poor rating.
+    (S.FORWARDED, A.RETURN): S.SUBMITTED,
+    (S.IN_PROGRESS, A.RETURN): S.SUBMITTED,
+    (S.DONE, A.REOPEN): S.IN_PROGRESS,
 }
 FINAL_SPEC = {S.DONE, S.REJECTED, S.WITHDRAWN}
 CLASSIFY = {A.FORWARD, A.REFORWARD, A.REJECT}
-HANDLE = {A.START, A.PROGRESS, A.REPLY}
+HANDLE = {A.START, A.PROGRESS, A.REPLY, A.RETURN}
+OVERSEE = {A.REOPEN}
 
 # Role names as the spec spells them (SPEC.md, "Accounts have one level").
 USER, ADMIN, OPERATOR, SUPER = "user", "admin", "operator", "super_admin"
@@ -109,7 +114,7 @@ def spec_may_act(actor: Actor, m: Model, action: Action) -> bool:
     """SPEC.md "who moves it on", plus "a super admin holds every permission"."""
     if not (actor.active and actor.verified):
         return False  # "An unverified account can do nothing but …"
-    if action in CLASSIFY:
+    if action in CLASSIFY or action in OVERSEE:
         return actor.role in (ADMIN, SUPER)
     if action in HANDLE:
         # "operator of that agency"
@@ -142,6 +147,7 @@ class Model:
     subcategory_id: int | None = None
     ratings: int = 0
     moves: int = 0
+    reopened: bool = False
 
 
 class DomainMachine(RuleBasedStateMachine):
@@ -257,6 +263,10 @@ class DomainMachine(RuleBasedStateMachine):
             assert event.note == note and event.author_id == m.author_id
             if action in (A.FORWARD, A.REFORWARD):
                 m.agency_id, m.category_id, m.subcategory_id = agency, category, subcategory
+            if action is A.RETURN:
+                m.agency_id = None
+            if action is A.REOPEN:
+                m.reopened = True
             assert (new.agency_id, new.category_id, new.subcategory_id) == (
                 m.agency_id,
                 m.category_id,
@@ -318,7 +328,8 @@ class DomainMachine(RuleBasedStateMachine):
         for m in self.models:
             assert m.ratings <= 1
             if m.ratings:
-                assert m.status is S.DONE
+                # A rated message is done, or was reopened after its rating.
+                assert m.status is S.DONE or m.reopened
 
     @invariant()
     def reading(self) -> None:

@@ -20,6 +20,7 @@ from .accounts import AccountRepository, NewAccount
 from .audit import AuditFilter, AuditRepository, NewAuditEntry
 from .database import Database, T, UnitOfWork
 from .directory import DirectoryRepository
+from .followups import FollowupRepository, ReviewRepository
 from .idempotency import IdempotencyRecord, IdempotencyRepository, NewIdempotencyClaim
 from .log_chain import FoundEntry, LogChainRepository, LogRoot, StoredChain
 from .messages import (
@@ -45,6 +46,7 @@ __all__ = [
     "Clock",
     "Database",
     "DirectoryRepository",
+    "FollowupRepository",
     "FoundEntry",
     "IdempotencyRecord",
     "IdempotencyRepository",
@@ -63,6 +65,7 @@ __all__ = [
     "OutboxRepository",
     "PasswordHashing",
     "PublicMessage",
+    "ReviewRepository",
     "StoredChain",
     "T",
     "TokenRecord",

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 from .accounts import AccountRepository
 from .audit import AuditRepository
 from .directory import DirectoryRepository
+from .followups import FollowupRepository, ReviewRepository
 from .idempotency import IdempotencyRepository
 from .log_chain import LogChainRepository
 from .messages import MessageRepository
@@ -34,6 +35,8 @@ class UnitOfWork(Protocol):
     mail_quota: MailQuotaRepository
     #: The hash chains of the message logs and their daily roots.
     log_chain: LogChainRepository
+    followups: FollowupRepository
+    reviews: ReviewRepository
     #: The database's SQLAlchemy dialect name: ``sqlite`` or ``postgresql``.
     dialect: str
 
