@@ -38,8 +38,13 @@ SPEC_TABLE: dict[tuple[Status, Action], Status] = {
     (S.FORWARDED, A.START): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.PROGRESS): S.IN_PROGRESS,
     (S.IN_PROGRESS, A.REPLY): S.DONE,
+    # Issue 22: the agency returns a misrouted message; oversight reopens a done one.
+    (S.FORWARDED, A.RETURN): S.SUBMITTED,
+    (S.IN_PROGRESS, A.RETURN): S.SUBMITTED,
+    (S.DONE, A.REOPEN): S.IN_PROGRESS,
 }
-SPEC_FINAL = {S.DONE, S.REJECTED, S.WITHDRAWN}
+SPEC_FINAL = {S.REJECTED, S.WITHDRAWN}
+SPEC_CLOSED = {S.DONE, S.REJECTED, S.WITHDRAWN}
 ALL_PAIRS = list(itertools.product(Status, Action))
 ALLOWED_PAIRS = [p for p in ALL_PAIRS if p in SPEC_TABLE]
 ILLEGAL_PAIRS = [p for p in ALL_PAIRS if p not in SPEC_TABLE]
@@ -52,9 +57,9 @@ CLS_AGENCY_2 = Classification(category_id=2, subcategory_id=7, agency_id=2)
 
 def permitted_actor(actors: dict[str, Actor], action: Action) -> Actor:
     """An actor the role policy lets do ``action`` on a message of citizen 1 in agency 1."""
-    if action in (A.FORWARD, A.REFORWARD, A.REJECT):
+    if action in (A.FORWARD, A.REFORWARD, A.REJECT, A.REOPEN):
         return actors["admin"]
-    if action in (A.START, A.PROGRESS, A.REPLY):
+    if action in (A.START, A.PROGRESS, A.REPLY, A.RETURN):
         return actors["op1"]
     return actors["citizen"]  # WITHDRAW (owner) and SUBMIT (citizens)
 
@@ -69,6 +74,7 @@ def _id(pair: tuple[Status, Action]) -> str:
 def test_table_is_exactly_the_spec() -> None:
     assert dict(workflow.TRANSITIONS) == SPEC_TABLE
     assert set(workflow.FINAL) == SPEC_FINAL
+    assert set(workflow.CLOSED) == SPEC_CLOSED
     assert workflow.INITIAL is S.SUBMITTED
 
 
@@ -141,11 +147,14 @@ def test_allowed_transition_gives_target_and_event(pair, policy, actors, make_me
             A.REPLY: {"closed_at": NOW},
             A.REJECT: {"closed_at": NOW},
             A.WITHDRAW: {"closed_at": NOW},
+            # Back with the admin: no agency any more.
+            A.RETURN: {"agency_id": None},
+            A.REOPEN: {"closed_at": None},
         }.get(action, {})
         assert new == attrs.evolve(
             msg, status=target, updated_at=NOW, version=msg.version + 1, **milestone
         )
-        assert event.agency_id == agency
+        assert event.agency_id == (None if action is A.RETURN else agency)
 
 
 @pytest.mark.parametrize("pair", NON_OWNER_ALLOWED, ids=_id)
@@ -391,8 +400,8 @@ def test_check_definition_accepts_the_real_table() -> None:
 
 
 def test_check_definition_rejects_exit_from_final() -> None:
-    table = {**SPEC_TABLE, (S.DONE, A.REFORWARD): S.FORWARDED}
-    with pytest.raises(WorkflowDefinitionError, match="final status done has an exit"):
+    table = {**SPEC_TABLE, (S.REJECTED, A.REFORWARD): S.FORWARDED}
+    with pytest.raises(WorkflowDefinitionError, match="final status rejected has an exit"):
         check_definition(table, S.SUBMITTED, SPEC_FINAL)
 
 
@@ -419,7 +428,7 @@ def test_check_definition_rejects_non_final_without_exit() -> None:
 
 def test_check_definition_rejects_status_missing_from_final() -> None:
     with pytest.raises(WorkflowDefinitionError, match="withdrawn is neither final"):
-        check_definition(SPEC_TABLE, S.SUBMITTED, {S.DONE, S.REJECTED})
+        check_definition(SPEC_TABLE, S.SUBMITTED, {S.REJECTED})
 
 
 def test_check_definition_rejects_final_initial() -> None:
