@@ -518,6 +518,4 @@ def test_a_permission_can_bring_another_one() -> None:
     assert policy.allows(holder, Perm.OVERSIGHT) and not policy.allows(plain, Perm.OVERSIGHT)
     assert not policy.allows(holder, Perm.MESSAGE_CLASSIFY)
     with pytest.raises(PolicyError):
-        build_policy(
-            extra_permissions=[PermissionDecl("x.y", "Y", implies=frozenset({"nope"}))]
-        )
+        build_policy(extra_permissions=[PermissionDecl("x.y", "Y", implies=frozenset({"nope"}))])

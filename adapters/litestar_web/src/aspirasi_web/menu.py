@@ -111,6 +111,8 @@ def core_menu(actor: Actor | None, policy: Policy) -> list[MenuItem]:
         # The bell beside the menu leads to the notifications: no menu entry of their own.
         items.append(MenuItem("Inbox", "/backoffice", "backoffice", 10, "inbox"))
         items.append(MenuItem("All messages", "/backoffice/messages", "backoffice", 20, "list"))
+    if policy.allows(actor, Perm.OVERSIGHT):
+        items.append(MenuItem("Oversight reviews", "/backoffice/reviews", "reports", 15, "star"))
     if policy.allows(actor, Perm.ADMIN_MANAGE):
         items += [
             MenuItem("Accounts", "/admin/users", "admin", 10, "users"),

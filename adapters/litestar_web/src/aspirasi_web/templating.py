@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import secrets
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from aspirasi_core.domain.errors import Invalid
 
-from . import csrf
+from . import csrf, vocabulary
 from .context import account, actor, core, info
 from .i18n import LANGUAGE_NAMES, LANGUAGES, date_filters, status_labels
 from .menu import Menu, arrange, core_menu
@@ -53,7 +54,15 @@ FLASH_MESSAGES = {
     "saved": "Saved.",
     "invitation_accepted": "Your password is set. You can log in now.",
     "password_chosen": "Your password was changed. Welcome.",
+    "returned": "The message was returned to the admin.",
+    "reopened": "The message was reopened for the agency, with a new deadline.",
+    "review_dismissed": "The review was closed; the answer stands.",
+    "followup_sent": "Your follow-up was sent.",
+    "welcome": "Welcome! Your account is ready: you can send your first message now.",
+    "reprimand_sent": "Reprimand sent to %(name)s.",
 }
+#: Separates a notice's key from its parameter in the notice cookie.
+_FLASH_PARAM = "."
 
 
 def build_environment(
@@ -76,6 +85,7 @@ def build_environment(
     env.globals["role_label"] = role_label
     env.globals["status_badge_html"] = status_badge
     env.globals["icon"] = icon
+    vocabulary.install(env)
     # A fresh idempotency key for each form that creates something (macros.html: once).
     env.globals["new_idempotency_key"] = lambda: secrets.token_urlsafe(18)
     return env
@@ -158,7 +168,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     t = i.translator
     settings = core(request).deps.settings
     flash_key = i.cookies.get(FLASH_COOKIE)
-    flash = t(FLASH_MESSAGES[flash_key]) if flash_key in FLASH_MESSAGES else None
+    flash = flash_text(t, flash_key) if flash_key else None
     if flash_key:
         i.extra_cookies.append((FLASH_COOKIE, "", {"max_age": 0}))
     state = request.app.state
@@ -215,12 +225,34 @@ def form_errors(request: Request[Any, Any, Any], exc: Invalid) -> dict[str, list
     return out
 
 
-def redirect(request: Request[Any, Any, Any], url: str, *, flash: str | None = None) -> Redirect:
-    """303 redirect after a POST, with an optional one-time notice (a key of FLASH_MESSAGES)."""
+def redirect(
+    request: Request[Any, Any, Any], url: str, *, flash: str | None = None, name: str = ""
+) -> Redirect:
+    """303 redirect after a POST, with an optional one-time notice (a key of
+    FLASH_MESSAGES; ``name`` fills its ``%(name)s``, e.g. the agency reprimanded)."""
     if flash is not None:
         assert flash in FLASH_MESSAGES, flash
-        info(request).extra_cookies.append((FLASH_COOKIE, flash, {"max_age": 60}))
+        value = flash
+        if name:
+            encoded = base64.urlsafe_b64encode(name[:120].encode()).decode().rstrip("=")
+            value = f"{flash}{_FLASH_PARAM}{encoded}"
+        info(request).extra_cookies.append((FLASH_COOKIE, value, {"max_age": 60}))
     return Redirect(path=url, status_code=303)
+
+
+def flash_text(t: Any, value: str) -> str | None:
+    """The notice a notice cookie names, translated (None for an unknown key).
+    The parameter is text, escaped like any other on the page."""
+    key, _, encoded = value.partition(_FLASH_PARAM)
+    if key not in FLASH_MESSAGES:
+        return None
+    name = ""
+    if encoded:
+        try:
+            name = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            name = ""
+    return str(t(FLASH_MESSAGES[key], name=name[:120]))
 
 
 def safe_next(url: str | None, default: str = "/") -> str:

@@ -14,6 +14,7 @@ MODULES = (
     "citizen",
     "files",
     "backoffice",
+    "followups",
     "admin",
     "privacy",
     "nik_claims",

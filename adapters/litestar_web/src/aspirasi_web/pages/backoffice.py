@@ -27,25 +27,11 @@ from ..context import actor, context, core, require_permission, translator
 from ..i18n import Translator, status_labels
 from ..idempotency import form_call, parse_version
 from ..templating import form_errors, redirect, render
+from ..vocabulary import waited
+from .followups import ACTION_FORMS, continuing_work
 
 #: Statuses a back-office filter may choose (withdrawn ones are never shown).
 FILTER_STATUSES = ("submitted", "forwarded", "in_progress", "done", "rejected")
-
-
-def waited(t: Translator, since: datetime, now: datetime) -> str:
-    """How long since ``since``: "3 days 4 hours", "5 hours", "12 minutes"."""
-    seconds = max(0, int((now - since).total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = []
-    if days:
-        parts.append(t.ngettext("%(num)s day", "%(num)s days", days))
-    if hours:
-        parts.append(t.ngettext("%(num)s hour", "%(num)s hours", hours))
-    if not days and not hours:
-        parts.append(t.ngettext("%(num)s minute", "%(num)s minutes", minutes))
-    return " ".join(parts)
 
 
 #: The orders of the list: (value, label).
@@ -292,6 +278,7 @@ async def _show_detail(
     app = core(request)
     t = translator(request)
     values = await _directory(request)
+    values.update(await continuing_work(request, detail))
     msg = detail.message
     shown = set(detail.actions) | ({"forward"} if "reforward" in detail.actions else set())
     values.update(
@@ -306,9 +293,7 @@ async def _show_detail(
             or "reply" in detail.actions,
             # an error of a form the page does not show (e.g. a conflict): shown on top
             "orphan_error": failed is not None and failed not in shown,
-            "has_actions": bool(
-                detail.actions & {"forward", "reforward", "reject", "start", "progress", "reply"}
-            ),
+            "has_actions": bool(detail.actions & ACTION_FORMS),
             "errors": errors or {},
             "form": form or {},
             "form_error": form_error,
@@ -339,10 +324,12 @@ async def _act(
     flash: str,
     data: Any,
     upload: Upload | None = None,
+    target: str | None = None,
 ) -> Response[Any]:
     """Run ``call(ctx, expected_version)`` (a use case) once per the form's
-    idempotency key, and redirect; re-show the detail with the errors. ``data``
-    is the posted form (its ``version`` and ``idempotency_key``)."""
+    idempotency key, and redirect (to the message, or ``target``); re-show the
+    detail with the errors. ``data`` is the posted form (its ``version`` and
+    ``idempotency_key``)."""
     _staff(request)
     app = core(request)
     ctx = context(request)
@@ -360,7 +347,7 @@ async def _act(
             request,
             posted,
             lambda c: call(c, expected),
-            lambda _: f"/backoffice/messages/{message_id}",
+            lambda _: target or f"/backoffice/messages/{message_id}",
             flash,
         )
     except Invalid as exc:

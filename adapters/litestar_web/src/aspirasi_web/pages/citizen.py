@@ -28,6 +28,7 @@ from ..middleware import LANG_COOKIE
 from ..templating import redirect, render
 from .account import clear_session, set_session
 from .backoffice import deadline_of
+from .followups import continuing_work
 from .public import failure, form_data, form_failure, text
 
 SUBMIT_FIELDS = ("subject", "body", "attachment", "confidential", "anonymous")
@@ -370,9 +371,8 @@ async def message_detail(
     app = core(request)
     detail = await app.queries.message(context(request), message_id)
     deadline = deadline_of(request, detail.message, app.deps.clock.now())
-    return render(
-        request, "citizen/message.html", {"d": detail, "m": detail.message, "deadline": deadline}
-    )
+    values = {"d": detail, "m": detail.message, "deadline": deadline}
+    return render(request, "citizen/message.html", values | await continuing_work(request, detail))
 
 
 @post("/my/messages/{message_id:int}/withdraw", include_in_schema=False)
@@ -417,7 +417,8 @@ async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Re
         return form_failure(
             request,
             "citizen/message.html",
-            {"d": detail, "m": detail.message, "form": {"stars": stars, "comment": comment}},
+            {"d": detail, "m": detail.message, "form": {"stars": stars, "comment": comment}}
+            | await continuing_work(request, detail),
             exc,
             ("stars", "comment"),
         )
