@@ -288,7 +288,7 @@ def test_waited_time_reads_in_both_languages(web: WebWorld) -> None:
     login(web, "admin")
     set_lang(web, "en")
     submit(web)
-    assert "waited 0 minutes" in web.client.get("/backoffice").text
+    assert "waiting to be forwarded for 0 minutes" in web.client.get("/backoffice").text
 
 
 def test_anonymous_sender_is_hidden_from_the_agency_and_the_admin(web: WebWorld) -> None:

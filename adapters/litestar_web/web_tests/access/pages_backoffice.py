@@ -58,6 +58,22 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/backoffice/messages/{message_id}/start"): _MESSAGE_FORM,
     ("POST", "/backoffice/messages/{message_id}/progress"): _HANDLE_FORM,
     ("POST", "/backoffice/messages/{message_id}/reply"): _HANDLE_FORM,
+    # work that continues (pages/followups.py): an empty form is refused (422);
+    # dismissing a review the seeded message does not have is a conflict (409)
+    ("POST", "/backoffice/messages/{message_id}/return"): _row(
+        302, (403, 403), (403, 422, 404, 422)
+    ),
+    ("POST", "/backoffice/messages/{message_id}/reopen"): _row(
+        302, (403, 403), (422, 403, 403, 422)
+    ),
+    ("POST", "/backoffice/messages/{message_id}/review/dismiss"): _row(
+        302, (403, 403), (409, 403, 403, 409)
+    ),
+    ("POST", "/backoffice/messages/{message_id}/followups"): _row(
+        302, (403, 403), (422, 422, 404, 422)
+    ),
+    ("POST", "/messages/{message_id}/followups"): _row(302, (422, 404), (422, 422, 404, 422)),
+    ("GET", "/backoffice/reviews"): _row(302, (403, 403), (200, 403, 403, 200)),
     ("GET", "/backoffice/notifications"): _STAFF_PAGE,
     ("GET", "/backoffice/notifications/count"): _all(200),
     ("POST", "/backoffice/notifications/read"): _row(302, (403, 403), (422, 422, 422, 422)),

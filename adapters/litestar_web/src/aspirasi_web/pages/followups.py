@@ -12,17 +12,16 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
 from aspirasi_core.domain.errors import DomainError
-from aspirasi_core.domain.model import Actor, Message
+from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.workflow import CLOSED
 from aspirasi_core.services import Context, MessageDetail
 
-from ..context import actor, context, core, require_permission
+from ..context import actor, context, core, require_actor, require_permission
 from ..idempotency import form_call
-from ..templating import redirect, render
+from ..templating import render
 
 #: The actions that have a form on the back-office detail.
 ACTION_FORMS = frozenset(
@@ -184,11 +183,9 @@ async def staff_followup(
 @post("/messages/{message_id:int}/followups", include_in_schema=False)
 async def sender_followup(
     request: Request[Any, Any, Any], message_id: FromPath[int]
-) -> Response[Any] | Redirect:
+) -> Response[Any]:
     """The sender answers the agency (or adds what they forgot)."""
-    a: Actor | None = actor(request)
-    if a is None:
-        return redirect(request, f"/login?next=/messages/{message_id}")
+    require_actor(request)
     return await _followup(request, message_id, f"/messages/{message_id}")
 
 
