@@ -12,6 +12,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/messages/{message_id}/progress"): {"note": "Sedang dikerjakan"},
     ("POST", "/api/v1/messages/{message_id}/reply"): {"answer": "Sudah selesai"},
     ("POST", "/api/v1/messages/{message_id}/rating"): {"stars": 5, "comment": "Baik"},
+    ("POST", "/api/v1/messages/{message_id}/followups"): {"body": "Di RT berapa?"},
+    ("POST", "/api/v1/messages/{message_id}/return"): {"reason": "Bukan kewenangan kami"},
+    ("POST", "/api/v1/messages/{message_id}/reopen"): {"reason": "Periksa lagi"},
 }
 
 ACTORS = (
@@ -67,6 +70,15 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/messages/{message_id}/start"): _row(401, 403, 403, 403, 200, 404, 200),
     ("POST", "/api/v1/messages/{message_id}/progress"): _row(401, 403, 403, 403, 409, 404, 409),
     ("POST", "/api/v1/messages/{message_id}/reply"): _row(401, 403, 403, 403, 409, 404, 409),
+    # work that continues (api/followups.py); the seeded message has no open review (409)
+    ("GET", "/api/v1/messages/{message_id}/followups"): _row(401, 200, 404, 200, 200, 404, 200),
+    ("POST", "/api/v1/messages/{message_id}/followups"): _row(401, 201, 404, 201, 201, 404, 201),
+    ("POST", "/api/v1/messages/{message_id}/return"): _row(401, 403, 403, 403, 200, 404, 200),
+    ("POST", "/api/v1/messages/{message_id}/reopen"): _row(401, 403, 403, 409, 403, 403, 409),
+    ("GET", "/api/v1/reviews"): _row(401, 403, 403, 200, 403, 403, 200),
+    ("POST", "/api/v1/messages/{message_id}/review/dismiss"): _row(
+        401, 403, 403, 409, 403, 403, 409
+    ),
     ("GET", "/api/v1/notifications"): _row(401, 403, 403, 200, 200, 200, 200),
     ("POST", "/api/v1/notifications/{notification_id}/read"): _row(
         401, 403, 403, 204, 404, 404, 404

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, auth, backoffice, me, messages, nik_claims, privacy, record
+from . import admin, auth, backoffice, followups, me, messages, nik_claims, privacy, record
 
 ROUTES: list[Any] = [
     *auth.ROUTES,
     *me.ROUTES,
     *messages.ROUTES,
     *backoffice.ROUTES,
+    *followups.ROUTES,
     *admin.ROUTES,
     *privacy.ROUTES,
     *nik_claims.ROUTES,

@@ -1,0 +1,182 @@
+"""JSON API of the work that continues (issue 22): returning a message to the
+admin, follow-ups, oversight reviews and reopening. The same use cases as the
+pages (:mod:`aspirasi_web.pages.followups`); errors are problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from aspirasi_core.domain.followups import Followup, OversightReview
+from aspirasi_core.domain.model import Message
+from aspirasi_core.services import Context
+
+from ..context import context, core
+from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
+from .common import (
+    API,
+    iso,
+    json_body,
+    message_summary,
+    page_json,
+    query_flag,
+    require_actor,
+    text_field,
+)
+
+TAGS = ["workflow"]
+
+
+def followup_json(f: Followup) -> dict[str, Any]:
+    """A follow-up. ``author_id`` is null for the hidden sender of an anonymous message."""
+    return {
+        "id": f.id,
+        "side": str(f.side),
+        "author_id": f.author_id,
+        "agency_id": f.agency_id,
+        "body": f.body,
+        "created_at": iso(f.created_at),
+    }
+
+
+def review_json(r: OversightReview) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "message_id": r.message_id,
+        "ticket": r.ticket or None,
+        "subject": r.subject or None,
+        "agency_id": r.agency_id,
+        "status": str(r.status) if r.status else None,
+        "stars": r.stars,
+        "opened_at": iso(r.opened_at),
+        "closed_at": iso(r.closed_at),
+        "outcome": str(r.outcome) if r.outcome else None,
+    }
+
+
+@get(f"{API}/messages/{{message_id:int}}/followups", tags=TAGS, summary="The follow-ups")
+async def followups(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+    """A readable message's follow-ups, oldest first."""
+    require_actor(request)
+    items = await core(request).followups.thread(context(request), message_id)
+    return {"items": [followup_json(f) for f in items]}
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/followups",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Write a follow-up",
+    description="The sender or the staff who handle the message, while it is open"
+    ' (409 `followup_closed` once done): `{"body": "…"}`.',
+)
+async def post_followup(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[dict[str, Any]]:
+    require_actor(request)
+    data = await json_body(request)
+
+    async def call(ctx: Context) -> Followup:
+        return await core(request).followups.post(ctx, message_id, text_field(data, "body"))
+
+    return await api_call(request, idempotency_key, data, call, followup_json, HTTP_201_CREATED)
+
+
+async def _reason_step(
+    request: Request[Any, Any, Any],
+    message_id: int,
+    key: str | None,
+    if_match: str | None,
+    action: str,
+) -> Response[dict[str, Any]]:
+    require_actor(request)
+    data = await json_body(request)
+    expected = parse_version(if_match)
+
+    async def call(ctx: Context) -> Message:
+        return await core(request).messages.act(
+            ctx,
+            message_id,
+            action,
+            expected_version=expected,
+            reason=text_field(data, "reason"),
+            visibility=data.get("visibility"),
+        )
+
+    now = core(request).deps.clock.now()
+    return await api_call(request, key, data, call, lambda m: message_summary(m, now), HTTP_200_OK)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/return",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Return to the admin",
+    description='Operator: not our authority. `{"reason": "…", "visibility": "internal"}`;'
+    " the message goes back to `submitted` and the admins are notified.",
+)
+async def return_to_admin(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
+    return await _reason_step(request, message_id, idempotency_key, if_match, "return")
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/reopen",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Reopen for the agency",
+    description='Oversight (admin, evaluator), on a `done` message with an open review: `{"reason":'
+    ' "…"}`; back to `in_progress` with a new reply deadline (409 `review_not_open`).',
+)
+async def reopen(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response[dict[str, Any]]:
+    return await _reason_step(request, message_id, idempotency_key, if_match, "reopen")
+
+
+@get(f"{API}/reviews", tags=TAGS, summary="Oversight reviews")
+async def reviews(
+    request: Request[Any, Any, Any],
+    cursor: FromQuery[str | None] = None,
+    closed: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """Reviews opened by ratings of 1–2 stars, newest first: the open ones, or all
+    with ``closed=1``."""
+    require_actor(request)
+    show_all = query_flag(closed, "closed")
+    page = await core(request).reviews.list(context(request), open_only=not show_all, cursor=cursor)
+    return page_json(page, review_json)
+
+
+@post(
+    f"{API}/messages/{{message_id:int}}/review/dismiss",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Close the review, the answer stands",
+)
+async def dismiss_review(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[dict[str, Any]]:
+    require_actor(request)
+
+    async def call(ctx: Context) -> OversightReview:
+        return await core(request).reviews.dismiss(ctx, message_id)
+
+    return await api_call(request, idempotency_key, {}, call, review_json, HTTP_200_OK)
+
+
+ROUTES: list[Any] = [followups, post_followup, return_to_admin, reopen, reviews, dismiss_review]
