@@ -267,10 +267,10 @@ def test_a_reprimand_reaches_the_agencys_operators_and_no_one_else(world):
     }
 
 
-def test_reprimanding_what_is_not_overdue_or_of_another_agency_is_refused(world):
+def test_reprimanding_another_agencys_message_or_without_a_reason_is_refused(world):
     cases = [
-        ({"message_ids": [world.ids["p1"], world.ids["p3"]]}, "message_ids", "not_overdue"),
         ({"message_ids": [world.ids["d1"]]}, "message_ids", "other_agency"),
+        ({"reason": "because"}, "reason", "reason_required"),
         ({"message_ids": [world.ids["fresh"]]}, "message_ids", "other_agency"),
         ({"message_ids": []}, "message_ids", "messages_required"),
         ({"text": "   "}, "text", "text_required"),
@@ -286,30 +286,59 @@ def test_reprimanding_what_is_not_overdue_or_of_another_agency_is_refused(world)
     assert world.mails() and all(m["kind"] != "evaluator_reprimand" for m in world.mails())
 
 
-def test_the_form_lists_overdue_messages_needs_csrf_and_shows_errors(world):
+def test_the_form_lists_open_messages_needs_csrf_and_shows_errors(world):
     world.login("eval_op")
     pupr = world.ids["pupr"]
     form = world.client.get(f"/evaluator/reprimands/new?agency={pupr}")
     assert form.status_code == 200
     assert f'value="{world.ids["p1"]}"' in form.text and f'value="{world.ids["p2"]}"' in form.text
-    assert f'value="{world.ids["p3"]}"' not in form.text
-    data = {"agency_id": str(pupr), "message_ids": [str(world.ids["p1"])], "text": "Tegur."}
+    # Not overdue, still open: it may be named too, after the overdue ones.
+    assert f'value="{world.ids["p3"]}"' in form.text
+    assert form.text.index(f'value="{world.ids["p2"]}"') < form.text.index(
+        f'value="{world.ids["p3"]}"'
+    )
+    data = {
+        "agency_id": str(pupr),
+        "message_ids": [str(world.ids["p1"]), str(world.ids["p3"])],
+        "text": "Tegur.",
+        "reason": "not_followed_up",
+    }
     no_token = world.client.post("/evaluator/reprimands", data=data, follow_redirects=False)
     assert no_token.status_code == 403
     wrong = world.client.post(
         "/evaluator/reprimands",
-        data={**data, "message_ids": [str(world.ids["p3"])], "_csrf_token": world.csrf()},
+        data={**data, "reason": "", "_csrf_token": world.csrf()},
         follow_redirects=False,
     )
     assert wrong.status_code == 422
-    assert "belum melewati batas waktu SOP" in wrong.text
+    assert "Pilih alasan teguran." in wrong.text
     done = world.client.post(
         "/evaluator/reprimands", data={**data, "_csrf_token": world.csrf()}, follow_redirects=False
     )
     assert done.status_code == 303
     assert done.headers["location"] == f"/reprimands?agency={pupr}"
     listed = world.client.get(f"/reprimands?agency={pupr}")
-    assert "Tegur." in listed.text and "Subject p1" in listed.text
+    assert "Teguran terkirim ke Dinas pupr." in listed.text
+    assert "Tegur." in listed.text and "Subject p1" in listed.text and "Subject p3" in listed.text
+    assert "Pesan tidak ditindaklanjuti" in listed.text and "Teguran pertama" in listed.text
+    # p1 was overdue, p3 not: only p1 is marked.
+    item = listed.text.split("Subject p1")[1].split("</li>")[0]
+    assert "Terlambat" in item
+    assert "Terlambat" not in listed.text.split("Subject p3")[1].split("</li>")[0]
+
+
+def test_repeated_reprimands_escalate(world):
+    levels = []
+    for _ in range(4):
+        answer = issue(world, reason="overdue")
+        assert answer.status_code == 201, answer.text
+        levels.append(answer.json()["level"])
+    assert levels == [1, 2, 3, 3]
+    page = world.get("/reprimands", "eval_op").text
+    assert "Laporan ke Kantor Gubernur" in page and "Peringatan" in page
+    # A reprimand of another agency starts its own count.
+    other = issue(world, agency_id=world.ids["dinkes"], message_ids=[world.ids["d1"]])
+    assert other.json()["level"] == 1
 
 
 def test_operators_see_and_acknowledge_only_their_agencys_reprimands_once(world):

@@ -58,7 +58,8 @@ permission get 403):
   ``/evaluator/messages.csv``, ``/evaluator/messages.xlsx`` — exports (cells that
   could be read as formulas are neutralised);
 - ``GET /evaluator/reprimands/new?agency={id}`` and ``POST /evaluator/reprimands``
-  — the form listing the agency's overdue messages, and issuing the reprimand;
+  — the form listing the agency's open messages (the overdue ones first, marked),
+  the reason, and issuing the reprimand ("Teguran terkirim ke …");
 - ``GET /reprimands`` — operators: their agency's reprimands; evaluators: all
   (``?agency=``; ``?from=&to=`` only those issued in that range, as the
   report's count links); ``POST /reprimands/{id}/acknowledge`` — an operator
@@ -85,9 +86,12 @@ JSON API (problem+json on errors):
   answer's ``from``/``to`` and its trend periods' are first and last days too;
   ``completed_within_sop`` per agency and in ``total``);
 - ``GET /api/v1/evaluator/messages`` (the drill-down, ``{"items", "next_cursor"}``);
-- ``POST /api/v1/evaluator/reprimands`` ``{"agency_id", "message_ids": [...], "text"}``
-  → 201 (every message must be overdue and of that agency, else 422 on
-  ``message_ids``);
+- ``POST /api/v1/evaluator/reprimands`` ``{"agency_id", "message_ids": [...], "text",
+  "reason"}`` → 201 (every message must be open and of that agency, else 422 on
+  ``message_ids``; ``reason``: ``overdue``, ``not_followed_up``, ``poor_answer``,
+  ``other``). Each message is marked overdue or not as it stands; repeated
+  reprimands of one agency within 90 days escalate: ``level`` 1 first notice,
+  2 warning, 3 report to the governor's office (shown on each reprimand);
 - ``GET /api/v1/reprimands`` (operators: own agency; evaluators: all) and
   ``POST /api/v1/reprimands/{id}/acknowledge`` ``{"response"}`` (409 the second time).
 

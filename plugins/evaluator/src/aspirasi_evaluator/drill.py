@@ -40,6 +40,8 @@ class DrillFilter:
     category_id: int | str | None = None
     subcategory_id: int | str | None = None
     status: str | None = None
+    #: Only the open messages (what a reprimand may name).
+    open_only: bool = False
     overdue: bool = False
 
     def query(self) -> dict[str, str]:
@@ -136,6 +138,8 @@ def drill_rows(
         conditions.append(m.c.status == flt.status)
     if flt.overdue:
         conditions.append(is_overdue(now))
+    if flt.open_only:
+        conditions.append(m.c.status.in_(OPEN_STATUSES))
     if before_id is not None:
         conditions.append(m.c.id < before_id)
     stmt = (
@@ -182,6 +186,15 @@ def drill_rows(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def open_messages_of(conn: Transaction, agency_id: int, now: datetime) -> list[DrillRow]:
+    """Every open message of ``agency_id`` (any submission date), the overdue
+    ones first, then the oldest: what a reprimand may name."""
+    rng = DateRange(date(1970, 1, 1), date(9999, 1, 1), "UTC")
+    flt = DrillFilter(range=rng, agency_id=agency_id, open_only=True)
+    rows = drill_rows(conn, flt, now, limit=1000)
+    return sorted(rows, key=lambda r: (not r.overdue, r.created_at, r.id))
 
 
 def overdue_messages_of(conn: Transaction, agency_id: int, now: datetime) -> list[DrillRow]:

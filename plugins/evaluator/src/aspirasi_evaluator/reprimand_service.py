@@ -11,11 +11,12 @@ transaction). Every change is logged with structlog
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from aspirasi_core.domain.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from aspirasi_core.domain.model import Actor, Page
@@ -27,19 +28,31 @@ from .core_tables import messages
 from .events import ReprimandAcknowledged, ReprimandIssued
 from .period import DateRange
 from .reprimands import (
+    ESCALATION_DAYS,
     NOTIFICATION_ACKNOWLEDGED,
     NOTIFICATION_ISSUED,
     Reprimand,
     checked_agency_id,
     checked_message_ids,
+    checked_reason,
     checked_reprimand_id,
     checked_text,
+    level_after,
     load_reprimands,
 )
 from .service import EvaluatorService, actor_of
 from .tables import reprimand_messages, reprimands
 
 log = structlog.get_logger("aspirasi.evaluator")
+
+
+def _is_overdue(due: datetime | None, now: datetime) -> bool:
+    """Past its SOP deadline ``due`` at ``now`` (SQLite returns naive UTC)."""
+    if due is None:
+        return False
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=now.tzinfo)
+    return due <= now
 
 
 class ReprimandService:
@@ -49,11 +62,22 @@ class ReprimandService:
         self._access = access
         self._d = access.aspirasi
 
-    async def issue(self, ctx: Context, agency_id: Any, message_ids: Any, text: Any) -> Reprimand:
-        """Issue a reprimand to ``agency_id`` about some of its overdue messages.
+    async def issue(
+        self,
+        ctx: Context,
+        agency_id: Any,
+        message_ids: Any,
+        text: Any,
+        reason: Any = "overdue",
+    ) -> Reprimand:
+        """Issue a reprimand to ``agency_id`` about some of its open messages, for
+        ``reason`` (a code of :data:`~.reprimands.REASONS`).
 
-        Every message must currently be overdue and forwarded to that agency;
-        otherwise :class:`Invalid` on ``message_ids`` naming the first offender.
+        Every message must be open and with that agency; otherwise
+        :class:`Invalid` on ``message_ids`` naming the first offender. Each is
+        marked overdue or not as it stands now. The reprimand's level counts the
+        agency's reprimands of the last :data:`~.reprimands.ESCALATION_DAYS` days
+        (first notice, warning, report to the governor's office).
         """
         actor = self._access.require_evaluator(ctx)
         errors: list[FieldError] = []
@@ -61,6 +85,7 @@ class ReprimandService:
         for name, fn in (
             ("agency_id", lambda: checked_agency_id(agency_id)),
             ("message_ids", lambda: checked_message_ids(message_ids)),
+            ("reason", lambda: checked_reason(reason)),
             (
                 "text",
                 lambda: checked_text(text, "text", required_message="Write the reprimand."),
@@ -106,20 +131,23 @@ class ReprimandService:
                         if row is not None and row.status != "withdrawn"
                         else f"#{mid}",
                     )
-                due = row.due_at
-                if due is not None and due.tzinfo is None:
-                    due = due.replace(tzinfo=now.tzinfo)
-                if (
-                    due is None
-                    or due > now
-                    or row.status not in ("submitted", "forwarded", "in_progress")
-                ):
+                if row.status not in ("submitted", "forwarded", "in_progress"):
                     raise Invalid.field(
                         "message_ids",
-                        "not_overdue",
-                        "Message %(ticket)s is not overdue.",
+                        "not_open",
+                        "Message %(ticket)s is closed already.",
                         ticket=row.ticket,
                     )
+            overdue = {mid: _is_overdue(rows[mid].due_at, now) for mid in parsed["message_ids"]}
+            earlier = conn.execute(
+                select(func.count())
+                .select_from(reprimands)
+                .where(
+                    reprimands.c.agency_id == agency.id,
+                    reprimands.c.created_at > now - timedelta(days=ESCALATION_DAYS),
+                )
+            ).scalar_one()
+            level = level_after(int(earlier))
             new_id = conn.execute(
                 insert(reprimands)
                 .values(
@@ -127,12 +155,17 @@ class ReprimandService:
                     issued_by=actor.account_id,
                     text=parsed["text"],
                     created_at=now,
+                    reason=parsed["reason"],
+                    level=level,
                 )
                 .returning(reprimands.c.id)
             ).scalar_one()
             conn.execute(
                 insert(reprimand_messages),
-                [{"reprimand_id": new_id, "message_id": mid} for mid in parsed["message_ids"]],
+                [
+                    {"reprimand_id": new_id, "message_id": mid, "overdue": overdue[mid]}
+                    for mid in parsed["message_ids"]
+                ],
             )
             operators = conn.lookup.operators_of(agency.id)
             ids = sorted({a.id for a in operators if a.id != actor.account_id})
@@ -140,7 +173,7 @@ class ReprimandService:
                 conn.notify(
                     ids,
                     kind=NOTIFICATION_ISSUED,
-                    text="Your agency received a reprimand (teguran) about %(count)s overdue"
+                    text="Your agency received a reprimand (teguran) about %(count)s"
                     " message(s). Open Reprimands to respond.",
                     params={"count": str(len(parsed["message_ids"]))},
                 )

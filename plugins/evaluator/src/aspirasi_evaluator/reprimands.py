@@ -21,6 +21,21 @@ from .tables import reprimand_messages, reprimands
 TEXT_MAX = 4000
 #: Most messages one reprimand may name.
 MESSAGES_MAX = 200
+#: Why a reprimand is issued: code → its label (a message id).
+REASONS: dict[str, str] = {
+    "overdue": "The SOP deadline has passed",
+    "not_followed_up": "The message was not followed up",
+    "poor_answer": "The answer was poor or incomplete",
+    "other": "Another reason (see the text)",
+}
+#: Escalation: the n-th reprimand of one agency within :data:`ESCALATION_DAYS`.
+LEVELS: dict[int, str] = {
+    1: "First notice",
+    2: "Warning",
+    3: "Report to the governor's office",
+}
+#: The period over which an agency's reprimands add up.
+ESCALATION_DAYS = 90
 #: Kind of the in-app notifications.
 NOTIFICATION_ISSUED = "evaluator_reprimand"
 NOTIFICATION_ACKNOWLEDGED = "evaluator_reprimand_acknowledged"
@@ -38,9 +53,13 @@ class ReprimandMessage:
     status: str | None
     agency_id: int | None = None
     hidden: bool = False
+    #: Past its SOP deadline when the reprimand was issued.
+    overdue: bool = True
 
     def hide(self) -> ReprimandMessage:
-        return ReprimandMessage(None, self.ticket, None, None, None, hidden=True)
+        return ReprimandMessage(
+            None, self.ticket, None, None, None, hidden=True, overdue=self.overdue
+        )
 
 
 @attrs.frozen
@@ -57,6 +76,18 @@ class Reprimand:
     acknowledged_at: datetime | None
     response: str | None
     messages: tuple[ReprimandMessage, ...]
+    #: A code of :data:`REASONS`.
+    reason: str = "overdue"
+    #: The escalation level (:data:`LEVELS`).
+    level: int = 1
+
+    @property
+    def reason_label(self) -> str:
+        return REASONS.get(self.reason, self.reason)
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, LEVELS[3])
 
     @property
     def acknowledged(self) -> bool:
@@ -125,6 +156,19 @@ def checked_message_ids(value: Any) -> list[int]:
     return ids
 
 
+def checked_reason(value: Any) -> str:
+    """A code of :data:`REASONS`."""
+    if not isinstance(value, str) or value not in REASONS:
+        raise Invalid.field("reason", "reason_required", "Choose the reason of the reprimand.")
+    return value
+
+
+def level_after(earlier: int) -> int:
+    """The level of a reprimand that follows ``earlier`` ones of the same agency
+    within :data:`ESCALATION_DAYS`."""
+    return min(earlier + 1, max(LEVELS))
+
+
 def checked_agency_id(value: Any) -> int:
     checked = _id(value, "agency_id")
     if checked is None:
@@ -172,6 +216,7 @@ def load_reprimands(conn: Transaction, ids: Sequence[int]) -> list[Reprimand]:
             messages.c.subject,
             messages.c.status,
             messages.c.agency_id,
+            reprimand_messages.c.overdue,
         )
         .select_from(
             reprimand_messages.join(messages, messages.c.id == reprimand_messages.c.message_id)
@@ -180,7 +225,9 @@ def load_reprimands(conn: Transaction, ids: Sequence[int]) -> list[Reprimand]:
         .order_by(reprimand_messages.c.reprimand_id, messages.c.id)
     ):
         linked[r.reprimand_id].append(
-            ReprimandMessage(r.id, r.ticket, r.subject, r.status, r.agency_id)
+            ReprimandMessage(
+                r.id, r.ticket, r.subject, r.status, r.agency_id, overdue=bool(r.overdue)
+            )
         )
     by_id = {
         r.id: Reprimand(
@@ -196,6 +243,8 @@ def load_reprimands(conn: Transaction, ids: Sequence[int]) -> list[Reprimand]:
             acknowledged_at=r.acknowledged_at,
             response=r.response,
             messages=tuple(linked[r.id]),
+            reason=r.reason,
+            level=r.level,
         )
         for r in rows
     }

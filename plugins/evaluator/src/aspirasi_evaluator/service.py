@@ -22,7 +22,7 @@ from aspirasi_core.services import Context
 from aspirasi_core.services.cursor import decode_cursor, encode_cursor, page_size
 
 from . import EVALUATE
-from .drill import DrillFilter, DrillRow, drill_rows, overdue_messages_of
+from .drill import DrillFilter, DrillRow, drill_rows, open_messages_of, overdue_messages_of
 from .period import DateRange
 from .report import Report, build_report
 from .transparency import year_range
@@ -132,6 +132,12 @@ class EvaluatorService:
         if found is None:
             raise NotFound("The agency was not found.", code="agency_not_found")
         return found
+
+    async def open_messages(self, ctx: Context, agency_id: int) -> list[DrillRow]:
+        """The agency's open messages, overdue ones first (what a reprimand may name)."""
+        self.require_evaluator(ctx)
+        now = self._d.clock.now()
+        return await self._d.read(lambda tx: open_messages_of(tx, agency_id, now))
 
     async def overdue_messages(self, ctx: Context, agency_id: int) -> list[DrillRow]:
         """The agency's currently overdue messages (what a reprimand may name)."""

@@ -11,7 +11,18 @@ stays the core's.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, MetaData, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    true,
+)
 
 from .core_tables import Id, UTCDateTime, accounts, agencies, messages
 
@@ -62,11 +73,16 @@ reprimands = Table(
     Column("acknowledged_by", Id, ForeignKey(accounts.c.id), nullable=True),
     Column("acknowledged_at", UTCDateTime, nullable=True),
     Column("response", Text, nullable=True),
+    # Why (a code of reprimands.REASONS) and the escalation level (1 first
+    # notice, 2 warning, 3 report to the governor's office). Since e006_escalation.
+    Column("reason", String(32), nullable=False, server_default="overdue"),
+    Column("level", Integer, nullable=False, server_default="1"),
     Index("ix_evaluator_reprimands_agency_id_id", "agency_id", "id"),
     Index("ix_evaluator_reprimands_created_at_agency_id", "created_at", "agency_id"),
 )
 
-#: The overdue messages a reprimand is about.
+#: The open messages a reprimand is about; ``overdue``: past their SOP deadline
+#: when it was issued (every message of a reprimand before e006_escalation was).
 reprimand_messages = Table(
     "evaluator_reprimand_messages",
     metadata,
@@ -89,5 +105,6 @@ reprimand_messages = Table(
         primary_key=True,
         autoincrement=False,
     ),
+    Column("overdue", Boolean, nullable=False, server_default=true()),
     Index("ix_evaluator_reprimand_messages_message_id", "message_id"),
 )

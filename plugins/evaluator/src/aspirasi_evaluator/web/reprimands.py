@@ -18,7 +18,7 @@ from aspirasi_web.templating import form_errors, redirect, render
 from .. import EVALUATE
 from ..period import DateRange
 from ..reprimand_service import ReprimandService
-from ..reprimands import TEXT_MAX, Reprimand
+from ..reprimands import ESCALATION_DAYS, REASONS, TEXT_MAX, Reprimand
 from ..service import EvaluatorService
 from .common import Req, api_evaluator, buckets, service
 
@@ -33,6 +33,8 @@ def reprimand_json(r: Reprimand) -> dict[str, Any]:
         "agency": {"id": r.agency_id, "name": r.agency_name},
         "issued_by": {"id": r.issued_by, "name": r.issued_by_name},
         "text": r.text,
+        "reason": r.reason,
+        "level": r.level,
         "created_at": iso(r.created_at),
         "acknowledged": r.acknowledged,
         "acknowledged_by": (
@@ -49,6 +51,7 @@ def reprimand_json(r: Reprimand) -> dict[str, Any]:
                 "subject": m.subject,
                 "status": m.status,
                 "hidden": m.hidden,
+                "overdue": m.overdue,
             }
             for m in r.messages
         ],
@@ -74,14 +77,15 @@ async def _reprimand_form(
     svc = service(request)
     ctx = context(request)
     agency = await svc.agency(ctx, agency_id)
-    overdue = await svc.overdue_messages(ctx, agency_id)
+    open_messages = await svc.open_messages(ctx, agency_id)
     return render(
         request,
         "evaluator/reprimand_form.html",
         {
             "agency": agency,
-            "overdue": overdue,
-            "form": form or {"message_ids": [], "text": ""},
+            "open_messages": open_messages,
+            "reasons": REASONS,
+            "form": form or {"message_ids": [], "text": "", "reason": ""},
             "errors": errors or {},
             "form_error": form_error,
             "text_max": TEXT_MAX,
@@ -93,7 +97,8 @@ async def _reprimand_form(
 
 @get("/evaluator/reprimands/new", include_in_schema=False)
 async def reprimand_new(request: Req) -> Response[str]:
-    """The form: the agency's overdue messages with check boxes, and the text."""
+    """The form: the agency's open messages (overdue ones first and marked) with
+    check boxes, the reason and the text."""
     require_permission(request, EVALUATE)
     agency_id = _agency_param(request, request.query_params.get("agency"))
     return await _reprimand_form(request, agency_id)
@@ -109,18 +114,27 @@ async def reprimand_create(request: Req) -> Response[Any]:
     ids = [v for v in form.getall("message_ids") if isinstance(v, str)]
     text = form.get("text")
     text = text if isinstance(text, str) else ""
+    reason = form.get("reason")
+    reason = reason if isinstance(reason, str) else ""
     try:
-        await reprimand_service(request).issue(context(request), agency_id, ids, text)
+        issued = await reprimand_service(request).issue(
+            context(request), agency_id, ids, text, reason
+        )
     except Invalid as exc:
         return await _reprimand_form(
             request,
             agency_id,
-            form={"message_ids": ids, "text": text},
+            form={"message_ids": ids, "text": text, "reason": reason},
             errors=form_errors(request, exc),
             form_error=translator(request)("Please correct the marked fields."),
             status_code=422,
         )
-    return redirect(request, f"/reprimands?agency={agency_id}", flash="saved")
+    return redirect(
+        request,
+        f"/reprimands?agency={agency_id}",
+        flash="reprimand_sent",
+        name=issued.agency_name,
+    )
 
 
 async def _reprimands_page(
@@ -164,6 +178,7 @@ async def _reprimands_page(
             "ack_errors": errors or {},
             "ack_error": form_error,
             "ack_form": form or {},
+            "escalation_days": ESCALATION_DAYS,
             "text_max": TEXT_MAX,
             "buckets": buckets(translator(request)),
         },
@@ -213,12 +228,17 @@ async def acknowledge_page(request: Req, reprimand_id: FromPath[int]) -> Respons
 
 @post(f"{API}/evaluator/reprimands", tags=["evaluator"], summary="Issue a reprimand")
 async def reprimand_api(request: Req) -> dict[str, Any]:
-    """Evaluators: ``{"agency_id", "message_ids": [...], "text"}`` → 201; every
-    message must be one of the agency's currently overdue messages."""
+    """Evaluators: ``{"agency_id", "message_ids": [...], "text", "reason"}`` → 201;
+    every message must be one of the agency's open messages; ``reason`` one of
+    ``overdue`` (the default), ``not_followed_up``, ``poor_answer``, ``other``."""
     ctx = api_evaluator(request)
     body = await json_body(request)
     reprimand = await reprimand_service(request).issue(
-        ctx, body.get("agency_id"), body.get("message_ids"), body.get("text")
+        ctx,
+        body.get("agency_id"),
+        body.get("message_ids"),
+        body.get("text"),
+        body.get("reason", "overdue"),
     )
     return reprimand_json(reprimand)
 
