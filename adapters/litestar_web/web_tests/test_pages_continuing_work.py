@@ -134,3 +134,26 @@ def test_the_workflow_vocabulary_is_translated() -> None:
     t = Translations("Asia/Makassar").get("id")
     untranslated = sorted(text for text in all_texts() if t(text) == text)
     assert untranslated == []
+
+
+def test_a_first_log_in_is_a_welcome_and_the_next_one_a_welcome_back(web: WebWorld) -> None:
+    from aspirasi_core.security.tokens import TokenPurpose
+
+    from .test_pages_public_support import make_token, unverify
+    from .world import PASSWORDS
+
+    unverify(web, "budi")
+    token = make_token(web, "budi", TokenPurpose.VERIFY_EMAIL)
+    web.client.cookies.clear()
+    verified = _post(web, "/verify-email", token=token)
+    assert verified.status_code == 303  # type: ignore[attr-defined]
+
+    def log_in() -> str:
+        r = _post(web, "/login", login="budi", password=PASSWORDS["budi"])
+        assert r.status_code == 303  # type: ignore[attr-defined]
+        return text_of(web.client.get(r.headers["location"]).text)  # type: ignore[attr-defined]
+
+    first = log_in()
+    assert "Selamat datang! Akun Anda siap" in first and "Selamat datang kembali" not in first
+    web.client.post("/logout", data=csrf_field(web))
+    assert "Selamat datang kembali" in log_in()

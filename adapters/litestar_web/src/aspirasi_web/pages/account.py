@@ -20,6 +20,10 @@ from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
 from .public import form_data, form_failure, text
 
+#: Set when an e-mail address is verified in this browser: the next log-in is a
+#: first welcome rather than "welcome back".
+WELCOME_COOKIE = "aspirasi_welcome"
+
 LOGIN_FIELDS = ("login", "password")
 REGISTER_FIELDS = ("email", "username", "full_name", "nik", "password", "password_confirm")
 
@@ -77,7 +81,12 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     landing = home_of(acc)
     if acc.verified and target:
         landing = target
-    return redirect(request, landing, flash="logged_in")
+    # The first log-in after the e-mail was verified in this browser is a welcome,
+    # not a "welcome back".
+    first = acc.verified and info(request).cookies.get(WELCOME_COOKIE) == "1"
+    if first:
+        info(request).extra_cookies.append((WELCOME_COOKIE, "", {"max_age": 0}))
+    return redirect(request, landing, flash="welcome" if first else "logged_in")
 
 
 @post("/logout", include_in_schema=False, opt={PASSWORD_CHANGE_OPT: True})
@@ -147,6 +156,8 @@ async def verify_email_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         return form_failure(request, "account/verify_email.html", values, exc, ("username",))
     acc = account(request)
     target = "/login" if acc is None else ("/backoffice" if acc.actor().is_staff else "/dashboard")
+    if acc is None:  # the log-in that follows is the account's first one here
+        info(request).extra_cookies.append((WELCOME_COOKIE, "1", {"max_age": 7 * 86400}))
     return redirect(request, target, flash="verified")
 
 
