@@ -157,3 +157,25 @@ def test_a_first_log_in_is_a_welcome_and_the_next_one_a_welcome_back(web: WebWor
     assert "Selamat datang! Akun Anda siap" in first and "Selamat datang kembali" not in first
     web.client.post("/logout", data=csrf_field(web))
     assert "Selamat datang kembali" in log_in()
+
+
+def test_classifying_groups_sub_categories_and_refuses_a_mismatch_in_the_form(
+    web: WebWorld,
+) -> None:
+    mid = submit(web)
+    login(web, "admin")
+    page = web.client.get(f"/backoffice/messages/{mid}").text
+    assert 'data-filters="f-subcategory_id"' in page
+    assert f'data-category="{web.ids["cat_aduan"]}"' in page
+    r = _post(
+        web,
+        f"/backoffice/messages/{mid}/forward",
+        category_id=str(web.ids["cat_aspirasi"]),
+        subcategory_id=str(web.ids["sub_infra"]),
+        agency_id=str(web.ids["agency_pupr"]),
+    )
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert 'id="e-subcategory_id"' in r.text  # type: ignore[attr-defined]
+    # The choices are kept: the category chosen, to correct the sub-category.
+    assert f'<option value="{web.ids["cat_aspirasi"]}" selected>' in r.text  # type: ignore[attr-defined]
+    assert status_of(web, mid) == "submitted"

@@ -35,3 +35,23 @@ document.addEventListener("submit", function (event) {
     });
   } catch (e) { /* no storage, no drafts */ }
 });
+// Classifying: the sub-category list shows only the chosen category's group
+// (<select data-filters="id of the sub-category select">, <optgroup data-category>).
+// Without this file every group shows, and the server refuses a mismatch.
+(function () {
+  function filter(category) {
+    var sub = document.getElementById(category.getAttribute("data-filters"));
+    if (!sub) { return; }
+    sub.querySelectorAll("optgroup[data-category]").forEach(function (group) {
+      var show = !category.value || group.getAttribute("data-category") === category.value;
+      group.hidden = !show;
+      group.disabled = !show;
+    });
+    var chosen = sub.options[sub.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) { sub.value = ""; }
+  }
+  document.querySelectorAll("select[data-filters]").forEach(function (category) {
+    filter(category);
+    category.addEventListener("change", function () { filter(category); });
+  });
+})();
