@@ -286,13 +286,16 @@ class UI:
             )
         self.page.set_viewport_size({"width": 1280, "height": 800})
 
-    def login(self, login: str, password: str) -> None:
+    def login(self, login: str, password: str, *, first: bool = False) -> None:
+        """Log in; ``first``: the first time after verifying the address in this
+        browser, greeted with a welcome rather than "welcome back"."""
         self.goto("/login")
         self.page.get_by_label(self.label("Username or e-mail")).fill(login)
         self.page.get_by_label(self.label("Password")).fill(password)
         self.page.locator("main").get_by_role("button", name=self.t("Log in")).click()
         self.page.wait_for_load_state()
-        self.expect_text(self.t("Welcome back."))
+        welcome = "Welcome! Your account is ready: you can send your first message now."
+        self.expect_text(self.t(welcome if first else "Welcome back."))
 
     def logout(self) -> None:
         open_menu_to(self, re.compile(re.escape(self.t("Log out"))), "button")

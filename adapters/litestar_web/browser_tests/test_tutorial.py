@@ -251,7 +251,7 @@ def test_03_register_verify_by_mail_and_log_in(make_ui: Any, server: Server, lan
     ui.expect_text(ui.t("Your e-mail address is verified. You can send messages now."))
     ui.shot("verified")
 
-    ui.login(name, password)
+    ui.login(name, password, first=True)
     ui.expect_heading(ui.t("Dashboard"))
     ui.expect_text(ui.t("Hello, %(name)s.", name="Ani Lestari"))
     ui.shot("dashboard")
