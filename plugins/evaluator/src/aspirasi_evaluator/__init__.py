@@ -164,7 +164,7 @@ from typing import TYPE_CHECKING, Any
 
 from aspirasi_core import hookimpl
 from aspirasi_core.domain.model import Actor, Role
-from aspirasi_core.domain.policy import MessageScope, PermissionDecl, Policy
+from aspirasi_core.domain.policy import MessageScope, Perm, PermissionDecl, Policy
 from aspirasi_core.plugin_types import Directory
 
 if TYPE_CHECKING:
@@ -182,13 +182,16 @@ MIGRATIONS_DIR = str(_HERE / "migrations")
 
 @hookimpl
 def aspirasi_register_permissions() -> Sequence[PermissionDecl]:
-    """``evaluator.evaluate``: held by no level, granted to single accounts."""
+    """``evaluator.evaluate``: held by no level, granted to single accounts. It
+    brings the core's ``oversight.review``: evaluators see the poorly rated
+    messages and may reopen them for the agency."""
     return [
         PermissionDecl(
             EVALUATE,
             "Read the evaluation reports and send reprimands (teguran) to agencies",
             roles=frozenset(),
             grantable=True,
+            implies=frozenset({Perm.OVERSIGHT}),
         )
     ]
 
