@@ -430,3 +430,9 @@ def test_disabling_the_plugin_removes_menus_routes_and_permission(sqlite_databas
         assert home.status_code == 200
         assert 'href="/evaluator"' not in home.text and 'href="/reprimands"' not in home.text
         assert w.get("/api/v1/admin/agencies", "root").status_code == 200
+
+
+def test_evaluators_see_the_oversight_reviews(world):
+    # evaluator.evaluate brings the core's oversight.review (PermissionDecl.implies).
+    assert world.get("/api/v1/reviews", "eval_op").status_code == 200
+    assert world.get("/api/v1/reviews", "op_pupr").status_code == 403
