@@ -76,6 +76,11 @@ async def test_follow_ups_go_both_ways_while_the_message_is_open(world: World) -
     message = await world.drive(Status.IN_PROGRESS, anonymous=True)
     asked = await app.followups.post(world.ctx("op_pupr"), message.id, "Di RT berapa lubangnya?")
     assert asked.side is Side.STAFF and asked.agency_id == world.agencies["pupr"]
+    # The sender is told (by mail, with notify_email) through the event.
+    written = [e for e in world.recorder.in_transaction if e.name == "FollowupWritten"]
+    assert [(e.message_id, e.author_id) for e in written] == [
+        (message.id, world.accounts["ani"].id)
+    ]
     answered = await app.followups.post(world.ctx("ani"), message.id, "RT 05, dekat masjid.")
     assert answered.side is Side.SENDER
     notes = await app.notifications.list(world.ctx("op_pupr2"))

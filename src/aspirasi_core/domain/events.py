@@ -25,6 +25,19 @@ class Event:
 
 
 @attrs.frozen
+class FollowupWritten(Event):
+    """The staff who handle a message wrote a follow-up to its sender (who is told
+    by mail; the text itself is on the message's page)."""
+
+    message_id: int
+    ticket: str
+    author_id: int
+    actor_id: int
+    agency_id: int | None
+    at: datetime
+
+
+@attrs.frozen
 class MessageSubmitted(Event):
     message_id: int
     ticket: str

@@ -23,6 +23,7 @@ import attrs
 import structlog
 
 from ..domain.errors import NotFound, Unauthenticated
+from ..domain.events import FollowupWritten
 from ..domain.followups import (
     Followup,
     OversightReview,
@@ -34,7 +35,7 @@ from ..domain.followups import (
 )
 from ..domain.model import Actor, Message, Page, Role
 from ..domain.policy import Perm
-from ..domain.privacy import sender_hidden
+from ..domain.privacy import author_of, sender_hidden
 from ..domain.validation import LIMITS, check_id, clean_text
 from . import transitions
 from .context import Context
@@ -106,6 +107,17 @@ class FollowupService:
                 body=text,
                 created_at=now,
             )
+            if side is Side.STAFF:
+                events.record(
+                    FollowupWritten(
+                        message_id=message.id,
+                        ticket=message.ticket,
+                        author_id=author_of(message),
+                        actor_id=actor.account_id,
+                        agency_id=followup.agency_id,
+                        at=now,
+                    )
+                )
             if side is Side.SENDER:
                 if message.agency_id is not None:
                     staff = uow.accounts.recipients(role=Role.OPERATOR, agency_id=message.agency_id)

@@ -19,6 +19,7 @@ import attrs
 from aspirasi_core.domain.events import (
     DuplicateRegistrationAttempted,
     Event,
+    FollowupWritten,
     MessageOverdue,
     MessageSubmitted,
     NikReleased,
@@ -326,6 +327,22 @@ STATUS_CHANGED = MailKind(
 )
 
 
+def _followup_recipients(event: FollowupWritten, lookup: RecipientLookup) -> list[Recipient]:
+    account = lookup.account(event.author_id)
+    if account is None or not account.is_active:
+        return []
+    return [Recipient.of(account)]
+
+
+FOLLOWUP_WRITTEN = MailKind(
+    name="followup_written",
+    events=(FollowupWritten,),
+    recipients=_followup_recipients,
+    # No text in the mail: the agency may ask for details the sender answers on the page.
+    context=lambda e, links: {"ticket": e.ticket, "link": links.citizen_message(e.message_id)},
+)
+
+
 def _overdue_recipients(event: MessageOverdue, lookup: RecipientLookup) -> list[Recipient]:
     """Triage late: the admins. Confirmation or reply late: the agency's operators."""
     if event.stage == "triage":
@@ -362,4 +379,5 @@ def builtin_kinds() -> list[MailKind]:
         MESSAGE_FORWARDED,
         STATUS_CHANGED,
         MESSAGE_OVERDUE,
+        FOLLOWUP_WRITTEN,
     ]
