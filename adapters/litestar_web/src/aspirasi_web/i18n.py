@@ -26,6 +26,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from aspirasi_core.domain.errors import DomainError, FieldError
+from aspirasi_core.domain.vocabulary import STATUS_NAMES
 
 LANGUAGES: tuple[str, ...] = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -214,14 +215,8 @@ def status_labels(t: Translator) -> Mapping[str, str]:
 
 
 def _status_labels(t: Translator) -> Mapping[str, str]:
-    return {
-        "submitted": t("Submitted"),
-        "forwarded": t("Not yet confirmed"),
-        "in_progress": t("Being handled"),
-        "done": t("Done"),
-        "rejected": t("Rejected"),
-        "withdrawn": t("Withdrawn"),
-    }
+    # The core's one vocabulary (aspirasi_core.domain.vocabulary), translated.
+    return {str(status): t(name) for status, name in STATUS_NAMES.items()}
 
 
 def action_labels(t: Translator) -> Mapping[str, str]:
@@ -235,4 +230,6 @@ def action_labels(t: Translator) -> Mapping[str, str]:
         "start": t("confirm"),
         "progress": t("update the status"),
         "reply": t("send the reply"),
+        "return": t("return it to the admin"),
+        "reopen": t("reopen it"),
     }
