@@ -165,9 +165,9 @@ async def test_log_lines_name_the_agency_and_a_progress_update_is_an_update(
     log = await world.app.queries.message_log(world.ctx("admin"), message.id)
     lines = [log_line(e) for e in log]
     assert [line.text for line in lines] == [
-        "Sent",
+        "Submitted",
         "Forwarded to %(agency)s",
-        "Confirmed by %(agency)s: being handled",
+        "Confirmed by %(agency)s",
         "Progress update",
     ]
     assert lines[1].agency_id == world.agencies["pupr"]

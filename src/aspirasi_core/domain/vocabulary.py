@@ -32,14 +32,14 @@ STATUS_NAMES: Mapping[Status, str] = {
 #: What a log entry of each action says. ``%(agency)s`` is the agency the entry
 #: names (the one the message went to, or the one that returned it).
 LOG_LINES: Mapping[Action, str] = {
-    Action.SUBMIT: "Sent",
+    Action.SUBMIT: "Submitted",
     Action.FORWARD: "Forwarded to %(agency)s",
     Action.REFORWARD: "Forwarded again, to %(agency)s",
     Action.REJECT: "Rejected",
     Action.WITHDRAW: "Withdrawn by the sender",
-    Action.START: "Confirmed by %(agency)s: being handled",
+    Action.START: "Confirmed by %(agency)s",
     Action.PROGRESS: "Progress update",
-    Action.REPLY: "Replied: done",
+    Action.REPLY: "Replied",
     Action.RETURN: "Returned to the admin by %(agency)s",
     Action.REOPEN: "Reopened for %(agency)s",
 }
@@ -48,7 +48,7 @@ LOG_LINES_WITHOUT_AGENCY: Mapping[Action, str] = {
     **LOG_LINES,
     Action.FORWARD: "Forwarded to the agency in charge",
     Action.REFORWARD: "Forwarded again, to another agency",
-    Action.START: "Confirmed by the agency: being handled",
+    Action.START: "Confirmed by the agency",
     Action.RETURN: "Returned to the admin by the agency",
     Action.REOPEN: "Reopened for the agency",
 }
