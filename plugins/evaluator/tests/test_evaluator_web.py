@@ -336,6 +336,12 @@ def test_repeated_reprimands_escalate(world):
     assert levels == [1, 2, 3, 3]
     page = world.get("/reprimands", "eval_op").text
     assert "Laporan ke Kantor Gubernur" in page and "Peringatan" in page
+    # Where reprimands are listed: each agency's count and level of the period.
+    standing = page.split('id="h-escalation"')[1].split("</table>")[0]
+    assert "Dinas pupr" in standing and '<td data-label="Teguran">4</td>' in standing
+    assert "Laporan ke Kantor Gubernur" in standing
+    # The agency's operators see where their agency stands too.
+    assert "Laporan ke Kantor Gubernur" in world.get("/reprimands", "op_pupr").text
     # A reprimand of another agency starts its own count.
     other = issue(world, agency_id=world.ids["dinkes"], message_ids=[world.ids["d1"]])
     assert other.json()["level"] == 1

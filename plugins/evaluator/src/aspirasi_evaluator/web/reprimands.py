@@ -16,6 +16,7 @@ from aspirasi_web.context import context, require_actor, require_permission, tra
 from aspirasi_web.templating import form_errors, redirect, render
 
 from .. import EVALUATE
+from ..escalation import escalations
 from ..period import DateRange
 from ..reprimand_service import ReprimandService
 from ..reprimands import ESCALATION_DAYS, REASONS, TEXT_MAX, Reprimand
@@ -159,6 +160,12 @@ async def _reprimands_page(
         issued_in=issued_in,
         cursor=request.query_params.get("cursor"),
     )
+    # Where the agencies stand: the reprimands of the period and their level.
+    standing = await svc.aspirasi.read(
+        lambda tx: escalations(
+            tx, svc.aspirasi.clock.now(), agency_filter if evaluator else actor.agency_id
+        )
+    )
     filter_query: dict[str, str] = {}
     if agency_filter:
         filter_query["agency"] = str(agency_filter)
@@ -179,6 +186,7 @@ async def _reprimands_page(
             "ack_error": form_error,
             "ack_form": form or {},
             "escalation_days": ESCALATION_DAYS,
+            "escalations": standing,
             "text_max": TEXT_MAX,
             "buckets": buckets(translator(request)),
         },
