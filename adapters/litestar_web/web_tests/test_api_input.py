@@ -154,6 +154,27 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
         "answer",
     ),
     ("GET", "/api/v1/notifications", "admin", "none", None, "limit=0", "limit"),
+    # work that continues (api/followups.py)
+    (
+        "POST",
+        "/api/v1/messages/{message_id}/followups",
+        "op_pupr",
+        "json",
+        {"body": ""},
+        "",
+        "body",
+    ),
+    (
+        "POST",
+        "/api/v1/messages/{message_id}/return",
+        "op_pupr",
+        "json",
+        {"reason": ""},
+        "",
+        "reason",
+    ),
+    ("POST", "/api/v1/messages/{message_id}/reopen", "admin", "json", {"reason": 5}, "", "reason"),
+    ("GET", "/api/v1/reviews", "admin", "none", None, "closed=maybe", "closed"),
     (
         "POST",
         "/api/v1/admin/users",
@@ -269,6 +290,8 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
 
 #: Routes whose only input is the path or that take no input worth a case.
 NO_BODY_INPUT = {
+    ("GET", "/api/v1/messages/{message_id}/followups"),
+    ("POST", "/api/v1/messages/{message_id}/review/dismiss"),
     ("POST", "/api/v1/auth/resend-verification"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/me"),
