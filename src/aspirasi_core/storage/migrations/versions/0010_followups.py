@@ -1,7 +1,7 @@
 """Follow-ups on open messages and oversight reviews of poorly rated ones (issue 22).
 
 Revision ID: 0010_followups
-Revises: 0008_milestones
+Revises: 0009_staff_invitations
 Create Date: 2026-12-07
 
 * ``message_followups``: what the sender and the agency write to each other while
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_followups"
-down_revision: str | Sequence[str] | None = "0008_milestones"
+down_revision: str | Sequence[str] | None = "0009_staff_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
