@@ -276,7 +276,7 @@ def test_notifications_count_fragment_and_marking(web: WebWorld) -> None:
 def test_waited_time_reads_in_both_languages(web: WebWorld) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from aspirasi_web.pages.backoffice import waited
+    from aspirasi_web.vocabulary import waited
 
     translations = web.app.state["translations"]
     now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """Access matrix of the back-office, super-admin and development-mailbox pages
-(pages/backoffice.py, pages/admin/, pages/devmail.py).
+(pages/backoffice/, pages/admin/, pages/devmail.py).
 
 Statuses as the TestClient sees them without following redirects, for the
 requests ``access/__init__.py`` describes (bearer tokens for signed-in actors,
@@ -43,7 +43,7 @@ _SUPER_PAGE = _row(302, (403, 403), (403, 403, 403, 200))
 _SUPER_FORM = _row(302, (403, 403), (403, 403, 403, 422))
 
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
-    # back office (pages/backoffice.py)
+    # back office (pages/backoffice/)
     ("GET", "/backoffice"): _STAFF_PAGE,
     ("GET", "/backoffice/messages"): _STAFF_PAGE,
     ("GET", "/backoffice/messages/{message_id}"): _row(302, (403, 403), (200, 200, 404, 200)),

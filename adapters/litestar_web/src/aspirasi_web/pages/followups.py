@@ -75,9 +75,9 @@ async def _staff_step(
     target: str | None = None,
 ) -> Response[Any]:
     """A workflow step with a reason (return, reopen) from the back-office detail."""
-    from .backoffice import _act, _staff
+    from .backoffice import act_on, staff_actor
 
-    _staff(request)
+    staff_actor(request)
     data = await request.form()
     form = {"reason": _text(data, "reason"), "visibility": _text(data, "visibility")}
 
@@ -91,7 +91,7 @@ async def _staff_step(
             expected_version=expected,
         )
 
-    return await _act(request, message_id, action, form, call, flash, data, target=target)
+    return await act_on(request, message_id, action, form, call, flash, data, target=target)
 
 
 @post("/backoffice/messages/{message_id:int}/return", include_in_schema=False)
@@ -134,7 +134,7 @@ async def _reshow(
 ) -> Response[Any]:
     """The message's page again (the sender's, or the back office's for staff),
     with the error of the form ``failed``."""
-    from .backoffice import _show_detail
+    from .backoffice import show_detail
     from .public import failure
 
     app = core(request)
@@ -147,7 +147,7 @@ async def _reshow(
         values.update(errors=errors, form_error=message, form=form)
         values.update(await continuing_work(request, detail))
         return render(request, "citizen/message.html", values, status_code=status)
-    return await _show_detail(
+    return await show_detail(
         request,
         detail,
         errors=errors,

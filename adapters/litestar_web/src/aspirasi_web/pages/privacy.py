@@ -21,7 +21,7 @@ from aspirasi_core.services import AuditQuery
 from ..api.common import query_date
 from ..context import context, core, require_permission, translator
 from ..templating import form_errors, render
-from .backoffice import _show_detail
+from .backoffice import show_detail
 
 #: Labels of the core's audit actions (other actions are shown by their name).
 ACTION_LABELS = {
@@ -56,7 +56,7 @@ async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
                 "reveal_reason" if field == "reason" else field: messages
                 for field, messages in form_errors(request, exc).items()
             }
-        return await _show_detail(
+        return await show_detail(
             request,
             detail,
             errors=errors,

@@ -1,0 +1,71 @@
+"""The in-app notifications of staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+
+from aspirasi_core.domain.errors import Invalid
+from aspirasi_core.domain.policy import Perm
+
+from ...api.common import form_int
+from ...context import actor, context, core, require_permission, translator
+from ...templating import redirect, render
+from .common import (
+    field_text,
+    read_form,
+)
+
+# ---------------------------------------------------------------------------- notifications
+
+
+@get("/backoffice/notifications", include_in_schema=False)
+async def notifications(
+    request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None
+) -> Response[str]:
+    require_permission(request, Perm.NOTIFICATIONS)
+    page = await core(request).notifications.list(context(request), cursor=cursor)
+    return render(request, "backoffice/notifications.html", {"page": page})
+
+
+@get("/backoffice/notifications/count", include_in_schema=False)
+async def notification_count(request: Request[Any, Any, Any]) -> Response[str]:
+    """The unread number as a bare fragment (empty when none, or for anyone not staff)."""
+    a = actor(request)
+    app = core(request)
+    text = ""
+    if a is not None and app.deps.policy.allows(a, Perm.NOTIFICATIONS):
+        count = await app.notifications.unread_count(context(request))
+        text = str(count) if count else ""
+    return Response(content=text, media_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+@post("/backoffice/notifications/read", include_in_schema=False)
+async def notification_read(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Mark one notification read; with ``next=message`` go on to its message."""
+    require_permission(request, Perm.NOTIFICATIONS)
+    data = await read_form(request)
+    app = core(request)
+    try:
+        await app.notifications.mark_read(context(request), form_int(field_text(data, "id")))
+    except Invalid as exc:
+        page = await app.notifications.list(context(request))
+        return render(
+            request,
+            "backoffice/notifications.html",
+            {"page": page, "form_error": translator(request).error(exc)},
+            status_code=422,
+        )
+    target = field_text(data, "message_id")
+    if isinstance(goto := form_int(target), int):
+        return redirect(request, f"/backoffice/messages/{goto}")
+    return redirect(request, "/backoffice/notifications", flash="saved")
+
+
+@post("/backoffice/notifications/read-all", include_in_schema=False)
+async def notification_read_all(request: Request[Any, Any, Any]) -> Response[Any]:
+    require_permission(request, Perm.NOTIFICATIONS)
+    await core(request).notifications.mark_all_read(context(request))
+    return redirect(request, "/backoffice/notifications", flash="saved")
