@@ -12,6 +12,7 @@ MODULES = (
     "account",
     "password",
     "citizen",
+    "settings",
     "files",
     "backoffice",
     "followups",
