@@ -19,7 +19,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -29,42 +28,20 @@ from sqlalchemy import (
     true,
 )
 
+from .schema_base import fk, metadata, partial_index, pk
+from .tables_system import (  # noqa: F401 - one place to import every table from
+    audit_log,
+    auth_tokens,
+    idempotency_keys,
+    mail_quota,
+    outbox,
+)
 from .types import Id, UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _pk() -> Column:  # type: ignore[type-arg]
-    return Column("id", Id, primary_key=True, autoincrement=True)
-
-
-def _fk(name: str, target: str, *, nullable: bool, ondelete: str | None = None) -> Column:  # type: ignore[type-arg]
-    return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
-
-
-def _partial_index(name: str, column: str, where: str, *, unique: bool = True) -> Index:
-    """An index over the rows matching ``where`` only (SQLite and PostgreSQL)."""
-    return Index(
-        name,
-        column,
-        unique=unique,
-        sqlite_where=text(where),
-        postgresql_where=text(where),
-    )
-
 
 agencies = Table(
     "agencies",
     metadata,
-    _pk(),
+    pk(),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("is_active", Boolean, nullable=False, server_default=true()),
@@ -73,7 +50,7 @@ agencies = Table(
 categories = Table(
     "categories",
     metadata,
-    _pk(),
+    pk(),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
 )
@@ -81,8 +58,8 @@ categories = Table(
 subcategories = Table(
     "subcategories",
     metadata,
-    _pk(),
-    _fk("category_id", "categories.id", nullable=False),
+    pk(),
+    fk("category_id", "categories.id", nullable=False),
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("is_active", Boolean, nullable=False, server_default=true()),
@@ -95,14 +72,14 @@ subcategories = Table(
 accounts = Table(
     "accounts",
     metadata,
-    _pk(),
+    pk(),
     Column("email", String(254), nullable=False, unique=True),
     # Unique among verified accounts only (since 0005_account_privacy): an
     # unverified registration reserves neither its username nor its NIK.
     Column("username", String(64), nullable=False, index=True),
     Column("full_name", String(200), nullable=False),
     Column("role", String(64), nullable=False),
-    _fk("agency_id", "agencies.id", nullable=True),
+    fk("agency_id", "agencies.id", nullable=True),
     # A JSON list of extra permission names, sorted (see repositories.recipients).
     Column("permissions", Text, nullable=False, server_default="[]"),
     Column("is_active", Boolean, nullable=False, server_default=true()),
@@ -121,10 +98,10 @@ accounts = Table(
     # 0009_staff_invitations).
     Column("must_change_password", Boolean, nullable=False, server_default=false()),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
-    _partial_index("uq_accounts_username_verified", "username", "email_verified_at IS NOT NULL"),
-    _partial_index("uq_accounts_nik_index_verified", "nik_index", "email_verified_at IS NOT NULL"),
+    partial_index("uq_accounts_username_verified", "username", "email_verified_at IS NOT NULL"),
+    partial_index("uq_accounts_nik_index_verified", "nik_index", "email_verified_at IS NOT NULL"),
     # The sweep of unverified accounts.
-    _partial_index(
+    partial_index(
         "ix_accounts_unverified_created_at", "created_at", "email_verified_at IS NULL", unique=False
     ),
 )
@@ -132,17 +109,17 @@ accounts = Table(
 messages = Table(
     "messages",
     metadata,
-    _pk(),
+    pk(),
     Column("ticket", String(32), nullable=False, unique=True),
-    _fk("author_id", "accounts.id", nullable=False),
+    fk("author_id", "accounts.id", nullable=False),
     Column("subject", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(32), nullable=False),
     Column("confidential", Boolean, nullable=False, server_default=false()),
     Column("anonymous", Boolean, nullable=False, server_default=false()),
-    _fk("category_id", "categories.id", nullable=True),
-    _fk("subcategory_id", "subcategories.id", nullable=True),
-    _fk("agency_id", "agencies.id", nullable=True),
+    fk("category_id", "categories.id", nullable=True),
+    fk("subcategory_id", "subcategories.id", nullable=True),
+    fk("agency_id", "agencies.id", nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # The SOP clock of the current stage (since 0002_sop): when the stage began,
@@ -193,18 +170,18 @@ messages = Table(
 days_off = Table(
     "days_off",
     metadata,
-    _pk(),
+    pk(),
     Column("day", Date, nullable=False, unique=True),
     Column("name", String(200), nullable=False),
-    _fk("created_by", "accounts.id", nullable=True, ondelete="SET NULL"),
+    fk("created_by", "accounts.id", nullable=True, ondelete="SET NULL"),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
 attachments = Table(
     "attachments",
     metadata,
-    _pk(),
-    _fk("message_id", "messages.id", nullable=False),
+    pk(),
+    fk("message_id", "messages.id", nullable=False),
     Column("kind", String(16), nullable=False),  # "message" | "reply"
     Column("filename", String(255), nullable=False),
     Column("content_type", String(100), nullable=False),
@@ -223,15 +200,15 @@ attachments = Table(
 message_log = Table(
     "message_log",
     metadata,
-    _pk(),
-    _fk("message_id", "messages.id", nullable=False),
-    _fk("actor_id", "accounts.id", nullable=True),
+    pk(),
+    fk("message_id", "messages.id", nullable=False),
+    fk("actor_id", "accounts.id", nullable=True),
     Column("action", String(32), nullable=False),
     Column("from_status", String(32), nullable=True),
     Column("to_status", String(32), nullable=False),
     Column("note", Text, nullable=False, server_default=""),
     Column("at", UTCDateTime, nullable=False),
-    _fk("agency_id", "agencies.id", nullable=True),
+    fk("agency_id", "agencies.id", nullable=True),
     # Who may read the note: "internal" (staff with access) or "sender" (the
     # citizen too). Since 0004_text_visibility.
     Column("note_visibility", String(16), nullable=False, server_default="internal"),
@@ -266,11 +243,11 @@ log_roots = Table(
 replies = Table(
     "replies",
     metadata,
-    _pk(),
+    pk(),
     Column("message_id", Id, ForeignKey("messages.id"), nullable=False, unique=True),
-    _fk("author_id", "accounts.id", nullable=False),
+    fk("author_id", "accounts.id", nullable=False),
     Column("answer", Text, nullable=False),
-    _fk("attachment_id", "attachments.id", nullable=True),
+    fk("attachment_id", "attachments.id", nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     # Who may read the answer and its file, as message_log.note_visibility.
     Column("visibility", String(16), nullable=False, server_default="internal"),
@@ -288,10 +265,10 @@ ratings = Table(
 notifications = Table(
     "notifications",
     metadata,
-    _pk(),
-    _fk("account_id", "accounts.id", nullable=False, ondelete="CASCADE"),
+    pk(),
+    fk("account_id", "accounts.id", nullable=False, ondelete="CASCADE"),
     Column("kind", String(64), nullable=False),
-    _fk("message_id", "messages.id", nullable=True),
+    fk("message_id", "messages.id", nullable=True),
     Column("text", Text, nullable=False),
     Column("params", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -300,116 +277,16 @@ notifications = Table(
     Index("ix_notifications_account_id_id", "account_id", "id"),
 )
 
-auth_tokens = Table(
-    "auth_tokens",
-    metadata,
-    _pk(),
-    _fk("account_id", "accounts.id", nullable=False, ondelete="CASCADE"),
-    Column("purpose", String(32), nullable=False),
-    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("last_used_at", UTCDateTime, nullable=True),
-    Column("used_at", UTCDateTime, nullable=True),
-    Column("auth_version", Integer, nullable=False),
-    # Tokens issued by one log-in (a bearer token and the session cookie of the
-    # same JSON log-in) share it, so logging out ends them all. Since 0005.
-    Column("login_id", String(32), nullable=True),
-    Index("ix_auth_tokens_account_id_purpose", "account_id", "purpose"),
-    Index("ix_auth_tokens_login_id", "login_id"),
-)
-
-#: Mails about registering sent to one address per day (since 0005), keyed by an
-#: HMAC of the address (never the address): caps what anyone can make the
-#: service send to somebody else's mailbox.
-mail_quota = Table(
-    "mail_quota",
-    metadata,
-    Column("address_key", LargeBinary(32), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("sent", Integer, nullable=False),
-)
-
-outbox = Table(
-    "outbox",
-    metadata,
-    _pk(),
-    Column("topic", String(100), nullable=False),
-    # AES-GCM sealed JSON (Crypto.encrypt_payload); emptied once delivered.
-    Column("payload", LargeBinary, nullable=False),
-    Column("status", String(16), nullable=False, server_default="pending"),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("available_at", UTCDateTime, nullable=False),
-    Column("locked_until", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("done_at", UTCDateTime, nullable=True),
-    Index("ix_outbox_status_available_at", "status", "available_at"),
-)
-
-#: Staff reads of a citizen's personal data and other audited acts (since
-#: 0003_audit_anonymous; see ``aspirasi_core.domain.audit``). Append-only: the core
-#: never updates a row, and deletes only those older than
-#: ``ASPIRASI_AUDIT_RETENTION_DAYS`` (the periodic sweep). Accounts are referenced without blocking their
-#: removal (the id becomes NULL). Each filter of the super admin's list walks an
-#: index ending in ``id`` (keyset, newest first).
-audit_log = Table(
-    "audit_log",
-    metadata,
-    _pk(),
-    Column("at", UTCDateTime, nullable=False),
-    Column("action", String(64), nullable=False),
-    _fk("actor_id", "accounts.id", nullable=True, ondelete="SET NULL"),
-    _fk("subject_account_id", "accounts.id", nullable=True, ondelete="SET NULL"),
-    _fk("subject_message_id", "messages.id", nullable=True, ondelete="SET NULL"),
-    Column("reason", Text, nullable=False, server_default=""),
-    Column("client_ip", String(64), nullable=True),
-    Column("details", JSON, nullable=False),
-    Index("ix_audit_log_actor_id_id", "actor_id", "id"),
-    Index("ix_audit_log_action_id", "action", "id"),
-    Index("ix_audit_log_subject_account_id_id", "subject_account_id", "id"),
-    Index("ix_audit_log_subject_message_id_id", "subject_message_id", "id"),
-    Index("ix_audit_log_at", "at"),
-)
-
-#: Idempotency keys of the requests that create something (a message, a reply, a
-#: rating, a registration, a workflow step): the first answer is kept for 24 hours
-#: and given again to a resend with the same key. ``key_hash`` is a keyed digest
-#: (HMAC-SHA-256) of who sent it (account, or an anonymous client's fingerprint)
-#: and the key; ``request_hash`` that of the request, to refuse the key for another
-#: request.
-#: A row is ``in_progress`` (claimed by ``claim_token`` until ``locked_until``)
-#: until the creating transaction marks it ``done`` with the answer. Since
-#: 0007_concurrency.
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    _pk(),
-    Column("key_hash", LargeBinary(32), nullable=False, unique=True),
-    _fk("account_id", "accounts.id", nullable=True, ondelete="CASCADE"),
-    Column("request_hash", LargeBinary(32), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("claim_token", LargeBinary(16), nullable=False),
-    Column("locked_until", UTCDateTime, nullable=True),
-    Column("response_status", Integer, nullable=True),
-    Column("response_headers", JSON, nullable=True),
-    Column("response_body", LargeBinary, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Index("ix_idempotency_keys_expires_at", "expires_at"),
-    Index("ix_idempotency_keys_account_id", "account_id"),
-)
-
 #: Follow-ups on an open message: the sender and the agency write to each other
 #: (``side``: "sender" or "staff"). Since 0010_followups.
 message_followups = Table(
     "message_followups",
     metadata,
-    _pk(),
-    _fk("message_id", "messages.id", nullable=False),
-    _fk("author_id", "accounts.id", nullable=True),
+    pk(),
+    fk("message_id", "messages.id", nullable=False),
+    fk("author_id", "accounts.id", nullable=True),
     Column("side", String(16), nullable=False),
-    _fk("agency_id", "agencies.id", nullable=True),
+    fk("agency_id", "agencies.id", nullable=True),
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_message_followups_message_id_id", "message_id", "id"),
@@ -420,12 +297,12 @@ message_followups = Table(
 oversight_reviews = Table(
     "oversight_reviews",
     metadata,
-    _pk(),
-    _fk("message_id", "messages.id", nullable=False),
+    pk(),
+    fk("message_id", "messages.id", nullable=False),
     Column("stars", Integer, nullable=False),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime, nullable=True),
-    _fk("closed_by", "accounts.id", nullable=True),
+    fk("closed_by", "accounts.id", nullable=True),
     Column("outcome", String(16), nullable=True),
     Index("ix_oversight_reviews_closed_at_id", "closed_at", "id"),
     Index("ix_oversight_reviews_message_id", "message_id"),
