@@ -4,6 +4,7 @@
   (``guards=[requires(Perm.ADMIN_MANAGE)]`` on a controller or route): nobody
   signed in is sent to log in (401 for the API), an account without the
   permission gets 403, whatever its request carries.
+- :func:`signed_in` lets through any signed-in account with a verified e-mail.
 - :func:`password_changed` runs on every route (the app's guard): an account
   whose password a super admin typed must choose its own first. Pages send it to
   :data:`CHANGE_PASSWORD_PATH`; the API answers 403 problem+json with the code
@@ -44,11 +45,14 @@ class PasswordChangeRequired(NotAllowed):
 
 def _signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     """The signed-in, verified actor. A fault met while looking up the session
-    (the database out of reach) is raised as it is, not taken for nobody."""
+    (the database out of reach) is raised as it is, not taken for nobody; a
+    bearer token that is not valid is 401 ``invalid_token``."""
     auth = connection.scope.get("auth")
     fault = getattr(auth, "fault", None)
     if fault is not None:
         raise fault
+    if getattr(auth, "bad_bearer", False):
+        raise Unauthenticated("The access token is not valid.", code="invalid_token")
     account: Account | None = connection.scope.get("user")  # type: ignore[assignment]
     if account is None:
         raise Unauthenticated("Please log in.", code="login_required")
@@ -69,6 +73,11 @@ def requires(permission: str) -> Guard:
 
     guard.__name__ = guard.__qualname__ = f"requires({permission})"
     return guard
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard letting through any signed-in account with a verified e-mail."""
+    _signed_in(connection)
 
 
 def password_changed(
@@ -95,4 +104,5 @@ __all__ = [
     "PasswordChangeRequired",
     "password_changed",
     "requires",
+    "signed_in",
 ]

@@ -12,10 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
+from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.validation import check_id
 from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
 from ..context import context, core
+from ..guards import requires
 from .common import (
     API,
     Limit,
@@ -29,12 +31,13 @@ from .common import (
     page_json,
     query_int,
     query_limit,
-    require_admin_manage,
     subcategory_json,
     text_field,
 )
 
 TAGS = ["admin"]
+#: Every route here: the super admin (``admin.manage``); others 401/403 before the body is read.
+ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
 def _optional_text(data: dict[str, Any], name: str) -> Any:
@@ -69,7 +72,7 @@ def _agency(data: dict[str, Any]) -> int | None:
 
 
 # ---------------------------------------------------------------------- accounts
-@get(f"{API}/admin/users", tags=TAGS, summary="Accounts")
+@get(f"{API}/admin/users", guards=ADMIN, tags=TAGS, summary="Accounts")
 async def list_users(
     request: Request[Any, Any, Any],
     role: FromQuery[str | None] = None,
@@ -78,7 +81,6 @@ async def list_users(
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> dict[str, Any]:
-    require_admin_manage(request)
     result = await core(request).admin.list_accounts(
         context(request),
         role=role or None,
@@ -91,12 +93,15 @@ async def list_users(
 
 
 @post(
-    f"{API}/admin/users", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create a staff account"
+    f"{API}/admin/users",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Create a staff account",
 )
 async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{email, username, full_name, password, role: "admin" | "operator",
     agency_id (operators), permissions?}``."""
-    require_admin_manage(request)
     data = await json_body(request)
     account = await core(request).admin.create_staff(
         context(request),
@@ -115,17 +120,17 @@ async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return account_json(account)
 
 
-@get(f"{API}/admin/users/{{account_id:int}}", tags=TAGS, summary="One account")
+@get(f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="One account")
 async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
-    require_admin_manage(request)
     return account_json(await core(request).admin.get_account(context(request), account_id))
 
 
-@patch(f"{API}/admin/users/{{account_id:int}}", tags=TAGS, summary="Change an account")
+@patch(
+    f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an account"
+)
 async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
     """Body (all optional) ``{role, agency_id, permissions: [...], is_active,
     full_name}``; ``{"is_active": false}`` deactivates (and ends the sessions)."""
-    require_admin_manage(request)
     data = await json_body(request)
     account = await core(request).admin.update_account(
         context(request),
@@ -143,29 +148,33 @@ async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]
 
 @delete(
     f"{API}/admin/users/{{account_id:int}}",
+    guards=ADMIN,
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate an account",
 )
 async def deactivate_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> None:
-    require_admin_manage(request)
     await core(request).admin.update_account(
         context(request), account_id, AccountChanges(is_active=False)
     )
 
 
 # ---------------------------------------------------------------------- agencies
-@get(f"{API}/admin/agencies", tags=TAGS, summary="Agencies (with inactive ones)")
+@get(f"{API}/admin/agencies", guards=ADMIN, tags=TAGS, summary="Agencies (with inactive ones)")
 async def list_agencies(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    require_admin_manage(request)
     found = await core(request).admin.agencies(context(request), include_inactive=True)
     return page([agency_json(a) for a in found], None)
 
 
-@post(f"{API}/admin/agencies", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create an agency")
+@post(
+    f"{API}/admin/agencies",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Create an agency",
+)
 async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{name, code}``."""
-    require_admin_manage(request)
     data = await json_body(request)
     agency = await core(request).admin.create_entry(
         context(request), "agency", code=text_field(data, "code"), name=text_field(data, "name")
@@ -173,12 +182,13 @@ async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return agency_json(agency)
 
 
-@patch(f"{API}/admin/agencies/{{agency_id:int}}", tags=TAGS, summary="Change an agency")
+@patch(
+    f"{API}/admin/agencies/{{agency_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an agency"
+)
 async def update_agency(
     request: Request[Any, Any, Any], agency_id: FromPath[int]
 ) -> dict[str, Any]:
     """Body ``{name?, is_active?}``."""
-    require_admin_manage(request)
     data = await json_body(request)
     agency = await core(request).admin.update_entry(
         context(request),
@@ -192,29 +202,31 @@ async def update_agency(
 
 @delete(
     f"{API}/admin/agencies/{{agency_id:int}}",
+    guards=ADMIN,
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate an agency",
 )
 async def deactivate_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> None:
-    require_admin_manage(request)
     await core(request).admin.update_entry(context(request), "agency", agency_id, is_active=False)
 
 
 # ---------------------------------------------------------------------- categories
-@get(f"{API}/admin/categories", tags=TAGS, summary="Categories")
+@get(f"{API}/admin/categories", guards=ADMIN, tags=TAGS, summary="Categories")
 async def list_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    require_admin_manage(request)
     found = await core(request).admin.categories()
     return page([category_json(c) for c in found], None)
 
 
 @post(
-    f"{API}/admin/categories", tags=TAGS, status_code=HTTP_201_CREATED, summary="Create a category"
+    f"{API}/admin/categories",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Create a category",
 )
 async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{name, code}``."""
-    require_admin_manage(request)
     data = await json_body(request)
     category = await core(request).admin.create_entry(
         context(request), "category", code=text_field(data, "code"), name=text_field(data, "name")
@@ -222,12 +234,16 @@ async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return category_json(category)
 
 
-@patch(f"{API}/admin/categories/{{category_id:int}}", tags=TAGS, summary="Rename a category")
+@patch(
+    f"{API}/admin/categories/{{category_id:int}}",
+    guards=ADMIN,
+    tags=TAGS,
+    summary="Rename a category",
+)
 async def update_category(
     request: Request[Any, Any, Any], category_id: FromPath[int]
 ) -> dict[str, Any]:
     """Body ``{name}``. Categories cannot be deactivated."""
-    require_admin_manage(request)
     data = await json_body(request)
     if data.get("is_active") is not None:
         raise Invalid.field("is_active", "not_supported", "Categories cannot be deactivated.")
@@ -238,11 +254,15 @@ async def update_category(
 
 
 # ---------------------------------------------------------------------- sub-categories
-@get(f"{API}/admin/subcategories", tags=TAGS, summary="Sub-categories (with inactive ones)")
+@get(
+    f"{API}/admin/subcategories",
+    guards=ADMIN,
+    tags=TAGS,
+    summary="Sub-categories (with inactive ones)",
+)
 async def list_subcategories(
     request: Request[Any, Any, Any], category_id: FromQuery[str | None] = None
 ) -> dict[str, Any]:
-    require_admin_manage(request)
     found = await core(request).admin.subcategories(
         query_int(category_id, "category_id"), include_inactive=True
     )
@@ -251,13 +271,13 @@ async def list_subcategories(
 
 @post(
     f"{API}/admin/subcategories",
+    guards=ADMIN,
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Create a sub-category",
 )
 async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{category_id, name, code}``."""
-    require_admin_manage(request)
     data = await json_body(request)
     sub = await core(request).admin.create_entry(
         context(request),
@@ -271,6 +291,7 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @patch(
     f"{API}/admin/subcategories/{{subcategory_id:int}}",
+    guards=ADMIN,
     tags=TAGS,
     summary="Change a sub-category",
 )
@@ -280,7 +301,6 @@ async def update_subcategory(
     """Body ``{name?, is_active?, sop_confirm_days?, sop_reply_days?}``: the SOP
     days are working days (1 to 365); null or "" returns to the default of the
     settings. Changing them re-times the open messages of the sub-category."""
-    require_admin_manage(request)
     data = await json_body(request)
     sub = await core(request).admin.update_entry(
         context(request),
@@ -296,6 +316,7 @@ async def update_subcategory(
 
 @delete(
     f"{API}/admin/subcategories/{{subcategory_id:int}}",
+    guards=ADMIN,
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate a sub-category",
@@ -303,7 +324,6 @@ async def update_subcategory(
 async def deactivate_subcategory(
     request: Request[Any, Any, Any], subcategory_id: FromPath[int]
 ) -> None:
-    require_admin_manage(request)
     await core(request).admin.update_entry(
         context(request), "subcategory", subcategory_id, is_active=False
     )
@@ -324,14 +344,13 @@ def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
     return year
 
 
-@get(f"{API}/admin/days-off", tags=TAGS, summary="Days off of a year")
+@get(f"{API}/admin/days-off", guards=ADMIN, tags=TAGS, summary="Days off of a year")
 async def list_days_off(
     request: Request[Any, Any, Any], year: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     """The extra days off of ``year`` (default: this year) by date, and the
     country's public holidays of that year (read-only). Both are skipped when
     SOP deadlines are counted."""
-    require_admin_manage(request)
     app = core(request)
     the_year = query_year(request, year)
     found = await app.sop.days_off(context(request), the_year)
@@ -343,12 +362,17 @@ async def list_days_off(
     return out
 
 
-@post(f"{API}/admin/days-off", tags=TAGS, status_code=HTTP_201_CREATED, summary="Add a day off")
+@post(
+    f"{API}/admin/days-off",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Add a day off",
+)
 async def create_day_off(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
     holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
     the day is already off."""
-    require_admin_manage(request)
     data = await json_body(request)
     added = await core(request).sop.add_day_off(
         context(request), text_field(data, "day"), text_field(data, "name")
@@ -358,13 +382,13 @@ async def create_day_off(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @delete(
     f"{API}/admin/days-off/{{day_off_id:int}}",
+    guards=ADMIN,
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Remove a day off",
 )
 async def delete_day_off(request: Request[Any, Any, Any], day_off_id: FromPath[int]) -> None:
     """The open messages' deadlines move back; 404 for an unknown id."""
-    require_admin_manage(request)
     await core(request).sop.remove_day_off(context(request), day_off_id)
 
 

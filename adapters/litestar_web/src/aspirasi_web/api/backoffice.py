@@ -11,10 +11,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message
+from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.services import BackofficeQuery, Context
 
 from ..context import context, core
+from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .common import (
     API,
@@ -29,13 +31,16 @@ from .common import (
     query_flag,
     query_int,
     query_limit,
-    require_actor,
-    require_staff,
     text_field,
     upload_field,
 )
 
 TAGS = ["backoffice"]
+#: Who may ever use a route (the core checks the message's scope again):
+#: others get 401/403 before the body is read.
+CLASSIFY = [requires(Perm.MESSAGE_CLASSIFY)]
+HANDLE = [requires(Perm.MESSAGE_HANDLE)]
+NOTIFIED = [requires(Perm.NOTIFICATIONS)]
 
 #: The OpenAPI descriptions of the workflow commands (who may read each text, and
 #: its default: docs/core.md, "Texts for the sender").
@@ -73,7 +78,12 @@ REPLY_DOC = (
 )
 
 
-@get(f"{API}/backoffice/messages", tags=TAGS, summary="Back-office list")
+@get(
+    f"{API}/backoffice/messages",
+    guards=[requires(Perm.BACKOFFICE)],
+    tags=TAGS,
+    summary="Back-office list",
+)
 async def backoffice_messages(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
@@ -93,7 +103,6 @@ async def backoffice_messages(
     ``overdue=true``: only the messages past their SOP deadline; ``sort=due``: the
     open messages, earliest deadline first (default ``newest``). Each item has
     ``due_at`` (null once final) and ``overdue``."""
-    require_actor(request)
     app = core(request)
     tz = app.deps.settings.timezone
     query = BackofficeQuery(
@@ -159,7 +168,6 @@ async def _text_step(
     field: str,
 ) -> Response[dict[str, Any]]:
     """Reject, confirm, progress: the body's ``field`` and ``visibility``."""
-    require_actor(request)
     data = await json_body(request)
     return await _act(
         request,
@@ -174,6 +182,7 @@ async def _text_step(
 
 @post(
     f"{API}/messages/{{message_id:int}}/forward",
+    guards=CLASSIFY,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Forward",
@@ -186,7 +195,6 @@ async def forward(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
-    require_actor(request)
     data = await json_body(request)
     names = ("category_id", "subcategory_id", "agency_id", "visibility")
     return await _act(
@@ -202,6 +210,7 @@ async def forward(
 
 @post(
     f"{API}/messages/{{message_id:int}}/reject",
+    guards=CLASSIFY,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Reject",
@@ -219,6 +228,7 @@ async def reject(
 
 @post(
     f"{API}/messages/{{message_id:int}}/start",
+    guards=HANDLE,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Confirm",
@@ -236,6 +246,7 @@ async def start(
 
 @post(
     f"{API}/messages/{{message_id:int}}/progress",
+    guards=HANDLE,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Progress update",
@@ -253,6 +264,7 @@ async def progress(
 
 @post(
     f"{API}/messages/{{message_id:int}}/reply",
+    guards=HANDLE,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Reply",
@@ -265,7 +277,6 @@ async def reply(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
-    require_actor(request)
     data = await form_or_json(request)
     return await _act(
         request,
@@ -282,7 +293,9 @@ async def reply(
     )
 
 
-@get(f"{API}/notifications", tags=["notifications"], summary="In-app notifications")
+@get(
+    f"{API}/notifications", guards=NOTIFIED, tags=["notifications"], summary="In-app notifications"
+)
 async def notifications(
     request: Request[Any, Any, Any],
     unread: Flag = None,
@@ -290,7 +303,6 @@ async def notifications(
     limit: Limit = None,
 ) -> dict[str, Any]:
     """Staff only; newest first. ``?unread=true`` for the unread ones."""
-    require_staff(request)
     result = await core(request).notifications.list(
         context(request),
         unread_only=query_flag(unread, "unread"),
@@ -302,6 +314,7 @@ async def notifications(
 
 @post(
     f"{API}/notifications/{{notification_id:int}}/read",
+    guards=NOTIFIED,
     tags=["notifications"],
     status_code=HTTP_204_NO_CONTENT,
     summary="Mark a notification read",
@@ -309,7 +322,6 @@ async def notifications(
 async def read_notification(
     request: Request[Any, Any, Any], notification_id: FromPath[int]
 ) -> Response[None]:
-    require_staff(request)
     await core(request).notifications.mark_read(context(request), notification_id)
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)
 

@@ -10,9 +10,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message, Rating
+from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import Context, SubmitInput
 
 from ..context import context, core
+from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from ..pages.files import file_response
 from .common import (
@@ -59,7 +61,13 @@ def _sent(message: Message) -> dict[str, Any]:
     return {"id": message.id, "ticket": message.ticket, "status": str(message.status)}
 
 
-@post(f"{API}/messages", tags=TAGS, status_code=HTTP_201_CREATED, summary="Send a message")
+@post(
+    f"{API}/messages",
+    guards=[requires(Perm.MESSAGE_SUBMIT)],
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Send a message",
+)
 async def submit(
     request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
 ) -> Response[dict[str, Any]]:
@@ -70,7 +78,6 @@ async def submit(
     ``anonymous`` (true/false, optional). A JSON object without the attachment is
     accepted too. Send an ``Idempotency-Key`` so
     that a resend after a time-out cannot create a second message."""
-    require_actor(request)
     data = await form_or_json(request)
 
     async def call(ctx: Context) -> Message:
@@ -114,6 +121,7 @@ async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
 
 @delete(
     f"{API}/messages/{{message_id:int}}",
+    guards=[requires(Perm.MESSAGE_WITHDRAW)],
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Withdraw a message",
@@ -122,7 +130,6 @@ async def withdraw(
     request: Request[Any, Any, Any], message_id: FromPath[int], if_match: IfMatch = None
 ) -> None:
     """The owner withdraws a message while it is ``submitted``; else 409."""
-    require_actor(request)
     await core(request).messages.act(
         context(request), message_id, "withdraw", expected_version=parse_version(if_match)
     )
@@ -154,6 +161,7 @@ async def attachment(
 
 @post(
     f"{API}/messages/{{message_id:int}}/rating",
+    guards=[requires(Perm.MESSAGE_RATE)],
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Rate a done message",
@@ -165,7 +173,6 @@ async def rate(
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Body ``{stars: 1..5, comment}``; 409 unless ``done`` and not yet rated."""
-    require_actor(request)
     data = await json_body(request)
     expected = parse_version(if_match)
 

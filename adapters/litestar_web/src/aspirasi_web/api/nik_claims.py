@@ -9,10 +9,14 @@ from typing import Any
 from litestar import Request, post
 from litestar.status_codes import HTTP_200_OK
 
+from aspirasi_core.domain.policy import Perm
+
 from ..context import context, core
-from .common import API, account_json, iso, json_body, require_admin_manage, text_field
+from ..guards import requires
+from .common import API, account_json, iso, json_body, text_field
 
 TAGS = ["admin"]
+ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
 def _holder_json(account: Any) -> dict[str, Any]:
@@ -21,23 +25,33 @@ def _holder_json(account: Any) -> dict[str, Any]:
     return out
 
 
-@post(f"{API}/admin/nik-holder", tags=TAGS, status_code=HTTP_200_OK, summary="Who holds a NIK")
+@post(
+    f"{API}/admin/nik-holder",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Who holds a NIK",
+)
 async def nik_holder(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{nik}`` → the verified account holding it; 404 ``nik_not_registered``
     when none does. For checking a claim before releasing it."""
-    require_admin_manage(request)
     data = await json_body(request)
     holder = await core(request).nik_claims.holder(context(request), text_field(data, "nik"))
     return _holder_json(holder)
 
 
-@post(f"{API}/admin/nik-releases", tags=TAGS, status_code=HTTP_200_OK, summary="Release a NIK")
+@post(
+    f"{API}/admin/nik-releases",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Release a NIK",
+)
 async def release_nik(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Body ``{nik, reason}``: takes the NIK away from the verified account holding
     it, after the super admin checked that it belongs to someone else (the reason
     says what was checked; the holder is told by mail). → ``{status, account}``,
     the former holder. 404 ``nik_not_registered``; 422 for a bad NIK or no reason."""
-    require_admin_manage(request)
     data = await json_body(request)
     released = await core(request).nik_claims.release(
         context(request), text_field(data, "nik"), text_field(data, "reason")

@@ -15,15 +15,13 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AuditQuery
 
 from ..context import context, core
-from .common import API, Limit, iso, json_body, page_json, query_date, query_limit, require_actor
-
-
-def _require(request: Request[Any, Any, Any], permission: str) -> None:
-    core(request).deps.policy.require(require_actor(request), permission)
+from ..guards import requires
+from .common import API, Limit, iso, json_body, page_json, query_date, query_limit
 
 
 @post(
     f"{API}/messages/{{message_id:int}}/reveal",
+    guards=[requires(Perm.PRIVACY_REVEAL)],
     tags=["privacy"],
     status_code=HTTP_200_OK,
     summary="Reveal an anonymous sender (audited)",
@@ -33,7 +31,6 @@ async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
     characters). Answers who sent the anonymous message; the reveal, its reason,
     the time and the caller's address are in the audit log first. 409
     ``message_not_anonymous`` for a message that is not anonymous."""
-    _require(request, Perm.PRIVACY_REVEAL)
     data = await json_body(request)
     r = await core(request).privacy.reveal_sender(
         context(request),
@@ -74,7 +71,12 @@ def audit_json(e: AuditEntry) -> dict[str, Any]:
     }
 
 
-@get(f"{API}/admin/audit", tags=["privacy"], summary="The audit log")
+@get(
+    f"{API}/admin/audit",
+    guards=[requires(Perm.AUDIT_READ)],
+    tags=["privacy"],
+    summary="The audit log",
+)
 async def audit(
     request: Request[Any, Any, Any],
     actor: FromQuery[str | None] = None,
@@ -92,7 +94,6 @@ async def audit(
     e-mail), ``action`` (e.g. ``message.sender_reveal``), ``subject_account_id``,
     ``message_id`` or ``ticket``, ``date_from``/``date_to`` (``YYYY-MM-DD``,
     both days included, in the province's time zone)."""
-    _require(request, Perm.AUDIT_READ)
     app = core(request)
     tz = app.deps.settings.timezone
     query = AuditQuery(
