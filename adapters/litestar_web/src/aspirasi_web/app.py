@@ -30,7 +30,8 @@ from aspirasi_core.services import Aspirasi
 from aspirasi_core.settings import Settings
 
 from . import hookspecs as web_hookspecs
-from .api.common import strict_int
+from .api.common import JSON_VARIANT, is_json, strict_int
+from .api.openapi import document_api
 from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
@@ -40,6 +41,7 @@ from .csrf import SessionCSRFMiddleware, csrf_config, form_failure, read_form_fi
 from .errors import EXCEPTION_HANDLERS
 from .guards import password_changed
 from .i18n import Translations
+from .invalid import check_json_body
 from .middleware import Authentication, RequestContextMiddleware
 from .templating import build_environment
 
@@ -56,6 +58,10 @@ async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | Non
     if fault is not None:
         raise fault
     check_path_numbers(request)
+    await check_json_body(request)
+    if (variant := request.route_handler.opt.get(JSON_VARIANT)) and is_json(request):
+        answer: Response[Any] = await variant(request)
+        return answer
     try:
         await read_form_first(request)
     except HTTPException as exc:
@@ -244,7 +250,7 @@ def create_app(
     async def dispose() -> None:
         aspirasi.deps.db.dispose()  # type: ignore[attr-defined]
 
-    on_startup: list[Any] = []
+    on_startup: list[Any] = [document_api]
     if settings.env == "production" if freeze_heap is None else freeze_heap:
         on_startup.append(freeze_start_up_heap)
 

@@ -7,7 +7,12 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -26,6 +31,7 @@ from aspirasi_core.domain.errors import (
 
 from .context import SCOPE_KEY, info
 from .csrf import REFUSED as CSRF_REFUSED
+from .invalid import as_invalid
 
 log = structlog.get_logger("aspirasi.web.errors")
 
@@ -183,6 +189,8 @@ def ensure_info(request: Request[Any, Any, Any]) -> bool:
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if is_api(request) and isinstance(exc, ClientException) and (bad := as_invalid(exc)):
+        return domain_error_handler(request, bad)
     status = exc.status_code
     has_ctx = ensure_info(request)
     t = info(request).translator if has_ctx else None

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.datastructures import CacheControlHeader
+from litestar.params import JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -20,7 +21,8 @@ from aspirasi_core.services import Context, RegisterInput
 from ..context import context, core, credentials, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
-from .common import API, PUBLIC, account_json, iso, json_body, require_actor, text_field
+from .bodies import ForgotBody, LoginBody, RegisterBody, ResetBody, VerifyBody, fields_of
+from .common import API, PUBLIC, account_json, iso, require_actor
 
 TAGS = ["auth"]
 NO_STORE = CacheControlHeader(no_store=True)
@@ -39,7 +41,9 @@ REGISTERED = (
     security=PUBLIC,
 )
 async def register(
-    request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+    request: Request[Any, Any, Any],
+    data: JSONBody[RegisterBody],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[dict[str, Any]]:
     """Body ``{email, username, full_name, nik, password, password_confirm}``.
 
@@ -48,19 +52,18 @@ async def register(
     address — the verification link, "someone tried to register with your
     address", or what the owner of a NIK registered by someone else can do.
     422 for input that is not valid, and for a username a verified account holds."""
-    data = await json_body(request)
     i = info(request)
 
     async def call(ctx: Context) -> Account | None:
         return await core(request).accounts.register(
             ctx,
             RegisterInput(
-                email=text_field(data, "email"),
-                username=text_field(data, "username"),
-                full_name=text_field(data, "full_name"),
-                nik=text_field(data, "nik"),
-                password=text_field(data, "password"),
-                password_confirm=text_field(data, "password_confirm"),
+                email=data.email,
+                username=data.username,
+                full_name=data.full_name,
+                nik=data.nik,
+                password=data.password,
+                password_confirm=data.password_confirm,
                 language=i.language,
             ),
         )
@@ -71,7 +74,7 @@ async def register(
             "detail": i.translator(REGISTERED),
         }
 
-    return await api_call(request, idempotency_key, data, call, shape, HTTP_201_CREATED)
+    return await api_call(request, idempotency_key, fields_of(data), call, shape, HTTP_201_CREATED)
 
 
 @post(
@@ -81,18 +84,18 @@ async def register(
     summary="Verify the e-mail",
     security=PUBLIC,
 )
-async def verify_email(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def verify_email(
+    request: Request[Any, Any, Any], data: JSONBody[VerifyBody]
+) -> dict[str, Any]:
     """Body ``{token, username?}`` (the ``token`` of the link in the verification
     mail). 422 ``username_taken`` when a verified account took the username
     meanwhile: send the token again with another ``username``. 422 ``nik_taken``
     when a verified account holds the NIK: its owner writes to the administrator,
     who can release it; the link works again afterwards."""
-    data = await json_body(request)
-    username = data.get("username")
     await core(request).accounts.verify_email(
         context(request),
-        text_field(data, "token"),
-        username=username if isinstance(username, str) and username.strip() else None,
+        data.token,
+        username=data.username if data.username and data.username.strip() else None,
     )
     return {"status": "verified"}
 
@@ -104,7 +107,7 @@ async def verify_email(request: Request[Any, Any, Any]) -> dict[str, Any]:
     summary="Send a new verification link",
 )
 async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """For the signed-in, unverified account; no body. 429 with Retry-After when
+    """For the signed-in, unverified account; no data. 429 with Retry-After when
     asked too often."""
     require_actor(request, verified=False)
     await core(request).accounts.resend_verification(context(request))
@@ -119,7 +122,7 @@ async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]
     security=PUBLIC,
     cache_control=NO_STORE,
 )
-async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> dict[str, Any]:
     """Body ``{login (username or e-mail), password}`` → ``{token, user,
     device_token}``: a bearer token, a session cookie for browsers, and a device
     token. Keep the device token and send it back in the ``X-Aspirasi-Device``
@@ -127,13 +130,12 @@ async def login(request: Request[Any, Any, Any]) -> dict[str, Any]:
     limit, so someone guessing the password elsewhere cannot lock you out
     (browsers get it as the ``aspirasi_device`` cookie). Logging out either
     the bearer token or the session ends both."""
-    data = await json_body(request)
     app = core(request)
     i = info(request)
     result = await app.accounts.login(
         context(request),
-        text_field(data, "login"),
-        text_field(data, "password"),
+        data.login,
+        data.password,
         purpose=TokenPurpose.API,
         with_session=True,
         devices=device_tokens(request),
@@ -179,11 +181,12 @@ async def logout(request: Request[Any, Any, Any]) -> Response[None]:
     summary="Ask for a password reset link",
     security=PUBLIC,
 )
-async def forgot_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def forgot_password(
+    request: Request[Any, Any, Any], data: JSONBody[ForgotBody]
+) -> dict[str, Any]:
     """Body ``{email}``; answers 202 whether or not the address is registered."""
-    data = await json_body(request)
     i = info(request)
-    await core(request).accounts.forgot_password(context(request), text_field(data, "email"))
+    await core(request).accounts.forgot_password(context(request), data.email)
     return {
         "status": "accepted",
         "detail": i.translator(
@@ -199,14 +202,12 @@ async def forgot_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
     summary="Set a new password with a reset token",
     security=PUBLIC,
 )
-async def reset_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def reset_password(
+    request: Request[Any, Any, Any], data: JSONBody[ResetBody]
+) -> dict[str, Any]:
     """Body ``{token, password, password_confirm}``. Ends every session and token."""
-    data = await json_body(request)
     await core(request).accounts.reset_password(
-        context(request),
-        text_field(data, "token"),
-        text_field(data, "password"),
-        text_field(data, "password_confirm"),
+        context(request), data.token, data.password, data.password_confirm
     )
     return {"status": "password_reset"}
 

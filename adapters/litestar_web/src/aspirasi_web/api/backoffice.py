@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message
@@ -18,11 +18,13 @@ from aspirasi_core.services import BackofficeQuery, Context
 from ..context import context, core
 from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
+from ..invalid import typed
+from .bodies import NO_NOTE, ForwardBody, NoteBody, RejectBody, ReplyForm, fields_of
 from .common import (
     API,
+    JSON_VARIANT,
     Flag,
     Limit,
-    form_or_json,
     json_body,
     message_summary,
     notification_json,
@@ -31,8 +33,7 @@ from .common import (
     query_flag,
     query_int,
     query_limit,
-    text_field,
-    upload_field,
+    read_uploads,
 )
 
 TAGS = ["backoffice"]
@@ -147,8 +148,7 @@ async def _act(
     fields: Any,
 ) -> Response[dict[str, Any]]:
     """``messages.act(ctx, id, action, **fields(), expected_version=…)``, the
-    version from ``If-Match``; ``fields`` runs in the call (after the actor's
-    role was checked, so a file field sent wrong by someone not allowed is 403)."""
+    version from ``If-Match``; ``fields`` runs in the call."""
     expected = parse_version(if_match)
 
     async def call(ctx: Context) -> Message:
@@ -157,27 +157,6 @@ async def _act(
         )
 
     return await _change(request, key, data, call)
-
-
-async def _text_step(
-    request: Request[Any, Any, Any],
-    message_id: int,
-    key: str | None,
-    if_match: str | None,
-    action: str,
-    field: str,
-) -> Response[dict[str, Any]]:
-    """Reject, confirm, progress: the body's ``field`` and ``visibility``."""
-    data = await json_body(request)
-    return await _act(
-        request,
-        message_id,
-        key,
-        if_match,
-        action,
-        data,
-        lambda: {field: text_field(data, field), "visibility": data.get("visibility")},
-    )
 
 
 @post(
@@ -191,20 +170,14 @@ async def _text_step(
 async def forward(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[ForwardBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
-    data = await json_body(request)
-    names = ("category_id", "subcategory_id", "agency_id", "visibility")
+    fields = fields_of(data)
     return await _act(
-        request,
-        message_id,
-        idempotency_key,
-        if_match,
-        "forward",
-        data,
-        lambda: {"note": text_field(data, "note"), **{k: data.get(k) for k in names}},
+        request, message_id, idempotency_key, if_match, "forward", fields, lambda: fields
     )
 
 
@@ -219,11 +192,15 @@ async def forward(
 async def reject(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[RejectBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
-    return await _text_step(request, message_id, idempotency_key, if_match, "reject", "reason")
+    fields = fields_of(data)
+    return await _act(
+        request, message_id, idempotency_key, if_match, "reject", fields, lambda: fields
+    )
 
 
 @post(
@@ -237,11 +214,15 @@ async def reject(
 async def start(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[NoteBody] = NO_NOTE,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
-    return await _text_step(request, message_id, idempotency_key, if_match, "start", "note")
+    fields = fields_of(data)
+    return await _act(
+        request, message_id, idempotency_key, if_match, "start", fields, lambda: fields
+    )
 
 
 @post(
@@ -255,16 +236,21 @@ async def start(
 async def progress(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[NoteBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
-    return await _text_step(request, message_id, idempotency_key, if_match, "progress", "note")
+    fields = fields_of(data)
+    return await _act(
+        request, message_id, idempotency_key, if_match, "progress", fields, lambda: fields
+    )
 
 
 @post(
     f"{API}/messages/{{message_id:int}}/reply",
     guards=HANDLE,
+    opt={JSON_VARIANT: lambda request: reply_json(request)},
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Reply",
@@ -273,23 +259,28 @@ async def progress(
 async def reply(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: MultipartBody[ReplyForm],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
-    data = await form_or_json(request)
+    files = await read_uploads([data.attachment] if data.attachment else [])
+    fields = {**fields_of(data), "attachment": files[0] if files else None}
     return await _act(
+        request, message_id, idempotency_key, if_match, "reply", fields, lambda: fields
+    )
+
+
+async def reply_json(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """:func:`reply` for a JSON body (no file)."""
+    data = typed(await json_body(request), ReplyForm)
+    headers = request.headers
+    return await reply.fn(
         request,
-        message_id,
-        idempotency_key,
-        if_match,
-        "reply",
+        request.path_params["message_id"],
         data,
-        lambda: {
-            "answer": text_field(data, "answer"),
-            "attachment": upload_field(data, "attachment"),
-            "visibility": data.get("visibility"),
-        },
+        headers.get("idempotency-key"),
+        headers.get("if-match"),
     )
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request
+from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 
@@ -112,6 +113,22 @@ async def form_or_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
                 out[key].append(upload)
         return out
     return await json_body(request)
+
+
+#: A form route's ``opt`` key: ``async (request) -> Response`` answering the route's
+#: JSON spelling (no files), run instead of the route for a JSON body.
+JSON_VARIANT = "json_variant"
+
+
+def is_json(request: Request[Any, Any, Any]) -> bool:
+    """Is the body sent as JSON?"""
+    return request.headers.get("content-type", "").startswith("application/json")
+
+
+async def read_uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
+    """The files of a form, read; the empty file parts of a form left out."""
+    uploads = [Upload(filename=f.filename or "", data=await f.read()) for f in files]
+    return tuple(u for u in uploads if u.data or u.filename)
 
 
 def text_field(data: dict[str, Any], name: str) -> Any:

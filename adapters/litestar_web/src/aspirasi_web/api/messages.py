@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message, Rating
@@ -16,12 +16,14 @@ from aspirasi_core.services import Context, SubmitInput
 from ..context import context, core
 from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
+from ..invalid import typed
 from ..pages.files import file_response
+from .bodies import MessageForm, RatingBody, TrackingBody, fields_of
 from .common import (
     API,
+    JSON_VARIANT,
     PUBLIC,
     Limit,
-    form_or_json,
     iso,
     json_body,
     log_json,
@@ -31,10 +33,9 @@ from .common import (
     page_json,
     public_json,
     query_limit,
+    read_uploads,
     require_actor,
-    text_field,
     tracked_json,
-    upload_fields,
 )
 
 TAGS = ["messages"]
@@ -64,35 +65,46 @@ def _sent(message: Message) -> dict[str, Any]:
 @post(
     f"{API}/messages",
     guards=[requires(Perm.MESSAGE_SUBMIT)],
+    opt={JSON_VARIANT: lambda request: submit_json(request)},
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Send a message",
 )
 async def submit(
-    request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+    request: Request[Any, Any, Any],
+    data: MultipartBody[MessageForm],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[dict[str, Any]]:
     """multipart/form-data ``subject``, ``body``, ``attachment`` (JPG or PDF,
     optional; repeat the part for several files, up to ``ASPIRASI_MAX_ATTACHMENTS``
     of ``ASPIRASI_MAX_UPLOAD_MB`` each: 422 ``too_many_files`` or the refused file's
     error, 413 ``too_large`` for a body past them all), ``confidential`` and
-    ``anonymous`` (true/false, optional). A JSON object without the attachment is
-    accepted too. Send an ``Idempotency-Key`` so
-    that a resend after a time-out cannot create a second message."""
-    data = await form_or_json(request)
+    ``anonymous`` (true/false, optional). A JSON object ``{subject, body,
+    confidential?, anonymous?}`` without the attachment is accepted too. Send an
+    ``Idempotency-Key`` so that a resend after a time-out cannot create a second
+    message."""
+    uploads = await read_uploads(data.attachment)
+    fields = {**fields_of(data), "attachment": list(uploads)}
 
     async def call(ctx: Context) -> Message:
         return await core(request).messages.submit(
             ctx,
             SubmitInput(
-                subject=text_field(data, "subject"),
-                body=text_field(data, "body"),
-                confidential=data.get("confidential", False),
-                anonymous=data.get("anonymous", False),
-                attachments=upload_fields(data, "attachment"),
+                subject=data.subject,
+                body=data.body,
+                confidential=data.confidential,
+                anonymous=data.anonymous,
+                attachments=uploads,
             ),
         )
 
-    return await api_call(request, idempotency_key, data, call, _sent, HTTP_201_CREATED)
+    return await api_call(request, idempotency_key, fields, call, _sent, HTTP_201_CREATED)
+
+
+async def submit_json(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """:func:`submit` for a JSON body (no files)."""
+    data = typed(await json_body(request), MessageForm)
+    return await submit.fn(request, data, request.headers.get("idempotency-key"))
 
 
 @get(f"{API}/me/messages", tags=TAGS, summary="Own messages, newest first")
@@ -169,20 +181,16 @@ async def attachment(
 async def rate(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[RatingBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response[dict[str, Any]]:
     """Body ``{stars: 1..5, comment}``; 409 unless ``done`` and not yet rated."""
-    data = await json_body(request)
     expected = parse_version(if_match)
 
     async def call(ctx: Context) -> Rating:
         return await core(request).messages.rate(
-            ctx,
-            message_id,
-            data.get("stars"),
-            text_field(data, "comment"),
-            expected_version=expected,
+            ctx, message_id, data.stars, data.comment, expected_version=expected
         )
 
     def shape(rating: Rating) -> dict[str, Any]:
@@ -194,7 +202,7 @@ async def rate(
             "created_at": iso(rating.created_at),
         }
 
-    return await api_call(request, idempotency_key, data, call, shape, HTTP_201_CREATED)
+    return await api_call(request, idempotency_key, fields_of(data), call, shape, HTTP_201_CREATED)
 
 
 @get(
@@ -223,10 +231,9 @@ async def public_messages(
     description=TRACKING_DOC,
     security=PUBLIC,
 )
-async def tracking(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def tracking(request: Request[Any, Any, Any], data: JSONBody[TrackingBody]) -> dict[str, Any]:
     """Public tracking by NIK (``TRACKING_DOC`` is its OpenAPI description)."""
-    data = await json_body(request)
-    found = await core(request).queries.track(context(request), text_field(data, "nik"))
+    found = await core(request).queries.track(context(request), data.nik)
     return page([tracked_json(m) for m in found], None)
 
 

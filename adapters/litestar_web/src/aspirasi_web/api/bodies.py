@@ -1,0 +1,167 @@
+"""The request bodies of the JSON API, as msgspec structs: Litestar decodes and
+type-checks them before the handler runs and documents them in the schema.
+
+Only types are checked here (a wrong type answers 422 with the field and a
+translated message, see :mod:`aspirasi_web.errors`); what the text must say
+(length, format, the NIK's digits) is the core's business, which answers every
+field at once with its own codes. So the text fields default to ``""`` and the
+core says which are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar.datastructures import UploadFile
+from msgspec import Meta
+
+#: Who may read a note, a reason or an answer: the staff only, or the sender too.
+Visibility = Literal["internal", "sender"]
+Id = Annotated[int, Meta(description="An id (a positive whole number).")]
+
+
+class Body(msgspec.Struct, kw_only=True, frozen=True):
+    """Unknown fields are ignored (a newer client may send more)."""
+
+
+class RegisterBody(Body):
+    email: str = ""
+    username: str = ""
+    full_name: str = ""
+    nik: Annotated[str, Meta(description="The 16-digit NIK (KTP number).")] = ""
+    password: str = ""
+    password_confirm: str = ""
+
+
+class VerifyBody(Body):
+    token: Annotated[str, Meta(description="The token of the link in the verification mail.")] = ""
+    username: Annotated[
+        str | None, Meta(description="Another username, when the one chosen was taken meanwhile.")
+    ] = None
+
+
+class LoginBody(Body):
+    login: Annotated[str, Meta(description="The username or the e-mail address.")] = ""
+    password: str = ""
+
+
+class ForgotBody(Body):
+    email: str = ""
+
+
+class ResetBody(Body):
+    token: Annotated[str, Meta(description="The token of the link in the reset mail.")] = ""
+    password: str = ""
+    password_confirm: str = ""
+
+
+class ProfileBody(Body):
+    full_name: str | None = None
+    language: Literal["id", "en"] | None = None
+
+
+class PasswordBody(Body):
+    current_password: str = ""
+    password: str = ""
+    password_confirm: str = ""
+
+
+class PasswordOnlyBody(Body):
+    password: str = ""
+
+
+class TrackingBody(Body):
+    nik: Annotated[str, Meta(description="The sender's 16-digit NIK.")] = ""
+
+
+class MessageBody(Body):
+    """A message sent as JSON (no attachment)."""
+
+    subject: str = ""
+    body: str = ""
+    confidential: bool = False
+    anonymous: bool = False
+
+
+class MessageForm(Body):
+    """A message sent as multipart/form-data, with its files."""
+
+    subject: str = ""
+    body: str = ""
+    confidential: bool = False
+    anonymous: bool = False
+    attachment: Annotated[
+        list[UploadFile],
+        Meta(description="JPG or PDF; repeat the part for several files."),
+    ] = msgspec.field(default_factory=list)
+
+
+class RatingBody(Body):
+    stars: Annotated[int | None, Meta(description="1 to 5.")] = None
+    comment: str = ""
+
+
+class ForwardBody(Body):
+    category_id: Id | None = None
+    subcategory_id: Id | None = None
+    agency_id: Id | None = None
+    note: str = ""
+    visibility: Annotated[
+        Visibility | None, Meta(description="Who may read the note (default ``internal``).")
+    ] = None
+
+
+class RejectBody(Body):
+    reason: str = ""
+    visibility: Annotated[
+        Visibility | None, Meta(description="Who may read the reason (default ``sender``).")
+    ] = None
+
+
+class NoteBody(Body):
+    note: str = ""
+    visibility: Annotated[
+        Visibility | None, Meta(description="Who may read the note (default ``sender``).")
+    ] = None
+
+
+#: A confirmation may come with no body at all.
+NO_NOTE = NoteBody()
+
+
+class ReplyBody(Body):
+    """A reply sent as JSON (no attachment)."""
+
+    answer: str = ""
+    visibility: Annotated[
+        Visibility | None, Meta(description="Who may read the answer (default ``sender``).")
+    ] = None
+
+
+class ReplyForm(Body):
+    """A reply sent as multipart/form-data, with its file."""
+
+    answer: str = ""
+    attachment: Annotated[UploadFile | None, Meta(description="A PDF.")] = None
+    visibility: Annotated[
+        Visibility | None, Meta(description="Who may read the answer (default ``sender``).")
+    ] = None
+
+
+class ReasonBody(Body):
+    reason: str = ""
+
+
+class NikBody(Body):
+    nik: str = ""
+
+
+class NikReleaseBody(Body):
+    nik: str = ""
+    reason: str = ""
+
+
+def fields_of(body: Body) -> dict[str, object]:
+    """The body as a plain mapping (what an ``Idempotency-Key`` is checked against)."""
+    return msgspec.structs.asdict(body)

@@ -1,0 +1,125 @@
+"""Litestar's refusals of a typed body or parameter, as the core's :class:`Invalid`:
+the API answers them like every other bad input (422 problem+json, one entry per
+field, translated), not as Litestar's 400 ``{status_code, detail, extra}``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, SerializationException, ValidationException
+
+from aspirasi_core.domain.errors import FieldError, Invalid
+
+NOT_JSON = "The request body is not valid JSON."
+NOT_OBJECT = "The request body must be a JSON object."
+
+#: msgspec's wording of a value of the wrong type → (code, msgid).
+_EXPECTED = re.compile(r"Expected `([a-z]+)")
+_BY_TYPE = {
+    "str": ("text_expected", "Send this as text."),
+    "int": ("bad_number", "Send a whole number in plain digits."),
+    "bool": ("flag_invalid", "Choose yes or no."),
+    "array": ("list_expected", "Send a list."),
+}
+_OTHER = ("invalid_value", "This value is not valid.")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def bad_body(message: str) -> Invalid:
+    """The body as a whole is refused: 422 ``invalid_json``."""
+    return Invalid(
+        message, code="invalid_json", errors=[FieldError("body", "invalid_json", message)]
+    )
+
+
+def _field_error(entry: dict[str, Any]) -> FieldError:
+    text = str(entry.get("message", ""))
+    key = str(entry.get("key") or "")
+    if missing := _MISSING.search(text):
+        return FieldError(missing.group(1), "required", "This field is required.")
+    found = _EXPECTED.search(text)
+    if key == "data":  # the body as a whole: none, or not an object
+        return FieldError("body", "invalid_json", NOT_OBJECT)
+    code, msgid = _BY_TYPE.get(found.group(1), _OTHER) if found else _OTHER
+    if "Invalid enum value" in text:
+        code, msgid = "invalid_choice", "Choose one of the given values."
+    return FieldError(key.split(".")[0] or "body", code, msgid)
+
+
+def as_invalid(exc: ClientException) -> Invalid | None:
+    """The core's :class:`Invalid` for a body or parameter Litestar refused (a
+    :class:`ValidationException`, or a body that is not JSON); None for other
+    client errors."""
+    if isinstance(exc.__cause__, SerializationException):
+        return bad_body(NOT_JSON)
+    if not isinstance(exc, ValidationException):
+        return None
+    entries = exc.extra if isinstance(exc.extra, list) else []
+    errors = [_field_error(e) for e in entries if isinstance(e, dict)]
+    if any(e.code == "invalid_json" for e in errors):
+        return bad_body(NOT_OBJECT)
+    if not errors:
+        errors = [FieldError("body", *_OTHER)]
+    return Invalid(errors=errors, code=errors[0].code if len(errors) == 1 else "invalid")
+
+
+def field_errors(value: Any, cls: type[Any]) -> list[FieldError]:
+    """Every field of ``value`` (decoded JSON) whose type does not fit the struct
+    ``cls``, each on its own (msgspec stops at the first)."""
+    if not isinstance(value, dict):
+        return [FieldError("body", "invalid_json", NOT_OBJECT)]
+    errors = []
+    for field in msgspec.structs.fields(cls):
+        if field.encode_name not in value:
+            continue
+        try:
+            msgspec.convert(value[field.encode_name], field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            errors.append(_field_error({"message": str(exc), "key": field.encode_name}))
+    return errors
+
+
+def _raise(errors: list[FieldError]) -> None:
+    if any(e.code == "invalid_json" for e in errors):
+        raise bad_body(NOT_OBJECT)
+    if errors:
+        raise Invalid(errors=errors, code=errors[0].code if len(errors) == 1 else "invalid")
+
+
+async def check_json_body(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` of a route whose body is a JSON struct: a form, a body
+    that is not JSON, or fields of the wrong type are refused here (422), every
+    field at once, before Litestar converts it."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    media_type = getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON)
+    if media_type != RequestEncodingType.JSON:
+        return
+    forms = (RequestEncodingType.MULTI_PART.value, RequestEncodingType.URL_ENCODED.value)
+    if request.headers.get("content-type", "").startswith(forms):
+        raise bad_body(NOT_JSON)
+    cls = data.annotation
+    if not (isinstance(cls, type) and issubclass(cls, msgspec.Struct)):
+        return
+    if not await request.body():
+        return  # Litestar answers a missing body
+    try:
+        value = await request.json()
+    except SerializationException:
+        raise bad_body(NOT_JSON) from None
+    _raise(field_errors(value, cls))
+
+
+T = TypeVar("T")
+
+
+def typed(value: Any, cls: type[T]) -> T:
+    """``value`` (decoded JSON) as the struct ``cls``, checked as
+    :func:`check_json_body` checks a body."""
+    _raise(field_errors(value, cls))
+    return msgspec.convert(value, cls, strict=False)
