@@ -85,7 +85,5 @@ def test_the_role_that_may_act_still_reaches_the_body_checks(api: ApiWorld) -> N
     )
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "invalid_json"
-    r = api.client.post(
-        f"{API}/admin/users", json={}, headers=api.bearer("root")
-    )
+    r = api.client.post(f"{API}/admin/users", json={}, headers=api.bearer("root"))
     assert r.status_code == 422, r.text

@@ -58,7 +58,7 @@ class ResetBody(Body):
 
 class ProfileBody(Body):
     full_name: str | None = None
-    language: Literal["id", "en"] | None = None
+    language: Annotated[str | None, Meta(description='``"id"`` or ``"en"``.')] = None
 
 
 class PasswordBody(Body):

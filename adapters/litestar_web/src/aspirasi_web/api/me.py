@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
+from litestar.params import JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -15,7 +16,8 @@ from aspirasi_core.security.tokens import TokenPurpose
 from ..context import context, core, credentials, info
 from ..downloads import export_response
 from ..middleware import SESSION_COOKIE
-from .common import API, account_json, iso, json_body, require_actor, text_field
+from .bodies import PasswordBody, PasswordOnlyBody, ProfileBody
+from .common import API, account_json, iso, require_actor
 
 TAGS = ["me"]
 
@@ -28,12 +30,11 @@ async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @patch(f"{API}/me", tags=TAGS, summary="Change own profile")
-async def update_me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]) -> dict[str, Any]:
     """Body ``{full_name?, language? ("id" | "en")}``."""
     require_actor(request)
-    data = await json_body(request)
     account = await core(request).accounts.update_profile(
-        context(request), full_name=data.get("full_name"), language=data.get("language")
+        context(request), full_name=data.full_name, language=data.language
     )
     return account_json(account, own=True)
 
@@ -45,19 +46,20 @@ async def update_me(request: Request[Any, Any, Any]) -> dict[str, Any]:
     summary="Change own password",
     cache_control=CacheControlHeader(no_store=True),
 )
-async def change_password(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def change_password(
+    request: Request[Any, Any, Any], data: JSONBody[PasswordBody]
+) -> dict[str, Any]:
     """Body ``{current_password, password, password_confirm}``. Every other
     session and token dies; a bearer caller gets a new ``token``, a browser a new
     session cookie."""
     require_actor(request)
-    data = await json_body(request)
     i = info(request)
     bearer = credentials(request).method == "bearer"
     result = await core(request).accounts.change_password(
         context(request),
-        data.get("current_password"),  # type: ignore[arg-type]
-        data.get("password"),  # type: ignore[arg-type]
-        data.get("password_confirm"),  # type: ignore[arg-type]
+        data.current_password,
+        data.password,
+        data.password_confirm,
         purpose=TokenPurpose.API if bearer else TokenPurpose.SESSION,
     )
     if bearer:
@@ -85,14 +87,15 @@ async def export_me(request: Request[Any, Any, Any]) -> Stream:
 
 
 @delete(f"{API}/me", tags=TAGS, summary="Delete one's own account (citizens)")
-async def delete_me(request: Request[Any, Any, Any]) -> Response[None]:
+async def delete_me(
+    request: Request[Any, Any, Any], data: JSONBody[PasswordOnlyBody]
+) -> Response[None]:
     """Body ``{password}``. The account is emptied of personal data and can never log
     in again; every session and token ends; the messages stay, without a sender, and
     the files attached to them are deleted. 422 ``password_wrong`` for a wrong
     password; citizens only (403 ``citizens_only`` for staff)."""
     require_actor(request)
-    data = await json_body(request)
-    await core(request).data_rights.delete_account(context(request), text_field(data, "password"))
+    await core(request).data_rights.delete_account(context(request), data.password)
     if credentials(request).session_token:
         info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)

@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from aspirasi_core.domain.policy import Perm
 
 from ..context import context, core
 from ..guards import requires
-from .common import API, account_json, iso, json_body, text_field
+from .bodies import NikBody, NikReleaseBody
+from .common import API, account_json, iso
 
 TAGS = ["admin"]
 ADMIN = [requires(Perm.ADMIN_MANAGE)]
@@ -32,11 +34,10 @@ def _holder_json(account: Any) -> dict[str, Any]:
     status_code=HTTP_200_OK,
     summary="Who holds a NIK",
 )
-async def nik_holder(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -> dict[str, Any]:
     """Body ``{nik}`` → the verified account holding it; 404 ``nik_not_registered``
     when none does. For checking a claim before releasing it."""
-    data = await json_body(request)
-    holder = await core(request).nik_claims.holder(context(request), text_field(data, "nik"))
+    holder = await core(request).nik_claims.holder(context(request), data.nik)
     return _holder_json(holder)
 
 
@@ -47,15 +48,14 @@ async def nik_holder(request: Request[Any, Any, Any]) -> dict[str, Any]:
     status_code=HTTP_200_OK,
     summary="Release a NIK",
 )
-async def release_nik(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def release_nik(
+    request: Request[Any, Any, Any], data: JSONBody[NikReleaseBody]
+) -> dict[str, Any]:
     """Body ``{nik, reason}``: takes the NIK away from the verified account holding
     it, after the super admin checked that it belongs to someone else (the reason
     says what was checked; the holder is told by mail). → ``{status, account}``,
     the former holder. 404 ``nik_not_registered``; 422 for a bad NIK or no reason."""
-    data = await json_body(request)
-    released = await core(request).nik_claims.release(
-        context(request), text_field(data, "nik"), text_field(data, "reason")
-    )
+    released = await core(request).nik_claims.release(context(request), data.nik, data.reason)
     return {"status": "released", "account": _holder_json(released)}
 
 

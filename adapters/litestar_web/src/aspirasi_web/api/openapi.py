@@ -122,9 +122,9 @@ def statuses(path: str, method: str, op: Operation) -> set[int]:
     if "{" in path:
         out.add(404)
     if method in UNSAFE:
-        # a form body without its CSRF token; a state that changed; a body past
+        # wrong credentials at log-in; a form body without its CSRF token; a state that changed; a body past
         # the limits; the rate limits of log-in, registration, tracking, submission
-        out |= {403, 408, 409, 413, 429}
+        out |= {401, 403, 408, 409, 413, 422, 429}
     if method == "get" and path.endswith("/export"):
         out.add(429)
     if op.request_body and "multipart/form-data" in (getattr(op.request_body, "content", {}) or {}):
@@ -172,6 +172,9 @@ def document_api(app: Litestar) -> None:
             if op.security != [{}]:
                 op.security = SECURITY_UNSAFE if method in UNSAFE else SECURITY_SAFE
             responses = dict(op.responses or {})
+            no_content = responses.get("204")
+            if isinstance(no_content, OpenAPIResponse):
+                no_content.content = None  # nothing follows, not JSON null
             for status in sorted(statuses(path, method, op)):
                 responses[str(status)] = problem_response(status)
             op.responses = responses

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from aspirasi_core.domain.audit import AuditEntry
@@ -16,7 +16,8 @@ from aspirasi_core.services import AuditQuery
 
 from ..context import context, core
 from ..guards import requires
-from .common import API, Limit, iso, json_body, page_json, query_date, query_limit
+from .bodies import ReasonBody
+from .common import API, Limit, iso, page_json, query_date, query_limit
 
 
 @post(
@@ -26,17 +27,14 @@ from .common import API, Limit, iso, json_body, page_json, query_date, query_lim
     status_code=HTTP_200_OK,
     summary="Reveal an anonymous sender (audited)",
 )
-async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def reveal(
+    request: Request[Any, Any, Any], message_id: FromPath[int], data: JSONBody[ReasonBody]
+) -> Response[Any]:
     """Super admin (``privacy.reveal``). Body ``{reason}`` (at least 10
     characters). Answers who sent the anonymous message; the reveal, its reason,
     the time and the caller's address are in the audit log first. 409
     ``message_not_anonymous`` for a message that is not anonymous."""
-    data = await json_body(request)
-    r = await core(request).privacy.reveal_sender(
-        context(request),
-        message_id,
-        data.get("reason"),  # type: ignore[arg-type]
-    )
+    r = await core(request).privacy.reveal_sender(context(request), message_id, data.reason)
     body = {
         "message_id": r.message_id,
         "ticket": r.ticket,
