@@ -110,7 +110,8 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         return  # Litestar answers a missing body
     try:
         value = await request.json()
-    except SerializationException:
+    except (SerializationException, RecursionError, UnicodeDecodeError):
+        # not JSON, nested deeper than the decoder goes, or not UTF-8
         raise bad_body(NOT_JSON) from None
     _raise(field_errors(value, cls))
 

@@ -71,6 +71,10 @@ class PasswordOnlyBody(Body):
     password: str = ""
 
 
+#: An account deletion sent with no body: the core answers (a staff account 403).
+NO_PASSWORD = PasswordOnlyBody()
+
+
 class TrackingBody(Body):
     nik: Annotated[str, Meta(description="The sender's 16-digit NIK.")] = ""
 

@@ -15,8 +15,9 @@ from aspirasi_core.security.tokens import TokenPurpose
 
 from ..context import context, core, credentials, info
 from ..downloads import export_response
+from ..guards import signed_in
 from ..middleware import SESSION_COOKIE
-from .bodies import PasswordBody, PasswordOnlyBody, ProfileBody
+from .bodies import NO_PASSWORD, PasswordBody, PasswordOnlyBody, ProfileBody
 from .common import API, account_json, iso, require_actor
 
 TAGS = ["me"]
@@ -29,10 +30,9 @@ async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return account_json(await core(request).accounts.me(context(request)), own=True)
 
 
-@patch(f"{API}/me", tags=TAGS, summary="Change own profile")
+@patch(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Change own profile")
 async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]) -> dict[str, Any]:
     """Body ``{full_name?, language? ("id" | "en")}``."""
-    require_actor(request)
     account = await core(request).accounts.update_profile(
         context(request), full_name=data.full_name, language=data.language
     )
@@ -41,6 +41,7 @@ async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]
 
 @post(
     f"{API}/me/password",
+    guards=[signed_in],
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Change own password",
@@ -52,7 +53,6 @@ async def change_password(
     """Body ``{current_password, password, password_confirm}``. Every other
     session and token dies; a bearer caller gets a new ``token``, a browser a new
     session cookie."""
-    require_actor(request)
     i = info(request)
     bearer = credentials(request).method == "bearer"
     result = await core(request).accounts.change_password(
@@ -86,15 +86,14 @@ async def export_me(request: Request[Any, Any, Any]) -> Stream:
     return export_response(await core(request).data_rights.export(context(request)))
 
 
-@delete(f"{API}/me", tags=TAGS, summary="Delete one's own account (citizens)")
+@delete(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Delete one's own account (citizens)")
 async def delete_me(
-    request: Request[Any, Any, Any], data: JSONBody[PasswordOnlyBody]
+    request: Request[Any, Any, Any], data: JSONBody[PasswordOnlyBody] = NO_PASSWORD
 ) -> Response[None]:
     """Body ``{password}``. The account is emptied of personal data and can never log
     in again; every session and token ends; the messages stay, without a sender, and
     the files attached to them are deleted. 422 ``password_wrong`` for a wrong
     password; citizens only (403 ``citizens_only`` for staff)."""
-    require_actor(request)
     await core(request).data_rights.delete_account(context(request), data.password)
     if credentials(request).session_token:
         info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
