@@ -181,7 +181,7 @@ async def _release(service: Any, claim: IdempotencyClaim) -> None:
         log.warning("idempotency_release_failed", exc_info=True)
 
 
-def json_answer(status: int, body: dict[str, Any]) -> StoredResponse:
+def json_answer(status: int, body: Any) -> StoredResponse:
     """A JSON answer to keep for a key."""
     return StoredResponse(status=status, body=msgspec.json.encode(body))
 
@@ -191,9 +191,9 @@ async def api_call(
     key: str | None,
     data: Mapping[str, Any],
     call: Callable[[Context], Awaitable[T]],
-    shape: Callable[[T], dict[str, Any]],
+    shape: Callable[[T], Any],
     status: int,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
     """An API handler's use case with its ``Idempotency-Key``: the JSON answer
     ``shape(result)`` with ``status``, or the first answer for a resent key."""
     outcome = await run(request, key, data, call, lambda r: json_answer(status, shape(r)))

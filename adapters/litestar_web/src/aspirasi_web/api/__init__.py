@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, auth, backoffice, followups, me, messages, nik_claims, privacy, record
+from . import (
+    admin,
+    auth,
+    backoffice,
+    days_off,
+    followups,
+    me,
+    messages,
+    nik_claims,
+    privacy,
+    record,
+)
 
 ROUTES: list[Any] = [
     *auth.ROUTES,
@@ -14,6 +25,7 @@ ROUTES: list[Any] = [
     *backoffice.ROUTES,
     *followups.ROUTES,
     *admin.ROUTES,
+    *days_off.ROUTES,
     *privacy.ROUTES,
     *nik_claims.ROUTES,
     *record.ROUTES,

@@ -5,7 +5,6 @@ the SOP calendar."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
@@ -18,21 +17,19 @@ from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
 from ..context import context, core
 from ..guards import requires
-from .common import (
-    API,
-    Limit,
+from .common import API, Limit, bool_field, json_body, query_int, query_limit, text_field
+from .days_off import query_year as query_year  # the admin pages read ?year= alike
+from .shapes import (
+    AccountOut,
+    AgencyOut,
+    CategoryOut,
+    Page,
+    SubcategoryOut,
     account_json,
     agency_json,
-    bool_field,
     category_json,
-    day_off_json,
-    json_body,
-    page,
-    page_json,
-    query_int,
-    query_limit,
+    page_of,
     subcategory_json,
-    text_field,
 )
 
 TAGS = ["admin"]
@@ -80,7 +77,7 @@ async def list_users(
     q: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> Page[AccountOut]:
     result = await core(request).admin.list_accounts(
         context(request),
         role=role or None,
@@ -89,7 +86,7 @@ async def list_users(
         cursor=cursor,
         limit=query_limit(limit),
     )
-    return page_json(result, account_json)
+    return page_of(result, account_json)
 
 
 @post(
@@ -99,7 +96,7 @@ async def list_users(
     status_code=HTTP_201_CREATED,
     summary="Create a staff account",
 )
-async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def create_user(request: Request[Any, Any, Any]) -> AccountOut:
     """Body ``{email, username, full_name, password, role: "admin" | "operator",
     agency_id (operators), permissions?}``."""
     data = await json_body(request)
@@ -121,14 +118,14 @@ async def create_user(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get(f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="One account")
-async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
+async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> AccountOut:
     return account_json(await core(request).admin.get_account(context(request), account_id))
 
 
 @patch(
     f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an account"
 )
-async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
+async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> AccountOut:
     """Body (all optional) ``{role, agency_id, permissions: [...], is_active,
     full_name}``; ``{"is_active": false}`` deactivates (and ends the sessions)."""
     data = await json_body(request)
@@ -161,9 +158,9 @@ async def deactivate_user(request: Request[Any, Any, Any], account_id: FromPath[
 
 # ---------------------------------------------------------------------- agencies
 @get(f"{API}/admin/agencies", guards=ADMIN, tags=TAGS, summary="Agencies (with inactive ones)")
-async def list_agencies(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def list_agencies(request: Request[Any, Any, Any]) -> Page[AgencyOut]:
     found = await core(request).admin.agencies(context(request), include_inactive=True)
-    return page([agency_json(a) for a in found], None)
+    return Page(items=[agency_json(a) for a in found])
 
 
 @post(
@@ -173,7 +170,7 @@ async def list_agencies(request: Request[Any, Any, Any]) -> dict[str, Any]:
     status_code=HTTP_201_CREATED,
     summary="Create an agency",
 )
-async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def create_agency(request: Request[Any, Any, Any]) -> AgencyOut:
     """Body ``{name, code}``."""
     data = await json_body(request)
     agency = await core(request).admin.create_entry(
@@ -185,9 +182,7 @@ async def create_agency(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @patch(
     f"{API}/admin/agencies/{{agency_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an agency"
 )
-async def update_agency(
-    request: Request[Any, Any, Any], agency_id: FromPath[int]
-) -> dict[str, Any]:
+async def update_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> AgencyOut:
     """Body ``{name?, is_active?}``."""
     data = await json_body(request)
     agency = await core(request).admin.update_entry(
@@ -213,9 +208,9 @@ async def deactivate_agency(request: Request[Any, Any, Any], agency_id: FromPath
 
 # ---------------------------------------------------------------------- categories
 @get(f"{API}/admin/categories", guards=ADMIN, tags=TAGS, summary="Categories")
-async def list_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def list_categories(request: Request[Any, Any, Any]) -> Page[CategoryOut]:
     found = await core(request).admin.categories()
-    return page([category_json(c) for c in found], None)
+    return Page(items=[category_json(c) for c in found])
 
 
 @post(
@@ -225,7 +220,7 @@ async def list_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
     status_code=HTTP_201_CREATED,
     summary="Create a category",
 )
-async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def create_category(request: Request[Any, Any, Any]) -> CategoryOut:
     """Body ``{name, code}``."""
     data = await json_body(request)
     category = await core(request).admin.create_entry(
@@ -242,7 +237,7 @@ async def create_category(request: Request[Any, Any, Any]) -> dict[str, Any]:
 )
 async def update_category(
     request: Request[Any, Any, Any], category_id: FromPath[int]
-) -> dict[str, Any]:
+) -> CategoryOut:
     """Body ``{name}``. Categories cannot be deactivated."""
     data = await json_body(request)
     if data.get("is_active") is not None:
@@ -262,11 +257,11 @@ async def update_category(
 )
 async def list_subcategories(
     request: Request[Any, Any, Any], category_id: FromQuery[str | None] = None
-) -> dict[str, Any]:
+) -> Page[SubcategoryOut]:
     found = await core(request).admin.subcategories(
         query_int(category_id, "category_id"), include_inactive=True
     )
-    return page([subcategory_json(s) for s in found], None)
+    return Page(items=[subcategory_json(s) for s in found])
 
 
 @post(
@@ -276,7 +271,7 @@ async def list_subcategories(
     status_code=HTTP_201_CREATED,
     summary="Create a sub-category",
 )
-async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def create_subcategory(request: Request[Any, Any, Any]) -> SubcategoryOut:
     """Body ``{category_id, name, code}``."""
     data = await json_body(request)
     sub = await core(request).admin.create_entry(
@@ -297,7 +292,7 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> dict[str, Any]:
 )
 async def update_subcategory(
     request: Request[Any, Any, Any], subcategory_id: FromPath[int]
-) -> dict[str, Any]:
+) -> SubcategoryOut:
     """Body ``{name?, is_active?, sop_confirm_days?, sop_reply_days?}``: the SOP
     days are working days (1 to 365); null or "" returns to the default of the
     settings. Changing them re-times the open messages of the sub-category."""
@@ -329,69 +324,6 @@ async def deactivate_subcategory(
     )
 
 
-# ---------------------------------------------------------------------- days off
-def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
-    """A ``?year=`` (default: this year in the province's time zone); anything
-    but a year from 1901 to 2199 is refused (field ``year``)."""
-    app = core(request)
-    if value is None or value == "":
-        return app.deps.clock.now().astimezone(ZoneInfo(app.deps.settings.timezone)).year
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) == 4):
-        raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
-    year = int(text)
-    app.sop.public_holidays(year)  # validates the range
-    return year
-
-
-@get(f"{API}/admin/days-off", guards=ADMIN, tags=TAGS, summary="Days off of a year")
-async def list_days_off(
-    request: Request[Any, Any, Any], year: FromQuery[str | None] = None
-) -> dict[str, Any]:
-    """The extra days off of ``year`` (default: this year) by date, and the
-    country's public holidays of that year (read-only). Both are skipped when
-    SOP deadlines are counted."""
-    app = core(request)
-    the_year = query_year(request, year)
-    found = await app.sop.days_off(context(request), the_year)
-    out = page([day_off_json(d) for d in found], None)
-    out["year"] = the_year
-    out["public_holidays"] = [
-        {"day": day.isoformat(), "name": name} for day, name in app.sop.public_holidays(the_year)
-    ]
-    return out
-
-
-@post(
-    f"{API}/admin/days-off",
-    guards=ADMIN,
-    tags=TAGS,
-    status_code=HTTP_201_CREATED,
-    summary="Add a day off",
-)
-async def create_day_off(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
-    holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
-    the day is already off."""
-    data = await json_body(request)
-    added = await core(request).sop.add_day_off(
-        context(request), text_field(data, "day"), text_field(data, "name")
-    )
-    return day_off_json(added)
-
-
-@delete(
-    f"{API}/admin/days-off/{{day_off_id:int}}",
-    guards=ADMIN,
-    tags=TAGS,
-    status_code=HTTP_204_NO_CONTENT,
-    summary="Remove a day off",
-)
-async def delete_day_off(request: Request[Any, Any, Any], day_off_id: FromPath[int]) -> None:
-    """The open messages' deadlines move back; 404 for an unknown id."""
-    await core(request).sop.remove_day_off(context(request), day_off_id)
-
-
 ROUTES = [
     list_users,
     create_user,
@@ -409,7 +341,4 @@ ROUTES = [
     create_subcategory,
     update_subcategory,
     deactivate_subcategory,
-    list_days_off,
-    create_day_off,
-    delete_day_off,
 ]

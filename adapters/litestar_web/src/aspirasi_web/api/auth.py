@@ -22,7 +22,8 @@ from ..context import context, core, credentials, device_tokens, info, remember_
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .bodies import ForgotBody, LoginBody, RegisterBody, ResetBody, VerifyBody, fields_of
-from .common import API, PUBLIC, account_json, iso, require_actor
+from .common import API, PUBLIC, require_actor
+from .shapes import LoginOut, StatusOut, account_json, iso
 
 TAGS = ["auth"]
 NO_STORE = CacheControlHeader(no_store=True)
@@ -44,7 +45,7 @@ async def register(
     request: Request[Any, Any, Any],
     data: JSONBody[RegisterBody],
     idempotency_key: IdempotencyKey = None,
-) -> Response[dict[str, Any]]:
+) -> Response[StatusOut]:
     """Body ``{email, username, full_name, nik, password, password_confirm}``.
 
     Answers the same (201, the same body) whether or not the e-mail is registered
@@ -68,11 +69,8 @@ async def register(
             ),
         )
 
-    def shape(_: Account | None) -> dict[str, Any]:
-        return {
-            "status": "verification_sent",
-            "detail": i.translator(REGISTERED),
-        }
+    def shape(_: Account | None) -> StatusOut:
+        return StatusOut(status="verification_sent", detail=i.translator(REGISTERED))
 
     return await api_call(request, idempotency_key, fields_of(data), call, shape, HTTP_201_CREATED)
 
@@ -84,9 +82,7 @@ async def register(
     summary="Verify the e-mail",
     security=PUBLIC,
 )
-async def verify_email(
-    request: Request[Any, Any, Any], data: JSONBody[VerifyBody]
-) -> dict[str, Any]:
+async def verify_email(request: Request[Any, Any, Any], data: JSONBody[VerifyBody]) -> StatusOut:
     """Body ``{token, username?}`` (the ``token`` of the link in the verification
     mail). 422 ``username_taken`` when a verified account took the username
     meanwhile: send the token again with another ``username``. 422 ``nik_taken``
@@ -97,7 +93,7 @@ async def verify_email(
         data.token,
         username=data.username if data.username and data.username.strip() else None,
     )
-    return {"status": "verified"}
+    return StatusOut(status="verified")
 
 
 @post(
@@ -106,12 +102,12 @@ async def verify_email(
     status_code=HTTP_202_ACCEPTED,
     summary="Send a new verification link",
 )
-async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def resend_verification(request: Request[Any, Any, Any]) -> StatusOut:
     """For the signed-in, unverified account; no data. 429 with Retry-After when
     asked too often."""
     require_actor(request, verified=False)
     await core(request).accounts.resend_verification(context(request))
-    return {"status": "verification_sent"}
+    return StatusOut(status="verification_sent")
 
 
 @post(
@@ -122,7 +118,7 @@ async def resend_verification(request: Request[Any, Any, Any]) -> dict[str, Any]
     security=PUBLIC,
     cache_control=NO_STORE,
 )
-async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> dict[str, Any]:
+async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> LoginOut:
     """Body ``{login (username or e-mail), password}`` → ``{token, user,
     device_token}``: a bearer token, a session cookie for browsers, and a device
     token. Keep the device token and send it back in the ``X-Aspirasi-Device``
@@ -147,13 +143,12 @@ async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> d
         await app.accounts.revoke(credentials(request).session_token, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
     remember_device(request, result.device_token)
-    return {
-        "token": result.token,
-        "token_type": "bearer",
-        "expires_at": iso(result.expires_at),
-        "device_token": result.device_token,
-        "user": account_json(result.account, own=True),
-    }
+    return LoginOut(
+        token=result.token,
+        expires_at=iso(result.expires_at),
+        device_token=result.device_token,
+        user=account_json(result.account, own=True),
+    )
 
 
 @post(f"{API}/auth/logout", tags=TAGS, status_code=HTTP_204_NO_CONTENT, summary="Log out")
@@ -181,18 +176,16 @@ async def logout(request: Request[Any, Any, Any]) -> Response[None]:
     summary="Ask for a password reset link",
     security=PUBLIC,
 )
-async def forgot_password(
-    request: Request[Any, Any, Any], data: JSONBody[ForgotBody]
-) -> dict[str, Any]:
+async def forgot_password(request: Request[Any, Any, Any], data: JSONBody[ForgotBody]) -> StatusOut:
     """Body ``{email}``; answers 202 whether or not the address is registered."""
     i = info(request)
     await core(request).accounts.forgot_password(context(request), data.email)
-    return {
-        "status": "accepted",
-        "detail": i.translator(
+    return StatusOut(
+        status="accepted",
+        detail=i.translator(
             "If the address is registered, a link to reset the password was sent to it."
         ),
-    }
+    )
 
 
 @post(
@@ -202,14 +195,12 @@ async def forgot_password(
     summary="Set a new password with a reset token",
     security=PUBLIC,
 )
-async def reset_password(
-    request: Request[Any, Any, Any], data: JSONBody[ResetBody]
-) -> dict[str, Any]:
+async def reset_password(request: Request[Any, Any, Any], data: JSONBody[ResetBody]) -> StatusOut:
     """Body ``{token, password, password_confirm}``. Ends every session and token."""
     await core(request).accounts.reset_password(
         context(request), data.token, data.password, data.password_confirm
     )
-    return {"status": "password_reset"}
+    return StatusOut(status="password_reset")
 
 
 ROUTES = [

@@ -15,7 +15,7 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.services import BackofficeQuery, Context
 
-from ..context import context, core
+from ..context import context, core, translator
 from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from ..invalid import typed
@@ -26,15 +26,14 @@ from .common import (
     Flag,
     Limit,
     json_body,
-    message_summary,
-    notification_json,
-    page_json,
     query_date,
     query_flag,
     query_int,
     query_limit,
     read_uploads,
 )
+from .message_shapes import MessageSummary, message_summary
+from .shapes import NotificationOut, Page, notification_json, page_of
 
 TAGS = ["backoffice"]
 #: Who may ever use a route (the core checks the message's scope again):
@@ -98,7 +97,7 @@ async def backoffice_messages(
     sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> Page[MessageSummary]:
     """Every message for admins, the agency's for operators. ``date_from`` and
     ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone.
     ``overdue=true``: only the messages past their SOP deadline; ``sort=due``: the
@@ -121,10 +120,10 @@ async def backoffice_messages(
         context(request), query, cursor=cursor, limit=query_limit(limit)
     )
     now = app.deps.clock.now()
-    return page_json(result, lambda m: message_summary(m, now))
+    return page_of(result, lambda m: message_summary(m, now))
 
 
-def _moved(request: Request[Any, Any, Any], message: Message) -> dict[str, Any]:
+def _moved(request: Request[Any, Any, Any], message: Message) -> MessageSummary:
     return message_summary(message, core(request).deps.clock.now())
 
 
@@ -133,7 +132,7 @@ async def _change(
     key: str | None,
     data: dict[str, Any],
     call: Any,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """A workflow step: the moved message's summary, once per ``Idempotency-Key``."""
     return await api_call(request, key, data, call, lambda m: _moved(request, m), HTTP_200_OK)
 
@@ -146,7 +145,7 @@ async def _act(
     action: str,
     data: dict[str, Any],
     fields: Any,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """``messages.act(ctx, id, action, **fields(), expected_version=…)``, the
     version from ``If-Match``; ``fields`` runs in the call."""
     expected = parse_version(if_match)
@@ -173,7 +172,7 @@ async def forward(
     data: JSONBody[ForwardBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """Admin: classify and forward, or re-forward (``FORWARD_DOC`` is its OpenAPI description)."""
     fields = fields_of(data)
     return await _act(
@@ -195,7 +194,7 @@ async def reject(
     data: JSONBody[RejectBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """Admin: reject (``REJECT_DOC`` is its OpenAPI description)."""
     fields = fields_of(data)
     return await _act(
@@ -217,7 +216,7 @@ async def start(
     data: JSONBody[NoteBody] = NO_NOTE,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """Operator: confirm (``START_DOC`` is its OpenAPI description)."""
     fields = fields_of(data)
     return await _act(
@@ -239,7 +238,7 @@ async def progress(
     data: JSONBody[NoteBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """Operator: a progress update (``PROGRESS_DOC`` is its OpenAPI description)."""
     fields = fields_of(data)
     return await _act(
@@ -262,7 +261,7 @@ async def reply(
     data: MultipartBody[ReplyForm],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[MessageSummary]:
     """Operator: reply and close (``REPLY_DOC`` is its OpenAPI description)."""
     files = await read_uploads([data.attachment] if data.attachment else [])
     fields = {**fields_of(data), "attachment": files[0] if files else None}
@@ -271,7 +270,7 @@ async def reply(
     )
 
 
-async def reply_json(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+async def reply_json(request: Request[Any, Any, Any]) -> Response[MessageSummary]:
     """:func:`reply` for a JSON body (no file)."""
     data = typed(await json_body(request), ReplyForm)
     headers = request.headers
@@ -292,7 +291,7 @@ async def notifications(
     unread: Flag = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> Page[NotificationOut]:
     """Staff only; newest first. ``?unread=true`` for the unread ones."""
     result = await core(request).notifications.list(
         context(request),
@@ -300,7 +299,8 @@ async def notifications(
         cursor=cursor,
         limit=query_limit(limit),
     )
-    return page_json(result, lambda n: notification_json(request, n))
+    t = translator(request)
+    return page_of(result, lambda n: notification_json(t, n))
 
 
 @post(

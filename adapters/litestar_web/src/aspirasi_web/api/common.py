@@ -1,5 +1,5 @@
-"""Helpers shared by the JSON API modules: body parsing, access checks,
-query parameters and the JSON shapes of SPEC.md ("Shapes the contract fixes")."""
+"""Helpers shared by the JSON API modules: access checks, query parameters, the
+JSON spelling of the form routes (the shapes are in :mod:`.shapes`)."""
 
 from __future__ import annotations
 
@@ -14,45 +14,20 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 
-from aspirasi_core.domain.errors import FieldError, Invalid, NotAllowed, Unauthenticated
-from aspirasi_core.domain.model import (
-    Account,
-    Actor,
-    Agency,
-    Attachment,
-    Category,
-    DayOff,
-    LogEntry,
-    Message,
-    Notification,
-    Page,
-    Subcategory,
-)
+from aspirasi_core.domain.errors import Invalid, Unauthenticated
+from aspirasi_core.domain.model import Actor
 from aspirasi_core.domain.validation import check_day, check_id
-from aspirasi_core.services import MessageDetail, PublicMessage, TrackedMessage, Upload
+from aspirasi_core.services import Upload
 
-from ..context import core, credentials, info
+from ..context import credentials
 from ..context import require_actor as _require_actor
+from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
+from .message_shapes import log_json as log_json  # for plugins
+from .shapes import API as API  # re-exported: plugins build their paths on it
+from .shapes import iso as iso
 
-API = "/api/v1"
 #: OpenAPI security of routes open to anyone (the app-wide default is the bearer token).
 PUBLIC: list[dict[str, list[str]]] = [{}]
-
-
-def bad_body(message: str) -> Invalid:
-    """The body is not a JSON object (malformed JSON or another type): 422 ``invalid_json``."""
-    return Invalid(
-        message, code="invalid_json", errors=[FieldError("body", "invalid_json", message)]
-    )
-
-
-def iso(value: datetime | None) -> str | None:
-    """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``)."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat()[:-6] + "Z"  # "+00:00" → "Z"
 
 
 def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
@@ -62,24 +37,11 @@ def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> 
     return _require_actor(request, verified=verified)
 
 
-def require_staff(request: Request[Any, Any, Any]) -> Actor:
-    a = require_actor(request)
-    if not a.is_staff:
-        raise NotAllowed("You are not allowed to do this.", code="forbidden")
-    return a
-
-
-def require_admin_manage(request: Request[Any, Any, Any]) -> Actor:
-    a = require_actor(request)
-    core(request).deps.policy.require(a, "admin.manage")
-    return a
-
-
 async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The request body as a JSON object; anything else is a 422 ``invalid_json``."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         # Not JSON, and already read as a form before the handler (csrf.read_form_first).
-        raise bad_body("The request body is not valid JSON.")
+        raise bad_body(NOT_JSON)
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -87,32 +49,10 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
         value = msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         # Not JSON, not UTF-8, or nested deeper than the decoder goes.
-        raise bad_body("The request body is not valid JSON.") from None
+        raise bad_body(NOT_JSON) from None
     if not isinstance(value, dict):
-        raise bad_body("The request body must be a JSON object.")
+        raise bad_body(NOT_OBJECT)
     return value
-
-
-async def form_or_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """A multipart/urlencoded form (files become :class:`Upload`) or a JSON object."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
-        out: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, str):
-                out.setdefault(key, value)
-                continue
-            # An UploadFile; a field sent several times holds a list of files.
-            upload = Upload(filename=value.filename or "", data=await value.read())
-            if key not in out:
-                out[key] = upload
-            elif isinstance(out[key], Upload):
-                out[key] = [out[key], upload]
-            elif isinstance(out[key], list):
-                out[key].append(upload)
-        return out
-    return await json_body(request)
 
 
 #: A form route's ``opt`` key: ``async (request) -> Response`` answering the route's
@@ -135,31 +75,6 @@ def text_field(data: dict[str, Any], name: str) -> Any:
     """A field meant as text; absent → ''. Other types are left for the core to refuse."""
     value = data.get(name)
     return "" if value is None else value
-
-
-def upload_field(data: dict[str, Any], name: str) -> Upload | None:
-    """The one file sent as ``name``; None when none was."""
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, list):
-        raise Invalid.field(name, "one_file_only", "Send one file only.")
-    if not isinstance(value, Upload):
-        raise Invalid.field(name, "file_required", "Send the attachment as a file.")
-    if not value.data and not value.filename:
-        return None
-    return value
-
-
-def upload_fields(data: dict[str, Any], name: str) -> tuple[Upload, ...]:
-    """Every file sent as ``name`` (the part repeated for several), in order."""
-    value = data.get(name)
-    if value is None or value == "":
-        return ()
-    files = value if isinstance(value, list) else [value]
-    if not all(isinstance(f, Upload) for f in files):
-        raise Invalid.field(name, "file_required", "Send the attachment as a file.")
-    return tuple(f for f in files if f.data or f.filename)
 
 
 #: The one spelling of a number in a path or a query: ASCII digits, no sign, no
@@ -257,216 +172,3 @@ def bool_field(data: dict[str, Any], name: str) -> bool | None:
     if not isinstance(value, bool):
         raise Invalid.field(name, "flag_invalid", "Choose yes or no.")
     return value
-
-
-def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
-    return {"items": items, "next_cursor": next_cursor}
-
-
-# ---------------------------------------------------------------------- shapes
-def account_json(a: Account, *, own: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": a.id,
-        "email": a.email,
-        "username": a.username,
-        "full_name": a.full_name,
-        "role": a.role,
-        "agency_id": a.agency_id,
-        "permissions": sorted(a.permissions),
-        "is_active": a.is_active,
-        "email_verified": a.verified,
-        "language": a.language,
-        "created_at": iso(a.created_at),
-        # Set when the owner deleted the account (its personal data is gone).
-        "deleted_at": iso(a.deleted_at),
-    }
-    if own or a.nik_masked:
-        out["nik_masked"] = a.nik_masked
-    return out
-
-
-def agency_json(a: Agency) -> dict[str, Any]:
-    return {"id": a.id, "code": a.code, "name": a.name, "is_active": a.is_active}
-
-
-def category_json(c: Category) -> dict[str, Any]:
-    return {"id": c.id, "code": c.code, "name": c.name}
-
-
-def subcategory_json(s: Subcategory) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "category_id": s.category_id,
-        "code": s.code,
-        "name": s.name,
-        "is_active": s.is_active,
-        # working days of the SOP stages; null = the default of the settings
-        "sop_confirm_days": s.sop_confirm_days,
-        "sop_reply_days": s.sop_reply_days,
-    }
-
-
-def day_off_json(d: DayOff) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "day": d.day.isoformat(),
-        "name": d.name,
-        "created_at": iso(d.created_at),
-    }
-
-
-def attachment_json(a: Attachment) -> dict[str, Any]:
-    """``url`` is null once the file was removed; ``removed_reason`` then says why:
-    ``retention`` (kept so long after the message was closed), ``account_deleted``
-    (the sender of a signed message deleted their account) or ``removed`` (no
-    reason given; ``removed_at`` is then the time the file was stored)."""
-    out: dict[str, Any] = {
-        "id": a.id,
-        "kind": a.kind,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "url": None if a.removed else f"{API}/messages/{a.message_id}/attachments/{a.id}",
-    }
-    if a.removed:
-        out["removed_at"] = iso(a.removed_at)
-        out["removed_reason"] = a.removed_reason
-    return out
-
-
-def message_summary(m: Message, now: datetime | None = None) -> dict[str, Any]:
-    """The list shape; ``due_at`` is the current stage's SOP deadline (null once
-    final) and, given the time ``now``, ``overdue`` whether it has passed."""
-    out: dict[str, Any] = {
-        "id": m.id,
-        "ticket": m.ticket,
-        "subject": m.subject,
-        "status": str(m.status),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
-        "confidential": m.confidential,
-        "anonymous": m.anonymous,
-        "category_id": m.category_id,
-        "subcategory_id": m.subcategory_id,
-        "agency_id": m.agency_id,
-        "due_at": iso(m.due_at),
-        # send it back as If-Match with a change: a stale one answers 409
-        "version": m.version,
-    }
-    if now is not None:
-        out["overdue"] = m.is_overdue(now)
-    return out
-
-
-def log_json(e: LogEntry, *, staff: bool) -> dict[str, Any]:
-    """A log entry. For staff also who acted and ``visibility``: whether its note is
-    ``internal`` or for the ``sender`` (the sender is given only the notes meant for
-    them, by the core)."""
-    out: dict[str, Any] = {
-        "id": e.id,
-        "action": e.action,
-        "from_status": str(e.from_status) if e.from_status else None,
-        "to_status": str(e.to_status),
-        "note": e.note,
-        "at": iso(e.at),
-        "agency_id": e.agency_id,
-    }
-    if staff:
-        out["actor_id"] = e.actor_id
-        out["visibility"] = str(e.note_visibility)
-    return out
-
-
-def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
-    m = d.message
-    out = message_summary(m, now)
-    out["body"] = m.body
-    out["category"] = category_json(d.category) if d.category else None
-    out["subcategory"] = subcategory_json(d.subcategory) if d.subcategory else None
-    out["agency"] = agency_json(d.agency) if d.agency else None
-    out["attachments"] = [attachment_json(a) for a in m.attachments]
-    if d.author is not None:
-        author: dict[str, Any] = {
-            "id": d.author.id,
-            "full_name": d.author.full_name,
-            "username": d.author.username,
-        }
-        if d.author.email is not None:
-            author["email"] = d.author.email
-        out["author"] = author
-    # The sender deleted their account: no author, and no "anonymous" either.
-    out["author_deleted"] = d.author_deleted
-    out["reply"] = None
-    if d.reply:
-        out["reply"] = {
-            "id": d.reply.id,
-            "answer": d.reply.answer,
-            "created_at": iso(d.reply.created_at),
-            "attachment": attachment_json(d.reply.attachment) if d.reply.attachment else None,
-        }
-        if actor.is_staff:
-            out["reply"]["visibility"] = str(d.reply.visibility)
-    out["rating"] = (
-        {
-            "id": d.rating.message_id,
-            "stars": d.rating.stars,
-            "comment": d.rating.comment,
-            "created_at": iso(d.rating.created_at),
-        }
-        if d.rating
-        else None
-    )
-    out["log"] = [log_json(e, staff=actor.is_staff) for e in d.log]
-    out["actions"] = sorted(d.actions)
-    return out
-
-
-def public_json(m: PublicMessage) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "ticket": m.ticket,
-        "subject": m.subject,
-        "body": m.body,
-        "status": str(m.status),
-        "created_at": iso(m.created_at),
-        "category_id": m.category_id,
-        "agency_id": m.agency_id,
-    }
-
-
-def tracked_json(m: TrackedMessage) -> dict[str, Any]:
-    """A tracked message: the minimum (no text the staff wrote; a subject only
-    for a message on the public list)."""
-    return {
-        "id": m.ticket,
-        "ticket": m.ticket,
-        "subject": m.subject,
-        "status": str(m.status),
-        "created_at": iso(m.created_at),
-        # by when the next step is expected (the current stage's SOP deadline)
-        "due_at": iso(m.due_at),
-        "log": [
-            {
-                "at": iso(e.at),
-                "from_status": str(e.from_status) if e.from_status else None,
-                "to_status": str(e.to_status),
-            }
-            for e in m.log
-        ],
-    }
-
-
-def notification_json(request: Request[Any, Any, Any], n: Notification) -> dict[str, Any]:
-    t = info(request).translator
-    return {
-        "id": n.id,
-        "kind": n.kind,
-        "message_id": n.message_id,
-        "text": t(n.text, **dict(n.params)),
-        "created_at": iso(n.created_at),
-        "read_at": iso(n.read_at),
-    }
-
-
-def page_json(p: Page[Any], fn: Any) -> dict[str, Any]:
-    return page([fn(x) for x in p.items], p.next_cursor)

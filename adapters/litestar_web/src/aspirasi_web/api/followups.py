@@ -20,12 +20,12 @@ from .common import (
     API,
     iso,
     json_body,
-    message_summary,
-    page_json,
     query_flag,
     require_actor,
     text_field,
 )
+from .message_shapes import message_summary
+from .shapes import page_of
 
 TAGS = ["workflow"]
 
@@ -157,7 +157,7 @@ async def reviews(
     require_actor(request)
     show_all = query_flag(closed, "closed")
     page = await core(request).reviews.list(context(request), open_only=not show_all, cursor=cursor)
-    return page_json(page, review_json)
+    return page_of(page, review_json)
 
 
 @post(

@@ -18,20 +18,21 @@ from ..downloads import export_response
 from ..guards import signed_in
 from ..middleware import SESSION_COOKIE
 from .bodies import NO_PASSWORD, PasswordBody, PasswordOnlyBody, ProfileBody
-from .common import API, account_json, iso, require_actor
+from .common import API, require_actor
+from .shapes import AccountOut, PasswordChanged, account_json, iso
 
 TAGS = ["me"]
 
 
 @get(f"{API}/me", tags=TAGS, summary="Own profile")
-async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def me(request: Request[Any, Any, Any]) -> AccountOut:
     """The signed-in account (also for unverified accounts)."""
     require_actor(request, verified=False)
     return account_json(await core(request).accounts.me(context(request)), own=True)
 
 
 @patch(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Change own profile")
-async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]) -> dict[str, Any]:
+async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]) -> AccountOut:
     """Body ``{full_name?, language? ("id" | "en")}``."""
     account = await core(request).accounts.update_profile(
         context(request), full_name=data.full_name, language=data.language
@@ -49,7 +50,7 @@ async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]
 )
 async def change_password(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody]
-) -> dict[str, Any]:
+) -> PasswordChanged:
     """Body ``{current_password, password, password_confirm}``. Every other
     session and token dies; a bearer caller gets a new ``token``, a browser a new
     session cookie."""
@@ -63,13 +64,11 @@ async def change_password(
         purpose=TokenPurpose.API if bearer else TokenPurpose.SESSION,
     )
     if bearer:
-        return {
-            "status": "password_changed",
-            "token": result.token,
-            "expires_at": iso(result.expires_at),
-        }
+        return PasswordChanged(
+            status="password_changed", token=result.token, expires_at=iso(result.expires_at)
+        )
     i.extra_cookies.append((SESSION_COOKIE, result.token, {"max_age": None}))
-    return {"status": "password_changed"}
+    return PasswordChanged(status="password_changed")
 
 
 @get(

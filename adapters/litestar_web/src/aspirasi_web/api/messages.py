@@ -24,17 +24,28 @@ from .common import (
     JSON_VARIANT,
     PUBLIC,
     Limit,
-    iso,
     json_body,
-    log_json,
-    message_detail,
-    message_summary,
-    page,
-    page_json,
-    public_json,
     query_limit,
     read_uploads,
     require_actor,
+)
+from .message_shapes import (
+    LogEntryOut,
+    MessageDetailOut,
+    MessageSummary,
+    RatingOut,
+    log_json,
+    message_detail,
+    message_summary,
+)
+from .shapes import (
+    Page,
+    PublicMessageOut,
+    Sent,
+    TrackedOut,
+    iso,
+    page_of,
+    public_json,
     tracked_json,
 )
 
@@ -58,8 +69,8 @@ TRACKING_DOC = (
 )
 
 
-def _sent(message: Message) -> dict[str, Any]:
-    return {"id": message.id, "ticket": message.ticket, "status": str(message.status)}
+def _sent(message: Message) -> Sent:
+    return Sent(id=message.id, ticket=message.ticket, status=str(message.status))
 
 
 @post(
@@ -74,7 +85,7 @@ async def submit(
     request: Request[Any, Any, Any],
     data: MultipartBody[MessageForm],
     idempotency_key: IdempotencyKey = None,
-) -> Response[dict[str, Any]]:
+) -> Response[Sent]:
     """multipart/form-data ``subject``, ``body``, ``attachment`` (JPG or PDF,
     optional; repeat the part for several files, up to ``ASPIRASI_MAX_ATTACHMENTS``
     of ``ASPIRASI_MAX_UPLOAD_MB`` each: 422 ``too_many_files`` or the refused file's
@@ -101,7 +112,7 @@ async def submit(
     return await api_call(request, idempotency_key, fields, call, _sent, HTTP_201_CREATED)
 
 
-async def submit_json(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+async def submit_json(request: Request[Any, Any, Any]) -> Response[Sent]:
     """:func:`submit` for a JSON body (no files)."""
     data = typed(await json_body(request), MessageForm)
     return await submit.fn(request, data, request.headers.get("idempotency-key"))
@@ -112,17 +123,17 @@ async def my_messages(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> Page[MessageSummary]:
     require_actor(request)
     result = await core(request).queries.my_messages(
         context(request), cursor=cursor, limit=query_limit(limit)
     )
     now = core(request).deps.clock.now()
-    return page_json(result, lambda m: message_summary(m, now))
+    return page_of(result, lambda m: message_summary(m, now))
 
 
 @get(f"{API}/messages/{{message_id:int}}", tags=TAGS, summary="One message")
-async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) -> MessageDetailOut:
     """Everything the reader may see of the message: the author only where the
     reader may see them; attachments with download URLs."""
     actor = require_actor(request)
@@ -148,10 +159,12 @@ async def withdraw(
 
 
 @get(f"{API}/messages/{{message_id:int}}/log", tags=TAGS, summary="The status log")
-async def message_log(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
+async def message_log(
+    request: Request[Any, Any, Any], message_id: FromPath[int]
+) -> Page[LogEntryOut]:
     actor = require_actor(request)
     entries = await core(request).queries.message_log(context(request), message_id)
-    return page([log_json(e, staff=actor.is_staff) for e in entries], None)
+    return Page(items=[log_json(e, staff=actor.is_staff) for e in entries])
 
 
 @get(
@@ -184,7 +197,7 @@ async def rate(
     data: JSONBody[RatingBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
+) -> Response[RatingOut]:
     """Body ``{stars: 1..5, comment}``; 409 unless ``done`` and not yet rated."""
     expected = parse_version(if_match)
 
@@ -193,14 +206,14 @@ async def rate(
             ctx, message_id, data.stars, data.comment, expected_version=expected
         )
 
-    def shape(rating: Rating) -> dict[str, Any]:
-        return {
-            "id": rating.message_id,
-            "message_id": rating.message_id,
-            "stars": rating.stars,
-            "comment": rating.comment,
-            "created_at": iso(rating.created_at),
-        }
+    def shape(rating: Rating) -> RatingOut:
+        return RatingOut(
+            id=rating.message_id,
+            message_id=rating.message_id,
+            stars=rating.stars,
+            comment=rating.comment,
+            created_at=iso(rating.created_at),
+        )
 
     return await api_call(request, idempotency_key, fields_of(data), call, shape, HTTP_201_CREATED)
 
@@ -217,10 +230,10 @@ async def public_messages(
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
     q: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+) -> Page[PublicMessageOut]:
     """The public list (``PUBLIC_DOC`` is its OpenAPI description)."""
     result = await core(request).queries.public(cursor=cursor, limit=query_limit(limit), text=q)
-    return page_json(result, public_json)
+    return page_of(result, public_json)
 
 
 @post(
@@ -231,10 +244,12 @@ async def public_messages(
     description=TRACKING_DOC,
     security=PUBLIC,
 )
-async def tracking(request: Request[Any, Any, Any], data: JSONBody[TrackingBody]) -> dict[str, Any]:
+async def tracking(
+    request: Request[Any, Any, Any], data: JSONBody[TrackingBody]
+) -> Page[TrackedOut]:
     """Public tracking by NIK (``TRACKING_DOC`` is its OpenAPI description)."""
     found = await core(request).queries.track(context(request), data.nik)
-    return page([tracked_json(m) for m in found], None)
+    return Page(items=[tracked_json(m) for m in found])
 
 
 ROUTES = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
@@ -15,16 +16,24 @@ from aspirasi_core.domain.policy import Perm
 from ..context import context, core
 from ..guards import requires
 from .bodies import NikBody, NikReleaseBody
-from .common import API, account_json, iso
+from .shapes import API, AccountOut, account_json, iso
 
 TAGS = ["admin"]
 ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
-def _holder_json(account: Any) -> dict[str, Any]:
-    out = account_json(account)
-    out["email_verified_at"] = iso(account.email_verified_at)
-    return out
+class HolderOut(AccountOut, kw_only=True):
+    email_verified_at: str | None
+
+
+class Released(msgspec.Struct):
+    status: str
+    account: HolderOut
+
+
+def _holder_json(account: Any) -> HolderOut:
+    fields = msgspec.structs.asdict(account_json(account))
+    return HolderOut(**fields, email_verified_at=iso(account.email_verified_at))
 
 
 @post(
@@ -34,7 +43,7 @@ def _holder_json(account: Any) -> dict[str, Any]:
     status_code=HTTP_200_OK,
     summary="Who holds a NIK",
 )
-async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -> dict[str, Any]:
+async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -> HolderOut:
     """Body ``{nik}`` → the verified account holding it; 404 ``nik_not_registered``
     when none does. For checking a claim before releasing it."""
     holder = await core(request).nik_claims.holder(context(request), data.nik)
@@ -48,15 +57,13 @@ async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -
     status_code=HTTP_200_OK,
     summary="Release a NIK",
 )
-async def release_nik(
-    request: Request[Any, Any, Any], data: JSONBody[NikReleaseBody]
-) -> dict[str, Any]:
+async def release_nik(request: Request[Any, Any, Any], data: JSONBody[NikReleaseBody]) -> Released:
     """Body ``{nik, reason}``: takes the NIK away from the verified account holding
     it, after the super admin checked that it belongs to someone else (the reason
     says what was checked; the holder is told by mail). → ``{status, account}``,
     the former holder. 404 ``nik_not_registered``; 422 for a bad NIK or no reason."""
     released = await core(request).nik_claims.release(context(request), data.nik, data.reason)
-    return {"status": "released", "account": _holder_json(released)}
+    return Released(status="released", account=_holder_json(released))
 
 
 ROUTES = [nik_holder, release_nik]

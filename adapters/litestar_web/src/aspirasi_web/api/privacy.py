@@ -17,7 +17,8 @@ from aspirasi_core.services import AuditQuery
 from ..context import context, core
 from ..guards import requires
 from .bodies import ReasonBody
-from .common import API, Limit, iso, page_json, query_date, query_limit
+from .common import API, Limit, iso, query_date, query_limit
+from .shapes import Page, page_of
 
 
 @post(
@@ -86,7 +87,7 @@ async def audit(
     date_to: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """Super admin (``audit.read``): staff reads of personal data and other
     audited acts, newest first. Filters: ``actor`` (account id, username or
     e-mail), ``action`` (e.g. ``message.sender_reveal``), ``subject_account_id``,
@@ -104,7 +105,7 @@ async def audit(
         at_to=query_date(date_to, "date_to", tz, end=True),
     )
     result = await app.audit.list(context(request), query, cursor=cursor, limit=query_limit(limit))
-    return page_json(result, audit_json)
+    return page_of(result, audit_json)
 
 
 ROUTES = [reveal, audit]

@@ -10,7 +10,8 @@ from litestar import Request, get
 from litestar.params import FromPath
 
 from ..context import core
-from .common import API, PUBLIC, Limit, iso, page, query_limit
+from .common import API, PUBLIC, Limit, iso, query_limit
+from .shapes import Page
 
 TAGS = ["public"]
 
@@ -58,13 +59,15 @@ async def record_entry(
     description=ROOTS_DOC,
     security=PUBLIC,
 )
-async def record_roots(request: Request[Any, Any, Any], limit: Limit = None) -> dict[str, Any]:
+async def record_roots(
+    request: Request[Any, Any, Any], limit: Limit = None
+) -> Page[dict[str, Any]]:
     roots = await core(request).log_chain.recent_roots(query_limit(limit) or 30)
     items = [
         {"day": r.day.isoformat(), "root": r.root, "prev_root": r.prev_root, "chains": r.chains}
         for r in roots
     ]
-    return page(items, None)
+    return Page(items=items)
 
 
 ROUTES = [record_entry, record_roots]

@@ -1,0 +1,89 @@
+"""``/api/v1/admin/days-off``: the extra days off of the SOP calendar (the super
+admin's), next to the country's public holidays."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, delete, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from aspirasi_core.domain.errors import Invalid
+from aspirasi_core.domain.policy import Perm
+
+from ..context import context, core
+from ..guards import requires
+from .common import API, json_body, text_field
+from .shapes import DayOffOut, DaysOff, Holiday, day_off_json
+
+TAGS = ["admin"]
+ADMIN = [requires(Perm.ADMIN_MANAGE)]
+
+
+def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
+    """A ``?year=`` (default: this year in the province's time zone); anything
+    but a year from 1901 to 2199 is refused (field ``year``)."""
+    app = core(request)
+    if value is None or value == "":
+        return app.deps.clock.now().astimezone(ZoneInfo(app.deps.settings.timezone)).year
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
+    year = int(text)
+    app.sop.public_holidays(year)  # validates the range
+    return year
+
+
+@get(f"{API}/admin/days-off", guards=ADMIN, tags=TAGS, summary="Days off of a year")
+async def list_days_off(
+    request: Request[Any, Any, Any], year: FromQuery[str | None] = None
+) -> DaysOff:
+    """The extra days off of ``year`` (default: this year) by date, and the
+    country's public holidays of that year (read-only). Both are skipped when
+    SOP deadlines are counted."""
+    app = core(request)
+    the_year = query_year(request, year)
+    found = await app.sop.days_off(context(request), the_year)
+    return DaysOff(
+        items=[day_off_json(d) for d in found],
+        year=the_year,
+        public_holidays=[
+            Holiday(day=day.isoformat(), name=name)
+            for day, name in app.sop.public_holidays(the_year)
+        ],
+    )
+
+
+@post(
+    f"{API}/admin/days-off",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Add a day off",
+)
+async def create_day_off(request: Request[Any, Any, Any]) -> DayOffOut:
+    """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
+    holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
+    the day is already off."""
+    data = await json_body(request)
+    added = await core(request).sop.add_day_off(
+        context(request), text_field(data, "day"), text_field(data, "name")
+    )
+    return day_off_json(added)
+
+
+@delete(
+    f"{API}/admin/days-off/{{day_off_id:int}}",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Remove a day off",
+)
+async def delete_day_off(request: Request[Any, Any, Any], day_off_id: FromPath[int]) -> None:
+    """The open messages' deadlines move back; 404 for an unknown id."""
+    await core(request).sop.remove_day_off(context(request), day_off_id)
+
+
+ROUTES = [list_days_off, create_day_off, delete_day_off]

@@ -1,0 +1,259 @@
+"""The JSON shapes of SPEC.md ("Shapes the contract fixes") as msgspec structs:
+the handlers return them, Litestar encodes them and documents them in the schema.
+A field that is ``UNSET`` is left out of the answer (``overdue`` without a clock,
+``nik_masked`` of someone else's account, what only the staff may read)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from aspirasi_core.domain.model import Account, Agency, Category, DayOff, Notification, Subcategory
+from aspirasi_core.domain.model import Page as CorePage
+from aspirasi_core.services import PublicMessage, TrackedMessage
+
+from ..i18n import Translator
+
+API = "/api/v1"
+T = TypeVar("T")
+
+
+class Shape(msgspec.Struct, kw_only=True):
+    pass
+
+
+class Page(Shape, Generic[T]):
+    """A list: ``next_cursor`` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def iso(value: datetime | None) -> str | None:
+    """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # "+00:00" → "Z"
+
+
+def page_of(p: CorePage[Any], fn: Any) -> Page[Any]:
+    return Page(items=[fn(x) for x in p.items], next_cursor=p.next_cursor)
+
+
+class AccountOut(Shape):
+    id: int
+    email: str | None
+    username: str | None
+    full_name: str | None
+    role: str
+    agency_id: int | None
+    permissions: list[str]
+    is_active: bool
+    email_verified: bool
+    language: str
+    created_at: str | None
+    #: Set when the owner deleted the account (its personal data is gone).
+    deleted_at: str | None
+    nik_masked: str | UnsetType | None = UNSET
+
+
+def account_json(a: Account, *, own: bool = False) -> AccountOut:
+    return AccountOut(
+        id=a.id,
+        email=a.email,
+        username=a.username,
+        full_name=a.full_name,
+        role=a.role,
+        agency_id=a.agency_id,
+        permissions=sorted(a.permissions),
+        is_active=a.is_active,
+        email_verified=a.verified,
+        language=a.language,
+        created_at=iso(a.created_at),
+        deleted_at=iso(a.deleted_at),
+        nik_masked=a.nik_masked if own or a.nik_masked else UNSET,
+    )
+
+
+class AgencyOut(Shape):
+    id: int
+    code: str
+    name: str
+    is_active: bool
+
+
+def agency_json(a: Agency) -> AgencyOut:
+    return AgencyOut(id=a.id, code=a.code, name=a.name, is_active=a.is_active)
+
+
+class CategoryOut(Shape):
+    id: int
+    code: str
+    name: str
+
+
+def category_json(c: Category) -> CategoryOut:
+    return CategoryOut(id=c.id, code=c.code, name=c.name)
+
+
+class SubcategoryOut(Shape):
+    id: int
+    category_id: int
+    code: str
+    name: str
+    is_active: bool
+    #: working days of the SOP stages; null = the default of the settings
+    sop_confirm_days: int | None
+    sop_reply_days: int | None
+
+
+def subcategory_json(s: Subcategory) -> SubcategoryOut:
+    return SubcategoryOut(
+        id=s.id,
+        category_id=s.category_id,
+        code=s.code,
+        name=s.name,
+        is_active=s.is_active,
+        sop_confirm_days=s.sop_confirm_days,
+        sop_reply_days=s.sop_reply_days,
+    )
+
+
+class PublicMessageOut(Shape):
+    id: int
+    ticket: str
+    subject: str
+    body: str
+    status: str
+    created_at: str | None
+    category_id: int | None
+    agency_id: int | None
+
+
+def public_json(m: PublicMessage) -> PublicMessageOut:
+    return PublicMessageOut(
+        id=m.id,
+        ticket=m.ticket,
+        subject=m.subject,
+        body=m.body,
+        status=str(m.status),
+        created_at=iso(m.created_at),
+        category_id=m.category_id,
+        agency_id=m.agency_id,
+    )
+
+
+class TrackedStep(Shape):
+    at: str | None
+    from_status: str | None
+    to_status: str
+
+
+class TrackedOut(Shape):
+    """A tracked message: the minimum (no text the staff wrote; a subject only
+    for a message on the public list)."""
+
+    id: str
+    ticket: str
+    subject: str | None
+    status: str
+    created_at: str | None
+    #: by when the next step is expected (the current stage's SOP deadline)
+    due_at: str | None
+    log: list[TrackedStep]
+
+
+def tracked_json(m: TrackedMessage) -> TrackedOut:
+    return TrackedOut(
+        id=m.ticket,
+        ticket=m.ticket,
+        subject=m.subject,
+        status=str(m.status),
+        created_at=iso(m.created_at),
+        due_at=iso(m.due_at),
+        log=[
+            TrackedStep(
+                at=iso(e.at),
+                from_status=str(e.from_status) if e.from_status else None,
+                to_status=str(e.to_status),
+            )
+            for e in m.log
+        ],
+    )
+
+
+class DayOffOut(Shape):
+    id: int
+    day: str
+    name: str
+    created_at: str | None
+
+
+def day_off_json(d: DayOff) -> DayOffOut:
+    return DayOffOut(id=d.id, day=d.day.isoformat(), name=d.name, created_at=iso(d.created_at))
+
+
+class Holiday(Shape):
+    day: str
+    name: str
+
+
+class DaysOff(Page[DayOffOut], kw_only=True):
+    """The extra days off of ``year``, and the country's public holidays (read-only)."""
+
+    year: int
+    public_holidays: list[Holiday]
+
+
+class NotificationOut(Shape):
+    id: int
+    kind: str
+    message_id: int | None
+    text: str
+    created_at: str | None
+    read_at: str | None
+
+
+def notification_json(t: Translator, n: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        message_id=n.message_id,
+        text=t(n.text, **dict(n.params)),
+        created_at=iso(n.created_at),
+        read_at=iso(n.read_at),
+    )
+
+
+class Sent(Shape):
+    """A message just sent."""
+
+    id: int
+    ticket: str
+    status: str
+
+
+class StatusOut(Shape):
+    """What happened (``status``), and for people a sentence about it."""
+
+    status: str
+    detail: str | UnsetType = UNSET
+
+
+class LoginOut(Shape, kw_only=True):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the kind of token, not a secret
+    expires_at: str | None
+    device_token: str | None
+    user: AccountOut
+
+
+class PasswordChanged(Shape):
+    status: str
+    token: str | UnsetType = UNSET
+    expires_at: str | UnsetType | None = UNSET
