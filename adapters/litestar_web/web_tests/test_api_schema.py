@@ -100,3 +100,14 @@ def test_a_created_message_links_to_what_acts_on_it(schema: dict[str, Any]) -> N
     forward = schema["paths"]["/api/v1/messages/{message_id}/forward"]["post"]["operationId"]
     assert targets[get_one] == {"message_id": "$response.body#/id"}
     assert forward in targets
+
+
+def test_downloads_are_files_of_their_media_types(schema: dict[str, Any]) -> None:
+    paths = schema["paths"]
+    attachment = paths["/api/v1/messages/{message_id}/attachments/{attachment_id}"]["get"]
+    content = attachment["responses"]["200"]["content"]
+    assert set(content) == {"image/jpeg", "application/pdf"}
+    assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+    export = paths["/api/v1/me/export"]["get"]["responses"]["200"]
+    assert set(export["content"]) == {"application/zip"}
+    assert "Content-Disposition" in export["headers"]

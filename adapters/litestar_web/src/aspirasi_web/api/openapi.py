@@ -102,6 +102,30 @@ RETRY_AFTER = OpenAPIHeader(
 )
 
 
+#: The downloads, by path: the media types their file can have.
+DOWNLOADS = {
+    f"{API}/messages/{{message_id}}/attachments/{{attachment_id}}": (
+        "image/jpeg",
+        "application/pdf",
+    ),
+    f"{API}/me/export": ("application/zip",),
+}
+_BINARY = Schema(type="string", format="binary")  # type: ignore[arg-type]
+
+
+def download_response(media_types: tuple[str, ...]) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description="The file, as a download",
+        content={media: OpenAPIMediaType(schema=_BINARY) for media in media_types},
+        headers={
+            "Content-Disposition": OpenAPIHeader(
+                schema=Schema(type="string"),  # type: ignore[arg-type]
+                description="`attachment`, with the file's name.",
+            )
+        },
+    )
+
+
 def problem_response(status: int) -> OpenAPIResponse:
     headers: dict[str, Any] = {"Retry-After": RETRY_AFTER} if status in (429, 503) else {}
     return OpenAPIResponse(
@@ -172,6 +196,8 @@ def document_api(app: Litestar) -> None:
             if op.security != [{}]:
                 op.security = SECURITY_UNSAFE if method in UNSAFE else SECURITY_SAFE
             responses = dict(op.responses or {})
+            if method == "get" and path in DOWNLOADS:
+                responses["200"] = download_response(DOWNLOADS[path])
             no_content = responses.get("204")
             if isinstance(no_content, OpenAPIResponse):
                 no_content.content = None  # nothing follows, not JSON null
