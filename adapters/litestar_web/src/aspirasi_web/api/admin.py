@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, delete, get, patch, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
@@ -17,7 +18,15 @@ from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
 from ..context import context, core
 from ..guards import requires
-from .common import API, Limit, bool_field, json_body, query_int, query_limit, text_field
+from .bodies import (
+    AccountChangesBody,
+    EntryBody,
+    EntryChangesBody,
+    StaffBody,
+    SubcategoryBody,
+    SubcategoryChangesBody,
+)
+from .common import API, Limit, query_int, query_limit
 from .days_off import query_year as query_year  # the admin pages read ?year= alike
 from .shapes import (
     AccountOut,
@@ -37,35 +46,13 @@ TAGS = ["admin"]
 ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
-def _optional_text(data: dict[str, Any], name: str) -> Any:
-    return data.get(name)
+def _unset(value: Any) -> Any:
+    """msgspec's "not sent" as the core's."""
+    return UNSET if value is msgspec.UNSET else value
 
 
-def _permissions(data: dict[str, Any]) -> tuple[str, ...] | None:
-    value = data.get("permissions")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid.field(
-            "permissions", "permissions_list", "Give the permissions as a list of names."
-        )
-    return tuple(value)
-
-
-def _role(data: dict[str, Any], *, default: str | None) -> str | None:
-    value = data.get("role", default)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid.field("role", "role_unknown", "Choose the admin or operator level.")
-    return value
-
-
-def _agency(data: dict[str, Any]) -> int | None:
-    value = data.get("agency_id")
-    if value is None or value == "":
-        return None
-    return check_id(value, "agency_id")
+def _agency(value: int | None) -> int | None:
+    return None if value is None else check_id(value, "agency_id")
 
 
 # ---------------------------------------------------------------------- accounts
@@ -96,20 +83,19 @@ async def list_users(
     status_code=HTTP_201_CREATED,
     summary="Create a staff account",
 )
-async def create_user(request: Request[Any, Any, Any]) -> AccountOut:
+async def create_user(request: Request[Any, Any, Any], data: JSONBody[StaffBody]) -> AccountOut:
     """Body ``{email, username, full_name, password, role: "admin" | "operator",
     agency_id (operators), permissions?}``."""
-    data = await json_body(request)
     account = await core(request).admin.create_staff(
         context(request),
         StaffInput(
-            email=text_field(data, "email"),
-            username=text_field(data, "username"),
-            full_name=text_field(data, "full_name"),
-            password=text_field(data, "password"),
-            role=_role(data, default="") or "",
-            agency_id=_agency(data),
-            permissions=_permissions(data) or (),
+            email=data.email,
+            username=data.username,
+            full_name=data.full_name,
+            password=data.password,
+            role=data.role,
+            agency_id=_agency(data.agency_id),
+            permissions=tuple(data.permissions),
             # a typed password is the new staff member's to replace at first log-in
             must_change_password=True,
         ),
@@ -125,19 +111,20 @@ async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -
 @patch(
     f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an account"
 )
-async def update_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> AccountOut:
+async def update_user(
+    request: Request[Any, Any, Any], account_id: FromPath[int], data: JSONBody[AccountChangesBody]
+) -> AccountOut:
     """Body (all optional) ``{role, agency_id, permissions: [...], is_active,
     full_name}``; ``{"is_active": false}`` deactivates (and ends the sessions)."""
-    data = await json_body(request)
     account = await core(request).admin.update_account(
         context(request),
         account_id,
         AccountChanges(
-            role=_role(data, default=None),
-            agency_id=_agency(data),
-            permissions=_permissions(data),
-            is_active=bool_field(data, "is_active"),
-            full_name=_optional_text(data, "full_name"),
+            role=data.role,
+            agency_id=_agency(data.agency_id),
+            permissions=None if data.permissions is None else tuple(data.permissions),
+            is_active=data.is_active,
+            full_name=data.full_name,
         ),
     )
     return account_json(account)
@@ -170,11 +157,10 @@ async def list_agencies(request: Request[Any, Any, Any]) -> Page[AgencyOut]:
     status_code=HTTP_201_CREATED,
     summary="Create an agency",
 )
-async def create_agency(request: Request[Any, Any, Any]) -> AgencyOut:
+async def create_agency(request: Request[Any, Any, Any], data: JSONBody[EntryBody]) -> AgencyOut:
     """Body ``{name, code}``."""
-    data = await json_body(request)
     agency = await core(request).admin.create_entry(
-        context(request), "agency", code=text_field(data, "code"), name=text_field(data, "name")
+        context(request), "agency", code=data.code, name=data.name
     )
     return agency_json(agency)
 
@@ -182,15 +168,12 @@ async def create_agency(request: Request[Any, Any, Any]) -> AgencyOut:
 @patch(
     f"{API}/admin/agencies/{{agency_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an agency"
 )
-async def update_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> AgencyOut:
+async def update_agency(
+    request: Request[Any, Any, Any], agency_id: FromPath[int], data: JSONBody[EntryChangesBody]
+) -> AgencyOut:
     """Body ``{name?, is_active?}``."""
-    data = await json_body(request)
     agency = await core(request).admin.update_entry(
-        context(request),
-        "agency",
-        agency_id,
-        name=_optional_text(data, "name"),
-        is_active=bool_field(data, "is_active"),
+        context(request), "agency", agency_id, name=data.name, is_active=data.is_active
     )
     return agency_json(agency)
 
@@ -220,11 +203,12 @@ async def list_categories(request: Request[Any, Any, Any]) -> Page[CategoryOut]:
     status_code=HTTP_201_CREATED,
     summary="Create a category",
 )
-async def create_category(request: Request[Any, Any, Any]) -> CategoryOut:
+async def create_category(
+    request: Request[Any, Any, Any], data: JSONBody[EntryBody]
+) -> CategoryOut:
     """Body ``{name, code}``."""
-    data = await json_body(request)
     category = await core(request).admin.create_entry(
-        context(request), "category", code=text_field(data, "code"), name=text_field(data, "name")
+        context(request), "category", code=data.code, name=data.name
     )
     return category_json(category)
 
@@ -236,14 +220,13 @@ async def create_category(request: Request[Any, Any, Any]) -> CategoryOut:
     summary="Rename a category",
 )
 async def update_category(
-    request: Request[Any, Any, Any], category_id: FromPath[int]
+    request: Request[Any, Any, Any], category_id: FromPath[int], data: JSONBody[EntryChangesBody]
 ) -> CategoryOut:
     """Body ``{name}``. Categories cannot be deactivated."""
-    data = await json_body(request)
-    if data.get("is_active") is not None:
+    if data.is_active is not None:
         raise Invalid.field("is_active", "not_supported", "Categories cannot be deactivated.")
     category = await core(request).admin.update_entry(
-        context(request), "category", category_id, name=text_field(data, "name")
+        context(request), "category", category_id, name=data.name or ""
     )
     return category_json(category)
 
@@ -271,15 +254,16 @@ async def list_subcategories(
     status_code=HTTP_201_CREATED,
     summary="Create a sub-category",
 )
-async def create_subcategory(request: Request[Any, Any, Any]) -> SubcategoryOut:
+async def create_subcategory(
+    request: Request[Any, Any, Any], data: JSONBody[SubcategoryBody]
+) -> SubcategoryOut:
     """Body ``{category_id, name, code}``."""
-    data = await json_body(request)
     sub = await core(request).admin.create_entry(
         context(request),
         "subcategory",
-        category_id=data.get("category_id"),
-        code=text_field(data, "code"),
-        name=text_field(data, "name"),
+        category_id=data.category_id,
+        code=data.code,
+        name=data.name,
     )
     return subcategory_json(sub)
 
@@ -291,20 +275,21 @@ async def create_subcategory(request: Request[Any, Any, Any]) -> SubcategoryOut:
     summary="Change a sub-category",
 )
 async def update_subcategory(
-    request: Request[Any, Any, Any], subcategory_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    subcategory_id: FromPath[int],
+    data: JSONBody[SubcategoryChangesBody],
 ) -> SubcategoryOut:
     """Body ``{name?, is_active?, sop_confirm_days?, sop_reply_days?}``: the SOP
     days are working days (1 to 365); null or "" returns to the default of the
     settings. Changing them re-times the open messages of the sub-category."""
-    data = await json_body(request)
     sub = await core(request).admin.update_entry(
         context(request),
         "subcategory",
         subcategory_id,
-        name=_optional_text(data, "name"),
-        is_active=bool_field(data, "is_active"),
-        sop_confirm_days=data.get("sop_confirm_days", UNSET),
-        sop_reply_days=data.get("sop_reply_days", UNSET),
+        name=data.name,
+        is_active=data.is_active,
+        sop_confirm_days=_unset(data.sop_confirm_days),
+        sop_reply_days=_unset(data.sop_reply_days),
     )
     return subcategory_json(sub)
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 #: Who may read a note, a reason or an answer: the staff only, or the sender too.
 Visibility = Literal["internal", "sender"]
@@ -164,6 +164,62 @@ class NikBody(Body):
 class NikReleaseBody(Body):
     nik: str = ""
     reason: str = ""
+
+
+class StaffBody(Body):
+    email: str = ""
+    username: str = ""
+    full_name: str = ""
+    password: str = ""
+    role: Annotated[str, Meta(description='``"admin"`` or ``"operator"``.')] = ""
+    agency_id: Annotated[Id | None, Meta(description="The operator's agency.")] = None
+    permissions: list[str] = msgspec.field(default_factory=list)
+
+
+class AccountChangesBody(Body):
+    """Every field optional; ``{"is_active": false}`` deactivates."""
+
+    role: str | None = None
+    agency_id: Id | None = None
+    permissions: list[str] | None = None
+    is_active: bool | None = None
+    full_name: str | None = None
+
+
+class EntryBody(Body):
+    code: str = ""
+    name: str = ""
+
+
+class EntryChangesBody(Body):
+    name: str | None = None
+    is_active: bool | None = None
+
+
+class SubcategoryBody(Body):
+    category_id: Id | None = None
+    code: str = ""
+    name: str = ""
+
+
+#: Working days (1 to 365, a number or its digits: the core checks them with the
+#: other fields); null or "" returns to the default of the settings.
+SopDays = Annotated[
+    int | str | UnsetType | None,
+    Meta(description='Working days, 1 to 365; null or "" for the default.'),
+]
+
+
+class SubcategoryChangesBody(Body):
+    name: str | None = None
+    is_active: bool | None = None
+    sop_confirm_days: SopDays = UNSET
+    sop_reply_days: SopDays = UNSET
+
+
+class DayOffBody(Body):
+    day: Annotated[str, Meta(description="YYYY-MM-DD")] = ""
+    name: str = ""
 
 
 def fields_of(body: Body) -> dict[str, object]:

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
@@ -15,7 +15,8 @@ from aspirasi_core.domain.policy import Perm
 
 from ..context import context, core
 from ..guards import requires
-from .common import API, json_body, text_field
+from .bodies import DayOffBody
+from .common import API
 from .shapes import DayOffOut, DaysOff, Holiday, day_off_json
 
 TAGS = ["admin"]
@@ -63,14 +64,11 @@ async def list_days_off(
     status_code=HTTP_201_CREATED,
     summary="Add a day off",
 )
-async def create_day_off(request: Request[Any, Any, Any]) -> DayOffOut:
+async def create_day_off(request: Request[Any, Any, Any], data: JSONBody[DayOffBody]) -> DayOffOut:
     """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
     holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
     the day is already off."""
-    data = await json_body(request)
-    added = await core(request).sop.add_day_off(
-        context(request), text_field(data, "day"), text_field(data, "name")
-    )
+    added = await core(request).sop.add_day_off(context(request), data.day, data.name)
     return day_off_json(added)
 
 
