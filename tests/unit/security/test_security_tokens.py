@@ -46,5 +46,11 @@ def test_hash_token_known_value() -> None:
 
 
 def test_token_purposes() -> None:
-    assert set(TokenPurpose.ALL) == {"verify_email", "reset_password", "session", "api"}
+    assert set(TokenPurpose.ALL) == {
+        "verify_email",
+        "reset_password",
+        "session",
+        "api",
+        "staff_invitation",
+    }
     assert len(TokenPurpose.ALL) == len(set(TokenPurpose.ALL))

@@ -147,6 +147,11 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
             detail = "; ".join(e["message"] for e in errors or [])
         return problem(request, status, exc.code, detail, errors=errors, headers=headers)
     if exc.code == "password_change_required":  # see aspirasi_web.guards
+        if request.headers.get("hx-request"):
+            # A fragment a page fetches by itself (the bell's count): nothing to put
+            # in it, and htmx swaps nothing on 204; a redirect would put a whole page
+            # inside the bell.
+            return Response(content=b"", status_code=204, headers={"Cache-Control": "no-store"})
         return Redirect(path="/account/password")
     if isinstance(exc, Unauthenticated):
         from .templating import safe_next
