@@ -442,6 +442,13 @@ def test_days_off_api_moves_an_open_deadline(sw: ApiWorld) -> None:
     assert listing["public_holidays"] and all(
         d["day"].startswith(str(last_day.year)) for d in listing["public_holidays"]
     )
+    names = {d["name"] for d in listing["public_holidays"]}
+    assert "Tahun Baru Masehi" in names and "New Year's Day" not in names  # Indonesian first
+    english = sw.client.get(
+        f"/api/v1/admin/days-off?year={last_day.year}",
+        headers={**root, "Accept-Language": "en"},
+    ).json()
+    assert "New Year's Day" in {d["name"] for d in english["public_holidays"]}
 
     twice = sw.client.post(
         "/api/v1/admin/days-off", json={"day": last_day.isoformat(), "name": "x"}, headers=root

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.policy import Perm
 
-from ..context import context, core
+from ..context import context, core, translator
 from ..guards import requires
 from .bodies import DayOffBody
 from .common import API
@@ -43,7 +43,8 @@ async def list_days_off(
 ) -> DaysOff:
     """The extra days off of ``year`` (default: this year) by date, and the
     country's public holidays of that year (read-only). Both are skipped when
-    SOP deadlines are counted."""
+    SOP deadlines are counted. Holiday names are in the request's language
+    (Indonesian unless it asks for English)."""
     app = core(request)
     the_year = query_year(request, year)
     found = await app.sop.days_off(context(request), the_year)
@@ -52,7 +53,7 @@ async def list_days_off(
         year=the_year,
         public_holidays=[
             Holiday(day=day.isoformat(), name=name)
-            for day, name in app.sop.public_holidays(the_year)
+            for day, name in app.sop.public_holidays(the_year, translator(request).language)
         ],
     )
 
