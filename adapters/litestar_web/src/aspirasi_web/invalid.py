@@ -79,8 +79,21 @@ def field_errors(value: Any, cls: type[Any]) -> list[FieldError]:
         try:
             msgspec.convert(value[field.encode_name], field.type, strict=False)
         except msgspec.ValidationError as exc:
-            errors.append(_field_error({"message": str(exc), "key": field.encode_name}))
+            error = _field_error({"message": str(exc), "key": field.encode_name})
+            errors.append(declared_error(field.type, error))
     return errors
+
+
+def declared_error(annotation: Any, error: FieldError) -> FieldError:
+    """The error a field declares for any value it refuses (``Meta(extra={"error":
+    (code, message)})``: the core's own code, e.g. ``visibility_unknown``), else
+    ``error``."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        declared = (getattr(meta, "extra", None) or {}).get("error")
+        if declared:
+            code, message = declared
+            return FieldError(error.field, code, message)
+    return error
 
 
 def _raise(errors: list[FieldError]) -> None:

@@ -18,6 +18,13 @@ from msgspec import UNSET, Meta, UnsetType
 
 #: Who may read a note, a reason or an answer: the staff only, or the sender too.
 Visibility = Literal["internal", "sender"]
+#: What any other value of a ``visibility`` field answers: the core's code and text.
+VISIBILITY_ERROR = {
+    "error": (
+        "visibility_unknown",
+        "Choose who may read the text: internal (staff only) or sender.",
+    )
+}
 Id = Annotated[int, Meta(description="An id (a positive whole number).")]
 
 
@@ -112,21 +119,24 @@ class ForwardBody(Body):
     agency_id: Id | None = None
     note: str = ""
     visibility: Annotated[
-        Visibility | None, Meta(description="Who may read the note (default ``internal``).")
+        Visibility | None,
+        Meta(description="Who may read the note (default ``internal``).", extra=VISIBILITY_ERROR),
     ] = None
 
 
 class RejectBody(Body):
     reason: str = ""
     visibility: Annotated[
-        Visibility | None, Meta(description="Who may read the reason (default ``sender``).")
+        Visibility | None,
+        Meta(description="Who may read the reason (default ``sender``).", extra=VISIBILITY_ERROR),
     ] = None
 
 
 class NoteBody(Body):
     note: str = ""
     visibility: Annotated[
-        Visibility | None, Meta(description="Who may read the note (default ``sender``).")
+        Visibility | None,
+        Meta(description="Who may read the note (default ``sender``).", extra=VISIBILITY_ERROR),
     ] = None
 
 
@@ -139,7 +149,8 @@ class ReplyBody(Body):
 
     answer: str = ""
     visibility: Annotated[
-        Visibility | None, Meta(description="Who may read the answer (default ``sender``).")
+        Visibility | None,
+        Meta(description="Who may read the answer (default ``sender``).", extra=VISIBILITY_ERROR),
     ] = None
 
 
@@ -149,7 +160,8 @@ class ReplyForm(Body):
     answer: str = ""
     attachment: Annotated[UploadFile | None, Meta(description="A PDF.")] = None
     visibility: Annotated[
-        Visibility | None, Meta(description="Who may read the answer (default ``sender``).")
+        Visibility | None,
+        Meta(description="Who may read the answer (default ``sender``).", extra=VISIBILITY_ERROR),
     ] = None
 
 
