@@ -108,6 +108,7 @@ _TABLES = (
     "replies",
     "ratings",
     "days_off",
+    "log_roots",
 )
 
 
@@ -138,6 +139,10 @@ class CoreSchema:
     replies: TableClause
     ratings: TableClause
     days_off: TableClause
+    #: The daily roots over all messages' hash chains (``day``, ``root``,
+    #: ``prev_root``, ``chains``, ``created_at``): public, as the province
+    #: publishes them (docs/audit.md).
+    log_roots: TableClause
 
     @property
     def tables(self) -> MappingProxyType[str, TableClause]:

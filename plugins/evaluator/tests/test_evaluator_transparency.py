@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -16,6 +17,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from aspirasi_core.services import SubmitInput
+from aspirasi_core.services.ports.log_chain import LogRoot
 from aspirasi_core.storage.tables import messages, ratings
 from aspirasi_evaluator.tables import reprimands
 
@@ -167,3 +169,32 @@ def test_the_licence_is_the_settings(licensed):
     )
     assert {r["licence"] for r in rows} == {"CC0 1.0"}
     assert json.loads(licensed.get("/transparansi.json").content)["columns"][0] == "agency_code"
+
+
+def test_the_page_publishes_the_newest_daily_roots(world):
+    """Issue 23 (4): the daily roots of the tamper-evident record are published on
+    the transparency page, the newest seven as the core keeps them, with links to
+    check them."""
+    _story(world)
+    before = world.get("/transparansi").text
+    assert "Belum ada hari yang disegel." in before
+    now = world.core.deps.clock.now()
+    days = [now.date() - timedelta(days=n) for n in range(9, 0, -1)]
+
+    def seal(uow: Any) -> None:  # the sweep's rows, for days the tests cannot wait for
+        prev = "0" * 64
+        for n, day in enumerate(days):
+            root = f"{n:02d}" + "ab" * 31
+            uow.log_chain.add_root(LogRoot(day, root, prev, n + 1, now))
+            prev = root
+
+    world.core.deps.db.run_sync(seal, write=True)
+    html = world.get("/transparansi").text
+    section = html.split('id="h-roots"', 1)[1].split("</section>", 1)[0]
+    shown = [part.split("</code>", 1)[0] for part in section.split('<code class="hash">')[1:]]
+    assert shown == [f"{n:02d}" + "ab" * 31 for n in range(8, 1, -1)]  # newest 7
+    assert "9 pesan berubah" in section
+    assert 'href="/verifikasi#roots"' in section
+    assert 'href="/api/v1/public/record/roots"' in section
+    assert "Catatan tahan-ubah" in html
+    assert "Tamper-evident record" in world.get("/transparansi?lang=en").text

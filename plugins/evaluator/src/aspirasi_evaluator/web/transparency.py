@@ -9,6 +9,11 @@ the app's memory store unless the app configures another): a public page
 must not run the whole report for every visitor, and the page and both
 downloads then show the same figures. Only whole years are offered, so a
 visitor cannot make the server compute arbitrary ranges.
+
+The page also publishes the newest daily roots of the tamper-evident record
+(:data:`ROOTS_SHOWN`, read from ``aspirasi_core.plugin_api.schema.log_roots`` on
+each visit: one indexed read of a few rows), with links to the public check of a
+hash (``/verifikasi``) and to the roots' JSON, so that anyone may keep a copy.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Response, get
+from sqlalchemy import select
 
 from aspirasi_core.domain.errors import Invalid
+from aspirasi_core.plugin_api import schema
 from aspirasi_web.context import translator
 from aspirasi_web.errors import problem
 from aspirasi_web.i18n import Translator
@@ -39,6 +46,8 @@ CACHE_SECONDS = 300
 #: The years offered as links (the current one and those before it).
 YEARS_SHOWN = 5
 STORE = "evaluator_transparency"
+#: The newest daily roots shown on the page.
+ROOTS_SHOWN = 7
 _YEAR = re.compile(r"\A[0-9]{4}\Z")
 
 
@@ -77,6 +86,14 @@ async def _data(request: Req, year: int) -> dict[str, Any]:
     return data
 
 
+async def _roots(request: Req) -> list[dict[str, Any]]:
+    """The newest daily roots, newest first (``day``, ``root``, ``chains``)."""
+    r = schema.log_roots
+    query = select(r.c.day, r.c.root, r.c.chains).order_by(r.c.day.desc()).limit(ROOTS_SHOWN)
+    rows = await service(request).aspirasi.read(lambda tx: tx.execute(query).all())
+    return [{"day": row.day, "root": row.root, "chains": row.chains} for row in rows]
+
+
 def _trend(data: dict[str, Any]) -> Trend:
     points = []
     for p in data["trend"]:
@@ -90,7 +107,7 @@ def _hours(t: Translator, value: float | None) -> str:
     return duration_text(t, Median(None if value is None else value * 3600, 1))
 
 
-def _page(
+async def _page(
     request: Req, data: dict[str, Any], errors: dict[str, list[str]], status_code: int
 ) -> Response[str]:
     t = translator(request)
@@ -111,6 +128,7 @@ def _page(
             "ranked": ranked,
             "rest": rest,
             "trend": trend,
+            "roots": await _roots(request),
             "chart": layout(trend, chart_labels(t, trend)),
             "number": lambda v, digits=0: number_text(t, v, digits),
             "percent": lambda share: percent_text(t, share),
@@ -127,8 +145,8 @@ async def transparency_page(request: Req) -> Response[str]:
         year = _year(request)
     except Invalid as exc:
         data = await _data(request, service(request).this_year())
-        return _page(request, data, form_errors(request, exc), 422)
-    return _page(request, await _data(request, year), {}, 200)
+        return await _page(request, data, form_errors(request, exc), 422)
+    return await _page(request, await _data(request, year), {}, 200)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
