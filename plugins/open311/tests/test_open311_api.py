@@ -418,10 +418,23 @@ def test_filing_is_authenticated_by_the_key_not_a_cookie(world):
     assert without_key.status_code == 400
 
 
-@pytest.mark.parametrize("path", ["nothing.json", "other/a/b.xml", "services.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "nothing.json",
+        "other/a/b.xml",
+        "services.html",
+        # Below the parametrised paths (Litestar's router does not fall back).
+        "requests/x/y/z.json",
+        "requests/0%2F.xml",
+        "services/a/b.json",
+        "tokens/t/u.xml",
+    ],
+)
 def test_an_unknown_path_is_404_in_the_format(world, path):
     answer = world.client.get(f"{BASE}/{path}")
     assert answer.status_code == 404
+    assert answer.headers["content-type"].count("charset") == 1
     assert (
         answer.text.startswith("<?xml")
         if path.endswith(".xml")

@@ -73,9 +73,12 @@ def to_json(document: Any) -> bytes:
 
 
 def render(fmt: str, root: str, item: str, document: Any) -> tuple[bytes, str]:
-    """The body and its media type (``charset=utf-8``)."""
+    """The body and its media type. Litestar adds ``; charset=utf-8`` to a
+    ``text/`` type itself (naming it here gave the XML answers the charset twice);
+    JSON names it here."""
     body = to_xml(root, item, document) if fmt == "xml" else to_json(document)
-    return body, f"{MEDIA_TYPES[fmt]}; charset=utf-8"
+    media_type = MEDIA_TYPES[fmt]
+    return body, media_type if media_type.startswith("text/") else f"{media_type}; charset=utf-8"
 
 
 def errors_document(status: int, descriptions: Sequence[str]) -> list[dict[str, Any]]:

@@ -267,7 +267,18 @@ async def create_request(request: Req) -> Response[bytes]:
     return answer(request, "service_requests", "request", document)
 
 
-@route("/{rest:path}", http_method=["GET", "POST"], include_in_schema=False)
+@route(
+    [
+        "/{rest:path}",
+        # Litestar's router does not step back from a matched segment to the
+        # catch-all, so paths below the parametrised ones need their own.
+        "/requests/{name:str}/{rest:path}",
+        "/services/{name:str}/{rest:path}",
+        "/tokens/{name:str}/{rest:path}",
+    ],
+    http_method=["GET", "POST"],
+    include_in_schema=False,
+)
 async def unknown(request: Req, rest: FromPath[str]) -> Response[bytes]:
     """Any other path under ``/open311/v2/``: 404 in the specification's format."""
     raise NotFound("The page was not found.", code="not_found")
