@@ -14,6 +14,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
 )
 from litestar.exceptions import NotFoundException as LitestarNotFound
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -85,23 +86,24 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
+    """An ``application/problem+json`` answer (RFC 9457), built by Litestar's
+    :class:`~litestar.plugins.problem_details.ProblemDetailsException`: ``type``
+    ``urn:aspirasi:problem:<code>``, the status's ``title`` in the reader's
+    language, ``detail``, and the members ``code`` and (for invalid input)
+    ``errors`` that clients act on."""
     t = info(request).translator if SCOPE_KEY in request.scope else None
     title = TITLES.get(status, "Error")
-    body: dict[str, Any] = {
-        "type": f"urn:aspirasi:problem:{code}",
-        "title": t(title) if t else title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
+    extra: dict[str, Any] = {"code": code}
     if errors:
-        body["errors"] = errors
-    return Response(
-        content=body,
+        extra["errors"] = errors
+    return ProblemDetailsException(
         status_code=status,
-        media_type="application/problem+json",
+        detail=detail,
+        type_=f"urn:aspirasi:problem:{code}",
+        title=t(title) if t else title,
+        extra=extra,
         headers=headers or {},
-    )
+    ).to_response(request)
 
 
 def _html_error(
