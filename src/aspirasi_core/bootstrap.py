@@ -117,4 +117,4 @@ def attachment_store(settings: Settings, plugin_manager: Any) -> AttachmentStore
 def migrate(settings: Settings, plugin_manager: Any = None) -> None:
     """Apply every migration of the core and of the loaded plugins (``alembic upgrade heads``)."""
     pm = plugin_manager or create_plugin_manager(settings)
-    upgrade(settings.database_url, migration_locations(pm))
+    upgrade(settings.database_url, migration_locations(pm), settings=settings)

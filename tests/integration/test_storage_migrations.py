@@ -430,3 +430,111 @@ def test_milestones_are_backfilled_from_the_log(database_url) -> None:
         assert not columns & {"forwarded_at", "started_at", "closed_at"}
     finally:
         engine.dispose()
+
+
+def test_sop_missed_is_backfilled_from_the_milestones(database_url) -> None:
+    """0012_sop_kept: a started message gets ``sop_missed`` when a stage ended at
+    or after the deadline the core computes from the stage's start (the
+    settings' days or the sub-category's own, the super admin's days off), as
+    the evaluator's report counted it before; downgrading drops it again."""
+    from datetime import date
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from aspirasi_core.domain.sop import WorkingCalendar
+    from aspirasi_core.storage.tables import messages
+
+    upgrade(database_url, target="0010_followups")
+    engine = make_engine(database_url)
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    monday = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 WITA
+    later = monday + 7 * day  # Monday 10 March; Tuesday 11 is a day off
+    #: id → (status, subcategory with 5 confirm days?, forwarded, started, closed)
+    rows = {
+        1: ("done", False, monday, monday + day, monday + 2 * day),  # kept
+        2: ("done", False, monday, monday + 3 * day, monday + 4 * day),  # confirmed Thursday
+        3: ("done", False, monday, monday + day, monday + 22 * day),  # replied 3 weeks on
+        4: ("in_progress", True, monday, monday + 3 * day, None),  # 5 days to confirm
+        5: ("in_progress", False, monday, monday + 3 * day, None),  # confirmed Thursday
+        6: ("forwarded", False, monday, None, None),
+        7: ("done", False, later, later + 3 * day, later + 4 * day),  # Thursday, after a day off
+        8: ("done", False, None, monday, monday + day),  # no forward recorded
+        9: ("done", False, monday, monday + 2 * day + 14 * hour, monday + 3 * day),  # 23:00 Wed
+        10: ("done", False, monday, monday + 2 * day + 15 * hour, monday + 3 * day),  # midnight
+    }
+    settings = SimpleNamespace(
+        sop_confirm_days=2, sop_reply_days=10, sop_holiday_country="ID", timezone="Asia/Makassar"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'ani@example.org', 'ani', 'Ani', 'user', :t, 'x')"
+                ),
+                {"t": T0},
+            )
+            category = conn.execute(select(categories.c.id).limit(1)).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO subcategories (id, category_id, code, name, sop_confirm_days)"
+                    " VALUES (1, :c, 'lambat', 'Lambat', 5), (2, :c, 'biasa', 'Biasa', NULL)"
+                ),
+                {"c": category},
+            )
+            conn.execute(
+                text("INSERT INTO days_off (day, name, created_at) VALUES (:d, 'Cuti', :t)"),
+                {"d": date(2025, 3, 11), "t": T0},
+            )
+            for mid, (status, slow, forwarded, started, closed) in rows.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO messages (id, ticket, author_id, subject, body, status,"
+                        " created_at, updated_at, subcategory_id, forwarded_at, started_at,"
+                        " closed_at) VALUES (:id, :ticket, 1, 's', 'b', :st, :t, :t, :sub,"
+                        " :f, :s, :c)"
+                    ),
+                    {
+                        "id": mid,
+                        "ticket": f"T-{mid}",
+                        "st": status,
+                        "t": T0,
+                        "sub": 1 if slow else 2,
+                        "f": forwarded,
+                        "s": started,
+                        "c": closed,
+                    },
+                )
+        upgrade(engine, settings=settings)
+        assert _diff(engine) == []
+        m = messages
+        with engine.connect() as conn:
+            got = dict(conn.execute(select(m.c.id, m.c.sop_missed).order_by(m.c.id)).all())
+        # The plain way: the core's own deadline of each stage.
+        calendar = WorkingCalendar(
+            timezone=ZoneInfo("Asia/Makassar"), days_off=frozenset({date(2025, 3, 11)})
+        )
+        plain = {}
+        for mid, (status, slow, forwarded, started, closed) in rows.items():
+            missed = False
+            if status in ("in_progress", "done"):
+                if forwarded is None or started is None:
+                    missed = status == "done"
+                else:
+                    missed = started >= calendar.due_at(forwarded, 5 if slow else 2)
+            if status == "done" and not missed:
+                missed = closed >= calendar.due_at(started, 10)
+            plain[mid] = missed
+        assert got == plain
+        assert [mid for mid, missed in got.items() if missed] == [2, 3, 5, 8, 10]
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(make_config(conn), "0010_followups")
+        assert "sop_missed" not in {c["name"] for c in inspect(engine).get_columns("messages")}
+    finally:
+        engine.dispose()

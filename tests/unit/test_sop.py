@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aspirasi_core.domain.errors import Invalid
-from aspirasi_core.domain.model import Status
+from aspirasi_core.domain.model import Action, Message, Status
 from aspirasi_core.domain.sop import (
     SopDays,
     Stage,
@@ -18,6 +18,7 @@ from aspirasi_core.domain.sop import (
     check_sop_days,
     is_overdue,
     public_holidays,
+    sop_missed_after,
     stage_of,
 )
 
@@ -140,3 +141,66 @@ def test_the_deadline_is_exactly_n_working_days_later(
     ]
     assert len(counted) == n
     assert counted[-1] == last
+
+
+# -- a missed deadline, recorded by the move that ends the stage ------------------------
+
+DUE = datetime(2026, 11, 5, 16, 0, tzinfo=UTC)  # the end of Thursday 5 Nov, WITA
+
+
+def message(status: Status, *, due_at: datetime | None = DUE, missed: bool = False) -> Message:
+    t0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    return Message(
+        id=1,
+        ticket="T-1",
+        author_id=1,
+        subject="s",
+        body="b",
+        status=status,
+        confidential=False,
+        anonymous=False,
+        created_at=t0,
+        updated_at=t0,
+        agency_id=1,
+        due_at=due_at,
+        sop_missed=missed,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "action"), [(Status.FORWARDED, Action.START), (Status.IN_PROGRESS, Action.REPLY)]
+)
+def test_an_agency_stage_ending_at_or_after_its_deadline_is_missed(
+    status: Status, action: Action
+) -> None:
+    before = DUE - timedelta(microseconds=1)
+    assert sop_missed_after(message(status), action, before) is False
+    assert sop_missed_after(message(status), action, DUE) is True  # the deadline is exclusive
+    assert sop_missed_after(message(status), action, DUE + timedelta(days=9)) is True
+    # A miss of the confirm stage stays through an on-time reply.
+    assert sop_missed_after(message(status, missed=True), action, before) is True
+    # No deadline (a message from before the SOP clock): nothing to miss.
+    assert sop_missed_after(message(status, due_at=None), action, DUE) is False
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (Status.IN_PROGRESS, Action.PROGRESS),  # does not end the reply stage
+        (Status.FORWARDED, Action.RETURN),  # back to the admin: the next forward decides
+        (Status.IN_PROGRESS, Action.RETURN),
+        (Status.DONE, Action.REOPEN),  # oversight: the earlier misses stay
+        (Status.SUBMITTED, Action.REJECT),
+    ],
+)
+def test_other_moves_keep_what_was_missed(status: Status, action: Action) -> None:
+    late = DUE + timedelta(days=3)
+    assert sop_missed_after(message(status), action, late) is False
+    assert sop_missed_after(message(status, missed=True), action, late) is True
+
+
+@pytest.mark.parametrize("action", [Action.FORWARD, Action.REFORWARD])
+def test_a_forward_starts_the_agency_handling_afresh(action: Action) -> None:
+    late = DUE + timedelta(days=3)
+    assert sop_missed_after(message(Status.SUBMITTED, missed=True), action, late) is False
+    assert sop_missed_after(message(Status.FORWARDED, missed=True), action, late) is False

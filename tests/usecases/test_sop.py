@@ -225,3 +225,74 @@ async def test_tracking_shows_when_the_next_step_is_due(world: World) -> None:
     msg = await submit(world)
     tracked = await world.app.queries.track(Context(), "6472045504910001")
     assert [(t.ticket, t.due_at) for t in tracked] == [(msg.ticket, end_of(5))]
+
+
+def stored_missed(world: World, message_id: int) -> bool:
+    """``messages.sop_missed`` as stored (not as ``act()`` returned it)."""
+    return bool(
+        world.app.deps.db.run_sync(
+            lambda uow: uow.execute(
+                select(messages.c.sop_missed).where(messages.c.id == message_id)
+            ).scalar_one(),
+            write=False,
+        )
+    )
+
+
+async def test_a_stage_the_agency_ends_late_marks_the_message(world: World) -> None:
+    """``act()`` records whether the agency kept its deadlines (the evaluator's
+    "completed within the SOP"), with the move: late to confirm, late to reply,
+    on time; a return and a new forward start afresh."""
+    app = world.app
+    op, admin = world.ctx("op_pupr"), world.ctx("admin")
+    on_time, late_confirm, late_reply = [await submit(world) for _ in range(3)]
+    for msg in (on_time, late_confirm, late_reply):
+        await app.messages.act(admin, msg.id, "forward", **fwd(world))  # due: end of Wed 4
+    started = await app.messages.act(op, on_time.id, "start")
+    assert started.sop_missed is False and not stored_missed(world, on_time.id)
+    await app.messages.act(op, late_reply.id, "start")
+    world.clock.advance(days=2, hours=15)  # Thursday 5 Nov, 00:00 WITA: the deadline itself
+    late = await app.messages.act(op, late_confirm.id, "start")
+    assert late.sop_missed is True and stored_missed(world, late_confirm.id)
+    done = await app.messages.act(op, on_time.id, "reply", answer="Sudah.")
+    assert done.sop_missed is False and not stored_missed(world, on_time.id)
+    world.clock.advance(days=20)  # past the reply deadline (the end of Mon 16 Nov)
+    replied = await app.messages.act(op, late_reply.id, "reply", answer="Terlambat.")
+    assert replied.sop_missed is True and stored_missed(world, late_reply.id)
+    # The late confirmation stays against the message through its agency's reply…
+    assert (await app.messages.act(op, late_confirm.id, "reply", answer="Ya.")).sop_missed
+    # …but a message returned and forwarded to another agency starts afresh.
+    again = await submit(world)
+    await app.messages.act(admin, again.id, "forward", **fwd(world))
+    world.clock.advance(days=10)
+    await app.messages.act(op, again.id, "start")
+    assert stored_missed(world, again.id)
+    await app.messages.act(op, again.id, "return", reason="Bukan kewenangan kami.")
+    assert stored_missed(world, again.id)
+    await app.messages.act(admin, again.id, "forward", **fwd(world, agency="dinkes"))
+    assert not stored_missed(world, again.id)
+    await app.messages.act(world.ctx("op_dinkes"), again.id, "start")
+    assert not stored_missed(world, again.id)
+
+
+async def test_a_reopened_message_keeps_its_misses_and_gets_a_new_deadline(world: World) -> None:
+    """Oversight's reopening restarts the reply clock: the reply after it is
+    judged by the new deadline, and what was missed before stays missed."""
+    app = world.app
+    op = world.ctx("op_pupr")
+    kept = await world.drive(Status.DONE)
+    assert not stored_missed(world, kept.id)
+    await app.messages.rate(world.ctx("ani"), kept.id, 1, "Belum diperbaiki.")
+    world.clock.advance(days=30)  # the first deadlines are long gone; the new one is not
+    reopened = await app.messages.act(world.ctx("admin"), kept.id, "reopen", reason="Belum.")
+    assert reopened.sop_missed is False
+    world.clock.advance(days=1)
+    await app.messages.act(op, kept.id, "reply", answer="Sudah, foto terlampir.")
+    assert not stored_missed(world, kept.id)
+    # The same story with a reply after the new deadline.
+    slow = await world.drive(Status.DONE)
+    await app.messages.rate(world.ctx("ani"), slow.id, 2, "Lambat.")
+    await app.messages.act(world.ctx("admin"), slow.id, "reopen", reason="Belum.")
+    world.clock.advance(days=30)
+    await app.messages.act(op, slow.id, "reply", answer="Akhirnya.")
+    assert stored_missed(world, slow.id)

@@ -270,6 +270,11 @@ class Message:
     forwarded_at: datetime | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
+    #: Whether its agency ended a stage (confirm: ``start``; reply: ``reply``) at
+    #: or after that stage's deadline since the message was last forwarded
+    #: (:func:`aspirasi_core.domain.sop.sop_missed_after`). A ``done`` message
+    #: without it was completed within the SOP.
+    sop_missed: bool = False
     #: How many changes people made to it (1 when sent; every transition and the
     #: rating add one). A client passes the version it saw as ``expected_version``
     #: and loses with ``message_changed`` when someone changed it meanwhile.

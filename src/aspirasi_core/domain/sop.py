@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from .model import Status
+from .model import Action, Message, Status
 
 #: Longest SOP a stage may have, in working days.
 MAX_SOP_DAYS = 365
@@ -184,6 +184,40 @@ class WorkingCalendar:
 def is_overdue(due_at: datetime | None, now: datetime) -> bool:
     """Whether a deadline has passed (no deadline: never)."""
     return due_at is not None and now >= due_at
+
+
+#: The actions that end an agency's stage: its confirmation (``start``) ends the
+#: confirm stage, its reply ends the reply stage.
+AGENCY_STAGE_ENDS: frozenset[Action] = frozenset({Action.START, Action.REPLY})
+#: The actions that hand a message to an agency afresh (a new confirm stage, and
+#: a new count of missed deadlines).
+AGENCY_HANDLING_BEGINS: frozenset[Action] = frozenset({Action.FORWARD, Action.REFORWARD})
+
+
+def sop_missed_after(message: Message, action: Action, now: datetime) -> bool:
+    """Whether ``message`` has missed an agency deadline once ``action`` is taken
+    on it at ``now`` (its ``sop_missed`` after the move).
+
+    - A forward or re-forward starts the agency's handling: nothing missed yet
+      (what another agency, or the same one before a return, missed is not
+      counted against the handling that completes the message).
+    - ``start`` and ``reply`` end an agency stage: missed if it ends at or after
+      the stage's deadline (the message's current ``due_at``, which is exclusive:
+      :func:`is_overdue`), or if an earlier stage of the handling was missed.
+    - Every other move keeps what was missed. A progress update does not end the
+      reply stage; a return hands the message back to the admin (the next forward
+      starts afresh); a reopening by oversight keeps the earlier misses and starts
+      a new reply clock, so the reply after it is judged by that new deadline.
+
+    Pure; the transition (:func:`aspirasi_core.domain.workflow.transition`) stores
+    the result with the move, so a report counts the completed messages kept
+    within the SOP without recomputing any deadline.
+    """
+    if action in AGENCY_HANDLING_BEGINS:
+        return False
+    if action in AGENCY_STAGE_ENDS and is_overdue(message.due_at, now):
+        return True
+    return message.sop_missed
 
 
 def check_sop_days(value: object, field: str) -> int | None:

@@ -20,6 +20,7 @@ from .events import StatusChanged
 from .model import Action, Actor, Message, Status, Visibility
 from .policy import Perm, Policy
 from .privacy import author_of
+from .sop import sop_missed_after
 
 INITIAL: Status = Status.SUBMITTED
 
@@ -136,7 +137,9 @@ def transition(
     """Apply ``action`` to ``message`` on behalf of ``actor``.
 
     Pure: checks the table, the permission and the scope, and returns the new
-    message (its ``version`` one more) with the event to record. Raises :class:`IllegalTransition`,
+    message (its ``version`` one more, its milestones and whether its agency
+    missed an SOP deadline, :func:`~.sop.sop_missed_after`, as of ``now``) with
+    the event to record. Raises :class:`IllegalTransition`,
     :class:`~.errors.NotAllowed` or :class:`~.errors.NotFound`.
     """
     policy.check_can_act(actor, message, action)
@@ -163,6 +166,7 @@ def transition(
     if action is Action.REOPEN:
         changes["closed_at"] = None
     changes.update(milestones(action, to_status, now))
+    changes["sop_missed"] = sop_missed_after(message, action, now)
     new = attrs.evolve(message, **changes)
     event = StatusChanged(
         message_id=message.id,

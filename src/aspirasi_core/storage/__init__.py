@@ -12,6 +12,7 @@ default) and PostgreSQL (production)::
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -24,12 +25,13 @@ def upgrade(
     extra_locations: Iterable[str | os.PathLike[str]] = (),
     *,
     target: str = "heads",
+    settings: Any = None,
 ) -> None:
     """:func:`aspirasi_core.storage.migrate.upgrade`. Alembic is imported only when
     migrating: a serving worker does not need its 10 MB."""
     from .migrate import upgrade as _upgrade
 
-    _upgrade(engine_or_url, extra_locations, target=target)
+    _upgrade(engine_or_url, extra_locations, target=target, settings=settings)
 
 
 def current(engine_or_url: Engine | str) -> set[str]:

@@ -34,11 +34,17 @@ def _escape(value: str) -> str:
 
 
 def make_config(
-    connection: Connection | None = None, extra_locations: Iterable[str | os.PathLike[str]] = ()
+    connection: Connection | None = None,
+    extra_locations: Iterable[str | os.PathLike[str]] = (),
+    *,
+    settings: Any = None,
 ) -> Config:
     """An Alembic config for the core's migrations plus ``extra_locations``.
 
-    ``connection`` reaches ``env.py`` through ``config.attributes['connection']``.
+    ``connection`` reaches ``env.py`` through ``config.attributes['connection']``;
+    ``settings`` (:class:`~aspirasi_core.settings.Settings`, or None) reaches the
+    revisions whose backfill follows them (``0012_sop_kept``: the SOP) through
+    ``config.attributes['settings']``.
     """
     config = Config()
     config.set_main_option("script_location", _escape(str(MIGRATIONS_DIR)))
@@ -46,6 +52,7 @@ def make_config(
     locations = [str(CORE_VERSIONS_DIR), *(str(Path(p).resolve()) for p in extra_locations)]
     config.set_main_option("version_locations", _escape(os.pathsep.join(dict.fromkeys(locations))))
     config.attributes["connection"] = connection
+    config.attributes["settings"] = settings
     return config
 
 
@@ -66,11 +73,14 @@ def upgrade(
     extra_locations: Iterable[str | os.PathLike[str]] = (),
     *,
     target: str = "heads",
+    settings: Any = None,
 ) -> None:
     """Upgrade the database to ``target`` (default: every branch head) in one transaction.
 
     ``extra_locations`` are the version folders of plugins; pass the folder of every
     plugin that was ever migrated here, or Alembic cannot find the recorded revision.
+    ``settings``: what a revision's backfill follows (the SOP of ``0012_sop_kept``);
+    None: the environment's (:meth:`Settings.from_env <aspirasi_core.settings.Settings.from_env>`).
 
     Safe to run from several processes at once: PostgreSQL takes an advisory lock,
     SQLite's ``BEGIN IMMEDIATE`` takes the write lock. On SQLite foreign keys are off
@@ -86,7 +96,7 @@ def upgrade(
             with conn.begin():
                 if not sqlite:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-                command.upgrade(make_config(conn, extra_locations), target)
+                command.upgrade(make_config(conn, extra_locations, settings=settings), target)
                 if sqlite:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:

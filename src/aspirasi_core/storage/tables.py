@@ -140,6 +140,11 @@ messages = Table(
     Column("forwarded_at", UTCDateTime, nullable=True),
     Column("started_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
+    # Whether its agency ended a stage after the stage's deadline since it was
+    # last forwarded (since 0012_sop_kept), set by the transition that ends the
+    # stage (domain/sop.py, sop_missed_after): a done message without it was
+    # completed within the SOP.
+    Column("sop_missed", Boolean, nullable=False, server_default=false()),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
@@ -162,6 +167,19 @@ messages = Table(
         "started_at",
         "closed_at",
         postgresql_include=["id"],
+    ),
+    # The messages that missed an SOP deadline, per agency, status and date
+    # range (the completed ones a report does not count as within the SOP):
+    # partial, so it holds only those rows. The condition is written as
+    # SQLAlchemy renders a boolean column in a WHERE on each database, or
+    # SQLite's planner does not recognise it.
+    Index(
+        "ix_messages_sop_missed",
+        "agency_id",
+        "status",
+        "created_at",
+        sqlite_where=text("sop_missed = 1"),
+        postgresql_where=text("sop_missed"),
     ),
 )
 

@@ -311,6 +311,29 @@ def test_a_whole_happy_path(policy, actors, make_message) -> None:
     check_can_rate(msg, actors["citizen"], policy, already_rated=False)
 
 
+def test_the_move_records_a_missed_agency_deadline(policy, actors, make_message) -> None:
+    """transition() stores :func:`sop_missed_after` with the move: a start after
+    the confirm deadline marks the message, the on-time reply keeps the mark, a
+    re-forward would clear it."""
+    msg = make_message(status=S.FORWARDED, agency_id=2, due_at=NOW)
+    started, _ = transition(msg, A.START, actors["op2"], NOW, policy)
+    assert started.sop_missed is True
+    on_time = attrs.evolve(started, due_at=NOW + timedelta(days=10))
+    done, _ = transition(on_time, A.REPLY, actors["op2"], NOW + timedelta(hours=1), policy)
+    assert done.sop_missed is True
+    early = make_message(status=S.FORWARDED, agency_id=2, due_at=NOW + timedelta(seconds=1))
+    assert transition(early, A.START, actors["op2"], NOW, policy)[0].sop_missed is False
+    reforwarded, _ = transition(
+        attrs.evolve(msg, sop_missed=True),
+        A.REFORWARD,
+        actors["admin"],
+        NOW,
+        policy,
+        classification=Classification(1, 5, 1),
+    )
+    assert reforwarded.sop_missed is False
+
+
 # -- access is checked before the table ----------------------------------------------
 
 

@@ -114,6 +114,7 @@ def message_from_row(row: Any, attachments: tuple[Attachment, ...] = ()) -> Mess
         forwarded_at=row.forwarded_at,
         started_at=row.started_at,
         closed_at=row.closed_at,
+        sop_missed=bool(row.sop_missed),
         version=row.version,
     )
 

@@ -128,7 +128,7 @@ class SqlMessageRepository(MessageHistoryRows, MessageListReads):
 
     def save_transition(self, message: Message, expected_version: int) -> bool:
         """Compare-and-set: write status, classification, ``updated_at``, the SOP
-        clock, the milestones and ``version`` only if the stored version is still
+        clock, the milestones, ``sop_missed`` and ``version`` only if the stored version is still
         ``expected_version``. False when it changed. A new deadline clears the
         overdue notice of the previous one."""
         values: dict[str, Any] = {
@@ -142,6 +142,7 @@ class SqlMessageRepository(MessageHistoryRows, MessageListReads):
             "forwarded_at": message.forwarded_at,
             "started_at": message.started_at,
             "closed_at": message.closed_at,
+            "sop_missed": message.sop_missed,
             "version": message.version,
         }
         stmt = update(m).where(m.c.id == message.id, m.c.version == expected_version)
