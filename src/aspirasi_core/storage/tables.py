@@ -170,7 +170,8 @@ messages = Table(
     ),
     # The messages that missed an SOP deadline, per agency, status and date
     # range (the completed ones a report does not count as within the SOP):
-    # partial, so it holds only those rows. The condition is written as
+    # partial, so it holds only those rows; with the flag itself as the last
+    # column, so a count reads the index alone. The condition is written as
     # SQLAlchemy renders a boolean column in a WHERE on each database, or
     # SQLite's planner does not recognise it.
     Index(
@@ -178,6 +179,7 @@ messages = Table(
         "agency_id",
         "status",
         "created_at",
+        "sop_missed",
         sqlite_where=text("sop_missed = 1"),
         postgresql_where=text("sop_missed"),
     ),

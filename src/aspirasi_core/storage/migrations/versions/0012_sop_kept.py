@@ -12,7 +12,8 @@ Create Date: 2026-12-07
   SOP: the evaluator's report and the transparency page count them with one SQL
   aggregate instead of recomputing every deadline in Python (issue 21).
 * ``ix_messages_sop_missed``: the messages that missed, by agency, status and
-  submission time; partial (only the rows that missed).
+  submission time (and the flag, so a count reads the index alone); partial
+  (only the rows that missed).
 * Existing messages get it from their milestones by the rule the report used
   until now: a stage was missed when it ended (``started_at``, ``closed_at``) at
   or after its deadline computed from when it began (``forwarded_at``,
@@ -104,7 +105,7 @@ def upgrade() -> None:
     op.create_index(
         INDEX,
         "messages",
-        ["agency_id", "status", "created_at"],
+        ["agency_id", "status", "created_at", "sop_missed"],
         sqlite_where=sa.text("sop_missed = 1"),
         postgresql_where=sa.text("sop_missed"),
     )
