@@ -24,17 +24,31 @@ from aspirasi_evaluator.tables import reprimands
 m = messages
 
 
-def _story(world: World) -> None:
+def _due(world: World, message_id: int) -> Any:
+    return world.core.deps.db.run_sync(
+        lambda uow: uow.execute(select(m.c.due_at).where(m.c.id == message_id)).scalar_one(),
+        write=False,
+    )
+
+
+def _story(world: World) -> dict[int, int]:
     """Two of pupr's messages answered (one rated), dinkes' answered, an anonymous
-    and a confidential message forwarded to pupr, and a reprimand to pupr."""
+    and a confidential message forwarded to pupr, and a reprimand to pupr.
+
+    Returns the answered messages whose agency started and replied before the
+    deadline each stage had (populate left p1 and d1 overdue), by agency."""
     core = world.core
-    op = world.ctx("op_pupr")
-    for name in ("p3", "p1"):
-        anyio.run(lambda: core.messages.act(op, world.ids[name], "start", note="ok"))
-        anyio.run(lambda: core.messages.act(op, world.ids[name], "reply", answer="selesai"))
-    dk = world.ctx("op_dinkes")
-    anyio.run(lambda: core.messages.act(dk, world.ids["d1"], "start", note="ok"))
-    anyio.run(lambda: core.messages.act(dk, world.ids["d1"], "reply", answer="selesai"))
+    kept: dict[int, int] = {}
+    for name, op in (("p3", "op_pupr"), ("p1", "op_pupr"), ("d1", "op_dinkes")):
+        message_id = world.ids[name]
+        on_time = core.deps.clock.now() < _due(world, message_id)
+        anyio.run(lambda: core.messages.act(world.ctx(op), message_id, "start", note="ok"))
+        on_time = on_time and core.deps.clock.now() < _due(world, message_id)
+        done = anyio.run(
+            lambda: core.messages.act(world.ctx(op), message_id, "reply", answer="selesai")
+        )
+        if on_time:
+            kept[done.agency_id] = kept.get(done.agency_id, 0) + 1
     anyio.run(lambda: core.messages.rate(world.ctx("ani"), world.ids["p3"], 4, "Baik"))
     for flag in ("anonymous", "confidential"):
         sent = anyio.run(
@@ -56,6 +70,7 @@ def _story(world: World) -> None:
     payload = {"agency_id": world.ids["pupr"], "message_ids": [world.ids["p2"]], "text": "Tegur"}
     answer = world.api("POST", "/api/v1/evaluator/reprimands", "eval_admin", json=payload)
     assert answer.status_code == 201, answer.text
+    return kept
 
 
 def _plain(world: World, agency: int) -> dict[str, int]:
@@ -82,7 +97,7 @@ def _plain(world: World, agency: int) -> dict[str, int]:
 
 
 def test_the_open_data_equal_plain_counts_and_name_nobody(world):
-    _story(world)
+    kept = _story(world)
     answer = world.get("/transparansi.json")  # nobody signed in
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/json")
@@ -91,12 +106,15 @@ def test_the_open_data_equal_plain_counts_and_name_nobody(world):
     by_code = {a["agency_code"]: a for a in data["agencies"]}
     for code in ("pupr", "dinkes"):
         want = _plain(world, world.ids[code])
+        want["completed_within_sop"] = kept.get(world.ids[code], 0)
         got = by_code[code]
         assert {k: got[k] for k in want} == want, code
     pupr = by_code["pupr"]
     # The anonymous and the confidential message are counted (3 + 2) ...
     assert pupr["received"] == 5 and pupr["completed"] == 2 and pupr["reprimands"] == 1
-    assert pupr["completed_within_sop"] == 2 and pupr["share_completed_within_sop"] == 1.0
+    # p3 was answered within the SOP; p1 was confirmed after its deadline.
+    assert pupr["completed_within_sop"] == 1 and pupr["share_completed_within_sop"] == 0.5
+    assert by_code["dinkes"]["share_completed_within_sop"] == 0.0
     assert pupr["rating_average"] == 4.0
     # ... and nobody is named: no subject, text, ticket, person or address.
     text = answer.text
@@ -127,7 +145,7 @@ def test_the_page_ranks_the_agencies_for_everyone(world):
     assert "<h1>Transparansi</h1>" in html
     assert 'href="/transparansi"' in html  # in the public menu
     ranking = html.split('<ol class="ranking">', 1)[1].split("</ol>", 1)[0]
-    # Both completed all within the SOP; pupr completed more.
+    # pupr completed half within the SOP, dinkes none (d1 was confirmed late).
     assert ranking.index("Dinas pupr") < ranking.index("Dinas dinkes")
     assert "Teguran diterima" in ranking
     assert "CC BY 4.0" in html

@@ -31,8 +31,9 @@ current year, or one year from ``from`` (at most until today) when only
 (open messages whose SOP deadline ``due_at`` has passed, as of now); the median
 time to confirm (last forward → ``start``) and to close (submission → reply),
 the average rating and number of ratings, the reprimands issued per agency,
-the completed messages handled within the SOP (both agency deadlines kept,
-recomputed from the milestones with the core's working calendar); and the
+the completed messages handled within the SOP (both agency deadlines kept:
+not ``sop_missed``, which the core records when an agency stage ends after its
+deadline); and the
 monthly (weekly up to 92 days) trend of submitted vs closed messages, drawn as
 an inline SVG with its data table behind a toggle. The figures are plain SQL
 aggregates over the core's tables, read live (:mod:`aspirasi_evaluator.figures`)
@@ -127,9 +128,9 @@ tables of ``e003``). See :mod:`aspirasi_evaluator.tables`.
 Settings
 --------
 The plugin has no variables of its own. It reads ``ASPIRASI_TIMEZONE`` (the
-days of the report), the core's SOP settings (through ``messages.due_at``, and
-``ASPIRASI_SOP_CONFIRM_DAYS``, ``ASPIRASI_SOP_REPLY_DAYS`` and
-``ASPIRASI_SOP_HOLIDAY_COUNTRY`` for "completed within the SOP"),
+days of the report), the core's SOP settings through what the core stored with
+each message (``messages.due_at``, and ``messages.sop_missed`` for "completed
+within the SOP"),
 ``ASPIRASI_OPEN_DATA_LICENCE`` (the licence of the transparency page's open
 data) and, for the mails, ``ASPIRASI_BASE_URL``.
 

@@ -95,6 +95,9 @@ messages = Table(
     Column("forwarded_at", UTCDateTime),
     Column("started_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
+    # Whether its agency missed an SOP deadline (the core's 0012_sop_kept), set
+    # by the transition that ended the stage late.
+    Column("sop_missed", Boolean),
 )
 
 message_log = Table(

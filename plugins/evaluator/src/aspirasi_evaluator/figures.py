@@ -16,6 +16,12 @@ is written anywhere, least of all inside the core's transactions.
   message whose sub-category is not of its category (never written through the
   use cases) is caught by comparing the totals, and then the classification is
   counted with a plain ``GROUP BY`` instead.
+- **Completed within the SOP**: per agency and trend period, the ``done``
+  messages whose agency missed a deadline (``sop_missed``, recorded by the core
+  when the stage ended: :func:`aspirasi_core.domain.sop.sop_missed_after`), a
+  third correlated ``count(*)`` in the same statement, over the core's partial
+  index ``ix_messages_sop_missed`` (only the rows that missed); the completed
+  ones within the SOP are the ``done`` count less those.
 - **The trend**: the same counts per period for "submitted", and the ``done``
   log entries per period on ``message_log (to_status, at)`` for "closed".
 - **Medians and ratings**: :mod:`aspirasi_evaluator.timings`.
@@ -98,6 +104,8 @@ class Figures:
     status_by_agency: Mapping[tuple[Any, ...], Mapping[str, int]]
     status_by_sub: Mapping[tuple[Any, ...], Mapping[str, int]]
     overdue_by_agency: Mapping[tuple[Any, ...], int]
+    #: ``done`` messages whose agency missed an SOP deadline, by ``(agency,)``.
+    missed_by_agency: Mapping[tuple[Any, ...], int]
     overdue_by_sub: Mapping[tuple[Any, ...], int]
     confirm: Mapping[Any, Median]
     close: Mapping[Any, Median]
@@ -159,14 +167,24 @@ def _counted(
     return count, case((status.in_(OPEN_STATUSES), late), else_=0)
 
 
+def _missed(group: ColumnElement[bool], status: Any, lo: Any, hi: Any) -> Any:
+    """``count(*)`` of one group's completed messages whose agency missed an SOP
+    deadline (0 for the other statuses), as a correlated scalar subquery; the
+    bare ``sop_missed`` term is the condition of the partial index it reads."""
+    where = (group, m.c.status == status, m.c.created_at >= lo, m.c.created_at < hi)
+    missed = select(func.count()).select_from(m).where(*where, m.c.sop_missed).scalar_subquery()
+    return case((status == "done", missed), else_=0)
+
+
 # ----------------------------------------------------------------------------- counts
 
 
 def _agency_counts(
     conn: Transaction, bounds: Sequence[tuple[datetime, datetime]], now: datetime
-) -> list[tuple[Any, str, int, int, int]]:
-    """``(agency, status, period, count, overdue)`` for every agency (and none),
-    status bucket and trend period."""
+) -> list[tuple[Any, str, int, int, int, int]]:
+    """``(agency, status, period, count, overdue, missed)`` for every agency (and
+    none), status bucket and trend period (``missed``: completed after missing
+    an SOP deadline)."""
     s = _statuses()
     p = _periods(bounds)
     parts = []
@@ -175,9 +193,15 @@ def _agency_counts(
         (null(), m.c.agency_id.is_(None), _crossed(s, p)),
     ):
         count, late = _counted(group, s.c.status, p.c.lo, p.c.hi, now)
+        missed = _missed(group, s.c.status, p.c.lo, p.c.hi)
         parts.append(
             select(
-                key.label("agency_id"), s.c.status, p.c.i, count.label("n"), late.label("late")
+                key.label("agency_id"),
+                s.c.status,
+                p.c.i,
+                count.label("n"),
+                late.label("late"),
+                missed.label("missed"),
             ).select_from(froms)
         )
     return [tuple(r) for r in conn.execute(union_all(*parts))]  # type: ignore[misc]
@@ -272,7 +296,10 @@ def figures(conn: Transaction, rng: DateRange, now: datetime) -> Figures:
     status_by_agency: dict[tuple[Any, ...], dict[str, int]] = {}
     overdue_by_agency: dict[tuple[Any, ...], int] = {}
     submitted = [0] * len(periods)
-    for agency, status, period, n, late in _agency_counts(conn, bounds, now):
+    missed_by_agency: dict[tuple[Any, ...], int] = {}
+    for agency, status, period, n, late, missed in _agency_counts(conn, bounds, now):
+        if missed:
+            missed_by_agency[(agency,)] = missed_by_agency.get((agency,), 0) + int(missed)
         if n:
             into = status_by_agency.setdefault((agency,), {})
             into[status] = into.get(status, 0) + int(n)
@@ -296,6 +323,7 @@ def figures(conn: Transaction, rng: DateRange, now: datetime) -> Figures:
         status_by_agency=status_by_agency,
         status_by_sub=status_by_sub,
         overdue_by_agency=overdue_by_agency,
+        missed_by_agency=missed_by_agency,
         overdue_by_sub=overdue_by_sub,
         confirm=times.confirm,
         close=times.close,

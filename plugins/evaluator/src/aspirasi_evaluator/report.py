@@ -17,7 +17,9 @@ from ``from`` to ``to`` with both days included (the province's time zone,
 - the average rating and the number of ratings;
 - the number of reprimands issued to each agency in the range;
 - the completed messages whose agency kept both its SOP deadlines (confirm and
-  reply; :mod:`aspirasi_evaluator.within_sop`), when the caller passes the SOP;
+  reply): the ``done`` ones less those the core marked ``sop_missed`` when a
+  stage ended after its deadline (:func:`aspirasi_core.domain.sop.sop_missed_after`),
+  counted in the figures' statement per agency;
 - the trend: messages submitted and messages closed (replied, ``done``) per
   month, or per week when the range is 92 days or shorter.
 
@@ -43,7 +45,6 @@ from .figures import OPEN_STATUSES, STATUS_BUCKETS, Figures, Trend, TrendPoint, 
 from .period import DateRange, local_midnight, trend_bounds
 from .tables import reprimands
 from .timings import Median
-from .within_sop import SopRule, within_sop
 
 __all__ = [
     "EXPORT_MAX_ROWS",
@@ -56,7 +57,6 @@ __all__ = [
     "Median",
     "Report",
     "Row",
-    "SopRule",
     "Trend",
     "TrendPoint",
     "build_report",
@@ -83,7 +83,8 @@ class Row:
     rating_average: float | None = None
     rating_count: int = 0
     reprimands: int = 0
-    #: Completed within the SOP (:mod:`aspirasi_evaluator.within_sop`); None: not computed.
+    #: Completed within the SOP (agencies and the total); None: not counted (the
+    #: categories and sub-categories).
     within_sop: int | None = None
     #: Only for sub-categories: their category.
     parent_key: int | None = None
@@ -148,13 +149,10 @@ def _reprimand_counts(conn: Transaction, rng: DateRange) -> dict[int, int]:
     return {int(a): int(c) for a, c in rows}
 
 
-def build_report(
-    conn: Transaction, rng: DateRange, now: datetime, rule: SopRule | None = None
-) -> Report:
-    """The whole report, in one read transaction (``conn``); with ``rule``, how
-    many completed messages kept the SOP."""
+def build_report(conn: Transaction, rng: DateRange, now: datetime) -> Report:
+    """The whole report, in one read transaction (``conn``)."""
     figures_: Figures = figures(conn, rng, now)
-    kept = within_sop(conn, rng, rule) if rule is not None else None
+    missed = figures_.missed_by_agency
     # Agencies: the status counts, overdue, medians, ratings, reprimands.
     status_by_agency = figures_.status_by_agency
     overdue_by_agency = figures_.overdue_by_agency
@@ -187,7 +185,7 @@ def build_report(
                 rating_average=avg,
                 rating_count=n,
                 reprimands=reprimanded.get(agency.id, 0),
-                within_sop=None if kept is None else kept.get(agency.id, 0),
+                within_sop=status_by_agency.get(k, {}).get("done", 0) - missed.get(k, 0),
             )
         )
     if (None,) in status_by_agency or (None,) in overdue_by_agency:
@@ -200,7 +198,8 @@ def build_report(
                 overdue=overdue_by_agency.get((None,), 0),
                 rating_average=avg,
                 rating_count=n,
-                within_sop=None if kept is None else 0,
+                within_sop=status_by_agency.get((None,), {}).get("done", 0)
+                - missed.get((None,), 0),
             )
         )
 
@@ -220,7 +219,7 @@ def build_report(
         rating_average=avg_all,
         rating_count=n_all,
         reprimands=sum(reprimanded.values()),
-        within_sop=None if kept is None else sum(kept.values()),
+        within_sop=total_counts.get("done", 0) - sum(missed.values()),
     )
 
     # Categories and sub-categories: one query each, summed up for categories.

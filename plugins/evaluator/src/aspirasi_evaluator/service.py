@@ -26,7 +26,6 @@ from .drill import DrillFilter, DrillRow, drill_rows, open_messages_of, overdue_
 from .period import DateRange
 from .report import Report, build_report
 from .transparency import year_range
-from .within_sop import SopRule
 
 log = structlog.get_logger("aspirasi.evaluator")
 
@@ -83,18 +82,16 @@ class EvaluatorService:
     async def report(self, ctx: Context, rng: DateRange) -> Report:
         self.require_evaluator(ctx)
         now = self._d.clock.now()
-        rule = SopRule.of(self._d.settings)
         # A long report: ASPIRASI_DB_REPORT_STATEMENT_TIMEOUT_MS on PostgreSQL.
-        return await self._d.read(lambda tx: build_report(tx, rng, now, rule), report=True)
+        return await self._d.read(lambda tx: build_report(tx, rng, now), report=True)
 
     async def public_report(self, year: int) -> Report:
         """The report of a calendar year for the public scorecard (no access
         check: the caller publishes only its aggregates, see
         :mod:`aspirasi_evaluator.transparency`)."""
         now = self._d.clock.now()
-        rule = SopRule.of(self._d.settings)
         rng = year_range(year, self._d.settings.timezone)
-        return await self._d.read(lambda tx: build_report(tx, rng, now, rule), report=True)
+        return await self._d.read(lambda tx: build_report(tx, rng, now), report=True)
 
     def this_year(self) -> int:
         """The current year in the province's time zone."""
