@@ -32,12 +32,14 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aspirasi_core.domain.log_chain import GENESIS, ChainLink, entry_hash
 from aspirasi_core.domain.nik import mask_nik
+from aspirasi_core.domain.sop import WorkingCalendar
 from aspirasi_core.security.crypto import Crypto
 from aspirasi_core.security.passwords import PasswordHasher
 from aspirasi_core.settings import Settings
@@ -60,7 +62,7 @@ def pg_name(size_label: str, suffix: str = "") -> str:
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SEED = 20261128
 #: Bump when the generated rows change (part of the cache key, with the migrations).
-DATA_VERSION = 3
+DATA_VERSION = 4
 AGENCIES = 50
 HEAVY_SHARE = 0.20
 #: The one password of every seeded account (hashed once).
@@ -68,6 +70,12 @@ PASSWORD = "bench-password-etam-2026"
 SUPERADMIN = "bench.superadmin"
 ADMIN = "bench.admin"
 BATCH = 50_000
+#: Started messages whose agency confirms late (5 days after the forward instead
+#: of 1), and done ones whose agency replies late (30 days after its progress
+#: note instead of 1): ``messages.sop_missed`` (migration 0012) is then true, as
+#: the transitions would have recorded it.
+LATE_CONFIRM_SHARE = 0.15
+LATE_REPLY_SHARE = 0.10
 START = datetime(2024, 11, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
 
@@ -202,11 +210,26 @@ def _upgrade(env: dict[str, str]) -> None:
 class DataSet:
     """Generates the rows; ``rows(table)`` yields tuples in the table's column order."""
 
-    def __init__(self, size: int, seed: int, crypto: Crypto, password_hash: str) -> None:
+    def __init__(
+        self,
+        size: int,
+        seed: int,
+        crypto: Crypto,
+        password_hash: str,
+        settings: Settings | None = None,
+    ) -> None:
         self.size = size
         self.seed = seed
         self.crypto = crypto
         self.password_hash = password_hash
+        # The SOP the app runs with (no extra days off are seeded), for sop_missed.
+        sop = settings or Settings.from_env({})
+        self.calendar = WorkingCalendar(
+            timezone=ZoneInfo(sop.timezone), country=sop.sop_holiday_country.upper()
+        )
+        self.confirm_days = sop.sop_confirm_days
+        self.reply_days = sop.sop_reply_days
+        self._deadlines: dict[tuple[date, int], datetime] = {}
         rng = random.Random(seed)
         self.rng = rng
         # Citizens own 1-3 messages each; messages are dealt to them in random order.
@@ -223,6 +246,16 @@ class DataSet:
         self.first_operator = 3
         self.first_citizen = self.first_operator + AGENCIES
         self.first_agency = 1
+
+    def _late(self, began: datetime, ended: datetime, days: int) -> bool:
+        """Whether a stage begun at ``began`` with ``days`` working days ended at
+        or after its deadline (:meth:`WorkingCalendar.due_at`, as the core sets
+        ``due_at``), one calendar walk per local start day."""
+        key = (self.calendar.local_date(began), days)
+        due = self._deadlines.get(key)
+        if due is None:
+            due = self._deadlines[key] = self.calendar.due_at(began, days)
+        return ended >= due
 
     # ---------------------------------------------------------------- small tables
     def agencies(self) -> list[dict[str, Any]]:
@@ -352,6 +385,8 @@ class DataSet:
                     else self.first_agency + 1 + rng.randrange(AGENCIES - 1)
                 )
                 category = 1 + rng.randrange(2)
+            late_confirm = rng.random() < LATE_CONFIRM_SHARE
+            late_reply = rng.random() < LATE_REPLY_SHARE
             n = 6 + rng.randrange(10)
             subject = " ".join(rng.choice(WORDS) for _ in range(n))[:280].capitalize()
             body = " ".join(rng.choice(WORDS) for _ in range(30 + rng.randrange(40)))
@@ -433,8 +468,23 @@ class DataSet:
                     }
                 )
                 prev_hash = digest
-                at = at + day
-            updated = at - day
+                gap = day
+                if action == "forward" and late_confirm and status != "forwarded":
+                    gap = 5 * day
+                elif action == "progress" and late_reply and status == "done":
+                    gap = 30 * day
+                at = at + gap
+            updated = at - gap
+            # Whether its agency missed a deadline (migration 0012), as act() records it.
+            sop_missed = False
+            if milestones["forwarded_at"] and milestones["started_at"]:
+                sop_missed = self._late(
+                    milestones["forwarded_at"], milestones["started_at"], self.confirm_days
+                )
+                if milestones["closed_at"] and not sop_missed:
+                    sop_missed = self._late(
+                        milestones["started_at"], milestones["closed_at"], self.reply_days
+                    )
             is_open = status in ("submitted", "forwarded", "in_progress")
             out["messages"].append(
                 {
@@ -458,6 +508,7 @@ class DataSet:
                     "subject_public": None,
                     "body_public": None,
                     **milestones,
+                    "sop_missed": sop_missed,
                     # 1 when sent, one more per transition (and the rating, below).
                     "version": len(transitions),
                 }
@@ -635,7 +686,7 @@ def ensure_sqlite(size_label: str, seed: int = DEFAULT_SEED, log: Any = print) -
     env = bench_env("sqlite", size_label, tmp)
     _upgrade(env)
     settings = _settings(env)
-    data = DataSet(size, seed, Crypto(settings.secret_key), _password_hash(settings))
+    data = DataSet(size, seed, Crypto(settings.secret_key), _password_hash(settings), settings)
     log(f"seeding SQLite {size_label} ({size} messages, {data.citizens} citizens) ...")
     counts = _fill(SqliteWriter(tmp), data)
     for suffix in ("-wal", "-shm"):
@@ -690,7 +741,7 @@ def ensure_postgres(size_label: str, seed: int = DEFAULT_SEED, log: Any = print)
     env["ASPIRASI_DATABASE_URL"] = PG_URL.format(db=name)
     _upgrade(env)
     settings = _settings(env)
-    data = DataSet(size, seed, Crypto(settings.secret_key), _password_hash(settings))
+    data = DataSet(size, seed, Crypto(settings.secret_key), _password_hash(settings), settings)
     log(f"seeding PostgreSQL {size_label} ({size} messages, {data.citizens} citizens) ...")
     counts = _fill(PostgresWriter(PG_URL.format(db=name)), data)
     with _pg_admin() as admin:
