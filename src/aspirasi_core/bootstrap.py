@@ -64,6 +64,7 @@ def bootstrap(
         report_statement_timeout_ms=settings.db_report_statement_timeout_ms,
         lock_timeout_ms=settings.db_lock_timeout_ms,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        sqlite_cache_kib=settings.sqlite_cache_kib,
         connect_timeout_s=settings.db_connect_timeout_seconds,
         retries=settings.db_retries,
     )

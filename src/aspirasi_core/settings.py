@@ -76,6 +76,14 @@ class Settings:
         " PostgreSQL timeouts, because it waits for every writer queued ahead of it, not"
         " for one row. Past it the request answers 503 with Retry-After.",
     )
+    sqlite_cache_kib: int = _setting(
+        512,
+        "SQLite: page cache of each pooled connection, in KiB (PRAGMA cache_size); 0:"
+        " SQLite's default of 2000. A worker keeps one connection per database thread"
+        " (ASPIRASI_DB_THREADS), so this times 8 is its page cache; pages not in it are"
+        " read from the operating system's file cache. Sorts larger than it spill to"
+        " temporary files. See docs/performance.md, Worker memory on SQLite.",
+    )
     db_connect_timeout_seconds: int = _setting(
         5,
         "PostgreSQL: seconds to wait for a new connection (libpq connect_timeout; 0:"

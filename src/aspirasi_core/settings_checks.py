@@ -45,6 +45,8 @@ class CheckedSettings(Protocol):
     @property
     def db_retries(self) -> int: ...
     @property
+    def sqlite_cache_kib(self) -> int: ...
+    @property
     def argon2_concurrency(self) -> int: ...
     @property
     def argon2_nice(self) -> int: ...
@@ -135,6 +137,8 @@ def settings_problems(settings: CheckedSettings) -> list[str]:
             problems.append(f"ASPIRASI_{name.upper()} must be 0 (none) or more")
     if not 0 <= settings.db_threads <= 256:
         problems.append("ASPIRASI_DB_THREADS must be 0 (automatic) or between 1 and 256")
+    if not 0 <= settings.sqlite_cache_kib <= 1024 * 1024:
+        problems.append("ASPIRASI_SQLITE_CACHE_KIB must be 0 (SQLite's default) or 1 to 1048576")
     if not 0 <= settings.db_retries <= 10:
         problems.append("ASPIRASI_DB_RETRIES must be between 0 and 10")
     if settings.argon2_concurrency < 0:

@@ -74,6 +74,29 @@ def test_the_sqlite_busy_timeout_is_its_own_setting(tmp_path) -> None:
         Settings.from_env({"ASPIRASI_SQLITE_BUSY_TIMEOUT_MS": "-1"}).check_production()
 
 
+def test_each_sqlite_connection_gets_the_configured_page_cache(tmp_path) -> None:
+    """A worker keeps a connection per database thread, each with its own page cache:
+    ASPIRASI_SQLITE_CACHE_KIB (512 KiB) on every connection, not SQLite's 2000 KiB."""
+    from aspirasi_core.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert Settings().sqlite_cache_kib == 512
+    assert Settings.from_env({"ASPIRASI_SQLITE_CACHE_KIB": "64"}).sqlite_cache_kib == 64
+    with pytest.raises(ValueError, match="ASPIRASI_SQLITE_CACHE_KIB"):
+        Settings.from_env({"ASPIRASI_SQLITE_CACHE_KIB": "-1"}).check_production()
+    for kib, expected in ((None, -512), (64, -64), (0, -2000)):
+        engine = make_engine(url) if kib is None else make_engine(url, sqlite_cache_kib=kib)
+        try:
+            # Two connections of the pool at once: the pragma is per connection.
+            one, two = engine.raw_connection(), engine.raw_connection()
+            sizes = [c.execute("PRAGMA cache_size").fetchone()[0] for c in (one, two)]
+            one.close()
+            two.close()
+        finally:
+            engine.dispose()
+        assert sizes == [expected, expected], kib
+
+
 def _hold_transaction(
     db: SqlDatabase, *, write: bool
 ) -> tuple[threading.Event, threading.Event, threading.Thread]:

@@ -59,7 +59,7 @@ from ..services.ports import (
 )
 from ..services.ports.followups import FollowupRepository, ReviewRepository
 from . import faults
-from .engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, make_engine
+from .engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB, WRITE_OPTION, make_engine
 from .repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -323,6 +323,7 @@ def create_database(
     report_statement_timeout_ms: int = 0,
     lock_timeout_ms: int = 0,
     sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    sqlite_cache_kib: int = SQLITE_CACHE_KIB,
     connect_timeout_s: int = 0,
     retries: int = 3,
     **engine_kwargs: Any,
@@ -332,7 +333,8 @@ def create_database(
     :func:`default_threads`) and, on PostgreSQL, as many pooled connections unless
     ``engine_kwargs`` say otherwise; ``report_statement_timeout_ms`` and
     ``retries``: see :class:`SqlDatabase`. On SQLite a write waits up to
-    ``sqlite_busy_timeout_ms`` for another write, of this process or another.
+    ``sqlite_busy_timeout_ms`` for another write, of this process or another, and
+    each connection keeps a page cache of ``sqlite_cache_kib``.
 
     It does not migrate: call :func:`aspirasi_core.storage.upgrade` first.
     """
@@ -342,6 +344,7 @@ def create_database(
         statement_timeout_ms=statement_timeout_ms,
         lock_timeout_ms=lock_timeout_ms,
         sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
+        sqlite_cache_kib=sqlite_cache_kib,
         connect_timeout_s=connect_timeout_s,
         **engine_kwargs,
     )

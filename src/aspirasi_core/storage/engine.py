@@ -33,6 +33,13 @@ from sqlalchemy.engine.url import URL
 #: (``ASPIRASI_SQLITE_BUSY_TIMEOUT_MS``).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+#: KiB of page cache each SQLite connection keeps by default
+#: (``ASPIRASI_SQLITE_CACHE_KIB``; SQLite's own default is 2000). A worker keeps a
+#: connection per database thread, each with its own cache, and SQLite's sorter
+#: holds up to this much in memory before it spills to a temporary file; a page
+#: that is not cached is a read from the operating system's file cache.
+SQLITE_CACHE_KIB = 512
+
 WRITE_OPTION = "aspirasi_write"
 
 
@@ -53,6 +60,7 @@ def make_engine(
     statement_timeout_ms: int = 0,
     lock_timeout_ms: int = 0,
     sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    sqlite_cache_kib: int = SQLITE_CACHE_KIB,
     connect_timeout_s: int = 0,
     **engine_kwargs: Any,
 ) -> Engine:
@@ -66,6 +74,8 @@ def make_engine(
     default, right for migrations). ``sqlite_busy_timeout_ms``: SQLite's busy
     timeout (0: :data:`SQLITE_BUSY_TIMEOUT_MS`), longer than PostgreSQL's timeouts
     because a SQLite writer waits for every other writer, not for one row.
+    ``sqlite_cache_kib``: SQLite's page cache of each connection, in KiB
+    (``PRAGMA cache_size``; 0: SQLite's default, 2000 KiB).
     ``connect_timeout_s``: libpq's ``connect_timeout`` (0: wait as long as the
     network does).
     ``engine_kwargs`` go to :func:`sqlalchemy.create_engine` (pool sizes, echo).
@@ -73,7 +83,7 @@ def make_engine(
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         busy_ms = sqlite_busy_timeout_ms if sqlite_busy_timeout_ms > 0 else SQLITE_BUSY_TIMEOUT_MS
-        return _sqlite_engine(parsed, engine_kwargs, busy_ms / 1000)
+        return _sqlite_engine(parsed, engine_kwargs, busy_ms / 1000, sqlite_cache_kib)
     if not pool_threads:
         # Imported here: the database module imports this one.
         from .database import default_threads
@@ -92,7 +102,9 @@ def make_engine(
     return _postgresql_engine(parsed, engine_kwargs, pool_threads)
 
 
-def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any], busy_s: float) -> Engine:
+def _sqlite_engine(
+    url: URL, engine_kwargs: dict[str, Any], busy_s: float, cache_kib: int
+) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         raise ValueError("use a file for SQLite (in-memory databases are not supported)")
@@ -114,6 +126,9 @@ def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any], busy_s: float) -> En
             _ensure_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if cache_kib > 0:
+                # Negative: a size in KiB rather than a number of pages.
+                cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         finally:
             cursor.close()
         connection_record.info["query_only"] = False
