@@ -442,3 +442,18 @@ def test_evaluators_see_the_oversight_reviews(world):
     # evaluator.evaluate brings the core's oversight.review (PermissionDecl.implies).
     assert world.get("/api/v1/reviews", "eval_op").status_code == 200
     assert world.get("/api/v1/reviews", "op_pupr").status_code == 403
+
+
+def test_xlsxwriter_is_imported_by_the_first_export_not_with_the_plugin():
+    """Its modules are ~11 MB of every worker's memory (docs/performance.md, Worker
+    memory on SQLite); a fresh interpreter loads the plugin's routes without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aspirasi_evaluator, aspirasi_evaluator.web, aspirasi_evaluator.export\n"
+        "assert 'xlsxwriter' not in sys.modules, 'imported with the plugin'\n"
+        "aspirasi_evaluator.export.to_xlsx([('T', ['a'], [[1]])])\n"
+        "assert 'xlsxwriter' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -17,8 +17,6 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import xlsxwriter
-
 Cell = str | int | float | None
 Sheet = tuple[str, Sequence[str], Sequence[Sequence[Cell]]]
 
@@ -74,6 +72,10 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """One worksheet per sheet; text as string cells, numbers as numbers."""
+    # Imported on the first export, not with the plugin: xlsxwriter's modules
+    # alone are ~11 MB of every worker's memory, for a download a few people use.
+    import xlsxwriter
+
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(
         buf,
