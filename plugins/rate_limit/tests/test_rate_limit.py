@@ -381,3 +381,19 @@ def test_the_fallback_counts_every_call_under_concurrent_calls():
     results = _hammer(plugin, threads=8, calls=500)
     assert sum(r is None for r in results) == 50
     assert plugin.breaker.counted_in_memory == 8 * 500
+
+
+def test_redis_is_imported_only_for_a_redis_store():
+    """redis-py is ~12 MB of every worker's memory (docs/performance.md, Worker
+    memory on SQLite): a fresh interpreter loads the plugin without it, and the
+    Redis store brings it along."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aspirasi_rate_limit, aspirasi_rate_limit.breaker as b\n"
+        "assert 'redis' not in sys.modules, 'imported with the plugin'\n"
+        "b.redis_storage('redis://127.0.0.1:1/0', 'x')\n"
+        "assert 'redis' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,8 +11,6 @@ from collections.abc import Callable
 import structlog
 from limits.storage import RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from .memory import ClockedMemoryStorage
 
@@ -94,6 +92,11 @@ class RedisBreaker:
 def redis_storage(url: str, key_prefix: str) -> Storage:
     """The ``limits`` storage on the Redis at ``url``: one try of at most
     :data:`REDIS_TIMEOUT` seconds per request, no retry."""
+    # Imported here: redis-py is ~9 MB of a worker's memory, and a worker whose
+    # limits count in memory (no ASPIRASI_REDIS_URL) never needs it.
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     if url.startswith("unix://"):
         url = "redis+" + url  # limits' spelling; it hands ``unix://`` to redis-py
     return RedisStorage(
