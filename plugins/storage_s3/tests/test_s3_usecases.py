@@ -143,3 +143,19 @@ def test_a_storage_no_plugin_provides_stops_the_start(sqlite_database: Any, tmp_
         bootstrap(settings, plugin_manager=pm, database=sqlite_database)
     with pytest.raises(ValueError, match="ASPIRASI_FILE_STORAGE"):
         Settings.from_env({"ASPIRASI_FILE_STORAGE": "S3 bucket"}).check_production()
+
+
+def test_boto3_is_imported_only_when_the_s3_store_is_used():
+    """boto3 is ~8 MB of every worker's memory (docs/performance.md, Worker memory
+    on SQLite), and every worker loads this plugin: a fresh interpreter loads it
+    without boto3, and the store's names bring it along."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aspirasi_storage_s3 as s3\n"
+        "assert 'boto3' not in sys.modules, 'imported with the plugin'\n"
+        "assert s3.S3AttachmentStore.__name__ == 'S3AttachmentStore'\n"
+        "assert 'boto3' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

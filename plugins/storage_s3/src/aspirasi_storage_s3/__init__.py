@@ -27,11 +27,15 @@ Aspirasi's settings. See :mod:`.store` for how files are kept.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aspirasi_core.plugin_api import AttachmentStore, hookimpl
 from aspirasi_core.settings import Settings
 
 from .config import SETTINGS_PREFIX, S3Config, S3Settings
-from .store import S3AttachmentStore, make_client
+
+if TYPE_CHECKING:
+    from .store import S3AttachmentStore, make_client
 
 __all__ = [
     "SETTINGS_PREFIX",
@@ -41,6 +45,21 @@ __all__ = [
     "S3StoragePlugin",
     "make_client",
 ]
+
+#: Names of :mod:`.store`, which imports boto3 (~8 MB of a worker's memory): loaded
+#: when first used (the S3 storage is chosen, or a caller names them), not with the
+#: plugin, which every worker loads whatever its storage.
+_STORE_NAMES = ("S3AttachmentStore", "make_client")
+
+
+def __getattr__(name: str) -> Any:
+    """``S3AttachmentStore`` and ``make_client``, imported from :mod:`.store` on first use."""
+    if name in _STORE_NAMES:
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The value of ``ASPIRASI_FILE_STORAGE`` that selects this plugin.
 NAME = "s3"
@@ -59,5 +78,7 @@ class S3StoragePlugin:
     def aspirasi_attachment_store(self, name: str, settings: Settings) -> AttachmentStore | None:
         if name != NAME:
             return None
+        from .store import S3AttachmentStore, make_client
+
         config = S3Config.from_settings(settings)
         return S3AttachmentStore(make_client(config), config)
