@@ -290,7 +290,8 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("the server did not start in 60 s")
+        self.__exit__()  # not left running: the caller's ``with`` never entered
+        raise RuntimeError(f"the server did not start in 60 s; see {self.logfile}")
 
     def cpu_seconds(self) -> float:
         """CPU time the server has used so far (user + system)."""
