@@ -17,10 +17,8 @@ from typing import Any, cast
 import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.types import Message, Receive, Scope, Send
 
 from aspirasi_core.bootstrap import bootstrap
@@ -35,15 +33,12 @@ from .api.openapi import document_api
 from .api.schema import COMPONENTS as API_COMPONENTS
 from .api.schema import SECURITY as API_SECURITY
 from .api.schema import SwaggerPage
-from .body_timeout import BodyTimeoutMiddleware
 from .context import credentials
-from .csrf import SessionCSRFMiddleware, csrf_config, form_failure, read_form_first
+from .csrf import form_failure, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .guards import password_changed
-from .i18n import Translations
 from .invalid import check_json_body
-from .middleware import Authentication, RequestContextMiddleware
-from .templating import build_environment
+from .plugin import AspirasiPlugin
 
 HERE = Path(__file__).parent
 _log = structlog.get_logger("aspirasi.health")
@@ -197,38 +192,12 @@ def create_app(
     worker under load paused for 90–110 ms every two seconds or so, walking the
     ~135,000 objects of its modules, routes and templates (see docs/performance.md).
     """
-    if aspirasi is not None:
-        settings = aspirasi.deps.settings
-        pm = aspirasi.plugin_manager
-    else:
+    if aspirasi is None:
         settings = settings or Settings.from_env()
         configure_logging(settings)
         pm = plugin_manager or create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
         aspirasi = bootstrap(settings, plugin_manager=pm)
-    hook: Any = pm.hook  # type: ignore[attr-defined]
-    if not hasattr(hook, "aspirasi_web_route_handlers"):
-        pm.add_hookspecs(web_hookspecs)  # type: ignore[attr-defined]
-        hook = pm.hook  # type: ignore[attr-defined]
-
-    def collect(name: str) -> list[Any]:
-        out: list[Any] = []
-        for result in getattr(hook, name)():
-            out.extend(result or ())
-        return out
-
-    template_dirs = collect("aspirasi_web_template_dirs")
-    translations = Translations(settings.timezone, collect("aspirasi_web_locale_dirs"))
-    handlers = _core_route_handlers() + collect("aspirasi_web_route_handlers")
-    handlers.append(
-        create_static_files_router(path="/static", directories=[HERE / "static"], name="static")
-    )
-    for name, folder in collect("aspirasi_web_static_dirs"):
-        handlers.append(
-            create_static_files_router(
-                path=f"/static/{name}", directories=[folder], name=f"static-{name}"
-            )
-        )
-
+    settings = aspirasi.deps.settings
     inline = settings.outbox_inline if run_outbox is None else run_outbox
 
     @contextlib.asynccontextmanager
@@ -254,16 +223,9 @@ def create_app(
     if settings.env == "production" if freeze_heap is None else freeze_heap:
         on_startup.append(freeze_start_up_heap)
 
-    app = AspirasiApp(
-        route_handlers=handlers,
-        middleware=[
-            DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),
-            DefineMiddleware(
-                RequestContextMiddleware, aspirasi=aspirasi, translations=translations
-            ),
-            DefineMiddleware(Authentication, aspirasi=aspirasi),
-            DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
-        ],
+    return AspirasiApp(
+        route_handlers=_core_route_handlers(),
+        plugins=[AspirasiPlugin(aspirasi)],
         before_request=before_request,
         # An account whose password a super admin typed changes it first.
         guards=[password_changed],
@@ -280,13 +242,5 @@ def create_app(
         lifespan=[outbox_worker],
         on_startup=on_startup,
         on_shutdown=[dispose],
-        state={
-            "aspirasi": aspirasi,
-            "jinja": build_environment(
-                template_dirs, auto_reload=aspirasi.deps.settings.env != "production"
-            ),
-            "translations": translations,
-        },
         debug=False,
     )
-    return app

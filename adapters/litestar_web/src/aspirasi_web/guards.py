@@ -43,7 +43,7 @@ class PasswordChangeRequired(NotAllowed):
     """The account must change the password a super admin typed first."""
 
 
-def _signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+def signed_in_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     """The signed-in, verified actor. A fault met while looking up the session
     (the database out of reach) is raised as it is, not taken for nobody; a
     bearer token that is not valid is 401 ``invalid_token``."""
@@ -67,7 +67,7 @@ def requires(permission: str) -> Guard:
     grant ``permission`` in the core's policy."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = _signed_in(connection)
+        actor = signed_in_actor(connection)
         core: Aspirasi = connection.app.state["aspirasi"]
         core.deps.policy.require(actor, permission)
 
@@ -77,7 +77,7 @@ def requires(permission: str) -> Guard:
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard letting through any signed-in account with a verified e-mail."""
-    _signed_in(connection)
+    signed_in_actor(connection)
 
 
 def password_changed(
@@ -105,4 +105,5 @@ __all__ = [
     "password_changed",
     "requires",
     "signed_in",
+    "signed_in_actor",
 ]

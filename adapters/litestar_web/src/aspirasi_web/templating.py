@@ -22,7 +22,7 @@ from aspirasi_core.domain.errors import Invalid
 from . import csrf, vocabulary
 from .context import account, actor, core, info
 from .i18n import LANGUAGE_NAMES, LANGUAGES, date_filters, status_labels
-from .menu import Menu, arrange, core_menu
+from .menu import Menu
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "aspirasi_flash"
@@ -139,20 +139,8 @@ def icon(name: str, label: str = "") -> Markup:
 
 
 def menu_for(request: Request[Any, Any, Any]) -> Menu:
-    """The page's navigation for the signed-in actor (see :func:`aspirasi_web.menu.arrange`)."""
-    app = core(request)
-    a = actor(request)
-    state = request.app.state
-    if a is None and "anonymous_menu" in state:
-        # Everyone who is not signed in gets the same menu: built once.
-        return state["anonymous_menu"]  # type: ignore[no-any-return]
-    items = core_menu(a, app.deps.policy)
-    for extra in app.plugin_manager.hook.aspirasi_web_menu_items(actor=a, policy=app.deps.policy):  # type: ignore[attr-defined]
-        items.extend(extra or ())
-    menu = arrange(items)
-    if a is None:
-        state["anonymous_menu"] = menu
-    return menu
+    """The page's navigation for the signed-in actor (see :meth:`aspirasi_web.plugin.AspirasiPlugin.menu`)."""
+    return request.app.state["web"].menu(actor(request))  # type: ignore[no-any-return]
 
 
 def _social_links(settings: Any) -> list[tuple[str, str]]:
