@@ -5,14 +5,20 @@ The :class:`~aspirasi_web.middleware.RequestContextMiddleware` stores a
 :class:`~aspirasi_web.middleware.Authentication` middleware the account on
 ``request.user`` (None for nobody) and its :class:`Credentials` on ``request.auth``;
 handlers read them through these helpers and never parse cookies or headers themselves.
+
+Handlers that need no more than the use cases, the use case context, the signed-in
+actor or the translator take them as dependencies instead (:data:`DEPENDENCIES`,
+typed :data:`Core`, :data:`Ctx`, :data:`CurrentActor`, :data:`CurrentTranslator`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 from litestar import Request
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 
 from aspirasi_core.domain.errors import NotAllowed, Unauthenticated, Unavailable
 from aspirasi_core.domain.model import Account, Actor
@@ -20,6 +26,7 @@ from aspirasi_core.plugin_api import PluginContext
 from aspirasi_core.security.devices import merge_tokens, split_tokens
 from aspirasi_core.services import Aspirasi, Context
 
+from .guards import signed_in_actor
 from .i18n import Translator
 
 SCOPE_KEY = "aspirasi"
@@ -141,3 +148,48 @@ def require_permission(request: Request[Any, Any, Any], permission: str) -> Acto
     a = require_actor(request)
     core(request).deps.policy.require(a, permission)
     return a
+
+
+#: The types of the app-wide dependencies (:data:`DEPENDENCIES`), for a handler's
+#: parameters; they mark the parameter as a dependency and skip its validation.
+#: ``core: Core``: the use cases (:class:`aspirasi_core.services.Aspirasi`).
+Core: TypeAlias = NamedDependency[SkipValidation[Aspirasi]]
+#: ``ctx: Ctx``: the :class:`aspirasi_core.services.Context` to hand to a use case
+#: (its actor is None for nobody).
+Ctx: TypeAlias = NamedDependency[SkipValidation[Context]]
+#: ``translator: CurrentTranslator``: the reader's :class:`~aspirasi_web.i18n.Translator`.
+CurrentTranslator: TypeAlias = NamedDependency[SkipValidation[Translator]]
+#: ``actor: CurrentActor``: the signed-in, verified actor, else 401/403 (:func:`current_actor`).
+CurrentActor: TypeAlias = NamedDependency[SkipValidation[Actor]]
+
+# Each provider takes the one before it (core → ctx → translator → actor), unused:
+# Litestar resolves the dependencies of one depth side by side, in a task group per
+# request, which costs more than the chain of plain calls.
+
+
+def provide_ctx(request: Request[Any, Any, Any], core: Core) -> Context:
+    """The use case context (dependency ``ctx``)."""
+    return context(request)
+
+
+def provide_translator(request: Request[Any, Any, Any], ctx: Ctx) -> Translator:
+    """The reader's translator (dependency ``translator``)."""
+    return info(request).translator
+
+
+def current_actor(request: Request[Any, Any, Any], translator: CurrentTranslator) -> Actor:
+    """The signed-in actor with a verified e-mail (dependency ``actor``): nobody
+    signed in is 401 ``login_required`` (``invalid_token`` for a bad bearer token),
+    an unverified account 403 ``email_unverified``, as the guard ``signed_in``."""
+    return signed_in_actor(request)
+
+
+#: The app-wide dependencies (:class:`aspirasi_web.plugin.AspirasiPlugin` adds them):
+#: a handler, a plugin's included, takes one as a parameter of that name, typed with
+#: the alias above. None touches the database; each is built at most once per request.
+DEPENDENCIES = {
+    "core": Provide(core, sync_to_thread=False),
+    "ctx": Provide(provide_ctx, sync_to_thread=False),
+    "translator": Provide(provide_translator, sync_to_thread=False),
+    "actor": Provide(current_actor, sync_to_thread=False),
+}

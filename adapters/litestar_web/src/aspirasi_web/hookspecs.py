@@ -26,8 +26,10 @@ def aspirasi_web_route_handlers() -> Sequence[Any] | None:
     """Return Litestar route handlers or controllers to mount.
 
     Paths are absolute; use ``/api/v1/<plugin>/…`` for JSON routes and
-    ``/<plugin>/…`` for pages. Every handler must check access itself (use
-    :func:`aspirasi_web.context.require_permission`).
+    ``/<plugin>/…`` for pages. Every handler must check access: a guard of
+    :mod:`aspirasi_web.guards`, the ``actor`` dependency or
+    :func:`aspirasi_web.context.require_permission`. Handlers may take the app-wide
+    dependencies (:data:`aspirasi_web.context.DEPENDENCIES`) by name.
     """
 
 

@@ -15,8 +15,9 @@ it for each page (the anonymous menu is built once).
 
 It also puts the use cases on ``state["aspirasi"]``, itself on ``state["web"]``, the
 request middleware (body timeout, request context, authentication, CSRF) before any
-middleware the app was given, and the app-wide dependencies :data:`DEPENDENCIES` that
-any handler (a plugin's included) may take as parameters by name.
+middleware the app was given, and the app-wide dependencies
+(:data:`aspirasi_web.context.DEPENDENCIES`) that any handler, a plugin's included,
+may take as parameters by name.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Request
 from litestar.config.app import AppConfig
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
@@ -36,38 +35,14 @@ from aspirasi_core.services import Aspirasi
 
 from . import hookspecs
 from .body_timeout import BodyTimeoutMiddleware
-from .context import context, core, plugin_context, translator
+from .context import DEPENDENCIES
 from .csrf import SessionCSRFMiddleware, csrf_config
-from .guards import signed_in_actor
 from .i18n import Translations
 from .menu import Menu, arrange, core_menu
 from .middleware import Authentication, RequestContextMiddleware
 from .templating import build_environment
 
 HERE = Path(__file__).parent
-
-
-def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    """The signed-in actor with a verified e-mail (dependency ``actor``): nobody
-    signed in is 401 ``login_required`` (``invalid_token`` for a bad bearer token),
-    an unverified account 403 ``email_unverified``, as the guard ``signed_in``."""
-    return signed_in_actor(request)
-
-
-#: The app-wide dependencies: a handler takes any of them as a parameter of that name.
-#: None touches the database; each is built at most once per request.
-DEPENDENCIES = {
-    # The use cases (:class:`aspirasi_core.services.Aspirasi`).
-    "core": Provide(core, sync_to_thread=False),
-    # The :class:`aspirasi_core.services.Context` to hand to a use case (actor or None).
-    "ctx": Provide(context, sync_to_thread=False),
-    # The signed-in, verified :class:`~aspirasi_core.domain.model.Actor` (else 401/403).
-    "actor": Provide(provide_actor, sync_to_thread=False),
-    # The reader's :class:`aspirasi_web.i18n.Translator`.
-    "translator": Provide(translator, sync_to_thread=False),
-    # The :class:`aspirasi_core.plugin_api.PluginContext`, for a plugin's handlers.
-    "plugin_context": Provide(plugin_context, sync_to_thread=False),
-}
 
 
 class AspirasiPlugin(InitPlugin):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -16,7 +16,7 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.validation import check_id
 from aspirasi_core.services import UNSET, AccountChanges, StaffInput
 
-from ..context import context, core
+from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import (
     AccountChangesBody,
@@ -58,15 +58,16 @@ def _agency(value: int | None) -> int | None:
 # ---------------------------------------------------------------------- accounts
 @get(f"{API}/admin/users", guards=ADMIN, tags=TAGS, summary="Accounts")
 async def list_users(
-    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
     role: FromQuery[str | None] = None,
     agency_id: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> Page[AccountOut]:
-    result = await core(request).admin.list_accounts(
-        context(request),
+    result = await core.admin.list_accounts(
+        ctx,
         role=role or None,
         agency_id=query_int(agency_id, "agency_id"),
         text=q,
@@ -83,11 +84,11 @@ async def list_users(
     status_code=HTTP_201_CREATED,
     summary="Create a staff account",
 )
-async def create_user(request: Request[Any, Any, Any], data: JSONBody[StaffBody]) -> AccountOut:
+async def create_user(core: Core, ctx: Ctx, data: JSONBody[StaffBody]) -> AccountOut:
     """Body ``{email, username, full_name, password, role: "admin" | "operator",
     agency_id (operators), permissions?}``."""
-    account = await core(request).admin.create_staff(
-        context(request),
+    account = await core.admin.create_staff(
+        ctx,
         StaffInput(
             email=data.email,
             username=data.username,
@@ -104,20 +105,20 @@ async def create_user(request: Request[Any, Any, Any], data: JSONBody[StaffBody]
 
 
 @get(f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="One account")
-async def get_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> AccountOut:
-    return account_json(await core(request).admin.get_account(context(request), account_id))
+async def get_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> AccountOut:
+    return account_json(await core.admin.get_account(ctx, account_id))
 
 
 @patch(
     f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an account"
 )
 async def update_user(
-    request: Request[Any, Any, Any], account_id: FromPath[int], data: JSONBody[AccountChangesBody]
+    core: Core, ctx: Ctx, account_id: FromPath[int], data: JSONBody[AccountChangesBody]
 ) -> AccountOut:
     """Body (all optional) ``{role, agency_id, permissions: [...], is_active,
     full_name}``; ``{"is_active": false}`` deactivates (and ends the sessions)."""
-    account = await core(request).admin.update_account(
-        context(request),
+    account = await core.admin.update_account(
+        ctx,
         account_id,
         AccountChanges(
             role=data.role,
@@ -137,16 +138,14 @@ async def update_user(
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate an account",
 )
-async def deactivate_user(request: Request[Any, Any, Any], account_id: FromPath[int]) -> None:
-    await core(request).admin.update_account(
-        context(request), account_id, AccountChanges(is_active=False)
-    )
+async def deactivate_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> None:
+    await core.admin.update_account(ctx, account_id, AccountChanges(is_active=False))
 
 
 # ---------------------------------------------------------------------- agencies
 @get(f"{API}/admin/agencies", guards=ADMIN, tags=TAGS, summary="Agencies (with inactive ones)")
-async def list_agencies(request: Request[Any, Any, Any]) -> Page[AgencyOut]:
-    found = await core(request).admin.agencies(context(request), include_inactive=True)
+async def list_agencies(core: Core, ctx: Ctx) -> Page[AgencyOut]:
+    found = await core.admin.agencies(ctx, include_inactive=True)
     return Page(items=[agency_json(a) for a in found])
 
 
@@ -157,11 +156,9 @@ async def list_agencies(request: Request[Any, Any, Any]) -> Page[AgencyOut]:
     status_code=HTTP_201_CREATED,
     summary="Create an agency",
 )
-async def create_agency(request: Request[Any, Any, Any], data: JSONBody[EntryBody]) -> AgencyOut:
+async def create_agency(core: Core, ctx: Ctx, data: JSONBody[EntryBody]) -> AgencyOut:
     """Body ``{name, code}``."""
-    agency = await core(request).admin.create_entry(
-        context(request), "agency", code=data.code, name=data.name
-    )
+    agency = await core.admin.create_entry(ctx, "agency", code=data.code, name=data.name)
     return agency_json(agency)
 
 
@@ -169,11 +166,11 @@ async def create_agency(request: Request[Any, Any, Any], data: JSONBody[EntryBod
     f"{API}/admin/agencies/{{agency_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an agency"
 )
 async def update_agency(
-    request: Request[Any, Any, Any], agency_id: FromPath[int], data: JSONBody[EntryChangesBody]
+    core: Core, ctx: Ctx, agency_id: FromPath[int], data: JSONBody[EntryChangesBody]
 ) -> AgencyOut:
     """Body ``{name?, is_active?}``."""
-    agency = await core(request).admin.update_entry(
-        context(request), "agency", agency_id, name=data.name, is_active=data.is_active
+    agency = await core.admin.update_entry(
+        ctx, "agency", agency_id, name=data.name, is_active=data.is_active
     )
     return agency_json(agency)
 
@@ -185,14 +182,14 @@ async def update_agency(
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate an agency",
 )
-async def deactivate_agency(request: Request[Any, Any, Any], agency_id: FromPath[int]) -> None:
-    await core(request).admin.update_entry(context(request), "agency", agency_id, is_active=False)
+async def deactivate_agency(core: Core, ctx: Ctx, agency_id: FromPath[int]) -> None:
+    await core.admin.update_entry(ctx, "agency", agency_id, is_active=False)
 
 
 # ---------------------------------------------------------------------- categories
 @get(f"{API}/admin/categories", guards=ADMIN, tags=TAGS, summary="Categories")
-async def list_categories(request: Request[Any, Any, Any]) -> Page[CategoryOut]:
-    found = await core(request).admin.categories()
+async def list_categories(core: Core) -> Page[CategoryOut]:
+    found = await core.admin.categories()
     return Page(items=[category_json(c) for c in found])
 
 
@@ -203,13 +200,9 @@ async def list_categories(request: Request[Any, Any, Any]) -> Page[CategoryOut]:
     status_code=HTTP_201_CREATED,
     summary="Create a category",
 )
-async def create_category(
-    request: Request[Any, Any, Any], data: JSONBody[EntryBody]
-) -> CategoryOut:
+async def create_category(core: Core, ctx: Ctx, data: JSONBody[EntryBody]) -> CategoryOut:
     """Body ``{name, code}``."""
-    category = await core(request).admin.create_entry(
-        context(request), "category", code=data.code, name=data.name
-    )
+    category = await core.admin.create_entry(ctx, "category", code=data.code, name=data.name)
     return category_json(category)
 
 
@@ -220,14 +213,12 @@ async def create_category(
     summary="Rename a category",
 )
 async def update_category(
-    request: Request[Any, Any, Any], category_id: FromPath[int], data: JSONBody[EntryChangesBody]
+    core: Core, ctx: Ctx, category_id: FromPath[int], data: JSONBody[EntryChangesBody]
 ) -> CategoryOut:
     """Body ``{name}``. Categories cannot be deactivated."""
     if data.is_active is not None:
         raise Invalid.field("is_active", "not_supported", "Categories cannot be deactivated.")
-    category = await core(request).admin.update_entry(
-        context(request), "category", category_id, name=data.name or ""
-    )
+    category = await core.admin.update_entry(ctx, "category", category_id, name=data.name or "")
     return category_json(category)
 
 
@@ -239,9 +230,9 @@ async def update_category(
     summary="Sub-categories (with inactive ones)",
 )
 async def list_subcategories(
-    request: Request[Any, Any, Any], category_id: FromQuery[str | None] = None
+    core: Core, category_id: FromQuery[str | None] = None
 ) -> Page[SubcategoryOut]:
-    found = await core(request).admin.subcategories(
+    found = await core.admin.subcategories(
         query_int(category_id, "category_id"), include_inactive=True
     )
     return Page(items=[subcategory_json(s) for s in found])
@@ -255,11 +246,11 @@ async def list_subcategories(
     summary="Create a sub-category",
 )
 async def create_subcategory(
-    request: Request[Any, Any, Any], data: JSONBody[SubcategoryBody]
+    core: Core, ctx: Ctx, data: JSONBody[SubcategoryBody]
 ) -> SubcategoryOut:
     """Body ``{category_id, name, code}``."""
-    sub = await core(request).admin.create_entry(
-        context(request),
+    sub = await core.admin.create_entry(
+        ctx,
         "subcategory",
         category_id=data.category_id,
         code=data.code,
@@ -275,15 +266,16 @@ async def create_subcategory(
     summary="Change a sub-category",
 )
 async def update_subcategory(
-    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
     subcategory_id: FromPath[int],
     data: JSONBody[SubcategoryChangesBody],
 ) -> SubcategoryOut:
     """Body ``{name?, is_active?, sop_confirm_days?, sop_reply_days?}``: the SOP
     days are working days (1 to 365); null or "" returns to the default of the
     settings. Changing them re-times the open messages of the sub-category."""
-    sub = await core(request).admin.update_entry(
-        context(request),
+    sub = await core.admin.update_entry(
+        ctx,
         "subcategory",
         subcategory_id,
         name=data.name,
@@ -301,12 +293,8 @@ async def update_subcategory(
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate a sub-category",
 )
-async def deactivate_subcategory(
-    request: Request[Any, Any, Any], subcategory_id: FromPath[int]
-) -> None:
-    await core(request).admin.update_entry(
-        context(request), "subcategory", subcategory_id, is_active=False
-    )
+async def deactivate_subcategory(core: Core, ctx: Ctx, subcategory_id: FromPath[int]) -> None:
+    await core.admin.update_entry(ctx, "subcategory", subcategory_id, is_active=False)
 
 
 ROUTES = [

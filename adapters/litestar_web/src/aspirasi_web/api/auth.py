@@ -18,7 +18,7 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
-from ..context import context, core, credentials, device_tokens, info, remember_device
+from ..context import Core, Ctx, credentials, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .bodies import ForgotBody, LoginBody, RegisterBody, ResetBody, VerifyBody, fields_of
@@ -43,6 +43,7 @@ REGISTERED = (
 )
 async def register(
     request: Request[Any, Any, Any],
+    core: Core,
     data: JSONBody[RegisterBody],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[StatusOut]:
@@ -56,7 +57,7 @@ async def register(
     i = info(request)
 
     async def call(ctx: Context) -> Account | None:
-        return await core(request).accounts.register(
+        return await core.accounts.register(
             ctx,
             RegisterInput(
                 email=data.email,
@@ -82,14 +83,14 @@ async def register(
     summary="Verify the e-mail",
     security=PUBLIC,
 )
-async def verify_email(request: Request[Any, Any, Any], data: JSONBody[VerifyBody]) -> StatusOut:
+async def verify_email(core: Core, ctx: Ctx, data: JSONBody[VerifyBody]) -> StatusOut:
     """Body ``{token, username?}`` (the ``token`` of the link in the verification
     mail). 422 ``username_taken`` when a verified account took the username
     meanwhile: send the token again with another ``username``. 422 ``nik_taken``
     when a verified account holds the NIK: its owner writes to the administrator,
     who can release it; the link works again afterwards."""
-    await core(request).accounts.verify_email(
-        context(request),
+    await core.accounts.verify_email(
+        ctx,
         data.token,
         username=data.username if data.username and data.username.strip() else None,
     )
@@ -102,11 +103,11 @@ async def verify_email(request: Request[Any, Any, Any], data: JSONBody[VerifyBod
     status_code=HTTP_202_ACCEPTED,
     summary="Send a new verification link",
 )
-async def resend_verification(request: Request[Any, Any, Any]) -> StatusOut:
+async def resend_verification(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> StatusOut:
     """For the signed-in, unverified account; no data. 429 with Retry-After when
     asked too often."""
     require_actor(request, verified=False)
-    await core(request).accounts.resend_verification(context(request))
+    await core.accounts.resend_verification(ctx)
     return StatusOut(status="verification_sent")
 
 
@@ -118,7 +119,9 @@ async def resend_verification(request: Request[Any, Any, Any]) -> StatusOut:
     security=PUBLIC,
     cache_control=NO_STORE,
 )
-async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> LoginOut:
+async def login(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[LoginBody]
+) -> LoginOut:
     """Body ``{login (username or e-mail), password}`` → ``{token, user,
     device_token}``: a bearer token, a session cookie for browsers, and a device
     token. Keep the device token and send it back in the ``X-Aspirasi-Device``
@@ -126,10 +129,9 @@ async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> L
     limit, so someone guessing the password elsewhere cannot lock you out
     (browsers get it as the ``aspirasi_device`` cookie). Logging out either
     the bearer token or the session ends both."""
-    app = core(request)
     i = info(request)
-    result = await app.accounts.login(
-        context(request),
+    result = await core.accounts.login(
+        ctx,
         data.login,
         data.password,
         purpose=TokenPurpose.API,
@@ -140,7 +142,7 @@ async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> L
     if session is None:  # pragma: no cover - login() issues it when with_session is set
         raise RuntimeError("login(with_session=True) returned no session token")
     if credentials(request).session_token:  # a new session id at every log-in
-        await app.accounts.revoke(credentials(request).session_token, TokenPurpose.SESSION)
+        await core.accounts.revoke(credentials(request).session_token, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
     remember_device(request, result.device_token)
     return LoginOut(
@@ -152,19 +154,18 @@ async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> L
 
 
 @post(f"{API}/auth/logout", tags=TAGS, status_code=HTTP_204_NO_CONTENT, summary="Log out")
-async def logout(request: Request[Any, Any, Any]) -> Response[None]:
+async def logout(request: Request[Any, Any, Any], core: Core) -> Response[None]:
     """Ends the log-in on the server: the bearer token (when sent) or the session,
     and every other credential the same log-in issued (the session cookie of a
     JSON log-in, or its bearer token)."""
     require_actor(request, verified=False)
     i = info(request)
-    app = core(request)
     auth = credentials(request)
     if auth.method == "bearer":
         token = request.headers.get("authorization", "")[7:].strip()
-        await app.accounts.logout(token, TokenPurpose.API)
+        await core.accounts.logout(token, TokenPurpose.API)
     elif auth.session_token:
-        await app.accounts.logout(auth.session_token, TokenPurpose.SESSION)
+        await core.accounts.logout(auth.session_token, TokenPurpose.SESSION)
         i.extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)
 
@@ -176,10 +177,12 @@ async def logout(request: Request[Any, Any, Any]) -> Response[None]:
     summary="Ask for a password reset link",
     security=PUBLIC,
 )
-async def forgot_password(request: Request[Any, Any, Any], data: JSONBody[ForgotBody]) -> StatusOut:
+async def forgot_password(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[ForgotBody]
+) -> StatusOut:
     """Body ``{email}``; answers 202 whether or not the address is registered."""
     i = info(request)
-    await core(request).accounts.forgot_password(context(request), data.email)
+    await core.accounts.forgot_password(ctx, data.email)
     return StatusOut(
         status="accepted",
         detail=i.translator(
@@ -195,11 +198,9 @@ async def forgot_password(request: Request[Any, Any, Any], data: JSONBody[Forgot
     summary="Set a new password with a reset token",
     security=PUBLIC,
 )
-async def reset_password(request: Request[Any, Any, Any], data: JSONBody[ResetBody]) -> StatusOut:
+async def reset_password(core: Core, ctx: Ctx, data: JSONBody[ResetBody]) -> StatusOut:
     """Body ``{token, password, password_confirm}``. Ends every session and token."""
-    await core(request).accounts.reset_password(
-        context(request), data.token, data.password, data.password_confirm
-    )
+    await core.accounts.reset_password(ctx, data.token, data.password, data.password_confirm)
     return StatusOut(status="password_reset")
 
 

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.policy import Perm
 
-from ..context import context, core, translator
+from ..context import Core, Ctx, CurrentTranslator, core
 from ..guards import requires
 from .bodies import DayOffBody
 from .common import API
@@ -39,21 +39,24 @@ def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
 
 @get(f"{API}/admin/days-off", guards=ADMIN, tags=TAGS, summary="Days off of a year")
 async def list_days_off(
-    request: Request[Any, Any, Any], year: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    translator: CurrentTranslator,
+    year: FromQuery[str | None] = None,
 ) -> DaysOff:
     """The extra days off of ``year`` (default: this year) by date, and the
     country's public holidays of that year (read-only). Both are skipped when
     SOP deadlines are counted. Holiday names are in the request's language
     (Indonesian unless it asks for English)."""
-    app = core(request)
     the_year = query_year(request, year)
-    found = await app.sop.days_off(context(request), the_year)
+    found = await core.sop.days_off(ctx, the_year)
     return DaysOff(
         items=[day_off_json(d) for d in found],
         year=the_year,
         public_holidays=[
             Holiday(day=day.isoformat(), name=name)
-            for day, name in app.sop.public_holidays(the_year, translator(request).language)
+            for day, name in core.sop.public_holidays(the_year, translator.language)
         ],
     )
 
@@ -65,11 +68,11 @@ async def list_days_off(
     status_code=HTTP_201_CREATED,
     summary="Add a day off",
 )
-async def create_day_off(request: Request[Any, Any, Any], data: JSONBody[DayOffBody]) -> DayOffOut:
+async def create_day_off(core: Core, ctx: Ctx, data: JSONBody[DayOffBody]) -> DayOffOut:
     """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local
     holiday). The open messages' deadlines move; 409 ``duplicate_day_off`` when
     the day is already off."""
-    added = await core(request).sop.add_day_off(context(request), data.day, data.name)
+    added = await core.sop.add_day_off(ctx, data.day, data.name)
     return day_off_json(added)
 
 
@@ -80,9 +83,9 @@ async def create_day_off(request: Request[Any, Any, Any], data: JSONBody[DayOffB
     status_code=HTTP_204_NO_CONTENT,
     summary="Remove a day off",
 )
-async def delete_day_off(request: Request[Any, Any, Any], day_off_id: FromPath[int]) -> None:
+async def delete_day_off(core: Core, ctx: Ctx, day_off_id: FromPath[int]) -> None:
     """The open messages' deadlines move back; 404 for an unknown id."""
-    await core(request).sop.remove_day_off(context(request), day_off_id)
+    await core.sop.remove_day_off(ctx, day_off_id)
 
 
 ROUTES = [list_days_off, create_day_off, delete_day_off]

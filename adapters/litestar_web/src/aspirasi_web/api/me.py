@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.security.tokens import TokenPurpose
 
-from ..context import context, core, credentials, info
+from ..context import Core, Ctx, CurrentActor, credentials, info
 from ..downloads import export_response
 from ..guards import signed_in
 from ..middleware import SESSION_COOKIE
@@ -25,17 +25,17 @@ TAGS = ["me"]
 
 
 @get(f"{API}/me", tags=TAGS, summary="Own profile")
-async def me(request: Request[Any, Any, Any]) -> AccountOut:
+async def me(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> AccountOut:
     """The signed-in account (also for unverified accounts)."""
     require_actor(request, verified=False)
-    return account_json(await core(request).accounts.me(context(request)), own=True)
+    return account_json(await core.accounts.me(ctx), own=True)
 
 
 @patch(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Change own profile")
-async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]) -> AccountOut:
+async def update_me(core: Core, ctx: Ctx, data: JSONBody[ProfileBody]) -> AccountOut:
     """Body ``{full_name?, language? ("id" | "en")}``."""
-    account = await core(request).accounts.update_profile(
-        context(request), full_name=data.full_name, language=data.language
+    account = await core.accounts.update_profile(
+        ctx, full_name=data.full_name, language=data.language
     )
     return account_json(account, own=True)
 
@@ -49,15 +49,15 @@ async def update_me(request: Request[Any, Any, Any], data: JSONBody[ProfileBody]
     cache_control=CacheControlHeader(no_store=True),
 )
 async def change_password(
-    request: Request[Any, Any, Any], data: JSONBody[PasswordBody]
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[PasswordBody]
 ) -> PasswordChanged:
     """Body ``{current_password, password, password_confirm}``. Every other
     session and token dies; a bearer caller gets a new ``token``, a browser a new
     session cookie."""
     i = info(request)
     bearer = credentials(request).method == "bearer"
-    result = await core(request).accounts.change_password(
-        context(request),
+    result = await core.accounts.change_password(
+        ctx,
         data.current_password,
         data.password,
         data.password_confirm,
@@ -77,23 +77,25 @@ async def change_password(
     summary="Download all one's data (citizens)",
     media_type="application/zip",
 )
-async def export_me(request: Request[Any, Any, Any]) -> Stream:
+async def export_me(core: Core, ctx: Ctx, actor: CurrentActor) -> Stream:
     """A ZIP with ``data.json`` (the account with its NIK, every message sent with its
     log, reply, rating and attachment list) and ``attachments/<ticket>/`` (the files).
     Citizens only (403 ``citizens_only`` for staff)."""
-    require_actor(request)
-    return export_response(await core(request).data_rights.export(context(request)))
+    return export_response(await core.data_rights.export(ctx))
 
 
 @delete(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Delete one's own account (citizens)")
 async def delete_me(
-    request: Request[Any, Any, Any], data: JSONBody[PasswordOnlyBody] = NO_PASSWORD
+    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    data: JSONBody[PasswordOnlyBody] = NO_PASSWORD,
 ) -> Response[None]:
     """Body ``{password}``. The account is emptied of personal data and can never log
     in again; every session and token ends; the messages stay, without a sender, and
     the files attached to them are deleted. 422 ``password_wrong`` for a wrong
     password; citizens only (403 ``citizens_only`` for staff)."""
-    await core(request).data_rights.delete_account(context(request), data.password)
+    await core.data_rights.delete_account(ctx, data.password)
     if credentials(request).session_token:
         info(request).extra_cookies.append((SESSION_COOKIE, "", {"max_age": 0}))
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)

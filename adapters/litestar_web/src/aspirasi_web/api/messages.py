@@ -13,7 +13,7 @@ from aspirasi_core.domain.model import Message, Rating
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import Context, SubmitInput
 
-from ..context import context, core
+from ..context import Core, Ctx, CurrentActor, context, core
 from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from ..invalid import typed
@@ -27,7 +27,6 @@ from .common import (
     json_body,
     query_limit,
     read_uploads,
-    require_actor,
 )
 from .message_shapes import (
     LogEntryOut,
@@ -120,26 +119,25 @@ async def submit_json(request: Request[Any, Any, Any]) -> Response[Sent]:
 
 @get(f"{API}/me/messages", tags=TAGS, summary="Own messages, newest first")
 async def my_messages(
-    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    actor: CurrentActor,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> Page[MessageSummary]:
-    require_actor(request)
-    result = await core(request).queries.my_messages(
-        context(request), cursor=cursor, limit=query_limit(limit)
-    )
-    now = core(request).deps.clock.now()
+    result = await core.queries.my_messages(ctx, cursor=cursor, limit=query_limit(limit))
+    now = core.deps.clock.now()
     return page_of(result, lambda m: message_summary(m, now))
 
 
 @get(f"{API}/messages/{{message_id:int}}", tags=TAGS, summary="One message")
-async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) -> MessageDetailOut:
+async def message(
+    core: Core, ctx: Ctx, actor: CurrentActor, message_id: FromPath[int]
+) -> MessageDetailOut:
     """Everything the reader may see of the message: the author only where the
     reader may see them; attachments with download URLs."""
-    actor = require_actor(request)
-    app = core(request)
-    detail = await app.queries.message(context(request), message_id)
-    return message_detail(detail, actor, app.deps.clock.now())
+    detail = await core.queries.message(ctx, message_id)
+    return message_detail(detail, actor, core.deps.clock.now())
 
 
 @delete(
@@ -150,20 +148,17 @@ async def message(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     summary="Withdraw a message",
 )
 async def withdraw(
-    request: Request[Any, Any, Any], message_id: FromPath[int], if_match: IfMatch = None
+    core: Core, ctx: Ctx, message_id: FromPath[int], if_match: IfMatch = None
 ) -> None:
     """The owner withdraws a message while it is ``submitted``; else 409."""
-    await core(request).messages.act(
-        context(request), message_id, "withdraw", expected_version=parse_version(if_match)
-    )
+    await core.messages.act(ctx, message_id, "withdraw", expected_version=parse_version(if_match))
 
 
 @get(f"{API}/messages/{{message_id:int}}/log", tags=TAGS, summary="The status log")
 async def message_log(
-    request: Request[Any, Any, Any], message_id: FromPath[int]
+    core: Core, ctx: Ctx, actor: CurrentActor, message_id: FromPath[int]
 ) -> Page[LogEntryOut]:
-    actor = require_actor(request)
-    entries = await core(request).queries.message_log(context(request), message_id)
+    entries = await core.queries.message_log(ctx, message_id)
     return Page(items=[log_json(e, staff=actor.is_staff) for e in entries])
 
 
@@ -173,14 +168,15 @@ async def message_log(
     summary="Download an attachment",
 )
 async def attachment(
-    request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
+    core: Core,
+    ctx: Ctx,
+    actor: CurrentActor,
+    message_id: FromPath[int],
+    attachment_id: FromPath[int],
 ) -> Response[Any]:
     """The file, as a download (``Content-Disposition: attachment``), only to readers:
     streamed, or a redirect to an object store's short-lived URL."""
-    require_actor(request)
-    found = await core(request).queries.attachment_download(
-        context(request), message_id, attachment_id
-    )
+    found = await core.queries.attachment_download(ctx, message_id, attachment_id)
     return await file_response(found, cache_control="private, no-store")
 
 
@@ -193,6 +189,7 @@ async def attachment(
 )
 async def rate(
     request: Request[Any, Any, Any],
+    core: Core,
     message_id: FromPath[int],
     data: JSONBody[RatingBody],
     idempotency_key: IdempotencyKey = None,
@@ -202,7 +199,7 @@ async def rate(
     expected = parse_version(if_match)
 
     async def call(ctx: Context) -> Rating:
-        return await core(request).messages.rate(
+        return await core.messages.rate(
             ctx, message_id, data.stars, data.comment, expected_version=expected
         )
 
@@ -226,13 +223,13 @@ async def rate(
     security=PUBLIC,
 )
 async def public_messages(
-    request: Request[Any, Any, Any],
+    core: Core,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
     q: FromQuery[str | None] = None,
 ) -> Page[PublicMessageOut]:
     """The public list (``PUBLIC_DOC`` is its OpenAPI description)."""
-    result = await core(request).queries.public(cursor=cursor, limit=query_limit(limit), text=q)
+    result = await core.queries.public(cursor=cursor, limit=query_limit(limit), text=q)
     return page_of(result, public_json)
 
 
@@ -248,6 +245,7 @@ async def tracking(
     request: Request[Any, Any, Any], data: JSONBody[TrackingBody]
 ) -> Page[TrackedOut]:
     """Public tracking by NIK (``TRACKING_DOC`` is its OpenAPI description)."""
+    # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     found = await core(request).queries.track(context(request), data.nik)
     return Page(items=[tracked_json(m) for m in found])
 

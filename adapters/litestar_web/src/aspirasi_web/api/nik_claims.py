@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, post
+from litestar import post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from aspirasi_core.domain.policy import Perm
 
-from ..context import context, core
+from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import NikBody, NikReleaseBody
 from .shapes import API, AccountOut, account_json, iso
@@ -43,10 +43,10 @@ def _holder_json(account: Any) -> HolderOut:
     status_code=HTTP_200_OK,
     summary="Who holds a NIK",
 )
-async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -> HolderOut:
+async def nik_holder(core: Core, ctx: Ctx, data: JSONBody[NikBody]) -> HolderOut:
     """Body ``{nik}`` → the verified account holding it; 404 ``nik_not_registered``
     when none does. For checking a claim before releasing it."""
-    holder = await core(request).nik_claims.holder(context(request), data.nik)
+    holder = await core.nik_claims.holder(ctx, data.nik)
     return _holder_json(holder)
 
 
@@ -57,12 +57,12 @@ async def nik_holder(request: Request[Any, Any, Any], data: JSONBody[NikBody]) -
     status_code=HTTP_200_OK,
     summary="Release a NIK",
 )
-async def release_nik(request: Request[Any, Any, Any], data: JSONBody[NikReleaseBody]) -> Released:
+async def release_nik(core: Core, ctx: Ctx, data: JSONBody[NikReleaseBody]) -> Released:
     """Body ``{nik, reason}``: takes the NIK away from the verified account holding
     it, after the super admin checked that it belongs to someone else (the reason
     says what was checked; the holder is told by mail). → ``{status, account}``,
     the former holder. 404 ``nik_not_registered``; 422 for a bad NIK or no reason."""
-    released = await core(request).nik_claims.release(context(request), data.nik, data.reason)
+    released = await core.nik_claims.release(ctx, data.nik, data.reason)
     return Released(status="released", account=_holder_json(released))
 
 

@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from aspirasi_core.domain.audit import AuditEntry
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AuditQuery
 
-from ..context import context, core
+from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import ReasonBody
 from .common import API, Limit, iso, query_date, query_limit
@@ -29,13 +29,13 @@ from .shapes import Page, page_of
     summary="Reveal an anonymous sender (audited)",
 )
 async def reveal(
-    request: Request[Any, Any, Any], message_id: FromPath[int], data: JSONBody[ReasonBody]
+    core: Core, ctx: Ctx, message_id: FromPath[int], data: JSONBody[ReasonBody]
 ) -> Response[Any]:
     """Super admin (``privacy.reveal``). Body ``{reason}`` (at least 10
     characters). Answers who sent the anonymous message; the reveal, its reason,
     the time and the caller's address are in the audit log first. 409
     ``message_not_anonymous`` for a message that is not anonymous."""
-    r = await core(request).privacy.reveal_sender(context(request), message_id, data.reason)
+    r = await core.privacy.reveal_sender(ctx, message_id, data.reason)
     body = {
         "message_id": r.message_id,
         "ticket": r.ticket,
@@ -77,8 +77,10 @@ def audit_json(e: AuditEntry) -> dict[str, Any]:
     summary="The audit log",
 )
 async def audit(
-    request: Request[Any, Any, Any],
-    actor: FromQuery[str | None] = None,
+    core: Core,
+    ctx: Ctx,
+    # "actor" in the query: the name ``actor`` is the signed-in actor (a dependency).
+    who: Annotated[str | None, QueryParameter(name="actor")] = None,
     action: FromQuery[str | None] = None,
     subject_account_id: FromQuery[str | None] = None,
     message_id: FromQuery[str | None] = None,
@@ -93,10 +95,9 @@ async def audit(
     e-mail), ``action`` (e.g. ``message.sender_reveal``), ``subject_account_id``,
     ``message_id`` or ``ticket``, ``date_from``/``date_to`` (``YYYY-MM-DD``,
     both days included, in the province's time zone)."""
-    app = core(request)
-    tz = app.deps.settings.timezone
+    tz = core.deps.settings.timezone
     query = AuditQuery(
-        actor=actor or None,
+        actor=who or None,
         action=action or None,
         subject_account_id=subject_account_id or None,
         subject_message_id=message_id or None,
@@ -104,7 +105,7 @@ async def audit(
         at_from=query_date(date_from, "date_from", tz),
         at_to=query_date(date_to, "date_to", tz, end=True),
     )
-    result = await app.audit.list(context(request), query, cursor=cursor, limit=query_limit(limit))
+    result = await core.audit.list(ctx, query, cursor=cursor, limit=query_limit(limit))
     return page_of(result, audit_json)
 
 

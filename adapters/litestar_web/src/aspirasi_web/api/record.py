@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import get
 from litestar.params import FromPath
 
-from ..context import core
+from ..context import Core
 from .common import API, PUBLIC, Limit, iso, query_limit
 from .shapes import Page
 
@@ -35,10 +35,8 @@ ROOTS_DOC = (
     description=ENTRY_DOC,
     security=PUBLIC,
 )
-async def record_entry(
-    request: Request[Any, Any, Any], entry_hash: FromPath[str]
-) -> dict[str, Any]:
-    found = (await core(request).log_chain.lookup(entry_hash)).entry
+async def record_entry(core: Core, entry_hash: FromPath[str]) -> dict[str, Any]:
+    found = (await core.log_chain.lookup(entry_hash)).entry
     if found is None:
         return {"valid": False}
     if found.restricted:
@@ -59,10 +57,8 @@ async def record_entry(
     description=ROOTS_DOC,
     security=PUBLIC,
 )
-async def record_roots(
-    request: Request[Any, Any, Any], limit: Limit = None
-) -> Page[dict[str, Any]]:
-    roots = await core(request).log_chain.recent_roots(query_limit(limit) or 30)
+async def record_roots(core: Core, limit: Limit = None) -> Page[dict[str, Any]]:
+    roots = await core.log_chain.recent_roots(query_limit(limit) or 30)
     items = [
         {"day": r.day.isoformat(), "root": r.root, "prev_root": r.prev_root, "chains": r.chains}
         for r in roots

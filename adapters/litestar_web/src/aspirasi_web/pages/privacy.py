@@ -8,10 +8,10 @@ the permission first, so a refusal comes before the form is read.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from aspirasi_core.domain.audit import AuditAction
 from aspirasi_core.domain.errors import Conflict, Invalid
@@ -19,7 +19,7 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AuditQuery
 
 from ..api.common import query_date
-from ..context import context, core, require_permission, translator
+from ..context import Core, Ctx, CurrentTranslator, core, require_permission, translator
 from ..templating import form_errors, render
 from .backoffice import show_detail
 
@@ -36,16 +36,21 @@ ACTION_LABELS = {
 
 
 @post("/backoffice/messages/{message_id:int}/reveal", include_in_schema=False)
-async def reveal(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def reveal(
+    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    translator: CurrentTranslator,
+    message_id: FromPath[int],
+) -> Response[Any]:
     """Reveal the sender of an anonymous message for the reason given (audited);
     the sender is shown on this answer only."""
     require_permission(request, Perm.PRIVACY_REVEAL)
     data = await request.form()
     value = data.get("reveal_reason")
     form = {"reveal_reason": value if isinstance(value, str) else ""}
-    app = core(request)
-    ctx = context(request)
-    t = translator(request)
+    app = core
+    t = translator
     try:
         revealed = await app.privacy.reveal_sender(ctx, message_id, form["reveal_reason"])
     except (Invalid, Conflict) as exc:
@@ -101,7 +106,10 @@ def _audit_query(
 @get("/admin/audit", include_in_schema=False)
 async def audit_log(
     request: Request[Any, Any, Any],
-    actor: FromQuery[str | None] = None,
+    core: Core,
+    ctx: Ctx,
+    # "actor" in the query: the name ``actor`` is the signed-in actor (a dependency).
+    who: Annotated[str | None, QueryParameter(name="actor")] = None,
     action: FromQuery[str | None] = None,
     account: FromQuery[str | None] = None,
     ticket: FromQuery[str | None] = None,
@@ -113,7 +121,7 @@ async def audit_log(
     staff member, action, citizen's account, ticket and dates."""
     require_permission(request, Perm.AUDIT_READ)
     params = {
-        "actor": (actor or "").strip(),
+        "actor": (who or "").strip(),
         "action": (action or "").strip(),
         "account": (account or "").strip(),
         "ticket": (ticket or "").strip(),
@@ -126,7 +134,7 @@ async def audit_log(
     next_cursor = None
     if not errors:
         try:
-            page = await core(request).audit.list(context(request), query, cursor=cursor)
+            page = await core.audit.list(ctx, query, cursor=cursor)
         except Invalid as exc:
             fields = {"subject_account_id": "account", "at_to": "date_to"}
             for field, messages in form_errors(request, exc).items():
