@@ -13,7 +13,15 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
-from ..context import account, context, core, credentials, device_tokens, info, remember_device
+from ..context import (
+    Core,
+    Ctx,
+    account,
+    credentials,
+    device_tokens,
+    info,
+    remember_device,
+)
 from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
 from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
@@ -54,15 +62,15 @@ async def login_form(
 
 
 @post("/login", include_in_schema=False)
-async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def login_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     form = await form_data(request)
     login = text(form, "login")
     target = safe_next(text(form, "next"), "")
     values = {"form": {"login": login}, "next": target}
-    app = core(request)
+    app = core
     try:
         result = await app.accounts.login(
-            context(request),
+            ctx,
             login,
             text(form, "password"),
             purpose=TokenPurpose.SESSION,
@@ -90,12 +98,12 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/logout", include_in_schema=False, opt={PASSWORD_CHANGE_OPT: True})
-async def logout(request: Request[Any, Any, Any]) -> Redirect:
+async def logout(request: Request[Any, Any, Any], core: Core) -> Redirect:
     """Ends the log-in on the server: the session, and the bearer token the same
     JSON log-in issued (the device cookie stays: it is no credential)."""
     token = credentials(request).session_token
     if token:
-        await core(request).accounts.logout(token, TokenPurpose.SESSION)
+        await core.accounts.logout(token, TokenPurpose.SESSION)
     clear_session(request)
     return redirect(request, "/", flash="logged_out")
 
@@ -107,16 +115,14 @@ async def register_form(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/register", include_in_schema=False)
-async def register_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def register_submit(request: Request[Any, Any, Any], core: Core) -> Response[Any]:
     form = await form_data(request)
     data = {name: text(form, name) for name in REGISTER_FIELDS}
     kept = {k: v for k, v in data.items() if not k.startswith("password")}
 
     async def call(ctx: Context) -> None:
         # None for an e-mail already registered: answered exactly like a new one.
-        await core(request).accounts.register(
-            ctx, RegisterInput(**data, language=info(request).language)
-        )
+        await core.accounts.register(ctx, RegisterInput(**data, language=info(request).language))
 
     try:
         return await form_call(
@@ -140,7 +146,9 @@ async def verify_email_form(
 
 
 @post("/verify-email", include_in_schema=False)
-async def verify_email_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def verify_email_submit(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx
+) -> Response[Any]:
     """Consumes the link. When a verified account took the username meanwhile, the
     page asks for another one (the link still works); when one holds the NIK, it
     says how its owner gets it released."""
@@ -148,9 +156,7 @@ async def verify_email_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     token = text(form, "token")
     username = text(form, "username").strip()
     try:
-        await core(request).accounts.verify_email(
-            context(request), token, username=username or None
-        )
+        await core.accounts.verify_email(ctx, token, username=username or None)
     except DomainError as exc:
         values = {"token": token, "form": {"username": username}}
         return form_failure(request, "account/verify_email.html", values, exc, ("username",))
@@ -172,12 +178,14 @@ async def verify_pending(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/verify-pending", include_in_schema=False)
-async def resend_verification(request: Request[Any, Any, Any]) -> Response[Any]:
+async def resend_verification(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx
+) -> Response[Any]:
     acc = account(request)
     if acc is None:
         return Redirect(path="/login?next=/verify-pending", status_code=303)
     try:
-        await core(request).accounts.resend_verification(context(request))
+        await core.accounts.resend_verification(ctx)
     except Conflict:  # already verified
         return Redirect(path=home_of(acc), status_code=303)
     except DomainError as exc:  # Throttled: 429 + Retry-After
@@ -192,11 +200,11 @@ async def forgot_form(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/forgot-password", include_in_schema=False)
-async def forgot_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def forgot_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     form = await form_data(request)
     email = text(form, "email")
     try:
-        await core(request).accounts.forgot_password(context(request), email)
+        await core.accounts.forgot_password(ctx, email)
     except DomainError as exc:
         return form_failure(
             request, "account/forgot_password.html", {"form": {"email": email}}, exc, ("email",)
@@ -212,12 +220,12 @@ async def reset_form(
 
 
 @post("/reset-password", include_in_schema=False)
-async def reset_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def reset_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     form = await form_data(request)
     token = text(form, "token")
     try:
-        await core(request).accounts.reset_password(
-            context(request), token, text(form, "password"), text(form, "password_confirm")
+        await core.accounts.reset_password(
+            ctx, token, text(form, "password"), text(form, "password_confirm")
         )
     except DomainError as exc:
         return form_failure(

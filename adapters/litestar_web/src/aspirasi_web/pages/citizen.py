@@ -17,7 +17,7 @@ from aspirasi_core.domain.model import Actor, Message, Status
 from aspirasi_core.services import Context, SubmitInput, Upload
 
 from ..api.common import form_int
-from ..context import actor, context, core, info
+from ..context import Core, Ctx, actor, core, info
 from ..csrf import FORM_FAILURE_OPT, UPLOAD_HEADER
 from ..csrf import REFUSED as CSRF_REFUSED
 from ..idempotency import form_call, form_key, parse_version
@@ -51,12 +51,11 @@ def citizen(request: Request[Any, Any, Any]) -> Actor | Redirect:
 
 # ---------------------------------------------------------------------- dashboard
 @get("/dashboard", include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any]) -> Response[Any]:
+async def dashboard(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
-    ctx = context(request)
-    queries = core(request).queries
+    queries = core.queries
     messages: list[Message] = []
     cursor = None
     for _ in range(DASHBOARD_PAGES):
@@ -171,7 +170,7 @@ async def new_message_form(request: Request[Any, Any, Any]) -> Response[Any]:
     include_in_schema=False,
     opt={FORM_FAILURE_OPT: new_message_form_failure},
 )
-async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
@@ -192,7 +191,7 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 uploads.append(Upload(filename=file.filename or "", data=data))
 
     async def call(ctx: Context) -> Message:
-        return await core(request).messages.submit(
+        return await core.messages.submit(
             ctx,
             SubmitInput(
                 subject=values["subject"],
@@ -222,12 +221,12 @@ async def new_message_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 # ---------------------------------------------------------------------- history
 @get("/my/messages", include_in_schema=False)
 async def my_messages(
-    request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, cursor: FromQuery[str | None] = None
 ) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
-    page = await core(request).queries.my_messages(context(request), cursor=cursor)
+    page = await core.queries.my_messages(ctx, cursor=cursor)
     return render(
         request,
         "citizen/my_messages.html",
@@ -237,27 +236,29 @@ async def my_messages(
 
 @get("/messages/{message_id:int}", include_in_schema=False)
 async def message_detail(
-    request: Request[Any, Any, Any], message_id: FromPath[int]
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, message_id: FromPath[int]
 ) -> Response[Any]:
     """One message, for anyone the core lets read it (citizens: their own)."""
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
-    app = core(request)
-    detail = await app.queries.message(context(request), message_id)
+    app = core
+    detail = await app.queries.message(ctx, message_id)
     deadline = deadline_of(request, detail.message, app.deps.clock.now())
     values = {"d": detail, "m": detail.message, "deadline": deadline}
     return render(request, "citizen/message.html", values | await continuing_work(request, detail))
 
 
 @post("/my/messages/{message_id:int}/withdraw", include_in_schema=False)
-async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def withdraw(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, message_id: FromPath[int]
+) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
     form = await form_data(request)
-    await core(request).messages.act(
-        context(request),
+    await core.messages.act(
+        ctx,
         message_id,
         "withdraw",
         expected_version=parse_version(text(form, "version")),
@@ -266,15 +267,16 @@ async def withdraw(request: Request[Any, Any, Any], message_id: FromPath[int]) -
 
 
 @post("/my/messages/{message_id:int}/rating", include_in_schema=False)
-async def rate(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def rate(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, message_id: FromPath[int]
+) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
         return a
     form = await form_data(request)
     stars = text(form, "stars")
     comment = text(form, "comment")
-    app = core(request)
-    ctx = context(request)
+    app = core
 
     async def call(ctx: Context) -> None:
         await app.messages.rate(

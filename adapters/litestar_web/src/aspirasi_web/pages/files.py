@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio.to_thread
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
 
 from aspirasi_core.domain.errors import NotFound
 from aspirasi_core.security.uploads import thumbnail
 
-from ..context import context, core
+from ..context import Core, Ctx
 
 if TYPE_CHECKING:
     from aspirasi_core.services.attachments import AttachmentDownload
@@ -76,34 +76,28 @@ async def file_response(
 
 @get("/files/{message_id:int}/{attachment_id:int}", include_in_schema=False)
 async def download(
-    request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
+    core: Core, ctx: Ctx, message_id: FromPath[int], attachment_id: FromPath[int]
 ) -> Response[Any]:
-    found = await core(request).queries.attachment_download(
-        context(request), message_id, attachment_id
-    )
+    found = await core.queries.attachment_download(ctx, message_id, attachment_id)
     return await file_response(found)
 
 
 @get("/files/{message_id:int}/{attachment_id:int}/view", include_in_schema=False)
 async def view(
-    request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
+    core: Core, ctx: Ctx, message_id: FromPath[int], attachment_id: FromPath[int]
 ) -> Response[Any]:
     """A photo opened in the browser; other files are downloaded as by :func:`download`."""
-    found = await core(request).queries.attachment_download(
-        context(request), message_id, attachment_id
-    )
+    found = await core.queries.attachment_download(ctx, message_id, attachment_id)
     return await file_response(found, inline=found.content_type in INLINE_TYPES)
 
 
 @get("/files/{message_id:int}/{attachment_id:int}/thumb", include_in_schema=False)
 async def thumb(
-    request: Request[Any, Any, Any], message_id: FromPath[int], attachment_id: FromPath[int]
+    core: Core, ctx: Ctx, message_id: FromPath[int], attachment_id: FromPath[int]
 ) -> Response[bytes]:
     """A thumbnail of a photo (long side 320 px), for the lists of attachments."""
-    app = core(request)
-    _, content_type, data = await app.queries.attachment(
-        context(request), message_id, attachment_id
-    )
+    app = core
+    _, content_type, data = await app.queries.attachment(ctx, message_id, attachment_id)
     if content_type not in INLINE_TYPES:
         raise NotFound("The file was not found.", code="attachment_not_found")
     small = await anyio.to_thread.run_sync(

@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from aspirasi_core.domain.errors import DomainError
 from aspirasi_core.domain.policy import Perm
 
-from ..context import context, core, require_permission
+from ..context import Core, Ctx, require_permission
 from ..templating import redirect, render
 from .public import form_failure
 
@@ -34,13 +34,12 @@ async def nik_release_form(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/admin/nik-release", include_in_schema=False)
-async def nik_release(request: Request[Any, Any, Any]) -> Response[Any]:
+async def nik_release(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """``step=find``: show the holder; ``step=release``: release with the reason."""
     require_permission(request, Perm.ADMIN_MANAGE)
     data = await request.form()
     form = {k: _text(data, k) for k in ("nik", "reason", "step")}
-    app = core(request)
-    ctx = context(request)
+    app = core
     holder = None
     try:
         holder = await app.nik_claims.holder(ctx, form["nik"])

@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from aspirasi_core.domain.errors import DomainError
 from aspirasi_core.security.tokens import TokenPurpose
 
-from ..context import context, core, require_actor
+from ..context import Core, Ctx, require_actor
 from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
 from ..templating import redirect, render
 from .account import clear_session, home_of, set_session
@@ -31,14 +31,14 @@ async def change_form(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post(CHANGE_PASSWORD_PATH, include_in_schema=False, opt=ALLOWED)
-async def change_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def change_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """Every other session ends; this browser gets a new one and goes on to its
     home page."""
     require_actor(request, verified=False)
     form = await form_data(request)
     try:
-        result = await core(request).accounts.change_password(
-            context(request),
+        result = await core.accounts.change_password(
+            ctx,
             text(form, "current_password"),
             text(form, "password"),
             text(form, "password_confirm"),
@@ -59,13 +59,13 @@ async def invitation_form(
 
 
 @post("/invitation", include_in_schema=False, opt=ALLOWED)
-async def invitation_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+async def invitation_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """Set the first password with the invitation's token (single use); then log in."""
     form = await form_data(request)
     token = text(form, "token")
     try:
-        await core(request).accounts.accept_invitation(
-            context(request), token, text(form, "password"), text(form, "password_confirm")
+        await core.accounts.accept_invitation(
+            ctx, token, text(form, "password"), text(form, "password_confirm")
         )
     except DomainError as exc:
         return form_failure(

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from aspirasi_core.domain.errors import DomainError, Invalid
 from aspirasi_core.domain.nik import mask_nik, normalize_nik
 
-from ..context import context, core, info, translator
+from ..context import Core, Ctx, core, info, translator
 from ..errors import retry_headers, status_of
 from ..guards import PASSWORD_CHANGE_OPT
 from ..i18n import LANGUAGES, status_labels
@@ -76,9 +76,9 @@ def form_failure(
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Response[str]:
+async def home(request: Request[Any, Any, Any], core: Core) -> Response[str]:
     """Home (Beranda): how to send a message, recent public messages, social links."""
-    recent = await core(request).queries.public(limit=6)
+    recent = await core.queries.public(limit=6)
     return render(request, "public/home.html", {"recent": recent.items})
 
 
@@ -89,6 +89,7 @@ async def public_messages(
     cursor: FromQuery[str | None] = None,
 ) -> Response[str]:
     """Pesan: the table of public messages (no sender data, never confidential)."""
+    # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     values: dict[str, Any] = {"q": q or "", "items": [], "next_cursor": None}
     try:
         page = await core(request).queries.public(cursor=cursor, text=q)
@@ -144,13 +145,13 @@ async def tracking_form(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/tracking", include_in_schema=False)
-async def tracking_submit(request: Request[Any, Any, Any]) -> Response[str]:
+async def tracking_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[str]:
     """That NIK's messages with their status and log."""
     form = await form_data(request)
     nik = text(form, "nik").strip()
     values: dict[str, Any] = {"results": None, "masked": None}
     try:
-        results = await core(request).queries.track(context(request), nik)
+        results = await core.queries.track(ctx, nik)
     except DomainError as exc:
         return form_failure(request, "public/tracking.html", values, exc, ("nik",))
     expected = {m.ticket: due_day(request, m.due_at) for m in results if m.due_at}
@@ -170,9 +171,9 @@ async def switch_language(
 
 
 @get("/brand/logo", include_in_schema=False)
-async def brand_logo(request: Request[Any, Any, Any]) -> File:
+async def brand_logo(core: Core) -> File:
     """The province's logo (``ASPIRASI_BRAND_LOGO``) or the bundled one."""
-    configured = core(request).deps.settings.brand_logo
+    configured = core.deps.settings.brand_logo
     path = Path(configured) if configured else HERE / "static" / "img" / "logo.svg"
     if not path.is_file() or path.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
         path = HERE / "static" / "img" / "logo.svg"
@@ -190,11 +191,11 @@ HOME_IMAGE_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
 
 
 @get("/brand/hero", include_in_schema=False)
-async def brand_hero(request: Request[Any, Any, Any]) -> File:
+async def brand_hero(core: Core) -> File:
     """The home page's picture (``ASPIRASI_HOME_IMAGE``) or the bundled illustration of
     East Kalimantan (``static/img/hero-kaltim.svg``)."""
     bundled = HERE / "static" / "img" / "hero-kaltim.svg"
-    configured = core(request).deps.settings.home_image
+    configured = core.deps.settings.home_image
     path = Path(configured) if configured else bundled
     if not path.is_file() or path.suffix.lower() not in HOME_IMAGE_TYPES:
         path = bundled
@@ -214,9 +215,9 @@ async def help_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/brand.css", include_in_schema=False, sync_to_thread=False)
-def brand_css(request: Request[Any, Any, Any]) -> Response[str]:
+def brand_css(core: Core) -> Response[str]:
     """The province's colour as a CSS variable (validated as #rrggbb at start-up)."""
-    color = core(request).deps.settings.brand_color
+    color = core.deps.settings.brand_color
     return Response(
         content=f":root {{ --brand: {color}; }}\n",
         media_type="text/css",

@@ -11,7 +11,7 @@ from litestar.response import Redirect
 from aspirasi_core.domain.errors import DomainError
 from aspirasi_core.security.tokens import TokenPurpose
 
-from ..context import context, core, info
+from ..context import Core, Ctx, context, core, info
 from ..downloads import export_response
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..middleware import LANG_COOKIE
@@ -69,7 +69,7 @@ async def settings_page(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/settings", include_in_schema=False)
-async def settings_profile(request: Request[Any, Any, Any]) -> Response[Any]:
+async def settings_profile(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
@@ -77,9 +77,7 @@ async def settings_profile(request: Request[Any, Any, Any]) -> Response[Any]:
     full_name = text(form, "full_name")
     language = text(form, "language")
     try:
-        saved = await core(request).accounts.update_profile(
-            context(request), full_name=full_name, language=language
-        )
+        saved = await core.accounts.update_profile(ctx, full_name=full_name, language=language)
     except DomainError as exc:
         return await _settings_failure(
             request,
@@ -93,14 +91,14 @@ async def settings_profile(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/settings/password", include_in_schema=False)
-async def settings_password(request: Request[Any, Any, Any]) -> Response[Any]:
+async def settings_password(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
     form = await form_data(request)
     try:
-        result = await core(request).accounts.change_password(
-            context(request),
+        result = await core.accounts.change_password(
+            ctx,
             text(form, "current_password"),
             text(form, "password"),
             text(form, "password_confirm"),
@@ -113,29 +111,27 @@ async def settings_password(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/settings/export", include_in_schema=False)
-async def settings_export(request: Request[Any, Any, Any]) -> Response[Any]:
+async def settings_export(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """The citizen's data as a ZIP download (the button on the settings page)."""
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
     try:
-        export = await core(request).data_rights.export(context(request))
+        export = await core.data_rights.export(ctx)
     except DomainError as exc:
         return await _settings_failure(request, exc, "data", DELETE_FIELDS)
     return export_response(export)
 
 
 @post("/settings/delete", include_in_schema=False)
-async def settings_delete(request: Request[Any, Any, Any]) -> Response[Any]:
+async def settings_delete(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """Delete the citizen's account after their password; back to the home page."""
     a = signed_in(request)
     if isinstance(a, Redirect):
         return a
     form = await form_data(request)
     try:
-        await core(request).data_rights.delete_account(
-            context(request), text(form, "delete_password")
-        )
+        await core.data_rights.delete_account(ctx, text(form, "delete_password"))
     except DomainError as exc:
         return await _settings_failure(request, exc, "data", DELETE_FIELDS)
     clear_session(request)  # every session died with the account

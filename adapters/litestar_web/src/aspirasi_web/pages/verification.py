@@ -17,7 +17,7 @@ from litestar.params import FromQuery
 
 from aspirasi_core.domain.errors import Invalid
 
-from ..context import core, translator
+from ..context import Core, CurrentTranslator
 from ..templating import render
 from .public import form_failure
 
@@ -26,10 +26,13 @@ TEMPLATE = "public/verification.html"
 
 @get(["/verifikasi", "/verification"], include_in_schema=False)
 async def verification(
-    request: Request[Any, Any, Any], hash: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    core: Core,
+    translator: CurrentTranslator,
+    hash: FromQuery[str | None] = None,
 ) -> Response[str]:
     """The form, the answer for ``hash`` when given, and the newest daily roots."""
-    app = core(request)
+    app = core
     values: dict[str, Any] = {
         "hash": (hash or "")[:200],
         "lookup": None,
@@ -40,7 +43,7 @@ async def verification(
             values["lookup"] = await app.log_chain.lookup(hash)
         except Invalid as exc:
             return form_failure(request, TEMPLATE, values, exc, ("hash",))
-    values["steps"] = step_names(translator(request))
+    values["steps"] = step_names(translator)
     return render(request, TEMPLATE, values)
 
 

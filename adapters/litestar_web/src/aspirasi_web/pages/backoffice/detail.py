@@ -13,7 +13,7 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import MessageDetail, Upload
 
 from ...api.common import form_int
-from ...context import actor, context, core, translator
+from ...context import Core, Ctx, actor, context, core, translator
 from ...i18n import status_labels
 from ...idempotency import form_call, parse_version
 from ...templating import form_errors, render
@@ -72,11 +72,11 @@ async def show_detail(
 
 @get("/backoffice/messages/{message_id:int}", include_in_schema=False)
 async def message_detail(
-    request: Request[Any, Any, Any], message_id: FromPath[int]
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, message_id: FromPath[int]
 ) -> Response[str]:
     """One message: text, attachments, sender (unless hidden), log, reply, action forms."""
     staff_actor(request)
-    detail = await core(request).queries.message(context(request), message_id)
+    detail = await core.queries.message(ctx, message_id)
     return await show_detail(request, detail)
 
 
@@ -151,7 +151,9 @@ def _visibility(form: dict[str, str]) -> str | None:
 
 
 @post("/backoffice/messages/{message_id:int}/forward", include_in_schema=False)
-async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def forward(
+    request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
+) -> Response[Any]:
     """Classify and forward (or re-forward) to an agency."""
     data = await read_form(request)
     names = ("category_id", "subcategory_id", "agency_id", "note", "visibility")
@@ -165,20 +167,20 @@ async def forward(request: Request[Any, Any, Any], message_id: FromPath[int]) ->
     }
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.act(
-            ctx, message_id, "forward", expected_version=expected, **fields
-        )
+        await core.messages.act(ctx, message_id, "forward", expected_version=expected, **fields)
 
     return await act_on(request, message_id, "forward", form, call, "forwarded", data)
 
 
 @post("/backoffice/messages/{message_id:int}/reject", include_in_schema=False)
-async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def reject(
+    request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
+) -> Response[Any]:
     data = await read_form(request)
     form = {"reason": field_text(data, "reason"), "visibility": field_text(data, "visibility")}
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.act(
+        await core.messages.act(
             ctx,
             message_id,
             "reject",
@@ -191,7 +193,9 @@ async def reject(request: Request[Any, Any, Any], message_id: FromPath[int]) -> 
 
 
 @post("/backoffice/messages/{message_id:int}/start", include_in_schema=False)
-async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def start(
+    request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
+) -> Response[Any]:
     data = await read_form(request)
     form = {"start_note": field_text(data, "note")}
     confirmed = field_text(data, "confirm") == "1"
@@ -199,7 +203,7 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
     async def call(ctx: Any, expected: int | None) -> None:
         if not confirmed:  # the button carries confirm=1; a bare POST changes nothing
             raise Invalid.field("confirm", "required", "Please confirm.")
-        await core(request).messages.act(
+        await core.messages.act(
             ctx, message_id, "start", note=form["start_note"], expected_version=expected
         )
 
@@ -207,12 +211,14 @@ async def start(request: Request[Any, Any, Any], message_id: FromPath[int]) -> R
 
 
 @post("/backoffice/messages/{message_id:int}/progress", include_in_schema=False)
-async def progress(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
+async def progress(
+    request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
+) -> Response[Any]:
     data = await read_form(request)
     form = {"note": field_text(data, "note"), "visibility": field_text(data, "visibility")}
 
     async def call(ctx: Any, expected: int | None) -> None:
-        await core(request).messages.act(
+        await core.messages.act(
             ctx,
             message_id,
             "progress",

@@ -11,7 +11,13 @@ from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.policy import Perm
 
 from ...api.common import form_int
-from ...context import actor, context, core, require_permission, translator
+from ...context import (
+    Core,
+    Ctx,
+    CurrentTranslator,
+    actor,
+    require_permission,
+)
 from ...templating import redirect, render
 from .common import (
     field_text,
@@ -23,39 +29,43 @@ from .common import (
 
 @get("/backoffice/notifications", include_in_schema=False)
 async def notifications(
-    request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, cursor: FromQuery[str | None] = None
 ) -> Response[str]:
     require_permission(request, Perm.NOTIFICATIONS)
-    page = await core(request).notifications.list(context(request), cursor=cursor)
+    page = await core.notifications.list(ctx, cursor=cursor)
     return render(request, "backoffice/notifications.html", {"page": page})
 
 
 @get("/backoffice/notifications/count", include_in_schema=False)
-async def notification_count(request: Request[Any, Any, Any]) -> Response[str]:
+async def notification_count(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx
+) -> Response[str]:
     """The unread number as a bare fragment (empty when none, or for anyone not staff)."""
     a = actor(request)
-    app = core(request)
+    app = core
     text = ""
     if a is not None and app.deps.policy.allows(a, Perm.NOTIFICATIONS):
-        count = await app.notifications.unread_count(context(request))
+        count = await app.notifications.unread_count(ctx)
         text = str(count) if count else ""
     return Response(content=text, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 @post("/backoffice/notifications/read", include_in_schema=False)
-async def notification_read(request: Request[Any, Any, Any]) -> Response[Any]:
+async def notification_read(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, translator: CurrentTranslator
+) -> Response[Any]:
     """Mark one notification read; with ``next=message`` go on to its message."""
     require_permission(request, Perm.NOTIFICATIONS)
     data = await read_form(request)
-    app = core(request)
+    app = core
     try:
-        await app.notifications.mark_read(context(request), form_int(field_text(data, "id")))
+        await app.notifications.mark_read(ctx, form_int(field_text(data, "id")))
     except Invalid as exc:
-        page = await app.notifications.list(context(request))
+        page = await app.notifications.list(ctx)
         return render(
             request,
             "backoffice/notifications.html",
-            {"page": page, "form_error": translator(request).error(exc)},
+            {"page": page, "form_error": translator.error(exc)},
             status_code=422,
         )
     target = field_text(data, "message_id")
@@ -65,7 +75,9 @@ async def notification_read(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/backoffice/notifications/read-all", include_in_schema=False)
-async def notification_read_all(request: Request[Any, Any, Any]) -> Response[Any]:
+async def notification_read_all(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx
+) -> Response[Any]:
     require_permission(request, Perm.NOTIFICATIONS)
-    await core(request).notifications.mark_all_read(context(request))
+    await core.notifications.mark_all_read(ctx)
     return redirect(request, "/backoffice/notifications", flash="saved")
