@@ -149,6 +149,13 @@ class Settings:
         False, "Log every hook call with its arguments' names and its duration (debugging)."
     )
     province_name: str = _setting("Provinsi Kalimantan Timur", "Name of the province.")
+    regions_file: str | None = _setting(
+        None,
+        "Path of a CSV file of the province's regencies/cities and districts (columns"
+        " `code,name`, Kemendagri codes: `64.72` a regency or city, `64.72.06` one of its"
+        " districts) that a message's location is chosen from. Unset: the bundled file of"
+        ' East Kalimantan (province 64). See docs/configuration.md, "Regions".',
+    )
     app_name: str = _setting("ASPIRASI ETAM", "Name of the service shown to people.")
     default_language: str = _setting("id", "Default language: `id` (Indonesian) or `en`.")
     brand_logo: str | None = _setting(

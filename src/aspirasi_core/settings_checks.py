@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .domain.regions import RegionsFileError, load_regions
 from .security.key_strength import KEY_RECIPE, MIN_SECRET_KEY_BITS, estimate_key_bits
 
 DEMO_SECRET_KEY = "demo-secret-key-change-me-0123456789abcdef"  # noqa: S105 - refused in production
@@ -52,6 +53,8 @@ class CheckedSettings(Protocol):
     def argon2_nice(self) -> int: ...
     @property
     def sop_holiday_country(self) -> str: ...
+    @property
+    def regions_file(self) -> str | None: ...
 
 
 def settings_problems(settings: CheckedSettings) -> list[str]:
@@ -155,4 +158,8 @@ def settings_problems(settings: CheckedSettings) -> list[str]:
             problems.append(
                 "ASPIRASI_SOP_HOLIDAY_COUNTRY is not a country the holidays package knows"
             )
+    try:
+        load_regions(settings.regions_file)
+    except RegionsFileError as exc:
+        problems.append(f"ASPIRASI_REGIONS_FILE is not a usable regions file: {exc}")
     return problems

@@ -279,6 +279,14 @@ class Message:
     #: rating add one). A client passes the version it saw as ``expected_version``
     #: and loses with ``message_changed`` when someone changed it meanwhile.
     version: int = 1
+    #: Where it happened (since 0013_location; :mod:`aspirasi_core.domain.regions`):
+    #: the Kemendagri codes of a regency or city and of one of its districts, and
+    #: WGS84 coordinates (both or neither). Coordinates are for the staff: a reader
+    #: who is not (its sender too) gets the message without them.
+    regency_code: str | None = None
+    district_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
     def is_overdue(self, now: datetime) -> bool:
         """Whether the current stage's SOP deadline has passed."""

@@ -19,6 +19,7 @@ from ..domain.errors import Unauthenticated
 from ..domain.events import Event, MessageSubmitted, StatusChanged
 from ..domain.model import Account, Actor, Agency, Role
 from ..domain.policy import MessageScope, Policy
+from ..domain.regions import Regions, load_regions
 from ..plugin_types import OutboxMessage, RecipientLookup, UseCaseCall
 from ..settings import Settings
 from .context import Context
@@ -64,6 +65,12 @@ class CoreDeps:
     #: None: the hook is called through :attr:`hook` at once, and the first
     #: implementation that raises keeps the later ones from the event.
     after_hooks: Callable[[str, Any], None] | None = None
+
+    @property
+    def regions(self) -> Regions:
+        """The province's regencies and districts (``ASPIRASI_REGIONS_FILE``, else
+        the bundled East Kalimantan file), read once."""
+        return load_regions(self.settings.regions_file)
 
     async def before(
         self, name: str, ctx: Context, subject: str | None = None, *, device: str | None = None

@@ -50,6 +50,9 @@ class BackofficeQuery:
     overdue: bool = False
     #: ``newest`` (default) or ``due``: open messages, earliest deadline first.
     sort: str = "newest"
+    #: Only messages located in this regency or city (its Kemendagri code, one of
+    #: ``ASPIRASI_REGIONS_FILE``; another code is refused: ``regency_unknown``).
+    regency: str | None = None
 
 
 def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
@@ -112,6 +115,11 @@ class ListQueries:
         if query.sort not in SORTS:
             raise Invalid.field("sort", "sort_unknown", "Choose a known order.")
         overdue = check_flag(query.overdue, "overdue")
+        regency = query.regency.strip() if isinstance(query.regency, str) else None
+        if regency and self._d.regions.regency(regency) is None:
+            raise Invalid.field(
+                "regency", "regency_unknown", "Choose a regency or city from the list."
+            )
         return BackofficeFilter(
             statuses=statuses,
             agency_id=query.agency_id,
@@ -121,6 +129,7 @@ class ListQueries:
             created_to=query.created_to,
             text=text,
             due_before=self._d.clock.now() if overdue else None,
+            regency_code=regency or None,
         )
 
     def _filter(self, actor: Actor, query: BackofficeQuery) -> BackofficeFilter:

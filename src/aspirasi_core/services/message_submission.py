@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import anyio.to_thread
 import attrs
@@ -18,6 +19,7 @@ from ..domain.errors import Conflict, NotAllowed, Unauthenticated
 from ..domain.events import MessageSubmitted
 from ..domain.model import Action, Actor, Attachment, LogEntry, Message, Role, Status
 from ..domain.policy import Perm
+from ..domain.regions import Location, check_location
 from ..domain.validation import LIMITS, Collector, check_flag, clean_text
 from ..plugin_types import SubmissionDraft
 from ..security.uploads import safe_filename
@@ -54,11 +56,30 @@ class SubmitInput:
     attachment: Upload | None = None
     #: Up to ``ASPIRASI_MAX_ATTACHMENTS`` files (JPG or PDF), after :attr:`attachment`.
     attachments: Sequence[Upload] = ()
+    #: Where it happened, all optional (:func:`~aspirasi_core.domain.regions.check_location`):
+    #: the Kemendagri code of a regency or city of ``ASPIRASI_REGIONS_FILE``, one of
+    #: its districts, and WGS84 coordinates (numbers or their text; both or neither).
+    regency: str | None = None
+    district: str | None = None
+    latitude: float | str | None = None
+    longitude: float | str | None = None
 
     def uploads(self) -> list[Upload]:
         """Every file sent, in order, the empty file fields of a form left out."""
         files = [self.attachment, *self.attachments]
         return [f for f in files if f is not None and (f.data or f.filename)]
+
+
+def location_values(location: Location | None) -> dict[str, Any]:
+    """The :class:`~.ports.NewMessage` fields of a checked location (none: all None)."""
+    if location is None:
+        return {}
+    return {
+        "regency_code": location.regency_code,
+        "district_code": location.district_code,
+        "latitude": location.latitude,
+        "longitude": location.longitude,
+    }
 
 
 def require_actor(ctx: Context) -> Actor:
@@ -89,6 +110,9 @@ class MessageSubmission(MessageFiles):
         )
         confidential = bool(collector.check(check_flag, data.confidential, "confidential"))
         anonymous = bool(collector.check(check_flag, data.anonymous, "anonymous"))
+        location = collector.check(
+            check_location, deps.regions, data.regency, data.district, data.latitude, data.longitude
+        )
         collector.raise_if_any()
         assert subject and body
         await deps.before("submit", ctx, subject=str(actor.account_id))
@@ -122,6 +146,7 @@ class MessageSubmission(MessageFiles):
                             anonymous=anonymous,
                             created_at=now,
                             due_at=triage_due,
+                            **location_values(location),
                         ),
                         first_log=LogEntry(
                             message_id=0,  # the new message's

@@ -154,8 +154,12 @@ class QueryService(ListQueries):
             reply = uow.messages.reply(message.id)
             if not internal:
                 reply = reply_for_sender(reply)
+            shown = redact_message(message, actor)
+            if not internal and shown.latitude is not None:
+                # Coordinates are for the staff: not even their sender reads them back.
+                shown = attrs.evolve(shown, latitude=None, longitude=None)
             return MessageDetail(
-                message=redact_message(message, actor),
+                message=shown,
                 author=author,
                 category=uow.directory.category(message.category_id)
                 if message.category_id

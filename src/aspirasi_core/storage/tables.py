@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -145,12 +146,20 @@ messages = Table(
     # stage (domain/sop.py, sop_missed_after): a done message without it was
     # completed within the SOP.
     Column("sop_missed", Boolean, nullable=False, server_default=false()),
+    # Where it happened (since 0013_location): Kemendagri codes of the regency or
+    # city and of the district (domain/regions.py), and WGS84 coordinates.
+    Column("regency_code", String(16), nullable=True),
+    Column("district_code", String(16), nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
     Index("ix_messages_author_id_id", "author_id", "id"),
     Index("ix_messages_agency_id_status_id", "agency_id", "status", "id"),
     Index("ix_messages_status_id", "status", "id"),
     Index("ix_messages_confidential_status_id", "confidential", "status", "id"),
     Index("ix_messages_category_id_subcategory_id_id", "category_id", "subcategory_id", "id"),
     Index("ix_messages_created_at", "created_at"),
+    # The staff lists' regency filter, newest first.
+    Index("ix_messages_regency_code_id", "regency_code", "id"),
     Index("ix_messages_due_at_id", "due_at", "id"),
     Index("ix_messages_agency_id_due_at_id", "agency_id", "due_at", "id"),
     Index("ix_messages_overdue_notified_at_due_at", "overdue_notified_at", "due_at"),

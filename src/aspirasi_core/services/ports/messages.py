@@ -31,6 +31,11 @@ class NewMessage:
     status: Status = Status.SUBMITTED
     #: The SOP deadline of the first stage (triage).
     due_at: datetime | None = None
+    #: Where it happened (checked: :func:`aspirasi_core.domain.regions.check_location`).
+    regency_code: str | None = None
+    district_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @attrs.frozen
@@ -63,6 +68,8 @@ class BackofficeFilter:
     #: Only messages whose SOP deadline is at or before this instant (overdue ones
     #: when it is "now"; final messages have no deadline).
     due_before: datetime | None = None
+    #: Only messages located in this regency or city (its Kemendagri code).
+    regency_code: str | None = None
 
 
 @attrs.frozen
@@ -78,6 +85,9 @@ class PublicMessage:
     created_at: datetime
     category_id: int | None
     agency_id: int | None
+    #: Where it happened, no closer than the district (never the coordinates).
+    regency_code: str | None = None
+    district_code: str | None = None
 
 
 @attrs.frozen

@@ -60,6 +60,9 @@ PUBLIC_COLUMNS = (
     m.c.created_at,
     m.c.category_id,
     m.c.agency_id,
+    # the place, no closer than the district (never the coordinates)
+    m.c.regency_code,
+    m.c.district_code,
 )
 _LIMIT = bindparam("limit", type_=Integer)
 
@@ -164,6 +167,7 @@ class BackofficeShape(NamedTuple):
     due_before: bool = False
     #: Sorted by deadline (open messages only), keyset on (due_at, id).
     by_due: bool = False
+    regency: bool = False
 
 
 def _scope_params(i: int, scope: MessageScope, params: dict[str, Any]) -> _ScopeShape:
@@ -205,6 +209,7 @@ def backoffice_query(
         "created_to": flt.created_to,
         "restrict_agency_id": flt.restrict_agency_id,
         "due_before": flt.due_before,
+        "regency_code": flt.regency_code,
     }
     params.update({k: v for k, v in values.items() if v is not None})
     if flt.text:
@@ -234,6 +239,7 @@ def backoffice_query(
         before=before_id is not None or due_after is not None,
         due_before=flt.due_before is not None,
         by_due=by_due,
+        regency=flt.regency_code is not None,
     )
     return backoffice_statement(shape), params
 
@@ -272,6 +278,7 @@ def backoffice_statement(shape: BackofficeShape) -> Select[Any]:
         ),
         (shape.text, lambda: _text("text", m.c.ticket, m.c.subject, m.c.body)),
         (shape.restrict, lambda: m.c.agency_id == bindparam("restrict_agency_id")),
+        (shape.regency, lambda: m.c.regency_code == bindparam("regency_code")),
         (
             shape.due_before,
             lambda: m.c.due_at <= bindparam("due_before", type_=m.c.due_at.type),

@@ -114,6 +114,8 @@ class MessageListReads:
                 created_at=r.created_at,
                 category_id=r.category_id,
                 agency_id=r.agency_id,
+                regency_code=r.regency_code,
+                district_code=r.district_code,
             )
             for r in self._conn.execute(stmt, params).all()
         ]

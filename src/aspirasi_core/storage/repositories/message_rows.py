@@ -65,6 +65,10 @@ MESSAGE_COLUMNS = (
     "due_at",
     "subject_public",
     "body_public",
+    "regency_code",
+    "district_code",
+    "latitude",
+    "longitude",
 )
 
 
@@ -116,6 +120,10 @@ def message_from_row(row: Any, attachments: tuple[Attachment, ...] = ()) -> Mess
         closed_at=row.closed_at,
         sop_missed=bool(row.sop_missed),
         version=row.version,
+        regency_code=row.regency_code,
+        district_code=row.district_code,
+        latitude=row.latitude,
+        longitude=row.longitude,
     )
 
 

@@ -64,6 +64,10 @@ class SqlMessageRepository(MessageHistoryRows, MessageListReads):
             # what the public sees, with personal data masked (NULL: nothing to mask)
             "subject_public": public_copy(new.subject),
             "body_public": public_copy(new.body),
+            "regency_code": new.regency_code,
+            "district_code": new.district_code,
+            "latitude": new.latitude,
+            "longitude": new.longitude,
         }
 
         dialect = self._conn.dialect.name
@@ -97,6 +101,10 @@ class SqlMessageRepository(MessageHistoryRows, MessageListReads):
             updated_at=new.created_at,
             stage_started_at=new.created_at,
             due_at=new.due_at,
+            regency_code=new.regency_code,
+            district_code=new.district_code,
+            latitude=new.latitude,
+            longitude=new.longitude,
         )
 
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
