@@ -538,3 +538,61 @@ def test_sop_missed_is_backfilled_from_the_milestones(database_url) -> None:
         assert "sop_missed" not in {c["name"] for c in inspect(engine).get_columns("messages")}
     finally:
         engine.dispose()
+
+
+def test_location_columns_come_empty_and_go_again(database_url) -> None:
+    """0013_location: the messages sent before have no location; downgrading drops
+    the columns and the regency index."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from aspirasi_core.storage.tables import messages
+
+    upgrade(database_url, target="0010_followups")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'ani@example.org', 'ani', 'Ani', 'user', :t, 'x')"
+                ),
+                {"t": T0},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO messages (id, ticket, author_id, subject, body, status,"
+                    " created_at, updated_at) VALUES (1, 'T-1', 1, 's', 'b', 'submitted', :t, :t)"
+                ),
+                {"t": T0},
+            )
+        upgrade(engine)
+        assert _diff(engine) == []
+        m = messages
+        located = (m.c.regency_code, m.c.district_code, m.c.latitude, m.c.longitude)
+        with engine.begin() as conn:
+            assert conn.execute(select(*located)).one() == (None, None, None, None)
+            conn.execute(
+                m.update().values(
+                    regency_code="64.72", district_code="64.72.06", latitude=-0.5, longitude=117.1
+                )
+            )
+            assert conn.execute(select(*located)).one() == ("64.72", "64.72.06", -0.5, 117.1)
+        assert "ix_messages_regency_code_id" in {
+            i["name"] for i in inspect(engine).get_indexes("messages")
+        }
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(make_config(conn), "0010_followups")
+        inspector = inspect(engine)
+        columns = {c["name"] for c in inspector.get_columns("messages")}
+        assert not columns & {"regency_code", "district_code", "latitude", "longitude"}
+        assert "ix_messages_regency_code_id" not in {
+            i["name"] for i in inspector.get_indexes("messages")
+        }
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT ticket FROM messages")).scalar_one() == "T-1"
+    finally:
+        engine.dispose()

@@ -10,7 +10,8 @@ last part, and must have its own row. The project ships East Kalimantan's
 government data); ``ASPIRASI_REGIONS_FILE`` names another province's file.
 
 A location is a regency, optionally one of its districts, and optionally
-coordinates (WGS84 decimal degrees, both or neither). Coordinates are checked to
+coordinates (WGS84 decimal degrees, both or neither); coordinates may also come
+alone. Coordinates are checked to
 be valid WGS84 only, not to lie inside the province: a phone near a border, or a
 message about a neighbouring place, is not refused for that; staff see them next
 to the regency the sender chose. Coordinates are for the staff: what the public
@@ -69,9 +70,9 @@ class Regency:
 @attrs.frozen
 class Location:
     """A checked location: a regency, optionally a district of it, and optionally
-    coordinates (both or neither)."""
+    coordinates (both or neither); or coordinates alone."""
 
-    regency_code: str
+    regency_code: str | None
     district_code: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -108,6 +109,46 @@ class Regions:
         """The name of the district with this code (None: no such district)."""
         found = self.district(code)
         return found.name if found else None
+
+    def find(self, text: str) -> tuple[str | None, str | None]:
+        """The regency and district codes a free-text address names without doubt
+        (``"Jl. Juanda, Samarinda Ulu, Samarinda"`` → ``("64.72", "64.72.03")``),
+        or the regency alone when it names no district, else ``(None, None)``.
+
+        Names match whole words, case-insensitively; a regency matches with or
+        without its "Kabupaten"/"Kota" and a name inside a longer one that matches
+        too does not count ("Loa Janan" in "Loa Janan Ilir", "Penajam" in "Penajam
+        Paser Utara"). Two districts, two regencies, or a district of another
+        regency than the one named: nothing is guessed."""
+        haystack = " ".join(text.casefold().split())
+        found: list[tuple[int, int, str, str]] = []  # start, end, kind, code
+        names: list[tuple[str, str, str]] = []
+        for r in self.regencies:
+            names.append((r.name, "regency", r.code))
+            bare = re.sub(r"\A(kabupaten|kab\.|kota)\s+", "", r.name, flags=re.IGNORECASE)
+            if bare != r.name:
+                names.append((bare, "regency", r.code))
+            names.extend((d.name, "district", d.code) for d in r.districts)
+        for name, kind, code in names:
+            pattern = r"(?<!\w)" + re.escape(" ".join(name.casefold().split())) + r"(?!\w)"
+            found.extend((m.start(), m.end(), kind, code) for m in re.finditer(pattern, haystack))
+        kept = [
+            f
+            for f in found
+            if not any(
+                g[0] <= f[0] and f[1] <= g[1] and (g[1] - g[0]) > (f[1] - f[0]) for g in found
+            )
+        ]
+        regencies = {code for _, _, kind, code in kept if kind == "regency"}
+        districts = {code for _, _, kind, code in kept if kind == "district"}
+        if len(districts) == 1:
+            (district,) = districts
+            parent = self._districts[district].regency_code
+            return (parent, district) if regencies <= {parent} else (None, None)
+        if len(regencies) == 1 and not districts:
+            (regency,) = regencies
+            return regency, None
+        return None, None
 
     def describe(self, regency_code: str | None, district_code: str | None) -> str:
         """``"District, Regency"`` (or the regency alone; ``""`` for none): the
@@ -222,7 +263,9 @@ def check_location(
     """The location a sender gave, or None when they gave none (every part blank).
 
     The regency must be one of ``regions``; the district, when given, one of its
-    districts; latitude and longitude come both or neither. Every problem is
+    districts (a district needs its regency); latitude and longitude come both or
+    neither, with or without a regency (an Open311 client may send only them).
+    Every problem is
     raised at once (:class:`Invalid`); ``fields`` names the four inputs in the
     errors."""
     f_regency, f_district, f_lat, f_long = fields
@@ -232,9 +275,10 @@ def check_location(
     regency_code: str | None = None
     district_code: str | None = None
     if _blank(regency):
-        collector.add(
-            f_regency, "regency_required", "Choose the regency or city where it happened."
-        )
+        if not _blank(district):
+            collector.add(
+                f_regency, "regency_required", "Choose the regency or city where it happened."
+            )
     elif not isinstance(regency, str) or regions.regency(regency.strip()) is None:
         collector.add(f_regency, "regency_unknown", "Choose a regency or city from the list.")
     else:
@@ -263,7 +307,6 @@ def check_location(
         lat = collector.check(parse_coordinate, latitude, f_lat, 90.0)
         lon = collector.check(parse_coordinate, longitude, f_long, 180.0)
     collector.raise_if_any()
-    assert regency_code is not None
     return Location(
         regency_code=regency_code, district_code=district_code, latitude=lat, longitude=lon
     )

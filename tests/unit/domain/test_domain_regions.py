@@ -66,6 +66,7 @@ def test_a_location_is_a_regency_a_district_of_it_and_coordinates() -> None:
     assert check_location(KALTIM, " 64.74 ", "", 0.13, 117.5) == Location(
         "64.74", None, 0.13, 117.5
     )
+    assert check_location(KALTIM, None, None, "-0.5", "117") == Location(None, None, -0.5, 117.0)
 
 
 def test_every_problem_is_said_at_once() -> None:
@@ -155,3 +156,29 @@ def test_a_broken_file_is_refused_saying_where(text: str, fragment: str) -> None
 def test_a_missing_file_is_refused(tmp_path) -> None:
     with pytest.raises(RegionsFileError, match="cannot be read"):
         load_regions(str(tmp_path / "missing.csv"))
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("Jl. Juanda, Samarinda Ulu, Samarinda", ("64.72", "64.72.03")),
+        ("kecamatan  SUNGAI KUNJANG", ("64.72", "64.72.06")),
+        ("Loa Janan Ilir", ("64.72", "64.72.10")),
+        ("Loa Janan, Kutai Kartanegara", ("64.02", "64.02.03")),
+        ("Kabupaten Penajam Paser Utara", ("64.09", None)),
+        ("Penajam", ("64.09", "64.09.01")),
+        ("Kota Balikpapan", ("64.71", None)),
+        ("Balikpapan Kota, Balikpapan", ("64.71", "64.71.06")),
+        # A district of another regency than the one named, two regencies, two
+        # districts, nothing known: no guess.
+        ("Palaran, Bontang", (None, None)),
+        ("Samarinda atau Bontang", (None, None)),
+        ("Palaran atau Sambutan", (None, None)),
+        ("Jl. Merdeka 17, Jakarta", (None, None)),
+        ("Sungai Kunjangan", (None, None)),
+    ],
+)
+def test_an_address_names_a_place_only_without_doubt(
+    address: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert KALTIM.find(address) == expected
