@@ -74,6 +74,20 @@ def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str
     return peer
 
 
+#: A route option: the page may ask for the browser's location (the new-message
+#: form's "use my location" button); every other page may not.
+GEOLOCATION_OPT = "geolocation"
+
+
+def permissions_policy(scope: Any) -> bytes:
+    """The Permissions-Policy of a response: no camera, microphone or location,
+    except the location for this site on the routes with :data:`GEOLOCATION_OPT`."""
+    handler = scope.get("route_handler")
+    opt = getattr(handler, "opt", None) or {}
+    where = b"(self)" if opt.get(GEOLOCATION_OPT) else b"()"
+    return b"camera=(), microphone=(), geolocation=" + where
+
+
 class Authentication(AbstractAuthenticationMiddleware):
     """Who asks: the account of the bearer token or of the session cookie on
     ``request.user`` (None for nobody), their :class:`~aspirasi_web.context.Credentials`
@@ -187,7 +201,7 @@ class RequestContextMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                    (b"permissions-policy", permissions_policy(scope)),
                     (b"x-request-id", request_id.encode()),
                 ]
                 if b"content-security-policy" not in names:

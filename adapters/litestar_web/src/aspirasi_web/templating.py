@@ -85,10 +85,19 @@ def build_environment(
     env.globals["role_label"] = role_label
     env.globals["status_badge_html"] = status_badge
     env.globals["icon"] = icon
+    env.globals["place"] = place
     vocabulary.install(env)
     # A fresh idempotency key for each form that creates something (macros.html: once).
     env.globals["new_idempotency_key"] = lambda: secrets.token_urlsafe(18)
     return env
+
+
+@jinja2.pass_context
+def place(ctx: Any, regency_code: str | None, district_code: str | None = None) -> str:
+    """``{{ place(m.regency_code, m.district_code) }}``: where a message happened as
+    anyone may read it, "District, Regency" ('' without a location). Never the
+    coordinates: the staff's pages show those on their own."""
+    return core(ctx["request"]).deps.regions.describe(regency_code, district_code)
 
 
 @jinja2.pass_context

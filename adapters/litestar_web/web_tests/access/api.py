@@ -61,6 +61,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # an operator may never rate: 403 before the message is looked up
     ("POST", "/api/v1/messages/{message_id}/rating"): _row(401, 409, 404, 403, 403, 403, 404),
     ("GET", "/api/v1/public/messages"): _row(200, 200, 200, 200, 200, 200, 200),
+    # the regencies and districts a location is chosen from: public government data
+    ("GET", "/api/v1/regions"): _row(200, 200, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/public/tracking"): _row(422, 422, 422, 422, 422, 422, 422),
     # "1" is no hash: 422 bad_hash for everyone (api/record.py)
     ("GET", "/api/v1/public/record/entries/{entry_hash}"): _row(422, 422, 422, 422, 422, 422, 422),

@@ -40,10 +40,18 @@ by that account, not anonymously and not confidentially, so staff can answer
 the integrator, and the integrator relays to its users. The reporter's
 ``email``, ``first_name``, ``last_name``, ``phone`` are accepted and dropped.
 ``lat``, ``long``, ``address_string`` and ``media_url`` are kept in the
-plugin's table and never shown by the API. Lists never show a confidential, an
-anonymous or a withdrawn message; they show what the public list shows (public
-copies of subject and body, personal data masked), plus the calling client's own
-requests in any status. No sender, reply, note or location leaves.
+plugin's table as sent. ``lat`` and ``long`` also become the message's
+coordinates (the staff see them), and an ``address_string`` that names a
+district or a regency of ``ASPIRASI_REGIONS_FILE`` without doubt ("Sungai
+Kunjang, Samarinda") sets the message's district and regency; no coordinates
+are turned into a regency. Read back, a request's ``address_string`` is its
+district and regency as the public list shows them ("Sungai Kunjang, Kota
+Samarinda", null without one), and ``lat``/``long`` are never answered: no one
+learns more precisely than the district where a message came from. Lists never
+show a confidential, an anonymous or a withdrawn message; they show what the
+public list shows (public copies of subject and body, personal data masked),
+plus the calling client's own requests in any status. No sender, reply, note or
+coordinates leave.
 
 Keys and limits
 ---------------

@@ -6,7 +6,12 @@ or an anonymous one, never a withdrawn one; of the rest, those the public list
 shows (forwarded, being processed, done), and the calling client's own (filed
 with its key) whatever their status. Their texts are the public copies, with
 personal data masked as the public list shows them; nothing about the sender,
-no reply, no internal note, no location.
+no reply, no internal note.
+
+Where it happened: ``address_string`` names the message's district and regency
+(as the public list does); ``lat`` and ``long`` are never answered, not even to
+the client that sent them (a key's account speaks for many people): no one
+learns more precisely than the district where a message came from.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ class ServiceRequest:
     service_code: int | None
     service_name: str | None
     agency_name: str | None
+    #: The message's regency and district (Kemendagri codes, or None).
+    regency_code: str | None = None
+    district_code: str | None = None
 
 
 @attrs.frozen
@@ -123,6 +131,8 @@ _SELECT = (
         _SERVICE_CODE.label("service_code"),
         func.coalesce(sub.c.name, _asked.c.name).label("service_name"),
         agency.c.name.label("agency_name"),
+        m.c.regency_code,
+        m.c.district_code,
     )
     .select_from(m)
     .outerjoin(requests, requests.c.message_id == m.c.id)
@@ -145,6 +155,8 @@ def _request(row: Any) -> ServiceRequest:
         service_code=row.service_code,
         service_name=row.service_name,
         agency_name=row.agency_name,
+        regency_code=row.regency_code,
+        district_code=row.district_code,
     )
 
 

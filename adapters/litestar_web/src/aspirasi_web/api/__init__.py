@@ -16,6 +16,7 @@ from . import (
     nik_claims,
     privacy,
     record,
+    regions,
 )
 
 ROUTES: list[Any] = [
@@ -29,4 +30,5 @@ ROUTES: list[Any] = [
     *privacy.ROUTES,
     *nik_claims.ROUTES,
     *record.ROUTES,
+    *regions.ROUTES,
 ]

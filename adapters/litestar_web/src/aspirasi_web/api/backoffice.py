@@ -97,11 +97,14 @@ async def backoffice_messages(
     sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
+    regency: FromQuery[str | None] = None,
 ) -> Page[MessageSummary]:
     """Every message for admins, the agency's for operators. ``date_from`` and
     ``date_to`` are days (YYYY-MM-DD, both included) in the province's time zone.
     ``overdue=true``: only the messages past their SOP deadline; ``sort=due``: the
-    open messages, earliest deadline first (default ``newest``). Each item has
+    open messages, earliest deadline first (default ``newest``). ``regency``: only
+    the messages located in that regency or city (its code in ``GET
+    /api/v1/regions``; another code: 422 ``regency_unknown``). Each item has
     ``due_at`` (null once final) and ``overdue``."""
     # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     app = core(request)
@@ -116,6 +119,7 @@ async def backoffice_messages(
         text=q or None,
         overdue=check_flag(overdue, "overdue"),
         sort=sort or "newest",
+        regency=regency or None,
     )
     result = await app.queries.backoffice(
         context(request), query, cursor=cursor, limit=query_limit(limit)

@@ -95,6 +95,13 @@ class MessageBody(Body):
     anonymous: bool = False
 
 
+#: A coordinate: a number, or its text as a form sends it (the core parses it).
+Coordinate = Annotated[
+    float | str | None,
+    Meta(description="WGS84 decimal degrees (with the other coordinate, or neither)."),
+]
+
+
 class MessageForm(Body):
     """A message sent as multipart/form-data, with its files."""
 
@@ -102,6 +109,19 @@ class MessageForm(Body):
     body: str = ""
     confidential: bool = False
     anonymous: bool = False
+    regency: Annotated[
+        str | None,
+        Meta(
+            description="Where it happened: the Kemendagri code of a regency or city"
+            " (``GET /api/v1/regions``), e.g. ``64.72``. Optional."
+        ),
+    ] = None
+    district: Annotated[
+        str | None,
+        Meta(description="A district of that regency (``64.72.06``). Optional."),
+    ] = None
+    latitude: Coordinate = None
+    longitude: Coordinate = None
     attachment: Annotated[
         list[UploadFile],
         Meta(description="JPG or PDF; repeat the part for several files."),

@@ -71,6 +71,10 @@ class MessageSummary(Shape):
     due_at: str | None
     version: int
     overdue: bool | UnsetType = UNSET
+    #: Where it happened: Kemendagri codes of the regency or city and the district
+    #: (``GET /api/v1/regions`` names them); null without a location.
+    regency_code: str | None = None
+    district_code: str | None = None
 
 
 def _summary_fields(m: Message, now: datetime | None) -> dict[str, Any]:
@@ -89,6 +93,8 @@ def _summary_fields(m: Message, now: datetime | None) -> dict[str, Any]:
         "due_at": iso(m.due_at),
         "version": m.version,
         "overdue": m.is_overdue(now) if now is not None else UNSET,
+        "regency_code": m.regency_code,
+        "district_code": m.district_code,
     }
 
 
@@ -161,6 +167,10 @@ class MessageDetailOut(MessageSummary, kw_only=True):
     #: What the reader may do now.
     actions: list[str]
     author: AuthorOut | UnsetType = UNSET
+    #: WGS84 coordinates of the place, for the staff who read the message as
+    #: staff only (absent for its sender and when it has none).
+    latitude: float | UnsetType = UNSET
+    longitude: float | UnsetType = UNSET
 
 
 def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) -> MessageDetailOut:
@@ -200,4 +210,6 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
         rating=rating,
         log=[log_json(e, staff=actor.is_staff) for e in d.log],
         actions=sorted(d.actions),
+        latitude=UNSET if m.latitude is None else m.latitude,
+        longitude=UNSET if m.longitude is None else m.longitude,
     )

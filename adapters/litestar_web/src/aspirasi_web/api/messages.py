@@ -89,8 +89,13 @@ async def submit(
     optional; repeat the part for several files, up to ``ASPIRASI_MAX_ATTACHMENTS``
     of ``ASPIRASI_MAX_UPLOAD_MB`` each: 422 ``too_many_files`` or the refused file's
     error, 413 ``too_large`` for a body past them all), ``confidential`` and
-    ``anonymous`` (true/false, optional). A JSON object ``{subject, body,
-    confidential?, anonymous?}`` without the attachment is accepted too. Send an
+    ``anonymous`` (true/false, optional), and where it happened, all optional:
+    ``regency`` and ``district`` (Kemendagri codes of ``GET /api/v1/regions``; 422
+    ``district_not_in_regency`` for a district of another regency), ``latitude``
+    and ``longitude`` (WGS84 decimal degrees, both or neither; only the staff read
+    them back). A JSON object ``{subject, body, confidential?, anonymous?,
+    regency?, district?, latitude?, longitude?}`` without the attachment is
+    accepted too. Send an
     ``Idempotency-Key`` so that a resend after a time-out cannot create a second
     message."""
     uploads = await read_uploads(data.attachment)
@@ -105,6 +110,10 @@ async def submit(
                 confidential=data.confidential,
                 anonymous=data.anonymous,
                 attachments=uploads,
+                regency=data.regency,
+                district=data.district,
+                latitude=data.latitude,
+                longitude=data.longitude,
             ),
         )
 

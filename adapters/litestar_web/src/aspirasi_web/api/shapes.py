@@ -133,6 +133,10 @@ class PublicMessageOut(Shape):
     created_at: str | None
     category_id: int | None
     agency_id: int | None
+    #: Where it happened, no closer than the district (Kemendagri codes, see
+    #: ``GET /api/v1/regions``); never coordinates.
+    regency_code: str | None = None
+    district_code: str | None = None
 
 
 def public_json(m: PublicMessage) -> PublicMessageOut:
@@ -145,6 +149,8 @@ def public_json(m: PublicMessage) -> PublicMessageOut:
         created_at=iso(m.created_at),
         category_id=m.category_id,
         agency_id=m.agency_id,
+        regency_code=m.regency_code,
+        district_code=m.district_code,
     )
 
 

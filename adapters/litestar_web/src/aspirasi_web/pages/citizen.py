@@ -21,12 +21,25 @@ from ..context import Core, Ctx, actor, core, info
 from ..csrf import FORM_FAILURE_OPT, UPLOAD_HEADER
 from ..csrf import REFUSED as CSRF_REFUSED
 from ..idempotency import form_call, form_key, parse_version
+from ..middleware import GEOLOCATION_OPT
 from ..templating import redirect, render
 from .backoffice import deadline_of
 from .followups import continuing_work
 from .public import form_data, form_failure, text
 
-SUBMIT_FIELDS = ("subject", "body", "attachment", "confidential", "anonymous")
+SUBMIT_FIELDS = (
+    "subject",
+    "body",
+    "attachment",
+    "confidential",
+    "anonymous",
+    "regency",
+    "district",
+    "latitude",
+    "longitude",
+)
+#: The form's location fields (all optional), posted as text.
+LOCATION_FIELDS = ("regency", "district", "latitude", "longitude")
 #: How many of one citizen's messages the dashboard counts (pages of 100).
 DASHBOARD_PAGES = 20
 
@@ -87,7 +100,12 @@ def _upload_limits(request: Request[Any, Any, Any]) -> dict[str, int]:
 
 
 def _new_message_page(request: Request[Any, Any, Any], **values: Any) -> dict[str, Any]:
-    page: dict[str, Any] = {"form": {}, "errors": {}, **_upload_limits(request)}
+    page: dict[str, Any] = {
+        "form": {},
+        "errors": {},
+        "regencies": core(request).deps.regions.regencies,
+        **_upload_limits(request),
+    }
     page.update(values)
     return page
 
@@ -146,6 +164,7 @@ async def new_message_form_failure(
                 "body": text(form, "body"),
                 "confidential": form.get("confidential") is not None,
                 "anonymous": form.get("anonymous") is not None,
+                **{name: text(form, name) for name in LOCATION_FIELDS},
             }
         message = t("The form had expired. Check your message and send it again.")
         errors = {"attachment": [t("If you had chosen files, choose them again.")]}
@@ -157,7 +176,7 @@ async def new_message_form_failure(
     )
 
 
-@get("/my/messages/new", include_in_schema=False)
+@get("/my/messages/new", include_in_schema=False, opt={GEOLOCATION_OPT: True})
 async def new_message_form(request: Request[Any, Any, Any]) -> Response[Any]:
     a = citizen(request)
     if isinstance(a, Redirect):
@@ -168,7 +187,7 @@ async def new_message_form(request: Request[Any, Any, Any]) -> Response[Any]:
 @post(
     "/my/messages/new",
     include_in_schema=False,
-    opt={FORM_FAILURE_OPT: new_message_form_failure},
+    opt={FORM_FAILURE_OPT: new_message_form_failure, GEOLOCATION_OPT: True},
 )
 async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Response[Any]:
     a = citizen(request)
@@ -182,6 +201,7 @@ async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Res
         "body": body if isinstance(body, str) else "",
         "confidential": form.get("confidential") is not None,
         "anonymous": form.get("anonymous") is not None,
+        **{name: text(form, name) for name in LOCATION_FIELDS},
     }
     uploads = []
     for file in form.getall("attachment") if "attachment" in form else ():
@@ -199,6 +219,10 @@ async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Res
                 confidential=values["confidential"],
                 anonymous=values["anonymous"],
                 attachments=tuple(uploads),
+                regency=values["regency"],
+                district=values["district"],
+                latitude=values["latitude"],
+                longitude=values["longitude"],
             ),
         )
 

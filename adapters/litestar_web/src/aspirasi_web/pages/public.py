@@ -99,7 +99,9 @@ async def public_messages(
     labels = status_labels(t)
     # The rows are written here with html.escape rather than by the template: a
     # template escapes and calls per cell, which is most of this page's time.
-    head = [escape(t(x)) for x in ("Ticket", "Date", "Subject", "Message", "Status")]
+    head = [escape(t(x)) for x in ("Ticket", "Date", "Subject", "Message", "Status", "Location")]
+    # The place no closer than the district: the public list never has coordinates.
+    describe = core(request).deps.regions.describe
     rows = Markup(  # noqa: S704 - every value below is escaped (html.escape) or Markup
         "".join(
             _ROW.format(
@@ -109,6 +111,7 @@ async def public_messages(
                 escape(m.subject),
                 escape(m.body if len(m.body) <= BODY_PREVIEW + 5 else _preview(m.body)),
                 status_badge(m.status, labels),
+                escape(describe(m.regency_code, m.district_code) or "—"),
             )
             for m in page.items
         )
@@ -119,11 +122,12 @@ async def public_messages(
 
 _ROW = (
     "<tr>"
-    '<td data-label="{0}" class="ticket">{5}</td>'
-    '<td data-label="{1}">{6}</td>'
-    '<td data-label="{2}">{7}</td>'
-    '<td data-label="{3}">{8}</td>'
-    '<td data-label="{4}">{9}</td>'
+    '<td data-label="{0}" class="ticket">{6}</td>'
+    '<td data-label="{1}">{7}</td>'
+    '<td data-label="{2}">{8}</td>'
+    '<td data-label="{3}">{9}</td>'
+    '<td data-label="{4}">{10}</td>'
+    '<td data-label="{5}" class="location">{11}</td>'
     "</tr>\n"
 )
 

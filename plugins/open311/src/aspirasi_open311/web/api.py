@@ -102,6 +102,8 @@ async def service_definition(request: Req, name: FromPath[str]) -> Response[byte
 def _request(request: Req, r: ServiceRequest) -> dict[str, Any]:
     labels = status_labels(translator(request))
     is_open = r.status.value in reads.OPEN
+    # The place no closer than the district: never lat/long (see reads.py).
+    place = core(request).deps.regions.describe(r.regency_code, r.district_code)
     return {
         "service_request_id": r.ticket,
         "status": "open" if is_open else "closed",
@@ -115,6 +117,7 @@ def _request(request: Req, r: ServiceRequest) -> dict[str, Any]:
         "requested_datetime": local_iso(request, r.created_at),
         "updated_datetime": local_iso(request, r.updated_at),
         "expected_datetime": local_iso(request, r.due_at) if is_open else None,
+        "address_string": place or None,
     }
 
 
@@ -201,6 +204,16 @@ async def token(request: Req, name: FromPath[str]) -> Response[bytes]:
     return answer(request, "service_requests", "request", document)
 
 
+def _place(request: Req, address: str | None) -> dict[str, str | None]:
+    """The regency and district an ``address_string`` names without doubt
+    (:meth:`~aspirasi_core.domain.regions.Regions.find`); the address itself is kept
+    in the plugin's row either way."""
+    if not address:
+        return {}
+    regency, district = core(request).deps.regions.find(address)
+    return {"regency": regency, "district": district}
+
+
 async def _media(form: Any) -> list[Upload]:
     media = form.get("media")
     if not isinstance(media, UploadFile):
@@ -249,6 +262,9 @@ async def create_request(request: Req) -> Response[bytes]:
                 subject=subject_of(found.name, data.description),
                 body=data.description,
                 attachments=await _media(form),
+                latitude=data.lat,
+                longitude=data.long,
+                **_place(request, data.address_string),
             ),
         )
     finally:

@@ -102,6 +102,7 @@ async def message_list(
     overdue: FromQuery[str | None] = None,
     sort: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
+    regency: FromQuery[str | None] = None,
 ) -> Response[str]:
     """All messages the reader may see, filtered, newest first (or the open ones,
     earliest deadline first), with the waited time and the SOP deadline."""
@@ -134,6 +135,7 @@ async def message_list(
         "q": q or "",
         "overdue": "1" if only_overdue else "",
         "sort": sort if sort in dict(SORTS) and sort != "newest" else "",
+        "regency": regency or "",
     }
     items: tuple[Any, ...] = ()
     next_cursor = None
@@ -148,6 +150,7 @@ async def message_list(
             text=q or None,
             overdue=only_overdue,
             sort=sort or "newest",
+            regency=regency or None,
         )
         try:
             page = await app.queries.backoffice(context(request), query, cursor=cursor)
@@ -171,6 +174,7 @@ async def message_list(
             "deadlines": {m.id: deadline_of(request, m, now) for m in items},
             "sorts": [(value, t(label)) for value, label in SORTS],
             "open_statuses": {"submitted", "forwarded", "in_progress"},
+            "regencies": app.deps.regions.regencies,
             "next_query": {k: v for k, v in form.items() if v},
         }
     )
