@@ -102,3 +102,22 @@ def test_a_broken_regions_file_stops_the_start(tmp_path) -> None:
     with pytest.raises(ValueError, match="ASPIRASI_REGIONS_FILE"):
         make_settings(tmp_path, regions_file=str(broken)).check_production()
     make_settings(tmp_path).check_production()
+
+
+async def test_the_senders_export_holds_the_coordinates_they_gave(world: World) -> None:
+    from .test_data_rights import read_export
+
+    await world.app.messages.submit(
+        world.ctx("ani"),
+        located(
+            "Jalan rusak", regency="64.72", district="64.72.06", latitude=-0.5, longitude=117.1
+        ),
+    )
+    data, _ = await read_export(world, "ani")
+    assert data["messages"][0]["location"] == {
+        "regency_code": "64.72",
+        "district_code": "64.72.06",
+        "place": "Sungai Kunjang, Kota Samarinda",
+        "latitude": -0.5,
+        "longitude": 117.1,
+    }

@@ -232,6 +232,16 @@ class DataExporter:
             "category": names.category(message.category_id),
             "subcategory": names.subcategory(message.subcategory_id),
             "agency": names.agency(message.agency_id),
+            # Where it happened, with the coordinates the sender gave: their own data
+            # (the pages show them only to the staff, an export holds all of it).
+            "location": {
+                "regency_code": message.regency_code,
+                "district_code": message.district_code,
+                "place": self._d.regions.describe(message.regency_code, message.district_code)
+                or None,
+                "latitude": message.latitude,
+                "longitude": message.longitude,
+            },
             "attachments": [a for a in attachments if a["kind"] == "message"],
             # The log as the sender's own message page shows it: every step, the
             # notes meant for the sender (staff identities are not part of it).
