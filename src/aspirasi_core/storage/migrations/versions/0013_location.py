@@ -1,7 +1,7 @@
 """Where a message happened (issue 23, part 2).
 
 Revision ID: 0013_location
-Revises: 0010_followups
+Revises: 0012_sop_kept
 Create Date: 2026-12-07
 
 * ``messages.regency_code``, ``district_code``: the Kemendagri codes of the
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_location"
-down_revision: str | Sequence[str] | None = "0010_followups"
+down_revision: str | Sequence[str] | None = "0012_sop_kept"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
