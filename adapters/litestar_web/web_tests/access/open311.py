@@ -42,6 +42,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # Any other path under /open311/v2/: 404 in the specification's format.
     ("GET", "/open311/v2/{rest}"): _all(404),
     ("POST", "/open311/v2/{rest}"): _all(404),
+    # …and below the parametrised paths (Litestar's router does not fall back).
+    **{
+        (method, f"/open311/v2/{p}/{{name}}/{{rest}}"): _all(404)
+        for p in ("requests", "services", "tokens")
+        for method in ("GET", "POST")
+    },
     ("GET", "/admin/open311"): _row(302, 403, 403, 403, 403, 403, 200),
     ("POST", "/admin/open311/keys"): _row(302, 403, 403, 403, 403, 403, 422),
     ("POST", "/admin/open311/keys/{key_id}/revoke"): _row(302, 403, 403, 403, 403, 403, 404),
