@@ -269,6 +269,36 @@ def test_a_client_without_cookies_uses_the_api_with_json_alone(api: ApiWorld) ->
             assert r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_an_anonymous_form_post_to_an_api_route_needing_an_account_answers_401(
+    api: ApiWorld,
+) -> None:
+    """Without the session cookie there is nothing to forge: an API operation that
+    needs credentials answers 401 to a form or multipart body too, not 403 ``csrf``
+    (the log-in CSRF rule stays for the operations open to anyone and the pages)."""
+    c = api.client
+    c.cookies.clear()
+    mid = api.seed_message()
+    sent = [
+        ("POST", f"/api/v1/messages/{mid}/reply", {"files": {"attachment": ("a.pdf", b"%PDF-")}}),
+        ("POST", "/api/v1/messages", {"data": {"subject": "s", "body": "b"}, "files": {}}),
+        ("POST", f"/api/v1/messages/{mid}/followups", {"data": {"body": "b"}}),
+        ("PATCH", "/api/v1/me", {"data": {"full_name": "X"}}),
+        (
+            "POST",
+            "/api/v1/auth/logout",
+            {"content": "x", "headers": {"content-type": "text/plain"}},
+        ),
+    ]
+    for method, path, body in sent:
+        r = c.request(method, path, **body)  # type: ignore[arg-type]
+        assert r.status_code == 401, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == "login_required"
+    # an operation open to anyone still needs the token for a form (log-in CSRF)
+    r = c.post("/api/v1/auth/login", data={"login": "ani", "password": PASSWORDS["ani"]})
+    assert r.status_code == 403 and r.json()["code"] == "csrf"
+
+
 def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -> None:
     """A cookie tossed by a sibling site with a token of its own making does not pass:
     the token is signed with the server's key."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from .api_support import ApiWorld, build_world
 
@@ -46,6 +47,18 @@ def test_head_works_wherever_get_does(api: ApiWorld) -> None:
         assert head.headers["content-type"] == get.headers["content-type"]
     # HEAD on a route that needs an account answers as GET would: 401
     assert c.head("/api/v1/me").status_code == 401
+
+
+def test_the_request_log_says_head_for_a_head_request(api: ApiWorld) -> None:
+    """HEAD is served by the GET route, but logged as what the client sent."""
+    with capture_logs() as logs:
+        assert api.client.head("/api/v1/public/messages").status_code == 200
+        assert api.client.get("/api/v1/public/messages").status_code == 200
+    lines = [e for e in logs if e["event"] == "request"]
+    assert [(e["method"], e["path"], e["status"]) for e in lines] == [
+        ("HEAD", "/api/v1/public/messages", 200),
+        ("GET", "/api/v1/public/messages", 200),
+    ]
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "999999", "1000000", " 5", "05", "５", "-1"])

@@ -38,6 +38,7 @@ from .csrf import form_failure, read_form_first
 from .errors import EXCEPTION_HANDLERS
 from .guards import password_changed
 from .invalid import check_json_body
+from .middleware import HEAD_SERVED_AS_GET
 from .plugin import AspirasiPlugin
 
 HERE = Path(__file__).parent
@@ -125,7 +126,8 @@ class AspirasiApp(Litestar):
         elif scope["method"] == "HEAD":
             # Static files too: the static router's own HEAD leaves out Content-Type.
             # A copy: the server goes on reading HEAD in the original scope.
-            get_scope = cast("Scope", {**scope, "method": "GET"})
+            # The request log still says HEAD (middleware.HEAD_SERVED_AS_GET).
+            get_scope = cast("Scope", {**scope, "method": "GET", HEAD_SERVED_AS_GET: True})
             await super().__call__(get_scope, receive, _allow_head(_headers_only(send)))
         else:
             await super().__call__(scope, receive, _allow_head(send))

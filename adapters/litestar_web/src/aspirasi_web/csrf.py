@@ -10,11 +10,13 @@ session cookie and no matching token are refused with 403 ``csrf``.
 Requests that no cookie authenticates need no token: a bearer request
 (``Authorization: Bearer …``), or a JSON request without the session cookie (a JSON
 client with no cookie jar registers, logs in, resets a password and tracks with JSON
-alone; an anonymous request to a route that needs an account answers 401). A body
-another site could make a browser send (a form, ``text/plain``) always needs the
-token, even without a session: otherwise a page elsewhere could sign the visitor in
-to the attacker's account (log-in CSRF). The pages' forms carry it, and every page
-a browser GETs sets the cookie.
+alone), and any request without the session cookie to an API operation that needs
+credentials (not documented as open to anyone: :func:`needs_credentials`): it can
+only be answered 401, whatever its body. A body another site could make a browser
+send (a form, ``text/plain``) to a page or to an API operation open to anyone
+(log-in, register, …) always needs the token, even without a session: otherwise a
+page elsewhere could sign the visitor in to the attacker's account (log-in CSRF).
+The pages' forms carry it, and every page a browser GETs sets the cookie.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.template.base import csrf_token as litestar_csrf_token
 from litestar.types import Receive, Scope, Send
@@ -111,6 +114,19 @@ def _bearer(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("authorization", "")[:7].lower() == "bearer "
 
 
+def needs_credentials(request: Request[Any, Any, Any]) -> bool:
+    """Is the request for an API operation that only answers with credentials? Its
+    documented security has no anonymous alternative (``{}``: the routes marked
+    ``security=PUBLIC``), so without a session cookie or a bearer token it is
+    refused 401 by its guard or handler, and has nothing a forged request could use."""
+    if not request.url.path.startswith("/api/"):
+        return False
+    handler = request.scope.get("route_handler")
+    if not isinstance(handler, HTTPRouteHandler):
+        return False
+    return {} not in (handler.resolve_security() or [])
+
+
 def _browser_form(request: Request[Any, Any, Any]) -> bool:
     """A body type a page on another site can make a browser send."""
     return request.headers.get("content-type", "").lower().startswith(BROWSER_FORM_TYPES)
@@ -120,7 +136,8 @@ class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
     Skipped for bearer requests, and for unsafe requests without the session
-    cookie whose body no other site can make a browser send (JSON). Safe requests
+    cookie whose body no other site can make a browser send (JSON) or that go to an
+    API operation needing credentials (answered 401, not 403). Safe requests
     from browsers still go through it, so every page gets a
     token (and the cookie) to post its forms with once signed in. A token that is
     not ASCII is refused like any wrong token (the comparison would raise).
@@ -135,7 +152,9 @@ class SessionCSRFMiddleware(CSRFMiddleware):
         request: Request[Any, Any, Any] = Request(scope, receive)
         unsafe = request.method not in self.config.safe_methods
         cookieless = not request.cookies.get(SESSION_COOKIE)
-        if _bearer(request) or (unsafe and cookieless and not _browser_form(request)):
+        if _bearer(request) or (
+            unsafe and cookieless and (not _browser_form(request) or needs_credentials(request))
+        ):
             await self.app(scope, receive, send)
             return
         try:

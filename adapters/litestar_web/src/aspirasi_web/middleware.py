@@ -35,6 +35,9 @@ from .i18n import Translations, pick_language
 _ANONYMOUS_PATHS = ("^/static/", "^/healthz$", "^/readyz$")
 LANG_COOKIE = "lang"
 log = structlog.get_logger("aspirasi.web")
+#: Scope key set on the GET copy of a HEAD request's scope (see
+#: :class:`aspirasi_web.app.AspirasiApp`), so that the request log says HEAD.
+HEAD_SERVED_AS_GET = "aspirasi.head"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -231,7 +234,7 @@ class RequestContextMiddleware:
             account: Account | None = scope.get("user")
             log.info(
                 "request",
-                method=scope.get("method"),
+                method=logged_method(scope),
                 path=_logged_path(scope, path, account),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -239,6 +242,13 @@ class RequestContextMiddleware:
                 **extra,
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def logged_method(scope: Scope) -> str | None:
+    """The request's method as the client sent it: HEAD for a HEAD request that
+    :class:`aspirasi_web.app.AspirasiApp` serves through its GET route."""
+    method = "HEAD" if scope.get(HEAD_SERVED_AS_GET) else scope.get("method")
+    return method if isinstance(method, str) else None
 
 
 def _logged_path(scope: Scope, path: str, account: Account | None) -> str:
