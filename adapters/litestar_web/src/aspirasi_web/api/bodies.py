@@ -189,6 +189,25 @@ class ReasonBody(Body):
     reason: str = ""
 
 
+class FollowupBody(Body):
+    """A follow-up's text."""
+
+    body: str = ""
+
+
+class ReasonStepBody(Body):
+    """A reason for a step back (return to the admin, reopen for the agency)."""
+
+    reason: str = ""
+    visibility: Annotated[
+        Visibility | None,
+        Meta(
+            description="Who may read the reason (return: default ``internal``).",
+            extra=VISIBILITY_ERROR,
+        ),
+    ] = None
+
+
 class NikBody(Body):
     nik: str = ""
 

@@ -1,13 +1,15 @@
 """JSON API of the work that continues (issue 22): returning a message to the
 admin, follow-ups, oversight reviews and reopening. The same use cases as the
-pages (:mod:`aspirasi_web.pages.followups`); errors are problem+json."""
+pages (:mod:`aspirasi_web.pages.followups`); typed bodies and answers, errors
+problem+json. Every route needs a signed-in, verified account (401 before the
+body is read); the core checks who may act on which message."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from aspirasi_core.domain.followups import Followup, OversightReview
@@ -15,58 +17,88 @@ from aspirasi_core.domain.model import Message
 from aspirasi_core.services import Context
 
 from ..context import context, core
+from ..guards import signed_in
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
-from .common import (
-    API,
-    iso,
-    json_body,
-    query_flag,
-    require_actor,
-    text_field,
-)
-from .message_shapes import message_summary
-from .shapes import page_of
+from .bodies import FollowupBody, ReasonStepBody, fields_of
+from .common import API, Flag, query_flag
+from .message_shapes import MessageSummary, message_summary
+from .shapes import Page, Shape, iso, page_of
 
 TAGS = ["workflow"]
+SIGNED_IN = [signed_in]
 
 
-def followup_json(f: Followup) -> dict[str, Any]:
+class FollowupOut(Shape):
     """A follow-up. ``author_id`` is null for the hidden sender of an anonymous message."""
-    return {
-        "id": f.id,
-        "side": str(f.side),
-        "author_id": f.author_id,
-        "agency_id": f.agency_id,
-        "body": f.body,
-        "created_at": iso(f.created_at),
-    }
+
+    id: int
+    side: str
+    author_id: int | None
+    agency_id: int | None
+    body: str
+    created_at: str | None
 
 
-def review_json(r: OversightReview) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "message_id": r.message_id,
-        "ticket": r.ticket or None,
-        "subject": r.subject or None,
-        "agency_id": r.agency_id,
-        "status": str(r.status) if r.status else None,
-        "stars": r.stars,
-        "opened_at": iso(r.opened_at),
-        "closed_at": iso(r.closed_at),
-        "outcome": str(r.outcome) if r.outcome else None,
-    }
+class ReviewOut(Shape):
+    """An oversight review, opened by a rating of 1–2 stars."""
+
+    id: int
+    message_id: int
+    ticket: str | None
+    subject: str | None
+    agency_id: int | None
+    status: str | None
+    stars: int | None
+    opened_at: str | None
+    closed_at: str | None
+    outcome: str | None
 
 
-@get(f"{API}/messages/{{message_id:int}}/followups", tags=TAGS, summary="The follow-ups")
-async def followups(request: Request[Any, Any, Any], message_id: FromPath[int]) -> dict[str, Any]:
-    """A readable message's follow-ups, oldest first."""
-    require_actor(request)
+def followup_json(f: Followup) -> FollowupOut:
+    """The API shape of a follow-up."""
+    return FollowupOut(
+        id=f.id,
+        side=str(f.side),
+        author_id=f.author_id,
+        agency_id=f.agency_id,
+        body=f.body,
+        created_at=iso(f.created_at),
+    )
+
+
+def review_json(r: OversightReview) -> ReviewOut:
+    """The API shape of an oversight review."""
+    return ReviewOut(
+        id=r.id,
+        message_id=r.message_id,
+        ticket=r.ticket or None,
+        subject=r.subject or None,
+        agency_id=r.agency_id,
+        status=str(r.status) if r.status else None,
+        stars=r.stars,
+        opened_at=iso(r.opened_at),
+        closed_at=iso(r.closed_at),
+        outcome=str(r.outcome) if r.outcome else None,
+    )
+
+
+@get(
+    f"{API}/messages/{{message_id:int}}/followups",
+    guards=SIGNED_IN,
+    tags=TAGS,
+    summary="The follow-ups",
+)
+async def followups(
+    request: Request[Any, Any, Any], message_id: FromPath[int]
+) -> Page[FollowupOut]:
+    """A readable message's follow-ups, oldest first (one page: ``next_cursor`` is null)."""
     items = await core(request).followups.thread(context(request), message_id)
-    return {"items": [followup_json(f) for f in items]}
+    return Page(items=[followup_json(f) for f in items])
 
 
 @post(
     f"{API}/messages/{{message_id:int}}/followups",
+    guards=SIGNED_IN,
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Write a follow-up",
@@ -76,26 +108,25 @@ async def followups(request: Request[Any, Any, Any], message_id: FromPath[int]) 
 async def post_followup(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[FollowupBody],
     idempotency_key: IdempotencyKey = None,
-) -> Response[dict[str, Any]]:
-    require_actor(request)
-    data = await json_body(request)
-
+) -> Response[FollowupOut]:
     async def call(ctx: Context) -> Followup:
-        return await core(request).followups.post(ctx, message_id, text_field(data, "body"))
+        return await core(request).followups.post(ctx, message_id, data.body)
 
-    return await api_call(request, idempotency_key, data, call, followup_json, HTTP_201_CREATED)
+    return await api_call(
+        request, idempotency_key, fields_of(data), call, followup_json, HTTP_201_CREATED
+    )
 
 
 async def _reason_step(
     request: Request[Any, Any, Any],
     message_id: int,
+    data: ReasonStepBody,
     key: str | None,
     if_match: str | None,
     action: str,
-) -> Response[dict[str, Any]]:
-    require_actor(request)
-    data = await json_body(request)
+) -> Response[MessageSummary]:
     expected = parse_version(if_match)
 
     async def call(ctx: Context) -> Message:
@@ -104,16 +135,19 @@ async def _reason_step(
             message_id,
             action,
             expected_version=expected,
-            reason=text_field(data, "reason"),
-            visibility=data.get("visibility"),
+            reason=data.reason,
+            visibility=data.visibility,
         )
 
     now = core(request).deps.clock.now()
-    return await api_call(request, key, data, call, lambda m: message_summary(m, now), HTTP_200_OK)
+    return await api_call(
+        request, key, fields_of(data), call, lambda m: message_summary(m, now), HTTP_200_OK
+    )
 
 
 @post(
     f"{API}/messages/{{message_id:int}}/return",
+    guards=SIGNED_IN,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Return to the admin",
@@ -123,14 +157,16 @@ async def _reason_step(
 async def return_to_admin(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[ReasonStepBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
-    return await _reason_step(request, message_id, idempotency_key, if_match, "return")
+) -> Response[MessageSummary]:
+    return await _reason_step(request, message_id, data, idempotency_key, if_match, "return")
 
 
 @post(
     f"{API}/messages/{{message_id:int}}/reopen",
+    guards=SIGNED_IN,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Reopen for the agency",
@@ -140,21 +176,21 @@ async def return_to_admin(
 async def reopen(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
+    data: JSONBody[ReasonStepBody],
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response[dict[str, Any]]:
-    return await _reason_step(request, message_id, idempotency_key, if_match, "reopen")
+) -> Response[MessageSummary]:
+    return await _reason_step(request, message_id, data, idempotency_key, if_match, "reopen")
 
 
-@get(f"{API}/reviews", tags=TAGS, summary="Oversight reviews")
+@get(f"{API}/reviews", guards=SIGNED_IN, tags=TAGS, summary="Oversight reviews")
 async def reviews(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
-    closed: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+    closed: Flag = None,
+) -> Page[ReviewOut]:
     """Reviews opened by ratings of 1–2 stars, newest first: the open ones, or all
-    with ``closed=1``."""
-    require_actor(request)
+    with ``closed=true``."""
     show_all = query_flag(closed, "closed")
     page = await core(request).reviews.list(context(request), open_only=not show_all, cursor=cursor)
     return page_of(page, review_json)
@@ -162,6 +198,7 @@ async def reviews(
 
 @post(
     f"{API}/messages/{{message_id:int}}/review/dismiss",
+    guards=SIGNED_IN,
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Close the review, the answer stands",
@@ -170,9 +207,7 @@ async def dismiss_review(
     request: Request[Any, Any, Any],
     message_id: FromPath[int],
     idempotency_key: IdempotencyKey = None,
-) -> Response[dict[str, Any]]:
-    require_actor(request)
-
+) -> Response[ReviewOut]:
     async def call(ctx: Context) -> OversightReview:
         return await core(request).reviews.dismiss(ctx, message_id)
 
