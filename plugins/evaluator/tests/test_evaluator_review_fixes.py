@@ -348,3 +348,51 @@ def test_reprimand_ids_at_the_limit_still_work(world):
         "POST", f"/api/v1/reprimands/{2**62}/acknowledge", "op_pupr", json={"response": "x"}
     )
     assert answer.status_code == 404
+
+
+# ----------------------------------------------------------------------------- typed API
+
+
+def test_ids_as_digit_strings_still_work_with_a_deprecation_header(world):
+    """The typed body documents numbers; the old spelling (digit strings, one id
+    not in a list) is still read, and says it is deprecated."""
+    plain = issue(world)
+    assert plain.status_code == 201, plain.text
+    assert "deprecation" not in plain.headers
+    assert plain.json()["agency"]["id"] == world.ids["pupr"]
+    old = issue(
+        world,
+        agency_id=str(world.ids["pupr"]),
+        message_ids=str(world.ids["p1"]),
+        reason="other",
+    )
+    assert old.status_code == 201, old.text
+    assert old.headers["deprecation"] == "true"
+    assert [m["ticket"] for m in old.json()["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/reprimands?agency=01", "agency"),
+        ("/api/v1/reprimands?limit=101", "limit"),
+        ("/api/v1/evaluator/messages?overdue=yes", "overdue"),
+        ("/api/v1/evaluator/report?from=2026-13-01", "from"),
+    ],
+)
+def test_the_typed_query_parameters_are_refused_by_field(world, path, field):
+    answer = world.api("GET", path, "eval_admin")
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert [f for f, _ in fields(answer)] == [field]
+
+
+def test_the_evaluator_api_is_documented_with_its_parameters_and_bodies(world):
+    schema = world.client.get("/schema/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/v1/reprimands", "/api/v1/evaluator/messages", "/api/v1/evaluator/report"):
+        names = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert {"from", "to"} <= names, (path, names)
+    assert "requestBody" in paths["/api/v1/evaluator/reprimands"]["post"]
+    ok = paths["/api/v1/reprimands"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] != {"type": "object"}

@@ -122,6 +122,14 @@ Flag: TypeAlias = Annotated[
 ]
 
 
+#: An optional id in the query: read by :func:`query_int` (plain digits, else 422
+#: ``bad_number``), documented as a positive integer.
+QueryId: TypeAlias = Annotated[
+    str | None,
+    Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.INTEGER, "minimum": 1}),
+]
+
+
 def form_int(value: str) -> Any:
     """A form field meant as an id or a number of stars: ASCII digits become an int
     (the core checks the range); anything else goes on as typed, for the core to

@@ -3,21 +3,45 @@ status labels, times and durations as people read them, the query parameters."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
+import msgspec
 from litestar import Request
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import QueryParameter
 
-from aspirasi_core.services import Context
-from aspirasi_web.api.common import require_actor as api_require_actor
-from aspirasi_web.context import context, plugin_context
+from aspirasi_web.context import plugin_context
 from aspirasi_web.i18n import Translator, status_labels
 
-from .. import EVALUATE
 from ..figures import STATUS_BUCKETS
 from ..service import EvaluatorService
 from ..timings import Median
 
 Req = Request[Any, Any, Any]
+
+_DAY = {"oneOf": None, "type": OpenAPIType.STRING, "format": "date"}
+#: ``?from=``: the first day of a range (``YYYY-MM-DD``, local), read by
+#: :meth:`EvaluatorService.parse_range` like the pages do.
+DayFrom: TypeAlias = Annotated[
+    str | None,
+    QueryParameter(name="from", description="First day (YYYY-MM-DD), included.", schema_extra=_DAY),
+]
+#: ``?to=``: the last day of a range, included.
+DayTo: TypeAlias = Annotated[
+    str | None,
+    QueryParameter(name="to", description="Last day (YYYY-MM-DD), included.", schema_extra=_DAY),
+]
+
+
+class Shape(msgspec.Struct, kw_only=True):
+    """An answer of the evaluator's API (documented in the schema)."""
+
+
+class Ref(Shape):
+    """Something named: an agency, an account."""
+
+    id: int | None
+    name: str | None
 
 
 def service(request: Req) -> EvaluatorService:
@@ -76,9 +100,3 @@ def query_values(request: Req) -> dict[str, str | None]:
         name: q.get(name)
         for name in ("from", "to", "agency", "category", "subcategory", "status", "overdue")
     }
-
-
-def api_evaluator(request: Req) -> Context:
-    actor = api_require_actor(request)
-    plugin_context(request).policy.require(actor, EVALUATE)
-    return context(request)

@@ -3,34 +3,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, TypeAlias
 from urllib.parse import urlencode
 
 from litestar import Response, get
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import FromQuery, Parameter
 
 from aspirasi_core.domain.errors import Invalid
-from aspirasi_web.api.common import API, iso, query_limit
+from aspirasi_web.api.common import API, Flag, Limit, iso, query_limit
+from aspirasi_web.api.shapes import Page
 from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.guards import requires
 from aspirasi_web.templating import form_errors, render
 
 from .. import EVALUATE
-from ..drill import DrillFilter, DrillRow, parse_drill
-from .common import Req, api_evaluator, buckets, query_values, service
+from ..drill import NONE, DrillFilter, DrillRow, parse_drill
+from ..figures import STATUS_BUCKETS
+from .common import DayFrom, DayTo, Ref, Req, Shape, buckets, query_values, service
+
+#: ``?agency=``, ``?category=``, ``?subcategory=``: an id, or ``none`` for the
+#: messages without one (read by :func:`parse_drill`, like the page's).
+IdOrNone: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description=f"An id, or `{NONE}` for the messages without one.",
+        schema_extra={
+            "oneOf": None,
+            "type": OpenAPIType.STRING,
+            "pattern": f"^([1-9][0-9]*|{NONE})$",
+        },
+    ),
+]
+StatusBucket: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description="A status bucket of the report.",
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "enum": list(STATUS_BUCKETS)},
+    ),
+]
 
 
-def drill_json(row: DrillRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ticket": row.ticket,
-        "subject": row.subject,
-        "status": row.status,
-        "created_at": iso(row.created_at),
-        "agency": {"id": row.agency_id, "name": row.agency_name} if row.agency_id else None,
-        "category": row.category_name,
-        "subcategory": row.subcategory_name,
-        "due_at": iso(row.due_at),
-        "overdue": row.overdue,
-    }
+class DrillRowOut(Shape):
+    """A message behind a count."""
+
+    id: int
+    ticket: str
+    subject: str
+    status: str
+    created_at: str | None
+    agency: Ref | None
+    category: str | None
+    subcategory: str | None
+    due_at: str | None
+    overdue: bool
+
+
+def drill_json(row: DrillRow) -> DrillRowOut:
+    """The API shape of a message behind a count."""
+    return DrillRowOut(
+        id=row.id,
+        ticket=row.ticket,
+        subject=row.subject,
+        status=row.status,
+        created_at=iso(row.created_at),
+        agency=Ref(id=row.agency_id, name=row.agency_name) if row.agency_id else None,
+        category=row.category_name,
+        subcategory=row.subcategory_name,
+        due_at=iso(row.due_at),
+        overdue=row.overdue,
+    )
 
 
 async def drill_filter(request: Req) -> DrillFilter:
@@ -79,17 +121,39 @@ async def messages_page(request: Req) -> Response[str]:
     )
 
 
-@get(f"{API}/evaluator/messages", tags=["evaluator"], summary="Messages behind a count")
-async def messages_api(request: Req) -> dict[str, Any]:
+@get(
+    f"{API}/evaluator/messages",
+    guards=[requires(EVALUATE)],
+    tags=["evaluator"],
+    summary="Messages behind a count",
+)
+async def messages_api(
+    request: Req,
+    date_from: DayFrom = None,
+    date_to: DayTo = None,
+    agency: IdOrNone = None,
+    category: IdOrNone = None,
+    subcategory: IdOrNone = None,
+    status: StatusBucket = None,
+    overdue: Flag = None,
+    cursor: FromQuery[str | None] = None,
+    limit: Limit = None,
+) -> Page[DrillRowOut]:
     """Evaluators: the messages behind one count of the report (``from``, ``to``,
     ``agency``, ``category``, ``subcategory`` — an id or ``none`` —, ``status``,
-    ``overdue``), newest first, cursor-paginated."""
-    ctx = api_evaluator(request)
-    flt = await drill_filter(request)
-    page = await service(request).drill(
-        ctx,
-        flt,
-        cursor=request.query_params.get("cursor"),
-        limit=query_limit(request.query_params.get("limit")),
+    ``overdue``), newest first, cursor-paginated. The same filter as the page
+    (:func:`parse_drill`): 422 ``invalid_filter`` names each bad field."""
+    svc = service(request)
+    rng = svc.parse_range(date_from, date_to)
+    flt = parse_drill(
+        {
+            "agency": agency,
+            "category": category,
+            "subcategory": subcategory,
+            "status": status,
+            "overdue": overdue,
+        },
+        rng,
     )
-    return {"items": [drill_json(r) for r in page.items], "next_cursor": page.next_cursor}
+    page = await svc.drill(context(request), flt, cursor=cursor, limit=query_limit(limit))
+    return Page(items=[drill_json(r) for r in page.items], next_cursor=page.next_cursor)

@@ -12,6 +12,7 @@ from litestar import Response, get
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_web.api.common import API, iso
 from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.guards import requires
 from aspirasi_web.i18n import Translator
 from aspirasi_web.templating import form_errors, render
 
@@ -24,8 +25,9 @@ from ..report import Report, Row, Trend, by_attention
 from ..timings import Median
 from .common import (
     PRESET_LABELS,
+    DayFrom,
+    DayTo,
     Req,
-    api_evaluator,
     buckets,
     duration_text,
     hours,
@@ -212,14 +214,19 @@ async def report_page(request: Req) -> Response[str]:
     return _report_page(request, report=report, form=rng.query())
 
 
-@get(f"{API}/evaluator/report", tags=["evaluator"], summary="Evaluation report")
-async def report_api(request: Req) -> dict[str, Any]:
+@get(
+    f"{API}/evaluator/report",
+    guards=[requires(EVALUATE)],
+    tags=["evaluator"],
+    summary="Evaluation report",
+)
+async def report_api(
+    request: Req, date_from: DayFrom = None, date_to: DayTo = None
+) -> dict[str, Any]:
     """Evaluators: counts by status bucket per agency, category and sub-category,
     overdue counts, median times, ratings, reprimands and the trend, for messages
     submitted from ``from`` to ``to``, both days included (``YYYY-MM-DD``, local days;
-    default the current year)."""
-    ctx = api_evaluator(request)
+    default the current year; 422 names each bad day)."""
     svc = service(request)
-    q = query_values(request)
-    rng = svc.parse_range(q["from"], q["to"])
-    return report_json(await svc.report(ctx, rng))
+    rng = svc.parse_range(date_from, date_to)
+    return report_json(await svc.report(context(request), rng))

@@ -3,16 +3,21 @@ from, and their JSON API."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Meta
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
-from aspirasi_web.api.common import API, iso, json_body, query_int, query_limit
-from aspirasi_web.api.common import require_actor as api_require_actor
+from aspirasi_web.api.bodies import Body
+from aspirasi_web.api.common import API, Limit, QueryId, iso, query_int, query_limit
+from aspirasi_web.api.shapes import Page
 from aspirasi_web.context import context, require_actor, require_permission, translator
+from aspirasi_web.guards import requires, signed_in
 from aspirasi_web.templating import form_errors, redirect, render
 
 from .. import EVALUATE
@@ -21,42 +26,11 @@ from ..period import DateRange
 from ..reprimand_service import ReprimandService
 from ..reprimands import ESCALATION_DAYS, REASONS, TEXT_MAX, Reprimand
 from ..service import EvaluatorService
-from .common import Req, api_evaluator, buckets, service
+from .common import DayFrom, DayTo, Ref, Req, Shape, buckets, service
 
 
 def reprimand_service(request: Req) -> ReprimandService:
     return ReprimandService(service(request))
-
-
-def reprimand_json(r: Reprimand) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "agency": {"id": r.agency_id, "name": r.agency_name},
-        "issued_by": {"id": r.issued_by, "name": r.issued_by_name},
-        "text": r.text,
-        "reason": r.reason,
-        "level": r.level,
-        "created_at": iso(r.created_at),
-        "acknowledged": r.acknowledged,
-        "acknowledged_by": (
-            {"id": r.acknowledged_by, "name": r.acknowledged_by_name}
-            if r.acknowledged_by is not None
-            else None
-        ),
-        "acknowledged_at": iso(r.acknowledged_at),
-        "response": r.response,
-        "messages": [
-            {
-                "id": m.id,
-                "ticket": m.ticket,
-                "subject": m.subject,
-                "status": m.status,
-                "hidden": m.hidden,
-                "overdue": m.overdue,
-            }
-            for m in r.messages
-        ],
-    }
 
 
 def _agency_param(request: Req, value: str | None) -> int:
@@ -234,52 +208,164 @@ async def acknowledge_page(request: Req, reprimand_id: FromPath[int]) -> Respons
     return redirect(request, "/reprimands", flash="saved")
 
 
-@post(f"{API}/evaluator/reprimands", tags=["evaluator"], summary="Issue a reprimand")
-async def reprimand_api(request: Req) -> dict[str, Any]:
+class ReprimandBody(Body):
+    """A reprimand: the agency, some of its open messages, the reason and the text."""
+
+    agency_id: Annotated[
+        int | str | None,
+        Meta(description="The agency's id (a digit string is deprecated: send a number)."),
+    ] = None
+    message_ids: Annotated[
+        list[int | str] | int | str,
+        Meta(
+            description="Open messages of the agency: a list of ids (digit strings, or"
+            " one id not in a list, are deprecated)."
+        ),
+    ] = msgspec.field(default_factory=list)
+    text: str = ""
+    reason: Annotated[
+        str, Meta(description="`overdue` (default), `not_followed_up`, `poor_answer` or `other`.")
+    ] = "overdue"
+
+    def deprecated(self) -> bool:
+        """Are ids sent as digit strings (the old spelling, still read)?"""
+        ids = self.message_ids
+        return (
+            isinstance(self.agency_id, str)
+            or not isinstance(ids, list)
+            or any(isinstance(i, str) for i in ids)
+        )
+
+
+class AcknowledgeBody(Body):
+    """An operator's response to a reprimand."""
+
+    response: str = ""
+
+
+class MessageRefOut(Shape):
+    """A message a reprimand names; ``hidden`` (only the ticket) for an operator
+    of another agency than the message's current one."""
+
+    id: int | None
+    ticket: str
+    subject: str | None
+    status: str | None
+    hidden: bool
+    overdue: bool
+
+
+class ReprimandOut(Shape):
+    """A reprimand."""
+
+    id: int
+    agency: Ref
+    issued_by: Ref
+    text: str
+    reason: str
+    level: int
+    created_at: str | None
+    acknowledged: bool
+    acknowledged_by: Ref | None
+    acknowledged_at: str | None
+    response: str | None
+    messages: list[MessageRefOut]
+
+
+def reprimand_json(r: Reprimand) -> ReprimandOut:
+    """The API shape of a reprimand."""
+    return ReprimandOut(
+        id=r.id,
+        agency=Ref(id=r.agency_id, name=r.agency_name),
+        issued_by=Ref(id=r.issued_by, name=r.issued_by_name),
+        text=r.text,
+        reason=r.reason,
+        level=r.level,
+        created_at=iso(r.created_at),
+        acknowledged=r.acknowledged,
+        acknowledged_by=(
+            Ref(id=r.acknowledged_by, name=r.acknowledged_by_name)
+            if r.acknowledged_by is not None
+            else None
+        ),
+        acknowledged_at=iso(r.acknowledged_at),
+        response=r.response,
+        messages=[
+            MessageRefOut(
+                id=m.id,
+                ticket=m.ticket,
+                subject=m.subject,
+                status=m.status,
+                hidden=m.hidden,
+                overdue=m.overdue,
+            )
+            for m in r.messages
+        ],
+    )
+
+
+@post(
+    f"{API}/evaluator/reprimands",
+    guards=[requires(EVALUATE)],
+    tags=["evaluator"],
+    summary="Issue a reprimand",
+    status_code=HTTP_201_CREATED,
+)
+async def reprimand_api(request: Req, data: JSONBody[ReprimandBody]) -> Response[ReprimandOut]:
     """Evaluators: ``{"agency_id", "message_ids": [...], "text", "reason"}`` → 201;
     every message must be one of the agency's open messages; ``reason`` one of
-    ``overdue`` (the default), ``not_followed_up``, ``poor_answer``, ``other``."""
-    ctx = api_evaluator(request)
-    body = await json_body(request)
+    ``overdue`` (the default), ``not_followed_up``, ``poor_answer``, ``other``.
+    Ids sent as digit strings are still read, with a ``Deprecation`` header."""
     reprimand = await reprimand_service(request).issue(
-        ctx,
-        body.get("agency_id"),
-        body.get("message_ids"),
-        body.get("text"),
-        body.get("reason", "overdue"),
+        context(request), data.agency_id, data.message_ids, data.text, data.reason
     )
-    return reprimand_json(reprimand)
+    headers = {"Deprecation": "true"} if data.deprecated() else None
+    return Response(reprimand_json(reprimand), status_code=HTTP_201_CREATED, headers=headers)
 
 
-@get(f"{API}/reprimands", tags=["evaluator"], summary="Reprimands")
-async def reprimands_api(request: Req) -> dict[str, Any]:
-    """Operators: their agency's reprimands; evaluators: all (``?agency=``). Newest first."""
-    actor = api_require_actor(request)
+@get(f"{API}/reprimands", guards=[signed_in], tags=["evaluator"], summary="Reprimands")
+async def reprimands_api(
+    request: Req,
+    agency: QueryId = None,
+    date_from: DayFrom = None,
+    date_to: DayTo = None,
+    cursor: FromQuery[str | None] = None,
+    limit: Limit = None,
+) -> Page[ReprimandOut]:
+    """Operators: their agency's reprimands; evaluators: all (``?agency=``), or those
+    issued from ``from`` to ``to``. Newest first. Others: 403."""
+    actor = require_actor(request)
     svc = service(request)
     if not svc.may_see_reprimands(actor):
         raise NotAllowed("You are not allowed to do this.", code="forbidden")
-    agency = query_int(request.query_params.get("agency"), "agency")
+    agency_id = query_int(agency, "agency")
+    issued_in = (
+        None
+        if not (date_from or "").strip() and not (date_to or "").strip()
+        else svc.parse_range(date_from, date_to)
+    )
     page = await ReprimandService(svc).list(
         context(request),
-        agency_id=agency,
-        issued_in=_issued_in(request, svc),
-        cursor=request.query_params.get("cursor"),
-        limit=query_limit(request.query_params.get("limit")),
+        agency_id=agency_id,
+        issued_in=issued_in,
+        cursor=cursor,
+        limit=query_limit(limit),
     )
-    return {"items": [reprimand_json(r) for r in page.items], "next_cursor": page.next_cursor}
+    return Page(items=[reprimand_json(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @post(
     f"{API}/reprimands/{{reprimand_id:int}}/acknowledge",
+    guards=[signed_in],
     tags=["evaluator"],
     summary="Acknowledge a reprimand",
     status_code=200,
 )
-async def acknowledge_api(request: Req, reprimand_id: FromPath[int]) -> dict[str, Any]:
+async def acknowledge_api(
+    request: Req, reprimand_id: FromPath[int], data: JSONBody[AcknowledgeBody]
+) -> ReprimandOut:
     """An operator of the agency: ``{"response"}``; 409 when already acknowledged."""
-    api_require_actor(request)
-    body = await json_body(request)
     reprimand = await reprimand_service(request).acknowledge(
-        context(request), reprimand_id, body.get("response")
+        context(request), reprimand_id, data.response
     )
     return reprimand_json(reprimand)
