@@ -592,3 +592,15 @@ def test_bad_query_input_is_a_translated_422(world, query, field):
         assert [e["field"] for e in answer.json()["errors"]] == [field]
     [en], [idn] = (answers[lang].json()["errors"] for lang in ("en", "id"))
     assert en["code"] == idn["code"] and en["message"] != idn["message"]
+
+
+def test_the_land_issue_api_is_typed_in_the_schema(world):
+    """Its parameters (a boolean flag, a bounded limit) and its answer's shape are
+    documented; a limit past the maximum is refused, not capped."""
+    op = world.client.get("/schema/openapi.json").json()["paths"]["/api/v1/land-issues"]["get"]
+    params = {p["name"]: p["schema"] for p in op["parameters"]}
+    assert params["overdue"]["type"] == "boolean"
+    assert params["limit"]["maximum"] == 100
+    ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok != {"type": "object"}
+    assert world.get("/api/v1/land-issues?limit=101", "monitor").status_code == 422

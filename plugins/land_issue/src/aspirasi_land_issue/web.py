@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get
 from litestar.params import FromQuery
+from msgspec import Meta
 from sqlalchemy import select
 
 from aspirasi_core.domain.errors import Invalid, NotAllowed
@@ -26,9 +27,12 @@ from aspirasi_core.domain.model import Action, Agency, CategoryCode, LogEntry, M
 from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.plugin_api import Transaction, schema
 from aspirasi_core.services import BackofficeQuery
-from aspirasi_web.api.common import API, iso, log_json, query_limit
-from aspirasi_web.api.common import require_actor as api_require_actor
+from aspirasi_web.api.common import API, Flag, Limit, iso, log_json, query_limit
+from aspirasi_web.api.message_shapes import LogEntryOut
+from aspirasi_web.api.shapes import Page as ApiPage
+from aspirasi_web.api.shapes import Shape
 from aspirasi_web.context import context, core, plugin_context, require_permission
+from aspirasi_web.guards import requires
 from aspirasi_web.templating import render
 
 from . import MONITOR, SCOPE_NAME, current_config
@@ -137,25 +141,51 @@ async def land_rows(
     return page, rows
 
 
-def item_json(row: LandRow) -> dict[str, Any]:
+class AgencyOut(Shape):
+    id: int
+    code: str
+    name: str
+
+
+class LandIssueOut(Shape):
+    """A land-dispute complaint as the monitor follows it."""
+
+    id: int
+    ticket: str
+    subject: str
+    status: str
+    created_at: str | None
+    updated_at: str | None
+    agency: AgencyOut | None
+    due_at: str | None
+    due_date: Annotated[str | None, Meta(description="The last allowed local day (YYYY-MM-DD).")]
+    overdue: bool
+    replied: bool
+    replied_at: str | None
+    latest_log: LogEntryOut | None
+    log: list[LogEntryOut]
+
+
+def item_json(row: LandRow) -> LandIssueOut:
+    """The API shape of a land-dispute complaint."""
     m = row.message
     agency = row.agency
-    return {
-        "id": m.id,
-        "ticket": m.ticket,
-        "subject": m.subject,
-        "status": str(m.status),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
-        "agency": {"id": agency.id, "code": agency.code, "name": agency.name} if agency else None,
-        "due_at": iso(m.due_at) if m.due_at else None,
-        "due_date": row.due_date.isoformat() if row.due_date else None,
-        "overdue": row.overdue,
-        "replied": row.replied_at is not None,
-        "replied_at": iso(row.replied_at) if row.replied_at else None,
-        "latest_log": log_json(row.latest, staff=True) if row.latest else None,
-        "log": [log_json(e, staff=True) for e in row.log],
-    }
+    return LandIssueOut(
+        id=m.id,
+        ticket=m.ticket,
+        subject=m.subject,
+        status=str(m.status),
+        created_at=iso(m.created_at),
+        updated_at=iso(m.updated_at),
+        agency=AgencyOut(id=agency.id, code=agency.code, name=agency.name) if agency else None,
+        due_at=iso(m.due_at) if m.due_at else None,
+        due_date=row.due_date.isoformat() if row.due_date else None,
+        overdue=row.overdue,
+        replied=row.replied_at is not None,
+        replied_at=iso(row.replied_at) if row.replied_at else None,
+        latest_log=log_json(row.latest, staff=True) if row.latest else None,
+        log=[log_json(e, staff=True) for e in row.log],
+    )
 
 
 def _page_flag(value: str | None) -> bool:
@@ -191,24 +221,27 @@ async def land_issues_page(
     )
 
 
-@get(f"{API}/land-issues", tags=["land_issue"], summary="Land-dispute complaints")
+@get(
+    f"{API}/land-issues",
+    guards=[requires(MONITOR)],
+    tags=["land_issue"],
+    summary="Land-dispute complaints",
+)
 async def land_issues_api(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
-    overdue: FromQuery[str | None] = None,
+    overdue: Flag = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+    limit: Limit = None,
+) -> ApiPage[LandIssueOut]:
     """Land-issue monitors: every complaint of the land-dispute sub-category, in
     any agency, newest first, with its current agency, status, SOP due date and
     overdue state, reply state and log. ``overdue=true``: only overdue ones."""
-    actor = api_require_actor(request)
-    plugin_context(request).policy.require(actor, MONITOR)
     only_overdue = check_flag(overdue, "overdue")
     page, rows = await land_rows(
         request, status=status, overdue=only_overdue, cursor=cursor, limit=query_limit(limit)
     )
-    return {"items": [item_json(r) for r in rows], "next_cursor": page.next_cursor}
+    return ApiPage(items=[item_json(r) for r in rows], next_cursor=page.next_cursor)
 
 
 ROUTE_HANDLERS = [land_issues_page, land_issues_api]
