@@ -218,6 +218,47 @@ def test_bad_list_values_are_translated_errors(
     assert en.json()["errors"][0]["message"] == english
 
 
+#: Bad filters, as (page query, API query, the fields named, their codes): the page
+#: and the API read them with one parser (aspirasi_web.filters.MessageFilter).
+SHARED_BAD_FILTERS = [
+    ("status=withdrawn", "status=withdrawn", ["status"], ["status_unknown"]),
+    ("agency=01", "agency_id=01", ["agency"], ["bad_number"]),
+    ("category=%EF%BC%91", "category_id=%EF%BC%91", ["category"], ["bad_number"]),
+    ("date_from=2026-02-30", "date_from=2026-02-30", ["date_from"], ["date_format"]),
+    ("date_to=0001-01-01", "date_to=0001-01-01", ["date_to"], ["date_range"]),
+    (
+        "status=x&sort=x&overdue=x",
+        "status=x&sort=x&overdue=x",
+        ["status", "overdue", "sort"],
+        ["status_unknown", "flag_invalid", "sort_unknown"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("page_query", "api_query", "fields", "codes"), SHARED_BAD_FILTERS)
+def test_the_page_and_the_api_refuse_the_same_bad_filters(
+    sw: ApiWorld, page_query: str, api_query: str, fields: list[str], codes: list[str]
+) -> None:
+    """The same bad input: the page re-shows its filter form with every field's
+    message (422, no rows), the API answers 422 problem+json naming every field."""
+    send(sw, "Sungai")
+    headers = {**sw.bearer("admin"), "Accept-Language": "en"}
+    api = sw.client.get(f"/api/v1/backoffice/messages?{api_query}", headers=headers)
+    assert api.status_code == 422, api.text
+    assert api.headers["content-type"].startswith("application/problem+json")
+    errors = api.json()["errors"]
+    api_fields = [e["field"].removesuffix("_id") for e in errors]
+    assert api_fields == [f.removesuffix("_id") for f in fields]
+    assert [e["code"] for e in errors] == codes
+    login(sw, "admin")
+    page = sw.client.get(f"/backoffice/messages?{page_query}&lang=en")
+    assert page.status_code == 422
+    assert rows(page.text) == []
+    shown = text_of(page.text)
+    for error in errors:  # the same messages, as the form shows them
+        assert error["message"] in shown, error
+
+
 def test_api_list_has_deadlines_filters_and_orders(sw: ApiWorld) -> None:
     ids = three_messages(sw)
     headers = sw.bearer("admin")

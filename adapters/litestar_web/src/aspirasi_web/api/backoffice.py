@@ -4,18 +4,19 @@ use case, ``MessageService.act``) and ``/api/v1/notifications``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.policy import Perm
-from aspirasi_core.domain.validation import check_flag
-from aspirasi_core.services import BackofficeQuery, Context
+from aspirasi_core.services import Context
 
 from ..context import Core, Ctx, CurrentTranslator, context, core
+from ..filters import SORTS, STATUSES, MessageFilter
 from ..guards import requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from ..invalid import typed
@@ -25,10 +26,9 @@ from .common import (
     JSON_VARIANT,
     Flag,
     Limit,
+    QueryId,
     json_body,
-    query_date,
     query_flag,
-    query_int,
     query_limit,
     read_uploads,
 )
@@ -78,6 +78,25 @@ REPLY_DOC = (
 )
 
 
+#: The list's ``status`` and ``sort``, documented with their values (read by
+#: :class:`MessageFilter`, which answers 422 ``status_unknown``/``sort_unknown``).
+FilterStatus: TypeAlias = Annotated[
+    str | None,
+    Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "enum": list(STATUSES)}),
+]
+FilterSort: TypeAlias = Annotated[
+    str | None,
+    Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "enum": list(SORTS)}),
+]
+QueryDay: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description="A local day, YYYY-MM-DD.",
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "format": "date"},
+    ),
+]
+
+
 @get(
     f"{API}/backoffice/messages",
     guards=[requires(Perm.BACKOFFICE)],
@@ -86,15 +105,15 @@ REPLY_DOC = (
 )
 async def backoffice_messages(
     request: Request[Any, Any, Any],
-    status: FromQuery[str | None] = None,
-    agency_id: FromQuery[str | None] = None,
-    category_id: FromQuery[str | None] = None,
-    subcategory_id: FromQuery[str | None] = None,
+    status: FilterStatus = None,
+    agency_id: QueryId = None,
+    category_id: QueryId = None,
+    subcategory_id: QueryId = None,
     q: FromQuery[str | None] = None,
-    date_from: FromQuery[str | None] = None,
-    date_to: FromQuery[str | None] = None,
-    overdue: FromQuery[str | None] = None,
-    sort: FromQuery[str | None] = None,
+    date_from: QueryDay = None,
+    date_to: QueryDay = None,
+    overdue: Flag = None,
+    sort: FilterSort = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
     regency: FromQuery[str | None] = None,
@@ -105,24 +124,30 @@ async def backoffice_messages(
     open messages, earliest deadline first (default ``newest``). ``regency``: only
     the messages located in that regency or city (its code in ``GET
     /api/v1/regions``; another code: 422 ``regency_unknown``). Each item has
-    ``due_at`` (null once final) and ``overdue``."""
+    ``due_at`` (null once final) and ``overdue``. The filter is read as the list
+    page reads it (:class:`aspirasi_web.filters.MessageFilter`): 422 names every
+    bad field."""
     # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     app = core(request)
-    tz = app.deps.settings.timezone
-    query = BackofficeQuery(
-        status=status or None,
-        agency_id=query_int(agency_id, "agency_id"),
-        category_id=query_int(category_id, "category_id"),
-        subcategory_id=query_int(subcategory_id, "subcategory_id"),
-        created_from=query_date(date_from, "date_from", tz),
-        created_to=query_date(date_to, "date_to", tz, end=True),
-        text=q or None,
-        overdue=check_flag(overdue, "overdue"),
-        sort=sort or "newest",
-        regency=regency or None,
+    flt = MessageFilter.from_query(
+        {
+            "status": status,
+            "agency_id": agency_id,
+            "category_id": category_id,
+            "subcategory_id": subcategory_id,
+            "q": q,
+            "date_from": date_from,
+            "date_to": date_to,
+            "overdue": overdue,
+            "sort": sort,
+            "regency": regency,
+        }
     )
     result = await app.queries.backoffice(
-        context(request), query, cursor=cursor, limit=query_limit(limit)
+        context(request),
+        flt.query(app.deps.settings.timezone),
+        cursor=cursor,
+        limit=query_limit(limit),
     )
     now = app.deps.clock.now()
     return page_of(result, lambda m: message_summary(m, now))

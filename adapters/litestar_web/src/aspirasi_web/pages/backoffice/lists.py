@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get
 from litestar.params import FromQuery
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.policy import Perm
-from aspirasi_core.domain.validation import check_day_range, check_flag
 from aspirasi_core.services import BackofficeQuery
 
 from ...context import context, core, translator
-from ...i18n import Translator
+from ...filters import PAGE_NAMES, MessageFilter
 from ...templating import form_errors, render
 from ...vocabulary import waited
 from .common import (
@@ -61,35 +58,6 @@ async def inbox(request: Request[Any, Any, Any]) -> Response[str]:
 # ---------------------------------------------------------------------------- list
 
 
-def _parse_date(
-    value: str | None, field: str, tz: ZoneInfo, errors: dict[str, list[str]], t: Translator
-) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        errors.setdefault(field, []).append(t("Enter a date as YYYY-MM-DD."))
-        return None
-    try:
-        check_day_range(day, field)
-    except Invalid as exc:
-        errors.setdefault(field, []).extend(t.field_error(e) for e in exc.errors)
-        return None
-    return datetime.combine(day, time.min, tzinfo=tz)
-
-
-def _parse_id(
-    value: str | None, field: str, errors: dict[str, list[str]], t: Translator
-) -> int | None:
-    if not value:
-        return None
-    if value.isascii() and value.isdigit() and 0 < int(value) < 2**62:
-        return int(value)
-    errors.setdefault(field, []).append(t("Choose a value from the list."))
-    return None
-
-
 @get("/backoffice/messages", include_in_schema=False)
 async def message_list(
     request: Request[Any, Any, Any],
@@ -109,49 +77,31 @@ async def message_list(
     staff_actor(request)
     app = core(request)
     t = translator(request)
-    tz = ZoneInfo(app.deps.settings.timezone)
-    errors: dict[str, list[str]] = {}
-    if status and status not in FILTER_STATUSES:
-        errors.setdefault("status", []).append(t("Choose a known status."))
-    agency_id = _parse_id(agency, "agency", errors, t)
-    category_id = _parse_id(category, "category", errors, t)
-    start = _parse_date(date_from, "date_from", tz, errors, t)
-    end = _parse_date(date_to, "date_to", tz, errors, t)
-    if end is not None:
-        end = end + timedelta(days=1)  # the whole "to" day
-    only_overdue = False
-    try:
-        only_overdue = check_flag(overdue, "overdue")
-    except Invalid:
-        errors.setdefault("overdue", []).append(t("Choose yes or no."))
-    if sort and sort not in dict(SORTS):
-        errors.setdefault("sort", []).append(t("Choose a known order."))
-    form = {
-        "status": status or "",
-        "agency": agency or "",
-        "category": category or "",
-        "date_from": date_from or "",
-        "date_to": date_to or "",
-        "q": q or "",
-        "overdue": "1" if only_overdue else "",
-        "sort": sort if sort in dict(SORTS) and sort != "newest" else "",
-        "regency": regency or "",
+    raw = {
+        "status": status,
+        "agency": agency,
+        "category": category,
+        "date_from": date_from,
+        "date_to": date_to,
+        "q": q,
+        "overdue": overdue,
+        "sort": sort,
+        "regency": regency,
     }
+    errors: dict[str, list[str]] = {}
+    flt: MessageFilter | None = None
+    try:
+        flt = MessageFilter.from_query(raw, PAGE_NAMES)
+    except Invalid as exc:
+        errors = form_errors(request, exc)
+    form = {name: value or "" for name, value in raw.items()}
+    form["overdue"] = "1" if flt is not None and flt.overdue else ""
+    form["sort"] = flt.sort if flt is not None and flt.sort != "newest" else ""
     items: tuple[Any, ...] = ()
     next_cursor = None
     status_code = 200
-    if not errors:
-        query = BackofficeQuery(
-            status=status or None,
-            agency_id=agency_id,
-            category_id=category_id,
-            created_from=start,
-            created_to=end,
-            text=q or None,
-            overdue=only_overdue,
-            sort=sort or "newest",
-            regency=regency or None,
-        )
+    if flt is not None:
+        query = flt.query(app.deps.settings.timezone)
         try:
             page = await app.queries.backoffice(context(request), query, cursor=cursor)
         except Invalid as exc:
