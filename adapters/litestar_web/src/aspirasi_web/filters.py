@@ -79,8 +79,8 @@ class MessageFilter:
         read("date_to", check_day)
         read("overdue", check_flag)
         read("sort", _sort)
-        if errors:
-            raise Invalid(errors=errors)
+        if errors:  # one bad field: its own code, as the core answers
+            raise Invalid(errors=errors, code=errors[0].code if len(errors) == 1 else None)
         return cls(text=query.get("q") or None, regency=query.get("regency") or None, **values)
 
     def query(self, timezone: str) -> BackofficeQuery:
