@@ -247,6 +247,12 @@ class Settings:
         " is taken') sent to one address per day at most; a further resend is refused until"
         " the next day (in ASPIRASI_TIMEZONE) and a further registration mails nothing.",
     )
+    verification_resend_seconds: int = _setting(
+        60,
+        "A new verification link (asked for on the waiting page, or its address corrected)"
+        " is sent at most once in this many seconds per account; the page counts down"
+        " until then (0: no pause; the rate limit still applies).",
+    )
     max_upload_mb: int = _setting(
         10,
         "Largest attachment accepted, in megabytes (JPG or PDF), each. A request may carry"

@@ -40,6 +40,8 @@ class CheckedSettings(Protocol):
     @property
     def audit_retention_days(self) -> int: ...
     @property
+    def verification_resend_seconds(self) -> int: ...
+    @property
     def attachment_retention_days(self) -> int: ...
     @property
     def db_threads(self) -> int: ...
@@ -121,6 +123,10 @@ def settings_problems(settings: CheckedSettings) -> list[str]:
     ):
         if getattr(settings, name) < 1:
             problems.append(f"ASPIRASI_{name.upper()} must be at least 1")
+    if not 0 <= settings.verification_resend_seconds <= 86400:
+        problems.append(
+            "ASPIRASI_VERIFICATION_RESEND_SECONDS must be 0 (no pause) or between 1 and 86400"
+        )
     if not 0 <= settings.audit_retention_days <= 36500:
         problems.append("ASPIRASI_AUDIT_RETENTION_DAYS must be 0 (keep) or between 1 and 36500")
     if not 0 <= settings.attachment_retention_days <= 36500:

@@ -30,6 +30,9 @@ def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
         "secret_key": SECRET,
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
+        # No pause between verification links unless a test is about it (it
+        # sets 60, the default): tests resend at once to reach the other limits.
+        "verification_resend_seconds": 0,
         "storage_path": str(tmp_path / "files"),
         "outbox_inline": False,
     }

@@ -47,6 +47,8 @@ class AuditAction:
     #: A super admin took a NIK away from the verified account holding it (with a
     #: reason), for its real owner (``aspirasi_core.services.nik_claims``).
     ACCOUNT_NIK_RELEASE = "account.nik_release"
+    #: An unverified account corrected its e-mail address on the waiting page.
+    ACCOUNT_EMAIL_CHANGE = "account.email_change"
 
     CORE: tuple[str, ...] = (
         MESSAGE_SENDER_READ,
@@ -56,6 +58,7 @@ class AuditAction:
         ACCOUNT_DELETE,
         ATTACHMENT_RETENTION_REMOVE,
         ACCOUNT_NIK_RELEASE,
+        ACCOUNT_EMAIL_CHANGE,
     )
 
 

@@ -14,11 +14,13 @@ capped per address per day (``ASPIRASI_VERIFICATION_MAILS_PER_DAY``).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import anyio.to_thread
 import structlog
 
+from ..domain.audit import AuditAction
 from ..domain.errors import Conflict, Invalid, Throttled, Unauthenticated
 from ..domain.events import (
     AccountRegistered,
@@ -39,6 +41,7 @@ from ..domain.validation import (
 )
 from ..security.tokens import TokenPurpose, hash_token
 from .account_base import AccountBase, RegisterInput, _language
+from .audit import record as record_audit
 from .context import Context
 from .core import EventRecorder, run_write
 from .ports import NewAccount, UnitOfWork
@@ -254,11 +257,138 @@ class RegistrationMixin(AccountBase):
             if account.verified:
                 raise Conflict("Your e-mail address is already verified.", code="already_verified")
             now = deps.clock.now()
+            self._check_resend_pause(uow, account.id, now)
             if not self._mail_allowed(uow, account.email, now):
                 raise self._mail_cap_reached(now)
             self._issue_verification(uow, events, account, now)
 
         await run_write(deps, script)
+
+    # ------------------------------------------------------------------ the waiting page
+    def _resend_wait(self, uow: UnitOfWork, account_id: int, now: datetime) -> int:
+        """Seconds until another verification link may be sent (0: now)."""
+        last = uow.tokens.last_created(account_id, TokenPurpose.VERIFY_EMAIL)
+        if last is None:
+            return 0
+        pause = timedelta(seconds=self._d.settings.verification_resend_seconds)
+        left = (last + pause - now).total_seconds()
+        return max(0, math.ceil(left))
+
+    def _check_resend_pause(self, uow: UnitOfWork, account_id: int, now: datetime) -> None:
+        wait = self._resend_wait(uow, account_id, now)
+        if wait:
+            raise Throttled(
+                "A new link was sent a moment ago. You can ask for another one in"
+                " %(seconds)s seconds.",
+                retry_after=wait,
+                code="resend_paused",
+            )
+
+    async def resend_wait(self, ctx: Context) -> int:
+        """Seconds before the signed-in account may ask for a new verification link
+        (``ASPIRASI_VERIFICATION_RESEND_SECONDS`` after the last one; 0: now)."""
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        deps = self._d
+        return await deps.db.transaction(
+            lambda uow: self._resend_wait(uow, actor.account_id, deps.clock.now()), write=False
+        )
+
+    async def link_valid(self, purpose: str, token: str) -> bool:
+        """Whether a one-time link's ``token`` would still work, without consuming
+        it (a link's page is shown on GET, which mail scanners prefetch): issued,
+        unused, unexpired, for an active account whose password has not changed
+        since."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return False
+        deps = self._d
+        digest = hash_token(token)
+
+        def peek(uow: UnitOfWork) -> bool:
+            record = uow.tokens.lookup(purpose, digest, deps.clock.now())
+            account = uow.accounts.get(record.account_id) if record else None
+            return (
+                record is not None
+                and account is not None
+                and account.is_active
+                and record.auth_version == account.auth_version
+            )
+
+        return await deps.db.transaction(peek, write=False)
+
+    async def change_pending_email(self, ctx: Context, email: str) -> None:
+        """Correct the address of the signed-in, unverified account and send a new
+        verification link to it; the older links stop working.
+
+        No enumeration: when another account has the address, nothing changes
+        and its owner is told by mail (as for a registration with it), and the
+        caller is answered exactly as when it worked. Paused like a resend
+        (``Throttled``); the address is checked as at registration (``Invalid``).
+        """
+        deps = self._d
+        actor = ctx.actor
+        if actor is None:
+            raise Unauthenticated("Please log in.", code="login_required")
+        if actor.verified:
+            raise Conflict("Your e-mail address is already verified.", code="already_verified")
+        address = normalize_email(email)
+        await deps.before("resend_verification", ctx, subject=str(actor.account_id))
+
+        def script(uow: UnitOfWork, events: EventRecorder) -> None:
+            account = uow.accounts.get(actor.account_id)
+            if account is None or not account.is_active:
+                raise Unauthenticated("Please log in.", code="login_required")
+            if account.verified:
+                raise Conflict("Your e-mail address is already verified.", code="already_verified")
+            now = deps.clock.now()
+            self._check_resend_pause(uow, account.id, now)
+            if address == account.email:
+                if not self._mail_allowed(uow, address, now):
+                    raise self._mail_cap_reached(now)
+                self._issue_verification(uow, events, account, now)
+                return
+            # Whatever follows, the links to the old address stop working.
+            uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
+            if "email" in uow.accounts.clashes(email=address, exclude_id=account.id):
+                existing = uow.accounts.find_by_email(address)
+                if existing is not None and self._mail_allowed(uow, address, now):
+                    events.record(
+                        DuplicateRegistrationAttempted(
+                            account_id=existing.id,
+                            email=existing.email,
+                            language=existing.language,
+                            at=now,
+                            verified=existing.verified,
+                        )
+                    )
+                self._mark_pause(uow, account, now)
+                return
+            if not self._mail_allowed(uow, address, now):
+                raise self._mail_cap_reached(now)
+            try:
+                account = uow.accounts.update(account.id, email=address)
+            except Conflict:  # registered a moment ago: as above, say nothing
+                self._mark_pause(uow, account, now)
+                return
+            record_audit(
+                uow, ctx, AuditAction.ACCOUNT_EMAIL_CHANGE, at=now, subject_account_id=account.id
+            )
+            self._issue_verification(uow, events, account, now)
+
+        await run_write(deps, script)
+        log.info("pending_email_changed", account_id=actor.account_id)
+
+    def _mark_pause(self, uow: UnitOfWork, account: Account, now: datetime) -> None:
+        """Start the resend pause as a sent link would (a token nobody receives),
+        so the answer and the page that follows are the same as after a change."""
+        self._issue_link_token(
+            uow,
+            account,
+            TokenPurpose.VERIFY_EMAIL,
+            timedelta(hours=self._d.settings.verification_ttl_hours),
+            now,
+        )
 
     # ------------------------------------------------------------------ the sweep
     def sweep_unverified_sync(self) -> int:

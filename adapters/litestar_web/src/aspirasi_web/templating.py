@@ -38,6 +38,9 @@ FLASH_MESSAGES = {
     "verified": "Your e-mail address is verified. You can send messages now.",
     "nik_released": "The NIK was released from this account.",
     "verification_sent": "A new verification link was sent to your e-mail.",
+    "email_changed": (
+        "A new link is on its way to the address you gave. Links sent before no longer work."
+    ),
     "reset_sent": "If the address is registered, a link to reset the password was sent to it.",
     "password_reset": "Your password was changed. Please log in.",
     "password_changed": "Your password was changed.",

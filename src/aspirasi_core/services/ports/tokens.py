@@ -76,3 +76,7 @@ class TokenRepository(Protocol):
     def delete_for_account(self, account_id: int, purposes: Iterable[str] | None = None) -> int: ...
 
     def count_recent(self, account_id: int, purpose: str, since: datetime) -> int: ...
+
+    def last_created(self, account_id: int, purpose: str) -> datetime | None:
+        """When the account's newest token of ``purpose`` was issued (used or not);
+        None when it has none."""

@@ -268,3 +268,11 @@ class SqlTokenRepository:
             .where(t.c.account_id == account_id, t.c.purpose == purpose, t.c.created_at >= since)
         )
         return int(self._conn.execute(stmt).scalar_one())
+
+    def last_created(self, account_id: int, purpose: str) -> datetime | None:
+        """When the account's newest token of ``purpose`` was issued (used or not)."""
+        stmt = select(func.max(t.c.created_at)).where(
+            t.c.account_id == account_id, t.c.purpose == purpose
+        )
+        value = self._conn.execute(stmt).scalar_one_or_none()
+        return value if isinstance(value, datetime) else None

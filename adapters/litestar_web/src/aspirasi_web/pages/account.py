@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from aspirasi_core.domain.errors import Conflict, DomainError
+from aspirasi_core.domain.errors import Conflict, DomainError, Invalid, Throttled
 from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
@@ -26,7 +27,7 @@ from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
 from ..idempotency import form_call, form_key
 from ..middleware import SESSION_COOKIE
 from ..templating import redirect, render, safe_next
-from .public import form_data, form_failure, text
+from .public import failure, form_data, form_failure, text
 
 #: Set when an e-mail address is verified in this browser: the next log-in is a
 #: first welcome rather than "welcome back".
@@ -34,6 +35,11 @@ WELCOME_COOKIE = "aspirasi_welcome"
 
 LOGIN_FIELDS = ("login", "password")
 REGISTER_FIELDS = ("email", "username", "full_name", "nik", "password", "password_confirm")
+
+
+def dead_link(exc: DomainError) -> bool:
+    """Whether ``exc`` says the one-time link itself no longer works."""
+    return isinstance(exc, Invalid) and any(e.field == "token" for e in exc.errors)
 
 
 def home_of(acc: Account) -> str:
@@ -139,10 +145,15 @@ async def register_submit(request: Request[Any, Any, Any], core: Core) -> Respon
 # ---------------------------------------------------------------------- e-mail verification
 @get("/verify-email", include_in_schema=False)
 async def verify_email_form(
-    request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+    request: Request[Any, Any, Any], core: Core, token: FromQuery[str | None] = None
 ) -> Response[str]:
-    """Shows a button only: mail scanners prefetch links, so GET consumes nothing."""
-    return render(request, "account/verify_email.html", {"token": token or ""})
+    """Shows a button only: mail scanners prefetch links, so GET consumes nothing.
+    A link that no longer works (used, expired, replaced) says so, with the way
+    on instead of the button."""
+    value = token or ""
+    if not await core.accounts.link_valid(TokenPurpose.VERIFY_EMAIL, value):
+        value = ""
+    return render(request, "account/verify_email.html", {"token": value})
 
 
 @post("/verify-email", include_in_schema=False)
@@ -158,6 +169,8 @@ async def verify_email_submit(
     try:
         await core.accounts.verify_email(ctx, token, username=username or None)
     except DomainError as exc:
+        if dead_link(exc):  # no button for a link that cannot work any more
+            token = ""
         values = {"token": token, "form": {"username": username}}
         return form_failure(request, "account/verify_email.html", values, exc, ("username",))
     acc = account(request)
@@ -167,14 +180,59 @@ async def verify_email_submit(
     return redirect(request, target, flash="verified")
 
 
+#: Above this, a pause is shown as a message only (the daily mail cap: until tomorrow).
+COUNTDOWN_MAX_SECONDS = 3600
+
+
+async def pending_page(
+    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    values: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    wait: int = 0,
+) -> Response[Any]:
+    """The waiting page: the address, the resend button (paused with the seconds
+    left after a link was sent) and the form that corrects the address."""
+    wait = max(wait, await core.accounts.resend_wait(ctx))
+    page = dict(values or {})
+    page["wait"] = wait if wait <= COUNTDOWN_MAX_SECONDS else 0
+    return render(
+        request, "account/verify_pending.html", page, status_code=status_code, headers=headers
+    )
+
+
+def _failed_pending(
+    request: Request[Any, Any, Any],
+    core: Core,
+    ctx: Ctx,
+    exc: DomainError,
+    values: dict[str, Any],
+) -> Awaitable[Response[Any]]:
+    """Re-show the waiting page after a refused resend or change of address."""
+    errors, message, status, headers = failure(request, exc, ("email",))
+    wait = exc.retry_after if isinstance(exc, Throttled) else 0
+    return pending_page(
+        request,
+        core,
+        ctx,
+        {**values, "errors": errors, "form_error": message},
+        status_code=status,
+        headers=headers,
+        wait=wait,
+    )
+
+
 @get("/verify-pending", include_in_schema=False)
-async def verify_pending(request: Request[Any, Any, Any]) -> Response[Any]:
+async def verify_pending(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     acc = account(request)
     if acc is None:
         return Redirect(path="/login?next=/verify-pending", status_code=303)
     if acc.verified:
         return Redirect(path=home_of(acc), status_code=303)
-    return render(request, "account/verify_pending.html")
+    return await pending_page(request, core, ctx)
 
 
 @post("/verify-pending", include_in_schema=False)
@@ -188,9 +246,29 @@ async def resend_verification(
         await core.accounts.resend_verification(ctx)
     except Conflict:  # already verified
         return Redirect(path=home_of(acc), status_code=303)
-    except DomainError as exc:  # Throttled: 429 + Retry-After
-        return form_failure(request, "account/verify_pending.html", {}, exc, ())
+    except DomainError as exc:  # Throttled: 429 + Retry-After, and the seconds left
+        return await _failed_pending(request, core, ctx, exc, {})
     return redirect(request, "/verify-pending", flash="verification_sent")
+
+
+@post("/verify-pending/email", include_in_schema=False)
+async def change_pending_email(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx
+) -> Response[Any]:
+    """Correct a mistyped address before it is verified: a new link goes to the
+    address typed. The answer is the same whether or not another account has it."""
+    acc = account(request)
+    if acc is None:
+        return Redirect(path="/login?next=/verify-pending", status_code=303)
+    form = await form_data(request)
+    email = text(form, "email")
+    try:
+        await core.accounts.change_pending_email(ctx, email)
+    except Conflict:  # already verified
+        return Redirect(path=home_of(acc), status_code=303)
+    except DomainError as exc:
+        return await _failed_pending(request, core, ctx, exc, {"form": {"email": email}})
+    return redirect(request, "/verify-pending", flash="email_changed")
 
 
 # ---------------------------------------------------------------------- passwords
@@ -214,9 +292,13 @@ async def forgot_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -
 
 @get("/reset-password", include_in_schema=False)
 async def reset_form(
-    request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+    request: Request[Any, Any, Any], core: Core, token: FromQuery[str | None] = None
 ) -> Response[str]:
-    return render(request, "account/reset_password.html", {"token": token or ""})
+    """The reset link's form; a link that no longer works says so, without it."""
+    value = token or ""
+    if not await core.accounts.link_valid(TokenPurpose.RESET_PASSWORD, value):
+        value = ""
+    return render(request, "account/reset_password.html", {"token": value})
 
 
 @post("/reset-password", include_in_schema=False)
@@ -231,7 +313,7 @@ async def reset_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) ->
         return form_failure(
             request,
             "account/reset_password.html",
-            {"token": token},
+            {"token": "" if dead_link(exc) else token},
             exc,
             ("password", "password_confirm"),
         )
@@ -249,6 +331,7 @@ ROUTES: list[Any] = [
     verify_email_submit,
     verify_pending,
     resend_verification,
+    change_pending_email,
     forgot_form,
     forgot_submit,
     reset_form,

@@ -16,7 +16,7 @@ from aspirasi_core.security.tokens import TokenPurpose
 from ..context import Core, Ctx, require_actor
 from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
 from ..templating import redirect, render
-from .account import clear_session, home_of, set_session
+from .account import clear_session, dead_link, home_of, set_session
 from .public import form_data, form_failure, text
 
 PASSWORD_FIELDS = ("current_password", "password", "password_confirm")
@@ -52,10 +52,14 @@ async def change_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -
 
 @get("/invitation", include_in_schema=False, opt=ALLOWED)
 async def invitation_form(
-    request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+    request: Request[Any, Any, Any], core: Core, token: FromQuery[str | None] = None
 ) -> Response[str]:
-    """The invitation link: choose a password."""
-    return render(request, "account/invitation.html", {"token": (token or "")[:200]})
+    """The invitation link: choose a password (a link that no longer works says
+    so, without the form)."""
+    value = (token or "")[:200]
+    if not await core.accounts.link_valid(TokenPurpose.INVITATION, value):
+        value = ""
+    return render(request, "account/invitation.html", {"token": value})
 
 
 @post("/invitation", include_in_schema=False, opt=ALLOWED)
@@ -71,7 +75,7 @@ async def invitation_submit(request: Request[Any, Any, Any], core: Core, ctx: Ct
         return form_failure(
             request,
             "account/invitation.html",
-            {"token": token},
+            {"token": "" if dead_link(exc) else token},
             exc,
             ("password", "password_confirm"),
         )

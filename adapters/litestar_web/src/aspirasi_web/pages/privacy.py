@@ -32,6 +32,7 @@ ACTION_LABELS = {
     AuditAction.ACCOUNT_DELETE: "Citizen deleted their account",
     AuditAction.ATTACHMENT_RETENTION_REMOVE: "Attachments removed after the retention period",
     AuditAction.ACCOUNT_NIK_RELEASE: "NIK released from an account",
+    AuditAction.ACCOUNT_EMAIL_CHANGE: "Unverified account corrected its e-mail address",
 }
 
 

@@ -55,3 +55,26 @@ document.addEventListener("submit", function (event) {
     category.addEventListener("change", function () { filter(category); });
   });
 })();
+// The waiting page's resend button, paused after a link was sent: the server
+// writes the seconds left (<p data-countdown="42" data-template="… {s} …">) and
+// disables the button; this counts down and enables it at zero. Without this
+// file the page shows the seconds, and pressing early re-shows them.
+(function () {
+  var note = document.querySelector("[data-countdown]");
+  var button = document.querySelector("[data-countdown-button]");
+  if (!note || !button) { return; }
+  var end = Date.now() + parseInt(note.getAttribute("data-countdown"), 10) * 1000;
+  var template = note.getAttribute("data-template");
+  function tick() {
+    var left = Math.ceil((end - Date.now()) / 1000);
+    if (left <= 0) {
+      note.hidden = true;
+      button.disabled = false;
+      button.removeAttribute("aria-describedby");
+      return;
+    }
+    note.textContent = template.replace("{s}", String(left));
+    window.setTimeout(tick, 1000);
+  }
+  tick();
+})();
