@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import pytest
 
 from .api_support import ApiWorld, build_world
@@ -303,3 +304,43 @@ def test_a_password_without_a_utf8_form_is_refused_not_a_500(api: ApiWorld) -> N
             headers={**ANON, "Content-Type": "application/x-www-form-urlencoded"},
         )
         assert form.status_code in (401, 415, 422), form.text
+
+
+def test_the_super_admin_invites_staff_through_the_api(api: ApiWorld) -> None:
+    c = api.client
+    root = api.bearer("root")
+    body = {
+        "email": "Sari.Dewi@example.org",
+        "full_name": "Sari Dewi",
+        "role": "operator",
+        "agency_id": api.ids["agency_pupr"],
+    }
+    r = c.post("/api/v1/admin/invitations", json=body, headers=root)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["email"] == "sari.dewi@example.org" and made["username"] == "sari.dewi"
+    assert made["role"] == "operator" and made["agency_id"] == api.ids["agency_pupr"]
+    token = api.recorder.last("invited")
+    assert anyio.run(api.core.accounts.link_valid, "staff_invitation", token)
+    # the address has an account now
+    assert c.post("/api/v1/admin/invitations", json=body, headers=root).status_code == 422
+    for who in ("admin", "op_pupr", "ani"):
+        refused = c.post("/api/v1/admin/invitations", json=body, headers=api.bearer(who))
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert c.post("/api/v1/admin/invitations", json=body, headers=ANON).status_code == 401
+    bad = c.post(
+        "/api/v1/admin/invitations?lang=en",
+        json={"email": "nope", "full_name": "", "role": "operator"},
+        headers=root,
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in bad.json()["errors"]}
+    assert {"email", "full_name"} <= fields
+    wrong_type = c.post("/api/v1/admin/invitations", json={**body, "agency_id": "x"}, headers=root)
+    assert wrong_type.status_code == 422
+    assert wrong_type.headers["content-type"].startswith("application/problem+json")
+    schema = c.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/v1/admin/invitations"]["post"]
+    assert "201" in operation["responses"] and operation["requestBody"]

@@ -223,6 +223,42 @@ def test_a_typed_password_must_be_changed_at_the_first_log_in(web: WebWorld) -> 
     assert not after.must_change_password
 
 
+def _nav(page: Any) -> str:
+    return str(page.text.split('<nav class="main-nav"', 1)[1].split("</nav>", 1)[0])
+
+
+def test_a_forced_account_sees_only_the_change_page_and_log_out(web: WebWorld) -> None:
+    login(web, "root")
+    _invite(web, password="temporary-pass-2026")
+    web.client.cookies.clear()
+    r = web.client.post(
+        "/login",
+        data={**csrf_field(web), "login": "sari.dewi", "password": "temporary-pass-2026"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/account/password"
+    for lang, label in (("id", "Ganti kata sandi"), ("en", "Change password")):
+        page = web.client.get(f"/account/password?lang={lang}")
+        nav = _nav(page)
+        assert re.findall(r'<a href="([^"]+)"', nav) == ["/account/password"], nav
+        assert label in nav and 'action="/logout"' in nav
+        assert "/backoffice/notifications" not in page.text  # no bell
+    set_lang(web, "id")
+    r = web.client.post(
+        "/account/password",
+        data={
+            **csrf_field(web),
+            "current_password": "temporary-pass-2026",
+            "password": "sari-own-secret-77",
+            "password_confirm": "sari-own-secret-77",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    nav = _nav(web.client.get("/backoffice"))
+    assert 'href="/backoffice/messages"' in nav and 'href="/messages"' in nav
+
+
 def test_the_api_lets_a_forced_account_change_its_password(web: WebWorld) -> None:
     login(web, "root")
     _invite(web, password="temporary-pass-2026")

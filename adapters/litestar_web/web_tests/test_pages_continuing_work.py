@@ -113,6 +113,37 @@ def test_a_poor_rating_is_reviewed_and_reopened(web: WebWorld) -> None:
     assert "Belum ada tinjauan yang terbuka." in web.client.get("/backoffice/reviews").text
 
 
+def test_a_reopened_message_done_again_is_rated_anew(web: WebWorld) -> None:
+    mid = submit(web)
+    forward_to(web, mid)
+    _act(web, "op_pupr", mid, "start")
+    _act(web, "op_pupr", mid, "reply", answer="Sudah diperbaiki.")
+    login(web, "ani")
+    assert _post(web, f"/my/messages/{mid}/rating", stars="1").status_code == 303  # type: ignore[attr-defined]
+    assert f"/messages/{mid}#rating" not in web.client.get("/dashboard").text
+    _act(web, "admin", mid, "reopen", reason="Periksa lagi di lokasi.")
+    # while the agency works on it again, there is nothing to rate
+    assert f'action="/my/messages/{mid}/rating"' not in web.client.get(f"/messages/{mid}").text
+    _act(web, "op_pupr", mid, "reply", answer="Sudah diaspal ulang.")
+    assert f"/messages/{mid}#rating" in web.client.get("/dashboard").text
+    page = web.client.get(f"/messages/{mid}")
+    assert f'action="/my/messages/{mid}/rating"' in page.text
+    assert "Anda memberi jawaban sebelumnya 1 dari 5 bintang" in text_of(page.text)
+    r = _post(web, f"/my/messages/{mid}/rating", stars="5", comment="Mantap")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = web.client.get(f"/messages/{mid}")
+    assert f'action="/my/messages/{mid}/rating"' not in page.text
+    assert "5 dari 5 bintang" in text_of(page.text)
+    assert f"/messages/{mid}#rating" not in web.client.get("/dashboard").text
+    again = _post(web, f"/my/messages/{mid}/rating", stars="4")
+    assert again.status_code == 409  # type: ignore[attr-defined]
+    # the poor rating stays with its (closed) review
+    reviews = web.core.deps.db.run_sync(
+        lambda uow: uow.reviews.listing(open_only=False, before_id=None, limit=50), write=False
+    )
+    assert [(r.stars, str(r.outcome)) for r in reviews if r.message_id == mid] == [(1, "reopened")]
+
+
 def test_a_message_in_progress_says_how_long_it_is_handled(web: WebWorld) -> None:
     mid = submit(web)
     forward_to(web, mid)

@@ -334,7 +334,9 @@ class Reply:
 
 @attrs.frozen
 class Rating:
-    """The citizen's satisfaction with a closed message (once)."""
+    """The citizen's satisfaction with a done message: one per outcome (a message
+    reopened by oversight and done again may be rated anew; the new rating takes
+    the old one's place, which its oversight review keeps)."""
 
     message_id: int
     stars: int

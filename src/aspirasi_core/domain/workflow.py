@@ -17,7 +17,7 @@ import attrs
 
 from .errors import Conflict, IllegalTransition
 from .events import StatusChanged
-from .model import Action, Actor, Message, Status, Visibility
+from .model import Action, Actor, Message, Rating, Status, Visibility
 from .policy import Perm, Policy
 from .privacy import author_of
 from .sop import sop_missed_after
@@ -204,8 +204,19 @@ def check_version(message: Message, expected_version: int | None) -> None:
         raise message_changed()
 
 
+def rating_stands(message: Message, rating: Rating | None) -> bool:
+    """Whether ``rating`` rates the message's current outcome: it was given after
+    the message was last done. A rating of an answer that oversight reopened no
+    longer stands once the message is done again: its sender may rate the new
+    outcome (the poor rating stays in its oversight review)."""
+    if rating is None:
+        return False
+    return message.closed_at is None or rating.created_at >= message.closed_at
+
+
 def check_can_rate(message: Message, actor: Actor, policy: Policy, already_rated: bool) -> None:
-    """A rating is allowed once, by the owner, only when the message is done."""
+    """A rating is allowed by the owner only when the message is done, once per
+    outcome (``already_rated``: a rating stands, see :func:`rating_stands`)."""
     policy.check_permission_on(actor, message, Perm.MESSAGE_RATE)
     if message.status is not Status.DONE:
         raise Conflict("A message can be rated only when it is done.", code="rating_not_done")

@@ -19,6 +19,7 @@ from ..domain.nik import normalize_nik
 from ..domain.policy import MessageScope, Perm
 from ..domain.privacy import redact_message
 from ..domain.validation import check_flag, clean_text
+from ..domain.workflow import rating_stands
 from .context import Context
 from .core import CoreDeps
 from .cursor import decode_cursor, decode_due_cursor, encode_cursor, encode_due_cursor, page_size
@@ -89,13 +90,14 @@ class ListQueries:
 
     async def awaiting_rating(self, ctx: Context, messages: Sequence[Message]) -> list[Message]:
         """Those of ``messages`` that are the signed-in citizen's own, done and not rated
-        yet (the dashboard asks for their rating), in the given order."""
+        yet — or rated before oversight reopened them and they were done again —
+        (the dashboard asks for their rating), in the given order."""
         actor = _require_actor(ctx)
         done = [m for m in messages if m.status is Status.DONE and m.author_id == actor.account_id]
         if not done:
             return []
         rated = await self._d.db.transaction(
-            lambda uow: {m.id for m in done if uow.messages.rating(m.id) is not None},
+            lambda uow: {m.id for m in done if rating_stands(m, uow.messages.rating(m.id))},
             write=False,
         )
         return [m for m in done if m.id not in rated]

@@ -35,7 +35,7 @@ from ..domain.model import (
 from ..domain.policy import ACTION_PERMISSIONS
 from ..domain.privacy import author_of
 from ..domain.validation import LIMITS, Collector, check_id, check_stars, clean_text
-from ..domain.workflow import check_can_rate, message_changed, target_of
+from ..domain.workflow import check_can_rate, message_changed, rating_stands, target_of
 from ..security.uploads import CleanFile
 from . import followups, transitions
 from .context import Context
@@ -76,7 +76,8 @@ class MessageService(MessageSubmission):
         *,
         expected_version: int | None = None,
     ) -> Rating:
-        """The owner rates a ``done`` message once: 1–5 stars and a comment."""
+        """The owner rates a ``done`` message: 1–5 stars and a comment; once per
+        outcome (again after oversight reopened it and it was done anew)."""
         actor = require_actor(ctx)
         message_id = check_id(message_id, "id")
         expected = _expected(expected_version)
@@ -96,12 +97,16 @@ class MessageService(MessageSubmission):
 
         def script(uow: UnitOfWork, events: EventRecorder) -> Rating:
             message = transitions.load_for_change(deps, uow, actor, message_id, expected)
-            check_can_rate(message, actor, deps.policy, uow.messages.rating(message.id) is not None)
+            earlier = uow.messages.rating(message.id)
+            check_can_rate(message, actor, deps.policy, rating_stands(message, earlier))
             now = deps.clock.now()
             rating = Rating(
                 message_id=message.id, stars=stars_value, comment=text or "", created_at=now
             )
-            uow.messages.add_rating(rating)
+            if earlier is None:
+                uow.messages.add_rating(rating)
+            else:  # the outcome oversight reopened was rated: this one rates the new one
+                uow.messages.replace_rating(rating)
             if not uow.messages.bump_version(message.id, message.version):
                 raise message_changed()
             if stars_value <= REVIEW_STARS:

@@ -35,7 +35,7 @@ from ..domain.model import (
 )
 from ..domain.privacy import redact_log, redact_message, sender_hidden
 from ..domain.validation import check_id
-from ..domain.workflow import allowed_actions, check_can_rate
+from ..domain.workflow import allowed_actions, check_can_rate, rating_stands
 from .attachments import AttachmentDownload
 from .audit import audit_entry
 from .context import Context
@@ -173,7 +173,7 @@ class QueryService(ListQueries):
                 reply=reply,
                 rating=rating,
                 log=redact_log(log, message, actor),
-                actions=self._actions(actor, message, rating is not None),
+                actions=self._actions(actor, message, rating_stands(message, rating)),
                 sender_hidden=hidden,
                 author_deleted=deleted,
             )

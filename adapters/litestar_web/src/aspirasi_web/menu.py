@@ -19,6 +19,8 @@ import attrs
 from aspirasi_core.domain.model import Actor, Role
 from aspirasi_core.domain.policy import Perm, Policy
 
+from .guards import CHANGE_PASSWORD_PATH
+
 #: Sections of the primary menu (the role's daily work), in showing order.
 PRIMARY_SECTIONS = ("citizen", "backoffice")
 #: Secondary groups: section → English msgid of the group's name, in showing order.
@@ -54,6 +56,9 @@ class Menu:
     groups: tuple[MenuGroup, ...] = ()
     public: tuple[MenuItem, ...] = ()
     account: tuple[MenuItem, ...] = ()
+    #: Only the pages the account may use now (its password must be changed first):
+    #: no bell either.
+    restricted: bool = False
 
     @property
     def has_role_items(self) -> bool:
@@ -86,6 +91,13 @@ def arrange(items: Iterable[MenuItem]) -> Menu:
         public=tuple(public),
         account=tuple(account),
     )
+
+
+#: Where an account that must change its password may go (``aspirasi_web.guards``).
+PASSWORD_CHANGE_MENU = Menu(
+    account=(MenuItem("Change password", CHANGE_PASSWORD_PATH, "account", 10, "shield"),),
+    restricted=True,
+)
 
 
 def core_menu(actor: Actor | None, policy: Policy) -> list[MenuItem]:

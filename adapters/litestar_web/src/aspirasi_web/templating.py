@@ -22,7 +22,7 @@ from aspirasi_core.domain.errors import Invalid
 from . import csrf, vocabulary
 from .context import account, actor, core, info
 from .i18n import LANGUAGE_NAMES, LANGUAGES, date_filters, status_labels
-from .menu import Menu
+from .menu import PASSWORD_CHANGE_MENU, Menu
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "aspirasi_flash"
@@ -151,7 +151,12 @@ def icon(name: str, label: str = "") -> Markup:
 
 
 def menu_for(request: Request[Any, Any, Any]) -> Menu:
-    """The page's navigation for the signed-in actor (see :meth:`aspirasi_web.plugin.AspirasiPlugin.menu`)."""
+    """The page's navigation for the signed-in actor (see :meth:`aspirasi_web.plugin.AspirasiPlugin.menu`);
+    an account that must change its password first sees only that page and log out
+    (every other page sends it back: :func:`aspirasi_web.guards.password_changed`)."""
+    acc = account(request)
+    if acc is not None and acc.must_change_password:
+        return PASSWORD_CHANGE_MENU
     return request.app.state["web"].menu(actor(request))  # type: ignore[no-any-return]
 
 

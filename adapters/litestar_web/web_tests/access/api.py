@@ -88,6 +88,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ),
     ("GET", "/api/v1/admin/users"): _row(401, 403, 403, 403, 403, 403, 200),
     ("POST", "/api/v1/admin/users"): _row(401, 403, 403, 403, 403, 403, 422),
+    ("POST", "/api/v1/admin/invitations"): _row(401, 403, 403, 403, 403, 403, 422),
     ("DELETE", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 204),
     ("GET", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 200),
     ("PATCH", "/api/v1/admin/users/{account_id}"): _row(401, 403, 403, 403, 403, 403, 200),

@@ -62,6 +62,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # anonymous → /login; verified accounts → their home page
     ("GET", "/verify-pending"): _all(303),
     ("POST", "/verify-pending"): _all(303),
+    ("POST", "/verify-pending/email"): _all(303),
     ("GET", "/forgot-password"): _all(200),
     ("POST", "/forgot-password"): _all(422),
     ("GET", "/reset-password"): _all(200),

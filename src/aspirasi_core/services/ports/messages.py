@@ -237,6 +237,9 @@ class MessageRepository(Protocol):
     def add_rating(self, rating: Rating) -> None:
         """Raises ``Conflict`` (code ``rating_exists``) when already rated."""
 
+    def replace_rating(self, rating: Rating) -> None:
+        """Put ``rating`` in the place of the message's rating (a new outcome's)."""
+
     def rating(self, message_id: int) -> Rating | None: ...
 
     def all_by_author(self, author_id: int, *, after_id: int, limit: int) -> builtins.list[Message]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from ...domain.errors import Conflict
 from ...domain.model import Attachment, LogEntry, Rating, Reply, Status, Visibility
@@ -166,6 +166,14 @@ class MessageHistoryRows(MessageAttachmentRows):
             self._conn,
             insert(ratings).values(values).returning(ratings.c.message_id),
             conflict=conflict,
+        )
+
+    def replace_rating(self, rating: Rating) -> None:
+        """Put ``rating`` in the place of the message's rating (a new outcome's)."""
+        self._conn.execute(
+            update(ratings)
+            .where(ratings.c.message_id == rating.message_id)
+            .values(stars=rating.stars, comment=rating.comment, created_at=rating.created_at)
         )
 
     def rating(self, message_id: int) -> Rating | None:

@@ -22,6 +22,7 @@ from .bodies import (
     AccountChangesBody,
     EntryBody,
     EntryChangesBody,
+    InvitationBody,
     StaffBody,
     SubcategoryBody,
     SubcategoryChangesBody,
@@ -99,6 +100,33 @@ async def create_user(core: Core, ctx: Ctx, data: JSONBody[StaffBody]) -> Accoun
             permissions=tuple(data.permissions),
             # a typed password is the new staff member's to replace at first log-in
             must_change_password=True,
+        ),
+    )
+    return account_json(account)
+
+
+@post(
+    f"{API}/admin/invitations",
+    guards=ADMIN,
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Invite a staff member",
+)
+async def invite_user(core: Core, ctx: Ctx, data: JSONBody[InvitationBody]) -> AccountOut:
+    """Body ``{email, full_name, role: "admin" | "operator", agency_id (operators),
+    username?, permissions?}``: the account is made without a password and its
+    owner gets a link by mail to choose one (single use, expiring); the answer is
+    the new account."""
+    account = await core.admin.invite_staff(
+        ctx,
+        StaffInput(
+            email=data.email,
+            username=data.username,
+            full_name=data.full_name,
+            password="",
+            role=data.role,
+            agency_id=_agency(data.agency_id),
+            permissions=tuple(data.permissions),
         ),
     )
     return account_json(account)
@@ -300,6 +328,7 @@ async def deactivate_subcategory(core: Core, ctx: Ctx, subcategory_id: FromPath[
 ROUTES = [
     list_users,
     create_user,
+    invite_user,
     get_user,
     update_user,
     deactivate_user,

@@ -227,6 +227,20 @@ class StaffBody(Body):
     permissions: list[str] = msgspec.field(default_factory=list)
 
 
+class InvitationBody(Body):
+    """A staff member to invite: the account is made without a password, and a
+    link to choose one is mailed to ``email``."""
+
+    email: str = ""
+    full_name: str = ""
+    role: Annotated[str, Meta(description='``"admin"`` or ``"operator"``.')] = ""
+    agency_id: Annotated[Id | None, Meta(description="The operator's agency.")] = None
+    username: Annotated[
+        str, Meta(description="Optional: made from the e-mail address when empty.")
+    ] = ""
+    permissions: list[str] = msgspec.field(default_factory=list)
+
+
 class AccountChangesBody(Body):
     """Every field optional; ``{"is_active": false}`` deactivates."""
 
