@@ -134,6 +134,17 @@ def test_the_report_page_counts_links_and_draws_the_chart(world):
     assert "Not yet confirmed" in english and "Evaluation" in english
 
 
+def test_the_date_inputs_name_the_chosen_days_in_the_long_style(world):
+    query = "from=2026-01-01&to=2026-12-31"
+    html = world.get(f"/evaluator?{query}", "eval_op").text
+    # the inputs keep ISO values (HTML needs them); the hints say the days in words
+    assert 'value="2026-01-01"' in html and 'value="2026-12-31"' in html
+    assert '<p class="hint" id="h-from">Kamis, 1 Januari 2026</p>' in html
+    assert '<p class="hint" id="h-to">Kamis, 31 Desember 2026. ' in html
+    english = world.get(f"/evaluator?{query}&lang=en", "eval_op").text
+    assert '<p class="hint" id="h-from">Thursday, 1 January 2026</p>' in english
+
+
 def test_the_report_api_has_the_tables(world):
     body = world.get("/api/v1/evaluator/report?from=2026-01-01&to=2026-12-31", "eval_op").json()
     assert body["from"] == "2026-01-01" and body["to"] == "2026-12-31"

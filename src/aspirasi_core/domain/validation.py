@@ -333,7 +333,7 @@ def check_day_range(day: date, field: str) -> date:
             field,
             "date_range",
             "Choose a date between %(first)s and %(last)s.",
-            first=FIRST_DAY.isoformat(),
-            last=LAST_DAY.isoformat(),
+            first=FIRST_DAY,  # days: an adapter shows them in its date style
+            last=LAST_DAY,
         )
     return day

@@ -92,7 +92,7 @@ class Translator:
             return text
 
     def error(self, exc: DomainError) -> str:
-        params = dict(exc.params)
+        params = self._dated(exc.params)
         # Status and action codes read as words in the reader's language.
         if isinstance(params.get("status"), str):
             params["status"] = status_labels(self).get(params["status"], params["status"])
@@ -101,7 +101,17 @@ class Translator:
         return self.gettext(exc.message, **params)
 
     def field_error(self, err: FieldError) -> str:
-        return self.gettext(err.message, **dict(err.params))
+        return self.gettext(err.message, **self._dated(err.params))
+
+    def _dated(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` with its days and times in the pages' short style."""
+        out = dict(params)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = self.datetime(value, "short")
+            elif isinstance(value, date):
+                out[key] = self.date(value, "short")
+        return out
 
     def datetime(self, value: datetime | None, style: str = "long") -> str:
         """A UTC datetime in the province's time zone, in one of the two date styles
