@@ -51,6 +51,8 @@ CHROMIUM_ARGS = [
 DEMO_SOCIAL_LINKS = (
     "Instagram=https://instagram.com/kaltimprov,YouTube=https://www.youtube.com/@kaltimprov"
 )
+#: The demo's pause between verification links (ASPIRASI_VERIFICATION_RESEND_SECONDS).
+RESEND_SECONDS = 8
 #: The demo's rate limits are per IP; every test comes from 127.0.0.1.
 GENEROUS_LIMITS = {
     "ASPIRASI_RATE_LIMIT_LOGIN_IP": "1000/minute",
@@ -148,6 +150,9 @@ def server(
         ASPIRASI_SMTP_STARTTLS="0",
         ASPIRASI_LOG_LEVEL="WARNING",
         ASPIRASI_SOCIAL_LINKS=DEMO_SOCIAL_LINKS,
+        # A short pause between verification links: the waiting page's countdown
+        # ends within a test (test_ux).
+        ASPIRASI_VERIFICATION_RESEND_SECONDS=str(RESEND_SECONDS),
         **GENEROUS_LIMITS,
     )
     _run(["db", "upgrade"], env)

@@ -1,19 +1,20 @@
 """Issue 22 in a real Chromium: the super admin's menu on a phone, the rating stars by
-keyboard, axe-core on the home and help pages at both widths in both languages, and
-the evaluator's dashboard at 360 and 1280 px.
+keyboard, the waiting page's countdown, axe-core on the home and help pages at both
+widths in both languages, and the evaluator's dashboard at 360 and 1280 px.
 
 Lean on purpose (one server for the module, few pages); the tutorial covers the rest.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Server
-from .support import unique
+from .conftest import RESEND_SECONDS, Server
+from .support import new_nik, unique
 from .test_tutorial import EVALUATOR, SUPERADMIN, forward, handle, new_citizen, submit
 
 
@@ -169,3 +170,53 @@ def test_the_evaluator_dashboard_reads_on_a_phone_and_a_desktop(make_ui: Any, la
     ui.page.screenshot(path=str(ui.folder / "dashboard-360.png"), full_page=True)
     ui.page.set_viewport_size({"width": 1280, "height": 800})
     ui.page.screenshot(path=str(ui.folder / "dashboard-1280.png"), full_page=True)
+
+
+def test_the_waiting_page_counts_down_then_sends_a_new_link(make_ui: Any, server: Server) -> None:
+    name = unique("warga.")
+    person = {"username": name, "password": "kata-sandi-panjang-" + name[-6:]}
+    with server.anonymous() as client:
+        r = client.post(
+            "/api/v1/auth/register?lang=id",
+            json={
+                **person,
+                "email": f"{name}@example.org",
+                "full_name": f"Warga {name[6:]}",
+                "nik": new_nik(),
+                "password_confirm": person["password"],
+            },
+        )
+        assert r.status_code == 201, r.text
+    for lang in ("id", "en"):
+        ui = make_ui(lang)
+        ui.login(person["username"], person["password"])
+        ui.expect_heading(ui.t("Please verify your e-mail address"))
+        button = ui.page.locator("form[action='/verify-pending']").get_by_role(
+            "button", name=ui.t("Send a new link")
+        )
+        note = ui.page.locator("#resend-wait")
+        if lang == "id":  # the registration's link went out a moment ago
+            expect(button).to_be_disabled()
+            expect(note).to_contain_text(re.compile(r"Kirim ulang dalam \d+ detik"))
+            ui.page.set_viewport_size({"width": 360, "height": 740})
+            ui.axe("the paused waiting page at 360 px")
+            ui.page.set_viewport_size({"width": 1280, "height": 800})
+            ui.axe("the paused waiting page at 1280 px")
+        # the script counts down and lets the button go at zero
+        expect(button).to_be_enabled(timeout=(RESEND_SECONDS + 10) * 1000)
+        expect(note).to_be_hidden()
+        button.click()
+        ui.page.wait_for_load_state()
+        ui.expect_text(ui.t("A new verification link was sent to your e-mail."))
+        seconds = re.escape(ui.t("You can ask for a new link in %(seconds)s seconds.", seconds="@"))
+        expect(ui.page.locator("#resend-wait")).to_have_text(
+            re.compile(seconds.replace("@", r"\d+"))
+        )
+        expect(
+            ui.page.locator("form[action='/verify-pending']").get_by_role(
+                "button", name=ui.t("Send a new link")
+            )
+        ).to_be_disabled()
+        for width in (360, 1280):
+            ui.page.set_viewport_size({"width": width, "height": 800})
+            ui.axe(f"the waiting page after a resend at {width} px ({lang})")
