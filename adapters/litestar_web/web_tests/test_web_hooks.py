@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.testing import TestClient
 
 from aspirasi_core import hookimpl
@@ -57,10 +58,20 @@ def make_plugin(root: Path) -> Any:
             "timezone": core.deps.settings.timezone,
         }
 
+    @get("/api/v1/demo-plugin/teapot", include_in_schema=False, sync_to_thread=False)
+    def teapot() -> None:
+        raise ProblemDetailsException(
+            status_code=418,
+            detail="Only tea here.",
+            type_="urn:demo:teapot",
+            title="Teapot",
+            extra={"code": "teapot"},
+        )
+
     class Plugin:
         @hookimpl
         def aspirasi_web_route_handlers(self):
-            return [page, whoami]
+            return [page, whoami, teapot]
 
         @hookimpl
         def aspirasi_web_menu_items(self, actor, policy):
@@ -148,6 +159,17 @@ def test_a_plugins_handler_takes_the_app_dependencies_by_name(
             headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
         )
         assert answer.status_code == 200, answer.text
+        # A plugin may raise Litestar's ProblemDetailsException: problem+json as it says.
+        teapot = client.get("/api/v1/demo-plugin/teapot")
+        assert teapot.status_code == 418
+        assert teapot.headers["content-type"].startswith("application/problem+json")
+        assert teapot.json() == {
+            "status": 418,
+            "type": "urn:demo:teapot",
+            "title": "Teapot",
+            "detail": "Only tea here.",
+            "code": "teapot",
+        }
         assert answer.json() == {
             "actor": world.ids["ani"],
             "ctx_actor": world.ids["ani"],

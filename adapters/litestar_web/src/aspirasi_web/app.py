@@ -19,6 +19,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.types import Message, Receive, Scope, Send
 
 from aspirasi_core.bootstrap import bootstrap
@@ -227,7 +228,9 @@ def create_app(
 
     return AspirasiApp(
         route_handlers=_core_route_handlers(),
-        plugins=[AspirasiPlugin(aspirasi)],
+        # Litestar's problem details: a handler (a plugin's too) may raise
+        # ProblemDetailsException; the app's own errors are built the same way (errors.py).
+        plugins=[AspirasiPlugin(aspirasi), ProblemDetailsPlugin()],
         before_request=before_request,
         # An account whose password a super admin typed changes it first.
         guards=[password_changed],
