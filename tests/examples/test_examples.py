@@ -121,6 +121,10 @@ def test_another_province_is_configuration_and_data(
             assert "Sungai Kayan di Tanjung Selor" in html
             hero = client.get("/brand/hero")
             assert hero.content == (PROVINCE / "hero.svg").read_bytes()
+            # Where it happened: the province's own regencies, none of East Kalimantan's.
+            regions = client.get("/api/v1/regions")
+            assert regions.status_code == 200, regions.text
+            assert "Kota Tarakan" in regions.text and "Samarinda" not in regions.text
         agencies = {a.code for a in anyio.run(lambda: core.admin.agencies())}
         assert {"dkp", "pupr-perkim", "biro-perekonomian"} <= agencies
         assert "pupr-pera" not in agencies  # East Kalimantan's demo agencies are not there
