@@ -29,7 +29,7 @@ from ..domain.events import (
     RegistrationNikTaken,
     VerificationRequested,
 )
-from ..domain.model import Account, Role
+from ..domain.model import Account, Actor, Role
 from ..domain.nik import mask_nik, normalize_nik
 from ..domain.validation import (
     LIMITS,
@@ -243,19 +243,11 @@ class RegistrationMixin(AccountBase):
     async def resend_verification(self, ctx: Context) -> None:
         """Send a new verification link to the signed-in, unverified account."""
         deps = self._d
-        actor = ctx.actor
-        if actor is None:
-            raise Unauthenticated("Please log in.", code="login_required")
-        if actor.verified:
-            raise Conflict("Your e-mail address is already verified.", code="already_verified")
+        actor = _unverified(ctx.actor)
         await deps.before("resend_verification", ctx, subject=str(actor.account_id))
 
         def script(uow: UnitOfWork, events: EventRecorder) -> None:
-            account = uow.accounts.get(actor.account_id)
-            if account is None or not account.is_active:
-                raise Unauthenticated("Please log in.", code="login_required")
-            if account.verified:
-                raise Conflict("Your e-mail address is already verified.", code="already_verified")
+            account = _unverified_account(uow, actor)
             now = deps.clock.now()
             self._check_resend_pause(uow, account.id, now)
             if not self._mail_allowed(uow, account.email, now):
@@ -327,20 +319,12 @@ class RegistrationMixin(AccountBase):
         (``Throttled``); the address is checked as at registration (``Invalid``).
         """
         deps = self._d
-        actor = ctx.actor
-        if actor is None:
-            raise Unauthenticated("Please log in.", code="login_required")
-        if actor.verified:
-            raise Conflict("Your e-mail address is already verified.", code="already_verified")
+        actor = _unverified(ctx.actor)
         address = normalize_email(email)
         await deps.before("resend_verification", ctx, subject=str(actor.account_id))
 
         def script(uow: UnitOfWork, events: EventRecorder) -> None:
-            account = uow.accounts.get(actor.account_id)
-            if account is None or not account.is_active:
-                raise Unauthenticated("Please log in.", code="login_required")
-            if account.verified:
-                raise Conflict("Your e-mail address is already verified.", code="already_verified")
+            account = _unverified_account(uow, actor)
             now = deps.clock.now()
             self._check_resend_pause(uow, account.id, now)
             if address == account.email:
@@ -416,3 +400,23 @@ class RegistrationMixin(AccountBase):
     async def sweep_unverified(self) -> int:
         """:meth:`sweep_unverified_sync` in a worker thread."""
         return await anyio.to_thread.run_sync(self.sweep_unverified_sync)
+
+
+def _unverified(actor: Actor | None) -> Actor:
+    """The signed-in actor whose address is not verified yet (resending or
+    correcting the address): ``Unauthenticated`` without one, ``Conflict`` once verified."""
+    if actor is None:
+        raise Unauthenticated("Please log in.", code="login_required")
+    if actor.verified:
+        raise Conflict("Your e-mail address is already verified.", code="already_verified")
+    return actor
+
+
+def _unverified_account(uow: UnitOfWork, actor: Actor) -> Account:
+    """The actor's account as stored, checked again inside the write transaction."""
+    account = uow.accounts.get(actor.account_id)
+    if account is None or not account.is_active:
+        raise Unauthenticated("Please log in.", code="login_required")
+    if account.verified:
+        raise Conflict("Your e-mail address is already verified.", code="already_verified")
+    return account
