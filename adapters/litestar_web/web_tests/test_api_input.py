@@ -194,6 +194,16 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ),
     ("POST", "/api/v1/messages/{message_id}/reopen", "admin", "json", {"reason": 5}, "", "reason"),
     ("GET", "/api/v1/reviews", "admin", "none", None, "closed=maybe", "closed"),
+    ("POST", "/api/v1/admin/invitations", "root", "json", {"email": 5}, "", "email"),
+    (
+        "POST",
+        "/api/v1/admin/invitations",
+        "root",
+        "json",
+        {"email": "x@example.org", "role": "operator", "permissions": "all"},
+        "",
+        "permissions",
+    ),
     (
         "POST",
         "/api/v1/admin/users",
