@@ -53,7 +53,9 @@ def test_no_hidden_message_and_no_personal_data_in_any_answer(world):
             "lat": "-0.4948",
             "long": "117.1436",
             "address_string": "Jl. Pahlawan 7, Samarinda",
-            "media_url": "https://cdn.example.org/foto/rumah-siti.jpg",
+            # A client's link, stored for the staff and never fetched nor shown
+            # (no page or answer loads anything from elsewhere).
+            "media_url": "https://client.example.org/foto/rumah-siti.jpg",
         },
     )
     assert posted.status_code == 200
