@@ -11,6 +11,7 @@ import pytest
 from evaluator_support import World, migrate_evaluator
 from sqlalchemy import event, func, insert, select
 
+from aspirasi_evaluator.figures import STATUS_BUCKETS
 from aspirasi_evaluator.report import DateRange, build_report
 from aspirasi_evaluator.tables import reprimands
 
@@ -396,3 +397,64 @@ def test_the_evaluator_api_is_documented_with_its_parameters_and_bodies(world):
     assert "requestBody" in paths["/api/v1/evaluator/reprimands"]["post"]
     ok = paths["/api/v1/reprimands"]["get"]["responses"]["200"]["content"]["application/json"]
     assert ok["schema"] != {"type": "object"}
+
+
+def _component(schema: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    return schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+def test_the_schema_documents_every_field_of_the_report(world):
+    """The report's answer is typed: every key it sends is documented, down to the
+    rows, their counts and medians, and the trend's points."""
+    schema = world.client.get("/schema/openapi.json").json()
+    ok = schema["paths"]["/api/v1/evaluator/report"]["get"]["responses"]["200"]
+    report = _component(schema, ok["content"]["application/json"]["schema"])
+    props = report["properties"]
+    answer = world.api("GET", "/api/v1/evaluator/report", "eval_admin").json()
+    assert (
+        set(props)
+        == set(answer)
+        == {
+            "from",
+            "to",
+            "timezone",
+            "generated_at",
+            "statuses",
+            "total",
+            "agencies",
+            "categories",
+            "subcategories",
+            "trend",
+        }
+    )
+    assert set(report["required"]) == set(props)
+    agency = _component(schema, props["agencies"]["items"])
+    assert set(_component(schema, props["total"])["properties"]) == set(agency["properties"])
+    for row in (answer["total"], *answer["agencies"]):
+        assert set(row) == set(agency["properties"])
+    assert set(agency["properties"]) >= {
+        "median_time_to_confirm",
+        "median_time_to_close",
+        "rating_average",
+        "rating_count",
+        "reprimands",
+        "completed_within_sop",
+    }
+    counts = _component(schema, agency["properties"]["counts"])
+    assert list(counts["properties"]) == list(STATUS_BUCKETS) == answer["statuses"]
+    median = _component(schema, agency["properties"]["median_time_to_confirm"])
+    assert set(median["properties"]) == {"hours", "seconds", "count"}
+    category = _component(schema, props["categories"]["items"])
+    for row in answer["categories"]:
+        assert set(row) == set(category["properties"])
+    sub = _component(schema, props["subcategories"]["items"])
+    assert "category_id" in sub["properties"] and "category_id" not in sub["required"]
+    assert any("category_id" in row for row in answer["subcategories"])
+    for row in answer["subcategories"]:
+        assert set(row) <= set(sub["properties"])
+    trend = _component(schema, props["trend"])
+    point = _component(schema, trend["properties"]["points"]["items"])
+    assert set(point["properties"]) == {"from", "to", "submitted", "closed"}
+    assert answer["trend"]["points"]
+    for p in answer["trend"]["points"]:
+        assert set(p) == set(point["properties"])

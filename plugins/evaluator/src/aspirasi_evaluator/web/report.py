@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Response, get
+from msgspec import UNSET, UnsetType
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_web.api.common import API, iso
@@ -28,6 +30,7 @@ from .common import (
     DayFrom,
     DayTo,
     Req,
+    Shape,
     buckets,
     duration_text,
     hours,
@@ -71,63 +74,168 @@ def drill_link(rng: DateRange) -> Callable[..., str]:
 # ----------------------------------------------------------------------------- JSON
 
 
-def median_json(median: Median) -> dict[str, Any]:
-    return {
-        "hours": hours(median),
-        "seconds": None if median.seconds is None else round(median.seconds, 3),
-        "count": median.count,
-    }
+class StatusCountsOut(Shape):
+    """The messages in each status bucket (the report's ``statuses``)."""
+
+    submitted: int
+    forwarded: int
+    in_progress: int
+    done: int
+    rejected: int
 
 
-def row_json(row: Row, *, agency: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row.key,
-        "code": row.code,
-        "name": row.name,
-        "counts": {s: row.count(s) for s in STATUS_BUCKETS},
-        "total": row.total,
-        "overdue": row.overdue,
-    }
-    if agency:
-        out.update(
-            median_time_to_confirm=median_json(row.confirm),
-            median_time_to_close=median_json(row.close),
-            rating_average=(
-                round(row.rating_average, 3) if row.rating_average is not None else None
-            ),
-            rating_count=row.rating_count,
-            reprimands=row.reprimands,
-            completed_within_sop=row.within_sop,
-        )
-    if row.parent_key is not None or row.parent_name is not None:
-        out["category_id"] = row.parent_key
-    return out
+class MedianOut(Shape):
+    """A median duration over ``count`` messages (null when there are none)."""
+
+    hours: float | None
+    seconds: float | None
+    count: int
 
 
-def report_json(report: Report) -> dict[str, Any]:
+class ReportRowOut(Shape):
+    """A line of a report table: null ``id``, ``code`` and ``name`` for the
+    messages without one (no agency yet, not classified) and for the total."""
+
+    id: int | None
+    code: str | None
+    name: str | None
+    counts: StatusCountsOut
+    total: int
+    #: open messages whose SOP deadline has passed
+    overdue: int
+
+
+class AgencyRowOut(ReportRowOut, kw_only=True):
+    """An agency's line, or the total: with its times, ratings and reprimands."""
+
+    median_time_to_confirm: MedianOut
+    median_time_to_close: MedianOut
+    rating_average: float | None
+    rating_count: int
+    reprimands: int
+    #: completed messages whose agency kept both SOP deadlines
+    completed_within_sop: int | None
+
+
+class SubcategoryRowOut(ReportRowOut, kw_only=True):
+    """A sub-category's line; ``category_id`` is absent for messages not classified."""
+
+    category_id: int | UnsetType | None = UNSET
+
+
+class TrendPointOut(Shape):
+    """A period of the trend, ``from`` to ``to`` with both days included."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+    submitted: int
+    closed: int
+
+
+class TrendOut(Shape):
+    #: ``week`` for ranges of 92 days or shorter, ``month`` otherwise
+    granularity: str
+    points: list[TrendPointOut]
+
+
+class ReportOut(Shape):
+    """The evaluation report of the messages submitted from ``from`` to ``to``
+    (local days of ``timezone``, both included)."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+    timezone: str
+    generated_at: str | None
+    statuses: list[str]
+    total: AgencyRowOut
+    agencies: list[AgencyRowOut]
+    categories: list[ReportRowOut]
+    subcategories: list[SubcategoryRowOut]
+    trend: TrendOut
+
+
+def median_json(median: Median) -> MedianOut:
+    return MedianOut(
+        hours=hours(median),
+        seconds=None if median.seconds is None else round(median.seconds, 3),
+        count=median.count,
+    )
+
+
+def _counts(row: Row) -> StatusCountsOut:
+    return StatusCountsOut(**{s: row.count(s) for s in STATUS_BUCKETS})
+
+
+def row_json(row: Row) -> ReportRowOut:
+    """A category's line."""
+    return ReportRowOut(
+        id=row.key,
+        code=row.code,
+        name=row.name,
+        counts=_counts(row),
+        total=row.total,
+        overdue=row.overdue,
+    )
+
+
+def agency_row_json(row: Row) -> AgencyRowOut:
+    """An agency's line, or the total."""
+    return AgencyRowOut(
+        id=row.key,
+        code=row.code,
+        name=row.name,
+        counts=_counts(row),
+        total=row.total,
+        overdue=row.overdue,
+        median_time_to_confirm=median_json(row.confirm),
+        median_time_to_close=median_json(row.close),
+        rating_average=round(row.rating_average, 3) if row.rating_average is not None else None,
+        rating_count=row.rating_count,
+        reprimands=row.reprimands,
+        completed_within_sop=row.within_sop,
+    )
+
+
+def subcategory_row_json(row: Row) -> SubcategoryRowOut:
+    """A sub-category's line, with its category (when classified)."""
+    has_category = row.parent_key is not None or row.parent_name is not None
+    return SubcategoryRowOut(
+        id=row.key,
+        code=row.code,
+        name=row.name,
+        counts=_counts(row),
+        total=row.total,
+        overdue=row.overdue,
+        category_id=row.parent_key if has_category else UNSET,
+    )
+
+
+def report_json(report: Report) -> ReportOut:
     rng = report.range
-    return {
-        **rng.query(),
-        "timezone": rng.timezone,
-        "generated_at": iso(report.now),
-        "statuses": list(STATUS_BUCKETS),
-        "total": row_json(report.total, agency=True),
-        "agencies": [row_json(r, agency=True) for r in report.agencies],
-        "categories": [row_json(r, agency=False) for r in report.categories],
-        "subcategories": [row_json(r, agency=False) for r in report.subcategories],
-        "trend": {
-            "granularity": report.trend.granularity,
-            "points": [
-                {
-                    "from": p.start_day.isoformat(),
-                    "to": p.last_day.isoformat(),
-                    "submitted": p.submitted,
-                    "closed": p.closed,
-                }
+    query = rng.query()
+    return ReportOut(
+        from_=query["from"],
+        to=query["to"],
+        timezone=rng.timezone,
+        generated_at=iso(report.now),
+        statuses=list(STATUS_BUCKETS),
+        total=agency_row_json(report.total),
+        agencies=[agency_row_json(r) for r in report.agencies],
+        categories=[row_json(r) for r in report.categories],
+        subcategories=[subcategory_row_json(r) for r in report.subcategories],
+        trend=TrendOut(
+            granularity=report.trend.granularity,
+            points=[
+                TrendPointOut(
+                    from_=p.start_day.isoformat(),
+                    to=p.last_day.isoformat(),
+                    submitted=p.submitted,
+                    closed=p.closed,
+                )
                 for p in report.trend.points
             ],
-        },
-    }
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- pages
@@ -220,9 +328,7 @@ async def report_page(request: Req) -> Response[str]:
     tags=["evaluator"],
     summary="Evaluation report",
 )
-async def report_api(
-    request: Req, date_from: DayFrom = None, date_to: DayTo = None
-) -> dict[str, Any]:
+async def report_api(request: Req, date_from: DayFrom = None, date_to: DayTo = None) -> ReportOut:
     """Evaluators: counts by status bucket per agency, category and sub-category,
     overdue counts, median times, ratings, reprimands and the trend, for messages
     submitted from ``from`` to ``to``, both days included (``YYYY-MM-DD``, local days;
