@@ -29,10 +29,13 @@ Id = Annotated[int, Meta(description="An id (a positive whole number).")]
 
 
 class Body(msgspec.Struct, kw_only=True, frozen=True):
-    """Unknown fields are ignored (a newer client may send more)."""
+    """Unknown fields are ignored (a newer client may send more).
+
+    msgspec passes ``frozen`` on to subclasses, but type checkers read each
+    class's own keywords (PEP 681), so every body repeats ``frozen=True``."""
 
 
-class RegisterBody(Body):
+class RegisterBody(Body, frozen=True):
     email: str = ""
     username: str = ""
     full_name: str = ""
@@ -41,40 +44,40 @@ class RegisterBody(Body):
     password_confirm: str = ""
 
 
-class VerifyBody(Body):
+class VerifyBody(Body, frozen=True):
     token: Annotated[str, Meta(description="The token of the link in the verification mail.")] = ""
     username: Annotated[
         str | None, Meta(description="Another username, when the one chosen was taken meanwhile.")
     ] = None
 
 
-class LoginBody(Body):
+class LoginBody(Body, frozen=True):
     login: Annotated[str, Meta(description="The username or the e-mail address.")] = ""
     password: str = ""
 
 
-class ForgotBody(Body):
+class ForgotBody(Body, frozen=True):
     email: str = ""
 
 
-class ResetBody(Body):
+class ResetBody(Body, frozen=True):
     token: Annotated[str, Meta(description="The token of the link in the reset mail.")] = ""
     password: str = ""
     password_confirm: str = ""
 
 
-class ProfileBody(Body):
+class ProfileBody(Body, frozen=True):
     full_name: str | None = None
     language: Annotated[str | None, Meta(description='``"id"`` or ``"en"``.')] = None
 
 
-class PasswordBody(Body):
+class PasswordBody(Body, frozen=True):
     current_password: str = ""
     password: str = ""
     password_confirm: str = ""
 
 
-class PasswordOnlyBody(Body):
+class PasswordOnlyBody(Body, frozen=True):
     password: str = ""
 
 
@@ -82,17 +85,8 @@ class PasswordOnlyBody(Body):
 NO_PASSWORD = PasswordOnlyBody()
 
 
-class TrackingBody(Body):
+class TrackingBody(Body, frozen=True):
     nik: Annotated[str, Meta(description="The sender's 16-digit NIK.")] = ""
-
-
-class MessageBody(Body):
-    """A message sent as JSON (no attachment)."""
-
-    subject: str = ""
-    body: str = ""
-    confidential: bool = False
-    anonymous: bool = False
 
 
 #: A coordinate: a number, or its text as a form sends it (the core parses it).
@@ -102,7 +96,7 @@ Coordinate = Annotated[
 ]
 
 
-class MessageForm(Body):
+class MessageForm(Body, frozen=True):
     """A message sent as multipart/form-data, with its files."""
 
     subject: str = ""
@@ -128,12 +122,12 @@ class MessageForm(Body):
     ] = msgspec.field(default_factory=list)
 
 
-class RatingBody(Body):
+class RatingBody(Body, frozen=True):
     stars: Annotated[int | None, Meta(description="1 to 5.")] = None
     comment: str = ""
 
 
-class ForwardBody(Body):
+class ForwardBody(Body, frozen=True):
     category_id: Id | None = None
     subcategory_id: Id | None = None
     agency_id: Id | None = None
@@ -144,7 +138,7 @@ class ForwardBody(Body):
     ] = None
 
 
-class RejectBody(Body):
+class RejectBody(Body, frozen=True):
     reason: str = ""
     visibility: Annotated[
         Visibility | None,
@@ -152,7 +146,7 @@ class RejectBody(Body):
     ] = None
 
 
-class NoteBody(Body):
+class NoteBody(Body, frozen=True):
     note: str = ""
     visibility: Annotated[
         Visibility | None,
@@ -164,7 +158,7 @@ class NoteBody(Body):
 NO_NOTE = NoteBody()
 
 
-class ReplyBody(Body):
+class ReplyBody(Body, frozen=True):
     """A reply sent as JSON (no attachment)."""
 
     answer: str = ""
@@ -174,7 +168,7 @@ class ReplyBody(Body):
     ] = None
 
 
-class ReplyForm(Body):
+class ReplyForm(Body, frozen=True):
     """A reply sent as multipart/form-data, with its file."""
 
     answer: str = ""
@@ -185,17 +179,17 @@ class ReplyForm(Body):
     ] = None
 
 
-class ReasonBody(Body):
+class ReasonBody(Body, frozen=True):
     reason: str = ""
 
 
-class FollowupBody(Body):
+class FollowupBody(Body, frozen=True):
     """A follow-up's text."""
 
     body: str = ""
 
 
-class ReasonStepBody(Body):
+class ReasonStepBody(Body, frozen=True):
     """A reason for a step back (return to the admin, reopen for the agency)."""
 
     reason: str = ""
@@ -208,16 +202,16 @@ class ReasonStepBody(Body):
     ] = None
 
 
-class NikBody(Body):
+class NikBody(Body, frozen=True):
     nik: str = ""
 
 
-class NikReleaseBody(Body):
+class NikReleaseBody(Body, frozen=True):
     nik: str = ""
     reason: str = ""
 
 
-class StaffBody(Body):
+class StaffBody(Body, frozen=True):
     email: str = ""
     username: str = ""
     full_name: str = ""
@@ -227,7 +221,7 @@ class StaffBody(Body):
     permissions: list[str] = msgspec.field(default_factory=list)
 
 
-class InvitationBody(Body):
+class InvitationBody(Body, frozen=True):
     """A staff member to invite: the account is made without a password, and a
     link to choose one is mailed to ``email``."""
 
@@ -241,7 +235,7 @@ class InvitationBody(Body):
     permissions: list[str] = msgspec.field(default_factory=list)
 
 
-class AccountChangesBody(Body):
+class AccountChangesBody(Body, frozen=True):
     """Every field optional; ``{"is_active": false}`` deactivates."""
 
     role: str | None = None
@@ -251,17 +245,17 @@ class AccountChangesBody(Body):
     full_name: str | None = None
 
 
-class EntryBody(Body):
+class EntryBody(Body, frozen=True):
     code: str = ""
     name: str = ""
 
 
-class EntryChangesBody(Body):
+class EntryChangesBody(Body, frozen=True):
     name: str | None = None
     is_active: bool | None = None
 
 
-class SubcategoryBody(Body):
+class SubcategoryBody(Body, frozen=True):
     category_id: Id | None = None
     code: str = ""
     name: str = ""
@@ -275,14 +269,14 @@ SopDays = Annotated[
 ]
 
 
-class SubcategoryChangesBody(Body):
+class SubcategoryChangesBody(Body, frozen=True):
     name: str | None = None
     is_active: bool | None = None
     sop_confirm_days: SopDays = UNSET
     sop_reply_days: SopDays = UNSET
 
 
-class DayOffBody(Body):
+class DayOffBody(Body, frozen=True):
     day: Annotated[str, Meta(description="YYYY-MM-DD")] = ""
     name: str = ""
 
