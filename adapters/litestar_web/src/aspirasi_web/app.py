@@ -16,11 +16,21 @@ from typing import Any, cast
 
 import structlog
 from litestar import Litestar, Request, Response, get
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.logging import configure_logging
@@ -62,10 +72,10 @@ async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | Non
     try:
         await read_form_first(request)
     except HTTPException as exc:
-        answer = await form_failure(request, exc)
-        if answer is None:
+        failure = await form_failure(request, exc)
+        if failure is None:
             raise
-        return answer
+        return failure
     return None
 
 
@@ -121,17 +131,27 @@ class AspirasiApp(Litestar):
     """Litestar, answering HEAD wherever GET works (the GET route serves it, the
     body left out), and naming HEAD in ``Allow`` (OPTIONS, 405) where GET is."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        if scope["type"] != ScopeType.HTTP:
             await super().__call__(scope, receive, send)
-        elif scope["method"] == "HEAD":
+            return
+        # mypy does not narrow the scope by its ``type`` (an enum's value against
+        # the lifespan's plain string), nor the send that comes with it.
+        http_scope = cast("HTTPScope", scope)
+        http_send = cast("Send", send)
+        if http_scope["method"] == "HEAD":
             # Static files too: the static router's own HEAD leaves out Content-Type.
             # A copy: the server goes on reading HEAD in the original scope.
             # The request log still says HEAD (middleware.HEAD_SERVED_AS_GET).
-            get_scope = cast("Scope", {**scope, "method": "GET", HEAD_SERVED_AS_GET: True})
-            await super().__call__(get_scope, receive, _allow_head(_headers_only(send)))
+            get_scope = cast("Scope", {**http_scope, "method": "GET", HEAD_SERVED_AS_GET: True})
+            await super().__call__(get_scope, receive, _allow_head(_headers_only(http_send)))
         else:
-            await super().__call__(scope, receive, _allow_head(send))
+            await super().__call__(http_scope, receive, _allow_head(http_send))
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)

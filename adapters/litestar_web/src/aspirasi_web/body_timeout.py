@@ -21,7 +21,7 @@ from __future__ import annotations
 import anyio
 import structlog
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 log = structlog.get_logger("aspirasi.web")
 
@@ -51,7 +51,7 @@ class BodyTimeoutMiddleware:
         timed_out = False
         started = False
 
-        async def timed_receive() -> Message:
+        async def timed_receive() -> ReceiveMessage:
             nonlocal body_done, timed_out
             if body_done:  # what follows the body (a disconnect) is not bounded
                 return await receive()
@@ -78,7 +78,7 @@ class BodyTimeoutMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, timed_receive, closing_send)  # type: ignore[arg-type]
+            await self.app(scope, timed_receive, closing_send)
         except RequestBodyTimeout:
             if not started:
                 raise

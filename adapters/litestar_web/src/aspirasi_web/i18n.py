@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -32,6 +32,9 @@ LANGUAGES: tuple[str, ...] = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 HERE = Path(__file__).parent
 CORE_LOCALE_DIR = HERE / "locale"
+#: The type ``datetime``, for the annotations in :class:`Translator`'s body, where
+#: its method ``datetime`` hides the name.
+DateTime: TypeAlias = datetime
 
 
 def _merged_catalog(language: str, paths: Iterable[Path]) -> gettext.GNUTranslations:
@@ -124,7 +127,7 @@ class Translator:
         text = babel_format_datetime(local, pattern, locale=self._locale, tzinfo=self._tz)
         return f"{text} {zone_abbreviation(self._tz, local)}".strip()
 
-    def date(self, value: date | datetime | None, style: str = "short") -> str:
+    def date(self, value: date | DateTime | None, style: str = "short") -> str:
         """A day in one of the two date styles: ``short`` (``7 Des 2026``) or ``long``
         (``Senin, 7 Desember 2026``). A datetime is first moved to the province's time zone;
         a plain date is shown as it is."""
