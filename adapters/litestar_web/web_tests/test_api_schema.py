@@ -111,3 +111,48 @@ def test_downloads_are_files_of_their_media_types(schema: dict[str, Any]) -> Non
     export = paths["/api/v1/me/export"]["get"]["responses"]["200"]
     assert set(export["content"]) == {"application/zip"}
     assert "Content-Disposition" in export["headers"]
+
+
+def _untyped(schema: dict[str, Any], node: Any, where: str, seen: set[str]) -> Iterator[str]:
+    """Where ``node`` (followed through its ``$ref``s) has an object of unknown fields."""
+    if isinstance(node, list):
+        for n, item in enumerate(node):
+            yield from _untyped(schema, item, f"{where}[{n}]", seen)
+        return
+    if not isinstance(node, dict):
+        return
+    if node == {}:
+        yield where
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            yield from _untyped(schema, schema["components"]["schemas"][name], name, seen)
+        return
+    if (
+        node.get("type") == "object"
+        and "properties" not in node
+        and node.get("additionalProperties") in (None, {}, True)
+    ):
+        yield where
+    for name, field in node.get("properties", {}).items():
+        yield from _untyped(schema, field, f"{where}.{name}", seen)
+    for key in ("items", "oneOf", "anyOf", "allOf", "additionalProperties"):
+        if key in node:
+            yield from _untyped(schema, node[key], f"{where}/{key}", seen)
+
+
+def test_every_success_answer_documents_its_fields(schema: dict[str, Any]) -> None:
+    """No 2xx JSON answer is a bare ``object`` (nor an object inside one): an
+    integrator reads every field of every answer from the schema (plugins' too)."""
+    untyped = []
+    for path, method, op in operations(schema):
+        for status, answer in op["responses"].items():
+            if int(status) >= 300:
+                continue
+            for media, content in answer.get("content", {}).items():
+                if media.endswith("json"):
+                    found = _untyped(schema, content["schema"], "", set())
+                    untyped += [(method, path, status, at) for at in found]
+    assert untyped == []

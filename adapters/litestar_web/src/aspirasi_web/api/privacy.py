@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -18,7 +18,28 @@ from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import ReasonBody
 from .common import API, Limit, iso, query_date, query_limit
-from .shapes import Page, page_of
+from .shapes import Page, Shape, page_of
+
+
+class RevealedSenderOut(Shape):
+    """The sender of an anonymous message (never the raw NIK). ``deleted``: the
+    sender deleted their account, and the other fields hold nothing of them."""
+
+    id: int
+    full_name: str
+    username: str
+    email: str
+    nik_masked: str | None
+    deleted: bool
+
+
+class RevealOut(Shape):
+    message_id: int
+    ticket: str
+    sender: RevealedSenderOut
+    revealed_at: str | None
+    #: the audit entry that records this reveal
+    audit_id: int
 
 
 @post(
@@ -30,44 +51,69 @@ from .shapes import Page, page_of
 )
 async def reveal(
     core: Core, ctx: Ctx, message_id: FromPath[int], data: JSONBody[ReasonBody]
-) -> Response[Any]:
+) -> Response[RevealOut]:
     """Super admin (``privacy.reveal``). Body ``{reason}`` (at least 10
     characters). Answers who sent the anonymous message; the reveal, its reason,
     the time and the caller's address are in the audit log first. 409
     ``message_not_anonymous`` for a message that is not anonymous."""
     r = await core.privacy.reveal_sender(ctx, message_id, data.reason)
-    body = {
-        "message_id": r.message_id,
-        "ticket": r.ticket,
-        "sender": {
-            "id": r.account_id,
-            "full_name": r.full_name,
-            "username": r.username,
-            "email": r.email,
-            "nik_masked": r.nik_masked,
-            # The sender deleted their account: the fields above hold nothing of them.
-            "deleted": r.deleted,
-        },
-        "revealed_at": iso(r.revealed_at),
-        "audit_id": r.audit_id,
-    }
+    body = RevealOut(
+        message_id=r.message_id,
+        ticket=r.ticket,
+        sender=RevealedSenderOut(
+            id=r.account_id,
+            full_name=r.full_name,
+            username=r.username,
+            email=r.email,
+            nik_masked=r.nik_masked,
+            deleted=r.deleted,
+        ),
+        revealed_at=iso(r.revealed_at),
+        audit_id=r.audit_id,
+    )
     return Response(content=body, headers={"Cache-Control": "no-store"})
 
 
-def audit_json(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "at": iso(e.at),
-        "action": e.action,
-        "actor": {"id": e.actor_id, "username": e.actor_username} if e.actor_id else None,
-        "subject_account_id": e.subject_account_id,
-        "message": {"id": e.subject_message_id, "ticket": e.message_ticket}
+class AuditActorOut(Shape):
+    id: int
+    username: str | None
+
+
+class AuditMessageOut(Shape):
+    id: int
+    ticket: str | None
+
+
+class AuditEntryOut(Shape):
+    """A line of the audit log: ``actor`` null for the system (a sweep, the CLI),
+    ``message`` null when no message was concerned."""
+
+    id: int
+    at: str | None
+    action: str
+    actor: AuditActorOut | None
+    subject_account_id: int | None
+    message: AuditMessageOut | None
+    reason: str
+    client_ip: str | None
+    #: small extra facts, as text
+    details: dict[str, str]
+
+
+def audit_json(e: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=e.id,
+        at=iso(e.at),
+        action=e.action,
+        actor=AuditActorOut(id=e.actor_id, username=e.actor_username) if e.actor_id else None,
+        subject_account_id=e.subject_account_id,
+        message=AuditMessageOut(id=e.subject_message_id, ticket=e.message_ticket)
         if e.subject_message_id
         else None,
-        "reason": e.reason,
-        "client_ip": e.client_ip,
-        "details": dict(e.details),
-    }
+        reason=e.reason,
+        client_ip=e.client_ip,
+        details=dict(e.details),
+    )
 
 
 @get(
@@ -89,7 +135,7 @@ async def audit(
     date_to: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> Page[dict[str, Any]]:
+) -> Page[AuditEntryOut]:
     """Super admin (``audit.read``): staff reads of personal data and other
     audited acts, newest first. Filters: ``actor`` (account id, username or
     e-mail), ``action`` (e.g. ``message.sender_reveal``), ``subject_account_id``,

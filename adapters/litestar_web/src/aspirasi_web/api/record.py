@@ -4,14 +4,13 @@ and the daily roots, for an auditor or a journalist to archive and compare."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import get
 from litestar.params import FromPath
+from msgspec import UNSET, UnsetType
 
 from ..context import Core
 from .common import API, PUBLIC, Limit, iso, query_limit
-from .shapes import Page
+from .shapes import Page, Shape
 
 TAGS = ["public"]
 
@@ -28,6 +27,27 @@ ROOTS_DOC = (
 )
 
 
+class RecordEntryOut(Shape):
+    """``valid``; for a genuine entry ``restricted``, and unless restricted its
+    message's ``ticket``, ``at`` and ``action``."""
+
+    valid: bool
+    restricted: bool | UnsetType = UNSET
+    ticket: str | UnsetType = UNSET
+    at: str | UnsetType | None = UNSET
+    action: str | UnsetType = UNSET
+
+
+class RootOut(Shape):
+    """A daily root: ``day`` in the province's time zone, ``chains`` the messages
+    whose log grew that day."""
+
+    day: str
+    root: str
+    prev_root: str
+    chains: int
+
+
 @get(
     f"{API}/public/record/entries/{{entry_hash:str}}",
     tags=TAGS,
@@ -35,19 +55,19 @@ ROOTS_DOC = (
     description=ENTRY_DOC,
     security=PUBLIC,
 )
-async def record_entry(core: Core, entry_hash: FromPath[str]) -> dict[str, Any]:
+async def record_entry(core: Core, entry_hash: FromPath[str]) -> RecordEntryOut:
     found = (await core.log_chain.lookup(entry_hash)).entry
     if found is None:
-        return {"valid": False}
+        return RecordEntryOut(valid=False)
     if found.restricted:
-        return {"valid": True, "restricted": True}
-    return {
-        "valid": True,
-        "restricted": False,
-        "ticket": found.ticket,
-        "at": iso(found.at),
-        "action": found.action,
-    }
+        return RecordEntryOut(valid=True, restricted=True)
+    return RecordEntryOut(
+        valid=True,
+        restricted=False,
+        ticket=found.ticket,
+        at=iso(found.at),
+        action=found.action,
+    )
 
 
 @get(
@@ -57,10 +77,10 @@ async def record_entry(core: Core, entry_hash: FromPath[str]) -> dict[str, Any]:
     description=ROOTS_DOC,
     security=PUBLIC,
 )
-async def record_roots(core: Core, limit: Limit = None) -> Page[dict[str, Any]]:
+async def record_roots(core: Core, limit: Limit = None) -> Page[RootOut]:
     roots = await core.log_chain.recent_roots(query_limit(limit) or 30)
     items = [
-        {"day": r.day.isoformat(), "root": r.root, "prev_root": r.prev_root, "chains": r.chains}
+        RootOut(day=r.day.isoformat(), root=r.root, prev_root=r.prev_root, chains=r.chains)
         for r in roots
     ]
     return Page(items=items)

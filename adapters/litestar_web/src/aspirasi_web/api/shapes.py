@@ -209,9 +209,15 @@ class Holiday(Shape):
     name: str
 
 
-class DaysOff(Page[DayOffOut], kw_only=True):
-    """The extra days off of ``year``, and the country's public holidays (read-only)."""
+class DaysOff(Shape, kw_only=True):
+    """The extra days off of ``year``, and the country's public holidays (read-only).
 
+    A list like :class:`Page` (one year is one page: ``next_cursor`` stays null),
+    with its fields spelled out: the schema would not see the item type through
+    a subclass of ``Page[DayOffOut]``."""
+
+    items: list[DayOffOut]
+    next_cursor: str | None = None
     year: int
     public_holidays: list[Holiday]
 
