@@ -450,3 +450,70 @@ async def test_nik_is_stored_encrypted(world: World) -> None:
             assert nik.encode() not in bytes(encrypted)
             assert nik.encode() not in bytes(index)
         assert "*" in masked
+
+
+async def test_correcting_the_address_tells_nothing_of_a_taken_one(world: World) -> None:
+    """The waiting page's correction: the address asked for is kept and shown
+    alike whether another account has it; a link goes to it only when it is free,
+    and the account's address changes only when that link is used."""
+    app = world.app
+    shown = {}
+    for username, nik, taken in (("citra", NIKS[2], True), ("dewi", NIKS[3], False)):
+        account = await app.accounts.register(Context(), reg(username, nik))
+        assert account is not None
+        ctx = Context(actor=account.actor())
+        target = "ANI@example.org" if taken else "dewi.baru@example.org"
+        world.recorder.in_transaction.clear()
+        await app.accounts.change_pending_email(ctx, target)
+        me = await app.accounts.me(ctx)
+        assert me.email == f"{username}@example.org"  # the log-in keeps working
+        shown[taken] = (me.pending_email, me.requested_email)
+        names = [e.name for e in world.recorder.in_transaction]
+        if taken:  # its owner hears of it; no link goes anywhere
+            assert names == ["DuplicateRegistrationAttempted"]
+            assert world.recorder.in_transaction[0].account_id == world.accounts["ani"].id
+            assert me.pending_email == "ani@example.org"
+            # a resend is the same: a notice to the owner, no link to the old address
+            world.recorder.in_transaction.clear()
+            await app.accounts.resend_verification(ctx)
+            assert [e.name for e in world.recorder.in_transaction] == names
+        else:
+            assert names == ["VerificationRequested"]
+            assert world.recorder.in_transaction[0].email == "dewi.baru@example.org"
+            verified = await app.accounts.verify_email(
+                Context(), world.recorder.tokens("VerificationRequested")[-1]
+            )
+            assert verified.verified and verified.email == "dewi.baru@example.org"
+            assert verified.pending_email is None
+    assert shown[True] == ("ani@example.org", "ani@example.org")
+    assert shown[False] == ("dewi.baru@example.org", "dewi.baru@example.org")
+
+
+async def test_a_pending_address_taken_before_its_link_is_used_is_not_verified(
+    world: World,
+) -> None:
+    app = world.app
+    account = await app.accounts.register(Context(), reg())
+    assert account is not None
+    ctx = Context(actor=account.actor())
+    await app.accounts.change_pending_email(ctx, "citra.baru@example.org")
+    token = world.recorder.tokens("VerificationRequested")[-1]
+    taker = await app.accounts.register(
+        Context(), reg("eka", NIKS[3], email="citra.baru@example.org")
+    )
+    assert taker is not None  # a pending address reserves nothing
+    with pytest.raises(Invalid) as exc:
+        await app.accounts.verify_email(Context(), token)
+    assert field_codes(exc.value) == {"token": "token_invalid"}
+    me = await app.accounts.me(ctx)
+    assert not me.verified and me.email == "citra@example.org"
+    # back to the first address: nothing pending, the link goes there again
+    await app.accounts.change_pending_email(ctx, "Citra@example.org")
+    me = await app.accounts.me(ctx)
+    assert me.pending_email is None and me.requested_email == "citra@example.org"
+    assert world.recorder.in_transaction[-1].email == "citra@example.org"
+    assert (
+        await app.accounts.verify_email(
+            Context(), world.recorder.tokens("VerificationRequested")[-1]
+        )
+    ).verified

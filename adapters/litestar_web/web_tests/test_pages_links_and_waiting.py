@@ -165,13 +165,17 @@ def test_a_mistyped_address_is_corrected_on_the_waiting_page(
     assert r.status_code == 303 and r.headers["location"] == "/verify-pending"
     page = web.client.get("/verify-pending")
     assert "budi.baru@example.org" in page.text and "Link yang dikirim sebelumnya" in page.text
-    assert acc(web, "budi").email == "budi.baru@example.org"
+    # the account keeps its address (and its log-in) until the new one is proven
+    assert acc(web, "budi").email == "budi@example.org"
+    assert acc(web, "budi").pending_email == "budi.baru@example.org"
     [new] = verification_links(web, "budi.baru@example.org")
-    # the old link stops working; the new one verifies
+    # the old link stops working; the new one verifies, and the address is the account's
     assert 'action="/verify-email"' not in web.client.get(f"/verify-email?token={old}").text
     assert post(web, "/verify-email", {"token": old}).status_code == 422
     assert post(web, "/verify-email", {"token": new}).status_code == 303
-    assert acc(web, "budi").email_verified_at is not None
+    budi = acc(web, "budi")
+    assert budi.email_verified_at is not None
+    assert (budi.email, budi.pending_email) == ("budi.baru@example.org", None)
     entries = web.core.deps.db.run_sync(
         lambda uow: uow.audit.list(
             AuditFilter(action="account.email_change"), before_id=None, limit=50
@@ -228,3 +232,74 @@ def test_changing_the_address_is_paused_like_a_resend(
     web.client.cookies.clear()
     r = web.client.post("/verify-pending/email", data={"email": "x@example.org"})
     assert r.status_code == 403  # no CSRF token, no session
+
+
+def _waiting_state(web: WebWorld) -> tuple[str, dict[str, Any]]:
+    """The waiting page (its CSRF tokens blanked: they change per request) and
+    the API's account, as a stranger sees them after correcting the address."""
+    page = web.client.get("/verify-pending")
+    assert page.status_code == 200
+    html = re.sub(r'name="_csrf_token" value="[^"]*"', 'name="_csrf_token" value=""', page.text)
+    html = re.sub(r'content="[\w\-.]{20,}"', 'content=""', html)  # a meta CSRF token
+    me = web.client.get("/api/v1/me")
+    assert me.status_code == 200
+    return html, me.json()
+
+
+def test_the_waiting_page_and_the_api_tell_nothing_of_a_taken_address(
+    clocked: tuple[WebWorld, FakeClock],
+) -> None:
+    """The address asked for is shown (and where the links go, said) alike
+    whether another account has it or not: nothing tells a stranger it is taken."""
+    web, clock = clocked
+    unverify(web, "budi")
+    web.login("budi")
+    db = web.core.deps.db
+    states = []
+    for taken in (True, False):
+        if not taken:  # the same address, free now; the account as it was before
+            db.run_sync(lambda uow: uow.accounts.update(web.ids["ani"], email="ani2@example.org"))
+            db.run_sync(lambda uow: uow.accounts.update(web.ids["budi"], pending_email=None))
+        clock.advance(seconds=61)
+        links = len(verification_links(web, "ani@example.org"))  # her registration's
+        r = post(web, "/verify-pending/email", {"email": "ani@example.org"})
+        assert r.status_code == 303 and r.headers["location"] == "/verify-pending"
+        states.append(_waiting_state(web))
+        # a link to the address only when it is free
+        assert len(verification_links(web, "ani@example.org")) == links + (not taken)
+    (taken_html, taken_me), (free_html, free_me) = states
+    assert "ani@example.org" in taken_html
+    assert taken_html == free_html
+    assert taken_me == free_me
+    assert taken_me["email"] == "budi@example.org"  # until a link is used
+    assert taken_me["pending_email"] == "ani@example.org"
+    assert taken_me["email_verified"] is False
+    # a resend goes to the address asked for, not the old one
+    clock.advance(seconds=61)
+    links = len(verification_links(web, "ani@example.org"))
+    old = len(mails_to(web, "budi@example.org"))
+    assert post(web, "/verify-pending", {}).status_code == 303
+    assert len(verification_links(web, "ani@example.org")) == links + 1
+    assert len(mails_to(web, "budi@example.org")) == old
+
+
+def test_a_resend_to_a_taken_address_sends_no_link_to_the_old_one(
+    clocked: tuple[WebWorld, FakeClock],
+) -> None:
+    """Who typed their own old address cannot learn from a resend (a link arriving
+    there) that the address they asked for is taken."""
+    web, clock = clocked
+    unverify(web, "budi")
+    web.login("budi")
+    clock.advance(seconds=61)
+    assert post(web, "/verify-pending/email", {"email": "ani@example.org"}).status_code == 303
+    clock.advance(seconds=61)
+    before_old = len(mails_to(web, "budi@example.org"))
+    before_owner = len(mails_to(web, "ani@example.org"))
+    links = verification_links(web, "ani@example.org")
+    assert post(web, "/verify-pending", {}).status_code == 303
+    assert len(mails_to(web, "budi@example.org")) == before_old
+    # the owner is told again (as for a registration), and no link goes anywhere
+    assert len(mails_to(web, "ani@example.org")) == before_owner + 1
+    assert verification_links(web, "ani@example.org") == links
+    assert "ani@example.org" in web.client.get("/verify-pending").text

@@ -127,10 +127,20 @@ class Account:
     #: The password was typed by a super admin: its owner must choose their own
     #: before doing anything else (since 0009_staff_invitations).
     must_change_password: bool = False
+    #: The address the owner of an unverified account asked its links to go to
+    #: (the waiting page's correction), whether or not another account has it;
+    #: it becomes ``email`` when such a link is used (since 0014_pending_email).
+    pending_email: str | None = None
 
     @property
     def verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def requested_email(self) -> str:
+        """The address its owner is told the verification links go to: the one
+        they asked for last (shown alike whether or not another account has it)."""
+        return self.pending_email or self.email
 
     @property
     def deleted(self) -> bool:

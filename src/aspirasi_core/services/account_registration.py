@@ -154,6 +154,7 @@ class RegistrationMixin(AccountBase):
     def _issue_verification(
         self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
     ) -> None:
+        """Mail a new link to the address the owner asked for (older links die)."""
         token, expires = self._issue_link_token(
             uow,
             account,
@@ -164,7 +165,7 @@ class RegistrationMixin(AccountBase):
         events.record(
             VerificationRequested(
                 account_id=account.id,
-                email=account.email,
+                email=account.requested_email,
                 language=account.language,
                 token=token,
                 expires_at=expires,
@@ -199,6 +200,23 @@ class RegistrationMixin(AccountBase):
                 fields: dict[str, object] = {"email_verified_at": now}
                 if new_username and new_username != account.username:
                     fields["username"] = new_username
+                if account.pending_email:
+                    # The link went to the address asked for on the waiting page:
+                    # proven now, it becomes the account's.
+                    if "email" in uow.accounts.clashes(
+                        email=account.pending_email, exclude_id=account.id
+                    ):  # taken since (or never free: no link went to it then)
+                        raise Invalid.field(
+                            "token", "token_invalid", "This link is not valid or has expired."
+                        )
+                    fields.update(email=account.pending_email, pending_email=None)
+                    record_audit(
+                        uow,
+                        ctx,
+                        AuditAction.ACCOUNT_EMAIL_CHANGE,
+                        at=now,
+                        subject_account_id=account.id,
+                    )
                 name = str(fields.get("username", account.username))
                 self._check_reservations(uow, account, name)
                 try:
@@ -250,11 +268,37 @@ class RegistrationMixin(AccountBase):
             account = _unverified_account(uow, actor)
             now = deps.clock.now()
             self._check_resend_pause(uow, account.id, now)
-            if not self._mail_allowed(uow, account.email, now):
-                raise self._mail_cap_reached(now)
-            self._issue_verification(uow, events, account, now)
+            self._send_link(uow, events, account, now)
 
         await run_write(deps, script)
+
+    def _send_link(
+        self, uow: UnitOfWork, events: EventRecorder, account: Account, now: datetime
+    ) -> None:
+        """Mail a verification link to the address the owner asked for — or, when
+        that is a pending address another account has, tell that account's owner
+        (as for a registration with it) and start the pause as a link would: the
+        caller, the waiting page and ``/api/v1/me`` cannot tell the two apart."""
+        address = account.requested_email
+        if not self._mail_allowed(uow, address, now):
+            raise self._mail_cap_reached(now)
+        if account.pending_email and "email" in uow.accounts.clashes(
+            email=address, exclude_id=account.id
+        ):
+            existing = uow.accounts.find_by_email(address)
+            if existing is not None:
+                events.record(
+                    DuplicateRegistrationAttempted(
+                        account_id=existing.id,
+                        email=existing.email,
+                        language=existing.language,
+                        at=now,
+                        verified=existing.verified,
+                    )
+                )
+            self._mark_pause(uow, account, now)
+            return
+        self._issue_verification(uow, events, account, now)
 
     # ------------------------------------------------------------------ the waiting page
     def _resend_wait(self, uow: UnitOfWork, account_id: int, now: datetime) -> int:
@@ -310,13 +354,16 @@ class RegistrationMixin(AccountBase):
         return await deps.db.transaction(peek, write=False)
 
     async def change_pending_email(self, ctx: Context, email: str) -> None:
-        """Correct the address of the signed-in, unverified account and send a new
-        verification link to it; the older links stop working.
+        """Correct the address of the signed-in, unverified account: it is kept as
+        the account's ``pending_email`` and a new verification link goes to it;
+        the older links stop working. The account's ``email`` (and the log-in with
+        it) stays until a link to the new address is used.
 
-        No enumeration: when another account has the address, nothing changes
-        and its owner is told by mail (as for a registration with it), and the
-        caller is answered exactly as when it worked. Paused like a resend
-        (``Throttled``); the address is checked as at registration (``Invalid``).
+        No enumeration: when another account has the address, it is kept all the
+        same, no link goes anywhere and its owner is told by mail (as for a
+        registration with it); the caller, the waiting page and ``/api/v1/me`` are
+        answered exactly as when it is free. Paused like a resend (``Throttled``);
+        the address is checked as at registration (``Invalid``).
         """
         deps = self._d
         actor = _unverified(ctx.actor)
@@ -327,45 +374,18 @@ class RegistrationMixin(AccountBase):
             account = _unverified_account(uow, actor)
             now = deps.clock.now()
             self._check_resend_pause(uow, account.id, now)
-            if address == account.email:
-                if not self._mail_allowed(uow, address, now):
-                    raise self._mail_cap_reached(now)
-                self._issue_verification(uow, events, account, now)
-                return
-            # Whatever follows, the links to the old address stop working.
-            uow.tokens.delete_for_account(account.id, [TokenPurpose.VERIFY_EMAIL])
-            if "email" in uow.accounts.clashes(email=address, exclude_id=account.id):
-                existing = uow.accounts.find_by_email(address)
-                if existing is not None and self._mail_allowed(uow, address, now):
-                    events.record(
-                        DuplicateRegistrationAttempted(
-                            account_id=existing.id,
-                            email=existing.email,
-                            language=existing.language,
-                            at=now,
-                            verified=existing.verified,
-                        )
-                    )
-                self._mark_pause(uow, account, now)
-                return
-            if not self._mail_allowed(uow, address, now):
-                raise self._mail_cap_reached(now)
-            try:
-                account = uow.accounts.update(account.id, email=address)
-            except Conflict:  # registered a moment ago: as above, say nothing
-                self._mark_pause(uow, account, now)
-                return
-            record_audit(
-                uow, ctx, AuditAction.ACCOUNT_EMAIL_CHANGE, at=now, subject_account_id=account.id
-            )
-            self._issue_verification(uow, events, account, now)
+            pending = None if address == account.email else address
+            if pending != account.pending_email:
+                account = uow.accounts.update(account.id, pending_email=pending)
+            self._send_link(uow, events, account, now)
 
         await run_write(deps, script)
         log.info("pending_email_changed", account_id=actor.account_id)
 
     def _mark_pause(self, uow: UnitOfWork, account: Account, now: datetime) -> None:
-        """Start the resend pause as a sent link would (a token nobody receives),
-        so the answer and the page that follows are the same as after a change."""
+        """Start the resend pause as a sent link would (a token nobody receives:
+        the older links die alike), so the answer and the page that follows are
+        the same as after a change."""
         self._issue_link_token(
             uow,
             account,

@@ -339,6 +339,7 @@ def _account_entry(account: Account, nik: str | None) -> dict[str, Any]:
         "language": account.language,
         "created_at": _iso(account.created_at),
         "email_verified_at": _iso(account.email_verified_at),
+        "pending_email": account.pending_email,
     }
 
 

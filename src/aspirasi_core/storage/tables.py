@@ -98,6 +98,9 @@ accounts = Table(
     # A password typed by a super admin, to be changed at the first log-in (since
     # 0009_staff_invitations).
     Column("must_change_password", Boolean, nullable=False, server_default=false()),
+    # The address an unverified account asked its links to go to (since
+    # 0014_pending_email): it becomes ``email`` when such a link is used.
+    Column("pending_email", String(254), nullable=True),
     Index("ix_accounts_role_agency_id_id", "role", "agency_id", "id"),
     partial_index("uq_accounts_username_verified", "username", "email_verified_at IS NOT NULL"),
     partial_index("uq_accounts_nik_index_verified", "nik_index", "email_verified_at IS NOT NULL"),

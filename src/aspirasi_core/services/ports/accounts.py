@@ -55,7 +55,7 @@ class AccountRepository(Protocol):
 
     def update(self, account_id: int, **fields: Any) -> Account:
         """Change columns: email, username, full_name, language, password_hash,
-        email_verified_at, role, agency_id, permissions, is_active."""
+        email_verified_at, role, agency_id, permissions, is_active, pending_email."""
 
     def rehash_password(
         self, account_id: int, *, old_hash: str, new_hash: str, auth_version: int
@@ -68,7 +68,7 @@ class AccountRepository(Protocol):
     def anonymise(self, account_id: int, *, auth_version: int, now: datetime) -> bool:
         """Empty the account of personal data (its owner deleted it): placeholder
         e-mail and username (``deleted:<id>``, which no real one can be), no name,
-        NIK, password or permissions, inactive, ``deleted_at`` = ``now``, a new auth
+        NIK, pending e-mail, password or permissions, inactive, ``deleted_at`` = ``now``, a new auth
         version. Only if it is active, not deleted and still has ``auth_version``
         (its password did not change since it was checked); whether it did."""
 

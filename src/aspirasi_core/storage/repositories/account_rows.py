@@ -32,6 +32,7 @@ ACCOUNT_COLUMNS = (
     a.c.auth_version,
     a.c.deleted_at,
     a.c.must_change_password,
+    a.c.pending_email,
 )
 SELECT_ACCOUNT = select(*ACCOUNT_COLUMNS)
 
@@ -55,4 +56,5 @@ def account_from_row(row: Any) -> Account:
         auth_version=row.auth_version,
         deleted_at=row.deleted_at,
         must_change_password=bool(row.must_change_password),
+        pending_email=row.pending_email,
     )

@@ -54,6 +54,7 @@ _UPDATABLE = frozenset(
         "permissions",
         "is_active",
         "must_change_password",
+        "pending_email",
         # Beyond the port's list: correcting or erasing a NIK (UU 27/2022 rights).
         "nik_encrypted",
         "nik_index",
@@ -197,7 +198,7 @@ class SqlAccountRepository(AccountListReads):
 
     def update(self, account_id: int, **fields: Any) -> Account:
         """Change columns: email, username, full_name, language, password_hash,
-        email_verified_at, role, agency_id, permissions, is_active (and the three
+        email_verified_at, role, agency_id, permissions, is_active, pending_email (and the three
         ``nik_*`` columns). Raises ``NotFound`` for an unknown id and ``Conflict``
         (``duplicate``) when a unique field clashes."""
         check_fields(fields, _UPDATABLE)
@@ -208,8 +209,9 @@ class SqlAccountRepository(AccountListReads):
                 raise not_found("account", account_id)
             return found
         values = dict(fields)
-        if "email" in values:
-            values["email"] = values["email"].lower()
+        for key in ("email", "pending_email"):
+            if values.get(key) is not None:
+                values[key] = values[key].lower()
         if "username" in values:
             values["username"] = values["username"].lower()
         if "permissions" in values:
@@ -247,6 +249,7 @@ class SqlAccountRepository(AccountListReads):
                 nik_encrypted=None,
                 nik_index=None,
                 nik_masked=None,
+                pending_email=None,
                 auth_version=a.c.auth_version + 1,
                 deleted_at=now,
             )

@@ -60,6 +60,10 @@ class AccountOut(Shape):
     #: Set when the owner deleted the account (its personal data is gone).
     deleted_at: str | None
     nik_masked: str | UnsetType | None = UNSET
+    #: One's own account only: the address asked for on the waiting page, where
+    #: the verification links go (``email`` becomes it once one is used); null
+    #: when none was asked for. The same whether or not another account has it.
+    pending_email: str | UnsetType | None = UNSET
 
 
 def account_json(a: Account, *, own: bool = False) -> AccountOut:
@@ -77,6 +81,7 @@ def account_json(a: Account, *, own: bool = False) -> AccountOut:
         created_at=iso(a.created_at),
         deleted_at=iso(a.deleted_at),
         nik_masked=a.nik_masked if own or a.nik_masked else UNSET,
+        pending_email=a.pending_email if own else UNSET,
     )
 
 
