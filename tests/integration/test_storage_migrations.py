@@ -596,3 +596,43 @@ def test_location_columns_come_empty_and_go_again(database_url) -> None:
             assert conn.execute(text("SELECT ticket FROM messages")).scalar_one() == "T-1"
     finally:
         engine.dispose()
+
+
+def test_pending_email_and_replaced_ratings_come_empty_and_go_again(database_url) -> None:
+    """0014_pending_email: accounts have no pending address and no rating was
+    replaced yet; downgrading drops the column and the table, keeping the rest."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from aspirasi_core.storage.tables import accounts
+
+    upgrade(database_url, target="0013_location")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, username, full_name, role, created_at,"
+                    " password_hash) VALUES (1, 'ani@example.org', 'ani', 'Ani', 'user', :t, 'x')"
+                ),
+                {"t": T0},
+            )
+        upgrade(engine)
+        assert _diff(engine) == []
+        with engine.begin() as conn:
+            assert conn.execute(select(accounts.c.pending_email)).scalar_one() is None
+            assert conn.execute(text("SELECT count(*) FROM replaced_ratings")).scalar_one() == 0
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(make_config(conn), "0013_location")
+        inspector = inspect(engine)
+        assert "pending_email" not in {c["name"] for c in inspector.get_columns("accounts")}
+        assert "replaced_ratings" not in inspector.get_table_names()
+        with engine.connect() as conn:
+            assert (
+                conn.execute(text("SELECT email FROM accounts")).scalar_one() == "ani@example.org"
+            )
+    finally:
+        engine.dispose()

@@ -173,3 +173,43 @@ async def test_log_lines_name_the_agency_and_a_progress_update_is_an_update(
     assert lines[1].agency_id == world.agencies["pupr"]
     assert [line.moves for line in lines] == [True, True, True, False]
     assert log_line(log[1], name_agency=False).text == "Forwarded to the agency in charge"
+
+
+async def test_rating_again_after_a_reopening_keeps_the_earlier_rating(world: World) -> None:
+    """The rating of the first answer is not lost when the new answer is rated:
+    whoever sees the rating (its sender, the agency's staff, the admins) sees the
+    earlier one too, with its comment; others see neither."""
+    app = world.app
+    message = await world.drive(Status.DONE)
+    first = await app.messages.rate(world.ctx("ani"), message.id, 1, "Belum diperbaiki.")
+    world.clock.advance(days=1)
+    await app.messages.act(world.ctx("admin"), message.id, "reopen", reason="Cek lagi.")
+    await app.messages.act(world.ctx("op_pupr"), message.id, "reply", answer="Sudah ditambal.")
+    # done again, not rated yet: the first rating is the one on record
+    waiting = await app.queries.message(world.ctx("ani"), message.id)
+    assert "rate" in waiting.actions and waiting.replaced_ratings == ()
+    world.clock.advance(hours=2)
+    second = await app.messages.rate(world.ctx("ani"), message.id, 4, "Sekarang sudah baik.")
+    for reader in ("ani", "op_pupr", "admin"):
+        d = await app.queries.message(world.ctx(reader), message.id)
+        assert d.rating is not None and (d.rating.stars, d.rating.comment) == (4, second.comment)
+        [earlier] = d.replaced_ratings
+        assert (earlier.stars, earlier.comment) == (1, "Belum diperbaiki.")
+        assert earlier.created_at == first.created_at
+        assert earlier.replaced_at == second.created_at
+    with pytest.raises(NotFound):
+        await app.queries.message(world.ctx("op_dinkes"), message.id)
+    # the sender's own copy of their data holds it too
+    export = await app.data_rights.export(world.ctx("ani"))
+    try:
+        import json
+        import zipfile
+
+        with zipfile.ZipFile(export.file) as archive:
+            data = json.loads(archive.read("data.json"))
+    finally:
+        export.file.close()
+    [entry] = [m for m in data["messages"] if m["ticket"] == message.ticket]
+    assert [(r["stars"], r["comment"]) for r in entry["replaced_ratings"]] == [
+        (1, "Belum diperbaiki.")
+    ]

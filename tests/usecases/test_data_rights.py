@@ -355,13 +355,23 @@ async def test_deletion_masks_the_personal_data_typed_into_messages_and_rating(
     await app.messages.act(world.ctx("op_pupr"), msg.id, "start")
     await app.messages.act(world.ctx("op_pupr"), msg.id, "reply", answer="Sudah.")
     await app.messages.rate(world.ctx("ani"), msg.id, 2, "Telepon saya 0812 3456 7890.")
+    # reopened, answered again and rated anew: the earlier rating is kept, masked alike
+    world.clock.advance(minutes=1)
+    await app.messages.act(world.ctx("admin"), msg.id, "reopen", reason="Cek lagi.")
+    await app.messages.act(world.ctx("op_pupr"), msg.id, "reply", answer="Sudah lagi.")
+    world.clock.advance(minutes=1)
+    await app.messages.rate(world.ctx("ani"), msg.id, 2, "Surel saya ani@example.org.")
     plain = await app.messages.submit(world.ctx("ani"), SubmitInput("Lampu", "Lampu mati."))
     before = await app.queries.message(world.ctx("admin"), msg.id)
+    assert "3456" in before.replaced_ratings[0].comment
 
     await app.data_rights.delete_account(world.ctx("ani"), PASSWORD)
 
     after = await app.queries.message(world.ctx("admin"), msg.id)
+    [earlier] = after.replaced_ratings
     shown = f"{after.message.subject} {after.message.body} {after.rating.comment}"  # type: ignore[union-attr]
+    shown += f" {earlier.comment}"
+    assert earlier.comment.startswith("Telepon saya") and earlier.stars == 2
     for raw in ("3456", "ani@example.org", NIKS[0]):
         assert raw not in shown
     assert after.message.body.startswith("Hubungi saya di 0812")

@@ -210,3 +210,33 @@ def test_classifying_groups_sub_categories_and_refuses_a_mismatch_in_the_form(
     # The choices are kept: the category chosen, to correct the sub-category.
     assert f'<option value="{web.ids["cat_aspirasi"]}" selected>' in r.text  # type: ignore[attr-defined]
     assert status_of(web, mid) == "submitted"
+
+
+def test_the_earlier_rating_stays_visible_after_rating_anew(web: WebWorld) -> None:
+    """Rating a reopened message anew keeps the first rating and its comment, on
+    the sender's page, the staff's detail page and the API, in both languages."""
+    mid = submit(web)
+    forward_to(web, mid)
+    _act(web, "op_pupr", mid, "start")
+    _act(web, "op_pupr", mid, "reply", answer="Sudah diperbaiki.")
+    login(web, "ani")
+    first = _post(web, f"/my/messages/{mid}/rating", stars="1", comment="Lubangnya masih ada")
+    assert first.status_code == 303  # type: ignore[attr-defined]
+    _act(web, "admin", mid, "reopen", reason="Periksa lagi di lokasi.")
+    _act(web, "op_pupr", mid, "reply", answer="Sudah diaspal ulang.")
+    assert _post(web, f"/my/messages/{mid}/rating", stars="5", comment="Mantap").status_code == 303  # type: ignore[attr-defined]
+    page = text_of(web.client.get(f"/messages/{mid}").text)
+    assert "5 dari 5 bintang" in page and "Mantap" in page
+    assert "Penilaian sebelumnya" in page
+    assert "1 dari 5 bintang" in page and "Lubangnya masih ada" in page
+    english = text_of(web.client.get(f"/messages/{mid}?lang=en").text)
+    assert "Earlier ratings" in english and "1 of 5 stars" in english
+    api = web.client.get(f"/api/v1/messages/{mid}").json()
+    assert api["rating"]["stars"] == 5
+    assert [(r["stars"], r["comment"]) for r in api["replaced_ratings"]] == [
+        (1, "Lubangnya masih ada")
+    ]
+    for staff in ("op_pupr", "admin"):
+        login(web, staff)
+        detail = text_of(web.client.get(f"/backoffice/messages/{mid}").text)
+        assert "Penilaian sebelumnya" in detail and "Lubangnya masih ada" in detail, staff

@@ -346,12 +346,26 @@ class Reply:
 class Rating:
     """The citizen's satisfaction with a done message: one per outcome (a message
     reopened by oversight and done again may be rated anew; the new rating takes
-    the old one's place, which its oversight review keeps)."""
+    the old one's place, and the old one is kept as a :class:`ReplacedRating`)."""
 
     message_id: int
     stars: int
     comment: str
     created_at: datetime
+
+
+@attrs.frozen
+class ReplacedRating:
+    """A rating of an earlier outcome, kept when the message, reopened by
+    oversight and done again, was rated anew (since 0014_pending_email). Whoever
+    may see the message's rating sees these too."""
+
+    message_id: int
+    stars: int
+    comment: str
+    #: When it was given, and when the new rating took its place.
+    created_at: datetime
+    replaced_at: datetime
 
 
 @attrs.frozen

@@ -273,6 +273,16 @@ class DataExporter:
                 if rating
                 else None
             ),
+            # The ratings of earlier outcomes, which a new one replaced.
+            "replaced_ratings": [
+                {
+                    "stars": r.stars,
+                    "comment": r.comment,
+                    "created_at": _iso(r.created_at),
+                    "replaced_at": _iso(r.replaced_at),
+                }
+                for r in uow.messages.replaced_ratings(message.id)
+            ],
         }
 
     def _write_zip(self, plan: _ExportPlan) -> DataExport:

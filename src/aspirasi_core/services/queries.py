@@ -29,6 +29,7 @@ from ..domain.model import (
     LogEntry,
     Message,
     Rating,
+    ReplacedRating,
     Reply,
     Subcategory,
     Visibility,
@@ -78,6 +79,9 @@ class MessageDetail:
     sender_hidden: bool = False
     #: The sender deleted their account (``author`` is then None).
     author_deleted: bool = False
+    #: The ratings of earlier outcomes that ``rating`` replaced (the message was
+    #: reopened by oversight and done again), oldest first: for whoever sees ``rating``.
+    replaced_ratings: tuple[ReplacedRating, ...] = ()
 
 
 def for_sender(log: Sequence[LogEntry]) -> tuple[LogEntry, ...]:
@@ -147,6 +151,7 @@ class QueryService(ListQueries):
                     email=author_account.email if actor.is_staff else None,
                 )
             rating = uow.messages.rating(message.id)
+            replaced = tuple(uow.messages.replaced_ratings(message.id)) if rating else ()
             internal = deps.policy.reads_internal(actor, message, deps.scopes_for(actor, uow))
             log: Sequence[LogEntry] = uow.messages.log(message.id)
             if not internal:
@@ -176,6 +181,7 @@ class QueryService(ListQueries):
                 actions=self._actions(actor, message, rating_stands(message, rating)),
                 sender_hidden=hidden,
                 author_deleted=deleted,
+                replaced_ratings=replaced,
             )
 
         detail = await deps.db.transaction(script, write=False)

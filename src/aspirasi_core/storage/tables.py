@@ -294,6 +294,20 @@ ratings = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+#: The ratings a new one replaced (a message reopened by oversight, done again and
+#: rated anew), oldest first. Since 0014_pending_email.
+replaced_ratings = Table(
+    "replaced_ratings",
+    metadata,
+    pk(),
+    fk("message_id", "messages.id", nullable=False),
+    Column("stars", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("replaced_at", UTCDateTime, nullable=False),
+    Index("ix_replaced_ratings_message_id_id", "message_id", "id"),
+)
+
 notifications = Table(
     "notifications",
     metadata,

@@ -15,7 +15,16 @@ from typing import Protocol
 
 import attrs
 
-from ...domain.model import Attachment, LogEntry, Message, Rating, Reply, Status, Visibility
+from ...domain.model import (
+    Attachment,
+    LogEntry,
+    Message,
+    Rating,
+    ReplacedRating,
+    Reply,
+    Status,
+    Visibility,
+)
 from ...domain.policy import MessageScope
 
 
@@ -199,7 +208,7 @@ class MessageRepository(Protocol):
         compare-and-set on ``storage_key`` (False when it no longer matches)."""
 
     def deidentify_author(self, author_id: int, mask: Callable[[str], str]) -> int:
-        """Pass the subjects, bodies and rating comments of the author's messages
+        """Pass the subjects, bodies and rating comments (the replaced ones' too) of the author's messages
         through ``mask`` (personal data out), without changing the messages'
         ``updated_at`` or version; the public copies become NULL (nothing is left
         to mask). Returns how many texts changed."""
@@ -238,9 +247,13 @@ class MessageRepository(Protocol):
         """Raises ``Conflict`` (code ``rating_exists``) when already rated."""
 
     def replace_rating(self, rating: Rating) -> None:
-        """Put ``rating`` in the place of the message's rating (a new outcome's)."""
+        """Put ``rating`` in the place of the message's rating (a new outcome's);
+        the old one is kept among :meth:`replaced_ratings`."""
 
     def rating(self, message_id: int) -> Rating | None: ...
+
+    def replaced_ratings(self, message_id: int) -> builtins.list[ReplacedRating]:
+        """The message's ratings that newer ones replaced, oldest first."""
 
     def all_by_author(self, author_id: int, *, after_id: int, limit: int) -> builtins.list[Message]:
         """Every message of the author, withdrawn ones too, oldest first (ids after

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ...domain.model import Attachment
 from ...services.ports import NewAttachment
-from ..tables import ratings
+from ..tables import ratings, replaced_ratings
 from .message_rows import CHUNK, CLOSED_STATUSES, GET_ATTACHMENT, att, attachment_from_row, m
 
 
@@ -169,6 +169,17 @@ class MessageAttachmentRows:
                     .where(ratings.c.message_id == comment.message_id)
                     .values(comment=masked)
                 )
+        rr = replaced_ratings
+        earlier = self._conn.execute(
+            select(rr.c.id, rr.c.comment)
+            .select_from(rr.join(m, m.c.id == rr.c.message_id))
+            .where(m.c.author_id == author_id, rr.c.comment != "")
+        ).all()
+        for comment in earlier:
+            masked = mask(comment.comment)
+            if masked != comment.comment:
+                changed += 1
+                self._conn.execute(update(rr).where(rr.c.id == comment.id).values(comment=masked))
         return changed
 
     def refresh_public_copies(

@@ -9,8 +9,16 @@ import attrs
 from sqlalchemy import insert, select, update
 
 from ...domain.errors import Conflict
-from ...domain.model import Attachment, LogEntry, Rating, Reply, Status, Visibility
-from ..tables import ratings, replies
+from ...domain.model import (
+    Attachment,
+    LogEntry,
+    Rating,
+    ReplacedRating,
+    Reply,
+    Status,
+    Visibility,
+)
+from ..tables import ratings, replaced_ratings, replies
 from ._util import execute_unique
 from .log_chain import chain_values
 from .message_attachments import MessageAttachmentRows
@@ -169,12 +177,40 @@ class MessageHistoryRows(MessageAttachmentRows):
         )
 
     def replace_rating(self, rating: Rating) -> None:
-        """Put ``rating`` in the place of the message's rating (a new outcome's)."""
+        """Put ``rating`` in the place of the message's rating (a new outcome's);
+        the old one is kept among :meth:`replaced_ratings`."""
+        old = self.rating(rating.message_id)
+        if old is not None:
+            self._conn.execute(
+                insert(replaced_ratings).values(
+                    message_id=old.message_id,
+                    stars=old.stars,
+                    comment=old.comment,
+                    created_at=old.created_at,
+                    replaced_at=rating.created_at,
+                )
+            )
         self._conn.execute(
             update(ratings)
             .where(ratings.c.message_id == rating.message_id)
             .values(stars=rating.stars, comment=rating.comment, created_at=rating.created_at)
         )
+
+    def replaced_ratings(self, message_id: int) -> list[ReplacedRating]:
+        r = replaced_ratings
+        rows = self._conn.execute(
+            select(r).where(r.c.message_id == message_id).order_by(r.c.id)
+        ).all()
+        return [
+            ReplacedRating(
+                message_id=row.message_id,
+                stars=row.stars,
+                comment=row.comment,
+                created_at=row.created_at,
+                replaced_at=row.replaced_at,
+            )
+            for row in rows
+        ]
 
     def rating(self, message_id: int) -> Rating | None:
         row = self._conn.execute(select(ratings).where(ratings.c.message_id == message_id)).first()

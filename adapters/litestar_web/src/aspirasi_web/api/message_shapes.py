@@ -153,6 +153,15 @@ class RatingOut(Shape):
     message_id: int | UnsetType = UNSET
 
 
+class ReplacedRatingOut(Shape):
+    """A rating of an earlier outcome, which a new one replaced."""
+
+    stars: int
+    comment: str
+    created_at: str | None
+    replaced_at: str | None
+
+
 class MessageDetailOut(MessageSummary, kw_only=True):
     body: str
     category: CategoryOut | None
@@ -163,6 +172,9 @@ class MessageDetailOut(MessageSummary, kw_only=True):
     author_deleted: bool
     reply: ReplyOut | None
     rating: RatingOut | None
+    #: The ratings of earlier outcomes (the message was reopened by oversight,
+    #: done again and rated anew), oldest first; seen by whoever sees ``rating``.
+    replaced_ratings: list[ReplacedRatingOut]
     log: list[LogEntryOut]
     #: What the reader may do now.
     actions: list[str]
@@ -208,6 +220,15 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
         author_deleted=d.author_deleted,
         reply=reply,
         rating=rating,
+        replaced_ratings=[
+            ReplacedRatingOut(
+                stars=r.stars,
+                comment=r.comment,
+                created_at=iso(r.created_at),
+                replaced_at=iso(r.replaced_at),
+            )
+            for r in d.replaced_ratings
+        ],
         log=[log_json(e, staff=actor.is_staff) for e in d.log],
         actions=sorted(d.actions),
         latitude=UNSET if m.latitude is None else m.latitude,
