@@ -138,3 +138,21 @@ def test_return_follow_up_and_reopen_after_a_poor_rating(
     open_message(op, staff_page, subject)
     expect(op.page.locator("main dl .deadline")).to_be_visible()
     expect(op.page.locator("form#reply")).to_be_visible()
+
+    # 5. Answered again, rated anew: the first rating stays visible, with its comment.
+    with server.api(*OPERATOR) as api:
+        answer = {"answer": "Lampu sudah diganti."}
+        assert api.post(f"/api/v1/messages/{message_id}/reply", json=answer).status_code == 200
+    open_message(citizen, f"/messages/{message_id}", subject)
+    citizen.page.locator("label.star").nth(4).click()
+    citizen.page.get_by_label(citizen.label("Comment")).fill("Sudah menyala.")
+    citizen.page.get_by_role("button", name=citizen.t("Send the rating")).click()
+    citizen.page.wait_for_load_state()
+    citizen.expect_text(citizen.t("Thank you for your rating."))
+    earlier = citizen.page.locator("ul.replaced-ratings")
+    expect(citizen.page.get_by_role("heading", name=citizen.t("Earlier ratings"))).to_be_visible()
+    expect(earlier).to_contain_text(citizen.t("%(stars)s of 5 stars", stars=1))
+    expect(earlier).to_contain_text("Lampu masih padam.")
+    citizen.axe("message page with an earlier rating")
+    op.goto(staff_page)
+    expect(op.page.locator("ul.replaced-ratings")).to_contain_text("Lampu masih padam.")
