@@ -38,6 +38,7 @@ from .outbox import OutboxDispatcher
 from .privacy import PrivacyService, RevealedSender
 from .queries import BackofficeQuery, MessageDetail, PublicMessage, QueryService, TrackedMessage
 from .sop import SopService
+from .statistics import PlannerStatistics
 
 
 @attrs.define
@@ -102,6 +103,7 @@ class Aspirasi:
                     accounts.sweep_unverified,
                     audit.sweep,
                     log_chain.sweep,
+                    PlannerStatistics(deps).sweep,
                 ),
             ),
             idempotency=idempotency,

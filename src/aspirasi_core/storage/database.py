@@ -59,7 +59,13 @@ from ..services.ports import (
 )
 from ..services.ports.followups import FollowupRepository, ReviewRepository
 from . import faults
-from .engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB, WRITE_OPTION, make_engine
+from .engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_CACHE_KIB,
+    WRITE_OPTION,
+    make_engine,
+    refresh_statistics,
+)
 from .repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -296,6 +302,13 @@ class SqlDatabase:
         """``SELECT 1`` on a pooled connection, in the calling thread; faults come out
         as :class:`~aspirasi_core.domain.errors.Unavailable`."""
         self._run(lambda uow: uow.connection.exec_driver_sql("SELECT 1").scalar(), write=False)
+
+    def refresh_statistics(self) -> None:
+        """Refresh the query planner's statistics (SQLite: a sampled ``ANALYZE``,
+        see :func:`.engine.refresh_statistics`; PostgreSQL: nothing), in the
+        calling thread."""
+        if self.dialect == "sqlite":
+            self._attempt(lambda uow: refresh_statistics(uow.connection), True, False)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

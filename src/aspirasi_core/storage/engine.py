@@ -183,3 +183,26 @@ def _postgresql_engine(url: URL, engine_kwargs: dict[str, Any], threads: int) ->
         engine_kwargs.setdefault("pool_size", threads)
         engine_kwargs.setdefault("max_overflow", 8)
     return create_engine(url, connect_args=connect_args, **engine_kwargs)
+
+
+#: Rows SQLite's ``ANALYZE`` samples per index (``PRAGMA analysis_limit``): enough
+#: for the planner to tell a covering index from another with the same columns in
+#: front, and ~30 ms for every table at 1M messages, where a full ``ANALYZE``
+#: reads the whole file.
+SQLITE_ANALYSIS_LIMIT = 400
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Refresh the query planner's statistics, in ``conn``'s transaction.
+
+    SQLite gathers none by itself: without them it weighs indexes with the same
+    leading columns as equal, and can take one that makes it read every row of a
+    range from the table (the evaluator's year at 1M messages: ~4 s against
+    ~0.3 s). It runs ``ANALYZE`` with a small :data:`SQLITE_ANALYSIS_LIMIT`, as
+    SQLite's documentation recommends for long-lived applications (``PRAGMA
+    optimize``, which in SQLite 3.40 analyzes only tables the connection has
+    queried). PostgreSQL's autovacuum keeps its own statistics: nothing to do."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+    conn.exec_driver_sql("ANALYZE")

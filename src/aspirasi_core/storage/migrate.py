@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 
-from .engine import WRITE_OPTION, make_engine
+from .engine import WRITE_OPTION, make_engine, refresh_statistics
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -104,6 +104,9 @@ def upgrade(
         finally:
             if sqlite:
                 _raw_sqlite(conn).execute("PRAGMA foreign_keys=ON")
+        if sqlite:
+            with conn.begin():
+                refresh_statistics(conn)
 
 
 def _raw_sqlite(conn: Connection) -> Any:

@@ -78,6 +78,11 @@ class Database(Protocol):
         """:meth:`transaction` in the calling thread (sweeps, the outbox dispatcher,
         the CLI, migrations, tests); never on the event loop."""
 
+    def refresh_statistics(self) -> None:
+        """Refresh the query planner's statistics, in the calling thread (the
+        sweep of :mod:`aspirasi_core.services.statistics`): a sampled ``ANALYZE``
+        on SQLite, nothing on PostgreSQL (autovacuum keeps them)."""
+
     def ping(self) -> None:
         """Run a trivial statement on a pooled connection (readiness probes); raise
         :class:`~aspirasi_core.domain.errors.Unavailable` when the database does not
