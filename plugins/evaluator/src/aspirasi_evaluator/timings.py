@@ -31,12 +31,10 @@ import attrs
 from sqlalchemy import (
     ColumnElement,
     any_,
+    bindparam,
     case,
     func,
-    literal,
-    null,
     select,
-    union_all,
 )
 
 from aspirasi_core.plugin_types import Transaction
@@ -48,20 +46,6 @@ from .period import DateRange
 STARTED_STATUSES: tuple[str, ...] = ("in_progress", "done")
 
 m = messages
-
-#: The core's index of the milestones (``0008_milestones``), named to SQLite in
-#: the medians' statements: without statistics (the service never runs
-#: ``ANALYZE``) SQLite took this plugin's ``(agency_id, status, created_at,
-#: due_at)`` index for the counts and the overall middle, equal to it for the
-#: range but without the milestones, and read ~300,000 table rows for a year at
-#: 1M messages (~4 s against ~0.3 s).
-MILESTONES_INDEX = "ix_messages_agency_id_status_created_at_milestones"
-
-
-def _milestones(stmt: Any) -> Any:
-    """``stmt`` reading ``messages`` through :data:`MILESTONES_INDEX` on SQLite
-    (``INDEXED BY``; other dialects ignore the hint)."""
-    return stmt.with_hint(m, f"INDEXED BY {MILESTONES_INDEX}", "sqlite")
 
 
 @attrs.frozen
@@ -152,42 +136,49 @@ def _with_ratings(out: Timings, sums: dict[Any, tuple[int, int]]) -> Timings:
 # ----------------------------------------------------------------------------- SQLite
 
 
-def _middle(where: list[Any], value: Any, count: int, key: Any) -> Any:
-    """``(key, median, count)`` of ``value`` over the ``count`` rows of ``where``:
-    the mean of the middle one or two in ascending order (``LIMIT``/``OFFSET``:
-    a bounded sort of one index range)."""
+def _middle(where: list[Any], value: Any) -> Any:
+    """The mean of the middle one or two values of ``where`` in ascending order
+    (``LIMIT :take OFFSET :skip``: a bounded sort of one index range); the
+    parameters come from :func:`_bounds`."""
     middle = (
-        _milestones(select(value.label("v")))
+        select(value.label("v"))
         .where(*where)
         .order_by(value)
-        .limit(2 - count % 2)
-        .offset((count - 1) // 2)
+        .limit(bindparam("take"))
+        .offset(bindparam("skip"))
         .subquery()
     )
-    return select(key, func.avg(middle.c.v), literal(count))
+    return select(func.avg(middle.c.v))
+
+
+def _bounds(count: int) -> dict[str, int]:
+    """Where the middle of ``count`` ordered values is: one value of an odd
+    count, the two around the middle of an even one."""
+    return {"take": 2 - count % 2, "skip": (count - 1) // 2}
 
 
 def _medians_of(
     conn: Transaction, where: list[Any], value: Any
 ) -> tuple[dict[Any, Median], Median]:
-    """Per agency and overall: the counts in one statement, then every middle in
-    another (a ``UNION ALL``; the overall one keyed NULL)."""
+    """Per agency and overall: the counts in one statement, then the middle of
+    each agency's values and of all of them, one statement each (the same
+    statement for every agency, built and compiled once: a ``UNION ALL`` of a
+    middle per agency cost more to build than to run for a month)."""
     counts = conn.execute(
-        _milestones(select(m.c.agency_id, func.count())).where(*where).group_by(m.c.agency_id)
+        select(m.c.agency_id, func.count()).where(*where).group_by(m.c.agency_id)
     ).all()
     if not counts:
         return {}, Median()
-    middles = [_middle([*where, m.c.agency_id == a], value, n, literal(a)) for a, n in counts]
-    middles.append(_middle(where, value, sum(n for _, n in counts), null()))
-    per_agency: dict[Any, Median] = {}
-    total = Median()
-    for agency, median, count in conn.execute(union_all(*middles)):
-        found = Median(float(median), int(count))
-        if agency is None:
-            total = found
-        else:
-            per_agency[agency] = found
-    return per_agency, total
+    of_agency = _middle([*where, m.c.agency_id == bindparam("agency")], value)
+    per_agency = {
+        agency: Median(
+            float(conn.execute(of_agency, {"agency": agency, **_bounds(n)}).scalar_one()), int(n)
+        )
+        for agency, n in counts
+    }
+    everyone = sum(int(n) for _, n in counts)
+    total = conn.execute(_middle(where, value), _bounds(everyone)).scalar_one()
+    return per_agency, Median(float(total), everyone)
 
 
 def _timings_sqlite(conn: Transaction, rng: DateRange) -> Timings:
