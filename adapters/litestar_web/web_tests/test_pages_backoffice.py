@@ -360,3 +360,35 @@ def test_admin_reforwards_to_another_agency(web: WebWorld) -> None:
     assert web.client.get(f"/backoffice/messages/{mid}").status_code == 404
     login(web, "op_dinkes")
     assert web.client.get(f"/backoffice/messages/{mid}").status_code == 200
+
+
+def test_a_message_of_a_deactivated_agency_still_names_it(web: WebWorld) -> None:
+    """The lists name the agency of an older message after the agency has been
+    deactivated (its name came from the active agencies only: "—"), while the
+    agency filter offers the active ones."""
+    import anyio
+
+    from aspirasi_core.services import Context
+
+    mid = submit(web, subject="Jembatan retak")
+    forward_to(web, mid)
+    name = web.core.deps.db.run_sync(
+        lambda uow: uow.directory.agencies(include_inactive=True), write=False
+    )
+    pupr = next(a for a in name if a.id == web.ids["agency_pupr"])
+
+    async def deactivate() -> None:
+        root = web.core.deps.db.run_sync(lambda uow: uow.accounts.get(web.ids["root"]))
+        await web.core.admin.update_entry(
+            Context(actor=root.actor()), "agency", pupr.id, is_active=False
+        )
+
+    anyio.run(deactivate)
+    login(web, "admin")
+    page = web.client.get("/backoffice/messages")
+    assert page.status_code == 200
+    start = page.text.index(f"/backoffice/messages/{mid}")
+    row = page.text[start : page.text.index("</tr>", start)]
+    assert pupr.name in row
+    choices = page.text.split('name="agency"')[1].split("</select>")[0]
+    assert f'value="{pupr.id}"' not in choices

@@ -231,6 +231,18 @@ class AdminService(StaffMixin):
     async def categories(self) -> list[Category]:
         return await self._d.db.transaction(lambda uow: uow.directory.categories(), write=False)
 
+    async def directory(self) -> tuple[list[Category], list[Agency]]:
+        """The categories and every agency, inactive ones too (a staff page names
+        the agency of an older message), in one read: what the back office's lists
+        show beside each message."""
+        return await self._d.db.transaction(
+            lambda uow: (
+                uow.directory.categories(),
+                uow.directory.agencies(include_inactive=True),
+            ),
+            write=False,
+        )
+
     async def subcategories(
         self, category_id: int | None = None, *, include_inactive: bool = False
     ) -> list[Subcategory]:

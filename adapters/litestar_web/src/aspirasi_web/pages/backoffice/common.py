@@ -84,13 +84,12 @@ async def directory(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 async def names_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Names of agencies (also inactive ones, for old messages) and categories."""
-    app = core(request)
-    categories = await app.admin.categories()
-    agencies = await app.admin.agencies()
+    """Names of agencies (also inactive ones, for old messages) and categories,
+    in one read; ``agencies`` (a filter's choices) are the active ones."""
+    categories, agencies = await core(request).admin.directory()
     return {
         "category_names": {c.id: c.name for c in categories},
         "agency_names": {a.id: a.name for a in agencies},
         "categories": categories,
-        "agencies": agencies,
+        "agencies": [a for a in agencies if a.is_active],
     }
