@@ -303,3 +303,35 @@ def test_a_resend_to_a_taken_address_sends_no_link_to_the_old_one(
     assert len(mails_to(web, "ani@example.org")) == before_owner + 1
     assert verification_links(web, "ani@example.org") == links
     assert "ani@example.org" in web.client.get("/verify-pending").text
+
+
+def test_an_api_client_corrects_the_address_with_nothing_but_its_token(
+    clocked: tuple[WebWorld, FakeClock],
+) -> None:
+    """POST /api/v1/auth/verification-email: the API twin of the waiting page's
+    form, answered alike for a free and a taken address, checked like a
+    registration's address, and refused once the account is verified."""
+    web, clock = clocked
+    unverify(web, "budi")
+    bearer = {"Authorization": f"Bearer {web.token('budi')}"}
+    url = "/api/v1/auth/verification-email"
+    answers = []
+    for address in ("budi.baru@example.org", "ani@example.org"):
+        clock.advance(seconds=61)
+        links = len(verification_links(web, address))
+        r = web.client.post(url, json={"email": address}, headers=bearer)
+        answers.append((r.status_code, r.json()))
+        me = web.client.get("/api/v1/me", headers=bearer).json()
+        assert me["pending_email"] == address and me["email"] == "budi@example.org"
+        assert len(verification_links(web, address)) == links + (address != "ani@example.org")
+    assert answers[0] == answers[1] == (202, {"status": "verification_sent"})
+    clock.advance(seconds=61)
+    bad = web.client.post(url, json={"email": "bukan-alamat"}, headers=bearer)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    verified = {"Authorization": f"Bearer {web.token('ani')}"}
+    assert (
+        web.client.post(url, json={"email": "x@example.org"}, headers=verified).status_code == 409
+    )
+    web.client.cookies.clear()  # no session, no token: who asks?
+    assert web.client.post(url, json={"email": "x@example.org"}).status_code == 401

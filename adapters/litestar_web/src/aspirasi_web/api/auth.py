@@ -21,7 +21,15 @@ from aspirasi_core.services import Context, RegisterInput
 from ..context import Core, Ctx, credentials, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
-from .bodies import ForgotBody, LoginBody, RegisterBody, ResetBody, VerifyBody, fields_of
+from .bodies import (
+    ForgotBody,
+    LoginBody,
+    PendingEmailBody,
+    RegisterBody,
+    ResetBody,
+    VerifyBody,
+    fields_of,
+)
 from .common import API, PUBLIC, require_actor
 from .shapes import LoginOut, StatusOut, account_json, iso
 
@@ -108,6 +116,25 @@ async def resend_verification(request: Request[Any, Any, Any], core: Core, ctx: 
     asked too often."""
     require_actor(request, verified=False)
     await core.accounts.resend_verification(ctx)
+    return StatusOut(status="verification_sent")
+
+
+@post(
+    f"{API}/auth/verification-email",
+    tags=TAGS,
+    status_code=HTTP_202_ACCEPTED,
+    summary="Correct the address of an unverified account",
+)
+async def change_verification_email(
+    request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[PendingEmailBody]
+) -> StatusOut:
+    """Body ``{email}``, for the signed-in, unverified account: a new link goes to
+    that address (``pending_email`` in ``/api/v1/me``), and the account's address
+    becomes it once the link is used. The answer is the same whether or not
+    another account has the address (its owner is told by mail). 429 with
+    Retry-After when asked too often, like a resend; 409 once verified."""
+    require_actor(request, verified=False)
+    await core.accounts.change_pending_email(ctx, data.email)
     return StatusOut(status="verification_sent")
 
 
@@ -208,6 +235,7 @@ ROUTES = [
     register,
     verify_email,
     resend_verification,
+    change_verification_email,
     login,
     logout,
     forgot_password,

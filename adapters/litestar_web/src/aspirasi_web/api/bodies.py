@@ -60,6 +60,10 @@ class ForgotBody(Body, frozen=True):
     email: str = ""
 
 
+class PendingEmailBody(Body, frozen=True):
+    email: Annotated[str, Meta(description="The corrected address the link goes to.")] = ""
+
+
 class ResetBody(Body, frozen=True):
     token: Annotated[str, Meta(description="The token of the link in the reset mail.")] = ""
     password: str = ""
