@@ -317,6 +317,10 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("GET", "/api/v1/admin/audit", "root", "none", None, "date_to=2026-02-30", "date_to"),
 ]
 
+#: Routes whose bad-input cases need an account this world does not have: an
+#: unverified one (test_pages_links_and_waiting.py, the API client's correction).
+CASES_ELSEWHERE = {("POST", "/api/v1/auth/verification-email")}
+
 #: Routes whose only input is the path or that take no input worth a case.
 NO_BODY_INPUT = {
     ("GET", "/api/v1/messages/{message_id}/followups"),
@@ -380,7 +384,7 @@ def _send(world: ApiWorld, case: tuple[Any, ...], ids: dict[str, int], lang: str
 def test_every_api_route_with_body_or_query_input_has_a_case(api: ApiWorld) -> None:
     from .test_access_matrix import app_routes
 
-    covered = {(m, t) for m, t, *_ in CASES} | NO_BODY_INPUT
+    covered = {(m, t) for m, t, *_ in CASES} | NO_BODY_INPUT | CASES_ELSEWHERE
     api_routes = [r for r in app_routes(api.app) if r[1].startswith("/api/")]
     assert [r for r in api_routes if r not in covered] == []
 
