@@ -40,6 +40,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/auth/register"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/verify-email"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/resend-verification"): _row(401, 409, 409, 409, 409, 409, 409),
+    ("POST", "/api/v1/auth/verification-email"): _row(401, 409, 409, 409, 409, 409, 409),
     ("POST", "/api/v1/auth/login"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/logout"): _row(401, 204, 204, 204, 204, 204, 204),
     ("POST", "/api/v1/auth/forgot-password"): _row(422, 422, 422, 422, 422, 422, 422),
