@@ -33,7 +33,7 @@ SCOPE_KEY = "aspirasi"
 #: The signed device tokens of a browser (see ``aspirasi_core.security.devices``).
 DEVICE_COOKIE = "aspirasi_device"
 #: The same for API clients: the ``device_token`` of their last log-in, sent back.
-DEVICE_HEADER = b"x-aspirasi-device"
+DEVICE_HEADER = "x-aspirasi-device"
 
 
 @attrs.frozen
@@ -59,11 +59,8 @@ class RequestInfo:
     client_ip: str | None
     language: str
     translator: Translator
-    #: The request's cookies (name → value), parsed once by the middleware.
-    cookies: dict[str, str] = attrs.field(factory=dict, repr=False)
-    #: The request's headers (lower-case name → value; the last of repeated ones).
-    headers: dict[bytes, bytes] = attrs.field(factory=dict, repr=False)
-    #: Cookies and headers handlers ask the middleware to add to the response.
+    #: Cookies (name, value, ``{"max_age": …}``) handlers add to the answer
+    #: (:func:`aspirasi_web.middleware.security_headers` sets them).
     extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)
 
 
@@ -112,9 +109,8 @@ def context(request: Request[Any, Any, Any]) -> Context:
 def device_tokens(request: Request[Any, Any, Any]) -> list[str]:
     """The device tokens the client sent: the ``X-Aspirasi-Device`` header (API
     clients), then the ``aspirasi_device`` cookie (browsers)."""
-    i = info(request)
-    header = i.headers.get(DEVICE_HEADER, b"").decode("latin-1")
-    return split_tokens(header) + split_tokens(i.cookies.get(DEVICE_COOKIE))
+    header = request.headers.get(DEVICE_HEADER)
+    return split_tokens(header) + split_tokens(request.cookies.get(DEVICE_COOKIE))
 
 
 def remember_device(request: Request[Any, Any, Any], token: str | None) -> None:
@@ -122,10 +118,9 @@ def remember_device(request: Request[Any, Any, Any], token: str | None) -> None:
     holds for other accounts (a shared computer)."""
     if not token:
         return
-    i = info(request)
     days = core(request).deps.settings.device_trust_days
-    value = merge_tokens(token, split_tokens(i.cookies.get(DEVICE_COOKIE)))
-    i.extra_cookies.append((DEVICE_COOKIE, value, {"max_age": days * 86400}))
+    value = merge_tokens(token, split_tokens(request.cookies.get(DEVICE_COOKIE)))
+    info(request).extra_cookies.append((DEVICE_COOKIE, value, {"max_age": days * 86400}))
 
 
 def translator(request: Request[Any, Any, Any]) -> Translator:

@@ -33,6 +33,7 @@ from aspirasi_core.domain.errors import (
 from .context import SCOPE_KEY, info
 from .csrf import REFUSED as CSRF_REFUSED
 from .invalid import as_invalid
+from .middleware import request_info
 
 log = structlog.get_logger("aspirasi.web.errors")
 
@@ -174,25 +175,22 @@ def ensure_info(request: Request[Any, Any, Any]) -> bool:
     if SCOPE_KEY in request.scope:
         return True
     translations = request.app.state.get("translations")
-    if translations is None:
-        return False
-    from .context import RequestInfo
-    from .i18n import pick_language
+    if translations is not None:
+        request.scope[SCOPE_KEY] = request_info(request.scope, translations)  # type: ignore[literal-required]
+    return translations is not None
 
-    settings = request.app.state["aspirasi"].deps.settings
-    language = pick_language(
-        request.query_params.get("lang"),
-        request.cookies.get("lang"),
-        request.headers.get("accept-language") if is_api(request) else None,
-        settings.default_language,
-    )
-    request.scope[SCOPE_KEY] = RequestInfo(  # type: ignore[literal-required]
-        request_id="-",
-        client_ip=None,
-        language=language,
-        translator=translations.get(language),
-    )
-    return True
+
+#: Litestar's errors: status → (code, text); a CSRF refusal is code ``csrf``.
+HTTP_ERRORS = {
+    400: ("bad_request", "The request is not valid."),
+    401: ("unauthenticated", "Please log in."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "The page was not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    408: ("body_timeout", "The request arrived too slowly. Please try again."),
+    413: ("too_large", "The request is too large."),
+}
+CSRF_TEXT = "The form has expired. Reload the page and try again."
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -200,29 +198,10 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return domain_error_handler(request, bad)
     status = exc.status_code
     has_ctx = ensure_info(request)
-    t = info(request).translator if has_ctx else None
-    code = {
-        401: "unauthenticated",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "too_large",
-        408: "body_timeout",
-        400: "bad_request",
-    }.get(status, "http_error")
+    code, text = HTTP_ERRORS.get(status, ("http_error", "The request could not be handled."))
     if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED:
-        code = "csrf"
-    text = {
-        "csrf": "The form has expired. Reload the page and try again.",
-        "not_found": "The page was not found.",
-        "too_large": "The request is too large.",
-        "body_timeout": "The request arrived too slowly. Please try again.",
-        "method_not_allowed": "This method is not allowed here.",
-        "unauthenticated": "Please log in.",
-        "forbidden": "You are not allowed to do this.",
-        "bad_request": "The request is not valid.",
-    }.get(code, "The request could not be handled.")
-    detail = t(text) if t else text
+        code, text = "csrf", CSRF_TEXT
+    detail = info(request).translator(text) if has_ctx else text
     # Litestar's own headers (``Allow`` on 405) go with the answer.
     headers = dict(exc.headers or {})
     if is_api(request) or not has_ctx:

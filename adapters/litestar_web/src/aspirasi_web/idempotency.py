@@ -111,9 +111,8 @@ def canonical_request(request: Request[Any, Any, Any], data: Mapping[str, Any]) 
 
 def _client(request: Request[Any, Any, Any]) -> str:
     """A fingerprint of an anonymous client: its address and user agent, hashed."""
-    i = info(request)
-    agent = i.headers.get(b"user-agent", b"").decode("latin-1")
-    return hashlib.sha256(f"{i.client_ip or ''}\0{agent}".encode()).hexdigest()
+    agent = request.headers.get("user-agent", "")
+    return hashlib.sha256(f"{info(request).client_ip or ''}\0{agent}".encode()).hexdigest()
 
 
 def key_request(

@@ -1,7 +1,7 @@
-"""The ASGI middleware of every request: :class:`Authentication` (who asks, through
-Litestar's authentication middleware) and :class:`RequestContextMiddleware`: a
-request id (bound to every log line), the client address and the language before
-routing; security headers and cookies on every response; one log line per request.
+"""Every request: :class:`Authentication` (who asks, through Litestar's
+authentication middleware), :class:`RequestContextMiddleware` (a request id bound to
+every log line, the client address and the language; one log line per request) and
+the ``before_send`` hook :func:`security_headers` (headers and cookies of every answer).
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import Any
 
 import structlog
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 
 from aspirasi_core.domain.errors import Unavailable
 from aspirasi_core.domain.model import Account, Role
@@ -46,19 +47,6 @@ CSP = (
 )
 
 
-def cookie_header(
-    name: str, value: str, *, max_age: int | None, secure: bool, http_only: bool = True
-) -> bytes:
-    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
-    if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    if http_only:
-        parts.append("HttpOnly")
-    if secure:
-        parts.append("Secure")
-    return "; ".join(parts).encode("latin-1")
-
-
 def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]) -> str | None:
     client = scope.get("client")
     peer = client[0] if client else None
@@ -82,13 +70,13 @@ def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str
 GEOLOCATION_OPT = "geolocation"
 
 
-def permissions_policy(scope: Any) -> bytes:
+def permissions_policy(scope: Any) -> str:
     """The Permissions-Policy of a response: no camera, microphone or location,
     except the location for this site on the routes with :data:`GEOLOCATION_OPT`."""
     handler = scope.get("route_handler")
     opt = getattr(handler, "opt", None) or {}
-    where = b"(self)" if opt.get(GEOLOCATION_OPT) else b"()"
-    return b"camera=(), microphone=(), geolocation=" + where
+    where = "(self)" if opt.get(GEOLOCATION_OPT) else "()"
+    return f"camera=(), microphone=(), geolocation={where}"
 
 
 class Authentication(AbstractAuthenticationMiddleware):
@@ -120,66 +108,62 @@ class Authentication(AbstractAuthenticationMiddleware):
                 if account is None:
                     return AuthenticationResult(None, Credentials(bad_bearer=True))
                 return AuthenticationResult(account, Credentials(method="bearer"))
-            token = connection.cookies.get(SESSION_COOKIE)
-            if token:
-                account = await self.accounts.authenticate(token, TokenPurpose.SESSION)
+            session = connection.cookies.get(SESSION_COOKIE)
+            if session:
+                account = await self.accounts.authenticate(session, TokenPurpose.SESSION)
                 if account is not None:
                     return AuthenticationResult(
-                        account, Credentials(method="session", session_token=token)
+                        account, Credentials(method="session", session_token=session)
                     )
         except Unavailable as exc:
             return AuthenticationResult(None, Credentials(fault=exc))
         return AuthenticationResult(None, Credentials())
 
 
-class RequestContextMiddleware:
-    """See the module docstring.
+def request_info(scope: Scope, translations: Translations, request_id: str = "-") -> RequestInfo:
+    """The request's id, client address and language (pages are Indonesian first:
+    many citizens' phones are set to English, so the browser's preference counts
+    only for API clients; people switch with the language links, kept in a cookie)."""
+    settings: Settings = scope["app"].state["aspirasi"].deps.settings
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    api = connection.url.path.startswith("/api/")
+    language = pick_language(
+        connection.query_params.get("lang"),
+        connection.cookies.get(LANG_COOKIE),
+        connection.headers.get("accept-language") if api else None,
+        settings.default_language,
+    )
+    trusted = frozenset(settings.trusted_proxies)
+    return RequestInfo(
+        request_id=request_id,
+        client_ip=_client_ip(scope, dict(scope["headers"]), trusted),
+        language=language,
+        translator=translations.get(language),
+    )
 
-    Configure with ``DefineMiddleware(RequestContextMiddleware, aspirasi=…, translations=…)``.
+
+class RequestContextMiddleware:
+    """A request id (bound to every log line), the :class:`RequestInfo` and one log
+    line per request (the answers' headers and cookies: :func:`security_headers`).
+
+    Configure with ``DefineMiddleware(RequestContextMiddleware, translations=…)``.
     """
 
-    def __init__(self, app: ASGIApp, aspirasi: Aspirasi, translations: Translations) -> None:
+    def __init__(self, app: ASGIApp, translations: Translations) -> None:
         self.app = app
-        self.settings: Settings = aspirasi.deps.settings
         self.translations = translations
-        self.trusted = frozenset(self.settings.trusted_proxies)
-        self.secure = self.settings.env == "production"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope.get("headers", []))
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-        cookie = dict(connection.cookies)
-        query_lang = connection.query_params.get("lang")
-        # Pages are Indonesian first: many citizens' phones are set to English, so
-        # the browser's preference counts only for API clients; people switch with
-        # the language links (remembered in a cookie).
-        path = scope.get("path", "")
-        language = pick_language(
-            query_lang,
-            cookie.get(LANG_COOKIE),
-            headers.get(b"accept-language", b"").decode("latin-1")
-            if path.startswith("/api/")
-            else None,
-            self.settings.default_language,
-        )
         request_id = secrets.token_hex(16)
-        req = RequestInfo(
-            request_id=request_id,
-            client_ip=_client_ip(scope, headers, self.trusted),
-            language=language,
-            translator=self.translations.get(language),
-            cookies=cookie,
-            headers=headers,
-        )
-        scope[SCOPE_KEY] = req  # type: ignore[literal-required]
+        scope[SCOPE_KEY] = request_info(scope, self.translations, request_id)  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         # None until a response starts: a client that leaves before the answer is
         # logged without a status, not as a server error.
-        status_holder: dict[str, int | None] = {"status": None}
+        status: int | None = None
         # Set when the client hung up before the answer started (Litestar then
         # "answers" 500 to nobody while reading the body): logged as a client that
         # left, with the status nobody received, not as a server error.
@@ -187,61 +171,72 @@ class RequestContextMiddleware:
 
         async def receive_wrapper() -> Message:
             message = await receive()
-            if message["type"] == "http.disconnect" and status_holder["status"] is None:
+            if message["type"] == "http.disconnect" and status is None:
                 gone.setdefault("unsent_status", None)
-            return message
+            return message  # type: ignore[return-value]
 
         async def send_wrapper(message: Message) -> None:
-            if gone:  # nobody is listening; the status the app meant is still logged
-                if message["type"] == "http.response.start":
-                    gone["unsent_status"] = message["status"]
-                return
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                out = list(message.get("headers", []))
-                names = {k.lower() for k, _ in out}
-                security = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", permissions_policy(scope)),
-                    (b"x-request-id", request_id.encode()),
-                ]
-                if b"content-security-policy" not in names:
-                    security.append((b"content-security-policy", CSP.encode()))
-                if self.secure:
-                    security.append(
-                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-                    )
-                if scope.get("user") is not None and b"cache-control" not in names:
-                    security.append((b"cache-control", b"no-store"))
-                out.extend(security)
-                for name, value, opts in req.extra_cookies:
-                    out.append(
-                        (b"set-cookie", cookie_header(name, value, secure=self.secure, **opts))
-                    )
-                message["headers"] = out
-            await send(message)
+                if gone:  # nobody is listening; the status the app meant is still logged
+                    gone["unsent_status"] = message["status"]
+                else:
+                    status = message["status"]
+            if not gone:
+                await send(message)
 
         try:
             await self.app(scope, receive_wrapper, send_wrapper)  # type: ignore[arg-type]
         except Exception:
-            if status_holder["status"] is None and not gone:
-                status_holder["status"] = 500  # the server answers 500
+            if status is None and not gone:
+                status = 500  # the server answers 500
             raise
         finally:
-            extra = {"client_disconnected": True, **gone} if gone else {}
             account: Account | None = scope.get("user")
             log.info(
                 "request",
                 method=logged_method(scope),
-                path=_logged_path(scope, path, account),
-                status=status_holder["status"],
+                path=_logged_path(scope, scope["path"], account),
+                status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 account_id=account.id if account else None,
-                **extra,
+                **({"client_disconnected": True, **gone} if gone else {}),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
+    """Litestar's ``before_send`` hook for every answer: the security headers (a
+    route may set its own Content-Security-Policy and Cache-Control; a signed-in
+    answer is not stored), the request id and the cookies handlers asked for."""
+    secure = settings.env == "production"
+    static = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if secure:
+        static.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
+    def hook(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in static:
+            headers.add(name, value)
+        headers.add("Permissions-Policy", permissions_policy(scope))
+        headers.setdefault("Content-Security-Policy", CSP)
+        if scope.get("user") is not None:
+            headers.setdefault("Cache-Control", "no-store")
+        req: RequestInfo | None = scope.get(SCOPE_KEY)  # type: ignore[assignment]
+        if req is not None:
+            if req.request_id != "-":  # not an unknown path's (errors.ensure_info)
+                headers.add("X-Request-Id", req.request_id)
+            for name, value, opts in req.extra_cookies:
+                cookie = Cookie(key=name, value=value, httponly=True, secure=secure, **opts)
+                headers.add("Set-Cookie", cookie.to_header(header=""))
+
+    return hook
 
 
 def logged_method(scope: Scope) -> str | None:

@@ -39,7 +39,7 @@ from .context import DEPENDENCIES
 from .csrf import SessionCSRFMiddleware, csrf_config
 from .i18n import Translations
 from .menu import Menu, arrange, core_menu
-from .middleware import Authentication, RequestContextMiddleware
+from .middleware import Authentication, RequestContextMiddleware, security_headers
 from .templating import build_environment
 
 HERE = Path(__file__).parent
@@ -89,13 +89,12 @@ class AspirasiPlugin(InitPlugin):
         )
         app_config.middleware = [
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),
-            DefineMiddleware(
-                RequestContextMiddleware, aspirasi=self.aspirasi, translations=translations
-            ),
+            DefineMiddleware(RequestContextMiddleware, translations=translations),
             DefineMiddleware(Authentication, aspirasi=self.aspirasi),
             DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
             *app_config.middleware,
         ]
+        app_config.before_send.append(security_headers(settings))
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
         return app_config
 

@@ -172,7 +172,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     i = info(request)
     t = i.translator
     settings = core(request).deps.settings
-    flash_key = i.cookies.get(FLASH_COOKIE)
+    flash_key = request.cookies.get(FLASH_COOKIE)
     flash = flash_text(t, flash_key) if flash_key else None
     if flash_key:
         i.extra_cookies.append((FLASH_COOKIE, "", {"max_age": 0}))

@@ -97,7 +97,7 @@ async def login_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) ->
         landing = target
     # The first log-in after the e-mail was verified in this browser is a welcome,
     # not a "welcome back".
-    first = acc.verified and info(request).cookies.get(WELCOME_COOKIE) == "1"
+    first = acc.verified and request.cookies.get(WELCOME_COOKIE) == "1"
     if first:
         info(request).extra_cookies.append((WELCOME_COOKIE, "", {"max_age": 0}))
     return redirect(request, landing, flash="welcome" if first else "logged_in")
