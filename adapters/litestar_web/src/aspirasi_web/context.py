@@ -20,7 +20,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
-from aspirasi_core.domain.errors import NotAllowed, Unauthenticated, Unavailable
+from aspirasi_core.domain.errors import Unavailable
 from aspirasi_core.domain.model import Account, Actor
 from aspirasi_core.plugin_api import PluginContext
 from aspirasi_core.security.devices import merge_tokens, split_tokens
@@ -128,14 +128,8 @@ def translator(request: Request[Any, Any, Any]) -> Translator:
 
 
 def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
-    """The signed-in actor; raises Unauthenticated (401 / login page) or, for an
-    unverified account where a verified one is needed, NotAllowed."""
-    a = actor(request)
-    if a is None:
-        raise Unauthenticated("Please log in.", code="login_required")
-    if verified and not a.verified:
-        raise NotAllowed("Please verify your e-mail address first.", code="email_unverified")
-    return a
+    """The signed-in actor, else 401 (the login page); see :func:`signed_in_actor`."""
+    return signed_in_actor(request, verified=verified)
 
 
 def require_permission(request: Request[Any, Any, Any], permission: str) -> Actor:

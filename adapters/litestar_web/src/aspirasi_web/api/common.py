@@ -14,13 +14,11 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 
-from aspirasi_core.domain.errors import Invalid, Unauthenticated
-from aspirasi_core.domain.model import Actor
+from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.validation import check_day, check_id
 from aspirasi_core.services import Upload
 
-from ..context import credentials
-from ..context import require_actor as _require_actor
+from ..context import require_actor as require_actor  # for the API modules and plugins
 from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
 from .message_shapes import log_json as log_json  # for plugins
 from .shapes import API as API  # re-exported: plugins build their paths on it
@@ -28,13 +26,6 @@ from .shapes import iso as iso
 
 #: OpenAPI security of routes open to anyone (the app-wide default is the bearer token).
 PUBLIC: list[dict[str, list[str]]] = [{}]
-
-
-def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> Actor:
-    """The signed-in actor; an invalid bearer token answers 401 ``invalid_token``."""
-    if credentials(request).bad_bearer:
-        raise Unauthenticated("The access token is not valid.", code="invalid_token")
-    return _require_actor(request, verified=verified)
 
 
 async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -69,12 +60,6 @@ async def read_uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
     """The files of a form, read; the empty file parts of a form left out."""
     uploads = [Upload(filename=f.filename or "", data=await f.read()) for f in files]
     return tuple(u for u in uploads if u.data or u.filename)
-
-
-def text_field(data: dict[str, Any], name: str) -> Any:
-    """A field meant as text; absent → ''. Other types are left for the core to refuse."""
-    value = data.get(name)
-    return "" if value is None else value
 
 
 #: The one spelling of a number in a path or a query: ASCII digits, no sign, no
@@ -171,12 +156,3 @@ def query_date(value: str | None, field: str, tz: str, *, end: bool = False) -> 
     if end:
         day = day + timedelta(days=1)
     return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def bool_field(data: dict[str, Any], name: str) -> bool | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise Invalid.field(name, "flag_invalid", "Choose yes or no.")
-    return value
