@@ -37,18 +37,18 @@ from .middleware import request_info
 
 log = structlog.get_logger("aspirasi.web.errors")
 
-#: Domain error class → HTTP status.
-STATUS: list[tuple[type[DomainError], int]] = [
-    (Invalid, 422),
-    (NotFound, 404),
-    (NotAllowed, 403),
-    (Unauthenticated, 401),
-    (Throttled, 429),
-    (Conflict, 409),
-    (StorageFull, 507),
-    (Unavailable, 503),
-    (DomainError, 400),
-]
+#: Domain error class → HTTP status (the nearest class in the error's MRO).
+STATUS: dict[type[DomainError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    NotAllowed: 403,
+    Unauthenticated: 401,
+    Throttled: 429,
+    Conflict: 409,
+    StorageFull: 507,
+    Unavailable: 503,
+    DomainError: 400,
+}
 
 TITLES = {
     400: "Bad request",
@@ -68,10 +68,7 @@ TITLES = {
 
 
 def status_of(exc: DomainError) -> int:
-    for cls, status in STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 400
+    return next(STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS)
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
@@ -189,6 +186,7 @@ HTTP_ERRORS = {
     405: ("method_not_allowed", "This method is not allowed here."),
     408: ("body_timeout", "The request arrived too slowly. Please try again."),
     413: ("too_large", "The request is too large."),
+    500: ("internal_error", "Something went wrong on our side. Please try again later."),
 }
 CSRF_TEXT = "The form has expired. Reload the page and try again."
 
@@ -213,12 +211,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path)
-    has_ctx = ensure_info(request)
-    text = "Something went wrong on our side. Please try again later."
-    detail = info(request).translator(text) if has_ctx else text
-    if is_api(request) or not has_ctx:
-        return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", detail)
-    return _html_error(request, 500, detail)
+    return http_error_handler(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
@@ -233,8 +233,12 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
             if req.request_id != "-":  # not an unknown path's (errors.ensure_info)
                 headers.add("X-Request-Id", req.request_id)
             for name, value, opts in req.extra_cookies:
-                cookie = Cookie(key=name, value=value, httponly=True, secure=secure, **opts)
-                headers.add("Set-Cookie", cookie.to_header(header=""))
+                # Not Litestar's Cookie: it spells an empty value ``""``.
+                age = "" if opts.get("max_age") is None else f"; Max-Age={opts['max_age']}"
+                tail = "; Secure" if secure else ""
+                headers.add(
+                    "Set-Cookie", f"{name}={value}; Path=/; SameSite=Lax{age}; HttpOnly{tail}"
+                )
 
     return hook
 
