@@ -104,6 +104,14 @@ def test_logout_needs_csrf(web: WebWorld) -> None:
     assert web.client.get("/dashboard", follow_redirects=False).status_code == 200
 
 
+def test_a_file_sent_as_the_csrf_token_is_refused_not_a_server_error(web: WebWorld) -> None:
+    web.login("ani")
+    token = ("_csrf_token", ("token.txt", web.csrf().encode(), "text/plain"))
+    r = web.client.post("/logout", files=[token], follow_redirects=False)
+    assert r.status_code == 403
+    assert web.client.get("/dashboard", follow_redirects=False).status_code == 200
+
+
 # ---------------------------------------------------------------------- register
 NEW = {
     "email": "citra@example.org",

@@ -140,7 +140,8 @@ class SessionCSRFMiddleware(CSRFMiddleware):
     API operation needing credentials (answered 401, not 403). Safe requests
     from browsers still go through it, so every page gets a
     token (and the cookie) to post its forms with once signed in. A token that is
-    not ASCII is refused like any wrong token (the comparison would raise).
+    not ASCII text (a file field) is refused like any wrong token (Litestar's
+    comparison would raise).
 
     Configure with ``DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings))``.
     """
@@ -161,10 +162,9 @@ class SessionCSRFMiddleware(CSRFMiddleware):
             if unsafe:
                 sent = request.headers.get(HEADER)
                 if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES):
-                    value = (await parsed_form(request)).get(FIELD)
-                    sent = value if isinstance(value, str) else None
-                cookie = request.cookies.get(self.config.cookie_name) or ""
-                if not (sent or "").isascii() or not cookie.isascii():
+                    sent = (await parsed_form(request)).get(FIELD)
+                sent, cookie = sent or "", request.cookies.get(self.config.cookie_name, "")
+                if not isinstance(sent, str) or not (sent + cookie).isascii():
                     raise PermissionDeniedException(detail=REFUSED)
             await super().__call__(scope, receive, send)
         except ClientException as exc:

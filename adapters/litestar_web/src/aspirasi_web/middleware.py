@@ -19,7 +19,15 @@ from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
-from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    BeforeMessageSendHookHandler,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 from aspirasi_core.domain.errors import Unavailable
 from aspirasi_core.domain.model import Account, Role
@@ -169,11 +177,11 @@ class RequestContextMiddleware:
         # left, with the status nobody received, not as a server error.
         gone: dict[str, int | None] = {}
 
-        async def receive_wrapper() -> Message:
+        async def receive_wrapper() -> ReceiveMessage:
             message = await receive()
             if message["type"] == "http.disconnect" and status is None:
                 gone.setdefault("unsent_status", None)
-            return message  # type: ignore[return-value]
+            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -186,7 +194,7 @@ class RequestContextMiddleware:
                 await send(message)
 
         try:
-            await self.app(scope, receive_wrapper, send_wrapper)  # type: ignore[arg-type]
+            await self.app(scope, receive_wrapper, send_wrapper)
         except Exception:
             if status is None and not gone:
                 status = 500  # the server answers 500
@@ -196,7 +204,7 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=logged_method(scope),
-                path=_logged_path(scope, scope["path"], account),
+                path=_logged_path(scope, account),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 account_id=account.id if account else None,
@@ -250,12 +258,12 @@ def logged_method(scope: Scope) -> str | None:
     return method if isinstance(method, str) else None
 
 
-def _logged_path(scope: Scope, path: str, account: Account | None) -> str:
+def _logged_path(scope: Scope, account: Account | None) -> str:
     """The path for the request log. A citizen's requests are logged with their
     route (``/messages/{message_id:int}``), not the ids: the log line carries the
     account id, and the path of a sender's own anonymous message (their page after
     sending it, rating or withdrawing it) would tie that account to the message."""
-    if account is None or account.role != Role.USER:
-        return path
     template = scope.get("path_template")
-    return template if isinstance(template, str) and template else path
+    if account is None or account.role != Role.USER or not isinstance(template, str):
+        return scope["path"]
+    return template or scope["path"]
