@@ -28,7 +28,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import FormMultiDict
-from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.template.base import csrf_token as litestar_csrf_token
@@ -98,9 +98,7 @@ async def read_form_first(request: Request[Any, Any, Any]) -> None:
         await parsed_form(request)
 
 
-async def form_failure(
-    request: Request[Any, Any, Any], exc: ClientException
-) -> Response[Any] | None:
+async def form_failure(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any] | None:
     """A page route's own answer (its ``opt[FORM_FAILURE_OPT]``) to its form refused
     before it ran; None for the usual error page (and always for the API)."""
     reshow = request.route_handler.opt.get(FORM_FAILURE_OPT)
