@@ -23,13 +23,13 @@ install:
 test: install
 	$(PY) -m pytest -q -p no:randomly
 
-## lint: ruff (lint and format, SLF001 included), import-linter contracts, mypy on the core,
-## and the check that no code imports ctypes, mmap or another package's private modules
+## lint: ruff (lint and format, SLF001 included), import-linter contracts, mypy on the core
+## and the web adapter, and the check that no code imports ctypes, mmap or another package's private modules
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/aspirasi_core
+	$(BIN)/mypy src/aspirasi_core adapters/litestar_web/src
 	$(PY) -m pytest -q -p no:randomly -p no:cacheprovider tests/unit/test_no_private_imports.py
 
 ## run: the demo on SQLite at var/aspirasi.db, with demo accounts and the dev mailbox
