@@ -230,7 +230,11 @@ def create_app(
             return
         dispatcher = aspirasi.outbox
         loop = asyncio.get_running_loop()
-        aspirasi.deps.outbox_listeners.append(lambda: loop.call_soon_threadsafe(dispatcher.wake))
+
+        def wake_dispatcher() -> None:  # from the thread that committed
+            loop.call_soon_threadsafe(dispatcher.wake)
+
+        aspirasi.deps.outbox_listeners.append(wake_dispatcher)
         task = asyncio.create_task(dispatcher.run_forever(poll_seconds=5.0))
         try:
             yield

@@ -168,8 +168,9 @@ async def login(
     session = result.session
     if session is None:  # pragma: no cover - login() issues it when with_session is set
         raise RuntimeError("login(with_session=True) returned no session token")
-    if credentials(request).session_token:  # a new session id at every log-in
-        await core.accounts.revoke(credentials(request).session_token, TokenPurpose.SESSION)
+    old_session = credentials(request).session_token
+    if old_session:  # a new session id at every log-in
+        await core.accounts.revoke(old_session, TokenPurpose.SESSION)
     i.extra_cookies.append((SESSION_COOKIE, session.token, {"max_age": None}))
     remember_device(request, result.device_token)
     return LoginOut(

@@ -214,15 +214,15 @@ async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Res
         return await core.messages.submit(
             ctx,
             SubmitInput(
-                subject=values["subject"],
-                body=values["body"],
-                confidential=values["confidential"],
-                anonymous=values["anonymous"],
+                subject=subject if isinstance(subject, str) else "",
+                body=body if isinstance(body, str) else "",
+                confidential=form.get("confidential") is not None,
+                anonymous=form.get("anonymous") is not None,
                 attachments=tuple(uploads),
-                regency=values["regency"],
-                district=values["district"],
-                latitude=values["latitude"],
-                longitude=values["longitude"],
+                regency=text(form, "regency"),
+                district=text(form, "district"),
+                latitude=text(form, "latitude"),
+                longitude=text(form, "longitude"),
             ),
         )
 

@@ -100,14 +100,15 @@ async def act_on(
     ctx = context(request)
     detail = await app.queries.message(ctx, message_id)  # 404 outside the reader's scope
     t = translator(request)
+    version = field_text(data, "version")
     posted = {
         **form,
         "attachment": upload,
-        "version": field_text(data, "version"),
+        "version": version,
         "idempotency_key": field_text(data, "idempotency_key"),
     }
     try:
-        expected = parse_version(posted["version"])
+        expected = parse_version(version)
         return await form_call(
             request,
             posted,
