@@ -136,3 +136,23 @@ def test_the_schema_says_what_limit_and_flags_accept(api: ApiWorld) -> None:
         limit = param(path, "limit")
         assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 100), path
     assert param("/api/v1/notifications", "unread")["type"] == "boolean"
+
+
+def test_answers_before_any_route_are_logged_with_a_request_id(api: ApiWorld) -> None:
+    """An unknown path and a method a path does not take are answered before any
+    route (and its middleware) runs: they still get a request id in the answer and
+    one request log line with it, like every other request."""
+    with capture_logs() as logs:
+        unknown = api.client.get("/no/such/page")
+        wrong = api.client.put("/api/v1/public/messages")
+        known = api.client.get("/api/v1/public/messages")
+    assert (unknown.status_code, wrong.status_code, known.status_code) == (404, 405, 200)
+    lines = [e for e in logs if e["event"] == "request"]
+    assert [(e["method"], e["path"], e["status"]) for e in lines] == [
+        ("GET", "/no/such/page", 404),
+        ("PUT", "/api/v1/public/messages", 405),
+        ("GET", "/api/v1/public/messages", 200),
+    ]
+    for answer, line in zip((unknown, wrong), lines, strict=False):
+        assert len(answer.headers["x-request-id"]) == 32
+        assert line["request_id"] == answer.headers["x-request-id"]

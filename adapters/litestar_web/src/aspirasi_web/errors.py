@@ -3,6 +3,7 @@ page (or the login page) for the browser, always in the reader's language."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import structlog
@@ -33,7 +34,7 @@ from aspirasi_core.domain.errors import (
 from .context import SCOPE_KEY, info
 from .csrf import REFUSED as CSRF_REFUSED
 from .invalid import as_invalid
-from .middleware import request_info
+from .middleware import logged_method, request_info
 
 log = structlog.get_logger("aspirasi.web.errors")
 
@@ -165,16 +166,40 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     return _html_error(request, status, message, headers)
 
 
+#: Scope key of an answer given before any route matched (see :func:`ensure_info`).
+UNROUTED = "aspirasi.unrouted"
+
+
 def ensure_info(request: Request[Any, Any, Any]) -> bool:
-    """Errors raised before any route matched (an unknown path) never passed the
-    middleware: give them an anonymous request context so they can be shown as a
-    page in the reader's language. False when the app has no translations."""
+    """Errors raised before any route matched (an unknown path, a method the path
+    does not take) never passed the middleware: give them an anonymous request
+    context with a request id of their own, so they are shown as a page in the
+    reader's language, answered with ``X-Request-Id`` and logged (:func:`log_unrouted`).
+    False when the app has no translations."""
     if SCOPE_KEY in request.scope:
         return True
     translations = request.app.state.get("translations")
-    if translations is not None:
-        request.scope[SCOPE_KEY] = request_info(request.scope, translations)  # type: ignore[literal-required]
-    return translations is not None
+    if translations is None:
+        return False
+    request_id = secrets.token_hex(16)
+    request.scope[SCOPE_KEY] = request_info(request.scope, translations, request_id)  # type: ignore[literal-required]
+    request.scope[UNROUTED] = True  # type: ignore[literal-required]
+    return True
+
+
+def log_unrouted(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
+    """The request log line of an answer given before any route matched (the
+    middleware that writes the others never ran for it); ``response`` unchanged."""
+    if request.scope.get(UNROUTED):
+        log.info(
+            "request",
+            request_id=info(request).request_id,
+            method=logged_method(request.scope),
+            path=request.scope["path"],
+            status=response.status_code,
+            account_id=None,
+        )
+    return response
 
 
 #: Litestar's errors: status → (code, text); a CSRF refusal is code ``csrf``.
@@ -203,10 +228,10 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     # Litestar's own headers (``Allow`` on 405) go with the answer.
     headers = dict(exc.headers or {})
     if is_api(request) or not has_ctx:
-        return problem(request, status, code, detail, headers=headers)
+        return log_unrouted(request, problem(request, status, code, detail, headers=headers))
     if isinstance(exc, NotAuthorizedException):
         return Redirect(path="/login")
-    return _html_error(request, status, detail, headers)
+    return log_unrouted(request, _html_error(request, status, detail, headers))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -128,7 +128,7 @@ class Authentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(None, Credentials())
 
 
-def request_info(scope: Scope, translations: Translations, request_id: str = "-") -> RequestInfo:
+def request_info(scope: Scope, translations: Translations, request_id: str) -> RequestInfo:
     """The request's id, client address and language (pages are Indonesian first:
     many citizens' phones are set to English, so the browser's preference counts
     only for API clients; people switch with the language links, kept in a cookie)."""
@@ -238,8 +238,7 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
             headers.setdefault("Cache-Control", "no-store")
         req: RequestInfo | None = scope.get(SCOPE_KEY)  # type: ignore[assignment]
         if req is not None:
-            if req.request_id != "-":  # not an unknown path's (errors.ensure_info)
-                headers.add("X-Request-Id", req.request_id)
+            headers.add("X-Request-Id", req.request_id)
             for name, value, opts in req.extra_cookies:
                 # Not Litestar's Cookie: it spells an empty value ``""``.
                 age = "" if opts.get("max_age") is None else f"; Max-Age={opts['max_age']}"
