@@ -62,7 +62,7 @@ def pg_name(size_label: str, suffix: str = "") -> str:
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SEED = 20261128
 #: Bump when the generated rows change (part of the cache key, with the migrations).
-DATA_VERSION = 4
+DATA_VERSION = 5  # 5: open messages' due_at from the working calendar, as the core's
 AGENCIES = 50
 HEAVY_SHARE = 0.20
 #: The one password of every seeded account (hashed once).
@@ -227,6 +227,7 @@ class DataSet:
         self.calendar = WorkingCalendar(
             timezone=ZoneInfo(sop.timezone), country=sop.sop_holiday_country.upper()
         )
+        self.triage_days = sop.sop_triage_days
         self.confirm_days = sop.sop_confirm_days
         self.reply_days = sop.sop_reply_days
         self._deadlines: dict[tuple[date, int], datetime] = {}
@@ -247,15 +248,20 @@ class DataSet:
         self.first_citizen = self.first_operator + AGENCIES
         self.first_agency = 1
 
-    def _late(self, began: datetime, ended: datetime, days: int) -> bool:
-        """Whether a stage begun at ``began`` with ``days`` working days ended at
-        or after its deadline (:meth:`WorkingCalendar.due_at`, as the core sets
-        ``due_at``), one calendar walk per local start day."""
+    def _due(self, began: datetime, days: int) -> datetime:
+        """The deadline of a stage begun at ``began`` with ``days`` working days
+        (:meth:`WorkingCalendar.due_at`, as the core sets ``due_at``), one calendar
+        walk per local start day."""
         key = (self.calendar.local_date(began), days)
         due = self._deadlines.get(key)
         if due is None:
             due = self._deadlines[key] = self.calendar.due_at(began, days)
-        return ended >= due
+        return due
+
+    def _late(self, began: datetime, ended: datetime, days: int) -> bool:
+        """Whether a stage begun at ``began`` with ``days`` working days ended at
+        or after its deadline."""
+        return ended >= self._due(began, days)
 
     # ---------------------------------------------------------------- small tables
     def agencies(self) -> list[dict[str, Any]]:
@@ -366,6 +372,12 @@ class DataSet:
         step = SPAN / self.size
         log_id = reply_id = attachment_id = 0
         day = timedelta(days=1)
+        # The working days of each open status's stage (the core's SopDays).
+        stage_days = {
+            "submitted": self.triage_days,
+            "forwarded": self.confirm_days,
+            "in_progress": self.reply_days,
+        }
         out: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("messages", "message_log", "replies", "ratings", "attachments")
         }
@@ -485,7 +497,7 @@ class DataSet:
                     sop_missed = self._late(
                         milestones["started_at"], milestones["closed_at"], self.reply_days
                     )
-            is_open = status in ("submitted", "forwarded", "in_progress")
+            is_open = status in stage_days
             out["messages"].append(
                 {
                     "id": mid,
@@ -503,7 +515,9 @@ class DataSet:
                     "updated_at": updated,
                     # SOP clock (migration 0002), when the schema has it.
                     "stage_started_at": updated if is_open else None,
-                    "due_at": updated + 7 * day if is_open else None,
+                    # The deadline the core gives the stage (aspirasi db upgrade's
+                    # re-timing then moves none: it rewrote 600,000 rows at 1M).
+                    "due_at": self._due(updated, stage_days[status]) if is_open else None,
                     # WORDS hold no personal data: nothing to mask (migration 0004)
                     "subject_public": None,
                     "body_public": None,
