@@ -90,15 +90,7 @@ class RegistrationMixin(AccountBase):
             if "email" in taken:
                 existing = uow.accounts.find_by_email(email)
                 if existing is not None and self._mail_allowed(uow, email, now):
-                    events.record(
-                        DuplicateRegistrationAttempted(
-                            account_id=existing.id,
-                            email=existing.email,
-                            language=existing.language,
-                            at=now,
-                            verified=existing.verified,
-                        )
-                    )
+                    _tell_owner(events, existing, now)
                 return None
             if "nik" in taken:
                 # A verified account holds the NIK: the address typed learns by mail
@@ -287,15 +279,7 @@ class RegistrationMixin(AccountBase):
         ):
             existing = uow.accounts.find_by_email(address)
             if existing is not None:
-                events.record(
-                    DuplicateRegistrationAttempted(
-                        account_id=existing.id,
-                        email=existing.email,
-                        language=existing.language,
-                        at=now,
-                        verified=existing.verified,
-                    )
-                )
+                _tell_owner(events, existing, now)
             self._mark_pause(uow, account, now)
             return
         self._issue_verification(uow, events, account, now)
@@ -440,3 +424,17 @@ def _unverified_account(uow: UnitOfWork, actor: Actor) -> Account:
     if account.verified:
         raise Conflict("Your e-mail address is already verified.", code="already_verified")
     return account
+
+
+def _tell_owner(events: EventRecorder, owner: Account, now: datetime) -> None:
+    """Tell the owner of an address that someone tried to take it (a registration
+    or a waiting page's correction with it): a mail, never an answer to the caller."""
+    events.record(
+        DuplicateRegistrationAttempted(
+            account_id=owner.id,
+            email=owner.email,
+            language=owner.language,
+            at=now,
+            verified=owner.verified,
+        )
+    )
