@@ -155,31 +155,27 @@ class MessageAttachmentRows:
                 .where(m.c.id == row.id)
                 .values(subject=subject, body=body, subject_public=None, body_public=None)
             )
-        comments = self._conn.execute(
-            select(ratings.c.message_id, ratings.c.comment)
-            .select_from(ratings.join(m, m.c.id == ratings.c.message_id))
-            .where(m.c.author_id == author_id, ratings.c.comment != "")
+        changed += self._mask_comments(ratings, ratings.c.message_id, author_id, mask)
+        changed += self._mask_comments(replaced_ratings, replaced_ratings.c.id, author_id, mask)
+        return changed
+
+    def _mask_comments(
+        self, table: Any, key: Any, author_id: int, mask: Callable[[str], str]
+    ) -> int:
+        """Pass the non-empty ``comment`` of every row of ``table`` (a rating, a
+        replaced one) on the author's messages through ``mask``; one UPDATE per
+        changed comment, by ``key``. Returns how many changed."""
+        rows = self._conn.execute(
+            select(key.label("key"), table.c.comment)
+            .select_from(table.join(m, m.c.id == table.c.message_id))
+            .where(m.c.author_id == author_id, table.c.comment != "")
         ).all()
-        for comment in comments:
-            masked = mask(comment.comment)
-            if masked != comment.comment:
+        changed = 0
+        for row in rows:
+            masked = mask(row.comment)
+            if masked != row.comment:
                 changed += 1
-                self._conn.execute(
-                    update(ratings)
-                    .where(ratings.c.message_id == comment.message_id)
-                    .values(comment=masked)
-                )
-        rr = replaced_ratings
-        earlier = self._conn.execute(
-            select(rr.c.id, rr.c.comment)
-            .select_from(rr.join(m, m.c.id == rr.c.message_id))
-            .where(m.c.author_id == author_id, rr.c.comment != "")
-        ).all()
-        for comment in earlier:
-            masked = mask(comment.comment)
-            if masked != comment.comment:
-                changed += 1
-                self._conn.execute(update(rr).where(rr.c.id == comment.id).values(comment=masked))
+                self._conn.execute(update(table).where(key == row.key).values(comment=masked))
         return changed
 
     def refresh_public_copies(
