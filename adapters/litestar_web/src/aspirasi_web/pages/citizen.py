@@ -194,11 +194,9 @@ async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Res
     if isinstance(a, Redirect):
         return a
     form = await request.form()
-    subject = form.get("subject")
-    body = form.get("body")
-    values = {
-        "subject": subject if isinstance(subject, str) else "",
-        "body": body if isinstance(body, str) else "",
+    values: dict[str, Any] = {
+        "subject": text(form, "subject"),
+        "body": text(form, "body"),
         "confidential": form.get("confidential") is not None,
         "anonymous": form.get("anonymous") is not None,
         **{name: text(form, name) for name in LOCATION_FIELDS},
@@ -213,17 +211,7 @@ async def new_message_submit(request: Request[Any, Any, Any], core: Core) -> Res
     async def call(ctx: Context) -> Message:
         return await core.messages.submit(
             ctx,
-            SubmitInput(
-                subject=subject if isinstance(subject, str) else "",
-                body=body if isinstance(body, str) else "",
-                confidential=form.get("confidential") is not None,
-                anonymous=form.get("anonymous") is not None,
-                attachments=tuple(uploads),
-                regency=text(form, "regency"),
-                district=text(form, "district"),
-                latitude=text(form, "latitude"),
-                longitude=text(form, "longitude"),
-            ),
+            SubmitInput(**values, attachments=tuple(uploads)),
         )
 
     posted = {**values, "attachment": uploads, "idempotency_key": form_key(form)}
