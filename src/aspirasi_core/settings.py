@@ -196,8 +196,8 @@ class Settings:
     )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
-        "Comma-separated IP addresses of reverse proxies whose X-Forwarded-For is believed."
-        " Empty: the client address is the connection's.",
+        "Comma-separated IP addresses or networks (10.0.0.0/24) of reverse proxies whose"
+        " X-Forwarded-For is believed. Empty: the client address is the connection's.",
         kind="list",
     )
     timezone: str = _setting(

@@ -7,13 +7,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
+from litestar import Litestar, get
 from litestar.testing import TestClient
 
 from aspirasi_core.bootstrap import bootstrap
 from aspirasi_core.plugins import create_plugin_manager
 from aspirasi_web import hookspecs as web_hookspecs
 from aspirasi_web.app import create_app
-from aspirasi_web.middleware import _client_ip
+from aspirasi_web.context import Ctx
+from aspirasi_web.plugin import AspirasiPlugin
 
 from .smtp_sink import SmtpSink, smtp  # noqa: F401 - the fixture
 from .world import make_settings
@@ -50,18 +53,43 @@ def test_the_web_process_delivers_the_outbox_itself(
     assert len(mails) == 1 and "verify-email?token=" in smtp.text(mails[0])
 
 
-def scope(peer: str) -> dict[str, Any]:
-    return {"client": (peer, 5000)}
+@get("/whoami-ip", sync_to_thread=False)
+def whoami_ip(ctx: Ctx) -> dict[str, str | None]:
+    return {"client_ip": ctx.client_ip}
 
 
-def test_client_address_is_the_connection_unless_the_proxy_is_trusted() -> None:
-    forwarded = {b"x-forwarded-for": b"203.0.113.9, 10.0.0.5"}
+def _client_ip(
+    core: Any, peer: str, trusted: tuple[str, ...], forwarded: str | None = None
+) -> str | None:
+    """The address the use cases get for a request from ``peer``, through the
+    middleware of :class:`AspirasiPlugin` with ``trusted_proxies``."""
+    core.deps.settings = attrs.evolve(core.deps.settings, trusted_proxies=trusted)
+    app = Litestar(plugins=[AspirasiPlugin(core)], route_handlers=[whoami_ip])
+
+    async def from_peer(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope["client"] = (peer, 5000)
+        await app(scope, receive, send)
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+    with TestClient(app=from_peer) as client:  # type: ignore[arg-type]
+        answer: str | None = client.get("/whoami-ip", headers=headers).json()["client_ip"]
+    return answer
+
+
+def test_client_address_is_the_connection_unless_the_proxy_is_trusted(
+    sqlite_database: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    pm = create_plugin_manager(settings, extra_hookspecs=[web_hookspecs])
+    core = bootstrap(settings, plugin_manager=pm, database=sqlite_database)
+    forwarded = "203.0.113.9, 10.0.0.5"
     # untrusted peer: its own address, whatever it claims
-    assert _client_ip(scope("198.51.100.7"), forwarded, frozenset()) == "198.51.100.7"
-    # trusted proxy: the nearest untrusted hop of X-Forwarded-For
-    trusted = frozenset({"10.0.0.5", "10.0.0.6"})
-    assert _client_ip(scope("10.0.0.6"), forwarded, trusted) == "203.0.113.9"
-    # garbage in the header: fall back to the connection
-    assert _client_ip(scope("10.0.0.6"), {b"x-forwarded-for": b"not-an-ip"}, trusted) == "10.0.0.6"
+    assert _client_ip(core, "198.51.100.7", (), forwarded) == "198.51.100.7"
+    assert _client_ip(core, "198.51.100.7", ("10.0.0.5",), forwarded) == "198.51.100.7"
+    # trusted proxies: the nearest untrusted hop of X-Forwarded-For
+    assert _client_ip(core, "10.0.0.6", ("10.0.0.5", "10.0.0.6"), forwarded) == "203.0.113.9"
+    # a trusted network (a load balancer's range)
+    assert _client_ip(core, "10.0.0.6", ("10.0.0.0/24",), forwarded) == "203.0.113.9"
     # a trusted proxy without the header
-    assert _client_ip(scope("10.0.0.6"), {}, trusted) == "10.0.0.6"
+    assert _client_ip(core, "10.0.0.6", ("10.0.0.6",)) == "10.0.0.6"

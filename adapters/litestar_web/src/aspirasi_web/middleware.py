@@ -6,7 +6,6 @@ the ``before_send`` hook :func:`security_headers` (headers and cookies of every 
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import time
 from typing import Any
@@ -53,24 +52,6 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-
-
-def _client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]) -> str | None:
-    client = scope.get("client")
-    peer = client[0] if client else None
-    if peer is None or peer not in trusted:
-        return peer
-    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
-    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-    # Walk from the nearest hop back, skipping our own proxies.
-    for hop in reversed(hops):
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            return peer
-        if hop not in trusted:
-            return hop
-    return peer
 
 
 #: A route option: the page may ask for the browser's location (the new-message
@@ -141,10 +122,11 @@ def request_info(scope: Scope, translations: Translations, request_id: str) -> R
         connection.headers.get("accept-language") if api else None,
         settings.default_language,
     )
-    trusted = frozenset(settings.trusted_proxies)
     return RequestInfo(
         request_id=request_id,
-        client_ip=_client_ip(scope, dict(scope["headers"]), trusted),
+        # The connection's, or behind a trusted proxy the address ``X-Forwarded-For``
+        # names (uvicorn's ProxyHeadersMiddleware put it in the scope).
+        client_ip=scope["client"][0] if scope.get("client") else None,
         language=language,
         translator=translations.get(language),
     )

@@ -29,6 +29,7 @@ from litestar.config.app import AppConfig
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from aspirasi_core.domain.model import Actor
 from aspirasi_core.services import Aspirasi
@@ -89,6 +90,8 @@ class AspirasiPlugin(InitPlugin):
         )
         app_config.middleware = [
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),
+            # The client's address behind the proxies of ``trusted_proxies``.
+            DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
             DefineMiddleware(RequestContextMiddleware, translations=translations),
             DefineMiddleware(Authentication, aspirasi=self.aspirasi),
             DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
