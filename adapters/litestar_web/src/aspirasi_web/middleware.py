@@ -122,11 +122,12 @@ def request_info(scope: Scope, translations: Translations, request_id: str) -> R
         connection.headers.get("accept-language") if api else None,
         settings.default_language,
     )
+    # The connection's, or behind a trusted proxy the address ``X-Forwarded-For``
+    # names (uvicorn's ProxyHeadersMiddleware put it in the scope).
+    client = scope.get("client")
     return RequestInfo(
         request_id=request_id,
-        # The connection's, or behind a trusted proxy the address ``X-Forwarded-For``
-        # names (uvicorn's ProxyHeadersMiddleware put it in the scope).
-        client_ip=scope["client"][0] if scope.get("client") else None,
+        client_ip=client[0] if client else None,
         language=language,
         translator=translations.get(language),
     )

@@ -23,7 +23,7 @@ may take as parameters by name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from litestar.config.app import AppConfig
 from litestar.middleware import DefineMiddleware
@@ -91,7 +91,10 @@ class AspirasiPlugin(InitPlugin):
         app_config.middleware = [
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.serve_body_timeout_seconds),
             # The client's address behind the proxies of ``trusted_proxies``.
-            DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
+            # (uvicorn types the ASGI callables with its own, equivalent, typed dicts)
+            DefineMiddleware(
+                cast("Any", ProxyHeadersMiddleware), trusted_hosts=list(settings.trusted_proxies)
+            ),
             DefineMiddleware(RequestContextMiddleware, translations=translations),
             DefineMiddleware(Authentication, aspirasi=self.aspirasi),
             DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings)),
