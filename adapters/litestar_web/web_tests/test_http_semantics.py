@@ -35,6 +35,16 @@ def test_405_names_the_allowed_methods_and_options_the_real_ones(api: ApiWorld) 
     r = c.options("/api/v1/public/messages")
     assert r.status_code == 204, r.text
     assert methods(r.headers["allow"]) == {"GET", "HEAD", "OPTIONS"}
+    # paths with several handlers: every method, as the 405 of the same path says
+    # (Litestar 2's own answer named only the first handler's)
+    for path, expected in (
+        ("/api/v1/me", {"GET", "HEAD", "OPTIONS", "PATCH", "DELETE"}),
+        (f"/api/v1/messages/{api.seed_message()}", {"GET", "HEAD", "OPTIONS", "DELETE"}),
+        ("/api/v1/admin/users", {"GET", "HEAD", "OPTIONS", "POST"}),
+    ):
+        r = c.options(path)
+        assert r.status_code == 204 and methods(r.headers["allow"]) == expected, (path, r.headers)
+        assert methods(c.put(path).headers["allow"]) == expected, path
 
 
 def test_head_works_wherever_get_does(api: ApiWorld) -> None:

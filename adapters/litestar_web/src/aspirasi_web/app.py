@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.routes import HTTPRoute
 from litestar.types import (
     HTTPScope,
     LifeSpanReceive,
@@ -111,17 +112,26 @@ def _headers_only(send: Send) -> Send:
     return wrapper
 
 
-def _allow_head(send: Send) -> Send:
-    """``send`` that adds HEAD to an ``Allow`` header naming GET (OPTIONS, 405)."""
+def _allow(send: Send, scope: Scope, methods: dict[str, str]) -> Send:
+    """``send`` that names HEAD in an ``Allow`` header naming GET (OPTIONS, 405), and
+    answers OPTIONS with every method of the path (``methods``: the path's methods by
+    its template). Litestar 2's own OPTIONS handler names only the methods of the
+    path's first handler (litestar-org/litestar#4169, fixed in Litestar 3)."""
 
     async def wrapper(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", []))
             for n, (name, value) in enumerate(headers):
-                if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
-                    methods = sorted({*value.decode().replace(" ", "").split(","), "HEAD"})
-                    headers[n] = (name, ", ".join(methods).encode())
-                    message["headers"] = headers
+                if name.lower() != b"allow":
+                    continue
+                if scope.get("method") == "OPTIONS" and message["status"] == 204:
+                    value = methods.get(scope.get("path_template", ""), "").encode() or value
+                if b"GET" in value and b"HEAD" not in value:
+                    value = ", ".join(
+                        sorted({*value.decode().replace(" ", "").split(","), "HEAD"})
+                    ).encode()
+                headers[n] = (name, value)
+                message["headers"] = headers
         await send(message)
 
     return wrapper
@@ -130,6 +140,15 @@ def _allow_head(send: Send) -> Send:
 class AspirasiApp(Litestar):
     """Litestar, answering HEAD wherever GET works (the GET route serves it, the
     body left out), and naming HEAD in ``Allow`` (OPTIONS, 405) where GET is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Every path's methods, by its template, for OPTIONS (see :func:`_allow`).
+        self.allowed_methods = {
+            route.path_format: ", ".join(sorted(route.methods))
+            for route in self.routes
+            if isinstance(route, HTTPRoute)
+        }
 
     async def __call__(
         self,
@@ -149,9 +168,13 @@ class AspirasiApp(Litestar):
             # A copy: the server goes on reading HEAD in the original scope.
             # The request log still says HEAD (middleware.HEAD_SERVED_AS_GET).
             get_scope = cast("Scope", {**http_scope, "method": "GET", HEAD_SERVED_AS_GET: True})
-            await super().__call__(get_scope, receive, _allow_head(_headers_only(http_send)))
+            methods = self.allowed_methods
+            await super().__call__(
+                get_scope, receive, _allow(_headers_only(http_send), get_scope, methods)
+            )
         else:
-            await super().__call__(http_scope, receive, _allow_head(http_send))
+            scope_ = cast("Scope", http_scope)
+            await super().__call__(scope_, receive, _allow(http_send, scope_, self.allowed_methods))
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
