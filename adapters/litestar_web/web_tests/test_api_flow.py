@@ -297,6 +297,18 @@ def test_an_anonymous_form_post_to_an_api_route_needing_an_account_answers_401(
     # an operation open to anyone still needs the token for a form (log-in CSRF)
     r = c.post("/api/v1/auth/login", data={"login": "ani", "password": PASSWORDS["ani"]})
     assert r.status_code == 403 and r.json()["code"] == "csrf"
+    # a session cookie that signs nobody in (expired, logged out) is no session: the
+    # same 401, and a JSON log-in needs no token (a mobile app's stale cookie jar)
+    c.cookies.set("aspirasi_session", "expired-or-unknown")
+    for method, path, body in sent:
+        r = c.request(method, path, **body)  # type: ignore[arg-type]
+        assert r.status_code == 401 and r.json()["code"] == "login_required", (path, r.text)
+    r = c.post("/api/v1/auth/login", json={"login": "ani", "password": PASSWORDS["ani"]})
+    assert r.status_code == 200, r.text
+    # ... while a form log-in still needs it (log-in CSRF)
+    c.cookies.set("aspirasi_session", "expired-or-unknown")
+    r = c.post("/api/v1/auth/login", data={"login": "ani", "password": PASSWORDS["ani"]})
+    assert r.status_code == 403 and r.json()["code"] == "csrf"
 
 
 def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -> None:

@@ -8,9 +8,10 @@ header, read from ``<meta name="csrf-token">``). Unsafe requests that carry the
 session cookie and no matching token are refused with 403 ``csrf``.
 
 Requests that no cookie authenticates need no token: a bearer request
-(``Authorization: Bearer …``), or a JSON request without the session cookie (a JSON
-client with no cookie jar registers, logs in, resets a password and tracks with JSON
-alone), and any request without the session cookie to an API operation that needs
+(``Authorization: Bearer …``), or a JSON request without a live session (no session
+cookie, or one that signs nobody in: a JSON client with no cookie jar, or a stale one,
+registers, logs in, resets a password and tracks with JSON alone), and any request
+without a live session to an API operation that needs
 credentials (not documented as open to anyone: :func:`needs_credentials`): it can
 only be answered 401, whatever its body. A body another site could make a browser
 send (a form, ``text/plain``) to a page or to an API operation open to anyone
@@ -133,8 +134,8 @@ def _browser_form(request: Request[Any, Any, Any]) -> bool:
 class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
-    Skipped for bearer requests, and for unsafe requests without the session
-    cookie whose body no other site can make a browser send (JSON) or that go to an
+    Skipped for bearer requests, and for unsafe requests without a live session
+    (no session cookie, or one that signs nobody in: expired, logged out) whose body no other site can make a browser send (JSON) or that go to an
     API operation needing credentials (answered 401, not 403). Safe requests
     from browsers still go through it, so every page gets a
     token (and the cookie) to post its forms with once signed in. A token that is
@@ -150,9 +151,10 @@ class SessionCSRFMiddleware(CSRFMiddleware):
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
         unsafe = request.method not in self.config.safe_methods
-        cookieless = not request.cookies.get(SESSION_COOKIE)
+        # ``user`` is set by the authentication middleware, which runs first.
+        sessionless = scope.get("user") is None
         if _bearer(request) or (
-            unsafe and cookieless and (not _browser_form(request) or needs_credentials(request))
+            unsafe and sessionless and (not _browser_form(request) or needs_credentials(request))
         ):
             await self.app(scope, receive, send)
             return
