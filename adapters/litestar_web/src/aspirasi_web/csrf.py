@@ -135,12 +135,12 @@ class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
     Skipped for bearer requests, and for unsafe requests without a live session
-    (no session cookie, or one that signs nobody in: expired, logged out) whose body no other site can make a browser send (JSON) or that go to an
-    API operation needing credentials (answered 401, not 403). Safe requests
-    from browsers still go through it, so every page gets a
-    token (and the cookie) to post its forms with once signed in. A token that is
-    not ASCII text (a file field) is refused like any wrong token (Litestar's
-    comparison would raise).
+    (no session cookie, or one that signs nobody in: expired, logged out) whose
+    body no other site can make a browser send (JSON) or that go to an API
+    operation needing credentials (answered 401, not 403). Safe requests from
+    browsers still go through it, so every page gets a token (and the cookie) to
+    post its forms with once signed in. A token that is not ASCII text (a file
+    field) is refused like any wrong token (Litestar's comparison would raise).
 
     Configure with ``DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings))``.
     """
