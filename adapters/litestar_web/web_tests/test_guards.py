@@ -68,11 +68,13 @@ def test_nobody_signed_in_gets_401_and_a_bad_token_invalid_token(
     r = api.client.request(method.upper(), url, content=b"{not json")
     assert r.status_code == 401, r.text
     assert r.json()["code"] == "login_required"
+    assert r.headers["www-authenticate"] == 'Bearer realm="api"'
     r = api.client.request(
         method.upper(), url, content=b"{}", headers={"Authorization": "Bearer junk"}
     )
     assert r.status_code == 401, r.text
     assert r.json()["code"] == "invalid_token"
+    assert r.headers["www-authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
 
 def test_the_role_that_may_act_still_reaches_the_body_checks(api: ApiWorld) -> None:

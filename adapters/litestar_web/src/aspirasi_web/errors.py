@@ -95,6 +95,9 @@ def problem(
     extra: dict[str, Any] = {"code": code}
     if errors:
         extra["errors"] = errors
+    if status == 401:  # RFC 9110: a 401 names the scheme to authenticate with (RFC 6750)
+        error = ', error="invalid_token"' if code == "invalid_token" else ""
+        headers = {"WWW-Authenticate": f'Bearer realm="api"{error}', **(headers or {})}
     return ProblemDetailsException(
         status_code=status,
         detail=detail,

@@ -126,8 +126,17 @@ def download_response(media_types: tuple[str, ...]) -> OpenAPIResponse:
     )
 
 
+WWW_AUTHENTICATE = OpenAPIHeader(
+    schema=Schema(type="string"),  # type: ignore[arg-type]
+    description='`Bearer realm="api"`, with `error="invalid_token"` for a token not valid.',
+    required=True,
+)
+
+
 def problem_response(status: int) -> OpenAPIResponse:
     headers: dict[str, Any] = {"Retry-After": RETRY_AFTER} if status in (429, 503) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return OpenAPIResponse(
         description=DESCRIPTIONS[status],
         content={PROBLEM: OpenAPIMediaType(schema=Reference("#/components/schemas/Problem"))},
