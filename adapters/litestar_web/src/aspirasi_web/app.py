@@ -289,6 +289,8 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerPage(), JsonRenderPlugin()],
             components=API_COMPONENTS,
+            # A handler's docstring is its operation's description.
+            use_handler_docstrings=True,
             security=API_SECURITY,
         ),
         lifespan=[outbox_worker],

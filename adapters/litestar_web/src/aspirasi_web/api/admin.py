@@ -67,6 +67,8 @@ async def list_users(
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> Page[AccountOut]:
+    """Super admin: the accounts, filtered by ``role``, ``agency_id`` and ``q``
+    (name, username or e-mail), cursor-paginated."""
     result = await core.admin.list_accounts(
         ctx,
         role=role or None,
@@ -134,6 +136,7 @@ async def invite_user(core: Core, ctx: Ctx, data: JSONBody[InvitationBody]) -> A
 
 @get(f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="One account")
 async def get_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> AccountOut:
+    """Super admin: one account."""
     return account_json(await core.admin.get_account(ctx, account_id))
 
 
@@ -167,12 +170,15 @@ async def update_user(
     summary="Deactivate an account",
 )
 async def deactivate_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> None:
+    """Super admin: deactivate an account (it can no longer log in; its
+    sessions and tokens end). Nothing is deleted."""
     await core.admin.update_account(ctx, account_id, AccountChanges(is_active=False))
 
 
 # ---------------------------------------------------------------------- agencies
 @get(f"{API}/admin/agencies", guards=ADMIN, tags=TAGS, summary="Agencies (with inactive ones)")
 async def list_agencies(core: Core, ctx: Ctx) -> Page[AgencyOut]:
+    """Super admin: every agency, deactivated ones included (``is_active``)."""
     found = await core.admin.agencies(ctx, include_inactive=True)
     return Page(items=[agency_json(a) for a in found])
 
@@ -211,12 +217,15 @@ async def update_agency(
     summary="Deactivate an agency",
 )
 async def deactivate_agency(core: Core, ctx: Ctx, agency_id: FromPath[int]) -> None:
+    """Super admin: deactivate an agency: no longer offered when forwarding;
+    its messages and accounts stay."""
     await core.admin.update_entry(ctx, "agency", agency_id, is_active=False)
 
 
 # ---------------------------------------------------------------------- categories
 @get(f"{API}/admin/categories", guards=ADMIN, tags=TAGS, summary="Categories")
 async def list_categories(core: Core) -> Page[CategoryOut]:
+    """Super admin: every category, deactivated ones included (``is_active``)."""
     found = await core.admin.categories()
     return Page(items=[category_json(c) for c in found])
 
@@ -260,6 +269,8 @@ async def update_category(
 async def list_subcategories(
     core: Core, category_id: FromQuery[str | None] = None
 ) -> Page[SubcategoryOut]:
+    """Super admin: every sub-category, deactivated ones included, of one
+    ``category_id`` or of all."""
     found = await core.admin.subcategories(
         query_int(category_id, "category_id"), include_inactive=True
     )
@@ -322,6 +333,8 @@ async def update_subcategory(
     summary="Deactivate a sub-category",
 )
 async def deactivate_subcategory(core: Core, ctx: Ctx, subcategory_id: FromPath[int]) -> None:
+    """Super admin: deactivate a sub-category: no longer offered when
+    forwarding; its messages keep it."""
     await core.admin.update_entry(ctx, "subcategory", subcategory_id, is_active=False)
 
 

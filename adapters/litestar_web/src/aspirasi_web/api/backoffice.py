@@ -343,6 +343,7 @@ async def notifications(
     summary="Mark a notification read",
 )
 async def read_notification(core: Core, ctx: Ctx, notification_id: FromPath[int]) -> Response[None]:
+    """Mark one of the caller's notifications read (404 for another's)."""
     await core.notifications.mark_read(ctx, notification_id)
     return Response(content=None, status_code=HTTP_204_NO_CONTENT)
 

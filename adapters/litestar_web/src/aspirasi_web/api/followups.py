@@ -208,6 +208,10 @@ async def dismiss_review(
     message_id: FromPath[int],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReviewOut]:
+    """Evaluators: close the message's open oversight review without reopening
+    the message; 409 when no review is open. Send an ``Idempotency-Key`` so that a
+    resend after a time-out is answered the same."""
+
     async def call(ctx: Context) -> OversightReview:
         return await core(request).reviews.dismiss(ctx, message_id)
 

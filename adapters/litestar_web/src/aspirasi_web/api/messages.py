@@ -134,6 +134,8 @@ async def my_messages(
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> Page[MessageSummary]:
+    """The caller's own messages, anonymous and confidential ones included,
+    newest first, cursor-paginated (``next_cursor``: null on the last page)."""
     result = await core.queries.my_messages(ctx, cursor=cursor, limit=query_limit(limit))
     now = core.deps.clock.now()
     return page_of(result, lambda m: message_summary(m, now))
@@ -167,6 +169,8 @@ async def withdraw(
 async def message_log(
     core: Core, ctx: Ctx, actor: CurrentActor, message_id: FromPath[int]
 ) -> Page[LogEntryOut]:
+    """The message's dated steps, for whoever may read the message; the staff's
+    internal notes only for the staff."""
     entries = await core.queries.message_log(ctx, message_id)
     return Page(items=[log_json(e, staff=actor.is_staff) for e in entries])
 

@@ -141,8 +141,8 @@ async def messages_api(
 ) -> Page[DrillRowOut]:
     """Evaluators: the messages behind one count of the report (``from``, ``to``,
     ``agency``, ``category``, ``subcategory`` — an id or ``none`` —, ``status``,
-    ``overdue``), newest first, cursor-paginated. The same filter as the page
-    (:func:`parse_drill`): 422 ``invalid_filter`` names each bad field."""
+    ``overdue``), newest first, cursor-paginated, read as the page reads them:
+    422 ``invalid_filter`` names each bad field."""
     svc = service(request)
     rng = svc.parse_range(date_from, date_to)
     flt = parse_drill(
