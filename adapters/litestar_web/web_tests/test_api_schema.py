@@ -156,3 +156,11 @@ def test_every_success_answer_documents_its_fields(schema: dict[str, Any]) -> No
                     found = _untyped(schema, content["schema"], "", set())
                     untyped += [(method, path, status, at) for at in found]
     assert untyped == []
+
+
+def test_every_operation_says_what_it_does(schema: dict[str, Any]) -> None:
+    """A summary and a description (the handler's docstring) on every operation,
+    and no Sphinx cross-reference (``:func:`…```) leaking into it."""
+    for path, method, op in operations(schema):
+        assert op.get("summary") and op.get("description"), (method, path)
+        assert ":func:" not in op["description"] and ":class:" not in op["description"]
