@@ -125,8 +125,7 @@ async def backoffice_messages(
     the messages located in that regency or city (its code in ``GET
     /api/v1/regions``; another code: 422 ``regency_unknown``). Each item has
     ``due_at`` (null once final) and ``overdue``. The filter is read as the list
-    page reads it (:class:`aspirasi_web.filters.MessageFilter`): 422 names every
-    bad field."""
+    page reads it: 422 names every bad field."""
     # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     app = core(request)
     flt = MessageFilter.from_query(
