@@ -370,6 +370,10 @@ def test_ids_as_digit_strings_still_work_with_a_deprecation_header(world):
     assert old.status_code == 201, old.text
     assert old.headers["deprecation"] == "true"
     assert [m["ticket"] for m in old.json()["messages"]]
+    # ... and the schema says so
+    schema = world.client.get("/schema/openapi.json").json()
+    created = schema["paths"]["/api/v1/evaluator/reprimands"]["post"]["responses"]["201"]
+    assert "Deprecation" in created["headers"]
 
 
 @pytest.mark.parametrize(

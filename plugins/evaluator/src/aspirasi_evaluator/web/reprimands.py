@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
@@ -310,6 +311,13 @@ def reprimand_json(r: Reprimand) -> ReprimandOut:
     tags=["evaluator"],
     summary="Issue a reprimand",
     status_code=HTTP_201_CREATED,
+    response_headers=[
+        ResponseHeader(
+            name="Deprecation",
+            description="`true` when ids were sent as digit strings (still read, for now).",
+            documentation_only=True,
+        )
+    ],
 )
 async def reprimand_api(request: Req, data: JSONBody[ReprimandBody]) -> Response[ReprimandOut]:
     """Evaluators: ``{"agency_id", "message_ids": [...], "text", "reason"}`` → 201;
