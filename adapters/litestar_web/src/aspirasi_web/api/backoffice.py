@@ -33,6 +33,7 @@ from .common import (
     read_uploads,
 )
 from .message_shapes import MessageSummary, message_summary
+from .openapi import problems
 from .shapes import NotificationOut, Page, notification_json, page_of
 
 TAGS = ["backoffice"]
@@ -195,6 +196,7 @@ async def _act(
     status_code=HTTP_200_OK,
     summary="Forward",
     description=FORWARD_DOC,
+    responses=problems(409),
 )
 async def forward(
     request: Request[Any, Any, Any],
@@ -217,6 +219,7 @@ async def forward(
     status_code=HTTP_200_OK,
     summary="Reject",
     description=REJECT_DOC,
+    responses=problems(409),
 )
 async def reject(
     request: Request[Any, Any, Any],
@@ -239,6 +242,7 @@ async def reject(
     status_code=HTTP_200_OK,
     summary="Confirm",
     description=START_DOC,
+    responses=problems(409),
 )
 async def start(
     request: Request[Any, Any, Any],
@@ -261,6 +265,7 @@ async def start(
     status_code=HTTP_200_OK,
     summary="Progress update",
     description=PROGRESS_DOC,
+    responses=problems(409),
 )
 async def progress(
     request: Request[Any, Any, Any],
@@ -284,6 +289,7 @@ async def progress(
     status_code=HTTP_200_OK,
     summary="Reply",
     description=REPLY_DOC,
+    responses=problems(409),
 )
 async def reply(
     request: Request[Any, Any, Any],
