@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from aspirasi_web.api.openapi import handlers_by_operation
+from aspirasi_web.guards import API_ALLOWED
+
 from .api_support import ApiWorld, build_world
 
 PROBLEM = "application/problem+json"
@@ -23,6 +26,11 @@ def schema(sqlite_database: Any, tmp_path: Any) -> Iterator[dict[str, Any]]:
         yield r.json()
 
 
+@pytest.fixture
+def api_world(sqlite_database: Any, tmp_path: Any) -> Iterator[ApiWorld]:
+    yield from build_world(sqlite_database, tmp_path)
+
+
 def operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in schema["paths"].items():
         if path.startswith("/api/v1/"):
@@ -31,7 +39,7 @@ def operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
                     yield path, method, op
 
 
-def test_every_error_is_a_problem_and_429_and_503_say_when_to_retry(
+def test_every_error_is_a_problem_and_429_503_and_507_say_when_to_retry(
     schema: dict[str, Any],
 ) -> None:
     assert schema["components"]["schemas"]["Problem"]["required"] == [
@@ -43,17 +51,116 @@ def test_every_error_is_a_problem_and_429_and_503_say_when_to_retry(
     ]
     for path, method, op in operations(schema):
         responses = op["responses"]
-        assert "503" in responses, (method, path)
+        assert {"503", "507"} <= set(responses), (method, path)
         for status, answer in responses.items():
             if int(status) < 400:
                 continue
             assert list(answer["content"]) == [PROBLEM], (method, path, status)
-            if status in ("429", "503"):
+            if status in ("429", "503", "507"):
                 assert "Retry-After" in answer["headers"], (method, path, status)
         if op.get("security") != [{}]:
-            assert {"401", "403"} <= set(responses), (method, path)
+            assert "401" in responses, (method, path)
+        if (method.upper(), path) not in API_ALLOWED:  # guards.password_changed, at least
+            assert "403" in responses, (method, path)
         if "{" in path:
             assert "404" in responses, (method, path)
+        if method == "get":  # nothing reads a body, nothing is left unreadable
+            assert not {"400", "408", "413"} & set(responses), (method, path)
+
+
+def errors_of(op: dict[str, Any]) -> set[int]:
+    return {int(status) for status in op["responses"] if int(status) >= 400}
+
+
+#: What any request may meet: the database (or its disk) out of reach or full.
+ANY = {503, 507}
+#: What an unsafe request may meet before its handler: a form that cannot be read,
+#: arrives too slowly or is too large, a missing CSRF token.
+UNSAFE = {400, 403, 408, 413}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        # Open to anyone, reads parameters: only a bad one, and an account that must
+        # change its password first (403) — no 401, no 409.
+        ("get", "/api/v1/public/messages", {403, 422}),
+        ("get", "/api/v1/regions", {403}),
+        # Open to anyone: wrong credentials are 401; rate-limited; nothing to conflict.
+        ("post", "/api/v1/auth/login", {*UNSAFE, 401, 422, 429}),
+        # Needs credentials but nothing else: no 403, no 422.
+        ("get", "/api/v1/me", {401}),
+        # A citizen's command that cannot conflict and is not rate-limited.
+        ("patch", "/api/v1/me", {*UNSAFE, 401, 422}),
+        # A staff command on the status machine (If-Match, Idempotency-Key).
+        ("post", "/api/v1/messages/{message_id}/forward", {*UNSAFE, 401, 404, 409, 422}),
+        # An admin command with nothing to conflict.
+        ("delete", "/api/v1/admin/agencies/{agency_id}", {*UNSAFE, 401, 404, 422}),
+        # A super admin's look-up of a NIK named in the body.
+        ("post", "/api/v1/admin/nik-holder", {*UNSAFE, 401, 404, 422}),
+        # The multipart upload: rate-limited, a duplicate ticket, an Idempotency-Key.
+        ("post", "/api/v1/messages", {*UNSAFE, 401, 409, 422, 429}),
+        # Plugins: the evaluator's second acknowledgement conflicts; a list of land issues.
+        ("post", "/api/v1/reprimands/{reprimand_id}/acknowledge", {*UNSAFE, 401, 404, 409, 422}),
+        ("post", "/api/v1/evaluator/reprimands", {*UNSAFE, 401, 422}),
+        ("get", "/api/v1/land-issues", {401, 403, 422}),
+    ],
+)
+def test_an_operation_documents_the_errors_it_can_answer(
+    schema: dict[str, Any], method: str, path: str, expected: set[int]
+) -> None:
+    assert errors_of(schema["paths"][path][method]) == expected | ANY
+
+
+#: The operations that run a use case the ``aspirasi_before_use_case`` hook may veto
+#: (the rate limits: ``aspirasi_rate_limit.RULES``), or that pause themselves.
+RATE_LIMITED = {
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/resend-verification"),
+    ("post", "/api/v1/auth/verification-email"),
+    ("post", "/api/v1/auth/forgot-password"),
+    ("post", "/api/v1/auth/reset-password"),
+    ("post", "/api/v1/me/password"),
+    ("get", "/api/v1/me/export"),
+    ("delete", "/api/v1/me"),
+    ("post", "/api/v1/messages"),
+    ("post", "/api/v1/public/tracking"),
+}
+
+
+def test_409_and_429_only_where_declared(api_world: ApiWorld) -> None:
+    """409 where the handler declares it (``responses=problems(409)``: its use case
+    can meet a ``Conflict``) or takes ``Idempotency-Key`` or ``If-Match``; 429 only
+    where declared, i.e. on the operations running a rate-limited use case."""
+    schema = api_world.client.get("/schema/openapi.json").json()
+    handlers = handlers_by_operation(api_world.app)
+    limited = set()
+    for path, method, op in operations(schema):
+        handler = handlers[(path, method)]
+        declared = {int(s) for s in handler.responses or {}}
+        headers = {p["name"].lower() for p in op.get("parameters", []) if p["in"] == "header"}
+        conflicts = 409 in declared or bool(headers & {"idempotency-key", "if-match"})
+        assert ("409" in op["responses"]) == conflicts, (method, path)
+        assert ("429" in op["responses"]) == (429 in declared), (method, path)
+        if 429 in declared:
+            limited.add((method, path))
+    assert limited == RATE_LIMITED
+
+
+def test_a_public_operation_answers_403_to_an_account_that_must_change_its_password(
+    api_world: ApiWorld,
+) -> None:
+    """Why every operation but ``guards.API_ALLOWED`` documents 403, the public ones too."""
+    world = api_world
+    bearer = world.bearer("ani")
+    world.core.deps.db.run_sync(
+        lambda uow: uow.accounts.update(world.ids["ani"], must_change_password=True), write=True
+    )
+    refused = world.client.get("/api/v1/public/messages", headers=bearer)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "password_change_required"
+    assert world.client.get("/api/v1/me", headers=bearer).status_code == 200
 
 
 def test_both_ways_to_authenticate_are_documented(schema: dict[str, Any]) -> None:

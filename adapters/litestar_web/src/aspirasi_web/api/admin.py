@@ -29,6 +29,7 @@ from .bodies import (
 )
 from .common import API, Limit, query_int, query_limit
 from .days_off import query_year as query_year  # the admin pages read ?year= alike
+from .openapi import problems
 from .shapes import (
     AccountOut,
     AgencyOut,
@@ -86,6 +87,7 @@ async def list_users(
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Create a staff account",
+    responses=problems(409),
 )
 async def create_user(core: Core, ctx: Ctx, data: JSONBody[StaffBody]) -> AccountOut:
     """Body ``{email, username, full_name, password, role: "admin" | "operator",
@@ -113,6 +115,7 @@ async def create_user(core: Core, ctx: Ctx, data: JSONBody[StaffBody]) -> Accoun
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Invite a staff member",
+    responses=problems(409),
 )
 async def invite_user(core: Core, ctx: Ctx, data: JSONBody[InvitationBody]) -> AccountOut:
     """Body ``{email, full_name, role: "admin" | "operator", agency_id (operators),
@@ -141,7 +144,11 @@ async def get_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> AccountOu
 
 
 @patch(
-    f"{API}/admin/users/{{account_id:int}}", guards=ADMIN, tags=TAGS, summary="Change an account"
+    f"{API}/admin/users/{{account_id:int}}",
+    guards=ADMIN,
+    tags=TAGS,
+    summary="Change an account",
+    responses=problems(409),
 )
 async def update_user(
     core: Core, ctx: Ctx, account_id: FromPath[int], data: JSONBody[AccountChangesBody]
@@ -168,6 +175,7 @@ async def update_user(
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Deactivate an account",
+    responses=problems(409),
 )
 async def deactivate_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> None:
     """Super admin: deactivate an account (it can no longer log in; its
@@ -189,6 +197,7 @@ async def list_agencies(core: Core, ctx: Ctx) -> Page[AgencyOut]:
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Create an agency",
+    responses=problems(409),
 )
 async def create_agency(core: Core, ctx: Ctx, data: JSONBody[EntryBody]) -> AgencyOut:
     """Body ``{name, code}``."""
@@ -236,6 +245,7 @@ async def list_categories(core: Core) -> Page[CategoryOut]:
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Create a category",
+    responses=problems(409),
 )
 async def create_category(core: Core, ctx: Ctx, data: JSONBody[EntryBody]) -> CategoryOut:
     """Body ``{name, code}``."""
@@ -283,6 +293,7 @@ async def list_subcategories(
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Create a sub-category",
+    responses=problems(409),
 )
 async def create_subcategory(
     core: Core, ctx: Ctx, data: JSONBody[SubcategoryBody]

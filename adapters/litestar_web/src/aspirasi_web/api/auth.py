@@ -31,6 +31,7 @@ from .bodies import (
     fields_of,
 )
 from .common import API, PUBLIC, require_actor
+from .openapi import problems
 from .shapes import LoginOut, StatusOut, account_json, iso
 
 TAGS = ["auth"]
@@ -48,6 +49,7 @@ REGISTERED = (
     status_code=HTTP_201_CREATED,
     summary="Register a citizen",
     security=PUBLIC,
+    responses=problems(409, 429),
 )
 async def register(
     request: Request[Any, Any, Any],
@@ -90,6 +92,7 @@ async def register(
     status_code=HTTP_200_OK,
     summary="Verify the e-mail",
     security=PUBLIC,
+    responses=problems(409),
 )
 async def verify_email(core: Core, ctx: Ctx, data: JSONBody[VerifyBody]) -> StatusOut:
     """Body ``{token, username?}`` (the ``token`` of the link in the verification
@@ -110,6 +113,7 @@ async def verify_email(core: Core, ctx: Ctx, data: JSONBody[VerifyBody]) -> Stat
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
     summary="Send a new verification link",
+    responses=problems(409, 429),
 )
 async def resend_verification(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> StatusOut:
     """For the signed-in, unverified account; no data. 429 with Retry-After when
@@ -124,6 +128,7 @@ async def resend_verification(request: Request[Any, Any, Any], core: Core, ctx: 
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
     summary="Correct the address of an unverified account",
+    responses=problems(409, 429),
 )
 async def change_verification_email(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[PendingEmailBody]
@@ -145,6 +150,7 @@ async def change_verification_email(
     summary="Log in",
     security=PUBLIC,
     cache_control=NO_STORE,
+    responses=problems(401, 429),
 )
 async def login(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[LoginBody]
@@ -204,6 +210,7 @@ async def logout(request: Request[Any, Any, Any], core: Core) -> Response[None]:
     status_code=HTTP_202_ACCEPTED,
     summary="Ask for a password reset link",
     security=PUBLIC,
+    responses=problems(429),
 )
 async def forgot_password(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[ForgotBody]
@@ -225,6 +232,7 @@ async def forgot_password(
     status_code=HTTP_200_OK,
     summary="Set a new password with a reset token",
     security=PUBLIC,
+    responses=problems(409, 429),
 )
 async def reset_password(core: Core, ctx: Ctx, data: JSONBody[ResetBody]) -> StatusOut:
     """Body ``{token, password, password_confirm}``. Ends every session and token."""

@@ -33,6 +33,7 @@ from .common import (
     read_uploads,
 )
 from .message_shapes import MessageSummary, message_summary
+from .openapi import problems
 from .shapes import NotificationOut, Page, notification_json, page_of
 
 TAGS = ["backoffice"]
@@ -194,6 +195,7 @@ async def _act(
     status_code=HTTP_200_OK,
     summary="Forward",
     description=FORWARD_DOC,
+    responses=problems(409),
 )
 async def forward(
     request: Request[Any, Any, Any],
@@ -216,6 +218,7 @@ async def forward(
     status_code=HTTP_200_OK,
     summary="Reject",
     description=REJECT_DOC,
+    responses=problems(409),
 )
 async def reject(
     request: Request[Any, Any, Any],
@@ -238,6 +241,7 @@ async def reject(
     status_code=HTTP_200_OK,
     summary="Confirm",
     description=START_DOC,
+    responses=problems(409),
 )
 async def start(
     request: Request[Any, Any, Any],
@@ -260,6 +264,7 @@ async def start(
     status_code=HTTP_200_OK,
     summary="Progress update",
     description=PROGRESS_DOC,
+    responses=problems(409),
 )
 async def progress(
     request: Request[Any, Any, Any],
@@ -283,6 +288,7 @@ async def progress(
     status_code=HTTP_200_OK,
     summary="Reply",
     description=REPLY_DOC,
+    responses=problems(409),
 )
 async def reply(
     request: Request[Any, Any, Any],

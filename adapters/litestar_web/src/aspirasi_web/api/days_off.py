@@ -17,6 +17,7 @@ from ..context import Core, Ctx, CurrentTranslator, core
 from ..guards import requires
 from .bodies import DayOffBody
 from .common import API
+from .openapi import problems
 from .shapes import DayOffOut, DaysOff, Holiday, day_off_json
 
 TAGS = ["admin"]
@@ -67,6 +68,7 @@ async def list_days_off(
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Add a day off",
+    responses=problems(409),
 )
 async def create_day_off(core: Core, ctx: Ctx, data: JSONBody[DayOffBody]) -> DayOffOut:
     """Body ``{day: "YYYY-MM-DD", name}``: an extra day off (cuti bersama, a local

@@ -22,6 +22,7 @@ from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from .bodies import FollowupBody, ReasonStepBody, fields_of
 from .common import API, Flag, query_flag
 from .message_shapes import MessageSummary, message_summary
+from .openapi import problems
 from .shapes import Page, Shape, iso, page_of
 
 TAGS = ["workflow"]
@@ -104,6 +105,7 @@ async def followups(
     summary="Write a follow-up",
     description="The sender or the staff who handle the message, while it is open"
     ' (409 `followup_closed` once done): `{"body": "…"}`.',
+    responses=problems(409),
 )
 async def post_followup(
     request: Request[Any, Any, Any],
@@ -153,6 +155,7 @@ async def _reason_step(
     summary="Return to the admin",
     description='Operator: not our authority. `{"reason": "…", "visibility": "internal"}`;'
     " the message goes back to `submitted` and the admins are notified.",
+    responses=problems(409),
 )
 async def return_to_admin(
     request: Request[Any, Any, Any],
@@ -172,6 +175,7 @@ async def return_to_admin(
     summary="Reopen for the agency",
     description='Oversight (admin, evaluator), on a `done` message with an open review: `{"reason":'
     ' "…"}`; back to `in_progress` with a new reply deadline (409 `review_not_open`).',
+    responses=problems(409),
 )
 async def reopen(
     request: Request[Any, Any, Any],
@@ -202,6 +206,7 @@ async def reviews(
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Close the review, the answer stands",
+    responses=problems(409),
 )
 async def dismiss_review(
     request: Request[Any, Any, Any],

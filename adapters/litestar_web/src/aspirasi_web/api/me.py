@@ -19,6 +19,7 @@ from ..guards import signed_in
 from ..middleware import SESSION_COOKIE
 from .bodies import NO_PASSWORD, PasswordBody, PasswordOnlyBody, ProfileBody
 from .common import API, require_actor
+from .openapi import problems
 from .shapes import AccountOut, PasswordChanged, account_json, iso
 
 TAGS = ["me"]
@@ -47,6 +48,7 @@ async def update_me(core: Core, ctx: Ctx, data: JSONBody[ProfileBody]) -> Accoun
     status_code=HTTP_200_OK,
     summary="Change own password",
     cache_control=CacheControlHeader(no_store=True),
+    responses=problems(429),
 )
 async def change_password(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[PasswordBody]
@@ -76,6 +78,7 @@ async def change_password(
     tags=TAGS,
     summary="Download all one's data (citizens)",
     media_type="application/zip",
+    responses=problems(429),
 )
 async def export_me(core: Core, ctx: Ctx, actor: CurrentActor) -> Stream:
     """A ZIP with ``data.json`` (the account with its NIK, every message sent with its
@@ -84,7 +87,13 @@ async def export_me(core: Core, ctx: Ctx, actor: CurrentActor) -> Stream:
     return export_response(await core.data_rights.export(ctx))
 
 
-@delete(f"{API}/me", guards=[signed_in], tags=TAGS, summary="Delete one's own account (citizens)")
+@delete(
+    f"{API}/me",
+    guards=[signed_in],
+    tags=TAGS,
+    summary="Delete one's own account (citizens)",
+    responses=problems(429),
+)
 async def delete_me(
     request: Request[Any, Any, Any],
     core: Core,

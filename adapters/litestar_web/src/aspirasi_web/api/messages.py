@@ -37,6 +37,7 @@ from .message_shapes import (
     message_detail,
     message_summary,
 )
+from .openapi import problems
 from .shapes import (
     Page,
     PublicMessageOut,
@@ -79,6 +80,7 @@ def _sent(message: Message) -> Sent:
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Send a message",
+    responses=problems(409, 429),
 )
 async def submit(
     request: Request[Any, Any, Any],
@@ -157,6 +159,7 @@ async def message(
     tags=TAGS,
     status_code=HTTP_204_NO_CONTENT,
     summary="Withdraw a message",
+    responses=problems(409),
 )
 async def withdraw(
     core: Core, ctx: Ctx, message_id: FromPath[int], if_match: IfMatch = None
@@ -199,6 +202,7 @@ async def attachment(
     tags=TAGS,
     status_code=HTTP_201_CREATED,
     summary="Rate a done message",
+    responses=problems(409),
 )
 async def rate(
     request: Request[Any, Any, Any],
@@ -253,6 +257,7 @@ async def public_messages(
     summary="Track by NIK",
     description=TRACKING_DOC,
     security=PUBLIC,
+    responses=problems(429),
 )
 async def tracking(
     request: Request[Any, Any, Any], data: JSONBody[TrackingBody]

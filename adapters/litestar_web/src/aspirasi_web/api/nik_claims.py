@@ -16,6 +16,7 @@ from aspirasi_core.domain.policy import Perm
 from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import NikBody, NikReleaseBody
+from .openapi import problems
 from .shapes import API, AccountOut, account_json, iso
 
 TAGS = ["admin"]
@@ -42,6 +43,7 @@ def _holder_json(account: Any) -> HolderOut:
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Who holds a NIK",
+    responses=problems(404),
 )
 async def nik_holder(core: Core, ctx: Ctx, data: JSONBody[NikBody]) -> HolderOut:
     """Body ``{nik}`` → the verified account holding it; 404 ``nik_not_registered``
@@ -56,6 +58,7 @@ async def nik_holder(core: Core, ctx: Ctx, data: JSONBody[NikBody]) -> HolderOut
     tags=TAGS,
     status_code=HTTP_200_OK,
     summary="Release a NIK",
+    responses=problems(404),
 )
 async def release_nik(core: Core, ctx: Ctx, data: JSONBody[NikReleaseBody]) -> Released:
     """Body ``{nik, reason}``: takes the NIK away from the verified account holding

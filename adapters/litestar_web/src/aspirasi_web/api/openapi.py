@@ -2,7 +2,15 @@
 once at start-up to the app's OpenAPI document (``app.openapi_schema``):
 
 - every error answer as ``application/problem+json`` (RFC 9457), for the
-  statuses an operation can answer, ``Retry-After`` on 429 and 503;
+  statuses an operation can really answer, ``Retry-After`` on 429, 503 and 507.
+  :func:`statuses` derives what follows from the operation itself (credentials,
+  an unsafe method, a path id, parameters, the ``Idempotency-Key`` and
+  ``If-Match`` headers, the database); the rest a route handler declares with
+  ``responses=problems(...)`` (:func:`problems`, Litestar's ``responses``): 409
+  where its use case can meet a ``Conflict``, 429 where it runs a rate-limited
+  use case (those the ``aspirasi_before_use_case`` hook is asked about), 401 or
+  404 where the use case answers them without the operation saying so. Litestar's
+  own error answers (its 400 for parameters) give way to these;
 - both ways to authenticate: a bearer token, or the session cookie with its
   ``X-CSRF-Token`` header on unsafe requests;
 - OpenAPI links from a created resource to the operations that act on it.
@@ -14,6 +22,8 @@ import re
 from typing import Any
 
 from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
     Link,
@@ -26,9 +36,11 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
 )
+from litestar.routes import HTTPRoute
 
 from ..csrf import SESSION_COOKIE
-from .common import API
+from ..guards import API_ALLOWED, PASSWORD_CHANGE_OPT
+from .shapes import API
 
 PROBLEM = "application/problem+json"
 UNSAFE = ("post", "put", "patch", "delete")
@@ -84,16 +96,19 @@ PROBLEM_SCHEMA = Schema(
 )
 DESCRIPTIONS = {
     400: "The request cannot be read",
-    401: "No valid credentials (`login_required`, `invalid_token`)",
-    403: "Not allowed (`forbidden`, `email_unverified`, `csrf`)",
+    401: "No valid credentials (`login_required`, `invalid_token`; wrong ones at log-in)",
+    403: "Not allowed (`forbidden`, `email_unverified`, `password_change_required`, `csrf`)",
     404: "Not found (or not visible to the caller)",
     408: "The body arrived too slowly",
-    409: "A conflict: the state changed, a stale `If-Match`, a duplicate",
+    409: (
+        "A conflict: the state changed, a stale `If-Match`, a duplicate, or the first"
+        " request with this `Idempotency-Key` still running"
+    ),
     413: "The body is too large",
     422: "Invalid input: `errors` names each field",
     429: "Too many attempts: try again after `Retry-After` seconds",
     503: "Temporarily unavailable: try again after `Retry-After` seconds",
-    507: "No room to store the files",
+    507: "No room to store this: try again after `Retry-After` seconds",
 }
 RETRY_AFTER = OpenAPIHeader(
     schema=Schema(type="integer", minimum=0),  # type: ignore[arg-type]
@@ -131,10 +146,18 @@ WWW_AUTHENTICATE = OpenAPIHeader(
     description='`Bearer realm="api"`, with `error="invalid_token"` for a token not valid.',
     required=True,
 )
+#: The error statuses that come with ``Retry-After``.
+RETRY_STATUSES = (429, 503, 507)
+#: Header parameters whose use answers 409: a key still being worked on
+#: (``idempotency_in_progress``), a stale message version (``message_changed``).
+CONFLICT_HEADERS = frozenset({"idempotency-key", "if-match"})
 
 
 def problem_response(status: int) -> OpenAPIResponse:
-    headers: dict[str, Any] = {"Retry-After": RETRY_AFTER} if status in (429, 503) else {}
+    """The documented answer of an error ``status``: problem+json, with
+    ``Retry-After`` where one is sent (429; 503 and 507, see ``errors.retry_headers``),
+    ``WWW-Authenticate`` on 401."""
+    headers: dict[str, Any] = {"Retry-After": RETRY_AFTER} if status in RETRY_STATUSES else {}
     if status == 401:
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return OpenAPIResponse(
@@ -144,25 +167,92 @@ def problem_response(status: int) -> OpenAPIResponse:
     )
 
 
-def statuses(path: str, method: str, op: Operation) -> set[int]:
-    """The error statuses an API operation can answer."""
-    out = {400, 503}
-    public = op.security == [{}]
-    if op.parameters or op.request_body:
-        out.add(422)
-    if not public:
-        out |= {401, 403}
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    """A route handler's ``responses=``: the error statuses its use cases can answer
+    beyond those :func:`statuses` derives from the operation itself, e.g.
+    ``@post(..., responses=problems(409, 429))`` for a command whose use case can
+    meet a :class:`~aspirasi_core.domain.errors.Conflict` and is rate-limited.
+    :func:`document_api` documents each as problem+json (with ``Retry-After`` on 429)."""
+    return {
+        code: ResponseSpec(data_container=None, description=DESCRIPTIONS[code]) for code in codes
+    }
+
+
+def statuses(
+    path: str,
+    method: str,
+    op: Operation,
+    declared: frozenset[int] = frozenset(),
+    *,
+    password_exempt: bool = False,
+) -> set[int]:
+    """The error statuses an API operation can answer: ``declared`` by its handler
+    (:func:`problems`: 409 where its use case can conflict, 429 where it runs a
+    rate-limited use case, 401 at log-in, 404 for a thing named in the body), and
+    those that follow from the operation:
+
+    - 503 and 507 everywhere: the database (or its disk) out of reach or full, met
+      by any request with credentials (the authentication looks them up and records
+      their use) and by every use case;
+    - 400, 408 and 413 for unsafe methods: any of them may be sent a form, which is
+      read before the handler runs (an unreadable one is 400, one arriving too slowly
+      408, one too large 413);
+    - 401 where credentials are needed (not ``security=PUBLIC``);
+    - 403 for unsafe methods (a session cookie or a browser form without the CSRF
+      token), and for every operation an account that must change its password may
+      not use (``guards.password_changed``: all but :data:`~aspirasi_web.guards.API_ALLOWED`
+      and the routes with ``PASSWORD_CHANGE_OPT``) — which covers the roles,
+      permissions and ``email_unverified`` of the operations needing credentials;
+    - 404 for an id in the path;
+    - 409 for the ``Idempotency-Key`` and ``If-Match`` headers;
+    - 422 for parameters (path numbers, query, headers) and bodies."""
+    out = {503, 507, *declared}
+    unsafe = method in UNSAFE
+    if unsafe:
+        out |= {400, 403, 408, 413}
+    if op.security != [{}]:
+        out.add(401)
+    if not password_exempt:
+        out.add(403)
     if "{" in path:
         out.add(404)
-    if method in UNSAFE:
-        # wrong credentials at log-in; a form body without its CSRF token; a state that changed; a body past
-        # the limits; the rate limits of log-in, registration, tracking, submission
-        out |= {401, 403, 408, 409, 413, 422, 429}
-    if method == "get" and path.endswith("/export"):
-        out.add(429)
-    if op.request_body and "multipart/form-data" in (getattr(op.request_body, "content", {}) or {}):
-        out.add(507)
+    headers = {
+        p.name.lower()
+        for p in op.parameters or []
+        if not isinstance(p, Reference) and p.param_in == "header"
+    }
+    if headers & CONFLICT_HEADERS:
+        out.add(409)
+    if op.parameters or op.request_body:
+        out.add(422)
     return out
+
+
+def handlers_by_operation(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
+    """(path as the schema spells it, lower-case method) → its route handler."""
+    found: dict[tuple[str, str], HTTPRouteHandler] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    found[(route.path_format, method.lower())] = handler
+    return found
+
+
+def declared_statuses(handler: HTTPRouteHandler | None) -> frozenset[int]:
+    """The error statuses a handler declares with ``responses=`` (:func:`problems`)."""
+    return (
+        frozenset(int(s) for s in (handler.responses or {}) if int(s) >= 400)
+        if handler
+        else frozenset()
+    )
+
+
+def password_exempt(path: str, method: str, handler: HTTPRouteHandler | None) -> bool:
+    """May an account that must change its password use the operation?"""
+    return (method.upper(), path) in API_ALLOWED or bool(
+        handler and handler.opt.get(PASSWORD_CHANGE_OPT)
+    )
 
 
 def _links(openapi: OpenAPI) -> None:
@@ -195,6 +285,7 @@ def document_api(app: Litestar) -> None:
     components.security_schemes = {**(components.security_schemes or {}), **SCHEMES}
     components.schemas = {**(components.schemas or {}), "Problem": PROBLEM_SCHEMA}
     openapi.components = components
+    handlers = handlers_by_operation(app)
     for path, item in (openapi.paths or {}).items():
         if not path.startswith(f"{API}/"):
             continue
@@ -204,13 +295,23 @@ def document_api(app: Litestar) -> None:
                 continue
             if op.security != [{}]:
                 op.security = SECURITY_UNSAFE if method in UNSAFE else SECURITY_SAFE
-            responses = dict(op.responses or {})
+            # Litestar's own error answers (its 400 for a parameter, the declared
+            # ones without content) give way to the problem+json ones.
+            responses = {k: v for k, v in (op.responses or {}).items() if int(k) < 400}
             if method == "get" and path in DOWNLOADS:
                 responses["200"] = download_response(DOWNLOADS[path])
             no_content = responses.get("204")
             if isinstance(no_content, OpenAPIResponse):
                 no_content.content = None  # nothing follows, not JSON null
-            for status in sorted(statuses(path, method, op)):
+            handler = handlers.get((path, method))
+            found = statuses(
+                path,
+                method,
+                op,
+                declared_statuses(handler),
+                password_exempt=password_exempt(path, method, handler),
+            )
+            for status in sorted(found):
                 responses[str(status)] = problem_response(status)
             op.responses = responses
     _links(openapi)

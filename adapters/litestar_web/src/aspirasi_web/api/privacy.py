@@ -18,6 +18,7 @@ from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import ReasonBody
 from .common import API, Limit, iso, query_date, query_limit
+from .openapi import problems
 from .shapes import Page, Shape, page_of
 
 
@@ -48,6 +49,7 @@ class RevealOut(Shape):
     tags=["privacy"],
     status_code=HTTP_200_OK,
     summary="Reveal an anonymous sender (audited)",
+    responses=problems(409),
 )
 async def reveal(
     core: Core, ctx: Ctx, message_id: FromPath[int], data: JSONBody[ReasonBody]

@@ -15,7 +15,7 @@ from msgspec import Meta
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
 from aspirasi_web.api.bodies import Body
-from aspirasi_web.api.common import API, Limit, QueryId, iso, query_int, query_limit
+from aspirasi_web.api.common import API, Limit, QueryId, iso, problems, query_int, query_limit
 from aspirasi_web.api.shapes import Page
 from aspirasi_web.context import context, require_actor, require_permission, translator
 from aspirasi_web.guards import requires, signed_in
@@ -368,6 +368,7 @@ async def reprimands_api(
     tags=["evaluator"],
     summary="Acknowledge a reprimand",
     status_code=200,
+    responses=problems(409),
 )
 async def acknowledge_api(
     request: Req, reprimand_id: FromPath[int], data: JSONBody[AcknowledgeBody]
