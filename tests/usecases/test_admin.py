@@ -114,6 +114,32 @@ async def test_directory(world: World) -> None:
     assert {a.username for a in page.items} == {"op_pupr", "op_pupr2", "op_dinkes"}
 
 
+async def test_the_staff_directory_offers_the_active_entries_to_the_back_office(
+    world: World,
+) -> None:
+    root = world.ctx("root")
+    admin_svc = world.app.admin
+    sub = world.subcategories["pembangunan"]
+    await admin_svc.update_entry(root, "subcategory", sub, is_active=False)
+    await admin_svc.update_entry(root, "agency", world.agencies["dinkes"], is_active=False)
+    for who in ("admin", "op_pupr", "root"):
+        found = await admin_svc.staff_directory(world.ctx(who))
+        assert {c.id for c in found.categories} == set(world.categories.values())
+        assert sub not in {s.id for s in found.subcategories}
+        assert world.subcategories["infrastruktur"] in {s.id for s in found.subcategories}
+        assert [a.id for a in found.agencies] == [world.agencies["pupr"]]
+    every = await admin_svc.staff_directory(world.ctx("op_pupr"), include_inactive=True)
+    assert {s.id: s.is_active for s in every.subcategories}[sub] is False
+    assert {a.id: a.is_active for a in every.agencies} == {
+        world.agencies["pupr"]: True,
+        world.agencies["dinkes"]: False,
+    }
+    with pytest.raises(NotAllowed):
+        await admin_svc.staff_directory(world.ctx("ani"))
+    with pytest.raises(Unauthenticated):
+        await admin_svc.staff_directory(Context())
+
+
 class _DefaultGrants:
     """Grants its permission to new operators of the agency ``pupr``."""
 

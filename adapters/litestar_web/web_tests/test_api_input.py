@@ -135,6 +135,15 @@ CASES: list[tuple[str, str, str | None, str, Any, str, str]] = [
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "sort=xyz", "sort"),
     ("GET", "/api/v1/backoffice/messages", "admin", "none", None, "overdue=maybe", "overdue"),
     (
+        "GET",
+        "/api/v1/backoffice/directory",
+        "op_pupr",
+        "none",
+        None,
+        "include_inactive=maybe",
+        "include_inactive",
+    ),
+    (
         "POST",
         "/api/v1/messages/{message_id}/forward",
         "admin",

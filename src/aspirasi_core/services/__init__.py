@@ -15,7 +15,7 @@ import structlog
 
 from ..domain.errors import Unavailable
 from .accounts import AccountService, LoginResult, RegisterInput
-from .admin import UNSET, AccountChanges, AdminService, StaffInput
+from .admin import UNSET, AccountChanges, AdminService, StaffDirectory, StaffInput
 from .attachments import AttachmentSweep
 from .audit import AuditQuery, AuditService
 from .context import Context, SystemClock
@@ -178,6 +178,7 @@ __all__ = [
     "RevealedSender",
     "ReviewService",
     "SopService",
+    "StaffDirectory",
     "StaffInput",
     "StoredResponse",
     "SubmitInput",

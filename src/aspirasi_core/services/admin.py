@@ -1,8 +1,10 @@
 """Super-admin use cases: staff accounts, agencies, categories, sub-categories.
 
-Every call needs the ``admin.manage`` permission (held by super admins). The
-first super admin is created from the command line (``aspirasi users
-create-superadmin``) through :meth:`AdminService.create_superadmin`.
+Every call needs the ``admin.manage`` permission (held by super admins), but the
+reads of the directory: :meth:`AdminService.staff_directory` answers anyone who
+may enter the back office (``backoffice.access``). The first super admin is
+created from the command line (``aspirasi users create-superadmin``) through
+:meth:`AdminService.create_superadmin`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import attrs
 from ..domain.audit import AuditAction
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Account, Agency, Category, Page, Role, Subcategory
+from ..domain.policy import Perm
 from ..domain.validation import (
     LIMITS,
     Collector,
@@ -30,7 +33,7 @@ from . import directory
 from .admin_staff import StaffInput, StaffMixin
 from .audit import record
 from .context import Context
-from .core import EventRecorder, run_write, run_write_sync
+from .core import EventRecorder, require_permission, run_write, run_write_sync
 from .cursor import decode_cursor, encode_cursor, page_size
 from .directory import UNSET, EntryKind
 from .ports import NewAccount, UnitOfWork
@@ -46,6 +49,17 @@ class AccountChanges:
     permissions: tuple[str, ...] | None = None
     is_active: bool | None = None
     full_name: str | None = None
+
+
+@attrs.frozen
+class StaffDirectory:
+    """What the back office chooses from when forwarding a message or filtering
+    its lists (:meth:`AdminService.staff_directory`): the categories (by id), the
+    sub-categories and the agencies (by name), read together."""
+
+    categories: tuple[Category, ...]
+    subcategories: tuple[Subcategory, ...]
+    agencies: tuple[Agency, ...]
 
 
 class AdminService(StaffMixin):
@@ -239,6 +253,25 @@ class AdminService(StaffMixin):
             lambda uow: (
                 uow.directory.categories(),
                 uow.directory.agencies(include_inactive=True),
+            ),
+            write=False,
+        )
+
+    async def staff_directory(
+        self, ctx: Context, *, include_inactive: bool = False
+    ) -> StaffDirectory:
+        """The categories, sub-categories and agencies, in one read, for anyone
+        who may enter the back office (``backoffice.access``): the ids a forward
+        takes and the back-office lists filter by. Only the active sub-categories
+        and agencies (the ones a forward accepts), unless ``include_inactive``:
+        then the deactivated ones too, to name or filter older messages.
+        Categories cannot be deactivated: all of them, always."""
+        require_permission(self._d, ctx, Perm.BACKOFFICE)
+        return await self._d.db.transaction(
+            lambda uow: StaffDirectory(
+                categories=tuple(uow.directory.categories()),
+                subcategories=tuple(uow.directory.subcategories(include_inactive=include_inactive)),
+                agencies=tuple(uow.directory.agencies(include_inactive=include_inactive)),
             ),
             write=False,
         )

@@ -69,6 +69,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/public/record/entries/{entry_hash}"): _row(422, 422, 422, 422, 422, 422, 422),
     ("GET", "/api/v1/public/record/roots"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/backoffice/messages"): _row(401, 403, 403, 200, 200, 200, 200),
+    # the ids a forward and the list's filters take: as the back-office list
+    ("GET", "/api/v1/backoffice/directory"): _row(401, 403, 403, 200, 200, 200, 200),
     ("POST", "/api/v1/messages/{message_id}/forward"): _row(401, 403, 403, 422, 403, 403, 422),
     ("POST", "/api/v1/messages/{message_id}/reject"): _row(401, 403, 403, 409, 403, 403, 409),
     ("POST", "/api/v1/messages/{message_id}/start"): _row(401, 403, 403, 403, 200, 404, 200),

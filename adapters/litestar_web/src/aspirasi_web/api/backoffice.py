@@ -1,4 +1,5 @@
-"""Back office: ``/api/v1/backoffice/messages``, the workflow commands
+"""Back office: ``/api/v1/backoffice/messages``, the directory its filters and
+forwards choose from (``/api/v1/backoffice/directory``), the workflow commands
 (forward, reject, start, progress, reply: each a path onto the one transition
 use case, ``MessageService.act``) and ``/api/v1/notifications``."""
 
@@ -34,11 +35,19 @@ from .common import (
 )
 from .message_shapes import MessageSummary, message_summary
 from .openapi import problems
-from .shapes import NotificationOut, Page, notification_json, page_of
+from .shapes import (
+    DirectoryOut,
+    NotificationOut,
+    Page,
+    directory_json,
+    notification_json,
+    page_of,
+)
 
 TAGS = ["backoffice"]
 #: Who may ever use a route (the core checks the message's scope again):
 #: others get 401/403 before the body is read.
+BACKOFFICE = [requires(Perm.BACKOFFICE)]
 CLASSIFY = [requires(Perm.MESSAGE_CLASSIFY)]
 HANDLE = [requires(Perm.MESSAGE_HANDLE)]
 NOTIFIED = [requires(Perm.NOTIFICATIONS)]
@@ -100,7 +109,7 @@ QueryDay: TypeAlias = Annotated[
 
 @get(
     f"{API}/backoffice/messages",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     tags=TAGS,
     summary="Back-office list",
 )
@@ -151,6 +160,27 @@ async def backoffice_messages(
     )
     now = app.deps.clock.now()
     return page_of(result, lambda m: message_summary(m, now))
+
+
+@get(
+    f"{API}/backoffice/directory",
+    guards=BACKOFFICE,
+    tags=TAGS,
+    summary="Back-office directory",
+)
+async def backoffice_directory(core: Core, ctx: Ctx, include_inactive: Flag = None) -> DirectoryOut:
+    """Whoever may read ``GET /api/v1/backoffice/messages`` (admins, operators):
+    the ``category_id``, ``subcategory_id`` and ``agency_id`` a forward takes
+    and the list filters by. ``categories``: every category (they are never
+    deactivated), each with its ``subcategories`` by name; ``agencies`` by name.
+    By default only the active sub-categories and agencies: what a forward
+    accepts (a deactivated one is refused with 422). ``include_inactive=true``
+    adds the deactivated ones, ``is_active: false``, to name or filter older
+    messages."""
+    found = await core.admin.staff_directory(
+        ctx, include_inactive=query_flag(include_inactive, "include_inactive")
+    )
+    return directory_json(found)
 
 
 def _moved(request: Request[Any, Any, Any], message: Message) -> MessageSummary:
@@ -355,6 +385,7 @@ async def read_notification(core: Core, ctx: Ctx, notification_id: FromPath[int]
 
 ROUTES = [
     backoffice_messages,
+    backoffice_directory,
     forward,
     reject,
     start,

@@ -13,7 +13,7 @@ from msgspec import UNSET, UnsetType
 
 from aspirasi_core.domain.model import Account, Agency, Category, DayOff, Notification, Subcategory
 from aspirasi_core.domain.model import Page as CorePage
-from aspirasi_core.services import PublicMessage, TrackedMessage
+from aspirasi_core.services import PublicMessage, StaffDirectory, TrackedMessage
 
 from ..i18n import Translator
 
@@ -126,6 +126,49 @@ def subcategory_json(s: Subcategory) -> SubcategoryOut:
         is_active=s.is_active,
         sop_confirm_days=s.sop_confirm_days,
         sop_reply_days=s.sop_reply_days,
+    )
+
+
+class DirectorySubcategoryOut(Shape):
+    """A sub-category a forward may choose (``is_active`` false: deactivated,
+    listed with ``include_inactive`` only, refused by a forward)."""
+
+    id: int
+    code: str
+    name: str
+    is_active: bool
+
+
+class DirectoryCategoryOut(Shape):
+    """A category (never deactivated) with its sub-categories, by name."""
+
+    id: int
+    code: str
+    name: str
+    subcategories: list[DirectorySubcategoryOut]
+
+
+class DirectoryOut(Shape):
+    """What the back office chooses from: the ids of a forward's body and of the
+    back-office list's filters. Categories by id, agencies by name."""
+
+    categories: list[DirectoryCategoryOut]
+    agencies: list[AgencyOut]
+
+
+def directory_json(d: StaffDirectory) -> DirectoryOut:
+    """The directory with each category's sub-categories under it."""
+    subs: dict[int, list[DirectorySubcategoryOut]] = {c.id: [] for c in d.categories}
+    for s in d.subcategories:
+        subs.setdefault(s.category_id, []).append(
+            DirectorySubcategoryOut(id=s.id, code=s.code, name=s.name, is_active=s.is_active)
+        )
+    return DirectoryOut(
+        categories=[
+            DirectoryCategoryOut(id=c.id, code=c.code, name=c.name, subcategories=subs[c.id])
+            for c in d.categories
+        ],
+        agencies=[agency_json(a) for a in d.agencies],
     )
 
 
