@@ -134,17 +134,21 @@ def test_the_tutorial_through_a_client_generated_from_the_schema(
     assert [m["ticket"] for m in tracked["items"]] == [sent["ticket"]]
 
     admin = log_in("admin", PASSWORDS["admin"])
+    # the ids of the forward, from the back office's directory (the schema alone)
+    found = call("backoffice.api_v1_backoffice_directory_backoffice_directory", admin, 200)
+    aduan = next(c for c in found["categories"] if c["code"] == "aduan")
+    infra = next(s for s in aduan["subcategories"] if s["code"] == "infrastruktur")
+    pupr = next(a for a in found["agencies"] if a["code"] == "pupr")
     forwarded = call(
         "backoffice.api_v1_messages_message_id_forward_forward",
         admin,
         200,
         message_id=mid,
         body=models.ForwardBody(
-            category_id=api.ids["cat_aduan"],
-            subcategory_id=api.ids["sub_infra"],
-            agency_id=api.ids["agency_pupr"],
+            category_id=aduan["id"], subcategory_id=infra["id"], agency_id=pupr["id"]
         ),
     )
+    assert forwarded["agency_id"] == api.ids["agency_pupr"]
     assert forwarded["status"] == "forwarded"
     operator = log_in("op_pupr", PASSWORDS["op_pupr"])
     confirmed = call(
