@@ -137,3 +137,16 @@ def test_a_bad_flag_is_refused(api: ApiWorld) -> None:
     assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
         ("include_inactive", "flag_invalid")
     ]
+
+
+def test_the_schema_describes_the_operation_and_its_answer(api: ApiWorld) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    op = schema["paths"][DIRECTORY]["get"]
+    assert op["summary"] and "include_inactive" in op["description"]
+    assert [p["name"] for p in op["parameters"]] == ["include_inactive"]
+    answer = op["responses"]["200"]["content"]["application/json"]["schema"]
+    shapes = schema["components"]["schemas"]
+    out = shapes[answer["$ref"].rsplit("/", 1)[1]]
+    assert set(out["required"]) == {"categories", "agencies"}
+    category = shapes[out["properties"]["categories"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(category["required"]) == {"id", "code", "name", "subcategories"}

@@ -171,12 +171,12 @@ async def backoffice_messages(
 async def backoffice_directory(core: Core, ctx: Ctx, include_inactive: Flag = None) -> DirectoryOut:
     """Whoever may read ``GET /api/v1/backoffice/messages`` (admins, operators):
     the ``category_id``, ``subcategory_id`` and ``agency_id`` a forward takes
-    and the list filters by. ``categories``: every category (they are never
-    deactivated), each with its ``subcategories`` by name; ``agencies`` by name.
-    By default only the active sub-categories and agencies: what a forward
-    accepts (a deactivated one is refused with 422). ``include_inactive=true``
-    adds the deactivated ones, ``is_active: false``, to name or filter older
-    messages."""
+    and the list filters by. ``categories``: every category (categories are
+    never deactivated), each with its ``subcategories`` by name; ``agencies`` by
+    name. By default only the active sub-categories and agencies, what a forward
+    accepts (it refuses a deactivated one with 422). ``include_inactive=true``
+    adds the deactivated ones, marked ``"is_active": false``, to name or filter
+    older messages."""
     found = await core.admin.staff_directory(
         ctx, include_inactive=query_flag(include_inactive, "include_inactive")
     )
