@@ -294,9 +294,18 @@ def test_an_anonymous_form_post_to_an_api_route_needing_an_account_answers_401(
         assert r.status_code == 401, (path, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["code"] == "login_required"
-    # an operation open to anyone still needs the token for a form (log-in CSRF)
-    r = c.post("/api/v1/auth/login", data={"login": "ani", "password": PASSWORDS["ani"]})
-    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    # an operation open to anyone reads a body sent as JSON only: a form, or JSON
+    # sent as text/plain (what another site's page can make a browser send), signs
+    # nobody in (log-in CSRF), and needs no CSRF token to be refused
+    login = {"login": "ani", "password": PASSWORDS["ani"]}
+    for body in (
+        {"data": login},
+        {"content": json.dumps(login), "headers": {"content-type": "text/plain"}},
+        {"content": json.dumps(login), "headers": {"content-type": ""}},
+    ):
+        r = c.post("/api/v1/auth/login", **body)  # type: ignore[arg-type]
+        assert r.status_code == 422 and r.json()["code"] == "invalid_json", (body, r.text)
+        assert "aspirasi_session" not in r.cookies
     # a session cookie that signs nobody in (expired, logged out) is no session: the
     # same 401, and a JSON log-in needs no token (a mobile app's stale cookie jar)
     c.cookies.set("aspirasi_session", "expired-or-unknown")
@@ -305,10 +314,11 @@ def test_an_anonymous_form_post_to_an_api_route_needing_an_account_answers_401(
         assert r.status_code == 401 and r.json()["code"] == "login_required", (path, r.text)
     r = c.post("/api/v1/auth/login", json={"login": "ani", "password": PASSWORDS["ani"]})
     assert r.status_code == 200, r.text
-    # ... while a form log-in still needs it (log-in CSRF)
+    # ... while a form log-in is still refused (log-in CSRF)
+    c.cookies.clear()  # the log-in above set a live session
     c.cookies.set("aspirasi_session", "expired-or-unknown")
-    r = c.post("/api/v1/auth/login", data={"login": "ani", "password": PASSWORDS["ani"]})
-    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    r = c.post("/api/v1/auth/login", data=login)
+    assert r.status_code == 422 and "aspirasi_session" not in r.cookies
 
 
 def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -> None:
@@ -327,7 +337,8 @@ def test_the_csrf_cookie_is_signed_and_a_forged_pair_is_refused(api: ApiWorld) -
 def test_a_form_posted_from_another_site_cannot_log_the_visitor_in(api: ApiWorld) -> None:
     """Log-in CSRF: a page elsewhere posts the attacker's credentials to the visitor's
     browser, which has no session here. A form, or ``text/plain`` JSON (what a
-    ``no-cors`` fetch can send), needs the token like any cookie request; JSON sent as
+    ``no-cors`` fetch can send), is not read as JSON by the API (and a page's form
+    needs the token like any cookie request); JSON sent as
     ``application/json`` (which a browser only sends cross-site after CORS allows it)
     stays open to clients without cookies."""
     c = api.client
@@ -341,6 +352,6 @@ def test_a_form_posted_from_another_site_cannot_log_the_visitor_in(api: ApiWorld
         content=json.dumps(creds),
         headers={"Content-Type": "text/plain;charset=UTF-8"},
     )
-    assert r.status_code == 403 and r.json()["code"] == "csrf"
+    assert r.status_code == 422 and r.json()["code"] == "invalid_json"
     assert "aspirasi_session" not in r.headers.get("set-cookie", "")
     assert c.post("/api/v1/auth/login", json=creds).status_code == 200

@@ -8,16 +8,15 @@ header, read from ``<meta name="csrf-token">``). Unsafe requests that carry the
 session cookie and no matching token are refused with 403 ``csrf``.
 
 Requests that no cookie authenticates need no token: a bearer request
-(``Authorization: Bearer …``), or a JSON request without a live session (no session
-cookie, or one that signs nobody in: a JSON client with no cookie jar, or a stale one,
-registers, logs in, resets a password and tracks with JSON alone), and any request
-without a live session to an API operation that needs
-credentials (not documented as open to anyone: :func:`needs_credentials`): it can
-only be answered 401, whatever its body. A body another site could make a browser
-send (a form, ``text/plain``) to a page or to an API operation open to anyone
-(log-in, register, …) always needs the token, even without a session: otherwise a
-page elsewhere could sign the visitor in to the attacker's account (log-in CSRF).
-The pages' forms carry it, and every page a browser GETs sets the cookie.
+(``Authorization: Bearer …``), and any API request without a live session (no session
+cookie, or one that signs nobody in): a JSON client with no cookie jar, or a stale
+one, registers, logs in, resets a password and tracks with JSON alone, and an
+operation that needs credentials answers it 401. The API reads a body as JSON only
+when it is sent as JSON (``invalid.check_json_body``), which another site's page
+cannot make a browser do without asking. A page's form (or ``text/plain``) always
+needs the token, even without a session: otherwise a page elsewhere could sign the
+visitor in to the attacker's account (log-in CSRF). The pages' forms carry it, and
+every page a browser GETs sets the cookie.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
-from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.template.base import csrf_token as litestar_csrf_token
 from litestar.types import Receive, Scope, Send
@@ -113,17 +111,8 @@ def _bearer(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("authorization", "")[:7].lower() == "bearer "
 
 
-def needs_credentials(request: Request[Any, Any, Any]) -> bool:
-    """Is the request for an API operation that only answers with credentials? Its
-    documented security has no anonymous alternative (``{}``: the routes marked
-    ``security=PUBLIC``), so without a session cookie or a bearer token it is
-    refused 401 by its guard or handler, and has nothing a forged request could use."""
-    if not request.url.path.startswith("/api/"):
-        return False
-    handler = request.scope.get("route_handler")
-    if not isinstance(handler, HTTPRouteHandler):
-        return False
-    return {} not in (handler.resolve_security() or [])
+def _api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
 
 
 def _browser_form(request: Request[Any, Any, Any]) -> bool:
@@ -135,11 +124,10 @@ class SessionCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF middleware, for the requests a cookie authenticates.
 
     Skipped for bearer requests, and for unsafe requests without a live session
-    (no session cookie, or one that signs nobody in: expired, logged out) whose
-    body no other site can make a browser send (JSON) or that go to an API
-    operation needing credentials (answered 401, not 403). Safe requests from
-    browsers still go through it, so every page gets a token (and the cookie) to
-    post its forms with once signed in. A token that is not ASCII text (a file
+    (no session cookie, or one that signs nobody in: expired, logged out) to the
+    API or with a body no other site can make a browser send (JSON). Safe requests
+    from browsers still go through it, so every page gets a token (and the cookie)
+    to post its forms with once signed in. A token that is not ASCII text (a file
     field) is refused like any wrong token (Litestar's comparison would raise).
 
     Configure with ``DefineMiddleware(SessionCSRFMiddleware, config=csrf_config(settings))``.
@@ -154,7 +142,7 @@ class SessionCSRFMiddleware(CSRFMiddleware):
         # ``user`` is set by the authentication middleware, which runs first.
         sessionless = scope.get("user") is None
         if _bearer(request) or (
-            unsafe and sessionless and (not _browser_form(request) or needs_credentials(request))
+            unsafe and sessionless and (_api(request) or not _browser_form(request))
         ):
             await self.app(scope, receive, send)
             return
