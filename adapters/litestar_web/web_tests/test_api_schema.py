@@ -207,6 +207,25 @@ def test_a_created_message_links_to_what_acts_on_it(schema: dict[str, Any]) -> N
     forward = schema["paths"]["/api/v1/messages/{message_id}/forward"]["post"]["operationId"]
     assert targets[get_one] == {"message_id": "$response.body#/id"}
     assert forward in targets
+    assert created["description"] == "Created: the new resource"
+
+
+@pytest.mark.parametrize(
+    ("created_by", "acted_on"),
+    [
+        # what is made elsewhere than under its own collection (opt LINKS_TO)
+        ("/api/v1/admin/invitations", "/api/v1/admin/users/{account_id}"),
+        ("/api/v1/evaluator/reprimands", "/api/v1/reprimands/{reprimand_id}/acknowledge"),
+    ],
+)
+def test_what_a_post_creates_elsewhere_links_to_where_it_lives(
+    schema: dict[str, Any], created_by: str, acted_on: str
+) -> None:
+    created = schema["paths"][created_by]["post"]["responses"]["201"]
+    targets = {link["operationId"]: link["parameters"] for link in created["links"].values()}
+    (name,) = (n.strip("{}") for n in acted_on.split("/") if n.startswith("{"))
+    for op in schema["paths"][acted_on].values():
+        assert targets[op["operationId"]] == {name: "$response.body#/id"}, (created_by, op)
 
 
 def test_downloads_are_files_of_their_media_types(schema: dict[str, Any]) -> None:

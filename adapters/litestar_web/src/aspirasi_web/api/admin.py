@@ -29,7 +29,7 @@ from .bodies import (
 )
 from .common import API, Limit, query_int, query_limit
 from .days_off import query_year as query_year  # the admin pages read ?year= alike
-from .openapi import problems
+from .openapi import LINKS_TO, problems
 from .shapes import (
     AccountOut,
     AgencyOut,
@@ -116,6 +116,7 @@ async def create_user(core: Core, ctx: Ctx, data: JSONBody[StaffBody]) -> Accoun
     status_code=HTTP_201_CREATED,
     summary="Invite a staff member",
     responses=problems(409),
+    opt={LINKS_TO: f"{API}/admin/users"},
 )
 async def invite_user(core: Core, ctx: Ctx, data: JSONBody[InvitationBody]) -> AccountOut:
     """Body ``{email, full_name, role: "admin" | "operator", agency_id (operators),

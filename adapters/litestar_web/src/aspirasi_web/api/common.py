@@ -21,6 +21,7 @@ from aspirasi_core.services import Upload
 from ..context import require_actor as require_actor  # for the API modules and plugins
 from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
 from .message_shapes import log_json as log_json  # for plugins
+from .openapi import LINKS_TO as LINKS_TO  # for plugins: opt={LINKS_TO: collection}
 from .openapi import problems as problems  # for plugins: responses=problems(409)
 from .shapes import API as API  # re-exported: plugins build their paths on it
 from .shapes import iso as iso

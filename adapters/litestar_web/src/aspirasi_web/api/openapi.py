@@ -255,18 +255,28 @@ def password_exempt(path: str, method: str, handler: HTTPRouteHandler | None) ->
     )
 
 
-def _links(openapi: OpenAPI) -> None:
-    """A ``201`` of ``POST <collection>`` links to each operation on
-    ``<collection>/{id}`` (and below it) taking that one id, from the answer's ``id``."""
+#: A ``POST`` handler's ``opt`` key: the collection path whose ``{id}`` operations act
+#: on what it creates, when that is not its own path (``POST /admin/invitations``
+#: makes an account of ``/admin/users``).
+LINKS_TO = "links_to"
+
+
+def _links(openapi: OpenAPI, handlers: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    """A ``201`` of ``POST <collection>`` (or of the collection its handler names in
+    ``opt[LINKS_TO]``) links to each operation on ``<collection>/{id}`` (and below it)
+    taking that one id, from the answer's ``id``."""
     paths = openapi.paths or {}
     for path, item in paths.items():
         created = item.post.responses.get("201") if item.post and item.post.responses else None
         if not isinstance(created, OpenAPIResponse):
             continue
+        created.description = "Created: the new resource"
+        handler = handlers.get((path, "post"))
+        collection = handler.opt.get(LINKS_TO, path) if handler else path
         links: dict[str, Link | Reference] = {}
         for other, other_item in paths.items():
             names = re.findall(r"\{(\w+)\}", other)
-            if len(names) != 1 or not other.startswith(f"{path}/{{"):
+            if len(names) != 1 or not other.startswith(f"{collection}/{{"):
                 continue
             for method in ("get", "post", "patch", "delete"):
                 op = getattr(other_item, method)
@@ -314,4 +324,4 @@ def document_api(app: Litestar) -> None:
             for status in sorted(found):
                 responses[str(status)] = problem_response(status)
             op.responses = responses
-    _links(openapi)
+    _links(openapi, handlers)

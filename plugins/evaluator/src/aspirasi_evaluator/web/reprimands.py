@@ -15,7 +15,16 @@ from msgspec import Meta
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
 from aspirasi_web.api.bodies import Body
-from aspirasi_web.api.common import API, Limit, QueryId, iso, problems, query_int, query_limit
+from aspirasi_web.api.common import (
+    API,
+    LINKS_TO,
+    Limit,
+    QueryId,
+    iso,
+    problems,
+    query_int,
+    query_limit,
+)
 from aspirasi_web.api.shapes import Page
 from aspirasi_web.context import context, require_actor, require_permission, translator
 from aspirasi_web.guards import requires, signed_in
@@ -311,6 +320,7 @@ def reprimand_json(r: Reprimand) -> ReprimandOut:
     tags=["evaluator"],
     summary="Issue a reprimand",
     status_code=HTTP_201_CREATED,
+    opt={LINKS_TO: f"{API}/reprimands"},
     response_headers=[
         ResponseHeader(
             name="Deprecation",
