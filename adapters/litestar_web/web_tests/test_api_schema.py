@@ -290,3 +290,9 @@ def test_every_operation_says_what_it_does(schema: dict[str, Any]) -> None:
     for path, method, op in operations(schema):
         assert op.get("summary") and op.get("description"), (method, path)
         assert ":func:" not in op["description"] and ":class:" not in op["description"]
+
+
+def test_every_operation_documents_the_language_of_its_texts(schema: dict[str, Any]) -> None:
+    for path, method, op in operations(schema):
+        names = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
+        assert "Accept-Language" in names, (method, path)

@@ -32,6 +32,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
+    Parameter,
     Reference,
     Schema,
     SecurityScheme,
@@ -151,6 +152,20 @@ RETRY_STATUSES = (429, 503, 507)
 #: Header parameters whose use answers 409: a key still being worked on
 #: (``idempotency_in_progress``), a stale message version (``message_changed``).
 CONFLICT_HEADERS = frozenset({"idempotency-key", "if-match"})
+
+
+#: Every operation: the language of the texts in the answer (see i18n.pick_language).
+ACCEPT_LANGUAGE = Parameter(
+    name="Accept-Language",
+    param_in="header",  # type: ignore[arg-type]
+    required=False,
+    schema=Schema(type="string"),  # type: ignore[arg-type]
+    description=(
+        "`id` or `en`: the language of the answer's texts (`title`, `detail`, "
+        "`errors[].message`, labels); a `lang` query parameter wins; default: the "
+        "province's language."
+    ),
+)
 
 
 def problem_response(status: int) -> OpenAPIResponse:
@@ -324,4 +339,6 @@ def document_api(app: Litestar) -> None:
             for status in sorted(found):
                 responses[str(status)] = problem_response(status)
             op.responses = responses
+            # after statuses(): the header is never refused (an unknown language: the default)
+            op.parameters = [*(op.parameters or []), ACCEPT_LANGUAGE]
     _links(openapi, handlers)
