@@ -296,3 +296,75 @@ def test_every_operation_documents_the_language_of_its_texts(schema: dict[str, A
     for path, method, op in operations(schema):
         names = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
         assert "Accept-Language" in names, (method, path)
+
+
+def _answer_objects(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every named object schema a 2xx JSON answer reaches, by name (plugins' too)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found[name] = schema["components"]["schemas"][name]
+                    walk(found[name])
+                return
+            for value in node.values():
+                walk(value)
+
+    for _path, _method, op in operations(schema):
+        for status, answer in op["responses"].items():
+            if int(status) < 300:
+                for media, content in answer.get("content", {}).items():
+                    if media.endswith("json"):
+                        walk(content["schema"])
+    return found
+
+
+def _resolved(schema: dict[str, Any], field: dict[str, Any]) -> list[dict[str, Any]]:
+    """A property's non-null alternatives, ``$ref`` followed."""
+    out = []
+    for alt in field.get("oneOf", [field]):
+        if "$ref" in alt:
+            alt = schema["components"]["schemas"][alt["$ref"].rsplit("/", 1)[1]]
+        if alt.get("type") != "null":
+            out.append(alt)
+    return out
+
+
+DATE_FIELDS = {"day", "due_date", "from", "to"}
+STATUS_FIELDS = {"status", "from_status", "to_status", "visibility", "side", "outcome"}
+
+
+def test_answers_type_their_times_statuses_and_cursors(schema: dict[str, Any]) -> None:
+    """A client generated from the schema gets real types: every instant
+    (``at``, ``*_at``) is a ``date-time``, every day a ``date``, every status (and
+    the other closed sets: visibility, side, outcome) lists its values, and
+    ``next_cursor`` is required in every list (present, null on the last page)."""
+    loose = []
+    pages = 0
+    for name, obj in _answer_objects(schema).items():
+        props = obj.get("properties", {})
+        for prop, field in props.items():
+            alts = _resolved(schema, field)
+            if prop == "at" or prop.endswith("_at"):
+                typed = all(a.get("format") == "date-time" for a in alts)
+            elif prop in DATE_FIELDS:
+                typed = all(a.get("format") == "date" for a in alts)
+            elif prop in STATUS_FIELDS:
+                typed = all(a.get("enum") or "const" in a for a in alts)
+            else:
+                continue
+            if not typed:
+                loose.append((name, prop))
+        if "next_cursor" in props:
+            pages += 1
+            if "next_cursor" not in obj.get("required", []):
+                loose.append((name, "next_cursor"))
+    assert loose == []
+    assert pages >= 10  # the lists were found (core and plugins)

@@ -23,14 +23,22 @@ from msgspec import Meta
 from sqlalchemy import select
 
 from aspirasi_core.domain.errors import Invalid, NotAllowed
-from aspirasi_core.domain.model import Action, Agency, CategoryCode, LogEntry, Message, Page
+from aspirasi_core.domain.model import (
+    Action,
+    Agency,
+    CategoryCode,
+    LogEntry,
+    Message,
+    Page,
+    Status,
+)
 from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.plugin_api import Transaction, schema
 from aspirasi_core.services import BackofficeQuery
-from aspirasi_web.api.common import API, Flag, Limit, iso, log_json, query_limit
+from aspirasi_web.api.common import API, Flag, Limit, log_json, query_limit
 from aspirasi_web.api.message_shapes import LogEntryOut
 from aspirasi_web.api.shapes import Page as ApiPage
-from aspirasi_web.api.shapes import Shape
+from aspirasi_web.api.shapes import Shape, utc
 from aspirasi_web.context import context, core, plugin_context, require_permission
 from aspirasi_web.guards import requires
 from aspirasi_web.templating import render
@@ -153,15 +161,15 @@ class LandIssueOut(Shape):
     id: int
     ticket: str
     subject: str
-    status: str
-    created_at: str | None
-    updated_at: str | None
+    status: Status
+    created_at: datetime | None
+    updated_at: datetime | None
     agency: AgencyOut | None
-    due_at: str | None
-    due_date: Annotated[str | None, Meta(description="The last allowed local day (YYYY-MM-DD).")]
+    due_at: datetime | None
+    due_date: Annotated[date | None, Meta(description="The last allowed local day (YYYY-MM-DD).")]
     overdue: bool
     replied: bool
-    replied_at: str | None
+    replied_at: datetime | None
     latest_log: LogEntryOut | None
     log: list[LogEntryOut]
 
@@ -174,15 +182,15 @@ def item_json(row: LandRow) -> LandIssueOut:
         id=m.id,
         ticket=m.ticket,
         subject=m.subject,
-        status=str(m.status),
-        created_at=iso(m.created_at),
-        updated_at=iso(m.updated_at),
+        status=m.status,
+        created_at=utc(m.created_at),
+        updated_at=utc(m.updated_at),
         agency=AgencyOut(id=agency.id, code=agency.code, name=agency.name) if agency else None,
-        due_at=iso(m.due_at) if m.due_at else None,
-        due_date=row.due_date.isoformat() if row.due_date else None,
+        due_at=utc(m.due_at),
+        due_date=row.due_date,
         overdue=row.overdue,
         replied=row.replied_at is not None,
-        replied_at=iso(row.replied_at) if row.replied_at else None,
+        replied_at=utc(row.replied_at),
         latest_log=log_json(row.latest, staff=True) if row.latest else None,
         log=[log_json(e, staff=True) for e in row.log],
     )

@@ -189,7 +189,7 @@ async def deactivate_user(core: Core, ctx: Ctx, account_id: FromPath[int]) -> No
 async def list_agencies(core: Core, ctx: Ctx) -> Page[AgencyOut]:
     """Super admin: every agency, deactivated ones included (``is_active``)."""
     found = await core.admin.agencies(ctx, include_inactive=True)
-    return Page(items=[agency_json(a) for a in found])
+    return Page(items=[agency_json(a) for a in found], next_cursor=None)
 
 
 @post(
@@ -237,7 +237,7 @@ async def deactivate_agency(core: Core, ctx: Ctx, agency_id: FromPath[int]) -> N
 async def list_categories(core: Core) -> Page[CategoryOut]:
     """Super admin: every category, deactivated ones included (``is_active``)."""
     found = await core.admin.categories()
-    return Page(items=[category_json(c) for c in found])
+    return Page(items=[category_json(c) for c in found], next_cursor=None)
 
 
 @post(
@@ -285,7 +285,7 @@ async def list_subcategories(
     found = await core.admin.subcategories(
         query_int(category_id, "category_id"), include_inactive=True
     )
-    return Page(items=[subcategory_json(s) for s in found])
+    return Page(items=[subcategory_json(s) for s in found], next_cursor=None)
 
 
 @post(

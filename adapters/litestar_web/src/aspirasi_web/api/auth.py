@@ -32,7 +32,7 @@ from .bodies import (
 )
 from .common import API, PUBLIC, require_actor
 from .openapi import problems
-from .shapes import LoginOut, StatusOut, account_json, iso
+from .shapes import LoginOut, StatusOut, account_json, utc
 
 TAGS = ["auth"]
 NO_STORE = CacheControlHeader(no_store=True)
@@ -181,7 +181,7 @@ async def login(
     remember_device(request, result.device_token)
     return LoginOut(
         token=result.token,
-        expires_at=iso(result.expires_at),
+        expires_at=utc(result.expires_at),
         device_token=result.device_token,
         user=account_json(result.account, own=True),
     )

@@ -54,9 +54,10 @@ async def list_days_off(
     found = await core.sop.days_off(ctx, the_year)
     return DaysOff(
         items=[day_off_json(d) for d in found],
+        next_cursor=None,
         year=the_year,
         public_holidays=[
-            Holiday(day=day.isoformat(), name=name)
+            Holiday(day=day, name=name)
             for day, name in core.sop.public_holidays(the_year, translator.language)
         ],
     )

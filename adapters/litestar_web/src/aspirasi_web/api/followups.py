@@ -6,14 +6,15 @@ body is read); the core checks who may act on which message."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from aspirasi_core.domain.followups import Followup, OversightReview
-from aspirasi_core.domain.model import Message
+from aspirasi_core.domain.followups import Followup, OversightReview, ReviewOutcome, Side
+from aspirasi_core.domain.model import Message, Status
 from aspirasi_core.services import Context
 
 from ..context import context, core
@@ -23,7 +24,7 @@ from .bodies import FollowupBody, ReasonStepBody, fields_of
 from .common import API, Flag, query_flag
 from .message_shapes import MessageSummary, message_summary
 from .openapi import problems
-from .shapes import Page, Shape, iso, page_of
+from .shapes import Page, Shape, page_of, utc
 
 TAGS = ["workflow"]
 SIGNED_IN = [signed_in]
@@ -33,11 +34,11 @@ class FollowupOut(Shape):
     """A follow-up. ``author_id`` is null for the hidden sender of an anonymous message."""
 
     id: int
-    side: str
+    side: Side
     author_id: int | None
     agency_id: int | None
     body: str
-    created_at: str | None
+    created_at: datetime | None
 
 
 class ReviewOut(Shape):
@@ -48,22 +49,22 @@ class ReviewOut(Shape):
     ticket: str | None
     subject: str | None
     agency_id: int | None
-    status: str | None
+    status: Status | None
     stars: int | None
-    opened_at: str | None
-    closed_at: str | None
-    outcome: str | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    outcome: ReviewOutcome | None
 
 
 def followup_json(f: Followup) -> FollowupOut:
     """The API shape of a follow-up."""
     return FollowupOut(
         id=f.id,
-        side=str(f.side),
+        side=f.side,
         author_id=f.author_id,
         agency_id=f.agency_id,
         body=f.body,
-        created_at=iso(f.created_at),
+        created_at=utc(f.created_at),
     )
 
 
@@ -75,11 +76,11 @@ def review_json(r: OversightReview) -> ReviewOut:
         ticket=r.ticket or None,
         subject=r.subject or None,
         agency_id=r.agency_id,
-        status=str(r.status) if r.status else None,
+        status=r.status,
         stars=r.stars,
-        opened_at=iso(r.opened_at),
-        closed_at=iso(r.closed_at),
-        outcome=str(r.outcome) if r.outcome else None,
+        opened_at=utc(r.opened_at),
+        closed_at=utc(r.closed_at),
+        outcome=r.outcome,
     )
 
 
@@ -94,7 +95,7 @@ async def followups(
 ) -> Page[FollowupOut]:
     """A readable message's follow-ups, oldest first (one page: ``next_cursor`` is null)."""
     items = await core(request).followups.thread(context(request), message_id)
-    return Page(items=[followup_json(f) for f in items])
+    return Page(items=[followup_json(f) for f in items], next_cursor=None)
 
 
 @post(

@@ -20,7 +20,7 @@ from ..middleware import SESSION_COOKIE
 from .bodies import NO_PASSWORD, PasswordBody, PasswordOnlyBody, ProfileBody
 from .common import API, require_actor
 from .openapi import problems
-from .shapes import AccountOut, PasswordChanged, account_json, iso
+from .shapes import AccountOut, PasswordChanged, account_json, utc
 
 TAGS = ["me"]
 
@@ -67,7 +67,7 @@ async def change_password(
     )
     if bearer:
         return PasswordChanged(
-            status="password_changed", token=result.token, expires_at=iso(result.expires_at)
+            status="password_changed", token=result.token, expires_at=utc(result.expires_at)
         )
     i.extra_cookies.append((SESSION_COOKIE, result.token, {"max_age": None}))
     return PasswordChanged(status="password_changed")

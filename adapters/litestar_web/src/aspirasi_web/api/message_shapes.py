@@ -8,7 +8,7 @@ from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from aspirasi_core.domain.model import Actor, Attachment, LogEntry, Message
+from aspirasi_core.domain.model import Actor, Attachment, LogEntry, Message, Status, Visibility
 from aspirasi_core.services import MessageDetail
 
 from .shapes import (
@@ -19,8 +19,8 @@ from .shapes import (
     SubcategoryOut,
     agency_json,
     category_json,
-    iso,
     subcategory_json,
+    utc,
 )
 
 
@@ -34,7 +34,7 @@ class AttachmentOut(Shape):
     content_type: str
     size: int
     url: str | None
-    removed_at: str | UnsetType | None = UNSET
+    removed_at: datetime | UnsetType | None = UNSET
     removed_reason: str | UnsetType | None = UNSET
 
 
@@ -48,7 +48,7 @@ def attachment_json(a: Attachment) -> AttachmentOut:
         url=None if a.removed else f"{API}/messages/{a.message_id}/attachments/{a.id}",
     )
     if a.removed:
-        out.removed_at = iso(a.removed_at)
+        out.removed_at = utc(a.removed_at)
         out.removed_reason = a.removed_reason
     return out
 
@@ -60,15 +60,15 @@ class MessageSummary(Shape):
     id: int
     ticket: str
     subject: str
-    status: str
-    created_at: str | None
-    updated_at: str | None
+    status: Status
+    created_at: datetime | None
+    updated_at: datetime | None
     confidential: bool
     anonymous: bool
     category_id: int | None
     subcategory_id: int | None
     agency_id: int | None
-    due_at: str | None
+    due_at: datetime | None
     version: int
     overdue: bool | UnsetType = UNSET
     #: Where it happened: Kemendagri codes of the regency or city and the district
@@ -82,15 +82,15 @@ def _summary_fields(m: Message, now: datetime | None) -> dict[str, Any]:
         "id": m.id,
         "ticket": m.ticket,
         "subject": m.subject,
-        "status": str(m.status),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
+        "status": m.status,
+        "created_at": utc(m.created_at),
+        "updated_at": utc(m.updated_at),
         "confidential": m.confidential,
         "anonymous": m.anonymous,
         "category_id": m.category_id,
         "subcategory_id": m.subcategory_id,
         "agency_id": m.agency_id,
-        "due_at": iso(m.due_at),
+        "due_at": utc(m.due_at),
         "version": m.version,
         "overdue": m.is_overdue(now) if now is not None else UNSET,
         "regency_code": m.regency_code,
@@ -107,26 +107,26 @@ class LogEntryOut(Shape):
 
     id: int
     action: str
-    from_status: str | None
-    to_status: str
+    from_status: Status | None
+    to_status: Status
     note: str | None
-    at: str | None
+    at: datetime | None
     agency_id: int | None
     actor_id: int | UnsetType | None = UNSET
-    visibility: str | UnsetType = UNSET
+    visibility: Visibility | UnsetType = UNSET
 
 
 def log_json(e: LogEntry, *, staff: bool) -> LogEntryOut:
     return LogEntryOut(
         id=e.id,
         action=e.action,
-        from_status=str(e.from_status) if e.from_status else None,
-        to_status=str(e.to_status),
+        from_status=e.from_status,
+        to_status=e.to_status,
         note=e.note,
-        at=iso(e.at),
+        at=utc(e.at),
         agency_id=e.agency_id,
         actor_id=e.actor_id if staff else UNSET,
-        visibility=str(e.note_visibility) if staff else UNSET,
+        visibility=e.note_visibility if staff else UNSET,
     )
 
 
@@ -140,16 +140,16 @@ class AuthorOut(Shape):
 class ReplyOut(Shape):
     id: int
     answer: str
-    created_at: str | None
+    created_at: datetime | None
     attachment: AttachmentOut | None
-    visibility: str | UnsetType = UNSET
+    visibility: Visibility | UnsetType = UNSET
 
 
 class RatingOut(Shape):
     id: int
     stars: int
     comment: str | None
-    created_at: str | None
+    created_at: datetime | None
     message_id: int | UnsetType = UNSET
 
 
@@ -158,8 +158,8 @@ class ReplacedRatingOut(Shape):
 
     stars: int
     comment: str
-    created_at: str | None
-    replaced_at: str | None
+    created_at: datetime | None
+    replaced_at: datetime | None
 
 
 class MessageDetailOut(MessageSummary, kw_only=True):
@@ -197,9 +197,9 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
         reply = ReplyOut(
             id=d.reply.id,
             answer=d.reply.answer,
-            created_at=iso(d.reply.created_at),
+            created_at=utc(d.reply.created_at),
             attachment=attachment_json(d.reply.attachment) if d.reply.attachment else None,
-            visibility=str(d.reply.visibility) if actor.is_staff else UNSET,
+            visibility=d.reply.visibility if actor.is_staff else UNSET,
         )
     rating = None
     if d.rating:
@@ -207,7 +207,7 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
             id=d.rating.message_id,
             stars=d.rating.stars,
             comment=d.rating.comment,
-            created_at=iso(d.rating.created_at),
+            created_at=utc(d.rating.created_at),
         )
     return MessageDetailOut(
         **_summary_fields(m, now),
@@ -224,8 +224,8 @@ def message_detail(d: MessageDetail, actor: Actor, now: datetime | None = None) 
             ReplacedRatingOut(
                 stars=r.stars,
                 comment=r.comment,
-                created_at=iso(r.created_at),
-                replaced_at=iso(r.replaced_at),
+                created_at=utc(r.created_at),
+                replaced_at=utc(r.replaced_at),
             )
             for r in d.replaced_ratings
         ],

@@ -43,10 +43,10 @@ from .shapes import (
     PublicMessageOut,
     Sent,
     TrackedOut,
-    iso,
     page_of,
     public_json,
     tracked_json,
+    utc,
 )
 
 TAGS = ["messages"]
@@ -70,7 +70,7 @@ TRACKING_DOC = (
 
 
 def _sent(message: Message) -> Sent:
-    return Sent(id=message.id, ticket=message.ticket, status=str(message.status))
+    return Sent(id=message.id, ticket=message.ticket, status=message.status)
 
 
 @post(
@@ -175,7 +175,7 @@ async def message_log(
     """The message's dated steps, for whoever may read the message; the staff's
     internal notes only for the staff."""
     entries = await core.queries.message_log(ctx, message_id)
-    return Page(items=[log_json(e, staff=actor.is_staff) for e in entries])
+    return Page(items=[log_json(e, staff=actor.is_staff) for e in entries], next_cursor=None)
 
 
 @get(
@@ -226,7 +226,7 @@ async def rate(
             message_id=rating.message_id,
             stars=rating.stars,
             comment=rating.comment,
-            created_at=iso(rating.created_at),
+            created_at=utc(rating.created_at),
         )
 
     return await api_call(request, idempotency_key, fields_of(data), call, shape, HTTP_201_CREATED)
@@ -265,7 +265,7 @@ async def tracking(
     """Public tracking by NIK (``TRACKING_DOC`` is its OpenAPI description)."""
     # A benchmarked hot path: the request's helpers, no dependencies to resolve.
     found = await core(request).queries.track(context(request), data.nik)
-    return Page(items=[tracked_json(m) for m in found])
+    return Page(items=[tracked_json(m) for m in found], next_cursor=None)
 
 
 ROUTES = [

@@ -4,7 +4,8 @@ admin's side of a NIK that another account verified first (see
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 from litestar import post
@@ -17,24 +18,24 @@ from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import NikBody, NikReleaseBody
 from .openapi import problems
-from .shapes import API, AccountOut, account_json, iso
+from .shapes import API, AccountOut, account_json, utc
 
 TAGS = ["admin"]
 ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
 class HolderOut(AccountOut, kw_only=True):
-    email_verified_at: str | None
+    email_verified_at: datetime | None
 
 
 class Released(msgspec.Struct):
-    status: str
+    status: Literal["released"]
     account: HolderOut
 
 
 def _holder_json(account: Any) -> HolderOut:
     fields = msgspec.structs.asdict(account_json(account))
-    return HolderOut(**fields, email_verified_at=iso(account.email_verified_at))
+    return HolderOut(**fields, email_verified_at=utc(account.email_verified_at))
 
 
 @post(

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Response, get, post
@@ -17,9 +18,9 @@ from aspirasi_core.services import AuditQuery
 from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import ReasonBody
-from .common import API, Limit, iso, query_date, query_limit
+from .common import API, Limit, query_date, query_limit
 from .openapi import problems
-from .shapes import Page, Shape, page_of
+from .shapes import Page, Shape, page_of, utc
 
 
 class RevealedSenderOut(Shape):
@@ -38,7 +39,7 @@ class RevealOut(Shape):
     message_id: int
     ticket: str
     sender: RevealedSenderOut
-    revealed_at: str | None
+    revealed_at: datetime | None
     #: the audit entry that records this reveal
     audit_id: int
 
@@ -70,7 +71,7 @@ async def reveal(
             nik_masked=r.nik_masked,
             deleted=r.deleted,
         ),
-        revealed_at=iso(r.revealed_at),
+        revealed_at=utc(r.revealed_at),
         audit_id=r.audit_id,
     )
     return Response(content=body, headers={"Cache-Control": "no-store"})
@@ -91,7 +92,7 @@ class AuditEntryOut(Shape):
     ``message`` null when no message was concerned."""
 
     id: int
-    at: str | None
+    at: datetime | None
     action: str
     actor: AuditActorOut | None
     subject_account_id: int | None
@@ -105,7 +106,7 @@ class AuditEntryOut(Shape):
 def audit_json(e: AuditEntry) -> AuditEntryOut:
     return AuditEntryOut(
         id=e.id,
-        at=iso(e.at),
+        at=utc(e.at),
         action=e.action,
         actor=AuditActorOut(id=e.actor_id, username=e.actor_username) if e.actor_id else None,
         subject_account_id=e.subject_account_id,

@@ -4,13 +4,15 @@ and the daily roots, for an auditor or a journalist to archive and compare."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from litestar import get
 from litestar.params import FromPath
 from msgspec import UNSET, UnsetType
 
 from ..context import Core
-from .common import API, PUBLIC, Limit, iso, query_limit
-from .shapes import Page, Shape
+from .common import API, PUBLIC, Limit, query_limit
+from .shapes import Page, Shape, utc
 
 TAGS = ["public"]
 
@@ -34,7 +36,7 @@ class RecordEntryOut(Shape):
     valid: bool
     restricted: bool | UnsetType = UNSET
     ticket: str | UnsetType = UNSET
-    at: str | UnsetType | None = UNSET
+    at: datetime | UnsetType | None = UNSET
     action: str | UnsetType = UNSET
 
 
@@ -42,7 +44,7 @@ class RootOut(Shape):
     """A daily root: ``day`` in the province's time zone, ``chains`` the messages
     whose log grew that day."""
 
-    day: str
+    day: date
     root: str
     prev_root: str
     chains: int
@@ -65,7 +67,7 @@ async def record_entry(core: Core, entry_hash: FromPath[str]) -> RecordEntryOut:
         valid=True,
         restricted=False,
         ticket=found.ticket,
-        at=iso(found.at),
+        at=utc(found.at),
         action=found.action,
     )
 
@@ -79,11 +81,8 @@ async def record_entry(core: Core, entry_hash: FromPath[str]) -> RecordEntryOut:
 )
 async def record_roots(core: Core, limit: Limit = None) -> Page[RootOut]:
     roots = await core.log_chain.recent_roots(query_limit(limit) or 30)
-    items = [
-        RootOut(day=r.day.isoformat(), root=r.root, prev_root=r.prev_root, chains=r.chains)
-        for r in roots
-    ]
-    return Page(items=items)
+    items = [RootOut(day=r.day, root=r.root, prev_root=r.prev_root, chains=r.chains) for r in roots]
+    return Page(items=items, next_cursor=None)
 
 
 ROUTES = [record_entry, record_roots]

@@ -5,13 +5,21 @@ A field that is ``UNSET`` is left out of the answer (``overdue`` without a clock
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from aspirasi_core.domain.model import Account, Agency, Category, DayOff, Notification, Subcategory
+from aspirasi_core.domain.model import (
+    Account,
+    Agency,
+    Category,
+    DayOff,
+    Notification,
+    Status,
+    Subcategory,
+)
 from aspirasi_core.domain.model import Page as CorePage
 from aspirasi_core.services import PublicMessage, StaffDirectory, TrackedMessage
 
@@ -26,18 +34,37 @@ class Shape(msgspec.Struct, kw_only=True):
 
 
 class Page(Shape, Generic[T]):
-    """A list: ``next_cursor`` is null on the last page."""
+    """A list: ``next_cursor`` is null on the last page.
+
+    ``next_cursor`` has no default: it is always in the answer, so the schema
+    lists it as required (a generated client then never sees it "unset")."""
 
     items: list[T]
-    next_cursor: str | None = None
+    next_cursor: str | None
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+@overload
+def utc(value: datetime | None) -> datetime | None: ...
+def utc(value: datetime | None) -> datetime | None:
+    """A datetime in UTC (a naive one is taken to be UTC), for a shape's
+    ``datetime`` field: msgspec encodes it as :func:`iso` writes it
+    (``2026-11-02T01:00:00Z``, microseconds only when there are some), and the
+    schema says ``format: date-time``."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
-    """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``)."""
+    """A datetime as ISO 8601 in UTC (``2026-11-02T01:00:00Z``), for text outside
+    the shapes (CSV, pages)."""
+    value = utc(value)
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.isoformat()[:-6] + "Z"  # "+00:00" → "Z"
 
 
@@ -56,9 +83,9 @@ class AccountOut(Shape):
     is_active: bool
     email_verified: bool
     language: str
-    created_at: str | None
+    created_at: datetime | None
     #: Set when the owner deleted the account (its personal data is gone).
-    deleted_at: str | None
+    deleted_at: datetime | None
     nik_masked: str | UnsetType | None = UNSET
     #: One's own account only: the address asked for on the waiting page, where
     #: the verification links go (``email`` becomes it once one is used); null
@@ -78,8 +105,8 @@ def account_json(a: Account, *, own: bool = False) -> AccountOut:
         is_active=a.is_active,
         email_verified=a.verified,
         language=a.language,
-        created_at=iso(a.created_at),
-        deleted_at=iso(a.deleted_at),
+        created_at=utc(a.created_at),
+        deleted_at=utc(a.deleted_at),
         nik_masked=a.nik_masked if own or a.nik_masked else UNSET,
         pending_email=a.pending_email if own else UNSET,
     )
@@ -177,8 +204,8 @@ class PublicMessageOut(Shape):
     ticket: str
     subject: str
     body: str
-    status: str
-    created_at: str | None
+    status: Status
+    created_at: datetime | None
     category_id: int | None
     agency_id: int | None
     #: Where it happened, no closer than the district (Kemendagri codes, see
@@ -193,8 +220,8 @@ def public_json(m: PublicMessage) -> PublicMessageOut:
         ticket=m.ticket,
         subject=m.subject,
         body=m.body,
-        status=str(m.status),
-        created_at=iso(m.created_at),
+        status=m.status,
+        created_at=utc(m.created_at),
         category_id=m.category_id,
         agency_id=m.agency_id,
         regency_code=m.regency_code,
@@ -203,9 +230,9 @@ def public_json(m: PublicMessage) -> PublicMessageOut:
 
 
 class TrackedStep(Shape):
-    at: str | None
-    from_status: str | None
-    to_status: str
+    at: datetime | None
+    from_status: Status | None
+    to_status: Status
 
 
 class TrackedOut(Shape):
@@ -215,10 +242,10 @@ class TrackedOut(Shape):
     id: str
     ticket: str
     subject: str | None
-    status: str
-    created_at: str | None
+    status: Status
+    created_at: datetime | None
     #: by when the next step is expected (the current stage's SOP deadline)
-    due_at: str | None
+    due_at: datetime | None
     log: list[TrackedStep]
 
 
@@ -227,14 +254,14 @@ def tracked_json(m: TrackedMessage) -> TrackedOut:
         id=m.ticket,
         ticket=m.ticket,
         subject=m.subject,
-        status=str(m.status),
-        created_at=iso(m.created_at),
-        due_at=iso(m.due_at),
+        status=m.status,
+        created_at=utc(m.created_at),
+        due_at=utc(m.due_at),
         log=[
             TrackedStep(
-                at=iso(e.at),
-                from_status=str(e.from_status) if e.from_status else None,
-                to_status=str(e.to_status),
+                at=utc(e.at),
+                from_status=e.from_status,
+                to_status=e.to_status,
             )
             for e in m.log
         ],
@@ -243,17 +270,17 @@ def tracked_json(m: TrackedMessage) -> TrackedOut:
 
 class DayOffOut(Shape):
     id: int
-    day: str
+    day: date
     name: str
-    created_at: str | None
+    created_at: datetime | None
 
 
 def day_off_json(d: DayOff) -> DayOffOut:
-    return DayOffOut(id=d.id, day=d.day.isoformat(), name=d.name, created_at=iso(d.created_at))
+    return DayOffOut(id=d.id, day=d.day, name=d.name, created_at=utc(d.created_at))
 
 
 class Holiday(Shape):
-    day: str
+    day: date
     name: str
 
 
@@ -265,7 +292,7 @@ class DaysOff(Shape, kw_only=True):
     a subclass of ``Page[DayOffOut]``."""
 
     items: list[DayOffOut]
-    next_cursor: str | None = None
+    next_cursor: str | None
     year: int
     public_holidays: list[Holiday]
 
@@ -275,8 +302,8 @@ class NotificationOut(Shape):
     kind: str
     message_id: int | None
     text: str
-    created_at: str | None
-    read_at: str | None
+    created_at: datetime | None
+    read_at: datetime | None
 
 
 def notification_json(t: Translator, n: Notification) -> NotificationOut:
@@ -285,8 +312,8 @@ def notification_json(t: Translator, n: Notification) -> NotificationOut:
         kind=n.kind,
         message_id=n.message_id,
         text=t(n.text, **dict(n.params)),
-        created_at=iso(n.created_at),
-        read_at=iso(n.read_at),
+        created_at=utc(n.created_at),
+        read_at=utc(n.read_at),
     )
 
 
@@ -295,25 +322,25 @@ class Sent(Shape):
 
     id: int
     ticket: str
-    status: str
+    status: Status
 
 
 class StatusOut(Shape):
     """What happened (``status``), and for people a sentence about it."""
 
-    status: str
+    status: Literal["verification_sent", "verified", "accepted", "password_reset"]
     detail: str | UnsetType = UNSET
 
 
 class LoginOut(Shape, kw_only=True):
     token: str
     token_type: str = "bearer"  # noqa: S105 - the kind of token, not a secret
-    expires_at: str | None
+    expires_at: datetime | None
     device_token: str | None
     user: AccountOut
 
 
 class PasswordChanged(Shape):
-    status: str
+    status: Literal["password_changed"]
     token: str | UnsetType = UNSET
-    expires_at: str | UnsetType | None = UNSET
+    expires_at: datetime | UnsetType | None = UNSET

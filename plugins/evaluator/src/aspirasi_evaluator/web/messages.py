@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, TypeAlias
 from urllib.parse import urlencode
 
@@ -11,8 +12,9 @@ from litestar.openapi.spec import OpenAPIType
 from litestar.params import FromQuery, Parameter
 
 from aspirasi_core.domain.errors import Invalid
-from aspirasi_web.api.common import API, Flag, Limit, iso, query_limit
-from aspirasi_web.api.shapes import Page
+from aspirasi_core.domain.model import Status
+from aspirasi_web.api.common import API, Flag, Limit, query_limit
+from aspirasi_web.api.shapes import Page, utc
 from aspirasi_web.context import context, require_permission, translator
 from aspirasi_web.guards import requires
 from aspirasi_web.templating import form_errors, render
@@ -50,12 +52,12 @@ class DrillRowOut(Shape):
     id: int
     ticket: str
     subject: str
-    status: str
-    created_at: str | None
+    status: Status
+    created_at: datetime | None
     agency: Ref | None
     category: str | None
     subcategory: str | None
-    due_at: str | None
+    due_at: datetime | None
     overdue: bool
 
 
@@ -65,12 +67,12 @@ def drill_json(row: DrillRow) -> DrillRowOut:
         id=row.id,
         ticket=row.ticket,
         subject=row.subject,
-        status=row.status,
-        created_at=iso(row.created_at),
+        status=Status(row.status),
+        created_at=utc(row.created_at),
         agency=Ref(id=row.agency_id, name=row.agency_name) if row.agency_id else None,
         category=row.category_name,
         subcategory=row.subcategory_name,
-        due_at=iso(row.due_at),
+        due_at=utc(row.due_at),
         overdue=row.overdue,
     )
 

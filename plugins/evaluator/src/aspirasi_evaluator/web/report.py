@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,8 @@ from litestar import Response, get
 from msgspec import UNSET, UnsetType
 
 from aspirasi_core.domain.errors import Invalid
-from aspirasi_web.api.common import API, iso
+from aspirasi_web.api.common import API
+from aspirasi_web.api.shapes import utc
 from aspirasi_web.context import context, require_permission, translator
 from aspirasi_web.guards import requires
 from aspirasi_web.i18n import Translator
@@ -126,8 +128,8 @@ class SubcategoryRowOut(ReportRowOut, kw_only=True):
 class TrendPointOut(Shape):
     """A period of the trend, ``from`` to ``to`` with both days included."""
 
-    from_: str = msgspec.field(name="from")
-    to: str
+    from_: date = msgspec.field(name="from")
+    to: date
     submitted: int
     closed: int
 
@@ -142,10 +144,10 @@ class ReportOut(Shape):
     """The evaluation report of the messages submitted from ``from`` to ``to``
     (local days of ``timezone``, both included)."""
 
-    from_: str = msgspec.field(name="from")
-    to: str
+    from_: date = msgspec.field(name="from")
+    to: date
     timezone: str
-    generated_at: str | None
+    generated_at: datetime | None
     statuses: list[str]
     total: AgencyRowOut
     agencies: list[AgencyRowOut]
@@ -212,12 +214,11 @@ def subcategory_row_json(row: Row) -> SubcategoryRowOut:
 
 def report_json(report: Report) -> ReportOut:
     rng = report.range
-    query = rng.query()
     return ReportOut(
-        from_=query["from"],
-        to=query["to"],
+        from_=rng.start_day,
+        to=rng.last_day,
         timezone=rng.timezone,
-        generated_at=iso(report.now),
+        generated_at=utc(report.now),
         statuses=list(STATUS_BUCKETS),
         total=agency_row_json(report.total),
         agencies=[agency_row_json(r) for r in report.agencies],
@@ -227,8 +228,8 @@ def report_json(report: Report) -> ReportOut:
             granularity=report.trend.granularity,
             points=[
                 TrendPointOut(
-                    from_=p.start_day.isoformat(),
-                    to=p.last_day.isoformat(),
+                    from_=p.start_day,
+                    to=p.last_day,
                     submitted=p.submitted,
                     closed=p.closed,
                 )

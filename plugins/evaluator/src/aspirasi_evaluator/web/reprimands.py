@@ -3,6 +3,7 @@ from, and their JSON API."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,18 +15,18 @@ from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
+from aspirasi_core.domain.model import Status
 from aspirasi_web.api.bodies import Body
 from aspirasi_web.api.common import (
     API,
     LINKS_TO,
     Limit,
     QueryId,
-    iso,
     problems,
     query_int,
     query_limit,
 )
-from aspirasi_web.api.shapes import Page
+from aspirasi_web.api.shapes import Page, utc
 from aspirasi_web.context import context, require_actor, require_permission, translator
 from aspirasi_web.guards import requires, signed_in
 from aspirasi_web.templating import form_errors, redirect, render
@@ -260,7 +261,7 @@ class MessageRefOut(Shape):
     id: int | None
     ticket: str
     subject: str | None
-    status: str | None
+    status: Status | None
     hidden: bool
     overdue: bool
 
@@ -274,10 +275,10 @@ class ReprimandOut(Shape):
     text: str
     reason: str
     level: int
-    created_at: str | None
+    created_at: datetime | None
     acknowledged: bool
     acknowledged_by: Ref | None
-    acknowledged_at: str | None
+    acknowledged_at: datetime | None
     response: str | None
     messages: list[MessageRefOut]
 
@@ -291,21 +292,21 @@ def reprimand_json(r: Reprimand) -> ReprimandOut:
         text=r.text,
         reason=r.reason,
         level=r.level,
-        created_at=iso(r.created_at),
+        created_at=utc(r.created_at),
         acknowledged=r.acknowledged,
         acknowledged_by=(
             Ref(id=r.acknowledged_by, name=r.acknowledged_by_name)
             if r.acknowledged_by is not None
             else None
         ),
-        acknowledged_at=iso(r.acknowledged_at),
+        acknowledged_at=utc(r.acknowledged_at),
         response=r.response,
         messages=[
             MessageRefOut(
                 id=m.id,
                 ticket=m.ticket,
                 subject=m.subject,
-                status=m.status,
+                status=Status(m.status) if m.status else None,
                 hidden=m.hidden,
                 overdue=m.overdue,
             )
