@@ -68,6 +68,30 @@ def test_pages_are_indonesian_first_whatever_the_browser_says(web: WebWorld) -> 
     assert api.json()["detail"] == "The page was not found."
 
 
+def test_a_signed_in_account_is_answered_in_its_own_language_unless_the_request_asks(
+    web: WebWorld,
+) -> None:
+    """The language saved in one's settings, on every device: an API client's
+    answers and a browser's pages without a language cookie, unless the request
+    chooses (``Accept-Language`` for the API, ``?lang=`` or the cookie)."""
+    bearer = {"Authorization": f"Bearer {web.token('ani')}"}
+    r = web.client.patch("/api/v1/me", json={"language": "en"}, headers=bearer)
+    assert r.status_code == 200, r.text
+    # ani is verified: the correction of the address is refused, in her language
+    refused = web.client.post("/api/v1/auth/verification-email", json={}, headers=bearer)
+    assert refused.json()["detail"] == "Your e-mail address is already verified.", refused.text
+    asked = web.client.post(
+        "/api/v1/auth/verification-email", json={}, headers={**bearer, "Accept-Language": "id"}
+    )
+    assert asked.json()["code"] == "already_verified"
+    assert asked.json()["detail"] != refused.json()["detail"]
+    web.client.cookies.clear()
+    web.login("ani")
+    web.client.cookies.delete("lang")
+    assert 'lang="en"' in web.client.get("/").text
+    assert 'lang="id"' in web.client.get("/?lang=id").text
+
+
 def test_a_client_that_leaves_mid_upload_is_logged_as_gone_not_as_a_server_error(
     web: WebWorld,
 ) -> None:

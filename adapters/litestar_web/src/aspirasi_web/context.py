@@ -59,6 +59,9 @@ class RequestInfo:
     client_ip: str | None
     language: str
     translator: Translator
+    #: The request chose its language (``?lang=``, the ``lang`` cookie, an API
+    #: client's ``Accept-Language``); else a signed-in account's own applies.
+    chosen: bool = False
     #: Cookies (name, value, ``{"max_age": …}``) handlers add to the answer
     #: (:func:`aspirasi_web.middleware.security_headers` sets them).
     extra_cookies: list[tuple[str, str, dict[str, Any]]] = attrs.field(factory=list)

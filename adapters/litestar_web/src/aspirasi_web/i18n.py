@@ -211,15 +211,25 @@ def pick_language(
 ) -> str:
     """The language of a request: ``?lang=``, then the ``lang`` cookie, then the
     browser's preference, then the configured default."""
+    return asked_language(query, cookie, accept_language) or (
+        default if default in LANGUAGES else "id"
+    )
+
+
+def asked_language(
+    query: str | None, cookie: str | None, accept_language: str | None
+) -> str | None:
+    """The language a request asks for (``?lang=``, the ``lang`` cookie, the
+    browser's preference), or None."""
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     if accept_language:
         for part in accept_language.split(","):
             code = part.split(";")[0].strip().lower()[:2]
             if code in LANGUAGES:
                 return code
-    return default if default in LANGUAGES else "id"
+    return None
 
 
 def status_labels(t: Translator) -> Mapping[str, str]:

@@ -36,7 +36,7 @@ from aspirasi_core.settings import Settings
 
 from .context import SCOPE_KEY, Credentials, RequestInfo
 from .csrf import SESSION_COOKIE
-from .i18n import Translations, pick_language
+from .i18n import LANGUAGES, Translations, asked_language, pick_language
 
 #: Paths served without looking up who asks: static files (an error page needs its
 #: style sheet while the database is out of reach) and the health probes.
@@ -96,17 +96,27 @@ class Authentication(AbstractAuthenticationMiddleware):
                 account = await self.accounts.authenticate(token, TokenPurpose.API)
                 if account is None:
                     return AuthenticationResult(None, Credentials(bad_bearer=True))
+                _speak(connection, account)
                 return AuthenticationResult(account, Credentials(method="bearer"))
             session = connection.cookies.get(SESSION_COOKIE)
             if session:
                 account = await self.accounts.authenticate(session, TokenPurpose.SESSION)
                 if account is not None:
+                    _speak(connection, account)
                     return AuthenticationResult(
                         account, Credentials(method="session", session_token=session)
                     )
         except Unavailable as exc:
             return AuthenticationResult(None, Credentials(fault=exc))
         return AuthenticationResult(None, Credentials())
+
+
+def _speak(connection: ASGIConnection[Any, Any, Any, Any], account: Account) -> None:
+    """Answer in the account's language (its settings) when the request chose none."""
+    req: RequestInfo | None = connection.scope.get(SCOPE_KEY)  # type: ignore[assignment]
+    if req is not None and not req.chosen and account.language in LANGUAGES:
+        req.language = account.language
+        req.translator = connection.app.state["translations"].get(account.language)
 
 
 def request_info(scope: Scope, translations: Translations, request_id: str) -> RequestInfo:
@@ -116,12 +126,12 @@ def request_info(scope: Scope, translations: Translations, request_id: str) -> R
     settings: Settings = scope["app"].state["aspirasi"].deps.settings
     connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
     api = connection.url.path.startswith("/api/")
-    language = pick_language(
+    asked = asked_language(
         connection.query_params.get("lang"),
         connection.cookies.get(LANG_COOKIE),
         connection.headers.get("accept-language") if api else None,
-        settings.default_language,
     )
+    language = asked or pick_language(None, None, None, settings.default_language)
     # The connection's, or behind a trusted proxy the address ``X-Forwarded-For``
     # names (uvicorn's ProxyHeadersMiddleware put it in the scope).
     client = scope.get("client")
@@ -130,6 +140,7 @@ def request_info(scope: Scope, translations: Translations, request_id: str) -> R
         client_ip=client[0] if client else None,
         language=language,
         translator=translations.get(language),
+        chosen=asked is not None,
     )
 
 

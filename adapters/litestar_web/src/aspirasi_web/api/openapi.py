@@ -162,8 +162,8 @@ ACCEPT_LANGUAGE = Parameter(
     schema=Schema(type="string"),  # type: ignore[arg-type]
     description=(
         "`id` or `en`: the language of the answer's texts (`title`, `detail`, "
-        "`errors[].message`, labels); a `lang` query parameter wins; default: the "
-        "province's language."
+        "`errors[].message`, labels); a `lang` query parameter wins; without either, "
+        "the signed-in account's language (`PATCH /api/v1/me`), else the province's."
     ),
 )
 
