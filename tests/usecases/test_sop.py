@@ -155,6 +155,14 @@ async def test_days_off_move_open_deadlines_and_are_for_super_admins(world: Worl
         await app.sop.add_day_off(root, date(2026, 11, 4), "Again")
     with pytest.raises(Invalid):
         await app.sop.add_day_off(root, "4 Nov", "Bad")
+    # exactly YYYY-MM-DD (issue 20): no spaces, no basic or week spelling, no number
+    for loose in (" 2026-11-05", "2026-11-05 ", "20261105", "2026-W45-4", 20261105):
+        with pytest.raises(Invalid) as bad:
+            await app.sop.add_day_off(root, loose, "Bad")
+        assert [e.code for e in bad.value.errors] == ["bad_date"], loose
+    with pytest.raises(Invalid) as far:
+        await app.sop.add_day_off(root, "0001-01-01", "Bad")
+    assert [e.code for e in far.value.errors] == ["date_range"]
     assert [d.day for d in await app.sop.days_off(root, 2026)] == [date(2026, 11, 4)]
     with pytest.raises(Invalid):
         await app.sop.days_off(root, 99999)

@@ -604,3 +604,13 @@ def test_the_land_issue_api_is_typed_in_the_schema(world):
     ok = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok != {"type": "object"}
     assert world.get("/api/v1/land-issues?limit=101", "monitor").status_code == 422
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "True", "%20true", "1%20"])
+def test_the_overdue_flag_is_spelled_as_every_flag_of_the_api(world, value):
+    """``true``/``1``/``false``/``0`` only, as the back-office list reads it (issue 20);
+    empty is the same as absent."""
+    bad = world.get(f"/api/v1/land-issues?overdue={value}", "monitor")
+    assert bad.status_code == 422, bad.text
+    assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [("overdue", "flag_invalid")]
+    assert world.get("/api/v1/land-issues?overdue=", "monitor").status_code == 200

@@ -312,12 +312,17 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 
 
+#: The one spelling of a day people and clients send: ``YYYY-MM-DD`` in ASCII
+#: digits, nothing around it (``date.fromisoformat`` also takes ``20270102`` and
+#: week dates; a form that forgives spaces trims them itself).
+DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def check_day(value: Any, field: str) -> date:
-    """A day typed as ``YYYY-MM-DD`` (ASCII digits), from :data:`FIRST_DAY` to
-    :data:`LAST_DAY`."""
-    text = value.strip() if isinstance(value, str) else ""
+    """A day spelled as :data:`DAY_TEXT`, from :data:`FIRST_DAY` to :data:`LAST_DAY`."""
+    text = value if isinstance(value, str) else ""
     try:
-        if len(text) != 10 or not text.isascii():
+        if not DAY_TEXT.fullmatch(text):
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:

@@ -29,7 +29,7 @@ from ..domain.events import MessageOverdue
 from ..domain.model import Action, Actor, DayOff, Message, Role, Status
 from ..domain.policy import Perm
 from ..domain.sop import SopDays, Stage, WorkingCalendar, public_holidays, stage_of
-from ..domain.validation import LIMITS, check_id, clean_text
+from ..domain.validation import DAY_TEXT, LIMITS, check_day_range, check_id, clean_text
 from .context import Context
 from .core import CoreDeps, EventRecorder, run_write, run_write_sync
 from .ports import UnitOfWork
@@ -43,13 +43,18 @@ RECOMPUTE_BATCH = 500
 
 
 def parse_day(value: object, field: str = "day") -> date:
-    """A calendar day from ``YYYY-MM-DD`` (or a ``date``); bad input → ``Invalid``."""
+    """A calendar day (or a ``date``) spelled exactly ``YYYY-MM-DD`` (``DAY_TEXT``:
+    no spaces, no ``20270102``, no week date), within the years of the date
+    filters; bad input → ``Invalid`` (``bad_date``, ``date_range``)."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return check_day_range(value, field)
     try:
-        return date.fromisoformat(str(value).strip())
+        if not (isinstance(value, str) and DAY_TEXT.fullmatch(value)):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid.field(field, "bad_date", "Enter a date as YYYY-MM-DD.") from None
+    return check_day_range(day, field)
 
 
 class SopService:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from aspirasi_core.domain.validation import (
     LIMITS,
     Collector,
     _is_pictographic,
+    check_day,
     check_flag,
     check_id,
     check_password,
@@ -504,3 +507,31 @@ def test_control_character_check_matches_its_definition(value, allow_newlines) -
         return False
 
     assert _has_control_chars(value, allow_newlines) is by_definition()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " 2027-01-02",
+        "2027-01-02 ",
+        "2027-01-02\n",
+        "\t2027-01-02",
+        "20270102",
+        "2027-W01-6",
+        "2027-1-2",
+        "\uff12027-01-02",
+        "2027-01-02T00:00",
+        None,
+        20270102,
+    ],
+)
+def test_check_day_takes_only_the_exact_spelling(value) -> None:
+    """A day is ``YYYY-MM-DD`` and nothing around it (issue 20): the API refuses a
+    padded day instead of trimming it; forms that forgive spaces trim them first."""
+    with pytest.raises(Invalid) as exc:
+        check_day(value, "d")
+    assert [(e.field, e.code) for e in exc.value.errors] == [("d", "date_format")]
+
+
+def test_check_day_reads_the_exact_spelling() -> None:
+    assert check_day("2027-01-02", "d") == date(2027, 1, 2)

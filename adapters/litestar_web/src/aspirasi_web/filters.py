@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from aspirasi_core.domain.errors import FieldError, Invalid
-from aspirasi_core.domain.validation import check_day, check_flag
+from aspirasi_core.domain.validation import check_day
 from aspirasi_core.services import BackofficeQuery
 
-from .api.common import query_int
+from .api.common import query_flag, query_int
 
 #: The statuses the list may be filtered by (a withdrawn message is never listed).
 STATUSES = ("submitted", "forwarded", "in_progress", "done", "rejected")
@@ -56,7 +56,9 @@ class MessageFilter:
     ) -> MessageFilter:
         """Read ``status``, the ids, ``date_from``, ``date_to``, ``q``, ``overdue``,
         ``sort`` and ``regency`` (absent or empty: no filter); raise :class:`Invalid` with every bad
-        field, under the name the query gave it. ``names`` renames the id
+        field, under the name the query gave it. Spelled strictly, as everywhere in
+        the API: ids in plain digits, days exactly ``YYYY-MM-DD``, ``overdue`` as
+        :func:`~.api.common.query_flag` reads every flag (no spaces, no ``yes``). ``names`` renames the id
         parameters (:data:`PAGE_NAMES` for the page)."""
         names = names or {}
         errors: list[FieldError] = []
@@ -77,7 +79,7 @@ class MessageFilter:
             read(attr, query_int)
         read("date_from", check_day)
         read("date_to", check_day)
-        read("overdue", check_flag)
+        read("overdue", query_flag)
         read("sort", _sort)
         if errors:  # one bad field: its own code, as the core answers
             raise Invalid(errors=errors, code=errors[0].code if len(errors) == 1 else None)

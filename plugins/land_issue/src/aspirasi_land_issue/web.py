@@ -32,10 +32,9 @@ from aspirasi_core.domain.model import (
     Page,
     Status,
 )
-from aspirasi_core.domain.validation import check_flag
 from aspirasi_core.plugin_api import Transaction, schema
 from aspirasi_core.services import BackofficeQuery
-from aspirasi_web.api.common import API, Flag, Limit, log_json, query_limit
+from aspirasi_web.api.common import API, Flag, Limit, log_json, query_flag, query_limit
 from aspirasi_web.api.message_shapes import LogEntryOut
 from aspirasi_web.api.shapes import Page as ApiPage
 from aspirasi_web.api.shapes import Shape, utc
@@ -197,9 +196,10 @@ def item_json(row: LandRow) -> LandIssueOut:
 
 
 def _page_flag(value: str | None) -> bool:
-    """``overdue`` of the page's form: a bad value is read as "no"."""
+    """``overdue`` of the page's form, read as the API reads it
+    (:func:`~aspirasi_web.api.common.query_flag`); a bad value is read as "no"."""
     try:
-        return check_flag(value, "overdue")
+        return query_flag(value, "overdue")
     except Invalid:
         return False
 
@@ -245,7 +245,7 @@ async def land_issues_api(
     """Land-issue monitors: every complaint of the land-dispute sub-category, in
     any agency, newest first, with its current agency, status, SOP due date and
     overdue state, reply state and log. ``overdue=true``: only overdue ones."""
-    only_overdue = check_flag(overdue, "overdue")
+    only_overdue = query_flag(overdue, "overdue")
     page, rows = await land_rows(
         request, status=status, overdue=only_overdue, cursor=cursor, limit=query_limit(limit)
     )

@@ -27,6 +27,7 @@ from .common import (
     JSON_VARIANT,
     Flag,
     Limit,
+    QueryDay,
     QueryId,
     json_body,
     query_flag,
@@ -97,13 +98,6 @@ FilterStatus: TypeAlias = Annotated[
 FilterSort: TypeAlias = Annotated[
     str | None,
     Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "enum": list(SORTS)}),
-]
-QueryDay: TypeAlias = Annotated[
-    str | None,
-    Parameter(
-        description="A local day, YYYY-MM-DD.",
-        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "format": "date"},
-    ),
 ]
 
 

@@ -102,10 +102,17 @@ Limit: TypeAlias = Annotated[
         },
     ),
 ]
-#: A yes/no query parameter: read by :func:`query_flag` (``true``/``1`` or
-#: ``false``/``0``, else 422), documented as a boolean.
+#: The one rule of every yes/no query parameter, as its schema states it.
+FLAG_RULE = (
+    "`true` or `1` for yes, `false` or `0` for no, exactly so (lower case, no spaces);"
+    " empty is the same as absent (no), as the HTML filter forms send it;"
+    " anything else is refused (422 `flag_invalid`)."
+)
+#: A yes/no query parameter: read by :func:`query_flag` (:data:`FLAG_RULE`),
+#: documented as a boolean.
 Flag: TypeAlias = Annotated[
-    str | None, Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.BOOLEAN})
+    str | None,
+    Parameter(description=FLAG_RULE, schema_extra={"oneOf": None, "type": OpenAPIType.BOOLEAN}),
 ]
 
 
@@ -114,6 +121,18 @@ Flag: TypeAlias = Annotated[
 QueryId: TypeAlias = Annotated[
     str | None,
     Parameter(schema_extra={"oneOf": None, "type": OpenAPIType.INTEGER, "minimum": 1}),
+]
+
+
+#: A day in the query: read by :func:`query_date` (or the filter of the list,
+#: by the same :func:`~aspirasi_core.domain.validation.check_day`).
+QueryDay: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description="A local day, exactly YYYY-MM-DD (no spaces; empty is the same as"
+        " absent); else 422 `date_format`.",
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "format": "date"},
+    ),
 ]
 
 
@@ -138,9 +157,10 @@ def query_limit(value: str | None) -> int | None:
 
 
 def query_flag(value: str | None, field: str) -> bool:
-    """A yes/no query flag: ``true``/``1`` or ``false``/``0`` (absent: false);
-    anything else is refused with 422 ``flag_invalid``."""
-    if value is None:
+    """A yes/no query flag: ``true``/``1`` or ``false``/``0``, spelled exactly so
+    (absent or empty: false, as for every other query parameter); anything else
+    (``yes``, ``True``, `` true``) is refused with 422 ``flag_invalid``."""
+    if value is None or value == "":
         return False
     if value in ("true", "1"):
         return True
@@ -150,8 +170,8 @@ def query_flag(value: str | None, field: str) -> bool:
 
 
 def query_date(value: str | None, field: str, tz: str, *, end: bool = False) -> datetime | None:
-    """A ``YYYY-MM-DD`` day in the province's time zone → its start (or the next
-    day's start when ``end``) in UTC."""
+    """A day spelled exactly ``YYYY-MM-DD`` (absent or empty: None) in the
+    province's time zone → its start (or the next day's start when ``end``) in UTC."""
     if value is None or value == "":
         return None
     day = check_day(value, field)

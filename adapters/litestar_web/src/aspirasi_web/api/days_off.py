@@ -3,11 +3,12 @@ admin's), next to the country's public holidays."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from aspirasi_core.domain.errors import Invalid
@@ -16,7 +17,7 @@ from aspirasi_core.domain.policy import Perm
 from ..context import Core, Ctx, CurrentTranslator, core
 from ..guards import requires
 from .bodies import DayOffBody
-from .common import API
+from .common import API, STRICT_INT
 from .openapi import problems
 from .shapes import DayOffOut, DaysOff, Holiday, day_off_json
 
@@ -24,16 +25,31 @@ TAGS = ["admin"]
 ADMIN = [requires(Perm.ADMIN_MANAGE)]
 
 
+#: ``?year=``: read by :func:`query_year`, documented as the integer it must be.
+Year: TypeAlias = Annotated[
+    str | None,
+    Parameter(
+        description="The year, 1901 to 2199, in plain digits (default: this year).",
+        schema_extra={
+            "oneOf": None,
+            "type": OpenAPIType.INTEGER,
+            "minimum": 1901,
+            "maximum": 2199,
+        },
+    ),
+]
+
+
 def query_year(request: Request[Any, Any, Any], value: str | None) -> int:
-    """A ``?year=`` (default: this year in the province's time zone); anything
-    but a year from 1901 to 2199 is refused (field ``year``)."""
+    """A ``?year=`` (absent or empty: this year in the province's time zone);
+    anything but four plain digits (no sign, no space) naming a year from 1901 to
+    2199 is refused (field ``year``). The page's number input sends just that."""
     app = core(request)
     if value is None or value == "":
         return app.deps.clock.now().astimezone(ZoneInfo(app.deps.settings.timezone)).year
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) == 4):
+    if not (len(value) == 4 and STRICT_INT.fullmatch(value)):
         raise Invalid.field("year", "bad_year", "Choose a year between 1901 and 2199.")
-    year = int(text)
+    year = int(value)
     app.sop.public_holidays(year)  # validates the range
     return year
 
@@ -44,7 +60,7 @@ async def list_days_off(
     core: Core,
     ctx: Ctx,
     translator: CurrentTranslator,
-    year: FromQuery[str | None] = None,
+    year: Year = None,
 ) -> DaysOff:
     """The extra days off of ``year`` (default: this year) by date, and the
     country's public holidays of that year (read-only). Both are skipped when

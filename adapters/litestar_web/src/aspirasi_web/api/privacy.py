@@ -18,7 +18,7 @@ from aspirasi_core.services import AuditQuery
 from ..context import Core, Ctx
 from ..guards import requires
 from .bodies import ReasonBody
-from .common import API, Limit, query_date, query_limit
+from .common import API, Limit, QueryDay, QueryId, query_date, query_int, query_limit
 from .openapi import problems
 from .shapes import Page, Shape, page_of, utc
 
@@ -131,11 +131,11 @@ async def audit(
     # "actor" in the query: the name ``actor`` is the signed-in actor (a dependency).
     who: Annotated[str | None, QueryParameter(name="actor")] = None,
     action: FromQuery[str | None] = None,
-    subject_account_id: FromQuery[str | None] = None,
-    message_id: FromQuery[str | None] = None,
+    subject_account_id: QueryId = None,
+    message_id: QueryId = None,
     ticket: FromQuery[str | None] = None,
-    date_from: FromQuery[str | None] = None,
-    date_to: FromQuery[str | None] = None,
+    date_from: QueryDay = None,
+    date_to: QueryDay = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> Page[AuditEntryOut]:
@@ -148,8 +148,8 @@ async def audit(
     query = AuditQuery(
         actor=who or None,
         action=action or None,
-        subject_account_id=subject_account_id or None,
-        subject_message_id=message_id or None,
+        subject_account_id=query_int(subject_account_id, "subject_account_id"),
+        subject_message_id=query_int(message_id, "message_id"),
         ticket=ticket or None,
         at_from=query_date(date_from, "date_from", tz),
         at_to=query_date(date_to, "date_to", tz, end=True),

@@ -1,0 +1,170 @@
+"""Issue 20: numbers, flags and days in the JSON API's queries and bodies are
+spelled one way only. Flags: ``true``/``1``/``false``/``0`` exactly, empty the
+same as absent, for every flag (the list page, which shares the back-office
+filter, submits its form's empty fields). Days: exactly ``YYYY-MM-DD`` — the
+pages' date inputs send nothing else, so they refuse a padded day too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aspirasi_web.api.common import FLAG_RULE
+
+from .api_support import ApiWorld, build_world
+
+
+@pytest.fixture
+def sw(sqlite_database: Any, tmp_path: Any) -> Iterator[ApiWorld]:
+    yield from build_world(sqlite_database, tmp_path, disabled_plugins=("rate_limit",))
+
+
+def problems(answer: Any) -> list[tuple[str, str]]:
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    return [(e["field"], e["code"]) for e in answer.json()["errors"]]
+
+
+#: Every yes/no query parameter of the API, with a user allowed to read its list.
+FLAGS = [
+    ("/api/v1/backoffice/messages", "overdue", "admin"),
+    ("/api/v1/notifications", "unread", "admin"),
+    ("/api/v1/reviews", "closed", "admin"),
+]
+BAD_FLAGS = ["yes", "no", "on", "True", "TRUE", "%20true", "1%20", "t", "2", "%EF%BC%91"]
+
+
+@pytest.mark.parametrize(("path", "name", "user"), FLAGS)
+def test_every_flag_refuses_any_other_spelling(
+    sw: ApiWorld, path: str, name: str, user: str
+) -> None:
+    headers = sw.bearer(user)
+    for value in BAD_FLAGS:
+        answer = sw.client.get(f"{path}?{name}={value}", headers=headers)
+        assert problems(answer) == [(name, "flag_invalid")], value
+    for value in ("true", "1", "false", "0", ""):  # empty: as if absent
+        answer = sw.client.get(f"{path}?{name}={value}", headers=headers)
+        assert answer.status_code == 200, (value, answer.text)
+
+
+def test_an_empty_flag_means_no_like_an_absent_one(sw: ApiWorld) -> None:
+    sw.seed_message()
+    headers = sw.bearer("admin")
+    url = "/api/v1/backoffice/messages"
+    everything = sw.client.get(url, headers=headers).json()["items"]
+    assert everything
+    assert sw.client.get(f"{url}?overdue=", headers=headers).json()["items"] == everything
+    assert sw.client.get(f"{url}?overdue=true", headers=headers).json()["items"] == []
+
+
+def test_every_flag_documents_the_same_rule(sw: ApiWorld) -> None:
+    schema = sw.client.get("/schema/openapi.json").json()
+    flags = [
+        (path, p["name"], p.get("description"))
+        for path, item in schema["paths"].items()
+        for op in item.values()
+        if isinstance(op, dict)
+        for p in op.get("parameters", [])
+        if p.get("in") == "query" and p.get("schema", {}).get("type") == "boolean"
+    ]
+    assert {(path, name) for path, name, _ in flags} >= {(p, n) for p, n, _ in FLAGS}
+    assert {d for _, _, d in flags} == {FLAG_RULE}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("date_from=%202026-12-01", "date_from"),
+        ("date_to=2026-12-01%20", "date_to"),
+        ("date_from=%092026-12-01", "date_from"),
+        ("date_from=20261201", "date_from"),
+        ("date_to=%EF%BC%92026-12-01", "date_to"),
+    ],
+)
+def test_a_day_is_exactly_yyyy_mm_dd_on_the_list_and_its_page(
+    sw: ApiWorld, query: str, field: str
+) -> None:
+    api = sw.client.get(f"/api/v1/backoffice/messages?{query}", headers=sw.bearer("admin"))
+    assert problems(api) == [(field, "date_format")]
+    sw.login("admin")
+    assert sw.client.get(f"/backoffice/messages?{query}").status_code == 422
+
+
+def test_the_list_page_reads_its_empty_form_fields_as_no_filter(sw: ApiWorld) -> None:
+    sw.seed_message()
+    sw.login("admin")
+    empty = "status=&agency=&category=&subcategory=&date_from=&date_to=&q=&overdue=&sort="
+    page = sw.client.get(f"/backoffice/messages?{empty}")
+    assert page.status_code == 200
+    assert "Jalan rusak" in page.text
+    assert sw.client.get("/backoffice/messages?overdue=1&date_from=2020-01-01").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ("date_from=%202026-12-01", "date_from", "date_format"),
+        ("date_to=2026-12-01%20", "date_to", "date_format"),
+        ("subject_account_id=05", "subject_account_id", "bad_number"),
+        ("subject_account_id=%205", "subject_account_id", "bad_number"),
+        ("message_id=1%20", "message_id", "bad_number"),
+    ],
+)
+def test_the_audit_log_reads_its_ids_and_days_strictly(
+    sw: ApiWorld, query: str, field: str, code: str
+) -> None:
+    answer = sw.client.get(f"/api/v1/admin/audit?{query}", headers=sw.bearer("root"))
+    assert problems(answer) == [(field, code)]
+
+
+def test_the_audit_log_documents_its_ids_and_days(sw: ApiWorld) -> None:
+    schema = sw.client.get("/schema/openapi.json").json()
+    params = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/admin/audit"]["get"]["parameters"]
+    }
+    assert params["subject_account_id"]["type"] == params["message_id"]["type"] == "integer"
+    assert params["date_from"]["format"] == params["date_to"]["format"] == "date"
+
+
+@pytest.mark.parametrize(
+    "day", [" 2027-01-02", "2027-01-02 ", "20270102", "2027-W01-6", "2027-1-2", "０２027-01-02"]
+)
+def test_a_day_off_is_exactly_yyyy_mm_dd(sw: ApiWorld, day: str) -> None:
+    answer = sw.client.post(
+        "/api/v1/admin/days-off", json={"day": day, "name": "Cuti"}, headers=sw.bearer("root")
+    )
+    assert problems(answer) == [("day", "bad_date")]
+    sw.login("root")
+    page = sw.client.post(
+        "/admin/days-off", data={"day": day, "name": "Cuti", "_csrf_token": sw.csrf()}
+    )
+    assert page.status_code == 422
+    listed = sw.client.get("/api/v1/admin/days-off?year=2027", headers=sw.bearer("root")).json()
+    assert listed["items"] == []
+
+
+def test_a_day_off_outside_the_calendar_years_is_refused(sw: ApiWorld) -> None:
+    answer = sw.client.post(
+        "/api/v1/admin/days-off",
+        json={"day": "0001-01-01", "name": "Cuti"},
+        headers=sw.bearer("root"),
+    )
+    assert problems(answer) == [("day", "date_range")]
+
+
+@pytest.mark.parametrize("year", ["%202027", "2027%20", "+2027", "02027", "%EF%BC%92027"])
+def test_the_year_of_the_days_off_is_plain_digits(sw: ApiWorld, year: str) -> None:
+    answer = sw.client.get(f"/api/v1/admin/days-off?year={year}", headers=sw.bearer("root"))
+    assert problems(answer) == [("year", "bad_year")]
+    sw.login("root")
+    assert sw.client.get(f"/admin/days-off?year={year}").status_code == 422
+
+
+def test_the_year_of_the_days_off_is_documented_as_an_integer(sw: ApiWorld) -> None:
+    schema = sw.client.get("/schema/openapi.json").json()
+    (year,) = schema["paths"]["/api/v1/admin/days-off"]["get"]["parameters"]
+    assert year["name"] == "year"
+    assert year["schema"]["type"] == "integer"
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1901, 2199)
