@@ -462,3 +462,65 @@ def test_the_schema_documents_every_field_of_the_report(world):
     assert answer["trend"]["points"]
     for p in answer["trend"]["points"]:
         assert set(p) == set(point["properties"])
+
+
+# ------------------------------------------------- strict spelling of the query (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ("agency=%202", "agency", "bad_id"),
+        ("agency=02", "agency", "bad_id"),
+        ("agency=2%20", "agency", "bad_id"),
+        ("subcategory=%EF%BC%92", "subcategory", "bad_id"),
+        ("category=%20none", "category", "bad_id"),
+        ("status=%20done", "status", "bad_status"),
+        ("overdue=yes", "overdue", "flag_invalid"),
+        ("overdue=True", "overdue", "flag_invalid"),
+        ("overdue=%20true", "overdue", "flag_invalid"),
+        ("from=%202026-01-01", "from", "date_format"),
+        ("to=2026-12-31%20", "to", "date_format"),
+        ("from=%20", "from", "date_format"),
+    ],
+)
+def test_the_drill_down_reads_its_query_as_strictly_as_the_whole_api(world, query, field, code):
+    """The documented patterns hold: no spaces, no leading zero, no other digits,
+    flags as every flag of the API; the page shares the parser."""
+    api = world.get(f"/api/v1/evaluator/messages?{query}", "eval_admin")
+    assert api.status_code == 422, api.text
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert fields(api) == [(field, code)]
+    assert world.get(f"/evaluator/messages?{query}", "eval_admin").status_code == 422
+
+
+@pytest.mark.parametrize("query", ["overdue=", "agency=", "from=&to=", "overdue=0", "agency=none"])
+def test_an_empty_drill_down_parameter_is_no_filter(world, query):
+    assert world.get(f"/api/v1/evaluator/messages?{query}", "eval_admin").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/evaluator/report?from=%202026-01-01", "from"),
+        ("/api/v1/evaluator/report?to=2026-12-31%20", "to"),
+        ("/api/v1/reprimands?from=%202026-01-01", "from"),
+        ("/api/v1/reprimands?to=%20", "to"),
+        ("/api/v1/reprimands?agency=%202", "agency"),
+    ],
+)
+def test_days_with_spaces_are_refused_by_the_report_and_the_reprimands(world, path, field):
+    answer = world.get(path, "eval_admin")
+    assert answer.status_code == 422, answer.text
+    assert [f for f, _ in fields(answer)] == [field]
+
+
+def test_the_report_reads_and_documents_only_its_range(world):
+    """The report is not filtered by agency: its operation documents ``from`` and
+    ``to`` only, and an ``agency`` in the query changes nothing."""
+    schema = world.client.get("/schema/openapi.json").json()
+    report = schema["paths"]["/api/v1/evaluator/report"]["get"]
+    assert {p["name"] for p in report["parameters"]} == {"from", "to"}
+    plain = world.get("/api/v1/evaluator/report", "eval_admin").json()
+    other = world.get(f"/api/v1/evaluator/report?agency={world.ids['pupr']}", "eval_admin").json()
+    assert other["agencies"] == plain["agencies"] and other["total"] == plain["total"]

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 
 from aspirasi_core.domain.errors import FieldError, Invalid
 from aspirasi_core.plugin_types import Transaction
+from aspirasi_web.api.common import STRICT_INT, query_flag
 
 from .core_tables import agencies, categories, messages
 from .core_tables import subcategories as subcategories_table
@@ -61,25 +62,32 @@ class DrillFilter:
 
 
 def parse_drill(params: Mapping[str, str | None], rng: DateRange) -> DrillFilter:
-    """Read the drill-down filter from query parameters; raise :class:`Invalid`."""
+    """Read the drill-down filter from query parameters; raise :class:`Invalid`.
+
+    Spelled as the whole API spells them (absent or empty: no filter): an id in
+    plain digits without a leading zero (``02``, `` 2`` or ``２`` are ``bad_id``)
+    or ``none``; a status bucket as written; ``overdue`` as every flag
+    (:func:`aspirasi_web.api.common.query_flag`: ``true``/``1``/``false``/``0``)."""
     errors: list[FieldError] = []
     values: dict[str, int | str | None] = {}
     for name in ("agency", "category", "subcategory"):
-        raw = (params.get(name) or "").strip()
+        raw = params.get(name) or ""
         if raw == "":
             values[name] = None
         elif raw == NONE:
             values[name] = NONE
-        elif raw.isascii() and raw.isdigit() and len(raw) < 19 and int(raw) > 0:
+        elif STRICT_INT.fullmatch(raw) and len(raw) < 19 and int(raw) > 0:
             values[name] = int(raw)
         else:
             errors.append(FieldError(name, "bad_id", "Choose a valid value."))
-    status = (params.get("status") or "").strip() or None
+    status = params.get("status") or None
     if status is not None and status not in STATUS_BUCKETS:
         errors.append(FieldError("status", "bad_status", "Choose a valid value."))
-    overdue_raw = (params.get("overdue") or "").strip()
-    if overdue_raw not in ("", "0", "1", "true", "false"):
-        errors.append(FieldError("overdue", "flag_invalid", "Choose yes or no."))
+    overdue = False
+    try:
+        overdue = query_flag(params.get("overdue"), "overdue")
+    except Invalid as exc:
+        errors.extend(exc.errors)
     if errors:
         raise Invalid(errors=errors, code="invalid_filter")
     return DrillFilter(
@@ -88,7 +96,7 @@ def parse_drill(params: Mapping[str, str | None], rng: DateRange) -> DrillFilter
         category_id=values["category"],
         subcategory_id=values["subcategory"],
         status=status,
-        overdue=overdue_raw in ("1", "true"),
+        overdue=overdue,
     )
 
 

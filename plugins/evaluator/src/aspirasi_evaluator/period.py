@@ -78,8 +78,9 @@ class DateRange:
         cls, raw_from: str | None, raw_to: str | None, *, now: datetime, tz: str
     ) -> DateRange:
         """Read ``from`` and ``to``, the first and the last day the range includes
-        (``YYYY-MM-DD``, years :data:`MIN_YEAR` to :data:`MAX_YEAR`); raise
-        :class:`Invalid` with every field's problem.
+        (exactly ``YYYY-MM-DD``, no spaces, years :data:`MIN_YEAR` to
+        :data:`MAX_YEAR`; empty is the same as absent); raise :class:`Invalid`
+        with every field's problem.
 
         Neither given: the current year. Only ``to``: ``from`` is the current
         year's start. Only ``from``: until the day before one year later, but at
@@ -89,9 +90,9 @@ class DateRange:
         days: dict[str, date] = {"from": default.start_day, "to": default.last_day}
         given: set[str] = set()
         for name, raw in (("from", raw_from), ("to", raw_to)):
-            if raw is None or raw.strip() == "":
+            if raw is None or raw == "":
                 continue
-            value = raw.strip()
+            value = raw  # exactly YYYY-MM-DD: " 2026-01-01" is refused, not trimmed
             try:
                 if not _DAY.match(value):
                     raise ValueError(value)

@@ -24,12 +24,20 @@ _DAY = {"oneOf": None, "type": OpenAPIType.STRING, "format": "date"}
 #: :meth:`EvaluatorService.parse_range` like the pages do.
 DayFrom: TypeAlias = Annotated[
     str | None,
-    QueryParameter(name="from", description="First day (YYYY-MM-DD), included.", schema_extra=_DAY),
+    QueryParameter(
+        name="from",
+        description="First day, included: exactly YYYY-MM-DD (no spaces; empty: absent).",
+        schema_extra=_DAY,
+    ),
 ]
 #: ``?to=``: the last day of a range, included.
 DayTo: TypeAlias = Annotated[
     str | None,
-    QueryParameter(name="to", description="Last day (YYYY-MM-DD), included.", schema_extra=_DAY),
+    QueryParameter(
+        name="to",
+        description="Last day, included: exactly YYYY-MM-DD (no spaces; empty: absent).",
+        schema_extra=_DAY,
+    ),
 ]
 
 

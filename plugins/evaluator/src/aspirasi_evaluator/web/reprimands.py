@@ -184,7 +184,7 @@ def _issued_in(request: Req, svc: EvaluatorService) -> DateRange | None:
     count links here with its range); neither given: every reprimand."""
     raw_from = request.query_params.get("from")
     raw_to = request.query_params.get("to")
-    if not (raw_from or "").strip() and not (raw_to or "").strip():
+    if not raw_from and not raw_to:
         return None
     return svc.parse_range(raw_from, raw_to)
 
@@ -358,11 +358,7 @@ async def reprimands_api(
     if not svc.may_see_reprimands(actor):
         raise NotAllowed("You are not allowed to do this.", code="forbidden")
     agency_id = query_int(agency, "agency")
-    issued_in = (
-        None
-        if not (date_from or "").strip() and not (date_to or "").strip()
-        else svc.parse_range(date_from, date_to)
-    )
+    issued_in = None if not date_from and not date_to else svc.parse_range(date_from, date_to)
     page = await ReprimandService(svc).list(
         context(request),
         agency_id=agency_id,
