@@ -168,3 +168,33 @@ def test_the_year_of_the_days_off_is_documented_as_an_integer(sw: ApiWorld) -> N
     assert year["name"] == "year"
     assert year["schema"]["type"] == "integer"
     assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1901, 2199)
+
+
+def test_every_id_in_a_query_is_documented_as_an_integer(sw: ApiWorld) -> None:
+    """What query_int reads is documented as what it takes (schemathesis and client
+    generators send integers, not the free strings a loose reader would take)."""
+    schema = sw.client.get("/schema/openapi.json").json()
+    ids = {
+        (path, p["name"]): p["schema"].get("type")
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for op in item.values()
+        if isinstance(op, dict)
+        for p in op.get("parameters", [])
+        if p.get("in") == "query" and p["name"].endswith("_id")
+    }
+    assert ("/api/v1/admin/users", "agency_id") in ids
+    assert ("/api/v1/admin/subcategories", "category_id") in ids
+    assert {k for k, kind in ids.items() if kind != "integer"} == set()
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/admin/users?agency_id=%201", "agency_id"),
+        ("/api/v1/admin/subcategories?category_id=01", "category_id"),
+    ],
+)
+def test_the_admin_lists_read_their_ids_strictly(sw: ApiWorld, path: str, field: str) -> None:
+    answer = sw.client.get(path, headers=sw.bearer("root"))
+    assert problems(answer) == [(field, "bad_number")]

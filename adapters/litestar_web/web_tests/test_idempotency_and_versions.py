@@ -244,7 +244,7 @@ def test_api_if_match_guards_every_change(web: WebWorld) -> None:
         headers={**admin, "If-Match": '"1"'},
     )
     assert stale.status_code == 409 and stale.json()["code"] == "message_changed"
-    for bad in ('"x"', "0", "1, 2", '"-1"'):
+    for bad in ('"x"', "0", "1, 2", '"-1"', '"03"', "02", '" 3"'):
         r = web.client.post(
             f"/api/v1/messages/{msg.id}/forward",
             json={**forward, "agency_id": web.ids["agency_dinkes"]},

@@ -156,7 +156,7 @@ def test_the_page_ranks_the_agencies_for_everyone(world):
     assert "Ranking of the agencies" in english
 
 
-@pytest.mark.parametrize("year", ["1999", "3000", "20x6", "99999"])
+@pytest.mark.parametrize("year", ["1999", "3000", "20x6", "99999", "%202025", "2025%20", "%20"])
 def test_a_bad_year_is_a_translated_error(world, year):
     page = world.get(f"/transparansi?year={year}")
     assert page.status_code == 422

@@ -75,7 +75,9 @@ def _version_error() -> Invalid:
 
 def parse_version(value: str | None) -> int | None:
     """An expected version from ``If-Match`` (``"3"``, ``3``; ``*`` or absent: None)
-    or a form's ``version`` field; anything else is 422 ``version_invalid``."""
+    or a form's ``version`` field; anything else (``03``, ``"３"``) is 422
+    ``version_invalid``. The spaces around a header's value are HTTP's (optional
+    whitespace), not the number's: those are dropped."""
     if value is None:
         return None
     text = value.strip()
@@ -83,7 +85,9 @@ def parse_version(value: str | None) -> int | None:
         return None
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
-    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+    # Plain ASCII digits without a leading zero, as every number of the API
+    # (api.common.STRICT_INT; not imported: the api package imports this module).
+    if not (text.isascii() and text.isdigit()) or text[0] == "0" or len(text) > 9:
         raise _version_error()
     return int(text)
 

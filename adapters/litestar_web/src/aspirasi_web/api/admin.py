@@ -27,7 +27,7 @@ from .bodies import (
     SubcategoryBody,
     SubcategoryChangesBody,
 )
-from .common import API, Limit, query_int, query_limit
+from .common import API, Limit, QueryId, query_int, query_limit
 from .days_off import query_year as query_year  # the admin pages read ?year= alike
 from .openapi import LINKS_TO, problems
 from .shapes import (
@@ -63,7 +63,7 @@ async def list_users(
     core: Core,
     ctx: Ctx,
     role: FromQuery[str | None] = None,
-    agency_id: FromQuery[str | None] = None,
+    agency_id: QueryId = None,
     q: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
@@ -277,9 +277,7 @@ async def update_category(
     tags=TAGS,
     summary="Sub-categories (with inactive ones)",
 )
-async def list_subcategories(
-    core: Core, category_id: FromQuery[str | None] = None
-) -> Page[SubcategoryOut]:
+async def list_subcategories(core: Core, category_id: QueryId = None) -> Page[SubcategoryOut]:
     """Super admin: every sub-category, deactivated ones included, of one
     ``category_id`` or of all."""
     found = await core.admin.subcategories(

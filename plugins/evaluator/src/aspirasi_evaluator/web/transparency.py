@@ -52,10 +52,11 @@ _YEAR = re.compile(r"\A[0-9]{4}\Z")
 
 
 def _year(request: Req) -> int:
-    """``?year=``: a year from :data:`FIRST_YEAR` to the current one (default)."""
+    """``?year=``: a year from :data:`FIRST_YEAR` to the current one (absent or
+    empty: the current one), in four plain digits: `` 2025`` is refused, not trimmed."""
     svc = service(request)
     current = svc.this_year()
-    raw = (request.query_params.get("year") or "").strip()
+    raw = request.query_params.get("year") or ""
     if not raw:
         return current
     if not _YEAR.match(raw) or not FIRST_YEAR <= int(raw) <= current:
