@@ -89,7 +89,7 @@ def test_a_service_definition_has_no_attributes(world):
     assert len(root.find("attributes")) == 0
 
 
-@pytest.mark.parametrize("code", ["999999", "abc", "1" * 40, "-1"])
+@pytest.mark.parametrize("code", ["999999", "abc", "1" * 40, "-1", "%C2%B2", "%EF%BC%91"])
 def test_an_unknown_service_is_404_in_the_error_format(world, code):
     answer = world.client.get(f"{BASE}/services/{code}.json")
     assert answer.status_code == 404
@@ -158,6 +158,10 @@ def test_filters_status_service_code_and_ids(world):
     assert get("status=open,closed") == get("")
     assert get(f"service_code={world.ids['jalan']}") == get("")
     assert get("service_code=999999") == set()
+    # Codes are strings to the clients: only the spelling this server writes matches
+    # ("²" crashed int(), "１" and "01" were read as 1).
+    for loose in ("%C2%B2", "%EF%BC%91", f"0{world.ids['jalan']}"):
+        assert get(f"service_code={loose}") == set(), loose
     # A list of ids overrides every other filter; hidden ones stay hidden.
     wanted = ",".join(world.tickets[n] for n in ("public", "done", "confidential", "anonymous"))
     assert get(f"service_request_id={wanted}&status=open") == {
@@ -344,6 +348,8 @@ def test_a_media_upload_becomes_the_messages_attachment(world):
         ({"service_code": ""}, 400, "service_code"),
         ({"service_code": "999999"}, 400, "service_code"),
         ({"service_code": "x" * 50}, 400, "service_code"),
+        ({"service_code": "\u00b2"}, 400, "service_code"),  # a digit to isdigit, not to int
+        ({"service_code": "\uff11"}, 400, "service_code"),
         ({"description": ""}, 400, "description"),
         ({"description": "x" * 6000}, 400, "description"),
         ({"lat": "91", "long": "0"}, 400, "lat"),

@@ -31,6 +31,7 @@ from aspirasi_core.domain.events import MessageSubmitted
 from aspirasi_core.domain.validation import Collector, clean_text
 from aspirasi_core.plugin_api import Transaction
 
+from .reads import SERVICE_CODE
 from .tables import requests
 
 #: The core's longest subject; a subject is the service's name and the
@@ -99,7 +100,7 @@ def _service_code(value: Any) -> int:
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         raise Invalid.field("service_code", "required", "This field is required.")
-    if not text.isdigit() or len(text) > 18:
+    if not SERVICE_CODE.fullmatch(text):
         raise Invalid.field("service_code", "service_unknown", "Choose a known service.")
     return int(text)
 

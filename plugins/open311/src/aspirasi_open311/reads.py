@@ -16,6 +16,7 @@ learns more precisely than the district where a message came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -210,6 +211,12 @@ async def by_token(aspirasi: PluginContext, token: str) -> str | None:
     return await aspirasi.read(script)
 
 
+#: A service code as this server writes it: an id in plain ASCII digits, no
+#: leading zero (``str.isdigit`` also takes ``²``, which ``int`` refuses, and ``１``).
+SERVICE_CODE = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def service_ids(values: Sequence[str]) -> tuple[int, ...]:
-    """Service codes as ids; a code that is not a number matches nothing (-1)."""
-    return tuple(int(v) if v.isdigit() and len(v) < 19 else -1 for v in values)
+    """Service codes as ids; a code not spelled as :data:`SERVICE_CODE` matches
+    nothing (-1): the codes are strings to GeoReport clients, ``01`` is not ``1``."""
+    return tuple(int(v) if SERVICE_CODE.fullmatch(v) else -1 for v in values)
