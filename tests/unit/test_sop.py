@@ -102,14 +102,19 @@ def test_sop_days_are_checked_and_overridden() -> None:
         SopDays(True, 2, 10)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", ["0", "366", "abc", "1.5", True, -3])
+@pytest.mark.parametrize(
+    "value",
+    ["0", "366", "abc", "1.5", True, -3, " 7 ", "07", "+7", "1_0", "\u0667", "\uff17", "  ", 7.0],
+)
 def test_bad_sop_overrides_are_refused(value: object) -> None:
     with pytest.raises(Invalid) as caught:
         check_sop_days(value, "sop_reply_days")
     assert caught.value.errors[0].field == "sop_reply_days"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", None), (None, None), (" 7 ", 7), (365, 365)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", None), (None, None), ("7", 7), ("365", 365), (365, 365)]
+)
 def test_good_sop_overrides(value: object, expected: int | None) -> None:
     assert check_sop_days(value, "f") == expected
 

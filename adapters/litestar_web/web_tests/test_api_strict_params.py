@@ -198,3 +198,21 @@ def test_every_id_in_a_query_is_documented_as_an_integer(sw: ApiWorld) -> None:
 def test_the_admin_lists_read_their_ids_strictly(sw: ApiWorld, path: str, field: str) -> None:
     answer = sw.client.get(path, headers=sw.bearer("root"))
     assert problems(answer) == [(field, "bad_number")]
+
+
+@pytest.mark.parametrize("days", [" 3", "3 ", "03", "+3", "1_0", "\u0663", "\uff13", " "])
+def test_sop_days_sent_as_text_are_plain_digits(sw: ApiWorld, days: str) -> None:
+    """The deprecated text spelling of the SOP days is the number's digits, nothing
+    else; the sub-category's page still forgives spaces around a typed number."""
+    url = f"/api/v1/admin/subcategories/{sw.ids['sub_infra']}"
+    answer = sw.client.patch(url, json={"sop_confirm_days": days}, headers=sw.bearer("root"))
+    assert problems(answer) == [("sop_confirm_days", "bad_sop_days")]
+    sw.login("root")
+    page = sw.client.post(
+        f"/admin/subcategories/{sw.ids['sub_infra']}",
+        data={"name": "Infrastruktur", "sop_confirm_days": " 4 ", "_csrf_token": sw.csrf()},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    listed = sw.client.get("/api/v1/admin/subcategories", headers=sw.bearer("root")).json()
+    assert {s["id"]: s["sop_confirm_days"] for s in listed["items"]}[sw.ids["sub_infra"]] == 4

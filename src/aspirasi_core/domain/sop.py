@@ -26,6 +26,7 @@ Pure: no I/O. The services feed in the days off from the database.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -221,22 +222,26 @@ def sop_missed_after(message: Message, action: Action, now: datetime) -> bool:
 
 
 def check_sop_days(value: object, field: str) -> int | None:
-    """Parse an optional per-sub-category SOP override (blank → None)."""
+    """Parse an optional per-sub-category SOP override: an int, or its digits
+    spelled plainly (ASCII, no sign, space, ``_`` or leading zero: ``int()`` alone
+    would take `` 7``, ``+7``, ``1_0`` and ``٧``); ``""`` or None → None. A form
+    that forgives spaces trims them itself."""
     from .errors import Invalid
 
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
         raise Invalid.field(field, "bad_sop_days", _SOP_DAYS_MESSAGE, max=MAX_SOP_DAYS)
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise Invalid.field(field, "bad_sop_days", _SOP_DAYS_MESSAGE, max=MAX_SOP_DAYS) from None
     if not 1 <= number <= MAX_SOP_DAYS:
         raise Invalid.field(field, "bad_sop_days", _SOP_DAYS_MESSAGE, max=MAX_SOP_DAYS)
     return number
 
 
+_PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 _SOP_DAYS_MESSAGE = "Enter a number of working days between 1 and %(max)s, or leave it empty."
 
 

@@ -265,7 +265,9 @@ class SubcategoriesController(AdminController):
         form = {"name": text(data, "name")}
         sop: dict[str, Any] = {}
         for name in SOP_FIELDS:
-            sop[name] = text(data, name) if name in data else UNSET
+            # The form forgives spaces around a typed number; the core (and so
+            # the API) takes the number's digits only.
+            sop[name] = text(data, name).strip() if name in data else UNSET
             if name in data:
                 form[name] = text(data, name)
 
