@@ -216,3 +216,35 @@ def test_sop_days_sent_as_text_are_plain_digits(sw: ApiWorld, days: str) -> None
     assert page.status_code == 303
     listed = sw.client.get("/api/v1/admin/subcategories", headers=sw.bearer("root")).json()
     assert {s["id"]: s["sop_confirm_days"] for s in listed["items"]}[sw.ids["sub_infra"]] == 4
+
+
+@pytest.mark.parametrize("flag", ["true", "TRUE", "1", 1, "false", 0])
+def test_a_json_flag_is_a_json_boolean(sw: ApiWorld, flag: Any) -> None:
+    """msgspec's lax conversion took "TRUE", "1" and 1 for a bool: a JSON body's
+    flags are true or false (the field is named, translated, nothing changes)."""
+    url = f"/api/v1/admin/agencies/{sw.ids['agency_pupr']}"
+    answer = sw.client.patch(url, json={"is_active": flag}, headers=sw.bearer("root"))
+    assert problems(answer) == [("is_active", "flag_invalid")]
+    sent = sw.client.post(
+        "/api/v1/messages",
+        json={"subject": "Jalan", "body": "Rusak.", "confidential": flag},
+        headers=sw.bearer("ani"),
+    )
+    assert problems(sent) == [("confidential", "flag_invalid")]
+    ok = sw.client.patch(url, json={"is_active": True}, headers=sw.bearer("root"))
+    assert ok.status_code == 200, ok.text
+
+
+@pytest.mark.parametrize("number", ["5", "5.0", 5.0])
+def test_a_json_id_is_a_json_integer(sw: ApiWorld, number: Any) -> None:
+    message_id = sw.seed_message(forward_to=None)
+    answer = sw.client.post(
+        f"/api/v1/messages/{message_id}/forward",
+        json={
+            "category_id": sw.ids["cat_aduan"],
+            "subcategory_id": sw.ids["sub_infra"],
+            "agency_id": number,
+        },
+        headers=sw.bearer("admin"),
+    )
+    assert problems(answer) == [("agency_id", "bad_number")]

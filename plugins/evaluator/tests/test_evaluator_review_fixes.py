@@ -377,6 +377,28 @@ def test_ids_as_digit_strings_still_work_with_a_deprecation_header(world):
 
 
 @pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"agency_id": " {pupr}"}, "agency_id"),
+        ({"agency_id": "0{pupr}"}, "agency_id"),
+        ({"message_ids": ["{p1} "]}, "message_ids"),
+        ({"message_ids": "\uff11"}, "message_ids"),
+    ],
+)
+def test_the_deprecated_digit_strings_are_plain_digits(world, body, field):
+    """The old spelling of the ids is their digits, as in a path or a query."""
+    ids = {"pupr": world.ids["pupr"], "p1": world.ids["p1"]}
+
+    def fill(value: Any) -> Any:
+        return [fill(v) for v in value] if isinstance(value, list) else value.format(**ids)
+
+    answer = issue(world, **{k: fill(v) for k, v in body.items()})
+    assert answer.status_code == 422, answer.text
+    assert fields(answer) == [(field, "bad_number")]
+    assert reprimand_count(world) == 0
+
+
+@pytest.mark.parametrize(
     ("path", "field"),
     [
         ("/api/v1/reprimands?agency=01", "agency"),

@@ -91,8 +91,10 @@ async def submit(
     optional; repeat the part for several files, up to ``ASPIRASI_MAX_ATTACHMENTS``
     of ``ASPIRASI_MAX_UPLOAD_MB`` each: 422 ``too_many_files`` or the refused file's
     error, 413 ``too_large`` for a body past them all), ``confidential`` and
-    ``anonymous`` (true/false, optional), and where it happened, all optional:
-    ``regency`` and ``district`` (Kemendagri codes of ``GET /api/v1/regions``; 422
+    ``anonymous`` (optional: ``true``/``1`` or ``false``/``0``, in a form in any
+    case, as generated clients write ``True``/``False``; JSON booleans in a JSON
+    body), and where it happened, all optional: ``regency`` and ``district``
+    (Kemendagri codes of ``GET /api/v1/regions``; 422
     ``district_not_in_regency`` for a district of another regency), ``latitude``
     and ``longitude`` (WGS84 decimal degrees, both or neither; only the staff read
     them back). A JSON object ``{subject, body, confidential?, anonymous?,

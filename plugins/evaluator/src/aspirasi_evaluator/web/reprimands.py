@@ -25,6 +25,7 @@ from aspirasi_web.api.common import (
     problems,
     query_int,
     query_limit,
+    strict_int,
 )
 from aspirasi_web.api.shapes import Page, utc
 from aspirasi_web.context import context, require_actor, require_permission, translator
@@ -238,6 +239,16 @@ class ReprimandBody(Body):
         str, Meta(description="`overdue` (default), `not_followed_up`, `poor_answer` or `other`.")
     ] = "overdue"
 
+    def check_digit_strings(self) -> None:
+        """The old spelling is an id's plain digits (:func:`strict_int`): `` 5``,
+        ``05`` or ``５`` are refused (422 ``bad_number``), as in a path or a query;
+        ``""`` stays the missing value it was."""
+        ids = self.message_ids if isinstance(self.message_ids, list) else [self.message_ids]
+        for field, values in (("agency_id", [self.agency_id]), ("message_ids", ids)):
+            for value in values:
+                if isinstance(value, str) and value != "":
+                    strict_int(value, field)
+
     def deprecated(self) -> bool:
         """Are ids sent as digit strings (the old spelling, still read)?"""
         ids = self.message_ids
@@ -334,7 +345,9 @@ async def reprimand_api(request: Req, data: JSONBody[ReprimandBody]) -> Response
     """Evaluators: ``{"agency_id", "message_ids": [...], "text", "reason"}`` → 201;
     every message must be one of the agency's open messages; ``reason`` one of
     ``overdue`` (the default), ``not_followed_up``, ``poor_answer``, ``other``.
-    Ids sent as digit strings are still read, with a ``Deprecation`` header."""
+    Ids sent as digit strings (plain digits only) are still read, with a
+    ``Deprecation`` header."""
+    data.check_digit_strings()
     reprimand = await reprimand_service(request).issue(
         context(request), data.agency_id, data.message_ids, data.text, data.reason
     )
