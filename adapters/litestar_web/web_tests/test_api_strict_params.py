@@ -164,7 +164,8 @@ def test_the_year_of_the_days_off_is_plain_digits(sw: ApiWorld, year: str) -> No
 
 def test_the_year_of_the_days_off_is_documented_as_an_integer(sw: ApiWorld) -> None:
     schema = sw.client.get("/schema/openapi.json").json()
-    (year,) = schema["paths"]["/api/v1/admin/days-off"]["get"]["parameters"]
+    parameters = schema["paths"]["/api/v1/admin/days-off"]["get"]["parameters"]
+    (year,) = [p for p in parameters if p["in"] == "query"]
     assert year["name"] == "year"
     assert year["schema"]["type"] == "integer"
     assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1901, 2199)
