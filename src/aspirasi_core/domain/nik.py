@@ -18,7 +18,9 @@ from stdnum.id import nik as stdnum_nik
 
 from .errors import Invalid
 
-_NIK_RE = re.compile(r"\A[0-9]{16}\Z")
+#: The digits of a NIK.
+NIK_DIGITS = 16
+_NIK_RE = re.compile(rf"\A[0-9]{{{NIK_DIGITS}}}\Z")
 _SEPARATORS = re.compile(r"[ .\-]")
 
 

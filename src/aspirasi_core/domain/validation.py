@@ -40,6 +40,11 @@ LIMITS = {
     "name": 150,
     "code": 64,
 }
+#: The stars of a rating.
+MIN_STARS = 1
+MAX_STARS = 5
+#: The largest record id :func:`check_id` accepts.
+MAX_ID = 2**62
 
 _USERNAME_RE = re.compile(r"\A[a-z0-9][a-z0-9_.\-]*\Z")
 _CODE_RE = re.compile(r"\A[a-z0-9][a-z0-9\-]*\Z")
@@ -276,7 +281,7 @@ def check_stars(value: Any, field: str = "stars") -> int:
     if isinstance(value, bool):
         value = None
     value = _as_int(value)
-    if not isinstance(value, int) or not 1 <= value <= 5:
+    if not isinstance(value, int) or not MIN_STARS <= value <= MAX_STARS:
         raise Invalid.field(field, "stars_range", "Choose from 1 to 5 stars.")
     return value
 
@@ -301,7 +306,7 @@ def check_visibility(value: Any, default: Visibility, field: str = "visibility")
 def check_id(value: Any, field: str) -> int:
     """A positive record id, as given by a form or a JSON body."""
     value = _as_int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 2**62:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > MAX_ID:
         raise Invalid.field(field, "required", "This field is required.")
     return value
 

@@ -14,7 +14,7 @@ import attrs
 import structlog
 
 from ..domain.errors import Unavailable
-from .accounts import AccountService, LoginResult, RegisterInput
+from .accounts import LANGUAGES, AccountService, LoginResult, RegisterInput
 from .admin import UNSET, AccountChanges, AdminService, StaffDirectory, StaffInput
 from .attachments import AttachmentSweep
 from .audit import AuditQuery, AuditService
@@ -144,6 +144,7 @@ def periodic_sweeps(*sweeps: Callable[[], Awaitable[int]]) -> Callable[[], Await
 
 
 __all__ = [
+    "LANGUAGES",
     "UNSET",
     "AccountChanges",
     "AccountService",
