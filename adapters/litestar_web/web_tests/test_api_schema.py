@@ -9,6 +9,12 @@ from typing import Any
 
 import pytest
 
+from aspirasi_core.domain.nik import NIK_DIGITS
+from aspirasi_core.domain.sop import MAX_SOP_DAYS
+from aspirasi_core.domain.validation import LIMITS, MAX_ID, MAX_STARS, MIN_STARS
+from aspirasi_core.services import LANGUAGES
+from aspirasi_evaluator.reprimands import MESSAGES_MAX, REASONS, TEXT_MAX
+from aspirasi_web.api.bodies import Body, required_fields
 from aspirasi_web.api.openapi import handlers_by_operation
 from aspirasi_web.guards import API_ALLOWED
 
@@ -198,6 +204,96 @@ def test_bodies_are_typed_files_as_multipart(schema: dict[str, Any]) -> None:
         schema, paths["/api/v1/messages/{message_id}/rating"]["post"], "application/json"
     )
     assert "stars" in rating["properties"]
+
+
+def test_bodies_say_what_the_core_requires_with_its_limits(schema: dict[str, Any]) -> None:
+    """A client generated from the schema knows which fields the core refuses to
+    go without and the bounds it enforces, taken from the core's constants."""
+    paths = schema["paths"]
+
+    def body(path: str, media: str = "application/json") -> dict[str, Any]:
+        return _body_schema(schema, paths[path]["post"], media)
+
+    register = body("/api/v1/auth/register")
+    fields = {"email", "username", "full_name", "nik", "password", "password_confirm"}
+    assert set(register["required"]) == fields
+    props = register["properties"]
+    assert not any("default" in props[name] for name in fields)
+    assert props["nik"]["pattern"] == f"^[0-9]{{{NIK_DIGITS}}}$" == "^[0-9]{16}$"
+    assert props["email"]["maxLength"] == LIMITS["email"]
+    assert (props["username"]["minLength"], props["username"]["maxLength"]) == (
+        LIMITS["username_min"],
+        LIMITS["username_max"],
+    )
+    assert (props["password"]["minLength"], props["password"]["maxLength"]) == (
+        LIMITS["password_min"],
+        LIMITS["password_max"],
+    )
+    assert props["full_name"] == {"type": "string", "minLength": 1, "maxLength": 120}
+    rating = body("/api/v1/messages/{message_id}/rating")
+    assert rating["required"] == ["stars"]
+    stars = rating["properties"]["stars"]
+    assert (stars["minimum"], stars["maximum"]) == (MIN_STARS, MAX_STARS) == (1, 5)
+    assert rating["properties"]["comment"]["maxLength"] == LIMITS["comment"]
+    message = body("/api/v1/messages", "multipart/form-data")
+    assert message["required"] == ["body", "subject"]
+    assert message["properties"]["subject"]["maxLength"] == LIMITS["subject"] == 200
+    assert message["properties"]["body"]["maxLength"] == LIMITS["body"]
+    forward = body("/api/v1/messages/{message_id}/forward")
+    assert forward["required"] == ["agency_id", "category_id", "subcategory_id"]
+    assert forward["properties"]["agency_id"]["maximum"] == MAX_ID
+    assert forward["properties"]["note"]["maxLength"] == LIMITS["note"]
+    reject = body("/api/v1/messages/{message_id}/reject")
+    assert reject["required"] == ["reason"]
+    assert reject["properties"]["reason"]["maxLength"] == LIMITS["reason"]
+    profile = _body_schema(schema, paths["/api/v1/me"]["patch"], "application/json")
+    assert profile["required"] == []
+    assert profile["properties"]["language"]["enum"] == [*LANGUAGES, None]
+    days = _body_schema(
+        schema, paths["/api/v1/admin/subcategories/{subcategory_id}"]["patch"], "application/json"
+    )["properties"]["sop_reply_days"]
+    assert (days["minimum"], days["maximum"]) == (1, MAX_SOP_DAYS)
+    staff = body("/api/v1/admin/users")
+    assert set(staff["required"]) == {"email", "full_name", "password", "role"}
+    reprimand = body("/api/v1/evaluator/reprimands")
+    assert reprimand["required"] == ["agency_id", "message_ids", "text"]
+    assert reprimand["properties"]["reason"]["enum"] == list(REASONS)
+    assert reprimand["properties"]["reason"]["default"] == "overdue"
+    assert reprimand["properties"]["text"]["maxLength"] == TEXT_MAX
+    assert reprimand["properties"]["message_ids"]["maxItems"] == MESSAGES_MAX
+
+
+def _subclasses(cls: type[Body]) -> Iterator[type[Body]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_body_schema_lists_the_fields_marked_required(schema: dict[str, Any]) -> None:
+    """Each body (the plugins' too) is documented with the fields its annotations
+    mark required, and a field's description does not hide its bounds."""
+    by_title = {s.get("title"): s for s in schema["components"]["schemas"].values()}
+    bodies = [cls for cls in _subclasses(Body) if cls.__name__ in by_title]
+    assert len(bodies) >= 30
+    unbounded = set()
+    for cls in bodies:
+        documented = by_title[cls.__name__]
+        assert documented["required"] == sorted(required_fields(cls)), cls
+        for name, prop in documented["properties"].items():
+            if prop.get("type") == "string" and not {"maxLength", "pattern", "enum"} & set(prop):
+                unbounded.add(f"{cls.__name__}.{name}")
+    # what the core compares (a password, a token) or checks against its own
+    # lists (the roles of the policy, which plugins may extend) has no bound
+    assert unbounded == {
+        "InvitationBody.role",
+        "LoginBody.login",
+        "LoginBody.password",
+        "PasswordBody.current_password",
+        "PasswordOnlyBody.password",
+        "ResetBody.token",
+        "StaffBody.role",
+        "VerifyBody.token",
+    }
 
 
 def test_a_created_message_links_to_what_acts_on_it(schema: dict[str, Any]) -> None:

@@ -17,7 +17,8 @@ It also puts the use cases on ``state["aspirasi"]``, itself on ``state["web"]``,
 request middleware (body timeout, request context, authentication, CSRF) before any
 middleware the app was given, and the app-wide dependencies
 (:data:`aspirasi_web.context.DEPENDENCIES`) that any handler, a plugin's included,
-may take as parameters by name.
+may take as parameters by name, and the required fields of the request bodies
+to the schema (:func:`aspirasi_web.api.bodies.document_required`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from aspirasi_core.domain.model import Actor
 from aspirasi_core.services import Aspirasi
 
 from . import hookspecs
+from .api.bodies import document_required
 from .body_timeout import BodyTimeoutMiddleware
 from .context import DEPENDENCIES
 from .csrf import SessionCSRFMiddleware, csrf_config
@@ -102,6 +104,7 @@ class AspirasiPlugin(InitPlugin):
         ]
         app_config.before_send.append(security_headers(settings))
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
+        app_config.on_startup.append(document_required)
         return app_config
 
     def menu(self, actor: Actor | None) -> Menu:

@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
-from msgspec import Meta
 
 from aspirasi_core.domain.errors import Conflict, Invalid, NotAllowed
 from aspirasi_core.domain.model import Status
-from aspirasi_web.api.bodies import Body
+from aspirasi_core.domain.validation import MAX_ID
+from aspirasi_web.api.bodies import Body, number, one_of
+from aspirasi_web.api.bodies import text as bounded_text
 from aspirasi_web.api.common import (
     API,
     LINKS_TO,
@@ -36,7 +37,7 @@ from .. import EVALUATE
 from ..escalation import escalations
 from ..period import DateRange
 from ..reprimand_service import ReprimandService
-from ..reprimands import ESCALATION_DAYS, REASONS, TEXT_MAX, Reprimand
+from ..reprimands import ESCALATION_DAYS, MESSAGES_MAX, REASONS, TEXT_MAX, Reprimand
 from ..service import EvaluatorService
 from .common import DayFrom, DayTo, Ref, Req, Shape, buckets, service
 
@@ -225,19 +226,27 @@ class ReprimandBody(Body):
 
     agency_id: Annotated[
         int | str | None,
-        Meta(description="The agency's id (a digit string is deprecated: send a number)."),
+        number(
+            1,
+            MAX_ID,
+            "The agency's id (a digit string is deprecated: send a number).",
+            required=True,
+        ),
     ] = None
     message_ids: Annotated[
         list[int | str] | int | str,
-        Meta(
+        Parameter(
             description="Open messages of the agency: a list of ids (digit strings, or"
-            " one id not in a list, are deprecated)."
+            " one id not in a list, are deprecated).",
+            min_items=1,
+            max_items=MESSAGES_MAX,
+            required=True,
         ),
     ] = msgspec.field(default_factory=list)
-    text: str = ""
-    reason: Annotated[
-        str, Meta(description="`overdue` (default), `not_followed_up`, `poor_answer` or `other`.")
-    ] = "overdue"
+    text: Annotated[str, bounded_text(TEXT_MAX, required=True)] = ""
+    reason: Annotated[str, one_of(tuple(REASONS), "Why (default ``overdue``).", nullable=False)] = (
+        "overdue"
+    )
 
     def check_digit_strings(self) -> None:
         """The old spelling is an id's plain digits (:func:`strict_int`): `` 5``,
@@ -262,7 +271,7 @@ class ReprimandBody(Body):
 class AcknowledgeBody(Body):
     """An operator's response to a reprimand."""
 
-    response: str = ""
+    response: Annotated[str, bounded_text(TEXT_MAX, required=True)] = ""
 
 
 class MessageRefOut(Shape):
