@@ -70,12 +70,40 @@ def as_invalid(exc: ClientException) -> Invalid | None:
     return Invalid(errors=errors, code=errors[0].code if len(errors) == 1 else "invalid")
 
 
-def field_errors(value: Any, cls: type[Any]) -> list[FieldError]:
+#: The one spelling of a number in a path or a query: ASCII digits, no sign, no
+#: space, no leading zero (``" 1"``, ``01`` and ``１`` are refused, not read as 1).
+STRICT_INT = re.compile(r"0|[1-9][0-9]*")
+#: Scope key: the body used a spelling the typed schema no longer documents but
+#: the API read before (:func:`old_spelling`), still read for one release; the
+#: answer says ``Deprecation: true`` (``middleware.security_headers``).
+DEPRECATED = "aspirasi.deprecated"
+
+
+def old_spelling(value: Any, annotation: Any) -> bool:
+    """A digit string for a number, or ``"true"``/``"false"`` (any case) for a flag,
+    that the field reads once converted: what JSON clients sent before the bodies
+    were typed (the core took digit strings and flag words)."""
+    if not isinstance(value, str):
+        return False
+    if not (STRICT_INT.fullmatch(value) or value.lower() in ("true", "false")):
+        return False
+    try:
+        msgspec.convert(value, annotation, strict=False)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def field_errors(
+    value: Any, cls: type[Any], old_spellings: list[str] | None = None
+) -> list[FieldError]:
     """Every field of ``value`` (decoded JSON) whose type does not fit the struct
     ``cls``, each on its own (msgspec stops at the first). Checked strictly: JSON
     has its own numbers and booleans, so ``"TRUE"`` is no flag and ``"5"`` no
     number here (Litestar's conversion afterwards is lax, made for query strings);
-    a field that still takes the old digit strings says so in its type (``int | str``)."""
+    a field that still takes the old digit strings says so in its type (``int | str``).
+    With ``old_spellings``, an :func:`old_spelling` is no error: its field's name is
+    added to the list instead."""
     if not isinstance(value, dict):
         return [FieldError("body", "invalid_json", NOT_OBJECT)]
     errors = []
@@ -85,6 +113,9 @@ def field_errors(value: Any, cls: type[Any]) -> list[FieldError]:
         try:
             msgspec.convert(value[field.encode_name], field.type, strict=True)
         except msgspec.ValidationError as exc:
+            if old_spellings is not None and old_spelling(value[field.encode_name], field.type):
+                old_spellings.append(field.encode_name)
+                continue
             error = _field_error({"message": str(exc), "key": field.encode_name})
             errors.append(declared_error(field.type, error))
     return errors
@@ -135,14 +166,20 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     except (SerializationException, RecursionError, UnicodeDecodeError):
         # not JSON, nested deeper than the decoder goes, or not UTF-8
         raise bad_body(NOT_JSON) from None
-    _raise(field_errors(value, cls))
+    old: list[str] = []
+    _raise(field_errors(value, cls, old))
+    if old:
+        request.scope[DEPRECATED] = old  # type: ignore[literal-required]
 
 
 T = TypeVar("T")
 
 
-def typed(value: Any, cls: type[T]) -> T:
-    """``value`` (decoded JSON) as the struct ``cls``, checked as
+def typed(request: Request[Any, Any, Any], value: Any, cls: type[T]) -> T:
+    """``value`` (the request's decoded JSON) as the struct ``cls``, checked as
     :func:`check_json_body` checks a body."""
-    _raise(field_errors(value, cls))
+    old: list[str] = []
+    _raise(field_errors(value, cls, old))
+    if old:
+        request.scope[DEPRECATED] = old  # type: ignore[literal-required]
     return msgspec.convert(value, cls, strict=False)

@@ -37,6 +37,7 @@ from aspirasi_core.settings import Settings
 from .context import SCOPE_KEY, Credentials, RequestInfo
 from .csrf import SESSION_COOKIE
 from .i18n import LANGUAGES, Translations, asked_language, pick_language
+from .invalid import DEPRECATED
 
 #: Paths served without looking up who asks: static files (an error page needs its
 #: style sheet while the database is out of reach) and the health probes.
@@ -230,6 +231,8 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
         headers.setdefault("Content-Security-Policy", CSP)
         if scope.get("user") is not None:
             headers.setdefault("Cache-Control", "no-store")
+        if scope.get(DEPRECATED):  # an old spelling of the body, still read
+            headers.setdefault("Deprecation", "true")
         req: RequestInfo | None = scope.get(SCOPE_KEY)  # type: ignore[assignment]
         if req is not None:
             headers.add("X-Request-Id", req.request_id)

@@ -331,7 +331,7 @@ async def reply(
 
 async def reply_json(request: Request[Any, Any, Any]) -> Response[MessageSummary]:
     """:func:`reply` for a JSON body (no file)."""
-    data = typed(await json_body(request), ReplyForm)
+    data = typed(request, await json_body(request), ReplyForm)
     headers = request.headers
     return await reply.fn(
         request,

@@ -3,7 +3,6 @@ JSON spelling of the form routes (the shapes are in :mod:`.shapes`)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from aspirasi_core.services import Upload
 
 from ..context import require_actor as require_actor  # for the API modules and plugins
 from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
+from ..invalid import STRICT_INT as STRICT_INT  # for the API modules and plugins
 from .message_shapes import log_json as log_json  # for plugins
 from .openapi import LINKS_TO as LINKS_TO  # for plugins: opt={LINKS_TO: collection}
 from .openapi import problems as problems  # for plugins: responses=problems(409)
@@ -62,11 +62,6 @@ async def read_uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
     """The files of a form, read; the empty file parts of a form left out."""
     uploads = [Upload(filename=f.filename or "", data=await f.read()) for f in files]
     return tuple(u for u in uploads if u.data or u.filename)
-
-
-#: The one spelling of a number in a path or a query: ASCII digits, no sign, no
-#: space, no leading zero (``" 1"``, ``01`` and ``１`` are refused, not read as 1).
-STRICT_INT = re.compile(r"0|[1-9][0-9]*")
 
 
 def strict_int(value: str, field: str) -> None:

@@ -126,7 +126,7 @@ async def submit(
 
 async def submit_json(request: Request[Any, Any, Any]) -> Response[Sent]:
     """:func:`submit` for a JSON body (no files)."""
-    data = typed(await json_body(request), MessageForm)
+    data = typed(request, await json_body(request), MessageForm)
     return await submit.fn(request, data, request.headers.get("idempotency-key"))
 
 

@@ -154,6 +154,14 @@ RETRY_STATUSES = (429, 503, 507)
 CONFLICT_HEADERS = frozenset({"idempotency-key", "if-match"})
 
 
+#: The success answers of a JSON body: an old spelling was read (invalid.old_spelling).
+DEPRECATION = OpenAPIHeader(
+    schema=Schema(type="string", enum=["true"]),  # type: ignore[arg-type]
+    description=(
+        "`true` when the body spelled a number as a digit string or a flag as "
+        '`"true"`/`"false"`: still read, for one release; send JSON numbers and booleans.'
+    ),
+)
 #: Every operation: the language of the texts in the answer (see i18n.pick_language).
 ACCEPT_LANGUAGE = Parameter(
     name="Accept-Language",
@@ -338,6 +346,10 @@ def document_api(app: Litestar) -> None:
             )
             for status in sorted(found):
                 responses[str(status)] = problem_response(status)
+            if "application/json" in (getattr(op.request_body, "content", None) or {}):
+                for code, answer in responses.items():
+                    if code < "300" and isinstance(answer, OpenAPIResponse):
+                        answer.headers = {"Deprecation": DEPRECATION, **(answer.headers or {})}
             op.responses = responses
             # after statuses(): the header is never refused (an unknown language: the default)
             op.parameters = [*(op.parameters or []), ACCEPT_LANGUAGE]
