@@ -206,6 +206,25 @@ def test_bodies_are_typed_files_as_multipart(schema: dict[str, Any]) -> None:
     assert "stars" in rating["properties"]
 
 
+def test_form_operations_name_their_files_types_and_their_json_spelling(
+    schema: dict[str, Any],
+) -> None:
+    """The file parts say which files they take, and the two form operations that
+    also take JSON (no files) document that body too."""
+    paths = schema["paths"]
+    for path, media in (
+        ("/api/v1/messages", "image/jpeg, application/pdf"),
+        ("/api/v1/messages/{message_id}/reply", "application/pdf"),
+    ):
+        content = paths[path]["post"]["requestBody"]["content"]
+        assert content["multipart/form-data"]["encoding"]["attachment"]["contentType"] == media
+        as_json = content["application/json"]["schema"]
+        assert "attachment" not in as_json["properties"]
+        form = _body_schema(schema, paths[path]["post"], "multipart/form-data")
+        assert set(as_json["properties"]) == set(form["properties"]) - {"attachment"}
+        assert as_json.get("required") == [r for r in form.get("required", []) if r != "attachment"]
+
+
 def test_bodies_say_what_the_core_requires_with_its_limits(schema: dict[str, Any]) -> None:
     """A client generated from the schema knows which fields the core refuses to
     go without and the bounds it enforces, taken from the core's constants."""

@@ -104,7 +104,8 @@ class AspirasiPlugin(InitPlugin):
         ]
         app_config.before_send.append(security_headers(settings))
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
-        app_config.on_startup.append(document_required)
+        # first: the app's own schema steps (create_app's document_api) build on it
+        app_config.on_startup.insert(0, document_required)
         return app_config
 
     def menu(self, actor: Actor | None) -> Menu:

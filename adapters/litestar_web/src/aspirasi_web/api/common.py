@@ -21,6 +21,7 @@ from ..context import require_actor as require_actor  # for the API modules and 
 from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
 from ..invalid import STRICT_INT as STRICT_INT  # for the API modules and plugins
 from .message_shapes import log_json as log_json  # for plugins
+from .openapi import JSON_VARIANT as JSON_VARIANT  # for the form routes
 from .openapi import LINKS_TO as LINKS_TO  # for plugins: opt={LINKS_TO: collection}
 from .openapi import problems as problems  # for plugins: responses=problems(409)
 from .shapes import API as API  # re-exported: plugins build their paths on it
@@ -46,11 +47,6 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad_body(NOT_OBJECT)
     return value
-
-
-#: A form route's ``opt`` key: ``async (request) -> Response`` answering the route's
-#: JSON spelling (no files), run instead of the route for a JSON body.
-JSON_VARIANT = "json_variant"
 
 
 def is_json(request: Request[Any, Any, Any]) -> bool:

@@ -26,6 +26,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
+    Encoding,
     Link,
     OpenAPI,
     OpenAPIHeader,
@@ -311,6 +312,39 @@ def _links(openapi: OpenAPI, handlers: dict[tuple[str, str], HTTPRouteHandler]) 
         created.links = links or None
 
 
+#: A form route's ``opt`` key: ``async (request) -> Response`` answering the route's
+#: JSON spelling (no files), run instead of the route for a JSON body.
+JSON_VARIANT = "json_variant"
+
+
+#: The multipart operations' file parts, by path: the media types they take.
+FILE_PARTS = {
+    f"{API}/messages": ("attachment", "image/jpeg, application/pdf"),
+    f"{API}/messages/{{message_id}}/reply": ("attachment", "application/pdf"),
+}
+
+
+def _form_bodies(path: str, op: Operation, components: Components, json_too: bool) -> None:
+    """A multipart body names its file part's media types (``encoding``), and an
+    operation that also takes its form as JSON (``opt[JSON_VARIANT]``) documents
+    that body: the same fields without the files."""
+    content = getattr(op.request_body, "content", None) or {}
+    form = content.get("multipart/form-data")
+    if form is None or path not in FILE_PARTS:
+        return
+    part, media = FILE_PARTS[path]
+    form.encoding = {part: Encoding(content_type=media)}
+    ref = form.schema
+    schemas = components.schemas or {}
+    named = schemas.get(ref.ref.rsplit("/", 1)[-1]) if isinstance(ref, Reference) else None
+    if json_too and isinstance(named, Schema):
+        fields = {k: v for k, v in (named.properties or {}).items() if k != part}
+        required = [r for r in named.required or [] if r != part] or None
+        content["application/json"] = OpenAPIMediaType(
+            schema=Schema(type=named.type, properties=fields, required=required)
+        )
+
+
 def document_api(app: Litestar) -> None:
     """``on_startup``: add the above to ``app.openapi_schema`` before it is served."""
     openapi = app.openapi_schema
@@ -337,6 +371,7 @@ def document_api(app: Litestar) -> None:
             if isinstance(no_content, OpenAPIResponse):
                 no_content.content = None  # nothing follows, not JSON null
             handler = handlers.get((path, method))
+            _form_bodies(path, op, components, bool(handler and handler.opt.get(JSON_VARIANT)))
             found = statuses(
                 path,
                 method,
