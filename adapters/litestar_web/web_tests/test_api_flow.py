@@ -224,6 +224,25 @@ def test_login_sets_a_new_session_and_cookie_requests_need_csrf(api: ApiWorld) -
     assert c.get("/api/v1/me").status_code == 401
 
 
+def test_a_cookie_client_gets_its_csrf_token_from_the_api(api: ApiWorld) -> None:
+    """A web app on this site keeps the log-in's session cookie: it asks the API for
+    the token its unsafe requests repeat, no HTML page needed."""
+    c = api.client
+    c.cookies.clear()
+    r = c.post("/api/v1/auth/login", json={"login": "ani", "password": PASSWORDS["ani"]})
+    assert r.status_code == 200 and c.cookies.get("aspirasi_session")
+    refused = c.patch("/api/v1/me", json={"full_name": "Ani S"})
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf"
+    got = c.get("/api/v1/auth/csrf")
+    assert got.status_code == 200 and got.headers["cache-control"] == "no-store"
+    body = got.json()
+    assert body["header"] == "x-csrf-token"
+    r = c.patch(
+        "/api/v1/me", json={"full_name": "Ani S"}, headers={body["header"]: body["csrf_token"]}
+    )
+    assert r.status_code == 200 and r.json()["full_name"] == "Ani S"
+
+
 def test_a_client_without_cookies_uses_the_api_with_json_alone(api: ApiWorld) -> None:
     """No cookie jar, no CSRF dance, no ``Authorization: Bearer none`` trick: JSON alone."""
     from http.cookiejar import CookieJar, DefaultCookiePolicy

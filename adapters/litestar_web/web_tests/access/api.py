@@ -37,6 +37,7 @@ def _row(*statuses: int) -> dict[str, int]:
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/healthz"): _row(200, 200, 200, 200, 200, 200, 200),
     ("GET", "/readyz"): _row(200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/auth/csrf"): _row(200, 200, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/auth/register"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/verify-email"): _row(422, 422, 422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/resend-verification"): _row(401, 409, 409, 409, 409, 409, 409),

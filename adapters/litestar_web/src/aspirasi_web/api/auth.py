@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from litestar.status_codes import (
@@ -18,6 +18,7 @@ from aspirasi_core.domain.model import Account
 from aspirasi_core.security.tokens import TokenPurpose
 from aspirasi_core.services import Context, RegisterInput
 
+from .. import csrf
 from ..context import Core, Ctx, credentials, device_tokens, info, remember_device
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
@@ -32,7 +33,7 @@ from .bodies import (
 )
 from .common import API, PUBLIC, require_actor
 from .openapi import problems
-from .shapes import LoginOut, StatusOut, account_json, utc
+from .shapes import CsrfOut, LoginOut, StatusOut, account_json, utc
 
 TAGS = ["auth"]
 NO_STORE = CacheControlHeader(no_store=True)
@@ -240,7 +241,23 @@ async def reset_password(core: Core, ctx: Ctx, data: JSONBody[ResetBody]) -> Sta
     return StatusOut(status="password_reset")
 
 
+@get(
+    f"{API}/auth/csrf",
+    tags=TAGS,
+    security=PUBLIC,
+    summary="The CSRF token of a cookie session",
+    cache_control=CacheControlHeader(no_store=True),
+)
+async def csrf_token(request: Request[Any, Any, Any]) -> CsrfOut:
+    """For clients that keep the session cookie of ``POST /api/v1/auth/login`` (a
+    web app on this site): the token to repeat in the ``X-CSRF-Token`` header of
+    their unsafe requests. The answer also sets its (HttpOnly) cookie. Bearer
+    clients and clients without cookies need none."""
+    return CsrfOut(csrf_token=csrf.token(request), header=csrf.HEADER)
+
+
 ROUTES = [
+    csrf_token,
     register,
     verify_email,
     resend_verification,

@@ -68,7 +68,8 @@ SCHEMES: dict[str, SecurityScheme | Reference] = {
         security_scheme_in="header",
         description=(
             "With the session cookie, unsafe requests repeat the CSRF token (the "
-            "`csrf-token` meta tag of any page) in this header, else 403 `csrf`."
+            "`csrf_token` of GET /api/v1/auth/csrf, or the `csrf-token` meta tag of any "
+            "page) in this header, else 403 `csrf`."
         ),
     ),
 }

@@ -332,6 +332,12 @@ class StatusOut(Shape):
     detail: str | UnsetType = UNSET
 
 
+class CsrfOut(Shape):
+    #: Repeat it in the header named by ``header`` on unsafe requests.
+    csrf_token: str
+    header: str
+
+
 class LoginOut(Shape, kw_only=True):
     token: str
     token_type: str = "bearer"  # noqa: S105 - the kind of token, not a secret
