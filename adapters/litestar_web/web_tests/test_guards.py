@@ -35,6 +35,11 @@ NEVER = [
     ("get", "/backoffice/messages", ["ani"]),
     ("get", "/notifications", ["ani"]),
     ("get", "/admin/audit", ["ani", "admin", "op_pupr"]),
+    # any signed-in account, its e-mail verified or not (signed_in_any): nobody is 401
+    ("post", "/auth/verification-email", []),
+    ("post", "/auth/resend-verification", []),
+    ("post", "/auth/logout", []),
+    ("get", "/me", []),
 ]
 BODIES: list[dict[str, Any]] = [
     {"content": b"", "headers": {"Content-Type": "application/json"}},
