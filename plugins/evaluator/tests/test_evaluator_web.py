@@ -61,6 +61,34 @@ def test_without_the_permission_every_evaluator_route_is_refused(world, username
     assert 'href="/evaluator"' not in home
 
 
+#: A form whose field cannot be read (not UTF-8): the app answers 400 once it parses it.
+UNREADABLE_FORM = (
+    b'--XX\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\xfe\xfd\r\n--XX--\r\n'
+)
+
+
+def test_a_role_that_may_never_reprimand_is_refused_before_its_form_is_read(world):
+    """The route's guard answers 403 first: the unreadable form would be a 400
+    (a bearer token needs no CSRF token, so nothing reads the body before it)."""
+    headers = {"Content-Type": "multipart/form-data; boundary=XX"}
+    for username in ("ani", "admin", "op_pupr"):
+        refused = world.client.post(
+            "/evaluator/reprimands",
+            content=UNREADABLE_FORM,
+            headers={**headers, **world.bearer(username)},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 403, username
+        assert refused.headers["content-type"].startswith("text/html")
+    read = world.client.post(
+        "/evaluator/reprimands",
+        content=UNREADABLE_FORM,
+        headers={**headers, **world.bearer("eval_admin")},
+        follow_redirects=False,
+    )
+    assert read.status_code == 400
+
+
 def test_anonymous_visitors_log_in_first(world):
     for path in PAGES_GET:
         answer = world.get(fill(world, path))

@@ -135,13 +135,6 @@ def require_actor(request: Request[Any, Any, Any], *, verified: bool = True) -> 
     return signed_in_actor(request, verified=verified)
 
 
-def require_permission(request: Request[Any, Any, Any], permission: str) -> Actor:
-    """The signed-in actor holding ``permission``; else 401/403."""
-    a = require_actor(request)
-    core(request).deps.policy.require(a, permission)
-    return a
-
-
 #: The types of the app-wide dependencies (:data:`DEPENDENCIES`), for a handler's
 #: parameters; they mark the parameter as a dependency and skip its validation.
 #: ``core: Core``: the use cases (:class:`aspirasi_core.services.Aspirasi`).

@@ -4,7 +4,9 @@
   (``guards=[requires(Perm.ADMIN_MANAGE)]`` on a controller or route): nobody
   signed in is sent to log in (401 for the API), an account without the
   permission gets 403, whatever its request carries.
-- :func:`signed_in` lets through any signed-in account with a verified e-mail.
+- :func:`signed_in` lets through any signed-in account with a verified e-mail;
+  :func:`signed_in_any` any signed-in account, its e-mail verified or not (the
+  routes an unverified account needs: read itself, verify, log out).
 - :func:`password_changed` runs on every route (the app's guard): an account
   whose password a super admin typed must choose its own first. Pages send it to
   :data:`CHANGE_PASSWORD_PATH`; the API answers 403 problem+json with the code
@@ -83,6 +85,11 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
     signed_in_actor(connection)
 
 
+def signed_in_any(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard letting through any signed-in account, its e-mail verified or not."""
+    signed_in_actor(connection, verified=False)
+
+
 def password_changed(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -109,4 +116,5 @@ __all__ = [
     "requires",
     "signed_in",
     "signed_in_actor",
+    "signed_in_any",
 ]

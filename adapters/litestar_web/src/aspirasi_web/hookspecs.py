@@ -26,9 +26,10 @@ def aspirasi_web_route_handlers() -> Sequence[Any] | None:
     """Return Litestar route handlers or controllers to mount.
 
     Paths are absolute; use ``/api/v1/<plugin>/…`` for JSON routes and
-    ``/<plugin>/…`` for pages. Every handler must check access: a guard of
-    :mod:`aspirasi_web.guards`, the ``actor`` dependency or
-    :func:`aspirasi_web.context.require_permission`. Handlers may take the app-wide
+    ``/<plugin>/…`` for pages. Every route must check access with a guard of
+    :mod:`aspirasi_web.guards` (``guards=[requires("<plugin>.<perm>")]``,
+    ``signed_in``, ``signed_in_any``): it answers before the body is read. Handlers
+    that need the account take the ``actor`` dependency. Handlers may take the app-wide
     dependencies (:data:`aspirasi_web.context.DEPENDENCIES`) by name.
     """
 

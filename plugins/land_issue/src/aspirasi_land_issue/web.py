@@ -38,7 +38,7 @@ from aspirasi_web.api.common import API, Flag, Limit, log_json, query_flag, quer
 from aspirasi_web.api.message_shapes import LogEntryOut
 from aspirasi_web.api.shapes import Page as ApiPage
 from aspirasi_web.api.shapes import Shape, utc
-from aspirasi_web.context import context, core, plugin_context, require_permission
+from aspirasi_web.context import context, core, plugin_context
 from aspirasi_web.guards import requires
 from aspirasi_web.templating import render
 
@@ -204,7 +204,7 @@ def _page_flag(value: str | None) -> bool:
         return False
 
 
-@get("/land-issues", include_in_schema=False)
+@get("/land-issues", guards=[requires(MONITOR)], include_in_schema=False)
 async def land_issues_page(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
@@ -212,7 +212,6 @@ async def land_issues_page(
     cursor: FromQuery[str | None] = None,
 ) -> Response[str]:
     """The monitor's table: every land-dispute complaint, newest first (read only)."""
-    require_permission(request, MONITOR)
     if status and status not in FILTER_STATUSES:
         status = None
     only_overdue = _page_flag(overdue)

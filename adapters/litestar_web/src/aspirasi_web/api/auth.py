@@ -20,6 +20,7 @@ from aspirasi_core.services import Context, RegisterInput
 
 from .. import csrf
 from ..context import Core, Ctx, credentials, device_tokens, info, remember_device
+from ..guards import signed_in_any
 from ..idempotency import IdempotencyKey, api_call
 from ..middleware import SESSION_COOKIE
 from .bodies import (
@@ -31,7 +32,7 @@ from .bodies import (
     VerifyBody,
     fields_of,
 )
-from .common import API, PUBLIC, require_actor
+from .common import API, PUBLIC
 from .openapi import problems
 from .shapes import CsrfOut, LoginOut, StatusOut, account_json, utc
 
@@ -111,35 +112,35 @@ async def verify_email(core: Core, ctx: Ctx, data: JSONBody[VerifyBody]) -> Stat
 
 @post(
     f"{API}/auth/resend-verification",
+    guards=[signed_in_any],
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
     summary="Send a new verification link",
     responses=problems(409, 429),
 )
-async def resend_verification(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> StatusOut:
+async def resend_verification(core: Core, ctx: Ctx) -> StatusOut:
     """For the signed-in, unverified account; no data. 429 with Retry-After when
     asked too often."""
-    require_actor(request, verified=False)
     await core.accounts.resend_verification(ctx)
     return StatusOut(status="verification_sent")
 
 
 @post(
     f"{API}/auth/verification-email",
+    guards=[signed_in_any],
     tags=TAGS,
     status_code=HTTP_202_ACCEPTED,
     summary="Correct the address of an unverified account",
     responses=problems(409, 429),
 )
 async def change_verification_email(
-    request: Request[Any, Any, Any], core: Core, ctx: Ctx, data: JSONBody[PendingEmailBody]
+    core: Core, ctx: Ctx, data: JSONBody[PendingEmailBody]
 ) -> StatusOut:
     """Body ``{email}``, for the signed-in, unverified account: a new link goes to
     that address (``pending_email`` in ``/api/v1/me``), and the account's address
     becomes it once the link is used. The answer is the same whether or not
     another account has the address (its owner is told by mail). 429 with
     Retry-After when asked too often, like a resend; 409 once verified."""
-    require_actor(request, verified=False)
     await core.accounts.change_pending_email(ctx, data.email)
     return StatusOut(status="verification_sent")
 
@@ -188,12 +189,17 @@ async def login(
     )
 
 
-@post(f"{API}/auth/logout", tags=TAGS, status_code=HTTP_204_NO_CONTENT, summary="Log out")
+@post(
+    f"{API}/auth/logout",
+    guards=[signed_in_any],
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Log out",
+)
 async def logout(request: Request[Any, Any, Any], core: Core) -> Response[None]:
     """Ends the log-in on the server: the bearer token (when sent) or the session,
     and every other credential the same log-in issued (the session cookie of a
     JSON log-in, or its bearer token)."""
-    require_actor(request, verified=False)
     i = info(request)
     auth = credentials(request)
     if auth.method == "bearer":

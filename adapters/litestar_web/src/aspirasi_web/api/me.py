@@ -15,20 +15,19 @@ from aspirasi_core.security.tokens import TokenPurpose
 
 from ..context import Core, Ctx, CurrentActor, credentials, info
 from ..downloads import export_response
-from ..guards import signed_in
+from ..guards import signed_in, signed_in_any
 from ..middleware import SESSION_COOKIE
 from .bodies import NO_PASSWORD, PasswordBody, PasswordOnlyBody, ProfileBody
-from .common import API, require_actor
+from .common import API
 from .openapi import problems
 from .shapes import AccountOut, PasswordChanged, account_json, utc
 
 TAGS = ["me"]
 
 
-@get(f"{API}/me", tags=TAGS, summary="Own profile")
-async def me(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> AccountOut:
+@get(f"{API}/me", guards=[signed_in_any], tags=TAGS, summary="Own profile")
+async def me(core: Core, ctx: Ctx) -> AccountOut:
     """The signed-in account (also for unverified accounts)."""
-    require_actor(request, verified=False)
     return account_json(await core.accounts.me(ctx), own=True)
 
 

@@ -19,7 +19,8 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.domain.workflow import CLOSED
 from aspirasi_core.services import Context, MessageDetail
 
-from ..context import actor, context, core, require_actor, require_permission
+from ..context import actor, context, core
+from ..guards import requires, signed_in
 from ..idempotency import form_call
 from ..templating import render
 
@@ -74,10 +75,10 @@ async def _staff_step(
     *,
     target: str | None = None,
 ) -> Response[Any]:
-    """A workflow step with a reason (return, reopen) from the back-office detail."""
-    from .backoffice import act_on, staff_actor
+    """A workflow step with a reason (return, reopen) from the back-office detail
+    (its route lets staff only through: ``requires(Perm.BACKOFFICE)``)."""
+    from .backoffice import act_on
 
-    staff_actor(request)
     data = await request.form()
     form = {"reason": _text(data, "reason"), "visibility": _text(data, "visibility")}
 
@@ -94,7 +95,11 @@ async def _staff_step(
     return await act_on(request, message_id, action, form, call, flash, data, target=target)
 
 
-@post("/backoffice/messages/{message_id:int}/return", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/return",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def return_to_admin(
     request: Request[Any, Any, Any], message_id: FromPath[int]
 ) -> Response[Any]:
@@ -103,19 +108,25 @@ async def return_to_admin(
     return await _staff_step(request, message_id, "return", "returned", target="/backoffice")
 
 
-@post("/backoffice/messages/{message_id:int}/reopen", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/reopen",
+    guards=[requires(Perm.OVERSIGHT), requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def reopen(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     """Oversight: reopen a poorly rated message for its agency (new reply deadline)."""
-    require_permission(request, Perm.OVERSIGHT)
     return await _staff_step(request, message_id, "reopen", "reopened")
 
 
-@post("/backoffice/messages/{message_id:int}/review/dismiss", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/review/dismiss",
+    guards=[requires(Perm.OVERSIGHT)],
+    include_in_schema=False,
+)
 async def dismiss_review(
     request: Request[Any, Any, Any], message_id: FromPath[int]
 ) -> Response[Any]:
     """Oversight: close the review, the answer stands."""
-    require_permission(request, Perm.OVERSIGHT)
     data = await request.form()
 
     async def call(ctx: Context) -> None:
@@ -171,32 +182,33 @@ async def _followup(request: Request[Any, Any, Any], message_id: int, page: str)
         return await _reshow(request, message_id, exc, "followup", body=body)
 
 
-@post("/backoffice/messages/{message_id:int}/followups", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/followups",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def staff_followup(
     request: Request[Any, Any, Any], message_id: FromPath[int]
 ) -> Response[Any]:
     """The staff who handle the message write to its sender."""
-    require_permission(request, Perm.BACKOFFICE)
     return await _followup(request, message_id, f"/backoffice/messages/{message_id}")
 
 
-@post("/messages/{message_id:int}/followups", include_in_schema=False)
+@post("/messages/{message_id:int}/followups", guards=[signed_in], include_in_schema=False)
 async def sender_followup(
     request: Request[Any, Any, Any], message_id: FromPath[int]
 ) -> Response[Any]:
     """The sender answers the agency (or adds what they forgot)."""
-    require_actor(request)
     return await _followup(request, message_id, f"/messages/{message_id}")
 
 
-@get("/backoffice/reviews", include_in_schema=False)
+@get("/backoffice/reviews", guards=[requires(Perm.OVERSIGHT)], include_in_schema=False)
 async def reviews(
     request: Request[Any, Any, Any],
     cursor: FromQuery[str | None] = None,
     closed: FromQuery[str | None] = None,
 ) -> Response[str]:
     """The oversight reviews opened by ratings of 1–2 stars (the open ones, or all)."""
-    require_permission(request, Perm.OVERSIGHT)
     app = core(request)
     show_all = closed == "1"
     page = await app.reviews.list(context(request), open_only=not show_all, cursor=cursor)

@@ -15,7 +15,8 @@ from litestar import Request, Response, get, post
 from aspirasi_core.domain.errors import DomainError
 from aspirasi_core.domain.policy import Perm
 
-from ..context import Core, Ctx, require_permission
+from ..context import Core, Ctx
+from ..guards import requires
 from ..templating import redirect, render
 from .public import form_failure
 
@@ -27,16 +28,14 @@ def _text(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-@get("/admin/nik-release", include_in_schema=False)
+@get("/admin/nik-release", guards=[requires(Perm.ADMIN_MANAGE)], include_in_schema=False)
 async def nik_release_form(request: Request[Any, Any, Any]) -> Response[str]:
-    require_permission(request, Perm.ADMIN_MANAGE)
     return render(request, TEMPLATE, {"form": {}, "holder": None})
 
 
-@post("/admin/nik-release", include_in_schema=False)
+@post("/admin/nik-release", guards=[requires(Perm.ADMIN_MANAGE)], include_in_schema=False)
 async def nik_release(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """``step=find``: show the holder; ``step=release``: release with the reason."""
-    require_permission(request, Perm.ADMIN_MANAGE)
     data = await request.form()
     form = {k: _text(data, k) for k in ("nik", "reason", "step")}
     app = core

@@ -13,8 +13,8 @@ from litestar.params import FromQuery
 from aspirasi_core.domain.errors import DomainError
 from aspirasi_core.security.tokens import TokenPurpose
 
-from ..context import Core, Ctx, require_actor
-from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT
+from ..context import Core, Ctx
+from ..guards import CHANGE_PASSWORD_PATH, PASSWORD_CHANGE_OPT, signed_in_any
 from ..templating import redirect, render
 from .account import clear_session, dead_link, home_of, set_session
 from .public import form_data, form_failure, text
@@ -23,18 +23,16 @@ PASSWORD_FIELDS = ("current_password", "password", "password_confirm")
 ALLOWED = {PASSWORD_CHANGE_OPT: True}
 
 
-@get(CHANGE_PASSWORD_PATH, include_in_schema=False, opt=ALLOWED)
+@get(CHANGE_PASSWORD_PATH, guards=[signed_in_any], include_in_schema=False, opt=ALLOWED)
 async def change_form(request: Request[Any, Any, Any]) -> Response[str]:
     """Change one's password; a first log-in with a typed password is told why."""
-    require_actor(request, verified=False)
     return render(request, "account/change_password.html")
 
 
-@post(CHANGE_PASSWORD_PATH, include_in_schema=False, opt=ALLOWED)
+@post(CHANGE_PASSWORD_PATH, guards=[signed_in_any], include_in_schema=False, opt=ALLOWED)
 async def change_submit(request: Request[Any, Any, Any], core: Core, ctx: Ctx) -> Response[Any]:
     """Every other session ends; this browser gets a new one and goes on to its
     home page."""
-    require_actor(request, verified=False)
     form = await form_data(request)
     try:
         result = await core.accounts.change_password(

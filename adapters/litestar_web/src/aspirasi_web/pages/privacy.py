@@ -2,8 +2,8 @@
 (a form on the message's page, the sender on the answer page only) and the
 audit log of staff reads of personal data, filtered and paginated.
 
-The rules are the core's (``app.privacy``, ``app.audit``); these handlers check
-the permission first, so a refusal comes before the form is read.
+The rules are the core's (``app.privacy``, ``app.audit``); the routes' guards
+check the permission first, so a refusal comes before the form is read.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import AuditQuery
 
 from ..api.common import query_date
-from ..context import Core, Ctx, CurrentTranslator, core, require_permission, translator
+from ..context import Core, Ctx, CurrentTranslator, core, translator
+from ..guards import requires
 from ..templating import form_errors, render
 from .backoffice import show_detail
 
@@ -36,7 +37,11 @@ ACTION_LABELS = {
 }
 
 
-@post("/backoffice/messages/{message_id:int}/reveal", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/reveal",
+    guards=[requires(Perm.PRIVACY_REVEAL)],
+    include_in_schema=False,
+)
 async def reveal(
     request: Request[Any, Any, Any],
     core: Core,
@@ -46,7 +51,6 @@ async def reveal(
 ) -> Response[Any]:
     """Reveal the sender of an anonymous message for the reason given (audited);
     the sender is shown on this answer only."""
-    require_permission(request, Perm.PRIVACY_REVEAL)
     data = await request.form()
     value = data.get("reveal_reason")
     form = {"reveal_reason": value if isinstance(value, str) else ""}
@@ -104,7 +108,7 @@ def _audit_query(
     )
 
 
-@get("/admin/audit", include_in_schema=False)
+@get("/admin/audit", guards=[requires(Perm.AUDIT_READ)], include_in_schema=False)
 async def audit_log(
     request: Request[Any, Any, Any],
     core: Core,
@@ -120,7 +124,6 @@ async def audit_log(
 ) -> Response[str]:
     """Who read whose personal data, when and why: newest first, filtered by
     staff member, action, citizen's account, ticket and dates."""
-    require_permission(request, Perm.AUDIT_READ)
     params = {
         "actor": (who or "").strip(),
         "action": (action or "").strip(),

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from litestar import Response, get
 
-from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.context import context, translator
+from aspirasi_web.guards import requires
 from aspirasi_web.i18n import Translator
 
 from .. import EVALUATE
@@ -147,18 +148,17 @@ def _range_name(rng: DateRange) -> str:
     return f"{rng.start_day.isoformat()}_{rng.last_day.isoformat()}"
 
 
-@get("/evaluator/report.csv", include_in_schema=False)
+@get("/evaluator/report.csv", guards=[requires(EVALUATE)], include_in_schema=False)
 async def report_csv(request: Req) -> Response[bytes]:
     return await _report_export(request, "csv")
 
 
-@get("/evaluator/report.xlsx", include_in_schema=False)
+@get("/evaluator/report.xlsx", guards=[requires(EVALUATE)], include_in_schema=False)
 async def report_xlsx(request: Req) -> Response[bytes]:
     return await _report_export(request, "xlsx")
 
 
 async def _report_export(request: Req, kind: str) -> Response[bytes]:
-    require_permission(request, EVALUATE)
     svc = service(request)
     q = query_values(request)
     rng = svc.parse_range(q["from"], q["to"])
@@ -167,18 +167,17 @@ async def _report_export(request: Req, kind: str) -> Response[bytes]:
     return _download(kind, sheets, f"evaluasi-{_range_name(rng)}.{kind}")
 
 
-@get("/evaluator/messages.csv", include_in_schema=False)
+@get("/evaluator/messages.csv", guards=[requires(EVALUATE)], include_in_schema=False)
 async def messages_csv(request: Req) -> Response[bytes]:
     return await _messages_export(request, "csv")
 
 
-@get("/evaluator/messages.xlsx", include_in_schema=False)
+@get("/evaluator/messages.xlsx", guards=[requires(EVALUATE)], include_in_schema=False)
 async def messages_xlsx(request: Req) -> Response[bytes]:
     return await _messages_export(request, "xlsx")
 
 
 async def _messages_export(request: Req, kind: str) -> Response[bytes]:
-    require_permission(request, EVALUATE)
     flt = await drill_filter(request)
     rows = await service(request).drill_all(context(request), flt, EXPORT_MAX_ROWS)
     sheet = drill_sheet(translator(request), rows)

@@ -15,7 +15,7 @@ from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.model import Status
 from aspirasi_web.api.common import API, Flag, Limit, query_limit
 from aspirasi_web.api.shapes import Page, utc
-from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.context import context, translator
 from aspirasi_web.guards import requires
 from aspirasi_web.templating import form_errors, render
 
@@ -84,10 +84,9 @@ async def drill_filter(request: Req) -> DrillFilter:
     return parse_drill(q, rng)
 
 
-@get("/evaluator/messages", include_in_schema=False)
+@get("/evaluator/messages", guards=[requires(EVALUATE)], include_in_schema=False)
 async def messages_page(request: Req) -> Response[str]:
     """The messages behind one count of the report."""
-    require_permission(request, EVALUATE)
     t = translator(request)
     q = query_values(request)
     try:

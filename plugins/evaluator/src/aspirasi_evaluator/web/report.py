@@ -15,7 +15,7 @@ from msgspec import UNSET, UnsetType
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_web.api.common import API
 from aspirasi_web.api.shapes import utc
-from aspirasi_web.context import context, require_permission, translator
+from aspirasi_web.context import context, translator
 from aspirasi_web.guards import requires
 from aspirasi_web.i18n import Translator
 from aspirasi_web.templating import form_errors, render
@@ -306,10 +306,9 @@ def _report_page(
     return render(request, "evaluator/report.html", values, status_code=status_code)
 
 
-@get("/evaluator", include_in_schema=False)
+@get("/evaluator", guards=[requires(EVALUATE)], include_in_schema=False)
 async def report_page(request: Req) -> Response[str]:
     """The dashboard for a date range (default: the current year)."""
-    require_permission(request, EVALUATE)
     svc = service(request)
     q = query_values(request)
     form = {"from": q["from"] or "", "to": q["to"] or ""}

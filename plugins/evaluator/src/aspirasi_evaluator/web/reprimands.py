@@ -29,7 +29,7 @@ from aspirasi_web.api.common import (
     strict_int,
 )
 from aspirasi_web.api.shapes import Page, utc
-from aspirasi_web.context import context, require_actor, require_permission, translator
+from aspirasi_web.context import context, require_actor, translator
 from aspirasi_web.guards import requires, signed_in
 from aspirasi_web.templating import form_errors, redirect, render
 
@@ -83,19 +83,17 @@ async def _reprimand_form(
     )
 
 
-@get("/evaluator/reprimands/new", include_in_schema=False)
+@get("/evaluator/reprimands/new", guards=[requires(EVALUATE)], include_in_schema=False)
 async def reprimand_new(request: Req) -> Response[str]:
     """The form: the agency's open messages (overdue ones first and marked) with
     check boxes, the reason and the text."""
-    require_permission(request, EVALUATE)
     agency_id = _agency_param(request, request.query_params.get("agency"))
     return await _reprimand_form(request, agency_id)
 
 
-@post("/evaluator/reprimands", include_in_schema=False)
+@post("/evaluator/reprimands", guards=[requires(EVALUATE)], include_in_schema=False)
 async def reprimand_create(request: Req) -> Response[Any]:
     """Issue a reprimand from the form; re-show it with the errors."""
-    require_permission(request, EVALUATE)
     form = await request.form()
     agency_raw = form.get("agency_id")
     agency_id = _agency_param(request, agency_raw if isinstance(agency_raw, str) else None)
@@ -191,16 +189,15 @@ def _issued_in(request: Req, svc: EvaluatorService) -> DateRange | None:
     return svc.parse_range(raw_from, raw_to)
 
 
-@get("/reprimands", include_in_schema=False)
+@get("/reprimands", guards=[signed_in], include_in_schema=False)
 async def reprimands_page(request: Req) -> Response[str]:
     """Operators: their agency's reprimands (to acknowledge); evaluators: all."""
     return await _reprimands_page(request)
 
 
-@post("/reprimands/{reprimand_id:int}/acknowledge", include_in_schema=False)
+@post("/reprimands/{reprimand_id:int}/acknowledge", guards=[signed_in], include_in_schema=False)
 async def acknowledge_page(request: Req, reprimand_id: FromPath[int]) -> Response[Any]:
     """An operator of the agency acknowledges a reprimand with a response (once)."""
-    require_actor(request)
     form = await request.form()
     response = form.get("response")
     response = response if isinstance(response, str) else ""

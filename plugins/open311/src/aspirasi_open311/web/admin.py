@@ -11,8 +11,9 @@ from litestar.params import FromPath
 
 from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.model import Account, Role
-from aspirasi_web.context import context, core, plugin_context, require_permission, translator
+from aspirasi_web.context import CurrentActor, context, core, plugin_context, translator
 from aspirasi_web.csrf import parsed_form
+from aspirasi_web.guards import requires
 from aspirasi_web.templating import form_errors, redirect, render
 
 from .. import MANAGE_KEYS
@@ -66,15 +67,15 @@ async def _page(
     )
 
 
-@get(PAGE, include_in_schema=False)
+@get(PAGE, guards=[requires(MANAGE_KEYS)], include_in_schema=False)
 async def keys_page(request: Req) -> Response[str]:
-    require_permission(request, MANAGE_KEYS)
+    """The clients' keys, and the form that issues one."""
     return await _page(request)
 
 
-@post(f"{PAGE}/keys", include_in_schema=False, status_code=200)
-async def issue_key(request: Req) -> Response[str]:
-    actor = require_permission(request, MANAGE_KEYS)
+@post(f"{PAGE}/keys", guards=[requires(MANAGE_KEYS)], include_in_schema=False, status_code=200)
+async def issue_key(request: Req, actor: CurrentActor) -> Response[str]:
+    """Issue a key for a client filing as a citizen's account; the key is shown once."""
     form = await parsed_form(request)
     values = {name: _text(form, name) for name in ("client_name", "account", "rate_limit")}
     try:
@@ -87,8 +88,8 @@ async def issue_key(request: Req) -> Response[str]:
     return await _page(request, new_key=raw, status_code=201)
 
 
-@post(f"{PAGE}/keys/{{key_id:int}}/revoke", include_in_schema=False)
-async def revoke_key(request: Req, key_id: FromPath[int]) -> Any:
-    actor = require_permission(request, MANAGE_KEYS)
+@post(f"{PAGE}/keys/{{key_id:int}}/revoke", guards=[requires(MANAGE_KEYS)], include_in_schema=False)
+async def revoke_key(request: Req, actor: CurrentActor, key_id: FromPath[int]) -> Any:
+    """Revoke a client's key at once."""
     await KeyService(plugin_context(request)).revoke(actor, key_id)
     return redirect(request, PAGE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import deadline_of, due_day, local_day, staff_actor
+from .common import deadline_of, due_day, local_day
 from .detail import act_on, forward, message_detail, progress, reject, reply, show_detail, start
 from .lists import inbox, message_list
 from .notifications import (
@@ -26,7 +26,6 @@ __all__ = [
     "due_day",
     "local_day",
     "show_detail",
-    "staff_actor",
 ]
 
 ROUTES: list[Any] = [

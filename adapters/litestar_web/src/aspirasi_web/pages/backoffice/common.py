@@ -8,11 +8,10 @@ from typing import Any
 
 from litestar import Request
 
-from aspirasi_core.domain.model import Actor, Message
-from aspirasi_core.domain.policy import Perm
+from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.sop import stage_of
 
-from ...context import core, require_permission, translator
+from ...context import core, translator
 from ...i18n import Translator
 
 #: Statuses a back-office filter may choose (withdrawn ones are never shown).
@@ -54,10 +53,6 @@ def deadline_of(request: Request[Any, Any, Any], message: Message, now: datetime
         "text": translator(request)(DEADLINE_TEXTS[stage.value], date=day),
         "overdue": message.is_overdue(now),
     }
-
-
-def staff_actor(request: Request[Any, Any, Any]) -> Actor:
-    return require_permission(request, Perm.BACKOFFICE)
 
 
 def field_text(form: Any, name: str) -> str:

@@ -14,6 +14,7 @@ from aspirasi_core.services import MessageDetail, Upload
 
 from ...api.common import form_int
 from ...context import Core, Ctx, actor, context, core, translator
+from ...guards import requires
 from ...i18n import status_labels
 from ...idempotency import form_call, parse_version
 from ...templating import form_errors, render
@@ -24,7 +25,6 @@ from .common import (
     directory,
     field_text,
     read_form,
-    staff_actor,
 )
 
 # ---------------------------------------------------------------------------- detail
@@ -70,12 +70,15 @@ async def show_detail(
     return render(request, "backoffice/detail.html", values, status_code=status_code)
 
 
-@get("/backoffice/messages/{message_id:int}", include_in_schema=False)
+@get(
+    "/backoffice/messages/{message_id:int}",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def message_detail(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, message_id: FromPath[int]
 ) -> Response[str]:
     """One message: text, attachments, sender (unless hidden), log, reply, action forms."""
-    staff_actor(request)
     detail = await core.queries.message(ctx, message_id)
     return await show_detail(request, detail)
 
@@ -94,8 +97,8 @@ async def act_on(
     """Run ``call(ctx, expected_version)`` (a use case) once per the form's
     idempotency key, and redirect (to the message, or ``target``); re-show the
     detail with the errors. ``data`` is the posted form (its ``version`` and
-    ``idempotency_key``)."""
-    staff_actor(request)
+    ``idempotency_key``). Its routes let staff only through
+    (``requires(Perm.BACKOFFICE)``), before the form is read."""
     app = core(request)
     ctx = context(request)
     detail = await app.queries.message(ctx, message_id)  # 404 outside the reader's scope
@@ -151,7 +154,11 @@ def _visibility(form: dict[str, str]) -> str | None:
     return form.get("visibility") or None
 
 
-@post("/backoffice/messages/{message_id:int}/forward", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/forward",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def forward(
     request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
 ) -> Response[Any]:
@@ -173,7 +180,11 @@ async def forward(
     return await act_on(request, message_id, "forward", form, call, "forwarded", data)
 
 
-@post("/backoffice/messages/{message_id:int}/reject", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/reject",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def reject(
     request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
 ) -> Response[Any]:
@@ -193,7 +204,11 @@ async def reject(
     return await act_on(request, message_id, "reject", form, call, "rejected", data)
 
 
-@post("/backoffice/messages/{message_id:int}/start", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/start",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def start(
     request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
 ) -> Response[Any]:
@@ -211,7 +226,11 @@ async def start(
     return await act_on(request, message_id, "start", form, call, "started", data)
 
 
-@post("/backoffice/messages/{message_id:int}/progress", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/progress",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def progress(
     request: Request[Any, Any, Any], core: Core, message_id: FromPath[int]
 ) -> Response[Any]:
@@ -231,7 +250,11 @@ async def progress(
     return await act_on(request, message_id, "progress", form, call, "progress_saved", data)
 
 
-@post("/backoffice/messages/{message_id:int}/reply", include_in_schema=False)
+@post(
+    "/backoffice/messages/{message_id:int}/reply",
+    guards=[requires(Perm.BACKOFFICE)],
+    include_in_schema=False,
+)
 async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:
     """The answer (optional PDF) closes the message."""
     data = await read_form(request)

@@ -11,8 +11,9 @@ from aspirasi_core.domain.errors import Invalid
 from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import BackofficeQuery
 
-from ...context import context, core, translator
+from ...context import CurrentActor, context, core, translator
 from ...filters import PAGE_NAMES, MessageFilter
+from ...guards import requires
 from ...templating import form_errors, render
 from ...vocabulary import waited
 from .common import (
@@ -20,20 +21,18 @@ from .common import (
     SORTS,
     deadline_of,
     names_of,
-    staff_actor,
 )
 
 # ---------------------------------------------------------------------------- inbox
 
 
-@get("/backoffice", include_in_schema=False)
-async def inbox(request: Request[Any, Any, Any]) -> Response[str]:
+@get("/backoffice", guards=[requires(Perm.BACKOFFICE)], include_in_schema=False)
+async def inbox(request: Request[Any, Any, Any], actor: CurrentActor) -> Response[str]:
     """New work: ``submitted`` messages for admins; for operators those forwarded
     to their agency and not yet confirmed, and those being handled. Oldest first."""
-    a = staff_actor(request)
     app = core(request)
     ctx = context(request)
-    classify = app.deps.policy.allows(a, Perm.MESSAGE_CLASSIFY)
+    classify = app.deps.policy.allows(actor, Perm.MESSAGE_CLASSIFY)
     wanted = ("submitted",) if classify else ("forwarded", "in_progress")
     sections = []
     now = app.deps.clock.now()
@@ -58,7 +57,7 @@ async def inbox(request: Request[Any, Any, Any]) -> Response[str]:
 # ---------------------------------------------------------------------------- list
 
 
-@get("/backoffice/messages", include_in_schema=False)
+@get("/backoffice/messages", guards=[requires(Perm.BACKOFFICE)], include_in_schema=False)
 async def message_list(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
@@ -74,7 +73,6 @@ async def message_list(
 ) -> Response[str]:
     """All messages the reader may see, filtered, newest first (or the open ones,
     earliest deadline first), with the waited time and the SOP deadline."""
-    staff_actor(request)
     app = core(request)
     t = translator(request)
     raw = {

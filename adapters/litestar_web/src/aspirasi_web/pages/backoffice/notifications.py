@@ -16,8 +16,8 @@ from ...context import (
     Ctx,
     CurrentTranslator,
     actor,
-    require_permission,
 )
+from ...guards import requires
 from ...templating import redirect, render
 from .common import (
     field_text,
@@ -27,11 +27,10 @@ from .common import (
 # ---------------------------------------------------------------------------- notifications
 
 
-@get("/backoffice/notifications", include_in_schema=False)
+@get("/backoffice/notifications", guards=[requires(Perm.NOTIFICATIONS)], include_in_schema=False)
 async def notifications(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, cursor: FromQuery[str | None] = None
 ) -> Response[str]:
-    require_permission(request, Perm.NOTIFICATIONS)
     page = await core.notifications.list(ctx, cursor=cursor)
     return render(request, "backoffice/notifications.html", {"page": page})
 
@@ -50,12 +49,13 @@ async def notification_count(
     return Response(content=text, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
-@post("/backoffice/notifications/read", include_in_schema=False)
+@post(
+    "/backoffice/notifications/read", guards=[requires(Perm.NOTIFICATIONS)], include_in_schema=False
+)
 async def notification_read(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx, translator: CurrentTranslator
 ) -> Response[Any]:
     """Mark one notification read; with ``next=message`` go on to its message."""
-    require_permission(request, Perm.NOTIFICATIONS)
     data = await read_form(request)
     app = core
     try:
@@ -74,10 +74,13 @@ async def notification_read(
     return redirect(request, "/backoffice/notifications", flash="saved")
 
 
-@post("/backoffice/notifications/read-all", include_in_schema=False)
+@post(
+    "/backoffice/notifications/read-all",
+    guards=[requires(Perm.NOTIFICATIONS)],
+    include_in_schema=False,
+)
 async def notification_read_all(
     request: Request[Any, Any, Any], core: Core, ctx: Ctx
 ) -> Response[Any]:
-    require_permission(request, Perm.NOTIFICATIONS)
     await core.notifications.mark_all_read(ctx)
     return redirect(request, "/backoffice/notifications", flash="saved")
