@@ -334,6 +334,7 @@ CASES_ELSEWHERE = {("POST", "/api/v1/auth/verification-email")}
 NO_BODY_INPUT = {
     ("GET", "/api/v1/messages/{message_id}/followups"),
     ("POST", "/api/v1/messages/{message_id}/review/dismiss"),
+    ("GET", "/api/v1/auth/csrf"),
     ("POST", "/api/v1/auth/resend-verification"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/me"),
