@@ -24,6 +24,7 @@ from litestar.types import Guard
 
 from aspirasi_core.domain.errors import NotAllowed, Unauthenticated
 from aspirasi_core.domain.model import Account, Actor
+from aspirasi_core.domain.policy import Perm
 from aspirasi_core.services import Aspirasi
 
 #: The page where an account that must change its password is sent.
@@ -106,8 +107,12 @@ def password_changed(
     )
 
 
+#: The back office's guard (its pages and API): the staff who may enter it.
+BACKOFFICE: list[Guard] = [requires(Perm.BACKOFFICE)]
+
 __all__ = [
     "API_ALLOWED",
+    "BACKOFFICE",
     "CHANGE_PASSWORD_PATH",
     "PASSWORD_CHANGE_CODE",
     "PASSWORD_CHANGE_OPT",

@@ -18,7 +18,7 @@ from aspirasi_core.services import Context
 
 from ..context import Core, Ctx, CurrentTranslator, context, core
 from ..filters import SORTS, STATUSES, MessageFilter
-from ..guards import requires
+from ..guards import BACKOFFICE, requires
 from ..idempotency import IdempotencyKey, IfMatch, api_call, parse_version
 from ..invalid import typed
 from .bodies import NO_NOTE, ForwardBody, NoteBody, RejectBody, ReplyForm, fields_of
@@ -48,7 +48,6 @@ from .shapes import (
 TAGS = ["backoffice"]
 #: Who may ever use a route (the core checks the message's scope again):
 #: others get 401/403 before the body is read.
-BACKOFFICE = [requires(Perm.BACKOFFICE)]
 CLASSIFY = [requires(Perm.MESSAGE_CLASSIFY)]
 HANDLE = [requires(Perm.MESSAGE_HANDLE)]
 NOTIFIED = [requires(Perm.NOTIFICATIONS)]

@@ -20,7 +20,7 @@ from aspirasi_core.domain.workflow import CLOSED
 from aspirasi_core.services import Context, MessageDetail
 
 from ..context import actor, context, core
-from ..guards import requires, signed_in
+from ..guards import BACKOFFICE, requires, signed_in
 from ..idempotency import form_call
 from ..templating import render
 
@@ -97,7 +97,7 @@ async def _staff_step(
 
 @post(
     "/backoffice/messages/{message_id:int}/return",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def return_to_admin(
@@ -184,7 +184,7 @@ async def _followup(request: Request[Any, Any, Any], message_id: int, page: str)
 
 @post(
     "/backoffice/messages/{message_id:int}/followups",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def staff_followup(

@@ -14,7 +14,7 @@ from aspirasi_core.services import MessageDetail, Upload
 
 from ...api.common import form_int
 from ...context import Core, Ctx, actor, context, core, translator
-from ...guards import requires
+from ...guards import BACKOFFICE
 from ...i18n import status_labels
 from ...idempotency import form_call, parse_version
 from ...templating import form_errors, render
@@ -72,7 +72,7 @@ async def show_detail(
 
 @get(
     "/backoffice/messages/{message_id:int}",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def message_detail(
@@ -156,7 +156,7 @@ def _visibility(form: dict[str, str]) -> str | None:
 
 @post(
     "/backoffice/messages/{message_id:int}/forward",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def forward(
@@ -182,7 +182,7 @@ async def forward(
 
 @post(
     "/backoffice/messages/{message_id:int}/reject",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def reject(
@@ -206,7 +206,7 @@ async def reject(
 
 @post(
     "/backoffice/messages/{message_id:int}/start",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def start(
@@ -228,7 +228,7 @@ async def start(
 
 @post(
     "/backoffice/messages/{message_id:int}/progress",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def progress(
@@ -252,7 +252,7 @@ async def progress(
 
 @post(
     "/backoffice/messages/{message_id:int}/reply",
-    guards=[requires(Perm.BACKOFFICE)],
+    guards=BACKOFFICE,
     include_in_schema=False,
 )
 async def reply(request: Request[Any, Any, Any], message_id: FromPath[int]) -> Response[Any]:

@@ -13,7 +13,7 @@ from aspirasi_core.services import BackofficeQuery
 
 from ...context import CurrentActor, context, core, translator
 from ...filters import PAGE_NAMES, MessageFilter
-from ...guards import requires
+from ...guards import BACKOFFICE
 from ...templating import form_errors, render
 from ...vocabulary import waited
 from .common import (
@@ -26,7 +26,7 @@ from .common import (
 # ---------------------------------------------------------------------------- inbox
 
 
-@get("/backoffice", guards=[requires(Perm.BACKOFFICE)], include_in_schema=False)
+@get("/backoffice", guards=BACKOFFICE, include_in_schema=False)
 async def inbox(request: Request[Any, Any, Any], actor: CurrentActor) -> Response[str]:
     """New work: ``submitted`` messages for admins; for operators those forwarded
     to their agency and not yet confirmed, and those being handled. Oldest first."""
@@ -57,7 +57,7 @@ async def inbox(request: Request[Any, Any, Any], actor: CurrentActor) -> Respons
 # ---------------------------------------------------------------------------- list
 
 
-@get("/backoffice/messages", guards=[requires(Perm.BACKOFFICE)], include_in_schema=False)
+@get("/backoffice/messages", guards=BACKOFFICE, include_in_schema=False)
 async def message_list(
     request: Request[Any, Any, Any],
     status: FromQuery[str | None] = None,
