@@ -6,6 +6,7 @@ pages' date inputs send nothing else, so they refuse a padded day too."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -288,3 +289,16 @@ def test_old_digit_strings_are_still_read_and_deprecated(sw: ApiWorld) -> None:
     schema = sw.client.get("/schema/openapi.json").json()
     done = schema["paths"]["/api/v1/messages/{message_id}/forward"]["post"]["responses"]["200"]
     assert "Deprecation" in done["headers"]
+
+
+def test_the_form_operations_read_json_by_the_same_media_types_as_the_others(sw: ApiWorld) -> None:
+    """``application/…+json`` is JSON to every operation: the JSON spelling of a
+    form operation too, not a multipart body that cannot be read."""
+    body = json.dumps({"subject": "Jalan", "body": "Rusak."})
+    for media in ("application/json; charset=utf-8", "application/problem+json"):
+        sent = sw.client.post(
+            "/api/v1/messages",
+            content=body,
+            headers={**sw.bearer("ani"), "Content-Type": media},
+        )
+        assert sent.status_code == 201, (media, sent.text)

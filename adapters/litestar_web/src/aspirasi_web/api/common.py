@@ -18,7 +18,7 @@ from aspirasi_core.domain.validation import check_day, check_id
 from aspirasi_core.services import Upload
 
 from ..context import require_actor as require_actor  # for the API modules and plugins
-from ..invalid import NOT_JSON, NOT_OBJECT, bad_body
+from ..invalid import JSON_MEDIA, NOT_JSON, NOT_OBJECT, bad_body
 from ..invalid import STRICT_INT as STRICT_INT  # for the API modules and plugins
 from .message_shapes import log_json as log_json  # for plugins
 from .openapi import JSON_VARIANT as JSON_VARIANT  # for the form routes
@@ -50,8 +50,10 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def is_json(request: Request[Any, Any, Any]) -> bool:
-    """Is the body sent as JSON?"""
-    return request.headers.get("content-type", "").startswith("application/json")
+    """Is the body sent as JSON (``application/json`` or ``…+json``, the media types
+    :func:`~aspirasi_web.invalid.check_json_body` reads)?"""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return JSON_MEDIA.fullmatch(media) is not None
 
 
 async def read_uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
