@@ -11,7 +11,7 @@ from litestar import Request
 from aspirasi_core.domain.model import Message
 from aspirasi_core.domain.sop import stage_of
 
-from ...context import core, translator
+from ...context import context, core, translator
 from ...i18n import Translator
 
 #: Statuses a back-office filter may choose (withdrawn ones are never shown).
@@ -65,16 +65,15 @@ async def read_form(request: Request[Any, Any, Any]) -> Any:
 
 
 async def directory(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    app = core(request)
-    categories = await app.admin.categories()
-    subcategories = await app.admin.subcategories()
-    agencies = await app.admin.agencies()
+    """What the forward form offers (the active entries), in one read: the same
+    directory as ``GET /api/v1/backoffice/directory``."""
+    found = await core(request).admin.staff_directory(context(request))
     return {
-        "categories": categories,
-        "subcategories": subcategories,
-        "agencies": agencies,
-        "category_names": {c.id: c.name for c in categories},
-        "agency_names": {a.id: a.name for a in agencies},
+        "categories": found.categories,
+        "subcategories": found.subcategories,
+        "agencies": found.agencies,
+        "category_names": {c.id: c.name for c in found.categories},
+        "agency_names": {a.id: a.name for a in found.agencies},
     }
 
 
